@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# install_deps.sh - install the Debian 12 packages sipedge needs to build,
+# test and run. Idempotent: when everything is present it only checks.
+set -euo pipefail
+
+PKGS=(
+	build-essential meson ninja-build pkg-config python3
+	dpdk dpdk-dev libdpdk-dev
+	libhyperscan-dev liburcu-dev liblmdb-dev lmdb-utils libssl-dev
+	libcmocka-dev libpcap-dev
+	clang llvm libclang-rt-14-dev
+	sip-tester iproute2 ethtool valgrind
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	     grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install_deps: all ${#PKGS[@]} packages present"
+	exit 0
+fi
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+fi
+echo "install_deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
