@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rules.h - the routing module: rule model, CSV reader and writer, compiler
+ * into a pointer-free image, image loader, matcher, target choice, explain.
+ *
+ * Life of a rule table:
+ *
+ *   control process                          dataplane loader / workers
+ *   ---------------                          --------------------------
+ *   rules_csv_new / _feed / _finish
+ *     -> struct rules_set (validated)
+ *   rules_set_add / _put / _del (route add|del)
+ *   rules_compile -> image bytes  --LMDB-->  rules_db_load (validate + copy +
+ *                                              hs_deserialize) -> rules_db
+ *                                            rules_scratch_new per lcore
+ *                                            rules_key_make, rules_match,
+ *                                            rules_pick_target (workers, hot)
+ *
+ * Errors: 0 or a negative errno (STYLE.md 2.6). Problems with the input
+ * rows are not call failures of the reader: they are collected in a
+ * struct rules_errors with line and field, and the set is then withheld.
+ */
+#ifndef SIPEDGE_RULES_RULES_H
+#define SIPEDGE_RULES_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <span.h>
+
+#include "rules_types.h"
+
+struct rules_set;       /* a validated, mutable rule set (control side) */
+struct rules_csv;       /* an incremental CSV reader */
+struct rules_db;        /* a loaded, immutable image (dataplane side) */
+struct rules_scratch;   /* per-lcore matching scratch for one rules_db */
+
+/* Sink for rendered text; returns 0 or a negative errno to stop. */
+typedef int rules_write_fn(void *arg, const char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Names                                                              */
+
+/* Static strings ("prefix", "redirect", "targets", ...); "?" if unknown. */
+const char *rules_kind_name(unsigned int kind);
+const char *rules_action_name(unsigned int action);
+const char *rules_field_name(unsigned int field);
+const char *rules_why_desc(unsigned int why);
+
+/* ------------------------------------------------------------------ */
+/* Rule sets                                                          */
+
+/**
+ * Create an empty rule set.
+ *
+ * @return
+ *   0 and *out set; -ENOMEM.
+ *
+ * Context: control process, any thread; the set has a single owner and no
+ * internal locking.
+ */
+int rules_set_new(struct rules_set **out);
+
+/* Free a set and everything it owns; NULL is a no-op. */
+void rules_set_free(struct rules_set *set);
+
+/* Number of rules, and counts by kind (counts may be NULL). */
+uint32_t rules_set_count(const struct rules_set *set,
+			 uint32_t counts[RULES_KIND__COUNT]);
+
+/**
+ * Read rule number @p idx (0 <= idx < rules_set_count()).
+ *
+ * @return
+ *   0 and *out filled; -ENOENT if out of range.
+ *
+ * Lifetime: spans and the target array in *out point into the set and are
+ * valid until the set is changed (add/put/del) or freed. Iteration order is
+ * insertion order until the first rules_set_del(), which moves the last
+ * rule into the freed slot.
+ */
+int rules_set_get(const struct rules_set *set, uint32_t idx,
+		  struct rules_rule *out);
+
+/* Look a rule up by id: 0 and *out filled (lifetime as above); -ENOENT. */
+int rules_set_find(const struct rules_set *set, struct span id,
+		   struct rules_rule *out);
+
+/**
+ * Validate and add one rule (route add). Everything is copied.
+ *
+ * @param errs
+ *   Optional; receives every problem found, with @p rule->line.
+ * @return
+ *   0; -EEXIST if the id is taken (also reported in @p errs); -EINVAL if
+ *   the rule is invalid; -ENOMEM. On error the set is unchanged.
+ */
+int rules_set_add(struct rules_set *set, const struct rules_rule *rule,
+		  struct rules_errors *errs);
+
+/* As rules_set_add(), but replaces a rule with the same id. */
+int rules_set_put(struct rules_set *set, const struct rules_rule *rule,
+		  struct rules_errors *errs);
+
+/**
+ * Parse, validate and add one CSV data row (no header), e.g. the argument
+ * of "route add". @p line is used in error reports.
+ *
+ * @return
+ *   As rules_set_add(); -EINVAL also for malformed CSV.
+ */
+int rules_set_add_csv_row(struct rules_set *set, const char *row, size_t len,
+			  uint32_t line, struct rules_errors *errs);
+
+/* Remove the rule with this id: 0 or -ENOENT. */
+int rules_set_del(struct rules_set *set, struct span id);
+
+/* Copy every rule of @p src into @p dst, replacing same ids (--merge). */
+int rules_set_merge(struct rules_set *dst, const struct rules_set *src);
+
+/* True if both rules have the same content (line numbers are ignored). */
+bool rules_rule_equal(const struct rules_rule *a, const struct rules_rule *b);
+
+/**
+ * Count what changes from @p from to @p to (dry-run import): added,
+ * removed and changed rules by kind. Either set may be NULL (empty).
+ *
+ * @return
+ *   0; -ENOMEM.
+ */
+int rules_set_diff(const struct rules_set *from, const struct rules_set *to,
+		   struct rules_diff *out);
+
+/* ------------------------------------------------------------------ */
+/* CSV (DESIGN.md 4.1)                                                */
+
+/**
+ * Create an incremental reader. Feed it bytes in chunks of any size (split
+ * anywhere, even inside a quoted field or a CRLF), then finish it.
+ *
+ * @return
+ *   0 and *out set; -ENOMEM.
+ *
+ * Context: control process; one reader per import, single owner.
+ */
+int rules_csv_new(struct rules_csv **out);
+
+/**
+ * Consume @p len bytes. Row problems are recorded, not returned: reading
+ * continues so that every error in the file is reported.
+ *
+ * @return
+ *   0; -ENOMEM; -EINVAL if called after rules_csv_finish().
+ */
+int rules_csv_feed(struct rules_csv *csv, const void *buf, size_t len);
+
+/**
+ * End of input: check the last row and hand over the rule set.
+ *
+ * @param out
+ *   Receives the set if and only if the whole file is valid; the caller
+ *   then owns it (rules_set_free()). Set to NULL otherwise.
+ * @return
+ *   0; -EINVAL if there was any error (see rules_csv_errors()); -ENOMEM.
+ */
+int rules_csv_finish(struct rules_csv *csv, struct rules_set **out);
+
+/* The errors found so far; valid until rules_csv_free(). */
+const struct rules_errors *rules_csv_errors(const struct rules_csv *csv);
+
+/* Rows read so far (data rows, not comments or blank lines). */
+uint64_t rules_csv_rows(const struct rules_csv *csv);
+
+void rules_csv_free(struct rules_csv *csv);
+
+/* Convenience: whole buffer in one call; *out as rules_csv_finish(). */
+int rules_csv_parse(const void *buf, size_t len, struct rules_set **out,
+		    struct rules_errors *errs);
+
+/**
+ * Render the set as CSV (header row first) that re-imports to the same
+ * set. Output goes to @p fn in pieces.
+ *
+ * @return
+ *   0, or the first non-zero value returned by @p fn.
+ */
+int rules_set_export_csv(const struct rules_set *set, rules_write_fn *fn,
+			 void *arg);
+
+/* One rule as a CSV row without line end; -ENOSPC if @p cap is short. */
+int rules_rule_to_csv(const struct rules_rule *rule, char *buf, size_t cap,
+		      size_t *len);
+
+/* Append an error (used by the module; exposed for callers' own checks). */
+void rules_errors_add(struct rules_errors *errs, uint32_t line,
+		      unsigned int field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Empty an error list. */
+void rules_errors_reset(struct rules_errors *errs);
+
+/* ------------------------------------------------------------------ */
+/* Compiler and image                                                 */
+
+/**
+ * Compile a set into one self-contained image: digit trie, domain table,
+ * Hyperscan database, rule table, target table (README.md "Image format").
+ *
+ * @param image
+ *   Receives a malloc()ed buffer; the caller stores it and free()s it.
+ * @param len
+ *   Receives its size in bytes.
+ * @param errs
+ *   Optional; regex patterns Hyperscan refuses are reported with the
+ *   rule's line and Hyperscan's message.
+ * @return
+ *   0; -EINVAL if a pattern does not compile; -E2BIG if the set exceeds
+ *   the image format's limits; -ENOMEM.
+ *
+ * Context: control process; may take seconds for large regex sets.
+ */
+int rules_compile(const struct rules_set *set, void **image, size_t *len,
+		  struct rules_errors *errs);
+
+/**
+ * Check an image's header, section bounds and checksum without loading it.
+ *
+ * @return
+ *   0; -EBADMSG if it is truncated, corrupt or of another version.
+ */
+int rules_image_validate(const void *buf, size_t len);
+
+/**
+ * Validate an image and make it usable for matching. The bytes are copied
+ * (so an LMDB read transaction can end right away) and the Hyperscan
+ * database is deserialised; nothing is rebuilt.
+ *
+ * @return
+ *   0 and *out set; -EBADMSG (see rules_image_validate()); -ENOMEM; -EIO
+ *   if Hyperscan refuses the embedded database.
+ *
+ * Context: slow path (control process, dataplane loader thread).
+ */
+int rules_db_load(const void *buf, size_t len, struct rules_db **out);
+
+/* Free a db; NULL is a no-op. No scratch for it may be in use. */
+void rules_db_free(struct rules_db *db);
+
+/* Number of rules and targets in the image. */
+uint32_t rules_db_rule_count(const struct rules_db *db);
+uint32_t rules_db_target_count(const struct rules_db *db);
+
+/* Generation-independent identity of the image: its stored checksum. */
+uint32_t rules_db_checksum(const struct rules_db *db);
+
+/* Rule number of an id (slow path: linear scan); RULES_NO_RULE if none. */
+uint32_t rules_db_find(const struct rules_db *db, struct span id);
+
+/* Sizes in bytes of each part of the image, for benchmarks and status. */
+struct rules_db_sizes {
+	size_t           total;
+	size_t           trie;
+	size_t           domains;
+	size_t           regex;
+	size_t           rules;
+	size_t           targets;
+	size_t           strings;
+	uint32_t         trie_nodes;
+};
+void rules_db_sizes(const struct rules_db *db, struct rules_db_sizes *out);
+
+/**
+ * Allocate matching scratch for @p db (the Hyperscan scratch inside).
+ * One per worker lcore per db; never shared, never resized while in use.
+ *
+ * @return
+ *   0 and *out set; -ENOMEM.
+ *
+ * Context: slow path only (dataplane loader thread): it allocates.
+ */
+int rules_scratch_new(const struct rules_db *db, struct rules_scratch **out);
+
+/* NULL is a no-op. Only after the owning worker stopped using it. */
+void rules_scratch_free(struct rules_scratch *scr);
+
+/* ------------------------------------------------------------------ */
+/* Matching (HOT: rules_match.c; no allocation, locks or syscalls)    */
+
+/**
+ * Build the match key (DESIGN.md 4.1) from a R-URI user part (or a tel:
+ * number) and host, both as they appear on the wire.
+ *
+ * The user part is %HH-unescaped. If it is a telephone-subscriber style
+ * number (digits, "*", "#", visual separators "-.()", a leading "+",
+ * optional ";params"), separators and params are removed and a leading "+"
+ * dropped. Other user parts are kept as unescaped. The host is lower-cased
+ * and a trailing "." and IPv6 brackets are kept as given.
+ *
+ * @return
+ *   0; -EINVAL for a bad %-escape; -ENAMETOOLONG if a part exceeds
+ *   RULES_KEY_MAX or RULES_HOST_MAX.
+ *
+ * Context: any thread, hot-path safe.
+ */
+int rules_key_make(struct span user, struct span host, struct rules_key *key);
+
+/**
+ * Find the winning rule for a key per DESIGN.md 4.1: lowest rank, then
+ * exact > longest prefix > regex > domain > default, then lower id.
+ *
+ * @param scr
+ *   This lcore's scratch for @p db; may be NULL if the db has no regex
+ *   rules (rules_db_has_regex()).
+ * @return
+ *   0 and *rule set to the rule number; -ENOENT if no rule matches;
+ *   -EIO if the regex scan failed (counted by the caller).
+ *
+ * Context: worker lcore, hot: no allocation, locks or syscalls; reads
+ * @p db only. O(key length) plus one Hyperscan scan when a regex rule
+ * could still win.
+ */
+int rules_match(const struct rules_db *db, struct rules_scratch *scr,
+		const struct rules_key *key, uint32_t *rule);
+
+/* True if the image has regex rules (workers then need a scratch). */
+bool rules_db_has_regex(const struct rules_db *db);
+
+/**
+ * What to do for rule number @p rule.
+ *
+ * @return
+ *   0 and *hit filled (spans point into @p db); -ENOENT if out of range.
+ *
+ * Context: any thread, hot-path safe.
+ */
+int rules_hit_get(const struct rules_db *db, uint32_t rule,
+		  struct rules_hit *hit);
+
+/**
+ * Choose the target for a forward: weighted rendezvous hashing of
+ * @p flow_hash (a keyed hash of the Call-ID) over the up targets of the
+ * lowest-numbered priority tier that has one.
+ *
+ * @param up
+ *   Target-state bitmap indexed by target number (bit t of up[t / 64]);
+ *   NULL means every target is up.
+ * @return
+ *   0 and *out set; -ENOENT if the rule has no up target (or none at all).
+ *
+ * Context: any thread, hot-path safe; deterministic.
+ */
+int rules_pick_target(const struct rules_db *db, uint32_t rule,
+		      uint64_t flow_hash, const uint64_t *up,
+		      struct rules_dest *out);
+
+/**
+ * Ordered Contact list for a redirect: up targets by tier (ascending
+ * priority), and within a tier in rendezvous order for @p flow_hash (so
+ * out[0] is what rules_pick_target() returns).
+ *
+ * @return
+ *   0 and *n set (at most @p cap entries written, the best first);
+ *   -ENOENT if no target is up.
+ *
+ * Context: any thread, hot-path safe.
+ */
+int rules_contacts(const struct rules_db *db, uint32_t rule,
+		   uint64_t flow_hash, const uint64_t *up,
+		   struct rules_dest *out, uint32_t cap, uint32_t *n);
+
+/**
+ * Apply the rule's number manipulation to the normalised number: drop
+ * `strip` leading characters, then put `prepend` in front.
+ *
+ * @return
+ *   0 and *len set; -ENOSPC if @p cap is too small.
+ *
+ * Context: any thread, hot-path safe.
+ */
+int rules_rewrite_user(const struct rules_db *db, uint32_t rule,
+		       const struct rules_key *key, char *buf, uint32_t cap,
+		       uint32_t *len);
+
+/* ------------------------------------------------------------------ */
+/* Explain (slow path)                                                */
+
+/**
+ * Explain the routing of one key: every matching rule (best first, the
+ * first RULES_EXPLAIN_KEEP kept, all counted), the tie-break that made the
+ * winner win, the chosen target and the Contact list.
+ *
+ * @return
+ *   0 (also when nothing matched: out->winner is RULES_NO_RULE);
+ *   -EIO if the regex scan failed.
+ *
+ * Context: slow path: it checks every rule of the image (milliseconds for
+ * a million rules). @p scr must not be in use by a worker.
+ */
+int rules_explain(const struct rules_db *db, struct rules_scratch *scr,
+		  const struct rules_key *key, uint64_t flow_hash,
+		  const uint64_t *up, struct rules_explain *out);
+
+/* Render an explanation as text / as one JSON object, NUL-terminated.
+ * Return 0 and *len (without the NUL); -ENOSPC if @p cap is too small. */
+int rules_explain_text(const struct rules_explain *ex, char *buf, size_t cap,
+		       size_t *len);
+int rules_explain_json(const struct rules_explain *ex, char *buf, size_t cap,
+		       size_t *len);
+
+#endif /* SIPEDGE_RULES_RULES_H */
