@@ -1,0 +1,857 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * schema.c - encode, decode and validate the values of SCHEMA.md.
+ *
+ * Pure functions over caller buffers: no LMDB, no allocation, no globals
+ * beyond constant tables. Every decoder checks the layout version first,
+ * then every length against the buffer, so a reader never trusts a value
+ * it did not validate.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "schema.h"
+
+/* Layout version of each value type (first byte of the value). */
+#define SCHEMA_V_META_SCHEMA    1u
+#define SCHEMA_V_META_GEN       1u
+#define SCHEMA_V_IMPORT         1u
+#define SCHEMA_V_RULE           1u
+#define SCHEMA_V_TARGET         1u
+#define SCHEMA_V_ART            1u
+#define SCHEMA_V_GENINFO        1u
+#define SCHEMA_V_REG            1u
+#define SCHEMA_V_SETTING        1u
+
+#define SCHEMA_RULE_FIXED       20u     /* bytes before the pattern */
+#define SCHEMA_TARGET_FIXED     7u      /* bytes before the host */
+#define SCHEMA_CONTACT_FIXED    44u     /* bytes before the strings */
+
+/* Little-endian writers and readers over unaligned bytes. */
+static inline void
+schema_put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void
+schema_put_le32(uint8_t *p, uint32_t v)
+{
+	schema_put_le16(p, (uint16_t)v);
+	schema_put_le16(p + 2, (uint16_t)(v >> 16));
+}
+
+static inline void
+schema_put_le64(uint8_t *p, uint64_t v)
+{
+	schema_put_le32(p, (uint32_t)v);
+	schema_put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline uint16_t
+schema_get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t
+schema_get_le32(const uint8_t *p)
+{
+	return (uint32_t)schema_get_le16(p) |
+	       (uint32_t)schema_get_le16(p + 2) << 16;
+}
+
+static inline uint64_t
+schema_get_le64(const uint8_t *p)
+{
+	return (uint64_t)schema_get_le32(p) |
+	       (uint64_t)schema_get_le32(p + 4) << 32;
+}
+
+/* Check the version byte; distinguishes "unknown" from "garbage". */
+static int
+schema_check_version(const uint8_t *p, size_t len, uint8_t want)
+{
+	if (len < 1)
+		return -EBADMSG;
+	if (p[0] != want)
+		return -EPROTONOSUPPORT;
+	return 0;
+}
+
+const char *
+schema_kind_name(unsigned int kind)
+{
+	switch (kind) {
+#define X(sym, val, name) case (val): return (name);
+	SCHEMA_KIND_MAP(X)
+#undef X
+	}
+	return NULL;
+}
+
+const char *
+schema_action_name(unsigned int action)
+{
+	switch (action) {
+#define X(sym, val, name) case (val): return (name);
+	SCHEMA_ACTION_MAP(X)
+#undef X
+	}
+	return NULL;
+}
+
+int
+schema_kind_parse(struct span s)
+{
+#define X(sym, val, name)                                               \
+	if (span_eq(s, SPAN_LIT(name)))                                 \
+		return (val);
+	SCHEMA_KIND_MAP(X)
+#undef X
+	return -EINVAL;
+}
+
+int
+schema_action_parse(struct span s)
+{
+#define X(sym, val, name)                                               \
+	if (span_eq(s, SPAN_LIT(name)))                                 \
+		return (val);
+	SCHEMA_ACTION_MAP(X)
+#undef X
+	return -EINVAL;
+}
+
+/*
+ * CRC32C, slicing-by-8 over a table built on first use. The table is
+ * derived data, identical in every thread, so a racing double build is
+ * harmless; it is written before the flag with release order.
+ */
+static uint32_t schema_crc_tab[8][256];
+static int schema_crc_ready;
+
+static void
+schema_crc32c_init(void)
+{
+	uint32_t c;
+	unsigned int i, j;
+
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (j = 0; j < 8; j++)
+			c = (c & 1) ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+		schema_crc_tab[0][i] = c;
+	}
+	for (i = 0; i < 256; i++) {
+		c = schema_crc_tab[0][i];
+		for (j = 1; j < 8; j++) {
+			c = schema_crc_tab[0][c & 0xff] ^ (c >> 8);
+			schema_crc_tab[j][i] = c;
+		}
+	}
+	__atomic_store_n(&schema_crc_ready, 1, __ATOMIC_RELEASE);
+}
+
+uint32_t
+schema_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint32_t c = ~crc;
+	uint32_t lo, hi;
+
+	if (!__atomic_load_n(&schema_crc_ready, __ATOMIC_ACQUIRE))
+		schema_crc32c_init();
+
+	while (len >= 8) {
+		lo = schema_get_le32(p) ^ c;
+		hi = schema_get_le32(p + 4);
+		c = schema_crc_tab[7][lo & 0xff] ^
+		    schema_crc_tab[6][(lo >> 8) & 0xff] ^
+		    schema_crc_tab[5][(lo >> 16) & 0xff] ^
+		    schema_crc_tab[4][lo >> 24] ^
+		    schema_crc_tab[3][hi & 0xff] ^
+		    schema_crc_tab[2][(hi >> 8) & 0xff] ^
+		    schema_crc_tab[1][(hi >> 16) & 0xff] ^
+		    schema_crc_tab[0][hi >> 24];
+		p += 8;
+		len -= 8;
+	}
+	while (len > 0) {
+		c = schema_crc_tab[0][(c ^ *p) & 0xff] ^ (c >> 8);
+		p++;
+		len--;
+	}
+	return ~c;
+}
+
+/* meta["schema"]: ver, pad[3], magic[8], version u32, created_us u64. */
+int
+schema_meta_schema_encode(const struct schema_meta_schema *m, void *buf,
+			  size_t cap, size_t *len)
+{
+	uint8_t *p = buf;
+
+	if (cap < SCHEMA_META_SCHEMA_LEN)
+		return -ENOSPC;
+	memset(p, 0, SCHEMA_META_SCHEMA_LEN);
+	p[0] = SCHEMA_V_META_SCHEMA;
+	memcpy(p + 4, SCHEMA_MAGIC, SCHEMA_MAGIC_LEN);
+	schema_put_le32(p + 12, m->version);
+	schema_put_le64(p + 16, m->created_us);
+	*len = SCHEMA_META_SCHEMA_LEN;
+	return 0;
+}
+
+int
+schema_meta_schema_decode(struct schema_meta_schema *m, const void *buf,
+			  size_t len)
+{
+	const uint8_t *p = buf;
+	int rc;
+
+	rc = schema_check_version(p, len, SCHEMA_V_META_SCHEMA);
+	if (rc != 0)
+		return rc;
+	if (len != SCHEMA_META_SCHEMA_LEN ||
+	    memcmp(p + 4, SCHEMA_MAGIC, SCHEMA_MAGIC_LEN) != 0)
+		return -EBADMSG;
+	m->version = schema_get_le32(p + 12);
+	m->created_us = schema_get_le64(p + 16);
+	return 0;
+}
+
+/* meta["generation"]: ver, pad[7], generation, committed_us, nrules. */
+int
+schema_meta_gen_encode(const struct schema_meta_gen *g, void *buf,
+		       size_t cap, size_t *len)
+{
+	uint8_t *p = buf;
+
+	if (cap < SCHEMA_META_GEN_LEN)
+		return -ENOSPC;
+	memset(p, 0, 8);
+	p[0] = SCHEMA_V_META_GEN;
+	schema_put_le64(p + 8, g->generation);
+	schema_put_le64(p + 16, g->committed_us);
+	schema_put_le64(p + 24, g->nrules);
+	*len = SCHEMA_META_GEN_LEN;
+	return 0;
+}
+
+int
+schema_meta_gen_decode(struct schema_meta_gen *g, const void *buf,
+		       size_t len)
+{
+	const uint8_t *p = buf;
+	int rc;
+
+	rc = schema_check_version(p, len, SCHEMA_V_META_GEN);
+	if (rc != 0)
+		return rc;
+	if (len != SCHEMA_META_GEN_LEN)
+		return -EBADMSG;
+	g->generation = schema_get_le64(p + 8);
+	g->committed_us = schema_get_le64(p + 16);
+	g->nrules = schema_get_le64(p + 24);
+	return 0;
+}
+
+/*
+ * meta["last_import"]: ver, mode, pad[6], generation, finished_us,
+ * duration_us, rows, added, removed, changed, unchanged (u32 each),
+ * by_kind[SCHEMA_KIND__COUNT] (u32 each).
+ */
+int
+schema_import_summary_encode(const struct schema_import_summary *s,
+			     void *buf, size_t cap, size_t *len)
+{
+	uint8_t *p = buf;
+	unsigned int i;
+
+	if (cap < SCHEMA_IMPORT_SUMMARY_LEN)
+		return -ENOSPC;
+	if (s->mode < SCHEMA_IMPORT_REPLACE || s->mode > SCHEMA_IMPORT_SINGLE)
+		return -EINVAL;
+	memset(p, 0, 8);
+	p[0] = SCHEMA_V_IMPORT;
+	p[1] = s->mode;
+	schema_put_le64(p + 8, s->generation);
+	schema_put_le64(p + 16, s->finished_us);
+	schema_put_le64(p + 24, s->duration_us);
+	schema_put_le64(p + 32, s->rows);
+	schema_put_le32(p + 40, s->added);
+	schema_put_le32(p + 44, s->removed);
+	schema_put_le32(p + 48, s->changed);
+	schema_put_le32(p + 52, s->unchanged);
+	for (i = 0; i < SCHEMA_KIND__COUNT; i++)
+		schema_put_le32(p + 56 + 4 * i, s->by_kind[i]);
+	*len = SCHEMA_IMPORT_SUMMARY_LEN;
+	return 0;
+}
+
+int
+schema_import_summary_decode(struct schema_import_summary *s,
+			     const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	unsigned int i;
+	int rc;
+
+	rc = schema_check_version(p, len, SCHEMA_V_IMPORT);
+	if (rc != 0)
+		return rc;
+	if (len != SCHEMA_IMPORT_SUMMARY_LEN || p[1] < SCHEMA_IMPORT_REPLACE ||
+	    p[1] > SCHEMA_IMPORT_SINGLE)
+		return -EBADMSG;
+	s->mode = p[1];
+	s->generation = schema_get_le64(p + 8);
+	s->finished_us = schema_get_le64(p + 16);
+	s->duration_us = schema_get_le64(p + 24);
+	s->rows = schema_get_le64(p + 32);
+	s->added = schema_get_le32(p + 40);
+	s->removed = schema_get_le32(p + 44);
+	s->changed = schema_get_le32(p + 48);
+	s->unchanged = schema_get_le32(p + 52);
+	for (i = 0; i < SCHEMA_KIND__COUNT; i++)
+		s->by_kind[i] = schema_get_le32(p + 56 + 4 * i);
+	return 0;
+}
+
+bool
+schema_rule_is_valid(const struct schema_rule *r)
+{
+	unsigned int i;
+
+	if (schema_kind_name(r->kind) == NULL ||
+	    schema_action_name(r->action) == NULL)
+		return false;
+	if (r->pattern.len > SCHEMA_PATTERN_MAX ||
+	    r->prepend.len > SCHEMA_PREPEND_MAX ||
+	    r->ntargets > SCHEMA_RULE_MAX_TARGETS)
+		return false;
+	if (r->kind == SCHEMA_KIND_DEFAULT ? r->pattern.len != 0 :
+	    r->pattern.len == 0)
+		return false;
+	if (r->action == SCHEMA_ACTION_REJECT) {
+		if (r->code < 400 || r->code > 699 || r->ntargets != 0)
+			return false;
+	} else if (r->ntargets == 0) {
+		return false;
+	}
+	for (i = 0; i < r->ntargets; i++) {
+		if (r->target[i].host.len == 0 ||
+		    r->target[i].host.len > SCHEMA_HOST_MAX)
+			return false;
+	}
+	return true;
+}
+
+size_t
+schema_rule_size(const struct schema_rule *r)
+{
+	size_t n;
+	unsigned int i;
+
+	if (!schema_rule_is_valid(r))
+		return 0;
+	n = SCHEMA_RULE_FIXED + r->pattern.len + r->prepend.len;
+	for (i = 0; i < r->ntargets; i++)
+		n += SCHEMA_TARGET_FIXED + r->target[i].host.len;
+	return n;
+}
+
+/*
+ * rules[id]: ver, kind, action, ntargets, rank u32, code u16, strip u16,
+ * pattern_len u16, prepend_len u16, pad[4], pattern, prepend, then per
+ * target: port u16, priority u16, weight u16, host_len u8, host.
+ */
+int
+schema_rule_encode(const struct schema_rule *r, void *buf, size_t cap,
+		   size_t *len)
+{
+	uint8_t *p = buf;
+	size_t n = schema_rule_size(r);
+	unsigned int i;
+
+	if (n == 0)
+		return -EINVAL;
+	if (n > cap)
+		return -ENOSPC;
+	p[0] = SCHEMA_V_RULE;
+	p[1] = r->kind;
+	p[2] = r->action;
+	p[3] = (uint8_t)r->ntargets;
+	schema_put_le32(p + 4, r->rank);
+	schema_put_le16(p + 8, r->code);
+	schema_put_le16(p + 10, r->strip);
+	schema_put_le16(p + 12, (uint16_t)r->pattern.len);
+	schema_put_le16(p + 14, (uint16_t)r->prepend.len);
+	memset(p + 16, 0, 4);
+	p += SCHEMA_RULE_FIXED;
+	if (r->pattern.len != 0)
+		memcpy(p, r->pattern.ptr, r->pattern.len);
+	p += r->pattern.len;
+	if (r->prepend.len != 0)
+		memcpy(p, r->prepend.ptr, r->prepend.len);
+	p += r->prepend.len;
+	for (i = 0; i < r->ntargets; i++) {
+		const struct schema_target *t = &r->target[i];
+
+		schema_put_le16(p, t->port);
+		schema_put_le16(p + 2, t->priority);
+		schema_put_le16(p + 4, t->weight);
+		p[6] = (uint8_t)t->host.len;
+		memcpy(p + SCHEMA_TARGET_FIXED, t->host.ptr, t->host.len);
+		p += SCHEMA_TARGET_FIXED + t->host.len;
+	}
+	*len = n;
+	return 0;
+}
+
+int
+schema_rule_decode(struct schema_rule *r, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	const uint8_t *end = p + len;
+	uint16_t plen, xlen;
+	unsigned int i;
+	int rc;
+
+	rc = schema_check_version(p, len, SCHEMA_V_RULE);
+	if (rc != 0)
+		return rc;
+	if (len < SCHEMA_RULE_FIXED)
+		return -EBADMSG;
+	r->id = span_make(NULL, 0);
+	r->kind = p[1];
+	r->action = p[2];
+	r->ntargets = p[3];
+	r->rank = schema_get_le32(p + 4);
+	r->code = schema_get_le16(p + 8);
+	r->strip = schema_get_le16(p + 10);
+	plen = schema_get_le16(p + 12);
+	xlen = schema_get_le16(p + 14);
+	p += SCHEMA_RULE_FIXED;
+	if (r->ntargets > SCHEMA_RULE_MAX_TARGETS ||
+	    (size_t)(end - p) < (size_t)plen + xlen)
+		return -EBADMSG;
+	r->pattern = span_make((const char *)p, plen);
+	p += plen;
+	r->prepend = span_make((const char *)p, xlen);
+	p += xlen;
+	for (i = 0; i < r->ntargets; i++) {
+		struct schema_target *t = &r->target[i];
+
+		if (end - p < (ptrdiff_t)SCHEMA_TARGET_FIXED)
+			return -EBADMSG;
+		t->port = schema_get_le16(p);
+		t->priority = schema_get_le16(p + 2);
+		t->weight = schema_get_le16(p + 4);
+		if (end - p - SCHEMA_TARGET_FIXED < p[6])
+			return -EBADMSG;
+		t->host = span_make((const char *)p + SCHEMA_TARGET_FIXED,
+				    p[6]);
+		p += SCHEMA_TARGET_FIXED + p[6];
+	}
+	if (p != end || !schema_rule_is_valid(r))
+		return -EBADMSG;
+	return 0;
+}
+
+/* targets[host:port]: ver, family, port u16, refs u32, addr[16], pad[4]. */
+int
+schema_target_rec_encode(const struct schema_target_rec *t, void *buf,
+			 size_t cap, size_t *len)
+{
+	uint8_t *p = buf;
+
+	if (t->family != 0 && t->family != 4 && t->family != 6)
+		return -EINVAL;
+	if (cap < SCHEMA_TARGET_REC_LEN)
+		return -ENOSPC;
+	p[0] = SCHEMA_V_TARGET;
+	p[1] = t->family;
+	schema_put_le16(p + 2, t->port);
+	schema_put_le32(p + 4, t->refs);
+	memcpy(p + 8, t->addr, 16);
+	memset(p + 24, 0, 4);
+	*len = SCHEMA_TARGET_REC_LEN;
+	return 0;
+}
+
+int
+schema_target_rec_decode(struct schema_target_rec *t, const void *buf,
+			 size_t len)
+{
+	const uint8_t *p = buf;
+	int rc;
+
+	rc = schema_check_version(p, len, SCHEMA_V_TARGET);
+	if (rc != 0)
+		return rc;
+	if (len != SCHEMA_TARGET_REC_LEN ||
+	    (p[1] != 0 && p[1] != 4 && p[1] != 6))
+		return -EBADMSG;
+	t->family = p[1];
+	t->port = schema_get_le16(p + 2);
+	t->refs = schema_get_le32(p + 4);
+	memcpy(t->addr, p + 8, 16);
+	return 0;
+}
+
+void
+schema_art_key_encode(uint8_t key[SCHEMA_ART_KEY_LEN], uint64_t gen,
+		      uint8_t kind)
+{
+	unsigned int i;
+
+	for (i = 0; i < 8; i++)
+		key[i] = (uint8_t)(gen >> (56 - 8 * i));
+	key[8] = kind;
+}
+
+int
+schema_art_key_decode(const void *key, size_t len, uint64_t *gen,
+		      uint8_t *kind)
+{
+	const uint8_t *p = key;
+	uint64_t g = 0;
+	unsigned int i;
+
+	if (len != SCHEMA_ART_KEY_LEN)
+		return -EBADMSG;
+	for (i = 0; i < 8; i++)
+		g = g << 8 | p[i];
+	*gen = g;
+	*kind = p[8];
+	return 0;
+}
+
+/*
+ * Artefact header: ver, kind, csum_alg, pad, csum u32, size u64,
+ * created_us u64, pad[8].
+ */
+int
+schema_art_hdr_encode(const struct schema_art_hdr *h,
+		      uint8_t buf[SCHEMA_ART_HDR_LEN])
+{
+	if (h->csum_alg != SCHEMA_CSUM_CRC32C)
+		return -EINVAL;
+	memset(buf, 0, SCHEMA_ART_HDR_LEN);
+	buf[0] = SCHEMA_V_ART;
+	buf[1] = h->kind;
+	buf[2] = h->csum_alg;
+	schema_put_le32(buf + 4, h->csum);
+	schema_put_le64(buf + 8, h->size);
+	schema_put_le64(buf + 16, h->created_us);
+	return 0;
+}
+
+int
+schema_art_hdr_decode(struct schema_art_hdr *h, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	int rc;
+
+	rc = schema_check_version(p, len, SCHEMA_V_ART);
+	if (rc != 0)
+		return rc;
+	if (len < SCHEMA_ART_HDR_LEN || p[2] != SCHEMA_CSUM_CRC32C)
+		return -EBADMSG;
+	h->kind = p[1];
+	h->csum_alg = p[2];
+	h->csum = schema_get_le32(p + 4);
+	h->size = schema_get_le64(p + 8);
+	h->created_us = schema_get_le64(p + 16);
+	if (h->size != len - SCHEMA_ART_HDR_LEN)
+		return -EBADMSG;
+	return 0;
+}
+
+int
+schema_art_verify(const void *buf, size_t len, struct span *payload)
+{
+	const uint8_t *p = buf;
+	struct schema_art_hdr h;
+	int rc;
+
+	rc = schema_art_hdr_decode(&h, buf, len);
+	if (rc != 0)
+		return rc;
+	if (schema_crc32c(0, p + SCHEMA_ART_HDR_LEN, h.size) != h.csum)
+		return -EBADMSG;
+	if (payload != NULL)
+		*payload = span_make((const char *)p + SCHEMA_ART_HDR_LEN,
+				     h.size);
+	return 0;
+}
+
+/* Geninfo payload: ver, pad[7], nrules u64, by_kind u32[]. */
+int
+schema_geninfo_encode(const struct schema_geninfo *g, void *buf, size_t cap,
+		      size_t *len)
+{
+	uint8_t *p = buf;
+	unsigned int i;
+
+	if (cap < SCHEMA_GENINFO_LEN)
+		return -ENOSPC;
+	memset(p, 0, 8);
+	p[0] = SCHEMA_V_GENINFO;
+	schema_put_le64(p + 8, g->nrules);
+	for (i = 0; i < SCHEMA_KIND__COUNT; i++)
+		schema_put_le32(p + 16 + 4 * i, g->by_kind[i]);
+	*len = SCHEMA_GENINFO_LEN;
+	return 0;
+}
+
+int
+schema_geninfo_decode(struct schema_geninfo *g, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	unsigned int i;
+	int rc;
+
+	rc = schema_check_version(p, len, SCHEMA_V_GENINFO);
+	if (rc != 0)
+		return rc;
+	if (len != SCHEMA_GENINFO_LEN)
+		return -EBADMSG;
+	g->nrules = schema_get_le64(p + 8);
+	for (i = 0; i < SCHEMA_KIND__COUNT; i++)
+		g->by_kind[i] = schema_get_le32(p + 16 + 4 * i);
+	return 0;
+}
+
+static bool
+schema_contact_is_valid(const struct schema_contact *c)
+{
+	return (c->src_family == 4 || c->src_family == 6) &&
+	       c->transport >= 1 && c->transport <= 3 && c->q <= 1000 &&
+	       c->uri.len != 0 && c->uri.len <= UINT16_MAX &&
+	       c->call_id.len <= UINT16_MAX && c->path.len <= UINT16_MAX;
+}
+
+size_t
+schema_reg_size(const struct schema_reg *r)
+{
+	size_t n = 4;
+	unsigned int i;
+
+	if (r->ncontacts > SCHEMA_REG_MAX_CONTACTS)
+		return 0;
+	for (i = 0; i < r->ncontacts; i++) {
+		const struct schema_contact *c = &r->contact[i];
+
+		if (!schema_contact_is_valid(c))
+			return 0;
+		n += SCHEMA_CONTACT_FIXED + c->uri.len + c->call_id.len +
+		     c->path.len;
+	}
+	return n;
+}
+
+/*
+ * registrations[AOR]: ver, ncontacts u8, pad[2], then per contact:
+ * expires_us u64, cseq u32, q u16, src_family u8, transport u8,
+ * src_addr[16], src_port u16, uri_len u16, call_id_len u16, path_len u16,
+ * pad[4], uri, call_id, path.
+ */
+int
+schema_reg_encode(const struct schema_reg *r, void *buf, size_t cap,
+		  size_t *len)
+{
+	uint8_t *p = buf;
+	size_t n = schema_reg_size(r);
+	unsigned int i;
+
+	if (n == 0)
+		return -EINVAL;
+	if (n > cap)
+		return -ENOSPC;
+	p[0] = SCHEMA_V_REG;
+	p[1] = (uint8_t)r->ncontacts;
+	p[2] = 0;
+	p[3] = 0;
+	p += 4;
+	for (i = 0; i < r->ncontacts; i++) {
+		const struct schema_contact *c = &r->contact[i];
+
+		schema_put_le64(p, c->expires_us);
+		schema_put_le32(p + 8, c->cseq);
+		schema_put_le16(p + 12, c->q);
+		p[14] = c->src_family;
+		p[15] = c->transport;
+		memcpy(p + 16, c->src_addr, 16);
+		schema_put_le16(p + 32, c->src_port);
+		schema_put_le16(p + 34, (uint16_t)c->uri.len);
+		schema_put_le16(p + 36, (uint16_t)c->call_id.len);
+		schema_put_le16(p + 38, (uint16_t)c->path.len);
+		memset(p + 40, 0, 4);
+		p += SCHEMA_CONTACT_FIXED;
+		memcpy(p, c->uri.ptr, c->uri.len);
+		p += c->uri.len;
+		if (c->call_id.len != 0)
+			memcpy(p, c->call_id.ptr, c->call_id.len);
+		p += c->call_id.len;
+		if (c->path.len != 0)
+			memcpy(p, c->path.ptr, c->path.len);
+		p += c->path.len;
+	}
+	*len = n;
+	return 0;
+}
+
+int
+schema_reg_decode(struct schema_reg *r, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	const uint8_t *end = p + len;
+	unsigned int i;
+	size_t ulen, clen, plen;
+	int rc;
+
+	rc = schema_check_version(p, len, SCHEMA_V_REG);
+	if (rc != 0)
+		return rc;
+	if (len < 4 || p[1] > SCHEMA_REG_MAX_CONTACTS)
+		return -EBADMSG;
+	r->ncontacts = p[1];
+	p += 4;
+	for (i = 0; i < r->ncontacts; i++) {
+		struct schema_contact *c = &r->contact[i];
+
+		if (end - p < (ptrdiff_t)SCHEMA_CONTACT_FIXED)
+			return -EBADMSG;
+		c->expires_us = schema_get_le64(p);
+		c->cseq = schema_get_le32(p + 8);
+		c->q = schema_get_le16(p + 12);
+		c->src_family = p[14];
+		c->transport = p[15];
+		memcpy(c->src_addr, p + 16, 16);
+		c->src_port = schema_get_le16(p + 32);
+		ulen = schema_get_le16(p + 34);
+		clen = schema_get_le16(p + 36);
+		plen = schema_get_le16(p + 38);
+		p += SCHEMA_CONTACT_FIXED;
+		if ((size_t)(end - p) < ulen + clen + plen)
+			return -EBADMSG;
+		c->uri = span_make((const char *)p, ulen);
+		p += ulen;
+		c->call_id = span_make((const char *)p, clen);
+		p += clen;
+		c->path = span_make((const char *)p, plen);
+		p += plen;
+		if (!schema_contact_is_valid(c))
+			return -EBADMSG;
+	}
+	if (p != end)
+		return -EBADMSG;
+	return 0;
+}
+
+/* settings[name]: ver, type, pad[6], then u64 (U64, BOOL) or bytes (STR). */
+int
+schema_setting_encode(const struct schema_setting *s, void *buf, size_t cap,
+		      size_t *len)
+{
+	uint8_t *p = buf;
+	size_t n;
+
+	switch (s->type) {
+	case SCHEMA_SETTING_U64:
+	case SCHEMA_SETTING_BOOL:
+		if (s->type == SCHEMA_SETTING_BOOL && s->u > 1)
+			return -EINVAL;
+		n = 16;
+		break;
+	case SCHEMA_SETTING_STR:
+		n = 8 + (size_t)s->str.len;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (n > cap)
+		return -ENOSPC;
+	memset(p, 0, 8);
+	p[0] = SCHEMA_V_SETTING;
+	p[1] = s->type;
+	if (s->type == SCHEMA_SETTING_STR) {
+		if (s->str.len != 0)
+			memcpy(p + 8, s->str.ptr, s->str.len);
+	} else {
+		schema_put_le64(p + 8, s->u);
+	}
+	*len = n;
+	return 0;
+}
+
+int
+schema_setting_decode(struct schema_setting *s, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	int rc;
+
+	rc = schema_check_version(p, len, SCHEMA_V_SETTING);
+	if (rc != 0)
+		return rc;
+	if (len < 8)
+		return -EBADMSG;
+	s->type = p[1];
+	s->u = 0;
+	s->str = span_make(NULL, 0);
+	switch (s->type) {
+	case SCHEMA_SETTING_U64:
+	case SCHEMA_SETTING_BOOL:
+		if (len != 16)
+			return -EBADMSG;
+		s->u = schema_get_le64(p + 8);
+		if (s->type == SCHEMA_SETTING_BOOL && s->u > 1)
+			return -EBADMSG;
+		return 0;
+	case SCHEMA_SETTING_STR:
+		s->str = span_make((const char *)p + 8, len - 8);
+		return 0;
+	default:
+		return -EBADMSG;
+	}
+}
+
+static const struct schema_setting_def schema_settings[] = {
+	{
+		.name = "artefacts.keep", .type = SCHEMA_SETTING_U64,
+		.def = 2, .min = 1, .max = 1000,
+		.help = "generations whose artefacts are kept (current included)",
+	},
+	{
+		.name = "import.max_errors", .type = SCHEMA_SETTING_U64,
+		.def = 100, .min = 1, .max = 100000,
+		.help = "errors listed in an import reply (all are counted)",
+	},
+	{
+		.name = "rules.default_rank", .type = SCHEMA_SETTING_U64,
+		.def = 100, .min = 0, .max = UINT32_MAX,
+		.help = "informational: rank used when a row leaves it empty",
+	},
+	{ .name = NULL },
+};
+
+const struct schema_setting_def *
+schema_setting_defs(void)
+{
+	return schema_settings;
+}
+
+const struct schema_setting_def *
+schema_setting_find(struct span name)
+{
+	const struct schema_setting_def *d;
+
+	for (d = schema_settings; d->name != NULL; d++) {
+		if (span_eq(name, span_make(d->name, strlen(d->name))))
+			return d;
+	}
+	return NULL;
+}

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_schema.c - round trips, version detection and malformed input for
+ * every codec of lmdb-schema/schema.c.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <compiler.h>
+#include <schema.h>
+
+static struct span
+lit(const char *s)
+{
+	return span_make(s, strlen(s));
+}
+
+static void
+test_schema_meta_round_trip(void **state)
+{
+	struct schema_meta_schema ms = { .version = SCHEMA_VERSION,
+					 .created_us = 1234567 }, ms2;
+	struct schema_meta_gen g = { .generation = 42, .committed_us = 99,
+				     .nrules = 1000000 }, g2;
+	uint8_t buf[64];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(schema_meta_schema_encode(&ms, buf, sizeof(buf), &len),
+			 0);
+	assert_int_equal(len, SCHEMA_META_SCHEMA_LEN);
+	assert_int_equal(schema_meta_schema_decode(&ms2, buf, len), 0);
+	assert_int_equal(ms2.version, SCHEMA_VERSION);
+	assert_int_equal(ms2.created_us, 1234567);
+	buf[5] ^= 1;    /* magic */
+	assert_int_equal(schema_meta_schema_decode(&ms2, buf, len), -EBADMSG);
+
+	assert_int_equal(schema_meta_gen_encode(&g, buf, sizeof(buf), &len), 0);
+	assert_int_equal(schema_meta_gen_decode(&g2, buf, len), 0);
+	assert_int_equal(g2.generation, 42);
+	assert_int_equal(g2.committed_us, 99);
+	assert_int_equal(g2.nrules, 1000000);
+	assert_int_equal(schema_meta_gen_encode(&g, buf, 8, &len), -ENOSPC);
+}
+
+/* A value written by a newer layout is reported as such, not as garbage. */
+static void
+test_schema_unknown_version_rejected(void **state)
+{
+	struct schema_meta_gen g = { .generation = 1 }, g2;
+	struct schema_setting s = { .type = SCHEMA_SETTING_U64, .u = 7 }, s2;
+	uint8_t buf[64];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(schema_meta_gen_encode(&g, buf, sizeof(buf), &len), 0);
+	buf[0] = 2;
+	assert_int_equal(schema_meta_gen_decode(&g2, buf, len),
+			 -EPROTONOSUPPORT);
+	assert_int_equal(schema_setting_encode(&s, buf, sizeof(buf), &len), 0);
+	buf[0] = 9;
+	assert_int_equal(schema_setting_decode(&s2, buf, len),
+			 -EPROTONOSUPPORT);
+	assert_int_equal(schema_meta_gen_decode(&g2, buf, 0), -EBADMSG);
+}
+
+static void
+fill_rule(struct schema_rule *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = lit("nyc");
+	r->kind = SCHEMA_KIND_PREFIX;
+	r->action = SCHEMA_ACTION_FORWARD;
+	r->rank = 100;
+	r->strip = 1;
+	r->pattern = lit("1212");
+	r->prepend = lit("0044");
+	r->ntargets = 2;
+	r->target[0] = (struct schema_target){ .host = lit("198.19.0.3"),
+		.port = 5060, .priority = 1, .weight = 70 };
+	r->target[1] = (struct schema_target){ .host = lit("2001:db8::1"),
+		.port = 5080, .priority = 2, .weight = 1 };
+}
+
+static void
+test_schema_rule_round_trip(void **state)
+{
+	struct schema_rule r, r2;
+	uint8_t buf[512];
+	size_t len, i;
+
+	(void)state;
+	fill_rule(&r);
+	assert_int_equal(schema_rule_encode(&r, buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, schema_rule_size(&r));
+	assert_int_equal(schema_rule_decode(&r2, buf, len), 0);
+	assert_int_equal(r2.kind, r.kind);
+	assert_int_equal(r2.action, r.action);
+	assert_int_equal(r2.rank, 100);
+	assert_int_equal(r2.strip, 1);
+	assert_true(span_eq(r2.pattern, r.pattern));
+	assert_true(span_eq(r2.prepend, r.prepend));
+	assert_int_equal(r2.ntargets, 2);
+	for (i = 0; i < 2; i++) {
+		assert_true(span_eq(r2.target[i].host, r.target[i].host));
+		assert_int_equal(r2.target[i].port, r.target[i].port);
+		assert_int_equal(r2.target[i].priority, r.target[i].priority);
+		assert_int_equal(r2.target[i].weight, r.target[i].weight);
+	}
+	/* Every strict prefix and one extra byte are malformed. */
+	for (i = 0; i < len; i++)
+		assert_int_not_equal(schema_rule_decode(&r2, buf, i), 0);
+	buf[len] = 0;
+	assert_int_equal(schema_rule_decode(&r2, buf, len + 1), -EBADMSG);
+	assert_int_equal(schema_rule_encode(&r, buf, len - 1, &len), -ENOSPC);
+}
+
+static void
+test_schema_rule_invalid_rejected(void **state)
+{
+	struct schema_rule r;
+	uint8_t buf[512];
+	size_t len;
+
+	(void)state;
+	fill_rule(&r);
+	r.kind = 9;
+	assert_int_equal(schema_rule_encode(&r, buf, sizeof(buf), &len),
+			 -EINVAL);
+	fill_rule(&r);
+	r.action = SCHEMA_ACTION_REJECT;
+	r.code = 403;
+	assert_int_equal(schema_rule_encode(&r, buf, sizeof(buf), &len),
+			 -EINVAL);      /* reject with targets */
+	r.ntargets = 0;
+	assert_int_equal(schema_rule_encode(&r, buf, sizeof(buf), &len), 0);
+	fill_rule(&r);
+	r.kind = SCHEMA_KIND_DEFAULT;
+	assert_int_equal(schema_rule_encode(&r, buf, sizeof(buf), &len),
+			 -EINVAL);      /* default with a pattern */
+	r.pattern = span_make(NULL, 0);
+	assert_int_equal(schema_rule_encode(&r, buf, sizeof(buf), &len), 0);
+	/* A decoded value with a bad kind byte is malformed. */
+	buf[1] = 0;
+	assert_int_equal(schema_rule_decode(&r, buf, len), -EBADMSG);
+}
+
+/* Big-endian generation keys: memcmp order is numeric order. */
+static void
+test_schema_art_key_sorts_numerically(void **state)
+{
+	static const uint64_t gens[] = { 1, 255, 256, 65536, 1ull << 40 };
+	uint8_t a[SCHEMA_ART_KEY_LEN], b[SCHEMA_ART_KEY_LEN];
+	uint64_t g;
+	uint8_t kind;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i + 1 < SIPEDGE_ARRAY_SIZE(gens); i++) {
+		schema_art_key_encode(a, gens[i], SCHEMA_ART_RULES_IMAGE);
+		schema_art_key_encode(b, gens[i + 1], SCHEMA_ART_GENINFO);
+		assert_true(memcmp(a, b, sizeof(a)) < 0);
+		assert_int_equal(schema_art_key_decode(a, sizeof(a), &g,
+						       &kind), 0);
+		assert_int_equal(g, gens[i]);
+		assert_int_equal(kind, SCHEMA_ART_RULES_IMAGE);
+	}
+	assert_int_equal(schema_art_key_decode(a, 8, &g, &kind), -EBADMSG);
+}
+
+static void
+test_schema_art_checksum_detects_corruption(void **state)
+{
+	static const char payload[] = "compiled rules image bytes";
+	struct schema_art_hdr h = {
+		.kind = SCHEMA_ART_RULES_IMAGE,
+		.csum_alg = SCHEMA_CSUM_CRC32C,
+		.size = sizeof(payload),
+		.created_us = 5,
+	};
+	uint8_t buf[SCHEMA_ART_HDR_LEN + sizeof(payload)];
+	struct schema_art_hdr h2;
+	struct span out;
+
+	(void)state;
+	h.csum = schema_crc32c(0, payload, sizeof(payload));
+	assert_int_equal(schema_art_hdr_encode(&h, buf), 0);
+	memcpy(buf + SCHEMA_ART_HDR_LEN, payload, sizeof(payload));
+	assert_int_equal(schema_art_verify(buf, sizeof(buf), &out), 0);
+	assert_int_equal(out.len, sizeof(payload));
+	assert_memory_equal(out.ptr, payload, sizeof(payload));
+	assert_int_equal(schema_art_hdr_decode(&h2, buf, sizeof(buf)), 0);
+	assert_int_equal(h2.created_us, 5);
+	buf[SCHEMA_ART_HDR_LEN + 3] ^= 0x20;
+	assert_int_equal(schema_art_verify(buf, sizeof(buf), &out), -EBADMSG);
+	assert_int_equal(schema_art_verify(buf, sizeof(buf) - 1, &out),
+			 -EBADMSG);
+}
+
+/* Published check values for CRC32C (RFC 3720 B.4 and "123456789"). */
+static void
+test_schema_crc32c_known_values(void **state)
+{
+	uint8_t zeros[32];
+	uint32_t c;
+
+	(void)state;
+	memset(zeros, 0, sizeof(zeros));
+	assert_int_equal(schema_crc32c(0, "123456789", 9), 0xe3069283u);
+	assert_int_equal(schema_crc32c(0, zeros, sizeof(zeros)), 0x8a9136aau);
+	c = schema_crc32c(0, "1234", 4);
+	assert_int_equal(schema_crc32c(c, "56789", 5), 0xe3069283u);
+}
+
+static void
+test_schema_summary_geninfo_target_round_trip(void **state)
+{
+	struct schema_import_summary s = {
+		.generation = 3, .finished_us = 4, .duration_us = 5,
+		.rows = 6, .mode = SCHEMA_IMPORT_MERGE, .added = 7,
+		.removed = 8, .changed = 9, .unchanged = 10,
+		.by_kind = { 0, 1, 2, 3, 4, 5 },
+	}, s2;
+	struct schema_geninfo g = { .nrules = 15,
+				    .by_kind = { 0, 5, 4, 3, 2, 1 } }, g2;
+	struct schema_target_rec t = { .family = 4, .port = 5060,
+				       .addr = { 198, 19, 0, 3 },
+				       .refs = 12 }, t2;
+	uint8_t buf[256];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(schema_import_summary_encode(&s, buf, sizeof(buf),
+						      &len), 0);
+	assert_int_equal(schema_import_summary_decode(&s2, buf, len), 0);
+	assert_memory_equal(&s.by_kind, &s2.by_kind, sizeof(s.by_kind));
+	assert_int_equal(s2.mode, SCHEMA_IMPORT_MERGE);
+	assert_int_equal(s2.unchanged, 10);
+	assert_int_equal(s2.rows, 6);
+
+	assert_int_equal(schema_geninfo_encode(&g, buf, sizeof(buf), &len), 0);
+	assert_int_equal(schema_geninfo_decode(&g2, buf, len), 0);
+	assert_int_equal(g2.nrules, 15);
+	assert_memory_equal(&g.by_kind, &g2.by_kind, sizeof(g.by_kind));
+
+	assert_int_equal(schema_target_rec_encode(&t, buf, sizeof(buf), &len),
+			 0);
+	assert_int_equal(schema_target_rec_decode(&t2, buf, len), 0);
+	assert_int_equal(t2.refs, 12);
+	assert_int_equal(t2.port, 5060);
+	assert_memory_equal(t2.addr, t.addr, 16);
+	t.family = 5;
+	assert_int_equal(schema_target_rec_encode(&t, buf, sizeof(buf), &len),
+			 -EINVAL);
+}
+
+static void
+test_schema_reg_round_trip(void **state)
+{
+	struct schema_reg r, r2;
+	uint8_t buf[1024];
+	size_t len, i;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.ncontacts = 2;
+	r.contact[0] = (struct schema_contact){
+		.expires_us = 1700000000000000ull, .cseq = 7, .q = 1000,
+		.src_family = 4, .transport = 1,
+		.src_addr = { 192, 0, 2, 10 }, .src_port = 5060,
+		.uri = lit("sip:alice@192.0.2.10:5060"),
+		.call_id = lit("abc@192.0.2.10"),
+		.path = lit("<sip:edge1.example;lr>"),
+	};
+	r.contact[1] = (struct schema_contact){
+		.expires_us = 1, .cseq = 1, .q = 500, .src_family = 6,
+		.transport = 2, .src_addr = { 0x20, 0x01, 0x0d, 0xb8 },
+		.src_port = 5070, .uri = lit("sip:alice@[2001:db8::1]"),
+	};
+	assert_int_equal(schema_reg_encode(&r, buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, schema_reg_size(&r));
+	assert_int_equal(schema_reg_decode(&r2, buf, len), 0);
+	assert_int_equal(r2.ncontacts, 2);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(r2.contact[i].expires_us,
+				 r.contact[i].expires_us);
+		assert_int_equal(r2.contact[i].q, r.contact[i].q);
+		assert_int_equal(r2.contact[i].src_port,
+				 r.contact[i].src_port);
+		assert_memory_equal(r2.contact[i].src_addr,
+				    r.contact[i].src_addr, 16);
+		assert_true(span_eq(r2.contact[i].uri, r.contact[i].uri));
+		assert_true(span_eq(r2.contact[i].call_id,
+				    r.contact[i].call_id));
+		assert_true(span_eq(r2.contact[i].path, r.contact[i].path));
+	}
+	for (i = 0; i < len; i++)
+		assert_int_not_equal(schema_reg_decode(&r2, buf, i), 0);
+	r.contact[1].q = 1001;
+	assert_int_equal(schema_reg_encode(&r, buf, sizeof(buf), &len),
+			 -EINVAL);
+}
+
+static void
+test_schema_setting_round_trip(void **state)
+{
+	struct schema_setting s = { .type = SCHEMA_SETTING_STR,
+				    .str = lit("edge.example") }, s2;
+	const struct schema_setting_def *d;
+	uint8_t buf[64];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(schema_setting_encode(&s, buf, sizeof(buf), &len), 0);
+	assert_int_equal(schema_setting_decode(&s2, buf, len), 0);
+	assert_int_equal(s2.type, SCHEMA_SETTING_STR);
+	assert_true(span_eq(s2.str, s.str));
+	s = (struct schema_setting){ .type = SCHEMA_SETTING_BOOL, .u = 2 };
+	assert_int_equal(schema_setting_encode(&s, buf, sizeof(buf), &len),
+			 -EINVAL);
+	s.u = 1;
+	assert_int_equal(schema_setting_encode(&s, buf, sizeof(buf), &len), 0);
+	assert_int_equal(schema_setting_decode(&s2, buf, len), 0);
+	assert_int_equal(s2.u, 1);
+	buf[1] = 77;
+	assert_int_equal(schema_setting_decode(&s2, buf, len), -EBADMSG);
+
+	d = schema_setting_find(lit("artefacts.keep"));
+	assert_non_null(d);
+	assert_int_equal(d->def, 2);
+	assert_null(schema_setting_find(lit("artefacts.kee")));
+}
+
+static void
+test_schema_names_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(schema_kind_parse(lit("regex")), SCHEMA_KIND_REGEX);
+	assert_int_equal(schema_kind_parse(lit("Regex")), -EINVAL);
+	assert_string_equal(schema_kind_name(SCHEMA_KIND_DEFAULT), "default");
+	assert_null(schema_kind_name(0));
+	assert_int_equal(schema_action_parse(lit("redirect")),
+			 SCHEMA_ACTION_REDIRECT);
+	assert_string_equal(schema_action_name(SCHEMA_ACTION_REJECT), "reject");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_schema_meta_round_trip),
+		cmocka_unit_test(test_schema_unknown_version_rejected),
+		cmocka_unit_test(test_schema_rule_round_trip),
+		cmocka_unit_test(test_schema_rule_invalid_rejected),
+		cmocka_unit_test(test_schema_art_key_sorts_numerically),
+		cmocka_unit_test(test_schema_art_checksum_detects_corruption),
+		cmocka_unit_test(test_schema_crc32c_known_values),
+		cmocka_unit_test(test_schema_summary_geninfo_target_round_trip),
+		cmocka_unit_test(test_schema_reg_round_trip),
+		cmocka_unit_test(test_schema_setting_round_trip),
+		cmocka_unit_test(test_schema_names_parse),
+	};
+
+	return cmocka_run_group_tests_name("schema", tests, NULL, NULL);
+}
