@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# test.sh - the whole test suite, from a fresh checkout.
+#
+# 1. installs missing Debian packages (scripts/install_deps.sh),
+# 2. builds ./build and runs every suite of `meson test` (unit,
+#    conformance, integration, e2e, fuzz),
+# 3. builds ./build-san with -Db_sanitize=address,undefined and without
+#    the DPDK dataplane, and runs the EAL-free suites under the sanitizers.
+#
+# Environment: FUZZ_SECONDS (default 20) sets each fuzz smoke run's length.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+bash scripts/install_deps.sh
+
+fuzz_seconds=${FUZZ_SECONDS:-20}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== build (debugoptimized)"
+if [ ! -d build ]; then
+	meson setup build -Dfuzz_seconds="$fuzz_seconds"
+else
+	meson setup --reconfigure build -Dfuzz_seconds="$fuzz_seconds" >/dev/null
+fi
+ninja -C build -j "$jobs"
+
+echo "== test: all suites"
+meson test -C build --print-errorlogs --num-processes "$jobs"
+
+echo "== build (address,undefined sanitizers; EAL-free tests)"
+if [ ! -d build-san ]; then
+	meson setup build-san -Db_sanitize=address,undefined -Db_lundef=false \
+		-Ddataplane=disabled -Dfuzz=disabled -Dperf=false
+fi
+ninja -C build-san -j "$jobs"
+
+echo "== test: sanitizers"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	meson test -C build-san --print-errorlogs --num-processes "$jobs" \
+		--no-suite integration --no-suite e2e --no-suite fuzz
+
+echo "test.sh: all suites passed"
