@@ -1,3 +1,431 @@
 /* SPDX-License-Identifier: MIT */
-/* sip_hdr.c - placeholder while being written */
+/*
+ * sip_hdr.c - verdict, header-name and method tables of the SIP library.
+ *
+ * Hot path. Header names are classified with a switch on length and first
+ * letter, which leaves at most two candidates to compare; compact forms are
+ * one switch on the letter (RFC 3261 §7.3.3). Every table here is derived
+ * from the X-macro lists in sip_types.h, so adding a name there adds it here.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <compiler.h>
+#include <span.h>
+
 #include "sip.h"
+
+static const uint16_t sip_perr_status_tab[SIP_PERR__COUNT] = {
+#define X(sym, code, desc) [SIP_PERR_##sym] = (code),
+	SIP_PERR_MAP(X)
+#undef X
+};
+
+static const char *const sip_perr_name_tab[SIP_PERR__COUNT] = {
+#define X(sym, code, desc) [SIP_PERR_##sym] = #sym,
+	SIP_PERR_MAP(X)
+#undef X
+};
+
+static const char *const sip_perr_desc_tab[SIP_PERR__COUNT] = {
+#define X(sym, code, desc) [SIP_PERR_##sym] = desc,
+	SIP_PERR_MAP(X)
+#undef X
+};
+
+static const char *const sip_hdr_name_tab[SIP_HDR__COUNT] = {
+#define X(sym, name, compact) [SIP_HDR_##sym] = name,
+	SIP_HDR_MAP(X)
+#undef X
+};
+
+static const char *const sip_method_name_tab[SIP_METHOD__COUNT] = {
+#define X(sym, text) [SIP_METHOD_##sym] = text,
+	SIP_METHOD_MAP(X)
+#undef X
+};
+
+uint16_t
+sip_perr_status(enum sip_perr e)
+{
+	if ((unsigned int)e >= SIP_PERR__COUNT)
+		return 0;
+	return sip_perr_status_tab[e];
+}
+
+const char *
+sip_perr_name(enum sip_perr e)
+{
+	if ((unsigned int)e >= SIP_PERR__COUNT)
+		return "UNKNOWN";
+	return sip_perr_name_tab[e];
+}
+
+const char *
+sip_perr_desc(enum sip_perr e)
+{
+	if ((unsigned int)e >= SIP_PERR__COUNT)
+		return "unknown verdict";
+	return sip_perr_desc_tab[e];
+}
+
+const char *
+sip_hdr_name(enum sip_hdr_id id)
+{
+	if ((unsigned int)id >= SIP_HDR__COUNT)
+		return "";
+	return sip_hdr_name_tab[id];
+}
+
+const char *
+sip_method_name(enum sip_method m)
+{
+	if ((unsigned int)m >= SIP_METHOD__COUNT)
+		return "";
+	return sip_method_name_tab[m];
+}
+
+/*
+ * Rest of a name after its first letter, which the caller has matched:
+ * @lit is lower case and @len bytes long, as is @name (checked by the
+ * caller's switch on length).
+ */
+static inline bool
+sip_hdr_eq(struct span name, const char *lit, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 1; i < len; i++) {
+		if (span_ascii_lower((unsigned char)name.ptr[i]) !=
+		    (unsigned char)lit[i])
+			return false;
+	}
+	return true;
+}
+
+/* Compact forms, RFC 3261 §7.3.3 and the IANA registry (sip_types.h). */
+static enum sip_hdr_id
+sip_hdr_compact(unsigned char c)
+{
+	switch (c) {
+	case 'b':
+		return SIP_HDR_REFERRED_BY;
+	case 'c':
+		return SIP_HDR_CONTENT_TYPE;
+	case 'e':
+		return SIP_HDR_CONTENT_ENCODING;
+	case 'f':
+		return SIP_HDR_FROM;
+	case 'i':
+		return SIP_HDR_CALL_ID;
+	case 'k':
+		return SIP_HDR_SUPPORTED;
+	case 'l':
+		return SIP_HDR_CONTENT_LENGTH;
+	case 'm':
+		return SIP_HDR_CONTACT;
+	case 'o':
+		return SIP_HDR_EVENT;
+	case 'r':
+		return SIP_HDR_REFER_TO;
+	case 's':
+		return SIP_HDR_SUBJECT;
+	case 't':
+		return SIP_HDR_TO;
+	case 'u':
+		return SIP_HDR_ALLOW_EVENTS;
+	case 'v':
+		return SIP_HDR_VIA;
+	case 'x':
+		return SIP_HDR_SESSION_EXPIRES;
+	default:
+		return SIP_HDR_OTHER;
+	}
+}
+
+enum sip_hdr_id
+sip_hdr_classify(struct span name)
+{
+	unsigned char c;
+
+	if (name.len == 0)
+		return SIP_HDR_OTHER;
+	c = span_ascii_lower((unsigned char)name.ptr[0]);
+
+	switch (name.len) {
+	case 1:
+		return sip_hdr_compact(c);
+	case 2:
+		switch (c) {
+		case 't':
+			if (sip_hdr_eq(name, "to", 2))
+				return SIP_HDR_TO;
+			break;
+		}
+		break;
+	case 3:
+		switch (c) {
+		case 'v':
+			if (sip_hdr_eq(name, "via", 3))
+				return SIP_HDR_VIA;
+			break;
+		}
+		break;
+	case 4:
+		switch (c) {
+		case 'c':
+			if (sip_hdr_eq(name, "cseq", 4))
+				return SIP_HDR_CSEQ;
+			break;
+		case 'd':
+			if (sip_hdr_eq(name, "date", 4))
+				return SIP_HDR_DATE;
+			break;
+		case 'f':
+			if (sip_hdr_eq(name, "from", 4))
+				return SIP_HDR_FROM;
+			break;
+		case 'p':
+			if (sip_hdr_eq(name, "path", 4))
+				return SIP_HDR_PATH;
+			break;
+		}
+		break;
+	case 5:
+		switch (c) {
+		case 'a':
+			if (sip_hdr_eq(name, "allow", 5))
+				return SIP_HDR_ALLOW;
+			break;
+		case 'e':
+			if (sip_hdr_eq(name, "event", 5))
+				return SIP_HDR_EVENT;
+			break;
+		case 'r':
+			if (sip_hdr_eq(name, "route", 5))
+				return SIP_HDR_ROUTE;
+			break;
+		}
+		break;
+	case 6:
+		switch (c) {
+		case 'a':
+			if (sip_hdr_eq(name, "accept", 6))
+				return SIP_HDR_ACCEPT;
+			break;
+		case 'm':
+			if (sip_hdr_eq(name, "min-se", 6))
+				return SIP_HDR_MIN_SE;
+			break;
+		case 's':
+			if (sip_hdr_eq(name, "server", 6))
+				return SIP_HDR_SERVER;
+			break;
+		}
+		break;
+	case 7:
+		switch (c) {
+		case 'c':
+			if (sip_hdr_eq(name, "call-id", 7))
+				return SIP_HDR_CALL_ID;
+			if (sip_hdr_eq(name, "contact", 7))
+				return SIP_HDR_CONTACT;
+			break;
+		case 'e':
+			if (sip_hdr_eq(name, "expires", 7))
+				return SIP_HDR_EXPIRES;
+			break;
+		case 'r':
+			if (sip_hdr_eq(name, "require", 7))
+				return SIP_HDR_REQUIRE;
+			break;
+		case 's':
+			if (sip_hdr_eq(name, "subject", 7))
+				return SIP_HDR_SUBJECT;
+			break;
+		}
+		break;
+	case 8:
+		switch (c) {
+		case 'r':
+			if (sip_hdr_eq(name, "refer-to", 8))
+				return SIP_HDR_REFER_TO;
+			break;
+		}
+		break;
+	case 9:
+		switch (c) {
+		case 's':
+			if (sip_hdr_eq(name, "supported", 9))
+				return SIP_HDR_SUPPORTED;
+			break;
+		case 't':
+			if (sip_hdr_eq(name, "timestamp", 9))
+				return SIP_HDR_TIMESTAMP;
+			break;
+		}
+		break;
+	case 10:
+		switch (c) {
+		case 'u':
+			if (sip_hdr_eq(name, "user-agent", 10))
+				return SIP_HDR_USER_AGENT;
+			break;
+		}
+		break;
+	case 11:
+		switch (c) {
+		case 'm':
+			if (sip_hdr_eq(name, "min-expires", 11))
+				return SIP_HDR_MIN_EXPIRES;
+			break;
+		case 'r':
+			if (sip_hdr_eq(name, "referred-by", 11))
+				return SIP_HDR_REFERRED_BY;
+			if (sip_hdr_eq(name, "retry-after", 11))
+				return SIP_HDR_RETRY_AFTER;
+			break;
+		case 'u':
+			if (sip_hdr_eq(name, "unsupported", 11))
+				return SIP_HDR_UNSUPPORTED;
+			break;
+		}
+		break;
+	case 12:
+		switch (c) {
+		case 'a':
+			if (sip_hdr_eq(name, "allow-events", 12))
+				return SIP_HDR_ALLOW_EVENTS;
+			break;
+		case 'c':
+			if (sip_hdr_eq(name, "content-type", 12))
+				return SIP_HDR_CONTENT_TYPE;
+			break;
+		case 'm':
+			if (sip_hdr_eq(name, "max-forwards", 12))
+				return SIP_HDR_MAX_FORWARDS;
+			break;
+		case 'r':
+			if (sip_hdr_eq(name, "record-route", 12))
+				return SIP_HDR_RECORD_ROUTE;
+			break;
+		}
+		break;
+	case 13:
+		switch (c) {
+		case 'a':
+			if (sip_hdr_eq(name, "authorization", 13))
+				return SIP_HDR_AUTHORIZATION;
+			break;
+		case 'p':
+			if (sip_hdr_eq(name, "proxy-require", 13))
+				return SIP_HDR_PROXY_REQUIRE;
+			break;
+		}
+		break;
+	case 14:
+		switch (c) {
+		case 'c':
+			if (sip_hdr_eq(name, "content-length", 14))
+				return SIP_HDR_CONTENT_LENGTH;
+			break;
+		}
+		break;
+	case 15:
+		switch (c) {
+		case 's':
+			if (sip_hdr_eq(name, "session-expires", 15))
+				return SIP_HDR_SESSION_EXPIRES;
+			break;
+		}
+		break;
+	case 16:
+		switch (c) {
+		case 'c':
+			if (sip_hdr_eq(name, "content-encoding", 16))
+				return SIP_HDR_CONTENT_ENCODING;
+			break;
+		case 'w':
+			if (sip_hdr_eq(name, "www-authenticate", 16))
+				return SIP_HDR_WWW_AUTHENTICATE;
+			break;
+		}
+		break;
+	case 18:
+		switch (c) {
+		case 'p':
+			if (sip_hdr_eq(name, "proxy-authenticate", 18))
+				return SIP_HDR_PROXY_AUTHENTICATE;
+			break;
+		}
+		break;
+	case 19:
+		switch (c) {
+		case 'p':
+			if (sip_hdr_eq(name, "proxy-authorization", 19))
+				return SIP_HDR_PROXY_AUTHORIZATION;
+			if (sip_hdr_eq(name, "p-asserted-identity", 19))
+				return SIP_HDR_P_ASSERTED_IDENTITY;
+			break;
+		}
+		break;
+	}
+	return SIP_HDR_OTHER;
+}
+
+/*
+ * Methods are case-sensitive: RFC 3261 §25.1 spells each one as %x octets.
+ * Anything else is an extension method (SIP_METHOD_OTHER), not an error.
+ */
+enum sip_method
+sip_method_from_span(struct span tok)
+{
+	switch (tok.len) {
+	case 3:
+		if (memcmp(tok.ptr, "ACK", 3) == 0)
+			return SIP_METHOD_ACK;
+		if (memcmp(tok.ptr, "BYE", 3) == 0)
+			return SIP_METHOD_BYE;
+		break;
+	case 4:
+		if (memcmp(tok.ptr, "INFO", 4) == 0)
+			return SIP_METHOD_INFO;
+		break;
+	case 5:
+		if (memcmp(tok.ptr, "PRACK", 5) == 0)
+			return SIP_METHOD_PRACK;
+		if (memcmp(tok.ptr, "REFER", 5) == 0)
+			return SIP_METHOD_REFER;
+		break;
+	case 6:
+		if (memcmp(tok.ptr, "INVITE", 6) == 0)
+			return SIP_METHOD_INVITE;
+		if (memcmp(tok.ptr, "CANCEL", 6) == 0)
+			return SIP_METHOD_CANCEL;
+		if (memcmp(tok.ptr, "UPDATE", 6) == 0)
+			return SIP_METHOD_UPDATE;
+		if (memcmp(tok.ptr, "NOTIFY", 6) == 0)
+			return SIP_METHOD_NOTIFY;
+		break;
+	case 7:
+		if (memcmp(tok.ptr, "OPTIONS", 7) == 0)
+			return SIP_METHOD_OPTIONS;
+		if (memcmp(tok.ptr, "MESSAGE", 7) == 0)
+			return SIP_METHOD_MESSAGE;
+		if (memcmp(tok.ptr, "PUBLISH", 7) == 0)
+			return SIP_METHOD_PUBLISH;
+		break;
+	case 8:
+		if (memcmp(tok.ptr, "REGISTER", 8) == 0)
+			return SIP_METHOD_REGISTER;
+		break;
+	case 9:
+		if (memcmp(tok.ptr, "SUBSCRIBE", 9) == 0)
+			return SIP_METHOD_SUBSCRIBE;
+		break;
+	default:
+		break;
+	}
+	return SIP_METHOD_OTHER;
+}
