@@ -1,3 +1,408 @@
 /* SPDX-License-Identifier: MIT */
-/* sip_addr.c - placeholder while being written */
+/*
+ * sip_addr.c - header values built on URIs and parameter lists: Via
+ * (RFC 3261 §20.42), name-addr / addr-spec (From, To, Contact, Route,
+ * Record-Route, §20.10 and §25.1), CSeq (§20.16), delta-seconds and
+ * Contact q-values.
+ *
+ * HOT PATH: no allocation, no NUL-terminated or locale-aware libc, no
+ * global state; every loop is bounded by the value it scans.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <span.h>
+
 #include "sip.h"
+#include "sip_uri_priv.h"
+
+/* ---- Via ---------------------------------------------------------------- */
+
+/* A port: 1*DIGIT with a value of at most 65535 (leading zeros allowed). */
+static bool
+sip_port_ok(struct span s, uint16_t *port)
+{
+	uint64_t v;
+
+	if (span_to_u64(s, 65535, &v) != 0)
+		return false;
+	*port = (uint16_t)v;
+	return true;
+}
+
+/* Check one via-params value we keep; false makes the Via BAD_VIA. */
+static bool
+sip_via_param(struct sip_via *via, struct span n, struct span v)
+{
+	uint8_t a[16];
+	uint64_t ttl;
+	uint16_t port;
+
+	switch (n.len) {
+	case 3:
+		if (!span_eq_nocase(n, SPAN_LIT("ttl")))
+			return true;
+		/* ttl = 1*3DIGIT ; 0 to 255 */
+		if (v.ptr == NULL || v.len > 3 ||
+		    span_to_u64(v, 255, &ttl) != 0)
+			return false;
+		if (via->ttl.ptr == NULL)
+			via->ttl = v;
+		return true;
+	case 5:
+		if (span_eq_nocase(n, SPAN_LIT("rport"))) {
+			/* RFC 3581: bare in requests, a port in responses. */
+			if (v.ptr == NULL)
+				v = span_make(span_end(n), 0);
+			else if (!sip_port_ok(v, &port))
+				return false;
+			if (via->rport.ptr == NULL)
+				via->rport = v;
+			return true;
+		}
+		if (span_eq_nocase(n, SPAN_LIT("maddr"))) {
+			if (v.ptr == NULL ||
+			    sip_host_check(v.ptr, span_end(v)) < 0)
+				return false;
+			if (via->maddr.ptr == NULL)
+				via->maddr = v;
+		}
+		return true;
+	case 6:
+		if (!span_eq_nocase(n, SPAN_LIT("branch")))
+			return true;
+		if (v.ptr == NULL || v.len == 0)
+			return false;
+		if (via->branch.ptr == NULL)
+			via->branch = v;
+		return true;
+	case 8:
+		if (!span_eq_nocase(n, SPAN_LIT("received")))
+			return true;
+		/* IPv4address / IPv6address; RFC 5118 §4.5: brackets tolerated */
+		if (v.ptr == NULL || sip_host_to_ip(v, a) < 0)
+			return false;
+		if (via->received.ptr == NULL)
+			via->received = v;
+		return true;
+	default:
+		return true;
+	}
+}
+
+/*
+ * via-parm = sent-protocol LWS sent-by *( SEMI via-params )
+ * sent-protocol = protocol-name SLASH protocol-version SLASH transport
+ * sent-by = host [ COLON port ]
+ * SLASH, COLON and SEMI allow LWS on both sides (RFC 3261 §25.1).
+ * Protocol name and version are checked for syntax only.
+ */
+enum sip_perr
+sip_via_parse(struct sip_via *via, struct span value)
+{
+	const char *p, *end, *t, *q;
+	struct span rest, n, v;
+	int rc, type;
+
+	*via = (struct sip_via){ .port = 0 };
+	value = span_trim(value);
+	via->value = value;
+	p = value.ptr;
+	end = span_end(value);
+
+	/* protocol-name SLASH protocol-version */
+	t = p;
+	q = sip_cc_span(p, end, SIP_CC_TOKEN);
+	if (q == p)
+		return SIP_PERR_BAD_VIA;
+	p = sip_skip_lws(q, end);
+	if (p == end || *p != '/')
+		return SIP_PERR_BAD_VIA;
+	p = sip_skip_lws(p + 1, end);
+	q = sip_cc_span(p, end, SIP_CC_TOKEN);
+	if (q == p)
+		return SIP_PERR_BAD_VIA;
+	via->proto = span_range(t, q);
+
+	/* SLASH transport */
+	p = sip_skip_lws(q, end);
+	if (p == end || *p != '/')
+		return SIP_PERR_BAD_VIA;
+	p = sip_skip_lws(p + 1, end);
+	q = sip_cc_span(p, end, SIP_CC_TOKEN);
+	if (q == p)
+		return SIP_PERR_BAD_VIA;
+	via->transport = span_range(p, q);
+
+	/* LWS sent-by */
+	p = sip_skip_lws(q, end);
+	if (p == q)
+		return SIP_PERR_BAD_VIA;
+	q = sip_host_end(p, end);
+	type = sip_host_check(p, q);
+	if (type < 0)
+		return SIP_PERR_BAD_VIA;
+	via->host = span_range(p, q);
+	via->host_type = (uint8_t)type;
+
+	p = sip_skip_lws(q, end);
+	if (p < end && *p == ':') {
+		p = sip_skip_lws(p + 1, end);
+		q = sip_cc_span(p, end, SIP_CC_DIGIT);
+		if (!sip_port_ok(span_range(p, q), &via->port))
+			return SIP_PERR_BAD_VIA;
+		p = sip_skip_lws(q, end);
+	}
+
+	via->params = span_range(p, end);
+	if (p == end)
+		return SIP_PERR_OK;
+	if (*p != ';')
+		return SIP_PERR_BAD_VIA;
+	rest = via->params;
+	while ((rc = sip_param_next(&rest, &n, &v)) == 1) {
+		if (!sip_via_param(via, n, v))
+			return SIP_PERR_BAD_VIA;
+	}
+	return rc == 0 ? SIP_PERR_OK : SIP_PERR_BAD_VIA;
+}
+
+/* ---- name-addr / addr-spec ---------------------------------------------- */
+
+/*
+ * (name-addr / addr-spec) *( SEMI param ), or "*" (Contact, §20.10):
+ *   name-addr = [ display-name ] LAQUOT addr-spec RAQUOT
+ *   display-name = *( token LWS ) / quoted-string
+ * RFC 4475 §3.1.1.6 (lwsdisp): no LWS before '<' is accepted.
+ * RFC 4475 §3.1.2.14 (badaspec): LWS inside <> is rejected (the URI parser
+ * refuses LWS). RFC 4475 §3.1.2.15 (baddn): a non-token byte in an
+ * unquoted display name is rejected.
+ * A bare addr-spec ends at the first ';' or LWS: what follows are header
+ * parameters (§20), and it may not carry URI headers ('?').
+ */
+enum sip_perr
+sip_naddr_parse(struct sip_naddr *na, struct span value)
+{
+	const char *p, *end, *q, *last;
+	struct span rest, n, v, uri;
+	struct sip_uri u;
+	int rc;
+
+	*na = (struct sip_naddr){ .star = 0 };
+	value = span_trim(value);
+	p = value.ptr;
+	end = span_end(value);
+	if (p == end)
+		return SIP_PERR_BAD_VALUE;
+	if (value.len == 1 && *p == '*') {
+		na->star = 1;
+		na->params = span_range(end, end);
+		return SIP_PERR_OK;
+	}
+
+	if (*p == '"') {
+		q = sip_quoted_end(p, end);
+		if (q == NULL)
+			return SIP_PERR_BAD_VALUE;      /* RFC 4475 quotbal */
+		na->display = span_range(p, q);
+		p = sip_skip_lws(q, end);
+		if (p == end || *p != '<')
+			return SIP_PERR_BAD_VALUE;
+	} else if (*p != '<') {
+		/* Tokens separated by LWS: a display name if '<' follows. */
+		q = p;
+		last = p;
+		while (q < end && sip_cc_is((unsigned char)*q, SIP_CC_TOKEN)) {
+			q = sip_cc_span(q, end, SIP_CC_TOKEN);
+			last = q;
+			q = sip_skip_lws(q, end);
+		}
+		if (q < end && *q == '<') {
+			na->display = span_range(p, last);
+			p = q;
+		} else {
+			q = p;
+			while (q < end && *q != ';' &&
+			       !sip_cc_is((unsigned char)*q, SIP_CC_LWS))
+				q++;
+			uri = span_range(p, q);
+			if (span_chr(uri, '?') != NULL ||
+			    sip_uri_parse(&u, uri) != SIP_PERR_OK)
+				return SIP_PERR_BAD_VALUE;
+			na->uri = uri;
+			p = q;
+			goto params;
+		}
+	}
+
+	/* p is at '<' */
+	q = memchr(p + 1, '>', (size_t)(end - p - 1));
+	if (q == NULL)
+		return SIP_PERR_BAD_VALUE;
+	uri = span_range(p + 1, q);
+	if (sip_uri_parse(&u, uri) != SIP_PERR_OK)
+		return SIP_PERR_BAD_VALUE;
+	na->uri = uri;
+	na->bracketed = 1;
+	p = q + 1;
+
+params:
+	p = sip_skip_lws(p, end);
+	na->params = span_range(p, end);
+	if (p == end)
+		return SIP_PERR_OK;
+	if (*p != ';')
+		return SIP_PERR_BAD_VALUE;
+	rest = na->params;
+	while ((rc = sip_param_next(&rest, &n, &v)) == 1) {
+		if (na->tag.ptr == NULL && span_eq_nocase(n, SPAN_LIT("tag"))) {
+			/* tag-param = "tag" EQUAL token */
+			if (v.ptr == NULL || v.len == 0)
+				return SIP_PERR_BAD_VALUE;
+			na->tag = v;
+		}
+	}
+	return rc == 0 ? SIP_PERR_OK : SIP_PERR_BAD_VALUE;
+}
+
+/*
+ * qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+ * (RFC 3261 §25.1), returned in thousandths.
+ */
+int
+sip_naddr_q(const struct sip_naddr *na, uint16_t *q)
+{
+	struct span v;
+	uint32_t i, val, scale = 100;
+
+	if (!sip_param_get(na->params, SPAN_LIT("q"), &v))
+		return -ENOENT;
+	if (v.len == 0 || (v.ptr[0] != '0' && v.ptr[0] != '1'))
+		return -EBADMSG;
+	val = (uint32_t)(v.ptr[0] - '0') * 1000;
+	if (v.len > 1) {
+		if (v.ptr[1] != '.' || v.len > 5)
+			return -EBADMSG;
+		for (i = 2; i < v.len; i++) {
+			if (!span_is_digit((unsigned char)v.ptr[i]))
+				return -EBADMSG;
+			val += (uint32_t)(v.ptr[i] - '0') * scale;
+			scale /= 10;
+		}
+		if (val > 1000)
+			return -EBADMSG;
+	}
+	*q = (uint16_t)val;
+	return 0;
+}
+
+/* ---- CSeq, delta-seconds ------------------------------------------------ */
+
+/* CSeq = 1*DIGIT LWS Method (§20.16); the number is at most 2**32-1. */
+enum sip_perr
+sip_cseq_parse(struct sip_cseq *cseq, struct span value)
+{
+	const char *p, *end, *q, *m;
+	uint64_t v = 0;
+
+	*cseq = (struct sip_cseq){ .num = 0 };
+	value = span_trim(value);
+	p = value.ptr;
+	end = span_end(value);
+
+	for (q = p; q < end && span_is_digit((unsigned char)*q); q++) {
+		v = v * 10 + (uint64_t)(*q - '0');
+		if (v > UINT32_MAX)
+			return SIP_PERR_BAD_CSEQ;       /* RFC 4475 scalar02 */
+	}
+	if (q == p)
+		return SIP_PERR_BAD_CSEQ;
+	m = sip_skip_lws(q, end);
+	if (m == q)
+		return SIP_PERR_BAD_CSEQ;
+	q = sip_cc_span(m, end, SIP_CC_TOKEN);
+	if (q == m || q != end)
+		return SIP_PERR_BAD_CSEQ;
+
+	cseq->num = (uint32_t)v;
+	cseq->method_name = span_range(m, q);
+	cseq->method = (uint8_t)sip_method_from_span(cseq->method_name);
+	return SIP_PERR_OK;
+}
+
+/*
+ * End of a comment (RFC 3261 §25.1) that starts at p (p[0] == '('), with
+ * nesting and quoted-pairs; NULL when unbalanced.
+ */
+static const char *
+sip_comment_end(const char *p, const char *end)
+{
+	uint32_t depth = 0;
+
+	for (; p < end; p++) {
+		switch (*p) {
+		case '(':
+			depth++;
+			break;
+		case ')':
+			if (--depth == 0)
+				return p + 1;
+			break;
+		case '\\':
+			if (++p == end)
+				return NULL;
+			break;
+		default:
+			break;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * delta-seconds [ comment ] *( SEMI generic-param ): the shape shared by
+ * Expires, Min-Expires, Session-Expires, Min-SE, Retry-After (§20.33, the
+ * only one with a comment) and Max-Forwards.
+ */
+int
+sip_delta_parse(struct span value, uint32_t *secs, struct span *params)
+{
+	const char *p, *end, *q;
+	struct span rest, n, v;
+	uint64_t val = 0;
+	int rc;
+
+	value = span_trim(value);
+	p = value.ptr;
+	end = span_end(value);
+
+	for (q = p; q < end && span_is_digit((unsigned char)*q); q++) {
+		val = val * 10 + (uint64_t)(*q - '0');
+		if (val > UINT32_MAX)
+			val = UINT32_MAX;       /* saturate, keep scanning */
+	}
+	if (q == p)
+		return -EBADMSG;
+	p = sip_skip_lws(q, end);
+	if (p < end && *p == '(') {
+		p = sip_comment_end(p, end);
+		if (p == NULL)
+			return -EBADMSG;
+		p = sip_skip_lws(p, end);
+	}
+	if (p < end) {
+		if (*p != ';')
+			return -EBADMSG;
+		rest = span_range(p, end);
+		while ((rc = sip_param_next(&rest, &n, &v)) == 1)
+			;
+		if (rc != 0)
+			return -EBADMSG;
+	}
+	*secs = (uint32_t)val;
+	if (params != NULL)
+		*params = span_range(p, end);
+	return 0;
+}

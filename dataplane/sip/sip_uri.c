@@ -1,3 +1,506 @@
 /* SPDX-License-Identifier: MIT */
-/* sip_uri.c - placeholder while being written */
+/*
+ * sip_uri.c - URIs (RFC 3261 §19.1, §25.1; RFC 3966 tel:; RFC 5118 IPv6
+ * references), header and URI parameter lists, %HH unescaping and IP
+ * literals.
+ *
+ * HOT PATH: no allocation, no NUL-terminated or locale-aware libc, no
+ * global state. Character classes are one table lookup (sip_uri_priv.h);
+ * every loop is bounded by the span it scans.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <span.h>
+
 #include "sip.h"
+#include "sip_uri_priv.h"
+
+/* ---- IP literals -------------------------------------------------------- */
+
+/*
+ * IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT
+ * (RFC 3261 §25.1), each part 0..255, exactly from p to end.
+ */
+static int
+sip_ip4_parse(const char *p, const char *end, uint8_t out[4])
+{
+	unsigned int i, v, nd;
+
+	for (i = 0; i < 4; i++) {
+		if (i != 0) {
+			if (p == end || *p != '.')
+				return -EINVAL;
+			p++;
+		}
+		v = 0;
+		nd = 0;
+		while (p < end && span_is_digit((unsigned char)*p) && nd < 3) {
+			v = v * 10 + (unsigned int)(*p - '0');
+			p++;
+			nd++;
+		}
+		if (nd == 0 || v > 255)
+			return -EINVAL;
+		out[i] = (uint8_t)v;
+	}
+	return p == end ? 0 : -EINVAL;
+}
+
+/*
+ * IPv6address (RFC 4291 §2.2, as in RFC 3261 §25.1): up to eight groups of
+ * 1..4 hex digits, at most one "::", optionally an IPv4 tail, exactly from
+ * p to end (no brackets). A ":::" is read as "::": RFC 5118 §4.10 lets a
+ * robust element accept that product of the RFC 3261 ABNF bug.
+ */
+static int
+sip_ip6_parse(const char *p, const char *end, uint8_t out[16])
+{
+	uint16_t w[8];
+	int n = 0, gap = -1, i, j;
+	uint8_t v4[4];
+
+	if (p == end)
+		return -EINVAL;
+	if (*p == ':') {
+		if (end - p < 2 || p[1] != ':')
+			return -EINVAL;
+		p += 2;
+		gap = 0;
+	}
+	while (p < end) {
+		const char *g = p;
+		unsigned int v = 0;
+
+		while (p < end && p - g < 4 &&
+		       sip_cc_is((unsigned char)*p, SIP_CC_HEX)) {
+			v = v << 4 | sip_hexval((unsigned char)*p);
+			p++;
+		}
+		if (p == g)
+			return -EINVAL;
+		if (p < end && *p == '.') {
+			/* IPv4 tail: the last 32 bits. */
+			if (n > 6 || sip_ip4_parse(g, end, v4) != 0)
+				return -EINVAL;
+			w[n++] = (uint16_t)(v4[0] << 8 | v4[1]);
+			w[n++] = (uint16_t)(v4[2] << 8 | v4[3]);
+			p = end;
+			break;
+		}
+		if (n == 8)
+			return -EINVAL;
+		w[n++] = (uint16_t)v;
+		if (p == end)
+			break;
+		if (*p != ':')
+			return -EINVAL;
+		p++;
+		if (p < end && *p == ':') {
+			if (gap >= 0)
+				return -EINVAL;
+			gap = n;
+			p++;
+			if (p < end && *p == ':')
+				p++;    /* ":::" leniency, see above */
+		} else if (p == end) {
+			return -EINVAL; /* trailing single ':' */
+		}
+	}
+	if (gap < 0 ? n != 8 : n > 7)
+		return -EINVAL;
+
+	memset(out, 0, 16);
+	if (gap < 0)
+		gap = n;
+	for (i = 0; i < gap; i++) {
+		out[2 * i] = (uint8_t)(w[i] >> 8);
+		out[2 * i + 1] = (uint8_t)w[i];
+	}
+	for (i = n - 1, j = 7; i >= gap; i--, j--) {
+		out[2 * j] = (uint8_t)(w[i] >> 8);
+		out[2 * j + 1] = (uint8_t)w[i];
+	}
+	return 0;
+}
+
+int
+sip_host_to_ip(struct span host, uint8_t addr[16])
+{
+	const char *p = host.ptr, *end = host.ptr + host.len;
+
+	if (host.len == 0)
+		return -EINVAL;
+	if (*p == '[') {
+		if (host.len < 2 || end[-1] != ']')
+			return -EINVAL;
+		return sip_ip6_parse(p + 1, end - 1, addr) == 0 ? 16 : -EINVAL;
+	}
+	if (sip_ip4_parse(p, end, addr) == 0)
+		return 4;
+	return sip_ip6_parse(p, end, addr) == 0 ? 16 : -EINVAL;
+}
+
+/*
+ * hostname = *( domainlabel "." ) toplabel [ "." ]
+ * domainlabel = alphanum / alphanum *( alphanum / "-" ) alphanum
+ * toplabel = ALPHA / ALPHA *( alphanum / "-" ) alphanum
+ * (RFC 3261 §25.1). A name whose last label starts with a digit is not a
+ * hostname, which is what keeps "192.0.2.300" from passing as one.
+ */
+static bool
+sip_hostname_ok(const char *p, const char *end)
+{
+	const char *label;
+
+	if (p < end && end[-1] == '.')
+		end--;
+	if (p == end)
+		return false;
+	for (;;) {
+		label = p;
+		while (p < end && *p != '.') {
+			if (!sip_cc_is((unsigned char)*p, SIP_CC_HOST))
+				return false;
+			p++;
+		}
+		if (p == label || *label == '-' || p[-1] == '-')
+			return false;
+		if (p == end)
+			return sip_cc_is((unsigned char)*label, SIP_CC_ALPHA);
+		p++;    /* '.' */
+	}
+}
+
+int
+sip_host_check(const char *p, const char *end)
+{
+	uint8_t a[16];
+
+	if (p == end)
+		return -EINVAL;
+	if (*p == '[') {
+		if (end - p < 2 || end[-1] != ']' ||
+		    sip_ip6_parse(p + 1, end - 1, a) != 0)
+			return -EINVAL;
+		return SIP_HOST_IPV6;
+	}
+	if (sip_ip4_parse(p, end, a) == 0)
+		return SIP_HOST_IPV4;
+	return sip_hostname_ok(p, end) ? SIP_HOST_NAME : -EINVAL;
+}
+
+/* ---- URIs --------------------------------------------------------------- */
+
+/* Every byte in [p, end) is in @p cls or part of a "%" HEXDIG HEXDIG. */
+static bool
+sip_uri_chars_ok(const char *p, const char *end, uint16_t cls)
+{
+	while (p < end) {
+		if (sip_cc_is((unsigned char)*p, cls)) {
+			p++;
+			continue;
+		}
+		if (*p != '%' || end - p < 3 ||
+		    !sip_cc_is((unsigned char)p[1], SIP_CC_HEX) ||
+		    !sip_cc_is((unsigned char)p[2], SIP_CC_HEX))
+			return false;
+		p += 3;
+	}
+	return true;
+}
+
+/*
+ * uri-parameters = *( ";" uri-parameter ), uri-parameter = pname [ "=" pvalue ]
+ * with pname and pvalue 1*paramchar (RFC 3261 §25.1); p is at the first ';'.
+ * RFC 3966 tel: parameters have the same shape except that a pname is
+ * 1*( alphanum / "-" ): @p name_cls says which.
+ */
+static bool
+sip_uri_params_ok(const char *p, const char *end, uint16_t name_cls)
+{
+	const char *seg, *eq;
+
+	while (p < end) {
+		p++;    /* ';' */
+		seg = memchr(p, ';', (size_t)(end - p));
+		if (seg == NULL)
+			seg = end;
+		eq = memchr(p, '=', (size_t)(seg - p));
+		if (eq == NULL)
+			eq = seg;
+		if (eq == p || !sip_uri_chars_ok(p, eq, name_cls))
+			return false;
+		if (eq != seg &&
+		    (eq + 1 == seg ||
+		     !sip_uri_chars_ok(eq + 1, seg, SIP_CC_PARAM)))
+			return false;
+		p = seg;
+	}
+	return true;
+}
+
+/* headers = header *( "&" header ), header = hname "=" hvalue (§25.1). */
+static bool
+sip_uri_headers_ok(const char *p, const char *end)
+{
+	const char *seg, *eq;
+
+	for (;;) {
+		seg = memchr(p, '&', (size_t)(end - p));
+		if (seg == NULL)
+			seg = end;
+		eq = memchr(p, '=', (size_t)(seg - p));
+		if (eq == NULL || eq == p ||
+		    !sip_uri_chars_ok(p, eq, SIP_CC_HDR) ||
+		    !sip_uri_chars_ok(eq + 1, seg, SIP_CC_HDR))
+			return false;
+		if (seg == end)
+			return true;
+		p = seg + 1;
+	}
+}
+
+/*
+ * SIP-URI / SIPS-URI after "sip:" / "sips:" (RFC 3261 §19.1.1, §25.1):
+ *   [ userinfo "@" ] hostport uri-parameters [ headers ]
+ * '@' is legal nowhere else unescaped, so the first one ends userinfo; the
+ * user part may hold ';', '?' and '/' (RFC 4475 §3.1.1.9 semiuri).
+ */
+static enum sip_perr
+sip_uri_parse_sip(struct sip_uri *uri, const char *p, const char *end)
+{
+	const char *at, *colon, *he, *q;
+	uint64_t port;
+	int type;
+
+	at = memchr(p, '@', (size_t)(end - p));
+	if (at != NULL) {
+		colon = memchr(p, ':', (size_t)(at - p));
+		q = colon != NULL ? colon : at;
+		if (q == p || !sip_uri_chars_ok(p, q, SIP_CC_USER))
+			return SIP_PERR_BAD_URI;
+		uri->user = span_range(p, q);
+		if (colon != NULL) {
+			if (!sip_uri_chars_ok(colon + 1, at, SIP_CC_PASS))
+				return SIP_PERR_BAD_URI;
+			uri->password = span_range(colon + 1, at);
+		}
+		p = at + 1;
+	}
+
+	he = sip_host_end(p, end);
+	type = sip_host_check(p, he);
+	if (type < 0)
+		return SIP_PERR_BAD_URI;
+	uri->host = span_range(p, he);
+	uri->host_type = (uint8_t)type;
+	p = he;
+
+	if (p < end && *p == ':') {
+		q = sip_cc_span(++p, end, SIP_CC_DIGIT);
+		if (span_to_u64(span_range(p, q), 65535, &port) != 0)
+			return SIP_PERR_BAD_URI;
+		uri->port_str = span_range(p, q);
+		uri->port = (uint16_t)port;
+		p = q;
+	}
+	if (p < end && *p == ';') {
+		q = memchr(p, '?', (size_t)(end - p));
+		if (q == NULL)
+			q = end;
+		if (!sip_uri_params_ok(p, q, SIP_CC_PARAM))
+			return SIP_PERR_BAD_URI;
+		uri->params = span_range(p, q);
+		p = q;
+	}
+	if (p < end && *p == '?') {
+		if (!sip_uri_headers_ok(p + 1, end))
+			return SIP_PERR_BAD_URI;
+		uri->headers = span_range(p + 1, end);
+		p = end;
+	}
+	return p == end ? SIP_PERR_OK : SIP_PERR_BAD_URI;
+}
+
+/*
+ * telephone-subscriber (RFC 3966 §3): global-number-digits = "+" *phonedigit
+ * DIGIT *phonedigit, or local-number-digits = *phonedigit-hex (HEXDIG / "*"
+ * / "#") *phonedigit-hex, visual separators "-" "." "(" ")", then *par.
+ * The phone-context a local number should carry is not enforced: routing
+ * decides what a local number means.
+ */
+static enum sip_perr
+sip_uri_parse_tel(struct sip_uri *uri, const char *p, const char *end)
+{
+	const char *ne, *q;
+	bool global, seen = false;
+
+	ne = memchr(p, ';', (size_t)(end - p));
+	if (ne == NULL)
+		ne = end;
+	if (ne == p)
+		return SIP_PERR_BAD_URI;
+	global = *p == '+';
+	for (q = global ? p + 1 : p; q < ne; q++) {
+		unsigned char c = (unsigned char)*q;
+
+		if (c == '-' || c == '.' || c == '(' || c == ')')
+			continue;
+		if (global ? !span_is_digit(c) :
+			     !(sip_cc_is(c, SIP_CC_HEX) || c == '*' || c == '#'))
+			return SIP_PERR_BAD_URI;
+		seen = true;
+	}
+	if (!seen)
+		return SIP_PERR_BAD_URI;
+	uri->user = span_range(p, ne);
+	if (ne != end) {
+		if (!sip_uri_params_ok(ne, end, SIP_CC_TELNAME))
+			return SIP_PERR_BAD_URI;
+		uri->params = span_range(ne, end);
+	}
+	return SIP_PERR_OK;
+}
+
+enum sip_perr
+sip_uri_parse(struct sip_uri *uri, struct span s)
+{
+	const char *p = s.ptr, *end = s.ptr + s.len, *q;
+	struct span scheme;
+
+	*uri = (struct sip_uri){ .port = 0 };
+
+	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 §3.1) */
+	if (s.len == 0 || !sip_cc_is((unsigned char)*p, SIP_CC_ALPHA))
+		return SIP_PERR_BAD_URI;
+	q = sip_cc_span(p + 1, end, SIP_CC_SCHEME);
+	if (q == end || *q != ':')
+		return SIP_PERR_BAD_URI;
+	scheme = span_range(p, q);
+	uri->scheme = scheme;
+	p = q + 1;
+	uri->opaque = span_range(p, end);
+
+	switch (scheme.len) {
+	case 3:
+		if (span_eq_nocase(scheme, SPAN_LIT("sip"))) {
+			uri->scheme_id = SIP_SCHEME_SIP;
+			return sip_uri_parse_sip(uri, p, end);
+		}
+		if (span_eq_nocase(scheme, SPAN_LIT("tel"))) {
+			uri->scheme_id = SIP_SCHEME_TEL;
+			return sip_uri_parse_tel(uri, p, end);
+		}
+		break;
+	case 4:
+		if (span_eq_nocase(scheme, SPAN_LIT("sips"))) {
+			uri->scheme_id = SIP_SCHEME_SIPS;
+			return sip_uri_parse_sip(uri, p, end);
+		}
+		break;
+	}
+
+	/* absoluteURI: opaque to us, but still URI characters only. */
+	uri->scheme_id = SIP_SCHEME_OTHER;
+	if (p == end || sip_cc_span(p, end, SIP_CC_URIC) != end)
+		return SIP_PERR_BAD_URI;
+	return SIP_PERR_OK;
+}
+
+/* ---- parameter lists ---------------------------------------------------- */
+
+/*
+ * generic-param = token [ EQUAL gen-value ], gen-value = token / host /
+ * quoted-string (RFC 3261 §25.1), with LWS around ';' and '='. Unquoted
+ * values may also hold the URI paramchar set, so the same walker serves
+ * URI parameters (Route ;lr, ;transport=, ;maddr=[v6]).
+ */
+int
+sip_param_next(struct span *rest, struct span *name, struct span *value)
+{
+	const char *p = rest->ptr, *end = rest->ptr + rest->len, *q;
+	struct span n, v = SPAN_NULL;
+
+	p = sip_skip_lws(p, end);
+	if (p == end) {
+		*rest = span_range(end, end);
+		return 0;
+	}
+	if (*p == ';')
+		p = sip_skip_lws(p + 1, end);
+	q = sip_cc_span(p, end, SIP_CC_TOKEN);
+	if (q == p)
+		return -EBADMSG;        /* ";;", trailing ';', junk */
+	n = span_range(p, q);
+	p = sip_skip_lws(q, end);
+	if (p < end && *p == '=') {
+		p = sip_skip_lws(p + 1, end);
+		if (p < end && *p == '"') {
+			q = sip_quoted_end(p, end);
+			if (q == NULL)
+				return -EBADMSG;
+			v = span_range(p + 1, q - 1);
+		} else {
+			q = sip_cc_span(p, end, SIP_CC_TOKEN | SIP_CC_PARAM);
+			if (q == p)
+				return -EBADMSG;
+			v = span_range(p, q);
+		}
+		p = sip_skip_lws(q, end);
+	}
+	if (p < end && *p != ';')
+		return -EBADMSG;
+	*name = n;
+	*value = v;
+	*rest = span_range(p, end);
+	return 1;
+}
+
+bool
+sip_param_get(struct span params, struct span name, struct span *value)
+{
+	struct span n, v;
+
+	if (params.ptr == NULL)
+		return false;
+	/* Each call consumes at least one byte: bounded by params.len. */
+	while (sip_param_next(&params, &n, &v) == 1) {
+		if (span_eq_nocase(n, name)) {
+			*value = v.ptr != NULL ? v : span_make(span_end(n), 0);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- escapes ------------------------------------------------------------ */
+
+int
+sip_unescape(struct span in, char *out, uint32_t cap)
+{
+	const char *p = in.ptr, *end = in.ptr + in.len;
+	uint32_t n = 0;
+	unsigned char c;
+
+	while (p < end) {
+		c = (unsigned char)*p;
+		if (c == '%') {
+			if (end - p < 3 ||
+			    !sip_cc_is((unsigned char)p[1], SIP_CC_HEX) ||
+			    !sip_cc_is((unsigned char)p[2], SIP_CC_HEX))
+				return -EBADMSG;
+			c = (unsigned char)(sip_hexval((unsigned char)p[1]) << 4 |
+					    sip_hexval((unsigned char)p[2]));
+			p += 3;
+		} else {
+			p++;
+		}
+		if (n == cap)
+			return -ENOSPC;
+		out[n++] = (char)c;
+	}
+	return (int)n;
+}

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sip_uri_priv.h - character classes and small scanners shared by
+ * sip_uri.c and sip_addr.c. Private to dataplane/sip/.
+ *
+ * HOT PATH: table lookups only; every scanner is bounded by its end pointer.
+ */
+#ifndef SIPEDGE_SIP_SIP_URI_PRIV_H
+#define SIPEDGE_SIP_SIP_URI_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+/*
+ * One bit per character class of RFC 3261 §25.1 (and RFC 3966 for tel:).
+ * '%' is in none of the URI component classes: an escape is checked as a
+ * whole ("%" HEXDIG HEXDIG) by the URI parser.
+ */
+enum {
+	SIP_CC_USER     = 1 << 0,       /* unreserved / user-unreserved */
+	SIP_CC_PASS     = 1 << 1,       /* unreserved / "&=+$," */
+	SIP_CC_PARAM    = 1 << 2,       /* unreserved / param-unreserved */
+	SIP_CC_HDR      = 1 << 3,       /* unreserved / hnv-unreserved */
+	SIP_CC_TOKEN    = 1 << 4,       /* token (includes '%') */
+	SIP_CC_URIC     = 1 << 5,       /* any URI character (RFC 3986 + '%') */
+	SIP_CC_HOST     = 1 << 6,       /* alphanum / "-" / "." */
+	SIP_CC_HEX      = 1 << 7,
+	SIP_CC_LWS      = 1 << 8,       /* SP HTAB CR LF */
+	SIP_CC_DIGIT    = 1 << 9,
+	SIP_CC_ALPHA    = 1 << 10,
+	SIP_CC_SCHEME   = 1 << 11,      /* alphanum / "+" / "-" / "." */
+	SIP_CC_TELNAME  = 1 << 12,      /* RFC 3966 pname: alphanum / "-" */
+};
+
+#define SIP_CC_UNRES_   (SIP_CC_USER | SIP_CC_PASS | SIP_CC_PARAM | \
+			 SIP_CC_HDR | SIP_CC_URIC)
+#define SIP_CC_ALNUM_   (SIP_CC_UNRES_ | SIP_CC_TOKEN | SIP_CC_HOST | \
+			 SIP_CC_SCHEME | SIP_CC_TELNAME)
+
+static const uint16_t sip_cc[256] = {
+	['0' ... '9']   = SIP_CC_ALNUM_ | SIP_CC_HEX | SIP_CC_DIGIT,
+	['A' ... 'F']   = SIP_CC_ALNUM_ | SIP_CC_HEX | SIP_CC_ALPHA,
+	['G' ... 'Z']   = SIP_CC_ALNUM_ | SIP_CC_ALPHA,
+	['a' ... 'f']   = SIP_CC_ALNUM_ | SIP_CC_HEX | SIP_CC_ALPHA,
+	['g' ... 'z']   = SIP_CC_ALNUM_ | SIP_CC_ALPHA,
+	/* mark */
+	['-']           = SIP_CC_UNRES_ | SIP_CC_TOKEN | SIP_CC_HOST |
+			  SIP_CC_SCHEME | SIP_CC_TELNAME,
+	['.']           = SIP_CC_UNRES_ | SIP_CC_TOKEN | SIP_CC_HOST |
+			  SIP_CC_SCHEME,
+	['_']           = SIP_CC_UNRES_ | SIP_CC_TOKEN,
+	['!']           = SIP_CC_UNRES_ | SIP_CC_TOKEN,
+	['~']           = SIP_CC_UNRES_ | SIP_CC_TOKEN,
+	['*']           = SIP_CC_UNRES_ | SIP_CC_TOKEN,
+	['\'']          = SIP_CC_UNRES_ | SIP_CC_TOKEN,
+	['(']           = SIP_CC_UNRES_,
+	[')']           = SIP_CC_UNRES_,
+	/* reserved and the rest */
+	['%']           = SIP_CC_TOKEN | SIP_CC_URIC,
+	['+']           = SIP_CC_USER | SIP_CC_PASS | SIP_CC_PARAM |
+			  SIP_CC_HDR | SIP_CC_TOKEN | SIP_CC_URIC |
+			  SIP_CC_SCHEME,
+	['`']           = SIP_CC_TOKEN,
+	['&']           = SIP_CC_USER | SIP_CC_PASS | SIP_CC_PARAM | SIP_CC_URIC,
+	['$']           = SIP_CC_USER | SIP_CC_PASS | SIP_CC_PARAM |
+			  SIP_CC_HDR | SIP_CC_URIC,
+	[',']           = SIP_CC_USER | SIP_CC_PASS | SIP_CC_URIC,
+	['=']           = SIP_CC_USER | SIP_CC_PASS | SIP_CC_URIC,
+	[';']           = SIP_CC_USER | SIP_CC_URIC,
+	['?']           = SIP_CC_USER | SIP_CC_HDR | SIP_CC_URIC,
+	['/']           = SIP_CC_USER | SIP_CC_PARAM | SIP_CC_HDR | SIP_CC_URIC,
+	[':']           = SIP_CC_PARAM | SIP_CC_HDR | SIP_CC_URIC,
+	['[']           = SIP_CC_PARAM | SIP_CC_HDR | SIP_CC_URIC,
+	[']']           = SIP_CC_PARAM | SIP_CC_HDR | SIP_CC_URIC,
+	['@']           = SIP_CC_URIC,
+	['#']           = SIP_CC_URIC,
+	[' ']           = SIP_CC_LWS,
+	['\t']          = SIP_CC_LWS,
+	['\r']          = SIP_CC_LWS,
+	['\n']          = SIP_CC_LWS,
+};
+
+static inline bool
+sip_cc_is(unsigned char c, uint16_t cls)
+{
+	return (sip_cc[c] & cls) != 0;
+}
+
+/* First byte at or after p that is not in @p cls, or end. */
+static inline const char *
+sip_cc_span(const char *p, const char *end, uint16_t cls)
+{
+	while (p < end && sip_cc_is((unsigned char)*p, cls))
+		p++;
+	return p;
+}
+
+static inline const char *
+sip_skip_lws(const char *p, const char *end)
+{
+	return sip_cc_span(p, end, SIP_CC_LWS);
+}
+
+/* Value of a hex digit; c must be in SIP_CC_HEX. */
+static inline unsigned int
+sip_hexval(unsigned char c)
+{
+	return c <= '9' ? (unsigned int)(c - '0') :
+			  (unsigned int)((c | 0x20) - 'a' + 10);
+}
+
+/*
+ * End of a quoted-string (RFC 3261 §25.1) that starts at p (p[0] == '"'):
+ * the byte after the closing quote, or NULL when it is unterminated or
+ * holds a control character outside a quoted-pair.
+ */
+static inline const char *
+sip_quoted_end(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '"')
+			return p + 1;
+		if (c == '\\') {
+			/* quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F) */
+			if (++p == end)
+				return NULL;
+			c = (unsigned char)*p;
+			if (c == '\r' || c == '\n' || c > 0x7f)
+				return NULL;
+			continue;
+		}
+		if ((c < 0x20 && !sip_cc_is(c, SIP_CC_LWS)) || c == 0x7f)
+			return NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Check a host (RFC 3261 §25.1 host, RFC 5118 IPv6 references) that runs
+ * exactly from p to end: a hostname, an IPv4 address or "[" IPv6 "]".
+ * Returns the enum sip_host_type, or -EINVAL.
+ */
+int sip_host_check(const char *p, const char *end);
+
+/*
+ * End of a host at p: after the ']' of an IPv6 reference (p unchanged when
+ * it has none), else after the run of hostname characters.
+ */
+static inline const char *
+sip_host_end(const char *p, const char *end)
+{
+	const char *q;
+
+	if (p < end && *p == '[') {
+		q = memchr(p, ']', (size_t)(end - p));
+		return q != NULL ? q + 1 : p;
+	}
+	return sip_cc_span(p, end, SIP_CC_HOST);
+}
+
+#endif /* SIPEDGE_SIP_SIP_URI_PRIV_H */
