@@ -1,0 +1,1005 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_sip_uri.c - unit tests of dataplane/sip/sip_uri.c: URIs (RFC 3261,
+ * RFC 3966 tel:, RFC 4475 and RFC 5118 cases), parameter lists, %HH
+ * unescaping and IP literals. Every input sits flush against a PROT_NONE
+ * page, so a read past its end faults.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <sip.h>
+
+#include "../harness/guard_buf.h"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+/* Input of @p n bytes placed against the guard page, as a span. */
+static struct span
+put(void **state, const char *s, size_t n)
+{
+	return span_make(guard_buf_put(*state, s, n), n);
+}
+
+#define PUT(state, lit)         put((state), (lit), sizeof(lit) - 1)
+
+static struct span
+put_str(void **state, const char *s)
+{
+	return put(state, s, strlen(s));
+}
+
+/* @p sp holds exactly @p lit; NULL lit means the span is absent. */
+static void
+check_span(struct span sp, const char *lit, size_t n)
+{
+	if (lit == NULL) {
+		assert_null(sp.ptr);
+		assert_int_equal(sp.len, 0);
+		return;
+	}
+	assert_non_null(sp.ptr);
+	assert_int_equal(sp.len, n);
+	if (n != 0)
+		assert_memory_equal(sp.ptr, lit, n);
+}
+
+#define assert_span(sp, lit)    check_span((sp), (lit), sizeof(lit) - 1)
+#define assert_span_null(sp)    check_span((sp), NULL, 0)
+
+static void
+assert_span_str(struct span sp, const char *s)
+{
+	check_span(sp, s, s != NULL ? strlen(s) : 0);
+}
+
+/* Every non-NULL span of @p u lies inside @p in. */
+static void
+assert_uri_inside(const struct sip_uri *u, struct span in)
+{
+	const struct span *all[] = {
+		&u->scheme, &u->user, &u->password, &u->host, &u->port_str,
+		&u->params, &u->headers, &u->opaque,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (all[i]->ptr == NULL)
+			continue;
+		assert_true(all[i]->ptr >= in.ptr);
+		assert_true(all[i]->ptr + all[i]->len <= in.ptr + in.len);
+	}
+}
+
+static enum sip_perr
+parse_str(void **state, struct sip_uri *u, const char *s)
+{
+	return sip_uri_parse(u, put_str(state, s));
+}
+
+/* ---- expected parses ----------------------------------------------------- */
+
+struct uri_case {
+	const char      *in;
+	uint8_t          scheme_id;
+	const char      *user;
+	const char      *password;
+	const char      *host;
+	uint8_t          host_type;
+	const char      *port_str;
+	uint16_t         port;
+	const char      *params;
+	const char      *headers;
+};
+
+static void
+run_uri_cases(void **state, const struct uri_case *c, size_t n)
+{
+	struct sip_uri u;
+	struct span in;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		in = put_str(state, c[i].in);
+		assert_int_equal(sip_uri_parse(&u, in), SIP_PERR_OK);
+		assert_uri_inside(&u, in);
+		assert_int_equal(u.scheme_id, c[i].scheme_id);
+		assert_span_str(u.user, c[i].user);
+		assert_span_str(u.password, c[i].password);
+		assert_span_str(u.host, c[i].host);
+		assert_int_equal(u.host_type, c[i].host_type);
+		assert_span_str(u.port_str, c[i].port_str);
+		assert_int_equal(u.port, c[i].port);
+		assert_span_str(u.params, c[i].params);
+		assert_span_str(u.headers, c[i].headers);
+		/* opaque is always everything after the first ':' */
+		assert_ptr_equal(u.opaque.ptr, u.scheme.ptr + u.scheme.len + 1);
+		assert_ptr_equal(u.opaque.ptr + u.opaque.len, in.ptr + in.len);
+	}
+}
+
+#define RUN_CASES(state, arr)   run_uri_cases((state), (arr), \
+					      sizeof(arr) / sizeof((arr)[0]))
+
+static void
+run_bad_uris(void **state, const char *const *bad, size_t n)
+{
+	struct sip_uri u;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (parse_str(state, &u, bad[i]) != SIP_PERR_BAD_URI)
+			fail_msg("accepted: \"%s\"", bad[i]);
+	}
+}
+
+#define RUN_BAD(state, arr)     run_bad_uris((state), (arr), \
+					     sizeof(arr) / sizeof((arr)[0]))
+
+#define S       SIP_SCHEME_SIP
+#define SS      SIP_SCHEME_SIPS
+#define T       SIP_SCHEME_TEL
+#define NAME    SIP_HOST_NAME
+#define V4      SIP_HOST_IPV4
+#define V6      SIP_HOST_IPV6
+
+static const struct uri_case basic_cases[] = {
+	{ "sip:alice:secret@example.com:5070;transport=udp;lr?subject=hi&x=",
+	  S, "alice", "secret", "example.com", NAME, "5070", 5070,
+	  ";transport=udp;lr", "subject=hi&x=" },
+	{ "sip:example.com", S, NULL, NULL, "example.com", NAME, NULL, 0,
+	  NULL, NULL },
+	{ "sips:bob@192.0.2.4", SS, "bob", NULL, "192.0.2.4", V4, NULL, 0,
+	  NULL, NULL },
+	{ "sip:+15550100@edge.example;user=phone", S, "+15550100", NULL,
+	  "edge.example", NAME, NULL, 0, ";user=phone", NULL },
+	{ "sip:u:@h", S, "u", "", "h", NAME, NULL, 0, NULL, NULL },
+	{ "sip:h?a=b", S, NULL, NULL, "h", NAME, NULL, 0, NULL, "a=b" },
+	{ "sip:h:0", S, NULL, NULL, "h", NAME, "0", 0, NULL, NULL },
+	{ "sip:h:65535", S, NULL, NULL, "h", NAME, "65535", 65535, NULL, NULL },
+	{ "sip:h:0005060", S, NULL, NULL, "h", NAME, "0005060", 5060, NULL,
+	  NULL },
+	{ "sip:services.example.com;lr;unknownwith=value;unknown-no-value",
+	  S, NULL, NULL, "services.example.com", NAME, NULL, 0,
+	  ";lr;unknownwith=value;unknown-no-value", NULL },
+	{ "sip:h;maddr=[2001:db8::1];x=a/b:c&d+e$f", S, NULL, NULL, "h", NAME,
+	  NULL, 0, ";maddr=[2001:db8::1];x=a/b:c&d+e$f", NULL },
+};
+
+static void
+test_sip_uri_parse_basic_fields(void **state)
+{
+	RUN_CASES(state, basic_cases);
+}
+
+static const struct uri_case case_cases[] = {
+	{ "SIP:a@B.example", S, "a", NULL, "B.example", NAME, NULL, 0, NULL,
+	  NULL },
+	{ "SiPs:a@b", SS, "a", NULL, "b", NAME, NULL, 0, NULL, NULL },
+	{ "TEL:+1-212-555-0100", T, "+1-212-555-0100", NULL, NULL, 0, NULL, 0,
+	  NULL, NULL },
+};
+
+static void
+test_sip_uri_parse_scheme_case_insensitive(void **state)
+{
+	RUN_CASES(state, case_cases);
+}
+
+static const struct uri_case hostname_cases[] = {
+	{ "sip:example.com.", S, NULL, NULL, "example.com.", NAME, NULL, 0,
+	  NULL, NULL },
+	{ "sip:a", S, NULL, NULL, "a", NAME, NULL, 0, NULL, NULL },
+	{ "sip:1a-b.example-2.org", S, NULL, NULL, "1a-b.example-2.org", NAME,
+	  NULL, 0, NULL, NULL },
+	{ "sip:255.255.255.255", S, NULL, NULL, "255.255.255.255", V4, NULL, 0,
+	  NULL, NULL },
+	{ "sip:0.0.0.0:1", S, NULL, NULL, "0.0.0.0", V4, "1", 1, NULL, NULL },
+};
+
+static void
+test_sip_uri_parse_hostname_forms(void **state)
+{
+	RUN_CASES(state, hostname_cases);
+}
+
+/* RFC 4475 §3.1.1.3 esc01: escapes in the user part stay escaped. */
+static void
+test_sip_uri_parse_rfc4475_esc01(void **state)
+{
+	static const struct uri_case c[] = {
+		{ "sip:sips%3Auser%40example.com@example.net", S,
+		  "sips%3Auser%40example.com", NULL, "example.net", NAME,
+		  NULL, 0, NULL, NULL },
+		{ "sip:%75se%72@example.com", S, "%75se%72", NULL,
+		  "example.com", NAME, NULL, 0, NULL, NULL },
+		{ "sip:I%20have%20spaces@example.net", S, "I%20have%20spaces",
+		  NULL, "example.net", NAME, NULL, 0, NULL, NULL },
+		{ "sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31",
+		  S, "cal%6Cer", NULL, "host5.example.net", NAME, NULL, 0,
+		  ";%6C%72;n%61me=v%61lue%25%34%31", NULL },
+	};
+	struct sip_uri u;
+	char out[64];
+	int n;
+
+	RUN_CASES(state, c);
+	assert_int_equal(parse_str(state, &u,
+		"sip:sips%3Auser%40example.com@example.net"), SIP_PERR_OK);
+	n = sip_unescape(u.user, out, sizeof(out));
+	assert_int_equal(n, 21);
+	assert_memory_equal(out, "sips:user@example.com", 21);
+}
+
+/* RFC 4475 §3.1.1.4 escnull: %00 is a valid escape, kept as written. */
+static void
+test_sip_uri_parse_rfc4475_escnull(void **state)
+{
+	static const struct uri_case c[] = {
+		{ "sip:null-%00-null@example.com", S, "null-%00-null", NULL,
+		  "example.com", NAME, NULL, 0, NULL, NULL },
+		{ "sip:%00@host5.example.com", S, "%00", NULL,
+		  "host5.example.com", NAME, NULL, 0, NULL, NULL },
+		{ "sip:%00%00@host5.example.com", S, "%00%00", NULL,
+		  "host5.example.com", NAME, NULL, 0, NULL, NULL },
+	};
+	struct sip_uri u;
+	char out[16];
+
+	RUN_CASES(state, c);
+	assert_int_equal(parse_str(state, &u, "sip:null-%00-null@example.com"),
+			 SIP_PERR_OK);
+	assert_int_equal(sip_unescape(u.user, out, sizeof(out)), 11);
+	assert_memory_equal(out, "null-\0-null", 11);
+}
+
+/* RFC 4475 §3.1.1.9 semiuri: ';' belongs to the user part before '@'. */
+static void
+test_sip_uri_parse_rfc4475_semiuri(void **state)
+{
+	static const struct uri_case c[] = {
+		{ "sip:user;par=u%40example.net@example.com", S,
+		  "user;par=u%40example.net", NULL, "example.com", NAME, NULL,
+		  0, NULL, NULL },
+	};
+
+	RUN_CASES(state, c);
+}
+
+/* RFC 4475 §3.1.1.2 intmeth: every legal odd character in user/password. */
+static void
+test_sip_uri_parse_rfc4475_intmeth(void **state)
+{
+	static const struct uri_case c[] = {
+		{ "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:"
+		  "&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com", S,
+		  "1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*",
+		  "&it+has=1,weird!*pas$wo~d_too.(doesn't-it)", "example.com",
+		  NAME, NULL, 0, NULL, NULL },
+		{ "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*"
+		  "@example.com", S,
+		  "1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*", NULL,
+		  "example.com", NAME, NULL, 0, NULL, NULL },
+	};
+
+	RUN_CASES(state, c);
+}
+
+/* RFC 4475 §3.3.14 regescrt and §3.1.2.11 escruri: escaped URI headers. */
+static void
+test_sip_uri_parse_rfc4475_escaped_headers(void **state)
+{
+	static const struct uri_case c[] = {
+		{ "sip:user@example.com?Route=%3Csip:sip.example.com%3E", S,
+		  "user", NULL, "example.com", NAME, NULL, 0, NULL,
+		  "Route=%3Csip:sip.example.com%3E" },
+		{ "sip:user@example.com?Route=%3Csip:example.com%3E", S, "user",
+		  NULL, "example.com", NAME, NULL, 0, NULL,
+		  "Route=%3Csip:example.com%3E" },
+		{ "sip:h;lr?a=1&b=%20&c=[]/?:+$", S, NULL, NULL, "h", NAME,
+		  NULL, 0, ";lr", "a=1&b=%20&c=[]/?:+$" },
+	};
+
+	RUN_CASES(state, c);
+}
+
+/* RFC 4475 §3.3.2 unkscm, §3.3.3 novelsc, §3.3.4 unksm2. */
+static void
+test_sip_uri_parse_rfc4475_other_schemes(void **state)
+{
+	static const char *const in[] = {
+		"nobodyKnowsThisScheme:totallyopaquecontent",
+		"soap.beep://192.0.2.103:3002",
+		"isbn:2983792873",
+		"http://www.example.com",
+		"name:John_Smith",
+		"urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6",
+		"mailto:a@b.example?subject=x%20y#frag",
+		"sipx:user@host",
+		"si:x",
+	};
+	struct sip_uri u;
+	struct span s;
+	size_t i, sl;
+
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		s = put_str(state, in[i]);
+		assert_int_equal(sip_uri_parse(&u, s), SIP_PERR_OK);
+		assert_int_equal(u.scheme_id, SIP_SCHEME_OTHER);
+		sl = (size_t)((const char *)memchr(in[i], ':', strlen(in[i])) -
+			      in[i]);
+		check_span(u.scheme, in[i], sl);
+		check_span(u.opaque, in[i] + sl + 1, strlen(in[i]) - sl - 1);
+		assert_span_null(u.user);
+		assert_span_null(u.host);
+		assert_int_equal(u.host_type, SIP_HOST_NONE);
+		assert_span_null(u.params);
+	}
+}
+
+/* RFC 4475 §3.1.2.7 ltgtruri and §3.1.2.8 lwsruri. */
+static void
+test_sip_uri_parse_rfc4475_bad_request_uris(void **state)
+{
+	static const char *const bad[] = {
+		"<sip:user@example.com>",
+		"sip:user@example.com; lr",
+		"sip:user@example.com ;lr",
+		"sip:user@example.com;\r\n lr",
+	};
+
+	RUN_BAD(state, bad);
+}
+
+/* RFC 5118 §4.1, §4.3, §4.4, §4.9, §4.10: IPv6 references. */
+static void
+test_sip_uri_parse_rfc5118_ipv6(void **state)
+{
+	static const struct uri_case c[] = {
+		{ "sip:[2001:db8::10]", S, NULL, NULL, "[2001:db8::10]", V6,
+		  NULL, 0, NULL, NULL },
+		{ "sip:[2001:db8::10:5070]", S, NULL, NULL,
+		  "[2001:db8::10:5070]", V6, NULL, 0, NULL, NULL },
+		{ "sip:[2001:db8::10]:5070", S, NULL, NULL, "[2001:db8::10]",
+		  V6, "5070", 5070, NULL, NULL },
+		{ "sip:caller@[2001:db8::1]", S, "caller", NULL,
+		  "[2001:db8::1]", V6, NULL, 0, NULL, NULL },
+		{ "sip:ted@[::ffff:192.0.2.2]", S, "ted", NULL,
+		  "[::ffff:192.0.2.2]", V6, NULL, 0, NULL, NULL },
+		{ "sip:user@[2001:db8::192.0.2.1]", S, "user", NULL,
+		  "[2001:db8::192.0.2.1]", V6, NULL, 0, NULL, NULL },
+		{ "sip:user@[2001:db8:::192.0.2.1]", S, "user", NULL,
+		  "[2001:db8:::192.0.2.1]", V6, NULL, 0, NULL, NULL },
+		{ "sips:[::1]:5061;transport=tls", SS, NULL, NULL, "[::1]", V6,
+		  "5061", 5061, ";transport=tls", NULL },
+		{ "sip:[2001:DB8:0:0:0:0:0:1]", S, NULL, NULL,
+		  "[2001:DB8:0:0:0:0:0:1]", V6, NULL, 0, NULL, NULL },
+	};
+	static const uint8_t amb[16] = {
+		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0,
+		0x00, 0x10, 0x50, 0x70,
+	};
+	struct sip_uri u;
+	uint8_t a[16];
+
+	RUN_CASES(state, c);
+
+	/* §4.3: the ":5070" is the last group of the address, not a port. */
+	assert_int_equal(parse_str(state, &u, "sip:[2001:db8::10:5070]"),
+			 SIP_PERR_OK);
+	assert_int_equal(sip_host_to_ip(u.host, a), 16);
+	assert_memory_equal(a, amb, 16);
+}
+
+/* RFC 5118 §4.2 ipv6-bad: an IPv6 address needs its brackets. */
+static void
+test_sip_uri_parse_rfc5118_bare_ipv6_rejected(void **state)
+{
+	static const char *const bad[] = {
+		"sip:2001:db8::10",
+		"sip:user@2001:db8::10",
+		"sip:::1",
+		"sip:[2001:db8::10",
+		"sip:2001:db8::10]",
+		"sip:[]",
+		"sip:[:]",
+		"sip:[::1]x",
+		"sip:[::1]:",
+		"sip:[::1]:x",
+		"sip:[::1]5060",
+		"sip:[1:2:3:4:5:6:7:8:9]",
+		"sip:[1::2::3]",
+		"sip:[12345::]",
+		"sip:[g::1]",
+		"sip:[192.0.2.1]",
+		"sip:[::1%eth0]",
+		"sip:[[::1]]",
+	};
+
+	RUN_BAD(state, bad);
+}
+
+static const struct uri_case tel_cases[] = {
+	{ "tel:+1-212-555-0100", T, "+1-212-555-0100", NULL, NULL, 0, NULL, 0,
+	  NULL, NULL },
+	{ "tel:+1-212-555-0100;ext=123", T, "+1-212-555-0100", NULL, NULL, 0,
+	  NULL, 0, ";ext=123", NULL },
+	{ "tel:7042;phone-context=example.com", T, "7042", NULL, NULL, 0, NULL,
+	  0, ";phone-context=example.com", NULL },
+	{ "tel:863-1234;phone-context=+1-914-555", T, "863-1234", NULL, NULL,
+	  0, NULL, 0, ";phone-context=+1-914-555", NULL },
+	{ "tel:+(44).20.7946.0000;isub=1234;npdi;rn=+1-800-555", T,
+	  "+(44).20.7946.0000", NULL, NULL, 0, NULL, 0,
+	  ";isub=1234;npdi;rn=+1-800-555", NULL },
+	{ "tel:*67#;phone-context=example.net", T, "*67#", NULL, NULL, 0, NULL,
+	  0, ";phone-context=example.net", NULL },
+	{ "tel:ABCD", T, "ABCD", NULL, NULL, 0, NULL, 0, NULL, NULL },
+	{ "tel:+1;x=%20", T, "+1", NULL, NULL, 0, NULL, 0, ";x=%20", NULL },
+};
+
+static void
+test_sip_uri_parse_tel_numbers(void **state)
+{
+	RUN_CASES(state, tel_cases);
+}
+
+static void
+test_sip_uri_parse_tel_rejected(void **state)
+{
+	static const char *const bad[] = {
+		"tel:",
+		"tel:+",
+		"tel:+-",
+		"tel:--",
+		"tel:+1x",
+		"tel:+1A",
+		"tel:12G",
+		"tel:;a=b",
+		"tel:123;",
+		"tel:123;;a",
+		"tel:123;=x",
+		"tel:123;a=",
+		"tel:123;a_b=1",
+		"tel:123;a=b c",
+		"tel:+1 212",
+		"tel:123?x=y",
+		"tel:123@host",
+		"tel:+1;x=%2",
+		"tel:+1;x=%zz",
+	};
+
+	RUN_BAD(state, bad);
+}
+
+static void
+test_sip_uri_parse_errors_rejected(void **state)
+{
+	static const char *const bad[] = {
+		/* scheme */
+		"", "sip", ":foo", "1sip:host", "s_p:host", "-x:y",
+		"foo:", "foo: bar", "foo:a\"b", "foo:<x>", "foo:a\\b",
+		"foo:{x}", "foo:a|b", "foo:a^b", "foo:a`b",
+		/* userinfo */
+		"sip:", "sip:@host", "sip::pw@host", "sip:user@",
+		"sip:a@b@c", "sip:%4@host", "sip:%zz@host", "sip:%@host",
+		"sip:us%4", "sip:user:pass:word@host", "sip:user:p;w@host",
+		"sip:\"user\"@host", "sip:<user>@host", "sip:us[er@host",
+		"sip:us#er@host",
+		/* host */
+		"sip:-host", "sip:host-", "sip:host..com", "sip:.host",
+		"sip:.", "sip:ho_st", "sip:example.1com", "sip:192.0.2.256",
+		"sip:1.2.3", "sip:1.2.3.4.5", "sip:1234", "sip:01234.1.1.1",
+		"sip:a.-b.c", "sip:host/path", "sip:host#frag",
+		/* port */
+		"sip:host:", "sip:host:abc", "sip:host:65536",
+		"sip:host:99999999999999999999999", "sip:host:5060:5060",
+		"sip:host:-1", "sip:host:+1",
+		/* params */
+		"sip:host;", "sip:host;;lr", "sip:host;=x", "sip:host;a=",
+		"sip:host;lr;", "sip:host;a==b", "sip:host;a=b=c",
+		"sip:host;a=%", "sip:host;a=\"b\"",
+		"sip:host;a=<b>", "sip:host;a=b,c", "sip:host;a=b@",
+		/* headers */
+		"sip:host?", "sip:host?a", "sip:host?=b", "sip:host?a=b&",
+		"sip:host?&a=b", "sip:host?a=b&c", "sip:host?a=b=c",
+		"sip:host?a=%2", "sip:host?a=;", "sip:host;lr?a=b?c=d;e",
+		/* LWS, controls, non-ASCII */
+		"sip:ho st", "sip:host\t", "sip:host\r\n", " sip:host",
+		"sip:host ", "sip:us\x7f" "er@host", "sip:user@hos\x80t",
+		"sip:user@host;a=\x01", "sip:\xc3\xa9@host",
+	};
+
+	RUN_BAD(state, bad);
+}
+
+/* A NUL byte is data, not a terminator: it must be rejected, not skipped. */
+static void
+test_sip_uri_parse_embedded_nul_rejected(void **state)
+{
+	static const char in1[] = "sip:user@host\0";
+	static const char in2[] = "sip:us\0er@host";
+	static const char in3[] = "x\0y:opaque";
+	static const char in4[] = "other:a\0b";
+	struct sip_uri u;
+
+	assert_int_equal(sip_uri_parse(&u, PUT(state, in1)), SIP_PERR_BAD_URI);
+	assert_int_equal(sip_uri_parse(&u, PUT(state, in2)), SIP_PERR_BAD_URI);
+	assert_int_equal(sip_uri_parse(&u, PUT(state, in3)), SIP_PERR_BAD_URI);
+	assert_int_equal(sip_uri_parse(&u, PUT(state, in4)), SIP_PERR_BAD_URI);
+}
+
+/* Every byte value at every position of a URI: no fault, sane verdict. */
+static void
+test_sip_uri_parse_any_byte_never_faults(void **state)
+{
+	static const char base[] =
+		"sips:us%41er:pw@[2001:db8::1]:5061;a=b;lr?h=v&i=j";
+	char buf[sizeof(base)];
+	struct sip_uri u;
+	struct span in;
+	size_t pos;
+	unsigned int c;
+
+	for (pos = 0; pos < sizeof(base) - 1; pos++) {
+		for (c = 0; c < 256; c++) {
+			memcpy(buf, base, sizeof(base) - 1);
+			buf[pos] = (char)c;
+			in = put(state, buf, sizeof(base) - 1);
+			if (sip_uri_parse(&u, in) == SIP_PERR_OK) {
+				assert_uri_inside(&u, in);
+				/* no control or space is ever accepted */
+				assert_true(c > 0x20 && c < 0x7f);
+			}
+		}
+	}
+}
+
+static const char *const valid_uris[] = {
+	"sip:alice:secret@example.com:5070;transport=udp;lr?subject=hi&x=",
+	"sips:bob@192.0.2.4:5061",
+	"sip:user;par=u%40example.net@example.com",
+	"sip:[2001:db8::10]:5070;maddr=[::1]",
+	"sip:ted@[::ffff:192.0.2.2]",
+	"sip:user@[2001:db8:::192.0.2.1]",
+	"tel:+1-212-555-0100;ext=123",
+	"nobodyKnowsThisScheme:totallyopaquecontent",
+	"sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:"
+	"&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com",
+	"sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31",
+	"sip:user@example.com?Route=%3Csip:sip.example.com%3E",
+};
+
+/* Strict prefixes of valid URIs: any verdict, never a read past the end. */
+static void
+test_sip_uri_parse_prefixes_never_fault(void **state)
+{
+	struct sip_uri u;
+	struct span in;
+	size_t i, n, len;
+
+	for (i = 0; i < sizeof(valid_uris) / sizeof(valid_uris[0]); i++) {
+		len = strlen(valid_uris[i]);
+		assert_int_equal(parse_str(state, &u, valid_uris[i]),
+				 SIP_PERR_OK);
+		for (n = 0; n < len; n++) {
+			in = put(state, valid_uris[i], n);
+			if (sip_uri_parse(&u, in) == SIP_PERR_OK)
+				assert_uri_inside(&u, in);
+		}
+	}
+}
+
+/* Prefixes that cut a mandatory element are rejected. */
+static void
+test_sip_uri_parse_truncated_prefix_rejected(void **state)
+{
+	static const char *const bad[] = {
+		"s", "si", "sip", "sip:", "sip:alice:secret@",
+		"sip:alice:secret@example.com:", "sip:a@b;", "sip:a@b;x=",
+		"sip:a@b?", "sip:a@b?x", "sip:[2001:db8::10", "sip:[2001:db8::10]:",
+		"sip:a%", "sip:a%4", "tel:", "tel:+", "tel:+1;", "other:",
+	};
+
+	RUN_BAD(state, bad);
+}
+
+/* ---- parameter lists ----------------------------------------------------- */
+
+static void
+test_sip_uri_param_next_walks_list(void **state)
+{
+	struct span rest, n, v;
+
+	rest = PUT(state, ";a=b;c;d=\"x; y\";e=[2001:db8::9:255];f=1:2");
+	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
+	assert_span(n, "a");
+	assert_span(v, "b");
+	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
+	assert_span(n, "c");
+	assert_span_null(v);
+	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
+	assert_span(n, "d");
+	assert_span(v, "x; y");
+	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
+	assert_span(n, "e");
+	assert_span(v, "[2001:db8::9:255]");
+	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
+	assert_span(n, "f");
+	assert_span(v, "1:2");
+	assert_int_equal(sip_param_next(&rest, &n, &v), 0);
+	assert_int_equal(rest.len, 0);
+	assert_int_equal(sip_param_next(&rest, &n, &v), 0);
+}
+
+/* RFC 4475 §3.1.1.1 wsinv: LWS (with folding) around ';' and '='. */
+static void
+test_sip_uri_param_next_lws_accepted(void **state)
+{
+	struct span rest, n, v;
+
+	rest = PUT(state, " ;   tag    = 1918181833n");
+	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
+	assert_span(n, "tag");
+	assert_span(v, "1918181833n");
+	assert_int_equal(sip_param_next(&rest, &n, &v), 0);
+
+	rest = PUT(state, "\r\n  ;\r\n  tag = 98asjd8 ; x\t;\ty\t=\t\"q\\\"\" ");
+	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
+	assert_span(n, "tag");
+	assert_span(v, "98asjd8");
+	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
+	assert_span(n, "x");
+	assert_span_null(v);
+	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
+	assert_span(n, "y");
+	assert_span(v, "q\\\"");
+	assert_int_equal(sip_param_next(&rest, &n, &v), 0);
+
+	/* the leading ';' is optional */
+	rest = PUT(state, "lr");
+	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
+	assert_span(n, "lr");
+	assert_int_equal(sip_param_next(&rest, &n, &v), 0);
+
+	rest = PUT(state, "");
+	assert_int_equal(sip_param_next(&rest, &n, &v), 0);
+	rest = PUT(state, " \r\n ");
+	assert_int_equal(sip_param_next(&rest, &n, &v), 0);
+}
+
+static void
+test_sip_uri_param_next_malformed_rejected(void **state)
+{
+	static const char *const bad[] = {
+		";", ";;", "; ;", ";=b", ";a=", ";a= ", ";a b", ";a=b c",
+		";a=\"unterminated", ";a=\"x\"y", ";a=b,c", ";a=<b>", ",a",
+		";a=\"\x01\"", ";a=\"x\\", ";a@b", ";a=\"\\\r\"", "=b", ";\"a\"=b",
+	};
+	struct span rest, n, v;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rest = put_str(state, bad[i]);
+		while ((rc = sip_param_next(&rest, &n, &v)) == 1)
+			;
+		if (rc != -EBADMSG)
+			fail_msg("accepted: \"%s\"", bad[i]);
+	}
+
+	/* a trailing ';' after good params is an error at its turn */
+	rest = PUT(state, ";a=1;b;");
+	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
+	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
+	assert_int_equal(sip_param_next(&rest, &n, &v), -EBADMSG);
+}
+
+static void
+test_sip_uri_param_get_finds_case_insensitive(void **state)
+{
+	struct span params, v;
+
+	params = PUT(state, ";Branch=z9hG4bK776;LR;TTL = 16;q=\"0.5\"");
+	assert_true(sip_param_get(params, SPAN_LIT("branch"), &v));
+	assert_span(v, "z9hG4bK776");
+	assert_true(sip_param_get(params, SPAN_LIT("lr"), &v));
+	assert_non_null(v.ptr);
+	assert_int_equal(v.len, 0);
+	assert_ptr_equal(v.ptr, params.ptr + 21);
+	assert_true(sip_param_get(params, SPAN_LIT("ttl"), &v));
+	assert_span(v, "16");
+	assert_true(sip_param_get(params, SPAN_LIT("q"), &v));
+	assert_span(v, "0.5");
+	assert_false(sip_param_get(params, SPAN_LIT("bran"), &v));
+	assert_false(sip_param_get(params, SPAN_LIT("maddr"), &v));
+
+	/* first match wins; leading ';' optional */
+	params = PUT(state, "tag=a;tag=b");
+	assert_true(sip_param_get(params, SPAN_LIT("tag"), &v));
+	assert_span(v, "a");
+}
+
+static void
+test_sip_uri_param_get_missing_or_malformed(void **state)
+{
+	struct span params, v;
+
+	assert_false(sip_param_get(SPAN_NULL, SPAN_LIT("tag"), &v));
+	params = PUT(state, "");
+	assert_false(sip_param_get(params, SPAN_LIT("tag"), &v));
+	/* found before the error; not found after it */
+	params = PUT(state, ";a=1;;tag=x");
+	assert_true(sip_param_get(params, SPAN_LIT("a"), &v));
+	assert_false(sip_param_get(params, SPAN_LIT("tag"), &v));
+}
+
+/* URI params from sip_uri_parse() walk the same way. */
+static void
+test_sip_uri_param_get_on_uri_params(void **state)
+{
+	struct sip_uri u;
+	struct span v;
+
+	assert_int_equal(parse_str(state, &u,
+		"sip:h;transport=TCP;maddr=[2001:db8::1];lr;x=a/b$c"),
+		SIP_PERR_OK);
+	assert_true(sip_param_get(u.params, SPAN_LIT("transport"), &v));
+	assert_span(v, "TCP");
+	assert_true(sip_param_get(u.params, SPAN_LIT("maddr"), &v));
+	assert_span(v, "[2001:db8::1]");
+	assert_true(sip_param_get(u.params, SPAN_LIT("lr"), &v));
+	assert_int_equal(v.len, 0);
+	assert_true(sip_param_get(u.params, SPAN_LIT("x"), &v));
+	assert_span(v, "a/b$c");
+}
+
+/* Every prefix of a parameter list: walk it without faulting. */
+static void
+test_sip_uri_param_next_prefixes_never_fault(void **state)
+{
+	static const char list[] =
+		" ;\r\n tag = \"a\\\"b\" ;lr;received=[2001:db8::1];q=0.5";
+	struct span rest, n, v;
+	size_t len;
+	int rc, guard;
+
+	for (len = 0; len <= sizeof(list) - 1; len++) {
+		rest = put(state, list, len);
+		guard = 0;
+		while ((rc = sip_param_next(&rest, &n, &v)) == 1) {
+			assert_true(++guard < 16);
+			assert_true(n.len > 0);
+		}
+		assert_true(rc == 0 || rc == -EBADMSG);
+	}
+}
+
+/* ---- unescape ------------------------------------------------------------ */
+
+static void
+test_sip_uri_unescape_decodes(void **state)
+{
+	char out[32];
+
+	assert_int_equal(sip_unescape(PUT(state, "%75se%72"), out,
+				      sizeof(out)), 4);
+	assert_memory_equal(out, "user", 4);
+	assert_int_equal(sip_unescape(PUT(state, "a%2fb%2Fc"), out,
+				      sizeof(out)), 5);
+	assert_memory_equal(out, "a/b/c", 5);
+	assert_int_equal(sip_unescape(PUT(state, "%00%00"), out,
+				      sizeof(out)), 2);
+	assert_memory_equal(out, "\0\0", 2);
+	assert_int_equal(sip_unescape(PUT(state, "%ff%FF"), out,
+				      sizeof(out)), 2);
+	assert_memory_equal(out, "\xff\xff", 2);
+	assert_int_equal(sip_unescape(PUT(state, ""), out, sizeof(out)), 0);
+	assert_int_equal(sip_unescape(PUT(state, "plain"), out, 5), 5);
+	assert_memory_equal(out, "plain", 5);
+}
+
+/* RFC 4475 §3.1.1.3: never unescape recursively. */
+static void
+test_sip_uri_unescape_not_recursive(void **state)
+{
+	char out[32];
+
+	assert_int_equal(sip_unescape(PUT(state, "v%61lue%25%34%31"), out,
+				      sizeof(out)), 8);
+	assert_memory_equal(out, "value%41", 8);
+	assert_int_equal(sip_unescape(PUT(state, "%2541"), out,
+				      sizeof(out)), 3);
+	assert_memory_equal(out, "%41", 3);
+}
+
+static void
+test_sip_uri_unescape_bad_escape_rejected(void **state)
+{
+	static const char *const bad[] = {
+		"%", "%4", "a%", "a%4", "%zz", "%4g", "%g4", "%Z%45", "%%41",
+	};
+	char out[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(sip_unescape(put_str(state, bad[i]), out,
+					      sizeof(out)), -EBADMSG);
+}
+
+static void
+test_sip_uri_unescape_small_buffer_rejected(void **state)
+{
+	char out[4];
+
+	assert_int_equal(sip_unescape(PUT(state, "abcde"), out, 4), -ENOSPC);
+	assert_int_equal(sip_unescape(PUT(state, "%41%42%43%44%45"), out, 4),
+			 -ENOSPC);
+	assert_int_equal(sip_unescape(PUT(state, "%41%42%43%44"), out, 4), 4);
+	assert_memory_equal(out, "ABCD", 4);
+	assert_int_equal(sip_unescape(PUT(state, "a"), out, 0), -ENOSPC);
+}
+
+/* ---- IP literals --------------------------------------------------------- */
+
+struct ip_case {
+	const char      *in;
+	int              family;
+	uint8_t          addr[16];
+};
+
+static const struct ip_case ip_good[] = {
+	{ "192.0.2.1", 4, { 192, 0, 2, 1 } },
+	{ "0.0.0.0", 4, { 0 } },
+	{ "255.255.255.255", 4, { 255, 255, 255, 255 } },
+	{ "010.001.0.09", 4, { 10, 1, 0, 9 } },
+	{ "[2001:db8::10]", 16, { 0x20, 0x01, 0x0d, 0xb8, [14] = 0x00,
+				  [15] = 0x10 } },
+	{ "2001:db8::10", 16, { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x10 } },
+	{ "::", 16, { 0 } },
+	{ "[::]", 16, { 0 } },
+	{ "::1", 16, { [15] = 1 } },
+	{ "1::", 16, { 0x00, 0x01 } },
+	{ "::ffff:192.0.2.10", 16, { [10] = 0xff, [11] = 0xff, [12] = 192,
+				     [13] = 0, [14] = 2, [15] = 10 } },
+	{ "[::ffff:192.0.2.2]", 16, { [10] = 0xff, [11] = 0xff, [12] = 192,
+				      [13] = 0, [14] = 2, [15] = 2 } },
+	{ "2001:db8:0:0:0:0:0:1", 16, { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } },
+	{ "1:2:3:4:5:6:7:8", 16, { 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7,
+				   0, 8 } },
+	{ "1:2:3:4:5:6:7::", 16, { 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7,
+				   0, 0 } },
+	{ "::2:3:4:5:6:7:8", 16, { 0, 0, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7,
+				   0, 8 } },
+	{ "1:2:3:4:5:6:1.2.3.4", 16, { 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6,
+				       1, 2, 3, 4 } },
+	{ "::1.2.3.4", 16, { [12] = 1, [13] = 2, [14] = 3, [15] = 4 } },
+	{ "FFFF:abcd::Ef01", 16, { 0xff, 0xff, 0xab, 0xcd, [14] = 0xef,
+				   [15] = 0x01 } },
+	{ "2001:db8::9:255", 16, { 0x20, 0x01, 0x0d, 0xb8, [12] = 0,
+				   [13] = 9, [14] = 0x02, [15] = 0x55 } },
+	/* RFC 5118 §4.10: ":::" read as "::" */
+	{ "[2001:db8:::192.0.2.1]", 16, { 0x20, 0x01, 0x0d, 0xb8, [12] = 192,
+					  [13] = 0, [14] = 2, [15] = 1 } },
+	{ "[2001:db8::192.0.2.1]", 16, { 0x20, 0x01, 0x0d, 0xb8, [12] = 192,
+					 [13] = 0, [14] = 2, [15] = 1 } },
+};
+
+static void
+test_sip_uri_host_to_ip_parses(void **state)
+{
+	uint8_t a[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(ip_good) / sizeof(ip_good[0]); i++) {
+		memset(a, 0xaa, sizeof(a));
+		if (sip_host_to_ip(put_str(state, ip_good[i].in), a) !=
+		    ip_good[i].family)
+			fail_msg("not parsed: \"%s\"", ip_good[i].in);
+		assert_memory_equal(a, ip_good[i].addr,
+				    (size_t)ip_good[i].family);
+	}
+}
+
+static void
+test_sip_uri_host_to_ip_rejected(void **state)
+{
+	static const char *const bad[] = {
+		"", "[", "]", "[]", "[::1", "::1]", "[::1]]", "example.com",
+		"1.2.3.4.5", "256.1.1.1", "1.2.3", "1..2.3", "1.2.3.", ".1.2.3",
+		"1234.1.1.1", "1.2.3.4 ", " 1.2.3.4", "1.2.3.-4", ":", ":::",
+		":1", "1:", "1:2", "1:2:3:4:5:6:7:8:9", "1::2::3", "12345::",
+		"g::", "1:2:3:4:5:6:7::8", "::1:2:3:4:5:6:7:8",
+		"1:2:3:4:5:6:7:1.2.3.4", "::1.2.3", "::1.2.3.256",
+		"::1.2.3.4:5", "1.2.3.4::", "::ffff:1.2.3.4.5", "[1.2.3.4]",
+		"fe80::1%eth0", "::-1", "1::2:", "[::1]:5060",
+	};
+	uint8_t a[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (sip_host_to_ip(put_str(state, bad[i]), a) != -EINVAL)
+			fail_msg("accepted: \"%s\"", bad[i]);
+	}
+}
+
+static void
+test_sip_uri_host_to_ip_prefixes_never_fault(void **state)
+{
+	static const char *const in[] = {
+		"[2001:db8:0:0:0:0:0:1]", "::ffff:192.0.2.10", "255.255.255.255",
+		"[2001:db8:::192.0.2.1]",
+	};
+	uint8_t a[16];
+	size_t i, n;
+	int rc;
+
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		for (n = 0; n < strlen(in[i]); n++) {
+			rc = sip_host_to_ip(put(state, in[i], n), a);
+			assert_true(rc == 4 || rc == 16 || rc == -EINVAL);
+		}
+	}
+}
+
+static int
+setup_guard(void **state)
+{
+	*state = guard_buf_new(4096);
+	return *state != NULL ? 0 : -1;
+}
+
+static int
+teardown_guard(void **state)
+{
+	guard_buf_free(*state);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sip_uri_parse_basic_fields),
+		cmocka_unit_test(test_sip_uri_parse_scheme_case_insensitive),
+		cmocka_unit_test(test_sip_uri_parse_hostname_forms),
+		cmocka_unit_test(test_sip_uri_parse_rfc4475_esc01),
+		cmocka_unit_test(test_sip_uri_parse_rfc4475_escnull),
+		cmocka_unit_test(test_sip_uri_parse_rfc4475_semiuri),
+		cmocka_unit_test(test_sip_uri_parse_rfc4475_intmeth),
+		cmocka_unit_test(test_sip_uri_parse_rfc4475_escaped_headers),
+		cmocka_unit_test(test_sip_uri_parse_rfc4475_other_schemes),
+		cmocka_unit_test(test_sip_uri_parse_rfc4475_bad_request_uris),
+		cmocka_unit_test(test_sip_uri_parse_rfc5118_ipv6),
+		cmocka_unit_test(test_sip_uri_parse_rfc5118_bare_ipv6_rejected),
+		cmocka_unit_test(test_sip_uri_parse_tel_numbers),
+		cmocka_unit_test(test_sip_uri_parse_tel_rejected),
+		cmocka_unit_test(test_sip_uri_parse_errors_rejected),
+		cmocka_unit_test(test_sip_uri_parse_embedded_nul_rejected),
+		cmocka_unit_test(test_sip_uri_parse_any_byte_never_faults),
+		cmocka_unit_test(test_sip_uri_parse_prefixes_never_fault),
+		cmocka_unit_test(test_sip_uri_parse_truncated_prefix_rejected),
+		cmocka_unit_test(test_sip_uri_param_next_walks_list),
+		cmocka_unit_test(test_sip_uri_param_next_lws_accepted),
+		cmocka_unit_test(test_sip_uri_param_next_malformed_rejected),
+		cmocka_unit_test(test_sip_uri_param_get_finds_case_insensitive),
+		cmocka_unit_test(test_sip_uri_param_get_missing_or_malformed),
+		cmocka_unit_test(test_sip_uri_param_get_on_uri_params),
+		cmocka_unit_test(test_sip_uri_param_next_prefixes_never_fault),
+		cmocka_unit_test(test_sip_uri_unescape_decodes),
+		cmocka_unit_test(test_sip_uri_unescape_not_recursive),
+		cmocka_unit_test(test_sip_uri_unescape_bad_escape_rejected),
+		cmocka_unit_test(test_sip_uri_unescape_small_buffer_rejected),
+		cmocka_unit_test(test_sip_uri_host_to_ip_parses),
+		cmocka_unit_test(test_sip_uri_host_to_ip_rejected),
+		cmocka_unit_test(test_sip_uri_host_to_ip_prefixes_never_fault),
+	};
+
+	return cmocka_run_group_tests_name("sip_uri", tests,
+					   setup_guard, teardown_guard);
+}
