@@ -1,3 +1,671 @@
 /* SPDX-License-Identifier: MIT */
-/* sip_rewrite.c - placeholder while being written */
+/*
+ * sip_rewrite.c - edits a stateless proxy makes to a message it forwards
+ * (RFC 3261 §16.6, §16.11, §18.2.1; RFC 3581), collected as a short list
+ * of (offset, delete, insert) records and applied in one pass.
+ *
+ * HOT PATH: no allocation, no stdio, no NUL-terminated string functions.
+ * Builders only record edits; nothing is written until sip_rw_apply() or
+ * sip_rw_apply_inplace(). Inserted spans are borrowed, not copied: they
+ * must stay valid, and @p ed must not move (numbers live in ed->num),
+ * until the edits are applied.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <compiler.h>
+#include <fmt.h>
+#include <span.h>
+
 #include "sip.h"
+
+/* ---- edit list ---------------------------------------------------------- */
+
+void
+sip_edits_init(struct sip_edits *ed)
+{
+	ed->n = 0;
+	ed->overflow = 0;
+	ed->nnum = 0;
+}
+
+int
+sip_edit_add(struct sip_edits *ed, uint32_t off, uint32_t del,
+	     struct span ins)
+{
+	struct sip_edit *e;
+
+	if (ed->n >= SIP_EDIT_MAX) {
+		ed->overflow = 1;
+		return -ENOSPC;
+	}
+	e = &ed->e[ed->n++];
+	e->off = off;
+	e->del = del;
+	e->ins = ins;
+	return 0;
+}
+
+/*
+ * A builder that needs several edits adds all of them or none, so a full
+ * list never holds half a header.
+ */
+static bool
+sip_rw_room(struct sip_edits *ed, unsigned int nedit, unsigned int nnum)
+{
+	if (ed->n + nedit > SIP_EDIT_MAX ||
+	    ed->nnum + nnum > SIPEDGE_ARRAY_SIZE(ed->num)) {
+		ed->overflow = 1;
+		return false;
+	}
+	return true;
+}
+
+/* Format [prefix]v into the next number slot; the caller checked room. */
+static struct span
+sip_rw_num(struct sip_edits *ed, char prefix, uint32_t v)
+{
+	char *p = ed->num[ed->nnum++];
+	uint32_t n = 0;
+
+	if (prefix != 0)
+		p[n++] = prefix;
+	n += fmt_u64(p + n, (uint32_t)sizeof(ed->num[0]) - n, v);
+	return span_make(p, n);
+}
+
+/* Offset of a pointer into the framed message, or -EINVAL if outside it. */
+static int
+sip_rw_off(const struct sip_msg *msg, const char *p, uint32_t *off)
+{
+	if (p == NULL || p < msg->buf || p > msg->buf + msg->msg_len)
+		return -EINVAL;
+	*off = (uint32_t)(p - msg->buf);
+	return 0;
+}
+
+static uint32_t
+sip_rw_line_end(const struct sip_hdr *h)
+{
+	return h->off + h->line_len;
+}
+
+/* Where the empty line ending the header section starts. */
+static uint32_t
+sip_rw_hdrs_end(const struct sip_msg *msg)
+{
+	uint32_t i, end = msg->hdr_off;
+
+	for (i = 0; i < msg->nhdr; i++) {
+		if (sip_rw_line_end(&msg->hdr[i]) > end)
+			end = sip_rw_line_end(&msg->hdr[i]);
+	}
+	return end;
+}
+
+/* ---- value and parameter scanning --------------------------------------- */
+
+/*
+ * Split the first comma-separated value off a header field value. Commas
+ * inside quoted strings and <...> do not split (RFC 3261 §7.3.1, §25.1).
+ * *val is the first value trimmed of LWS; *next the first byte of the
+ * following value (after the comma and any LWS, folded lines included), or
+ * the end of @p field when there is no comma.
+ *
+ * Returns 0, or -EBADMSG for an unterminated quoted string or '<'.
+ */
+static int
+sip_rw_first_value(struct span field, struct span *val, const char **next)
+{
+	const char *p = field.ptr, *end = span_end(field);
+	bool quoted = false, angle = false;
+
+	for (; p < end; p++) {
+		if (quoted) {
+			if (*p == '\\' && p + 1 < end)
+				p++;
+			else if (*p == '"')
+				quoted = false;
+			continue;
+		}
+		if (angle) {
+			if (*p == '>')
+				angle = false;
+			continue;
+		}
+		if (*p == '"') {
+			quoted = true;
+		} else if (*p == '<') {
+			angle = true;
+		} else if (*p == ',') {
+			*val = span_trim(span_range(field.ptr, p));
+			for (p++; p < end && span_is_lws((unsigned char)*p); p++)
+				;
+			*next = p;
+			return 0;
+		}
+	}
+	if (quoted || angle)
+		return -EBADMSG;
+	*val = span_trim(field);
+	*next = end;
+	return 0;
+}
+
+/*
+ * Walk ";name[=value]" parameters of one Via value. On each call *rest
+ * advances past one parameter; *name and *value are trimmed, value is
+ * SPAN_NULL without '='. Returns 1 with a parameter, 0 at the end.
+ */
+static int
+sip_rw_param_next(struct span *rest, struct span *name, struct span *value)
+{
+	const char *p = rest->ptr, *end = span_end(*rest), *start, *eq = NULL;
+	bool quoted = false;
+
+	while (p < end && *p != ';')
+		p++;
+	if (p == end)
+		return 0;
+	start = ++p;
+	for (; p < end; p++) {
+		if (quoted) {
+			if (*p == '\\' && p + 1 < end)
+				p++;
+			else if (*p == '"')
+				quoted = false;
+		} else if (*p == '"') {
+			quoted = true;
+		} else if (*p == ';') {
+			break;
+		} else if (*p == '=' && eq == NULL) {
+			eq = p;
+		}
+	}
+	if (eq != NULL) {
+		*name = span_trim(span_range(start, eq));
+		*value = span_trim(span_range(eq + 1, p));
+	} else {
+		*name = span_trim(span_range(start, p));
+		*value = SPAN_NULL;
+	}
+	*rest = span_range(p, end);
+	return 1;
+}
+
+/*
+ * Remove the first value of header line @p h: the whole line with its CRLF
+ * (and folded continuations) when it is the only value, else the value and
+ * the comma and LWS that follow it, so the next value moves up in place.
+ */
+static int
+sip_rw_pop_first(struct sip_edits *ed, const struct sip_msg *msg,
+		 const struct sip_hdr *h)
+{
+	const char *next, *p, *end = span_end(h->value);
+	struct span val;
+	uint32_t off;
+	int rc;
+
+	rc = sip_rw_first_value(h->value, &val, &next);
+	if (rc != 0)
+		return rc;
+	/* Only empty values (",,") after it: the line carries nothing else. */
+	for (p = next; p < end && (*p == ',' || span_is_lws((unsigned char)*p));
+	     p++)
+		;
+	if (p == end)
+		return sip_edit_add(ed, h->off, h->line_len, SPAN_NULL);
+	rc = sip_rw_off(msg, h->value.ptr, &off);
+	if (rc != 0)
+		return rc;
+	return sip_edit_add(ed, off, (uint32_t)(next - h->value.ptr),
+			    SPAN_NULL);
+}
+
+/* ---- builders ----------------------------------------------------------- */
+
+/**
+ * Push our Via (RFC 3261 §16.6 step 8): "Via: <value>\r\n" is inserted at
+ * the start of the first Via line, so it becomes the top value whatever
+ * form (compact "v:", several values per line) the next one is written in.
+ *
+ * @param value
+ *   The via-parm, e.g. "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK...";
+ *   borrowed until the edits are applied.
+ * @return
+ *   0; -ENOSPC when the edit list is full; -EINVAL without a Via.
+ */
+int
+sip_rw_push_via(struct sip_edits *ed, const struct sip_msg *msg,
+		struct span value)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_VIA);
+
+	if (h == NULL)
+		return -EINVAL;
+	if (!sip_rw_room(ed, 3, 0))
+		return -ENOSPC;
+	sip_edit_add(ed, h->off, 0, SPAN_LIT("Via: "));
+	sip_edit_add(ed, h->off, 0, value);
+	sip_edit_add(ed, h->off, 0, SPAN_LIT("\r\n"));
+	return 0;
+}
+
+/**
+ * Stamp the top Via as a server transport does (RFC 3261 §18.2.1,
+ * RFC 3581 §4): append ";received=<addr>" at the end of the top Via value
+ * (which need not be the end of its line), or replace the value of a
+ * received parameter already there; and fill a bare ";rport" with
+ * "=<port>". A port already present is left alone.
+ *
+ * @param info
+ *   From sip_msg_check(); info->via.value must point into msg->buf.
+ * @param received
+ *   Source address as text, or SPAN_NULL for no received parameter.
+ * @param rport
+ *   Source port, or 0 to leave rport alone.
+ * @return
+ *   0; -ENOSPC when the edit list or number scratch is full; -EINVAL
+ *   when info->via is not in the message.
+ */
+int
+sip_rw_via_stamp(struct sip_edits *ed, const struct sip_msg *msg,
+		 const struct sip_info *info, struct span received,
+		 uint16_t rport)
+{
+	struct span top = info->via.value, rest, name, value;
+	struct span recv_val = SPAN_NULL;
+	const char *rport_at = NULL;
+	uint32_t end_off, off;
+	int rc;
+
+	rc = sip_rw_off(msg, top.ptr, &off);
+	if (rc != 0)
+		return rc;
+	rc = sip_rw_off(msg, span_end(top), &end_off);
+	if (rc != 0)
+		return rc;
+
+	rest = top;
+	while (sip_rw_param_next(&rest, &name, &value) == 1) {
+		if (span_is_null(value)) {
+			if (rport_at == NULL &&
+			    span_eq_nocase(name, SPAN_LIT("rport")))
+				rport_at = span_end(name);
+		} else if (span_is_null(recv_val) &&
+			   span_eq_nocase(name, SPAN_LIT("received"))) {
+			recv_val = value;
+		}
+	}
+
+	if (rport == 0)
+		rport_at = NULL;
+	if (span_is_null(received))
+		recv_val = SPAN_NULL;
+	if (!sip_rw_room(ed, (rport_at != NULL ? 1 : 0) +
+			 (span_is_null(received) ? 0 :
+			  span_is_null(recv_val) ? 2 : 1),
+			 rport_at != NULL ? 1 : 0))
+		return -ENOSPC;
+
+	/*
+	 * rport first: when it is the last parameter it shares its offset
+	 * with the appended received, and must stay in front of it.
+	 */
+	if (rport_at != NULL)
+		sip_edit_add(ed, (uint32_t)(rport_at - msg->buf), 0,
+			     sip_rw_num(ed, '=', rport));
+	if (!span_is_null(recv_val)) {
+		sip_edit_add(ed, (uint32_t)(recv_val.ptr - msg->buf),
+			     recv_val.len, received);
+	} else if (!span_is_null(received)) {
+		sip_edit_add(ed, end_off, 0, SPAN_LIT(";received="));
+		sip_edit_add(ed, end_off, 0, received);
+	}
+	return 0;
+}
+
+/**
+ * Remove the top Via value (a response on its way back, RFC 3261 §18.1.2):
+ * the whole first Via line when it holds one value, else that value with
+ * the comma and LWS after it.
+ *
+ * @return
+ *   0; -ENOSPC when the edit list is full; -ENOENT without a Via;
+ *   -EBADMSG for an unterminated quoted string or '<'.
+ */
+int
+sip_rw_pop_via(struct sip_edits *ed, const struct sip_msg *msg,
+	       const struct sip_info *info)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_VIA);
+
+	(void)info;     /* the wire is the reference: the line is what goes */
+	if (h == NULL)
+		return -ENOENT;
+	return sip_rw_pop_first(ed, msg, h);
+}
+
+/**
+ * Decrement Max-Forwards (RFC 3261 §16.6 step 3), or insert
+ * "Max-Forwards: 70\r\n" after the last Via line (before the first header
+ * when there is no Via) when the request has none.
+ *
+ * @return
+ *   0; -ENOSPC when the edit list or number scratch is full; -EINVAL when
+ *   the value is not a number from 1 to 255 (0 must be answered with 483,
+ *   not forwarded).
+ */
+int
+sip_rw_max_forwards(struct sip_edits *ed, const struct sip_msg *msg,
+		    const struct sip_info *info)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_MAX_FORWARDS);
+	const struct sip_hdr *v;
+	uint64_t mf;
+	uint32_t off;
+	int rc;
+
+	if (h == NULL) {
+		off = msg->hdr_off;
+		for (v = sip_msg_hdr(msg, SIP_HDR_VIA); v != NULL;
+		     v = sip_msg_hdr_next(msg, v))
+			off = sip_rw_line_end(v);
+		return sip_edit_add(ed, off, 0,
+				    SPAN_LIT("Max-Forwards: 70\r\n"));
+	}
+
+	if (info != NULL && info->max_forwards >= 0) {
+		mf = (uint64_t)info->max_forwards;
+	} else {
+		rc = span_to_u64(h->value, 255, &mf);
+		if (rc != 0)
+			return -EINVAL;
+	}
+	if (mf == 0 || mf > 255)
+		return -EINVAL;
+	rc = sip_rw_off(msg, h->value.ptr, &off);
+	if (rc != 0)
+		return rc;
+	if (!sip_rw_room(ed, 1, 1))
+		return -ENOSPC;
+	return sip_edit_add(ed, off, h->value.len,
+			    sip_rw_num(ed, 0, (uint32_t)mf - 1));
+}
+
+/**
+ * Record-Route ourselves (RFC 3261 §16.6 step 4): "Record-Route: <uri>\r\n"
+ * inserted before the first Record-Route line, so our value comes first,
+ * or at the end of the header section when there is none.
+ *
+ * @param uri
+ *   Our URI, normally with ";lr"; written inside <> (RFC 3261 §20.30
+ *   requires name-addr form). A value that already starts with '<' is
+ *   written as is. Borrowed until the edits are applied.
+ * @return
+ *   0; -ENOSPC when the edit list is full.
+ */
+int
+sip_rw_record_route(struct sip_edits *ed, const struct sip_msg *msg,
+		    struct span uri)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_RECORD_ROUTE);
+	bool wrap = !(uri.len != 0 && uri.ptr[0] == '<');
+	uint32_t off;
+
+	off = h != NULL ? h->off : sip_rw_hdrs_end(msg);
+	if (!sip_rw_room(ed, 3, 0))
+		return -ENOSPC;
+	sip_edit_add(ed, off, 0, wrap ? SPAN_LIT("Record-Route: <") :
+					SPAN_LIT("Record-Route: "));
+	sip_edit_add(ed, off, 0, uri);
+	sip_edit_add(ed, off, 0, wrap ? SPAN_LIT(">\r\n") : SPAN_LIT("\r\n"));
+	return 0;
+}
+
+/**
+ * Replace the whole Request-URI with @p ruri (borrowed until applied).
+ *
+ * @return
+ *   0; -ENOSPC when the edit list is full; -EINVAL for a response.
+ */
+int
+sip_rw_ruri(struct sip_edits *ed, const struct sip_msg *msg,
+	    struct span ruri)
+{
+	uint32_t off;
+	int rc;
+
+	if (!msg->is_request)
+		return -EINVAL;
+	rc = sip_rw_off(msg, msg->ruri.ptr, &off);
+	if (rc != 0)
+		return rc;
+	return sip_edit_add(ed, off, msg->ruri.len, ruri);
+}
+
+/**
+ * Replace the user part of the Request-URI (number manipulation). The
+ * password, host, port, parameters and headers are kept. When the URI has
+ * no user part, "user@" is inserted before the host.
+ *
+ * @param info
+ *   From sip_msg_check(); info->ruri must point into msg->buf.
+ * @param user
+ *   New user part, already escaped as RFC 3261 §25.1 requires; borrowed
+ *   until the edits are applied.
+ * @return
+ *   0; -ENOSPC when the edit list is full; -EINVAL for a URI without a
+ *   user part or host (unknown schemes).
+ */
+int
+sip_rw_ruri_user(struct sip_edits *ed, const struct sip_msg *msg,
+		 const struct sip_info *info, struct span user)
+{
+	const struct sip_uri *u = &info->ruri;
+	uint32_t off;
+	int rc;
+
+	if (!msg->is_request)
+		return -EINVAL;
+	if (!span_is_null(u->user)) {
+		rc = sip_rw_off(msg, u->user.ptr, &off);
+		if (rc != 0)
+			return rc;
+		return sip_edit_add(ed, off, u->user.len, user);
+	}
+	if (span_is_null(u->host) || user.len == 0)
+		return -EINVAL;
+	rc = sip_rw_off(msg, u->host.ptr, &off);
+	if (rc != 0)
+		return rc;
+	if (!sip_rw_room(ed, 2, 0))
+		return -ENOSPC;
+	sip_edit_add(ed, off, 0, user);
+	sip_edit_add(ed, off, 0, SPAN_LIT("@"));
+	return 0;
+}
+
+/**
+ * Remove the first Route value (loose routing, RFC 3261 §16.4): the whole
+ * first Route line when it holds one value, else that value with the comma
+ * and LWS after it.
+ *
+ * @return
+ *   0; -ENOSPC when the edit list is full; -ENOENT without a Route;
+ *   -EBADMSG for an unterminated quoted string or '<'.
+ */
+int
+sip_rw_pop_route(struct sip_edits *ed, const struct sip_msg *msg)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_ROUTE);
+
+	if (h == NULL)
+		return -ENOENT;
+	return sip_rw_pop_first(ed, msg, h);
+}
+
+/* ---- apply -------------------------------------------------------------- */
+
+/*
+ * Sort edit indexes by offset, keeping insertion order for equal offsets
+ * (so "Via: ", value, CRLF stay in sequence), and check them: each edit
+ * starts at or after the end of the bytes the previous one deleted and
+ * stays inside [0, msg_len). *new_len is the length after applying.
+ */
+static int
+sip_rw_plan(const struct sip_edits *ed, const struct sip_msg *msg,
+	    uint8_t idx[SIP_EDIT_MAX], uint64_t *new_len)
+{
+	uint64_t len = msg->msg_len;
+	uint32_t cursor = 0;
+	unsigned int i, j;
+	uint8_t cur;
+
+	if (ed->overflow || ed->n > SIP_EDIT_MAX)
+		return -ENOSPC;
+	for (i = 0; i < ed->n; i++) {
+		cur = (uint8_t)i;
+		for (j = i; j > 0 && ed->e[idx[j - 1]].off > ed->e[cur].off; j--)
+			idx[j] = idx[j - 1];
+		idx[j] = cur;
+	}
+	for (i = 0; i < ed->n; i++) {
+		const struct sip_edit *e = &ed->e[idx[i]];
+
+		if (e->off < cursor || e->off > msg->msg_len ||
+		    e->del > msg->msg_len - e->off)
+			return -EINVAL;
+		if (e->ins.len != 0 && e->ins.ptr == NULL)
+			return -EINVAL;
+		cursor = e->off + e->del;
+		len = len - e->del + e->ins.len;
+	}
+	*new_len = len;
+	return 0;
+}
+
+/**
+ * Apply the edits, writing the edited message to @p out (which must not
+ * overlap msg->buf). Bytes past msg->msg_len are not copied (RFC 3261
+ * §18.3). Nothing useful is in @p out on error.
+ *
+ * @return
+ *   0 and *out_len set; -ENOSPC if @p cap is too small or an edit did not
+ *   fit the list; -EINVAL if edits overlap or fall outside the message.
+ */
+int
+sip_rw_apply(const struct sip_edits *ed, const struct sip_msg *msg,
+	     char *out, uint32_t cap, uint32_t *out_len)
+{
+	uint8_t idx[SIP_EDIT_MAX];
+	uint32_t cursor = 0, w = 0, i;
+	uint64_t new_len;
+	int rc;
+
+	rc = sip_rw_plan(ed, msg, idx, &new_len);
+	if (rc != 0)
+		return rc;
+	if (new_len > cap)
+		return -ENOSPC;
+
+	for (i = 0; i < ed->n; i++) {
+		const struct sip_edit *e = &ed->e[idx[i]];
+
+		if (e->off > cursor) {
+			memcpy(out + w, msg->buf + cursor, e->off - cursor);
+			w += e->off - cursor;
+		}
+		if (e->ins.len != 0) {
+			memcpy(out + w, e->ins.ptr, e->ins.len);
+			w += e->ins.len;
+		}
+		cursor = e->off + e->del;
+	}
+	if (msg->msg_len > cursor) {
+		memcpy(out + w, msg->buf + cursor, msg->msg_len - cursor);
+		w += msg->msg_len - cursor;
+	}
+	*out_len = w;
+	return 0;
+}
+
+/**
+ * Apply the edits inside the message's own buffer; the result is the same
+ * bytes sip_rw_apply() writes. Kept segments move by the net size change
+ * of the edits before them: those moving left are moved first, left to
+ * right, then those moving right, right to left, so no segment is
+ * overwritten before it has moved; inserted bytes are written last.
+ *
+ * @param buf
+ *   msg->buf, writable, with @p cap bytes. Inserted spans must not point
+ *   into it (they would be overwritten): -EINVAL.
+ * @return
+ *   As sip_rw_apply(); on error @p buf is unchanged. Spans of @p msg are
+ *   invalid after success.
+ */
+int
+sip_rw_apply_inplace(const struct sip_edits *ed, const struct sip_msg *msg,
+		     char *buf, uint32_t cap, uint32_t *out_len)
+{
+	/* Kept segment k is [src[k], src[k] + len[k]), moving by shift[k]. */
+	uint32_t src[SIP_EDIT_MAX + 1], len[SIP_EDIT_MAX + 1];
+	int64_t shift[SIP_EDIT_MAX + 1], d = 0;
+	uint8_t idx[SIP_EDIT_MAX];
+	uint32_t cursor = 0, i, nseg;
+	uint64_t new_len;
+	int rc;
+
+	if (buf != msg->buf || cap < msg->msg_len)
+		return -EINVAL;
+	for (i = 0; i < ed->n && i < SIP_EDIT_MAX; i++) {
+		const struct span ins = ed->e[i].ins;
+
+		if (ins.len != 0 && ins.ptr < buf + cap &&
+		    span_end(ins) > buf)
+			return -EINVAL;
+	}
+	rc = sip_rw_plan(ed, msg, idx, &new_len);
+	if (rc != 0)
+		return rc;
+	if (new_len > cap)
+		return -ENOSPC;
+
+	for (i = 0; i < ed->n; i++) {
+		const struct sip_edit *e = &ed->e[idx[i]];
+
+		src[i] = cursor;
+		len[i] = e->off - cursor;
+		shift[i] = d;
+		d += (int64_t)e->ins.len - e->del;
+		cursor = e->off + e->del;
+	}
+	src[i] = cursor;
+	len[i] = msg->msg_len - cursor;
+	shift[i] = d;
+	nseg = i + 1;
+
+	for (i = 0; i < nseg; i++) {
+		if (shift[i] < 0 && len[i] != 0)
+			memmove(buf + src[i] + shift[i], buf + src[i], len[i]);
+	}
+	for (i = nseg; i > 0; i--) {
+		if (shift[i - 1] > 0 && len[i - 1] != 0)
+			memmove(buf + src[i - 1] + shift[i - 1],
+				buf + src[i - 1], len[i - 1]);
+	}
+
+	/* Edit k's insertion lands right after kept segment k. */
+	for (i = 0; i < ed->n; i++) {
+		const struct sip_edit *e = &ed->e[idx[i]];
+
+		if (e->ins.len != 0)
+			memcpy(buf + (int64_t)src[i] + shift[i] + len[i],
+			       e->ins.ptr, e->ins.len);
+	}
+	*out_len = (uint32_t)new_len;
+	return 0;
+}
