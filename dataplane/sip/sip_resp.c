@@ -1,3 +1,441 @@
 /* SPDX-License-Identifier: MIT */
-/* sip_resp.c - placeholder while being written */
+/*
+ * sip_resp.c - responses the router answers itself (DESIGN §3.4, §3.5):
+ * reason phrases, the stateless response builder and deterministic
+ * To-tags (RFC 3261 §8.2.6, §8.2.7).
+ *
+ * HOT PATH: no allocation, no stdio, no floating point; output goes to a
+ * caller buffer through common/fmt.h.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <fmt.h>
+#include <hash.h>
+#include <span.h>
+
 #include "sip.h"
+
+/* ---- reason phrases ----------------------------------------------------- */
+
+/*
+ * RFC 3261 §21 and the IANA "Response Codes" registry (the RFC that added
+ * each extension code is noted). Codes not listed here get an empty
+ * phrase, which the Status-Line grammar allows (RFC 3261 §25.1).
+ */
+struct span
+sip_reason_phrase(uint16_t code)
+{
+	switch (code) {
+	case 100: return SPAN_LIT("Trying");
+	case 180: return SPAN_LIT("Ringing");
+	case 181: return SPAN_LIT("Call Is Being Forwarded");
+	case 182: return SPAN_LIT("Queued");
+	case 183: return SPAN_LIT("Session Progress");
+	case 199: return SPAN_LIT("Early Dialog Terminated");   /* RFC 6228 */
+	case 200: return SPAN_LIT("OK");
+	case 202: return SPAN_LIT("Accepted");                  /* RFC 6665 */
+	case 204: return SPAN_LIT("No Notification");           /* RFC 5839 */
+	case 300: return SPAN_LIT("Multiple Choices");
+	case 301: return SPAN_LIT("Moved Permanently");
+	case 302: return SPAN_LIT("Moved Temporarily");
+	case 305: return SPAN_LIT("Use Proxy");
+	case 380: return SPAN_LIT("Alternative Service");
+	case 400: return SPAN_LIT("Bad Request");
+	case 401: return SPAN_LIT("Unauthorized");
+	case 402: return SPAN_LIT("Payment Required");
+	case 403: return SPAN_LIT("Forbidden");
+	case 404: return SPAN_LIT("Not Found");
+	case 405: return SPAN_LIT("Method Not Allowed");
+	case 406: return SPAN_LIT("Not Acceptable");
+	case 407: return SPAN_LIT("Proxy Authentication Required");
+	case 408: return SPAN_LIT("Request Timeout");
+	case 410: return SPAN_LIT("Gone");
+	case 412: return SPAN_LIT("Conditional Request Failed"); /* RFC 3903 */
+	case 413: return SPAN_LIT("Request Entity Too Large");
+	case 414: return SPAN_LIT("Request-URI Too Long");
+	case 415: return SPAN_LIT("Unsupported Media Type");
+	case 416: return SPAN_LIT("Unsupported URI Scheme");
+	case 417: return SPAN_LIT("Unknown Resource-Priority"); /* RFC 4412 */
+	case 420: return SPAN_LIT("Bad Extension");
+	case 421: return SPAN_LIT("Extension Required");
+	case 422: return SPAN_LIT("Session Interval Too Small"); /* RFC 4028 */
+	case 423: return SPAN_LIT("Interval Too Brief");
+	case 424: return SPAN_LIT("Bad Location Information");  /* RFC 6442 */
+	case 425: return SPAN_LIT("Bad Alert Message");         /* RFC 8876 */
+	case 428: return SPAN_LIT("Use Identity Header");       /* RFC 8224 */
+	case 429: return SPAN_LIT("Provide Referrer Identity"); /* RFC 3892 */
+	case 430: return SPAN_LIT("Flow Failed");               /* RFC 5626 */
+	case 433: return SPAN_LIT("Anonymity Disallowed");      /* RFC 5079 */
+	case 436: return SPAN_LIT("Bad Identity Info");         /* RFC 8224 */
+	case 437: return SPAN_LIT("Unsupported Credential");    /* RFC 8224 */
+	case 438: return SPAN_LIT("Invalid Identity Header");   /* RFC 8224 */
+	case 439: return SPAN_LIT("First Hop Lacks Outbound Support"); /* RFC 5626 */
+	case 440: return SPAN_LIT("Max-Breadth Exceeded");      /* RFC 5393 */
+	case 469: return SPAN_LIT("Bad Info Package");          /* RFC 6086 */
+	case 470: return SPAN_LIT("Consent Needed");            /* RFC 5360 */
+	case 480: return SPAN_LIT("Temporarily Unavailable");
+	case 481: return SPAN_LIT("Call/Transaction Does Not Exist");
+	case 482: return SPAN_LIT("Loop Detected");
+	case 483: return SPAN_LIT("Too Many Hops");
+	case 484: return SPAN_LIT("Address Incomplete");
+	case 485: return SPAN_LIT("Ambiguous");
+	case 486: return SPAN_LIT("Busy Here");
+	case 487: return SPAN_LIT("Request Terminated");
+	case 488: return SPAN_LIT("Not Acceptable Here");
+	case 489: return SPAN_LIT("Bad Event");                 /* RFC 6665 */
+	case 491: return SPAN_LIT("Request Pending");
+	case 493: return SPAN_LIT("Undecipherable");
+	case 494: return SPAN_LIT("Security Agreement Required"); /* RFC 3329 */
+	case 500: return SPAN_LIT("Server Internal Error");
+	case 501: return SPAN_LIT("Not Implemented");
+	case 502: return SPAN_LIT("Bad Gateway");
+	case 503: return SPAN_LIT("Service Unavailable");
+	case 504: return SPAN_LIT("Server Time-out");
+	case 505: return SPAN_LIT("Version Not Supported");
+	case 513: return SPAN_LIT("Message Too Large");
+	case 555: return SPAN_LIT("Push Notification Service Not Supported"); /* RFC 8599 */
+	case 580: return SPAN_LIT("Precondition Failure");      /* RFC 3312 */
+	case 600: return SPAN_LIT("Busy Everywhere");
+	case 603: return SPAN_LIT("Decline");
+	case 604: return SPAN_LIT("Does Not Exist Anywhere");
+	case 606: return SPAN_LIT("Not Acceptable");
+	case 607: return SPAN_LIT("Unwanted");                  /* RFC 8197 */
+	case 608: return SPAN_LIT("Rejected");                  /* RFC 8688 */
+	default:  return SPAN_LIT("");
+	}
+}
+
+/* ---- response builder --------------------------------------------------- */
+
+/*
+ * Does a From/To value carry a ;tag parameter? Header parameters follow
+ * the closing '>' of a name-addr, or the first ';' of a bare addr-spec
+ * (RFC 3261 §20.10, §20.20, §20.39). Read from the wire so that a 400 for
+ * a request sip_msg_check() rejected can still be answered.
+ */
+static bool
+sip_resp_has_tag(struct span v)
+{
+	const char *p = v.ptr, *end = span_end(v), *name;
+	bool quoted = false;
+
+	/* Skip display name and <uri>, if any. */
+	for (; p < end; p++) {
+		if (quoted) {
+			if (*p == '\\' && p + 1 < end)
+				p++;
+			else if (*p == '"')
+				quoted = false;
+		} else if (*p == '"') {
+			quoted = true;
+		} else if (*p == '<') {
+			p = memchr(p, '>', (size_t)(end - p));
+			if (p == NULL)
+				return false;
+			break;
+		} else if (*p == ';') {
+			break;
+		}
+	}
+	if (p == end)
+		return false;
+	/* p is on the '>' or the first ';': walk ;name[=value] params. */
+	while (p < end) {
+		while (p < end && *p != ';')
+			p++;
+		if (p == end)
+			break;
+		for (p++; p < end && span_is_lws((unsigned char)*p); p++)
+			;
+		name = p;
+		while (p < end && *p != '=' && *p != ';' &&
+		       !span_is_lws((unsigned char)*p))
+			p++;
+		if (span_eq_nocase(span_range(name, p), SPAN_LIT("tag")))
+			return true;
+		/* A quoted parameter value may hold ';'. */
+		for (quoted = false; p < end && (quoted || *p != ';'); p++) {
+			if (quoted && *p == '\\' && p + 1 < end)
+				p++;
+			else if (*p == '"')
+				quoted = !quoted;
+		}
+	}
+	return false;
+}
+
+/* Copy one header line as written: name, value, folding and CRLF. */
+static void
+sip_resp_copy_line(struct fmt_buf *b, const struct sip_msg *req,
+		   const struct sip_hdr *h)
+{
+	fmt_buf_mem(b, req->buf + h->off, h->line_len);
+}
+
+/*
+ * q in thousandths as RFC 3261 §25.1 qvalue: 1000 -> "1.0", 900 -> "0.9",
+ * 850 -> "0.85", 1 -> "0.001", 0 -> "0.0". No floating point.
+ */
+static void
+sip_resp_q(struct fmt_buf *b, uint16_t q)
+{
+	char d[5];
+	uint32_t n;
+
+	if (q >= 1000) {
+		fmt_buf_lit(b, "1.0");
+		return;
+	}
+	d[0] = '0';
+	d[1] = '.';
+	d[2] = (char)('0' + q / 100);
+	d[3] = (char)('0' + q / 10 % 10);
+	d[4] = (char)('0' + q % 10);
+	n = 5;
+	while (n > 3 && d[n - 1] == '0')
+		n--;
+	fmt_buf_mem(b, d, n);
+}
+
+/**
+ * Build a response to @p req (DESIGN §3.5, RFC 3261 §8.2.6).
+ *
+ * Layout: "SIP/2.0 <code> <reason>", every Via line as written and in
+ * order, then the first From, To (with ";tag=<r->to_tag>" appended to the
+ * value when the request's To has no tag and r->to_tag is set), Call-ID
+ * and CSeq lines as written; then one Contact line per r->contacts
+ * ("<uri>[;q=0.x][;expires=N]"), Unsupported, Retry-After, Min-SE,
+ * Server, r->extra and "Content-Length: 0" with the empty line. Headers
+ * missing in @p req are skipped, so a 400 can answer a request that failed
+ * sip_msg_check().
+ *
+ * @param info
+ *   Not needed (everything is read from the wire); may be NULL.
+ * @return
+ *   0 and *out_len set; -ENOSPC when @p cap is too small; -EINVAL for a
+ *   code outside 100..699 or a q above 1000.
+ */
+int
+sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
+	       const struct sip_resp *r, char *out, uint32_t cap,
+	       uint32_t *out_len)
+{
+	const struct sip_hdr *h;
+	struct fmt_buf b;
+	struct span reason;
+	uint32_t vend;
+	uint16_t i;
+
+	(void)info;
+	if (r->code < 100 || r->code > 699)
+		return -EINVAL;
+	for (i = 0; i < r->ncontacts; i++) {
+		if (r->contacts[i].q != SIP_Q_NONE && r->contacts[i].q > 1000)
+			return -EINVAL;
+	}
+
+	reason = span_is_null(r->reason) ? sip_reason_phrase(r->code) :
+					   r->reason;
+	fmt_buf_init(&b, out, cap);
+	fmt_buf_lit(&b, "SIP/2.0 ");
+	fmt_buf_u64(&b, r->code);
+	fmt_buf_lit(&b, " ");
+	fmt_buf_span(&b, reason);
+	fmt_buf_lit(&b, "\r\n");
+
+	for (h = sip_msg_hdr(req, SIP_HDR_VIA); h != NULL;
+	     h = sip_msg_hdr_next(req, h))
+		sip_resp_copy_line(&b, req, h);
+
+	h = sip_msg_hdr(req, SIP_HDR_FROM);
+	if (h != NULL)
+		sip_resp_copy_line(&b, req, h);
+
+	h = sip_msg_hdr(req, SIP_HDR_TO);
+	if (h != NULL) {
+		if (r->to_tag.len == 0 || sip_resp_has_tag(h->value)) {
+			sip_resp_copy_line(&b, req, h);
+		} else {
+			/* The tag goes after the value, before LWS and CRLF. */
+			vend = (uint32_t)(span_end(h->value) - req->buf);
+			fmt_buf_mem(&b, req->buf + h->off, vend - h->off);
+			fmt_buf_lit(&b, ";tag=");
+			fmt_buf_span(&b, r->to_tag);
+			fmt_buf_mem(&b, req->buf + vend,
+				    h->off + h->line_len - vend);
+		}
+	}
+
+	h = sip_msg_hdr(req, SIP_HDR_CALL_ID);
+	if (h != NULL)
+		sip_resp_copy_line(&b, req, h);
+	h = sip_msg_hdr(req, SIP_HDR_CSEQ);
+	if (h != NULL)
+		sip_resp_copy_line(&b, req, h);
+
+	for (i = 0; i < r->ncontacts; i++) {
+		const struct sip_contact_out *c = &r->contacts[i];
+
+		fmt_buf_lit(&b, "Contact: <");
+		fmt_buf_span(&b, c->uri);
+		fmt_buf_lit(&b, ">");
+		if (c->q != SIP_Q_NONE) {
+			fmt_buf_lit(&b, ";q=");
+			sip_resp_q(&b, c->q);
+		}
+		if (c->expires != SIP_EXPIRES_NONE) {
+			fmt_buf_lit(&b, ";expires=");
+			fmt_buf_u64(&b, c->expires);
+		}
+		fmt_buf_lit(&b, "\r\n");
+	}
+	if (!span_is_null(r->unsupported)) {
+		fmt_buf_lit(&b, "Unsupported: ");
+		fmt_buf_span(&b, r->unsupported);
+		fmt_buf_lit(&b, "\r\n");
+	}
+	if (r->retry_after != 0) {
+		fmt_buf_lit(&b, "Retry-After: ");
+		fmt_buf_u64(&b, r->retry_after);
+		fmt_buf_lit(&b, "\r\n");
+	}
+	if (r->min_se != 0) {
+		fmt_buf_lit(&b, "Min-SE: ");
+		fmt_buf_u64(&b, r->min_se);
+		fmt_buf_lit(&b, "\r\n");
+	}
+	if (!span_is_null(r->server)) {
+		fmt_buf_lit(&b, "Server: ");
+		fmt_buf_span(&b, r->server);
+		fmt_buf_lit(&b, "\r\n");
+	}
+	if (!span_is_null(r->extra))
+		fmt_buf_span(&b, r->extra);
+	fmt_buf_lit(&b, "Content-Length: 0\r\n\r\n");
+
+	if (b.overflow)
+		return -ENOSPC;
+	*out_len = (uint32_t)(b.p - out);
+	return 0;
+}
+
+/* ---- deterministic To-tag ----------------------------------------------- */
+
+/*
+ * SipHash-2-4 fed incrementally, so the fields need not be copied into one
+ * buffer first; the result equals siphash24() over their concatenation.
+ */
+struct sip_resp_sip {
+	struct hash_sip_state s;
+	uint64_t         tail;
+	uint32_t         ntail;
+	uint64_t         total;
+};
+
+static void
+sip_resp_sip_init(struct sip_resp_sip *h, const struct hash_key *key)
+{
+	h->s.v0 = key->k0 ^ 0x736f6d6570736575ULL;
+	h->s.v1 = key->k1 ^ 0x646f72616e646f6dULL;
+	h->s.v2 = key->k0 ^ 0x6c7967656e657261ULL;
+	h->s.v3 = key->k1 ^ 0x7465646279746573ULL;
+	h->tail = 0;
+	h->ntail = 0;
+	h->total = 0;
+}
+
+static void
+sip_resp_sip_block(struct sip_resp_sip *h, uint64_t m)
+{
+	h->s.v3 ^= m;
+	hash_sip_round(&h->s);
+	hash_sip_round(&h->s);
+	h->s.v0 ^= m;
+}
+
+static void
+sip_resp_sip_feed(struct sip_resp_sip *h, const void *data, uint32_t len)
+{
+	const unsigned char *p = data;
+	uint32_t i = 0;
+
+	h->total += len;
+	/* Finish a partial word, then take whole words, then keep the rest. */
+	while (h->ntail != 0 && i < len) {
+		h->tail |= (uint64_t)p[i++] << (8 * h->ntail);
+		if (++h->ntail == 8) {
+			sip_resp_sip_block(h, h->tail);
+			h->tail = 0;
+			h->ntail = 0;
+		}
+	}
+	for (; len - i >= 8; i += 8)
+		sip_resp_sip_block(h, hash_load_le64(p + i));
+	for (; i < len; i++)
+		h->tail |= (uint64_t)p[i] << (8 * h->ntail++);
+}
+
+static uint64_t
+sip_resp_sip_final(struct sip_resp_sip *h)
+{
+	uint64_t b = h->total << 56 | h->tail;
+
+	sip_resp_sip_block(h, b);
+	h->s.v2 ^= 0xff;
+	hash_sip_round(&h->s);
+	hash_sip_round(&h->s);
+	hash_sip_round(&h->s);
+	hash_sip_round(&h->s);
+	return h->s.v0 ^ h->s.v1 ^ h->s.v2 ^ h->s.v3;
+}
+
+/* Field as a 4-byte little-endian length, then its bytes. */
+static void
+sip_resp_sip_field(struct sip_resp_sip *h, const void *data, uint32_t len)
+{
+	unsigned char l[4] = {
+		(unsigned char)len, (unsigned char)(len >> 8),
+		(unsigned char)(len >> 16), (unsigned char)(len >> 24),
+	};
+
+	sip_resp_sip_feed(h, l, sizeof(l));
+	if (len != 0)
+		sip_resp_sip_feed(h, data, len);
+}
+
+/**
+ * Deterministic To-tag: SipHash-2-4 under @p key of a domain label, then
+ * Call-ID, From tag, CSeq number (4 bytes little-endian) and top Via
+ * branch, each length-prefixed so no two field lists hash the same bytes.
+ * A retransmission, which repeats all four, gets the same tag.
+ *
+ * @param out
+ *   16 lower-case hex digits; not terminated.
+ *
+ * Context: any thread, hot-path safe.
+ */
+void
+sip_to_tag(const struct sip_info *info, const struct hash_key *key,
+	   char out[16])
+{
+	static const char label[] = "sip-to-tag";
+	struct sip_resp_sip h;
+	unsigned char num[4];
+	uint32_t n = info->cseq.num;
+
+	num[0] = (unsigned char)n;
+	num[1] = (unsigned char)(n >> 8);
+	num[2] = (unsigned char)(n >> 16);
+	num[3] = (unsigned char)(n >> 24);
+
+	sip_resp_sip_init(&h, key);
+	sip_resp_sip_field(&h, label, sizeof(label) - 1);
+	sip_resp_sip_field(&h, info->call_id.ptr, info->call_id.len);
+	sip_resp_sip_field(&h, info->from.tag.ptr, info->from.tag.len);
+	sip_resp_sip_field(&h, num, sizeof(num));
+	sip_resp_sip_field(&h, info->via.branch.ptr, info->via.branch.len);
+	fmt_hex64(out, 16, sip_resp_sip_final(&h), 16);
+}
