@@ -32,13 +32,15 @@ static const struct hash_key key1 = {
 static const struct hash_key key2 = { .k0 = 1, .k1 = 2 };
 
 #define VIA_LINES                                                       \
-	"Via: SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bK-e1, SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-x\r\n" \
+	"Via: SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bK-e1"            \
+	", SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-x\r\n"                  \
 	"Max-Forwards: 69\r\n"                                          \
 	"v: SIP/2.0/UDP 192.0.2.10:5060\r\n"                            \
 	" ;branch=z9hG4bK-t1;received=198.51.100.7\r\n"
 
 #define VIA_COPIED                                                      \
-	"Via: SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bK-e1, SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-x\r\n" \
+	"Via: SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bK-e1"            \
+	", SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-x\r\n"                  \
 	"v: SIP/2.0/UDP 192.0.2.10:5060\r\n"                            \
 	" ;branch=z9hG4bK-t1;received=198.51.100.7\r\n"
 

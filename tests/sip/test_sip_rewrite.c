@@ -267,12 +267,14 @@ test_sip_rewrite_push_via_compact_form(void **state)
 {
 	static const char in[] =
 		REQ_LINE
-		"v: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1, SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK-t0\r\n"
+		"v: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1"
+		", SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK-t0\r\n"
 		REQ_TAIL;
 	static const char exp[] =
 		REQ_LINE
 		"Via: SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bK-e1\r\n"
-		"v: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1, SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK-t0\r\n"
+		"v: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1"
+		", SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK-t0\r\n"
 		REQ_TAIL;
 
 	CHECK_RW(*state, in, build_push_via, exp);
@@ -289,7 +291,8 @@ test_sip_rewrite_via_stamp_received_appended(void **state)
 		REQ_TAIL;
 	static const char exp[] =
 		REQ_LINE
-		"Via: SIP/2.0/UDP client.example.org:5060;branch=z9hG4bK-t1;received=198.51.100.7\r\n"
+		"Via: SIP/2.0/UDP client.example.org:5060;branch=z9hG4bK-t1"
+		";received=198.51.100.7\r\n"
 		REQ_TAIL;
 
 	/* rport asked for but the client did not send ;rport: not added. */
@@ -305,7 +308,8 @@ test_sip_rewrite_via_stamp_bare_rport_last(void **state)
 		REQ_TAIL;
 	static const char exp[] =
 		REQ_LINE
-		"Via: SIP/2.0/UDP 10.1.1.1:4540;branch=z9hG4bK-t1;rport=40000;received=198.51.100.7\r\n"
+		"Via: SIP/2.0/UDP 10.1.1.1:4540;branch=z9hG4bK-t1;rport=40000"
+		";received=198.51.100.7\r\n"
 		REQ_TAIL;
 
 	CHECK_RW(*state, in, build_stamp, exp);
@@ -320,7 +324,8 @@ test_sip_rewrite_via_stamp_bare_rport_middle(void **state)
 		REQ_TAIL;
 	static const char exp[] =
 		REQ_LINE
-		"Via: SIP/2.0/UDP 10.1.1.1:4540;rport=40000;branch=z9hG4bK-t1;received=198.51.100.7\r\n"
+		"Via: SIP/2.0/UDP 10.1.1.1:4540;rport=40000;branch=z9hG4bK-t1"
+		";received=198.51.100.7\r\n"
 		REQ_TAIL;
 
 	CHECK_RW(*state, in, build_stamp, exp);
@@ -335,7 +340,8 @@ test_sip_rewrite_via_stamp_rport_with_value_kept(void **state)
 		REQ_TAIL;
 	static const char exp[] =
 		REQ_LINE
-		"Via: SIP/2.0/UDP 10.1.1.1:4540;rport=4540;branch=z9hG4bK-t1;received=198.51.100.7\r\n"
+		"Via: SIP/2.0/UDP 10.1.1.1:4540;rport=4540;branch=z9hG4bK-t1"
+		";received=198.51.100.7\r\n"
 		REQ_TAIL;
 
 	CHECK_RW(*state, in, build_stamp, exp);
@@ -376,11 +382,13 @@ test_sip_rewrite_via_stamp_multi_value_line(void **state)
 {
 	static const char in[] =
 		REQ_LINE
-		"Via: SIP/2.0/UDP 10.1.1.1:4540;branch=z9hG4bK-t1;rport , SIP/2.0/UDP 10.0.0.9;branch=z9hG4bK-t0;rport\r\n"
+		"Via: SIP/2.0/UDP 10.1.1.1:4540;branch=z9hG4bK-t1;rport "
+		", SIP/2.0/UDP 10.0.0.9;branch=z9hG4bK-t0;rport\r\n"
 		REQ_TAIL;
 	static const char exp[] =
 		REQ_LINE
-		"Via: SIP/2.0/UDP 10.1.1.1:4540;branch=z9hG4bK-t1;rport=40000;received=198.51.100.7 , SIP/2.0/UDP 10.0.0.9;branch=z9hG4bK-t0;rport\r\n"
+		"Via: SIP/2.0/UDP 10.1.1.1:4540;branch=z9hG4bK-t1;rport=40000"
+		";received=198.51.100.7 , SIP/2.0/UDP 10.0.0.9;branch=z9hG4bK-t0;rport\r\n"
 		REQ_TAIL;
 
 	CHECK_RW(*state, in, build_stamp, exp);
@@ -441,7 +449,8 @@ test_sip_rewrite_pop_via_multi_value_first_removed(void **state)
 {
 	static const char in[] =
 		RESP_LINE
-		"Via: SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bK-e1 ,  SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1\r\n"
+		"Via: SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bK-e1 "
+		",  SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1\r\n"
 		RESP_TAIL;
 	static const char exp[] =
 		RESP_LINE
@@ -735,7 +744,8 @@ test_sip_rewrite_pop_route_first_value_removed(void **state)
 	static const char in[] =
 		REQ_LINE
 		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1\r\n"
-		"Route: \"a,b\" <sip:a,b@edge.example;lr>,<sip:next.example;lr>, <sip:last.example;lr>\r\n"
+		"Route: \"a,b\" <sip:a,b@edge.example;lr>,<sip:next.example;lr>"
+		", <sip:last.example;lr>\r\n"
 		REQ_TAIL;
 	static const char exp[] =
 		REQ_LINE
@@ -790,7 +800,8 @@ test_sip_rewrite_proxy_full_set(void **state)
 	static const char exp[] =
 		"INVITE sip:+15550100@edge.example;user=phone SIP/2.0\r\n"
 		"Via: SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bK-e1\r\n"
-		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-c1;rport=40000;received=198.51.100.7\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-c1;rport=40000"
+		";received=198.51.100.7\r\n"
 		"Max-Forwards: 9\r\n"
 		"To: <sip:5550100@edge.example>\r\n"
 		"From: \"Alice\" <sip:alice@example.org>;tag=t1\r\n"
@@ -815,7 +826,8 @@ test_sip_rewrite_proxy_inserts_and_drops_trailing(void **state)
 {
 	static const char in[] =
 		"OPTIONS sip:5550100@edge.example SIP/2.0\r\n"
-		"v: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-c2;rport, SIP/2.0/TCP 10.0.0.1;branch=z9hG4bK-c1\r\n"
+		"v: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-c2;rport"
+		", SIP/2.0/TCP 10.0.0.1;branch=z9hG4bK-c1\r\n"
 		"Via: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK-c0\r\n"
 		"t: <sip:5550100@edge.example>\r\n"
 		"f: <sip:alice@example.org>;tag=t1\r\n"
@@ -823,6 +835,7 @@ test_sip_rewrite_proxy_inserts_and_drops_trailing(void **state)
 		"CSeq: 7 OPTIONS\r\n"
 		"X-Folded: one,\r\n"
 		" two\r\n"
+		"m: <sip:alice@192.0.2.10>;expires=60, <sip:alice@[2001:db8::9]>\r\n"
 		"l: 4\r\n"
 		"\r\n"
 		"BODY"
@@ -830,7 +843,8 @@ test_sip_rewrite_proxy_inserts_and_drops_trailing(void **state)
 	static const char exp[] =
 		"OPTIONS sip:+15550100@edge.example SIP/2.0\r\n"
 		"Via: SIP/2.0/UDP 203.0.113.1:5060;branch=z9hG4bK-e1\r\n"
-		"v: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-c2;rport=40000;received=198.51.100.7, SIP/2.0/TCP 10.0.0.1;branch=z9hG4bK-c1\r\n"
+		"v: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-c2;rport=40000"
+		";received=198.51.100.7, SIP/2.0/TCP 10.0.0.1;branch=z9hG4bK-c1\r\n"
 		"Via: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK-c0\r\n"
 		"Max-Forwards: 70\r\n"
 		"t: <sip:5550100@edge.example>\r\n"
@@ -839,6 +853,7 @@ test_sip_rewrite_proxy_inserts_and_drops_trailing(void **state)
 		"CSeq: 7 OPTIONS\r\n"
 		"X-Folded: one,\r\n"
 		" two\r\n"
+		"m: <sip:alice@192.0.2.10>;expires=60, <sip:alice@[2001:db8::9]>\r\n"
 		"l: 4\r\n"
 		"Record-Route: <sip:edge.example;lr>\r\n"
 		"\r\n"
