@@ -279,11 +279,12 @@ sip_parse_headers(struct sip_msg *msg, const struct sip_scan_ops *ops,
 				break;
 			p = nl + 1;
 		}
+		/* Trailing LWS first, so an empty value stays after the colon. */
 		ve = nl;
-		while (v < ve && span_is_lws((unsigned char)*v))
-			v++;
 		while (ve > v && span_is_lws((unsigned char)ve[-1]))
 			ve--;
+		while (v < ve && span_is_lws((unsigned char)*v))
+			v++;
 
 		h = &msg->hdr[n];
 		h->value = span_range(v, ve);
