@@ -155,47 +155,6 @@ sip_rw_first_value(struct span field, struct span *val, const char **next)
 }
 
 /*
- * Walk ";name[=value]" parameters of one Via value. On each call *rest
- * advances past one parameter; *name and *value are trimmed, value is
- * SPAN_NULL without '='. Returns 1 with a parameter, 0 at the end.
- */
-static int
-sip_rw_param_next(struct span *rest, struct span *name, struct span *value)
-{
-	const char *p = rest->ptr, *end = span_end(*rest), *start, *eq = NULL;
-	bool quoted = false;
-
-	while (p < end && *p != ';')
-		p++;
-	if (p == end)
-		return 0;
-	start = ++p;
-	for (; p < end; p++) {
-		if (quoted) {
-			if (*p == '\\' && p + 1 < end)
-				p++;
-			else if (*p == '"')
-				quoted = false;
-		} else if (*p == '"') {
-			quoted = true;
-		} else if (*p == ';') {
-			break;
-		} else if (*p == '=' && eq == NULL) {
-			eq = p;
-		}
-	}
-	if (eq != NULL) {
-		*name = span_trim(span_range(start, eq));
-		*value = span_trim(span_range(eq + 1, p));
-	} else {
-		*name = span_trim(span_range(start, p));
-		*value = SPAN_NULL;
-	}
-	*rest = span_range(p, end);
-	return 1;
-}
-
-/*
  * Remove the first value of header line @p h: the whole line with its CRLF
  * (and folded continuations) when it is the only value, else the value and
  * the comma and LWS that follow it, so the next value moves up in place.
@@ -262,7 +221,8 @@ sip_rw_push_via(struct sip_edits *ed, const struct sip_msg *msg,
  * "=<port>". A port already present is left alone.
  *
  * @param info
- *   From sip_msg_check(); info->via.value must point into msg->buf.
+ *   From sip_msg_check(); info->via.value and .params must point into
+ *   msg->buf.
  * @param received
  *   Source address as text, or SPAN_NULL for no received parameter.
  * @param rport
@@ -289,8 +249,10 @@ sip_rw_via_stamp(struct sip_edits *ed, const struct sip_msg *msg,
 	if (rc != 0)
 		return rc;
 
-	rest = top;
-	while (sip_rw_param_next(&rest, &name, &value) == 1) {
+	/* A malformed list (sip_msg_check() rejects those) just ends the scan. */
+	rest = info->via.params;
+	while (!span_is_null(rest) &&
+	       sip_param_next(&rest, &name, &value) == 1) {
 		if (span_is_null(value)) {
 			if (rport_at == NULL &&
 			    span_eq_nocase(name, SPAN_LIT("rport")))
@@ -300,6 +262,11 @@ sip_rw_via_stamp(struct sip_edits *ed, const struct sip_msg *msg,
 			recv_val = value;
 		}
 	}
+	if ((rport_at != NULL &&
+	     (rport_at < top.ptr || rport_at > span_end(top))) ||
+	    (!span_is_null(recv_val) &&
+	     (recv_val.ptr < top.ptr || span_end(recv_val) > span_end(top))))
+		return -EINVAL;
 
 	if (rport == 0)
 		rport_at = NULL;
