@@ -1202,6 +1202,88 @@ test_sip_rewrite_apply_inplace_matches_random(void **state)
 	}
 }
 
+/* Every builder at once: only the edits that apply are kept. */
+static int
+build_everything(struct sip_edits *ed, const struct sip_msg *msg,
+		 const struct sip_info *info)
+{
+	sip_rw_pop_route(ed, msg);
+	sip_rw_push_via(ed, msg, our_via);
+	sip_rw_via_stamp(ed, msg, info, src_addr, 40000);
+	sip_rw_max_forwards(ed, msg, info);
+	sip_rw_record_route(ed, msg, SPAN_LIT("sip:edge.example;lr"));
+	sip_rw_ruri_user(ed, msg, info, SPAN_LIT("+15550100"));
+	return 0;
+}
+
+/*
+ * Randomly mutated requests: whatever parses and checks must rewrite
+ * without reading outside the datagram, and in place exactly as out of
+ * place.
+ */
+static void
+test_sip_rewrite_mutated_inputs_inplace_matches(void **state)
+{
+	static const char base[] =
+		"INVITE sip:5550100@edge.example;user=phone SIP/2.0\r\n"
+		"Route: <sip:edge.example;lr>, <sip:p2.example;lr>\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-c1;rport\r\n"
+		"v: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-c0, SIP/2.0/UDP h\r\n"
+		"Max-Forwards: 10\r\n"
+		"To: <sip:5550100@edge.example>\r\n"
+		"From: \"A, b\" <sip:alice@example.org>;tag=t1\r\n"
+		"Call-ID: c1@192.0.2.10\r\n"
+		"CSeq: 1 INVITE\r\n"
+		"Record-Route: <sip:p1.example.org;lr>\r\n"
+		"Content-Length: 3\r\n"
+		"\r\n"
+		"abc";
+	static const char alphabet[] = ",;\"<>= \t\r\n:@a1";
+	struct rw_state *st = *state;
+	static char text[sizeof(base) + 1024], out[2048];
+	uint32_t seed = 777, iter, len, out_len, out2_len, cap, k, nok = 0;
+	struct sip_edits ed;
+	struct sip_info info;
+	struct sip_msg msg;
+	char *buf;
+	int rc;
+
+	for (iter = 0; iter < 20000; iter++) {
+		len = sizeof(base) - 1;
+		memcpy(text, base, len);
+		for (k = 1 + lcg(&seed) % 3; k > 0; k--)
+			text[lcg(&seed) % len] =
+				alphabet[lcg(&seed) % (sizeof(alphabet) - 1)];
+
+		buf = guard_buf_put(st->in, text, len);
+		if (sip_parse(&msg, buf, len) != SIP_PERR_OK)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (sip_msg_check(&msg, &info) != SIP_PERR_OK)
+			continue;
+		sip_edits_init(&ed);
+		build_everything(&ed, &msg, &info);
+		rc = sip_rw_apply(&ed, &msg, out, sizeof(out), &out_len);
+		assert_int_equal(rc, 0);
+
+		cap = out_len > len ? out_len : len;
+		memset(text + len, '#', cap - len);
+		buf = guard_buf_put(st->in, text, cap);
+		assert_int_equal(sip_parse(&msg, buf, len), SIP_PERR_OK);
+		memset(&info, 0, sizeof(info));
+		assert_int_equal(sip_msg_check(&msg, &info), SIP_PERR_OK);
+		sip_edits_init(&ed);
+		build_everything(&ed, &msg, &info);
+		assert_int_equal(sip_rw_apply_inplace(&ed, &msg, buf, cap,
+						      &out2_len), 0);
+		assert_int_equal(out2_len, out_len);
+		assert_memory_equal(buf, out, out_len);
+		nok++;
+	}
+	/* The mutations must leave enough valid messages to mean something. */
+	assert_true(nok > 1000);
+}
+
 static int
 setup_guard(void **state)
 {
@@ -1269,6 +1351,7 @@ main(void)
 		cmocka_unit_test(test_sip_rewrite_edit_list_full_enospc),
 		cmocka_unit_test(test_sip_rewrite_apply_out_too_small_enospc),
 		cmocka_unit_test(test_sip_rewrite_apply_inplace_matches_random),
+		cmocka_unit_test(test_sip_rewrite_mutated_inputs_inplace_matches),
 	};
 
 	return cmocka_run_group_tests_name("sip_rewrite", tests,
