@@ -107,6 +107,8 @@ sip_via_parse(struct sip_via *via, struct span value)
 	int rc, type;
 
 	*via = (struct sip_via){ .port = 0 };
+	if (value.len == 0)
+		return SIP_PERR_BAD_VIA;
 	value = span_trim(value);
 	via->value = value;
 	p = value.ptr;
@@ -191,6 +193,8 @@ sip_naddr_parse(struct sip_naddr *na, struct span value)
 	int rc;
 
 	*na = (struct sip_naddr){ .star = 0 };
+	if (value.len == 0)
+		return SIP_PERR_BAD_VALUE;
 	value = span_trim(value);
 	p = value.ptr;
 	end = span_end(value);
@@ -308,6 +312,8 @@ sip_cseq_parse(struct sip_cseq *cseq, struct span value)
 	uint64_t v = 0;
 
 	*cseq = (struct sip_cseq){ .num = 0 };
+	if (value.len == 0)
+		return SIP_PERR_BAD_CSEQ;
 	value = span_trim(value);
 	p = value.ptr;
 	end = span_end(value);
@@ -334,15 +340,18 @@ sip_cseq_parse(struct sip_cseq *cseq, struct span value)
 
 /*
  * End of a comment (RFC 3261 §25.1) that starts at p (p[0] == '('), with
- * nesting and quoted-pairs; NULL when unbalanced.
+ * nesting and quoted-pairs; NULL when unbalanced or when it holds a control
+ * byte outside a quoted-pair (ctext is printable, UTF-8 or LWS).
  */
 static const char *
 sip_comment_end(const char *p, const char *end)
 {
 	uint32_t depth = 0;
+	unsigned char c;
 
 	for (; p < end; p++) {
-		switch (*p) {
+		c = (unsigned char)*p;
+		switch (c) {
 		case '(':
 			depth++;
 			break;
@@ -351,10 +360,12 @@ sip_comment_end(const char *p, const char *end)
 				return p + 1;
 			break;
 		case '\\':
-			if (++p == end)
+			if (++p == end || *p == '\r' || *p == '\n')
 				return NULL;
 			break;
 		default:
+			if ((c < 0x20 && !sip_cc_is(c, SIP_CC_LWS)) || c == 0x7f)
+				return NULL;
 			break;
 		}
 	}
@@ -374,6 +385,8 @@ sip_delta_parse(struct span value, uint32_t *secs, struct span *params)
 	uint64_t val = 0;
 	int rc;
 
+	if (value.len == 0)
+		return -EBADMSG;
 	value = span_trim(value);
 	p = value.ptr;
 	end = span_end(value);

@@ -129,10 +129,12 @@ sip_ip6_parse(const char *p, const char *end, uint8_t out[16])
 int
 sip_host_to_ip(struct span host, uint8_t addr[16])
 {
-	const char *p = host.ptr, *end = host.ptr + host.len;
+	const char *p, *end;
 
 	if (host.len == 0)
 		return -EINVAL;
+	p = host.ptr;
+	end = host.ptr + host.len;
 	if (*p == '[') {
 		if (host.len < 2 || end[-1] != ']')
 			return -EINVAL;
@@ -368,13 +370,17 @@ sip_uri_parse_tel(struct sip_uri *uri, const char *p, const char *end)
 enum sip_perr
 sip_uri_parse(struct sip_uri *uri, struct span s)
 {
-	const char *p = s.ptr, *end = s.ptr + s.len, *q;
+	const char *p, *end, *q;
 	struct span scheme;
 
 	*uri = (struct sip_uri){ .port = 0 };
+	if (s.len == 0)
+		return SIP_PERR_BAD_URI;
+	p = s.ptr;
+	end = s.ptr + s.len;
 
 	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 §3.1) */
-	if (s.len == 0 || !sip_cc_is((unsigned char)*p, SIP_CC_ALPHA))
+	if (!sip_cc_is((unsigned char)*p, SIP_CC_ALPHA))
 		return SIP_PERR_BAD_URI;
 	q = sip_cc_span(p + 1, end, SIP_CC_SCHEME);
 	if (q == end || *q != ':')
@@ -414,16 +420,22 @@ sip_uri_parse(struct sip_uri *uri, struct span s)
 
 /*
  * generic-param = token [ EQUAL gen-value ], gen-value = token / host /
- * quoted-string (RFC 3261 §25.1), with LWS around ';' and '='. Unquoted
- * values may also hold the URI paramchar set, so the same walker serves
- * URI parameters (Route ;lr, ;transport=, ;maddr=[v6]).
+ * quoted-string (RFC 3261 §25.1), with LWS around ';' and '='. Names and
+ * unquoted values may also hold the URI paramchar set, so the same walker
+ * serves every list sip_uri_parse() accepts (Route ;lr, ;transport=,
+ * ;maddr=[v6]); the structure (no empty parameter, no empty value after
+ * '=', nothing but ';' between parameters) is what it enforces.
  */
 int
 sip_param_next(struct span *rest, struct span *name, struct span *value)
 {
-	const char *p = rest->ptr, *end = rest->ptr + rest->len, *q;
+	const char *p, *end, *q;
 	struct span n, v = SPAN_NULL;
 
+	if (rest->len == 0)
+		return 0;
+	p = rest->ptr;
+	end = rest->ptr + rest->len;
 	p = sip_skip_lws(p, end);
 	if (p == end) {
 		*rest = span_range(end, end);
@@ -431,7 +443,7 @@ sip_param_next(struct span *rest, struct span *name, struct span *value)
 	}
 	if (*p == ';')
 		p = sip_skip_lws(p + 1, end);
-	q = sip_cc_span(p, end, SIP_CC_TOKEN);
+	q = sip_cc_span(p, end, SIP_CC_TOKEN | SIP_CC_PARAM);
 	if (q == p)
 		return -EBADMSG;        /* ";;", trailing ';', junk */
 	n = span_range(p, q);
@@ -464,8 +476,6 @@ sip_param_get(struct span params, struct span name, struct span *value)
 {
 	struct span n, v;
 
-	if (params.ptr == NULL)
-		return false;
 	/* Each call consumes at least one byte: bounded by params.len. */
 	while (sip_param_next(&params, &n, &v) == 1) {
 		if (span_eq_nocase(n, name)) {
@@ -481,10 +491,14 @@ sip_param_get(struct span params, struct span name, struct span *value)
 int
 sip_unescape(struct span in, char *out, uint32_t cap)
 {
-	const char *p = in.ptr, *end = in.ptr + in.len;
+	const char *p, *end;
 	uint32_t n = 0;
 	unsigned char c;
 
+	if (in.len == 0)
+		return 0;
+	p = in.ptr;
+	end = in.ptr + in.len;
 	while (p < end) {
 		c = (unsigned char)*p;
 		if (c == '%') {
