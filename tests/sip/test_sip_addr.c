@@ -839,6 +839,9 @@ test_sip_addr_delta_parse_values(void **state)
 	assert_int_equal(sip_delta_parse(PUT(state,
 		"949302838503028349304023988"), &secs, NULL), 0);
 	assert_int_equal(secs, 4294967295u);
+	assert_int_equal(sip_delta_parse(PUT(state,
+		"7 (caf\xc3\xa9\r\n\tescaped \\\x01)"), &secs, NULL), 0);
+	assert_int_equal(secs, 7);
 	assert_int_equal(sip_delta_parse(PUT(state, "0"), &secs, NULL), 0);
 	assert_int_equal(secs, 0);
 }
@@ -850,6 +853,7 @@ test_sip_addr_delta_parse_errors_rejected(void **state)
 		"", " ", "abc", "-1", "+1", "12x", "12 13", "1.5", "0x10",
 		"12 (unbalanced", "12 (a))", "12 (a) (b)", "12 (a\\", "12;",
 		"12;;a", "12; a=", "12;a b", ";a=1", "(c) 12", "12 ,",
+		"12 (ctl\x01)", "12 (del\x7f)", "12 (a\\\r\n b)",
 	};
 	struct span params;
 	uint32_t secs = 77;
@@ -876,6 +880,166 @@ test_sip_addr_delta_parse_prefixes_never_fault(void **state)
 		rc = sip_delta_parse(put(state, in, n), &secs, &params);
 		assert_true(rc == 0 || rc == -EBADMSG);
 	}
+}
+
+/* ---- properties over random mutations ---------------------------------- */
+
+static uint32_t
+xorshift32(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+static const char interesting[] = "@:;?=&%[]<>\"\\()/,*. \t\r\n\0\x01\x7f\x80"
+				  "09azAZ";
+
+/* Replace, insert, delete or truncate 1..3 times; returns the new length. */
+static size_t
+mutate(char *buf, size_t len, size_t cap, uint32_t *seed)
+{
+	uint32_t r, k;
+	size_t pos;
+
+	for (k = 1 + xorshift32(seed) % 3; k > 0; k--) {
+		r = xorshift32(seed);
+		pos = len != 0 ? r % len : 0;
+		switch ((r >> 8) % 4) {
+		case 0:
+			if (len != 0)
+				buf[pos] = interesting[(r >> 12) %
+						       (sizeof(interesting) - 1)];
+			break;
+		case 1:
+			if (len + 1 < cap) {
+				memmove(buf + pos + 1, buf + pos, len - pos);
+				buf[pos] = interesting[(r >> 12) %
+						       (sizeof(interesting) - 1)];
+				len++;
+			}
+			break;
+		case 2:
+			if (len != 0) {
+				memmove(buf + pos, buf + pos + 1, len - pos - 1);
+				len--;
+			}
+			break;
+		default:
+			len = pos;
+			break;
+		}
+	}
+	return len;
+}
+
+/*
+ * An accepted Via promises: spans inside the input, a host that
+ * sip_host_to_ip() agrees with, params that walk, and branch/received/
+ * rport equal to what sip_param_get() finds.
+ */
+static void
+test_sip_addr_via_parse_mutations_keep_invariants(void **state)
+{
+	uint32_t seed = 0x2545f491u;
+	char buf[160];
+	struct sip_via v;
+	struct span in, rest, n, pv;
+	uint8_t a[16];
+	size_t len;
+	int iter, rc;
+
+	for (iter = 0; iter < 100000; iter++) {
+		const char *src = valid_vias[xorshift32(&seed) %
+			(sizeof(valid_vias) / sizeof(valid_vias[0]))];
+
+		len = strlen(src);
+		memcpy(buf, src, len);
+		len = mutate(buf, len, sizeof(buf), &seed);
+		in = put(state, buf, len);
+		if (sip_via_parse(&v, in) != SIP_PERR_OK)
+			continue;
+		assert_via_inside(&v, in);
+		assert_true(v.proto.len > 0 && v.transport.len > 0);
+		assert_true(v.host.len > 0);
+		rc = sip_host_to_ip(v.host, a);
+		if (v.host_type == SIP_HOST_NAME)
+			assert_int_equal(rc, -EINVAL);
+		else
+			assert_int_equal(rc, v.host_type == SIP_HOST_IPV4 ? 4 : 16);
+		rest = v.params;
+		while ((rc = sip_param_next(&rest, &n, &pv)) == 1)
+			;
+		assert_int_equal(rc, 0);
+		if (v.branch.ptr != NULL) {
+			assert_true(sip_param_get(v.params, SPAN_LIT("branch"),
+						  &pv));
+			assert_ptr_equal(pv.ptr, v.branch.ptr);
+		}
+		if (v.received.ptr != NULL)
+			assert_true(sip_host_to_ip(v.received, a) > 0);
+	}
+}
+
+/*
+ * An accepted name-addr promises: spans inside the input, a URI that
+ * sip_uri_parse() accepts, params that walk, a non-empty tag.
+ */
+static void
+test_sip_addr_naddr_parse_mutations_keep_invariants(void **state)
+{
+	uint32_t seed = 0x1234567u;
+	char buf[160];
+	struct sip_naddr na;
+	struct sip_uri u;
+	struct span in, rest, n, pv;
+	size_t len;
+	int iter, rc;
+
+	for (iter = 0; iter < 100000; iter++) {
+		const char *src = valid_naddrs[xorshift32(&seed) %
+			(sizeof(valid_naddrs) / sizeof(valid_naddrs[0]))];
+
+		len = strlen(src);
+		memcpy(buf, src, len);
+		len = mutate(buf, len, sizeof(buf), &seed);
+		in = put(state, buf, len);
+		if (sip_naddr_parse(&na, in) != SIP_PERR_OK)
+			continue;
+		assert_naddr_inside(&na, in);
+		if (na.star) {
+			assert_null(na.uri.ptr);
+			continue;
+		}
+		assert_int_equal(sip_uri_parse(&u, na.uri), SIP_PERR_OK);
+		if (!na.bracketed)
+			assert_null(memchr(na.uri.ptr, '?', na.uri.len));
+		if (na.display.ptr != NULL && na.display.ptr[0] == '"')
+			assert_int_equal(na.display.ptr[na.display.len - 1], '"');
+		rest = na.params;
+		while ((rc = sip_param_next(&rest, &n, &pv)) == 1)
+			;
+		assert_int_equal(rc, 0);
+		if (na.tag.ptr != NULL)
+			assert_true(na.tag.len > 0);
+	}
+}
+
+/* Absent (NULL) spans are rejected without being dereferenced. */
+static void
+test_sip_addr_null_spans_rejected(void **state)
+{
+	struct sip_via v;
+	struct sip_naddr na;
+	struct sip_cseq c;
+	uint32_t secs;
+
+	(void)state;
+	assert_int_equal(sip_via_parse(&v, SPAN_NULL), SIP_PERR_BAD_VIA);
+	assert_int_equal(sip_naddr_parse(&na, SPAN_NULL), SIP_PERR_BAD_VALUE);
+	assert_int_equal(sip_cseq_parse(&c, SPAN_NULL), SIP_PERR_BAD_CSEQ);
+	assert_int_equal(sip_delta_parse(SPAN_NULL, &secs, NULL), -EBADMSG);
 }
 
 static int
@@ -921,6 +1085,9 @@ main(void)
 		cmocka_unit_test(test_sip_addr_delta_parse_values),
 		cmocka_unit_test(test_sip_addr_delta_parse_errors_rejected),
 		cmocka_unit_test(test_sip_addr_delta_parse_prefixes_never_fault),
+		cmocka_unit_test(test_sip_addr_via_parse_mutations_keep_invariants),
+		cmocka_unit_test(test_sip_addr_naddr_parse_mutations_keep_invariants),
+		cmocka_unit_test(test_sip_addr_null_spans_rejected),
 	};
 
 	return cmocka_run_group_tests_name("sip_addr", tests,

@@ -947,6 +947,124 @@ test_sip_uri_host_to_ip_prefixes_never_fault(void **state)
 	}
 }
 
+/* ---- properties over random mutations ---------------------------------- */
+
+static uint32_t
+xorshift32(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+/* Bytes that steer the parser into its branches more often than random. */
+static const char interesting[] = "@:;?=&%[].-+/\"<> \t\r\n\0\x7f\x80"
+				  "09afAFsiptel";
+
+/*
+ * Mutate valid URIs (replace, insert, delete, truncate) and check what an
+ * accepted URI promises: every span inside the input, host_type agreeing
+ * with sip_host_to_ip(), and params/headers walking cleanly.
+ */
+static void
+test_sip_uri_parse_mutations_keep_invariants(void **state)
+{
+	uint32_t seed = 0x9e3779b9u, r;
+	char buf[160];
+	struct sip_uri u;
+	struct span in, rest, n, v;
+	uint8_t a[16];
+	size_t len, pos, k;
+	int iter, rc;
+
+	for (iter = 0; iter < 200000; iter++) {
+		const char *src = valid_uris[xorshift32(&seed) %
+			(sizeof(valid_uris) / sizeof(valid_uris[0]))];
+
+		len = strlen(src);
+		memcpy(buf, src, len);
+		for (k = 1 + xorshift32(&seed) % 3; k > 0; k--) {
+			r = xorshift32(&seed);
+			pos = len != 0 ? r % len : 0;
+			switch ((r >> 8) % 4) {
+			case 0:
+				buf[pos] = interesting[(r >> 12) %
+						       (sizeof(interesting) - 1)];
+				break;
+			case 1:
+				if (len + 1 < sizeof(buf)) {
+					memmove(buf + pos + 1, buf + pos,
+						len - pos);
+					buf[pos] = interesting[(r >> 12) %
+						(sizeof(interesting) - 1)];
+					len++;
+				}
+				break;
+			case 2:
+				if (len != 0) {
+					memmove(buf + pos, buf + pos + 1,
+						len - pos - 1);
+					len--;
+				}
+				break;
+			default:
+				len = pos;
+				break;
+			}
+		}
+		in = put(state, buf, len);
+		if (sip_uri_parse(&u, in) != SIP_PERR_OK)
+			continue;
+		assert_uri_inside(&u, in);
+		assert_non_null(u.scheme.ptr);
+		switch (u.host_type) {
+		case SIP_HOST_IPV4:
+			assert_int_equal(sip_host_to_ip(u.host, a), 4);
+			break;
+		case SIP_HOST_IPV6:
+			assert_int_equal(u.host.ptr[0], '[');
+			assert_int_equal(sip_host_to_ip(u.host, a), 16);
+			break;
+		case SIP_HOST_NAME:
+			assert_int_equal(sip_host_to_ip(u.host, a), -EINVAL);
+			break;
+		default:
+			assert_true(u.scheme_id == SIP_SCHEME_TEL ||
+				    u.scheme_id == SIP_SCHEME_OTHER);
+			assert_null(u.host.ptr);
+			break;
+		}
+		if (u.scheme_id == SIP_SCHEME_SIP ||
+		    u.scheme_id == SIP_SCHEME_SIPS)
+			assert_non_null(u.host.ptr);
+		/* URI parameters are a valid parameter list */
+		rest = u.params;
+		while ((rc = sip_param_next(&rest, &n, &v)) == 1)
+			;
+		if (u.scheme_id != SIP_SCHEME_OTHER && rc != 0)
+			fail_msg("params of \"%.*s\" do not walk",
+				 (int)in.len, in.ptr);
+	}
+}
+
+/* Absent (NULL) spans are handled like empty ones, without dereferencing. */
+static void
+test_sip_uri_null_spans_rejected(void **state)
+{
+	struct sip_uri u;
+	struct span rest = SPAN_NULL, n, v;
+	uint8_t a[16];
+	char out[4];
+
+	(void)state;
+	assert_int_equal(sip_uri_parse(&u, SPAN_NULL), SIP_PERR_BAD_URI);
+	assert_int_equal(sip_param_next(&rest, &n, &v), 0);
+	assert_false(sip_param_get(SPAN_NULL, SPAN_LIT("lr"), &v));
+	assert_int_equal(sip_unescape(SPAN_NULL, out, sizeof(out)), 0);
+	assert_int_equal(sip_host_to_ip(SPAN_NULL, a), -EINVAL);
+}
+
 static int
 setup_guard(void **state)
 {
@@ -998,6 +1116,8 @@ main(void)
 		cmocka_unit_test(test_sip_uri_host_to_ip_parses),
 		cmocka_unit_test(test_sip_uri_host_to_ip_rejected),
 		cmocka_unit_test(test_sip_uri_host_to_ip_prefixes_never_fault),
+		cmocka_unit_test(test_sip_uri_parse_mutations_keep_invariants),
+		cmocka_unit_test(test_sip_uri_null_spans_rejected),
 	};
 
 	return cmocka_run_group_tests_name("sip_uri", tests,
