@@ -1,0 +1,834 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rules_compile.c - rule set -> one self-contained, pointer-free image:
+ * rule table in precedence order, deduplicated targets and target lists,
+ * string pool, digit trie, domain hash table and a serialised Hyperscan
+ * database (layout in rules_priv.h and README.md). Slow path.
+ *
+ * Rule numbers are positions in the DESIGN.md 4.1 total order (rank, kind,
+ * longer prefix first, id). Every tie-break is static, so the matcher only
+ * has to find the lowest rule number among the rules that match.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs/hs.h>
+
+#include <hash.h>
+
+#include "rules_priv.h"
+
+struct rules_ord {
+	uint64_t         k1;            /* rank, kind, prefix length */
+	uint64_t         k2;            /* first 8 id bytes, big-endian */
+	uint32_t         idx;           /* rule in the set */
+};
+
+/* A literal for the trie: digits, then ':' (END) for exact rules. */
+struct rules_lit {
+	uint32_t         off;           /* in the literal buffer */
+	uint32_t         len;
+	uint32_t         rule;
+};
+
+struct rules_cc {
+	const struct rules_set  *set;
+	struct rules_errors     *errs;
+	struct rules_ord        *ord;
+	uint32_t                 n;
+	/* sections under construction */
+	struct rules_irule      *rules;
+	struct rules_itarget    *targets;
+	uint32_t                 ntargets;
+	uint32_t                 targets_cap;
+	uint32_t                *tgt_ht;        /* target hash -> index + 1 */
+	uint32_t                 tgt_mask;
+	unsigned char           *tlists;
+	size_t                   tlists_len;
+	size_t                   tlists_cap;
+	uint32_t                *tl_ht;         /* tlist hash -> off + 1 */
+	uint32_t                 tl_mask;
+	unsigned char           *strings;
+	size_t                   strings_len;
+	size_t                   strings_cap;
+	struct rules_inode      *nodes;
+	uint32_t                 nnodes;
+	uint32_t                 nodes_cap;
+	uint32_t                *dom_slots;
+	uint32_t                 dom_nslots;
+	unsigned char           *dom;
+	size_t                   dom_len;
+	size_t                   dom_cap;
+	char                    *hs_bytes;
+	size_t                   hs_len;
+	uint32_t                 best_default;
+	uint32_t                 min_regex;
+	uint32_t                 min_domain;
+	uint32_t                 counts[RULES_KIND__COUNT];
+};
+
+static int
+rules_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t c = *cap != 0 ? *cap : 1024;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	q = realloc(*p, c * elem);
+	if (q == NULL)
+		return -ENOMEM;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Order                                                              */
+
+static int
+rules_ord_cmp(const void *a, const void *b)
+{
+	const struct rules_ord *x = a, *y = b;
+
+	if (x->k1 != y->k1)
+		return x->k1 < y->k1 ? -1 : 1;
+	if (x->k2 != y->k2)
+		return x->k2 < y->k2 ? -1 : 1;
+	return 0;
+}
+
+/* Full id comparison for runs that tie on the first 8 bytes. */
+static const struct rules_set *rules_sort_set;
+
+static int
+rules_ord_cmp_full(const void *a, const void *b)
+{
+	const struct rules_ord *x = a, *y = b;
+	const struct rules_srule *rx = &rules_sort_set->rule[x->idx];
+	const struct rules_srule *ry = &rules_sort_set->rule[y->idx];
+	uint32_t n = rx->id_len < ry->id_len ? rx->id_len : ry->id_len;
+	int c;
+
+	c = memcmp(rules_sort_set->str + rx->str_off,
+		   rules_sort_set->str + ry->str_off, n);
+	if (c != 0)
+		return c;
+	return (int)rx->id_len - (int)ry->id_len;
+}
+
+static int
+rules_cc_order(struct rules_cc *cc)
+{
+	const struct rules_set *set = cc->set;
+	uint32_t i, j;
+
+	cc->ord = malloc((size_t)cc->n * sizeof(*cc->ord) + 1);
+	if (cc->ord == NULL)
+		return -ENOMEM;
+	for (i = 0; i < cc->n; i++) {
+		const struct rules_srule *r = &set->rule[i];
+		const unsigned char *id = (const unsigned char *)set->str +
+					  r->str_off;
+		uint64_t plen = 0, k2 = 0;
+
+		if (r->kind == RULES_KIND_PREFIX)
+			plen = r->pat_len -
+			       (set->str[r->str_off + r->id_len] == '+');
+		for (j = 0; j < 8; j++)
+			k2 = k2 << 8 | (j < r->id_len ? id[j] : 0);
+		cc->ord[i].k1 = (uint64_t)r->rank << 32 |
+				(uint64_t)r->kind << 16 | (0xffff - plen);
+		cc->ord[i].k2 = k2;
+		cc->ord[i].idx = i;
+	}
+	qsort(cc->ord, cc->n, sizeof(*cc->ord), rules_ord_cmp);
+	/* Ids longer than 8 bytes that share their first 8: finish by id. */
+	rules_sort_set = set;
+	for (i = 0; i < cc->n; i = j) {
+		for (j = i + 1; j < cc->n && cc->ord[j].k1 == cc->ord[i].k1 &&
+		     cc->ord[j].k2 == cc->ord[i].k2; j++)
+			;
+		if (j - i > 1)
+			qsort(cc->ord + i, j - i, sizeof(*cc->ord),
+			      rules_ord_cmp_full);
+	}
+	rules_sort_set = NULL;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Targets and target lists                                           */
+
+static uint64_t
+rules_target_ident(const struct rules_target *t)
+{
+	unsigned char b[19];
+
+	b[0] = t->af;
+	b[1] = (unsigned char)(t->port >> 8);
+	b[2] = (unsigned char)t->port;
+	memcpy(b + 3, t->addr, 16);
+	return rules_hash_bytes(b, sizeof(b));
+}
+
+static int
+rules_cc_target(struct rules_cc *cc, const struct rules_target *t,
+		uint32_t *out)
+{
+	uint64_t id = rules_target_ident(t);
+	uint32_t i = (uint32_t)id & cc->tgt_mask, v;
+	struct rules_itarget *it;
+	size_t cap;
+	int rc;
+
+	while ((v = cc->tgt_ht[i]) != 0) {
+		it = &cc->targets[v - 1];
+		if (it->ident == id && it->af == t->af &&
+		    it->port == t->port &&
+		    memcmp(it->addr, t->addr, 16) == 0) {
+			*out = v - 1;
+			return 0;
+		}
+		i = (i + 1) & cc->tgt_mask;
+	}
+	if ((cc->ntargets + 1) * 2 > cc->tgt_mask + 1) {
+		uint32_t *nt, mask = cc->tgt_mask * 2 + 1, k;
+
+		nt = calloc((size_t)mask + 1, sizeof(*nt));
+		if (nt == NULL)
+			return -ENOMEM;
+		for (k = 0; k < cc->ntargets; k++) {
+			uint32_t s = (uint32_t)cc->targets[k].ident & mask;
+
+			while (nt[s] != 0)
+				s = (s + 1) & mask;
+			nt[s] = k + 1;
+		}
+		free(cc->tgt_ht);
+		cc->tgt_ht = nt;
+		cc->tgt_mask = mask;
+		i = (uint32_t)id & mask;
+		while (cc->tgt_ht[i] != 0)
+			i = (i + 1) & mask;
+	}
+	cap = cc->targets_cap;
+	rc = rules_grow((void **)&cc->targets, &cap, cc->ntargets + 1,
+			sizeof(*cc->targets));
+	if (rc != 0)
+		return rc;
+	cc->targets_cap = (uint32_t)cap;
+	it = &cc->targets[cc->ntargets];
+	memset(it, 0, sizeof(*it));
+	it->af = t->af;
+	it->port = t->port;
+	it->ident = id;
+	memcpy(it->addr, t->addr, 16);
+	cc->tgt_ht[i] = ++cc->ntargets;
+	*out = cc->ntargets - 1;
+	return 0;
+}
+
+static int
+rules_ient_cmp(const void *a, const void *b)
+{
+	const struct rules_ient *x = a, *y = b;
+
+	if (x->priority != y->priority)
+		return x->priority < y->priority ? -1 : 1;
+	return x->target < y->target ? -1 : x->target > y->target;
+}
+
+/* Store the target list of a rule once; *off is its offset in TLISTS. */
+static int
+rules_cc_tlist(struct rules_cc *cc, const struct rules_srule *r,
+	       uint32_t *off)
+{
+	struct rules_ient ent[RULES_TARGETS_MAX];
+	unsigned char rec[4 + sizeof(ent)];
+	uint32_t i, n = r->ntargets, h, v;
+	size_t len = 4 + n * sizeof(struct rules_ient);
+	uint16_t n16 = (uint16_t)n;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		const struct rules_target *t = &cc->set->tgt[r->tgt_off + i];
+
+		rc = rules_cc_target(cc, t, &ent[i].target);
+		if (rc != 0)
+			return rc;
+		ent[i].priority = t->priority;
+		ent[i].weight = t->weight;
+	}
+	qsort(ent, n, sizeof(ent[0]), rules_ient_cmp);
+	memset(rec, 0, 4);
+	memcpy(rec, &n16, 2);
+	memcpy(rec + 4, ent, n * sizeof(ent[0]));
+
+	h = (uint32_t)rules_hash_bytes(rec, len) & cc->tl_mask;
+	while ((v = cc->tl_ht[h]) != 0) {
+		if (memcmp(cc->tlists + v - 1, rec, len) == 0) {
+			*off = v - 1;
+			return 0;
+		}
+		h = (h + 1) & cc->tl_mask;
+	}
+	rc = rules_grow((void **)&cc->tlists, &cc->tlists_cap,
+			cc->tlists_len + len, 1);
+	if (rc != 0)
+		return rc;
+	if (cc->tlists_len + len >= UINT32_MAX)
+		return -E2BIG;
+	*off = (uint32_t)cc->tlists_len;
+	memcpy(cc->tlists + cc->tlists_len, rec, len);
+	cc->tlists_len += len;
+	cc->tl_ht[h] = *off + 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rules and strings                                                  */
+
+static int
+rules_cc_rules(struct rules_cc *cc)
+{
+	const struct rules_set *set = cc->set;
+	uint32_t i;
+	int rc;
+
+	cc->rules = calloc((size_t)cc->n + 1, sizeof(*cc->rules));
+	cc->tgt_mask = 255;
+	cc->tgt_ht = calloc(cc->tgt_mask + 1, sizeof(*cc->tgt_ht));
+	/* Distinct target lists are bounded by the rule count. */
+	cc->tl_mask = 1023;
+	while (cc->tl_mask + 1 < 2 * (size_t)cc->n)
+		cc->tl_mask = cc->tl_mask * 2 + 1;
+	cc->tl_ht = calloc((size_t)cc->tl_mask + 1, sizeof(*cc->tl_ht));
+	if (cc->rules == NULL || cc->tgt_ht == NULL || cc->tl_ht == NULL)
+		return -ENOMEM;
+	cc->best_default = RULES_NO_RULE;
+	cc->min_regex = RULES_NO_RULE;
+	cc->min_domain = RULES_NO_RULE;
+
+	for (i = 0; i < cc->n; i++) {
+		const struct rules_srule *r = &set->rule[cc->ord[i].idx];
+		const char *s = set->str + r->str_off;
+		struct span pat = span_make(s + r->id_len, r->pat_len);
+		struct rules_irule *ir = &cc->rules[i];
+		size_t need;
+		uint16_t plen;
+		uint32_t k;
+
+		if (r->kind == RULES_KIND_EXACT || r->kind == RULES_KIND_PREFIX)
+			pat = rules_literal_norm(pat);
+		need = cc->strings_len + 4 + r->id_len + r->pre_len + pat.len;
+		rc = rules_grow((void **)&cc->strings, &cc->strings_cap, need, 1);
+		if (rc != 0)
+			return rc;
+		if (need >= UINT32_MAX)
+			return -E2BIG;
+		ir->str_off = (uint32_t)cc->strings_len;
+		unsigned char *p = cc->strings + cc->strings_len;
+
+		*p++ = (unsigned char)r->id_len;
+		memcpy(p, s, r->id_len);
+		p += r->id_len;
+		*p++ = (unsigned char)r->pre_len;
+		memcpy(p, s + r->id_len + r->pat_len, r->pre_len);
+		p += r->pre_len;
+		plen = (uint16_t)pat.len;
+		memcpy(p, &plen, 2);
+		p += 2;
+		for (k = 0; k < pat.len; k++)
+			p[k] = r->kind == RULES_KIND_DOMAIN ?
+			       span_ascii_lower((unsigned char)pat.ptr[k]) :
+			       (unsigned char)pat.ptr[k];
+		cc->strings_len = need;
+
+		ir->rank = (uint16_t)r->rank;
+		ir->code = r->code;
+		ir->kind = r->kind;
+		ir->action = r->action;
+		ir->strip = (uint8_t)r->strip;
+		ir->tlist_off = 0;
+		rc = rules_cc_tlist(cc, r, &ir->tlist_off);
+		if (rc != 0)
+			return rc;
+		cc->counts[r->kind]++;
+		if (r->kind == RULES_KIND_DEFAULT && cc->best_default == RULES_NO_RULE)
+			cc->best_default = i;
+		if (r->kind == RULES_KIND_REGEX && cc->min_regex == RULES_NO_RULE)
+			cc->min_regex = i;
+		if (r->kind == RULES_KIND_DOMAIN && cc->min_domain == RULES_NO_RULE)
+			cc->min_domain = i;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Digit trie                                                         */
+
+static const unsigned char *rules_lit_buf;
+
+static int
+rules_lit_cmp(const void *a, const void *b)
+{
+	const struct rules_lit *x = a, *y = b;
+	uint32_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(rules_lit_buf + x->off, rules_lit_buf + y->off, n);
+
+	if (c != 0)
+		return c;
+	return (int)x->len - (int)y->len;
+}
+
+static int
+rules_cc_node(struct rules_cc *cc)
+{
+	size_t cap = cc->nodes_cap;
+	int rc;
+
+	rc = rules_grow((void **)&cc->nodes, &cap, (size_t)cc->nnodes + 1,
+			sizeof(*cc->nodes));
+	if (rc != 0)
+		return rc;
+	if (cap > UINT32_MAX - 1)
+		return -E2BIG;
+	cc->nodes_cap = (uint32_t)cap;
+	memset(&cc->nodes[cc->nnodes], 0, sizeof(cc->nodes[0]));
+	cc->nodes[cc->nnodes].best = RULES_NO_RULE;
+	cc->nnodes++;
+	return 0;
+}
+
+/*
+ * Build level by level from the sorted literals: at depth d the distinct
+ * (d+1)-prefixes, in sorted order, are exactly the nodes of level d+1 in
+ * breadth-first order, and the children of one node come out contiguous
+ * and in symbol order. O(total digits), two arrays of one word per literal.
+ */
+static int
+rules_cc_trie(struct rules_cc *cc)
+{
+	struct rules_lit *lit = NULL;
+	unsigned char *buf = NULL;
+	uint32_t *act = NULL, *cur = NULL;
+	uint32_t nlit = 0, nact, d, i, k;
+	size_t blen = 0;
+	int rc = -ENOMEM;
+
+	rc = rules_cc_node(cc);         /* the root */
+	if (rc != 0)
+		return rc;
+	nlit = cc->counts[RULES_KIND_EXACT] + cc->counts[RULES_KIND_PREFIX];
+	if (nlit == 0)
+		return 0;
+	lit = malloc((size_t)nlit * sizeof(*lit));
+	act = malloc((size_t)nlit * sizeof(*act));
+	cur = calloc(nlit, sizeof(*cur));
+	buf = malloc((size_t)nlit * (RULES_KEY_MAX + 1));
+	rc = -ENOMEM;
+	if (lit == NULL || act == NULL || cur == NULL || buf == NULL)
+		goto out;
+
+	k = 0;
+	for (i = 0; i < cc->n; i++) {
+		const struct rules_irule *ir = &cc->rules[i];
+		struct span id, pre, pat;
+
+		if (ir->kind != RULES_KIND_EXACT && ir->kind != RULES_KIND_PREFIX)
+			continue;
+		{
+			struct rules_db tmp = { .strings = cc->strings,
+						.rules = cc->rules };
+
+			rules_db_strings(&tmp, i, &id, &pre, &pat);
+		}
+		lit[k].off = (uint32_t)blen;
+		lit[k].len = pat.len + (ir->kind == RULES_KIND_EXACT);
+		lit[k].rule = i;
+		memcpy(buf + blen, pat.ptr, pat.len);
+		blen += pat.len;
+		if (ir->kind == RULES_KIND_EXACT)
+			buf[blen++] = '0' + RULES_TRIE_END;     /* ':' */
+		k++;
+	}
+	rules_lit_buf = buf;
+	qsort(lit, nlit, sizeof(*lit), rules_lit_cmp);
+	rules_lit_buf = NULL;
+
+	for (i = 0; i < nlit; i++)
+		act[i] = i;
+	nact = nlit;
+	for (d = 0; nact != 0; d++) {
+		uint32_t prev_parent = UINT32_MAX, prev_sym = UINT32_MAX;
+		uint32_t node = 0, nnext = 0;
+
+		for (i = 0; i < nact; i++) {
+			struct rules_lit *l = &lit[act[i]];
+			uint32_t parent = cur[act[i]];
+			uint32_t sym = (uint32_t)(buf[l->off + d] - '0');
+
+			if (parent != prev_parent || sym != prev_sym) {
+				rc = rules_cc_node(cc);
+				if (rc != 0)
+					goto out;
+				node = cc->nnodes - 1;
+				if (cc->nodes[parent].bits == 0)
+					cc->nodes[parent].first = node;
+				cc->nodes[parent].bits |= (uint16_t)(1u << sym);
+				prev_parent = parent;
+				prev_sym = sym;
+			}
+			cur[act[i]] = node;
+			if (l->len == d + 1) {
+				if (l->rule < cc->nodes[node].best)
+					cc->nodes[node].best = l->rule;
+			} else {
+				act[nnext++] = act[i];
+			}
+		}
+		nact = nnext;
+	}
+	/* Parents precede children: push the path minimum down. */
+	for (i = 0; i < cc->nnodes; i++) {
+		struct rules_inode *n = &cc->nodes[i];
+		uint32_t c, nc = rules_popcount16(n->bits);
+
+		for (c = 0; c < nc; c++)
+			if (n->best < cc->nodes[n->first + c].best)
+				cc->nodes[n->first + c].best = n->best;
+	}
+	rc = 0;
+out:
+	free(buf);
+	free(cur);
+	free(act);
+	free(lit);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Domains                                                            */
+
+static int
+rules_cc_domains(struct rules_cc *cc)
+{
+	uint32_t ndom = cc->counts[RULES_KIND_DOMAIN], i, mask;
+
+	if (ndom == 0)
+		return 0;
+	cc->dom_nslots = 16;
+	while (cc->dom_nslots < 2 * ndom)
+		cc->dom_nslots *= 2;
+	mask = cc->dom_nslots - 1;
+	cc->dom_slots = malloc((size_t)cc->dom_nslots * sizeof(uint32_t));
+	if (cc->dom_slots == NULL)
+		return -ENOMEM;
+	memset(cc->dom_slots, 0xff, (size_t)cc->dom_nslots * sizeof(uint32_t));
+
+	for (i = cc->min_domain; i < cc->n; i++) {
+		struct span id, pre, pat;
+		struct rules_idom *e;
+		struct rules_db tmp = { .strings = cc->strings,
+					.rules = cc->rules };
+		bool wild;
+		uint32_t s, off;
+		size_t need;
+		int rc;
+
+		if (cc->rules[i].kind != RULES_KIND_DOMAIN)
+			continue;
+		rules_db_strings(&tmp, i, &id, &pre, &pat);
+		wild = pat.len >= 2 && pat.ptr[0] == '*' && pat.ptr[1] == '.';
+		if (wild)
+			pat = span_make(pat.ptr + 2, pat.len - 2);
+		s = (uint32_t)rules_dom_hash(pat.ptr, pat.len) & mask;
+		for (;;) {
+			off = cc->dom_slots[s];
+			if (off == UINT32_MAX)
+				break;
+			e = (struct rules_idom *)(void *)(cc->dom + off);
+			if (e->len == pat.len &&
+			    memcmp(e + 1, pat.ptr, pat.len) == 0)
+				break;
+			s = (s + 1) & mask;
+		}
+		if (off == UINT32_MAX) {
+			need = cc->dom_len + sizeof(*e) + ((pat.len + 3) & ~3u);
+			rc = rules_grow((void **)&cc->dom, &cc->dom_cap, need, 1);
+			if (rc != 0)
+				return rc;
+			off = (uint32_t)cc->dom_len;
+			e = (struct rules_idom *)(void *)(cc->dom + off);
+			memset(e, 0, need - cc->dom_len);
+			e->best_exact = RULES_NO_RULE;
+			e->best_wild = RULES_NO_RULE;
+			e->len = pat.len;
+			memcpy(e + 1, pat.ptr, pat.len);
+			cc->dom_len = need;
+			cc->dom_slots[s] = off;
+		}
+		e = (struct rules_idom *)(void *)(cc->dom + off);
+		/* Rules come in order: the first one seen is the best. */
+		if (wild && e->best_wild == RULES_NO_RULE)
+			e->best_wild = i;
+		if (!wild && e->best_exact == RULES_NO_RULE)
+			e->best_exact = i;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hyperscan                                                          */
+
+static int
+rules_cc_regex(struct rules_cc *cc)
+{
+	uint32_t nre = cc->counts[RULES_KIND_REGEX], i, k, tries;
+	const char **expr = NULL;
+	unsigned int *flags = NULL, *ids = NULL;
+	uint32_t *rule_of = NULL;
+	bool *skip = NULL;
+	hs_compile_error_t *cerr = NULL;
+	hs_database_t *hdb = NULL;
+	char *arena = NULL;
+	size_t alen = 0;
+	hs_error_t he;
+	int rc = -ENOMEM;
+
+	if (nre == 0)
+		return 0;
+	expr = calloc(nre, sizeof(*expr));
+	flags = calloc(nre, sizeof(*flags));
+	ids = calloc(nre, sizeof(*ids));
+	rule_of = calloc(nre, sizeof(*rule_of));
+	skip = calloc(nre, sizeof(*skip));
+	arena = malloc((size_t)nre * 16 + cc->strings_len);
+	if (expr == NULL || flags == NULL || ids == NULL || rule_of == NULL ||
+	    skip == NULL || arena == NULL)
+		goto out;
+
+	/* "Matched against the whole match key" (DESIGN.md 4.1): \A...\z. */
+	k = 0;
+	for (i = cc->min_regex; i < cc->n && k < nre; i++) {
+		struct rules_db tmp = { .strings = cc->strings,
+					.rules = cc->rules };
+		struct span id, pre, pat;
+
+		if (cc->rules[i].kind != RULES_KIND_REGEX)
+			continue;
+		rules_db_strings(&tmp, i, &id, &pre, &pat);
+		rule_of[k] = i;
+		expr[k] = arena + alen;
+		memcpy(arena + alen, "\\A(?:", 5);
+		memcpy(arena + alen + 5, pat.ptr, pat.len);
+		memcpy(arena + alen + 5 + pat.len, ")\\z", 4);
+		alen += 5 + pat.len + 4;
+		k++;
+	}
+
+	/*
+	 * Every matching rule must be reported, not just the first, because
+	 * the lowest rule number wins; SINGLEMATCH only stops repeats of one
+	 * pattern (anchored at both ends, it has one match offset anyway).
+	 * A pattern Hyperscan refuses is reported and left out, and the
+	 * compile retried, so one run lists every bad pattern.
+	 */
+	for (tries = 0; tries <= nre; tries++) {
+		uint32_t m = 0;
+
+		for (i = 0; i < nre; i++) {
+			if (skip[i])
+				continue;
+			expr[m] = expr[i];
+			flags[m] = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
+			ids[m] = rule_of[i];
+			m++;
+		}
+		if (m == 0)
+			break;
+		he = hs_compile_multi(expr, flags, ids, m, HS_MODE_BLOCK, NULL,
+				      &hdb, &cerr);
+		if (he == HS_SUCCESS)
+			break;
+		if (cerr == NULL || cerr->expression < 0 ||
+		    (uint32_t)cerr->expression >= m) {
+			rules_errors_add(cc->errs, 0, RULES_FIELD_PATTERN,
+					 "Hyperscan could not compile the regex rules: %s",
+					 cerr != NULL ? cerr->message : "unknown error");
+			hs_free_compile_error(cerr);
+			rc = rules_hs_errno(he);
+			goto out;
+		}
+		{
+			uint32_t bad = ids[cerr->expression], j;
+			const struct rules_srule *sr;
+			struct span id, pre, pat;
+			struct rules_db tmp = { .strings = cc->strings,
+						.rules = cc->rules };
+
+			rules_db_strings(&tmp, bad, &id, &pre, &pat);
+			sr = &cc->set->rule[cc->ord[bad].idx];
+			rules_errors_add(cc->errs, sr->line, RULES_FIELD_PATTERN,
+					 "rule '%.*s': regex '%.*s' rejected by Hyperscan: %s",
+					 (int)id.len, id.ptr,
+					 (int)(pat.len > 60 ? 60 : pat.len),
+					 pat.ptr, cerr->message);
+			hs_free_compile_error(cerr);
+			cerr = NULL;
+			for (j = 0; j < nre; j++)
+				if (rule_of[j] == bad)
+					skip[j] = true;
+			/* Restore the uncompacted expression list. */
+			k = 0;
+			alen = 0;
+			for (j = 0; j < nre; j++) {
+				struct span id2, pre2, pat2;
+
+				rules_db_strings(&tmp, rule_of[j], &id2, &pre2,
+						 &pat2);
+				expr[j] = arena + alen;
+				alen += 5 + pat2.len + 4;
+			}
+		}
+		rc = -EINVAL;
+	}
+	if (rc == -EINVAL || hdb == NULL) {
+		if (hdb != NULL)
+			hs_free_database(hdb);
+		rc = -EINVAL;
+		goto out;
+	}
+	he = hs_serialize_database(hdb, &cc->hs_bytes, &cc->hs_len);
+	hs_free_database(hdb);
+	rc = rules_hs_errno(he);
+out:
+	free(arena);
+	free(skip);
+	free(rule_of);
+	free(ids);
+	free(flags);
+	free(expr);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Assembly                                                           */
+
+static size_t
+rules_align(size_t v)
+{
+	return (v + RULES_IMG_ALIGN - 1) & ~(size_t)(RULES_IMG_ALIGN - 1);
+}
+
+static int
+rules_cc_assemble(struct rules_cc *cc, void **image, size_t *len)
+{
+	const void *src[RULES_SEC__COUNT];
+	size_t slen[RULES_SEC__COUNT], off, dom_hdr;
+	struct rules_ihdr *h;
+	unsigned char *img;
+	unsigned int s;
+
+	dom_hdr = (size_t)cc->dom_nslots * sizeof(uint32_t);
+	src[RULES_SEC_RULES] = cc->rules;
+	slen[RULES_SEC_RULES] = (size_t)cc->n * sizeof(*cc->rules);
+	src[RULES_SEC_TARGETS] = cc->targets;
+	slen[RULES_SEC_TARGETS] = (size_t)cc->ntargets * sizeof(*cc->targets);
+	src[RULES_SEC_TLISTS] = cc->tlists;
+	slen[RULES_SEC_TLISTS] = cc->tlists_len;
+	src[RULES_SEC_STRINGS] = cc->strings;
+	slen[RULES_SEC_STRINGS] = cc->strings_len;
+	src[RULES_SEC_TRIE] = cc->nodes;
+	slen[RULES_SEC_TRIE] = (size_t)cc->nnodes * sizeof(*cc->nodes);
+	src[RULES_SEC_DOMAINS] = NULL;  /* two parts, copied below */
+	slen[RULES_SEC_DOMAINS] = dom_hdr + cc->dom_len;
+	src[RULES_SEC_HSDB] = cc->hs_bytes;
+	slen[RULES_SEC_HSDB] = cc->hs_len;
+
+	off = rules_align(sizeof(*h));
+	for (s = 0; s < RULES_SEC__COUNT; s++)
+		off = rules_align(off + slen[s]);
+	img = calloc(1, off);
+	if (img == NULL)
+		return -ENOMEM;
+	h = (struct rules_ihdr *)(void *)img;
+	memcpy(h->magic, RULES_IMG_MAGIC, sizeof(h->magic));
+	h->version = RULES_IMG_VERSION;
+	h->hdr_size = sizeof(*h);
+	h->total_size = off;
+	h->nrules = cc->n;
+	h->ntargets = cc->ntargets;
+	h->nnodes = cc->nnodes;
+	h->dom_slots = cc->dom_nslots;
+	h->best_default = cc->best_default;
+	h->min_regex = cc->min_regex;
+	h->min_domain = cc->min_domain;
+	memcpy(h->counts, cc->counts, sizeof(h->counts));
+
+	off = rules_align(sizeof(*h));
+	for (s = 0; s < RULES_SEC__COUNT; s++) {
+		h->sec[s].off = off;
+		h->sec[s].len = slen[s];
+		if (s == RULES_SEC_DOMAINS) {
+			if (dom_hdr != 0)
+				memcpy(img + off, cc->dom_slots, dom_hdr);
+			if (cc->dom_len != 0)
+				memcpy(img + off + dom_hdr, cc->dom, cc->dom_len);
+		} else if (slen[s] != 0) {
+			memcpy(img + off, src[s], slen[s]);
+		}
+		off = rules_align(off + slen[s]);
+	}
+	h->checksum = rules_crc32c(0, img, h->total_size);
+	*image = img;
+	*len = h->total_size;
+	return 0;
+}
+
+int
+rules_compile(const struct rules_set *set, void **image, size_t *len,
+	      struct rules_errors *errs)
+{
+	struct rules_cc cc;
+	int rc;
+
+	*image = NULL;
+	*len = 0;
+	memset(&cc, 0, sizeof(cc));
+	cc.set = set;
+	cc.errs = errs;
+	cc.n = set->n;
+	if (cc.n >= RULES_NO_RULE)
+		return -E2BIG;
+
+	rc = rules_cc_order(&cc);
+	if (rc == 0)
+		rc = rules_cc_rules(&cc);
+	if (rc == 0)
+		rc = rules_cc_trie(&cc);
+	if (rc == 0)
+		rc = rules_cc_domains(&cc);
+	if (rc == 0)
+		rc = rules_cc_regex(&cc);
+	if (rc == 0)
+		rc = rules_cc_assemble(&cc, image, len);
+
+	free(cc.hs_bytes);
+	free(cc.dom);
+	free(cc.dom_slots);
+	free(cc.nodes);
+	free(cc.strings);
+	free(cc.tl_ht);
+	free(cc.tlists);
+	free(cc.tgt_ht);
+	free(cc.targets);
+	free(cc.rules);
+	free(cc.ord);
+	return rc;
+}

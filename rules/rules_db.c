@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rules_db.c - image validation and loading, per-lcore scratch, CRC32C.
+ * Slow path (control process, dataplane loader thread).
+ *
+ * Loading is validate + copy + hs_deserialize_database(): the image is
+ * used in place, nothing is rebuilt. Validation checks the header, the
+ * checksum and every offset a worker will follow, so a corrupt or hostile
+ * image is refused here rather than read out of bounds on a worker.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs/hs.h>
+
+#include "rules_priv.h"
+
+/* ------------------------------------------------------------------ */
+/* CRC32C (Castagnoli), software slice-by-8 and SSE4.2 variants       */
+
+static uint32_t rules_crc_tab[8][256];
+static pthread_once_t rules_crc_once = PTHREAD_ONCE_INIT;
+
+static void
+rules_crc_init(void)
+{
+	uint32_t i, j, c;
+
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (j = 0; j < 8; j++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+		rules_crc_tab[0][i] = c;
+	}
+	for (i = 0; i < 256; i++)
+		for (j = 1; j < 8; j++)
+			rules_crc_tab[j][i] = (rules_crc_tab[j - 1][i] >> 8) ^
+				rules_crc_tab[0][rules_crc_tab[j - 1][i] & 0xff];
+}
+
+static uint32_t
+rules_crc32c_sw(uint32_t crc, const unsigned char *p, size_t len)
+{
+	pthread_once(&rules_crc_once, rules_crc_init);
+	while (len >= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		v ^= crc;
+		crc = rules_crc_tab[7][v & 0xff] ^
+		      rules_crc_tab[6][(v >> 8) & 0xff] ^
+		      rules_crc_tab[5][(v >> 16) & 0xff] ^
+		      rules_crc_tab[4][(v >> 24) & 0xff] ^
+		      rules_crc_tab[3][(v >> 32) & 0xff] ^
+		      rules_crc_tab[2][(v >> 40) & 0xff] ^
+		      rules_crc_tab[1][(v >> 48) & 0xff] ^
+		      rules_crc_tab[0][v >> 56];
+		p += 8;
+		len -= 8;
+	}
+	while (len-- != 0)
+		crc = (crc >> 8) ^ rules_crc_tab[0][(crc ^ *p++) & 0xff];
+	return crc;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2")))
+static uint32_t
+rules_crc32c_hw(uint32_t crc, const unsigned char *p, size_t len)
+{
+	uint64_t c = crc;
+
+	while (len >= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		c = __builtin_ia32_crc32di(c, v);
+		p += 8;
+		len -= 8;
+	}
+	while (len-- != 0)
+		c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
+	return (uint32_t)c;
+}
+
+static bool
+rules_has_sse42(void)
+{
+	return __builtin_cpu_supports("sse4.2");
+}
+#else
+static uint32_t
+rules_crc32c_hw(uint32_t crc, const unsigned char *p, size_t len)
+{
+	return rules_crc32c_sw(crc, p, len);
+}
+
+static bool
+rules_has_sse42(void)
+{
+	return false;
+}
+#endif
+
+/**
+ * CRC32C of @p len bytes, continuing from @p crc (0 to start); the same
+ * value with or without SSE4.2 (the test suite checks both).
+ */
+uint32_t
+rules_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	crc = ~crc;
+	if (rules_has_sse42())
+		crc = rules_crc32c_hw(crc, buf, len);
+	else
+		crc = rules_crc32c_sw(crc, buf, len);
+	return ~crc;
+}
+
+/* Exposed for the tests: the portable variant alone. */
+uint32_t rules_crc32c_portable(uint32_t crc, const void *buf, size_t len);
+
+uint32_t
+rules_crc32c_portable(uint32_t crc, const void *buf, size_t len)
+{
+	return ~rules_crc32c_sw(~crc, buf, len);
+}
+
+/* ------------------------------------------------------------------ */
+/* Validation                                                         */
+
+static int
+rules_image_check_header(const unsigned char *img, size_t len)
+{
+	struct rules_ihdr h;
+	unsigned int s;
+
+	if (len < sizeof(h))
+		return -EBADMSG;
+	memcpy(&h, img, sizeof(h));
+	if (memcmp(h.magic, RULES_IMG_MAGIC, sizeof(h.magic)) != 0 ||
+	    h.version != RULES_IMG_VERSION || h.hdr_size != sizeof(h) ||
+	    h.total_size != len)
+		return -EBADMSG;
+	for (s = 0; s < RULES_SEC__COUNT; s++) {
+		if (h.sec[s].off > len || h.sec[s].len > len - h.sec[s].off ||
+		    h.sec[s].off % RULES_IMG_ALIGN != 0 ||
+		    h.sec[s].off < sizeof(h))
+			return -EBADMSG;
+	}
+	if (h.sec[RULES_SEC_RULES].len != (uint64_t)h.nrules * 16 ||
+	    h.sec[RULES_SEC_TARGETS].len != (uint64_t)h.ntargets * 32 ||
+	    h.sec[RULES_SEC_TRIE].len != (uint64_t)h.nnodes * 12 ||
+	    h.nnodes == 0 || h.nrules == RULES_NO_RULE ||
+	    (h.dom_slots & (h.dom_slots - 1)) != 0 ||
+	    h.sec[RULES_SEC_DOMAINS].len < (uint64_t)h.dom_slots * 4)
+		return -EBADMSG;
+	return 0;
+}
+
+int
+rules_image_validate(const void *buf, size_t len)
+{
+	unsigned char *copy;
+	struct rules_ihdr h;
+	uint32_t crc;
+	int rc;
+
+	rc = rules_image_check_header(buf, len);
+	if (rc != 0)
+		return rc;
+	memcpy(&h, buf, sizeof(h));
+	/* The checksum is computed with its own field zeroed. */
+	copy = malloc(sizeof(h));
+	if (copy == NULL)
+		return -ENOMEM;
+	memcpy(copy, buf, sizeof(h));
+	memset(copy + offsetof(struct rules_ihdr, checksum), 0, 4);
+	crc = rules_crc32c(0, copy, sizeof(h));
+	free(copy);
+	crc = rules_crc32c(crc, (const unsigned char *)buf + sizeof(h),
+			   len - sizeof(h));
+	return crc == h.checksum ? 0 : -EBADMSG;
+}
+
+static bool
+rules_rule_ok(const struct rules_db *db, uint32_t r)
+{
+	return r == RULES_NO_RULE || r < db->nrules;
+}
+
+/* Every offset and index a worker may follow stays inside the image. */
+static int
+rules_db_check_deep(const struct rules_db *db)
+{
+	uint32_t i, k;
+
+	if (!rules_rule_ok(db, db->best_default) ||
+	    !rules_rule_ok(db, db->min_regex) ||
+	    !rules_rule_ok(db, db->min_domain))
+		return -EBADMSG;
+	for (i = 0; i < db->nrules; i++) {
+		const struct rules_irule *r = &db->rules[i];
+		const unsigned char *p;
+		uint16_t n, plen;
+
+		if (r->kind >= RULES_KIND__COUNT ||
+		    r->action >= RULES_ACTION__COUNT ||
+		    (size_t)r->str_off + 4 > db->strings_len ||
+		    (size_t)r->tlist_off + 4 > db->tlists_len)
+			return -EBADMSG;
+		p = db->strings + r->str_off;
+		if ((size_t)r->str_off + 4 + p[0] > db->strings_len)
+			return -EBADMSG;
+		p += 1 + p[0];
+		if ((size_t)(p - db->strings) + 3 + p[0] > db->strings_len)
+			return -EBADMSG;
+		p += 1 + p[0];
+		memcpy(&plen, p, 2);
+		if ((size_t)(p - db->strings) + 2 + plen > db->strings_len)
+			return -EBADMSG;
+		memcpy(&n, db->tlists + r->tlist_off, 2);
+		if (n > RULES_TARGETS_MAX ||
+		    (size_t)r->tlist_off + 4 + (size_t)n * 8 > db->tlists_len)
+			return -EBADMSG;
+		for (k = 0; k < n; k++) {
+			struct rules_ient e;
+
+			memcpy(&e, db->tlists + r->tlist_off + 4 + k * 8, 8);
+			if (e.target >= db->ntargets || e.weight == 0)
+				return -EBADMSG;
+		}
+	}
+	for (i = 0; i < db->nnodes; i++) {
+		const struct rules_inode *n = &db->nodes[i];
+		uint32_t nc = rules_popcount16(n->bits);
+
+		if (n->bits >> (RULES_TRIE_END + 1) != 0 ||
+		    !rules_rule_ok(db, n->best) ||
+		    (nc != 0 && (n->first <= i || n->first > db->nnodes - nc)))
+			return -EBADMSG;
+	}
+	for (i = 0; i <= db->dom_mask && db->dom_slots != NULL; i++) {
+		struct rules_idom e;
+		uint32_t off = db->dom_slots[i];
+
+		if (off == UINT32_MAX)
+			continue;
+		if ((off & 3) != 0 || (size_t)off + sizeof(e) > db->dom_len)
+			return -EBADMSG;
+		memcpy(&e, db->dom + off, sizeof(e));
+		if (e.len > RULES_HOST_MAX ||
+		    (size_t)off + sizeof(e) + e.len > db->dom_len ||
+		    !rules_rule_ok(db, e.best_exact) ||
+		    !rules_rule_ok(db, e.best_wild))
+			return -EBADMSG;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading                                                            */
+
+int
+rules_db_load(const void *buf, size_t len, struct rules_db **out)
+{
+	const struct rules_ihdr *h;
+	struct rules_db *db;
+	hs_error_t he;
+	int rc;
+
+	rc = rules_image_validate(buf, len);
+	if (rc != 0)
+		return rc;
+	db = calloc(1, sizeof(*db));
+	if (db == NULL)
+		return -ENOMEM;
+	db->img = aligned_alloc(RULES_IMG_ALIGN,
+				(len + RULES_IMG_ALIGN - 1) &
+				~(size_t)(RULES_IMG_ALIGN - 1));
+	if (db->img == NULL) {
+		rc = -ENOMEM;
+		goto out_free_db;
+	}
+	memcpy(db->img, buf, len);
+	db->len = len;
+	h = (const struct rules_ihdr *)(const void *)db->img;
+	db->hdr = h;
+	db->rules = (const void *)(db->img + h->sec[RULES_SEC_RULES].off);
+	db->targets = (const void *)(db->img + h->sec[RULES_SEC_TARGETS].off);
+	db->tlists = db->img + h->sec[RULES_SEC_TLISTS].off;
+	db->tlists_len = h->sec[RULES_SEC_TLISTS].len;
+	db->strings = db->img + h->sec[RULES_SEC_STRINGS].off;
+	db->strings_len = h->sec[RULES_SEC_STRINGS].len;
+	db->nodes = (const void *)(db->img + h->sec[RULES_SEC_TRIE].off);
+	if (h->dom_slots != 0) {
+		db->dom_slots = (const void *)(db->img +
+					       h->sec[RULES_SEC_DOMAINS].off);
+		db->dom = db->img + h->sec[RULES_SEC_DOMAINS].off +
+			  (size_t)h->dom_slots * 4;
+		db->dom_len = h->sec[RULES_SEC_DOMAINS].len -
+			      (size_t)h->dom_slots * 4;
+		db->dom_mask = h->dom_slots - 1;
+	}
+	db->nrules = h->nrules;
+	db->ntargets = h->ntargets;
+	db->nnodes = h->nnodes;
+	db->best_default = h->best_default;
+	db->min_regex = h->min_regex;
+	db->min_domain = h->min_domain;
+	rc = rules_db_check_deep(db);
+	if (rc != 0)
+		goto out_free_img;
+	if (h->sec[RULES_SEC_HSDB].len != 0) {
+		he = hs_deserialize_database(
+			(const char *)db->img + h->sec[RULES_SEC_HSDB].off,
+			h->sec[RULES_SEC_HSDB].len, &db->hs);
+		if (he != HS_SUCCESS) {
+			rc = he == HS_NOMEM ? -ENOMEM : -EIO;
+			goto out_free_img;
+		}
+	} else if (h->counts[RULES_KIND_REGEX] != 0) {
+		rc = -EBADMSG;
+		goto out_free_img;
+	}
+	*out = db;
+	return 0;
+
+out_free_img:
+	free(db->img);
+out_free_db:
+	free(db);
+	return rc;
+}
+
+void
+rules_db_free(struct rules_db *db)
+{
+	if (db == NULL)
+		return;
+	if (db->hs != NULL)
+		hs_free_database(db->hs);
+	free(db->img);
+	free(db);
+}
+
+uint32_t
+rules_db_rule_count(const struct rules_db *db)
+{
+	return db->nrules;
+}
+
+uint32_t
+rules_db_target_count(const struct rules_db *db)
+{
+	return db->ntargets;
+}
+
+uint32_t
+rules_db_checksum(const struct rules_db *db)
+{
+	return db->hdr->checksum;
+}
+
+uint32_t
+rules_db_find(const struct rules_db *db, struct span id)
+{
+	uint32_t i;
+
+	for (i = 0; i < db->nrules; i++) {
+		struct span rid, pre, pat;
+
+		rules_db_strings(db, i, &rid, &pre, &pat);
+		if (span_eq(rid, id))
+			return i;
+	}
+	return RULES_NO_RULE;
+}
+
+void
+rules_db_sizes(const struct rules_db *db, struct rules_db_sizes *out)
+{
+	const struct rules_ihdr *h = db->hdr;
+
+	out->total = db->len;
+	out->trie = h->sec[RULES_SEC_TRIE].len;
+	out->domains = h->sec[RULES_SEC_DOMAINS].len;
+	out->regex = h->sec[RULES_SEC_HSDB].len;
+	out->rules = h->sec[RULES_SEC_RULES].len;
+	out->targets = h->sec[RULES_SEC_TARGETS].len +
+		       h->sec[RULES_SEC_TLISTS].len;
+	out->strings = h->sec[RULES_SEC_STRINGS].len;
+	out->trie_nodes = db->nnodes;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scratch                                                            */
+
+int
+rules_scratch_new(const struct rules_db *db, struct rules_scratch **out)
+{
+	struct rules_scratch *scr;
+
+	scr = calloc(1, sizeof(*scr));
+	if (scr == NULL)
+		return -ENOMEM;
+	if (db->hs != NULL && hs_alloc_scratch(db->hs, &scr->hs) != HS_SUCCESS) {
+		free(scr);
+		return -ENOMEM;
+	}
+	*out = scr;
+	return 0;
+}
+
+void
+rules_scratch_free(struct rules_scratch *scr)
+{
+	if (scr == NULL)
+		return;
+	if (scr->hs != NULL)
+		hs_free_scratch(scr->hs);
+	free(scr);
+}

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rules_match.c - HOT: match key, winning rule, target choice and number
+ * manipulation for worker lcores. No allocation, locks, syscalls, stdio or
+ * NUL-terminated string functions (STYLE.md 2.8; checked by the build).
+ * Reads a loaded, immutable rules_db and the caller's scratch only.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <hs/hs.h>
+
+#include <compiler.h>
+#include <hash.h>
+
+#include "rules_priv.h"
+
+/* ------------------------------------------------------------------ */
+/* Match key (DESIGN.md 4.1)                                          */
+
+static int
+rules_hexval(unsigned char c)
+{
+	if (span_is_digit(c))
+		return c - '0';
+	c = span_ascii_lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static bool
+rules_is_visual_sep(unsigned char c)
+{
+	return c == '-' || c == '.' || c == '(' || c == ')';
+}
+
+int
+rules_key_make(struct span user, struct span host, struct rules_key *key)
+{
+	char tmp[RULES_KEY_MAX];
+	uint32_t i, n = 0, end, k;
+	bool phone = true, digit = false;
+
+	/* %HH-unescape (RFC 3261 section 25.1 escaped). */
+	for (i = 0; i < user.len; i++) {
+		unsigned char c = (unsigned char)user.ptr[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (user.len - i < 3)
+				return -EINVAL;
+			hi = rules_hexval((unsigned char)user.ptr[i + 1]);
+			lo = rules_hexval((unsigned char)user.ptr[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -EINVAL;
+			c = (unsigned char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (n == sizeof(tmp))
+			return -ENAMETOOLONG;
+		tmp[n++] = (char)c;
+	}
+
+	/*
+	 * telephone-subscriber (RFC 3966 section 3): digits, "*", "#",
+	 * visual separators, one leading "+", then ";params" which are not
+	 * part of the number.
+	 */
+	end = n;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)tmp[i];
+
+		if (c == ';') {
+			end = i;
+			break;
+		}
+		if (span_is_digit(c))
+			digit = true;
+		else if (!(c == '*' || c == '#' || rules_is_visual_sep(c) ||
+			   (c == '+' && i == 0)))
+			phone = false;
+	}
+	k = 0;
+	if (phone && digit) {
+		for (i = tmp[0] == '+' ? 1 : 0; i < end; i++)
+			if (!rules_is_visual_sep((unsigned char)tmp[i]))
+				key->num[k++] = tmp[i];
+	} else {
+		if (n != 0)
+			memcpy(key->num, tmp, n);
+		k = n;
+	}
+	key->num_len = k;
+
+	if (host.len > RULES_HOST_MAX)
+		return -ENAMETOOLONG;
+	for (i = 0; i < host.len; i++)
+		key->host[i] = (char)span_ascii_lower((unsigned char)host.ptr[i]);
+	key->host_len = host.len;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Winning rule                                                       */
+
+/* Longest-prefix walk: lowest rule number among matching literals. */
+static inline uint32_t
+rules_trie_best(const struct rules_db *db, const char *num, uint32_t len)
+{
+	const struct rules_inode *nodes = db->nodes, *n = &nodes[0];
+	uint32_t best = n->best, i, d, bits;
+
+	for (i = 0; i < len; i++) {
+		d = (uint32_t)((unsigned char)num[i] - '0');
+		if (d > 9 || (n->bits & (1u << d)) == 0)
+			return best;
+		n = &nodes[n->first +
+			   rules_popcount16(n->bits & ((1u << d) - 1))];
+		best = n->best;
+	}
+	bits = n->bits;
+	if ((bits & (1u << RULES_TRIE_END)) != 0)
+		best = nodes[n->first + rules_popcount16(bits & 0x3ffu)].best;
+	return best;
+}
+
+static inline const struct rules_idom *
+rules_dom_find(const struct rules_db *db, const char *p, uint32_t len)
+{
+	uint32_t s = (uint32_t)rules_dom_hash(p, len) & db->dom_mask, off;
+
+	while ((off = db->dom_slots[s]) != UINT32_MAX) {
+		const struct rules_idom *e =
+			(const struct rules_idom *)(const void *)(db->dom + off);
+
+		if (e->len == len && memcmp(e + 1, p, len) == 0)
+			return e;
+		s = (s + 1) & db->dom_mask;
+	}
+	return NULL;
+}
+
+/* Exact host, then every "*.suffix" that covers it. */
+static uint32_t
+rules_domain_best(const struct rules_db *db, const char *host, uint32_t len,
+		  uint32_t best)
+{
+	const struct rules_idom *e;
+	uint32_t i;
+
+	if (len == 0)
+		return best;
+	e = rules_dom_find(db, host, len);
+	if (e != NULL && e->best_exact < best)
+		best = e->best_exact;
+	for (i = 0; i + 1 < len; i++) {
+		if (host[i] != '.')
+			continue;
+		e = rules_dom_find(db, host + i + 1, len - i - 1);
+		if (e != NULL && e->best_wild < best)
+			best = e->best_wild;
+	}
+	return best;
+}
+
+/* Hyperscan callback (H11): records the id, never stops the scan. */
+static int
+rules_hs_on_match(unsigned int id, unsigned long long from,
+		  unsigned long long to, unsigned int flags, void *ctx)
+{
+	uint32_t *best = ctx;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	if (id < *best)
+		*best = id;
+	return 0;
+}
+
+int
+rules_match(const struct rules_db *db, struct rules_scratch *scr,
+	    const struct rules_key *key, uint32_t *rule)
+{
+	uint32_t best;
+
+	best = rules_trie_best(db, key->num, key->num_len);
+	if (db->best_default < best)
+		best = db->best_default;
+	/* Later engines run only if one of their rules could still win. */
+	if (db->min_domain < best)
+		best = rules_domain_best(db, key->host, key->host_len, best);
+	if (db->min_regex < best) {
+		if (unlikely(scr == NULL || scr->hs == NULL))
+			return -EIO;
+		if (unlikely(hs_scan(db->hs, key->num, key->num_len, 0, scr->hs,
+				     rules_hs_on_match, &best) != HS_SUCCESS))
+			return -EIO;
+	}
+	if (best == RULES_NO_RULE)
+		return -ENOENT;
+	*rule = best;
+	return 0;
+}
+
+bool
+rules_db_has_regex(const struct rules_db *db)
+{
+	return db->hs != NULL;
+}
+
+int
+rules_hit_get(const struct rules_db *db, uint32_t rule, struct rules_hit *hit)
+{
+	const struct rules_irule *r;
+	struct span pattern;
+	uint16_t n;
+
+	if (rule >= db->nrules)
+		return -ENOENT;
+	r = &db->rules[rule];
+	hit->rule = rule;
+	hit->rank = r->rank;
+	hit->code = r->code;
+	hit->strip = r->strip;
+	hit->kind = r->kind;
+	hit->action = r->action;
+	memcpy(&n, db->tlists + r->tlist_off, sizeof(n));
+	hit->ntargets = n;
+	rules_db_strings(db, rule, &hit->id, &hit->prepend, &pattern);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Targets: weighted rendezvous hashing without floating point        */
+
+/*
+ * log2(x) in Q20 fixed point for x >= 1, by repeated squaring of the
+ * normalised mantissa: integer-only (no FP on the hot path), exact to
+ * the last of its 20 fraction bits.
+ */
+static inline uint32_t
+rules_log2_q20(uint64_t x)
+{
+	uint32_t k = 63u - (uint32_t)__builtin_clzll(x), frac = 0, i;
+	uint64_t m = k >= 31 ? x >> (k - 31) : x << (31 - k);   /* Q1.31 */
+
+	for (i = 0; i < 20; i++) {
+		m = (m * m) >> 31;
+		frac <<= 1;
+		if (m >= (2ull << 31)) {
+			m >>= 1;
+			frac |= 1;
+		}
+	}
+	return k << 20 | frac;
+}
+
+/*
+ * Draw of one target: -log2(u) with u uniform in (0, 1], from the flow
+ * hash and the target's stable identity. The target with the smallest
+ * draw / weight wins (an exponential race: P(win) = w / sum(w)), which is
+ * straw2 / weighted rendezvous; removing a target only moves its share.
+ */
+static inline uint32_t
+rules_draw(uint64_t flow_hash, uint64_t ident)
+{
+	uint64_t u = (hash_mix64(flow_hash ^ ident) >> 16) + 1;    /* 1..2^48 */
+
+	return (48u << 20) - rules_log2_q20(u);
+}
+
+/* a beats b: a.draw / a.w < b.draw / b.w, ties to the lower target. */
+static inline bool
+rules_beats(uint32_t da, uint32_t wa, uint32_t ta, uint32_t db_, uint32_t wb,
+	    uint32_t tb)
+{
+	uint64_t l = (uint64_t)da * wb, r = (uint64_t)db_ * wa;
+
+	return l < r || (l == r && ta < tb);
+}
+
+static inline bool
+rules_target_up(const uint64_t *up, uint32_t t)
+{
+	return up == NULL || (up[t / 64] >> (t % 64) & 1) != 0;
+}
+
+static inline void
+rules_dest_fill(const struct rules_db *db, const struct rules_ient *e,
+		struct rules_dest *out)
+{
+	const struct rules_itarget *t = &db->targets[e->target];
+
+	out->target = e->target;
+	out->port = t->port;
+	out->priority = e->priority;
+	out->weight = e->weight;
+	out->af = t->af;
+	out->pad = 0;
+	memcpy(out->addr, t->addr, sizeof(out->addr));
+}
+
+static inline const struct rules_ient *
+rules_tlist(const struct rules_db *db, uint32_t rule, uint32_t *n)
+{
+	const unsigned char *p = db->tlists + db->rules[rule].tlist_off;
+	uint16_t n16;
+
+	memcpy(&n16, p, sizeof(n16));
+	*n = n16;
+	return (const struct rules_ient *)(const void *)(p + 4);
+}
+
+int
+rules_pick_target(const struct rules_db *db, uint32_t rule,
+		  uint64_t flow_hash, const uint64_t *up,
+		  struct rules_dest *out)
+{
+	const struct rules_ient *e;
+	uint32_t n, i, best = UINT32_MAX, bd = 0;
+
+	if (rule >= db->nrules)
+		return -ENOENT;
+	e = rules_tlist(db, rule, &n);
+	/* Entries are sorted by priority: stop at the end of the first tier
+	 * that has an up target. */
+	for (i = 0; i < n; i++) {
+		uint32_t d;
+
+		if (best != UINT32_MAX && e[i].priority != e[best].priority)
+			break;
+		if (!rules_target_up(up, e[i].target))
+			continue;
+		d = rules_draw(flow_hash, db->targets[e[i].target].ident);
+		if (best == UINT32_MAX ||
+		    rules_beats(d, e[i].weight, e[i].target, bd,
+				e[best].weight, e[best].target)) {
+			best = i;
+			bd = d;
+		}
+	}
+	if (best == UINT32_MAX)
+		return -ENOENT;
+	rules_dest_fill(db, &e[best], out);
+	return 0;
+}
+
+int
+rules_contacts(const struct rules_db *db, uint32_t rule, uint64_t flow_hash,
+	       const uint64_t *up, struct rules_dest *out, uint32_t cap,
+	       uint32_t *nout)
+{
+	uint32_t draw[RULES_TARGETS_MAX], idx[RULES_TARGETS_MAX];
+	const struct rules_ient *e;
+	uint32_t n, i, j, m = 0, tier_start = 0;
+
+	if (rule >= db->nrules)
+		return -ENOENT;
+	e = rules_tlist(db, rule, &n);
+	for (i = 0; i < n; i++) {
+		if (!rules_target_up(up, e[i].target))
+			continue;
+		if (m != 0 && e[idx[m - 1]].priority != e[i].priority)
+			tier_start = m;
+		draw[m] = rules_draw(flow_hash, db->targets[e[i].target].ident);
+		idx[m] = i;
+		/* Insertion sort inside the current tier (<= 16 entries). */
+		for (j = m; j > tier_start; j--) {
+			uint32_t a = idx[j], b = idx[j - 1], t;
+
+			if (!rules_beats(draw[j], e[a].weight, e[a].target,
+					 draw[j - 1], e[b].weight, e[b].target))
+				break;
+			idx[j] = b;
+			idx[j - 1] = a;
+			t = draw[j];
+			draw[j] = draw[j - 1];
+			draw[j - 1] = t;
+		}
+		m++;
+	}
+	if (m == 0)
+		return -ENOENT;
+	for (i = 0; i < m && i < cap; i++)
+		rules_dest_fill(db, &e[idx[i]], &out[i]);
+	*nout = i;
+	return 0;
+}
+
+int
+rules_rewrite_user(const struct rules_db *db, uint32_t rule,
+		   const struct rules_key *key, char *buf, uint32_t cap,
+		   uint32_t *len)
+{
+	struct span id, pre, pat;
+	uint32_t strip, rest;
+
+	if (rule >= db->nrules)
+		return -ENOENT;
+	rules_db_strings(db, rule, &id, &pre, &pat);
+	strip = db->rules[rule].strip;
+	if (strip > key->num_len)
+		strip = key->num_len;
+	rest = key->num_len - strip;
+	if (pre.len + rest > cap)
+		return -ENOSPC;
+	if (pre.len != 0)
+		memcpy(buf, pre.ptr, pre.len);
+	if (rest != 0)
+		memcpy(buf + pre.len, key->num + strip, rest);
+	*len = pre.len + rest;
+	return 0;
+}

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rules_priv.h - internals shared by the files of rules/ only: the rule-set
+ * representation and the byte layout of compiled images (README.md).
+ */
+#ifndef SIPEDGE_RULES_RULES_PRIV_H
+#define SIPEDGE_RULES_RULES_PRIV_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <hs/hs.h>
+
+#include <compiler.h>
+
+#include "rules.h"
+
+BUILD_ASSERT(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	     "images are little-endian and read in place");
+
+/* ------------------------------------------------------------------ */
+/* Rule sets (control side)                                           */
+
+/* One stored rule: strings and targets live in the set's arenas. */
+struct rules_srule {
+	uint64_t         str_off;       /* id, then pattern, then prepend */
+	uint32_t         tgt_off;       /* first target in set->tgt */
+	uint32_t         ntargets;
+	uint32_t         rank;
+	uint32_t         line;
+	uint16_t         id_len;
+	uint16_t         pat_len;
+	uint16_t         pre_len;
+	uint16_t         strip;
+	uint16_t         code;
+	uint8_t          kind;
+	uint8_t          action;
+};
+
+struct rules_set {
+	struct rules_srule      *rule;
+	uint32_t                 n;
+	uint32_t                 cap;
+	char                    *str;           /* string arena */
+	uint64_t                 str_len;
+	uint64_t                 str_cap;
+	struct rules_target     *tgt;           /* target arena */
+	uint32_t                 tgt_len;
+	uint32_t                 tgt_cap;
+	uint32_t                *idx;           /* id hash -> rule + 1, 0 empty */
+	uint32_t                 idx_mask;
+	uint32_t                 counts[RULES_KIND__COUNT];
+	uint32_t                 last_tgt_off;  /* dedup of repeated lists */
+	uint32_t                 last_ntargets;
+};
+
+/* ntargets of a row whose targets field did not parse (already reported). */
+#define RULES_NTARGETS_BAD      UINT32_MAX
+
+void rules_srule_view(const struct rules_set *set, const struct rules_srule *r,
+		      struct rules_rule *out);
+int rules_rule_check(const struct rules_rule *rule, struct rules_errors *errs);
+int rules_set_insert(struct rules_set *set, const struct rules_rule *rule,
+		     bool replace, struct rules_errors *errs);
+int rules_fields_to_rule(const struct span *f, uint32_t nf, uint32_t line,
+			 struct rules_rule *rule, struct rules_target *tbuf,
+			 struct rules_errors *errs);
+int rules_csv_split_row(const char *row, size_t len, struct span *f,
+			uint32_t maxf, uint32_t *nf, char *buf, size_t cap);
+uint64_t rules_hash_bytes(const void *p, size_t len);
+
+/* Normalised literal pattern: "+44" and "44" are the same rule. */
+static inline struct span
+rules_literal_norm(struct span pat)
+{
+	if (pat.len != 0 && pat.ptr[0] == '+')
+		return span_make(pat.ptr + 1, pat.len - 1);
+	return pat;
+}
+
+/* ------------------------------------------------------------------ */
+/* Image layout (all little-endian; README.md "Image format")         */
+
+#define RULES_IMG_MAGIC         "SPEDRULE"
+#define RULES_IMG_VERSION       1
+#define RULES_IMG_ALIGN         64
+
+enum rules_sec {
+	RULES_SEC_RULES = 0,    /* struct rules_irule[nrules] */
+	RULES_SEC_TARGETS,      /* struct rules_itarget[ntargets] */
+	RULES_SEC_TLISTS,       /* u16 n, u16 0, struct rules_ient[n] ... */
+	RULES_SEC_STRINGS,      /* u8 idlen id u8 prelen prepend u16 patlen pat */
+	RULES_SEC_TRIE,         /* struct rules_inode[nnodes] */
+	RULES_SEC_DOMAINS,      /* u32 slots[nslots]; entries */
+	RULES_SEC_HSDB,         /* hs_serialize_database() bytes */
+	RULES_SEC__COUNT
+};
+
+struct rules_isec {
+	uint64_t         off;
+	uint64_t         len;
+};
+
+struct rules_ihdr {
+	char             magic[8];
+	uint32_t         version;
+	uint32_t         hdr_size;      /* sizeof(struct rules_ihdr) */
+	uint64_t         total_size;
+	uint32_t         checksum;      /* CRC32C of the image, this field 0 */
+	uint32_t         flags;
+	uint32_t         nrules;
+	uint32_t         ntargets;
+	uint32_t         nnodes;
+	uint32_t         dom_slots;     /* power of two, or 0 */
+	uint32_t         best_default;  /* RULES_NO_RULE if none */
+	uint32_t         min_regex;     /* lowest regex rule number */
+	uint32_t         min_domain;    /* lowest domain rule number */
+	uint32_t         counts[RULES_KIND__COUNT];
+	uint32_t         reserved[4];
+	struct rules_isec sec[RULES_SEC__COUNT];
+};
+BUILD_ASSERT(sizeof(struct rules_ihdr) == 208, "image header layout");
+
+/* Rule record; rule numbers are positions in the total order. */
+struct rules_irule {
+	uint32_t         str_off;       /* in RULES_SEC_STRINGS */
+	uint32_t         tlist_off;     /* in RULES_SEC_TLISTS */
+	uint16_t         rank;
+	uint16_t         code;
+	uint8_t          kind;
+	uint8_t          action;
+	uint8_t          strip;
+	uint8_t          pad;
+};
+BUILD_ASSERT(sizeof(struct rules_irule) == 16, "rule record layout");
+
+struct rules_itarget {
+	uint8_t          af;
+	uint8_t          pad;
+	uint16_t         port;
+	uint32_t         pad2;
+	uint64_t         ident;         /* stable hash of address and port */
+	uint8_t          addr[16];
+};
+BUILD_ASSERT(sizeof(struct rules_itarget) == 32, "target record layout");
+
+struct rules_ient {
+	uint32_t         target;
+	uint16_t         priority;
+	uint16_t         weight;
+};
+
+/*
+ * Trie node. Children of a node are contiguous, in symbol order, from
+ * first; symbols 0-9 are digits, RULES_TRIE_END the end of an exact key.
+ * best is the lowest rule number among prefix rules on the path to this
+ * node (for an END node: and the exact rules of that key).
+ */
+#define RULES_TRIE_END          10
+struct rules_inode {
+	uint32_t         first;
+	uint32_t         best;
+	uint16_t         bits;
+	uint16_t         pad;
+};
+BUILD_ASSERT(sizeof(struct rules_inode) == 12, "trie node layout");
+
+/* Bits set in a node's child mask; portable and branch-free (no -mpopcnt). */
+static inline uint32_t
+rules_popcount16(uint32_t x)
+{
+	x = x - ((x >> 1) & 0x5555u);
+	x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
+	x = (x + (x >> 4)) & 0x0f0fu;
+	return (x + (x >> 8)) & 0x1fu;
+}
+
+/* Domain entry, 4-byte aligned: exact-host and "*." wildcard winners. */
+struct rules_idom {
+	uint32_t         best_exact;
+	uint32_t         best_wild;
+	uint32_t         len;
+	/* name bytes follow, lower case, padded to 4 */
+};
+
+/* ------------------------------------------------------------------ */
+/* Loaded image                                                       */
+
+struct rules_db {
+	unsigned char                   *img;
+	size_t                           len;
+	const struct rules_ihdr         *hdr;
+	const struct rules_irule        *rules;
+	const struct rules_itarget      *targets;
+	const unsigned char             *tlists;
+	const unsigned char             *strings;
+	const struct rules_inode        *nodes;
+	const uint32_t                  *dom_slots;
+	const unsigned char             *dom;
+	size_t                           tlists_len;
+	size_t                           strings_len;
+	size_t                           dom_len;
+	hs_database_t                   *hs;
+	uint32_t                         nrules;
+	uint32_t                         ntargets;
+	uint32_t                         nnodes;
+	uint32_t                         dom_mask;
+	uint32_t                         best_default;
+	uint32_t                         min_regex;
+	uint32_t                         min_domain;
+};
+
+struct rules_scratch {
+	hs_scratch_t    *hs;
+};
+
+uint32_t rules_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* Hash for domain names: the same in the compiler and the matcher. */
+static inline uint64_t
+rules_dom_hash(const char *p, uint32_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	uint32_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h ^ (h >> 29);
+}
+
+/* Strings of a rule in the image: id, prepend, pattern. */
+static inline void
+rules_db_strings(const struct rules_db *db, uint32_t rule, struct span *id,
+		 struct span *prepend, struct span *pattern)
+{
+	const unsigned char *p = db->strings + db->rules[rule].str_off;
+	uint16_t plen;
+
+	*id = span_make((const char *)p + 1, p[0]);
+	p += 1 + p[0];
+	*prepend = span_make((const char *)p + 1, p[0]);
+	p += 1 + p[0];
+	memcpy(&plen, p, sizeof(plen));
+	*pattern = span_make((const char *)p + 2, plen);
+}
+
+/* hs_error_t to negative errno, once, at the module boundary. */
+static inline int
+rules_hs_errno(hs_error_t e)
+{
+	switch (e) {
+	case HS_SUCCESS:
+		return 0;
+	case HS_NOMEM:
+		return -ENOMEM;
+	case HS_INVALID:
+	case HS_COMPILER_ERROR:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+#endif /* SIPEDGE_RULES_RULES_PRIV_H */

@@ -1,0 +1,1052 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rules_set.c - the rule model: rule sets, validation of one rule, parsing
+ * of the text fields of a row, diff and merge. Slow path (control process).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs/hs.h>
+
+#include <hash.h>
+
+#include "rules_priv.h"
+
+static const char *const rules_kind_names[] = {
+#define X(sym, name) name,
+	RULES_KIND_MAP(X)
+#undef X
+};
+
+static const char *const rules_action_names[] = {
+#define X(sym, name) name,
+	RULES_ACTION_MAP(X)
+#undef X
+};
+
+static const char *const rules_field_names[] = {
+#define X(sym, name) name,
+	RULES_FIELD_MAP(X)
+#undef X
+};
+
+static const char *const rules_why_descs[] = {
+#define X(sym, desc) desc,
+	RULES_WHY_MAP(X)
+#undef X
+};
+
+const char *
+rules_kind_name(unsigned int kind)
+{
+	return kind < RULES_KIND__COUNT ? rules_kind_names[kind] : "?";
+}
+
+const char *
+rules_action_name(unsigned int action)
+{
+	return action < RULES_ACTION__COUNT ? rules_action_names[action] : "?";
+}
+
+const char *
+rules_field_name(unsigned int field)
+{
+	return field < RULES_FIELD__COUNT ? rules_field_names[field] : "?";
+}
+
+const char *
+rules_why_desc(unsigned int why)
+{
+	return why < RULES_WHY__COUNT ? rules_why_descs[why] : "?";
+}
+
+void
+rules_errors_reset(struct rules_errors *errs)
+{
+	if (errs != NULL) {
+		errs->total = 0;
+		errs->n = 0;
+	}
+}
+
+void
+rules_errors_add(struct rules_errors *errs, uint32_t line, unsigned int field,
+		 const char *fmt, ...)
+{
+	struct rules_error *e;
+	va_list ap;
+
+	if (errs == NULL)
+		return;
+	errs->total++;
+	if (errs->n >= RULES_ERRORS_KEEP)
+		return;
+	e = &errs->e[errs->n++];
+	e->line = line;
+	e->field = (uint8_t)field;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+}
+
+/* Printable excerpt of a field for messages: at most 40 bytes, quoted. */
+#define RULES_SHOW(s)   (int)((s).len > 40 ? 40 : (s).len), (s).ptr, \
+			((s).len > 40 ? "..." : "")
+
+uint64_t
+rules_hash_bytes(const void *p, size_t len)
+{
+	static const struct hash_key k = {
+		.k0 = 0x736970656467652dULL, .k1 = 0x72756c65732d6964ULL,
+	};
+
+	return siphash24(&k, p, len);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sets                                                               */
+
+int
+rules_set_new(struct rules_set **out)
+{
+	struct rules_set *set;
+
+	set = calloc(1, sizeof(*set));
+	if (set == NULL)
+		return -ENOMEM;
+	set->idx_mask = 1023;
+	set->idx = calloc(set->idx_mask + 1, sizeof(*set->idx));
+	if (set->idx == NULL) {
+		free(set);
+		return -ENOMEM;
+	}
+	set->last_tgt_off = UINT32_MAX;
+	*out = set;
+	return 0;
+}
+
+void
+rules_set_free(struct rules_set *set)
+{
+	if (set == NULL)
+		return;
+	free(set->rule);
+	free(set->str);
+	free(set->tgt);
+	free(set->idx);
+	free(set);
+}
+
+uint32_t
+rules_set_count(const struct rules_set *set, uint32_t counts[RULES_KIND__COUNT])
+{
+	if (counts != NULL)
+		memcpy(counts, set->counts, sizeof(set->counts));
+	return set->n;
+}
+
+void
+rules_srule_view(const struct rules_set *set, const struct rules_srule *r,
+		 struct rules_rule *out)
+{
+	const char *s = set->str + r->str_off;
+
+	out->id = span_make(s, r->id_len);
+	out->pattern = span_make(s + r->id_len, r->pat_len);
+	out->prepend = span_make(s + r->id_len + r->pat_len, r->pre_len);
+	out->targets = r->ntargets != 0 ? set->tgt + r->tgt_off : NULL;
+	out->ntargets = r->ntargets;
+	out->rank = r->rank;
+	out->line = r->line;
+	out->strip = r->strip;
+	out->code = r->code;
+	out->kind = r->kind;
+	out->action = r->action;
+}
+
+int
+rules_set_get(const struct rules_set *set, uint32_t idx, struct rules_rule *out)
+{
+	if (idx >= set->n)
+		return -ENOENT;
+	rules_srule_view(set, &set->rule[idx], out);
+	return 0;
+}
+
+static bool
+rules_srule_id_eq(const struct rules_set *set, const struct rules_srule *r,
+		  struct span id)
+{
+	return r->id_len == id.len &&
+	       memcmp(set->str + r->str_off, id.ptr, id.len) == 0;
+}
+
+/* Slot of @p id in the index: the slot holding it, or the empty one. */
+static uint32_t
+rules_set_slot(const struct rules_set *set, struct span id)
+{
+	uint32_t i = (uint32_t)rules_hash_bytes(id.ptr, id.len) & set->idx_mask;
+
+	while (set->idx[i] != 0 &&
+	       !rules_srule_id_eq(set, &set->rule[set->idx[i] - 1], id))
+		i = (i + 1) & set->idx_mask;
+	return i;
+}
+
+static uint32_t
+rules_set_lookup(const struct rules_set *set, struct span id)
+{
+	uint32_t v = set->idx[rules_set_slot(set, id)];
+
+	return v != 0 ? v - 1 : UINT32_MAX;
+}
+
+int
+rules_set_find(const struct rules_set *set, struct span id,
+	       struct rules_rule *out)
+{
+	uint32_t i = rules_set_lookup(set, id);
+
+	if (i == UINT32_MAX)
+		return -ENOENT;
+	rules_srule_view(set, &set->rule[i], out);
+	return 0;
+}
+
+static int
+rules_set_grow_idx(struct rules_set *set)
+{
+	uint32_t *old = set->idx, oldmask = set->idx_mask, i, j;
+	uint32_t mask = oldmask * 2 + 1;
+
+	set->idx = calloc((size_t)mask + 1, sizeof(*set->idx));
+	if (set->idx == NULL) {
+		set->idx = old;
+		return -ENOMEM;
+	}
+	set->idx_mask = mask;
+	for (i = 0; i <= oldmask; i++) {
+		const struct rules_srule *r;
+
+		if (old[i] == 0)
+			continue;
+		r = &set->rule[old[i] - 1];
+		j = (uint32_t)rules_hash_bytes(set->str + r->str_off,
+					       r->id_len) & mask;
+		while (set->idx[j] != 0)
+			j = (j + 1) & mask;
+		set->idx[j] = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+/* Remove slot @p i from the linear-probing index (backward shift). */
+static void
+rules_set_idx_remove(struct rules_set *set, uint32_t i)
+{
+	uint32_t j = i, k;
+
+	for (;;) {
+		const struct rules_srule *r;
+
+		set->idx[i] = 0;
+		for (;;) {
+			j = (j + 1) & set->idx_mask;
+			if (set->idx[j] == 0)
+				return;
+			r = &set->rule[set->idx[j] - 1];
+			k = (uint32_t)rules_hash_bytes(set->str + r->str_off,
+						       r->id_len) &
+			    set->idx_mask;
+			/* Move j back to i unless its home k lies in (i, j]. */
+			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+				continue;
+			break;
+		}
+		set->idx[i] = set->idx[j];
+		i = j;
+	}
+}
+
+static int
+rules_set_reserve(struct rules_set *set, size_t nstr, uint32_t ntgt)
+{
+	if (set->n == set->cap) {
+		uint32_t cap = set->cap != 0 ? set->cap * 2 : 1024;
+		struct rules_srule *r;
+
+		r = realloc(set->rule, (size_t)cap * sizeof(*r));
+		if (r == NULL)
+			return -ENOMEM;
+		set->rule = r;
+		set->cap = cap;
+	}
+	if (set->str_len + nstr > set->str_cap) {
+		uint64_t cap = set->str_cap != 0 ? set->str_cap * 2 : 65536;
+		char *s;
+
+		while (cap < set->str_len + nstr)
+			cap *= 2;
+		s = realloc(set->str, cap);
+		if (s == NULL)
+			return -ENOMEM;
+		set->str = s;
+		set->str_cap = cap;
+	}
+	if (set->tgt_len + ntgt > set->tgt_cap) {
+		uint32_t cap = set->tgt_cap != 0 ? set->tgt_cap * 2 : 1024;
+		struct rules_target *t;
+
+		while (cap < set->tgt_len + ntgt)
+			cap *= 2;
+		t = realloc(set->tgt, (size_t)cap * sizeof(*t));
+		if (t == NULL)
+			return -ENOMEM;
+		set->tgt = t;
+		set->tgt_cap = cap;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Validation of one rule                                             */
+
+static bool
+rules_is_host_char(unsigned char c)
+{
+	return span_is_digit(c) || (unsigned char)((c | 0x20) - 'a') < 26 ||
+	       c == '-' || c == '.';
+}
+
+static void
+rules_check_literal(const struct rules_rule *r, struct rules_errors *errs,
+		    int *bad)
+{
+	struct span p = rules_literal_norm(r->pattern);
+	uint32_t i;
+
+	if (p.len == 0) {
+		rules_errors_add(errs, r->line, RULES_FIELD_PATTERN,
+				 "%s pattern has no digits (use kind default to match everything)",
+				 rules_kind_name(r->kind));
+		*bad = 1;
+		return;
+	}
+	if (p.len > RULES_KEY_MAX) {
+		rules_errors_add(errs, r->line, RULES_FIELD_PATTERN,
+				 "pattern longer than %d digits", RULES_KEY_MAX);
+		*bad = 1;
+		return;
+	}
+	for (i = 0; i < p.len; i++) {
+		if (!span_is_digit((unsigned char)p.ptr[i])) {
+			rules_errors_add(errs, r->line, RULES_FIELD_PATTERN,
+					 "bad digit '%c' at position %u in '%.*s%s': %s patterns are digits with an optional leading +",
+					 p.ptr[i] >= 0x20 && p.ptr[i] < 0x7f ? p.ptr[i] : '?',
+					 (unsigned int)(i + 1 + (p.ptr != r->pattern.ptr)),
+					 RULES_SHOW(r->pattern),
+					 rules_kind_name(r->kind));
+			*bad = 1;
+			return;
+		}
+	}
+}
+
+static void
+rules_check_regex(const struct rules_rule *r, struct rules_errors *errs,
+		  int *bad)
+{
+	char buf[RULES_PATTERN_MAX + 1];
+	hs_compile_error_t *cerr = NULL;
+	hs_expr_info_t *info = NULL;
+
+	if (r->pattern.len == 0 || r->pattern.len > RULES_PATTERN_MAX) {
+		rules_errors_add(errs, r->line, RULES_FIELD_PATTERN,
+				 r->pattern.len == 0 ? "empty regex" :
+				 "regex longer than %d bytes",
+				 RULES_PATTERN_MAX);
+		*bad = 1;
+		return;
+	}
+	if (memchr(r->pattern.ptr, '\0', r->pattern.len) != NULL) {
+		rules_errors_add(errs, r->line, RULES_FIELD_PATTERN,
+				 "regex contains a NUL byte");
+		*bad = 1;
+		return;
+	}
+	memcpy(buf, r->pattern.ptr, r->pattern.len);
+	buf[r->pattern.len] = '\0';
+	if (hs_expression_info(buf, HS_FLAG_ALLOWEMPTY, &info, &cerr) !=
+	    HS_SUCCESS) {
+		rules_errors_add(errs, r->line, RULES_FIELD_PATTERN,
+				 "regex '%.*s%s' rejected by Hyperscan: %s",
+				 RULES_SHOW(r->pattern),
+				 cerr != NULL ? cerr->message : "unknown error");
+		hs_free_compile_error(cerr);
+		*bad = 1;
+		return;
+	}
+	free(info);
+}
+
+static void
+rules_check_domain(const struct rules_rule *r, struct rules_errors *errs,
+		   int *bad)
+{
+	struct span p = r->pattern;
+	uint32_t i;
+
+	if (p.len >= 2 && p.ptr[0] == '*' && p.ptr[1] == '.')
+		p = span_make(p.ptr + 2, p.len - 2);
+	if (p.len == 0 || p.len > RULES_HOST_MAX) {
+		rules_errors_add(errs, r->line, RULES_FIELD_PATTERN,
+				 "domain must be a host name or *.suffix of at most %d bytes",
+				 RULES_HOST_MAX);
+		*bad = 1;
+		return;
+	}
+	for (i = 0; i < p.len; i++) {
+		if (!rules_is_host_char((unsigned char)p.ptr[i])) {
+			rules_errors_add(errs, r->line, RULES_FIELD_PATTERN,
+					 "bad character in domain '%.*s%s' (letters, digits, '-', '.', and a leading '*.' only)",
+					 RULES_SHOW(r->pattern));
+			*bad = 1;
+			return;
+		}
+	}
+	if (p.ptr[0] == '.' || p.ptr[p.len - 1] == '.') {
+		rules_errors_add(errs, r->line, RULES_FIELD_PATTERN,
+				 "domain '%.*s%s' starts or ends with '.'",
+				 RULES_SHOW(r->pattern));
+		*bad = 1;
+	}
+}
+
+static bool
+rules_target_same(const struct rules_target *a, const struct rules_target *b)
+{
+	return a->af == b->af && a->port == b->port &&
+	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+}
+
+/**
+ * Check one rule against DESIGN.md 4.1 and report every problem.
+ * Fields whose text did not parse carry an out-of-range kind or action;
+ * checks that depend on them are skipped (the parse error is reported).
+ *
+ * @return
+ *   0, or -EINVAL if anything was reported.
+ */
+int
+rules_rule_check(const struct rules_rule *r, struct rules_errors *errs)
+{
+	uint32_t i, j;
+	int bad = 0;
+
+	if (r->id.len == 0) {
+		rules_errors_add(errs, r->line, RULES_FIELD_ID, "empty id");
+		bad = 1;
+	} else if (r->id.len > RULES_ID_MAX) {
+		rules_errors_add(errs, r->line, RULES_FIELD_ID,
+				 "id longer than %d bytes", RULES_ID_MAX);
+		bad = 1;
+	} else {
+		for (i = 0; i < r->id.len; i++) {
+			unsigned char c = (unsigned char)r->id.ptr[i];
+
+			if (c <= 0x20 || c == 0x7f) {
+				rules_errors_add(errs, r->line, RULES_FIELD_ID,
+						 "id contains a space or control character");
+				bad = 1;
+				break;
+			}
+		}
+	}
+
+	switch (r->kind) {
+	case RULES_KIND_EXACT:
+	case RULES_KIND_PREFIX:
+		rules_check_literal(r, errs, &bad);
+		break;
+	case RULES_KIND_REGEX:
+		rules_check_regex(r, errs, &bad);
+		break;
+	case RULES_KIND_DOMAIN:
+		rules_check_domain(r, errs, &bad);
+		break;
+	case RULES_KIND_DEFAULT:
+		if (r->pattern.len != 0) {
+			rules_errors_add(errs, r->line, RULES_FIELD_PATTERN,
+					 "default rules take no pattern");
+			bad = 1;
+		}
+		break;
+	default:
+		bad = 1;        /* reported by the field parser */
+		break;
+	}
+
+	switch (r->action) {
+	case RULES_ACTION_FORWARD:
+	case RULES_ACTION_REDIRECT:
+		if (r->ntargets == 0) {
+			rules_errors_add(errs, r->line, RULES_FIELD_TARGETS,
+					 "%s needs at least one target",
+					 rules_action_name(r->action));
+			bad = 1;
+		}
+		if (r->code != 0) {
+			rules_errors_add(errs, r->line, RULES_FIELD_CODE,
+					 "code is only for reject");
+			bad = 1;
+		}
+		break;
+	case RULES_ACTION_REJECT:
+		if (r->code < 400 || r->code > 699) {
+			rules_errors_add(errs, r->line, RULES_FIELD_CODE,
+					 r->code == 0 ? "reject needs a code (400-699)" :
+					 "reject code %u out of range 400-699",
+					 r->code);
+			bad = 1;
+		}
+		if (r->ntargets != 0 && r->ntargets != RULES_NTARGETS_BAD) {
+			rules_errors_add(errs, r->line, RULES_FIELD_TARGETS,
+					 "reject takes no targets");
+			bad = 1;
+		}
+		break;
+	default:
+		bad = 1;
+		break;
+	}
+
+	if (r->ntargets == RULES_NTARGETS_BAD) {
+		bad = 1;        /* reported by the field parser */
+	} else if (r->ntargets > RULES_TARGETS_MAX) {
+		rules_errors_add(errs, r->line, RULES_FIELD_TARGETS,
+				 "more than %d targets", RULES_TARGETS_MAX);
+		bad = 1;
+	} else {
+		for (i = 0; i < r->ntargets; i++) {
+			const struct rules_target *t = &r->targets[i];
+
+			if ((t->af != RULES_AF_INET && t->af != RULES_AF_INET6) ||
+			    t->port == 0 || t->weight == 0) {
+				rules_errors_add(errs, r->line, RULES_FIELD_TARGETS,
+						 "target %u: bad address family, port 0 or weight 0",
+						 i + 1);
+				bad = 1;
+			}
+			for (j = 0; j < i; j++) {
+				if (rules_target_same(t, &r->targets[j])) {
+					rules_errors_add(errs, r->line,
+							 RULES_FIELD_TARGETS,
+							 "target %u repeats target %u",
+							 i + 1, j + 1);
+					bad = 1;
+					break;
+				}
+			}
+		}
+	}
+
+	if (r->rank > RULES_RANK_MAX) {
+		rules_errors_add(errs, r->line, RULES_FIELD_RANK,
+				 "rank %u out of range 0-%d", r->rank,
+				 RULES_RANK_MAX);
+		bad = 1;
+	}
+	if (r->strip > RULES_KEY_MAX) {
+		rules_errors_add(errs, r->line, RULES_FIELD_STRIP,
+				 "strip %u exceeds %d", r->strip, RULES_KEY_MAX);
+		bad = 1;
+	}
+	if (r->prepend.len > RULES_PREPEND_MAX) {
+		rules_errors_add(errs, r->line, RULES_FIELD_PREPEND,
+				 "prepend longer than %d characters",
+				 RULES_PREPEND_MAX);
+		bad = 1;
+	} else {
+		for (i = 0; i < r->prepend.len; i++) {
+			unsigned char c = (unsigned char)r->prepend.ptr[i];
+
+			if (!span_is_digit(c) && c != '+' && c != '*' &&
+			    c != '#') {
+				rules_errors_add(errs, r->line,
+						 RULES_FIELD_PREPEND,
+						 "prepend '%.*s%s' may hold digits, '+', '*' and '#' only",
+						 RULES_SHOW(r->prepend));
+				bad = 1;
+				break;
+			}
+		}
+	}
+	return bad ? -EINVAL : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Insert, delete, merge, diff                                        */
+
+static uint32_t
+rules_set_store_targets(struct rules_set *set, const struct rules_rule *r)
+{
+	uint32_t off;
+
+	if (r->ntargets == 0)
+		return 0;
+	/* Bulk files repeat the same list row after row: store it once. */
+	if (set->last_tgt_off != UINT32_MAX &&
+	    set->last_ntargets == r->ntargets &&
+	    memcmp(set->tgt + set->last_tgt_off, r->targets,
+		   r->ntargets * sizeof(*r->targets)) == 0)
+		return set->last_tgt_off;
+	off = set->tgt_len;
+	memcpy(set->tgt + off, r->targets, r->ntargets * sizeof(*r->targets));
+	set->tgt_len += r->ntargets;
+	set->last_tgt_off = off;
+	set->last_ntargets = r->ntargets;
+	return off;
+}
+
+int
+rules_set_insert(struct rules_set *set, const struct rules_rule *r,
+		 bool replace, struct rules_errors *errs)
+{
+	struct rules_srule *sr;
+	uint32_t slot, old;
+	size_t nstr;
+	int rc, bad;
+
+	bad = rules_rule_check(r, errs);
+	if (r->id.len == 0 || r->id.len > RULES_ID_MAX)
+		return -EINVAL;
+
+	slot = rules_set_slot(set, r->id);
+	old = set->idx[slot] != 0 ? set->idx[slot] - 1 : UINT32_MAX;
+	if (old != UINT32_MAX && !replace) {
+		rules_errors_add(errs, r->line, RULES_FIELD_ID,
+				 "duplicate id '%.*s%s' (first defined on line %u)",
+				 RULES_SHOW(r->id), set->rule[old].line);
+		return -EEXIST;
+	}
+	if (bad != 0)
+		return bad;
+
+	nstr = (size_t)r->id.len + r->pattern.len + r->prepend.len;
+	rc = rules_set_reserve(set, nstr, r->ntargets);
+	if (rc != 0)
+		return rc;
+
+	if (old != UINT32_MAX) {
+		sr = &set->rule[old];
+		set->counts[sr->kind]--;
+	} else {
+		if ((set->n + 1) * 2 > set->idx_mask + 1) {
+			rc = rules_set_grow_idx(set);
+			if (rc != 0)
+				return rc;
+			slot = rules_set_slot(set, r->id);
+		}
+		sr = &set->rule[set->n];
+		set->idx[slot] = ++set->n;
+	}
+	sr->str_off = set->str_len;
+	memcpy(set->str + set->str_len, r->id.ptr, r->id.len);
+	set->str_len += r->id.len;
+	if (r->pattern.len != 0)
+		memcpy(set->str + set->str_len, r->pattern.ptr, r->pattern.len);
+	set->str_len += r->pattern.len;
+	if (r->prepend.len != 0)
+		memcpy(set->str + set->str_len, r->prepend.ptr, r->prepend.len);
+	set->str_len += r->prepend.len;
+	sr->id_len = (uint16_t)r->id.len;
+	sr->pat_len = (uint16_t)r->pattern.len;
+	sr->pre_len = (uint16_t)r->prepend.len;
+	sr->tgt_off = rules_set_store_targets(set, r);
+	sr->ntargets = r->ntargets;
+	sr->rank = r->rank;
+	sr->line = r->line;
+	sr->strip = r->strip;
+	sr->code = r->code;
+	sr->kind = r->kind;
+	sr->action = r->action;
+	set->counts[sr->kind]++;
+	return 0;
+}
+
+int
+rules_set_add(struct rules_set *set, const struct rules_rule *rule,
+	      struct rules_errors *errs)
+{
+	return rules_set_insert(set, rule, false, errs);
+}
+
+int
+rules_set_put(struct rules_set *set, const struct rules_rule *rule,
+	      struct rules_errors *errs)
+{
+	return rules_set_insert(set, rule, true, errs);
+}
+
+int
+rules_set_del(struct rules_set *set, struct span id)
+{
+	uint32_t slot = rules_set_slot(set, id), i, last;
+
+	if (set->idx[slot] == 0)
+		return -ENOENT;
+	i = set->idx[slot] - 1;
+	set->counts[set->rule[i].kind]--;
+	rules_set_idx_remove(set, slot);
+	last = set->n - 1;
+	if (i != last) {
+		struct rules_srule *m = &set->rule[last];
+
+		slot = rules_set_slot(set, span_make(set->str + m->str_off,
+						     m->id_len));
+		set->rule[i] = *m;
+		set->idx[slot] = i + 1;
+	}
+	set->n--;
+	set->last_tgt_off = UINT32_MAX;
+	return 0;
+}
+
+int
+rules_set_merge(struct rules_set *dst, const struct rules_set *src)
+{
+	struct rules_rule r;
+	uint32_t i;
+	int rc;
+
+	for (i = 0; i < src->n; i++) {
+		rules_srule_view(src, &src->rule[i], &r);
+		rc = rules_set_put(dst, &r, NULL);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+bool
+rules_rule_equal(const struct rules_rule *a, const struct rules_rule *b)
+{
+	uint32_t i;
+
+	if (a->kind != b->kind || a->action != b->action ||
+	    a->rank != b->rank || a->strip != b->strip || a->code != b->code ||
+	    a->ntargets != b->ntargets || !span_eq(a->id, b->id) ||
+	    !span_eq(a->pattern, b->pattern) ||
+	    !span_eq(a->prepend, b->prepend))
+		return false;
+	for (i = 0; i < a->ntargets; i++) {
+		const struct rules_target *x = &a->targets[i];
+		const struct rules_target *y = &b->targets[i];
+
+		if (!rules_target_same(x, y) || x->priority != y->priority ||
+		    x->weight != y->weight)
+			return false;
+	}
+	return true;
+}
+
+int
+rules_set_diff(const struct rules_set *from, const struct rules_set *to,
+	       struct rules_diff *out)
+{
+	struct rules_rule a, b;
+	uint32_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; to != NULL && i < to->n; i++) {
+		rules_srule_view(to, &to->rule[i], &b);
+		if (from == NULL || rules_set_find(from, b.id, &a) != 0)
+			out->added[b.kind]++;
+		else if (!rules_rule_equal(&a, &b))
+			out->changed[b.kind]++;
+		else
+			out->unchanged++;
+	}
+	for (i = 0; from != NULL && i < from->n; i++) {
+		rules_srule_view(from, &from->rule[i], &a);
+		if (to == NULL || rules_set_find(to, a.id, &b) != 0)
+			out->removed[a.kind]++;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Text fields of one row                                             */
+
+static int
+rules_parse_kind(struct span s)
+{
+	unsigned int k;
+
+	for (k = 0; k < RULES_KIND__COUNT; k++)
+		if (span_eq_nocase(s, span_make(rules_kind_names[k],
+						strlen(rules_kind_names[k]))))
+			return (int)k;
+	return -1;
+}
+
+static int
+rules_parse_action(struct span s)
+{
+	unsigned int a;
+
+	for (a = 0; a < RULES_ACTION__COUNT; a++)
+		if (span_eq_nocase(s, span_make(rules_action_names[a],
+						strlen(rules_action_names[a]))))
+			return (int)a;
+	return -1;
+}
+
+static int
+rules_parse_num(struct span s, uint32_t dflt, uint32_t max, uint32_t line,
+		unsigned int field, struct rules_errors *errs, uint32_t *out)
+{
+	uint64_t v;
+
+	if (s.len == 0) {
+		*out = dflt;
+		return 0;
+	}
+	if (span_to_u64(s, max, &v) != 0) {
+		*out = dflt;
+		rules_errors_add(errs, line, field,
+				 "%s '%.*s%s' is not a number in 0-%u",
+				 rules_field_name(field), RULES_SHOW(s), max);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static bool
+rules_looks_like_hostname(struct span h)
+{
+	bool alpha = false;
+	uint32_t i;
+
+	for (i = 0; i < h.len; i++) {
+		unsigned char c = (unsigned char)h.ptr[i];
+
+		if (!rules_is_host_char(c) && c != '_')
+			return false;
+		if ((unsigned char)((c | 0x20) - 'a') < 26)
+			alpha = true;
+	}
+	return alpha;
+}
+
+/* One "host:port[/priority[/weight]]"; @p n is its 1-based position. */
+static int
+rules_parse_target(struct span s, uint32_t n, uint32_t line,
+		   struct rules_errors *errs, struct rules_target *t)
+{
+	struct span hp = s, host, port, rest = SPAN_NULL;
+	const char *slash = span_chr(s, '/'), *colon;
+	char buf[64];
+	uint64_t v;
+
+	memset(t, 0, sizeof(*t));
+	t->priority = RULES_PRIORITY_DEFAULT;
+	t->weight = RULES_WEIGHT_DEFAULT;
+	if (slash != NULL) {
+		hp = span_range(s.ptr, slash);
+		rest = span_range(slash + 1, span_end(s));
+	}
+	if (hp.len != 0 && hp.ptr[0] == '[') {
+		const char *rb = span_chr(hp, ']');
+
+		if (rb == NULL || rb + 1 >= span_end(hp) || rb[1] != ':')
+			goto bad_form;
+		host = span_range(hp.ptr + 1, rb);
+		port = span_range(rb + 2, span_end(hp));
+		t->af = RULES_AF_INET6;
+	} else {
+		colon = NULL;
+		for (const char *p = hp.ptr; p < span_end(hp); p++)
+			if (*p == ':')
+				colon = p;
+		if (colon == NULL) {
+			if (hp.len != 0 && memchr(hp.ptr, ':', hp.len) == NULL &&
+			    rules_looks_like_hostname(hp))
+				goto hostname;
+			goto bad_form;
+		}
+		if (memchr(hp.ptr, ':', (size_t)(colon - hp.ptr)) != NULL) {
+			rules_errors_add(errs, line, RULES_FIELD_TARGETS,
+					 "target %u '%.*s%s': IPv6 addresses go in brackets, [addr]:port",
+					 n, RULES_SHOW(s));
+			return -EINVAL;
+		}
+		host = span_range(hp.ptr, colon);
+		port = span_range(colon + 1, span_end(hp));
+		t->af = RULES_AF_INET;
+	}
+	if (host.len == 0 || host.len >= sizeof(buf))
+		goto bad_form;
+	memcpy(buf, host.ptr, host.len);
+	buf[host.len] = '\0';
+	if (inet_pton(t->af == RULES_AF_INET ? AF_INET : AF_INET6, buf,
+		      t->addr) != 1) {
+		if (t->af == RULES_AF_INET && rules_looks_like_hostname(host))
+			goto hostname;
+		rules_errors_add(errs, line, RULES_FIELD_TARGETS,
+				 "target %u '%.*s%s': bad IPv%d address",
+				 n, RULES_SHOW(s), t->af);
+		return -EINVAL;
+	}
+	if (span_to_u64(port, 65535, &v) != 0 || v == 0) {
+		rules_errors_add(errs, line, RULES_FIELD_TARGETS,
+				 "target %u '%.*s%s': port out of range 1-65535",
+				 n, RULES_SHOW(s));
+		return -EINVAL;
+	}
+	t->port = (uint16_t)v;
+	if (!span_is_null(rest)) {
+		const char *s2 = span_chr(rest, '/');
+		struct span pr = rest, wt = SPAN_NULL;
+
+		if (s2 != NULL) {
+			pr = span_range(rest.ptr, s2);
+			wt = span_range(s2 + 1, span_end(rest));
+		}
+		if (span_to_u64(pr, 65535, &v) != 0) {
+			rules_errors_add(errs, line, RULES_FIELD_TARGETS,
+					 "target %u '%.*s%s': priority is not a number in 0-65535",
+					 n, RULES_SHOW(s));
+			return -EINVAL;
+		}
+		t->priority = (uint16_t)v;
+		if (!span_is_null(wt)) {
+			if (span_to_u64(wt, 65535, &v) != 0 || v == 0) {
+				rules_errors_add(errs, line, RULES_FIELD_TARGETS,
+						 "target %u '%.*s%s': weight is not a number in 1-65535",
+						 n, RULES_SHOW(s));
+				return -EINVAL;
+			}
+			t->weight = (uint16_t)v;
+		}
+	}
+	return 0;
+
+hostname:
+	rules_errors_add(errs, line, RULES_FIELD_TARGETS,
+			 "target %u '%.*s%s' is a host name: compiled rules take IP literals only; the control process resolves names before import",
+			 n, RULES_SHOW(s));
+	return -EINVAL;
+bad_form:
+	rules_errors_add(errs, line, RULES_FIELD_TARGETS,
+			 "target %u '%.*s%s': expected host:port[/priority[/weight]] with an IPv4 address or [IPv6]",
+			 n, RULES_SHOW(s));
+	return -EINVAL;
+}
+
+static int
+rules_parse_targets(struct span s, uint32_t line, struct rules_errors *errs,
+		    struct rules_target *tbuf, uint32_t *n)
+{
+	const char *p = s.ptr, *end = span_end(s), *bar;
+	uint32_t k = 0;
+	int rc = 0;
+
+	*n = 0;
+	if (s.len == 0)
+		return 0;
+	for (;;) {
+		struct span one;
+
+		bar = memchr(p, '|', (size_t)(end - p));
+		one = span_trim(span_range(p, bar != NULL ? bar : end));
+		if (k == RULES_TARGETS_MAX) {
+			rules_errors_add(errs, line, RULES_FIELD_TARGETS,
+					 "more than %d targets", RULES_TARGETS_MAX);
+			return -EINVAL;
+		}
+		if (rules_parse_target(one, k + 1, line, errs, &tbuf[k]) != 0)
+			rc = -EINVAL;
+		k++;
+		if (bar == NULL)
+			break;
+		p = bar + 1;
+	}
+	*n = k;
+	return rc;
+}
+
+/**
+ * Turn the nine text fields of a data row into a rule (not yet checked by
+ * rules_rule_check()). Spans in @p rule point into @p f; targets go into
+ * @p tbuf (RULES_TARGETS_MAX entries).
+ *
+ * @return
+ *   0, or -EINVAL if any field did not parse (each is reported).
+ */
+int
+rules_fields_to_rule(const struct span *f, uint32_t nf, uint32_t line,
+		     struct rules_rule *r, struct rules_target *tbuf,
+		     struct rules_errors *errs)
+{
+	uint32_t v;
+	int k, rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->line = line;
+	r->kind = 0xff;
+	r->action = 0xff;
+	if (nf != RULES_FIELD__COUNT - 1) {
+		rules_errors_add(errs, line, RULES_FIELD_NONE,
+				 "expected %d fields, found %u",
+				 RULES_FIELD__COUNT - 1, nf);
+		return -EINVAL;
+	}
+	r->id = f[RULES_FIELD_ID - 1];
+	r->pattern = f[RULES_FIELD_PATTERN - 1];
+	r->prepend = f[RULES_FIELD_PREPEND - 1];
+
+	k = rules_parse_kind(f[RULES_FIELD_KIND - 1]);
+	if (k < 0) {
+		rules_errors_add(errs, line, RULES_FIELD_KIND,
+				 "unknown kind '%.*s%s' (exact, prefix, regex, domain or default)",
+				 RULES_SHOW(f[RULES_FIELD_KIND - 1]));
+		rc = -EINVAL;
+	} else {
+		r->kind = (uint8_t)k;
+	}
+	k = rules_parse_action(f[RULES_FIELD_ACTION - 1]);
+	if (k < 0) {
+		rules_errors_add(errs, line, RULES_FIELD_ACTION,
+				 "unknown action '%.*s%s' (forward, redirect or reject)",
+				 RULES_SHOW(f[RULES_FIELD_ACTION - 1]));
+		rc = -EINVAL;
+	} else {
+		r->action = (uint8_t)k;
+	}
+	if (rules_parse_targets(f[RULES_FIELD_TARGETS - 1], line, errs, tbuf,
+				&r->ntargets) != 0) {
+		r->ntargets = RULES_NTARGETS_BAD;
+		rc = -EINVAL;
+	}
+	r->targets = tbuf;
+	if (rules_parse_num(f[RULES_FIELD_RANK - 1], RULES_RANK_DEFAULT,
+			    RULES_RANK_MAX, line, RULES_FIELD_RANK, errs,
+			    &r->rank) != 0)
+		rc = -EINVAL;
+	if (rules_parse_num(f[RULES_FIELD_STRIP - 1], 0, RULES_KEY_MAX, line,
+			    RULES_FIELD_STRIP, errs, &v) != 0)
+		rc = -EINVAL;
+	r->strip = (uint16_t)v;
+	if (rules_parse_num(f[RULES_FIELD_CODE - 1], 0, 699, line,
+			    RULES_FIELD_CODE, errs, &v) != 0)
+		rc = -EINVAL;
+	r->code = (uint16_t)v;
+	return rc;
+}

@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_rules_csv.c - the incremental CSV reader and the CSV writer.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rules.h>
+
+#define HDR "id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+
+static const char design_example[] =
+	HDR
+	"nyc,prefix,1212,forward,198.19.0.3:5060/1/70|198.19.0.5:5060/1/30|198.19.0.6:5060/2,,0,,\n"
+	"uk,prefix,+44,redirect,198.19.0.4:5060,,1,0044,\n"
+	"premium,regex,^1900[0-9]{7}$,reject,,10,,,403\n"
+	"corp,domain,*.example.com,forward,198.19.0.7:5060,,,,\n"
+	"fallback,default,,forward,198.19.0.9:5060,,,,\n";
+
+static struct rules_set *
+parse_ok(const char *text)
+{
+	struct rules_errors *errs = calloc(1, sizeof(*errs));
+	struct rules_set *set = NULL;
+	int rc;
+
+	assert_non_null(errs);
+	rc = rules_csv_parse(text, strlen(text), &set, errs);
+	if (rc != 0 && errs->n != 0)
+		fprintf(stderr, "line %u field %s: %s\n", errs->e[0].line,
+			rules_field_name(errs->e[0].field), errs->e[0].msg);
+	assert_int_equal(rc, 0);
+	assert_non_null(set);
+	free(errs);
+	return set;
+}
+
+/* Parse text expected to fail; returns the errors (caller frees). */
+static struct rules_errors *
+parse_bad(const char *text)
+{
+	struct rules_errors *errs = calloc(1, sizeof(*errs));
+	struct rules_set *set = (void *)1;
+
+	assert_non_null(errs);
+	assert_int_equal(rules_csv_parse(text, strlen(text), &set, errs),
+			 -EINVAL);
+	assert_null(set);
+	assert_true(errs->total > 0);
+	return errs;
+}
+
+/* One bad row: exactly one error expected on @line in @field, message
+ * containing @needle. */
+static void
+expect_one_error(const char *row, uint32_t line, unsigned int field,
+		 const char *needle)
+{
+	char text[2048];
+	struct rules_errors *errs;
+
+	snprintf(text, sizeof(text), "%s%s\n", HDR, row);
+	errs = parse_bad(text);
+	if (errs->total != 1 || errs->e[0].line != line ||
+	    errs->e[0].field != field || strstr(errs->e[0].msg, needle) == NULL)
+		fprintf(stderr, "row '%s': %u errors; first line %u field %s: %s\n",
+			row, (unsigned int)errs->total, errs->e[0].line,
+			rules_field_name(errs->e[0].field), errs->e[0].msg);
+	assert_int_equal(errs->total, 1);
+	assert_int_equal(errs->e[0].line, line);
+	assert_int_equal(errs->e[0].field, field);
+	assert_non_null(strstr(errs->e[0].msg, needle));
+	free(errs);
+}
+
+static void
+test_rules_csv_design_example_parses(void **state)
+{
+	struct rules_set *set;
+	uint32_t counts[RULES_KIND__COUNT];
+	struct rules_rule r;
+
+	(void)state;
+	set = parse_ok(design_example);
+	assert_int_equal(rules_set_count(set, counts), 5);
+	assert_int_equal(counts[RULES_KIND_PREFIX], 2);
+	assert_int_equal(counts[RULES_KIND_REGEX], 1);
+	assert_int_equal(counts[RULES_KIND_DOMAIN], 1);
+	assert_int_equal(counts[RULES_KIND_DEFAULT], 1);
+
+	assert_int_equal(rules_set_find(set, SPAN_LIT("nyc"), &r), 0);
+	assert_int_equal(r.kind, RULES_KIND_PREFIX);
+	assert_int_equal(r.action, RULES_ACTION_FORWARD);
+	assert_int_equal(r.ntargets, 3);
+	assert_int_equal(r.rank, RULES_RANK_DEFAULT);
+	assert_int_equal(r.line, 2);
+	assert_int_equal(r.targets[0].af, RULES_AF_INET);
+	assert_int_equal(r.targets[0].port, 5060);
+	assert_int_equal(r.targets[0].priority, 1);
+	assert_int_equal(r.targets[0].weight, 70);
+	assert_int_equal(r.targets[2].priority, 2);
+	assert_int_equal(r.targets[2].weight, RULES_WEIGHT_DEFAULT);
+	assert_memory_equal(r.targets[1].addr, "\xc6\x13\x00\x05", 4);
+
+	assert_int_equal(rules_set_find(set, SPAN_LIT("uk"), &r), 0);
+	assert_int_equal(r.strip, 1);
+	assert_true(span_eq(r.prepend, SPAN_LIT("0044")));
+	assert_true(span_eq(r.pattern, SPAN_LIT("+44")));
+
+	assert_int_equal(rules_set_find(set, SPAN_LIT("premium"), &r), 0);
+	assert_int_equal(r.code, 403);
+	assert_int_equal(r.rank, 10);
+	assert_int_equal(rules_set_find(set, SPAN_LIT("nope"), &r), -ENOENT);
+	rules_set_free(set);
+}
+
+static void
+test_rules_csv_quoting_comments_blank_lines(void **state)
+{
+	struct rules_set *set;
+	struct rules_rule r;
+
+	(void)state;
+	set = parse_ok("# leading comment\n"
+		       "\n"
+		       HDR
+		       "   \n"
+		       "# another, with \"quotes\"\n"
+		       "\"a,b\",prefix,1,forward,192.0.2.1:5060,,,,\n"
+		       "\"q\"\"x\" , regex , \"^(1|2)[0-9]{2,3}$\" ,reject,, 5 ,,,486\n"
+		       "multi,regex,\"1\n2\",forward,\"[2001:db8::1]:5070/3/9\",,,,\n"
+		       "last,default,,forward,192.0.2.1:5060,,,,");
+	assert_int_equal(rules_set_count(set, NULL), 4);
+	assert_int_equal(rules_set_find(set, SPAN_LIT("a,b"), &r), 0);
+	assert_int_equal(r.line, 6);
+	assert_int_equal(rules_set_find(set, SPAN_LIT("q\"x"), &r), 0);
+	assert_true(span_eq(r.pattern, SPAN_LIT("^(1|2)[0-9]{2,3}$")));
+	assert_int_equal(r.rank, 5);
+	assert_int_equal(r.code, 486);
+	assert_int_equal(rules_set_find(set, SPAN_LIT("multi"), &r), 0);
+	assert_true(span_eq(r.pattern, SPAN_LIT("1\n2")));
+	assert_int_equal(r.line, 8);
+	assert_int_equal(r.targets[0].af, RULES_AF_INET6);
+	assert_int_equal(r.targets[0].port, 5070);
+	assert_int_equal(r.targets[0].priority, 3);
+	assert_int_equal(r.targets[0].weight, 9);
+	/* The quoted newline counts as a line. */
+	assert_int_equal(rules_set_find(set, SPAN_LIT("last"), &r), 0);
+	assert_int_equal(r.line, 10);
+	rules_set_free(set);
+}
+
+static void
+test_rules_csv_crlf_and_bom_accepted(void **state)
+{
+	struct rules_set *set;
+	struct rules_rule r;
+
+	(void)state;
+	set = parse_ok("\xef\xbb\xbfid,kind,pattern,action,targets,rank,strip,prepend,code\r\n"
+		       "# c\r\n"
+		       "\r\n"
+		       "a,prefix,1,forward,192.0.2.1:5060,,,,\r\n"
+		       "b,prefix,2,forward,192.0.2.1:5060,,,,\r\n");
+	assert_int_equal(rules_set_count(set, NULL), 2);
+	assert_int_equal(rules_set_find(set, SPAN_LIT("b"), &r), 0);
+	assert_int_equal(r.line, 5);
+	assert_int_equal(r.code, 0);
+	rules_set_free(set);
+}
+
+/* Any split of the input into chunks gives the same set. */
+static void
+test_rules_csv_chunked_feed_same_result(void **state)
+{
+	const char *text = design_example;
+	size_t len = strlen(text), step;
+
+	(void)state;
+	for (step = 1; step <= 17; step++) {
+		struct rules_csv *csv;
+		struct rules_set *set;
+		struct rules_rule r;
+		size_t off;
+
+		assert_int_equal(rules_csv_new(&csv), 0);
+		for (off = 0; off < len; off += step)
+			assert_int_equal(rules_csv_feed(csv, text + off,
+					 len - off < step ? len - off : step), 0);
+		assert_int_equal(rules_csv_finish(csv, &set), 0);
+		assert_int_equal(rules_csv_rows(csv), 5);
+		rules_csv_free(csv);
+		assert_int_equal(rules_set_count(set, NULL), 5);
+		assert_int_equal(rules_set_find(set, SPAN_LIT("nyc"), &r), 0);
+		assert_int_equal(r.ntargets, 3);
+		rules_set_free(set);
+	}
+}
+
+static void
+test_rules_csv_each_error_kind_reported(void **state)
+{
+	(void)state;
+	expect_one_error("x,prefix,12a4,forward,192.0.2.1:5060,,,,", 2,
+			 RULES_FIELD_PATTERN, "bad digit 'a'");
+	expect_one_error("x,prefix,+,forward,192.0.2.1:5060,,,,", 2,
+			 RULES_FIELD_PATTERN, "no digits");
+	expect_one_error("x,regex,a(b,forward,192.0.2.1:5060,,,,", 2,
+			 RULES_FIELD_PATTERN, "Missing close parenthesis");
+	expect_one_error("x,domain,exa mple.com,forward,192.0.2.1:5060,,,,", 2,
+			 RULES_FIELD_PATTERN, "bad character in domain");
+	expect_one_error("x,default,123,forward,192.0.2.1:5060,,,,", 2,
+			 RULES_FIELD_PATTERN, "no pattern");
+	expect_one_error("x,suffix,1,forward,192.0.2.1:5060,,,,", 2,
+			 RULES_FIELD_KIND, "unknown kind 'suffix'");
+	expect_one_error("x,prefix,1,drop,192.0.2.1:5060,,,,", 2,
+			 RULES_FIELD_ACTION, "unknown action 'drop'");
+	expect_one_error("x,prefix,1,forward,192.0.2.1:70000,,,,", 2,
+			 RULES_FIELD_TARGETS, "port out of range");
+	expect_one_error("x,prefix,1,forward,192.0.2.1:0,,,,", 2,
+			 RULES_FIELD_TARGETS, "port out of range");
+	expect_one_error("x,prefix,1,forward,gw.example.net:5060,,,,", 2,
+			 RULES_FIELD_TARGETS, "resolves names");
+	expect_one_error("x,prefix,1,forward,gw.example.net,,,,", 2,
+			 RULES_FIELD_TARGETS, "host name");
+	expect_one_error("x,prefix,1,forward,192.0.2.300:5060,,,,", 2,
+			 RULES_FIELD_TARGETS, "bad IPv4 address");
+	expect_one_error("x,prefix,1,forward,2001:db8::1:5060,,,,", 2,
+			 RULES_FIELD_TARGETS, "brackets");
+	expect_one_error("x,prefix,1,forward,192.0.2.1:5060/1/0,,,,", 2,
+			 RULES_FIELD_TARGETS, "weight");
+	expect_one_error("x,prefix,1,forward,192.0.2.1:5060|192.0.2.1:5060/2,,,,",
+			 2, RULES_FIELD_TARGETS, "repeats");
+	expect_one_error("x,prefix,1,reject,,,,,", 2, RULES_FIELD_CODE,
+			 "reject needs a code");
+	expect_one_error("x,prefix,1,reject,,,,,302", 2, RULES_FIELD_CODE,
+			 "out of range");
+	expect_one_error("x,prefix,1,reject,192.0.2.1:5060,,,,404", 2,
+			 RULES_FIELD_TARGETS, "reject takes no targets");
+	expect_one_error("x,prefix,1,forward,,,,,", 2, RULES_FIELD_TARGETS,
+			 "forward needs at least one target");
+	expect_one_error("x,prefix,1,redirect,,,,,", 2, RULES_FIELD_TARGETS,
+			 "redirect needs at least one target");
+	expect_one_error("x,prefix,1,forward,192.0.2.1:5060,,,,404", 2,
+			 RULES_FIELD_CODE, "only for reject");
+	expect_one_error("x,prefix,1,forward,192.0.2.1:5060,high,,,", 2,
+			 RULES_FIELD_RANK, "not a number");
+	expect_one_error("x,prefix,1,forward,192.0.2.1:5060,70000,,,", 2,
+			 RULES_FIELD_RANK, "not a number");
+	expect_one_error("x,prefix,1,forward,192.0.2.1:5060,,999,,", 2,
+			 RULES_FIELD_STRIP, "not a number");
+	expect_one_error("x,prefix,1,forward,192.0.2.1:5060,,,12a,", 2,
+			 RULES_FIELD_PREPEND, "digits");
+	expect_one_error(",prefix,1,forward,192.0.2.1:5060,,,,", 2,
+			 RULES_FIELD_ID, "empty id");
+	expect_one_error("a b,prefix,1,forward,192.0.2.1:5060,,,,", 2,
+			 RULES_FIELD_ID, "space");
+	expect_one_error("x,prefix,1,forward", 2, RULES_FIELD_NONE,
+			 "expected 9 fields, found 4");
+	expect_one_error("x,prefix,1,forward,192.0.2.1:5060,,,,,", 2,
+			 RULES_FIELD_NONE, "found 10");
+	expect_one_error("x,prefix,\"1\"2,forward,192.0.2.1:5060,,,,", 2,
+			 RULES_FIELD_NONE, "after the closing quote");
+	expect_one_error("x,prefix,1\"2,forward,192.0.2.1:5060,,,,", 2,
+			 RULES_FIELD_NONE, "quote inside an unquoted field");
+	expect_one_error("x,prefix,\"1,forward,192.0.2.1:5060,,,,", 2,
+			 RULES_FIELD_NONE, "unterminated");
+}
+
+static void
+test_rules_csv_duplicate_id_reports_both_lines(void **state)
+{
+	struct rules_errors *errs;
+
+	(void)state;
+	errs = parse_bad(HDR
+			 "a,prefix,1,forward,192.0.2.1:5060,,,,\n"
+			 "b,prefix,2,forward,192.0.2.1:5060,,,,\n"
+			 "a,prefix,3,forward,192.0.2.1:5060,,,,\n");
+	assert_int_equal(errs->total, 1);
+	assert_int_equal(errs->e[0].line, 4);
+	assert_int_equal(errs->e[0].field, RULES_FIELD_ID);
+	assert_non_null(strstr(errs->e[0].msg, "first defined on line 2"));
+	free(errs);
+}
+
+static void
+test_rules_csv_missing_header_rejected(void **state)
+{
+	struct rules_errors *errs;
+
+	(void)state;
+	errs = parse_bad("a,prefix,1,forward,192.0.2.1:5060,,,,\n");
+	assert_int_equal(errs->total, 1);
+	assert_int_equal(errs->e[0].line, 1);
+	assert_non_null(strstr(errs->e[0].msg, "missing header"));
+	free(errs);
+	errs = parse_bad("");
+	assert_int_equal(errs->total, 1);
+	free(errs);
+	errs = parse_bad("id,kind,pattern\n");
+	assert_int_equal(errs->total, 1);
+	free(errs);
+}
+
+/* All errors are counted; the first RULES_ERRORS_KEEP are kept. */
+static void
+test_rules_csv_every_error_counted(void **state)
+{
+	size_t cap = 300 * 64 + 100, len;
+	struct rules_errors *errs;
+	char *text = malloc(cap);
+	int i;
+
+	(void)state;
+	assert_non_null(text);
+	len = (size_t)snprintf(text, cap, "%s", HDR);
+	for (i = 0; i < 300; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"r%d,prefix,1x,forward,10.0.0.1:99999,,,,\n", i);
+	errs = parse_bad(text);
+	assert_int_equal(errs->total, 600);      /* two per row */
+	assert_int_equal(errs->n, RULES_ERRORS_KEEP);
+	assert_int_equal(errs->e[0].line, 2);
+	assert_int_equal(errs->e[1].line, 2);
+	assert_int_equal(errs->e[99].line, 51);
+	free(errs);
+	free(text);
+}
+
+static void
+test_rules_csv_empty_file_with_header_is_empty_set(void **state)
+{
+	struct rules_set *set;
+
+	(void)state;
+	set = parse_ok(HDR);
+	assert_int_equal(rules_set_count(set, NULL), 0);
+	rules_set_free(set);
+}
+
+struct sink {
+	char    *buf;
+	size_t   len;
+	size_t   cap;
+};
+
+static int
+sink_write(void *arg, const char *buf, size_t len)
+{
+	struct sink *s = arg;
+
+	if (s->len + len > s->cap) {
+		s->cap = (s->len + len) * 2;
+		s->buf = realloc(s->buf, s->cap + 1);
+		assert_non_null(s->buf);
+	}
+	memcpy(s->buf + s->len, buf, len);
+	s->len += len;
+	s->buf[s->len] = '\0';
+	return 0;
+}
+
+static void
+test_rules_csv_export_reimports_same_set(void **state)
+{
+	struct rules_set *a, *b;
+	struct rules_errors errs;
+	struct rules_diff d;
+	struct sink s = { 0 };
+	unsigned int k;
+
+	(void)state;
+	errs.total = 0;
+	a = parse_ok(design_example);
+	assert_int_equal(rules_set_add_csv_row(a,
+		"\"#odd,\"\"id\"\"\",regex,\"a,b\",forward,[::1]:5060/0/3,7,2,+49,",
+		0, 0, NULL), -EINVAL);  /* len 0: not a row */
+	assert_int_equal(rules_set_add_csv_row(a,
+		"\"#odd,\"\"id\"\"\",regex,\"a,b\",forward,[::1]:5060/0/3,7,2,+49,",
+		strlen("\"#odd,\"\"id\"\"\",regex,\"a,b\",forward,[::1]:5060/0/3,7,2,+49,"),
+		99, &errs), 0);
+	assert_int_equal(rules_set_export_csv(a, sink_write, &s), 0);
+	b = parse_ok(s.buf);
+	assert_int_equal(rules_set_diff(a, b, &d), 0);
+	for (k = 0; k < RULES_KIND__COUNT; k++) {
+		assert_int_equal(d.added[k], 0);
+		assert_int_equal(d.removed[k], 0);
+		assert_int_equal(d.changed[k], 0);
+	}
+	assert_int_equal(d.unchanged, 6);
+	free(s.buf);
+	rules_set_free(a);
+	rules_set_free(b);
+}
+
+static void
+test_rules_csv_add_row_reports_line(void **state)
+{
+	struct rules_errors errs;
+	struct rules_set *set;
+	const char *row = "x,prefix,12,forward,gw.example:5060,,,,";
+
+	(void)state;
+	assert_int_equal(rules_set_new(&set), 0);
+	rules_errors_reset(&errs);
+	assert_int_equal(rules_set_add_csv_row(set, row, strlen(row), 7, &errs),
+			 -EINVAL);
+	assert_int_equal(errs.total, 1);
+	assert_int_equal(errs.e[0].line, 7);
+	assert_int_equal(errs.e[0].field, RULES_FIELD_TARGETS);
+	row = "x,prefix,12,forward,192.0.2.1:5060,,,,\r\n";
+	assert_int_equal(rules_set_add_csv_row(set, row, strlen(row), 8, &errs),
+			 0);
+	assert_int_equal(rules_set_add_csv_row(set, row, strlen(row), 9, &errs),
+			 -EEXIST);
+	assert_int_equal(rules_set_count(set, NULL), 1);
+	rules_set_free(set);
+}
+
+static void
+test_rules_csv_feed_after_finish_rejected(void **state)
+{
+	struct rules_csv *csv;
+	struct rules_set *set;
+
+	(void)state;
+	assert_int_equal(rules_csv_new(&csv), 0);
+	assert_int_equal(rules_csv_feed(csv, HDR, strlen(HDR)), 0);
+	assert_int_equal(rules_csv_finish(csv, &set), 0);
+	assert_int_equal(rules_csv_feed(csv, "x", 1), -EINVAL);
+	rules_csv_free(csv);
+	rules_set_free(set);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rules_csv_design_example_parses),
+		cmocka_unit_test(test_rules_csv_quoting_comments_blank_lines),
+		cmocka_unit_test(test_rules_csv_crlf_and_bom_accepted),
+		cmocka_unit_test(test_rules_csv_chunked_feed_same_result),
+		cmocka_unit_test(test_rules_csv_each_error_kind_reported),
+		cmocka_unit_test(test_rules_csv_duplicate_id_reports_both_lines),
+		cmocka_unit_test(test_rules_csv_missing_header_rejected),
+		cmocka_unit_test(test_rules_csv_every_error_counted),
+		cmocka_unit_test(test_rules_csv_empty_file_with_header_is_empty_set),
+		cmocka_unit_test(test_rules_csv_export_reimports_same_set),
+		cmocka_unit_test(test_rules_csv_add_row_reports_line),
+		cmocka_unit_test(test_rules_csv_feed_after_finish_rejected),
+	};
+
+	return cmocka_run_group_tests_name("rules_csv", tests, NULL, NULL);
+}
