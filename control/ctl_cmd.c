@@ -1,0 +1,614 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_cmd.c - the command table: one row per command, one action function
+ * each. Handlers read the request object and write the members of the
+ * reply's "result" object; the reply envelope is built by ctl_server.c.
+ * Shapes are documented in control/PROTOCOL.md and are stable.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl_priv.h"
+
+static void
+ctl_cmd_kinds(struct ctl_jw *w, const char *key, const uint32_t *v,
+	      bool total)
+{
+	uint64_t sum = 0;
+	unsigned int k;
+
+	ctl_jw_obj(w, key);
+	for (k = 0; k < RULES_KIND__COUNT; k++) {
+		ctl_jw_u64(w, rules_kind_name(k), v[k]);
+		sum += v[k];
+	}
+	if (total)
+		ctl_jw_u64(w, "total", sum);
+	ctl_jw_obj_end(w);
+}
+
+static void
+ctl_cmd_errors(struct ctl_reply *r, const struct ctl_result *res,
+	       uint64_t limit)
+{
+	const struct rules_errors *e = res->errs;
+	uint32_t i;
+
+	if (e == NULL)
+		return;
+	ctl_jw_arr(&r->w, "errors");
+	for (i = 0; i < e->n && i < limit; i++) {
+		ctl_jw_obj(&r->w, NULL);
+		ctl_jw_u64(&r->w, "line", e->e[i].line);
+		ctl_jw_str(&r->w, "field", rules_field_name(e->e[i].field));
+		ctl_jw_str(&r->w, "message", e->e[i].msg);
+		ctl_jw_obj_end(&r->w);
+	}
+	ctl_jw_arr_end(&r->w);
+	ctl_jw_u64(&r->w, "error_count", e->total);
+}
+
+static void
+ctl_cmd_result_fail(struct ctl_reply *r, const struct ctl_result *res)
+{
+	ctl_reply_fail(r, res->rc, res->code != NULL ? res->code : "internal",
+		       "%s", res->msg);
+}
+
+/* Change replies (import, route add/del) share one shape. */
+static void
+ctl_cmd_change_result(struct ctl_server *srv, struct ctl_reply *r,
+		      const struct ctl_result *res, bool dry_run,
+		      const char *mode)
+{
+	uint64_t limit = RULES_ERRORS_KEEP;
+
+	ctl_setting_u64(srv->cs, "import.max_errors", &limit);
+	if (mode != NULL)
+		ctl_jw_str(&r->w, "mode", mode);
+	ctl_jw_bool(&r->w, "dry_run", dry_run);
+	ctl_jw_bool(&r->w, "committed", res->rc == 0 && !dry_run);
+	ctl_jw_u64(&r->w, "generation", res->generation);
+	ctl_jw_u64(&r->w, "rows", res->rows);
+	if (res->rc == 0) {
+		ctl_jw_u64(&r->w, "rules", res->nrules);
+		ctl_cmd_kinds(&r->w, "by_kind", res->by_kind, false);
+		ctl_cmd_kinds(&r->w, "added", res->diff.added, true);
+		ctl_cmd_kinds(&r->w, "removed", res->diff.removed, true);
+		ctl_cmd_kinds(&r->w, "changed", res->diff.changed, true);
+		ctl_jw_u64(&r->w, "unchanged", res->diff.unchanged);
+		ctl_jw_u64(&r->w, "image_bytes", res->image_len);
+	}
+	ctl_jw_obj(&r->w, "timing_ms");
+	ctl_jw_u64(&r->w, "parse", res->parse_us / 1000);
+	ctl_jw_u64(&r->w, "compile", res->compile_us / 1000);
+	ctl_jw_u64(&r->w, "commit", res->commit_us / 1000);
+	ctl_jw_u64(&r->w, "total", res->total_us / 1000);
+	ctl_jw_obj_end(&r->w);
+	ctl_cmd_errors(r, res, limit);
+	if (res->rc != 0)
+		ctl_cmd_result_fail(r, res);
+}
+
+/* routes.import -------------------------------------------------- */
+
+void
+ctl_cmd_import_begin(struct ctl_server *srv, struct ctl_conn *c,
+		     const struct ctl_jval *req, struct ctl_reply *r)
+{
+	struct ctl_import_opts o = { 0 };
+	const char *mode = ctl_json_str(req, "mode", "replace");
+	int rc;
+
+	if (strcmp(mode, "merge") == 0) {
+		o.merge = true;
+	} else if (strcmp(mode, "replace") != 0) {
+		ctl_reply_fail(r, -EINVAL, "bad_request",
+			       "mode must be \"replace\" or \"merge\"");
+		return;
+	}
+	o.dry_run = ctl_json_bool(req, "dry_run", false);
+	rc = ctl_import_begin(srv->cs, &o, &c->imp);
+	if (rc != 0) {
+		ctl_reply_fail(r, rc, "internal", "cannot start import: %s",
+			       strerror(-rc));
+		return;
+	}
+	ctl_log(CTL_LOG_INFO, "client %llu: import (%s%s) started",
+		(unsigned long long)c->id, mode, o.dry_run ? ", dry run" : "");
+	c->imp_opts = o;
+}
+
+void
+ctl_cmd_import_finish(struct ctl_server *srv, struct ctl_conn *c,
+		      struct ctl_reply *r)
+{
+	bool dry_run = c->imp_opts.dry_run;
+	bool merge = c->imp_opts.merge;
+	struct ctl_result res;
+
+	ctl_import_finish(c->imp, &res);
+	ctl_cmd_change_result(srv, r, &res, dry_run,
+			      merge ? "merge" : "replace");
+	if (res.rc == 0)
+		ctl_log(CTL_LOG_INFO,
+			"client %llu: import %s: %" PRIu64 " rows, %" PRIu64 " rules, %.3f s",
+			(unsigned long long)c->id,
+			dry_run ? "checked (dry run)" : "committed", res.rows,
+			res.nrules, (double)res.total_us / 1e6);
+	else
+		ctl_log(CTL_LOG_WARN, "client %llu: import failed: %s",
+			(unsigned long long)c->id, res.msg);
+	ctl_result_fini(&res);
+}
+
+/* Never called: the server drives uploads itself. */
+static void
+ctl_cmd_upload_only(struct ctl_server *srv, struct ctl_conn *c,
+		    const struct ctl_jval *req, struct ctl_reply *r)
+{
+	(void)srv;
+	(void)c;
+	(void)req;
+	ctl_reply_fail(r, -EPROTO, "protocol", "upload command");
+}
+
+/* routes.export -------------------------------------------------- */
+
+struct ctl_export {
+	struct ctl_conn         *c;
+	struct ctl_buf           chunk;
+	uint64_t                 bytes;
+};
+
+static int
+ctl_cmd_export_write(void *arg, const char *buf, size_t len)
+{
+	struct ctl_export *x = arg;
+
+	ctl_buf_add(&x->chunk, buf, len);
+	if (x->chunk.err != 0)
+		return x->chunk.err;
+	x->bytes += len;
+	if (x->chunk.len >= (256u << 10)) {
+		ctl_frame_put(&x->c->out, CTL_FRAME_DATA, x->chunk.p,
+			      x->chunk.len);
+		ctl_buf_reset(&x->chunk);
+	}
+	return x->c->out.err;
+}
+
+static void
+ctl_cmd_export(struct ctl_server *srv, struct ctl_conn *c,
+	       const struct ctl_jval *req, struct ctl_reply *r)
+{
+	struct ctl_export x = { .c = c };
+	int rc;
+
+	(void)req;
+	ctl_buf_init(&x.chunk);
+	rc = rules_set_export_csv(ctl_state_rules(srv->cs),
+				  ctl_cmd_export_write, &x);
+	if (rc == 0 && x.chunk.len != 0)
+		ctl_frame_put(&c->out, CTL_FRAME_DATA, x.chunk.p, x.chunk.len);
+	ctl_buf_fini(&x.chunk);
+	/* The data stream always ends, so the client can find the reply. */
+	ctl_frame_put(&c->out, CTL_FRAME_END, NULL, 0);
+	ctl_jw_u64(&r->w, "generation", ctl_state_generation(srv->cs));
+	ctl_jw_u64(&r->w, "rules", rules_set_count(ctl_state_rules(srv->cs),
+						    NULL));
+	ctl_jw_u64(&r->w, "bytes", x.bytes);
+	if (rc != 0)
+		ctl_reply_fail(r, rc, "internal", "export failed: %s",
+			       strerror(-rc));
+}
+
+/* route.* -------------------------------------------------------- */
+
+static void
+ctl_cmd_route_add(struct ctl_server *srv, struct ctl_conn *c,
+		  const struct ctl_jval *req, struct ctl_reply *r)
+{
+	const char *row = ctl_json_str(req, "row", NULL);
+	struct ctl_result res;
+
+	(void)c;
+	if (row == NULL) {
+		ctl_reply_fail(r, -EINVAL, "bad_request",
+			       "\"row\" (one CSV data row) is required");
+		return;
+	}
+	ctl_route_add(srv->cs, row, strlen(row),
+		      ctl_json_bool(req, "replace", false), &res);
+	ctl_cmd_change_result(srv, r, &res, false, NULL);
+	ctl_result_fini(&res);
+}
+
+static void
+ctl_cmd_route_del(struct ctl_server *srv, struct ctl_conn *c,
+		  const struct ctl_jval *req, struct ctl_reply *r)
+{
+	const char *id = ctl_json_str(req, "id", NULL);
+	struct ctl_result res;
+
+	(void)c;
+	if (id == NULL) {
+		ctl_reply_fail(r, -EINVAL, "bad_request", "\"id\" is required");
+		return;
+	}
+	ctl_route_del(srv->cs, span_make(id, strlen(id)), &res);
+	ctl_cmd_change_result(srv, r, &res, false, NULL);
+	ctl_result_fini(&res);
+}
+
+static void
+ctl_cmd_route_show(struct ctl_server *srv, struct ctl_conn *c,
+		   const struct ctl_jval *req, struct ctl_reply *r)
+{
+	const char *id = ctl_json_str(req, "id", NULL);
+	struct rules_rule rule;
+	char row[8192];
+	size_t len;
+	uint32_t i;
+
+	(void)c;
+	if (id == NULL) {
+		ctl_reply_fail(r, -EINVAL, "bad_request", "\"id\" is required");
+		return;
+	}
+	if (rules_set_find(ctl_state_rules(srv->cs), span_make(id, strlen(id)),
+			   &rule) != 0) {
+		ctl_reply_fail(r, -ENOENT, "not_found", "no rule '%s'", id);
+		return;
+	}
+	ctl_jw_u64(&r->w, "generation", ctl_state_generation(srv->cs));
+	ctl_jw_obj(&r->w, "rule");
+	ctl_jw_strn(&r->w, "id", rule.id.ptr, rule.id.len);
+	ctl_jw_str(&r->w, "kind", rules_kind_name(rule.kind));
+	ctl_jw_strn(&r->w, "pattern", rule.pattern.ptr, rule.pattern.len);
+	ctl_jw_str(&r->w, "action", rules_action_name(rule.action));
+	ctl_jw_arr(&r->w, "targets");
+	for (i = 0; i < rule.ntargets; i++) {
+		struct schema_rule s;
+		char hosts[RULES_TARGETS_MAX][48];
+
+		if (i == 0 && ctl_rule_to_schema(&rule, &s, hosts) != 0)
+			break;
+		ctl_jw_obj(&r->w, NULL);
+		ctl_jw_str(&r->w, "host", hosts[i]);
+		ctl_jw_u64(&r->w, "port", rule.targets[i].port);
+		ctl_jw_u64(&r->w, "priority", rule.targets[i].priority);
+		ctl_jw_u64(&r->w, "weight", rule.targets[i].weight);
+		ctl_jw_obj_end(&r->w);
+	}
+	ctl_jw_arr_end(&r->w);
+	ctl_jw_u64(&r->w, "rank", rule.rank);
+	ctl_jw_u64(&r->w, "strip", rule.strip);
+	ctl_jw_strn(&r->w, "prepend", rule.prepend.ptr, rule.prepend.len);
+	ctl_jw_u64(&r->w, "code", rule.code);
+	if (rules_rule_to_csv(&rule, row, sizeof(row), &len) == 0)
+		ctl_jw_strn(&r->w, "csv", row, len);
+	ctl_jw_obj_end(&r->w);
+}
+
+static void
+ctl_cmd_explain(struct ctl_server *srv, struct ctl_conn *c,
+		const struct ctl_jval *req, struct ctl_reply *r)
+{
+	const char *uri = ctl_json_str(req, "uri", NULL);
+	struct rules_explain *ex;
+	struct ctl_result res;
+	char *buf;
+	size_t len, cap = 1u << 16;
+
+	(void)c;
+	if (uri == NULL) {
+		ctl_reply_fail(r, -EINVAL, "bad_request", "\"uri\" is required");
+		return;
+	}
+	ex = calloc(1, sizeof(*ex));
+	buf = malloc(cap);
+	if (ex == NULL || buf == NULL) {
+		ctl_reply_fail(r, -ENOMEM, "internal", "out of memory");
+		goto out_free;
+	}
+	if (ctl_explain(srv->cs, uri, ex, &res) != 0) {
+		ctl_cmd_result_fail(r, &res);
+		goto out_free;
+	}
+	ctl_jw_str(&r->w, "uri", uri);
+	ctl_jw_u64(&r->w, "generation", res.generation);
+	if (rules_explain_json(ex, buf, cap, &len) == 0)
+		ctl_jw_raw(&r->w, "explain", buf, len);
+	if (rules_explain_text(ex, buf, cap, &len) == 0)
+		ctl_jw_strn(&r->w, "text", buf, len);
+out_free:
+	free(buf);
+	free(ex);
+}
+
+/* status --------------------------------------------------------- */
+
+static void
+ctl_cmd_status(struct ctl_server *srv, struct ctl_conn *c,
+	       const struct ctl_jval *req, struct ctl_reply *r)
+{
+	static const char *const dbi_names[] = {
+#define X(sym, name) [SCHEMA_DBI_##sym] = (name),
+		SCHEMA_DBI_MAP(X)
+#undef X
+	};
+	struct ctl_store *st = ctl_state_store(srv->cs);
+	struct schema_import_summary sum;
+	struct ctl_store_stat ss;
+	struct schema_meta_gen g;
+	uint32_t counts[RULES_KIND__COUNT];
+	uint64_t gens[64], keep = 0, img = 0;
+	size_t ngens = 0, i;
+	int rc;
+
+	(void)c;
+	(void)req;
+	rc = ctl_store_generation(st, &g);
+	if (rc == 0)
+		rc = ctl_store_stat(st, &ss);
+	if (rc != 0) {
+		ctl_reply_fail(r, rc, "store_error", "%s", strerror(-rc));
+		return;
+	}
+	ctl_jw_u64(&r->w, "generation", g.generation);
+	ctl_jw_u64(&r->w, "committed_us", g.committed_us);
+	ctl_jw_u64(&r->w, "age_s", g.committed_us != 0 ?
+		   (ctl_now_us() - g.committed_us) / 1000000 : 0);
+	ctl_jw_u64(&r->w, "rules", rules_set_count(ctl_state_rules(srv->cs),
+						    counts));
+	ctl_cmd_kinds(&r->w, "by_kind", counts, false);
+	ctl_jw_u64(&r->w, "targets", ss.entries[SCHEMA_DBI_TARGETS]);
+	ctl_jw_u64(&r->w, "registrations", ss.entries[SCHEMA_DBI_REGISTRATIONS]);
+
+	ctl_jw_obj(&r->w, "store");
+	ctl_jw_u64(&r->w, "map_size", ss.map_size);
+	ctl_jw_u64(&r->w, "used_bytes", ss.used_bytes);
+	ctl_jw_u64(&r->w, "file_bytes", ss.file_bytes);
+	ctl_jw_u64(&r->w, "readers", ss.readers);
+	ctl_jw_obj(&r->w, "entries");
+	for (i = 0; i < SCHEMA_DBI__COUNT; i++)
+		ctl_jw_u64(&r->w, dbi_names[i], ss.entries[i]);
+	ctl_jw_obj_end(&r->w);
+	ctl_jw_obj_end(&r->w);
+
+	ctl_store_artefact_gens(st, gens, 64, &ngens);
+	ctl_setting_u64(srv->cs, "artefacts.keep", &keep);
+	if (g.generation != 0)
+		ctl_store_artefact_size(st, g.generation,
+					SCHEMA_ART_RULES_IMAGE, &img);
+	ctl_jw_obj(&r->w, "artefacts");
+	ctl_jw_u64(&r->w, "keep", keep);
+	ctl_jw_u64(&r->w, "image_bytes", img);
+	ctl_jw_arr(&r->w, "generations");
+	for (i = 0; i < ngens; i++)
+		ctl_jw_u64(&r->w, NULL, gens[i]);
+	ctl_jw_arr_end(&r->w);
+	ctl_jw_obj_end(&r->w);
+
+	if (ctl_store_last_import(st, &sum) == 0) {
+		static const char *const modes[] = {
+			[SCHEMA_IMPORT_REPLACE] = "replace",
+			[SCHEMA_IMPORT_MERGE] = "merge",
+			[SCHEMA_IMPORT_SINGLE] = "single",
+		};
+
+		ctl_jw_obj(&r->w, "last_import");
+		ctl_jw_u64(&r->w, "generation", sum.generation);
+		ctl_jw_str(&r->w, "mode", modes[sum.mode]);
+		ctl_jw_u64(&r->w, "finished_us", sum.finished_us);
+		ctl_jw_u64(&r->w, "duration_ms", sum.duration_us / 1000);
+		ctl_jw_u64(&r->w, "rows", sum.rows);
+		ctl_jw_u64(&r->w, "added", sum.added);
+		ctl_jw_u64(&r->w, "removed", sum.removed);
+		ctl_jw_u64(&r->w, "changed", sum.changed);
+		ctl_jw_u64(&r->w, "unchanged", sum.unchanged);
+		ctl_jw_obj_end(&r->w);
+	} else {
+		ctl_jw_null(&r->w, "last_import");
+	}
+	ctl_jw_bool(&r->w, "import_in_progress", srv->importer != NULL);
+	ctl_jw_u64(&r->w, "subscribers", srv->nsubs);
+	ctl_jw_u64(&r->w, "pid", (uint64_t)getpid());
+	ctl_jw_u64(&r->w, "uptime_s", (ctl_now_us() - srv->started_us) /
+		   1000000);
+}
+
+/* config.* ------------------------------------------------------- */
+
+static const char *
+ctl_cmd_type_name(uint8_t t)
+{
+	switch (t) {
+	case SCHEMA_SETTING_U64:
+		return "u64";
+	case SCHEMA_SETTING_BOOL:
+		return "bool";
+	default:
+		return "string";
+	}
+}
+
+static void
+ctl_cmd_setting(struct ctl_server *srv, struct ctl_reply *r,
+		const struct schema_setting_def *d)
+{
+	struct schema_setting s;
+	char str[1024];
+	int rc;
+
+	rc = ctl_store_setting_get(ctl_state_store(srv->cs), d->name, &s, str,
+				   sizeof(str));
+	ctl_jw_obj(&r->w, NULL);
+	ctl_jw_str(&r->w, "name", d->name);
+	ctl_jw_str(&r->w, "type", ctl_cmd_type_name(d->type));
+	if (rc != 0 || s.type != d->type) {
+		s.type = d->type;
+		s.u = d->def;
+		s.str = span_make("", 0);
+		ctl_jw_str(&r->w, "source", "default");
+	} else {
+		ctl_jw_str(&r->w, "source", "stored");
+	}
+	if (d->type == SCHEMA_SETTING_U64)
+		ctl_jw_u64(&r->w, "value", s.u);
+	else if (d->type == SCHEMA_SETTING_BOOL)
+		ctl_jw_bool(&r->w, "value", s.u != 0);
+	else
+		ctl_jw_strn(&r->w, "value", s.str.ptr, s.str.len);
+	if (d->type == SCHEMA_SETTING_U64) {
+		ctl_jw_u64(&r->w, "default", d->def);
+		ctl_jw_u64(&r->w, "min", d->min);
+		ctl_jw_u64(&r->w, "max", d->max);
+	}
+	ctl_jw_str(&r->w, "help", d->help);
+	ctl_jw_obj_end(&r->w);
+}
+
+static void
+ctl_cmd_config_get(struct ctl_server *srv, struct ctl_conn *c,
+		   const struct ctl_jval *req, struct ctl_reply *r)
+{
+	const char *key = ctl_json_str(req, "key", NULL);
+	const struct schema_setting_def *d;
+
+	(void)c;
+	if (key != NULL) {
+		d = schema_setting_find(span_make(key, strlen(key)));
+		if (d == NULL) {
+			ctl_reply_fail(r, -ENOENT, "not_found",
+				       "unknown setting '%s'", key);
+			return;
+		}
+		ctl_jw_arr(&r->w, "settings");
+		ctl_cmd_setting(srv, r, d);
+		ctl_jw_arr_end(&r->w);
+		return;
+	}
+	ctl_jw_arr(&r->w, "settings");
+	for (d = schema_setting_defs(); d->name != NULL; d++)
+		ctl_cmd_setting(srv, r, d);
+	ctl_jw_arr_end(&r->w);
+}
+
+static void
+ctl_cmd_config_set(struct ctl_server *srv, struct ctl_conn *c,
+		   const struct ctl_jval *req, struct ctl_reply *r)
+{
+	const char *key = ctl_json_str(req, "key", NULL);
+	const char *val = ctl_json_str(req, "value", NULL);
+	const struct schema_setting_def *d;
+	struct schema_setting s = { 0 };
+	unsigned long long u;
+	char *end;
+	int rc;
+
+	(void)c;
+	if (key == NULL || val == NULL) {
+		ctl_reply_fail(r, -EINVAL, "bad_request",
+			       "\"key\" and \"value\" (a string) are required");
+		return;
+	}
+	d = schema_setting_find(span_make(key, strlen(key)));
+	if (d == NULL) {
+		ctl_reply_fail(r, -ENOENT, "not_found", "unknown setting '%s'",
+			       key);
+		return;
+	}
+	s.type = d->type;
+	switch (d->type) {
+	case SCHEMA_SETTING_U64:
+		errno = 0;
+		u = strtoull(val, &end, 10);
+		if (*val == '\0' || *val == '-' || *end != '\0' || errno != 0 ||
+		    u < d->min || u > d->max) {
+			ctl_reply_fail(r, -ERANGE, "invalid",
+				       "%s must be an integer in %llu..%llu",
+				       d->name, (unsigned long long)d->min,
+				       (unsigned long long)d->max);
+			return;
+		}
+		s.u = u;
+		break;
+	case SCHEMA_SETTING_BOOL:
+		if (strcmp(val, "true") == 0 || strcmp(val, "1") == 0) {
+			s.u = 1;
+		} else if (strcmp(val, "false") != 0 && strcmp(val, "0") != 0) {
+			ctl_reply_fail(r, -EINVAL, "invalid",
+				       "%s must be true or false", d->name);
+			return;
+		}
+		break;
+	default:
+		s.str = span_make(val, strlen(val));
+		break;
+	}
+	rc = ctl_store_setting_put(ctl_state_store(srv->cs), d->name, &s);
+	if (rc != 0) {
+		ctl_reply_fail(r, rc, rc == -ENOSPC ? "store_full" :
+			       "store_error", "cannot store %s: %s", d->name,
+			       strerror(-rc));
+		return;
+	}
+	ctl_log(CTL_LOG_INFO, "setting %s = %s", d->name, val);
+	ctl_jw_arr(&r->w, "settings");
+	ctl_cmd_setting(srv, r, d);
+	ctl_jw_arr_end(&r->w);
+}
+
+static void
+ctl_cmd_subscribe(struct ctl_server *srv, struct ctl_conn *c,
+		  const struct ctl_jval *req, struct ctl_reply *r)
+{
+	(void)req;
+	if (!c->subscribed) {
+		c->subscribed = true;
+		srv->nsubs++;
+	}
+	ctl_jw_u64(&r->w, "generation", ctl_state_generation(srv->cs));
+}
+
+static void
+ctl_cmd_ping(struct ctl_server *srv, struct ctl_conn *c,
+	     const struct ctl_jval *req, struct ctl_reply *r)
+{
+	(void)c;
+	(void)req;
+	ctl_jw_u64(&r->w, "generation", ctl_state_generation(srv->cs));
+}
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "routes.import", CTL_CMD_MUTATES | CTL_CMD_UPLOAD,
+	  ctl_cmd_upload_only, "stream a CSV rule table" },
+	{ "routes.export", 0, ctl_cmd_export, "the rule table as CSV" },
+	{ "routes.explain", 0, ctl_cmd_explain, "why a URI routes as it does" },
+	{ "route.add", CTL_CMD_MUTATES, ctl_cmd_route_add, "add one rule" },
+	{ "route.del", CTL_CMD_MUTATES, ctl_cmd_route_del, "delete one rule" },
+	{ "route.show", 0, ctl_cmd_route_show, "show one rule" },
+	{ "status", 0, ctl_cmd_status, "generation, counts, sizes" },
+	{ "config.get", 0, ctl_cmd_config_get, "read settings" },
+	{ "config.set", CTL_CMD_MUTATES, ctl_cmd_config_set, "change a setting" },
+	{ "subscribe", 0, ctl_cmd_subscribe, "receive generation events" },
+	{ "ping", 0, ctl_cmd_ping, "liveness" },
+};
+
+const struct ctl_cmd *
+ctl_cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++) {
+		if (strcmp(ctl_cmds[i].name, name) == 0)
+			return &ctl_cmds[i];
+	}
+	return NULL;
+}

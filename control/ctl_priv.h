@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_priv.h - shared by ctl_server.c and ctl_cmd.c only: connections and
+ * the command table.
+ */
+#ifndef SIPEDGE_CONTROL_CTL_PRIV_H
+#define SIPEDGE_CONTROL_CTL_PRIV_H
+
+#include "ctl.h"
+
+enum ctl_conn_state {
+	CTL_CONN_IDLE,          /* waiting for a request frame */
+	CTL_CONN_UPLOAD,        /* import data frames go to conn->imp */
+	CTL_CONN_DISCARD,       /* request refused: skip data up to END */
+};
+
+struct ctl_conn {
+	int                      fd;
+	uint64_t                 id;
+	struct ctl_buf           in;
+	struct ctl_buf           out;
+	uint8_t                  state;         /* enum ctl_conn_state */
+	bool                     subscribed;
+	bool                     closing;       /* close once out is sent */
+	bool                     epollout;
+	struct ctl_import       *imp;
+	struct ctl_import_opts   imp_opts;
+	const struct ctl_cmd    *cmd;           /* request being served */
+	struct ctl_conn         *next;
+};
+
+struct ctl_server {
+	struct ctl_state        *cs;
+	int                      lfd;
+	int                      efd;
+	int                      sfd;
+	char                     path[108];
+	struct ctl_conn         *conns;
+	struct ctl_conn         *importer;      /* at most one import at a time */
+	uint64_t                 next_id;
+	uint64_t                 started_us;
+	uint32_t                 nsubs;
+	bool                     stop;
+};
+
+/* What a command handler reports besides its result members. */
+struct ctl_reply {
+	struct ctl_jw            w;             /* writes into "result" */
+	struct ctl_buf           result;
+	const char              *code;          /* NULL on success */
+	int                      err;           /* negative errno */
+	char                     msg[320];
+};
+
+typedef void ctl_cmd_fn(struct ctl_server *srv, struct ctl_conn *c,
+			const struct ctl_jval *req, struct ctl_reply *r);
+
+struct ctl_cmd {
+	const char      *name;
+	unsigned int     flags;         /* enum ctl_cmd_flags */
+	ctl_cmd_fn      *fn;
+	const char      *help;
+};
+
+const struct ctl_cmd *ctl_cmd_find(const char *name);
+
+/* Import streaming, driven by ctl_server.c. */
+void ctl_cmd_import_begin(struct ctl_server *srv, struct ctl_conn *c,
+			  const struct ctl_jval *req, struct ctl_reply *r);
+void ctl_cmd_import_finish(struct ctl_server *srv, struct ctl_conn *c,
+			   struct ctl_reply *r);
+
+void ctl_reply_fail(struct ctl_reply *r, int err, const char *code,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Queue the final reply frame of the current request. */
+void ctl_conn_reply(struct ctl_conn *c, const char *cmd, struct ctl_reply *r);
+/* Try to send queued output now; registers for EPOLLOUT if needed. */
+void ctl_conn_flush(struct ctl_server *srv, struct ctl_conn *c);
+
+#endif /* SIPEDGE_CONTROL_CTL_PRIV_H */

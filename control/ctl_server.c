@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_server.c - the control socket: a single-threaded epoll loop over the
+ * listening socket, a signalfd and the client connections.
+ *
+ * Requests are served one frame at a time in arrival order. An import
+ * streams over many loop iterations, so other clients (status, export,
+ * subscribers) keep being served while it uploads; a second import, or
+ * any other change, is refused while one is in progress (code "busy").
+ * A client that goes away before the END frame commits nothing.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl_priv.h"
+
+#define CTL_READ_CHUNK  (256u << 10)
+#define CTL_EV_LISTEN   ((void *)1)
+#define CTL_EV_SIGNAL   ((void *)2)
+
+void
+ctl_reply_fail(struct ctl_reply *r, int err, const char *code,
+	       const char *fmt, ...)
+{
+	va_list ap;
+
+	r->err = err;
+	r->code = code;
+	va_start(ap, fmt);
+	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	va_end(ap);
+}
+
+static void
+ctl_reply_init(struct ctl_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+	ctl_buf_init(&r->result);
+	ctl_jw_init(&r->w, &r->result);
+	ctl_jw_obj(&r->w, NULL);
+}
+
+static void
+ctl_reply_fini(struct ctl_reply *r)
+{
+	ctl_buf_fini(&r->result);
+}
+
+void
+ctl_conn_reply(struct ctl_conn *c, const char *cmd, struct ctl_reply *r)
+{
+	struct ctl_buf b;
+	struct ctl_jw w;
+
+	ctl_jw_obj_end(&r->w);
+	ctl_buf_init(&b);
+	ctl_jw_init(&w, &b);
+	ctl_jw_obj(&w, NULL);
+	ctl_jw_bool(&w, "ok", r->code == NULL);
+	ctl_jw_str(&w, "cmd", cmd);
+	if (r->code != NULL) {
+		ctl_jw_obj(&w, "error");
+		ctl_jw_str(&w, "code", r->code);
+		ctl_jw_i64(&w, "errno", -r->err);
+		ctl_jw_str(&w, "message", r->msg);
+		ctl_jw_obj_end(&w);
+	}
+	if (r->result.err == 0)
+		ctl_jw_raw(&w, "result", r->result.p, r->result.len);
+	else
+		ctl_jw_null(&w, "result");
+	ctl_jw_obj_end(&w);
+	if (b.err == 0)
+		ctl_frame_put(&c->out, CTL_FRAME_REPLY, b.p, b.len);
+	else
+		c->closing = true;
+	ctl_buf_fini(&b);
+}
+
+static void
+ctl_conn_events(struct ctl_server *srv, struct ctl_conn *c, bool want_out)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+
+	if (want_out == c->epollout)
+		return;
+	if (want_out)
+		ev.events |= EPOLLOUT;
+	if (epoll_ctl(srv->efd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->epollout = want_out;
+}
+
+void
+ctl_conn_flush(struct ctl_server *srv, struct ctl_conn *c)
+{
+	size_t off = 0;
+	ssize_t w;
+
+	while (off < c->out.len) {
+		w = send(c->fd, c->out.p + off, c->out.len - off,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			/* Peer gone: drop what is queued; EPOLLHUP closes it. */
+			c->closing = true;
+			off = c->out.len;
+			break;
+		}
+		off += (size_t)w;
+	}
+	ctl_buf_consume(&c->out, off);
+	ctl_conn_events(srv, c, c->out.len != 0);
+}
+
+static void
+ctl_conn_close(struct ctl_server *srv, struct ctl_conn *c)
+{
+	struct ctl_conn **pp;
+
+	if (srv->importer == c) {
+		ctl_log(CTL_LOG_WARN,
+			"client %llu went away during an import; nothing committed",
+			(unsigned long long)c->id);
+		ctl_import_abort(c->imp);
+		c->imp = NULL;
+		srv->importer = NULL;
+	}
+	if (c->subscribed)
+		srv->nsubs--;
+	for (pp = &srv->conns; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	epoll_ctl(srv->efd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	ctl_buf_fini(&c->in);
+	ctl_buf_fini(&c->out);
+	ctl_log(CTL_LOG_DEBUG, "client %llu closed", (unsigned long long)c->id);
+	free(c);
+}
+
+static void
+ctl_conn_proto_error(struct ctl_server *srv, struct ctl_conn *c,
+		     const char *what)
+{
+	struct ctl_reply r;
+
+	ctl_reply_init(&r);
+	ctl_reply_fail(&r, -EPROTO, "protocol", "%s", what);
+	ctl_conn_reply(c, c->cmd != NULL ? c->cmd->name : "", &r);
+	ctl_reply_fini(&r);
+	ctl_log(CTL_LOG_WARN, "client %llu: protocol error: %s",
+		(unsigned long long)c->id, what);
+	if (srv->importer == c) {
+		ctl_import_abort(c->imp);
+		c->imp = NULL;
+		srv->importer = NULL;
+	}
+	c->closing = true;
+}
+
+static void
+ctl_conn_request(struct ctl_server *srv, struct ctl_conn *c,
+		 const char *p, uint32_t len)
+{
+	const struct ctl_cmd *cmd = NULL;
+	struct ctl_jval *req = NULL;
+	struct ctl_reply r;
+	const char *name = "";
+
+	ctl_reply_init(&r);
+	if (ctl_json_parse(p, len, &req) != 0 || req->type != CTL_JOBJ) {
+		ctl_reply_fail(&r, -EINVAL, "bad_request",
+			       "request is not a JSON object");
+		goto out_reply;
+	}
+	name = ctl_json_str(req, "cmd", "");
+	cmd = ctl_cmd_find(name);
+	if (cmd == NULL) {
+		ctl_reply_fail(&r, -EINVAL, "unknown_command",
+			       "unknown command '%s'", name);
+		goto out_reply;
+	}
+	c->cmd = cmd;
+	if ((cmd->flags & CTL_CMD_MUTATES) && srv->importer != NULL) {
+		ctl_reply_fail(&r, -EBUSY, "busy",
+			       "another import is in progress (client %llu); nothing was changed, retry when it has finished",
+			       (unsigned long long)srv->importer->id);
+		if (cmd->flags & CTL_CMD_UPLOAD)
+			c->state = CTL_CONN_DISCARD;
+		goto out_reply;
+	}
+	if (cmd->flags & CTL_CMD_UPLOAD) {
+		ctl_cmd_import_begin(srv, c, req, &r);
+		if (r.code == NULL) {
+			/* The reply comes after the END frame. */
+			c->state = CTL_CONN_UPLOAD;
+			srv->importer = c;
+			ctl_reply_fini(&r);
+			ctl_json_free(req);
+			return;
+		}
+		c->state = CTL_CONN_DISCARD;
+		goto out_reply;
+	}
+	cmd->fn(srv, c, req, &r);
+out_reply:
+	ctl_conn_reply(c, cmd != NULL ? cmd->name : name, &r);
+	ctl_reply_fini(&r);
+	ctl_json_free(req);
+}
+
+/* One complete frame. */
+static void
+ctl_conn_frame(struct ctl_server *srv, struct ctl_conn *c, uint8_t type,
+	       const char *p, uint32_t len)
+{
+	struct ctl_reply r;
+
+	switch (c->state) {
+	case CTL_CONN_IDLE:
+		if (type != CTL_FRAME_REQUEST) {
+			ctl_conn_proto_error(srv, c, "expected a request frame");
+			return;
+		}
+		ctl_conn_request(srv, c, p, len);
+		return;
+	case CTL_CONN_UPLOAD:
+		if (type == CTL_FRAME_DATA) {
+			if (ctl_import_feed(c->imp, p, len) != 0)
+				ctl_conn_proto_error(srv, c, "out of memory");
+			return;
+		}
+		if (type != CTL_FRAME_END) {
+			ctl_conn_proto_error(srv, c,
+					     "expected a data or end frame");
+			return;
+		}
+		ctl_reply_init(&r);
+		ctl_cmd_import_finish(srv, c, &r);
+		c->imp = NULL;
+		srv->importer = NULL;
+		c->state = CTL_CONN_IDLE;
+		ctl_conn_reply(c, c->cmd->name, &r);
+		ctl_reply_fini(&r);
+		return;
+	case CTL_CONN_DISCARD:
+		if (type == CTL_FRAME_END)
+			c->state = CTL_CONN_IDLE;
+		else if (type != CTL_FRAME_DATA)
+			ctl_conn_proto_error(srv, c,
+					     "expected a data or end frame");
+		return;
+	}
+}
+
+static void
+ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
+{
+	const char *payload;
+	uint32_t len;
+	size_t total, off;
+	uint8_t type;
+	ssize_t n;
+	int rc;
+
+	for (;;) {
+		if (ctl_buf_reserve(&c->in, CTL_READ_CHUNK) != 0) {
+			ctl_conn_close(srv, c);
+			return;
+		}
+		n = read(c->fd, c->in.p + c->in.len, CTL_READ_CHUNK);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			ctl_conn_close(srv, c);
+			return;
+		}
+		if (n == 0) {
+			ctl_conn_close(srv, c);
+			return;
+		}
+		c->in.len += (size_t)n;
+		if (c->in.len >= CTL_FRAME_MAX + CTL_FRAME_HDR_LEN)
+			break;
+	}
+
+	/* Handle every complete frame, then compact once. */
+	off = 0;
+	while (!c->closing) {
+		struct ctl_buf view = {
+			.p = c->in.p + off,
+			.len = c->in.len - off,
+		};
+
+		rc = ctl_frame_peek(&view, &type, &payload, &len, &total);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			ctl_conn_proto_error(srv, c, "malformed frame header");
+			break;
+		}
+		ctl_conn_frame(srv, c, type, payload, len);
+		off += total;
+	}
+	ctl_buf_consume(&c->in, off);
+	ctl_conn_flush(srv, c);
+	if (c->closing && c->out.len == 0)
+		ctl_conn_close(srv, c);
+}
+
+static void
+ctl_server_accept(struct ctl_server *srv)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct ctl_conn *c;
+	int fd;
+
+	for (;;) {
+		fd = accept4(srv->lfd, NULL, NULL,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				ctl_log(CTL_LOG_WARN, "accept: %s",
+					strerror(errno));
+			return;
+		}
+		c = calloc(1, sizeof(*c));
+		if (c == NULL) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->id = ++srv->next_id;
+		ctl_buf_init(&c->in);
+		ctl_buf_init(&c->out);
+		ev.data.ptr = c;
+		if (epoll_ctl(srv->efd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = srv->conns;
+		srv->conns = c;
+		ctl_log(CTL_LOG_DEBUG, "client %llu connected",
+			(unsigned long long)c->id);
+	}
+}
+
+/* Tell every subscriber that a generation is ready (PROTOCOL.md). */
+static void
+ctl_server_publish(void *arg, uint64_t gen, uint64_t nrules)
+{
+	struct ctl_server *srv = arg;
+	struct ctl_conn *c, *next;
+	char ev[160];
+	int n;
+
+	n = snprintf(ev, sizeof(ev),
+		     "{\"event\":\"generation\",\"generation\":%llu,\"state\":\"ready\",\"rules\":%llu}",
+		     (unsigned long long)gen, (unsigned long long)nrules);
+	for (c = srv->conns; c != NULL; c = next) {
+		next = c->next;
+		if (!c->subscribed)
+			continue;
+		ctl_frame_put(&c->out, CTL_FRAME_EVENT, ev, (size_t)n);
+		ctl_conn_flush(srv, c);
+	}
+	ctl_log(CTL_LOG_INFO, "generation %llu ready; %u subscriber(s) told",
+		(unsigned long long)gen, srv->nsubs);
+}
+
+static int
+ctl_server_listen(struct ctl_server *srv, const struct ctl_server_opts *o)
+{
+	struct sockaddr_un sa;
+	struct stat sb;
+	int fd, rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(o->socket_path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, o->socket_path);
+	strcpy(srv->path, o->socket_path);
+
+	/* A stale socket from a killed process: remove it if nobody answers. */
+	if (lstat(o->socket_path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode))
+			return -EEXIST;
+		fd = ctl_io_connect(o->socket_path);
+		if (fd >= 0) {
+			close(fd);
+			return -EADDRINUSE;
+		}
+		if (unlink(o->socket_path) == -1)
+			return -errno;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1)
+		goto out_close_fd;
+	if (chmod(o->socket_path, o->socket_mode != 0 ? o->socket_mode :
+		  0660) == -1)
+		goto out_unlink;
+	if (listen(fd, 64) == -1)
+		goto out_unlink;
+	srv->lfd = fd;
+	return 0;
+
+out_unlink:
+	rc = -errno;
+	unlink(o->socket_path);
+	close(fd);
+	return rc;
+out_close_fd:
+	rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int
+ctl_server_new(struct ctl_state *cs, const struct ctl_server_opts *o,
+	       struct ctl_server **out)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct ctl_server *srv;
+	sigset_t mask;
+	int rc;
+
+	srv = calloc(1, sizeof(*srv));
+	if (srv == NULL)
+		return -ENOMEM;
+	srv->cs = cs;
+	srv->lfd = srv->efd = srv->sfd = -1;
+	srv->started_us = ctl_now_us();
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)
+		goto out_errno;
+	srv->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (srv->sfd == -1)
+		goto out_errno;
+	srv->efd = epoll_create1(EPOLL_CLOEXEC);
+	if (srv->efd == -1)
+		goto out_errno;
+	rc = ctl_server_listen(srv, o);
+	if (rc != 0)
+		goto out_free;
+	ev.data.ptr = CTL_EV_LISTEN;
+	if (epoll_ctl(srv->efd, EPOLL_CTL_ADD, srv->lfd, &ev) == -1)
+		goto out_errno;
+	ev.data.ptr = CTL_EV_SIGNAL;
+	if (epoll_ctl(srv->efd, EPOLL_CTL_ADD, srv->sfd, &ev) == -1)
+		goto out_errno;
+	ctl_state_set_publish(cs, ctl_server_publish, srv);
+	*out = srv;
+	return 0;
+
+out_errno:
+	rc = -errno;
+out_free:
+	ctl_server_free(srv);
+	return rc;
+}
+
+int
+ctl_server_run(struct ctl_server *srv)
+{
+	struct epoll_event evs[64];
+	struct signalfd_siginfo si;
+	int i, n;
+
+	ctl_log(CTL_LOG_INFO, "listening on %s", srv->path);
+	while (!srv->stop) {
+		n = epoll_wait(srv->efd, evs, 64, -1);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			ctl_log(CTL_LOG_ERR, "epoll_wait: %s", strerror(errno));
+			return -errno;
+		}
+		for (i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+			struct ctl_conn *c = p;
+
+			if (p == CTL_EV_LISTEN) {
+				ctl_server_accept(srv);
+				continue;
+			}
+			if (p == CTL_EV_SIGNAL) {
+				while (read(srv->sfd, &si, sizeof(si)) ==
+				       (ssize_t)sizeof(si)) {
+					ctl_log(CTL_LOG_INFO,
+						"signal %u: shutting down",
+						si.ssi_signo);
+					srv->stop = true;
+				}
+				continue;
+			}
+			/*
+			 * A connection closed earlier in this batch cannot
+			 * appear here: close removes it from epoll, and the
+			 * batch only holds events returned before that.
+			 * Guard anyway by looking it up.
+			 */
+			{
+				struct ctl_conn *x;
+
+				for (x = srv->conns; x != NULL && x != c;
+				     x = x->next)
+					;
+				if (x == NULL)
+					continue;
+			}
+			if (evs[i].events & EPOLLOUT) {
+				ctl_conn_flush(srv, c);
+				if (c->closing && c->out.len == 0) {
+					ctl_conn_close(srv, c);
+					continue;
+				}
+			}
+			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+				ctl_conn_readable(srv, c);
+		}
+	}
+	return 0;
+}
+
+void
+ctl_server_free(struct ctl_server *srv)
+{
+	if (srv == NULL)
+		return;
+	while (srv->conns != NULL)
+		ctl_conn_close(srv, srv->conns);
+	if (srv->lfd != -1) {
+		close(srv->lfd);
+		unlink(srv->path);
+	}
+	if (srv->efd != -1)
+		close(srv->efd);
+	if (srv->sfd != -1)
+		close(srv->sfd);
+	ctl_state_set_publish(srv->cs, NULL, NULL);
+	free(srv);
+}
