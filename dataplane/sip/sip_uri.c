@@ -196,9 +196,13 @@ sip_host_check(const char *p, const char *end)
 
 /* ---- URIs --------------------------------------------------------------- */
 
-/* Every byte in [p, end) is in @p cls or part of a "%" HEXDIG HEXDIG. */
-static bool
-sip_uri_chars_ok(const char *p, const char *end, uint16_t cls)
+/*
+ * First byte at or after p that is neither in @p cls nor the start of a
+ * complete "%" HEXDIG HEXDIG escape. One pass, no library call: URI parts
+ * are short, and a memchr() per delimiter cost more than the scan itself.
+ */
+static const char *
+sip_uri_scan(const char *p, const char *end, uint16_t cls)
 {
 	while (p < end) {
 		if (sip_cc_is((unsigned char)*p, cls)) {
@@ -208,98 +212,94 @@ sip_uri_chars_ok(const char *p, const char *end, uint16_t cls)
 		if (*p != '%' || end - p < 3 ||
 		    !sip_cc_is((unsigned char)p[1], SIP_CC_HEX) ||
 		    !sip_cc_is((unsigned char)p[2], SIP_CC_HEX))
-			return false;
+			break;
 		p += 3;
 	}
-	return true;
+	return p;
 }
 
 /*
  * uri-parameters = *( ";" uri-parameter ), uri-parameter = pname [ "=" pvalue ]
- * with pname and pvalue 1*paramchar (RFC 3261 §25.1); p is at the first ';'.
- * RFC 3966 tel: parameters have the same shape except that a pname is
- * 1*( alphanum / "-" ): @p name_cls says which.
+ * with pname and pvalue 1*paramchar (RFC 3261 §25.1), from p. RFC 3966
+ * tel: parameters have the same shape except that a pname is
+ * 1*( alphanum / "-" ): @p name_cls says which. Returns the first byte
+ * after the list (the caller checks what it is), or NULL for an empty
+ * name or value.
  */
-static bool
-sip_uri_params_ok(const char *p, const char *end, uint16_t name_cls)
+static const char *
+sip_uri_params_end(const char *p, const char *end, uint16_t name_cls)
 {
-	const char *seg, *eq;
+	const char *q;
 
-	while (p < end) {
-		p++;    /* ';' */
-		seg = memchr(p, ';', (size_t)(end - p));
-		if (seg == NULL)
-			seg = end;
-		eq = memchr(p, '=', (size_t)(seg - p));
-		if (eq == NULL)
-			eq = seg;
-		if (eq == p || !sip_uri_chars_ok(p, eq, name_cls))
-			return false;
-		if (eq != seg &&
-		    (eq + 1 == seg ||
-		     !sip_uri_chars_ok(eq + 1, seg, SIP_CC_PARAM)))
-			return false;
-		p = seg;
+	while (p < end && *p == ';') {
+		q = sip_uri_scan(p + 1, end, name_cls);
+		if (q == p + 1)
+			return NULL;
+		p = q;
+		if (p < end && *p == '=') {
+			q = sip_uri_scan(p + 1, end, SIP_CC_PARAM);
+			if (q == p + 1)
+				return NULL;
+			p = q;
+		}
 	}
-	return true;
+	return p;
 }
 
 /* headers = header *( "&" header ), header = hname "=" hvalue (§25.1). */
 static bool
 sip_uri_headers_ok(const char *p, const char *end)
 {
-	const char *seg, *eq;
+	const char *q;
 
 	for (;;) {
-		seg = memchr(p, '&', (size_t)(end - p));
-		if (seg == NULL)
-			seg = end;
-		eq = memchr(p, '=', (size_t)(seg - p));
-		if (eq == NULL || eq == p ||
-		    !sip_uri_chars_ok(p, eq, SIP_CC_HDR) ||
-		    !sip_uri_chars_ok(eq + 1, seg, SIP_CC_HDR))
+		q = sip_uri_scan(p, end, SIP_CC_HDR);
+		if (q == p || q == end || *q != '=')
 			return false;
-		if (seg == end)
+		p = sip_uri_scan(q + 1, end, SIP_CC_HDR);
+		if (p == end)
 			return true;
-		p = seg + 1;
+		if (*p != '&')
+			return false;
+		p++;
 	}
 }
 
 /*
  * SIP-URI / SIPS-URI after "sip:" / "sips:" (RFC 3261 §19.1.1, §25.1):
  *   [ userinfo "@" ] hostport uri-parameters [ headers ]
- * '@' is legal nowhere else unescaped, so the first one ends userinfo; the
- * user part may hold ';', '?' and '/' (RFC 4475 §3.1.1.9 semiuri).
+ * The user part may hold ';', '?' and '/' (RFC 4475 §3.1.1.9 semiuri), so
+ * userinfo is whatever user (and ":" password) characters run up to an
+ * '@'. Without one the same bytes are the host: '@' is legal nowhere else,
+ * so a later '@' fails wherever it lands.
  */
 static enum sip_perr
 sip_uri_parse_sip(struct sip_uri *uri, const char *p, const char *end)
 {
-	const char *at, *colon, *he, *q;
+	const char *q, *at;
 	uint64_t port;
 	int type;
 
-	at = memchr(p, '@', (size_t)(end - p));
-	if (at != NULL) {
-		colon = memchr(p, ':', (size_t)(at - p));
-		q = colon != NULL ? colon : at;
-		if (q == p || !sip_uri_chars_ok(p, q, SIP_CC_USER))
-			return SIP_PERR_BAD_URI;
-		uri->user = span_range(p, q);
-		if (colon != NULL) {
-			if (!sip_uri_chars_ok(colon + 1, at, SIP_CC_PASS))
-				return SIP_PERR_BAD_URI;
-			uri->password = span_range(colon + 1, at);
+	q = sip_uri_scan(p, end, SIP_CC_USER);
+	if (q < end && (*q == '@' || *q == ':')) {
+		at = *q == '@' ? q : sip_uri_scan(q + 1, end, SIP_CC_PASS);
+		if (at < end && *at == '@') {
+			if (q == p)
+				return SIP_PERR_BAD_URI;        /* empty user */
+			uri->user = span_range(p, q);
+			if (q != at)
+				uri->password = span_range(q + 1, at);
+			p = at + 1;
 		}
-		p = at + 1;
 	}
 
-	he = sip_host_end(p, end);
-	type = sip_host_check(p, he);
+	q = sip_host_end(p, end);
+	type = sip_host_check(p, q);
 	if (type < 0)
 		return SIP_PERR_BAD_URI;
-	uri->host = span_range(p, he);
+	uri->host = span_range(p, q);
 	uri->host_type = (uint8_t)type;
-	p = he;
+	p = q;
 
 	if (p < end && *p == ':') {
 		q = sip_cc_span(++p, end, SIP_CC_DIGIT);
@@ -310,10 +310,8 @@ sip_uri_parse_sip(struct sip_uri *uri, const char *p, const char *end)
 		p = q;
 	}
 	if (p < end && *p == ';') {
-		q = memchr(p, '?', (size_t)(end - p));
+		q = sip_uri_params_end(p, end, SIP_CC_PARAM);
 		if (q == NULL)
-			q = end;
-		if (!sip_uri_params_ok(p, q, SIP_CC_PARAM))
 			return SIP_PERR_BAD_URI;
 		uri->params = span_range(p, q);
 		p = q;
@@ -360,7 +358,7 @@ sip_uri_parse_tel(struct sip_uri *uri, const char *p, const char *end)
 		return SIP_PERR_BAD_URI;
 	uri->user = span_range(p, ne);
 	if (ne != end) {
-		if (!sip_uri_params_ok(ne, end, SIP_CC_TELNAME))
+		if (sip_uri_params_end(ne, end, SIP_CC_TELNAME) != end)
 			return SIP_PERR_BAD_URI;
 		uri->params = span_range(ne, end);
 	}
