@@ -86,21 +86,65 @@ sip_method_name(enum sip_method m)
 	return sip_method_name_tab[m];
 }
 
+static inline uint64_t
+sip_hdr_load(const char *p, uint32_t n)
+{
+	uint64_t w = 0;
+
+	/* n is 2, 4 or 8: a fixed-size copy compiles to one load. */
+	switch (n) {
+	case 8:
+		memcpy(&w, p, 8);
+		break;
+	case 4: {
+		uint32_t v;
+
+		memcpy(&v, p, 4);
+		w = v;
+		break;
+	}
+	default: {
+		uint16_t v;
+
+		memcpy(&v, p, 2);
+		w = v;
+		break;
+	}
+	}
+	return w;
+}
+
 /*
- * Rest of a name after its first letter, which the caller has matched:
- * @lit is lower case and @len bytes long, as is @name (checked by the
- * caller's switch on length).
+ * Case-insensitive equality of up to 8 bytes of wire text @w with the same
+ * bytes of a lower-case literal @l made of letters and '-'. Bytes may differ
+ * only in bit 5 (0x20), and only where the literal has a letter (bit 6 set):
+ * so 'C' matches 'c' but CR (0x0d) does not match '-' (0x2d).
+ */
+static inline bool
+sip_hdr_word_eq(uint64_t w, uint64_t l)
+{
+	return ((w ^ l) & ~((l & 0x4040404040404040ull) >> 1)) == 0;
+}
+
+/*
+ * Compare a name of @len bytes (2..24, checked by the caller's switch on
+ * length) with a lower-case literal of the same length, with two or three
+ * overlapping loads that stay inside both: 2 to 5 instructions per word
+ * instead of a loop over bytes.
  */
 static inline bool
 sip_hdr_eq(struct span name, const char *lit, uint32_t len)
 {
-	uint32_t i;
+	const char *p = name.ptr;
+	uint32_t k = len >= 8 ? 8 : len >= 4 ? 4 : 2;
 
-	for (i = 1; i < len; i++) {
-		if (span_ascii_lower((unsigned char)name.ptr[i]) !=
-		    (unsigned char)lit[i])
-			return false;
-	}
+	if (!sip_hdr_word_eq(sip_hdr_load(p, k), sip_hdr_load(lit, k)) ||
+	    !sip_hdr_word_eq(sip_hdr_load(p + len - k, k),
+			     sip_hdr_load(lit + len - k, k)))
+		return false;
+	if (len > 16 && !sip_hdr_word_eq(sip_hdr_load(p + 8, 8),
+					 sip_hdr_load(lit + 8, 8)))
+		return false;
 	return true;
 }
 

@@ -20,18 +20,6 @@
 #include "sip.h"
 #include "sip_scan.h"
 
-/*
- * token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" /
- *            "'" / "~")                                 (RFC 3261 §25.1)
- */
-static const uint8_t sip_tok[256] = {
-	['0' ... '9'] = 1,
-	['A' ... 'Z'] = 1,
-	['a' ... 'z'] = 1,
-	['-'] = 1, ['.'] = 1, ['!'] = 1, ['%'] = 1, ['*'] = 1,
-	['_'] = 1, ['+'] = 1, ['`'] = 1, ['\''] = 1, ['~'] = 1,
-};
-
 static inline enum sip_perr
 sip_fail(struct sip_msg *msg, enum sip_perr e, const char *at)
 {
@@ -43,6 +31,15 @@ static inline bool
 sip_is_wsp(char c)
 {
 	return c == ' ' || c == '\t';
+}
+
+/* SP, HTAB, CR or LF: one compare and one bit test. */
+static inline bool
+sip_is_lws(char c)
+{
+	unsigned char u = (unsigned char)c;
+
+	return u <= ' ' && ((0x100002600ull >> u) & 1) != 0;
 }
 
 /*
@@ -178,8 +175,7 @@ sip_parse_start_line(struct sip_msg *msg, const struct sip_scan_ops *ops,
 	    span_eq_nocase(span_make(buf, 4), SPAN_LIT("sip/")))
 		return sip_parse_status_line(msg, eol);
 
-	for (p = buf; p < eol && sip_tok[(unsigned char)*p] != 0; p++)
-		;
+	p = ops->token(buf, eol);
 	if (p == buf || p == eol || *p != ' ')
 		return sip_fail(msg, SIP_PERR_BAD_START, p);
 	return sip_parse_request_line(msg, p, eol);
@@ -256,17 +252,18 @@ sip_parse_headers(struct sip_msg *msg, const struct sip_scan_ops *ops,
 			return sip_fail(msg, SIP_PERR_TOO_MANY_HDRS, p);
 
 		name = p;
-		while (p < end && sip_tok[(unsigned char)*p] != 0)
-			p++;
+		p = ops->token(p, end);
 		if (p == name)
 			return sip_fail(msg, SIP_PERR_BAD_HDR, p);
 		ne = p;
-		while (p < end && sip_is_wsp(*p))
-			p++;
-		if (p == end)
-			return sip_fail(msg, SIP_PERR_TRUNCATED, end);
-		if (*p != ':')
-			return sip_fail(msg, SIP_PERR_BAD_HDR, p);
+		if (p == end || *p != ':') {
+			while (p < end && sip_is_wsp(*p))
+				p++;
+			if (p == end)
+				return sip_fail(msg, SIP_PERR_TRUNCATED, end);
+			if (*p != ':')
+				return sip_fail(msg, SIP_PERR_BAD_HDR, p);
+		}
 		id = sip_hdr_classify(span_range(name, ne));
 
 		/* Line end; a following SP or HTAB folds the next line in. */
@@ -279,11 +276,18 @@ sip_parse_headers(struct sip_msg *msg, const struct sip_scan_ops *ops,
 				break;
 			p = nl + 1;
 		}
-		/* Trailing LWS first, so an empty value stays after the colon. */
+		/*
+		 * Trailing LWS first, so an empty value stays after the colon.
+		 * The common "name: value CRLF" costs two compares here.
+		 */
 		ve = nl;
-		while (ve > v && span_is_lws((unsigned char)ve[-1]))
+		if (ve[-1] == '\r' && ve > v)
 			ve--;
-		while (v < ve && span_is_lws((unsigned char)*v))
+		while (ve > v && sip_is_lws(ve[-1]))
+			ve--;
+		if (*v == ' ' && v < ve)
+			v++;
+		while (v < ve && sip_is_lws(*v))
 			v++;
 
 		h = &msg->hdr[n];

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <compiler.h>
 
@@ -56,10 +57,33 @@ sip_scan_quoted_scalar(const char *p, const char *end)
 	return end;
 }
 
+/*
+ * token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" /
+ *            "'" / "~")                                 (RFC 3261 §25.1)
+ */
+static const uint8_t sip_scan_tok[256] = {
+	['0' ... '9'] = 1,
+	['A' ... 'Z'] = 1,
+	['a' ... 'z'] = 1,
+	['-'] = 1, ['.'] = 1, ['!'] = 1, ['%'] = 1, ['*'] = 1,
+	['_'] = 1, ['+'] = 1, ['`'] = 1, ['\''] = 1, ['~'] = 1,
+};
+
+static const char *
+sip_scan_token_scalar(const char *p, const char *end)
+{
+	for (; p < end; p++) {
+		if (sip_scan_tok[(unsigned char)*p] == 0)
+			return p;
+	}
+	return end;
+}
+
 static const struct sip_scan_ops sip_scan_scalar_ops = {
 	.lf = sip_scan_lf_scalar,
 	.value = sip_scan_value_scalar,
 	.quoted = sip_scan_quoted_scalar,
+	.token = sip_scan_token_scalar,
 	.name = "scalar",
 };
 
@@ -134,10 +158,43 @@ sip_scan_quoted_sse42(const char *p, const char *end)
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 2);
 }
 
+/*
+ * PCMPESTRI takes at most 8 byte ranges; token needs 9 ("0-9", "A-Z",
+ * "_-z" (which is '_', '`' and a-z), "*-+", "--.", "!", "%", "'" and "~").
+ * The rare '~' is left out of the vector ranges and stepped over here.
+ */
+#define SIP_SCAN_TOKEN_MODE \
+	(_SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY | \
+	 _SIDD_LEAST_SIGNIFICANT)
+
+__attribute__((target("sse4.2")))
+static const char *
+sip_scan_token_sse42(const char *p, const char *end)
+{
+	const __m128i ranges = _mm_setr_epi8('0', '9', 'A', 'Z', '_', 'z',
+		'*', '+', '-', '.', '!', '!', '%', '%', '\'', '\'');
+	__m128i v;
+	int i;
+
+	while (end - p >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		i = _mm_cmpestri(ranges, 16, v, 16, SIP_SCAN_TOKEN_MODE);
+		if (i == 16) {
+			p += 16;
+		} else if (p[i] == '~') {
+			p += i + 1;
+		} else {
+			return p + i;
+		}
+	}
+	return sip_scan_token_scalar(p, end);
+}
+
 static const struct sip_scan_ops sip_scan_sse42_ops = {
 	.lf = sip_scan_lf_sse42,
 	.value = sip_scan_value_sse42,
 	.quoted = sip_scan_quoted_sse42,
+	.token = sip_scan_token_sse42,
 	.name = "sse4.2",
 };
 

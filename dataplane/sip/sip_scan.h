@@ -2,8 +2,9 @@
 /*
  * sip_scan.h - delimiter scans of the SIP library (private to dataplane/sip).
  *
- * Each scan looks for the first byte of a fixed set in [p, end) and returns
- * its address, or @p end when there is none. Two implementations exist: a
+ * Each scan looks for the first byte of a fixed set in [p, end) (for
+ * token: the first byte outside the set) and returns its address, or @p end
+ * when there is none. Two implementations exist: a
  * vector one (SSE2 compares for single bytes, SSE4.2 PCMPESTRI for sets) and
  * a portable scalar one. The choice is made once, at load time, from the CPU
  * features; callers fetch the table with sip_scan_ops() once per message and
@@ -18,6 +19,7 @@ struct sip_scan_ops {
 	sip_scan_fn     *lf;            /* '\n': line ends (CRLF or bare LF) */
 	sip_scan_fn     *value;         /* ',' '"' '<': splitting value lists */
 	sip_scan_fn     *quoted;        /* '"' '\\': inside a quoted-string */
+	sip_scan_fn     *token;         /* first byte NOT in RFC 3261 token */
 	const char      *name;          /* "sse4.2" or "scalar" */
 };
 

@@ -23,12 +23,15 @@
 
 #define MAX_LEN         160
 
-enum which { LF, VALUE, QUOTED };
+enum which { LF, VALUE, QUOTED, TOKEN };
 
 static const char *const sets[] = {
 	[LF] = "\n",
 	[VALUE] = ",\"<",
 	[QUOTED] = "\"\\",
+	/* TOKEN looks for the first byte outside this set (RFC 3261 §25.1) */
+	[TOKEN] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		  "0123456789-.!%*_+`'~",
 };
 
 static sip_scan_fn *
@@ -39,24 +42,35 @@ scan_fn(const struct sip_scan_ops *ops, enum which w)
 		return ops->lf;
 	case VALUE:
 		return ops->value;
-	default:
+	case QUOTED:
 		return ops->quoted;
+	default:
+		return ops->token;
 	}
 }
 
 static const char *
-reference(const char *p, const char *end, const char *set)
+reference(const char *p, const char *end, const char *set, int outside)
 {
 	for (; p < end; p++) {
-		if (memchr(set, *p, strlen(set)) != NULL)
+		if ((memchr(set, *p, strlen(set)) != NULL) != outside)
 			return p;
 	}
 	return end;
 }
 
 /* Filler bytes that are in no set: NUL, CR, near misses, high bytes. */
-static const char filler[] = { 0, '\r', 'a', ' ', '\t', ';', '>', '\'',
-	(char)0xff, (char)0x8a, '+', '\x0b', '.', 'Z', '[', '\x7f' };
+static const char filler[] = { 0, '\r', ' ', '\t', ';', '>', ':', '@',
+	(char)0xff, (char)0x8a, '/', '\x0b', ',', '[', '\x7f', '&' };
+
+/* Filler for TOKEN: token bytes, including each range edge and '~'. */
+static const char tok_filler[] = { 'a', 'z', 'A', 'Z', '0', '9', '-', '.',
+	'!', '%', '*', '_', '+', '`', '\'', '~' };
+
+/* Bytes that end a token, including the neighbours of every range. */
+static const char tok_stop[] = { ' ', ':', '\0', '/', '@', '[', '{', '^',
+	'"', '#', '&', ',', '(', '\x7f', (char)0xc3, '\t', '\r', '\n', '<',
+	'$', '}' };
 
 static void
 check_impl(struct guard_buf *gb, const struct sip_scan_ops *ops)
@@ -65,9 +79,10 @@ check_impl(struct guard_buf *gb, const struct sip_scan_ops *ops)
 	uint32_t x = 1;
 	unsigned int w, len, pos, k;
 
-	for (w = LF; w <= QUOTED; w++) {
+	for (w = LF; w <= TOKEN; w++) {
 		sip_scan_fn *fn = scan_fn(ops, w);
 		const char *set = sets[w];
+		int tok = w == TOKEN;
 
 		for (len = 0; len <= MAX_LEN; len++) {
 			/* pos == len: no match at all */
@@ -76,17 +91,21 @@ check_impl(struct guard_buf *gb, const struct sip_scan_ops *ops)
 
 				for (k = 0; k < len; k++) {
 					x = x * 1103515245u + 12345u;
-					buf[k] = filler[(x >> 16) % sizeof(filler)];
+					buf[k] = tok ?
+						tok_filler[(x >> 16) % sizeof(tok_filler)] :
+						filler[(x >> 16) % sizeof(filler)];
 				}
 				if (pos < len) {
-					buf[pos] = set[pos % strlen(set)];
+					buf[pos] = tok ?
+						tok_stop[pos % sizeof(tok_stop)] :
+						set[pos % strlen(set)];
 					/* a later match must not win */
 					if (pos + 3 < len)
-						buf[len - 1] = set[0];
+						buf[len - 1] = tok ? ' ' : set[0];
 				}
 				in = guard_buf_put(gb, buf, len);
 				got = fn(in, in + len);
-				if (got != reference(in, in + len, set)) {
+				if (got != reference(in, in + len, set, tok)) {
 					print_error("%s set %u len %u pos %u: %td\n",
 						    ops->name, w, len, pos,
 						    got - in);
