@@ -5,6 +5,7 @@
  * unescaping and IP literals. Every input sits flush against a PROT_NONE
  * page, so a read past its end faults.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1048,6 +1049,95 @@ test_sip_uri_parse_mutations_keep_invariants(void **state)
 	}
 }
 
+/* A dotted-decimal part with a leading zero ("010"): inet_pton() refuses it. */
+static bool
+has_leading_zero_octet(const char *s, size_t n)
+{
+	size_t i;
+
+	if (memchr(s, '.', n) == NULL)
+		return false;
+	for (i = 0; i + 1 < n; i++) {
+		if (s[i] == '0' && (i == 0 || s[i - 1] == '.' || s[i - 1] == ':') &&
+		    s[i + 1] >= '0' && s[i + 1] <= '9')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Differential check against the C library's inet_pton() on mutated
+ * address text: same verdict and bytes, except for the two documented
+ * leniencies (":::" per RFC 5118 §4.10, leading zeros in IPv4 parts).
+ */
+static void
+test_sip_uri_host_to_ip_matches_inet_pton(void **state)
+{
+	static const char *const seeds[] = {
+		"2001:db8::10", "::ffff:192.0.2.10", "1:2:3:4:5:6:7:8", "::",
+		"192.0.2.1", "fe80::1:2", "1:2:3:4:5:6:1.2.3.4", "::1.2.3.4",
+		"a:b::c:d", "255.255.255.255",
+	};
+	static const char alpha[] = "0123456789abcdefABCDEFg:.:.";
+	uint32_t seed = 0xdeadbeefu, r;
+	char buf[64];
+	uint8_t a[16], b[16];
+	size_t len, pos;
+	int iter, rc, k, pton;
+
+	for (iter = 0; iter < 300000; iter++) {
+		const char *src = seeds[xorshift32(&seed) %
+					(sizeof(seeds) / sizeof(seeds[0]))];
+
+		len = strlen(src);
+		memcpy(buf, src, len);
+		for (k = (int)(xorshift32(&seed) % 3); k > 0; k--) {
+			r = xorshift32(&seed);
+			pos = len != 0 ? r % len : 0;
+			switch ((r >> 8) % 3) {
+			case 0:
+				if (len != 0)
+					buf[pos] = alpha[(r >> 12) %
+							 (sizeof(alpha) - 1)];
+				break;
+			case 1:
+				if (len + 2 < sizeof(buf)) {
+					memmove(buf + pos + 1, buf + pos,
+						len - pos);
+					buf[pos] = alpha[(r >> 12) %
+							 (sizeof(alpha) - 1)];
+					len++;
+				}
+				break;
+			default:
+				if (len != 0) {
+					memmove(buf + pos, buf + pos + 1,
+						len - pos - 1);
+					len--;
+				}
+				break;
+			}
+		}
+		rc = sip_host_to_ip(put(state, buf, len), a);
+		buf[len] = '\0';
+		if (memchr(buf, '.', len) != NULL &&
+		    memchr(buf, ':', len) == NULL)
+			pton = inet_pton(AF_INET, buf, b) == 1 ? 4 : -EINVAL;
+		else
+			pton = inet_pton(AF_INET6, buf, b) == 1 ? 16 : -EINVAL;
+		if (rc == pton) {
+			if (rc > 0)
+				assert_memory_equal(a, b, (size_t)rc);
+			continue;
+		}
+		/* only the leniencies may differ, and only by accepting */
+		if (rc < 0 ||
+		    (strstr(buf, ":::") == NULL &&
+		     !has_leading_zero_octet(buf, len)))
+			fail_msg("\"%s\": got %d, inet_pton %d", buf, rc, pton);
+	}
+}
+
 /* Absent (NULL) spans are handled like empty ones, without dereferencing. */
 static void
 test_sip_uri_null_spans_rejected(void **state)
@@ -1117,6 +1207,7 @@ main(void)
 		cmocka_unit_test(test_sip_uri_host_to_ip_rejected),
 		cmocka_unit_test(test_sip_uri_host_to_ip_prefixes_never_fault),
 		cmocka_unit_test(test_sip_uri_parse_mutations_keep_invariants),
+		cmocka_unit_test(test_sip_uri_host_to_ip_matches_inet_pton),
 		cmocka_unit_test(test_sip_uri_null_spans_rejected),
 	};
 
