@@ -18,6 +18,26 @@
 #include "sip.h"
 #include "sip_uri_priv.h"
 
+/*
+ * A parameter value that must be a bare token (via-branch, tag-param):
+ * present, not quoted, token characters only. sip_param_next() returns a
+ * quoted value without its quotes, so the byte before it tells: '"' for a
+ * quoted-string, '=' or LWS otherwise.
+ */
+static bool
+sip_value_is_token(struct span v)
+{
+	return v.ptr != NULL && v.len != 0 && v.ptr[-1] != '"' &&
+	       sip_cc_span(v.ptr, span_end(v), SIP_CC_TOKEN) == span_end(v);
+}
+
+/* A parameter value that is present and not a quoted-string. */
+static bool
+sip_value_is_bare(struct span v)
+{
+	return v.ptr != NULL && v.len != 0 && v.ptr[-1] != '"';
+}
+
 /* ---- Via ---------------------------------------------------------------- */
 
 /* A port: 1*DIGIT with a value of at most 65535 (leading zeros allowed). */
@@ -45,7 +65,7 @@ sip_via_param(struct sip_via *via, struct span n, struct span v)
 		if (!span_eq_nocase(n, SPAN_LIT("ttl")))
 			return true;
 		/* ttl = 1*3DIGIT ; 0 to 255 */
-		if (v.ptr == NULL || v.len > 3 ||
+		if (!sip_value_is_bare(v) || v.len > 3 ||
 		    span_to_u64(v, 255, &ttl) != 0)
 			return false;
 		if (via->ttl.ptr == NULL)
@@ -56,14 +76,14 @@ sip_via_param(struct sip_via *via, struct span n, struct span v)
 			/* RFC 3581: bare in requests, a port in responses. */
 			if (v.ptr == NULL)
 				v = span_make(span_end(n), 0);
-			else if (!sip_port_ok(v, &port))
+			else if (!sip_value_is_bare(v) || !sip_port_ok(v, &port))
 				return false;
 			if (via->rport.ptr == NULL)
 				via->rport = v;
 			return true;
 		}
 		if (span_eq_nocase(n, SPAN_LIT("maddr"))) {
-			if (v.ptr == NULL ||
+			if (!sip_value_is_bare(v) ||
 			    sip_host_check(v.ptr, span_end(v)) < 0)
 				return false;
 			if (via->maddr.ptr == NULL)
@@ -73,7 +93,8 @@ sip_via_param(struct sip_via *via, struct span n, struct span v)
 	case 6:
 		if (!span_eq_nocase(n, SPAN_LIT("branch")))
 			return true;
-		if (v.ptr == NULL || v.len == 0)
+		/* via-branch = "branch" EQUAL token */
+		if (!sip_value_is_token(v))
 			return false;
 		if (via->branch.ptr == NULL)
 			via->branch = v;
@@ -82,7 +103,7 @@ sip_via_param(struct sip_via *via, struct span n, struct span v)
 		if (!span_eq_nocase(n, SPAN_LIT("received")))
 			return true;
 		/* IPv4address / IPv6address; RFC 5118 §4.5: brackets tolerated */
-		if (v.ptr == NULL || sip_host_to_ip(v, a) < 0)
+		if (!sip_value_is_bare(v) || sip_host_to_ip(v, a) < 0)
 			return false;
 		if (via->received.ptr == NULL)
 			via->received = v;
@@ -263,7 +284,7 @@ params:
 	while ((rc = sip_param_next(&rest, &n, &v)) == 1) {
 		if (na->tag.ptr == NULL && span_eq_nocase(n, SPAN_LIT("tag"))) {
 			/* tag-param = "tag" EQUAL token */
-			if (v.ptr == NULL || v.len == 0)
+			if (!sip_value_is_token(v))
 				return SIP_PERR_BAD_VALUE;
 			na->tag = v;
 		}
@@ -283,7 +304,7 @@ sip_naddr_q(const struct sip_naddr *na, uint16_t *q)
 
 	if (!sip_param_get(na->params, SPAN_LIT("q"), &v))
 		return -ENOENT;
-	if (v.len == 0 || (v.ptr[0] != '0' && v.ptr[0] != '1'))
+	if (!sip_value_is_bare(v) || (v.ptr[0] != '0' && v.ptr[0] != '1'))
 		return -EBADMSG;
 	val = (uint32_t)(v.ptr[0] - '0') * 1000;
 	if (v.len > 1) {

@@ -289,7 +289,11 @@ test_sip_addr_via_parse_errors_rejected(void **state)
 		"SIP/2.0/UDP host;ttl=0001", "SIP/2.0/UDP host;ttl",
 		"SIP/2.0/UDP host;maddr=", "SIP/2.0/UDP host;maddr",
 		"SIP/2.0/UDP host;maddr=-x", "SIP/2.0/UDP host;x=\"open",
-		"SIP/2.0/UDP host;branch=a b",
+		"SIP/2.0/UDP host;branch=a b", "SIP/2.0/UDP host;branch=\"z9\"",
+		"SIP/2.0/UDP host;branch=z9/x", "SIP/2.0/UDP host;branch=[z9]",
+		"SIP/2.0/UDP host;received=\"192.0.2.1\"",
+		"SIP/2.0/UDP host;rport=\"5060\"", "SIP/2.0/UDP host;ttl=\"1\"",
+		"SIP/2.0/UDP host;maddr=\"h\"",
 		"SIP/2.0/UDP host, SIP/2.0/UDP other",
 	};
 	struct sip_via v;
@@ -535,8 +539,8 @@ test_sip_addr_naddr_parse_display_forms(void **state)
 		"<sip:a@b>;tag=1;tag=2")), SIP_PERR_OK);
 	assert_span(na.tag, "1");
 	assert_int_equal(sip_naddr_parse(&na, PUT(state,
-		"<sip:a@b>;TAG=\"quoted\"")), SIP_PERR_OK);
-	assert_span(na.tag, "quoted");
+		"<sip:a@b>;TAG=x;other=\"q\\\"uoted\"")), SIP_PERR_OK);
+	assert_span(na.tag, "x");
 }
 
 static void
@@ -586,7 +590,8 @@ test_sip_addr_naddr_parse_errors_rejected(void **state)
 		"<sip:a@b>;", "<sip:a@b>; ", "<sip:a@b>;tag", "<sip:a@b>;tag=",
 		"<sip:a@b>;tag=\"\"", "<sip:a@b>;=x", "<sip:a@b>;a b",
 		"<sip:a@b>;x=\"open", "sip:a@b;", "sip:a@b;;tag=1",
-		"<sip:a@b> tag=1",
+		"<sip:a@b> tag=1", "<sip:a@b>;tag=\"quoted\"",
+		"<sip:a@b>;tag=a/b", "<sip:a@b>;tag=[x]", "<sip:a@b>;tag=a:b",
 		"\"ctl\x01\" <sip:a@b>",
 	};
 	struct sip_naddr na;
@@ -671,7 +676,7 @@ test_sip_addr_naddr_q_values(void **state)
 		"<sip:a@b>;q", "<sip:a@b>;q=2", "<sip:a@b>;q=1.5",
 		"<sip:a@b>;q=1.001", "<sip:a@b>;q=0.1234", "<sip:a@b>;q=.5",
 		"<sip:a@b>;q=0.x", "<sip:a@b>;q=00.5",
-		"<sip:a@b>;q=-0", "<sip:a@b>;q=01",
+		"<sip:a@b>;q=-0", "<sip:a@b>;q=01", "<sip:a@b>;q=\"0.5\"",
 	};
 	struct sip_naddr na;
 	uint16_t q;
