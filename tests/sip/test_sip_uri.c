@@ -512,7 +512,7 @@ test_sip_uri_parse_errors_rejected(void **state)
 		"sip:host?a=%2", "sip:host?a=;", "sip:host;lr?a=b?c=d;e",
 		/* LWS, controls, non-ASCII */
 		"sip:ho st", "sip:host\t", "sip:host\r\n", " sip:host",
-		"sip:host ", "sip:us\x7f" "er@host", "sip:user@hos\x80t",
+		"sip:host ", ("sip:us\x7f" "er@host"), "sip:user@hos\x80t",
 		"sip:user@host;a=\x01", "sip:\xc3\xa9@host",
 	};
 
@@ -570,8 +570,8 @@ static const char *const valid_uris[] = {
 	"sip:user@[2001:db8:::192.0.2.1]",
 	"tel:+1-212-555-0100;ext=123",
 	"nobodyKnowsThisScheme:totallyopaquecontent",
-	"sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:"
-	"&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com",
+	("sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:"
+	 "&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com"),
 	"sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31",
 	"sip:user@example.com?Route=%3Csip:sip.example.com%3E",
 };
