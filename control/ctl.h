@@ -344,6 +344,16 @@ int ctl_route_del(struct ctl_state *cs, struct span id,
 int ctl_explain(struct ctl_state *cs, const char *uri,
 		struct rules_explain *ex, struct ctl_result *res);
 
+/**
+ * Render the current rule set as CSV, header first, rows in id byte order,
+ * so that the output is the same for the same set whatever the history.
+ *
+ * @return
+ *   0, the first non-zero value of @p fn, or -ENOMEM.
+ */
+int ctl_export_csv(const struct rules_set *set, rules_write_fn *fn,
+		   void *arg);
+
 /* Settings with defaults applied. */
 int ctl_setting_u64(struct ctl_state *cs, const char *name, uint64_t *v);
 

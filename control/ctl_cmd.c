@@ -191,8 +191,8 @@ ctl_cmd_export(struct ctl_server *srv, struct ctl_conn *c,
 
 	(void)req;
 	ctl_buf_init(&x.chunk);
-	rc = rules_set_export_csv(ctl_state_rules(srv->cs),
-				  ctl_cmd_export_write, &x);
+	rc = ctl_export_csv(ctl_state_rules(srv->cs), ctl_cmd_export_write,
+			    &x);
 	if (rc == 0 && x.chunk.len != 0)
 		ctl_frame_put(&c->out, CTL_FRAME_DATA, x.chunk.p, x.chunk.len);
 	ctl_buf_fini(&x.chunk);

@@ -836,6 +836,63 @@ ctl_route_del(struct ctl_state *cs, struct span id, struct ctl_result *res)
 			       ctl_mono_us(), res);
 }
 
+/* Export ----------------------------------------------------------- */
+
+struct ctl_id_ref {
+	struct span      id;
+	uint32_t         idx;
+};
+
+static int
+ctl_id_cmp(const void *a, const void *b)
+{
+	const struct ctl_id_ref *x = a, *y = b;
+	uint32_t n = x->id.len < y->id.len ? x->id.len : y->id.len;
+	int c = memcmp(x->id.ptr, y->id.ptr, n);
+
+	if (c != 0)
+		return c;
+	return x->id.len < y->id.len ? -1 : x->id.len > y->id.len;
+}
+
+int
+ctl_export_csv(const struct rules_set *set, rules_write_fn *fn, void *arg)
+{
+	static const char hdr[] =
+		"id,kind,pattern,action,targets,rank,strip,prepend,code\n";
+	uint32_t i, n = rules_set_count(set, NULL);
+	struct ctl_id_ref *refs;
+	struct rules_rule r;
+	char row[8192];
+	size_t len;
+	int rc;
+
+	refs = calloc(n != 0 ? n : 1, sizeof(*refs));
+	if (refs == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		rc = rules_set_get(set, i, &r);
+		if (rc != 0)
+			goto out_free;
+		refs[i].id = r.id;
+		refs[i].idx = i;
+	}
+	qsort(refs, n, sizeof(*refs), ctl_id_cmp);
+	rc = fn(arg, hdr, sizeof(hdr) - 1);
+	for (i = 0; rc == 0 && i < n; i++) {
+		rc = rules_set_get(set, refs[i].idx, &r);
+		if (rc == 0)
+			rc = rules_rule_to_csv(&r, row, sizeof(row) - 1, &len);
+		if (rc == 0) {
+			row[len++] = '\n';
+			rc = fn(arg, row, len);
+		}
+	}
+out_free:
+	free(refs);
+	return rc;
+}
+
 /* Explain ---------------------------------------------------------- */
 
 int
