@@ -636,6 +636,12 @@ test_sip_uri_param_next_walks_list(void **state)
 	assert_int_equal(sip_param_next(&rest, &n, &v), 0);
 	assert_int_equal(rest.len, 0);
 	assert_int_equal(sip_param_next(&rest, &n, &v), 0);
+
+	/* rest stops on the next ';', after trailing LWS */
+	rest = PUT(state, "a = 1 ;b");
+	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
+	assert_int_equal(rest.len, 2);
+	assert_memory_equal(rest.ptr, ";b", 2);
 }
 
 /* RFC 4475 §3.1.1.1 wsinv: LWS (with folding) around ';' and '='. */
@@ -831,6 +837,24 @@ test_sip_uri_unescape_bad_escape_rejected(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(sip_unescape(put_str(state, bad[i]), out,
 					      sizeof(out)), -EBADMSG);
+}
+
+/* Prefixes cut escapes anywhere: a cut "%4" is an error, never a read. */
+static void
+test_sip_uri_unescape_prefixes_never_fault(void **state)
+{
+	static const char in[] = "a%41%4a%00b%ff";
+	static const int want[] = { 0, 1, -EBADMSG, -EBADMSG, 2, -EBADMSG,
+				    -EBADMSG, 3, -EBADMSG, -EBADMSG, 4, 5,
+				    -EBADMSG, -EBADMSG };
+	char out[16];
+	size_t n;
+
+	for (n = 0; n < sizeof(in) - 1; n++)
+		assert_int_equal(sip_unescape(put(state, in, n), out,
+					      sizeof(out)), want[n]);
+	assert_int_equal(sip_unescape(PUT(state, in), out, sizeof(out)), 6);
+	assert_memory_equal(out, "aAJ\0b\xff", 6);
 }
 
 static void
@@ -1203,6 +1227,7 @@ main(void)
 		cmocka_unit_test(test_sip_uri_unescape_not_recursive),
 		cmocka_unit_test(test_sip_uri_unescape_bad_escape_rejected),
 		cmocka_unit_test(test_sip_uri_unescape_small_buffer_rejected),
+		cmocka_unit_test(test_sip_uri_unescape_prefixes_never_fault),
 		cmocka_unit_test(test_sip_uri_host_to_ip_parses),
 		cmocka_unit_test(test_sip_uri_host_to_ip_rejected),
 		cmocka_unit_test(test_sip_uri_host_to_ip_prefixes_never_fault),
