@@ -361,7 +361,7 @@ static void
 rules_check_regex(const struct rules_rule *r, struct rules_errors *errs,
 		  int *bad)
 {
-	char buf[RULES_PATTERN_MAX + 1];
+	char buf[RULES_PATTERN_MAX + 1], wrapped[RULES_PATTERN_MAX + 10];
 	hs_compile_error_t *cerr = NULL;
 	hs_expr_info_t *info = NULL;
 
@@ -385,6 +385,27 @@ rules_check_regex(const struct rules_rule *r, struct rules_errors *errs,
 	    HS_SUCCESS) {
 		rules_errors_add(errs, r->line, RULES_FIELD_PATTERN,
 				 "regex '%.*s%s' rejected by Hyperscan: %s",
+				 RULES_SHOW(r->pattern),
+				 cerr != NULL ? cerr->message : "unknown error");
+		hs_free_compile_error(cerr);
+		*bad = 1;
+		return;
+	}
+	free(info);
+	info = NULL;
+
+	/*
+	 * The compiler anchors the pattern to the whole key as \A(?:...)\z.
+	 * A pattern that is valid alone can swallow that suffix (an open \Q,
+	 * a (?x) comment): check the anchored form too.
+	 */
+	memcpy(wrapped, "\\A(?:", 5);
+	memcpy(wrapped + 5, r->pattern.ptr, r->pattern.len);
+	memcpy(wrapped + 5 + r->pattern.len, ")\\z", 4);
+	if (hs_expression_info(wrapped, HS_FLAG_ALLOWEMPTY, &info, &cerr) !=
+	    HS_SUCCESS) {
+		rules_errors_add(errs, r->line, RULES_FIELD_PATTERN,
+				 "regex '%.*s%s' cannot be anchored to the whole key (open \\Q or (?x) comment?): %s",
 				 RULES_SHOW(r->pattern),
 				 cerr != NULL ? cerr->message : "unknown error");
 		hs_free_compile_error(cerr);

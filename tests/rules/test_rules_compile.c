@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_rules_compile.c - the compiler: digit trie edge cases, Hyperscan
+ * errors surfaced with the rule's line, target deduplication, and the
+ * differential test of the trie against Hyperscan on random tables.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <hs/hs.h>
+
+#include <rules.h>
+
+#include "rules_test_util.h"
+
+#define T "192.0.2.1:5060"
+
+static void
+test_rules_compile_trie_empty_and_single_digit(void **state)
+{
+	struct rules_db_sizes sz;
+	struct rt_db t;
+
+	(void)state;
+	t = rt_db(RT_HDR "d,default,,forward," T ",,,,\n");
+	rules_db_sizes(t.db, &sz);
+	assert_int_equal(sz.trie_nodes, 1);     /* the root only */
+	assert_string_equal(rt_route(&t, "5", ""), "d");
+	rt_free(&t);
+
+	t = rt_db(RT_HDR "five,prefix,5,forward," T ",,,,\n");
+	rules_db_sizes(t.db, &sz);
+	assert_int_equal(sz.trie_nodes, 2);
+	assert_string_equal(rt_route(&t, "5", ""), "five");
+	assert_string_equal(rt_route(&t, "59", ""), "five");
+	assert_string_equal(rt_route(&t, "+5", ""), "five");
+	assert_string_equal(rt_route(&t, "4", ""), "-");
+	assert_string_equal(rt_route(&t, "", ""), "-");
+	assert_string_equal(rt_route(&t, "x5", ""), "-");
+	rt_free(&t);
+}
+
+static void
+test_rules_compile_trie_plus_is_ignored(void **state)
+{
+	struct rt_db t;
+
+	(void)state;
+	t = rt_db(RT_HDR "a,prefix,+44,forward," T ",,,,\n"
+		  "b,exact,+4420,forward," T ",,,,\n");
+	assert_string_equal(rt_route(&t, "44", ""), "a");
+	assert_string_equal(rt_route(&t, "+441", ""), "a");
+	assert_string_equal(rt_route(&t, "4420", ""), "b");
+	assert_string_equal(rt_route(&t, "+4420", ""), "b");
+	rt_free(&t);
+}
+
+static void
+test_rules_compile_trie_1_and_15_digit_keys(void **state)
+{
+	struct rt_db t;
+
+	(void)state;
+	t = rt_db(RT_HDR
+		  "one,exact,1,forward," T ",,,,\n"
+		  "full,exact,123456789012345,forward," T ",,,,\n"
+		  "p14,prefix,12345678901234,forward," T ",,,,\n");
+	assert_string_equal(rt_route(&t, "1", ""), "one");
+	assert_string_equal(rt_route(&t, "123456789012345", ""), "full");
+	assert_string_equal(rt_route(&t, "123456789012346", ""), "p14");
+	assert_string_equal(rt_route(&t, "1234567890123456", ""), "p14");
+	assert_string_equal(rt_route(&t, "1234567890123", ""), "-");
+	assert_string_equal(rt_route(&t, "12", ""), "-");
+	rt_free(&t);
+}
+
+static void
+test_rules_compile_trie_overlapping_prefixes(void **state)
+{
+	struct rt_db t;
+
+	(void)state;
+	t = rt_db(RT_HDR
+		  "p1,prefix,1,forward," T ",,,,\n"
+		  "p12,prefix,12,forward," T ",,,,\n"
+		  "p123,prefix,123,forward," T ",,,,\n"
+		  "p1234,prefix,1234,forward," T ",300,,,\n"
+		  "e12,exact,12,forward," T ",,,,\n"
+		  "e1,exact,1,forward," T ",200,,,\n"
+		  "p2,prefix,2,forward," T ",,,,\n");
+	assert_string_equal(rt_route(&t, "1", ""), "p1");   /* e1 rank 200 */
+	assert_string_equal(rt_route(&t, "12", ""), "e12");
+	assert_string_equal(rt_route(&t, "120", ""), "p12");
+	assert_string_equal(rt_route(&t, "123", ""), "p123");
+	assert_string_equal(rt_route(&t, "1234", ""), "p123"); /* rank 300 */
+	assert_string_equal(rt_route(&t, "12349999", ""), "p123");
+	assert_string_equal(rt_route(&t, "13", ""), "p1");
+	assert_string_equal(rt_route(&t, "2", ""), "p2");
+	assert_string_equal(rt_route(&t, "3", ""), "-");
+	rt_free(&t);
+}
+
+static void
+test_rules_compile_trie_longest_pattern(void **state)
+{
+	char csv[1024], key[RULES_KEY_MAX + 1];
+	struct rt_db t;
+
+	(void)state;
+	memset(key, '7', RULES_KEY_MAX);
+	key[RULES_KEY_MAX] = '\0';
+	snprintf(csv, sizeof(csv), RT_HDR "long,exact,%s,forward," T ",,,,\n",
+		 key);
+	t = rt_db(csv);
+	assert_string_equal(rt_route(&t, key, ""), "long");
+	key[RULES_KEY_MAX - 1] = '\0';
+	assert_string_equal(rt_route(&t, key, ""), "-");
+	rt_free(&t);
+}
+
+static void
+test_rules_compile_hyperscan_error_has_line(void **state)
+{
+	struct rules_errors *errs = calloc(1, sizeof(*errs));
+	struct rules_set *set;
+	const char *csv = RT_HDR
+		"ok,regex,1.*,forward," T ",,,,\n"
+		"# comment\n"
+		"bad1,regex,[0-9,forward," T ",,,,\n"
+		"bad2,regex,\\Qabc,forward," T ",,,,\n"
+		"bad3,regex,(a{1000}){1000},forward," T ",,,,\n";
+
+	(void)state;
+	assert_non_null(errs);
+	assert_int_equal(rules_csv_parse(csv, strlen(csv), &set, errs), -EINVAL);
+	assert_int_equal(errs->total, 3);
+	assert_int_equal(errs->e[0].line, 4);
+	assert_int_equal(errs->e[0].field, RULES_FIELD_PATTERN);
+	assert_non_null(strstr(errs->e[0].msg, "Hyperscan"));
+	assert_non_null(strstr(errs->e[0].msg, "Unterminated character class"));
+	assert_int_equal(errs->e[1].line, 5);
+	assert_non_null(strstr(errs->e[1].msg, "anchored"));
+	assert_int_equal(errs->e[2].line, 6);
+	assert_non_null(strstr(errs->e[2].msg, "too large"));
+	free(errs);
+}
+
+static void
+test_rules_compile_targets_deduplicated(void **state)
+{
+	struct rt_db t;
+
+	(void)state;
+	t = rt_db(RT_HDR
+		  "a,prefix,1,forward,10.0.0.1:5060/1/70|10.0.0.2:5060/1/30,,,,\n"
+		  "b,prefix,2,forward,10.0.0.2:5060/1/30|10.0.0.1:5060/1/70,,,,\n"
+		  "c,prefix,3,forward,10.0.0.2:5060/5|[2001:db8::1]:5060,,,,\n"
+		  "d,prefix,4,forward,10.0.0.1:5061,,,,\n");
+	assert_int_equal(rules_db_rule_count(t.db), 4);
+	assert_int_equal(rules_db_target_count(t.db), 4);
+	rt_free(&t);
+}
+
+/* ------------------------------------------------------------------ */
+/* Differential test: digit trie vs Hyperscan, same precedence         */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t
+rng(uint32_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state % n);
+}
+
+static void
+rand_digits(char *p, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (char)('0' + rng(10));
+}
+
+static int
+hs_min(unsigned int id, unsigned long long from, unsigned long long to,
+       unsigned int flags, void *ctx)
+{
+	uint32_t *best = ctx;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	if (id < *best)
+		*best = id;
+	return 0;
+}
+
+static void
+differential_round(uint32_t nrules, uint32_t nkeys)
+{
+	char (*pat)[16] = calloc(nrules, sizeof(*pat));
+	const char **expr = calloc(nrules, sizeof(*expr));
+	unsigned int *flags = calloc(nrules, sizeof(*flags));
+	unsigned int *ids = calloc(nrules, sizeof(*ids));
+	char (*exprbuf)[32] = calloc(nrules, sizeof(*exprbuf));
+	hs_compile_error_t *cerr;
+	hs_scratch_t *hscr = NULL;
+	hs_database_t *hdb;
+	struct rules_set *set;
+	struct rt_db t;
+	uint32_t i, mismatches = 0;
+	struct timespec t0, t1;
+
+	assert_non_null(pat);
+	assert_int_equal(rules_set_new(&set), 0);
+	for (i = 0; i < nrules; i++) {
+		static const struct rules_target tgt = {
+			.af = RULES_AF_INET, .port = 5060, .priority = 1,
+			.weight = 1, .addr = { 10, 0, 0, 1 },
+		};
+		struct rules_rule r;
+		char id[16];
+		uint32_t len = 1 + rng(12);
+
+		/* Short prefixes overlap a lot; some ids tie on rank. */
+		if (len > 6 && rng(3) == 0 && i > 0) {
+			memcpy(pat[i], pat[rng(i)], 16);
+			len = (uint32_t)strlen(pat[i]);
+			if (len <= 12) {
+				rand_digits(pat[i] + len, 1 + rng(3));
+				len = (uint32_t)strlen(pat[i]);
+			}
+		} else {
+			rand_digits(pat[i], len);
+		}
+		snprintf(id, sizeof(id), "r%u", rng(1u << 30));
+		memset(&r, 0, sizeof(r));
+		r.id = span_make(id, strlen(id));
+		r.kind = rng(4) == 0 ? RULES_KIND_EXACT : RULES_KIND_PREFIX;
+		r.pattern = span_make(pat[i], strlen(pat[i]));
+		r.action = RULES_ACTION_FORWARD;
+		r.targets = &tgt;
+		r.ntargets = 1;
+		r.rank = 100 + rng(3);
+		if (rules_set_add(set, &r, NULL) == -EEXIST)
+			continue;
+	}
+	t = rt_db_from_set(set);
+
+	/* Hyperscan sees each literal with its rule number as id. */
+	for (i = 0; i < rules_db_rule_count(t.db); i++) {
+		struct rules_hit hit;
+		struct rules_rule r;
+
+		assert_int_equal(rules_hit_get(t.db, i, &hit), 0);
+		assert_int_equal(rules_set_find(set, hit.id, &r), 0);
+		snprintf(exprbuf[i], sizeof(exprbuf[i]), "\\A%.*s%s",
+			 (int)r.pattern.len, r.pattern.ptr,
+			 r.kind == RULES_KIND_EXACT ? "\\z" : "");
+		expr[i] = exprbuf[i];
+		flags[i] = 0;
+		ids[i] = i;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(hs_compile_multi(expr, flags, ids,
+					  rules_db_rule_count(t.db),
+					  HS_MODE_BLOCK, NULL, &hdb, &cerr),
+			 HS_SUCCESS);
+	assert_int_equal(hs_alloc_scratch(hdb, &hscr), HS_SUCCESS);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "%u rules: hs compile %.2fs\n", nrules, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+
+	for (i = 0; i < nkeys; i++) {
+		char k[24];
+		uint32_t klen, want = RULES_NO_RULE, got = RULES_NO_RULE;
+		struct rules_key key;
+
+		if (rng(2) == 0) {
+			/* around an existing pattern */
+			const char *p = pat[rng(nrules)];
+
+			klen = (uint32_t)strlen(p);
+			memcpy(k, p, klen);
+			if (rng(2) == 0 && klen > 1)
+				klen -= 1 + rng(klen - 1);
+			if (rng(2) == 0 && klen < 15) {
+				uint32_t add = 1 + rng(15 - klen);
+
+				rand_digits(k + klen, add);
+				klen += add;
+			}
+		} else {
+			klen = 1 + rng(15);
+			rand_digits(k, klen);
+		}
+		assert_int_equal(rules_key_make(span_make(k, klen), SPAN_NULL,
+						&key), 0);
+		if (rules_match(t.db, t.scr, &key, &got) != 0)
+			got = RULES_NO_RULE;
+		assert_int_equal(hs_scan(hdb, key.num, key.num_len, 0, hscr,
+					 hs_min, &want), HS_SUCCESS);
+		if (got != want && mismatches++ < 5)
+			fprintf(stderr, "key %.*s: trie %u hyperscan %u\n",
+				(int)klen, k, got, want);
+	}
+	assert_int_equal(mismatches, 0);
+
+	hs_free_scratch(hscr);
+	hs_free_database(hdb);
+	rt_free(&t);
+	rules_set_free(set);
+	free(exprbuf);
+	free(ids);
+	free(flags);
+	free(expr);
+	free(pat);
+}
+
+static void
+test_rules_compile_trie_equals_hyperscan_random_tables(void **state)
+{
+	(void)state;
+	differential_round(10, 2000);
+	differential_round(300, 20000);
+	differential_round(1000, 20000);
+	differential_round(10000, 50000);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rules_compile_trie_empty_and_single_digit),
+		cmocka_unit_test(test_rules_compile_trie_plus_is_ignored),
+		cmocka_unit_test(test_rules_compile_trie_1_and_15_digit_keys),
+		cmocka_unit_test(test_rules_compile_trie_overlapping_prefixes),
+		cmocka_unit_test(test_rules_compile_trie_longest_pattern),
+		cmocka_unit_test(test_rules_compile_hyperscan_error_has_line),
+		cmocka_unit_test(test_rules_compile_targets_deduplicated),
+		cmocka_unit_test(test_rules_compile_trie_equals_hyperscan_random_tables),
+	};
+
+	return cmocka_run_group_tests_name("rules_compile", tests, NULL, NULL);
+}
