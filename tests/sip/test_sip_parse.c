@@ -369,15 +369,18 @@ test_sip_parse_clen_errors_rejected(void **state)
 		enum sip_perr want;
 		const char *at;         /* err_off points here */
 	} cases[] = {
-		{ "INVITE sip:a@b SIP/2.0\r\nl: 1\r\nl: 2\r\n\r\nab", SIP_PERR_BAD_CLEN, "2\r\n\r\n" },
-		{ "INVITE sip:a@b SIP/2.0\r\nl: -1\r\n\r\n", SIP_PERR_BAD_CLEN, "-1" },
-		{ "INVITE sip:a@b SIP/2.0\r\nl: +1\r\n\r\na", SIP_PERR_BAD_CLEN, "+1" },
-		{ "INVITE sip:a@b SIP/2.0\r\nl: 1 2\r\n\r\na", SIP_PERR_BAD_CLEN, "1 2" },
-		{ "INVITE sip:a@b SIP/2.0\r\nl:\r\n\r\n", SIP_PERR_BAD_CLEN, "\r\n\r\n" },
-		{ "INVITE sip:a@b SIP/2.0\r\nl: 2147483648\r\n\r\n", SIP_PERR_BAD_CLEN, "2147" },
-		{ "INVITE sip:a@b SIP/2.0\r\nl: 18446744073709551617\r\n\r\n", SIP_PERR_BAD_CLEN, "1844" },
-		{ "INVITE sip:a@b SIP/2.0\r\nl: 2147483647\r\n\r\nab", SIP_PERR_BODY_SHORT, NULL },
-		{ "INVITE sip:a@b SIP/2.0\r\nl: 3\r\n\r\nab", SIP_PERR_BODY_SHORT, NULL },
+#define RL "INVITE sip:a@b SIP/2.0\r\n"
+		{ RL "l: 1\r\nl: 2\r\n\r\nab", SIP_PERR_BAD_CLEN, "2\r\n\r\n" },
+		{ RL "l: -1\r\n\r\n", SIP_PERR_BAD_CLEN, "-1" },
+		{ RL "l: +1\r\n\r\na", SIP_PERR_BAD_CLEN, "+1" },
+		{ RL "l: 1 2\r\n\r\na", SIP_PERR_BAD_CLEN, "1 2" },
+		{ RL "l:\r\n\r\n", SIP_PERR_BAD_CLEN, "\r\n\r\n" },
+		{ RL "l: 2147483648\r\n\r\n", SIP_PERR_BAD_CLEN, "2147" },
+		{ RL "l: 18446744073709551617\r\n\r\n", SIP_PERR_BAD_CLEN,
+		  "1844" },
+		{ RL "l: 2147483647\r\n\r\nab", SIP_PERR_BODY_SHORT, NULL },
+		{ RL "l: 3\r\n\r\nab", SIP_PERR_BODY_SHORT, NULL },
+#undef RL
 	};
 	struct sip_msg msg;
 	unsigned int i;
