@@ -146,7 +146,7 @@ int
 ctl_store_open(const char *dir, uint64_t map_size, struct ctl_store **out)
 {
 	struct ctl_store *st;
-	int rc;
+	int rc, dead = 0;
 
 	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
 		return -errno;
@@ -166,6 +166,9 @@ ctl_store_open(const char *dir, uint64_t map_size, struct ctl_store **out)
 						  0660));
 	if (rc != 0)
 		goto out_close_env;
+	/* Reader slots of a killed process would pin old pages. */
+	if (mdb_reader_check(st->env, &dead) == 0 && dead != 0)
+		ctl_log(CTL_LOG_INFO, "cleared %d stale reader slot(s)", dead);
 	rc = ctl_store_init(st);
 	if (rc != 0)
 		goto out_close_env;

@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_ctl_proto.c - the control socket through the real binaries:
+ * sipedge-control as a process, sipedgectl for every verb, and raw
+ * clients for what sipedgectl never does (stalling mid-upload,
+ * disconnecting, subscribing, malformed frames).
+ *
+ * Usage: test_ctl_proto PATH/sipedge-control PATH/sipedgectl
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../control/ctl.h"
+#include "ctl_test_util.h"
+
+static const char *control_bin;
+static const char *ctl_bin;
+
+static const char table[] =
+	"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+	"nyc,prefix,1212,forward,198.19.0.3:5060/1/70|198.19.0.5:5060/1/30,,0,,\n"
+	"uk,prefix,+44,redirect,198.19.0.4:5060,,1,0044,\n"
+	"premium,regex,^1900[0-9]{7}$,reject,,10,,,403\n"
+	"fallback,default,,forward,198.19.0.9:5060,,,,\n";
+
+struct fx {
+	char            *dir;
+	char             sock[256];
+	char             db[256];
+	char             out[256];
+	char             file[256];
+	pid_t            pid;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (fx == NULL)
+		return -1;
+	fx->dir = ctl_test_tmpdir();
+	if (fx->dir == NULL)
+		return -1;
+	snprintf(fx->sock, sizeof(fx->sock), "%s/ctl.sock", fx->dir);
+	snprintf(fx->db, sizeof(fx->db), "%s/db", fx->dir);
+	snprintf(fx->out, sizeof(fx->out), "%s/out", fx->dir);
+	snprintf(fx->file, sizeof(fx->file), "%s/rules.csv", fx->dir);
+	fx->pid = ctl_test_start_control(control_bin, fx->db, fx->sock, NULL);
+	if (fx->pid <= 0)
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	if (fx->pid > 0)
+		ctl_test_stop_control(fx->pid);
+	ctl_test_rmdir(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static int
+run(struct fx *fx, const char *const *argv)
+{
+	return ctl_test_run_ctl(ctl_bin, fx->sock, fx->out, argv);
+}
+
+/* Run `sipedgectl --json ARGS` and parse its reply. */
+static struct ctl_jval *
+run_json(struct fx *fx, const char *const *argv, int *ex)
+{
+	const char *args[16] = { "--json" };
+	struct ctl_jval *v = NULL;
+	size_t i, len;
+	char *text;
+
+	for (i = 0; argv[i] != NULL && i < 14; i++)
+		args[i + 1] = argv[i];
+	args[i + 1] = NULL;
+	*ex = run(fx, args);
+	text = ctl_test_read_file(fx->out, &len);
+	assert_non_null(text);
+	assert_int_equal(ctl_json_parse(text, len, &v), 0);
+	free(text);
+	return v;
+}
+
+static int64_t
+status_int(struct fx *fx, const char *key)
+{
+	static const char *const argv[] = { "status", NULL };
+	struct ctl_jval *v;
+	int64_t r;
+	int ex;
+
+	v = run_json(fx, argv, &ex);
+	assert_int_equal(ex, 0);
+	assert_true(ctl_json_bool(v, "ok", false));
+	r = ctl_json_int(ctl_json_get(v, "result"), key, -1);
+	ctl_json_free(v);
+	return r;
+}
+
+static bool
+status_bool(struct fx *fx, const char *key)
+{
+	static const char *const argv[] = { "status", NULL };
+	struct ctl_jval *v;
+	bool r;
+	int ex;
+
+	v = run_json(fx, argv, &ex);
+	assert_int_equal(ex, 0);
+	r = ctl_json_bool(ctl_json_get(v, "result"), key, false);
+	ctl_json_free(v);
+	return r;
+}
+
+/* Wait (up to 2 s) until the server's import slot is @p busy. */
+static void
+wait_importing(struct fx *fx, bool busy)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (status_bool(fx, "import_in_progress") == busy)
+			return;
+		usleep(10000);
+	}
+	fail_msg("import_in_progress never became %d", busy);
+}
+
+/* Raw client: request frame, then optionally part of the data. */
+static int
+raw_begin_import(struct fx *fx, const char *data, size_t n)
+{
+	static const char req[] =
+		"{\"cmd\":\"routes.import\",\"mode\":\"replace\"}";
+	int fd = ctl_io_connect(fx->sock);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, req,
+					   sizeof(req) - 1), 0);
+	if (n != 0)
+		assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_DATA, data, n),
+				 0);
+	return fd;
+}
+
+static struct ctl_jval *
+raw_reply(int fd)
+{
+	struct ctl_jval *v = NULL;
+	struct ctl_buf p;
+	uint8_t type;
+
+	ctl_buf_init(&p);
+	do {
+		assert_int_equal(ctl_io_read_frame(fd, &type, &p), 0);
+	} while (type != CTL_FRAME_REPLY);
+	assert_int_equal(ctl_json_parse(p.p, p.len, &v), 0);
+	ctl_buf_fini(&p);
+	return v;
+}
+
+static void
+test_ctl_proto_help_usage_and_connect_errors(void **state)
+{
+	struct fx *fx = *state;
+	static const char *const help[] = { "--help", NULL };
+	static const char *const vhelp[] = { "routes", "import", "--help", NULL };
+	static const char *const unknown[] = { "frobnicate", NULL };
+	static const char *const nofile[] = { "routes", "import", NULL };
+	static const char *const status[] = { "status", NULL };
+	char bad[300];
+
+	assert_int_equal(run(fx, help), CTL_EXIT_OK);
+	assert_int_equal(run(fx, vhelp), CTL_EXIT_OK);
+	assert_int_equal(run(fx, unknown), CTL_EXIT_USAGE);
+	assert_int_equal(run(fx, nofile), CTL_EXIT_USAGE);
+	snprintf(bad, sizeof(bad), "%s/nope.sock", fx->dir);
+	assert_int_equal(ctl_test_run_ctl(ctl_bin, bad, fx->out, status),
+			 CTL_EXIT_CONNECT);
+	assert_int_equal(run(fx, status), CTL_EXIT_OK);
+}
+
+static void
+test_ctl_proto_import_export_round_trip(void **state)
+{
+	struct fx *fx = *state;
+	const char *imp[] = { "routes", "import", fx->file, NULL };
+	char out1[300], out2[300];
+	const char *exp1[] = { "routes", "export", "-o", out1, NULL };
+	const char *exp2[] = { "routes", "export", "-o", out2, NULL };
+	const char *imp2[] = { "routes", "import", out1, NULL };
+	struct ctl_jval *v;
+	char *csv, *a, *b;
+	size_t len, la, lb;
+	int ex;
+
+	csv = ctl_test_csv(2000, "p", &len);
+	assert_int_equal(ctl_test_write_file(fx->file, csv, len), 0);
+	snprintf(out1, sizeof(out1), "%s/out1.csv", fx->dir);
+	snprintf(out2, sizeof(out2), "%s/out2.csv", fx->dir);
+
+	v = run_json(fx, imp, &ex);
+	assert_int_equal(ex, CTL_EXIT_OK);
+	assert_true(ctl_json_bool(v, "ok", false));
+	assert_string_equal(ctl_json_str(v, "cmd", ""), "routes.import");
+	assert_int_equal(ctl_json_int(ctl_json_get(v, "result"), "generation",
+				      0), 1);
+	assert_int_equal(ctl_json_int(ctl_json_get(v, "result"), "rules", 0),
+			 2001);
+	ctl_json_free(v);
+
+	assert_int_equal(run(fx, exp1), CTL_EXIT_OK);
+	assert_int_equal(run(fx, imp2), CTL_EXIT_OK);
+	assert_int_equal(run(fx, exp2), CTL_EXIT_OK);
+	a = ctl_test_read_file(out1, &la);
+	b = ctl_test_read_file(out2, &lb);
+	assert_int_equal(la, lb);
+	assert_memory_equal(a, b, la);
+	assert_int_equal(status_int(fx, "generation"), 2);
+	assert_int_equal(status_int(fx, "rules"), 2001);
+	free(a);
+	free(b);
+	free(csv);
+}
+
+static void
+test_ctl_proto_invalid_import_exit_code_and_lines(void **state)
+{
+	struct fx *fx = *state;
+	static const char bad[] =
+		"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		"a,prefix,1,forward,198.19.0.1:5060,,,,\n"
+		"b,prefix,1x,forward,198.19.0.1:5060,,,,\n";
+	const char *imp[] = { "routes", "import", fx->file, NULL };
+	const struct ctl_jval *e;
+	struct ctl_jval *v;
+	int ex;
+
+	assert_int_equal(ctl_test_write_file(fx->file, table,
+					     sizeof(table) - 1), 0);
+	assert_int_equal(run(fx, imp), CTL_EXIT_OK);
+	assert_int_equal(ctl_test_write_file(fx->file, bad, sizeof(bad) - 1),
+			 0);
+	v = run_json(fx, imp, &ex);
+	assert_int_equal(ex, CTL_EXIT_INVALID);
+	assert_false(ctl_json_bool(v, "ok", true));
+	assert_string_equal(ctl_json_str(ctl_json_get(v, "error"), "code", ""),
+			    "invalid");
+	e = ctl_json_get(ctl_json_get(v, "result"), "errors");
+	assert_non_null(e);
+	assert_int_equal(ctl_json_int(e->child, "line", 0), 3);
+	assert_string_equal(ctl_json_str(e->child, "field", ""), "pattern");
+	assert_int_equal(ctl_json_int(ctl_json_get(v, "result"), "error_count",
+				      0), 1);
+	ctl_json_free(v);
+	assert_int_equal(status_int(fx, "generation"), 1);
+	assert_int_equal(status_int(fx, "rules"), 4);
+}
+
+/* A second import while one is streaming is refused; the first commits. */
+static void
+test_ctl_proto_concurrent_import_is_refused(void **state)
+{
+	struct fx *fx = *state;
+	const char *imp[] = { "routes", "import", fx->file, NULL };
+	static const char *const add[] = { "route", "add", "z", "exact", "1",
+					   "forward", "198.19.0.1:5060", NULL };
+	struct ctl_jval *v;
+	size_t half = 100;
+	int fd, ex;
+
+	assert_int_equal(ctl_test_write_file(fx->file, table,
+					     sizeof(table) - 1), 0);
+	fd = raw_begin_import(fx, table, half);
+	wait_importing(fx, true);
+
+	v = run_json(fx, imp, &ex);
+	assert_int_equal(ex, CTL_EXIT_BUSY);
+	assert_string_equal(ctl_json_str(ctl_json_get(v, "error"), "code", ""),
+			    "busy");
+	ctl_json_free(v);
+	assert_int_equal(run(fx, add), CTL_EXIT_BUSY);
+	/* Readers are served during the upload. */
+	assert_int_equal(status_int(fx, "generation"), 0);
+
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_DATA, table + half,
+					   sizeof(table) - 1 - half), 0);
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_END, NULL, 0), 0);
+	v = raw_reply(fd);
+	assert_true(ctl_json_bool(v, "ok", false));
+	assert_int_equal(ctl_json_int(ctl_json_get(v, "result"), "generation",
+				      0), 1);
+	ctl_json_free(v);
+	close(fd);
+	/* And the lock is free again. */
+	assert_int_equal(run(fx, imp), CTL_EXIT_OK);
+	assert_int_equal(status_int(fx, "generation"), 2);
+}
+
+static void
+test_ctl_proto_disconnect_mid_stream_commits_nothing(void **state)
+{
+	struct fx *fx = *state;
+	const char *imp[] = { "routes", "import", fx->file, NULL };
+	char *csv;
+	size_t len;
+	int fd;
+
+	assert_int_equal(ctl_test_write_file(fx->file, table,
+					     sizeof(table) - 1), 0);
+	assert_int_equal(run(fx, imp), CTL_EXIT_OK);
+	csv = ctl_test_csv(5000, "d", &len);
+	/* A whole, valid file, but no END frame. */
+	fd = raw_begin_import(fx, csv, len);
+	close(fd);
+	wait_importing(fx, false);
+	assert_int_equal(status_int(fx, "generation"), 1);
+	assert_int_equal(status_int(fx, "rules"), 4);
+	/* Cut inside a frame, too. */
+	fd = raw_begin_import(fx, NULL, 0);
+	assert_int_equal(ctl_io_write_all(fd, "D\0\0\x10\0abc", 8), 0);
+	close(fd);
+	wait_importing(fx, false);
+	assert_int_equal(status_int(fx, "generation"), 1);
+	assert_int_equal(run(fx, imp), CTL_EXIT_OK);
+	assert_int_equal(status_int(fx, "generation"), 2);
+	free(csv);
+}
+
+static void
+test_ctl_proto_subscriber_gets_generation_event(void **state)
+{
+	struct fx *fx = *state;
+	static const char req[] = "{\"cmd\":\"subscribe\"}";
+	const char *imp[] = { "routes", "import", fx->file, NULL };
+	struct ctl_jval *v;
+	struct ctl_buf p;
+	uint8_t type;
+	int fd;
+
+	assert_int_equal(ctl_test_write_file(fx->file, table,
+					     sizeof(table) - 1), 0);
+	fd = ctl_io_connect(fx->sock);
+	assert_true(fd >= 0);
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, req,
+					   sizeof(req) - 1), 0);
+	v = raw_reply(fd);
+	assert_true(ctl_json_bool(v, "ok", false));
+	assert_int_equal(ctl_json_int(ctl_json_get(v, "result"), "generation",
+				      -1), 0);
+	ctl_json_free(v);
+	assert_int_equal(status_int(fx, "subscribers"), 1);
+
+	assert_int_equal(run(fx, imp), CTL_EXIT_OK);
+	ctl_buf_init(&p);
+	assert_int_equal(ctl_io_read_frame(fd, &type, &p), 0);
+	assert_int_equal(type, CTL_FRAME_EVENT);
+	assert_null(memchr(p.p, '\n', p.len));  /* one line */
+	assert_int_equal(ctl_json_parse(p.p, p.len, &v), 0);
+	assert_string_equal(ctl_json_str(v, "event", ""), "generation");
+	assert_string_equal(ctl_json_str(v, "state", ""), "ready");
+	assert_int_equal(ctl_json_int(v, "generation", 0), 1);
+	assert_int_equal(ctl_json_int(v, "rules", 0), 4);
+	ctl_json_free(v);
+	ctl_buf_fini(&p);
+	close(fd);
+}
+
+static void
+test_ctl_proto_route_config_explain_verbs(void **state)
+{
+	struct fx *fx = *state;
+	const char *imp[] = { "routes", "import", fx->file, NULL };
+	static const char *const add[] = { "route", "add", "x1", "exact",
+					   "5551234", "forward",
+					   "198.19.0.1:5060", "--rank", "5",
+					   NULL };
+	static const char *const show[] = { "route", "show", "x1", NULL };
+	static const char *const del[] = { "route", "del", "x1", NULL };
+	static const char *const del2[] = { "route", "del", "x1", NULL };
+	static const char *const set[] = { "config", "set", "artefacts.keep",
+					   "4", NULL };
+	static const char *const setbad[] = { "config", "set",
+					      "artefacts.keep", "0", NULL };
+	static const char *const get[] = { "config", "get", "artefacts.keep",
+					   NULL };
+	static const char *const explain[] = { "routes", "explain",
+					       "sip:5551234@edge.example",
+					       NULL };
+	struct ctl_jval *v;
+	const struct ctl_jval *r;
+	int ex;
+
+	assert_int_equal(ctl_test_write_file(fx->file, table,
+					     sizeof(table) - 1), 0);
+	assert_int_equal(run(fx, imp), CTL_EXIT_OK);
+	assert_int_equal(run(fx, add), CTL_EXIT_OK);
+	assert_int_equal(run(fx, add), CTL_EXIT_INVALID);       /* exists */
+	v = run_json(fx, show, &ex);
+	assert_int_equal(ex, 0);
+	r = ctl_json_get(ctl_json_get(v, "result"), "rule");
+	assert_string_equal(ctl_json_str(r, "kind", ""), "exact");
+	assert_int_equal(ctl_json_int(r, "rank", 0), 5);
+	ctl_json_free(v);
+	v = run_json(fx, explain, &ex);
+	assert_int_equal(ex, 0);
+	r = ctl_json_get(v, "result");
+	assert_int_equal(ctl_json_int(r, "generation", 0), 2);
+	assert_non_null(ctl_json_get(r, "explain"));
+	assert_non_null(strstr(ctl_json_str(r, "text", ""), "x1"));
+	ctl_json_free(v);
+	assert_int_equal(run(fx, del), CTL_EXIT_OK);
+	assert_int_equal(run(fx, del2), CTL_EXIT_FAIL);         /* not found */
+	assert_int_equal(status_int(fx, "generation"), 3);
+
+	assert_int_equal(run(fx, set), CTL_EXIT_OK);
+	assert_int_equal(run(fx, setbad), CTL_EXIT_INVALID);
+	v = run_json(fx, get, &ex);
+	assert_int_equal(ex, 0);
+	r = ctl_json_get(ctl_json_get(v, "result"), "settings");
+	assert_int_equal(ctl_json_int(r->child, "value", 0), 4);
+	assert_string_equal(ctl_json_str(r->child, "source", ""), "stored");
+	ctl_json_free(v);
+}
+
+static void
+test_ctl_proto_malformed_frames_are_rejected(void **state)
+{
+	struct fx *fx = *state;
+	static const char notjson[] = "{\"cmd\":";
+	static const char unknown[] = "{\"cmd\":\"nope\"}";
+	struct ctl_jval *v;
+	int fd;
+
+	fd = ctl_io_connect(fx->sock);
+	assert_true(fd >= 0);
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, notjson,
+					   sizeof(notjson) - 1), 0);
+	v = raw_reply(fd);
+	assert_string_equal(ctl_json_str(ctl_json_get(v, "error"), "code", ""),
+			    "bad_request");
+	ctl_json_free(v);
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, unknown,
+					   sizeof(unknown) - 1), 0);
+	v = raw_reply(fd);
+	assert_string_equal(ctl_json_str(ctl_json_get(v, "error"), "code", ""),
+			    "unknown_command");
+	ctl_json_free(v);
+	/* Data outside an upload is a protocol error; the server hangs up. */
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_DATA, "x", 1), 0);
+	v = raw_reply(fd);
+	assert_string_equal(ctl_json_str(ctl_json_get(v, "error"), "code", ""),
+			    "protocol");
+	ctl_json_free(v);
+	close(fd);
+	/* An oversized length field. */
+	fd = ctl_io_connect(fx->sock);
+	assert_int_equal(ctl_io_write_all(fd, "Q\xff\xff\xff\xff", 5), 0);
+	v = raw_reply(fd);
+	assert_string_equal(ctl_json_str(ctl_json_get(v, "error"), "code", ""),
+			    "protocol");
+	ctl_json_free(v);
+	close(fd);
+	assert_int_equal(status_int(fx, "generation"), 0);
+}
+
+static void
+test_ctl_proto_sigterm_is_clean(void **state)
+{
+	struct fx *fx = *state;
+	struct stat sb;
+
+	assert_int_equal(stat(fx->sock, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0660);
+	assert_int_equal(ctl_test_stop_control(fx->pid), 0);
+	fx->pid = 0;
+	assert_int_equal(stat(fx->sock, &sb), -1);
+	/* Restart on the same data: still generation 0, socket back. */
+	fx->pid = ctl_test_start_control(control_bin, fx->db, fx->sock, NULL);
+	assert_true(fx->pid > 0);
+	assert_int_equal(status_int(fx, "generation"), 0);
+}
+
+int
+main(int argc, char **argv)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_ctl_proto_help_usage_and_connect_errors),
+		T(test_ctl_proto_import_export_round_trip),
+		T(test_ctl_proto_invalid_import_exit_code_and_lines),
+		T(test_ctl_proto_concurrent_import_is_refused),
+		T(test_ctl_proto_disconnect_mid_stream_commits_nothing),
+		T(test_ctl_proto_subscriber_gets_generation_event),
+		T(test_ctl_proto_route_config_explain_verbs),
+		T(test_ctl_proto_malformed_frames_are_rejected),
+		T(test_ctl_proto_sigterm_is_clean),
+	};
+#undef T
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s SIPEDGE_CONTROL SIPEDGECTL\n",
+			argv[0]);
+		return 2;
+	}
+	control_bin = argv[1];
+	ctl_bin = argv[2];
+	return cmocka_run_group_tests_name("ctl_proto", tests, NULL, NULL);
+}
