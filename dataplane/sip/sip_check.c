@@ -17,6 +17,7 @@
 #include <span.h>
 
 #include "sip.h"
+#include "sip_scan.h"
 
 /*
  * word = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" /
@@ -34,25 +35,32 @@ static const uint8_t sip_word[256] = {
 	['?'] = 1, ['{'] = 1, ['}'] = 1,
 };
 
-/* callid = word [ "@" word ] (RFC 3261 §25.1) */
+/*
+ * callid = word [ "@" word ] (RFC 3261 §25.1). token is a subset of word,
+ * so the vector token scan skips most of a Call-ID in one step and only
+ * the other word characters and the '@' are looked at one by one.
+ */
 static bool
-sip_callid_is_valid(struct span v)
+sip_callid_is_valid(const struct sip_scan_ops *ops, struct span v)
 {
-	const char *at = NULL;
-	uint32_t i;
+	const char *p = v.ptr, *end = span_end(v), *at = NULL;
 
 	if (v.len == 0)
 		return false;
-	for (i = 0; i < v.len; i++) {
-		unsigned char c = (unsigned char)v.ptr[i];
-
-		if (sip_word[c] != 0)
-			continue;
-		if (c != '@' || at != NULL)
+	for (;;) {
+		p = ops->token(p, end);
+		if (p == end)
+			break;
+		if (*p == '@') {
+			if (at != NULL)
+				return false;
+			at = p;
+		} else if (sip_word[(unsigned char)*p] == 0) {
 			return false;
-		at = v.ptr + i;
+		}
+		p++;
 	}
-	return at == NULL || (at != v.ptr && at != v.ptr + v.len - 1);
+	return at == NULL || (at != v.ptr && at != end - 1);
 }
 
 /*
@@ -204,7 +212,7 @@ sip_msg_check(const struct sip_msg *msg, struct sip_info *info)
 		return rc;
 
 	info->call_id = msg->hdr[msg->first[SIP_HDR_CALL_ID]].value;
-	if (!sip_callid_is_valid(info->call_id))
+	if (!sip_callid_is_valid(sip_scan_ops(), info->call_id))
 		return SIP_PERR_BAD_CALLID;
 
 	h = &msg->hdr[msg->first[SIP_HDR_CSEQ]];
