@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp.h - dataplane-internal API: the worker loop, the transmit helpers the
+ * SIP stage uses, the SIP stage entry point, and the slow-path setup,
+ * service and stats functions. Types are in dp_types.h.
+ */
+#ifndef SIPEDGE_DATAPLANE_DP_H
+#define SIPEDGE_DATAPLANE_DP_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include "dp_types.h"
+
+/*
+ * Set by the signal handler (or a test) to stop the worker and service
+ * loops. Written with a relaxed store, read once per loop iteration.
+ */
+extern volatile int dp_quit;
+
+/* Log type "user.sipedge.dp"; slow-path threads only (STYLE.md 2.6). */
+extern int dp_logtype;
+
+#define DP_LOG(level, fmt, ...)                                         \
+	rte_log(RTE_LOG_##level, dp_logtype, "sipedge-dp: " fmt "\n",   \
+		##__VA_ARGS__)
+
+/* ---- worker (hot, dp_worker.c) ---------------------------------------- */
+
+/**
+ * Poll loop of one worker lcore; started with rte_eal_remote_launch().
+ *
+ * @param arg
+ *   This lcore's struct dp_lcore, owned by main.c for the process lifetime.
+ * @return
+ *   0 when dp_quit is set.
+ *
+ * Context: EAL worker lcore. Registers as a QSBR reader and reports one
+ * quiescent state per loop iteration.
+ */
+int dp_worker_main(void *arg);
+
+/**
+ * One iteration of the worker loop without the RCU bookkeeping: rx burst,
+ * classify, act, drain the service's inject ring, flush tx.
+ *
+ * @param lc
+ *   The calling lcore's state.
+ * @return
+ *   Number of packets received from the port.
+ *
+ * Context: the thread that owns @p lc (a worker lcore, or a test thread
+ * driving the loop by hand). Hot-path safe.
+ */
+uint16_t dp_worker_poll(struct dp_lcore *lc);
+
+/* ---- SIP stage (hot, dp_sip.c) ---------------------------------------- */
+
+/**
+ * Hand a group of UDP datagrams addressed to a SIP port to the SIP stage.
+ *
+ * @param lc
+ *   The calling lcore's state (counters, tx queue, scratch).
+ * @param pkts
+ *   Datagrams; each a single-segment mbuf whose UDP payload is at
+ *   meta[i].payload_off from rte_pktmbuf_mtod() for meta[i].payload_len
+ *   bytes. Ownership of all @p n mbufs passes to the callee, which sends
+ *   (dp_udp_reply(), dp_udp_send()), keeps or frees each of them.
+ * @param meta
+ *   One descriptor per datagram; valid for the duration of the call only.
+ * @param n
+ *   Number of datagrams, at most DP_BURST.
+ * @return
+ *   Number of datagrams that led to a transmission; the rest were freed
+ *   and counted by the callee.
+ *
+ * Context: worker lcore, inside its loop iteration (QSBR online); called
+ * at most once per rx burst. Hot-path rules apply.
+ */
+uint16_t dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
+		      const struct dp_udp_meta *meta, uint16_t n);
+
+/* ---- transmit helpers (hot, dp_tx.c) ---------------------------------- */
+
+/**
+ * Allocate an mbuf for a UDP payload of @p len bytes, with DP_TX_HEADROOM
+ * reserved for the headers dp_udp_reply()/dp_udp_send() prepend.
+ *
+ * @return
+ *   An empty mbuf (data_len 0) whose tailroom holds @p len bytes, from the
+ *   direct pool or, for payloads larger than its buffers, the jumbo pool;
+ *   NULL (counted as NO_MBUF) if the pool is empty or @p len too large.
+ *
+ * Context: worker lcore. Owned by the caller until passed to a send helper.
+ */
+struct rte_mbuf *dp_pkt_alloc(struct dp_lcore *lc, uint32_t len);
+
+/**
+ * Send a UDP payload back to the source of a received datagram, from the
+ * address and port it was sent to, on its VLAN, to the MAC it came from.
+ *
+ * @param m
+ *   Single-segment mbuf holding exactly the UDP payload from
+ *   rte_pktmbuf_mtod(); at least DP_TX_HEADROOM bytes of headroom (mbufs
+ *   from dp_pkt_alloc(), or a received one after rte_pktmbuf_adj() to its
+ *   payload). Consumed in every case.
+ * @param req
+ *   The received datagram's descriptor.
+ * @return
+ *   0 if queued for transmission (fragmented if larger than the MTU);
+ *   -ENOSPC (no headroom) or -ENOBUFS (fragmentation failed): freed and
+ *   counted.
+ *
+ * Context: worker lcore. Checksums by offload when the port has it.
+ */
+int dp_udp_reply(struct dp_lcore *lc, struct rte_mbuf *m,
+		 const struct dp_udp_meta *req);
+
+/**
+ * Send a UDP payload to @p dst:@p dport, resolving the next hop (on-link
+ * prefix or gateway) through the neighbour table.
+ *
+ * @param m
+ *   As for dp_udp_reply(). Consumed in every case.
+ * @param src
+ *   Local source address, or NULL for the first --addr of the same family
+ *   whose prefix holds @p dst (else the first of that family).
+ * @param sport
+ *   Source port, host order.
+ * @param dst
+ *   Destination address.
+ * @param dport
+ *   Destination port, host order.
+ * @return
+ *   0 if queued, or held by the service thread until the next hop
+ *   resolves; -EHOSTUNREACH (no route), -EADDRNOTAVAIL (no source),
+ *   -ENOSPC, -ENOBUFS: freed and counted.
+ *
+ * Context: worker lcore. Never sends ARP/ND itself: a miss passes the
+ * packet to the service thread through its ring.
+ */
+int dp_udp_send(struct dp_lcore *lc, struct rte_mbuf *m,
+		const struct dp_ip *src, uint16_t sport,
+		const struct dp_ip *dst, uint16_t dport);
+
+/**
+ * Route an IP packet (no L2 header) held in @p m: next hop, neighbour
+ * lookup, Ethernet/VLAN header, fragmentation, tx queue.
+ *
+ * @return
+ *   0 if queued or held for resolution; a negative errno if dropped
+ *   (counted). @p m is consumed in every case.
+ *
+ * Context: worker lcore. IP and UDP checksums must already be final
+ * unless the matching RTE_MBUF_F_TX_* offload flags are set.
+ */
+int dp_ip_output(struct dp_lcore *lc, struct rte_mbuf *m);
+
+/**
+ * Look up a neighbour's MAC address.
+ *
+ * @return
+ *   0 and *mac filled if reachable; -ENOENT otherwise.
+ *
+ * Context: any thread; never waits (sequence count, bounded retries).
+ */
+int dp_neigh_lookup(const struct dp_neigh_tbl *t, const struct dp_ip *ip,
+		    struct rte_ether_addr *mac);
+
+/** Queue @p m for transmission on the lcore's queue (consumed). */
+void dp_txq_push(struct dp_lcore *lc, struct rte_mbuf *m);
+
+/** Transmit everything queued; what the port refuses is freed, counted. */
+void dp_txq_flush(struct dp_lcore *lc);
+
+/* ---- setup (slow, dp_port.c) ------------------------------------------ */
+
+/**
+ * Create the mempools of one socket: direct (@p nb_mbufs), indirect (for
+ * fragmentation) and jumbo (@p nb_jumbo, for reassembled datagrams).
+ *
+ * @return
+ *   0, or -ENOMEM / -EEXIST (names are per socket).
+ *
+ * Context: main thread, after rte_eal_init(), before any lcore starts.
+ */
+int dp_pools_create(struct dp_iface *ifc, int socket, uint32_t nb_mbufs,
+		    uint32_t nb_jumbo);
+
+/** Free the pools created by dp_pools_create(). Context: main thread. */
+void dp_pools_free(struct dp_iface *ifc);
+
+/**
+ * Configure and start @p port with @p nb_queues RX/TX queue pairs: RSS on
+ * IP/UDP when the port has it, checksum offloads when the port has them,
+ * MTU from the configuration.
+ *
+ * @param ifc
+ *   Pools already created; filled with the port's MAC and offloads.
+ * @return
+ *   0 or a negative errno from the ethdev layer.
+ *
+ * Context: main thread, before any lcore starts.
+ */
+int dp_port_init(struct dp_iface *ifc, const struct dp_conf *conf,
+		 uint16_t port, uint16_t nb_queues);
+
+/** Stop and close the port. Context: main thread, lcores stopped. */
+void dp_port_fini(struct dp_iface *ifc);
+
+/**
+ * Prepare one worker's state: its queue, reassembly table, inject ring.
+ *
+ * @return
+ *   0, -ENOMEM.
+ *
+ * Context: main thread, before the lcore starts. Undone by dp_lcore_fini().
+ */
+int dp_lcore_init(struct dp_lcore *lc, const struct dp_iface *ifc,
+		  const struct dp_neigh_tbl *neigh, struct rte_ring *svc_ring,
+		  uint16_t idx, int socket);
+
+/** Free what dp_lcore_init() set up, and any packet still queued. */
+void dp_lcore_fini(struct dp_lcore *lc);
+
+/* ---- neighbours and service (slow, dp_neigh.c, dp_service.c) ---------- */
+
+/**
+ * Allocate a neighbour table of @p size entries (rounded up to a power of
+ * two). Context: main thread. Freed with dp_neigh_tbl_free().
+ */
+int dp_neigh_tbl_new(uint32_t size, int socket, struct dp_neigh_tbl **out);
+
+/** Free a table and any packet held in it. NULL is a no-op. */
+void dp_neigh_tbl_free(struct dp_neigh_tbl *t);
+
+/**
+ * Process one mbuf from the service ring: learn from an ARP reply / NA,
+ * or hold an output for an unresolved next hop and ask for it.
+ *
+ * Context: service thread only.
+ */
+void dp_neigh_input(struct dp_service *svc, struct rte_mbuf *m, uint64_t now);
+
+/**
+ * Retry incomplete entries, drop their held outputs after the last try,
+ * age out stale entries. Context: service thread only.
+ */
+void dp_neigh_age(struct dp_service *svc, uint64_t now);
+
+/**
+ * Set up the service state and its ring (@p ring_size entries).
+ *
+ * @return
+ *   0, -ENOMEM.
+ *
+ * Context: main thread, before the workers (which need svc->ring) start.
+ */
+int dp_service_init(struct dp_service *svc, const struct dp_iface *ifc,
+		    struct dp_neigh_tbl *neigh, unsigned int ring_size,
+		    int socket);
+
+/** Attach the worker array the service sends frames through. */
+void dp_service_set_workers(struct dp_service *svc, struct dp_lcore *workers,
+			    uint16_t nb_workers);
+
+/**
+ * One pass of the service: drain the ring, age the table when due.
+ *
+ * @return
+ *   Number of ring entries processed.
+ *
+ * Context: service thread (or a test thread driving it by hand).
+ */
+unsigned int dp_service_poll(struct dp_service *svc);
+
+/** Run dp_service_poll() until dp_quit, sleeping when idle. */
+int dp_service_run(struct dp_service *svc);
+
+/** Free the ring; drain it first. Context: main thread, lcores stopped. */
+void dp_service_fini(struct dp_service *svc);
+
+/* ---- options (slow, dp_opts.c) ---------------------------------------- */
+
+/** Defaults: SIP port 5060, redirect mode, 302/404, MTU 1500. */
+void dp_conf_defaults(struct dp_conf *conf);
+
+/**
+ * Parse the application options (after the EAL's).
+ *
+ * @return
+ *   0; 1 if --help was given (usage printed); -EINVAL with a message on
+ *   stderr. Strings in @p conf point into @p argv.
+ *
+ * Context: main thread, start-up.
+ */
+int dp_opts_parse(struct dp_conf *conf, int argc, char **argv);
+
+/** Print the option summary. */
+void dp_opts_usage(FILE *f, const char *prog);
+
+/**
+ * Parse "IP" or "IP/PREFIX" (IPv4 or IPv6). Without a prefix the host
+ * length (32/128) is used.
+ *
+ * @return
+ *   0 or -EINVAL.
+ */
+int dp_prefix_parse(const char *s, struct dp_prefix *out);
+
+/* ---- stats (slow, dp_stats.c) ----------------------------------------- */
+
+/** Counter name ("arp_req") and description, from DP_COUNTER_MAP. */
+const char *dp_counter_name(enum dp_counter c);
+const char *dp_counter_desc(enum dp_counter c);
+
+/**
+ * Sum the counters of @p n lcores with relaxed loads.
+ *
+ * Context: any thread; values are a consistent-enough snapshot per counter.
+ */
+void dp_stats_sum(const struct dp_lcore *lcs, unsigned int n,
+		  uint64_t out[DP_CNT__COUNT]);
+
+/** Print non-zero counters of the workers and of the service. */
+void dp_stats_print(FILE *f, const struct dp_lcore *lcs, unsigned int n,
+		    const struct dp_service *svc);
+
+#endif /* SIPEDGE_DATAPLANE_DP_H */

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_classify.h - small static inline helpers for the per-packet stages:
+ * address and port membership, prefix matching, the neighbour hash.
+ *
+ * HOT PATH (dataplane/HOTPATH.md). Also included by slow files that must
+ * agree with the workers (the neighbour table uses the same hash).
+ */
+#ifndef SIPEDGE_DATAPLANE_DP_CLASSIFY_H
+#define SIPEDGE_DATAPLANE_DP_CLASSIFY_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_hash_crc.h>
+#include <rte_ip.h>
+
+#include "dp_types.h"
+
+/* Does @p ip fall inside @p p (same family, first p->len bits equal)? */
+static inline bool
+dp_prefix_has(const struct dp_prefix *p, const struct dp_ip *ip)
+{
+	const uint8_t *a, *b;
+	unsigned int full, rest;
+
+	if (p->ip.family != ip->family)
+		return false;
+	if (ip->family == DP_AF_V4) {
+		uint32_t mask = p->len == 0 ? 0 :
+			~UINT32_C(0) << (32 - p->len);
+
+		return ((rte_be_to_cpu_32(p->ip.v4) ^
+			 rte_be_to_cpu_32(ip->v4)) & mask) == 0;
+	}
+	a = p->ip.v6;
+	b = ip->v6;
+	full = p->len / 8u;
+	rest = p->len % 8u;
+	if (memcmp(a, b, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	return ((a[full] ^ b[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
+
+static inline bool
+dp_ip_eq(const struct dp_ip *a, const struct dp_ip *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == DP_AF_V4)
+		return a->v4 == b->v4;
+	return memcmp(a->v6, b->v6, 16) == 0;
+}
+
+/* Is @p v4 (network order) one of our --addr? */
+static inline bool
+dp_is_local4(const struct dp_conf *conf, rte_be32_t v4)
+{
+	unsigned int i;
+
+	for (i = 0; i < conf->naddr4; i++) {
+		if (conf->addr4[i].ip.v4 == v4)
+			return true;
+	}
+	return false;
+}
+
+/* Is @p v6 one of our --addr? */
+static inline bool
+dp_is_local6(const struct dp_conf *conf, const uint8_t *v6)
+{
+	unsigned int i;
+
+	for (i = 0; i < conf->naddr6; i++) {
+		if (memcmp(conf->addr6[i].ip.v6, v6, 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Is @p v6 the solicited-node multicast group of one of our addresses
+ * (ff02::1:ffXX:XXXX, RFC 4291 §2.7.1)? */
+static inline bool
+dp_is_solicited6(const struct dp_conf *conf, const uint8_t *v6)
+{
+	static const uint8_t sn[13] = {
+		0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff };
+	unsigned int i;
+
+	if (memcmp(v6, sn, sizeof(sn)) != 0)
+		return false;
+	for (i = 0; i < conf->naddr6; i++) {
+		if (memcmp(conf->addr6[i].ip.v6 + 13, v6 + 13, 3) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Is @p port (host order) one of the SIP ports? */
+static inline bool
+dp_is_sip_port(const struct dp_conf *conf, uint16_t port)
+{
+	unsigned int i;
+
+	for (i = 0; i < conf->nsip_port; i++) {
+		if (conf->sip_port[i] == port)
+			return true;
+	}
+	return false;
+}
+
+/* Source address for @p dst: the --addr whose prefix holds it, else the
+ * first one of the family. */
+static inline int
+dp_src_select(const struct dp_conf *conf, const struct dp_ip *dst,
+	      struct dp_ip *src)
+{
+	const struct dp_prefix *p;
+	unsigned int i, n;
+
+	p = dst->family == DP_AF_V4 ? conf->addr4 : conf->addr6;
+	n = dst->family == DP_AF_V4 ? conf->naddr4 : conf->naddr6;
+	if (n == 0)
+		return -EADDRNOTAVAIL;
+	for (i = 0; i < n; i++) {
+		if (dp_prefix_has(&p[i], dst)) {
+			*src = p[i].ip;
+			return 0;
+		}
+	}
+	*src = p[0].ip;
+	return 0;
+}
+
+/* Bucket hash of the neighbour table; shared by workers and the service. */
+static inline uint32_t
+dp_neigh_hash(const struct dp_ip *ip)
+{
+	if (ip->family == DP_AF_V4)
+		return rte_hash_crc_4byte(ip->v4, DP_AF_V4);
+	return rte_hash_crc(ip->v6, 16, DP_AF_V6);
+}
+
+/* Bytes of the key as stored in struct dp_neigh_entry.ip. */
+static inline unsigned int
+dp_ip_len(const struct dp_ip *ip)
+{
+	return ip->family == DP_AF_V4 ? 4u : 16u;
+}
+
+static inline const uint8_t *
+dp_ip_bytes(const struct dp_ip *ip)
+{
+	return ip->family == DP_AF_V4 ? (const uint8_t *)&ip->v4 : ip->v6;
+}
+
+static inline uint16_t
+dp_cksum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/*
+ * Internet checksum of an upper-layer message of @p len contiguous bytes
+ * over IPv4 or IPv6, pseudo-header included, as it goes into the header
+ * (complemented; the caller zeroes the field first). The same sum over a
+ * message that carries its checksum is 0 when the checksum is right.
+ */
+static inline uint16_t
+dp_l4_cksum4(const struct rte_ipv4_hdr *ip, const void *l4, uint32_t len)
+{
+	uint32_t sum = rte_raw_cksum(l4, len);
+
+	sum += rte_ipv4_phdr_cksum(ip, 0);
+	return (uint16_t)~dp_cksum_fold(sum);
+}
+
+static inline uint16_t
+dp_l4_cksum6(const struct rte_ipv6_hdr *ip, const void *l4, uint32_t len)
+{
+	uint32_t sum = rte_raw_cksum(l4, len);
+
+	sum += rte_ipv6_phdr_cksum(ip, 0);
+	return (uint16_t)~dp_cksum_fold(sum);
+}
+
+#endif /* SIPEDGE_DATAPLANE_DP_CLASSIFY_H */

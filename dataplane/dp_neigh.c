@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_neigh.c - the neighbour table's writer side: learning from ARP
+ * replies and neighbour advertisements, holding outputs until their next
+ * hop resolves, sending ARP requests and neighbour solicitations, ageing.
+ *
+ * SLOW PATH: service thread only (the one writer of the table). Workers
+ * read the table in dp_tx.c and reach this file only through the service
+ * ring.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_arp.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dp.h"
+#include "dp_classify.h"
+
+#define DP_NEIGH_MIN            16
+#define DP_NEIGH_RETRY_MS       1000    /* between requests */
+#define DP_NEIGH_TRIES          3       /* requests before giving up */
+#define DP_NEIGH_REACHABLE_S    60      /* confirmed entries re-probed after */
+#define DP_ND_NS                135
+#define DP_ND_NA                136
+#define DP_ND_OPT_SLLA          1
+#define DP_ND_OPT_TLLA          2
+#define DP_ND_NS_LEN            32      /* NS header + target + SLLA option */
+
+static void
+dp_svc_cnt(struct dp_service *svc, enum dp_svc_counter c, uint64_t n)
+{
+	__atomic_store_n(&svc->cnt[c], svc->cnt[c] + n, __ATOMIC_RELAXED);
+}
+
+int
+dp_neigh_tbl_new(uint32_t size, int socket, struct dp_neigh_tbl **out)
+{
+	struct dp_neigh_tbl *t;
+
+	size = rte_align32pow2(size < DP_NEIGH_MIN ? DP_NEIGH_MIN : size);
+	t = rte_zmalloc_socket("dp_neigh", sizeof(*t), 0, socket);
+	if (t == NULL)
+		return -ENOMEM;
+	t->mask = size - 1;
+	t->e = rte_zmalloc_socket("dp_neigh_e", size * sizeof(*t->e),
+				  RTE_CACHE_LINE_SIZE, socket);
+	if (t->e == NULL)
+		goto out_free_t;
+	t->s = rte_zmalloc_socket("dp_neigh_s", size * sizeof(*t->s),
+				  RTE_CACHE_LINE_SIZE, socket);
+	if (t->s == NULL)
+		goto out_free_e;
+	*out = t;
+	return 0;
+
+out_free_e:
+	rte_free(t->e);
+out_free_t:
+	rte_free(t);
+	return -ENOMEM;
+}
+
+void
+dp_neigh_tbl_free(struct dp_neigh_tbl *t)
+{
+	uint32_t i, k;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i <= t->mask; i++) {
+		for (k = 0; k < t->s[i].nheld; k++)
+			rte_pktmbuf_free(t->s[i].held[k]);
+	}
+	rte_free(t->s);
+	rte_free(t->e);
+	rte_free(t);
+}
+
+/* Publish one entry: readers see the old or the new one, never a mix. */
+static void
+dp_neigh_write(struct dp_neigh_entry *e, uint8_t state, const struct dp_ip *ip,
+	       const struct rte_ether_addr *mac)
+{
+	uint32_t s = e->seq;
+
+	__atomic_store_n(&e->seq, s + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	e->state = state;
+	if (ip != NULL) {
+		e->family = ip->family;
+		memset(e->ip, 0, sizeof(e->ip));
+		memcpy(e->ip, dp_ip_bytes(ip), dp_ip_len(ip));
+	}
+	if (mac != NULL)
+		e->mac = *mac;
+	__atomic_store_n(&e->seq, s + 2, __ATOMIC_RELEASE);
+}
+
+static bool
+dp_neigh_is(const struct dp_neigh_entry *e, const struct dp_ip *ip)
+{
+	return e->state != DP_NEIGH_FREE && e->family == ip->family &&
+	       memcmp(e->ip, dp_ip_bytes(ip), dp_ip_len(ip)) == 0;
+}
+
+/* Slot of @p ip in its probe run, or -ENOENT. */
+static int
+dp_neigh_find(const struct dp_neigh_tbl *t, const struct dp_ip *ip)
+{
+	uint32_t h = dp_neigh_hash(ip), k;
+
+	for (k = 0; k < DP_NEIGH_PROBE; k++) {
+		uint32_t i = (h + k) & t->mask;
+
+		if (dp_neigh_is(&t->e[i], ip))
+			return (int)i;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Slot for a new entry: a free one in the probe run, else the reachable
+ * entry confirmed longest ago. Incomplete entries (they hold packets) are
+ * never evicted; -ENOSPC if the run is all incomplete.
+ */
+static int
+dp_neigh_claim(struct dp_neigh_tbl *t, const struct dp_ip *ip)
+{
+	uint32_t h = dp_neigh_hash(ip), k;
+	int victim = -ENOSPC;
+
+	for (k = 0; k < DP_NEIGH_PROBE; k++) {
+		uint32_t i = (h + k) & t->mask;
+
+		if (t->e[i].state == DP_NEIGH_FREE)
+			return (int)i;
+		if (t->e[i].state == DP_NEIGH_REACHABLE &&
+		    (victim < 0 || t->s[i].seen_tsc < t->s[victim].seen_tsc))
+			victim = (int)i;
+	}
+	return victim;
+}
+
+/* Hand a frame or a resolved output to a worker (the only producer). */
+static void
+dp_neigh_inject(struct dp_service *svc, uint16_t worker, struct rte_mbuf *m)
+{
+	if (worker >= svc->nb_workers)
+		worker = 0;
+	if (svc->nb_workers == 0 ||
+	    rte_ring_sp_enqueue(svc->workers[worker].inject, m) != 0) {
+		rte_pktmbuf_free(m);
+		dp_svc_cnt(svc, DP_SVC_INJECT_FULL, 1);
+	}
+}
+
+static struct rte_mbuf *
+dp_neigh_frame(struct dp_service *svc, const struct rte_ether_addr *dst,
+	       uint16_t type, uint16_t l3len, void **l3)
+{
+	const uint16_t vlan = svc->ifc->conf->vlan;
+	struct rte_ether_hdr *eh;
+	struct rte_mbuf *m;
+	char *p;
+
+	m = rte_pktmbuf_alloc(svc->ifc->pool);
+	if (m == NULL) {
+		dp_svc_cnt(svc, DP_SVC_NO_MBUF, 1);
+		return NULL;
+	}
+	p = rte_pktmbuf_append(m, (uint16_t)(RTE_ETHER_HDR_LEN +
+			       (vlan != 0 ? 4 : 0) + l3len));
+	eh = (struct rte_ether_hdr *)p;
+	eh->dst_addr = *dst;
+	eh->src_addr = svc->ifc->mac;
+	if (vlan != 0) {
+		struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(eh + 1);
+
+		eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+		vh->vlan_tci = rte_cpu_to_be_16(vlan);
+		vh->eth_proto = rte_cpu_to_be_16(type);
+		*l3 = vh + 1;
+	} else {
+		eh->ether_type = rte_cpu_to_be_16(type);
+		*l3 = eh + 1;
+	}
+	((struct dp_mbuf_priv *)rte_mbuf_to_priv(m))->kind = DP_PRIV_FRAME;
+	return m;
+}
+
+/* RFC 826 request, broadcast. */
+static void
+dp_neigh_arp_request(struct dp_service *svc, const struct dp_ip *target,
+		     uint16_t worker)
+{
+	const struct rte_ether_addr bcast = {
+		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	struct rte_arp_hdr *arp;
+	struct rte_mbuf *m;
+	struct dp_ip src;
+	void *l3;
+
+	if (dp_src_select(svc->ifc->conf, target, &src) != 0)
+		return;
+	m = dp_neigh_frame(svc, &bcast, RTE_ETHER_TYPE_ARP, sizeof(*arp), &l3);
+	if (m == NULL)
+		return;
+	arp = l3;
+	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+	arp->arp_plen = 4;
+	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+	arp->arp_data.arp_sha = svc->ifc->mac;
+	arp->arp_data.arp_sip = src.v4;
+	memset(&arp->arp_data.arp_tha, 0, sizeof(arp->arp_data.arp_tha));
+	arp->arp_data.arp_tip = target->v4;
+	dp_svc_cnt(svc, DP_SVC_ARP_REQ_SENT, 1);
+	dp_neigh_inject(svc, worker, m);
+}
+
+/* RFC 4861 §7.2.2: NS to the solicited-node group of the target. */
+static void
+dp_neigh_ns(struct dp_service *svc, const struct dp_ip *target,
+	    uint16_t worker)
+{
+	struct rte_ether_addr dst = { .addr_bytes = { 0x33, 0x33, 0xff } };
+	struct rte_ipv6_hdr *ip;
+	struct rte_mbuf *m;
+	struct dp_ip src;
+	uint8_t *ic;
+	void *l3;
+
+	if (dp_src_select(svc->ifc->conf, target, &src) != 0)
+		return;
+	memcpy(&dst.addr_bytes[3], &target->v6[13], 3);
+	m = dp_neigh_frame(svc, &dst, RTE_ETHER_TYPE_IPV6,
+			   sizeof(*ip) + DP_ND_NS_LEN, &l3);
+	if (m == NULL)
+		return;
+	ip = l3;
+	ic = (uint8_t *)(ip + 1);
+	ip->vtc_flow = rte_cpu_to_be_32(UINT32_C(6) << 28);
+	ip->payload_len = rte_cpu_to_be_16(DP_ND_NS_LEN);
+	ip->proto = IPPROTO_ICMPV6;
+	ip->hop_limits = 255;
+	memcpy(ip->src_addr, src.v6, 16);
+	memset(ip->dst_addr, 0, 16);
+	ip->dst_addr[0] = 0xff;
+	ip->dst_addr[1] = 0x02;
+	ip->dst_addr[11] = 0x01;
+	ip->dst_addr[12] = 0xff;
+	memcpy(&ip->dst_addr[13], &target->v6[13], 3);
+	memset(ic, 0, DP_ND_NS_LEN);
+	ic[0] = DP_ND_NS;
+	memcpy(ic + 8, target->v6, 16);
+	ic[24] = DP_ND_OPT_SLLA;
+	ic[25] = 1;
+	memcpy(ic + 26, &svc->ifc->mac, RTE_ETHER_ADDR_LEN);
+	*(unaligned_uint16_t *)(ic + 2) = dp_l4_cksum6(ip, ic, DP_ND_NS_LEN);
+	dp_svc_cnt(svc, DP_SVC_NS_SENT, 1);
+	dp_neigh_inject(svc, worker, m);
+}
+
+static void
+dp_neigh_solicit(struct dp_service *svc, uint32_t i, uint16_t worker,
+		 uint64_t now)
+{
+	const struct dp_neigh_entry *e = &svc->neigh->e[i];
+	struct dp_ip ip;
+
+	memset(&ip, 0, sizeof(ip));
+	ip.family = e->family;
+	if (e->family == DP_AF_V4)
+		memcpy(&ip.v4, e->ip, 4);
+	else
+		memcpy(ip.v6, e->ip, 16);
+	svc->neigh->s[i].req_tsc = now;
+	svc->neigh->s[i].tries++;
+	if (e->family == DP_AF_V4)
+		dp_neigh_arp_request(svc, &ip, worker);
+	else
+		dp_neigh_ns(svc, &ip, worker);
+}
+
+/* An output for an unresolved next hop: hold it and ask. */
+static void
+dp_neigh_hold(struct dp_service *svc, struct rte_mbuf *m, uint64_t now)
+{
+	struct dp_mbuf_priv *pv = rte_mbuf_to_priv(m);
+	struct dp_neigh_tbl *t = svc->neigh;
+	struct dp_neigh_svc *s;
+	int i;
+
+	i = dp_neigh_find(t, &pv->nexthop);
+	if (i >= 0 && t->e[i].state == DP_NEIGH_REACHABLE) {
+		/* Resolved while the packet was in the ring. */
+		dp_neigh_inject(svc, pv->worker, m);
+		return;
+	}
+	if (i < 0) {
+		i = dp_neigh_claim(t, &pv->nexthop);
+		if (i < 0) {
+			dp_svc_cnt(svc, DP_SVC_NEIGH_FULL, 1);
+			dp_svc_cnt(svc, DP_SVC_HELD_DROP, 1);
+			rte_pktmbuf_free(m);
+			return;
+		}
+		s = &t->s[i];
+		for (; s->nheld != 0; s->nheld--)
+			rte_pktmbuf_free(s->held[s->nheld - 1]);
+		memset(s, 0, sizeof(*s));
+		dp_neigh_write(&t->e[i], DP_NEIGH_INCOMPLETE, &pv->nexthop,
+			       NULL);
+	}
+	s = &t->s[i];
+	if (s->nheld == DP_NEIGH_HOLD) {
+		dp_svc_cnt(svc, DP_SVC_HELD_DROP, 1);
+		rte_pktmbuf_free(m);
+	} else {
+		s->held[s->nheld++] = m;
+		dp_svc_cnt(svc, DP_SVC_HELD, 1);
+	}
+	if (s->tries == 0)
+		dp_neigh_solicit(svc, (uint32_t)i, pv->worker, now);
+}
+
+/* Confirmation of @p ip at @p mac: update a known entry, release what it
+ * holds. Unknown senders are not added (no table pollution). */
+static void
+dp_neigh_learn(struct dp_service *svc, const struct dp_ip *ip,
+	       const struct rte_ether_addr *mac, uint64_t now)
+{
+	struct dp_neigh_tbl *t = svc->neigh;
+	struct dp_neigh_svc *s;
+	uint8_t k;
+	int i;
+
+	i = dp_neigh_find(t, ip);
+	if (i < 0)
+		return;
+	s = &t->s[i];
+	dp_neigh_write(&t->e[i], DP_NEIGH_REACHABLE, NULL, mac);
+	s->seen_tsc = now;
+	s->tries = 0;
+	dp_svc_cnt(svc, DP_SVC_NEIGH_LEARNED, 1);
+	for (k = 0; k < s->nheld; k++) {
+		struct dp_mbuf_priv *pv = rte_mbuf_to_priv(s->held[k]);
+
+		dp_neigh_inject(svc, pv->worker, s->held[k]);
+	}
+	dp_svc_cnt(svc, DP_SVC_HELD_RELEASED, s->nheld);
+	s->nheld = 0;
+}
+
+/* ARP reply or NA punted by a worker (already validated there). */
+static void
+dp_neigh_learn_frame(struct dp_service *svc, struct rte_mbuf *m, uint64_t now)
+{
+	const struct rte_ether_hdr *eh;
+	const uint8_t *l3;
+	struct rte_ether_addr mac;
+	struct dp_ip ip;
+
+	memset(&ip, 0, sizeof(ip));
+	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	if ((m->l2_len == RTE_ETHER_HDR_LEN &&
+	     eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) ||
+	    (m->l2_len > RTE_ETHER_HDR_LEN &&
+	     l3[-2] == 0x08 && l3[-1] == 0x06)) {
+		const struct rte_arp_hdr *arp = (const struct rte_arp_hdr *)l3;
+
+		ip.family = DP_AF_V4;
+		ip.v4 = arp->arp_data.arp_sip;
+		mac = arp->arp_data.arp_sha;
+	} else {
+		const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)l3;
+		const uint8_t *ic = (const uint8_t *)(ip6 + 1);
+		uint16_t plen = rte_be_to_cpu_16(ip6->payload_len);
+		uint16_t off;
+
+		ip.family = DP_AF_V6;
+		memcpy(ip.v6, ic + 8, 16);
+		mac = eh->src_addr;
+		/* RFC 4861 §4.6: options in units of 8 bytes. */
+		for (off = 24; off + 8 <= plen && ic[off + 1] != 0;
+		     off = (uint16_t)(off + ic[off + 1] * 8)) {
+			if (ic[off] == DP_ND_OPT_TLLA) {
+				memcpy(&mac, ic + off + 2, RTE_ETHER_ADDR_LEN);
+				break;
+			}
+		}
+	}
+	if (!rte_is_unicast_ether_addr(&mac) || rte_is_zero_ether_addr(&mac))
+		return;
+	dp_neigh_learn(svc, &ip, &mac, now);
+}
+
+void
+dp_neigh_input(struct dp_service *svc, struct rte_mbuf *m, uint64_t now)
+{
+	struct dp_mbuf_priv *pv = rte_mbuf_to_priv(m);
+
+	switch (pv->kind) {
+	case DP_PRIV_L3:
+		dp_neigh_hold(svc, m, now);
+		break;
+	case DP_PRIV_LEARN:
+		dp_neigh_learn_frame(svc, m, now);
+		rte_pktmbuf_free(m);
+		break;
+	default:
+		rte_pktmbuf_free(m);
+		break;
+	}
+}
+
+void
+dp_neigh_age(struct dp_service *svc, uint64_t now)
+{
+	const uint64_t retry = svc->hz / 1000 * DP_NEIGH_RETRY_MS;
+	const uint64_t reach = svc->hz * DP_NEIGH_REACHABLE_S;
+	struct dp_neigh_tbl *t = svc->neigh;
+	uint32_t i;
+
+	for (i = 0; i <= t->mask; i++) {
+		struct dp_neigh_svc *s = &t->s[i];
+		uint8_t state = t->e[i].state;
+
+		if (state == DP_NEIGH_FREE)
+			continue;
+		if (state == DP_NEIGH_REACHABLE && s->tries == 0 &&
+		    now - s->seen_tsc < reach)
+			continue;
+		if (s->tries != 0 && now - s->req_tsc < retry)
+			continue;
+		if (s->tries >= DP_NEIGH_TRIES) {
+			dp_svc_cnt(svc, DP_SVC_HELD_DROP, s->nheld);
+			dp_svc_cnt(svc, DP_SVC_NEIGH_EXPIRED, 1);
+			for (; s->nheld != 0; s->nheld--)
+				rte_pktmbuf_free(s->held[s->nheld - 1]);
+			s->tries = 0;
+			dp_neigh_write(&t->e[i], DP_NEIGH_FREE, NULL, NULL);
+			continue;
+		}
+		dp_neigh_solicit(svc, i, 0, now);
+	}
+}

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_port.c - start-up of the packet path: mempools, the port and its
+ * queues (RSS, checksum offloads, MTU), per-worker state.
+ *
+ * SLOW PATH: main thread, before the lcores start and after they stop.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_ip_frag.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dp.h"
+
+#define DP_RXD                  1024
+#define DP_TXD                  1024
+#define DP_POOL_CACHE           256
+#define DP_JUMBO_ROOM           (16384 + RTE_PKTMBUF_HEADROOM)
+#define DP_INJECT_RING          1024
+#define DP_FRAG_BUCKETS         256
+#define DP_FRAG_BUCKET_ENTRIES  8
+#define DP_FRAG_MAX             1024
+#define DP_FRAG_TTL_MS          2000
+
+RTE_LOG_REGISTER(dp_logtype, user.sipedge.dp, INFO);
+
+_Static_assert(RTE_PKTMBUF_HEADROOM >= DP_TX_HEADROOM,
+	       "mbuf headroom too small for the headers dp_tx.c prepends");
+_Static_assert(sizeof(struct dp_mbuf_priv) % RTE_MBUF_PRIV_ALIGN == 0,
+	       "mbuf private area must keep the data aligned");
+
+static struct rte_mempool *
+dp_pool(const char *what, int socket, uint32_t n, uint16_t room)
+{
+	char name[RTE_MEMPOOL_NAMESIZE];
+	unsigned int cache = DP_POOL_CACHE;
+
+	/* rte_mempool wants cache * 1.5 <= n. */
+	if (cache * 3 / 2 > n)
+		cache = n * 2 / 3;
+	snprintf(name, sizeof(name), "dp_%s_%d", what, socket);
+	return rte_pktmbuf_pool_create(name, n, cache,
+				       sizeof(struct dp_mbuf_priv), room,
+				       socket);
+}
+
+int
+dp_pools_create(struct dp_iface *ifc, int socket, uint32_t nb_mbufs,
+		uint32_t nb_jumbo)
+{
+	ifc->pool = dp_pool("pkt", socket, nb_mbufs, RTE_MBUF_DEFAULT_BUF_SIZE);
+	if (ifc->pool == NULL)
+		goto out_err;
+	/* Fragments: one direct header mbuf and one indirect per piece. */
+	ifc->indirect = dp_pool("ind", socket, nb_mbufs / 2 + 64, 0);
+	if (ifc->indirect == NULL)
+		goto out_free_pool;
+	ifc->jumbo = dp_pool("jumbo", socket, nb_jumbo, DP_JUMBO_ROOM);
+	if (ifc->jumbo == NULL)
+		goto out_free_indirect;
+	return 0;
+
+out_free_indirect:
+	rte_mempool_free(ifc->indirect);
+	ifc->indirect = NULL;
+out_free_pool:
+	rte_mempool_free(ifc->pool);
+	ifc->pool = NULL;
+out_err:
+	return -rte_errno;
+}
+
+void
+dp_pools_free(struct dp_iface *ifc)
+{
+	rte_mempool_free(ifc->jumbo);
+	rte_mempool_free(ifc->indirect);
+	rte_mempool_free(ifc->pool);
+	ifc->jumbo = NULL;
+	ifc->indirect = NULL;
+	ifc->pool = NULL;
+}
+
+int
+dp_port_init(struct dp_iface *ifc, const struct dp_conf *conf, uint16_t port,
+	     uint16_t nb_queues)
+{
+	const uint64_t want_ol = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
+		RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	const uint64_t want_tx = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
+		RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	struct rte_eth_conf pc;
+	struct rte_eth_dev_info info;
+	struct rte_eth_rxconf rxq;
+	struct rte_eth_txconf txq;
+	uint16_t nb_rxd = DP_RXD, nb_txd = DP_TXD, q;
+	int socket, rc;
+
+	if (!rte_eth_dev_is_valid_port(port))
+		return -ENODEV;
+	rc = rte_eth_dev_info_get(port, &info);
+	if (rc != 0)
+		return rc;
+	if (nb_queues == 0 || nb_queues > info.max_rx_queues ||
+	    nb_queues > info.max_tx_queues) {
+		DP_LOG(ERR, "port %u: %u queue pairs wanted, %u/%u available",
+		       port, nb_queues, info.max_rx_queues, info.max_tx_queues);
+		return -EINVAL;
+	}
+	/* No scatter: a frame must fit one mbuf. */
+	if ((uint32_t)conf->mtu + RTE_ETHER_HDR_LEN + 8 >
+	    (uint32_t)rte_pktmbuf_data_room_size(ifc->pool) -
+	    RTE_PKTMBUF_HEADROOM) {
+		DP_LOG(ERR, "MTU %u does not fit the mbufs", conf->mtu);
+		return -EINVAL;
+	}
+
+	memset(&pc, 0, sizeof(pc));
+	if (nb_queues > 1 &&
+	    (info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP))) {
+		pc.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		pc.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+	} else if (nb_queues > 1) {
+		DP_LOG(WARNING, "port %u: no IP/UDP RSS, queues beyond 0 idle",
+		       port);
+	}
+	pc.rxmode.offloads = info.rx_offload_capa & want_ol;
+	pc.txmode.offloads = info.tx_offload_capa & want_tx;
+
+	rc = rte_eth_dev_configure(port, nb_queues, nb_queues, &pc);
+	if (rc != 0)
+		return rc;
+	rc = rte_eth_dev_set_mtu(port, conf->mtu);
+	if (rc != 0 && rc != -ENOTSUP)
+		DP_LOG(WARNING, "port %u: MTU %u: %s", port, conf->mtu,
+		       rte_strerror(-rc));
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rxd, &nb_txd);
+	if (rc != 0)
+		return rc;
+
+	socket = rte_eth_dev_socket_id(port);
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	rxq = info.default_rxconf;
+	rxq.offloads = pc.rxmode.offloads;
+	txq = info.default_txconf;
+	txq.offloads = pc.txmode.offloads;
+	for (q = 0; q < nb_queues; q++) {
+		rc = rte_eth_rx_queue_setup(port, q, nb_rxd, (unsigned int)socket,
+					    &rxq, ifc->pool);
+		if (rc != 0)
+			return rc;
+		rc = rte_eth_tx_queue_setup(port, q, nb_txd, (unsigned int)socket,
+					    &txq);
+		if (rc != 0)
+			return rc;
+	}
+	rc = rte_eth_macaddr_get(port, &ifc->mac);
+	if (rc != 0)
+		return rc;
+	/* Solicited-node multicast (ND) must reach us. */
+	rte_eth_allmulticast_enable(port);
+	rc = rte_eth_dev_start(port);
+	if (rc != 0)
+		return rc;
+
+	ifc->conf = conf;
+	ifc->port = port;
+	ifc->nb_queues = nb_queues;
+	ifc->rx_offloads = pc.rxmode.offloads;
+	ifc->tx_offloads = pc.txmode.offloads;
+	DP_LOG(INFO, "port %u: " RTE_ETHER_ADDR_PRT_FMT ", %u queue pair(s),"
+	       " RSS %s, checksum offload rx %s tx %s, MTU %u",
+	       port, RTE_ETHER_ADDR_BYTES(&ifc->mac), nb_queues,
+	       pc.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS ? "on" : "off",
+	       pc.rxmode.offloads == want_ol ? "on" : "off",
+	       pc.txmode.offloads == want_tx ? "on" : "off", conf->mtu);
+	return 0;
+}
+
+void
+dp_port_fini(struct dp_iface *ifc)
+{
+	rte_eth_dev_stop(ifc->port);
+	rte_eth_dev_close(ifc->port);
+}
+
+int
+dp_lcore_init(struct dp_lcore *lc, const struct dp_iface *ifc,
+	      const struct dp_neigh_tbl *neigh, struct rte_ring *svc_ring,
+	      uint16_t idx, int socket)
+{
+	char name[RTE_RING_NAMESIZE];
+	uint64_t ttl = rte_get_tsc_hz() / 1000 * DP_FRAG_TTL_MS;
+
+	memset(lc, 0, sizeof(*lc));
+	lc->ifc = ifc;
+	lc->conf = ifc->conf;
+	lc->neigh = neigh;
+	lc->svc_ring = svc_ring;
+	lc->port = ifc->port;
+	lc->queue = idx;
+	lc->idx = idx;
+
+	lc->frag_tbl = rte_ip_frag_table_create(DP_FRAG_BUCKETS,
+		DP_FRAG_BUCKET_ENTRIES, DP_FRAG_MAX, ttl, socket);
+	if (lc->frag_tbl == NULL)
+		return -ENOMEM;
+	snprintf(name, sizeof(name), "dp_inject_%u", idx);
+	lc->inject = rte_ring_create(name, DP_INJECT_RING, socket,
+				     RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (lc->inject == NULL)
+		goto out_free_tbl;
+	return 0;
+
+out_free_tbl:
+	rte_ip_frag_table_destroy(lc->frag_tbl);
+	lc->frag_tbl = NULL;
+	return -ENOMEM;
+}
+
+void
+dp_lcore_fini(struct dp_lcore *lc)
+{
+	void *m;
+
+	if (lc->inject != NULL) {
+		while (rte_ring_dequeue(lc->inject, &m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(lc->inject);
+		lc->inject = NULL;
+	}
+	if (lc->txq.n != 0) {
+		rte_pktmbuf_free_bulk(lc->txq.pkts, lc->txq.n);
+		lc->txq.n = 0;
+	}
+	rte_ip_frag_free_death_row(&lc->dr, 0);
+	if (lc->frag_tbl != NULL) {
+		rte_ip_frag_table_destroy(lc->frag_tbl);
+		lc->frag_tbl = NULL;
+	}
+}

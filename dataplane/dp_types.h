@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_types.h - dataplane types: configuration, per-lcore state, counters,
+ * the datagram descriptor handed to the SIP stage. Types only (STYLE.md
+ * 2.5); prototypes live in dp.h.
+ */
+#ifndef SIPEDGE_DATAPLANE_DP_TYPES_H
+#define SIPEDGE_DATAPLANE_DP_TYPES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_ip_frag.h>
+
+#define DP_BURST                32
+#define DP_PREFETCH             3       /* packets ahead; change only with a perf/ result */
+#define DP_TXQ_LEN              128     /* > DP_BURST: in-place replies plus fragments */
+#define DP_MAX_FRAGS            16      /* fragments of one output datagram */
+#define DP_MAX_ADDRS            8       /* --addr per family */
+#define DP_MAX_SIP_PORTS        8
+#define DP_MAX_DOMAINS          16
+#define DP_MAX_WORKERS          RTE_MAX_LCORE
+
+/* Headroom every mbuf handed to dp_udp_reply()/dp_udp_send() must have:
+ * Ethernet + 802.1Q + IPv6 + UDP. */
+#define DP_TX_HEADROOM          (RTE_ETHER_HDR_LEN + 4 + 40 + 8)
+
+/* Address family tags used in struct dp_ip (not the socket AF_ values). */
+#define DP_AF_V4                4
+#define DP_AF_V6                6
+
+/*
+ * Per-lcore counters. Values are stable names for the stats export.
+ * Single writer (the owning lcore), relaxed stores, summed by dp_stats.c.
+ */
+#define DP_COUNTER_MAP(X)                                                       \
+	X(RX,                   "packets received")                             \
+	X(TX,                   "packets transmitted")                          \
+	X(TX_FULL,              "dropped: tx queue full")                       \
+	X(DROP,                 "freed without transmit (all reasons)")         \
+	X(NOT_IP,               "dropped: not ARP, IPv4 or IPv6")               \
+	X(NOT_FOR_US,           "dropped: MAC or IP address not ours")          \
+	X(VLAN_MISMATCH,        "dropped: VLAN tag not the configured one")     \
+	X(BAD_L2,               "dropped: truncated Ethernet/VLAN header")      \
+	X(BAD_IP,               "dropped: malformed IP header")                 \
+	X(BAD_CKSUM,            "dropped: IP, UDP or ICMP checksum wrong")      \
+	X(IP_OPTIONS,           "dropped: IPv4 options or IPv6 ext headers")    \
+	X(PROTO_OTHER,          "dropped: IP protocol we do not serve")         \
+	X(ARP_REQ,              "ARP requests for our address answered")        \
+	X(ARP_REPLY_IN,         "ARP replies received, passed to the service")  \
+	X(ARP_OTHER,            "dropped: ARP not for us or malformed")         \
+	X(ND_NS,                "neighbour solicitations answered")             \
+	X(ND_NA_IN,             "neighbour advertisements passed to the service") \
+	X(ND_OTHER,             "dropped: ND not for us, malformed, hop limit") \
+	X(ICMP_ECHO,            "ICMP echo requests answered")                  \
+	X(ICMP6_ECHO,           "ICMPv6 echo requests answered")                \
+	X(ICMP_OTHER,           "dropped: other ICMP/ICMPv6 messages")          \
+	X(UDP_NOT_SIP,          "dropped: UDP to a port we do not serve")       \
+	X(FRAG_IN,              "IP fragments received")                        \
+	X(FRAG_REASSEMBLED,     "datagrams reassembled from fragments")         \
+	X(FRAG_DROP,            "fragments dropped: table full, too big, bad")  \
+	X(SIP_RX,               "UDP datagrams for a SIP port (SIP stage input)") \
+	X(UDP_TX,               "UDP datagrams sent by the SIP stage")          \
+	X(TX_FRAG,              "fragments sent for datagrams over the MTU")    \
+	X(TX_FRAG_FAIL,         "dropped: fragmentation failed")                \
+	X(NO_ROUTE,             "dropped: no on-link prefix or gateway")        \
+	X(NO_SRC,               "dropped: no local address of that family")     \
+	X(NO_MBUF,              "dropped: mbuf pool empty")                     \
+	X(NEIGH_MISS,           "outputs passed to the service for resolution") \
+	X(NEIGH_RESOLVED,       "held outputs sent after resolution")           \
+	X(SVC_RING_FULL,        "dropped: service ring full")
+
+enum dp_counter {
+#define X(sym, desc) DP_CNT_##sym,
+	DP_COUNTER_MAP(X)
+#undef X
+	DP_CNT__COUNT
+};
+
+/* Service-thread counters: single writer (the service thread). */
+#define DP_SVC_COUNTER_MAP(X)                                                   \
+	X(ARP_REQ_SENT,         "ARP requests sent")                            \
+	X(NS_SENT,              "neighbour solicitations sent")                 \
+	X(NEIGH_LEARNED,        "neighbour entries resolved or refreshed")      \
+	X(NEIGH_EXPIRED,        "neighbour entries aged out")                   \
+	X(NEIGH_FULL,           "resolutions refused: table full")              \
+	X(HELD,                 "outputs held waiting for resolution")          \
+	X(HELD_RELEASED,        "held outputs released after resolution")       \
+	X(HELD_DROP,            "held outputs dropped: queue full or timeout")  \
+	X(INJECT_FULL,          "dropped: worker inject ring full")             \
+	X(NO_MBUF,              "dropped: mbuf pool empty")
+
+enum dp_svc_counter {
+#define X(sym, desc) DP_SVC_##sym,
+	DP_SVC_COUNTER_MAP(X)
+#undef X
+	DP_SVC__COUNT
+};
+
+/* What the worker decided for one received packet (STYLE.md H6). */
+enum dp_verdict {
+	DP_V_DROP = 0,          /* counted already; freed in bulk */
+	DP_V_ARP_REPLY,         /* answer an ARP request in place */
+	DP_V_ND_NA,             /* answer a neighbour solicitation in place */
+	DP_V_ECHO4,             /* answer an ICMP echo request in place */
+	DP_V_ECHO6,             /* answer an ICMPv6 echo request in place */
+	DP_V_PUNT,              /* ARP reply / NA: learned by the service */
+	DP_V_FRAG4,             /* IPv4 UDP fragment for reassembly */
+	DP_V_FRAG6,             /* IPv6 UDP fragment for reassembly */
+	DP_V_SIP,               /* UDP datagram for a SIP port */
+};
+
+/* An IPv4 or IPv6 address; v4 is in network byte order. */
+struct dp_ip {
+	uint8_t          family;        /* DP_AF_V4 or DP_AF_V6 */
+	uint8_t          pad[3];
+	union {
+		rte_be32_t       v4;
+		uint8_t          v6[16];
+	};
+};
+
+/* One --addr: an address and its on-link prefix length. */
+struct dp_prefix {
+	struct dp_ip     ip;
+	uint8_t          len;
+};
+
+enum dp_mode {
+	DP_MODE_REDIRECT = 0,
+	DP_MODE_PROXY,
+};
+
+/*
+ * Options, filled by dp_opts_parse() before any lcore starts and read-only
+ * afterwards: workers and the service thread read it without locks.
+ */
+struct dp_conf {
+	struct dp_prefix addr4[DP_MAX_ADDRS];
+	struct dp_prefix addr6[DP_MAX_ADDRS];
+	uint8_t          naddr4;
+	uint8_t          naddr6;
+	bool             has_gw4;
+	bool             has_gw6;
+	struct dp_ip     gw4;
+	struct dp_ip     gw6;
+	uint16_t         sip_port[DP_MAX_SIP_PORTS];    /* host order */
+	uint8_t          nsip_port;
+	uint8_t          mode;                          /* enum dp_mode */
+	uint16_t         redirect_code;                 /* default 302 */
+	uint16_t         no_route_code;                 /* default 404 */
+	uint16_t         mtu;                           /* IP MTU, default 1500 */
+	uint16_t         vlan;                          /* VLAN ID, 0: untagged */
+	uint32_t         mbufs;                         /* direct mbufs per socket */
+	uint16_t         port_id;                       /* DPDK port, default 0 */
+	const char      *domain[DP_MAX_DOMAINS];        /* points into argv */
+	uint8_t          ndomain;
+	const char      *control_path;                  /* points into argv */
+};
+
+/*
+ * The port as workers and the service see it, fixed after dp_port_init().
+ */
+struct dp_iface {
+	const struct dp_conf *conf;
+	struct rte_ether_addr mac;
+	uint16_t         port;
+	uint16_t         nb_queues;
+	uint64_t         tx_offloads;   /* RTE_ETH_TX_OFFLOAD_* enabled */
+	uint64_t         rx_offloads;   /* RTE_ETH_RX_OFFLOAD_* enabled */
+	struct rte_mempool *pool;       /* direct mbufs, DP_TX_HEADROOM+ */
+	struct rte_mempool *indirect;   /* indirect mbufs for fragmentation */
+	struct rte_mempool *jumbo;      /* large direct mbufs: reassembly */
+};
+
+/*
+ * Per-mbuf private area (every pool we create reserves it). Carries an
+ * output waiting for neighbour resolution through the rings between a
+ * worker and the service thread.
+ */
+enum dp_priv_kind {
+	DP_PRIV_NONE = 0,
+	DP_PRIV_L3,             /* IP packet without L2 header: route it */
+	DP_PRIV_FRAME,          /* complete frame: transmit it */
+	DP_PRIV_LEARN,          /* received ARP reply / NA: learn from it */
+};
+
+struct dp_mbuf_priv {
+	struct dp_ip     nexthop;       /* DP_PRIV_L3 */
+	uint16_t         worker;        /* index of the worker to return to */
+	uint8_t          kind;          /* enum dp_priv_kind */
+	uint8_t          pad;
+};
+
+/*
+ * Description of one received UDP datagram for a SIP port, handed to
+ * dp_sip_burst() alongside its mbuf. The mbuf is a single segment (a
+ * reassembled datagram is copied into one), VLAN tag stripped.
+ */
+struct dp_udp_meta {
+	struct dp_ip     src;           /* the remote party */
+	struct dp_ip     dst;           /* our address it was sent to */
+	uint16_t         sport;         /* host order */
+	uint16_t         dport;         /* host order; one of conf->sip_port */
+	uint16_t         vlan;          /* VLAN ID it arrived on, 0 untagged */
+	uint16_t         payload_off;   /* UDP payload, from rte_pktmbuf_mtod() */
+	uint16_t         payload_len;   /* bytes of UDP payload */
+	uint8_t          reassembled;   /* 1 if it arrived in fragments */
+	uint8_t          pad;
+	struct rte_ether_addr src_mac;  /* L2 source: the next hop back */
+};
+
+/* Transmit buffer of one worker; flushed at the end of every iteration. */
+struct dp_txq {
+	uint16_t         n;
+	struct rte_mbuf *pkts[DP_TXQ_LEN];
+};
+
+/*
+ * Neighbour table (ARP and ND), open addressing with DP_NEIGH_PROBE slots
+ * per key. Written by the service thread only; workers read the public
+ * half under a sequence count and never wait (dp_tx.c).
+ */
+#define DP_NEIGH_PROBE          8
+#define DP_NEIGH_HOLD           4       /* outputs held per unresolved entry */
+
+enum dp_neigh_state {
+	DP_NEIGH_FREE = 0,
+	DP_NEIGH_INCOMPLETE,
+	DP_NEIGH_REACHABLE,
+};
+
+struct dp_neigh_entry {
+	uint32_t         seq;           /* odd while the service writes */
+	uint8_t          state;         /* enum dp_neigh_state */
+	uint8_t          family;        /* DP_AF_V4 or DP_AF_V6 */
+	struct rte_ether_addr mac;
+	uint8_t          ip[16];        /* IPv4 in the first 4 bytes */
+	uint8_t          pad[4];
+};
+
+/* Service-private half of an entry: never read by workers. */
+struct dp_neigh_svc {
+	uint64_t         seen_tsc;      /* last confirmation */
+	uint64_t         req_tsc;       /* last request sent */
+	uint8_t          tries;
+	uint8_t          nheld;
+	struct rte_mbuf *held[DP_NEIGH_HOLD];
+};
+
+struct dp_neigh_tbl {
+	uint32_t         mask;          /* size - 1, size a power of two */
+	struct dp_neigh_entry *e;       /* shared with workers */
+	struct dp_neigh_svc *s;         /* service only */
+};
+
+/*
+ * One per worker lcore. Written by its lcore only (counters with relaxed
+ * stores); read by dp_stats.c. Set up by dp_lcore_init() before launch.
+ */
+struct __rte_cache_aligned dp_lcore {
+	const struct dp_iface *ifc;
+	const struct dp_conf *conf;
+	const struct dp_neigh_tbl *neigh;       /* written by the service */
+	struct rte_ring *svc_ring;              /* to the service (MP/SC) */
+	struct rte_ring *inject;                /* from the service (SP/SC) */
+	struct rte_ip_frag_tbl *frag_tbl;
+	uint16_t         port;
+	uint16_t         queue;
+	uint16_t         idx;                   /* worker index */
+	struct dp_txq    txq;
+	uint64_t         cnt[DP_CNT__COUNT];
+	struct rte_ip_frag_death_row dr;
+};
+
+/*
+ * The service thread: resolution requests from workers, ARP/ND requests,
+ * neighbour ageing. Owned by main.c (or a test); one per process.
+ */
+struct dp_service {
+	const struct dp_iface *ifc;
+	struct dp_neigh_tbl *neigh;
+	struct rte_ring *ring;          /* workers -> service, MP/SC */
+	struct dp_lcore *workers;       /* array of nb_workers */
+	uint16_t         nb_workers;
+	uint64_t         hz;            /* TSC ticks per second */
+	uint64_t         next_age_tsc;
+	uint64_t         cnt[DP_SVC__COUNT];
+};
+
+/* Single writer, so a relaxed store of old + n is race-free and lock-free. */
+static inline void
+dp_cnt_add(struct dp_lcore *lc, enum dp_counter c, uint64_t n)
+{
+	__atomic_store_n(&lc->cnt[c], lc->cnt[c] + n, __ATOMIC_RELAXED);
+}
+
+#endif /* SIPEDGE_DATAPLANE_DP_TYPES_H */

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_test.c - harness of the dataplane tests (see dp_test.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "dp_test.h"
+
+struct t_env t_env;
+
+const uint8_t t_ip4_us[4] = { 192, 0, 2, 1 };
+const uint8_t t_ip4_peer[4] = { 192, 0, 2, 2 };
+const uint8_t t_ip4_gw[4] = { 192, 0, 2, 254 };
+const uint8_t t_ip6_us[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x01 };
+const uint8_t t_ip6_peer[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x02 };
+const struct rte_ether_addr t_mac_peer = {
+	.addr_bytes = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 } };
+
+static void
+t_conf(struct dp_conf *c)
+{
+	dp_conf_defaults(c);
+	c->addr4[0].ip.family = DP_AF_V4;
+	memcpy(&c->addr4[0].ip.v4, t_ip4_us, 4);
+	c->addr4[0].len = 24;
+	c->naddr4 = 1;
+	c->addr6[0].ip.family = DP_AF_V6;
+	memcpy(c->addr6[0].ip.v6, t_ip6_us, 16);
+	c->addr6[0].len = 64;
+	c->naddr6 = 1;
+	c->gw4.family = DP_AF_V4;
+	memcpy(&c->gw4.v4, t_ip4_gw, 4);
+	c->has_gw4 = true;
+	c->mbufs = 2047;
+}
+
+int
+t_env_setup(const char *file_prefix)
+{
+	char prefix[64];
+	char *argv[] = { "test", "--no-huge", "--no-pci", "-m", "256",
+		"--no-shconf", prefix, "-l", "0", "--log-level", "*:error",
+		NULL };
+	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+	int p;
+
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", file_prefix);
+	if (rte_eal_init(argc, argv) < 0)
+		return -1;
+	t_conf(&t_env.conf);
+	t_env.rx = rte_ring_create("t_rx", 1024, SOCKET_ID_ANY,
+				   RING_F_SP_ENQ | RING_F_SC_DEQ);
+	t_env.tx = rte_ring_create("t_tx", 1024, SOCKET_ID_ANY,
+				   RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (t_env.rx == NULL || t_env.tx == NULL)
+		return -1;
+	p = rte_eth_from_rings("t_ring0", &t_env.rx, 1, &t_env.tx, 1, 0);
+	if (p < 0)
+		return -1;
+	t_env.port = (uint16_t)p;
+	if (dp_pools_create(&t_env.ifc, 0, t_env.conf.mbufs, 31) != 0)
+		return -1;
+	if (dp_port_init(&t_env.ifc, &t_env.conf, t_env.port, 1) != 0)
+		return -1;
+	if (dp_neigh_tbl_new(64, 0, &t_env.neigh) != 0)
+		return -1;
+	if (dp_service_init(&t_env.svc, &t_env.ifc, t_env.neigh, 256, 0) != 0)
+		return -1;
+	t_env.lc = rte_zmalloc("t_lc", sizeof(*t_env.lc), RTE_CACHE_LINE_SIZE);
+	if (t_env.lc == NULL)
+		return -1;
+	if (dp_lcore_init(t_env.lc, &t_env.ifc, t_env.neigh, t_env.svc.ring,
+			  0, 0) != 0)
+		return -1;
+	dp_service_set_workers(&t_env.svc, t_env.lc, 1);
+	return 0;
+}
+
+void
+t_env_teardown(void)
+{
+	dp_lcore_fini(t_env.lc);
+	dp_service_fini(&t_env.svc);
+	dp_port_fini(&t_env.ifc);
+	dp_neigh_tbl_free(t_env.neigh);
+	rte_free(t_env.lc);
+	dp_pools_free(&t_env.ifc);
+	rte_eal_cleanup();
+}
+
+void
+t_begin(void)
+{
+	t_conf(&t_env.conf);
+	memset(t_env.lc->cnt, 0, sizeof(t_env.lc->cnt));
+	memset(t_env.svc.cnt, 0, sizeof(t_env.svc.cnt));
+	t_env.inuse0 = rte_mempool_in_use_count(t_env.ifc.pool);
+}
+
+void
+t_end(void)
+{
+	assert_int_equal(rte_ring_count(t_env.rx), 0);
+	assert_int_equal(rte_ring_count(t_env.tx), 0);
+	assert_int_equal(rte_mempool_in_use_count(t_env.ifc.pool),
+			 t_env.inuse0);
+	assert_int_equal(rte_mempool_in_use_count(t_env.ifc.indirect), 0);
+	assert_int_equal(rte_mempool_in_use_count(t_env.ifc.jumbo), 0);
+}
+
+void
+t_rx(const uint8_t *frame, size_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(t_env.ifc.pool);
+	char *p;
+
+	assert_non_null(m);
+	p = rte_pktmbuf_append(m, (uint16_t)len);
+	assert_non_null(p);
+	memcpy(p, frame, len);
+	assert_int_equal(rte_ring_enqueue(t_env.rx, m), 0);
+}
+
+unsigned int
+t_tx(struct rte_mbuf **out, unsigned int max)
+{
+	return rte_ring_dequeue_burst(t_env.tx, (void **)out, max, NULL);
+}
+
+void
+t_poll(void)
+{
+	dp_worker_poll(t_env.lc);
+}
+
+uint64_t
+t_cnt(enum dp_counter c)
+{
+	return t_env.lc->cnt[c];
+}
+
+uint16_t
+t_cksum(const void *p, size_t len, uint32_t sum)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(b[len - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void
+t_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+size_t
+t_eth(uint8_t *p, const struct rte_ether_addr *dst,
+      const struct rte_ether_addr *src, uint16_t type, uint16_t vlan)
+{
+	memcpy(p, dst, 6);
+	memcpy(p + 6, src, 6);
+	if (vlan != 0) {
+		t_put16(p + 12, 0x8100);
+		t_put16(p + 14, vlan);
+		t_put16(p + 16, type);
+		return 18;
+	}
+	t_put16(p + 12, type);
+	return 14;
+}
+
+size_t
+t_ip4(uint8_t *p, const uint8_t *src, const uint8_t *dst, uint8_t proto,
+      uint16_t l4len, uint16_t id, uint16_t frag)
+{
+	p[0] = 0x45;
+	p[1] = 0;
+	t_put16(p + 2, (uint16_t)(20 + l4len));
+	t_put16(p + 4, id);
+	t_put16(p + 6, frag);
+	p[8] = 64;
+	p[9] = proto;
+	t_put16(p + 10, 0);
+	memcpy(p + 12, src, 4);
+	memcpy(p + 16, dst, 4);
+	t_put16(p + 10, t_cksum(p, 20, 0));
+	return 20;
+}
+
+size_t
+t_ip6(uint8_t *p, const uint8_t *src, const uint8_t *dst, uint8_t proto,
+      uint16_t plen, uint8_t hops)
+{
+	memset(p, 0, 4);
+	p[0] = 0x60;
+	t_put16(p + 4, plen);
+	p[6] = proto;
+	p[7] = hops;
+	memcpy(p + 8, src, 16);
+	memcpy(p + 24, dst, 16);
+	return 40;
+}
+
+/* Sum of the pseudo-header (RFC 768 / RFC 8200 §8.1), not complemented. */
+static uint32_t
+t_phdr(const uint8_t *ip, uint8_t proto, uint32_t len)
+{
+	uint32_t sum = proto + (len >> 16) + (len & 0xffff);
+	const uint8_t *a = ip + ((ip[0] >> 4) == 4 ? 12 : 8);
+	size_t n = (ip[0] >> 4) == 4 ? 8 : 32, i;
+
+	for (i = 0; i < n; i += 2)
+		sum += (uint32_t)(a[i] << 8 | a[i + 1]);
+	return sum;
+}
+
+size_t
+t_udp(uint8_t *p, const uint8_t *ip, uint16_t sport, uint16_t dport,
+      const void *payload, uint16_t len)
+{
+	uint16_t ulen = (uint16_t)(8 + len), ck;
+
+	t_put16(p, sport);
+	t_put16(p + 2, dport);
+	t_put16(p + 4, ulen);
+	t_put16(p + 6, 0);
+	memcpy(p + 8, payload, len);
+	ck = t_cksum(p, ulen, t_phdr(ip, 17, ulen));
+	t_put16(p + 6, ck == 0 ? 0xffff : ck);
+	return ulen;
+}
+
+void
+t_icmp6_cksum(const uint8_t *ip6, uint8_t *ic, uint16_t len)
+{
+	t_put16(ic + 2, 0);
+	t_put16(ic + 2, t_cksum(ic, len, t_phdr(ip6, 58, len)));
+}

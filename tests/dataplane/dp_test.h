@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_test.h - shared harness of the dataplane tests: one EAL per test
+ * binary, a net_ring port (rte_eth_from_rings) whose rings the test fills
+ * and drains, one worker state and the service driven by hand, and frame
+ * builders with their own checksum code (independent of the code tested).
+ */
+#ifndef SIPEDGE_TESTS_DATAPLANE_DP_TEST_H
+#define SIPEDGE_TESTS_DATAPLANE_DP_TEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dp.h"
+
+struct t_env {
+	struct dp_conf   conf;
+	struct dp_iface  ifc;
+	struct dp_service svc;
+	struct dp_neigh_tbl *neigh;
+	struct dp_lcore *lc;
+	struct rte_ring *rx;            /* test -> port rx */
+	struct rte_ring *tx;            /* port tx -> test */
+	uint16_t         port;
+	unsigned int     inuse0;        /* pool in-use count at test start */
+};
+
+extern struct t_env t_env;
+
+/* Our side: 192.0.2.1/24, 2001:db8::1/64, gateways .254 and ::fe. */
+extern const uint8_t t_ip4_us[4], t_ip4_peer[4], t_ip4_gw[4];
+extern const uint8_t t_ip6_us[16], t_ip6_peer[16];
+extern const struct rte_ether_addr t_mac_peer;
+
+/* EAL with a per-binary --file-prefix; returns 0 or -1. */
+int t_env_setup(const char *file_prefix);
+void t_env_teardown(void);
+
+/* Per-test: zero counters, restore the configuration, note pool usage. */
+void t_begin(void);
+/* Per-test: nothing left on the rings, pool usage back where it was. */
+void t_end(void);
+
+/* Frame in, worker iteration(s), frames out. */
+void t_rx(const uint8_t *frame, size_t len);
+unsigned int t_tx(struct rte_mbuf **out, unsigned int max);
+void t_poll(void);
+uint64_t t_cnt(enum dp_counter c);
+
+/* Builders: return bytes written. */
+uint16_t t_cksum(const void *p, size_t len, uint32_t sum);
+size_t t_eth(uint8_t *p, const struct rte_ether_addr *dst,
+	     const struct rte_ether_addr *src, uint16_t type, uint16_t vlan);
+size_t t_ip4(uint8_t *p, const uint8_t *src, const uint8_t *dst,
+	     uint8_t proto, uint16_t l4len, uint16_t id, uint16_t frag);
+size_t t_ip6(uint8_t *p, const uint8_t *src, const uint8_t *dst,
+	     uint8_t proto, uint16_t plen, uint8_t hops);
+/* UDP header + payload with the checksum over @p ip (v4 or v6 header). */
+size_t t_udp(uint8_t *p, const uint8_t *ip, uint16_t sport, uint16_t dport,
+	     const void *payload, uint16_t len);
+/* Fix an ICMPv6 checksum at @p ic of @p len bytes under @p ip6. */
+void t_icmp6_cksum(const uint8_t *ip6, uint8_t *ic, uint16_t len);
+
+#endif /* SIPEDGE_TESTS_DATAPLANE_DP_TEST_H */
