@@ -273,6 +273,7 @@ static void
 ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 {
 	const char *payload;
+	bool eof = false;
 	uint32_t len;
 	size_t total, off;
 	uint8_t type;
@@ -294,8 +295,9 @@ ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 			return;
 		}
 		if (n == 0) {
-			ctl_conn_close(srv, c);
-			return;
+			/* Serve what arrived before the end, then close. */
+			eof = true;
+			break;
 		}
 		c->in.len += (size_t)n;
 		if (c->in.len >= CTL_FRAME_MAX + CTL_FRAME_HDR_LEN)
@@ -321,6 +323,15 @@ ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 		off += total;
 	}
 	ctl_buf_consume(&c->in, off);
+	if (eof) {
+		/*
+		 * Best effort for a client that half-closed and still reads;
+		 * an upload without its END frame is abandoned here.
+		 */
+		ctl_conn_flush(srv, c);
+		ctl_conn_close(srv, c);
+		return;
+	}
 	ctl_conn_flush(srv, c);
 	if (c->closing && c->out.len == 0)
 		ctl_conn_close(srv, c);

@@ -230,6 +230,35 @@ test_ctl_import_errors_have_lines_and_commit_nothing(void **state)
 	free(before);
 }
 
+/* A regex Hyperscan refuses is reported with its line; nothing changes. */
+static void
+test_ctl_import_bad_regex_commits_nothing(void **state)
+{
+	struct fx *fx = *state;
+	static const char bad[] =
+		"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		"ok1,prefix,1,forward,198.19.0.1:5060,,,,\n"
+		"re,regex,^(12[,reject,,,,,403\n";
+	struct ctl_result res;
+	char *before;
+	size_t lb;
+
+	assert_int_equal(import(fx, table, sizeof(table) - 1, 1 << 20, false,
+				false, &res), 0);
+	ctl_result_fini(&res);
+	before = dump(fx, &lb);
+	assert_int_not_equal(import(fx, bad, sizeof(bad) - 1, 5, false, false,
+				    &res), 0);
+	assert_string_equal(res.code, "invalid");
+	assert_non_null(res.errs);
+	assert_true(res.errs->n >= 1);
+	assert_int_equal(res.errs->e[0].line, 3);
+	ctl_result_fini(&res);
+	assert_dump_equal(fx, before, lb);
+	assert_int_equal(ctl_state_generation(fx->cs), 1);
+	free(before);
+}
+
 /* More than RULES_ERRORS_KEEP errors: the first 100 are kept, all counted. */
 static void
 test_ctl_import_error_list_is_capped(void **state)
@@ -476,6 +505,7 @@ main(void)
 		T(test_ctl_import_commits_generation_and_publishes),
 		T(test_ctl_import_export_round_trip),
 		T(test_ctl_import_errors_have_lines_and_commit_nothing),
+		T(test_ctl_import_bad_regex_commits_nothing),
 		T(test_ctl_import_error_list_is_capped),
 		T(test_ctl_import_dry_run_counts_and_commits_nothing),
 		T(test_ctl_import_abort_commits_nothing),
