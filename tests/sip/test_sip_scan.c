@@ -30,8 +30,8 @@ static const char *const sets[] = {
 	[VALUE] = ",\"<",
 	[QUOTED] = "\"\\",
 	/* TOKEN looks for the first byte outside this set (RFC 3261 §25.1) */
-	[TOKEN] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		  "0123456789-.!%*_+`'~",
+	[TOKEN] = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "0123456789-.!%*_+`'~"),
 };
 
 static sip_scan_fn *
