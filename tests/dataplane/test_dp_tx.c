@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_dp_tx.c - the transmit side the SIP stage uses: dp_udp_reply() and
+ * dp_udp_send() over IPv4 and IPv6, VLAN tagging, fragmentation of outputs
+ * larger than the MTU, next-hop resolution through the service thread
+ * (ARP and ND, on-link and via the gateway), and the datagram descriptor
+ * handed to the SIP stage, including after reassembly.
+ *
+ * This binary provides its own dp_sip_burst() in place of the placeholder
+ * in dataplane/dp_sip.c, to see what the SIP stage receives and to answer.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_mbuf.h>
+
+#include "dp_test.h"
+
+enum t_sip_mode {
+	T_SIP_DROP,
+	T_SIP_ECHO,             /* reply with the same payload, same mbuf */
+	T_SIP_BIG,              /* reply with t_big_len bytes, fresh mbuf */
+};
+
+static enum t_sip_mode t_sip_mode;
+static uint16_t t_big_len;
+static struct dp_udp_meta t_seen[DP_BURST];
+static uint8_t t_seen_payload[4096];
+static unsigned int t_nseen;
+
+static uint8_t
+t_pattern(size_t i)
+{
+	return (uint8_t)('0' + i % 75);
+}
+
+uint16_t
+dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
+	     const struct dp_udp_meta *meta, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i], *r;
+		char *p;
+		size_t k;
+
+		assert_true(rte_pktmbuf_is_contiguous(m));
+		t_seen[t_nseen++ % DP_BURST] = meta[i];
+		if (meta[i].payload_len <= sizeof(t_seen_payload))
+			memcpy(t_seen_payload,
+			       rte_pktmbuf_mtod_offset(m, void *,
+						       meta[i].payload_off),
+			       meta[i].payload_len);
+		switch (t_sip_mode) {
+		case T_SIP_ECHO:
+			rte_pktmbuf_adj(m, meta[i].payload_off);
+			rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) -
+						       meta[i].payload_len));
+			assert_int_equal(dp_udp_reply(lc, m, &meta[i]), 0);
+			break;
+		case T_SIP_BIG:
+			rte_pktmbuf_free(m);
+			r = dp_pkt_alloc(lc, t_big_len);
+			assert_non_null(r);
+			p = rte_pktmbuf_append(r, t_big_len);
+			assert_non_null(p);
+			for (k = 0; k < t_big_len; k++)
+				p[k] = (char)t_pattern(k);
+			assert_int_equal(dp_udp_reply(lc, r, &meta[i]), 0);
+			break;
+		default:
+			rte_pktmbuf_free(m);
+			break;
+		}
+	}
+	return n;
+}
+
+static void
+t_begin_tx(enum t_sip_mode mode)
+{
+	t_begin();
+	t_sip_mode = mode;
+	t_nseen = 0;
+	memset(t_seen, 0, sizeof(t_seen));
+}
+
+static void
+t_expect_frame(const uint8_t *want, size_t len)
+{
+	struct rte_mbuf *out[4];
+	unsigned int n = t_tx(out, 4);
+
+	assert_int_equal(n, 1);
+	assert_int_equal(rte_pktmbuf_pkt_len(out[0]), len);
+	assert_memory_equal(rte_pktmbuf_mtod(out[0], void *), want, len);
+	rte_pktmbuf_free(out[0]);
+}
+
+static void
+t_expect_nothing(void)
+{
+	struct rte_mbuf *out[4];
+	unsigned int n = t_tx(out, 4);
+
+	if (n != 0)
+		rte_pktmbuf_free_bulk(out, n);
+	assert_int_equal(n, 0);
+}
+
+static const char t_msg[] =
+	"OPTIONS sip:192.0.2.1 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bK-1\r\n"
+	"Content-Length: 0\r\n\r\n";
+
+static size_t
+t_udp_frame(uint8_t *p, bool v6, uint16_t vlan, bool out,
+	    const struct rte_ether_addr *peer_mac, const uint8_t *peer_ip,
+	    uint16_t peer_port, uint16_t our_port, const void *pl,
+	    uint16_t len)
+{
+	const struct rte_ether_addr *dmac = out ? peer_mac : &t_env.ifc.mac;
+	const struct rte_ether_addr *smac = out ? &t_env.ifc.mac : peer_mac;
+	size_t n = t_eth(p, dmac, smac, v6 ? 0x86dd : 0x0800, vlan);
+	uint8_t *ip = p + n;
+
+	if (v6)
+		n += t_ip6(ip, out ? t_ip6_us : peer_ip, out ? peer_ip : t_ip6_us,
+			   17, (uint16_t)(8 + len), 64);
+	else
+		n += t_ip4(ip, out ? t_ip4_us : peer_ip, out ? peer_ip : t_ip4_us,
+			   17, (uint16_t)(8 + len), out ? 0 : 9, 0);
+	return n + t_udp(p + n, ip, out ? our_port : peer_port,
+			 out ? peer_port : our_port, pl, len);
+}
+
+static void
+test_dp_tx_reply_udp4_bytes(void **state)
+{
+	uint8_t in[512], want[512];
+	size_t n, w;
+
+	(void)state;
+	t_begin_tx(T_SIP_ECHO);
+	n = t_udp_frame(in, false, 0, false, &t_mac_peer, t_ip4_peer, 5062,
+			5060, t_msg, sizeof(t_msg) - 1);
+	t_rx(in, n);
+	t_poll();
+	w = t_udp_frame(want, false, 0, true, &t_mac_peer, t_ip4_peer, 5062,
+			5060, t_msg, sizeof(t_msg) - 1);
+	t_expect_frame(want, w);
+
+	assert_int_equal(t_nseen, 1);
+	assert_int_equal(t_seen[0].src.family, DP_AF_V4);
+	assert_memory_equal(&t_seen[0].src.v4, t_ip4_peer, 4);
+	assert_memory_equal(&t_seen[0].dst.v4, t_ip4_us, 4);
+	assert_int_equal(t_seen[0].sport, 5062);
+	assert_int_equal(t_seen[0].dport, 5060);
+	assert_int_equal(t_seen[0].vlan, 0);
+	assert_int_equal(t_seen[0].payload_off, 14 + 20 + 8);
+	assert_int_equal(t_seen[0].payload_len, sizeof(t_msg) - 1);
+	assert_int_equal(t_seen[0].reassembled, 0);
+	assert_memory_equal(&t_seen[0].src_mac, &t_mac_peer, 6);
+	assert_memory_equal(t_seen_payload, t_msg, sizeof(t_msg) - 1);
+	assert_int_equal(t_cnt(DP_CNT_UDP_TX), 1);
+	t_end();
+}
+
+static void
+test_dp_tx_reply_udp6_bytes(void **state)
+{
+	uint8_t in[512], want[512];
+	size_t n, w;
+
+	(void)state;
+	t_begin_tx(T_SIP_ECHO);
+	n = t_udp_frame(in, true, 0, false, &t_mac_peer, t_ip6_peer, 5062,
+			5060, t_msg, sizeof(t_msg) - 1);
+	t_rx(in, n);
+	t_poll();
+	w = t_udp_frame(want, true, 0, true, &t_mac_peer, t_ip6_peer, 5062,
+			5060, t_msg, sizeof(t_msg) - 1);
+	t_expect_frame(want, w);
+	assert_int_equal(t_seen[0].src.family, DP_AF_V6);
+	assert_memory_equal(t_seen[0].src.v6, t_ip6_peer, 16);
+	assert_memory_equal(t_seen[0].dst.v6, t_ip6_us, 16);
+	assert_int_equal(t_seen[0].payload_off, 14 + 40 + 8);
+	t_end();
+}
+
+/* Tag stripped before the SIP stage, put back on the answer. */
+static void
+test_dp_tx_reply_vlan_tagged(void **state)
+{
+	uint8_t in[512], want[512];
+	size_t n, w;
+
+	(void)state;
+	t_begin_tx(T_SIP_ECHO);
+	t_env.conf.vlan = 42;
+	n = t_udp_frame(in, false, 42, false, &t_mac_peer, t_ip4_peer, 5062,
+			5060, t_msg, sizeof(t_msg) - 1);
+	t_rx(in, n);
+	t_poll();
+	w = t_udp_frame(want, false, 42, true, &t_mac_peer, t_ip4_peer, 5062,
+			5060, t_msg, sizeof(t_msg) - 1);
+	t_expect_frame(want, w);
+	assert_int_equal(t_seen[0].vlan, 42);
+	assert_int_equal(t_seen[0].payload_off, 14 + 20 + 8);
+	t_env.conf.vlan = 0;
+	t_end();
+}
+
+/*
+ * A 3000-byte answer at MTU 1500: three IPv4 fragments of 1480, 1480 and
+ * 48 bytes of UDP datagram; put back together they are the datagram with
+ * a checksum over all of it.
+ */
+static void
+test_dp_tx_reply_fragmented_v4(void **state)
+{
+	static uint8_t dgram[3100], buf[1600];
+	struct rte_mbuf *out[8];
+	uint8_t in[512], ph[20];
+	uint16_t id = 0;
+	size_t n, i, k, got = 0;
+
+	(void)state;
+	t_begin_tx(T_SIP_BIG);
+	t_big_len = 3000;
+	n = t_udp_frame(in, false, 0, false, &t_mac_peer, t_ip4_peer, 5062,
+			5060, t_msg, sizeof(t_msg) - 1);
+	t_rx(in, n);
+	t_poll();
+	n = t_tx(out, 8);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++) {
+		uint32_t len = rte_pktmbuf_pkt_len(out[i]);
+		const uint8_t *f = rte_pktmbuf_read(out[i], 0, len, buf);
+		uint16_t tot = (uint16_t)(f[16] << 8 | f[17]);
+		uint16_t fo = (uint16_t)(f[20] << 8 | f[21]);
+
+		assert_memory_equal(f, &t_mac_peer, 6);
+		assert_memory_equal(f + 6, &t_env.ifc.mac, 6);
+		assert_int_equal(f[12] << 8 | f[13], 0x0800);
+		assert_int_equal(f[14], 0x45);
+		assert_int_equal(tot, len - 14);
+		assert_true(tot <= 1500);
+		assert_int_equal(t_cksum(f + 14, 20, 0), 0);
+		assert_int_equal(fo & 0x1fff, got / 8);
+		assert_int_equal((fo & 0x2000) != 0, i + 1 < n);
+		if (i == 0)
+			id = (uint16_t)(f[18] << 8 | f[19]);
+		assert_int_equal(f[18] << 8 | f[19], id);
+		memcpy(dgram + got, f + 34, tot - 20u);
+		got += tot - 20u;
+	}
+	assert_int_equal(got, 3008);
+	assert_int_equal(dgram[0] << 8 | dgram[1], 5060);
+	assert_int_equal(dgram[2] << 8 | dgram[3], 5062);
+	assert_int_equal(dgram[4] << 8 | dgram[5], 3008);
+	for (k = 0; k < 3000; k++)
+		assert_int_equal(dgram[8 + k], t_pattern(k));
+	/* The checksum covers the whole datagram: verify over it. */
+	t_ip4(ph, t_ip4_us, t_ip4_peer, 17, 3008, 0, 0);
+	{
+		uint32_t sum = 17 + 3008;
+
+		for (k = 12; k < 20; k += 2)
+			sum += (uint32_t)(ph[k] << 8 | ph[k + 1]);
+		assert_int_equal(t_cksum(dgram, 3008, sum), 0);
+	}
+	rte_pktmbuf_free_bulk(out, (unsigned int)n);
+	assert_int_equal(t_cnt(DP_CNT_TX_FRAG), 3);
+	t_end();
+}
+
+static void
+test_dp_tx_reply_fragmented_v6(void **state)
+{
+	static uint8_t dgram[3100], buf[1600];
+	struct rte_mbuf *out[8];
+	uint8_t in[512];
+	size_t n, i, k, got = 0;
+
+	(void)state;
+	t_begin_tx(T_SIP_BIG);
+	t_big_len = 3000;
+	n = t_udp_frame(in, true, 0, false, &t_mac_peer, t_ip6_peer, 5062,
+			5060, t_msg, sizeof(t_msg) - 1);
+	t_rx(in, n);
+	t_poll();
+	n = t_tx(out, 8);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++) {
+		uint32_t len = rte_pktmbuf_pkt_len(out[i]);
+		const uint8_t *f = rte_pktmbuf_read(out[i], 0, len, buf);
+		uint16_t plen = (uint16_t)(f[18] << 8 | f[19]);
+		uint16_t fo = (uint16_t)(f[56] << 8 | f[57]);
+
+		assert_int_equal(f[12] << 8 | f[13], 0x86dd);
+		assert_int_equal(f[20], 44);            /* fragment header */
+		assert_int_equal(plen, len - 14 - 40);
+		assert_true(plen + 40u <= 1500);
+		assert_int_equal(f[54], 17);
+		assert_int_equal(fo & ~7u, got);
+		assert_int_equal(fo & 1, i + 1 < n);
+		memcpy(dgram + got, f + 62, plen - 8u);
+		got += plen - 8u;
+	}
+	assert_int_equal(got, 3008);
+	assert_int_equal(dgram[4] << 8 | dgram[5], 3008);
+	for (k = 0; k < 3000; k++)
+		assert_int_equal(dgram[8 + k], t_pattern(k));
+	rte_pktmbuf_free_bulk(out, (unsigned int)n);
+	t_end();
+}
+
+/* Fragments in, one contiguous datagram and its descriptor out. */
+static void
+test_dp_tx_reassembled_meta(void **state)
+{
+	static uint8_t pl[1800], dgram[1808], in[1600];
+	uint8_t ip[20];
+	size_t n, i;
+
+	(void)state;
+	t_begin_tx(T_SIP_DROP);
+	for (i = 0; i < sizeof(pl); i++)
+		pl[i] = t_pattern(i);
+	t_ip4(ip, t_ip4_peer, t_ip4_us, 17, sizeof(dgram), 5, 0);
+	t_udp(dgram, ip, 5062, 5060, pl, sizeof(pl));
+	for (i = 0; i < 2; i++) {
+		size_t off = i * 1480, len = i == 0 ? 1480 : sizeof(dgram) - 1480;
+
+		n = t_eth(in, &t_env.ifc.mac, &t_mac_peer, 0x0800, 0);
+		n += t_ip4(in + n, t_ip4_peer, t_ip4_us, 17, (uint16_t)len, 5,
+			   (uint16_t)(off / 8 | (i == 0 ? 0x2000 : 0)));
+		memcpy(in + n, dgram + off, len);
+		t_rx(in, n + len);
+	}
+	t_poll();
+	assert_int_equal(t_nseen, 1);
+	assert_int_equal(t_seen[0].reassembled, 1);
+	assert_int_equal(t_seen[0].payload_len, sizeof(pl));
+	assert_int_equal(t_seen[0].payload_off, 14 + 20 + 8);
+	assert_memory_equal(t_seen_payload, pl, sizeof(pl));
+	t_end();
+}
+
+static size_t
+t_arp_frame(uint8_t *p, uint16_t op, const struct rte_ether_addr *edst,
+	    const struct rte_ether_addr *sha, const uint8_t *spa,
+	    const struct rte_ether_addr *tha, const uint8_t *tpa)
+{
+	size_t n = t_eth(p, edst, sha, 0x0806, 0);
+
+	p[n + 0] = 0;
+	p[n + 1] = 1;
+	p[n + 2] = 8;
+	p[n + 3] = 0;
+	p[n + 4] = 6;
+	p[n + 5] = 4;
+	p[n + 6] = 0;
+	p[n + 7] = (uint8_t)op;
+	memcpy(p + n + 8, sha, 6);
+	memcpy(p + n + 14, spa, 4);
+	memcpy(p + n + 18, tha, 6);
+	memcpy(p + n + 24, tpa, 4);
+	return n + 28;
+}
+
+static void
+t_send(const struct dp_ip *dst, uint16_t dport, const char *pl)
+{
+	struct rte_mbuf *m = dp_pkt_alloc(t_env.lc, 64);
+	char *p;
+
+	assert_non_null(m);
+	p = rte_pktmbuf_append(m, (uint16_t)strlen(pl));
+	memcpy(p, pl, strlen(pl));
+	assert_int_equal(dp_udp_send(t_env.lc, m, NULL, 5060, dst, dport), 0);
+}
+
+/*
+ * An output to an unresolved neighbour is held by the service, which
+ * sends an ARP request through the worker; the reply releases it. The
+ * next output goes straight out.
+ */
+static void
+t_arp_resolution(const uint8_t *dst_ip, const uint8_t *nh_ip)
+{
+	const struct rte_ether_addr bcast = {
+		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	const struct rte_ether_addr zero = { .addr_bytes = { 0 } };
+	const struct rte_ether_addr nh_mac = {
+		.addr_bytes = { 0x02, 0, 0, 0, 0x77, nh_ip[3] } };
+	uint8_t want[256], in[64] = { 0 };
+	struct dp_ip dst = { .family = DP_AF_V4 };
+	size_t w;
+
+	memcpy(&dst.v4, dst_ip, 4);
+	t_send(&dst, 5080, "hello");
+	assert_int_equal(t_cnt(DP_CNT_NEIGH_MISS), 1);
+	t_poll();
+	t_expect_nothing();
+
+	assert_int_equal(dp_service_poll(&t_env.svc), 1);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_HELD], 1);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_ARP_REQ_SENT], 1);
+	t_poll();
+	w = t_arp_frame(want, 1, &bcast, &t_env.ifc.mac, t_ip4_us, &zero,
+			nh_ip);
+	t_expect_frame(want, w);
+
+	t_arp_frame(in, 2, &t_env.ifc.mac, &nh_mac, nh_ip, &t_env.ifc.mac,
+		    t_ip4_us);
+	t_rx(in, 60);
+	t_poll();
+	t_expect_nothing();
+	assert_int_equal(dp_service_poll(&t_env.svc), 1);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_NEIGH_LEARNED], 1);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_HELD_RELEASED], 1);
+	t_poll();
+	w = t_udp_frame(want, false, 0, true, &nh_mac, dst_ip, 5080, 5060,
+			"hello", 5);
+	t_expect_frame(want, w);
+	assert_int_equal(t_cnt(DP_CNT_NEIGH_RESOLVED), 1);
+
+	t_send(&dst, 5080, "again");
+	t_poll();
+	w = t_udp_frame(want, false, 0, true, &nh_mac, dst_ip, 5080, 5060,
+			"again", 5);
+	t_expect_frame(want, w);
+	assert_int_equal(t_cnt(DP_CNT_NEIGH_MISS), 1);
+}
+
+static void
+test_dp_tx_send_arp_resolution(void **state)
+{
+	const uint8_t peer7[4] = { 192, 0, 2, 7 };
+
+	(void)state;
+	t_begin_tx(T_SIP_DROP);
+	t_arp_resolution(peer7, peer7);
+	t_end();
+}
+
+static void
+test_dp_tx_send_via_gateway(void **state)
+{
+	const uint8_t far[4] = { 198, 51, 100, 9 };
+
+	(void)state;
+	t_begin_tx(T_SIP_DROP);
+	t_arp_resolution(far, t_ip4_gw);
+	t_end();
+}
+
+static void
+test_dp_tx_send_no_route_dropped(void **state)
+{
+	struct dp_ip dst = { .family = DP_AF_V6 };
+	struct rte_mbuf *m;
+
+	(void)state;
+	t_begin_tx(T_SIP_DROP);
+	dst.v6[0] = 0x20;
+	dst.v6[1] = 0x01;
+	dst.v6[2] = 0x0d;
+	dst.v6[3] = 0xb9;               /* off-link, and no IPv6 gateway */
+	m = dp_pkt_alloc(t_env.lc, 8);
+	assert_non_null(m);
+	rte_pktmbuf_append(m, 8);
+	assert_int_equal(dp_udp_send(t_env.lc, m, NULL, 5060, &dst, 5060),
+			 -EHOSTUNREACH);
+	assert_int_equal(t_cnt(DP_CNT_NO_ROUTE), 1);
+	t_end();
+}
+
+/* The same with neighbour discovery (RFC 4861 §7.2). */
+static void
+test_dp_tx_send_nd_resolution(void **state)
+{
+	const struct rte_ether_addr sn_mac = {
+		.addr_bytes = { 0x33, 0x33, 0xff, 0x00, 0x00, 0x07 } };
+	const struct rte_ether_addr mac7 = {
+		.addr_bytes = { 0x02, 0, 0, 0, 0x66, 0x07 } };
+	const uint8_t sn_ip[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff,
+		[15] = 0x07 };
+	uint8_t peer7[16], want[256], in[128], *ip, *ic;
+	struct dp_ip dst = { .family = DP_AF_V6 };
+	size_t w, n;
+
+	(void)state;
+	t_begin_tx(T_SIP_DROP);
+	memcpy(peer7, t_ip6_peer, 16);
+	peer7[15] = 7;
+	memcpy(dst.v6, peer7, 16);
+	t_send(&dst, 5080, "hello");
+	assert_int_equal(dp_service_poll(&t_env.svc), 1);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_NS_SENT], 1);
+	t_poll();
+	w = t_eth(want, &sn_mac, &t_env.ifc.mac, 0x86dd, 0);
+	ip = want + w;
+	w += t_ip6(ip, t_ip6_us, sn_ip, 58, 32, 255);
+	ic = want + w;
+	memset(ic, 0, 32);
+	ic[0] = 135;
+	memcpy(ic + 8, peer7, 16);
+	ic[24] = 1;
+	ic[25] = 1;
+	memcpy(ic + 26, &t_env.ifc.mac, 6);
+	t_icmp6_cksum(ip, ic, 32);
+	t_expect_frame(want, w + 32);
+
+	n = t_eth(in, &t_env.ifc.mac, &mac7, 0x86dd, 0);
+	ip = in + n;
+	n += t_ip6(ip, peer7, t_ip6_us, 58, 32, 255);
+	ic = in + n;
+	memset(ic, 0, 32);
+	ic[0] = 136;
+	ic[4] = 0x60;
+	memcpy(ic + 8, peer7, 16);
+	ic[24] = 2;
+	ic[25] = 1;
+	memcpy(ic + 26, &mac7, 6);
+	t_icmp6_cksum(ip, ic, 32);
+	t_rx(in, n + 32);
+	t_poll();
+	assert_int_equal(t_cnt(DP_CNT_ND_NA_IN), 1);
+	assert_int_equal(dp_service_poll(&t_env.svc), 1);
+	t_poll();
+	w = t_udp_frame(want, true, 0, true, &mac7, peer7, 5080, 5060,
+			"hello", 5);
+	t_expect_frame(want, w);
+	t_end();
+}
+
+static int
+setup_env(void **state)
+{
+	(void)state;
+	return t_env_setup("dp_test_tx");
+}
+
+static int
+teardown_env(void **state)
+{
+	(void)state;
+	t_env_teardown();
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dp_tx_reply_udp4_bytes),
+		cmocka_unit_test(test_dp_tx_reply_udp6_bytes),
+		cmocka_unit_test(test_dp_tx_reply_vlan_tagged),
+		cmocka_unit_test(test_dp_tx_reply_fragmented_v4),
+		cmocka_unit_test(test_dp_tx_reply_fragmented_v6),
+		cmocka_unit_test(test_dp_tx_reassembled_meta),
+		cmocka_unit_test(test_dp_tx_send_arp_resolution),
+		cmocka_unit_test(test_dp_tx_send_via_gateway),
+		cmocka_unit_test(test_dp_tx_send_no_route_dropped),
+		cmocka_unit_test(test_dp_tx_send_nd_resolution),
+	};
+
+	return cmocka_run_group_tests_name("dp_tx", tests,
+					   setup_env, teardown_env);
+}
