@@ -146,6 +146,16 @@ dp_port_init(struct dp_iface *ifc, const struct dp_conf *conf, uint16_t port,
 	if (rc != 0)
 		return rc;
 
+	/* Every RX descriptor holds an mbuf; TX rings and caches hold more. */
+	if (rte_mempool_avail_count(ifc->pool) < (unsigned int)nb_queues *
+	    (nb_rxd + nb_txd + DP_POOL_CACHE) + DP_TXQ_LEN) {
+		DP_LOG(ERR, "port %u: %u mbufs are too few for %u queue pairs "
+		       "of %u+%u descriptors (--mbufs)", port,
+		       rte_mempool_avail_count(ifc->pool), nb_queues, nb_rxd,
+		       nb_txd);
+		return -ENOSPC;
+	}
+
 	socket = rte_eth_dev_socket_id(port);
 	if (socket < 0)
 		socket = (int)rte_socket_id();

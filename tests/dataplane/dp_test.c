@@ -47,7 +47,7 @@ t_conf(struct dp_conf *c)
 	c->gw4.family = DP_AF_V4;
 	memcpy(&c->gw4.v4, t_ip4_gw, 4);
 	c->has_gw4 = true;
-	c->mbufs = 2047;
+	c->mbufs = 4095;
 }
 
 int

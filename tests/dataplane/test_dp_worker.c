@@ -132,6 +132,7 @@ t_echo4(uint8_t *p, uint16_t vlan, bool reply, const struct rte_ether_addr *dst,
 	const uint8_t *ipdst)
 {
 	static const char data[] = "0123456789abcdef";
+	uint16_t ck;
 	uint8_t *ic;
 	size_t n;
 
@@ -147,16 +148,9 @@ t_echo4(uint8_t *p, uint16_t vlan, bool reply, const struct rte_ether_addr *dst,
 	ic[6] = 0;
 	ic[7] = 1;
 	memcpy(ic + 8, data, 16);
-	ic[2] = (uint8_t)(t_cksum(ic, 24, 0) >> 8);
-	ic[3] = (uint8_t)t_cksum(ic, 24, 0);
-	ic[2] = 0;
-	ic[3] = 0;
-	{
-		uint16_t ck = t_cksum(ic, 24, 0);
-
-		ic[2] = (uint8_t)(ck >> 8);
-		ic[3] = (uint8_t)ck;
-	}
+	ck = t_cksum(ic, 24, 0);        /* RFC 792: no pseudo-header */
+	ic[2] = (uint8_t)(ck >> 8);
+	ic[3] = (uint8_t)ck;
 	return n + 24;
 }
 
