@@ -386,6 +386,45 @@ test_ctl_proto_subscriber_gets_generation_event(void **state)
 	close(fd);
 }
 
+/* sipedgectl subscribe prints "generation N ready" lines. */
+static void
+test_ctl_proto_sipedgectl_subscribe_and_merge(void **state)
+{
+	struct fx *fx = *state;
+	static const char extra[] =
+		"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		"de,prefix,49,redirect,198.19.0.4:5060,,,,\n";
+	static const char *const sub[] = { "subscribe", "--count", "2", NULL };
+	const char *imp[] = { "routes", "import", fx->file, NULL };
+	const char *merge[] = { "routes", "import", fx->file, "--merge", NULL };
+	const char *dry[] = { "routes", "import", fx->file, "--dry-run", NULL };
+	char subout[300], *text;
+	size_t len;
+	pid_t pid;
+	int i;
+
+	snprintf(subout, sizeof(subout), "%s/sub.txt", fx->dir);
+	pid = ctl_test_spawn_ctl(ctl_bin, fx->sock, subout, sub);
+	assert_true(pid > 0);
+	for (i = 0; i < 200 && status_int(fx, "subscribers") != 1; i++)
+		usleep(10000);
+	assert_int_equal(ctl_test_write_file(fx->file, table,
+					     sizeof(table) - 1), 0);
+	assert_int_equal(run(fx, imp), CTL_EXIT_OK);
+	assert_int_equal(ctl_test_write_file(fx->file, extra,
+					     sizeof(extra) - 1), 0);
+	assert_int_equal(run(fx, dry), CTL_EXIT_OK);
+	assert_int_equal(status_int(fx, "generation"), 1);
+	assert_int_equal(run(fx, merge), CTL_EXIT_OK);
+	assert_int_equal(status_int(fx, "rules"), 5);
+	assert_int_equal(ctl_test_wait(pid), CTL_EXIT_OK);
+	text = ctl_test_read_file(subout, &len);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "generation 1 ready (4 rules)"));
+	assert_non_null(strstr(text, "generation 2 ready (5 rules)"));
+	free(text);
+}
+
 static void
 test_ctl_proto_route_config_explain_verbs(void **state)
 {
@@ -512,6 +551,7 @@ main(int argc, char **argv)
 		T(test_ctl_proto_concurrent_import_is_refused),
 		T(test_ctl_proto_disconnect_mid_stream_commits_nothing),
 		T(test_ctl_proto_subscriber_gets_generation_event),
+		T(test_ctl_proto_sipedgectl_subscribe_and_merge),
 		T(test_ctl_proto_route_config_explain_verbs),
 		T(test_ctl_proto_malformed_frames_are_rejected),
 		T(test_ctl_proto_sigterm_is_clean),
