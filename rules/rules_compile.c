@@ -405,6 +405,70 @@ rules_cc_node(struct rules_cc *cc)
 	return 0;
 }
 
+/* A node that can be folded into the edge above it: one digit child, no
+ * END child, and no better rule than its parent's path. */
+static bool
+rules_cc_foldable(const struct rules_inode *n, uint32_t parent_best)
+{
+	return n->best == parent_best && n->bits != 0 &&
+	       (n->bits & (n->bits - 1)) == 0 &&
+	       (n->bits & (1u << RULES_TRIE_END)) == 0;
+}
+
+/*
+ * Path compression: rebuild the breadth-first array, folding chains of
+ * foldable nodes (the random tails of long numbers) into their edges.
+ * Roughly halves the nodes and the dependent loads of a lookup.
+ */
+static int
+rules_cc_compress(struct rules_cc *cc)
+{
+	struct rules_inode *old = cc->nodes, *nw;
+	uint32_t *orig, nold = cc->nnodes, head, tail;
+
+	nw = malloc((size_t)nold * sizeof(*nw));
+	orig = malloc((size_t)nold * sizeof(*orig));
+	if (nw == NULL || orig == NULL) {
+		free(nw);
+		free(orig);
+		return -ENOMEM;
+	}
+	/* orig[k]: the uncompressed node whose children new node k gets. */
+	nw[0] = old[0];
+	orig[0] = 0;
+	tail = 1;
+	for (head = 0; head < tail; head++) {
+		const struct rules_inode *o = &old[orig[head]];
+		uint32_t c, nc = rules_popcount16(o->bits);
+
+		nw[head].first = nc != 0 ? tail : 0;
+		for (c = 0; c < nc; c++) {
+			uint32_t x = o->first + c, skip = 0, nskip = 0;
+			struct rules_inode *n = &nw[tail];
+
+			while (nskip < RULES_TRIE_SKIP_MAX &&
+			       rules_cc_foldable(&old[x], o->best)) {
+				uint32_t sym = (uint32_t)__builtin_ctz(old[x].bits);
+
+				skip |= sym << (4 * nskip);
+				nskip++;
+				x = old[x].first;
+			}
+			*n = old[x];
+			n->first = 0;
+			n->nskip = (uint8_t)nskip;
+			n->skip = skip;
+			orig[tail++] = x;
+		}
+	}
+	free(orig);
+	free(old);
+	cc->nodes = nw;
+	cc->nnodes = tail;
+	cc->nodes_cap = nold;
+	return 0;
+}
+
 /*
  * Build level by level from the sorted literals: at depth d the distinct
  * (d+1)-prefixes, in sorted order, are exactly the nodes of level d+1 in
@@ -503,7 +567,7 @@ rules_cc_trie(struct rules_cc *cc)
 			if (n->best < cc->nodes[n->first + c].best)
 				cc->nodes[n->first + c].best = n->best;
 	}
-	rc = 0;
+	rc = rules_cc_compress(cc);
 out:
 	free(buf);
 	free(cur);

@@ -152,7 +152,7 @@ rules_image_check_header(const unsigned char *img, size_t len)
 	}
 	if (h.sec[RULES_SEC_RULES].len != (uint64_t)h.nrules * 16 ||
 	    h.sec[RULES_SEC_TARGETS].len != (uint64_t)h.ntargets * 32 ||
-	    h.sec[RULES_SEC_TRIE].len != (uint64_t)h.nnodes * 12 ||
+	    h.sec[RULES_SEC_TRIE].len != (uint64_t)h.nnodes * 16 ||
 	    h.nnodes == 0 || h.nrules == RULES_NO_RULE ||
 	    (h.dom_slots & (h.dom_slots - 1)) != 0 ||
 	    h.sec[RULES_SEC_DOMAINS].len < (uint64_t)h.dom_slots * 4)
@@ -238,6 +238,7 @@ rules_db_check_deep(const struct rules_db *db)
 		uint32_t nc = rules_popcount16(n->bits);
 
 		if (n->bits >> (RULES_TRIE_END + 1) != 0 ||
+		    n->nskip > RULES_TRIE_SKIP_MAX ||
 		    !rules_rule_ok(db, n->best) ||
 		    (nc != 0 && (n->first <= i || n->first > db->nnodes - nc)))
 			return -EBADMSG;

@@ -110,15 +110,28 @@ rules_key_make(struct span user, struct span host, struct rules_key *key)
 static inline uint32_t
 rules_trie_best(const struct rules_db *db, const char *num, uint32_t len)
 {
-	const struct rules_inode *nodes = db->nodes, *n = &nodes[0];
-	uint32_t best = n->best, i, d, bits;
+	const struct rules_inode *nodes = db->nodes, *n = &nodes[0], *c;
+	uint32_t best = n->best, i = 0, d, k, skip, bits;
 
-	for (i = 0; i < len; i++) {
+	while (i < len) {
 		d = (uint32_t)((unsigned char)num[i] - '0');
 		if (d > 9 || (n->bits & (1u << d)) == 0)
 			return best;
-		n = &nodes[n->first +
-			   rules_popcount16(n->bits & ((1u << d) - 1))];
+		c = &nodes[n->first + rules_popcount16(n->bits & ((1u << d) - 1))];
+		i++;
+		if (c->nskip != 0) {
+			/* Folded chain: no rule inside, so leaving it early
+			 * keeps the best found so far. */
+			if (len - i < c->nskip)
+				return best;
+			skip = c->skip;
+			for (k = 0; k < c->nskip; k++, skip >>= 4)
+				if ((uint32_t)((unsigned char)num[i + k] - '0') !=
+				    (skip & 15))
+					return best;
+			i += c->nskip;
+		}
+		n = c;
 		best = n->best;
 	}
 	bits = n->bits;

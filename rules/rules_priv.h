@@ -153,19 +153,25 @@ struct rules_ient {
 };
 
 /*
- * Trie node. Children of a node are contiguous, in symbol order, from
- * first; symbols 0-9 are digits, RULES_TRIE_END the end of an exact key.
+ * Trie node (path-compressed). Children of a node are contiguous, in
+ * symbol order, from first; symbols 0-9 are digits, RULES_TRIE_END the end
+ * of an exact key. Entering a child consumes its symbol and then the
+ * child's nskip digits (skip, 4 bits each, first digit lowest): chains of
+ * nodes that neither branch nor hold a better rule are folded this way.
  * best is the lowest rule number among prefix rules on the path to this
  * node (for an END node: and the exact rules of that key).
  */
 #define RULES_TRIE_END          10
+#define RULES_TRIE_SKIP_MAX     8
 struct rules_inode {
 	uint32_t         first;
 	uint32_t         best;
 	uint16_t         bits;
-	uint16_t         pad;
+	uint8_t          nskip;
+	uint8_t          pad;
+	uint32_t         skip;
 };
-BUILD_ASSERT(sizeof(struct rules_inode) == 12, "trie node layout");
+BUILD_ASSERT(sizeof(struct rules_inode) == 16, "trie node layout");
 
 /* Bits set in a node's child mask; portable and branch-free (no -mpopcnt). */
 static inline uint32_t

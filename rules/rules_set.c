@@ -762,9 +762,25 @@ rules_rule_equal(const struct rules_rule *a, const struct rules_rule *b)
 	if (a->kind != b->kind || a->action != b->action ||
 	    a->rank != b->rank || a->strip != b->strip || a->code != b->code ||
 	    a->ntargets != b->ntargets || !span_eq(a->id, b->id) ||
-	    !span_eq(a->pattern, b->pattern) ||
 	    !span_eq(a->prepend, b->prepend))
 		return false;
+	/* Compare what matching sees: "+44" is "44", hosts ignore case. */
+	switch (a->kind) {
+	case RULES_KIND_EXACT:
+	case RULES_KIND_PREFIX:
+		if (!span_eq(rules_literal_norm(a->pattern),
+			     rules_literal_norm(b->pattern)))
+			return false;
+		break;
+	case RULES_KIND_DOMAIN:
+		if (!span_eq_nocase2(a->pattern, b->pattern))
+			return false;
+		break;
+	default:
+		if (!span_eq(a->pattern, b->pattern))
+			return false;
+		break;
+	}
 	for (i = 0; i < a->ntargets; i++) {
 		const struct rules_target *x = &a->targets[i];
 		const struct rules_target *y = &b->targets[i];

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_rules_db.c - image validation and loading, CRC32C.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rules.h>
+
+#include "rules_test_util.h"
+
+uint32_t rules_crc32c(uint32_t crc, const void *buf, size_t len);
+uint32_t rules_crc32c_portable(uint32_t crc, const void *buf, size_t len);
+
+static const char table[] = RT_HDR
+	"nyc,prefix,1212,forward,198.19.0.3:5060/1/70|198.19.0.5:5060/1/30|198.19.0.6:5060/2,,0,,\n"
+	"uk,prefix,+44,redirect,198.19.0.4:5060,,1,0044,\n"
+	"premium,regex,^1900[0-9]{7}$,reject,,10,,,403\n"
+	"corp,domain,*.example.com,forward,198.19.0.7:5060,,,,\n"
+	"fallback,default,,forward,198.19.0.9:5060,,,,\n";
+
+static void *
+compile_table(size_t *len)
+{
+	struct rules_set *set = rt_set(table);
+	void *img;
+
+	assert_int_equal(rules_compile(set, &img, len, NULL), 0);
+	rules_set_free(set);
+	return img;
+}
+
+static void
+test_rules_db_crc32c_known_value(void **state)
+{
+	unsigned char buf[1000];
+	size_t i;
+
+	(void)state;
+	/* The CRC32C check value (RFC 3720 appendix B.4 family). */
+	assert_int_equal(rules_crc32c(0, "123456789", 9), 0xe3069283);
+	assert_int_equal(rules_crc32c_portable(0, "123456789", 9), 0xe3069283);
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 7 + 3);
+	for (i = 0; i < sizeof(buf); i += 37) {
+		assert_int_equal(rules_crc32c(0, buf, i),
+				 rules_crc32c_portable(0, buf, i));
+		/* Incremental equals one shot. */
+		assert_int_equal(rules_crc32c(rules_crc32c(0, buf, i / 2),
+					      buf + i / 2, i - i / 2),
+				 rules_crc32c(0, buf, i));
+	}
+}
+
+static void
+test_rules_db_image_validates_and_loads(void **state)
+{
+	struct rules_db *db;
+	size_t len;
+	void *img = compile_table(&len);
+
+	(void)state;
+	assert_int_equal(len % 64, 0);
+	assert_int_equal(rules_image_validate(img, len), 0);
+	assert_int_equal(rules_db_load(img, len, &db), 0);
+	assert_int_equal(rules_db_rule_count(db), 5);
+	assert_int_equal(rules_db_target_count(db), 6);
+	assert_true(rules_db_has_regex(db));
+	assert_int_not_equal(rules_db_checksum(db), 0);
+	/* Rule numbers are the precedence order: premium has rank 10. */
+	assert_int_equal(rules_db_find(db, SPAN_LIT("premium")), 0);
+	assert_int_equal(rules_db_find(db, SPAN_LIT("fallback")), 4);
+	assert_int_equal(rules_db_find(db, SPAN_LIT("nope")), RULES_NO_RULE);
+	/* The loader copied the bytes: the caller may free them at once. */
+	memset(img, 0, len);
+	free(img);
+	assert_int_equal(rules_db_find(db, SPAN_LIT("uk")), 2);
+	rules_db_free(db);
+	rules_db_free(NULL);
+}
+
+static void
+test_rules_db_same_set_same_image(void **state)
+{
+	size_t l1, l2;
+	void *a = compile_table(&l1), *b = compile_table(&l2);
+
+	(void)state;
+	assert_int_equal(l1, l2);
+	/* The Hyperscan blob is deterministic for one build of it. */
+	assert_memory_equal(a, b, l1);
+	free(a);
+	free(b);
+}
+
+static void
+test_rules_db_corruption_rejected(void **state)
+{
+	struct rules_db *db = NULL;
+	unsigned char *img;
+	size_t len, i;
+
+	(void)state;
+	img = compile_table(&len);
+	assert_int_equal(rules_image_validate(img, len - 1), -EBADMSG);
+	assert_int_equal(rules_image_validate(img, 10), -EBADMSG);
+	assert_int_equal(rules_image_validate(img, 0), -EBADMSG);
+	/* Any single flipped bit anywhere is caught. */
+	for (i = 0; i < len; i += 1 + i / 64) {
+		img[i] ^= 0x10;
+		assert_int_equal(rules_image_validate(img, len), -EBADMSG);
+		assert_int_equal(rules_db_load(img, len, &db), -EBADMSG);
+		img[i] ^= 0x10;
+	}
+	assert_int_equal(rules_image_validate(img, len), 0);
+	/* Another version is refused even with a matching checksum. */
+	img[8] = 2;
+	assert_int_equal(rules_image_validate(img, len), -EBADMSG);
+	free(img);
+}
+
+static void
+test_rules_db_scratch_optional_without_regex(void **state)
+{
+	struct rules_key key;
+	struct rt_db t;
+	uint32_t rule;
+
+	(void)state;
+	t = rt_db(RT_HDR "a,prefix,1,forward,192.0.2.1:5060,,,,\n");
+	assert_false(rules_db_has_regex(t.db));
+	assert_int_equal(rules_key_make(SPAN_LIT("12"), SPAN_NULL, &key), 0);
+	assert_int_equal(rules_match(t.db, NULL, &key, &rule), 0);
+	rt_free(&t);
+
+	t = rt_db(RT_HDR "r,regex,1.*,forward,192.0.2.1:5060,,,,\n");
+	assert_int_equal(rules_match(t.db, NULL, &key, &rule), -EIO);
+	assert_int_equal(rules_match(t.db, t.scr, &key, &rule), 0);
+	rt_free(&t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rules_db_crc32c_known_value),
+		cmocka_unit_test(test_rules_db_image_validates_and_loads),
+		cmocka_unit_test(test_rules_db_same_set_same_image),
+		cmocka_unit_test(test_rules_db_corruption_rejected),
+		cmocka_unit_test(test_rules_db_scratch_optional_without_regex),
+	};
+
+	return cmocka_run_group_tests_name("rules_db", tests, NULL, NULL);
+}
