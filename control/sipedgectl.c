@@ -27,6 +27,7 @@ struct ctl_cli {
 	bool             json;
 	int              fd;
 	FILE            *data_out;      /* export destination */
+	bool             quiet_busy;    /* --wait: retry instead of printing */
 };
 
 struct ctl_verb {
@@ -163,7 +164,9 @@ ctl_cli_finish(struct ctl_cli *cli, ctl_cli_render_fn *render)
 	if (!ctl_json_bool(rep, "ok", false))
 		code = ctl_json_str(err, "code", "internal");
 	ex = ctl_cli_exit_code(code);
-	if (cli->json) {
+	if (ex == CTL_EXIT_BUSY && cli->quiet_busy) {
+		/* The caller retries; say nothing yet. */
+	} else if (cli->json) {
 		/* With a data stream on stdout the reply goes to stderr. */
 		FILE *f = cli->data_out == stdout ? stderr : stdout;
 
@@ -361,15 +364,63 @@ ctl_cli_reply_pending(int fd)
 	return poll(&pfd, 1, 0) == 1;
 }
 
+/* One attempt: upload @p fd and return the exit code of the reply. */
+static int
+ctl_cli_import_once(struct ctl_cli *cli, int fd, const char *path,
+		    const char *mode, bool dry, char *chunk)
+{
+	struct ctl_buf b;
+	struct ctl_jw w;
+	ssize_t n;
+	int rc;
+
+	rc = ctl_cli_connect(cli);
+	if (rc != 0)
+		return rc;
+	ctl_buf_init(&b);
+	ctl_jw_init(&w, &b);
+	ctl_jw_obj(&w, NULL);
+	ctl_jw_str(&w, "cmd", "routes.import");
+	ctl_jw_str(&w, "mode", mode);
+	ctl_jw_bool(&w, "dry_run", dry);
+	ctl_jw_obj_end(&w);
+	rc = ctl_io_send_frame(cli->fd, CTL_FRAME_REQUEST, b.p, b.len);
+	ctl_buf_fini(&b);
+	if (rc != 0) {
+		fprintf(stderr, "sipedgectl: send: %s\n", strerror(-rc));
+		return CTL_EXIT_PROTO;
+	}
+	for (;;) {
+		if (ctl_cli_reply_pending(cli->fd))
+			break;  /* refused early: the reply says why */
+		n = read(fd, chunk, CTL_CHUNK);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "sipedgectl: %s: %s\n", path,
+				strerror(errno));
+			/* Closing without END: the server commits nothing. */
+			return CTL_EXIT_USAGE;
+		}
+		if (n == 0) {
+			ctl_io_send_frame(cli->fd, CTL_FRAME_END, NULL, 0);
+			break;
+		}
+		if (ctl_io_send_frame(cli->fd, CTL_FRAME_DATA, chunk,
+				      (size_t)n) != 0)
+			break;
+	}
+	/* A send error may just mean the server replied and stopped reading. */
+	return ctl_cli_finish(cli, ctl_render_change);
+}
+
 static int
 ctl_verb_import(struct ctl_cli *cli, int argc, char **argv)
 {
 	const char *path = NULL, *mode = "replace";
+	uint64_t deadline = 0;
 	bool dry = false;
-	struct ctl_buf b;
-	struct ctl_jw w;
-	char *chunk = NULL;
-	ssize_t n;
+	char *chunk;
 	int i, fd, rc;
 
 	for (i = 0; i < argc; i++) {
@@ -379,6 +430,9 @@ ctl_verb_import(struct ctl_cli *cli, int argc, char **argv)
 			mode = "replace";
 		else if (strcmp(argv[i], "--merge") == 0)
 			mode = "merge";
+		else if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc)
+			deadline = ctl_mono_us() +
+				   strtoull(argv[++i], NULL, 10) * 1000000u;
 		else if (path == NULL && (argv[i][0] != '-' ||
 					  strcmp(argv[i], "-") == 0))
 			path = argv[i];
@@ -397,50 +451,28 @@ ctl_verb_import(struct ctl_cli *cli, int argc, char **argv)
 			return CTL_EXIT_USAGE;
 		}
 	}
-	rc = ctl_cli_connect(cli);
-	if (rc != 0)
-		goto out_close;
-	ctl_buf_init(&b);
-	ctl_jw_init(&w, &b);
-	ctl_jw_obj(&w, NULL);
-	ctl_jw_str(&w, "cmd", "routes.import");
-	ctl_jw_str(&w, "mode", mode);
-	ctl_jw_bool(&w, "dry_run", dry);
-	ctl_jw_obj_end(&w);
-	rc = ctl_io_send_frame(cli->fd, CTL_FRAME_REQUEST, b.p, b.len);
-	ctl_buf_fini(&b);
 	chunk = malloc(CTL_CHUNK);
-	if (rc != 0 || chunk == NULL)
-		goto out_proto;
-	for (;;) {
-		if (ctl_cli_reply_pending(cli->fd))
-			break;  /* refused early: the reply says why */
-		n = read(fd, chunk, CTL_CHUNK);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			fprintf(stderr, "sipedgectl: %s: %s\n", path,
-				strerror(errno));
-			/* Closing without END: the server commits nothing. */
-			rc = CTL_EXIT_USAGE;
-			goto out_free;
-		}
-		if (n == 0) {
-			rc = ctl_io_send_frame(cli->fd, CTL_FRAME_END, NULL, 0);
-			break;
-		}
-		rc = ctl_io_send_frame(cli->fd, CTL_FRAME_DATA, chunk,
-				       (size_t)n);
-		if (rc != 0)
-			break;
+	if (chunk == NULL) {
+		rc = CTL_EXIT_FAIL;
+		goto out_close;
 	}
-	/* A send error may just mean the server replied and stopped reading. */
-	rc = ctl_cli_finish(cli, ctl_render_change);
-	goto out_free;
-out_proto:
-	fprintf(stderr, "sipedgectl: send: %s\n", strerror(-rc));
-	rc = CTL_EXIT_PROTO;
-out_free:
+	/* Waiting needs a rewindable input: a file, not a pipe. */
+	cli->quiet_busy = deadline != 0 && lseek(fd, 0, SEEK_CUR) != -1;
+	for (i = 0;; i++) {
+		rc = ctl_cli_import_once(cli, fd, path, mode, dry, chunk);
+		if (rc != CTL_EXIT_BUSY || !cli->quiet_busy)
+			break;
+		close(cli->fd);
+		cli->fd = -1;
+		if (i == 0)
+			fprintf(stderr, "sipedgectl: another import is running; waiting\n");
+		if (ctl_mono_us() >= deadline || lseek(fd, 0, SEEK_SET) == -1) {
+			cli->quiet_busy = false;
+			fprintf(stderr, "sipedgectl: busy: gave up waiting; nothing was changed\n");
+			break;
+		}
+		usleep(100000);
+	}
 	free(chunk);
 out_close:
 	if (fd != STDIN_FILENO)
@@ -795,8 +827,8 @@ static const struct ctl_verb ctl_verbs[] = {
 	{ "status", "status", "generation, rule counts, store sizes, last change",
 	  ctl_verb_status },
 	{ "routes import",
-	  "routes import FILE|- [--dry-run] [--replace|--merge]",
-	  "validate, compile and commit a CSV rule table as one generation",
+	  "routes import FILE|- [--dry-run] [--replace|--merge] [--wait SECONDS]",
+	  "commit a CSV rule table as one generation (--wait: retry while busy)",
 	  ctl_verb_import },
 	{ "routes export", "routes export [-o FILE]",
 	  "the rule table as CSV (re-imports to the same set)",

@@ -317,6 +317,35 @@ test_ctl_proto_concurrent_import_is_refused(void **state)
 	assert_int_equal(status_int(fx, "generation"), 2);
 }
 
+/* With --wait, the second import waits for the first and then commits. */
+static void
+test_ctl_proto_import_wait_serialises(void **state)
+{
+	struct fx *fx = *state;
+	const char *imp[] = { "routes", "import", fx->file, "--wait", "20",
+			      NULL };
+	struct ctl_jval *v;
+	pid_t pid;
+	int fd;
+
+	assert_int_equal(ctl_test_write_file(fx->file, table,
+					     sizeof(table) - 1), 0);
+	fd = raw_begin_import(fx, table, 10);
+	wait_importing(fx, true);
+	pid = ctl_test_spawn_ctl(ctl_bin, fx->sock, "/dev/null", imp);
+	assert_true(pid > 0);
+	usleep(300000);
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_DATA, table + 10,
+					   sizeof(table) - 11), 0);
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_END, NULL, 0), 0);
+	v = raw_reply(fd);
+	assert_true(ctl_json_bool(v, "ok", false));
+	ctl_json_free(v);
+	close(fd);
+	assert_int_equal(ctl_test_wait(pid), CTL_EXIT_OK);
+	assert_int_equal(status_int(fx, "generation"), 2);
+}
+
 static void
 test_ctl_proto_disconnect_mid_stream_commits_nothing(void **state)
 {
@@ -549,6 +578,7 @@ main(int argc, char **argv)
 		T(test_ctl_proto_import_export_round_trip),
 		T(test_ctl_proto_invalid_import_exit_code_and_lines),
 		T(test_ctl_proto_concurrent_import_is_refused),
+		T(test_ctl_proto_import_wait_serialises),
 		T(test_ctl_proto_disconnect_mid_stream_commits_nothing),
 		T(test_ctl_proto_subscriber_gets_generation_event),
 		T(test_ctl_proto_sipedgectl_subscribe_and_merge),
