@@ -250,7 +250,9 @@ ctl_cmd_route_show(struct ctl_server *srv, struct ctl_conn *c,
 		   const struct ctl_jval *req, struct ctl_reply *r)
 {
 	const char *id = ctl_json_str(req, "id", NULL);
+	char hosts[RULES_TARGETS_MAX][48];
 	struct rules_rule rule;
+	struct schema_rule *s;
 	char row[8192];
 	size_t len;
 	uint32_t i;
@@ -265,6 +267,14 @@ ctl_cmd_route_show(struct ctl_server *srv, struct ctl_conn *c,
 		ctl_reply_fail(r, -ENOENT, "not_found", "no rule '%s'", id);
 		return;
 	}
+	/* The stored form has the targets as text. */
+	s = malloc(sizeof(*s));
+	if (s == NULL || ctl_rule_to_schema(&rule, s, hosts) != 0) {
+		free(s);
+		ctl_reply_fail(r, -ENOMEM, "internal", "cannot render rule");
+		return;
+	}
+	free(s);
 	ctl_jw_u64(&r->w, "generation", ctl_state_generation(srv->cs));
 	ctl_jw_obj(&r->w, "rule");
 	ctl_jw_strn(&r->w, "id", rule.id.ptr, rule.id.len);
@@ -273,11 +283,6 @@ ctl_cmd_route_show(struct ctl_server *srv, struct ctl_conn *c,
 	ctl_jw_str(&r->w, "action", rules_action_name(rule.action));
 	ctl_jw_arr(&r->w, "targets");
 	for (i = 0; i < rule.ntargets; i++) {
-		struct schema_rule s;
-		char hosts[RULES_TARGETS_MAX][48];
-
-		if (i == 0 && ctl_rule_to_schema(&rule, &s, hosts) != 0)
-			break;
 		ctl_jw_obj(&r->w, NULL);
 		ctl_jw_str(&r->w, "host", hosts[i]);
 		ctl_jw_u64(&r->w, "port", rule.targets[i].port);

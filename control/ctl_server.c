@@ -497,21 +497,34 @@ out_free:
 	return rc;
 }
 
+static bool
+ctl_server_has_conn(const struct ctl_server *srv, const struct ctl_conn *c)
+{
+	const struct ctl_conn *x;
+
+	for (x = srv->conns; x != NULL; x = x->next) {
+		if (x == c)
+			return true;
+	}
+	return false;
+}
+
 int
 ctl_server_run(struct ctl_server *srv)
 {
 	struct epoll_event evs[64];
 	struct signalfd_siginfo si;
-	int i, n;
+	int i, n, err;
 
 	ctl_log(CTL_LOG_INFO, "listening on %s", srv->path);
 	while (!srv->stop) {
 		n = epoll_wait(srv->efd, evs, 64, -1);
 		if (n == -1) {
-			if (errno == EINTR)
+			err = errno;
+			if (err == EINTR)
 				continue;
-			ctl_log(CTL_LOG_ERR, "epoll_wait: %s", strerror(errno));
-			return -errno;
+			ctl_log(CTL_LOG_ERR, "epoll_wait: %s", strerror(err));
+			return -err;
 		}
 		for (i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
@@ -531,21 +544,9 @@ ctl_server_run(struct ctl_server *srv)
 				}
 				continue;
 			}
-			/*
-			 * A connection closed earlier in this batch cannot
-			 * appear here: close removes it from epoll, and the
-			 * batch only holds events returned before that.
-			 * Guard anyway by looking it up.
-			 */
-			{
-				struct ctl_conn *x;
-
-				for (x = srv->conns; x != NULL && x != c;
-				     x = x->next)
-					;
-				if (x == NULL)
-					continue;
-			}
+			/* It may have been closed earlier in this batch. */
+			if (!ctl_server_has_conn(srv, c))
+				continue;
 			if (evs[i].events & EPOLLOUT) {
 				ctl_conn_flush(srv, c);
 				if (c->closing && c->out.len == 0) {

@@ -898,7 +898,7 @@ out_free:
 int
 ctl_uri_split(const char *uri, struct span *user, struct span *host)
 {
-	const char *p = uri, *end = uri + strlen(uri), *at, *h, *e;
+	const char *p = uri, *at, *h, *e;
 
 	*user = span_make(NULL, 0);
 	*host = span_make(NULL, 0);
@@ -940,7 +940,6 @@ ctl_uri_split(const char *uri, struct span *user, struct span *host)
 
 		*host = span_make(h, (size_t)((colon != NULL ? colon : e) - h));
 	}
-	(void)end;
 	return user->len != 0 || host->len != 0 ? 0 : -EINVAL;
 }
 

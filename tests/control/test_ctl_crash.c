@@ -75,12 +75,6 @@ import(struct fx *fx, int which)
 	return ctl_test_run_ctl(ctl_bin, fx->sock, "/dev/null", argv);
 }
 
-static uint64_t
-mono_ms(void)
-{
-	return ctl_mono_us() / 1000;
-}
-
 static void
 sleep_us(long us)
 {
@@ -179,7 +173,6 @@ test_ctl_crash_sigkill_during_import(void **state)
 	fprintf(stderr, "# %d trials: %d kept the previous generation, %d the new one (%llu ms per import)\n",
 		trials, outcome[0], outcome[1],
 		(unsigned long long)import_us / 1000);
-	(void)mono_ms;
 }
 
 static int
