@@ -60,13 +60,17 @@ static void
 dp_stats_line(FILE *f, const char *prefix, const char *name, uint64_t v)
 {
 	char low[48];
-	size_t i;
+	size_t i, n;
 
-	for (i = 0; name[i] != '\0' && i + 1 < sizeof(low); i++)
-		low[i] = (name[i] >= 'A' && name[i] <= 'Z') ?
+	n = strlen(prefix);
+	if (n >= sizeof(low))
+		n = 0;
+	memcpy(low, prefix, n);
+	for (i = 0; name[i] != '\0' && n + 1 < sizeof(low); i++)
+		low[n++] = (name[i] >= 'A' && name[i] <= 'Z') ?
 			(char)(name[i] | 0x20) : name[i];
-	low[i] = '\0';
-	fprintf(f, "  %s%-20s %" PRIu64 "\n", prefix, low, v);
+	low[n] = '\0';
+	fprintf(f, "  %-24s %" PRIu64 "\n", low, v);
 }
 
 void

@@ -51,16 +51,17 @@ t_conf(struct dp_conf *c)
 }
 
 int
-t_env_setup(const char *file_prefix)
+t_env_setup(const char *file_prefix, const char *lcores)
 {
-	char prefix[64];
+	char prefix[64], cores[16];
 	char *argv[] = { "test", "--no-huge", "--no-pci", "-m", "256",
-		"--no-shconf", prefix, "-l", "0", "--log-level", "*:error",
+		"--no-shconf", prefix, "-l", cores, "--log-level", "*:error",
 		NULL };
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 	int p;
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", file_prefix);
+	snprintf(cores, sizeof(cores), "%s", lcores);
 	if (rte_eal_init(argc, argv) < 0)
 		return -1;
 	t_conf(&t_env.conf);
@@ -259,4 +260,23 @@ t_icmp6_cksum(const uint8_t *ip6, uint8_t *ic, uint16_t len)
 {
 	t_put16(ic + 2, 0);
 	t_put16(ic + 2, t_cksum(ic, len, t_phdr(ip6, 58, len)));
+}
+
+size_t
+t_arp_frame(uint8_t *p, uint16_t op, const struct rte_ether_addr *edst,
+	    const struct rte_ether_addr *sha, const uint8_t *spa,
+	    const struct rte_ether_addr *tha, const uint8_t *tpa)
+{
+	size_t n = t_eth(p, edst, sha, 0x0806, 0);
+
+	t_put16(p + n, 1);              /* Ethernet */
+	t_put16(p + n + 2, 0x0800);     /* IPv4 */
+	p[n + 4] = 6;
+	p[n + 5] = 4;
+	t_put16(p + n + 6, op);
+	memcpy(p + n + 8, sha, 6);
+	memcpy(p + n + 14, spa, 4);
+	memcpy(p + n + 18, tha, 6);
+	memcpy(p + n + 24, tpa, 4);
+	return n + 28;
 }

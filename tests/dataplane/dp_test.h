@@ -36,8 +36,8 @@ extern const uint8_t t_ip4_us[4], t_ip4_peer[4], t_ip4_gw[4];
 extern const uint8_t t_ip6_us[16], t_ip6_peer[16];
 extern const struct rte_ether_addr t_mac_peer;
 
-/* EAL with a per-binary --file-prefix; returns 0 or -1. */
-int t_env_setup(const char *file_prefix);
+/* EAL with a per-binary --file-prefix on @p lcores ("0", "0-1"); 0 or -1. */
+int t_env_setup(const char *file_prefix, const char *lcores);
 void t_env_teardown(void);
 
 /* Per-test: zero counters, restore the configuration, note pool usage. */
@@ -62,6 +62,10 @@ size_t t_ip6(uint8_t *p, const uint8_t *src, const uint8_t *dst,
 /* UDP header + payload with the checksum over @p ip (v4 or v6 header). */
 size_t t_udp(uint8_t *p, const uint8_t *ip, uint16_t sport, uint16_t dport,
 	     const void *payload, uint16_t len);
+/* Ethernet + ARP (RFC 826) frame, 42 bytes. */
+size_t t_arp_frame(uint8_t *p, uint16_t op, const struct rte_ether_addr *edst,
+		   const struct rte_ether_addr *sha, const uint8_t *spa,
+		   const struct rte_ether_addr *tha, const uint8_t *tpa);
 /* Fix an ICMPv6 checksum at @p ic of @p len bytes under @p ip6. */
 void t_icmp6_cksum(const uint8_t *ip6, uint8_t *ic, uint16_t len);
 

@@ -354,28 +354,6 @@ test_dp_tx_reassembled_meta(void **state)
 	t_end();
 }
 
-static size_t
-t_arp_frame(uint8_t *p, uint16_t op, const struct rte_ether_addr *edst,
-	    const struct rte_ether_addr *sha, const uint8_t *spa,
-	    const struct rte_ether_addr *tha, const uint8_t *tpa)
-{
-	size_t n = t_eth(p, edst, sha, 0x0806, 0);
-
-	p[n + 0] = 0;
-	p[n + 1] = 1;
-	p[n + 2] = 8;
-	p[n + 3] = 0;
-	p[n + 4] = 6;
-	p[n + 5] = 4;
-	p[n + 6] = 0;
-	p[n + 7] = (uint8_t)op;
-	memcpy(p + n + 8, sha, 6);
-	memcpy(p + n + 14, spa, 4);
-	memcpy(p + n + 18, tha, 6);
-	memcpy(p + n + 24, tpa, 4);
-	return n + 28;
-}
-
 static void
 t_send(const struct dp_ip *dst, uint16_t dport, const char *pl)
 {
@@ -547,7 +525,7 @@ static int
 setup_env(void **state)
 {
 	(void)state;
-	return t_env_setup("dp_test_tx");
+	return t_env_setup("dp_test_tx", "0");
 }
 
 static int

@@ -498,7 +498,7 @@ static int
 setup_env(void **state)
 {
 	(void)state;
-	return t_env_setup("dp_test_worker");
+	return t_env_setup("dp_test_worker", "0");
 }
 
 static int
