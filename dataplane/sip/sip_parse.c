@@ -126,6 +126,15 @@ sip_parse_request_line(struct sip_msg *msg, const char *sp1, const char *eol)
 	const char *buf = msg->buf, *sp2, *uri;
 	uint32_t ulen;
 
+	/*
+	 * A method token followed by SP makes this a request, whatever is
+	 * wrong after it: the caller answers it (400, 414, 505) once the
+	 * headers are located.
+	 */
+	msg->is_request = 1;
+	msg->method_name = span_range(buf, sp1);
+	msg->method = (uint8_t)sip_method_from_span(msg->method_name);
+
 	/* The version is short: find the last SP scanning back from the end. */
 	sp2 = eol;
 	while (sp2 > sp1 && sp2[-1] != ' ')
@@ -154,14 +163,23 @@ sip_parse_request_line(struct sip_msg *msg, const char *sp1, const char *eol)
 	if (!span_eq_nocase(span_range(sp2 + 1, eol), SPAN_LIT("sip/2.0")))
 		return sip_fail(msg, SIP_PERR_BAD_VERSION, sp2 + 1);
 
-	msg->is_request = 1;
-	msg->method_name = span_range(buf, sp1);
-	msg->method = (uint8_t)sip_method_from_span(msg->method_name);
 	msg->ruri = span_make(uri, ulen);
 	return SIP_PERR_OK;
 }
 
-/* On success *next is the first byte after the start line's LF. */
+/* Request-Line verdicts that still leave a request worth answering. */
+static bool
+sip_is_answerable_start_err(const struct sip_msg *msg, enum sip_perr rc)
+{
+	return msg->is_request &&
+	       (rc == SIP_PERR_BAD_REQ_LINE || rc == SIP_PERR_BAD_VERSION ||
+		rc == SIP_PERR_URI_TOO_LONG);
+}
+
+/*
+ * *next is the first byte after the start line's LF, also when the
+ * Request-Line is malformed (see sip_is_answerable_start_err()).
+ */
 static enum sip_perr
 sip_parse_start_line(struct sip_msg *msg, const struct sip_scan_ops *ops,
 		     const char **next)
@@ -306,21 +324,23 @@ sip_parse_headers(struct sip_msg *msg, const struct sip_scan_ops *ops,
 		else
 			msg->hdr[last[id]].next = (uint8_t)n;
 		last[id] = (uint8_t)n;
+		/*
+		 * Kept current, so that after a failure the headers seen so
+		 * far can still be copied into a 400 (sip_resp_build()).
+		 */
+		msg->nhdr = (uint16_t)(n + 1);
 
 		switch (id) {
 		case SIP_HDR_VIA:
 			nvia += sip_via_count(ops, v, ve);
-			if (nvia > SIP_MAX_VIA) {
-				msg->nhdr = (uint16_t)(n + 1);
+			msg->nvia = (uint16_t)nvia;
+			if (nvia > SIP_MAX_VIA)
 				return sip_fail(msg, SIP_PERR_TOO_MANY_VIA, v);
-			}
 			break;
 		case SIP_HDR_CONTENT_LENGTH:
 			rc = sip_parse_clen(msg, h->value);
-			if (rc != SIP_PERR_OK) {
-				msg->nhdr = (uint16_t)(n + 1);
+			if (rc != SIP_PERR_OK)
 				return rc;
-			}
 			break;
 		default:
 			break;
@@ -328,8 +348,6 @@ sip_parse_headers(struct sip_msg *msg, const struct sip_scan_ops *ops,
 		n++;
 		p = nl + 1;
 	}
-	msg->nhdr = (uint16_t)n;
-	msg->nvia = (uint16_t)nvia;
 	return SIP_PERR_OK;
 }
 
@@ -339,7 +357,7 @@ sip_parse(struct sip_msg *msg, const char *buf, uint32_t len)
 	const struct sip_scan_ops *ops;
 	const char *p, *body;
 	enum sip_perr rc;
-	uint32_t off;
+	uint32_t off, err_off;
 
 	msg->buf = buf;
 	msg->len = len;
@@ -366,8 +384,20 @@ sip_parse(struct sip_msg *msg, const char *buf, uint32_t len)
 
 	ops = sip_scan_ops();
 	rc = sip_parse_start_line(msg, ops, &p);
-	if (rc != SIP_PERR_OK)
+	if (rc != SIP_PERR_OK) {
+		if (!sip_is_answerable_start_err(msg, rc))
+			return rc;
+		/*
+		 * A malformed Request-Line is answered (400, 414, 505), and the
+		 * answer copies Via, From, To, Call-ID and CSeq: locate the
+		 * headers, then report the Request-Line's verdict and offset.
+		 */
+		err_off = msg->err_off;
+		msg->hdr_off = (uint32_t)(p - buf);
+		(void)sip_parse_headers(msg, ops, p, &body);
+		msg->err_off = err_off;
 		return rc;
+	}
 	msg->hdr_off = (uint32_t)(p - buf);
 
 	rc = sip_parse_headers(msg, ops, p, &body);

@@ -568,6 +568,58 @@ test_sip_parse_bad_header_rejected(void **state)
 	}
 }
 
+/*
+ * A malformed Request-Line still leaves a request to answer (400, 505):
+ * the verdict and its offset are the Request-Line's, and the headers are
+ * located for the response builder.
+ */
+static void
+test_sip_parse_bad_request_line_headers_located(void **state)
+{
+	static const char m[] =
+		"OPTIONS sip:t@example.com SIP/7.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKv7\r\n"
+		"To: <sip:t@example.com>\r\n"
+		"From: <sip:f@example.com>;tag=1\r\n"
+		"Call-ID: v7@192.0.2.1\r\n"
+		"CSeq: 1 OPTIONS\r\n"
+		"\r\n";
+	static const char sp[] =
+		"INVITE  sip:t@example.com SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKsp\r\n"
+		"\r\n";
+	struct sip_msg msg;
+
+	assert_int_equal(parse_str(*state, &msg, m), SIP_PERR_BAD_VERSION);
+	assert_int_equal(msg.err_off, 26);
+	assert_true(msg.is_request);
+	assert_int_equal(msg.method, SIP_METHOD_OPTIONS);
+	assert_int_equal(msg.nhdr, 5);
+	assert_int_equal(msg.nvia, 1);
+	assert_int_equal(msg.first[SIP_HDR_VIA], 0);
+	assert_int_equal(msg.first[SIP_HDR_CSEQ], 4);
+
+	assert_int_equal(parse_str(*state, &msg, sp), SIP_PERR_BAD_REQ_LINE);
+	assert_true(msg.is_request);
+	assert_int_equal(msg.method, SIP_METHOD_INVITE);
+	assert_int_equal(msg.nhdr, 1);
+	assert_int_equal(msg.first[SIP_HDR_VIA], 0);
+}
+
+/* Headers seen before a malformed line stay available. */
+static void
+test_sip_parse_bad_header_keeps_earlier(void **state)
+{
+	struct sip_msg msg;
+
+	assert_int_equal(parse_str(*state, &msg,
+			 "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n"
+			 "Call-ID: c\r\nNoColon\r\n\r\n"), SIP_PERR_BAD_HDR);
+	assert_true(msg.is_request);
+	assert_int_equal(msg.nhdr, 2);
+	assert_int_equal(msg.first[SIP_HDR_CALL_ID], 1);
+}
+
 static void
 test_sip_parse_truncated_prefix_rejected(void **state)
 {
@@ -894,6 +946,8 @@ main(void)
 		cmocka_unit_test(test_sip_parse_too_big_rejected),
 		cmocka_unit_test(test_sip_parse_too_many_hdrs_rejected),
 		cmocka_unit_test(test_sip_parse_bad_header_rejected),
+		cmocka_unit_test(test_sip_parse_bad_request_line_headers_located),
+		cmocka_unit_test(test_sip_parse_bad_header_keeps_earlier),
 		cmocka_unit_test(test_sip_parse_truncated_prefix_rejected),
 		cmocka_unit_test(test_sip_parse_mutations_no_fault),
 		cmocka_unit_test(test_sip_parse_values_split),
