@@ -317,6 +317,44 @@ test_ctl_proto_concurrent_import_is_refused(void **state)
 	assert_int_equal(status_int(fx, "generation"), 2);
 }
 
+/*
+ * Many clients at once: every import either commits a generation of its
+ * own or is refused as busy, and the generation counts the commits.
+ */
+static void
+test_ctl_proto_parallel_clients(void **state)
+{
+	struct fx *fx = *state;
+	const char *imp[] = { "routes", "import", fx->file, NULL };
+	static const char *const st[] = { "status", NULL };
+	pid_t pid[12];
+	int i, ex, ok = 0, busy = 0;
+	char *csv;
+	size_t len;
+
+	csv = ctl_test_csv(3000, "c", &len);
+	assert_int_equal(ctl_test_write_file(fx->file, csv, len), 0);
+	free(csv);
+	for (i = 0; i < 12; i++)
+		pid[i] = ctl_test_spawn_ctl(ctl_bin, fx->sock, "/dev/null",
+					    i % 3 == 2 ? st : imp);
+	for (i = 0; i < 12; i++) {
+		assert_true(pid[i] > 0);
+		ex = ctl_test_wait(pid[i]);
+		if (i % 3 == 2) {
+			assert_int_equal(ex, CTL_EXIT_OK);
+			continue;
+		}
+		assert_true(ex == CTL_EXIT_OK || ex == CTL_EXIT_BUSY);
+		ok += ex == CTL_EXIT_OK;
+		busy += ex == CTL_EXIT_BUSY;
+	}
+	assert_true(ok >= 1);
+	assert_int_equal(ok + busy, 8);
+	assert_int_equal(status_int(fx, "generation"), ok);
+	assert_int_equal(status_int(fx, "rules"), 3001);
+}
+
 /* With --wait, the second import waits for the first and then commits. */
 static void
 test_ctl_proto_import_wait_serialises(void **state)
@@ -578,6 +616,7 @@ main(int argc, char **argv)
 		T(test_ctl_proto_import_export_round_trip),
 		T(test_ctl_proto_invalid_import_exit_code_and_lines),
 		T(test_ctl_proto_concurrent_import_is_refused),
+		T(test_ctl_proto_parallel_clients),
 		T(test_ctl_proto_import_wait_serialises),
 		T(test_ctl_proto_disconnect_mid_stream_commits_nothing),
 		T(test_ctl_proto_subscriber_gets_generation_event),
