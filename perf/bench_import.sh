@@ -91,6 +91,9 @@ json_int() {  # key file: first integer value of "key"
 	sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$2" | head -n1
 }
 
+# Other work on the machine skews wall times: say how busy it was.
+record env load_avg_1min "$(cut -d' ' -f1 /proc/loadavg)" load
+
 for n in $sizes; do
 	case $n in
 	*000000) label="$((n / 1000000))m" ;;
