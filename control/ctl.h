@@ -321,26 +321,56 @@ struct ctl_import_opts {
 	bool             dry_run;
 };
 
+/**
+ * Start an import. Bytes are parsed as they are fed; nothing touches the
+ * store before ctl_import_finish().
+ *
+ * @return
+ *   0 and *out set (owned by the caller until finish or abort); -ENOMEM.
+ *
+ * Context: control thread; at most one import should be open at a time
+ * (the server enforces it), because finish commits against the state as
+ * it is then.
+ */
 int ctl_import_begin(struct ctl_state *cs, const struct ctl_import_opts *o,
 		     struct ctl_import **out);
-/* Feed CSV bytes: 0 or -ENOMEM. */
+/* Feed CSV bytes, split anywhere: 0 or -ENOMEM. */
 int ctl_import_feed(struct ctl_import *imp, const void *buf, size_t len);
 /**
  * End of input: validate, compile, diff, and (unless dry-run) commit a new
- * generation. *res describes the outcome; res->rc is the return value.
- * The import is freed either way.
+ * generation in one write transaction, then publish it.
+ *
+ * @param res
+ *   Fully overwritten: counts, timings, the error code and message, and
+ *   (res->errs, owned, free with ctl_result_fini()) the input errors.
+ * @return
+ *   0; -EINVAL for rejected input; -ENOSPC if the store is full; another
+ *   negative errno. On any error nothing is committed.
+ *
+ * Context: control thread; blocks for the compile and the commit (about
+ * 3 s for 1M rows, perf/results/import.csv). The import is freed either
+ * way.
  */
 int ctl_import_finish(struct ctl_import *imp, struct ctl_result *res);
 /* Abandon an import (client went away): nothing is committed. */
 void ctl_import_abort(struct ctl_import *imp);
 
-/* route add (one CSV data row) / route del. */
+/*
+ * route add (one CSV data row, no header) / route del: each builds the
+ * whole next set (O(rules)) and commits one generation; same result and
+ * error conventions as ctl_import_finish(). Context: control thread.
+ */
 int ctl_route_add(struct ctl_state *cs, const char *row, size_t len,
 		  bool replace, struct ctl_result *res);
 int ctl_route_del(struct ctl_state *cs, struct span id,
 		  struct ctl_result *res);
 
-/* Explain a Request-URI against the current generation's image. */
+/*
+ * Explain a Request-URI against the current generation's image as stored
+ * in LMDB (loaded, checked and cached like a dataplane would). @p ex is
+ * caller-allocated (it is large); its spans live until the next commit.
+ * Context: control thread.
+ */
 int ctl_explain(struct ctl_state *cs, const char *uri,
 		struct rules_explain *ex, struct ctl_result *res);
 
