@@ -126,7 +126,7 @@ int dp_udp_reply(struct dp_lcore *lc, struct rte_mbuf *m,
  * @param m
  *   As for dp_udp_reply(). Consumed in every case.
  * @param src
- *   Local source address, or NULL for the first --addr of the same family
+ *   Local source address (same family as @p dst), or NULL for the --addr
  *   whose prefix holds @p dst (else the first of that family).
  * @param sport
  *   Source port, host order.
@@ -137,7 +137,8 @@ int dp_udp_reply(struct dp_lcore *lc, struct rte_mbuf *m,
  * @return
  *   0 if queued, or held by the service thread until the next hop
  *   resolves; -EHOSTUNREACH (no route), -EADDRNOTAVAIL (no source),
- *   -ENOSPC, -ENOBUFS: freed and counted.
+ *   -EINVAL (@p src of another family), -ENOSPC, -ENOBUFS: freed and
+ *   counted.
  *
  * Context: worker lcore. Never sends ARP/ND itself: a miss passes the
  * packet to the service thread through its ring.
@@ -179,8 +180,9 @@ void dp_txq_flush(struct dp_lcore *lc);
 /* ---- setup (slow, dp_port.c) ------------------------------------------ */
 
 /**
- * Create the mempools of one socket: direct (@p nb_mbufs), indirect (for
- * fragmentation) and jumbo (@p nb_jumbo, for reassembled datagrams).
+ * Create the mempools of one socket: direct (@p nb_mbufs, each holding a
+ * whole frame of @p mtu), indirect (for fragmentation) and jumbo
+ * (@p nb_jumbo, for reassembled datagrams and large answers).
  *
  * @return
  *   0, or -ENOMEM / -EEXIST (names are per socket).
@@ -188,7 +190,7 @@ void dp_txq_flush(struct dp_lcore *lc);
  * Context: main thread, after rte_eal_init(), before any lcore starts.
  */
 int dp_pools_create(struct dp_iface *ifc, int socket, uint32_t nb_mbufs,
-		    uint32_t nb_jumbo);
+		    uint32_t nb_jumbo, uint16_t mtu);
 
 /** Free the pools created by dp_pools_create(). Context: main thread. */
 void dp_pools_free(struct dp_iface *ifc);

@@ -53,9 +53,14 @@ dp_pool(const char *what, int socket, uint32_t n, uint16_t room)
 
 int
 dp_pools_create(struct dp_iface *ifc, int socket, uint32_t nb_mbufs,
-		uint32_t nb_jumbo)
+		uint32_t nb_jumbo, uint16_t mtu)
 {
-	ifc->pool = dp_pool("pkt", socket, nb_mbufs, RTE_MBUF_DEFAULT_BUF_SIZE);
+	/* A whole frame (Ethernet, 802.1Q, MTU) in one mbuf: no scatter. */
+	uint32_t room = RTE_PKTMBUF_HEADROOM + RTE_ETHER_HDR_LEN + 4u + mtu;
+
+	if (room < RTE_MBUF_DEFAULT_BUF_SIZE)
+		room = RTE_MBUF_DEFAULT_BUF_SIZE;
+	ifc->pool = dp_pool("pkt", socket, nb_mbufs, (uint16_t)room);
 	if (ifc->pool == NULL)
 		goto out_err;
 	/* Fragments: one direct header mbuf and one indirect per piece. */
@@ -115,7 +120,7 @@ dp_port_init(struct dp_iface *ifc, const struct dp_conf *conf, uint16_t port,
 		return -EINVAL;
 	}
 	/* No scatter: a frame must fit one mbuf. */
-	if ((uint32_t)conf->mtu + RTE_ETHER_HDR_LEN + 8 >
+	if ((uint32_t)conf->mtu + RTE_ETHER_HDR_LEN + 4 >
 	    (uint32_t)rte_pktmbuf_data_room_size(ifc->pool) -
 	    RTE_PKTMBUF_HEADROOM) {
 		DP_LOG(ERR, "MTU %u does not fit the mbufs", conf->mtu);
@@ -219,6 +224,10 @@ dp_lcore_init(struct dp_lcore *lc, const struct dp_iface *ifc,
 	lc->port = ifc->port;
 	lc->queue = idx;
 	lc->idx = idx;
+	/* Disjoint starting points keep workers' datagram IDs apart for a
+	 * while (RFC 6864 §4: unique per source, destination, protocol). */
+	lc->ip4_id = (uint16_t)(idx << 12);
+	lc->ip6_id = (uint32_t)idx << 24;
 
 	lc->frag_tbl = rte_ip_frag_table_create(DP_FRAG_BUCKETS,
 		DP_FRAG_BUCKET_ENTRIES, DP_FRAG_MAX, ttl, socket);

@@ -165,6 +165,7 @@ dp_fragment(struct dp_lcore *lc, struct rte_mbuf *m,
 	    const struct rte_ether_addr *dmac, uint16_t vlan, bool v6)
 {
 	struct rte_mbuf *frags[DP_MAX_FRAGS];
+	rte_be32_t id6 = 0;
 	int32_t nf;
 	int32_t i;
 
@@ -183,8 +184,21 @@ dp_fragment(struct dp_lcore *lc, struct rte_mbuf *m,
 		dp_cnt_add(lc, DP_CNT_DROP, 1);
 		return -ENOBUFS;
 	}
+	/* The library leaves the IPv6 Identification to us (RFC 8200 §4.5:
+	 * different for every fragmented packet to the same destination). */
+	if (v6)
+		id6 = rte_cpu_to_be_32(lc->ip6_id++);
 	for (i = 0; i < nf; i++) {
 		struct rte_mbuf *f = frags[i];
+
+		if (v6) {
+			struct rte_ipv6_hdr *ip6 =
+				rte_pktmbuf_mtod(f, struct rte_ipv6_hdr *);
+			struct rte_ipv6_fragment_ext *fh =
+				(struct rte_ipv6_fragment_ext *)(ip6 + 1);
+
+			fh->id = id6;
+		}
 
 		f->ol_flags &= ~(RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6 |
 				 RTE_MBUF_F_TX_IP_CKSUM |
@@ -314,7 +328,7 @@ dp_udp_encap(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_ip *src,
 		ip->version_ihl = RTE_IPV4_VHL_DEF;
 		ip->type_of_service = 0;
 		ip->total_length = rte_cpu_to_be_16((uint16_t)m->pkt_len);
-		ip->packet_id = 0;
+		ip->packet_id = rte_cpu_to_be_16(lc->ip4_id++);
 		ip->fragment_offset = 0;
 		ip->time_to_live = 64;
 		ip->next_proto_id = IPPROTO_UDP;
@@ -381,6 +395,10 @@ dp_udp_send(struct dp_lcore *lc, struct rte_mbuf *m,
 	if (unlikely(rc != 0)) {
 		dp_tx_drop(lc, m, DP_CNT_NO_ROUTE);
 		return rc;
+	}
+	if (unlikely(src != NULL && src->family != dst->family)) {
+		dp_tx_drop(lc, m, DP_CNT_NO_SRC);
+		return -EINVAL;
 	}
 	if (src == NULL) {
 		rc = dp_src_select(lc->conf, dst, &s);

@@ -270,6 +270,8 @@ struct __rte_cache_aligned dp_lcore {
 	uint16_t         port;
 	uint16_t         queue;
 	uint16_t         idx;                   /* worker index */
+	uint16_t         ip4_id;                /* next IPv4 Identification */
+	uint32_t         ip6_id;                /* next IPv6 fragment Identification */
 	struct dp_txq    txq;
 	uint64_t         cnt[DP_CNT__COUNT];
 	struct rte_ip_frag_death_row dr;

@@ -68,7 +68,8 @@ main(int argc, char **argv)
 	socket = rte_eth_dev_socket_id(conf.port_id);
 	if (socket < 0)
 		socket = (int)rte_socket_id();
-	rc = dp_pools_create(&ifc, socket, conf.mbufs, DP_JUMBO_MBUFS);
+	rc = dp_pools_create(&ifc, socket, conf.mbufs, DP_JUMBO_MBUFS,
+			     conf.mtu);
 	if (rc != 0)
 		rte_exit(EXIT_FAILURE, "mempools (%u mbufs): %s\n", conf.mbufs,
 			 rte_strerror(-rc));

@@ -75,7 +75,8 @@ t_env_setup(const char *file_prefix, const char *lcores)
 	if (p < 0)
 		return -1;
 	t_env.port = (uint16_t)p;
-	if (dp_pools_create(&t_env.ifc, 0, t_env.conf.mbufs, 31) != 0)
+	if (dp_pools_create(&t_env.ifc, 0, t_env.conf.mbufs, 31,
+			    t_env.conf.mtu) != 0)
 		return -1;
 	if (dp_port_init(&t_env.ifc, &t_env.conf, t_env.port, 1) != 0)
 		return -1;

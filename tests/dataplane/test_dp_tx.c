@@ -120,7 +120,7 @@ static const char t_msg[] =
 	"Content-Length: 0\r\n\r\n";
 
 static size_t
-t_udp_frame(uint8_t *p, bool v6, uint16_t vlan, bool out,
+t_udp_frame(uint8_t *p, bool v6, uint16_t vlan, bool out, uint16_t id,
 	    const struct rte_ether_addr *peer_mac, const uint8_t *peer_ip,
 	    uint16_t peer_port, uint16_t our_port, const void *pl,
 	    uint16_t len)
@@ -135,7 +135,7 @@ t_udp_frame(uint8_t *p, bool v6, uint16_t vlan, bool out,
 			   17, (uint16_t)(8 + len), 64);
 	else
 		n += t_ip4(ip, out ? t_ip4_us : peer_ip, out ? peer_ip : t_ip4_us,
-			   17, (uint16_t)(8 + len), out ? 0 : 9, 0);
+			   17, (uint16_t)(8 + len), out ? id : 9, 0);
 	return n + t_udp(p + n, ip, out ? our_port : peer_port,
 			 out ? peer_port : our_port, pl, len);
 }
@@ -144,15 +144,17 @@ static void
 test_dp_tx_reply_udp4_bytes(void **state)
 {
 	uint8_t in[512], want[512];
+	uint16_t id;
 	size_t n, w;
 
 	(void)state;
 	t_begin_tx(T_SIP_ECHO);
-	n = t_udp_frame(in, false, 0, false, &t_mac_peer, t_ip4_peer, 5062,
+	id = t_env.lc->ip4_id;
+	n = t_udp_frame(in, false, 0, false, 0, &t_mac_peer, t_ip4_peer, 5062,
 			5060, t_msg, sizeof(t_msg) - 1);
 	t_rx(in, n);
 	t_poll();
-	w = t_udp_frame(want, false, 0, true, &t_mac_peer, t_ip4_peer, 5062,
+	w = t_udp_frame(want, false, 0, true, id, &t_mac_peer, t_ip4_peer, 5062,
 			5060, t_msg, sizeof(t_msg) - 1);
 	t_expect_frame(want, w);
 
@@ -176,15 +178,17 @@ static void
 test_dp_tx_reply_udp6_bytes(void **state)
 {
 	uint8_t in[512], want[512];
+	uint16_t id;
 	size_t n, w;
 
 	(void)state;
 	t_begin_tx(T_SIP_ECHO);
-	n = t_udp_frame(in, true, 0, false, &t_mac_peer, t_ip6_peer, 5062,
+	id = t_env.lc->ip4_id;
+	n = t_udp_frame(in, true, 0, false, 0, &t_mac_peer, t_ip6_peer, 5062,
 			5060, t_msg, sizeof(t_msg) - 1);
 	t_rx(in, n);
 	t_poll();
-	w = t_udp_frame(want, true, 0, true, &t_mac_peer, t_ip6_peer, 5062,
+	w = t_udp_frame(want, true, 0, true, id, &t_mac_peer, t_ip6_peer, 5062,
 			5060, t_msg, sizeof(t_msg) - 1);
 	t_expect_frame(want, w);
 	assert_int_equal(t_seen[0].src.family, DP_AF_V6);
@@ -199,16 +203,18 @@ static void
 test_dp_tx_reply_vlan_tagged(void **state)
 {
 	uint8_t in[512], want[512];
+	uint16_t id;
 	size_t n, w;
 
 	(void)state;
 	t_begin_tx(T_SIP_ECHO);
+	id = t_env.lc->ip4_id;
 	t_env.conf.vlan = 42;
-	n = t_udp_frame(in, false, 42, false, &t_mac_peer, t_ip4_peer, 5062,
+	n = t_udp_frame(in, false, 42, false, 0, &t_mac_peer, t_ip4_peer, 5062,
 			5060, t_msg, sizeof(t_msg) - 1);
 	t_rx(in, n);
 	t_poll();
-	w = t_udp_frame(want, false, 42, true, &t_mac_peer, t_ip4_peer, 5062,
+	w = t_udp_frame(want, false, 42, true, id, &t_mac_peer, t_ip4_peer, 5062,
 			5060, t_msg, sizeof(t_msg) - 1);
 	t_expect_frame(want, w);
 	assert_int_equal(t_seen[0].vlan, 42);
@@ -234,7 +240,7 @@ test_dp_tx_reply_fragmented_v4(void **state)
 	(void)state;
 	t_begin_tx(T_SIP_BIG);
 	t_big_len = 3000;
-	n = t_udp_frame(in, false, 0, false, &t_mac_peer, t_ip4_peer, 5062,
+	n = t_udp_frame(in, false, 0, false, 0, &t_mac_peer, t_ip4_peer, 5062,
 			5060, t_msg, sizeof(t_msg) - 1);
 	t_rx(in, n);
 	t_poll();
@@ -287,12 +293,13 @@ test_dp_tx_reply_fragmented_v6(void **state)
 	static uint8_t dgram[3100], buf[1600];
 	struct rte_mbuf *out[8];
 	uint8_t in[512];
+	uint32_t id6 = 0;
 	size_t n, i, k, got = 0;
 
 	(void)state;
 	t_begin_tx(T_SIP_BIG);
 	t_big_len = 3000;
-	n = t_udp_frame(in, true, 0, false, &t_mac_peer, t_ip6_peer, 5062,
+	n = t_udp_frame(in, true, 0, false, 0, &t_mac_peer, t_ip6_peer, 5062,
 			5060, t_msg, sizeof(t_msg) - 1);
 	t_rx(in, n);
 	t_poll();
@@ -311,10 +318,16 @@ test_dp_tx_reply_fragmented_v6(void **state)
 		assert_int_equal(f[54], 17);
 		assert_int_equal(fo & ~7u, got);
 		assert_int_equal(fo & 1, i + 1 < n);
+		if (i == 0)
+			id6 = (uint32_t)f[58] << 24 | (uint32_t)f[59] << 16 |
+			      (uint32_t)f[60] << 8 | f[61];
+		assert_int_equal((uint32_t)f[58] << 24 | (uint32_t)f[59] << 16 |
+				 (uint32_t)f[60] << 8 | f[61], id6);
 		memcpy(dgram + got, f + 62, plen - 8u);
 		got += plen - 8u;
 	}
 	assert_int_equal(got, 3008);
+	assert_int_equal(id6, t_env.lc->ip6_id - 1);
 	assert_int_equal(dgram[4] << 8 | dgram[5], 3008);
 	for (k = 0; k < 3000; k++)
 		assert_int_equal(dgram[8 + k], t_pattern(k));
@@ -381,9 +394,11 @@ t_arp_resolution(const uint8_t *dst_ip, const uint8_t *nh_ip)
 		.addr_bytes = { 0x02, 0, 0, 0, 0x77, nh_ip[3] } };
 	uint8_t want[256], in[64] = { 0 };
 	struct dp_ip dst = { .family = DP_AF_V4 };
+	uint16_t id;
 	size_t w;
 
 	memcpy(&dst.v4, dst_ip, 4);
+	id = t_env.lc->ip4_id;
 	t_send(&dst, 5080, "hello");
 	assert_int_equal(t_cnt(DP_CNT_NEIGH_MISS), 1);
 	t_poll();
@@ -406,14 +421,15 @@ t_arp_resolution(const uint8_t *dst_ip, const uint8_t *nh_ip)
 	assert_int_equal(t_env.svc.cnt[DP_SVC_NEIGH_LEARNED], 1);
 	assert_int_equal(t_env.svc.cnt[DP_SVC_HELD_RELEASED], 1);
 	t_poll();
-	w = t_udp_frame(want, false, 0, true, &nh_mac, dst_ip, 5080, 5060,
+	w = t_udp_frame(want, false, 0, true, id, &nh_mac, dst_ip, 5080, 5060,
 			"hello", 5);
 	t_expect_frame(want, w);
 	assert_int_equal(t_cnt(DP_CNT_NEIGH_RESOLVED), 1);
 
+	id = t_env.lc->ip4_id;
 	t_send(&dst, 5080, "again");
 	t_poll();
-	w = t_udp_frame(want, false, 0, true, &nh_mac, dst_ip, 5080, 5060,
+	w = t_udp_frame(want, false, 0, true, id, &nh_mac, dst_ip, 5080, 5060,
 			"again", 5);
 	t_expect_frame(want, w);
 	assert_int_equal(t_cnt(DP_CNT_NEIGH_MISS), 1);
@@ -474,10 +490,12 @@ test_dp_tx_send_nd_resolution(void **state)
 		[15] = 0x07 };
 	uint8_t peer7[16], want[256], in[128], *ip, *ic;
 	struct dp_ip dst = { .family = DP_AF_V6 };
+	uint16_t id;
 	size_t w, n;
 
 	(void)state;
 	t_begin_tx(T_SIP_DROP);
+	id = 0;                 /* no Identification in IPv6 */
 	memcpy(peer7, t_ip6_peer, 16);
 	peer7[15] = 7;
 	memcpy(dst.v6, peer7, 16);
@@ -515,7 +533,7 @@ test_dp_tx_send_nd_resolution(void **state)
 	assert_int_equal(t_cnt(DP_CNT_ND_NA_IN), 1);
 	assert_int_equal(dp_service_poll(&t_env.svc), 1);
 	t_poll();
-	w = t_udp_frame(want, true, 0, true, &mac7, peer7, 5080, 5060,
+	w = t_udp_frame(want, true, 0, true, id, &mac7, peer7, 5080, 5060,
 			"hello", 5);
 	t_expect_frame(want, w);
 	t_end();
