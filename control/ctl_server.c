@@ -201,6 +201,9 @@ ctl_conn_request(struct ctl_server *srv, struct ctl_conn *c,
 		ctl_reply_fail(&r, -EBUSY, "busy",
 			       "another import is in progress (client %llu); nothing was changed, retry when it has finished",
 			       (unsigned long long)srv->importer->id);
+		ctl_log(CTL_LOG_INFO, "client %llu: %s refused: import by client %llu in progress",
+			(unsigned long long)c->id, cmd->name,
+			(unsigned long long)srv->importer->id);
 		if (cmd->flags & CTL_CMD_UPLOAD)
 			c->state = CTL_CONN_DISCARD;
 		goto out_reply;
