@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 
 #include "dp_test.h"
@@ -539,6 +540,86 @@ test_dp_tx_send_nd_resolution(void **state)
 	t_end();
 }
 
+/* At most DP_NEIGH_HOLD outputs wait per neighbour; the rest are counted. */
+static void
+test_dp_tx_hold_queue_bounded(void **state)
+{
+	const uint8_t ip8[4] = { 192, 0, 2, 8 };
+	const struct rte_ether_addr mac8 = {
+		.addr_bytes = { 0x02, 0, 0, 0, 0x08, 0x08 } };
+	struct dp_ip dst = { .family = DP_AF_V4 };
+	struct rte_mbuf *out[16];
+	uint8_t in[64] = { 0 };
+	unsigned int i, n;
+
+	(void)state;
+	t_begin_tx(T_SIP_DROP);
+	memcpy(&dst.v4, ip8, 4);
+	for (i = 0; i < DP_NEIGH_HOLD + 2; i++)
+		t_send(&dst, 5080, "x");
+	assert_int_equal(dp_service_poll(&t_env.svc), DP_NEIGH_HOLD + 2);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_HELD], DP_NEIGH_HOLD);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_HELD_DROP], 2);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_ARP_REQ_SENT], 1);
+	t_poll();
+	assert_int_equal(t_tx(out, 16), 1);     /* one ARP request */
+	rte_pktmbuf_free(out[0]);
+
+	t_arp_frame(in, 2, &t_env.ifc.mac, &mac8, ip8, &t_env.ifc.mac,
+		    t_ip4_us);
+	t_rx(in, 60);
+	t_poll();
+	dp_service_poll(&t_env.svc);
+	t_poll();
+	n = t_tx(out, 16);
+	assert_int_equal(n, DP_NEIGH_HOLD);
+	for (i = 0; i < n; i++)
+		assert_memory_equal(rte_pktmbuf_mtod(out[i], void *), &mac8, 6);
+	rte_pktmbuf_free_bulk(out, n);
+	t_end();
+}
+
+/*
+ * No answer: the request is repeated each second, and after the last try
+ * the held output is dropped and the entry freed. Time is handed to
+ * dp_neigh_age() directly.
+ */
+static void
+test_dp_tx_unresolved_gives_up(void **state)
+{
+	const uint8_t ip10[4] = { 192, 0, 2, 10 };
+	struct dp_ip dst = { .family = DP_AF_V4 };
+	struct rte_mbuf *out[8];
+	uint64_t now, hz = rte_get_tsc_hz();
+	unsigned int k;
+
+	(void)state;
+	t_begin_tx(T_SIP_DROP);
+	memcpy(&dst.v4, ip10, 4);
+	t_send(&dst, 5080, "x");
+	dp_service_poll(&t_env.svc);
+	now = rte_get_tsc_cycles();
+	for (k = 1; k <= 3; k++)
+		dp_neigh_age(&t_env.svc, now + k * hz + hz / 10);
+	t_poll();
+	assert_int_equal(t_tx(out, 8), 3);      /* three ARP requests */
+	rte_pktmbuf_free_bulk(out, 3);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_ARP_REQ_SENT], 3);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_HELD_DROP], 1);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_NEIGH_EXPIRED], 1);
+
+	/* The entry is gone: the next output asks again. */
+	t_send(&dst, 5080, "y");
+	dp_service_poll(&t_env.svc);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_ARP_REQ_SENT], 4);
+	for (k = 5; k <= 7; k++)
+		dp_neigh_age(&t_env.svc, now + k * hz);
+	t_poll();
+	assert_int_equal(t_tx(out, 8), 3);
+	rte_pktmbuf_free_bulk(out, 3);
+	t_end();
+}
+
 static int
 setup_env(void **state)
 {
@@ -568,6 +649,8 @@ main(void)
 		cmocka_unit_test(test_dp_tx_send_via_gateway),
 		cmocka_unit_test(test_dp_tx_send_no_route_dropped),
 		cmocka_unit_test(test_dp_tx_send_nd_resolution),
+		cmocka_unit_test(test_dp_tx_hold_queue_bounded),
+		cmocka_unit_test(test_dp_tx_unresolved_gives_up),
 	};
 
 	return cmocka_run_group_tests_name("dp_tx", tests,

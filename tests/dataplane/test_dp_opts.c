@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_dp_opts.c - option parsing of sipedge-dataplane (no EAL needed).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dp.h"
+
+#define T_ARGC(a)       ((int)(sizeof(a) / sizeof((a)[0])) - 1)
+
+static void
+test_dp_opts_defaults_and_addresses(void **state)
+{
+	char *argv[] = { "dp", "--addr", "192.0.2.1/24", "--addr",
+		"2001:db8::1/64", "--addr", "198.51.100.7", "--gateway",
+		"192.0.2.254", "--gateway", "2001:db8::fe", NULL };
+	const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	struct dp_conf c;
+
+	(void)state;
+	dp_conf_defaults(&c);
+	assert_int_equal(dp_opts_parse(&c, T_ARGC(argv), argv), 0);
+	assert_int_equal(c.naddr4, 2);
+	assert_int_equal(c.naddr6, 1);
+	assert_int_equal(c.addr4[0].ip.family, DP_AF_V4);
+	assert_memory_equal(&c.addr4[0].ip.v4, "\xc0\x00\x02\x01", 4);
+	assert_int_equal(c.addr4[0].len, 24);
+	assert_int_equal(c.addr4[1].len, 32);
+	assert_memory_equal(c.addr6[0].ip.v6, v6, 16);
+	assert_int_equal(c.addr6[0].len, 64);
+	assert_true(c.has_gw4);
+	assert_true(c.has_gw6);
+	assert_int_equal(c.nsip_port, 1);
+	assert_int_equal(c.sip_port[0], 5060);
+	assert_int_equal(c.mode, DP_MODE_REDIRECT);
+	assert_int_equal(c.redirect_code, 302);
+	assert_int_equal(c.no_route_code, 404);
+	assert_int_equal(c.mtu, 1500);
+	assert_int_equal(c.vlan, 0);
+}
+
+static void
+test_dp_opts_everything_set(void **state)
+{
+	char *argv[] = { "dp", "--addr", "192.0.2.1/24", "--sip-port", "5070",
+		"--sip-port", "5080", "--mode", "proxy", "--domain",
+		"example.com", "--domain", "example.net", "--redirect-code",
+		"301", "--no-route-code", "480", "--control", "/tmp/ctl.sock",
+		"--mbufs", "16383", "--mtu", "9000", "--vlan", "100", "--port",
+		"1", NULL };
+	struct dp_conf c;
+
+	(void)state;
+	dp_conf_defaults(&c);
+	assert_int_equal(dp_opts_parse(&c, T_ARGC(argv), argv), 0);
+	assert_int_equal(c.nsip_port, 2);       /* the default is replaced */
+	assert_int_equal(c.sip_port[0], 5070);
+	assert_int_equal(c.sip_port[1], 5080);
+	assert_int_equal(c.mode, DP_MODE_PROXY);
+	assert_int_equal(c.ndomain, 2);
+	assert_string_equal(c.domain[1], "example.net");
+	assert_int_equal(c.redirect_code, 301);
+	assert_int_equal(c.no_route_code, 480);
+	assert_string_equal(c.control_path, "/tmp/ctl.sock");
+	assert_int_equal(c.mbufs, 16383);
+	assert_int_equal(c.mtu, 9000);
+	assert_int_equal(c.vlan, 100);
+	assert_int_equal(c.port_id, 1);
+}
+
+static void
+test_dp_opts_invalid_rejected(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "--addr", "192.0.2.1/33" },
+		{ "--addr", "2001:db8::1/129" },
+		{ "--addr", "192.0.2.300" },
+		{ "--addr", "192.0.2.1/" },
+		{ "--gateway", "gw.example" },
+		{ "--sip-port", "0" },
+		{ "--sip-port", "65536" },
+		{ "--mode", "stateful" },
+		{ "--redirect-code", "404" },
+		{ "--no-route-code", "200" },
+		{ "--mtu", "100" },
+		{ "--vlan", "4095" },
+		{ "--mbufs", "12x" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "dp", "--addr", "192.0.2.1/24",
+			(char *)bad[i][0], (char *)bad[i][1], NULL };
+		struct dp_conf c;
+
+		dp_conf_defaults(&c);
+		assert_int_equal(dp_opts_parse(&c, T_ARGC(argv), argv),
+				 -EINVAL);
+	}
+}
+
+static void
+test_dp_opts_address_required(void **state)
+{
+	char *argv[] = { "dp", "--sip-port", "5060", NULL };
+	char *help[] = { "dp", "--help", NULL };
+	struct dp_conf c;
+
+	(void)state;
+	dp_conf_defaults(&c);
+	assert_int_equal(dp_opts_parse(&c, T_ARGC(argv), argv), -EINVAL);
+	dp_conf_defaults(&c);
+	assert_int_equal(dp_opts_parse(&c, T_ARGC(help), help), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dp_opts_defaults_and_addresses),
+		cmocka_unit_test(test_dp_opts_everything_set),
+		cmocka_unit_test(test_dp_opts_invalid_rejected),
+		cmocka_unit_test(test_dp_opts_address_required),
+	};
+
+	return cmocka_run_group_tests_name("dp_opts", tests, NULL, NULL);
+}
