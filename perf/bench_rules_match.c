@@ -44,6 +44,18 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* CPU seconds used by this process (user + system): unlike wall time,
+ * not inflated when other jobs share the cores. */
+static double
+cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 /* Reset the peak-RSS counter (Linux >= 4.0), then read it in kB. */
 static void
 peak_rss_reset(void)
@@ -138,11 +150,12 @@ import(const struct text *csv, const char *scenario)
 	struct rules_csv *rd;
 	struct rules_set *set;
 	size_t off;
-	double t0;
+	double t0, c0;
 
 	if (errs == NULL || rules_csv_new(&rd) != 0)
 		abort();
 	t0 = now_s();
+	c0 = cpu_s();
 	/* The control process gets the file over a socket: 64 KiB chunks. */
 	for (off = 0; off < csv->len; off += 65536)
 		rules_csv_feed(rd, csv->p + off,
@@ -155,6 +168,7 @@ import(const struct text *csv, const char *scenario)
 		exit(1);
 	}
 	put(scenario, "csv_import_s", now_s() - t0, "s");
+	put(scenario, "csv_import_cpu_s", cpu_s() - c0, "s");
 	put(scenario, "csv_bytes", (double)csv->len, "B");
 	rules_csv_free(rd);
 	free(errs);
@@ -248,11 +262,13 @@ build_and_measure(const char *scenario, struct rules_set *set,
 	struct rules_db *db;
 	size_t len;
 	void *img;
-	double t0;
+	double t0, c0;
 	int rc;
 
 	peak_rss_reset();
+	put(scenario, "rss_before_build_mb", (double)peak_rss_kb() / 1024, "MB");
 	t0 = now_s();
+	c0 = cpu_s();
 	rc = rules_compile(set, &img, &len, errs);
 	if (rc != 0) {
 		fprintf(stderr, "%s: compile: %d %s\n", scenario, rc,
@@ -260,6 +276,7 @@ build_and_measure(const char *scenario, struct rules_set *set,
 		exit(1);
 	}
 	put(scenario, "build_s", now_s() - t0, "s");
+	put(scenario, "build_cpu_s", cpu_s() - c0, "s");
 	put(scenario, "build_peak_rss_mb", (double)peak_rss_kb() / 1024, "MB");
 	put(scenario, "image_mb", (double)len / (1024 * 1024), "MB");
 	t0 = now_s();

@@ -491,10 +491,17 @@ rules_cc_trie(struct rules_cc *cc)
 	nlit = cc->counts[RULES_KIND_EXACT] + cc->counts[RULES_KIND_PREFIX];
 	if (nlit == 0)
 		return 0;
+	for (i = 0; i < cc->n; i++) {
+		const struct rules_srule *r = &cc->set->rule[cc->ord[i].idx];
+
+		if (r->kind == RULES_KIND_EXACT || r->kind == RULES_KIND_PREFIX)
+			blen += (size_t)r->pat_len + 1;
+	}
 	lit = malloc((size_t)nlit * sizeof(*lit));
 	act = malloc((size_t)nlit * sizeof(*act));
 	cur = calloc(nlit, sizeof(*cur));
-	buf = malloc((size_t)nlit * (RULES_KEY_MAX + 1));
+	buf = malloc(blen);
+	blen = 0;
 	rc = -ENOMEM;
 	if (lit == NULL || act == NULL || cur == NULL || buf == NULL)
 		goto out;

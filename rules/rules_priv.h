@@ -49,7 +49,7 @@ struct rules_set {
 	struct rules_target     *tgt;           /* target arena */
 	uint32_t                 tgt_len;
 	uint32_t                 tgt_cap;
-	uint32_t                *idx;           /* id hash -> rule + 1, 0 empty */
+	uint64_t                *idx;           /* hash << 32 | rule + 1; 0 empty */
 	uint32_t                 idx_mask;
 	uint32_t                 counts[RULES_KIND__COUNT];
 	uint32_t                 last_tgt_off;  /* dedup of repeated lists */

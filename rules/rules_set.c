@@ -185,24 +185,47 @@ rules_srule_id_eq(const struct rules_set *set, const struct rules_srule *r,
 	       memcmp(set->str + r->str_off, id.ptr, id.len) == 0;
 }
 
-/* Slot of @p id in the index: the slot holding it, or the empty one. */
+#define RULES_IDX_RULE(v)       ((uint32_t)(v))
+#define RULES_IDX_HASH(v)       ((uint32_t)((v) >> 32))
+
+/*
+ * Slot of @p id in the index: the slot holding it, or the empty one.
+ * Slots keep the id's hash, so probing and growing rarely touch the
+ * string arena (one cache miss per comparison at a million rules).
+ */
+static uint32_t
+rules_set_slot_h(const struct rules_set *set, struct span id, uint32_t h)
+{
+	uint32_t i = h & set->idx_mask;
+	uint64_t v;
+
+	while ((v = set->idx[i]) != 0) {
+		if (RULES_IDX_HASH(v) == h &&
+		    rules_srule_id_eq(set, &set->rule[RULES_IDX_RULE(v) - 1], id))
+			break;
+		i = (i + 1) & set->idx_mask;
+	}
+	return i;
+}
+
+static uint32_t
+rules_id_hash(struct span id)
+{
+	return (uint32_t)rules_hash_bytes(id.ptr, id.len);
+}
+
 static uint32_t
 rules_set_slot(const struct rules_set *set, struct span id)
 {
-	uint32_t i = (uint32_t)rules_hash_bytes(id.ptr, id.len) & set->idx_mask;
-
-	while (set->idx[i] != 0 &&
-	       !rules_srule_id_eq(set, &set->rule[set->idx[i] - 1], id))
-		i = (i + 1) & set->idx_mask;
-	return i;
+	return rules_set_slot_h(set, id, rules_id_hash(id));
 }
 
 static uint32_t
 rules_set_lookup(const struct rules_set *set, struct span id)
 {
-	uint32_t v = set->idx[rules_set_slot(set, id)];
+	uint64_t v = set->idx[rules_set_slot(set, id)];
 
-	return v != 0 ? v - 1 : UINT32_MAX;
+	return v != 0 ? RULES_IDX_RULE(v) - 1 : UINT32_MAX;
 }
 
 int
@@ -220,7 +243,8 @@ rules_set_find(const struct rules_set *set, struct span id,
 static int
 rules_set_grow_idx(struct rules_set *set)
 {
-	uint32_t *old = set->idx, oldmask = set->idx_mask, i, j;
+	uint64_t *old = set->idx;
+	uint32_t oldmask = set->idx_mask, i, j;
 	uint32_t mask = oldmask * 2 + 1;
 
 	set->idx = calloc((size_t)mask + 1, sizeof(*set->idx));
@@ -230,13 +254,9 @@ rules_set_grow_idx(struct rules_set *set)
 	}
 	set->idx_mask = mask;
 	for (i = 0; i <= oldmask; i++) {
-		const struct rules_srule *r;
-
 		if (old[i] == 0)
 			continue;
-		r = &set->rule[old[i] - 1];
-		j = (uint32_t)rules_hash_bytes(set->str + r->str_off,
-					       r->id_len) & mask;
+		j = RULES_IDX_HASH(old[i]) & mask;
 		while (set->idx[j] != 0)
 			j = (j + 1) & mask;
 		set->idx[j] = old[i];
@@ -252,17 +272,12 @@ rules_set_idx_remove(struct rules_set *set, uint32_t i)
 	uint32_t j = i, k;
 
 	for (;;) {
-		const struct rules_srule *r;
-
 		set->idx[i] = 0;
 		for (;;) {
 			j = (j + 1) & set->idx_mask;
 			if (set->idx[j] == 0)
 				return;
-			r = &set->rule[set->idx[j] - 1];
-			k = (uint32_t)rules_hash_bytes(set->str + r->str_off,
-						       r->id_len) &
-			    set->idx_mask;
+			k = RULES_IDX_HASH(set->idx[j]) & set->idx_mask;
 			/* Move j back to i unless its home k lies in (i, j]. */
 			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
 				continue;
@@ -639,7 +654,7 @@ rules_set_insert(struct rules_set *set, const struct rules_rule *r,
 		 bool replace, struct rules_errors *errs)
 {
 	struct rules_srule *sr;
-	uint32_t slot, old;
+	uint32_t slot, old, h;
 	size_t nstr;
 	int rc, bad;
 
@@ -647,8 +662,10 @@ rules_set_insert(struct rules_set *set, const struct rules_rule *r,
 	if (r->id.len == 0 || r->id.len > RULES_ID_MAX)
 		return -EINVAL;
 
-	slot = rules_set_slot(set, r->id);
-	old = set->idx[slot] != 0 ? set->idx[slot] - 1 : UINT32_MAX;
+	h = rules_id_hash(r->id);
+	slot = rules_set_slot_h(set, r->id, h);
+	old = set->idx[slot] != 0 ? RULES_IDX_RULE(set->idx[slot]) - 1 :
+	      UINT32_MAX;
 	if (old != UINT32_MAX && !replace) {
 		rules_errors_add(errs, r->line, RULES_FIELD_ID,
 				 "duplicate id '%.*s%s' (first defined on line %u)",
@@ -671,10 +688,10 @@ rules_set_insert(struct rules_set *set, const struct rules_rule *r,
 			rc = rules_set_grow_idx(set);
 			if (rc != 0)
 				return rc;
-			slot = rules_set_slot(set, r->id);
+			slot = rules_set_slot_h(set, r->id, h);
 		}
 		sr = &set->rule[set->n];
-		set->idx[slot] = ++set->n;
+		set->idx[slot] = (uint64_t)h << 32 | ++set->n;
 	}
 	sr->str_off = set->str_len;
 	memcpy(set->str + set->str_len, r->id.ptr, r->id.len);
@@ -721,7 +738,7 @@ rules_set_del(struct rules_set *set, struct span id)
 
 	if (set->idx[slot] == 0)
 		return -ENOENT;
-	i = set->idx[slot] - 1;
+	i = RULES_IDX_RULE(set->idx[slot]) - 1;
 	set->counts[set->rule[i].kind]--;
 	rules_set_idx_remove(set, slot);
 	last = set->n - 1;
@@ -731,7 +748,8 @@ rules_set_del(struct rules_set *set, struct span id)
 		slot = rules_set_slot(set, span_make(set->str + m->str_off,
 						     m->id_len));
 		set->rule[i] = *m;
-		set->idx[slot] = i + 1;
+		set->idx[slot] = (set->idx[slot] & ~(uint64_t)UINT32_MAX) |
+				 (i + 1);
 	}
 	set->n--;
 	set->last_tgt_off = UINT32_MAX;
@@ -820,14 +838,25 @@ rules_set_diff(const struct rules_set *from, const struct rules_set *to,
 /* ------------------------------------------------------------------ */
 /* Text fields of one row                                             */
 
+static const struct span rules_kind_spans[] = {
+#define X(sym, name) SPAN_LIT(name),
+	RULES_KIND_MAP(X)
+#undef X
+};
+
+static const struct span rules_action_spans[] = {
+#define X(sym, name) SPAN_LIT(name),
+	RULES_ACTION_MAP(X)
+#undef X
+};
+
 static int
 rules_parse_kind(struct span s)
 {
 	unsigned int k;
 
 	for (k = 0; k < RULES_KIND__COUNT; k++)
-		if (span_eq_nocase(s, span_make(rules_kind_names[k],
-						strlen(rules_kind_names[k]))))
+		if (span_eq_nocase(s, rules_kind_spans[k]))
 			return (int)k;
 	return -1;
 }
@@ -838,8 +867,7 @@ rules_parse_action(struct span s)
 	unsigned int a;
 
 	for (a = 0; a < RULES_ACTION__COUNT; a++)
-		if (span_eq_nocase(s, span_make(rules_action_names[a],
-						strlen(rules_action_names[a]))))
+		if (span_eq_nocase(s, rules_action_spans[a]))
 			return (int)a;
 	return -1;
 }
