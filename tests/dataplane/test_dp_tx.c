@@ -33,6 +33,7 @@ static uint16_t t_big_len;
 static struct dp_udp_meta t_seen[DP_BURST];
 static uint8_t t_seen_payload[4096];
 static unsigned int t_nseen;
+static const struct rte_mempool *t_seen_pool;
 
 static uint8_t
 t_pattern(size_t i)
@@ -53,6 +54,7 @@ dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
 
 		assert_true(rte_pktmbuf_is_contiguous(m));
 		t_seen[t_nseen++ % DP_BURST] = meta[i];
+		t_seen_pool = m->pool;
 		if (meta[i].payload_len <= sizeof(t_seen_payload))
 			memcpy(t_seen_payload,
 			       rte_pktmbuf_mtod_offset(m, void *,
@@ -336,36 +338,60 @@ test_dp_tx_reply_fragmented_v6(void **state)
 	t_end();
 }
 
-/* Fragments in, one contiguous datagram and its descriptor out. */
+/*
+ * Fragments in (VLAN-tagged, out of order), one contiguous datagram and
+ * its descriptor out. @p size decides whether the chain is linearized in
+ * place (fits the first buffer) or copied into a jumbo mbuf.
+ */
 static void
-test_dp_tx_reassembled_meta(void **state)
+t_reassembled_meta(size_t size, uint16_t vlan, bool jumbo)
 {
-	static uint8_t pl[1800], dgram[1808], in[1600];
+	static uint8_t pl[4000], dgram[4008], in[1600];
+	const size_t dlen = size + 8;
 	uint8_t ip[20];
-	size_t n, i;
+	size_t n, i, nfrag = (dlen + 1479) / 1480;
 
-	(void)state;
 	t_begin_tx(T_SIP_DROP);
-	for (i = 0; i < sizeof(pl); i++)
+	t_env.conf.vlan = vlan;
+	for (i = 0; i < size; i++)
 		pl[i] = t_pattern(i);
-	t_ip4(ip, t_ip4_peer, t_ip4_us, 17, sizeof(dgram), 5, 0);
-	t_udp(dgram, ip, 5062, 5060, pl, sizeof(pl));
-	for (i = 0; i < 2; i++) {
-		size_t off = i * 1480, len = i == 0 ? 1480 : sizeof(dgram) - 1480;
+	t_ip4(ip, t_ip4_peer, t_ip4_us, 17, (uint16_t)dlen, 5, 0);
+	t_udp(dgram, ip, 5062, 5060, pl, (uint16_t)size);
+	for (i = nfrag; i-- > 0;) {
+		size_t off = i * 1480;
+		size_t len = i + 1 < nfrag ? 1480 : dlen - off;
 
-		n = t_eth(in, &t_env.ifc.mac, &t_mac_peer, 0x0800, 0);
+		n = t_eth(in, &t_env.ifc.mac, &t_mac_peer, 0x0800, vlan);
 		n += t_ip4(in + n, t_ip4_peer, t_ip4_us, 17, (uint16_t)len, 5,
-			   (uint16_t)(off / 8 | (i == 0 ? 0x2000 : 0)));
+			   (uint16_t)(off / 8 | (i + 1 < nfrag ? 0x2000 : 0)));
 		memcpy(in + n, dgram + off, len);
 		t_rx(in, n + len);
 	}
 	t_poll();
+	assert_int_equal(t_cnt(DP_CNT_FRAG_IN), nfrag);
 	assert_int_equal(t_nseen, 1);
 	assert_int_equal(t_seen[0].reassembled, 1);
-	assert_int_equal(t_seen[0].payload_len, sizeof(pl));
+	assert_int_equal(t_seen[0].vlan, vlan);
+	assert_int_equal(t_seen[0].payload_len, size);
 	assert_int_equal(t_seen[0].payload_off, 14 + 20 + 8);
-	assert_memory_equal(t_seen_payload, pl, sizeof(pl));
+	assert_memory_equal(t_seen_payload, pl, size);
+	assert_ptr_equal(t_seen_pool, jumbo ? t_env.ifc.jumbo : t_env.ifc.pool);
+	t_env.conf.vlan = 0;
 	t_end();
+}
+
+static void
+test_dp_tx_reassembled_meta(void **state)
+{
+	(void)state;
+	t_reassembled_meta(1800, 0, false);
+}
+
+static void
+test_dp_tx_reassembled_large_vlan_meta(void **state)
+{
+	(void)state;
+	t_reassembled_meta(4000, 7, true);
 }
 
 static void
@@ -645,6 +671,7 @@ main(void)
 		cmocka_unit_test(test_dp_tx_reply_fragmented_v4),
 		cmocka_unit_test(test_dp_tx_reply_fragmented_v6),
 		cmocka_unit_test(test_dp_tx_reassembled_meta),
+		cmocka_unit_test(test_dp_tx_reassembled_large_vlan_meta),
 		cmocka_unit_test(test_dp_tx_send_arp_resolution),
 		cmocka_unit_test(test_dp_tx_send_via_gateway),
 		cmocka_unit_test(test_dp_tx_send_no_route_dropped),
