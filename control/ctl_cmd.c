@@ -160,6 +160,7 @@ ctl_cmd_upload_only(struct ctl_server *srv, struct ctl_conn *c,
 /* routes.export -------------------------------------------------- */
 
 struct ctl_export {
+	struct ctl_server       *srv;
 	struct ctl_conn         *c;
 	struct ctl_buf           chunk;
 	uint64_t                 bytes;
@@ -178,6 +179,8 @@ ctl_cmd_export_write(void *arg, const char *buf, size_t len)
 		ctl_frame_put(&x->c->out, CTL_FRAME_DATA, x->chunk.p,
 			      x->chunk.len);
 		ctl_buf_reset(&x->chunk);
+		/* Send what the socket takes now, so the queue stays short. */
+		ctl_conn_flush(x->srv, x->c);
 	}
 	return x->c->out.err;
 }
@@ -186,7 +189,7 @@ static void
 ctl_cmd_export(struct ctl_server *srv, struct ctl_conn *c,
 	       const struct ctl_jval *req, struct ctl_reply *r)
 {
-	struct ctl_export x = { .c = c };
+	struct ctl_export x = { .srv = srv, .c = c };
 	int rc;
 
 	(void)req;
