@@ -323,6 +323,24 @@ int rules_key_make(struct span user, struct span host, struct rules_key *key);
 int rules_match(const struct rules_db *db, struct rules_scratch *scr,
 		const struct rules_key *key, uint32_t *rule);
 
+/**
+ * rules_match() for a burst of keys: the trie walks of all keys advance
+ * together, one level at a time, with the next node of each prefetched,
+ * so their memory latencies overlap. Same winners as rules_match().
+ *
+ * @param rules
+ *   Output, @p n entries: the rule number, RULES_NO_RULE if nothing
+ *   matched, or RULES_MATCH_ERROR if the regex scan failed.
+ * @return
+ *   The number of keys that have a rule.
+ *
+ * Context: worker lcore, hot (as rules_match()).
+ */
+uint32_t rules_match_burst(const struct rules_db *db,
+			   struct rules_scratch *scr,
+			   const struct rules_key *keys, uint32_t n,
+			   uint32_t *rules);
+
 /* True if the image has regex rules (workers then need a scratch). */
 bool rules_db_has_regex(const struct rules_db *db);
 

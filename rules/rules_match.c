@@ -194,13 +194,11 @@ rules_hs_on_match(unsigned int id, unsigned long long from,
 	return 0;
 }
 
-int
-rules_match(const struct rules_db *db, struct rules_scratch *scr,
-	    const struct rules_key *key, uint32_t *rule)
+/* Default, domain and regex candidates after the trie's best. */
+static inline int
+rules_match_rest(const struct rules_db *db, struct rules_scratch *scr,
+		 const struct rules_key *key, uint32_t best, uint32_t *rule)
 {
-	uint32_t best;
-
-	best = rules_trie_best(db, key->num, key->num_len);
 	if (db->best_default < best)
 		best = db->best_default;
 	/* Later engines run only if one of their rules could still win. */
@@ -217,6 +215,107 @@ rules_match(const struct rules_db *db, struct rules_scratch *scr,
 		return -ENOENT;
 	*rule = best;
 	return 0;
+}
+
+int
+rules_match(const struct rules_db *db, struct rules_scratch *scr,
+	    const struct rules_key *key, uint32_t *rule)
+{
+	return rules_match_rest(db, scr, key,
+				rules_trie_best(db, key->num, key->num_len),
+				rule);
+}
+
+/* One key's walk in a burst. */
+struct rules_walk {
+	const struct rules_inode        *n;
+	uint32_t                         i;
+	uint32_t                         best;
+};
+
+/*
+ * One step of the walk of @p key; returns false when the walk is over
+ * (w->best is then the trie's answer). Same logic as rules_trie_best().
+ */
+static inline bool
+rules_walk_step(const struct rules_db *db, const struct rules_key *key,
+		struct rules_walk *w)
+{
+	const struct rules_inode *n = w->n, *c;
+	uint32_t d, k, skip, len = key->num_len;
+
+	if (w->i == len) {
+		if ((n->bits & (1u << RULES_TRIE_END)) != 0)
+			w->best = db->nodes[n->first +
+					    rules_popcount16(n->bits & 0x3ffu)].best;
+		return false;
+	}
+	d = (uint32_t)((unsigned char)key->num[w->i] - '0');
+	if (d > 9 || (n->bits & (1u << d)) == 0)
+		return false;
+	c = &db->nodes[n->first + rules_popcount16(n->bits & ((1u << d) - 1))];
+	w->i++;
+	if (c->nskip != 0) {
+		if (len - w->i < c->nskip)
+			return false;
+		skip = c->skip;
+		for (k = 0; k < c->nskip; k++, skip >>= 4)
+			if ((uint32_t)((unsigned char)key->num[w->i + k] - '0') !=
+			    (skip & 15))
+				return false;
+		w->i += c->nskip;
+	}
+	w->n = c;
+	w->best = c->best;
+	return true;
+}
+
+uint32_t
+rules_match_burst(const struct rules_db *db, struct rules_scratch *scr,
+		  const struct rules_key *keys, uint32_t n, uint32_t *rules)
+{
+	struct rules_walk w[RULES_BURST_MAX];
+	uint32_t base, k, m, live, found = 0;
+	bool on[RULES_BURST_MAX];
+
+	for (base = 0; base < n; base += m) {
+		m = n - base < RULES_BURST_MAX ? n - base : RULES_BURST_MAX;
+		for (k = 0; k < m; k++) {
+			w[k].n = &db->nodes[0];
+			w[k].i = 0;
+			w[k].best = db->nodes[0].best;
+			on[k] = true;
+		}
+		/*
+		 * Walk all keys one level at a time, prefetching each next
+		 * node: the loads of different keys overlap instead of
+		 * queueing behind each other (tries are latency bound).
+		 */
+		live = m;
+		while (live != 0) {
+			for (k = 0; k < m; k++) {
+				if (!on[k])
+					continue;
+				if (rules_walk_step(db, &keys[base + k], &w[k])) {
+					__builtin_prefetch(w[k].n);
+				} else {
+					on[k] = false;
+					live--;
+				}
+			}
+		}
+		for (k = 0; k < m; k++) {
+			int rc = rules_match_rest(db, scr, &keys[base + k],
+						  w[k].best, &rules[base + k]);
+
+			if (rc == 0)
+				found++;
+			else
+				rules[base + k] = rc == -ENOENT ? RULES_NO_RULE :
+						  RULES_MATCH_ERROR;
+		}
+	}
+	return found;
 }
 
 bool

@@ -31,6 +31,10 @@
 
 /* Rule number meaning "no rule" in a compiled image. */
 #define RULES_NO_RULE           UINT32_MAX
+/* rules_match_burst(): the regex scan failed for this key. */
+#define RULES_MATCH_ERROR       (UINT32_MAX - 1)
+/* Keys walked together by rules_match_burst() (larger bursts are split). */
+#define RULES_BURST_MAX         64
 
 /*
  * Rule kinds, in tie-break order (DESIGN.md 4.1): at equal rank an exact

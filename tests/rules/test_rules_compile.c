@@ -217,7 +217,8 @@ differential_round(uint32_t nrules, uint32_t nkeys)
 	hs_database_t *hdb;
 	struct rules_set *set;
 	struct rt_db t;
-	uint32_t i, mismatches = 0;
+	uint32_t i, mismatches = 0, *single, *burst;
+	struct rules_key *keys;
 	struct timespec t0, t1;
 
 	assert_non_null(pat);
@@ -279,6 +280,12 @@ differential_round(uint32_t nrules, uint32_t nkeys)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fprintf(stderr, "%u rules: hs compile %.2fs\n", nrules, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 
+	keys = malloc((size_t)nkeys * sizeof(*keys));
+	single = malloc((size_t)nkeys * sizeof(*single));
+	burst = malloc((size_t)nkeys * sizeof(*burst));
+	assert_non_null(keys);
+	assert_non_null(single);
+	assert_non_null(burst);
 	for (i = 0; i < nkeys; i++) {
 		char k[24];
 		uint32_t klen, want = RULES_NO_RULE, got = RULES_NO_RULE;
@@ -311,8 +318,24 @@ differential_round(uint32_t nrules, uint32_t nkeys)
 		if (got != want && mismatches++ < 5)
 			fprintf(stderr, "key %.*s: trie %u hyperscan %u\n",
 				(int)klen, k, got, want);
+		keys[i] = key;
+		single[i] = got;
 	}
 	assert_int_equal(mismatches, 0);
+
+	/* The burst matcher agrees with the single-key one, in any split. */
+	for (i = 0; i < nkeys; i += 100) {
+		uint32_t n = nkeys - i < 100 ? nkeys - i : 100, j, found = 0;
+
+		for (j = 0; j < n; j++)
+			found += single[i + j] != RULES_NO_RULE;
+		assert_int_equal(rules_match_burst(t.db, t.scr, keys + i, n,
+						   burst + i), found);
+	}
+	assert_memory_equal(burst, single, nkeys * sizeof(*single));
+	free(burst);
+	free(single);
+	free(keys);
 
 	hs_free_scratch(hscr);
 	hs_free_database(hdb);
