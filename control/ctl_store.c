@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 
 struct ctl_store {
 	MDB_env         *env;
+	int              lock_fd;       /* flock: one control process per dir */
 	MDB_dbi          dbi[SCHEMA_DBI__COUNT];
 	char             path[PATH_MAX];
 };
@@ -153,10 +155,29 @@ ctl_store_open(const char *dir, uint64_t map_size, struct ctl_store **out)
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return -ENOMEM;
+	/*
+	 * LMDB would let a second writer process in; but each control
+	 * process keeps the rule set in memory, so two would diverge.
+	 */
+	snprintf(st->path, sizeof(st->path), "%s/control.lock", dir);
+	st->lock_fd = open(st->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->lock_fd == -1) {
+		rc = -errno;
+		goto out_free_st;
+	}
+	while (flock(st->lock_fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EINTR)
+			continue;
+		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		if (rc == -EBUSY)
+			ctl_log(CTL_LOG_ERR,
+				"%s is in use by another control process", dir);
+		goto out_close_lock;
+	}
 	snprintf(st->path, sizeof(st->path), "%s/data.mdb", dir);
 	rc = ctl_store_errno(mdb_env_create(&st->env));
 	if (rc != 0)
-		goto out_free_st;
+		goto out_close_lock;
 	rc = ctl_store_errno(mdb_env_set_maxdbs(st->env, SCHEMA_DBI__COUNT));
 	if (rc == 0)
 		rc = ctl_store_errno(mdb_env_set_mapsize(st->env,
@@ -177,6 +198,8 @@ ctl_store_open(const char *dir, uint64_t map_size, struct ctl_store **out)
 
 out_close_env:
 	mdb_env_close(st->env);
+out_close_lock:
+	close(st->lock_fd);
 out_free_st:
 	free(st);
 	return rc;
@@ -188,6 +211,7 @@ ctl_store_close(struct ctl_store *st)
 	if (st == NULL)
 		return;
 	mdb_env_close(st->env);
+	close(st->lock_fd);
 	free(st);
 }
 

@@ -125,15 +125,18 @@ commit_n(struct ctl_store *st, uint32_t n, uint32_t base, size_t image_len,
 }
 
 static void
-test_ctl_store_new_env_is_generation_zero(void **state)
+test_ctl_store_new_env_is_generation_zero_and_exclusive(void **state)
 {
 	struct fx *fx = *state;
 	struct schema_import_summary s;
+	struct ctl_store *other;
 	struct schema_meta_gen g;
 
 	assert_int_equal(ctl_store_generation(fx->st, &g), 0);
 	assert_int_equal(g.generation, 0);
 	assert_int_equal(ctl_store_last_import(fx->st, &s), -ENOENT);
+	/* A second owner of the same directory is refused. */
+	assert_int_equal(ctl_store_open(fx->dir, 64ull << 20, &other), -EBUSY);
 	/* Reopening an initialised environment works. */
 	ctl_store_close(fx->st);
 	assert_int_equal(ctl_store_open(fx->dir, 64ull << 20, &fx->st), 0);
@@ -291,7 +294,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ctl_store_new_env_is_generation_zero, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctl_store_new_env_is_generation_zero_and_exclusive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_store_commit_advances_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_store_gc_keeps_last_k, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_store_failed_change_commits_nothing, setup, teardown),
