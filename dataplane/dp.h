@@ -171,10 +171,21 @@ int dp_ip_output(struct dp_lcore *lc, struct rte_mbuf *m);
 int dp_neigh_lookup(const struct dp_neigh_tbl *t, const struct dp_ip *ip,
 		    struct rte_ether_addr *mac);
 
-/** Queue @p m for transmission on the lcore's queue (consumed). */
+/**
+ * Queue a complete frame for transmission on the lcore's TX queue; flushes
+ * first when the buffer is full. @p m is consumed.
+ *
+ * Context: the thread that owns @p lc. The worker flushes at the end of
+ * every loop iteration.
+ */
 void dp_txq_push(struct dp_lcore *lc, struct rte_mbuf *m);
 
-/** Transmit everything queued; what the port refuses is freed, counted. */
+/**
+ * Transmit everything queued; what the port refuses is freed and counted
+ * (TX_FULL).
+ *
+ * Context: the thread that owns @p lc.
+ */
 void dp_txq_flush(struct dp_lcore *lc);
 
 /* ---- setup (slow, dp_port.c) ------------------------------------------ */
@@ -225,18 +236,31 @@ int dp_lcore_init(struct dp_lcore *lc, const struct dp_iface *ifc,
 		  const struct dp_neigh_tbl *neigh, struct rte_ring *svc_ring,
 		  uint16_t idx, int socket);
 
-/** Free what dp_lcore_init() set up, and any packet still queued. */
+/**
+ * Free what dp_lcore_init() set up, and any packet still queued.
+ *
+ * Context: main thread, after the lcore has returned.
+ */
 void dp_lcore_fini(struct dp_lcore *lc);
 
 /* ---- neighbours and service (slow, dp_neigh.c, dp_service.c) ---------- */
 
 /**
  * Allocate a neighbour table of @p size entries (rounded up to a power of
- * two). Context: main thread. Freed with dp_neigh_tbl_free().
+ * two, at least 16).
+ *
+ * @return
+ *   0 and *@p out, or -ENOMEM. Freed with dp_neigh_tbl_free().
+ *
+ * Context: main thread, before the workers start.
  */
 int dp_neigh_tbl_new(uint32_t size, int socket, struct dp_neigh_tbl **out);
 
-/** Free a table and any packet held in it. NULL is a no-op. */
+/**
+ * Free a table and any packet held in it. NULL is a no-op.
+ *
+ * Context: main thread, workers and service stopped.
+ */
 void dp_neigh_tbl_free(struct dp_neigh_tbl *t);
 
 /**
@@ -265,7 +289,10 @@ int dp_service_init(struct dp_service *svc, const struct dp_iface *ifc,
 		    struct dp_neigh_tbl *neigh, unsigned int ring_size,
 		    int socket);
 
-/** Attach the worker array the service sends frames through. */
+/**
+ * Attach the worker array the service sends frames through (their inject
+ * rings). Context: main thread, before dp_service_run().
+ */
 void dp_service_set_workers(struct dp_service *svc, struct dp_lcore *workers,
 			    uint16_t nb_workers);
 
@@ -279,7 +306,11 @@ void dp_service_set_workers(struct dp_service *svc, struct dp_lcore *workers,
  */
 unsigned int dp_service_poll(struct dp_service *svc);
 
-/** Run dp_service_poll() until dp_quit, sleeping when idle. */
+/**
+ * Run dp_service_poll() until dp_quit, sleeping 100 us when idle.
+ *
+ * Context: the service thread (the main lcore in sipedge-dataplane).
+ */
 int dp_service_run(struct dp_service *svc);
 
 /** Free the ring; drain it first. Context: main thread, lcores stopped. */
@@ -287,7 +318,10 @@ void dp_service_fini(struct dp_service *svc);
 
 /* ---- options (slow, dp_opts.c) ---------------------------------------- */
 
-/** Defaults: SIP port 5060, redirect mode, 302/404, MTU 1500. */
+/**
+ * Defaults: SIP port 5060, redirect mode, 302/404, MTU 1500, untagged,
+ * 8191 mbufs, port 0. Context: main thread, start-up.
+ */
 void dp_conf_defaults(struct dp_conf *conf);
 
 /**
@@ -301,7 +335,7 @@ void dp_conf_defaults(struct dp_conf *conf);
  */
 int dp_opts_parse(struct dp_conf *conf, int argc, char **argv);
 
-/** Print the option summary. */
+/** Print the option summary. Context: main thread. */
 void dp_opts_usage(FILE *f, const char *prog);
 
 /**
@@ -315,7 +349,10 @@ int dp_prefix_parse(const char *s, struct dp_prefix *out);
 
 /* ---- stats (slow, dp_stats.c) ----------------------------------------- */
 
-/** Counter name ("arp_req") and description, from DP_COUNTER_MAP. */
+/**
+ * Counter name ("ARP_REQ") and description, from DP_COUNTER_MAP. Static
+ * strings. Context: any thread.
+ */
 const char *dp_counter_name(enum dp_counter c);
 const char *dp_counter_desc(enum dp_counter c);
 
@@ -327,7 +364,12 @@ const char *dp_counter_desc(enum dp_counter c);
 void dp_stats_sum(const struct dp_lcore *lcs, unsigned int n,
 		  uint64_t out[DP_CNT__COUNT]);
 
-/** Print non-zero counters of the workers and of the service. */
+/**
+ * Print the non-zero counters of the workers (summed) and of the service,
+ * one "name value" line each, names in lower case.
+ *
+ * Context: any slow-path thread.
+ */
 void dp_stats_print(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 		    const struct dp_service *svc);
 

@@ -259,6 +259,8 @@ struct dp_neigh_tbl {
 /*
  * One per worker lcore. Written by its lcore only (counters with relaxed
  * stores); read by dp_stats.c. Set up by dp_lcore_init() before launch.
+ * The SIP stage may hang its own per-lcore state (parser scratch, matcher
+ * scratch) on @sip before launch; nothing here touches it.
  */
 struct __rte_cache_aligned dp_lcore {
 	const struct dp_iface *ifc;
@@ -272,6 +274,7 @@ struct __rte_cache_aligned dp_lcore {
 	uint16_t         idx;                   /* worker index */
 	uint16_t         ip4_id;                /* next IPv4 Identification */
 	uint32_t         ip6_id;                /* next IPv6 fragment Identification */
+	void            *sip;                   /* the SIP stage's per-lcore state */
 	struct dp_txq    txq;
 	uint64_t         cnt[DP_CNT__COUNT];
 	struct rte_ip_frag_death_row dr;
