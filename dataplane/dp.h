@@ -221,6 +221,13 @@ void dp_pools_free(struct dp_iface *ifc);
 int dp_port_init(struct dp_iface *ifc, const struct dp_conf *conf,
 		 uint16_t port, uint16_t nb_queues);
 
+/**
+ * Print the port's own counters (rte_eth_stats: rx, tx, missed, errors).
+ *
+ * Context: any slow-path thread.
+ */
+void dp_port_stats_print(FILE *f, const struct dp_iface *ifc);
+
 /** Stop and close the port. Context: main thread, lcores stopped. */
 void dp_port_fini(struct dp_iface *ifc);
 

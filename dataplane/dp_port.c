@@ -6,6 +6,7 @@
  * SLOW PATH: main thread, before the lcores start and after they stop.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -199,6 +200,19 @@ dp_port_init(struct dp_iface *ifc, const struct dp_conf *conf, uint16_t port,
 	       pc.rxmode.offloads == want_ol ? "on" : "off",
 	       pc.txmode.offloads == want_tx ? "on" : "off", conf->mtu);
 	return 0;
+}
+
+void
+dp_port_stats_print(FILE *f, const struct dp_iface *ifc)
+{
+	struct rte_eth_stats st;
+
+	if (rte_eth_stats_get(ifc->port, &st) != 0)
+		return;
+	fprintf(f, "port %u: rx %" PRIu64 " tx %" PRIu64 " missed %" PRIu64
+		" rx errors %" PRIu64 " tx errors %" PRIu64 " rx no mbuf %"
+		PRIu64 "\n", ifc->port, st.ipackets, st.opackets, st.imissed,
+		st.ierrors, st.oerrors, st.rx_nombuf);
 }
 
 void

@@ -111,6 +111,7 @@ main(int argc, char **argv)
 	dp_service_run(&svc);       /* until SIGINT/SIGTERM */
 	rte_eal_mp_wait_lcore();
 
+	dp_port_stats_print(stdout, &ifc);
 	dp_stats_print(stdout, lcs, nb_workers, &svc);
 	for (i = 0; i < nb_workers; i++)
 		dp_lcore_fini(&lcs[i]);
