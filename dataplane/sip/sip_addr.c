@@ -16,6 +16,7 @@
 #include <span.h>
 
 #include "sip.h"
+#include "sip_scan.h"
 #include "sip_uri_priv.h"
 
 /*
@@ -163,8 +164,7 @@ sip_via_parse(struct sip_via *via, struct span value)
 	p = sip_skip_lws(q, end);
 	if (p == q)
 		return SIP_PERR_BAD_VIA;
-	q = sip_host_end(p, end);
-	type = sip_host_check(p, q);
+	type = sip_scan_get()->host(p, end, &q);
 	if (type < 0)
 		return SIP_PERR_BAD_VIA;
 	via->host = span_range(p, q);

@@ -16,7 +16,9 @@
 
 #include <compiler.h>
 
+#include "sip.h"
 #include "sip_scan.h"
+#include "sip_uri_priv.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -24,6 +26,40 @@
 #else
 #define SIP_SCAN_HAVE_SSE42     0
 #endif
+
+/*
+ * Generated from sip_cc[] (bit h of lo[l] set when byte h << 4 | l is in
+ * the class); test_sip_scan checks every byte against sip_cc[].
+ */
+const struct sip_cset sip_cset[SIP_CSET__COUNT] = {
+	[SIP_CSET_USER] = { .cls = SIP_CC_USER, .lo = {
+		0xa8, 0xfc, 0xf8, 0xf8, 0xfc, 0xf8, 0xfc, 0xfc,
+		0xfc, 0xfc, 0xf4, 0x5c, 0x54, 0x5c, 0xd4, 0x7c } },
+	[SIP_CSET_PASS] = { .cls = SIP_CC_PASS, .lo = {
+		0xa8, 0xfc, 0xf8, 0xf8, 0xfc, 0xf8, 0xfc, 0xfc,
+		0xfc, 0xfc, 0xf4, 0x54, 0x54, 0x5c, 0xd4, 0x70 } },
+	[SIP_CSET_PARAM] = { .cls = SIP_CC_PARAM, .lo = {
+		0xa8, 0xfc, 0xf8, 0xf8, 0xfc, 0xf8, 0xfc, 0xfc,
+		0xfc, 0xfc, 0xfc, 0x74, 0x50, 0x74, 0xd4, 0x74 } },
+	[SIP_CSET_HDR] = { .cls = SIP_CC_HDR, .lo = {
+		0xa8, 0xfc, 0xf8, 0xf8, 0xfc, 0xf8, 0xf8, 0xfc,
+		0xfc, 0xfc, 0xfc, 0x74, 0x50, 0x74, 0xd4, 0x7c } },
+	[SIP_CSET_TOKEN] = { .cls = SIP_CC_TOKEN, .lo = {
+		0xe8, 0xfc, 0xf8, 0xf8, 0xf8, 0xfc, 0xf8, 0xfc,
+		0xf8, 0xf8, 0xf4, 0x54, 0x50, 0x54, 0xd4, 0x70 } },
+	[SIP_CSET_PTOKEN] = { .cls = SIP_CC_TOKEN | SIP_CC_PARAM, .lo = {
+		0xe8, 0xfc, 0xf8, 0xf8, 0xfc, 0xfc, 0xfc, 0xfc,
+		0xfc, 0xfc, 0xfc, 0x74, 0x50, 0x74, 0xd4, 0x74 } },
+	[SIP_CSET_HOST] = { .cls = SIP_CC_HOST, .lo = {
+		0xa8, 0xf8, 0xf8, 0xf8, 0xf8, 0xf8, 0xf8, 0xf8,
+		0xf8, 0xf8, 0xf0, 0x50, 0x50, 0x54, 0x54, 0x50 } },
+	[SIP_CSET_URIC] = { .cls = SIP_CC_URIC, .lo = {
+		0xb8, 0xfc, 0xf8, 0xfc, 0xfc, 0xfc, 0xfc, 0xfc,
+		0xfc, 0xfc, 0xfc, 0x7c, 0x54, 0x7c, 0xd4, 0x7c } },
+	[SIP_CSET_TELNAME] = { .cls = SIP_CC_TELNAME, .lo = {
+		0xa8, 0xf8, 0xf8, 0xf8, 0xf8, 0xf8, 0xf8, 0xf8,
+		0xf8, 0xf8, 0xf0, 0x50, 0x50, 0x54, 0x50, 0x50 } },
+};
 
 /* ---- scalar ------------------------------------------------------------ */
 
@@ -79,11 +115,28 @@ sip_scan_token_scalar(const char *p, const char *end)
 	return end;
 }
 
+static const char *
+sip_scan_cspan_scalar(const char *p, const char *end, const struct sip_cset *cs)
+{
+	return sip_cc_span(p, end, cs->cls);
+}
+
+static int
+sip_scan_host_scalar(const char *p, const char *end, const char **hend)
+{
+	const char *q = sip_host_end(p, end);
+
+	*hend = q;
+	return sip_host_check(p, q);
+}
+
 static const struct sip_scan_ops sip_scan_scalar_ops = {
 	.lf = sip_scan_lf_scalar,
 	.value = sip_scan_value_scalar,
 	.quoted = sip_scan_quoted_scalar,
 	.token = sip_scan_token_scalar,
+	.cspan = sip_scan_cspan_scalar,
+	.host = sip_scan_host_scalar,
 	.name = "scalar",
 };
 
@@ -190,11 +243,133 @@ sip_scan_token_sse42(const char *p, const char *end)
 	return sip_scan_token_scalar(p, end);
 }
 
+/*
+ * Class scans: PSHUFB looks up both nibbles of 16 bytes at once, so a byte
+ * set of any shape costs the same 8 instructions per block. Loads are the
+ * aligned 16-byte blocks holding [p, end): an aligned block never crosses a
+ * page, so the bytes around the range it also reads cannot fault; they are
+ * shifted or masked off. Sanitizers would flag exactly those bytes, hence
+ * no_sanitize_address on the functions that load this way.
+ */
+#define SIP_SCAN_ALIGNED_LOADS \
+	__attribute__((target("sse4.2"), no_sanitize_address))
+
+static inline const __m128i *
+sip_scan_block(const char *p)
+{
+	return (const __m128i *)(uintptr_t)((uintptr_t)p & ~(uintptr_t)15);
+}
+
+/* Bit i set when byte i of @v is not in the set of nibble table @lo. */
+__attribute__((target("sse4.2")))
+static inline uint32_t
+sip_scan_nonmember(__m128i v, __m128i lo)
+{
+	const __m128i hi = _mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)0x80,
+					 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m128i nib = _mm_set1_epi8(0x0f);
+	__m128i l, h;
+
+	l = _mm_shuffle_epi8(lo, _mm_and_si128(v, nib));
+	h = _mm_shuffle_epi8(hi, _mm_and_si128(_mm_srli_epi16(v, 4), nib));
+	return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(l, h),
+							  _mm_setzero_si128()));
+}
+
+SIP_SCAN_ALIGNED_LOADS
+static const char *
+sip_scan_cspan_sse42(const char *p, const char *end, const struct sip_cset *cs)
+{
+	const __m128i lo = _mm_load_si128((const __m128i *)(const void *)cs->lo);
+	const __m128i *b;
+	uint32_t m;
+
+	if (p >= end)
+		return end;
+	b = sip_scan_block(p);
+	m = sip_scan_nonmember(_mm_load_si128(b), lo) >> ((uintptr_t)p & 15);
+	while (m == 0) {
+		b++;
+		p = (const char *)b;
+		if (p >= end)
+			return end;
+		m = sip_scan_nonmember(_mm_load_si128(b), lo);
+	}
+	p += __builtin_ctz(m);
+	return p < end ? p : end;
+}
+
+/*
+ * sip_host_end() and sip_host_check() for a hostname or IPv4 address of
+ * fewer than 64 bytes, from bit masks of one pass: the host ends at the
+ * first byte outside alphanum / "-" / "."; the label rules of RFC 3261
+ * §25.1 hostname are then pairwise tests of the '.' and '-' masks. IPv6
+ * references, longer hosts and a top label that starts with a digit (an
+ * IPv4 address, or nothing valid) take the scalar path.
+ */
+SIP_SCAN_ALIGNED_LOADS
+static int
+sip_scan_host_sse42(const char *p, const char *end, const char **hend)
+{
+	const __m128i lo = _mm_load_si128(
+		(const __m128i *)(const void *)sip_cset[SIP_CSET_HOST].lo);
+	const __m128i dot = _mm_set1_epi8('.'), dash = _mm_set1_epi8('-');
+	const __m128i *b;
+	uint64_t nh = 0, d = 0, h = 0, m, dd, hh;
+	unsigned int k, off, n, e, last;
+	uintptr_t lim;
+	__m128i v;
+
+	if (p >= end || *p == '[')
+		return sip_scan_host_scalar(p, end, hend);
+	b = sip_scan_block(p);
+	off = (unsigned int)((uintptr_t)p & 15);
+	for (k = 0; k < 4 && (const char *)(b + k) < end; k++) {
+		v = _mm_load_si128(b + k);
+		nh |= (uint64_t)sip_scan_nonmember(v, lo) << (16 * k);
+		d |= (uint64_t)(uint32_t)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(v, dot)) << (16 * k);
+		h |= (uint64_t)(uint32_t)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(v, dash)) << (16 * k);
+		if ((nh >> off) != 0)
+			break;
+	}
+	nh >>= off;
+	d >>= off;
+	h >>= off;
+	lim = (uintptr_t)(end - p);
+	if (lim < 64)
+		nh |= ~0ull << lim;
+	if (nh == 0)
+		return sip_scan_host_scalar(p, end, hend);
+	n = (unsigned int)__builtin_ctzll(nh);
+	*hend = p + n;
+	if (n == 0)
+		return -EINVAL;
+
+	/* hostname = *( domainlabel "." ) toplabel [ "." ] */
+	e = (d >> (n - 1)) & 1 ? n - 1 : n;
+	if (e == 0)
+		return -EINVAL;
+	m = (1ull << e) - 1;
+	dd = d & m;
+	hh = h & m;
+	if ((((dd | hh) & 1) | (dd & (dd >> 1)) | (hh & (dd >> 1)) |
+	     (dd & (hh >> 1)) | (((dd | hh) >> (e - 1)) & 1)) != 0)
+		return -EINVAL;
+	last = dd != 0 ? 64u - (unsigned int)__builtin_clzll(dd) : 0;
+	if (sip_cc_is((unsigned char)p[last], SIP_CC_ALPHA))
+		return SIP_HOST_NAME;
+	return sip_host_check(p, p + n);
+}
+
 static const struct sip_scan_ops sip_scan_sse42_ops = {
 	.lf = sip_scan_lf_sse42,
 	.value = sip_scan_value_sse42,
 	.quoted = sip_scan_quoted_sse42,
 	.token = sip_scan_token_sse42,
+	.cspan = sip_scan_cspan_sse42,
+	.host = sip_scan_host_sse42,
 	.name = "sse4.2",
 };
 
@@ -230,7 +405,7 @@ sip_scan_sse42_table(void)
 /* ---- selection --------------------------------------------------------- */
 
 /* Written before main() (and by sip_scan_select() in tests); read-only after. */
-static const struct sip_scan_ops *sip_scan_cur;
+const struct sip_scan_ops *sip_scan_cur;
 
 const struct sip_scan_ops *
 sip_scan_ops_get(enum sip_scan_impl impl)

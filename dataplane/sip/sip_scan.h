@@ -8,18 +8,66 @@
  * vector one (SSE2 compares for single bytes, SSE4.2 PCMPESTRI for sets) and
  * a portable scalar one. The choice is made once, at load time, from the CPU
  * features; callers fetch the table with sip_scan_ops() once per message and
- * call through it. No scan reads outside [p, end).
+ * call through it. The delimiter scans never read outside [p, end); the
+ * class scans (cspan, host) may read the rest of the aligned 16-byte blocks
+ * that hold [p, end), which never cross a page, and ignore those bytes.
  */
 #ifndef SIPEDGE_SIP_SIP_SCAN_H
 #define SIPEDGE_SIP_SIP_SCAN_H
 
+#include <stdint.h>
+
+#include <compiler.h>
+
 typedef const char *sip_scan_fn(const char *p, const char *end);
+
+/*
+ * A byte set for the class scans, in two forms that must agree (a unit
+ * test checks all 256 bytes): the sip_cc[] class bits the scalar scan
+ * tests, and a PSHUFB nibble table for the vector one, where byte b is in
+ * the set when lo[b & 15] has bit (b >> 4) set (bytes >= 0x80 never are).
+ */
+struct sip_cset {
+	uint8_t          lo[16] __attribute__((aligned(16)));
+	uint16_t         cls;           /* SIP_CC_* bits, sip_uri_priv.h */
+};
+
+/* The sets the hot parsers scan (RFC 3261 §25.1 names in comments). */
+enum sip_cset_id {
+	SIP_CSET_USER,                  /* user: unreserved / user-unreserved */
+	SIP_CSET_PASS,                  /* password characters */
+	SIP_CSET_PARAM,                 /* paramchar, without '%' */
+	SIP_CSET_HDR,                   /* hname / hvalue, without '%' */
+	SIP_CSET_TOKEN,                 /* token */
+	SIP_CSET_PTOKEN,                /* token / paramchar: generic params */
+	SIP_CSET_HOST,                  /* alphanum / "-" / "." */
+	SIP_CSET_URIC,                  /* any URI character */
+	SIP_CSET_TELNAME,               /* RFC 3966 pname: alphanum / "-" */
+	SIP_CSET__COUNT
+};
+
+extern const struct sip_cset sip_cset[SIP_CSET__COUNT];
+
+/* First byte of [p, end) outside @cs, or end. */
+typedef const char *sip_cspan_fn(const char *p, const char *end,
+				 const struct sip_cset *cs);
+
+/*
+ * A host at p (RFC 3261 §25.1 host, RFC 5118 references): *hend gets its
+ * end (after the ']' of "[...]", else after the run of alphanum / "-" /
+ * "."), and the return value is the enum sip_host_type of [p, *hend), or
+ * -EINVAL when those bytes are not a hostname, IPv4 address or IPv6
+ * reference. The same as sip_host_end() then sip_host_check().
+ */
+typedef int sip_host_fn(const char *p, const char *end, const char **hend);
 
 struct sip_scan_ops {
 	sip_scan_fn     *lf;            /* '\n': line ends (CRLF or bare LF) */
 	sip_scan_fn     *value;         /* ',' '"' '<': splitting value lists */
 	sip_scan_fn     *quoted;        /* '"' '\\': inside a quoted-string */
 	sip_scan_fn     *token;         /* first byte NOT in RFC 3261 token */
+	sip_cspan_fn    *cspan;         /* first byte NOT in a struct sip_cset */
+	sip_host_fn     *host;          /* host end and type, one pass */
 	const char      *name;          /* "sse4.2" or "scalar" */
 };
 
@@ -58,5 +106,29 @@ const struct sip_scan_ops *sip_scan_ops_get(enum sip_scan_impl impl);
  * sip_scan_ops() reads, without synchronisation.
  */
 int sip_scan_select(enum sip_scan_impl impl);
+
+/* The pointer sip_scan_ops() returns; set before main() runs. */
+extern const struct sip_scan_ops *sip_scan_cur;
+
+/*
+ * sip_scan_ops() without the call: the parsers fetch the table once per
+ * value with one load.
+ */
+static inline const struct sip_scan_ops *
+sip_scan_get(void)
+{
+	const struct sip_scan_ops *ops;
+
+	ops = __atomic_load_n(&sip_scan_cur, __ATOMIC_RELAXED);
+	return likely(ops != NULL) ? ops : sip_scan_ops();
+}
+
+/* First byte of [p, end) outside set @id, or end. */
+static inline const char *
+sip_cspan(const struct sip_scan_ops *ops, const char *p, const char *end,
+	  enum sip_cset_id id)
+{
+	return ops->cspan(p, end, &sip_cset[id]);
+}
 
 #endif /* SIPEDGE_SIP_SIP_SCAN_H */

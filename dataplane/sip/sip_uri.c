@@ -16,6 +16,7 @@
 #include <span.h>
 
 #include "sip.h"
+#include "sip_scan.h"
 #include "sip_uri_priv.h"
 
 /* ---- IP literals -------------------------------------------------------- */
@@ -27,24 +28,29 @@
 static int
 sip_ip4_parse(const char *p, const char *end, uint8_t out[4])
 {
-	unsigned int i, v, nd;
+	unsigned int i, v, d;
 
+	/* Unrolled: 1 to 3 digits per part, no loop counter per digit. */
 	for (i = 0; i < 4; i++) {
-		if (i != 0) {
-			if (p == end || *p != '.')
-				return -EINVAL;
+		if (p == end || (v = (unsigned char)*p - '0') > 9)
+			return -EINVAL;
+		p++;
+		if (p < end && (d = (unsigned char)*p - '0') <= 9) {
+			v = v * 10 + d;
 			p++;
+			if (p < end && (d = (unsigned char)*p - '0') <= 9) {
+				v = v * 10 + d;
+				p++;
+			}
 		}
-		v = 0;
-		nd = 0;
-		while (p < end && span_is_digit((unsigned char)*p) && nd < 3) {
-			v = v * 10 + (unsigned int)(*p - '0');
-			p++;
-			nd++;
-		}
-		if (nd == 0 || v > 255)
+		if (v > 255)
 			return -EINVAL;
 		out[i] = (uint8_t)v;
+		if (i == 3)
+			break;
+		if (p == end || *p != '.')
+			return -EINVAL;
+		p++;
 	}
 	return p == end ? 0 : -EINVAL;
 }
@@ -197,25 +203,22 @@ sip_host_check(const char *p, const char *end)
 /* ---- URIs --------------------------------------------------------------- */
 
 /*
- * First byte at or after p that is neither in @p cls nor the start of a
- * complete "%" HEXDIG HEXDIG escape. One pass, no library call: URI parts
- * are short, and a memchr() per delimiter cost more than the scan itself.
+ * First byte at or after p that is neither in set @p id nor the start of a
+ * complete "%" HEXDIG HEXDIG escape: a vector class scan per run between
+ * escapes.
  */
 static const char *
-sip_uri_scan(const char *p, const char *end, uint16_t cls)
+sip_uri_scan(const struct sip_scan_ops *ops, const char *p, const char *end,
+	     enum sip_cset_id id)
 {
-	while (p < end) {
-		if (sip_cc_is((unsigned char)*p, cls)) {
-			p++;
-			continue;
-		}
-		if (*p != '%' || end - p < 3 ||
+	for (;;) {
+		p = sip_cspan(ops, p, end, id);
+		if (p == end || *p != '%' || end - p < 3 ||
 		    !sip_cc_is((unsigned char)p[1], SIP_CC_HEX) ||
 		    !sip_cc_is((unsigned char)p[2], SIP_CC_HEX))
-			break;
+			return p;
 		p += 3;
 	}
-	return p;
 }
 
 /*
@@ -227,17 +230,18 @@ sip_uri_scan(const char *p, const char *end, uint16_t cls)
  * name or value.
  */
 static const char *
-sip_uri_params_end(const char *p, const char *end, uint16_t name_cls)
+sip_uri_params_end(const struct sip_scan_ops *ops, const char *p,
+		   const char *end, enum sip_cset_id name_id)
 {
 	const char *q;
 
 	while (p < end && *p == ';') {
-		q = sip_uri_scan(p + 1, end, name_cls);
+		q = sip_uri_scan(ops, p + 1, end, name_id);
 		if (q == p + 1)
 			return NULL;
 		p = q;
 		if (p < end && *p == '=') {
-			q = sip_uri_scan(p + 1, end, SIP_CC_PARAM);
+			q = sip_uri_scan(ops, p + 1, end, SIP_CSET_PARAM);
 			if (q == p + 1)
 				return NULL;
 			p = q;
@@ -248,15 +252,16 @@ sip_uri_params_end(const char *p, const char *end, uint16_t name_cls)
 
 /* headers = header *( "&" header ), header = hname "=" hvalue (§25.1). */
 static bool
-sip_uri_headers_ok(const char *p, const char *end)
+sip_uri_headers_ok(const struct sip_scan_ops *ops, const char *p,
+		   const char *end)
 {
 	const char *q;
 
 	for (;;) {
-		q = sip_uri_scan(p, end, SIP_CC_HDR);
+		q = sip_uri_scan(ops, p, end, SIP_CSET_HDR);
 		if (q == p || q == end || *q != '=')
 			return false;
-		p = sip_uri_scan(q + 1, end, SIP_CC_HDR);
+		p = sip_uri_scan(ops, q + 1, end, SIP_CSET_HDR);
 		if (p == end)
 			return true;
 		if (*p != '&')
@@ -276,13 +281,15 @@ sip_uri_headers_ok(const char *p, const char *end)
 static enum sip_perr
 sip_uri_parse_sip(struct sip_uri *uri, const char *p, const char *end)
 {
+	const struct sip_scan_ops *ops = sip_scan_get();
 	const char *q, *at;
 	uint64_t port;
 	int type;
 
-	q = sip_uri_scan(p, end, SIP_CC_USER);
+	q = sip_uri_scan(ops, p, end, SIP_CSET_USER);
 	if (q < end && (*q == '@' || *q == ':')) {
-		at = *q == '@' ? q : sip_uri_scan(q + 1, end, SIP_CC_PASS);
+		at = *q == '@' ? q : sip_uri_scan(ops, q + 1, end,
+						   SIP_CSET_PASS);
 		if (at < end && *at == '@') {
 			if (q == p)
 				return SIP_PERR_BAD_URI;        /* empty user */
@@ -293,8 +300,7 @@ sip_uri_parse_sip(struct sip_uri *uri, const char *p, const char *end)
 		}
 	}
 
-	q = sip_host_end(p, end);
-	type = sip_host_check(p, q);
+	type = ops->host(p, end, &q);
 	if (type < 0)
 		return SIP_PERR_BAD_URI;
 	uri->host = span_range(p, q);
@@ -310,14 +316,14 @@ sip_uri_parse_sip(struct sip_uri *uri, const char *p, const char *end)
 		p = q;
 	}
 	if (p < end && *p == ';') {
-		q = sip_uri_params_end(p, end, SIP_CC_PARAM);
+		q = sip_uri_params_end(ops, p, end, SIP_CSET_PARAM);
 		if (q == NULL)
 			return SIP_PERR_BAD_URI;
 		uri->params = span_range(p, q);
 		p = q;
 	}
 	if (p < end && *p == '?') {
-		if (!sip_uri_headers_ok(p + 1, end))
+		if (!sip_uri_headers_ok(ops, p + 1, end))
 			return SIP_PERR_BAD_URI;
 		uri->headers = span_range(p + 1, end);
 		p = end;
@@ -358,7 +364,8 @@ sip_uri_parse_tel(struct sip_uri *uri, const char *p, const char *end)
 		return SIP_PERR_BAD_URI;
 	uri->user = span_range(p, ne);
 	if (ne != end) {
-		if (sip_uri_params_end(ne, end, SIP_CC_TELNAME) != end)
+		if (sip_uri_params_end(sip_scan_get(), ne, end,
+				       SIP_CSET_TELNAME) != end)
 			return SIP_PERR_BAD_URI;
 		uri->params = span_range(ne, end);
 	}

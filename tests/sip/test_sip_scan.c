@@ -20,6 +20,7 @@
 #include <sip_scan.h>
 
 #include "guard_buf.h"
+#include "sip_uri_priv.h"
 
 #define MAX_LEN         160
 
@@ -196,6 +197,143 @@ test_sip_scan_select_forces_scalar(void **state)
 	assert_ptr_equal(sip_scan_ops(), auto_ops);
 }
 
+/* The nibble tables of the class scans hold exactly the sip_cc[] classes. */
+static void
+test_sip_scan_cset_tables_match_classes(void **state)
+{
+	unsigned int id, b;
+
+	(void)state;
+	for (id = 0; id < SIP_CSET__COUNT; id++) {
+		const struct sip_cset *cs = &sip_cset[id];
+
+		assert_int_not_equal(cs->cls, 0);
+		for (b = 0; b < 256; b++) {
+			bool vec = b < 0x80 && (cs->lo[b & 15] >> (b >> 4) & 1);
+			bool ref = (sip_cc[b] & cs->cls) != 0;
+
+			if (vec != ref) {
+				print_error("set %u byte 0x%02x: %d != %d\n",
+					    id, b, vec, ref);
+				fail();
+			}
+		}
+	}
+}
+
+/* Bytes for random class-scan and host inputs: members and near misses. */
+static const char cc_alphabet[] = "aZz09-._!~*'()%+`&$,=;?/:[]@#\"<> \t\r\n"
+	"\x00\x7f\x80\xff{}^|";
+
+static uint32_t
+lcg(uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return *x >> 16;
+}
+
+/* Vector and scalar class scans agree at every start and end offset. */
+static void
+test_sip_scan_cspan_vector_matches_scalar(void **state)
+{
+	const struct sip_scan_ops *sc = sip_scan_ops_get(SIP_SCAN_SCALAR);
+	const struct sip_scan_ops *vx = sip_scan_ops_get(SIP_SCAN_SSE42);
+	char buf[96];
+	uint32_t x = 7;
+	unsigned int id, round, k, a, z;
+
+	if (vx == NULL)
+		skip();
+	for (round = 0; round < 200; round++) {
+		for (id = 0; id < SIP_CSET__COUNT; id++) {
+			/* Mostly members, so runs cross block boundaries. */
+			for (k = 0; k < sizeof(buf); k++) {
+				buf[k] = lcg(&x) % 8 != 0 ?
+					 "aZ09-.x"[lcg(&x) % 7] :
+					 cc_alphabet[lcg(&x) % (sizeof(cc_alphabet) - 1)];
+			}
+			{
+				const char *in = guard_buf_put(*state, buf,
+							       sizeof(buf));
+
+				for (a = 0; a < 40; a++) {
+					for (z = a; z <= sizeof(buf); z += 1 + z % 5) {
+						const char *p = in + a, *e = in + z;
+
+						assert_ptr_equal(
+							vx->cspan(p, e, &sip_cset[id]),
+							sc->cspan(p, e, &sip_cset[id]));
+					}
+				}
+			}
+		}
+	}
+}
+
+static void
+check_host(struct guard_buf *gb, const struct sip_scan_ops *sc,
+	   const struct sip_scan_ops *vx, const char *s, size_t n)
+{
+	const char *in = guard_buf_put(gb, s, n);
+	const char *e1 = NULL, *e2 = NULL;
+	int t1, t2;
+
+	t1 = sc->host(in, in + n, &e1);
+	t2 = vx->host(in, in + n, &e2);
+	if (t1 != t2 || (t1 >= 0 && e1 != e2) || e1 != e2) {
+		print_error("host \"%.*s\": scalar %d/%td vector %d/%td\n",
+			    (int)n, s, t1, e1 - in, t2, e2 - in);
+		fail();
+	}
+}
+
+/* The one-pass vector host check gives the scalar verdict and end. */
+static void
+test_sip_scan_host_vector_matches_scalar(void **state)
+{
+	static const char *const hosts[] = {
+		"example.com", "example.com.", "a", "a.", ".", "..", "a..b",
+		"-a.com", "a-.com", "a.-b", "a-b.c-d", "1.2.3.4", "1.2.3.4.",
+		"255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4",
+		"1.2.3.a", "a.1", "x1.y2", "192.0.2.300", "[::1]", "[::1",
+		"[2001:db8::9:1]:5060", "host:5060;lr", "h;x", "h?x", "h@x",
+		"edge.carrier.example;user=phone",
+		"very-long-label-very-long-label-very-long-label.example.com",
+		"a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.a.b.c.d.e.f",
+		"", "-", "0", "0.", "a-", "1a.b2", "A.B.C",
+	};
+	const struct sip_scan_ops *sc = sip_scan_ops_get(SIP_SCAN_SCALAR);
+	const struct sip_scan_ops *vx = sip_scan_ops_get(SIP_SCAN_SSE42);
+	static const char mut[] = "a9.-:;[]_@Z0 .-";
+	char buf[96];
+	uint32_t x = 3;
+	unsigned int i, r, k;
+	size_t n;
+
+	if (vx == NULL)
+		skip();
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		n = strlen(hosts[i]);
+		check_host(*state, sc, vx, hosts[i], n);
+		for (r = 0; r < 300; r++) {
+			memcpy(buf, hosts[i], n);
+			for (k = 0; k < 1 + r % 3 && n != 0; k++)
+				buf[lcg(&x) % n] = mut[lcg(&x) % (sizeof(mut) - 1)];
+			check_host(*state, sc, vx, buf, n);
+			/* and every prefix of the mutant */
+			check_host(*state, sc, vx, buf, r % (n + 1));
+		}
+	}
+	/* Random strings of host-like bytes, lengths 0..90. */
+	for (r = 0; r < 20000; r++) {
+		n = r % 91;
+		for (k = 0; k < n; k++)
+			buf[k] = lcg(&x) % 6 != 0 ? "ab9.-"[lcg(&x) % 5] :
+						    mut[lcg(&x) % (sizeof(mut) - 1)];
+		check_host(*state, sc, vx, buf, n);
+	}
+}
+
 /* Both implementations frame a long message identically. */
 static void
 test_sip_scan_parse_same_with_scalar(void **state)
@@ -254,6 +392,9 @@ main(void)
 		cmocka_unit_test(test_sip_scan_vector_matches_reference),
 		cmocka_unit_test(test_sip_scan_unaligned_starts),
 		cmocka_unit_test(test_sip_scan_select_forces_scalar),
+		cmocka_unit_test(test_sip_scan_cset_tables_match_classes),
+		cmocka_unit_test(test_sip_scan_cspan_vector_matches_scalar),
+		cmocka_unit_test(test_sip_scan_host_vector_matches_scalar),
 		cmocka_unit_test(test_sip_scan_parse_same_with_scalar),
 	};
 
