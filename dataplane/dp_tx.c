@@ -118,6 +118,12 @@ dp_route(const struct dp_conf *conf, const struct dp_ip *dst,
 			return 0;
 		}
 	}
+	/* fe80::/10 is on every link (RFC 4291 §2.5.6). */
+	if (dst->family == DP_AF_V6 && dst->v6[0] == 0xfe &&
+	    (dst->v6[1] & 0xc0) == 0x80) {
+		*nh = *dst;
+		return 0;
+	}
 	if (dst->family == DP_AF_V4 && conf->has_gw4) {
 		*nh = conf->gw4;
 		return 0;

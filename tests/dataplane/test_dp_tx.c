@@ -646,6 +646,41 @@ test_dp_tx_unresolved_gives_up(void **state)
 	t_end();
 }
 
+/* Link-local destinations are on-link without a prefix for them. */
+static void
+test_dp_tx_send_link_local_on_link(void **state)
+{
+	struct dp_ip dst = { .family = DP_AF_V6 };
+	struct rte_mbuf *out[8];
+	uint64_t now, hz = rte_get_tsc_hz();
+	const uint8_t *f;
+	unsigned int k;
+
+	(void)state;
+	t_begin_tx(T_SIP_DROP);
+	dst.v6[0] = 0xfe;
+	dst.v6[1] = 0x80;
+	dst.v6[15] = 0x05;
+	t_send(&dst, 5080, "x");
+	assert_int_equal(t_cnt(DP_CNT_NEIGH_MISS), 1);
+	dp_service_poll(&t_env.svc);
+	t_poll();
+	assert_int_equal(t_tx(out, 8), 1);
+	f = rte_pktmbuf_mtod(out[0], const uint8_t *);
+	assert_int_equal(f[14 + 40], 135);              /* NS */
+	assert_memory_equal(f + 14 + 40 + 8, dst.v6, 16);
+	rte_pktmbuf_free(out[0]);
+
+	/* Nobody answers: let it give up so nothing stays held. */
+	now = rte_get_tsc_cycles();
+	for (k = 1; k <= 3; k++)
+		dp_neigh_age(&t_env.svc, now + k * hz + hz / 10);
+	t_poll();
+	rte_pktmbuf_free_bulk(out, t_tx(out, 8));
+	assert_int_equal(t_env.svc.cnt[DP_SVC_HELD_DROP], 1);
+	t_end();
+}
+
 static int
 setup_env(void **state)
 {
@@ -678,6 +713,7 @@ main(void)
 		cmocka_unit_test(test_dp_tx_send_nd_resolution),
 		cmocka_unit_test(test_dp_tx_hold_queue_bounded),
 		cmocka_unit_test(test_dp_tx_unresolved_gives_up),
+		cmocka_unit_test(test_dp_tx_send_link_local_on_link),
 	};
 
 	return cmocka_run_group_tests_name("dp_tx", tests,
