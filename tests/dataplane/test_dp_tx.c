@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #include "dp_test.h"
@@ -223,6 +224,56 @@ test_dp_tx_reply_vlan_tagged(void **state)
 	assert_int_equal(t_seen[0].vlan, 42);
 	assert_int_equal(t_seen[0].payload_off, 14 + 20 + 8);
 	t_env.conf.vlan = 0;
+	t_end();
+}
+
+/*
+ * With checksum offload the answer carries the offload flags, header
+ * lengths and the pseudo-header sum; finishing the checksums the way a NIC
+ * does gives the same bytes as the software path.
+ */
+static void
+test_dp_tx_reply_checksum_offload(void **state)
+{
+	uint8_t in[512], want[512], got[512];
+	struct rte_mbuf *out[4];
+	uint16_t id, ck;
+	size_t n, w;
+
+	(void)state;
+	t_begin_tx(T_SIP_ECHO);
+	t_env.ifc.tx_offloads = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
+		RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	id = t_env.lc->ip4_id;
+	n = t_udp_frame(in, false, 0, false, 0, &t_mac_peer, t_ip4_peer, 5062,
+			5060, t_msg, sizeof(t_msg) - 1);
+	t_rx(in, n);
+	t_poll();
+	t_env.ifc.tx_offloads = 0;
+	assert_int_equal(t_tx(out, 4), 1);
+	assert_int_equal(out[0]->ol_flags & (RTE_MBUF_F_TX_IPV4 |
+			 RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM),
+			 RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
+			 RTE_MBUF_F_TX_UDP_CKSUM);
+	assert_int_equal(out[0]->l2_len, 14);
+	assert_int_equal(out[0]->l3_len, 20);
+	w = rte_pktmbuf_pkt_len(out[0]);
+	memcpy(got, rte_pktmbuf_mtod(out[0], void *), w);
+	rte_pktmbuf_free(out[0]);
+
+	/* What the NIC does: IP header checksum, UDP over the seeded sum. */
+	assert_int_equal(got[24] << 8 | got[25], 0);
+	ck = t_cksum(got + 14, 20, 0);
+	got[24] = (uint8_t)(ck >> 8);
+	got[25] = (uint8_t)ck;
+	ck = t_cksum(got + 34, w - 34, 0);
+	got[40] = (uint8_t)(ck >> 8);
+	got[41] = (uint8_t)ck;
+
+	n = t_udp_frame(want, false, 0, true, id, &t_mac_peer, t_ip4_peer,
+			5062, 5060, t_msg, sizeof(t_msg) - 1);
+	assert_int_equal(w, n);
+	assert_memory_equal(got, want, n);
 	t_end();
 }
 
@@ -703,6 +754,7 @@ main(void)
 		cmocka_unit_test(test_dp_tx_reply_udp4_bytes),
 		cmocka_unit_test(test_dp_tx_reply_udp6_bytes),
 		cmocka_unit_test(test_dp_tx_reply_vlan_tagged),
+		cmocka_unit_test(test_dp_tx_reply_checksum_offload),
 		cmocka_unit_test(test_dp_tx_reply_fragmented_v4),
 		cmocka_unit_test(test_dp_tx_reply_fragmented_v6),
 		cmocka_unit_test(test_dp_tx_reassembled_meta),
