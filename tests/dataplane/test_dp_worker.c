@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "dp_test.h"
 
@@ -413,6 +414,120 @@ test_dp_worker_not_ip_dropped(void **state)
 	t_end();
 }
 
+/* What the port's RX checksum offload says is believed. */
+static void
+test_dp_worker_rx_cksum_flags_trusted(void **state)
+{
+	struct rte_mbuf *m = NULL;
+	uint8_t in[512];
+	size_t n;
+
+	(void)state;
+	t_begin();
+	/* Correct frame, but the port says the IP checksum is bad. */
+	n = t_udp4_frame(in, 5060, t_options, sizeof(t_options) - 1);
+	t_rx(in, n);
+	assert_int_equal(rte_ring_dequeue(t_env.rx, (void **)&m), 0);
+	m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_BAD;
+	assert_int_equal(rte_ring_enqueue(t_env.rx, m), 0);
+	/* Wrong UDP checksum, but the port says it is good. */
+	n = t_udp4_frame(in, 5060, t_options, sizeof(t_options) - 1);
+	in[14 + 20 + 6] ^= 0x01;
+	t_rx(in, n);
+	assert_int_equal(rte_ring_dequeue(t_env.rx, (void **)&m), 0);
+	m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	assert_int_equal(rte_ring_enqueue(t_env.rx, m), 0);
+	t_poll();
+	assert_int_equal(t_cnt(DP_CNT_BAD_CKSUM), 1);
+	assert_int_equal(t_cnt(DP_CNT_SIP_RX), 1);
+	t_end();
+}
+
+/* RFC 768: zero means no checksum over IPv4; RFC 8200 §8.1: not over v6. */
+static void
+test_dp_worker_udp_zero_cksum(void **state)
+{
+	uint8_t in[512];
+	size_t n;
+
+	(void)state;
+	t_begin();
+	n = t_udp4_frame(in, 5060, t_options, sizeof(t_options) - 1);
+	in[14 + 20 + 6] = 0;
+	in[14 + 20 + 7] = 0;
+	t_rx(in, n);
+	n = t_udp6_frame(in, 5060, t_options, sizeof(t_options) - 1);
+	in[14 + 40 + 6] = 0;
+	in[14 + 40 + 7] = 0;
+	t_rx(in, n);
+	t_poll();
+	assert_int_equal(t_cnt(DP_CNT_SIP_RX), 1);
+	assert_int_equal(t_cnt(DP_CNT_BAD_CKSUM), 1);
+	t_end();
+}
+
+static void
+test_dp_worker_ip_options_dropped(void **state)
+{
+	uint8_t in[128] = { 0 }, *ip;
+	size_t n;
+
+	(void)state;
+	t_begin();
+	n = t_eth(in, &t_env.ifc.mac, &t_mac_peer, 0x0800, 0);
+	ip = in + n;
+	t_ip4(ip, t_ip4_peer, t_ip4_us, 17, 12, 1, 0);
+	ip[0] = 0x46;                   /* 4 bytes of options */
+	t_rx(in, n + 32);
+	t_poll();
+	assert_int_equal(t_cnt(DP_CNT_IP_OPTIONS), 1);
+	t_end();
+}
+
+/* RFC 4861 §7.2.4: a DAD probe for our address is answered to all-nodes. */
+static void
+test_dp_worker_nd_dad_defended(void **state)
+{
+	const struct rte_ether_addr sn_mac = {
+		.addr_bytes = { 0x33, 0x33, 0xff, 0x00, 0x00, 0x01 } };
+	const struct rte_ether_addr all_mac = {
+		.addr_bytes = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 } };
+	const uint8_t unspec[16] = { 0 };
+	const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 0x01 };
+	const uint8_t sn_ip[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff,
+		[15] = 0x01 };
+	uint8_t in[128], want[128], *ip, *ic;
+	size_t n, w;
+
+	(void)state;
+	t_begin();
+	n = t_eth(in, &sn_mac, &t_mac_peer, 0x86dd, 0);
+	ip = in + n;
+	n += t_ip6(ip, unspec, sn_ip, 58, 24, 255);
+	ic = in + n;
+	memset(ic, 0, 24);
+	ic[0] = 135;
+	memcpy(ic + 8, t_ip6_us, 16);
+	t_icmp6_cksum(ip, ic, 24);
+	t_rx(in, n + 24);
+	t_poll();
+
+	w = t_eth(want, &all_mac, &t_env.ifc.mac, 0x86dd, 0);
+	ip = want + w;
+	w += t_ip6(ip, t_ip6_us, all_nodes, 58, 32, 255);
+	ic = want + w;
+	memset(ic, 0, 32);
+	ic[0] = 136;
+	ic[4] = 0x20;                   /* override, not solicited */
+	memcpy(ic + 8, t_ip6_us, 16);
+	ic[24] = 2;
+	ic[25] = 1;
+	memcpy(ic + 26, &t_env.ifc.mac, 6);
+	t_icmp6_cksum(ip, ic, 32);
+	t_expect_frame(want, w + 32);
+	t_end();
+}
+
 /* A 2000-byte SIP datagram in two IPv4 fragments, last one first. */
 static void
 test_dp_worker_frag4_reassembled(void **state)
@@ -523,6 +638,10 @@ main(void)
 		cmocka_unit_test(test_dp_worker_udp_to_sip_port_delivered),
 		cmocka_unit_test(test_dp_worker_bad_cksum_counted),
 		cmocka_unit_test(test_dp_worker_not_ip_dropped),
+		cmocka_unit_test(test_dp_worker_rx_cksum_flags_trusted),
+		cmocka_unit_test(test_dp_worker_udp_zero_cksum),
+		cmocka_unit_test(test_dp_worker_ip_options_dropped),
+		cmocka_unit_test(test_dp_worker_nd_dad_defended),
 		cmocka_unit_test(test_dp_worker_frag4_reassembled),
 		cmocka_unit_test(test_dp_worker_frag6_reassembled),
 	};
