@@ -9,6 +9,7 @@
  * longer prefix first, id). Every tie-break is static, so the matcher only
  * has to find the lowest rule number among the rules that match.
  */
+#define _GNU_SOURCE             /* qsort_r: no globals, compiles may overlap */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,19 +104,17 @@ rules_ord_cmp(const void *a, const void *b)
 }
 
 /* Full id comparison for runs that tie on the first 8 bytes. */
-static const struct rules_set *rules_sort_set;
-
 static int
-rules_ord_cmp_full(const void *a, const void *b)
+rules_ord_cmp_full(const void *a, const void *b, void *arg)
 {
+	const struct rules_set *set = arg;
 	const struct rules_ord *x = a, *y = b;
-	const struct rules_srule *rx = &rules_sort_set->rule[x->idx];
-	const struct rules_srule *ry = &rules_sort_set->rule[y->idx];
+	const struct rules_srule *rx = &set->rule[x->idx];
+	const struct rules_srule *ry = &set->rule[y->idx];
 	uint32_t n = rx->id_len < ry->id_len ? rx->id_len : ry->id_len;
 	int c;
 
-	c = memcmp(rules_sort_set->str + rx->str_off,
-		   rules_sort_set->str + ry->str_off, n);
+	c = memcmp(set->str + rx->str_off, set->str + ry->str_off, n);
 	if (c != 0)
 		return c;
 	return (int)rx->id_len - (int)ry->id_len;
@@ -148,16 +147,14 @@ rules_cc_order(struct rules_cc *cc)
 	}
 	qsort(cc->ord, cc->n, sizeof(*cc->ord), rules_ord_cmp);
 	/* Ids longer than 8 bytes that share their first 8: finish by id. */
-	rules_sort_set = set;
 	for (i = 0; i < cc->n; i = j) {
 		for (j = i + 1; j < cc->n && cc->ord[j].k1 == cc->ord[i].k1 &&
 		     cc->ord[j].k2 == cc->ord[i].k2; j++)
 			;
 		if (j - i > 1)
-			qsort(cc->ord + i, j - i, sizeof(*cc->ord),
-			      rules_ord_cmp_full);
+			qsort_r(cc->ord + i, j - i, sizeof(*cc->ord),
+				rules_ord_cmp_full, (void *)set);
 	}
-	rules_sort_set = NULL;
 	return 0;
 }
 
@@ -372,14 +369,13 @@ rules_cc_rules(struct rules_cc *cc)
 /* ------------------------------------------------------------------ */
 /* Digit trie                                                         */
 
-static const unsigned char *rules_lit_buf;
-
 static int
-rules_lit_cmp(const void *a, const void *b)
+rules_lit_cmp(const void *a, const void *b, void *arg)
 {
+	const unsigned char *buf = arg;
 	const struct rules_lit *x = a, *y = b;
 	uint32_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(rules_lit_buf + x->off, rules_lit_buf + y->off, n);
+	int c = memcmp(buf + x->off, buf + y->off, n);
 
 	if (c != 0)
 		return c;
@@ -528,9 +524,7 @@ rules_cc_trie(struct rules_cc *cc)
 			buf[blen++] = '0' + RULES_TRIE_END;     /* ':' */
 		k++;
 	}
-	rules_lit_buf = buf;
-	qsort(lit, nlit, sizeof(*lit), rules_lit_cmp);
-	rules_lit_buf = NULL;
+	qsort_r(lit, nlit, sizeof(*lit), rules_lit_cmp, buf);
 
 	for (i = 0; i < nlit; i++)
 		act[i] = i;

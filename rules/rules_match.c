@@ -277,8 +277,8 @@ rules_match_burst(const struct rules_db *db, struct rules_scratch *scr,
 		  const struct rules_key *keys, uint32_t n, uint32_t *rules)
 {
 	struct rules_walk w[RULES_BURST_MAX];
-	uint32_t base, k, m, live, found = 0;
-	bool on[RULES_BURST_MAX];
+	uint8_t act[RULES_BURST_MAX];
+	uint32_t base, k, m, j, nact, found = 0;
 
 	for (base = 0; base < n; base += m) {
 		m = n - base < RULES_BURST_MAX ? n - base : RULES_BURST_MAX;
@@ -286,23 +286,24 @@ rules_match_burst(const struct rules_db *db, struct rules_scratch *scr,
 			w[k].n = &db->nodes[0];
 			w[k].i = 0;
 			w[k].best = db->nodes[0].best;
-			on[k] = true;
+			act[k] = (uint8_t)k;
 		}
 		/*
 		 * Walk all keys one level at a time, prefetching each next
 		 * node: the loads of different keys overlap instead of
 		 * queueing behind each other (tries are latency bound).
+		 * Finished walks leave the active list, so each round only
+		 * touches live ones.
 		 */
-		live = m;
-		while (live != 0) {
-			for (k = 0; k < m; k++) {
-				if (!on[k])
-					continue;
+		nact = m;
+		while (nact != 0) {
+			for (j = 0; j < nact;) {
+				k = act[j];
 				if (rules_walk_step(db, &keys[base + k], &w[k])) {
 					__builtin_prefetch(w[k].n);
+					j++;
 				} else {
-					on[k] = false;
-					live--;
+					act[j] = act[--nact];
 				}
 			}
 		}
