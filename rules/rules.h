@@ -244,6 +244,19 @@ int rules_image_validate(const void *buf, size_t len);
  */
 int rules_db_load(const void *buf, size_t len, struct rules_db **out);
 
+/**
+ * As rules_db_load(), but use @p buf in place: nothing is copied except
+ * what Hyperscan deserialises. For a read-only mapping that outlives the
+ * db (a file, or an LMDB value inside a long-lived read transaction).
+ *
+ * @return
+ *   As rules_db_load(); -EINVAL if @p buf is not 8-byte aligned.
+ *
+ * Lifetime: @p buf must stay mapped and unchanged until rules_db_free().
+ * Context: slow path.
+ */
+int rules_db_load_inplace(const void *buf, size_t len, struct rules_db **out);
+
 /* Free a db; NULL is a no-op. No scratch for it may be in use. */
 void rules_db_free(struct rules_db *db);
 

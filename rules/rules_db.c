@@ -264,8 +264,8 @@ rules_db_check_deep(const struct rules_db *db)
 /* ------------------------------------------------------------------ */
 /* Loading                                                            */
 
-int
-rules_db_load(const void *buf, size_t len, struct rules_db **out)
+static int
+rules_db_open(const void *buf, size_t len, bool copy, struct rules_db **out)
 {
 	const struct rules_ihdr *h;
 	struct rules_db *db;
@@ -278,14 +278,19 @@ rules_db_load(const void *buf, size_t len, struct rules_db **out)
 	db = calloc(1, sizeof(*db));
 	if (db == NULL)
 		return -ENOMEM;
-	db->img = aligned_alloc(RULES_IMG_ALIGN,
-				(len + RULES_IMG_ALIGN - 1) &
-				~(size_t)(RULES_IMG_ALIGN - 1));
-	if (db->img == NULL) {
-		rc = -ENOMEM;
-		goto out_free_db;
+	if (copy) {
+		db->img = aligned_alloc(RULES_IMG_ALIGN,
+					(len + RULES_IMG_ALIGN - 1) &
+					~(size_t)(RULES_IMG_ALIGN - 1));
+		if (db->img == NULL) {
+			rc = -ENOMEM;
+			goto out_free_db;
+		}
+		memcpy(db->img, buf, len);
+		db->owns_img = true;
+	} else {
+		db->img = (unsigned char *)(uintptr_t)buf;     /* never written */
 	}
-	memcpy(db->img, buf, len);
 	db->len = len;
 	h = (const struct rules_ihdr *)(const void *)db->img;
 	db->hdr = h;
@@ -330,10 +335,25 @@ rules_db_load(const void *buf, size_t len, struct rules_db **out)
 	return 0;
 
 out_free_img:
-	free(db->img);
+	if (db->owns_img)
+		free(db->img);
 out_free_db:
 	free(db);
 	return rc;
+}
+
+int
+rules_db_load(const void *buf, size_t len, struct rules_db **out)
+{
+	return rules_db_open(buf, len, true, out);
+}
+
+int
+rules_db_load_inplace(const void *buf, size_t len, struct rules_db **out)
+{
+	if (((uintptr_t)buf & 7) != 0)
+		return -EINVAL;
+	return rules_db_open(buf, len, false, out);
 }
 
 void
@@ -343,7 +363,8 @@ rules_db_free(struct rules_db *db)
 		return;
 	if (db->hs != NULL)
 		hs_free_database(db->hs);
-	free(db->img);
+	if (db->owns_img)
+		free(db->img);
 	free(db);
 }
 

@@ -209,6 +209,7 @@ struct rules_db {
 	size_t                           strings_len;
 	size_t                           dom_len;
 	hs_database_t                   *hs;
+	bool                             owns_img;      /* copied by load */
 	uint32_t                         nrules;
 	uint32_t                         ntargets;
 	uint32_t                         nnodes;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <cmocka.h>
 
@@ -85,6 +86,41 @@ test_rules_db_image_validates_and_loads(void **state)
 	rules_db_free(NULL);
 }
 
+/* In place from a read-only mapping: no copy, same answers. */
+static void
+test_rules_db_inplace_from_readonly_mapping(void **state)
+{
+	struct rules_db *db;
+	struct rules_key key;
+	uint32_t rule;
+	size_t len;
+	void *img = compile_table(&len), *ro;
+
+	(void)state;
+	ro = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(ro != MAP_FAILED);
+	memcpy(ro, img, len);
+	assert_int_equal(mprotect(ro, len, PROT_READ), 0);
+	assert_int_equal(rules_db_load_inplace((char *)ro + 1, len, &db),
+			 -EINVAL);
+	assert_int_equal(rules_db_load_inplace(ro, len, &db), 0);
+	assert_int_equal(rules_key_make(SPAN_LIT("12125550100"), SPAN_NULL,
+					&key), 0);
+	assert_int_equal(rules_match(db, NULL, &key, &rule), -EIO);
+	{
+		struct rules_scratch *scr;
+
+		assert_int_equal(rules_scratch_new(db, &scr), 0);
+		assert_int_equal(rules_match(db, scr, &key, &rule), 0);
+		assert_int_equal(rule, rules_db_find(db, SPAN_LIT("nyc")));
+		rules_scratch_free(scr);
+	}
+	rules_db_free(db);
+	munmap(ro, len);
+	free(img);
+}
+
 static void
 test_rules_db_same_set_same_image(void **state)
 {
@@ -151,6 +187,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules_db_crc32c_known_value),
 		cmocka_unit_test(test_rules_db_image_validates_and_loads),
+		cmocka_unit_test(test_rules_db_inplace_from_readonly_mapping),
 		cmocka_unit_test(test_rules_db_same_set_same_image),
 		cmocka_unit_test(test_rules_db_corruption_rejected),
 		cmocka_unit_test(test_rules_db_scratch_optional_without_regex),
