@@ -19,6 +19,12 @@
  * Errors: 0 or a negative errno (STYLE.md 2.6). Problems with the input
  * rows are not call failures of the reader: they are collected in a
  * struct rules_errors with line and field, and the set is then withheld.
+ *
+ * Context, unless a declaration says otherwise: slow path (control
+ * process, dataplane loader thread); every rules_set, rules_csv and
+ * rules_scratch has a single owner and no internal locking; a loaded
+ * rules_db is immutable and may be read by any number of threads. The
+ * functions marked HOT are the only ones for worker lcores.
  */
 #ifndef SIPEDGE_RULES_RULES_H
 #define SIPEDGE_RULES_RULES_H

@@ -243,12 +243,14 @@ rules_db_check_deep(const struct rules_db *db)
 		    (nc != 0 && (n->first <= i || n->first > db->nnodes - nc)))
 			return -EBADMSG;
 	}
-	for (i = 0; i <= db->dom_mask && db->dom_slots != NULL; i++) {
+	for (i = 0, k = 0; i <= db->dom_mask && db->dom_slots != NULL; i++) {
 		struct rules_idom e;
 		uint32_t off = db->dom_slots[i];
 
-		if (off == UINT32_MAX)
+		if (off == UINT32_MAX) {
+			k++;            /* probing stops at an empty slot */
 			continue;
+		}
 		if ((off & 3) != 0 || (size_t)off + sizeof(e) > db->dom_len)
 			return -EBADMSG;
 		memcpy(&e, db->dom + off, sizeof(e));
@@ -258,6 +260,8 @@ rules_db_check_deep(const struct rules_db *db)
 		    !rules_rule_ok(db, e.best_wild))
 			return -EBADMSG;
 	}
+	if (db->dom_slots != NULL && k == 0)
+		return -EBADMSG;
 	return 0;
 }
 
