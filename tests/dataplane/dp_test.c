@@ -51,53 +51,75 @@ t_conf(struct dp_conf *c)
 }
 
 int
-t_env_setup(const char *file_prefix, const char *lcores)
+t_env_setup_queues(const char *file_prefix, const char *lcores, uint16_t nq)
 {
-	char prefix[64], cores[16];
+	char prefix[64], cores[16], name[32];
 	char *argv[] = { "test", "--no-huge", "--no-pci", "-m", "256",
 		"--no-shconf", prefix, "-l", cores, "--log-level", "*:error",
 		NULL };
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+	uint16_t q;
 	int p;
 
+	if (nq == 0 || nq > T_MAXQ)
+		return -1;
 	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", file_prefix);
 	snprintf(cores, sizeof(cores), "%s", lcores);
 	if (rte_eal_init(argc, argv) < 0)
 		return -1;
 	t_conf(&t_env.conf);
-	t_env.rx = rte_ring_create("t_rx", 1024, SOCKET_ID_ANY,
-				   RING_F_SP_ENQ | RING_F_SC_DEQ);
-	t_env.tx = rte_ring_create("t_tx", 1024, SOCKET_ID_ANY,
-				   RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (t_env.rx == NULL || t_env.tx == NULL)
-		return -1;
-	p = rte_eth_from_rings("t_ring0", &t_env.rx, 1, &t_env.tx, 1, 0);
+	t_env.nq = nq;
+	for (q = 0; q < nq; q++) {
+		snprintf(name, sizeof(name), "t_rx%u", q);
+		t_env.rxq[q] = rte_ring_create(name, 1024, SOCKET_ID_ANY,
+					       RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "t_tx%u", q);
+		t_env.txq[q] = rte_ring_create(name, 1024, SOCKET_ID_ANY,
+					       RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (t_env.rxq[q] == NULL || t_env.txq[q] == NULL)
+			return -1;
+	}
+	t_env.rx = t_env.rxq[0];
+	t_env.tx = t_env.txq[0];
+	p = rte_eth_from_rings("t_ring0", t_env.rxq, nq, t_env.txq, nq, 0);
 	if (p < 0)
 		return -1;
 	t_env.port = (uint16_t)p;
-	if (dp_pools_create(&t_env.ifc, 0, t_env.conf.mbufs, 31,
+	if (dp_pools_create(&t_env.ifc, 0, t_env.conf.mbufs * nq, 31,
 			    t_env.conf.mtu) != 0)
 		return -1;
-	if (dp_port_init(&t_env.ifc, &t_env.conf, t_env.port, 1) != 0)
+	if (dp_port_init(&t_env.ifc, &t_env.conf, t_env.port, nq) != 0)
 		return -1;
 	if (dp_neigh_tbl_new(64, 0, &t_env.neigh) != 0)
 		return -1;
 	if (dp_service_init(&t_env.svc, &t_env.ifc, t_env.neigh, 256, 0) != 0)
 		return -1;
-	t_env.lc = rte_zmalloc("t_lc", sizeof(*t_env.lc), RTE_CACHE_LINE_SIZE);
+	t_env.lc = rte_zmalloc("t_lc", nq * sizeof(*t_env.lc),
+			       RTE_CACHE_LINE_SIZE);
 	if (t_env.lc == NULL)
 		return -1;
-	if (dp_lcore_init(t_env.lc, &t_env.ifc, t_env.neigh, t_env.svc.ring,
-			  0, 0) != 0)
-		return -1;
-	dp_service_set_workers(&t_env.svc, t_env.lc, 1);
+	for (q = 0; q < nq; q++) {
+		if (dp_lcore_init(&t_env.lc[q], &t_env.ifc, t_env.neigh,
+				  t_env.svc.ring, q, 0) != 0)
+			return -1;
+	}
+	dp_service_set_workers(&t_env.svc, t_env.lc, nq);
 	return 0;
+}
+
+int
+t_env_setup(const char *file_prefix, const char *lcores)
+{
+	return t_env_setup_queues(file_prefix, lcores, 1);
 }
 
 void
 t_env_teardown(void)
 {
-	dp_lcore_fini(t_env.lc);
+	uint16_t q;
+
+	for (q = 0; q < t_env.nq; q++)
+		dp_lcore_fini(&t_env.lc[q]);
 	dp_service_fini(&t_env.svc);
 	dp_port_fini(&t_env.ifc);
 	dp_neigh_tbl_free(t_env.neigh);
@@ -109,8 +131,11 @@ t_env_teardown(void)
 void
 t_begin(void)
 {
+	uint16_t q;
+
 	t_conf(&t_env.conf);
-	memset(t_env.lc->cnt, 0, sizeof(t_env.lc->cnt));
+	for (q = 0; q < t_env.nq; q++)
+		memset(t_env.lc[q].cnt, 0, sizeof(t_env.lc[q].cnt));
 	memset(t_env.svc.cnt, 0, sizeof(t_env.svc.cnt));
 	t_env.inuse0 = rte_mempool_in_use_count(t_env.ifc.pool);
 }
@@ -118,8 +143,12 @@ t_begin(void)
 void
 t_end(void)
 {
-	assert_int_equal(rte_ring_count(t_env.rx), 0);
-	assert_int_equal(rte_ring_count(t_env.tx), 0);
+	uint16_t q;
+
+	for (q = 0; q < t_env.nq; q++) {
+		assert_int_equal(rte_ring_count(t_env.rxq[q]), 0);
+		assert_int_equal(rte_ring_count(t_env.txq[q]), 0);
+	}
 	assert_int_equal(rte_mempool_in_use_count(t_env.ifc.pool),
 			 t_env.inuse0);
 	assert_int_equal(rte_mempool_in_use_count(t_env.ifc.indirect), 0);
@@ -127,7 +156,7 @@ t_end(void)
 }
 
 void
-t_rx(const uint8_t *frame, size_t len)
+t_rx_q(uint16_t q, const uint8_t *frame, size_t len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(t_env.ifc.pool);
 	char *p;
@@ -136,19 +165,37 @@ t_rx(const uint8_t *frame, size_t len)
 	p = rte_pktmbuf_append(m, (uint16_t)len);
 	assert_non_null(p);
 	memcpy(p, frame, len);
-	assert_int_equal(rte_ring_enqueue(t_env.rx, m), 0);
+	assert_int_equal(rte_ring_enqueue(t_env.rxq[q], m), 0);
+}
+
+unsigned int
+t_tx_q(uint16_t q, struct rte_mbuf **out, unsigned int max)
+{
+	return rte_ring_dequeue_burst(t_env.txq[q], (void **)out, max, NULL);
+}
+
+void
+t_poll_q(uint16_t q)
+{
+	dp_worker_poll(&t_env.lc[q]);
+}
+
+void
+t_rx(const uint8_t *frame, size_t len)
+{
+	t_rx_q(0, frame, len);
 }
 
 unsigned int
 t_tx(struct rte_mbuf **out, unsigned int max)
 {
-	return rte_ring_dequeue_burst(t_env.tx, (void **)out, max, NULL);
+	return t_tx_q(0, out, max);
 }
 
 void
 t_poll(void)
 {
-	dp_worker_poll(t_env.lc);
+	t_poll_q(0);
 }
 
 uint64_t

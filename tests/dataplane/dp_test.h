@@ -17,14 +17,19 @@
 
 #include "dp.h"
 
+#define T_MAXQ          2
+
 struct t_env {
 	struct dp_conf   conf;
 	struct dp_iface  ifc;
 	struct dp_service svc;
 	struct dp_neigh_tbl *neigh;
-	struct dp_lcore *lc;
-	struct rte_ring *rx;            /* test -> port rx */
-	struct rte_ring *tx;            /* port tx -> test */
+	struct dp_lcore *lc;            /* nq workers, one per queue pair */
+	struct rte_ring *rx;            /* test -> port rx, queue 0 */
+	struct rte_ring *tx;            /* port tx -> test, queue 0 */
+	struct rte_ring *rxq[T_MAXQ];
+	struct rte_ring *txq[T_MAXQ];
+	uint16_t         nq;
 	uint16_t         port;
 	unsigned int     inuse0;        /* pool in-use count at test start */
 };
@@ -38,6 +43,9 @@ extern const struct rte_ether_addr t_mac_peer;
 
 /* EAL with a per-binary --file-prefix on @p lcores ("0", "0-1"); 0 or -1. */
 int t_env_setup(const char *file_prefix, const char *lcores);
+/* The same with @p nq queue pairs and as many worker states. */
+int t_env_setup_queues(const char *file_prefix, const char *lcores,
+		       uint16_t nq);
 void t_env_teardown(void);
 
 /* Per-test: zero counters, restore the configuration, note pool usage. */
@@ -49,6 +57,10 @@ void t_end(void);
 void t_rx(const uint8_t *frame, size_t len);
 unsigned int t_tx(struct rte_mbuf **out, unsigned int max);
 void t_poll(void);
+/* Queue @p q variants. */
+void t_rx_q(uint16_t q, const uint8_t *frame, size_t len);
+unsigned int t_tx_q(uint16_t q, struct rte_mbuf **out, unsigned int max);
+void t_poll_q(uint16_t q);
 uint64_t t_cnt(enum dp_counter c);
 
 /* Builders: return bytes written. */
