@@ -130,6 +130,30 @@ sip_scan_host_scalar(const char *p, const char *end, const char **hend)
 	return sip_host_check(p, q);
 }
 
+static void
+sip_scan_umask_scalar(const char *p, uint32_t n, struct sip_umask *m)
+{
+	uint32_t i;
+
+	*m = (struct sip_umask){ .nuser = 0 };
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		uint64_t bit = 1ull << i;
+
+		if (!sip_cc_is(c, SIP_CC_USER))
+			m->nuser |= bit;
+		if (!sip_cc_is(c, SIP_CC_HOST))
+			m->nhost |= bit;
+		if (!sip_cc_is(c, SIP_CC_PARAM))
+			m->nparam |= bit;
+		m->at |= c == '@' ? bit : 0;
+		m->semi |= c == ';' ? bit : 0;
+		m->eq |= c == '=' ? bit : 0;
+		m->dot |= c == '.' ? bit : 0;
+		m->dash |= c == '-' ? bit : 0;
+	}
+}
+
 static const struct sip_scan_ops sip_scan_scalar_ops = {
 	.lf = sip_scan_lf_scalar,
 	.value = sip_scan_value_scalar,
@@ -137,6 +161,7 @@ static const struct sip_scan_ops sip_scan_scalar_ops = {
 	.token = sip_scan_token_scalar,
 	.cspan = sip_scan_cspan_scalar,
 	.host = sip_scan_host_scalar,
+	.umask = sip_scan_umask_scalar,
 	.name = "scalar",
 };
 
@@ -363,6 +388,76 @@ sip_scan_host_sse42(const char *p, const char *end, const char **hend)
 	return sip_host_check(p, p + n);
 }
 
+/*
+ * All URI masks from one load per block: the three class lookups share the
+ * nibble split, the five delimiters are one compare each. n <= 48, so
+ * every block of [p, p + n) lands in one 64-bit mask at a constant shift
+ * from the aligned base, and one shift by the offset of p aligns them.
+ */
+SIP_SCAN_ALIGNED_LOADS
+static void
+sip_scan_umask_sse42(const char *p, uint32_t n, struct sip_umask *m)
+{
+	const __m128i lu = _mm_load_si128(
+		(const __m128i *)(const void *)sip_cset[SIP_CSET_USER].lo);
+	const __m128i lh = _mm_load_si128(
+		(const __m128i *)(const void *)sip_cset[SIP_CSET_HOST].lo);
+	const __m128i lp = _mm_load_si128(
+		(const __m128i *)(const void *)sip_cset[SIP_CSET_PARAM].lo);
+	const __m128i hi = _mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)0x80,
+					 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m128i nib = _mm_set1_epi8(0x0f), z = _mm_setzero_si128();
+	const __m128i *b = sip_scan_block(p);
+	unsigned int off = (unsigned int)((uintptr_t)p & 15);
+	unsigned int nb = (off + n + 15) / 16;
+	uint64_t nu = 0, nh = 0, np = 0, at = 0, se = 0, eq = 0;
+	uint64_t dt = 0, da = 0, valid;
+
+#define SIP_UMASK_MM(x) ((uint64_t)(uint32_t)_mm_movemask_epi8(x))
+#define SIP_UMASK_BLOCK(k) do {                                           \
+		__m128i v = _mm_load_si128(b + (k)), l, h;                \
+									  \
+		l = _mm_and_si128(v, nib);                                \
+		h = _mm_shuffle_epi8(hi, _mm_and_si128(                   \
+			_mm_srli_epi16(v, 4), nib));                      \
+		nu |= SIP_UMASK_MM(_mm_cmpeq_epi8(_mm_and_si128(          \
+			_mm_shuffle_epi8(lu, l), h), z)) << (16 * (k));   \
+		nh |= SIP_UMASK_MM(_mm_cmpeq_epi8(_mm_and_si128(          \
+			_mm_shuffle_epi8(lh, l), h), z)) << (16 * (k));   \
+		np |= SIP_UMASK_MM(_mm_cmpeq_epi8(_mm_and_si128(          \
+			_mm_shuffle_epi8(lp, l), h), z)) << (16 * (k));   \
+		at |= SIP_UMASK_MM(_mm_cmpeq_epi8(v,                      \
+			_mm_set1_epi8('@'))) << (16 * (k));               \
+		se |= SIP_UMASK_MM(_mm_cmpeq_epi8(v,                      \
+			_mm_set1_epi8(';'))) << (16 * (k));               \
+		eq |= SIP_UMASK_MM(_mm_cmpeq_epi8(v,                      \
+			_mm_set1_epi8('='))) << (16 * (k));               \
+		dt |= SIP_UMASK_MM(_mm_cmpeq_epi8(v,                      \
+			_mm_set1_epi8('.'))) << (16 * (k));               \
+		da |= SIP_UMASK_MM(_mm_cmpeq_epi8(v,                      \
+			_mm_set1_epi8('-'))) << (16 * (k));               \
+	} while (0)
+
+	SIP_UMASK_BLOCK(0);
+	if (nb > 1)
+		SIP_UMASK_BLOCK(1);
+	if (nb > 2)
+		SIP_UMASK_BLOCK(2);
+	if (nb > 3)
+		SIP_UMASK_BLOCK(3);
+#undef SIP_UMASK_BLOCK
+#undef SIP_UMASK_MM
+	valid = (1ull << n) - 1;
+	m->nuser = (nu >> off) & valid;
+	m->nhost = (nh >> off) & valid;
+	m->nparam = (np >> off) & valid;
+	m->at = (at >> off) & valid;
+	m->semi = (se >> off) & valid;
+	m->eq = (eq >> off) & valid;
+	m->dot = (dt >> off) & valid;
+	m->dash = (da >> off) & valid;
+}
+
 static const struct sip_scan_ops sip_scan_sse42_ops = {
 	.lf = sip_scan_lf_sse42,
 	.value = sip_scan_value_sse42,
@@ -370,6 +465,7 @@ static const struct sip_scan_ops sip_scan_sse42_ops = {
 	.token = sip_scan_token_sse42,
 	.cspan = sip_scan_cspan_sse42,
 	.host = sip_scan_host_sse42,
+	.umask = sip_scan_umask_sse42,
 	.name = "sse4.2",
 };
 

@@ -61,6 +61,26 @@ typedef const char *sip_cspan_fn(const char *p, const char *end,
  */
 typedef int sip_host_fn(const char *p, const char *end, const char **hend);
 
+/*
+ * Bit masks of a short URI, bit i for byte p[i] (i < n, n <= 48; bits at
+ * and above n are 0): bytes outside the user, host and paramchar sets, and
+ * the delimiters the URI grammar splits on.
+ */
+#define SIP_UMASK_MAX           48u
+
+struct sip_umask {
+	uint64_t         nuser;         /* not in SIP_CSET_USER */
+	uint64_t         nhost;         /* not in SIP_CSET_HOST */
+	uint64_t         nparam;        /* not in SIP_CSET_PARAM */
+	uint64_t         at;            /* '@' */
+	uint64_t         semi;          /* ';' */
+	uint64_t         eq;            /* '=' */
+	uint64_t         dot;           /* '.' */
+	uint64_t         dash;          /* '-' */
+};
+
+typedef void sip_umask_fn(const char *p, uint32_t n, struct sip_umask *m);
+
 struct sip_scan_ops {
 	sip_scan_fn     *lf;            /* '\n': line ends (CRLF or bare LF) */
 	sip_scan_fn     *value;         /* ',' '"' '<': splitting value lists */
@@ -68,6 +88,7 @@ struct sip_scan_ops {
 	sip_scan_fn     *token;         /* first byte NOT in RFC 3261 token */
 	sip_cspan_fn    *cspan;         /* first byte NOT in a struct sip_cset */
 	sip_host_fn     *host;          /* host end and type, one pass */
+	sip_umask_fn    *umask;         /* masks of a URI of <= 48 bytes */
 	const char      *name;          /* "sse4.2" or "scalar" */
 };
 

@@ -271,6 +271,117 @@ sip_uri_headers_ok(const struct sip_scan_ops *ops, const char *p,
 }
 
 /*
+ * SIP-URI grammar (below) for the common shape, from bit masks of the whole URI:
+ * [ user "@" ] host [ ":" port ] *( ";" pname [ "=" pvalue ] ), at most
+ * SIP_UMASK_MAX bytes, no escapes, no password, no headers, no IPv6
+ * reference. Each part is then a test of its bytes' class mask, and the
+ * delimiters are found with one count-trailing-zeros each. Returns 1 with
+ * @uri filled when the URI has that shape and is valid; 0 when the general
+ * parser must decide (any other shape, and every invalid URI), so the two
+ * never disagree on what they both accept (test_sip_uri checks).
+ */
+static int
+sip_uri_parse_sip_fast(const struct sip_scan_ops *ops, struct sip_uri *uri,
+		       const char *p, const char *end)
+{
+	uint32_t n = (uint32_t)(end - p), f, h0 = 0, he, pos, e, i, last;
+	uint64_t valid, x, dd, hh, se, em, lo;
+	struct sip_umask m;
+	unsigned int v, d;
+	int type;
+
+	if (n == 0 || n > SIP_UMASK_MAX)
+		return 0;
+	ops->umask(p, n, &m);
+	valid = (1ull << n) - 1;
+
+	/* userinfo: the run of user characters, if an '@' ends it */
+	x = m.nuser | ~valid;
+	f = x != 0 ? (uint32_t)__builtin_ctzll(x) : 64;
+	if (f < n) {
+		if (p[f] == '@') {
+			if (f == 0)
+				return 0;
+			h0 = f + 1;
+		} else if (p[f] != ':' || m.at != 0) {
+			return 0;       /* escape, password, '[', junk */
+		}
+	}
+
+	/* host: hostname or IPv4address */
+	x = (m.nhost | ~valid) >> h0;
+	if (x == 0)
+		return 0;
+	he = h0 + (uint32_t)__builtin_ctzll(x);
+	if (he == h0)
+		return 0;
+	dd = m.dot >> h0;
+	hh = m.dash >> h0;
+	e = he - h0;
+	if ((dd >> (e - 1)) & 1)
+		e--;            /* trailing '.' */
+	if (e == 0)
+		return 0;
+	lo = (1ull << e) - 1;
+	dd &= lo;
+	hh &= lo;
+	if ((((dd | hh) & 1) | (dd & (dd >> 1)) | (hh & (dd >> 1)) |
+	     (dd & (hh >> 1)) | (((dd | hh) >> (e - 1)) & 1)) != 0)
+		return 0;
+	last = dd != 0 ? 64u - (uint32_t)__builtin_clzll(dd) : 0;
+	if (sip_cc_is((unsigned char)p[h0 + last], SIP_CC_ALPHA))
+		type = SIP_HOST_NAME;
+	else if (sip_ip4_parse(p + h0, p + he, (uint8_t[4]){ 0 }) == 0)
+		type = SIP_HOST_IPV4;
+	else
+		return 0;
+
+	/* port = 1*DIGIT, at most 65535 */
+	pos = he;
+	v = 0;
+	if (pos < n && p[pos] == ':') {
+		for (i = pos + 1; i < n &&
+		     (d = (unsigned char)p[i] - '0') <= 9; i++) {
+			v = v * 10 + d;
+			if (v > 65535)
+				return 0;
+		}
+		if (i == pos + 1)
+			return 0;
+		uri->port_str = span_range(p + pos + 1, p + i);
+		pos = i;
+	}
+
+	/*
+	 * uri-parameters: paramchar, ';' and '=' only; every ';' and '='
+	 * followed by a paramchar (no empty name or value); one '=' per
+	 * parameter at most.
+	 */
+	if (pos < n) {
+		if (p[pos] != ';')
+			return 0;
+		lo = valid & ~((1ull << pos) - 1);
+		se = (m.semi | m.eq) & lo;
+		if ((m.nparam & lo & ~se) != 0 ||
+		    ((se << 1) & ~(~m.nparam & valid)) != 0)
+			return 0;
+		for (em = m.eq & lo; em != 0; em &= em - 1) {
+			x = se & ((em & -em) - 1);
+			if (((m.semi >> (63 - __builtin_clzll(x))) & 1) == 0)
+				return 0;
+		}
+		uri->params = span_range(p + pos, end);
+	}
+
+	if (h0 != 0)
+		uri->user = span_range(p, p + h0 - 1);
+	uri->host = span_range(p + h0, p + he);
+	uri->host_type = (uint8_t)type;
+	uri->port = (uint16_t)v;
+	return 1;
+}
+
+/*
  * SIP-URI / SIPS-URI after "sip:" / "sips:" (RFC 3261 §19.1.1, §25.1):
  *   [ userinfo "@" ] hostport uri-parameters [ headers ]
  * The user part may hold ';', '?' and '/' (RFC 4475 §3.1.1.9 semiuri), so
@@ -279,12 +390,18 @@ sip_uri_headers_ok(const struct sip_scan_ops *ops, const char *p,
  * so a later '@' fails wherever it lands.
  */
 static enum sip_perr
-sip_uri_parse_sip(struct sip_uri *uri, const char *p, const char *end)
+sip_uri_parse_sip(struct sip_uri *uri, const char *p, const char *end,
+		  bool fast)
 {
 	const struct sip_scan_ops *ops = sip_scan_get();
 	const char *q, *at;
 	uint64_t port;
 	int type;
+
+	if (fast && sip_uri_parse_sip_fast(ops, uri, p, end))
+		return SIP_PERR_OK;
+	*uri = (struct sip_uri){ .scheme = uri->scheme, .opaque = uri->opaque,
+				 .scheme_id = uri->scheme_id };
 
 	q = sip_uri_scan(ops, p, end, SIP_CSET_USER);
 	if (q < end && (*q == '@' || *q == ':')) {
@@ -372,17 +489,29 @@ sip_uri_parse_tel(struct sip_uri *uri, const char *p, const char *end)
 	return SIP_PERR_OK;
 }
 
-enum sip_perr
-sip_uri_parse(struct sip_uri *uri, struct span s)
+static enum sip_perr
+sip_uri_parse_any(struct sip_uri *uri, struct span s, bool fast)
 {
 	const char *p, *end, *q;
 	struct span scheme;
+	uint32_t w;
 
 	*uri = (struct sip_uri){ .port = 0 };
 	if (s.len == 0)
 		return SIP_PERR_BAD_URI;
 	p = s.ptr;
 	end = s.ptr + s.len;
+
+	/* "sip:" in any case, one load: bit 5 folds only the three letters */
+	if (s.len > 4) {
+		memcpy(&w, p, 4);
+		if ((w | 0x00202020u) == 0x3a706973u) {     /* "sip:" LE */
+			uri->scheme = span_make(p, 3);
+			uri->opaque = span_range(p + 4, end);
+			uri->scheme_id = SIP_SCHEME_SIP;
+			return sip_uri_parse_sip(uri, p + 4, end, fast);
+		}
+	}
 
 	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 §3.1) */
 	if (!sip_cc_is((unsigned char)*p, SIP_CC_ALPHA))
@@ -399,7 +528,7 @@ sip_uri_parse(struct sip_uri *uri, struct span s)
 	case 3:
 		if (span_eq_nocase(scheme, SPAN_LIT("sip"))) {
 			uri->scheme_id = SIP_SCHEME_SIP;
-			return sip_uri_parse_sip(uri, p, end);
+			return sip_uri_parse_sip(uri, p, end, fast);
 		}
 		if (span_eq_nocase(scheme, SPAN_LIT("tel"))) {
 			uri->scheme_id = SIP_SCHEME_TEL;
@@ -409,7 +538,7 @@ sip_uri_parse(struct sip_uri *uri, struct span s)
 	case 4:
 		if (span_eq_nocase(scheme, SPAN_LIT("sips"))) {
 			uri->scheme_id = SIP_SCHEME_SIPS;
-			return sip_uri_parse_sip(uri, p, end);
+			return sip_uri_parse_sip(uri, p, end, fast);
 		}
 		break;
 	}
@@ -419,6 +548,18 @@ sip_uri_parse(struct sip_uri *uri, struct span s)
 	if (p == end || sip_cc_span(p, end, SIP_CC_URIC) != end)
 		return SIP_PERR_BAD_URI;
 	return SIP_PERR_OK;
+}
+
+enum sip_perr
+sip_uri_parse(struct sip_uri *uri, struct span s)
+{
+	return sip_uri_parse_any(uri, s, true);
+}
+
+enum sip_perr
+sip_uri_parse_general(struct sip_uri *uri, struct span s)
+{
+	return sip_uri_parse_any(uri, s, false);
 }
 
 /* ---- parameter lists ---------------------------------------------------- */

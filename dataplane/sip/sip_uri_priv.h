@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "sip_types.h"
+
 /*
  * One bit per character class of RFC 3261 §25.1 (and RFC 3966 for tel:).
  * '%' is in none of the URI component classes: an escape is checked as a
@@ -144,6 +146,12 @@ sip_quoted_end(const char *p, const char *end)
  * Returns the enum sip_host_type, or -EINVAL.
  */
 int sip_host_check(const char *p, const char *end);
+
+/*
+ * sip_uri_parse() without its fast path for the common shape: the general
+ * parser alone, which tests compare the fast path with.
+ */
+enum sip_perr sip_uri_parse_general(struct sip_uri *uri, struct span s);
 
 /*
  * End of a host at p: after the ']' of an IPv6 reference (p unchanged when

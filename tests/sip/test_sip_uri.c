@@ -18,6 +18,9 @@
 #include <sip.h>
 
 #include "../harness/guard_buf.h"
+#include "sip_corpus.h"
+#include "sip_scan.h"
+#include "sip_uri_priv.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -1179,6 +1182,141 @@ test_sip_uri_null_spans_rejected(void **state)
 	assert_int_equal(sip_host_to_ip(SPAN_NULL, a), -EINVAL);
 }
 
+/* ---- fast paths against the general parsers ------------------------------ */
+
+static bool
+span_same(struct span a, struct span b)
+{
+	return a.ptr == b.ptr && a.len == b.len;
+}
+
+struct uri_diff {
+	struct guard_buf *gb;
+	unsigned int     n;             /* inputs compared */
+	unsigned int     fast_ok;       /* of them, accepted */
+};
+
+/* sip_uri_parse() (fast path first) and the general parser agree. */
+static void
+uri_diff_one(void *arg, const char *s, size_t n)
+{
+	struct uri_diff *d = arg;
+	struct sip_uri a, b;
+	enum sip_perr ra, rb;
+	struct span in;
+
+	if (n > 200)
+		return;
+	in = span_make(guard_buf_put(d->gb, s, n), n);
+	ra = sip_uri_parse(&a, in);
+	rb = sip_uri_parse_general(&b, in);
+	d->n++;
+	if (ra != rb) {
+		print_error("\"%.*s\": fast %d, general %d\n", (int)n, s, ra, rb);
+		fail();
+	}
+	if (ra != SIP_PERR_OK)
+		return;
+	d->fast_ok++;
+	if (!span_same(a.scheme, b.scheme) || !span_same(a.user, b.user) ||
+	    !span_same(a.password, b.password) ||
+	    !span_same(a.host, b.host) || !span_same(a.port_str, b.port_str) ||
+	    !span_same(a.params, b.params) ||
+	    !span_same(a.headers, b.headers) ||
+	    !span_same(a.opaque, b.opaque) || a.port != b.port ||
+	    a.scheme_id != b.scheme_id || a.host_type != b.host_type) {
+		print_error("\"%.*s\": fields differ\n", (int)n, s);
+		fail();
+	}
+}
+
+/* Every piece of the corpus, then mutants of each, with @impl's scans. */
+static void
+uri_diff_run(void **state, enum sip_scan_impl impl)
+{
+	static const char alphabet[] = "sip:@;=.-:0123456789abcXYZ%2F?&[]<> \t"
+				       ",+_~!*'()$/\x00\xc3";
+	static struct corpus c;
+	struct uri_diff d = { .gb = *state };
+	char buf[256];
+	uint32_t x = 11;
+	unsigned int i, r;
+
+	if (sip_scan_select(impl) != 0)
+		skip();
+	corpus_load(&c);
+	assert_true(c.n > 20);
+	corpus_pieces(&c, uri_diff_one, &d);
+	/* The benchmark's shapes, and mutants of every one of them. */
+	{
+		static const char *const uris[] = {
+			"sip:+12125550123@edge.carrier.example;user=phone",
+			"sip:+14155550100@198.51.100.17:5060;transport=udp",
+			"sip:edge.carrier.example;lr", "sip:198.51.100.17:5060",
+			"sip:alice@example.org", "SIP:bob@EXAMPLE.org:0;a;b=c",
+			"sip:a@b.c.;x=y", "sip:u:p@h", "sip:%61@h", "sip:h?a=b",
+			"sip:[::1]:5060", "sips:a@b", "tel:+1-555", "sip:1.2.3.4",
+			"sip:1.2.3.256", "sip:a@-h", "sip:a@h-", "sip:a@h..c",
+			"sip:a@h;=x", "sip:a@h;x=", "sip:a@h;x==y", "sip:a@h;x=y=z",
+			"sip:a@h;;x", "sip:a@h:", "sip:a@h:65536", "sip:a@h:00065535",
+			"sip:@h", "sip:a@", "sip:a@1.2.3.a", "sip:a@h;x=[::1]",
+		};
+
+		for (i = 0; i < sizeof(uris) / sizeof(uris[0]); i++)
+			uri_diff_one(&d, uris[i], strlen(uris[i]));
+		for (r = 0; r < 60000; r++) {
+			const char *u = uris[r % (sizeof(uris) / sizeof(uris[0]))];
+			size_t n = strlen(u);
+
+			memcpy(buf, u, n);
+			n = corpus_mutate(buf, n, sizeof(buf), alphabet, &x);
+			uri_diff_one(&d, buf, n);
+			/* and a prefix of it */
+			uri_diff_one(&d, buf, n != 0 ? corpus_rand(&x) % n : 0);
+		}
+	}
+	/* Mutants of the corpus pieces that look like SIP URIs. */
+	for (i = 0; i < c.n; i++) {
+		const char *m = c.msg[i].data, *e = m + c.msg[i].len, *p;
+
+		for (p = m; p + 4 < e; p++) {
+			const char *q = p;
+			size_t n;
+
+			if (memcmp(p, "sip:", 4) != 0)
+				continue;
+			while (q < e && *q != '>' && *q != ' ' && *q != '\r' &&
+			       *q != '\n')
+				q++;
+			n = (size_t)(q - p) < sizeof(buf) ? (size_t)(q - p) : 0;
+			uri_diff_one(&d, p, n);
+			for (r = 0; r < 200 && n != 0; r++) {
+				size_t k;
+
+				memcpy(buf, p, n);
+				k = corpus_mutate(buf, n, sizeof(buf), alphabet, &x);
+				uri_diff_one(&d, buf, k);
+			}
+		}
+	}
+	corpus_free(&c);
+	assert_int_equal(sip_scan_select(SIP_SCAN_AUTO), 0);
+	/* The fast path was exercised: many inputs were accepted. */
+	assert_true(d.fast_ok > 1000);
+}
+
+static void
+test_sip_uri_fast_path_matches_general_vector(void **state)
+{
+	uri_diff_run(state, SIP_SCAN_SSE42);
+}
+
+static void
+test_sip_uri_fast_path_matches_general_scalar(void **state)
+{
+	uri_diff_run(state, SIP_SCAN_SCALAR);
+}
+
 static int
 setup_guard(void **state)
 {
@@ -1234,6 +1372,8 @@ main(void)
 		cmocka_unit_test(test_sip_uri_parse_mutations_keep_invariants),
 		cmocka_unit_test(test_sip_uri_host_to_ip_matches_inet_pton),
 		cmocka_unit_test(test_sip_uri_null_spans_rejected),
+		cmocka_unit_test(test_sip_uri_fast_path_matches_general_vector),
+		cmocka_unit_test(test_sip_uri_fast_path_matches_general_scalar),
 	};
 
 	return cmocka_run_group_tests_name("sip_uri", tests,
