@@ -3,6 +3,25 @@
  * dp.h - dataplane-internal API: the worker loop, the transmit helpers the
  * SIP stage uses, the SIP stage entry point, and the slow-path setup,
  * service and stats functions. Types are in dp_types.h.
+ *
+ * The seam between L2/L3 and SIP, per worker and per rx burst:
+ *
+ *   dp_worker_poll()  rx burst -> classify (ARP, ND, ICMP, IPv4/IPv6, UDP,
+ *                     checksums, VLAN, fragments) -> act by verdict
+ *     -> dp_sip_burst(lc, pkts, meta, n)   once, with every UDP datagram
+ *                     for a SIP port (reassembled, single segment, VLAN
+ *                     tag stripped; struct dp_udp_meta says who sent what
+ *                     to which of our addresses and where the payload is)
+ *        -> dp_udp_reply(lc, m, &meta[i])  answer the source (3xx, 4xx,
+ *                     200 to OPTIONS, responses along Via received/rport
+ *                     when that is the source)
+ *        -> dp_udp_send(lc, m, src, sport, dst, dport)  forward to a target
+ *                     or a Via address; next hop, ARP/ND through the
+ *                     service thread, fragmentation are handled here
+ *        dp_pkt_alloc() gives a fresh mbuf for a locally built message.
+ *   -> tx burst at the end of the iteration; one QSBR quiescent state per
+ *      iteration in dp_worker_main(), so dp_sip_burst() may read the RCU
+ *      snapshot once per call and must not keep it.
  */
 #ifndef SIPEDGE_DATAPLANE_DP_H
 #define SIPEDGE_DATAPLANE_DP_H

@@ -9,7 +9,12 @@
  * this file. Until then every datagram is counted as SIP_RX by the worker
  * and dropped here, so the L2/L3 layer can be built and tested on its own.
  * The replacement keeps the signature in dp.h and sends with
- * dp_udp_reply() / dp_udp_send().
+ * dp_udp_reply() / dp_udp_send(): parse the payload in place
+ * (rte_pktmbuf_mtod_offset(pkts[i], char *, meta[i].payload_off),
+ * meta[i].payload_len), read the snapshot once for the whole call, and
+ * either edit the datagram in place (rte_pktmbuf_adj() to the payload,
+ * then send it on) or build a response in dp_pkt_alloc() and free the
+ * request; free what is dropped in bulk and count it.
  */
 #include <stdint.h>
 
