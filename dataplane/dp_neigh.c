@@ -9,6 +9,7 @@
  * ring.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <rte_arp.h>
@@ -358,10 +359,14 @@ dp_neigh_learn(struct dp_service *svc, const struct dp_ip *ip,
 	s->nheld = 0;
 }
 
-/* ARP reply or NA punted by a worker (already validated there). */
+/*
+ * ARP request or reply, NS or NA, passed on by a worker (validated
+ * there): the sender's address and MAC (for an NA, the target's).
+ */
 static void
 dp_neigh_learn_frame(struct dp_service *svc, struct rte_mbuf *m, uint64_t now)
 {
+	static const uint8_t unspec[16];
 	const struct rte_ether_hdr *eh;
 	const uint8_t *l3;
 	struct rte_ether_addr mac;
@@ -370,10 +375,8 @@ dp_neigh_learn_frame(struct dp_service *svc, struct rte_mbuf *m, uint64_t now)
 	memset(&ip, 0, sizeof(ip));
 	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
-	if ((m->l2_len == RTE_ETHER_HDR_LEN &&
-	     eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) ||
-	    (m->l2_len > RTE_ETHER_HDR_LEN &&
-	     l3[-2] == 0x08 && l3[-1] == 0x06)) {
+	/* The EtherType (after any 802.1Q tag) sits just before l3. */
+	if (l3[-2] == 0x08 && l3[-1] == 0x06) {
 		const struct rte_arp_hdr *arp = (const struct rte_arp_hdr *)l3;
 
 		ip.family = DP_AF_V4;
@@ -383,19 +386,31 @@ dp_neigh_learn_frame(struct dp_service *svc, struct rte_mbuf *m, uint64_t now)
 		const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)l3;
 		const uint8_t *ic = (const uint8_t *)(ip6 + 1);
 		uint16_t plen = rte_be_to_cpu_16(ip6->payload_len);
+		uint8_t want = ic[0] == DP_ND_NS ? DP_ND_OPT_SLLA : DP_ND_OPT_TLLA;
+		bool found = false;
 		uint16_t off;
 
 		ip.family = DP_AF_V6;
-		memcpy(ip.v6, ic + 8, 16);
-		mac = eh->src_addr;
+		if (ic[0] == DP_ND_NS) {
+			if (memcmp(ip6->src_addr, unspec, 16) == 0)
+				return;         /* DAD probe: nobody to learn */
+			memcpy(ip.v6, ip6->src_addr, 16);
+		} else {
+			memcpy(ip.v6, ic + 8, 16);
+			mac = eh->src_addr;
+			found = true;
+		}
 		/* RFC 4861 §4.6: options in units of 8 bytes. */
 		for (off = 24; off + 8 <= plen && ic[off + 1] != 0;
 		     off = (uint16_t)(off + ic[off + 1] * 8)) {
-			if (ic[off] == DP_ND_OPT_TLLA) {
+			if (ic[off] == want) {
 				memcpy(&mac, ic + off + 2, RTE_ETHER_ADDR_LEN);
+				found = true;
 				break;
 			}
 		}
+		if (!found)
+			return;
 	}
 	if (!rte_is_unicast_ether_addr(&mac) || rte_is_zero_ether_addr(&mac))
 		return;

@@ -598,6 +598,32 @@ dp_reassemble(struct dp_lcore *lc, struct rte_mbuf *m, bool v6,
 }
 
 /*
+ * A neighbour asking for us also tells its own address (RFC 826 "merge",
+ * RFC 4861 §7.2.3): give a copy to the service, which refreshes an entry
+ * it already has. Rare next to data traffic, so one copy each.
+ */
+static void
+dp_glean(struct dp_lcore *lc, const struct rte_mbuf *m)
+{
+	struct dp_mbuf_priv *pv;
+	struct rte_mbuf *c;
+
+	c = rte_pktmbuf_copy(m, lc->ifc->pool, 0, UINT32_MAX);
+	if (unlikely(c == NULL)) {
+		dp_cnt_add(lc, DP_CNT_NO_MBUF, 1);
+		return;
+	}
+	c->l2_len = m->l2_len;
+	pv = rte_mbuf_to_priv(c);
+	pv->kind = DP_PRIV_LEARN;
+	pv->worker = lc->idx;
+	if (unlikely(rte_ring_mp_enqueue(lc->svc_ring, c) != 0)) {
+		rte_pktmbuf_free(c);
+		dp_cnt_add(lc, DP_CNT_SVC_RING_FULL, 1);
+	}
+}
+
+/*
  * Complete the descriptor of a SIP datagram and strip its VLAN tag: the
  * SIP stage sees an untagged frame and the VLAN ID in the descriptor.
  */
@@ -640,6 +666,7 @@ dp_burst(struct dp_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 
 		switch (verdict[i]) {
 		case DP_V_ARP_REPLY:
+			dp_glean(lc, m);
 			dp_arp_reply(lc, m);
 			dp_txq_push(lc, m);
 			break;
@@ -652,6 +679,7 @@ dp_burst(struct dp_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 			dp_txq_push(lc, m);
 			break;
 		case DP_V_ND_NA:
+			dp_glean(lc, m);
 			if (dp_nd_na(lc, m) == 0)
 				dp_txq_push(lc, m);
 			else

@@ -145,9 +145,13 @@ t_end(void)
 {
 	uint16_t q;
 
+	/* What workers passed to the service (gleaned ARP/NS) is its job. */
+	while (dp_service_poll(&t_env.svc) != 0)
+		;
 	for (q = 0; q < t_env.nq; q++) {
 		assert_int_equal(rte_ring_count(t_env.rxq[q]), 0);
 		assert_int_equal(rte_ring_count(t_env.txq[q]), 0);
+		assert_int_equal(rte_ring_count(t_env.lc[q].inject), 0);
 	}
 	assert_int_equal(rte_mempool_in_use_count(t_env.ifc.pool),
 			 t_env.inuse0);

@@ -50,7 +50,8 @@ void t_env_teardown(void);
 
 /* Per-test: zero counters, restore the configuration, note pool usage. */
 void t_begin(void);
-/* Per-test: nothing left on the rings, pool usage back where it was. */
+/* Per-test: the service drains its ring; nothing left on the other rings;
+ * pool usage back where it was. */
 void t_end(void);
 
 /* Frame in, worker iteration(s), frames out. */

@@ -732,6 +732,72 @@ test_dp_tx_send_link_local_on_link(void **state)
 	t_end();
 }
 
+/*
+ * A known neighbour that asks for us with a new MAC (RFC 826 merge) is
+ * updated from its request; so is one that solicits us (RFC 4861 §7.2.3).
+ */
+static void
+test_dp_tx_request_refreshes_neighbour(void **state)
+{
+	const uint8_t ip30[4] = { 192, 0, 2, 30 };
+	const struct rte_ether_addr moved = {
+		.addr_bytes = { 0x02, 0, 0, 0, 0x30, 0xff } };
+	const struct rte_ether_addr zero = { .addr_bytes = { 0 } };
+	const struct rte_ether_addr bcast = {
+		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	struct dp_ip dst = { .family = DP_AF_V4 };
+	uint8_t in[128] = { 0 }, *ip, *ic, peer7[16];
+	struct rte_mbuf *out[4];
+	size_t n;
+
+	(void)state;
+	t_begin_tx(T_SIP_DROP);
+	t_arp_resolution(ip30, ip30);
+	t_arp_frame(in, 1, &bcast, &moved, ip30, &zero, t_ip4_us);
+	t_rx(in, 60);
+	t_poll();
+	assert_int_equal(t_tx(out, 4), 1);      /* our ARP reply */
+	rte_pktmbuf_free(out[0]);
+	assert_int_equal(dp_service_poll(&t_env.svc), 1);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_NEIGH_LEARNED], 2);
+	memcpy(&dst.v4, ip30, 4);
+	t_send(&dst, 5080, "moved");
+	t_poll();
+	assert_int_equal(t_tx(out, 4), 1);
+	assert_memory_equal(rte_pktmbuf_mtod(out[0], void *), &moved, 6);
+	rte_pktmbuf_free(out[0]);
+
+	/* IPv6: ::7 was resolved by the ND test; it solicits us from a new
+	 * MAC, with its source link-layer address option. */
+	memcpy(peer7, t_ip6_peer, 16);
+	peer7[15] = 7;
+	n = t_eth(in, &t_env.ifc.mac, &moved, 0x86dd, 0);
+	ip = in + n;
+	n += t_ip6(ip, peer7, t_ip6_us, 58, 32, 255);
+	ic = in + n;
+	memset(ic, 0, 32);
+	ic[0] = 135;
+	memcpy(ic + 8, t_ip6_us, 16);
+	ic[24] = 1;
+	ic[25] = 1;
+	memcpy(ic + 26, &moved, 6);
+	t_icmp6_cksum(ip, ic, 32);
+	t_rx(in, n + 32);
+	t_poll();
+	assert_int_equal(t_tx(out, 4), 1);      /* our NA */
+	rte_pktmbuf_free(out[0]);
+	assert_int_equal(dp_service_poll(&t_env.svc), 1);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_NEIGH_LEARNED], 3);
+	dst.family = DP_AF_V6;
+	memcpy(dst.v6, peer7, 16);
+	t_send(&dst, 5080, "moved");
+	t_poll();
+	assert_int_equal(t_tx(out, 4), 1);
+	assert_memory_equal(rte_pktmbuf_mtod(out[0], void *), &moved, 6);
+	rte_pktmbuf_free(out[0]);
+	t_end();
+}
+
 static int
 setup_env(void **state)
 {
@@ -766,6 +832,7 @@ main(void)
 		cmocka_unit_test(test_dp_tx_hold_queue_bounded),
 		cmocka_unit_test(test_dp_tx_unresolved_gives_up),
 		cmocka_unit_test(test_dp_tx_send_link_local_on_link),
+		cmocka_unit_test(test_dp_tx_request_refreshes_neighbour),
 	};
 
 	return cmocka_run_group_tests_name("dp_tx", tests,
