@@ -212,7 +212,7 @@ sip_msg_check(const struct sip_msg *msg, struct sip_info *info)
 		return rc;
 
 	info->call_id = msg->hdr[msg->first[SIP_HDR_CALL_ID]].value;
-	if (!sip_callid_is_valid(sip_scan_ops(), info->call_id))
+	if (!sip_callid_is_valid(sip_scan_get(), info->call_id))
 		return SIP_PERR_BAD_CALLID;
 
 	h = &msg->hdr[msg->first[SIP_HDR_CSEQ]];

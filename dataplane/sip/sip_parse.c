@@ -449,7 +449,7 @@ sip_values_next(struct sip_value_iter *it, struct span *value)
 
 	while (it->hdr != SIP_HDR_NONE) {
 		if (it->p != NULL) {
-			q = sip_value_split(sip_scan_ops(), it->p, it->end);
+			q = sip_value_split(sip_scan_get(), it->p, it->end);
 			if (q == NULL) {
 				it->hdr = SIP_HDR_NONE;
 				it->p = NULL;

@@ -2,13 +2,15 @@
 /*
  * sip_scan.c - delimiter scans with a vector and a scalar implementation.
  *
- * Hot path. The vector scans compare 16 bytes at a time: single bytes with
- * SSE2 PCMPEQB/PMOVMSKB (cheaper than PCMPESTRI for one byte), byte sets
- * with SSE4.2 PCMPESTRI in "equal any" mode, which handles NUL bytes in the
- * data (PCMPISTRI would stop at them). No load ever crosses @end: the last
- * block is loaded so that it ends exactly at @end, overlapping bytes already
- * known not to match, and ranges shorter than 16 bytes use the scalar scan.
- * The implementation is chosen once, from CPUID, before main() runs.
+ * Hot path. The vector scans look at 16 bytes at a time: delimiters with
+ * one PCMPEQB each (NUL bytes in the data are ordinary bytes), character
+ * classes (token, URI parts, host) with a PSHUFB nibble lookup, which tests
+ * a set of any shape in the same few instructions. Every load is an aligned
+ * block holding part of [p, end), so no load crosses a page the range does
+ * not touch, and short ranges need no scalar head or tail. The scalar
+ * implementation (one table lookup per byte) is the fallback and the
+ * reference the tests compare with. The implementation is chosen once, from
+ * CPUID, before main() runs.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -169,112 +171,12 @@ static const struct sip_scan_ops sip_scan_scalar_ops = {
 
 #if SIP_SCAN_HAVE_SSE42
 
-#define SIP_SCAN_SET_MODE \
-	(_SIDD_UBYTE_OPS | _SIDD_CMP_EQUAL_ANY | _SIDD_LEAST_SIGNIFICANT)
-
-__attribute__((target("sse4.2")))
-static const char *
-sip_scan_lf_sse42(const char *p, const char *end)
-{
-	const __m128i nl = _mm_set1_epi8('\n');
-	unsigned int m;
-
-	if (end - p < 16)
-		return sip_scan_lf_scalar(p, end);
-	while (end - p > 16) {
-		m = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(
-			_mm_loadu_si128((const __m128i *)(const void *)p), nl));
-		if (m != 0)
-			return p + __builtin_ctz(m);
-		p += 16;
-	}
-	/* 1..16 bytes left: one load ending at end, overlapping clean bytes. */
-	p = end - 16;
-	m = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(
-		_mm_loadu_si128((const __m128i *)(const void *)p), nl));
-	return m != 0 ? p + __builtin_ctz(m) : end;
-}
-
-/* First byte of the @nset bytes in @set within [p, end); end - p >= 16. */
-__attribute__((target("sse4.2")))
-static inline const char *
-sip_scan_set_sse42(const char *p, const char *end, __m128i set, int nset)
-{
-	__m128i v;
-	int i;
-
-	while (end - p > 16) {
-		v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		i = _mm_cmpestri(set, nset, v, 16, SIP_SCAN_SET_MODE);
-		if (i < 16)
-			return p + i;
-		p += 16;
-	}
-	p = end - 16;
-	v = _mm_loadu_si128((const __m128i *)(const void *)p);
-	i = _mm_cmpestri(set, nset, v, 16, SIP_SCAN_SET_MODE);
-	return i < 16 ? p + i : end;
-}
-
-__attribute__((target("sse4.2")))
-static const char *
-sip_scan_value_sse42(const char *p, const char *end)
-{
-	if (end - p < 16)
-		return sip_scan_value_scalar(p, end);
-	return sip_scan_set_sse42(p, end, _mm_setr_epi8(',', '"', '<', 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 3);
-}
-
-__attribute__((target("sse4.2")))
-static const char *
-sip_scan_quoted_sse42(const char *p, const char *end)
-{
-	if (end - p < 16)
-		return sip_scan_quoted_scalar(p, end);
-	return sip_scan_set_sse42(p, end, _mm_setr_epi8('"', '\\', 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 2);
-}
-
 /*
- * PCMPESTRI takes at most 8 byte ranges; token needs 9 ("0-9", "A-Z",
- * "_-z" (which is '_', '`' and a-z), "*-+", "--.", "!", "%", "'" and "~").
- * The rare '~' is left out of the vector ranges and stepped over here.
- */
-#define SIP_SCAN_TOKEN_MODE \
-	(_SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY | \
-	 _SIDD_LEAST_SIGNIFICANT)
-
-__attribute__((target("sse4.2")))
-static const char *
-sip_scan_token_sse42(const char *p, const char *end)
-{
-	const __m128i ranges = _mm_setr_epi8('0', '9', 'A', 'Z', '_', 'z',
-		'*', '+', '-', '.', '!', '!', '%', '%', '\'', '\'');
-	__m128i v;
-	int i;
-
-	while (end - p >= 16) {
-		v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		i = _mm_cmpestri(ranges, 16, v, 16, SIP_SCAN_TOKEN_MODE);
-		if (i == 16) {
-			p += 16;
-		} else if (p[i] == '~') {
-			p += i + 1;
-		} else {
-			return p + i;
-		}
-	}
-	return sip_scan_token_scalar(p, end);
-}
-
-/*
- * Class scans: PSHUFB looks up both nibbles of 16 bytes at once, so a byte
- * set of any shape costs the same 8 instructions per block. Loads are the
- * aligned 16-byte blocks holding [p, end): an aligned block never crosses a
- * page, so the bytes around the range it also reads cannot fault; they are
- * shifted or masked off. Sanitizers would flag exactly those bytes, hence
- * no_sanitize_address on the functions that load this way.
+ * Loads are the aligned 16-byte blocks holding [p, end): an aligned block
+ * never crosses a page, so the bytes around the range it also reads cannot
+ * fault; they are shifted or masked off. Sanitizers would flag exactly
+ * those bytes, hence no_sanitize_address on the functions that load this
+ * way. No scalar head or tail: a 5-byte value costs one block.
  */
 #define SIP_SCAN_ALIGNED_LOADS \
 	__attribute__((target("sse4.2"), no_sanitize_address))
@@ -285,7 +187,43 @@ sip_scan_block(const char *p)
 	return (const __m128i *)(uintptr_t)((uintptr_t)p & ~(uintptr_t)15);
 }
 
-/* Bit i set when byte i of @v is not in the set of nibble table @lo. */
+/* First byte equal to @a, @b or @c in [p, end), or end. */
+SIP_SCAN_ALIGNED_LOADS
+static inline const char *
+sip_scan_find3(const char *p, const char *end, char a, char b, char c)
+{
+	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+	const __m128i vc = _mm_set1_epi8(c);
+	const __m128i *blk;
+	__m128i v;
+	uint32_t m;
+
+	if (p >= end)
+		return end;
+	blk = sip_scan_block(p);
+	v = _mm_load_si128(blk);
+	m = (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+		_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)),
+		_mm_cmpeq_epi8(v, vc))) >> ((uintptr_t)p & 15);
+	while (m == 0) {
+		blk++;
+		p = (const char *)blk;
+		if (p >= end)
+			return end;
+		v = _mm_load_si128(blk);
+		m = (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+			_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)),
+			_mm_cmpeq_epi8(v, vc)));
+	}
+	p += __builtin_ctz(m);
+	return p < end ? p : end;
+}
+
+/*
+ * Class scans: PSHUFB looks up both nibbles of 16 bytes at once, so a byte
+ * set of any shape costs the same few instructions per block.
+ * Bit i set when byte i of @v is not in the set of nibble table @lo.
+ */
 __attribute__((target("sse4.2")))
 static inline uint32_t
 sip_scan_nonmember(__m128i v, __m128i lo)
@@ -322,6 +260,110 @@ sip_scan_cspan_sse42(const char *p, const char *end, const struct sip_cset *cs)
 	}
 	p += __builtin_ctz(m);
 	return p < end ? p : end;
+}
+
+/*
+ * Ranges of 16 bytes or more: unaligned loads from p, the last one ending
+ * exactly at end; PCMPESTRI for byte sets (one instruction per block).
+ * Shorter ranges: one aligned block (above), no scalar loop.
+ */
+#define SIP_SCAN_SET_MODE \
+	(_SIDD_UBYTE_OPS | _SIDD_CMP_EQUAL_ANY | _SIDD_LEAST_SIGNIFICANT)
+
+SIP_SCAN_ALIGNED_LOADS
+static const char *
+sip_scan_lf_sse42(const char *p, const char *end)
+{
+	const __m128i nl = _mm_set1_epi8('\n');
+	unsigned int m;
+
+	if (end - p < 16)
+		return sip_scan_find3(p, end, '\n', '\n', '\n');
+	while (end - p > 16) {
+		m = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			_mm_loadu_si128((const __m128i *)(const void *)p), nl));
+		if (m != 0)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+	/* 1..16 bytes left: one load ending at end, overlapping clean bytes. */
+	p = end - 16;
+	m = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		_mm_loadu_si128((const __m128i *)(const void *)p), nl));
+	return m != 0 ? p + __builtin_ctz(m) : end;
+}
+
+/* First byte of the @nset bytes in @set within [p, end); end - p >= 16. */
+SIP_SCAN_ALIGNED_LOADS
+static inline const char *
+sip_scan_set_sse42(const char *p, const char *end, __m128i set, int nset)
+{
+	__m128i v;
+	int i;
+
+	while (end - p > 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		i = _mm_cmpestri(set, nset, v, 16, SIP_SCAN_SET_MODE);
+		if (i < 16)
+			return p + i;
+		p += 16;
+	}
+	p = end - 16;
+	v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	i = _mm_cmpestri(set, nset, v, 16, SIP_SCAN_SET_MODE);
+	return i < 16 ? p + i : end;
+}
+
+SIP_SCAN_ALIGNED_LOADS
+static const char *
+sip_scan_value_sse42(const char *p, const char *end)
+{
+	if (end - p < 16)
+		return sip_scan_find3(p, end, ',', '"', '<');
+	return sip_scan_set_sse42(p, end, _mm_setr_epi8(',', '"', '<', 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 3);
+}
+
+SIP_SCAN_ALIGNED_LOADS
+static const char *
+sip_scan_quoted_sse42(const char *p, const char *end)
+{
+	if (end - p < 16)
+		return sip_scan_find3(p, end, '"', '\\', '\\');
+	return sip_scan_set_sse42(p, end, _mm_setr_epi8('"', '\\', 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 2);
+}
+
+/*
+ * PCMPESTRI takes at most 8 byte ranges; token needs 9 ("0-9", "A-Z",
+ * "_-z" (which is '_', '`' and a-z), "*-+", "--.", "!", "%", "'" and "~").
+ * The rare '~' is left out of the vector ranges and stepped over here.
+ */
+#define SIP_SCAN_TOKEN_MODE \
+	(_SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY | \
+	 _SIDD_LEAST_SIGNIFICANT)
+
+SIP_SCAN_ALIGNED_LOADS
+static const char *
+sip_scan_token_sse42(const char *p, const char *end)
+{
+	const __m128i ranges = _mm_setr_epi8('0', '9', 'A', 'Z', '_', 'z',
+		'*', '+', '-', '.', '!', '!', '%', '%', '\'', '\'');
+	__m128i v;
+	int i;
+
+	while (end - p >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		i = _mm_cmpestri(ranges, 16, v, 16, SIP_SCAN_TOKEN_MODE);
+		if (i == 16) {
+			p += 16;
+		} else if (p[i] == '~') {
+			p += i + 1;
+		} else {
+			return p + i;
+		}
+	}
+	return sip_scan_cspan_sse42(p, end, &sip_cset[SIP_CSET_TOKEN]);
 }
 
 /*

@@ -8,9 +8,9 @@
  * vector one (SSE2 compares for single bytes, SSE4.2 PCMPESTRI for sets) and
  * a portable scalar one. The choice is made once, at load time, from the CPU
  * features; callers fetch the table with sip_scan_ops() once per message and
- * call through it. The delimiter scans never read outside [p, end); the
- * class scans (cspan, host) may read the rest of the aligned 16-byte blocks
- * that hold [p, end), which never cross a page, and ignore those bytes.
+ * call through it. The scalar scans never read outside [p, end); the
+ * vector ones may read the rest of the aligned 16-byte blocks that hold
+ * [p, end), which never cross a page, and ignore those bytes.
  */
 #ifndef SIPEDGE_SIP_SIP_SCAN_H
 #define SIPEDGE_SIP_SIP_SCAN_H
