@@ -98,7 +98,10 @@ main(int argc, char **argv)
 
 	i = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
-		rte_eal_remote_launch(dp_worker_main, &lcs[i], lcore);
+		rc = rte_eal_remote_launch(dp_worker_main, &lcs[i], lcore);
+		if (rc != 0)
+			rte_exit(EXIT_FAILURE, "lcore %u: launch: %s\n", lcore,
+				 rte_strerror(-rc));
 		i++;
 	}
 	printf("sipedge-dataplane: %u worker(s) on port %u, SIP port%s",
