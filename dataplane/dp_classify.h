@@ -191,4 +191,11 @@ dp_l4_cksum6(const struct rte_ipv6_hdr *ip, const void *l4, uint32_t len)
 	return (uint16_t)~dp_cksum_fold(sum);
 }
 
+/* Store a 16-bit field at any alignment (ICMPv6 checksum in place). */
+static inline void
+dp_put16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
 #endif /* SIPEDGE_DATAPLANE_DP_CLASSIFY_H */

@@ -176,7 +176,7 @@ dp_neigh_frame(struct dp_service *svc, const struct rte_ether_addr *dst,
 	}
 	p = rte_pktmbuf_append(m, (uint16_t)(RTE_ETHER_HDR_LEN +
 			       (vlan != 0 ? 4 : 0) + l3len));
-	eh = (struct rte_ether_hdr *)p;
+	eh = (struct rte_ether_hdr *)(void *)p;
 	eh->dst_addr = *dst;
 	eh->src_addr = svc->ifc->mac;
 	if (vlan != 0) {
@@ -263,7 +263,7 @@ dp_neigh_ns(struct dp_service *svc, const struct dp_ip *target,
 	ic[24] = DP_ND_OPT_SLLA;
 	ic[25] = 1;
 	memcpy(ic + 26, &svc->ifc->mac, RTE_ETHER_ADDR_LEN);
-	*(unaligned_uint16_t *)(ic + 2) = dp_l4_cksum6(ip, ic, DP_ND_NS_LEN);
+	dp_put16(ic + 2, dp_l4_cksum6(ip, ic, DP_ND_NS_LEN));
 	dp_svc_cnt(svc, DP_SVC_NS_SENT, 1);
 	dp_neigh_inject(svc, worker, m);
 }
@@ -377,13 +377,13 @@ dp_neigh_learn_frame(struct dp_service *svc, struct rte_mbuf *m, uint64_t now)
 	l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
 	/* The EtherType (after any 802.1Q tag) sits just before l3. */
 	if (l3[-2] == 0x08 && l3[-1] == 0x06) {
-		const struct rte_arp_hdr *arp = (const struct rte_arp_hdr *)l3;
+		const struct rte_arp_hdr *arp = (const void *)l3;
 
 		ip.family = DP_AF_V4;
 		ip.v4 = arp->arp_data.arp_sip;
 		mac = arp->arp_data.arp_sha;
 	} else {
-		const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)l3;
+		const struct rte_ipv6_hdr *ip6 = (const void *)l3;
 		const uint8_t *ic = (const uint8_t *)(ip6 + 1);
 		uint16_t plen = rte_be_to_cpu_16(ip6->payload_len);
 		uint8_t want = ic[0] == DP_ND_NS ? DP_ND_OPT_SLLA : DP_ND_OPT_TLLA;

@@ -144,7 +144,7 @@ dp_l2_prepend(struct dp_lcore *lc, struct rte_mbuf *m,
 	struct rte_ether_hdr *eh;
 	uint16_t type = v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4;
 
-	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, l2);
+	eh = (struct rte_ether_hdr *)(void *)rte_pktmbuf_prepend(m, l2);
 	if (unlikely(eh == NULL))
 		return -ENOSPC;
 	rte_ether_addr_copy(dmac, &eh->dst_addr);

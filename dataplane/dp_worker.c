@@ -438,7 +438,7 @@ dp_echo6_reply(struct dp_lcore *lc, struct rte_mbuf *m)
 	ic[0] = DP_ICMP6_ECHO_REPLY;
 	ic[2] = 0;
 	ic[3] = 0;
-	*(unaligned_uint16_t *)(ic + 2) = dp_l4_cksum6(ip, ic, plen);
+	dp_put16(ic + 2, dp_l4_cksum6(ip, ic, plen));
 }
 
 /*
@@ -495,7 +495,7 @@ dp_nd_na(struct dp_lcore *lc, struct rte_mbuf *m)
 	ic[24] = DP_ND_OPT_TLLA;
 	ic[25] = 1;                             /* units of 8 bytes */
 	memcpy(ic + 26, &lc->ifc->mac, RTE_ETHER_ADDR_LEN);
-	*(unaligned_uint16_t *)(ic + 2) = dp_l4_cksum6(ip, ic, DP_ND_NA_LEN);
+	dp_put16(ic + 2, dp_l4_cksum6(ip, ic, DP_ND_NA_LEN));
 	return 0;
 }
 
