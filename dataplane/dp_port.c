@@ -29,6 +29,7 @@
 #define DP_FRAG_BUCKET_ENTRIES  8
 #define DP_FRAG_MAX             1024
 #define DP_FRAG_TTL_MS          2000
+#define DP_FRAG_GC_MS           10      /* expiry sweep of the table */
 
 RTE_LOG_REGISTER(dp_logtype, user.sipedge.dp, INFO);
 
@@ -243,6 +244,7 @@ dp_lcore_init(struct dp_lcore *lc, const struct dp_iface *ifc,
 	lc->ip4_id = (uint16_t)(idx << 12);
 	lc->ip6_id = (uint32_t)idx << 24;
 
+	lc->frag_gc_period = rte_get_tsc_hz() / 1000 * DP_FRAG_GC_MS;
 	lc->frag_tbl = rte_ip_frag_table_create(DP_FRAG_BUCKETS,
 		DP_FRAG_BUCKET_ENTRIES, DP_FRAG_MAX, ttl, socket);
 	if (lc->frag_tbl == NULL)

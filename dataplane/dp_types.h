@@ -274,6 +274,8 @@ struct __rte_cache_aligned dp_lcore {
 	uint16_t         idx;                   /* worker index */
 	uint16_t         ip4_id;                /* next IPv4 Identification */
 	uint32_t         ip6_id;                /* next IPv6 fragment Identification */
+	uint64_t         frag_gc_tsc;           /* next expiry sweep */
+	uint64_t         frag_gc_period;        /* TSC ticks between sweeps */
 	void            *sip;                   /* the SIP stage's per-lcore state */
 	struct dp_txq    txq;
 	uint64_t         cnt[DP_CNT__COUNT];

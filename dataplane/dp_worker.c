@@ -762,6 +762,27 @@ dp_inject_drain(struct dp_lcore *lc)
 	}
 }
 
+/*
+ * Datagrams whose fragments stopped coming would pin their mbufs until
+ * the table needs the slot: sweep what outlived DP_FRAG_TTL_MS now and
+ * then (the sweep stops at the first live entry of the LRU list).
+ */
+static void
+dp_frag_gc(struct dp_lcore *lc)
+{
+	const uint32_t dr_before = lc->dr.cnt;
+	uint64_t now = rte_rdtsc();
+
+	if (now < lc->frag_gc_tsc)
+		return;
+	lc->frag_gc_tsc = now + lc->frag_gc_period;
+	rte_ip_frag_table_del_expired_entries(lc->frag_tbl, &lc->dr, now);
+	if (lc->dr.cnt != dr_before) {
+		dp_cnt_add(lc, DP_CNT_FRAG_DROP, lc->dr.cnt - dr_before);
+		rte_ip_frag_free_death_row(&lc->dr, DP_PREFETCH);
+	}
+}
+
 uint16_t
 dp_worker_poll(struct dp_lcore *lc)
 {
@@ -773,6 +794,7 @@ dp_worker_poll(struct dp_lcore *lc)
 		dp_burst(lc, pkts, n);
 	dp_inject_drain(lc);
 	dp_txq_flush(lc);
+	dp_frag_gc(lc);
 	return n;
 }
 

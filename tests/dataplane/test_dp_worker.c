@@ -13,7 +13,9 @@
 
 #include <cmocka.h>
 
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
+#include <rte_mempool.h>
 #include <rte_ring.h>
 
 #include "dp_test.h"
@@ -567,6 +569,30 @@ test_dp_worker_frag4_reassembled(void **state)
 	t_end();
 }
 
+/* A datagram whose other fragments never come is freed after the TTL. */
+static void
+test_dp_worker_frag_timeout_frees(void **state)
+{
+	static uint8_t in[1600];
+	uint8_t pl[1480] = { 0 };
+	size_t n;
+
+	(void)state;
+	t_begin();
+	n = t_eth(in, &t_env.ifc.mac, &t_mac_peer, 0x0800, 0);
+	n += t_ip4(in + n, t_ip4_peer, t_ip4_us, 17, sizeof(pl), 99, 0x2000);
+	memcpy(in + n, pl, sizeof(pl));
+	t_rx(in, n + sizeof(pl));
+	t_poll();
+	assert_int_equal(t_cnt(DP_CNT_FRAG_IN), 1);
+	assert_int_equal(rte_mempool_in_use_count(t_env.ifc.pool),
+			 t_env.inuse0 + 1);
+	rte_delay_us_sleep(2100 * 1000);        /* DP_FRAG_TTL_MS + margin */
+	t_poll();
+	assert_int_equal(t_cnt(DP_CNT_FRAG_DROP), 1);
+	t_end();
+}
+
 /* The same over IPv6 with a fragment header (RFC 8200 §4.5). */
 static void
 test_dp_worker_frag6_reassembled(void **state)
@@ -644,6 +670,7 @@ main(void)
 		cmocka_unit_test(test_dp_worker_nd_dad_defended),
 		cmocka_unit_test(test_dp_worker_frag4_reassembled),
 		cmocka_unit_test(test_dp_worker_frag6_reassembled),
+		cmocka_unit_test(test_dp_worker_frag_timeout_frees),
 	};
 
 	return cmocka_run_group_tests_name("dp_worker", tests,
