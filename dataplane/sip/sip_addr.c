@@ -29,7 +29,8 @@ static bool
 sip_value_is_token(struct span v)
 {
 	return v.ptr != NULL && v.len != 0 && v.ptr[-1] != '"' &&
-	       sip_cc_span(v.ptr, span_end(v), SIP_CC_TOKEN) == span_end(v);
+	       sip_cspan(sip_scan_get(), v.ptr, span_end(v), SIP_CSET_TOKEN) ==
+	       span_end(v);
 }
 
 /* A parameter value that is present and not a quoted-string. */
@@ -45,10 +46,19 @@ sip_value_is_bare(struct span v)
 static bool
 sip_port_ok(struct span s, uint16_t *port)
 {
-	uint64_t v;
+	uint32_t i, v = 0, d;
 
-	if (span_to_u64(s, 65535, &v) != 0)
+	if (s.len == 0)
 		return false;
+	/* Digits only (the caller scanned them); no division per digit. */
+	for (i = 0; i < s.len; i++) {
+		d = (uint32_t)(unsigned char)s.ptr[i] - '0';
+		if (d > 9)
+			return false;
+		v = v * 10 + d;
+		if (v > 65535)
+			return false;
+	}
 	*port = (uint16_t)v;
 	return true;
 }

@@ -573,7 +573,8 @@ sip_uri_parse_general(struct sip_uri *uri, struct span s)
  * '=', nothing but ';' between parameters) is what it enforces.
  */
 int
-sip_param_next(struct span *rest, struct span *name, struct span *value)
+sip_param_next_general(struct span *rest, struct span *name,
+		       struct span *value)
 {
 	const char *p, *end, *q;
 	struct span n, v = SPAN_NULL;
@@ -614,6 +615,45 @@ sip_param_next(struct span *rest, struct span *name, struct span *value)
 	*name = n;
 	*value = v;
 	*rest = span_range(p, end);
+	return 1;
+}
+
+/*
+ * The common shape first: [";"] name [ "=" value ] up to the next ';' or
+ * the end, without LWS or quotes. Names are short and scanned byte by
+ * byte; values (branch, tag, received) are often long and take one vector
+ * class scan. Anything else goes to the general walker from the same
+ * place, so both give the same answer (test_sip_uri checks).
+ */
+int
+sip_param_next(struct span *rest, struct span *name, struct span *value)
+{
+	const char *p, *end, *q, *v, *ve;
+
+	if (rest->len == 0)
+		return 0;
+	p = rest->ptr;
+	end = p + rest->len;
+	if (*p == ';')
+		p++;
+	q = sip_cc_span(p, end, SIP_CC_TOKEN | SIP_CC_PARAM);
+	if (q == p)
+		return sip_param_next_general(rest, name, value);
+	if (q == end || *q == ';') {
+		*name = span_range(p, q);
+		*value = SPAN_NULL;
+		*rest = span_range(q, end);
+		return 1;
+	}
+	if (*q != '=')
+		return sip_param_next_general(rest, name, value);
+	v = q + 1;
+	ve = sip_cspan(sip_scan_get(), v, end, SIP_CSET_PTOKEN);
+	if (ve == v || (ve != end && *ve != ';'))
+		return sip_param_next_general(rest, name, value);
+	*name = span_range(p, q);
+	*value = span_range(v, ve);
+	*rest = span_range(ve, end);
 	return 1;
 }
 

@@ -153,6 +153,10 @@ int sip_host_check(const char *p, const char *end);
  */
 enum sip_perr sip_uri_parse_general(struct sip_uri *uri, struct span s);
 
+/* sip_param_next() without its fast path, for the same tests. */
+int sip_param_next_general(struct span *rest, struct span *name,
+			   struct span *value);
+
 /*
  * End of a host at p: after the ']' of an IPv6 reference (p unchanged when
  * it has none), else after the run of hostname characters.

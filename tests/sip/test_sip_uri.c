@@ -1317,6 +1317,96 @@ test_sip_uri_fast_path_matches_general_scalar(void **state)
 	uri_diff_run(state, SIP_SCAN_SCALAR);
 }
 
+/* sip_param_next() (fast path first) and the general walker agree. */
+static void
+param_diff_one(void *arg, const char *s, size_t n)
+{
+	struct uri_diff *d = arg;
+	struct span ra, rb, na, nb, va, vb;
+	int ka, kb, steps;
+
+	if (n > 200)
+		return;
+	ra = span_make(guard_buf_put(d->gb, s, n), n);
+	rb = ra;
+	/* Each step consumes at least one byte: bounded by n + 1 steps. */
+	for (steps = 0; steps <= (int)n + 1; steps++) {
+		na = nb = va = vb = SPAN_NULL;
+		ka = sip_param_next(&ra, &na, &va);
+		kb = sip_param_next_general(&rb, &nb, &vb);
+		d->n++;
+		if (ka != kb || !span_same(ra, rb) ||
+		    (ka == 1 && (!span_same(na, nb) || !span_same(va, vb)))) {
+			print_error("params \"%.*s\" step %d: %d/%d\n",
+				    (int)n, s, steps, ka, kb);
+			fail();
+		}
+		if (ka != 1)
+			return;
+		d->fast_ok++;
+	}
+	fail();
+}
+
+static void
+param_diff_run(void **state, enum sip_scan_impl impl)
+{
+	static const char alphabet[] = ";=\" \t\r\nab0.-_[]:/%,&?@()";
+	static const char *const lists[] = {
+		";branch=z9hG4bK776asdhds-4f2a;rport", ";tag=1928301774",
+		";expires=3600", ";user=phone", ";lr", ";transport=udp;lr",
+		";refresher=uac", ";q=0.5;expires=60", "a=b", ";a", ";a=",
+		";=b", ";;", "; a = b ;c", ";a=\"x;y\";b", ";maddr=[::1];ttl=1",
+		";received=192.0.2.1;branch=z9hG4bK.x~'*!%", "",
+	};
+	static struct corpus c;
+	struct uri_diff d = { .gb = *state };
+	char buf[256];
+	uint32_t x = 5;
+	unsigned int i, r;
+
+	if (sip_scan_select(impl) != 0)
+		skip();
+	corpus_load(&c);
+	/* Header values and their ";..." tails. */
+	corpus_pieces(&c, param_diff_one, &d);
+	for (i = 0; i < c.n; i++) {
+		const char *m = c.msg[i].data, *e = m + c.msg[i].len, *p, *q;
+
+		for (p = m; p < e; p++) {
+			if (*p != ';')
+				continue;
+			for (q = p; q < e && *q != '\n' && *q != '>' &&
+			     *q != ','; q++)
+				;
+			param_diff_one(&d, p, (size_t)(q - p));
+		}
+	}
+	for (r = 0; r < 60000; r++) {
+		const char *l = lists[r % (sizeof(lists) / sizeof(lists[0]))];
+		size_t n = strlen(l);
+
+		memcpy(buf, l, n);
+		n = corpus_mutate(buf, n, sizeof(buf), alphabet, &x);
+		param_diff_one(&d, buf, n);
+	}
+	corpus_free(&c);
+	assert_int_equal(sip_scan_select(SIP_SCAN_AUTO), 0);
+	assert_true(d.fast_ok > 1000);
+}
+
+static void
+test_sip_uri_param_fast_path_matches_general_vector(void **state)
+{
+	param_diff_run(state, SIP_SCAN_SSE42);
+}
+
+static void
+test_sip_uri_param_fast_path_matches_general_scalar(void **state)
+{
+	param_diff_run(state, SIP_SCAN_SCALAR);
+}
+
 static int
 setup_guard(void **state)
 {
@@ -1374,6 +1464,8 @@ main(void)
 		cmocka_unit_test(test_sip_uri_null_spans_rejected),
 		cmocka_unit_test(test_sip_uri_fast_path_matches_general_vector),
 		cmocka_unit_test(test_sip_uri_fast_path_matches_general_scalar),
+		cmocka_unit_test(test_sip_uri_param_fast_path_matches_general_vector),
+		cmocka_unit_test(test_sip_uri_param_fast_path_matches_general_scalar),
 	};
 
 	return cmocka_run_group_tests_name("sip_uri", tests,
