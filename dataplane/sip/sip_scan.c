@@ -148,9 +148,7 @@ sip_scan_umask_scalar(const char *p, uint32_t n, struct sip_umask *m)
 			m->nhost |= bit;
 		if (!sip_cc_is(c, SIP_CC_PARAM))
 			m->nparam |= bit;
-		m->at |= c == '@' ? bit : 0;
-		m->semi |= c == ';' ? bit : 0;
-		m->eq |= c == '=' ? bit : 0;
+		m->sep |= c == ';' || c == '=' ? bit : 0;
 		m->dot |= c == '.' ? bit : 0;
 		m->dash |= c == '-' ? bit : 0;
 	}
@@ -432,9 +430,11 @@ sip_scan_host_sse42(const char *p, const char *end, const char **hend)
 
 /*
  * All URI masks from one load per block: the three class lookups share the
- * nibble split, the five delimiters are one compare each. n <= 48, so
- * every block of [p, p + n) lands in one 64-bit mask at a constant shift
- * from the aligned base, and one shift by the offset of p aligns them.
+ * high-nibble lookup (PSHUFB ignores bits 4-6 of the index and gives 0 for
+ * bytes >= 0x80, so the low nibble needs no masking), the delimiters are
+ * one compare each. n <= 48, so every block of [p, p + n) lands in one
+ * 64-bit mask at a constant shift from the aligned base, and one shift by
+ * the offset of p aligns them.
  */
 SIP_SCAN_ALIGNED_LOADS
 static void
@@ -449,37 +449,35 @@ sip_scan_umask_sse42(const char *p, uint32_t n, struct sip_umask *m)
 	const __m128i hi = _mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)0x80,
 					 0, 0, 0, 0, 0, 0, 0, 0);
 	const __m128i nib = _mm_set1_epi8(0x0f), z = _mm_setzero_si128();
+	const __m128i semi = _mm_set1_epi8(';'), eq = _mm_set1_epi8('=');
+	const __m128i dot = _mm_set1_epi8('.'), dash = _mm_set1_epi8('-');
 	const __m128i *b = sip_scan_block(p);
 	unsigned int off = (unsigned int)((uintptr_t)p & 15);
 	unsigned int nb = (off + n + 15) / 16;
-	uint64_t nu = 0, nh = 0, np = 0, at = 0, se = 0, eq = 0;
-	uint64_t dt = 0, da = 0, valid;
+	uint64_t nu = 0, nh = 0, np = 0, se = 0, dt = 0, da = 0, valid;
 
 #define SIP_UMASK_MM(x) ((uint64_t)(uint32_t)_mm_movemask_epi8(x))
 #define SIP_UMASK_BLOCK(k) do {                                           \
-		__m128i v = _mm_load_si128(b + (k)), l, h;                \
+		__m128i v = _mm_load_si128(b + (k)), h;                   \
 									  \
-		l = _mm_and_si128(v, nib);                                \
 		h = _mm_shuffle_epi8(hi, _mm_and_si128(                   \
 			_mm_srli_epi16(v, 4), nib));                      \
 		nu |= SIP_UMASK_MM(_mm_cmpeq_epi8(_mm_and_si128(          \
-			_mm_shuffle_epi8(lu, l), h), z)) << (16 * (k));   \
+			_mm_shuffle_epi8(lu, v), h), z)) << (16 * (k));   \
 		nh |= SIP_UMASK_MM(_mm_cmpeq_epi8(_mm_and_si128(          \
-			_mm_shuffle_epi8(lh, l), h), z)) << (16 * (k));   \
+			_mm_shuffle_epi8(lh, v), h), z)) << (16 * (k));   \
 		np |= SIP_UMASK_MM(_mm_cmpeq_epi8(_mm_and_si128(          \
-			_mm_shuffle_epi8(lp, l), h), z)) << (16 * (k));   \
-		at |= SIP_UMASK_MM(_mm_cmpeq_epi8(v,                      \
-			_mm_set1_epi8('@'))) << (16 * (k));               \
-		se |= SIP_UMASK_MM(_mm_cmpeq_epi8(v,                      \
-			_mm_set1_epi8(';'))) << (16 * (k));               \
-		eq |= SIP_UMASK_MM(_mm_cmpeq_epi8(v,                      \
-			_mm_set1_epi8('='))) << (16 * (k));               \
-		dt |= SIP_UMASK_MM(_mm_cmpeq_epi8(v,                      \
-			_mm_set1_epi8('.'))) << (16 * (k));               \
-		da |= SIP_UMASK_MM(_mm_cmpeq_epi8(v,                      \
-			_mm_set1_epi8('-'))) << (16 * (k));               \
+			_mm_shuffle_epi8(lp, v), h), z)) << (16 * (k));   \
+		se |= SIP_UMASK_MM(_mm_or_si128(_mm_cmpeq_epi8(v, semi),  \
+			_mm_cmpeq_epi8(v, eq))) << (16 * (k));            \
+		dt |= SIP_UMASK_MM(_mm_cmpeq_epi8(v, dot)) << (16 * (k)); \
+		da |= SIP_UMASK_MM(_mm_cmpeq_epi8(v, dash)) << (16 * (k)); \
 	} while (0)
 
+	if (n == 0) {
+		*m = (struct sip_umask){ .nuser = 0 };
+		return;
+	}
 	SIP_UMASK_BLOCK(0);
 	if (nb > 1)
 		SIP_UMASK_BLOCK(1);
@@ -493,9 +491,7 @@ sip_scan_umask_sse42(const char *p, uint32_t n, struct sip_umask *m)
 	m->nuser = (nu >> off) & valid;
 	m->nhost = (nh >> off) & valid;
 	m->nparam = (np >> off) & valid;
-	m->at = (at >> off) & valid;
-	m->semi = (se >> off) & valid;
-	m->eq = (eq >> off) & valid;
+	m->sep = (se >> off) & valid;
 	m->dot = (dt >> off) & valid;
 	m->dash = (da >> off) & valid;
 }

@@ -72,9 +72,7 @@ struct sip_umask {
 	uint64_t         nuser;         /* not in SIP_CSET_USER */
 	uint64_t         nhost;         /* not in SIP_CSET_HOST */
 	uint64_t         nparam;        /* not in SIP_CSET_PARAM */
-	uint64_t         at;            /* '@' */
-	uint64_t         semi;          /* ';' */
-	uint64_t         eq;            /* '=' */
+	uint64_t         sep;           /* ';' or '=' */
 	uint64_t         dot;           /* '.' */
 	uint64_t         dash;          /* '-' */
 };

@@ -285,7 +285,8 @@ sip_uri_parse_sip_fast(const struct sip_scan_ops *ops, struct sip_uri *uri,
 		       const char *p, const char *end)
 {
 	uint32_t n = (uint32_t)(end - p), f, h0 = 0, he, pos, e, i, last;
-	uint64_t valid, x, dd, hh, se, em, lo;
+	uint64_t valid, x, dd, hh, se, lo;
+	unsigned int eqs;
 	struct sip_umask m;
 	unsigned int v, d;
 	int type;
@@ -303,7 +304,7 @@ sip_uri_parse_sip_fast(const struct sip_scan_ops *ops, struct sip_uri *uri,
 			if (f == 0)
 				return 0;
 			h0 = f + 1;
-		} else if (p[f] != ':' || m.at != 0) {
+		} else if (p[f] != ':' || memchr(p + f, '@', n - f) != NULL) {
 			return 0;       /* escape, password, '[', junk */
 		}
 	}
@@ -361,13 +362,14 @@ sip_uri_parse_sip_fast(const struct sip_scan_ops *ops, struct sip_uri *uri,
 		if (p[pos] != ';')
 			return 0;
 		lo = valid & ~((1ull << pos) - 1);
-		se = (m.semi | m.eq) & lo;
+		se = m.sep & lo;
 		if ((m.nparam & lo & ~se) != 0 ||
 		    ((se << 1) & ~(~m.nparam & valid)) != 0)
 			return 0;
-		for (em = m.eq & lo; em != 0; em &= em - 1) {
-			x = se & ((em & -em) - 1);
-			if (((m.semi >> (63 - __builtin_clzll(x))) & 1) == 0)
+		for (eqs = 0; se != 0; se &= se - 1) {
+			if (p[__builtin_ctzll(se)] == ';')
+				eqs = 0;
+			else if (eqs++ != 0)
 				return 0;
 		}
 		uri->params = span_range(p + pos, end);

@@ -334,6 +334,46 @@ test_sip_scan_host_vector_matches_scalar(void **state)
 	}
 }
 
+/* The vector URI mask builder gives the scalar masks, at every offset. */
+static void
+test_sip_scan_umask_vector_matches_scalar(void **state)
+{
+	const struct sip_scan_ops *sc = sip_scan_ops_get(SIP_SCAN_SCALAR);
+	const struct sip_scan_ops *vx = sip_scan_ops_get(SIP_SCAN_SSE42);
+	char buf[80];
+	uint32_t x = 9, n, a, k, round;
+
+	if (vx == NULL)
+		skip();
+	for (round = 0; round < 300; round++) {
+		for (k = 0; k < sizeof(buf); k++)
+			buf[k] = cc_alphabet[lcg(&x) % (sizeof(cc_alphabet) - 1)];
+		{
+			const char *in = guard_buf_put(*state, buf, sizeof(buf));
+
+			for (a = 0; a < 32; a++) {
+				for (n = 0; n <= SIP_UMASK_MAX &&
+				     a + n <= sizeof(buf); n++) {
+					struct sip_umask ms, mv;
+
+					sc->umask(in + a, n, &ms);
+					vx->umask(in + a, n, &mv);
+					assert_memory_equal(&ms, &mv, sizeof(ms));
+				}
+			}
+			/* flush against the guard page */
+			for (n = 0; n <= SIP_UMASK_MAX; n++) {
+				struct sip_umask ms, mv;
+				const char *p = in + sizeof(buf) - n;
+
+				sc->umask(p, n, &ms);
+				vx->umask(p, n, &mv);
+				assert_memory_equal(&ms, &mv, sizeof(ms));
+			}
+		}
+	}
+}
+
 /* Both implementations frame a long message identically. */
 static void
 test_sip_scan_parse_same_with_scalar(void **state)
@@ -395,6 +435,7 @@ main(void)
 		cmocka_unit_test(test_sip_scan_cset_tables_match_classes),
 		cmocka_unit_test(test_sip_scan_cspan_vector_matches_scalar),
 		cmocka_unit_test(test_sip_scan_host_vector_matches_scalar),
+		cmocka_unit_test(test_sip_scan_umask_vector_matches_scalar),
 		cmocka_unit_test(test_sip_scan_parse_same_with_scalar),
 	};
 
