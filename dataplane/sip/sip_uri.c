@@ -280,7 +280,7 @@ sip_uri_headers_ok(const struct sip_scan_ops *ops, const char *p,
  * parser must decide (any other shape, and every invalid URI), so the two
  * never disagree on what they both accept (test_sip_uri checks).
  */
-static int
+static inline __attribute__((always_inline)) int
 sip_uri_parse_sip_fast(const struct sip_scan_ops *ops, struct sip_uri *uri,
 		       const char *p, const char *end)
 {
@@ -511,7 +511,11 @@ sip_uri_parse_any(struct sip_uri *uri, struct span s, bool fast)
 			uri->scheme = span_make(p, 3);
 			uri->opaque = span_range(p + 4, end);
 			uri->scheme_id = SIP_SCHEME_SIP;
-			return sip_uri_parse_sip(uri, p + 4, end, fast);
+			/* the fast path inline: no call for the common URI */
+			if (fast && sip_uri_parse_sip_fast(sip_scan_get(), uri,
+							   p + 4, end))
+				return SIP_PERR_OK;
+			return sip_uri_parse_sip(uri, p + 4, end, false);
 		}
 	}
 
