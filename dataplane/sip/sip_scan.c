@@ -369,8 +369,8 @@ sip_scan_token_sse42(const char *p, const char *end)
  * fewer than 64 bytes, from bit masks of one pass: the host ends at the
  * first byte outside alphanum / "-" / "."; the label rules of RFC 3261
  * §25.1 hostname are then pairwise tests of the '.' and '-' masks. IPv6
- * references, longer hosts and a top label that starts with a digit (an
- * IPv4 address, or nothing valid) take the scalar path.
+ * references and longer hosts take the scalar path; a top label that
+ * starts with a digit is an IPv4 address or nothing valid.
  */
 SIP_SCAN_ALIGNED_LOADS
 static int
@@ -425,7 +425,8 @@ sip_scan_host_sse42(const char *p, const char *end, const char **hend)
 	last = dd != 0 ? 64u - (unsigned int)__builtin_clzll(dd) : 0;
 	if (sip_cc_is((unsigned char)p[last], SIP_CC_ALPHA))
 		return SIP_HOST_NAME;
-	return sip_host_check(p, p + n);
+	/* A top label that starts with a digit: IPv4address or nothing. */
+	return e == n && sip_ip4_dots_ok(p, n, dd) ? SIP_HOST_IPV4 : -EINVAL;
 }
 
 /*

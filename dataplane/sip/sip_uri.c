@@ -332,7 +332,7 @@ sip_uri_parse_sip_fast(const struct sip_scan_ops *ops, struct sip_uri *uri,
 	last = dd != 0 ? 64u - (uint32_t)__builtin_clzll(dd) : 0;
 	if (sip_cc_is((unsigned char)p[h0 + last], SIP_CC_ALPHA))
 		type = SIP_HOST_NAME;
-	else if (sip_ip4_parse(p + h0, p + he, (uint8_t[4]){ 0 }) == 0)
+	else if (e == he - h0 && sip_ip4_dots_ok(p + h0, e, dd))
 		type = SIP_HOST_IPV4;
 	else
 		return 0;

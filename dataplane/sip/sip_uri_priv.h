@@ -140,6 +140,59 @@ sip_quoted_end(const char *p, const char *end)
 	return NULL;
 }
 
+/* One IPv4 part: 1*3DIGIT, 0..255; reads only q[0, len). */
+static inline bool
+sip_ip4_part_ok(const unsigned char *q, uint32_t len)
+{
+	uint32_t d0, d1, d2;
+
+	if (len - 1 > 2)
+		return false;
+	d0 = (uint32_t)q[0] - '0';
+	if (d0 > 9)
+		return false;
+	if (len == 1)
+		return true;
+	d1 = (uint32_t)q[1] - '0';
+	if (d1 > 9)
+		return false;
+	if (len == 2)
+		return true;
+	d2 = (uint32_t)q[2] - '0';
+	return d2 <= 9 && d0 * 100 + d1 * 10 + d2 <= 255;
+}
+
+/*
+ * IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, parts
+ * 0..255 (RFC 3261 §25.1), for [p, p + n) whose '.' bytes are the bits of
+ * @dots (a vector scan found them): the parts are cut by bit position, so
+ * there is no loop over bytes looking for dots.
+ */
+static inline bool
+sip_ip4_dots_ok(const char *p, uint32_t n, uint64_t dots)
+{
+	const unsigned char *q = (const unsigned char *)p;
+	uint32_t a, b, c;
+
+	if (dots == 0)
+		return false;
+	a = (uint32_t)__builtin_ctzll(dots);
+	dots &= dots - 1;
+	if (dots == 0)
+		return false;
+	b = (uint32_t)__builtin_ctzll(dots);
+	dots &= dots - 1;
+	if (dots == 0)
+		return false;
+	c = (uint32_t)__builtin_ctzll(dots);
+	if ((dots & (dots - 1)) != 0)
+		return false;
+	return sip_ip4_part_ok(q, a) &&
+	       sip_ip4_part_ok(q + a + 1, b - a - 1) &&
+	       sip_ip4_part_ok(q + b + 1, c - b - 1) &&
+	       sip_ip4_part_ok(q + c + 1, n - c - 1);
+}
+
 /*
  * Check a host (RFC 3261 §25.1 host, RFC 5118 IPv6 references) that runs
  * exactly from p to end: a hostname, an IPv4 address or "[" IPv6 "]".
