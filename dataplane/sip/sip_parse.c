@@ -22,6 +22,7 @@
 #include <span.h>
 
 #include "sip.h"
+#include "sip_hdr_priv.h"
 #include "sip_scan.h"
 
 static inline enum sip_perr
@@ -286,7 +287,7 @@ sip_parse_headers(struct sip_msg *msg, const struct sip_scan_ops *ops,
 			if (*p != ':')
 				return sip_fail(msg, SIP_PERR_BAD_HDR, p);
 		}
-		id = sip_hdr_classify(span_range(name, ne));
+		id = sip_hdr_classify_inline(span_range(name, ne));
 
 		/* Line end; a following SP or HTAB folds the next line in. */
 		v = ++p;
