@@ -102,6 +102,176 @@ uint16_t dp_worker_poll(struct dp_lcore *lc);
 uint16_t dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
 		      const struct dp_udp_meta *meta, uint16_t n);
 
+/**
+ * Answer a request locally (DESIGN §3.5): build the response with
+ * sip_resp_build() into a fresh mbuf and send it to the request's source
+ * address and port (the packet's source is what RFC 3261 §18.2.2 calls
+ * received/rport). A To-tag is added when the request has none and was
+ * checked (sip_to_tag() under the snapshot's key); 420 carries
+ * Unsupported, 503 Retry-After (--retry-after).
+ *
+ * @param req
+ *   The request; not consumed (the caller frees it after the burst).
+ * @param p
+ *   Its parsed state from pass 1.
+ * @return
+ *   1 if a response was queued, 0 if it was dropped (counted).
+ *
+ * Context: worker lcore, inside dp_sip_burst(); hot-path rules apply.
+ */
+int dp_sip_answer(struct dp_lcore *lc, const struct dp_snap *snap,
+		  const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
+		  uint16_t code);
+
+/**
+ * Send the response @p r (code, Contacts, extra headers set by the caller)
+ * to @p p's request, as dp_sip_answer() does; @p extra is the room the
+ * caller's additions need beyond the copied request headers.
+ *
+ * @return
+ *   1 if queued, 0 if dropped (counted).
+ *
+ * Context: worker lcore, inside dp_sip_burst().
+ */
+int dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
+		   const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
+		   struct sip_resp *r, uint32_t extra);
+
+/* Count a local response with @p code (sip_code_* counters). */
+void dp_sip_count_code(struct dp_lcore *lc, uint16_t code);
+
+/* ---- redirect-only mode (hot, dp_redirect.c) --------------------------- */
+
+/**
+ * Redirect-mode decisions for a checked request that is not for the
+ * router itself (DESIGN §3.4, RFC 3261 §8.2.7 stateless UAS): ACK is
+ * absorbed, CANCEL answered 200, an in-dialog request (To-tag) 481;
+ * everything else is routed. Route headers are ignored: as a UAS the
+ * redirect server does not process them (RFC 3261 §8.2).
+ *
+ * @return
+ *   DP_SV_DROP, DP_SV_ANSWER (p->code set) or DP_SV_ROUTE.
+ *
+ * Context: worker lcore, pass 1 of dp_sip_burst().
+ */
+uint8_t dp_redirect_classify(struct dp_lcore *lc, struct dp_sip_pkt *p);
+
+/**
+ * Answer a routed request with a redirect: one Contact per up target of
+ * rule p->rule, ordered by rules_contacts() (tier, then rendezvous order
+ * over the Call-ID's flow hash), q-values from the order, the user part
+ * after the rule's strip/prepend; 503 with Retry-After when no target is
+ * up.
+ *
+ * @return
+ *   1 if a response was queued, 0 if dropped (counted).
+ *
+ * Context: worker lcore, pass 2 of dp_sip_burst(); @p snap is the one
+ * the burst read and p->rule belongs to.
+ */
+int dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
+		       const struct dp_udp_meta *meta, struct dp_sip_pkt *p);
+
+/* Flow hash of a request: SipHash of its Call-ID under snap->flow_key. */
+uint64_t dp_sip_flow_hash(const struct dp_snap *snap,
+			  const struct sip_info *info);
+
+/* ---- proxy mode (hot, dp_proxy.c) -------------------------------------- */
+
+/**
+ * The stateless proxy stage (--mode proxy, DESIGN §3.3). Receives, per
+ * burst, every datagram the SIP stage did not answer itself: responses
+ * (parsed), and requests that passed DESIGN §3.2 steps 1-7. For those,
+ * p[i]->rule is the winning rule (its action forward or redirect), or
+ * RULES_NO_RULE when the request has a Route header or a To-tag (no
+ * route-table lookup, §3.2 step 8); rejects and no-route answers were
+ * already sent.
+ *
+ * @param pkts
+ *   Ownership of all @p n mbufs passes to the callee: it sends
+ *   (dp_udp_send() after editing in place), or frees and counts them.
+ * @param p
+ *   Parsed state of each, valid during the call only; may be answered
+ *   with dp_sip_answer().
+ * @return
+ *   Number of datagrams that led to a transmission.
+ *
+ * Context: worker lcore, pass 2 of dp_sip_burst(), with the burst's
+ * snapshot (NULL before the first generation is loaded; then only
+ * responses and Route/in-dialog requests arrive). Hot-path rules apply.
+ */
+uint16_t dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
+			struct rte_mbuf **pkts, const struct dp_udp_meta *meta,
+			struct dp_sip_pkt **p, uint16_t n);
+
+/* ---- SIP stage set-up (slow, dp_sip_setup.c) ---------------------------- */
+
+/**
+ * Allocate the SIP stage's per-lcore state (lc->sip) on @p socket.
+ *
+ * @return
+ *   0; -ENOMEM.
+ *
+ * Context: main thread, before the lcore starts. Undone by
+ * dp_sip_lcore_fini().
+ */
+int dp_sip_lcore_init(struct dp_lcore *lc, int socket);
+
+/* Free lc->sip; NULL-safe. Context: main thread, lcore stopped. */
+void dp_sip_lcore_fini(struct dp_lcore *lc);
+
+/* ---- snapshots (slow, dp_snap.c) --------------------------------------- */
+
+/*
+ * The current snapshot. Written only by the loader thread (or a test)
+ * with rcu_assign_pointer(); read by workers with rcu_dereference() once
+ * per burst, inside their QSBR read-side (between quiescent states). NULL
+ * until the first snapshot (then every routable request gets the no-route
+ * answer).
+ */
+extern struct dp_snap *dp_snap_current;
+
+/**
+ * Build a snapshot from a compiled rules image (rules_compile()).
+ *
+ * @param image
+ *   The image in dataplane memory (copied out of LMDB by the caller):
+ *   malloc()ed, 8-byte aligned; used in place (rules_db_load_inplace())
+ *   and owned by the snapshot on success, still the caller's on error.
+ *   NULL builds an empty snapshot (no rules: the no-route answer).
+ * @param secret
+ *   16-byte installation secret: keys the To-tags and the flow hashes.
+ * @param nworkers
+ *   Worker lcores: one matching scratch and one counter slice each.
+ * @return
+ *   0 and *out; -EBADMSG (bad image), -ENOMEM, -EIO.
+ *
+ * Context: loader thread (or a test): allocates.
+ */
+int dp_snap_build(void *image, size_t len, uint64_t generation,
+		  const uint8_t secret[16], uint16_t nworkers,
+		  struct dp_snap **out);
+
+/* Free a snapshot no worker can see any more; NULL-safe. Context: loader. */
+void dp_snap_free(struct dp_snap *s);
+
+/**
+ * Publish @p s as the current snapshot and return the previous one, which
+ * workers may still be reading until a grace period has elapsed.
+ *
+ * Context: the single publisher (loader thread, or a test).
+ */
+struct dp_snap *dp_snap_publish(struct dp_snap *s);
+
+/**
+ * Sum a snapshot's per-lcore rule-hit and target-pick counters: hits[r]
+ * for rule r, picks[t] for target t (either may be NULL; sized nrules and
+ * ntargets). Relaxed loads of single-writer counters.
+ *
+ * Context: any slow-path thread holding the snapshot alive (the loader).
+ */
+void dp_snap_sum(const struct dp_snap *s, uint64_t *hits, uint64_t *picks);
+
 /* ---- transmit helpers (hot, dp_tx.c) ---------------------------------- */
 
 /**

@@ -30,6 +30,9 @@ enum {
 	DP_OPT_MTU,
 	DP_OPT_VLAN,
 	DP_OPT_PORT,
+	DP_OPT_DATA_DIR,
+	DP_OPT_REDIRECT_EXPIRES,
+	DP_OPT_RETRY_AFTER,
 };
 
 static const struct option dp_longopts[] = {
@@ -45,6 +48,9 @@ static const struct option dp_longopts[] = {
 	{ "mtu",           required_argument, NULL, DP_OPT_MTU },
 	{ "vlan",          required_argument, NULL, DP_OPT_VLAN },
 	{ "port",          required_argument, NULL, DP_OPT_PORT },
+	{ "data-dir",      required_argument, NULL, DP_OPT_DATA_DIR },
+	{ "redirect-expires", required_argument, NULL, DP_OPT_REDIRECT_EXPIRES },
+	{ "retry-after",   required_argument, NULL, DP_OPT_RETRY_AFTER },
 	{ "help",          no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -64,10 +70,18 @@ dp_opts_usage(FILE *f, const char *prog)
 "                         (default redirect)\n"
 "  --domain NAME          a local domain (repeatable, up to %d)\n"
 "  --redirect-code N      3xx code of redirect answers (default 302)\n"
+"  --redirect-expires N   add ;expires=N to redirect Contacts (seconds;\n"
+"                         default 0: none)\n"
+"  --retry-after N        Retry-After of 503 when every target of the\n"
+"                         matching rule is down (1..86400, default 30)\n"
 "  --no-route-code N      code when no route matches, 4xx-6xx (usually\n"
 "                         404, 480 or 604; default 404)\n"
 "  --control PATH         control socket of sipedge-control\n"
-"                         (default /run/sipedge/control.sock)\n"
+"                         (default /run/sipedge/control.sock): generation\n"
+"                         events in, stats reports out; reconnects\n"
+"  --data-dir DIR         LMDB environment of sipedge-control, opened\n"
+"                         read-only; without it no rules are loaded and\n"
+"                         every routable request gets --no-route-code\n"
 "  --mbufs N              packet buffers per NUMA socket (default %d)\n"
 "  --mtu N                IP MTU of the port; larger outputs are\n"
 "                         fragmented (576..9000, default 1500)\n"
@@ -91,6 +105,7 @@ dp_conf_defaults(struct dp_conf *conf)
 	conf->mtu = 1500;
 	conf->mbufs = DP_DEFAULT_MBUFS;
 	conf->control_path = "/run/sipedge/control.sock";
+	conf->retry_after = 30;
 }
 
 static int
@@ -217,8 +232,9 @@ dp_opt_one(struct dp_conf *conf, int c, const char *arg, bool *port_given)
 	case DP_OPT_DOMAIN:
 		if (conf->ndomain == DP_MAX_DOMAINS)
 			return -ENOSPC;
-		if (arg[0] == '\0')
+		if (arg[0] == '\0' || strlen(arg) > 255)
 			return -EINVAL;
+		conf->domain_len[conf->ndomain] = (uint8_t)strlen(arg);
 		conf->domain[conf->ndomain++] = arg;
 		return 0;
 	case DP_OPT_REDIRECT_CODE:
@@ -255,6 +271,21 @@ dp_opt_one(struct dp_conf *conf, int c, const char *arg, bool *port_given)
 		if (dp_num_parse(arg, 0, RTE_MAX_ETHPORTS - 1, &v) != 0)
 			return -EINVAL;
 		conf->port_id = (uint16_t)v;
+		return 0;
+	case DP_OPT_DATA_DIR:
+		if (arg[0] == '\0')
+			return -EINVAL;
+		conf->data_dir = arg;
+		return 0;
+	case DP_OPT_REDIRECT_EXPIRES:
+		if (dp_num_parse(arg, 0, UINT32_MAX - 1, &v) != 0)
+			return -EINVAL;
+		conf->redirect_expires = (uint32_t)v;
+		return 0;
+	case DP_OPT_RETRY_AFTER:
+		if (dp_num_parse(arg, 1, 86400, &v) != 0)
+			return -EINVAL;
+		conf->retry_after = (uint32_t)v;
 		return 0;
 	default:
 		return -EINVAL;

@@ -3,32 +3,469 @@
  * dp_sip.c - the SIP stage of the worker: what happens to a UDP datagram
  * addressed to one of our SIP ports once L2/L3 are done with it.
  *
- * HOT PATH (dataplane/HOTPATH.md).
+ * HOT PATH (dataplane/HOTPATH.md): no allocation, locks, syscalls or
+ * logging; everything is counted.
  *
- * PLACEHOLDER: the SIP stage (parse, route, forward or answer) replaces
- * this file. Until then every datagram is counted as SIP_RX by the worker
- * and dropped here, so the L2/L3 layer can be built and tested on its own.
- * The replacement keeps the signature in dp.h and sends with
- * dp_udp_reply() / dp_udp_send(): parse the payload in place
- * (rte_pktmbuf_mtod_offset(pkts[i], char *, meta[i].payload_off),
- * meta[i].payload_len), read the snapshot once for the whole call, and
- * either edit the datagram in place (rte_pktmbuf_adj() to the payload,
- * then send it on) or build a response in dp_pkt_alloc() and free the
- * request; free what is dropped in bulk and count it.
+ * Per burst (STYLE.md H5, H6): the snapshot pointer is read once; pass 1
+ * parses every datagram in place (sip_parse + sip_msg_check) and runs the
+ * checks of DESIGN §3.2 in order, giving each a verdict; the Request-URIs
+ * still to be routed are matched together (rules_match_burst) and their
+ * rules turned into verdicts; pass 2 acts grouped by verdict: local
+ * answers (this file), redirects (dp_redirect.c), the proxy stage
+ * (dp_proxy.c), drops freed in bulk.
+ *
+ * Checks, in order (DESIGN §3.2):
+ *   1. syntax and mandatory headers: the parser's verdict, answered with
+ *      sip_perr_status() (400, 413, 414, 416, 501, 505, 513) or dropped
+ *      when unanswerable (no Via, truncated, responses, ACK);
+ *   2. source ACL and rate limit: not in this issue;
+ *   3. Max-Forwards 0 -> 483, except OPTIONS to the router -> 200;
+ *   4. loop detection (482): needs our own Via, which only the proxy
+ *      stage inserts; the proxy stage does it (a redirect server never
+ *      appears in Via, RFC 3261 §8.2);
+ *   5. Proxy-Require -> 420 with Unsupported (we support no extension);
+ *   6. OPTIONS to the router (R-URI host one of our addresses or
+ *      --domain names, no user part) -> 200;
+ *   7. REGISTER for a local domain -> 501 until the registrar exists;
+ *   8. mode specific: redirect (dp_redirect_classify) or proxy (Route
+ *      header or To-tag: no lookup, straight to the proxy stage);
+ *   9. the route table: no rule -> --no-route-code, reject -> its code,
+ *      forward/redirect -> dp_redirect_answer() or dp_proxy_burst().
  */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <urcu/urcu-qsbr.h>
+
+#include <hash.h>
+#include <rules.h>
+#include <sip.h>
+#include <span.h>
 
 #include "dp.h"
+
+static const struct hash_key dp_sip_zero_key;
+
+void
+dp_sip_count_code(struct dp_lcore *lc, uint16_t code)
+{
+	if (code >= DP_CODE_MIN && code <= DP_CODE_MAX)
+		dp_cnt_inc(&lc->sip_code[code - DP_CODE_MIN]);
+}
+
+uint64_t
+dp_sip_flow_hash(const struct dp_snap *snap, const struct sip_info *info)
+{
+	struct hash_key k = dp_sip_zero_key;
+
+	if (snap != NULL) {
+		k.k0 = snap->flow_key[0];
+		k.k1 = snap->flow_key[1];
+	}
+	return siphash24(&k, info->call_id.ptr, info->call_id.len);
+}
+
+/*
+ * Build @p r's response to @p p into a fresh mbuf and send it to the
+ * request's source. Adds the deterministic To-tag when the request was
+ * checked (a retransmission gets identical bytes) and Retry-After to 503.
+ */
+int
+dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
+	       const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
+	       struct sip_resp *r, uint32_t extra)
+{
+	struct hash_key key = dp_sip_zero_key;
+	struct rte_mbuf *m;
+	uint32_t need, len;
+	char tag[16];
+
+	if (p->info_ok) {
+		if (snap != NULL) {
+			key.k0 = snap->tag_key[0];
+			key.k1 = snap->tag_key[1];
+		}
+		sip_to_tag(&p->info, &key, tag);
+		r->to_tag = span_make(tag, sizeof(tag));
+	}
+	if (r->code == 503 && r->retry_after == 0)
+		r->retry_after = lc->conf->retry_after;
+	/* Headers copied from the request, the status line and ours. */
+	need = (p->msg.body_off != 0 ? p->msg.body_off : p->msg.len) + 160 +
+	       (uint32_t)r->unsupported.len + extra;
+	m = dp_pkt_alloc(lc, need);
+	if (unlikely(m == NULL)) {
+		dp_cnt_add(lc, DP_CNT_SIP_BUILD_FAIL, 1);
+		return 0;
+	}
+	if (unlikely(sip_resp_build(&p->msg, &p->info, r,
+				    rte_pktmbuf_mtod(m, char *),
+				    rte_pktmbuf_tailroom(m), &len) != 0)) {
+		rte_pktmbuf_free(m);
+		dp_cnt_add(lc, DP_CNT_SIP_BUILD_FAIL, 1);
+		return 0;
+	}
+	rte_pktmbuf_append(m, (uint16_t)len);
+	if (dp_udp_reply(lc, m, meta) != 0)
+		return 0;
+	dp_cnt_add(lc, DP_CNT_SIP_LOCAL_RESP, 1);
+	dp_sip_count_code(lc, r->code);
+	return 1;
+}
+
+int
+dp_sip_answer(struct dp_lcore *lc, const struct dp_snap *snap,
+	      const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
+	      uint16_t code)
+{
+	struct sip_resp r;
+
+	memset(&r, 0, sizeof(r));
+	r.code = code;
+	if (code == 420)
+		r.unsupported = p->unsupported;
+	return dp_sip_respond(lc, snap, meta, p, &r, 0);
+}
+
+/* Is @p u one of our SIP ports (or no port: the default 5060 / 5061)? */
+static bool
+dp_sip_port_is_ours(const struct dp_conf *c, const struct sip_uri *u)
+{
+	uint8_t i;
+
+	if (u->port == 0)
+		return true;
+	for (i = 0; i < c->nsip_port; i++) {
+		if (c->sip_port[i] == u->port)
+			return true;
+	}
+	return false;
+}
+
+/* Is the URI's host one of our addresses or local domains? */
+static bool
+dp_sip_host_is_ours(const struct dp_conf *c, const struct sip_uri *u)
+{
+	struct span h = u->host;
+	uint8_t a[16];
+	uint8_t i;
+	int af;
+
+	switch (u->host_type) {
+	case SIP_HOST_IPV4:
+	case SIP_HOST_IPV6:
+		af = sip_host_to_ip(h, a);
+		for (i = 0; af == 4 && i < c->naddr4; i++) {
+			if (memcmp(&c->addr4[i].ip.v4, a, 4) == 0)
+				return true;
+		}
+		for (i = 0; af == 16 && i < c->naddr6; i++) {
+			if (memcmp(c->addr6[i].ip.v6, a, 16) == 0)
+				return true;
+		}
+		return false;
+	case SIP_HOST_NAME:
+		/* A fully qualified name may end in '.'. */
+		if (h.len > 1 && h.ptr[h.len - 1] == '.')
+			h.len--;
+		for (i = 0; i < c->ndomain; i++) {
+			if (span_eq_nocase2(h, span_make(c->domain[i],
+							 c->domain_len[i])))
+				return true;
+		}
+		return false;
+	default:
+		return false;
+	}
+}
+
+/* A verdict that answers: never for ACK (RFC 3261 §17.2.1: no response). */
+static uint8_t
+dp_sip_reply(struct dp_lcore *lc, struct dp_sip_pkt *p, uint16_t code)
+{
+	if (p->msg.method == SIP_METHOD_ACK) {
+		dp_cnt_add(lc, DP_CNT_SIP_ACK_ABSORBED, 1);
+		return DP_SV_DROP;
+	}
+	p->code = code;
+	return DP_SV_ANSWER;
+}
+
+/* Parse or check verdict other than OK (DESIGN §3.1, §3.2 step 1). */
+static uint8_t
+dp_sip_bad(struct dp_lcore *lc, struct dp_sip_pkt *p, enum sip_perr v)
+{
+	uint16_t code = sip_perr_status(v);
+
+	dp_cnt_add(lc, DP_CNT_SIP_PARSE_ERR, 1);
+	dp_cnt_inc(&lc->sip_perr[v]);
+	if (!p->msg.is_request || code == 0 ||
+	    p->msg.method == SIP_METHOD_ACK) {
+		dp_cnt_add(lc, DP_CNT_SIP_PARSE_DROP, 1);
+		return DP_SV_DROP;
+	}
+	p->code = code;
+	return DP_SV_ANSWER;
+}
+
+/*
+ * Unsupported: every Proxy-Require option, comma-joined, into @p buf.
+ * Options that do not fit are left out (the list is advisory).
+ */
+static struct span
+dp_sip_unsupported(const struct sip_msg *msg, char *buf, uint32_t cap)
+{
+	struct sip_value_iter it;
+	struct span v;
+	uint32_t n = 0;
+
+	sip_values_init(&it, msg, SIP_HDR_PROXY_REQUIRE);
+	while (sip_values_next(&it, &v) == 1) {
+		if (v.len == 0 || n + v.len + 2 > cap)
+			continue;
+		if (n != 0) {
+			buf[n++] = ',';
+			buf[n++] = ' ';
+		}
+		memcpy(buf + n, v.ptr, v.len);
+		n += (uint32_t)v.len;
+	}
+	return span_make(buf, n);
+}
+
+/* Pass 1 for one datagram: DESIGN §3.2 steps 1-8. */
+static uint8_t
+dp_sip_classify(struct dp_lcore *lc, struct rte_mbuf *m,
+		const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
+		char *unsup)
+{
+	const struct dp_conf *c = lc->conf;
+	const struct sip_uri *u;
+	enum sip_perr v;
+	bool options, to_us;
+
+	p->info_ok = 0;
+	p->rule = RULES_NO_RULE;
+	p->code = 0;
+	p->unsupported = SPAN_NULL;
+	v = sip_parse(&p->msg, rte_pktmbuf_mtod_offset(m, const char *,
+						       meta->payload_off),
+		      meta->payload_len);
+	if (v == SIP_PERR_OK)
+		v = sip_msg_check(&p->msg, &p->info);
+	if (v != SIP_PERR_OK)
+		return dp_sip_bad(lc, p, v);
+	p->info_ok = 1;
+
+	if (!p->msg.is_request) {
+		dp_cnt_add(lc, DP_CNT_SIP_RESP_IN, 1);
+		if (c->mode == DP_MODE_PROXY)
+			return DP_SV_PROXY;
+		/* A redirect server sends no request, so no response is ours. */
+		dp_cnt_add(lc, DP_CNT_SIP_RESP_DROP, 1);
+		return DP_SV_DROP;
+	}
+	dp_cnt_add(lc, DP_CNT_SIP_REQ, 1);
+	dp_cnt_inc(&lc->sip_method[p->msg.method]);
+
+	u = &p->info.ruri;
+	options = p->msg.method == SIP_METHOD_OPTIONS;
+	to_us = (u->scheme_id == SIP_SCHEME_SIP ||
+		 u->scheme_id == SIP_SCHEME_SIPS) &&
+		dp_sip_host_is_ours(c, u) && dp_sip_port_is_ours(c, u);
+
+	/* 3. Max-Forwards (RFC 3261 §16.3 item 3; §11 for OPTIONS). */
+	if (p->info.max_forwards == 0) {
+		if (options && to_us && u->user.len == 0) {
+			dp_cnt_add(lc, DP_CNT_SIP_TO_ROUTER, 1);
+			return dp_sip_reply(lc, p, 200);
+		}
+		if (p->msg.method != SIP_METHOD_ACK)
+			dp_cnt_add(lc, DP_CNT_SIP_MAXFWD, 1);
+		return dp_sip_reply(lc, p, 483);
+	}
+	/* 5. Proxy-Require: we support no option (RFC 3261 §16.3 item 5).
+	 * ACK and CANCEL are never rejected for it (§8.2.2.3). */
+	if (sip_msg_hdr(&p->msg, SIP_HDR_PROXY_REQUIRE) != NULL &&
+	    p->msg.method != SIP_METHOD_ACK &&
+	    p->msg.method != SIP_METHOD_CANCEL) {
+		p->unsupported = dp_sip_unsupported(&p->msg, unsup,
+						    DP_UNSUP_MAX);
+		dp_cnt_add(lc, DP_CNT_SIP_PROXY_REQUIRE, 1);
+		return dp_sip_reply(lc, p, 420);
+	}
+	/* 6. Keepalives addressed to the router itself. */
+	if (options && to_us && u->user.len == 0) {
+		dp_cnt_add(lc, DP_CNT_SIP_TO_ROUTER, 1);
+		return dp_sip_reply(lc, p, 200);
+	}
+	/* 7. REGISTER for a local domain: the registrar comes later. */
+	if (p->msg.method == SIP_METHOD_REGISTER && to_us) {
+		dp_cnt_add(lc, DP_CNT_SIP_REGISTER_LOCAL, 1);
+		return dp_sip_reply(lc, p, 501);
+	}
+	/* 8. Mode-specific: redirect (dp_redirect.c) or proxy. */
+	if (c->mode != DP_MODE_PROXY)
+		return dp_redirect_classify(lc, p);
+	if (sip_msg_hdr(&p->msg, SIP_HDR_ROUTE) != NULL ||
+	    !span_is_null(p->info.to.tag))
+		return DP_SV_PROXY;
+	return DP_SV_ROUTE;
+}
+
+/*
+ * Route the @p nk requests with verdict DP_SV_ROUTE whose keys are in
+ * sl->keys (DESIGN §3.2 step 9, §4.1): one rules_match_burst() call.
+ */
+static void
+dp_sip_route(struct dp_lcore *lc, const struct dp_snap *snap,
+	     struct dp_sip_pkt **rp, uint16_t nk)
+{
+	struct dp_sip_lcore *sl = lc->sip;
+	struct rules_scratch *scr = NULL;
+	struct rules_hit hit;
+	uint64_t *hits = NULL;
+	uint16_t k;
+
+	if (snap == NULL || snap->db == NULL) {
+		dp_cnt_add(lc, DP_CNT_SIP_NO_SNAP, nk);
+		dp_cnt_add(lc, DP_CNT_SIP_NO_ROUTE, nk);
+		for (k = 0; k < nk; k++)
+			rp[k]->verdict = dp_sip_reply(lc, rp[k],
+						      lc->conf->no_route_code);
+		return;
+	}
+	if (lc->idx < snap->nworkers) {
+		scr = snap->scratch[lc->idx];
+		hits = snap->hits + (size_t)lc->idx * snap->stride;
+	}
+	rules_match_burst(snap->db, scr, sl->keys, nk, sl->rules);
+	for (k = 0; k < nk; k++) {
+		struct dp_sip_pkt *p = rp[k];
+		uint32_t rule = sl->rules[k];
+
+		if (rule == RULES_NO_RULE) {
+			dp_cnt_add(lc, DP_CNT_SIP_NO_ROUTE, 1);
+			p->verdict = dp_sip_reply(lc, p,
+						  lc->conf->no_route_code);
+			continue;
+		}
+		if (unlikely(rule == RULES_MATCH_ERROR ||
+			     rules_hit_get(snap->db, rule, &hit) != 0)) {
+			dp_cnt_add(lc, DP_CNT_SIP_MATCH_ERR, 1);
+			p->verdict = dp_sip_reply(lc, p, 500);
+			continue;
+		}
+		if (hits != NULL && rule < snap->nrules)
+			dp_cnt_inc(&hits[rule]);
+		p->rule = rule;
+		switch (hit.action) {
+		case RULES_ACTION_REJECT:
+			dp_cnt_add(lc, DP_CNT_SIP_REJECT, 1);
+			p->verdict = dp_sip_reply(lc, p, hit.code);
+			break;
+		case RULES_ACTION_FORWARD:
+			if (lc->conf->mode == DP_MODE_PROXY) {
+				p->verdict = DP_SV_PROXY;
+				break;
+			}
+			/* Redirect mode redirects forward rules too. */
+			/* fall through */
+		default:
+			p->verdict = p->msg.method == SIP_METHOD_ACK ?
+				dp_sip_reply(lc, p, 0) : DP_SV_REDIRECT;
+			break;
+		}
+	}
+}
 
 uint16_t
 dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
 	     const struct dp_udp_meta *meta, uint16_t n)
 {
-	RTE_SET_USED(meta);
+	struct dp_sip_lcore *sl = lc->sip;
+	struct rte_mbuf *drop[DP_BURST], *fwd[DP_BURST];
+	struct dp_udp_meta fmeta[DP_BURST];
+	struct dp_sip_pkt *rp[DP_BURST], *fp[DP_BURST];
+	const struct dp_snap *snap;
+	uint16_t i, nk = 0, nfwd = 0, ndrop = 0, nsent = 0, nfree = 0;
 
-	rte_pktmbuf_free_bulk(pkts, n);
-	dp_cnt_add(lc, DP_CNT_DROP, n);
-	return 0;
+	if (unlikely(sl == NULL)) {
+		rte_pktmbuf_free_bulk(pkts, n);
+		dp_cnt_add(lc, DP_CNT_DROP, n);
+		return 0;
+	}
+	/* One snapshot for the whole burst (H5): every packet sees one
+	 * generation, and the pointer is not kept past this call. */
+	snap = rcu_dereference(dp_snap_current);
+	sl->snap_gen = snap != NULL ? snap->generation : 0;
+
+	/* Pass 1: parse and decide. */
+	for (i = 0; i < n; i++) {
+		struct dp_sip_pkt *p = &sl->pkt[i];
+
+		if (i + DP_PREFETCH < n)
+			rte_prefetch0(rte_pktmbuf_mtod_offset(
+				pkts[i + DP_PREFETCH], void *,
+				meta[i + DP_PREFETCH].payload_off));
+		p->verdict = dp_sip_classify(lc, pkts[i], &meta[i], p,
+					     sl->unsup[i]);
+		if (p->verdict != DP_SV_ROUTE)
+			continue;
+		if (rules_key_make(p->info.ruri.user, p->info.ruri.host,
+				   &sl->keys[nk]) != 0) {
+			dp_cnt_add(lc, DP_CNT_SIP_BAD_KEY, 1);
+			p->verdict = dp_sip_reply(lc, p, 400);
+			continue;
+		}
+		p->key_idx = (uint8_t)nk;
+		rp[nk++] = p;
+	}
+	if (nk != 0)
+		dp_sip_route(lc, snap, rp, nk);
+
+	/* Pass 2: act, grouped by verdict. Requests answered locally are
+	 * freed after their answers are built (the answers copy from them). */
+	for (i = 0; i < n; i++) {
+		if (sl->pkt[i].verdict == DP_SV_ANSWER)
+			nsent = (uint16_t)(nsent + dp_sip_answer(lc, snap,
+				&meta[i], &sl->pkt[i], sl->pkt[i].code));
+	}
+	for (i = 0; i < n; i++) {
+		if (sl->pkt[i].verdict == DP_SV_REDIRECT)
+			nsent = (uint16_t)(nsent + dp_redirect_answer(lc, snap,
+				&meta[i], &sl->pkt[i]));
+	}
+	for (i = 0; i < n; i++) {
+		switch (sl->pkt[i].verdict) {
+		case DP_SV_PROXY:
+			fwd[nfwd] = pkts[i];
+			fmeta[nfwd] = meta[i];
+			fp[nfwd++] = &sl->pkt[i];
+			break;
+		case DP_SV_ANSWER:
+		case DP_SV_REDIRECT:
+			drop[nfree++] = pkts[i];
+			break;
+		default:
+			ndrop++;
+			drop[nfree++] = pkts[i];
+			break;
+		}
+	}
+	if (nfree != 0)
+		rte_pktmbuf_free_bulk(drop, nfree);
+	if (ndrop != 0)
+		dp_cnt_add(lc, DP_CNT_DROP, ndrop);
+	if (nfwd != 0) {
+		dp_cnt_add(lc, DP_CNT_SIP_PROXY, nfwd);
+		nsent = (uint16_t)(nsent + dp_proxy_burst(lc, snap, fwd, fmeta,
+							  fp, nfwd));
+	}
+	return nsent;
 }

@@ -14,6 +14,9 @@
 #include <rte_ether.h>
 #include <rte_ip_frag.h>
 
+#include <rules_types.h>
+#include <sip_types.h>
+
 #define DP_BURST                32
 #define DP_PREFETCH             3       /* packets ahead; change only with a perf/ result */
 #define DP_TXQ_LEN              128     /* > DP_BURST: in-place replies plus fragments */
@@ -70,7 +73,29 @@
 	X(NO_MBUF,              "dropped: mbuf pool empty")                     \
 	X(NEIGH_MISS,           "outputs passed to the service for resolution") \
 	X(NEIGH_RESOLVED,       "held outputs sent after resolution")           \
-	X(SVC_RING_FULL,        "dropped: service ring full")
+	X(SVC_RING_FULL,        "dropped: service ring full")             \
+	X(SIP_REQ,              "SIP requests parsed (see sip_method_*)")       \
+	X(SIP_RESP_IN,          "SIP responses received")                       \
+	X(SIP_PARSE_ERR,        "messages failing sip_parse/sip_msg_check (see sip_perr_*)") \
+	X(SIP_PARSE_DROP,       "dropped: malformed and not answerable")        \
+	X(SIP_RESP_DROP,        "dropped: responses (redirect mode relays none)") \
+	X(SIP_ACK_ABSORBED,     "ACKs absorbed (stateless UAS)")                \
+	X(SIP_CANCEL,           "CANCELs answered 200")                         \
+	X(SIP_LOCAL_RESP,       "responses built and sent by the SIP stage (see sip_code_*)") \
+	X(SIP_REDIRECT,         "requests answered with a 3xx and Contacts")    \
+	X(SIP_NO_ROUTE,         "requests matching no rule (--no-route-code)")  \
+	X(SIP_REJECT,           "requests matching a reject rule")              \
+	X(SIP_ALL_DOWN,         "requests whose rule has no target up (503)")   \
+	X(SIP_TO_ROUTER,        "OPTIONS addressed to the router (200)")        \
+	X(SIP_MAXFWD,           "requests with Max-Forwards 0 (483)")           \
+	X(SIP_PROXY_REQUIRE,    "requests with Proxy-Require (420)")            \
+	X(SIP_REGISTER_LOCAL,   "REGISTERs for a local domain (501 for now)")   \
+	X(SIP_IN_DIALOG,        "in-dialog requests in redirect mode (481)")    \
+	X(SIP_BAD_KEY,          "Request-URI user part unusable as a match key") \
+	X(SIP_MATCH_ERR,        "rule matching failed (regex scan error)")      \
+	X(SIP_NO_SNAP,          "requests routed while no generation is loaded") \
+	X(SIP_PROXY,            "messages handed to the proxy stage")           \
+	X(SIP_BUILD_FAIL,       "dropped: local response did not fit or no mbuf")
 
 enum dp_counter {
 #define X(sym, desc) DP_CNT_##sym,
@@ -99,6 +124,11 @@ enum dp_svc_counter {
 	DP_SVC__COUNT
 };
 
+/* Local responses are counted per code from DP_CODE_MIN to DP_CODE_MAX. */
+#define DP_CODE_MIN             100
+#define DP_CODE_MAX             699
+#define DP_NCODES               (DP_CODE_MAX - DP_CODE_MIN + 1)
+
 /* What the worker decided for one received packet (STYLE.md H6). */
 enum dp_verdict {
 	DP_V_DROP = 0,          /* counted already; freed in bulk */
@@ -110,6 +140,15 @@ enum dp_verdict {
 	DP_V_FRAG4,             /* IPv4 UDP fragment for reassembly */
 	DP_V_FRAG6,             /* IPv6 UDP fragment for reassembly */
 	DP_V_SIP,               /* UDP datagram for a SIP port */
+};
+
+/* What the SIP stage decided for one datagram (dp_sip.c, pass 1). */
+enum dp_sip_verdict {
+	DP_SV_DROP = 0,         /* counted already; freed in bulk */
+	DP_SV_ANSWER,           /* local response with dp_sip_pkt.code */
+	DP_SV_ROUTE,            /* look the Request-URI up (rules_match_burst) */
+	DP_SV_REDIRECT,         /* 3xx with the rule's targets (dp_redirect.c) */
+	DP_SV_PROXY,            /* the proxy stage (dp_proxy.c) */
 };
 
 /* An IPv4 or IPv6 address; v4 is in network byte order. */
@@ -149,6 +188,7 @@ struct dp_conf {
 	uint16_t         sip_port[DP_MAX_SIP_PORTS];    /* host order */
 	uint8_t          nsip_port;
 	uint8_t          mode;                          /* enum dp_mode */
+	bool             record_route;                  /* proxy: add Record-Route */
 	uint16_t         redirect_code;                 /* default 302 */
 	uint16_t         no_route_code;                 /* default 404 */
 	uint16_t         mtu;                           /* IP MTU, default 1500 */
@@ -157,7 +197,66 @@ struct dp_conf {
 	uint16_t         port_id;                       /* DPDK port, default 0 */
 	const char      *domain[DP_MAX_DOMAINS];        /* points into argv */
 	uint8_t          ndomain;
+	uint8_t          domain_len[DP_MAX_DOMAINS];    /* strlen of each, at parse time */
 	const char      *control_path;                  /* points into argv */
+	const char      *data_dir;                      /* points into argv; NULL: none */
+	uint32_t         redirect_expires;              /* ;expires= on Contacts, 0: none */
+	uint32_t         retry_after;                   /* 503 Retry-After seconds */
+};
+
+/*
+ * An immutable rule generation as workers see it (DESIGN §4.3). Built and
+ * freed by the loader (dp_snap.c) only; published through dp_snap_current
+ * with rcu_assign_pointer(); never written after publication, except the
+ * per-lcore counter slices in @hits, each by its own worker.
+ */
+struct dp_snap {
+	uint64_t         generation;    /* 0: nothing committed yet */
+	struct rules_db *db;            /* NULL when generation is 0 */
+	struct rules_scratch **scratch; /* [nworkers]; entries NULL without regex */
+	const uint64_t  *up;            /* target-state bitmap; NULL: all up */
+	uint64_t        *hits;          /* [nworkers][stride]: rule hits then target picks */
+	uint32_t         stride;        /* counters per worker, cache-line multiple */
+	uint32_t         nrules;
+	uint32_t         ntargets;
+	uint16_t         nworkers;
+	uint64_t         tag_key[2];    /* SipHash key of To-tags (the installation secret) */
+	uint64_t         flow_key[2];   /* SipHash key of Call-ID flow hashes */
+	void            *image;         /* the rules image, owned (copied out of LMDB) */
+	uint64_t         loaded_us;     /* wall clock when built */
+};
+
+/* Per-packet state of the SIP stage between its two passes (dp_sip.c). */
+struct dp_sip_pkt {
+	struct sip_msg   msg;
+	struct sip_info  info;
+	uint32_t         rule;          /* winning rule, or RULES_NO_RULE */
+	uint16_t         code;          /* local answer */
+	uint8_t          verdict;       /* enum dp_sip_verdict */
+	uint8_t          info_ok;       /* info is valid (sip_msg_check passed) */
+	uint8_t          key_idx;       /* index in dp_sip_lcore.keys */
+	uint8_t          pad[3];
+	struct span      unsupported;   /* 420: Unsupported value */
+};
+
+/* One contact URI of a redirect: sip:user@[v6]:port, user escaped. */
+#define DP_CONTACT_MAX          (4 + 3 * RULES_USER_OUT_MAX + 1 + 48)
+#define DP_UNSUP_MAX            256
+
+/*
+ * Per-lcore state of the SIP stage (lc->sip), allocated by
+ * dp_sip_lcore_init() before the lcore starts and only touched by it.
+ */
+struct dp_sip_lcore {
+	struct dp_sip_pkt pkt[DP_BURST];
+	struct rules_key keys[DP_BURST];
+	uint32_t         rules[DP_BURST];
+	struct rules_dest dests[RULES_TARGETS_MAX];
+	struct sip_contact_out contacts[RULES_TARGETS_MAX];
+	char             uri[RULES_TARGETS_MAX][DP_CONTACT_MAX];
+	char             user[RULES_USER_OUT_MAX];
+	char             unsup[DP_BURST][DP_UNSUP_MAX];
+	uint64_t         snap_gen;      /* generation of the last burst's snapshot */
 };
 
 /*
@@ -279,6 +378,11 @@ struct __rte_cache_aligned dp_lcore {
 	void            *sip;                   /* the SIP stage's per-lcore state */
 	struct dp_txq    txq;
 	uint64_t         cnt[DP_CNT__COUNT];
+	/* SIP stage counters, single writer as cnt[]: requests by method,
+	 * parse/check verdicts, local responses by code (index code - 100). */
+	uint64_t         sip_method[SIP_METHOD__COUNT];
+	uint64_t         sip_perr[SIP_PERR__COUNT];
+	uint64_t         sip_code[DP_NCODES];
 	struct rte_ip_frag_death_row dr;
 };
 
@@ -302,6 +406,13 @@ static inline void
 dp_cnt_add(struct dp_lcore *lc, enum dp_counter c, uint64_t n)
 {
 	__atomic_store_n(&lc->cnt[c], lc->cnt[c] + n, __ATOMIC_RELAXED);
+}
+
+/* The same for the SIP stage's arrays. */
+static inline void
+dp_cnt_inc(uint64_t *c)
+{
+	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
 }
 
 #endif /* SIPEDGE_DATAPLANE_DP_TYPES_H */

@@ -90,6 +90,8 @@ main(int argc, char **argv)
 	for (i = 0; i < nb_workers; i++) {
 		rc = dp_lcore_init(&lcs[i], &ifc, neigh, svc.ring, (uint16_t)i,
 				   socket);
+		if (rc == 0)
+			rc = dp_sip_lcore_init(&lcs[i], socket);
 		if (rc != 0)
 			rte_exit(EXIT_FAILURE, "worker %u: %s\n", i,
 				 strerror(-rc));
@@ -116,8 +118,10 @@ main(int argc, char **argv)
 
 	dp_port_stats_print(stdout, &ifc);
 	dp_stats_print(stdout, lcs, nb_workers, &svc);
-	for (i = 0; i < nb_workers; i++)
+	for (i = 0; i < nb_workers; i++) {
+		dp_sip_lcore_fini(&lcs[i]);
 		dp_lcore_fini(&lcs[i]);
+	}
 	dp_port_fini(&ifc);
 	dp_service_fini(&svc);
 	dp_neigh_tbl_free(neigh);

@@ -195,7 +195,7 @@ sip_via_parse(struct sip_via *via, struct span value)
 	if (*p != ';')
 		return SIP_PERR_BAD_VIA;
 	rest = via->params;
-	while ((rc = sip_param_next(&rest, &n, &v)) == 1) {
+	while ((rc = sip_param_next_inline(&rest, &n, &v)) == 1) {
 		if (!sip_via_param(via, n, v))
 			return SIP_PERR_BAD_VIA;
 	}
@@ -291,7 +291,7 @@ params:
 	if (*p != ';')
 		return SIP_PERR_BAD_VALUE;
 	rest = na->params;
-	while ((rc = sip_param_next(&rest, &n, &v)) == 1) {
+	while ((rc = sip_param_next_inline(&rest, &n, &v)) == 1) {
 		if (na->tag.ptr == NULL && span_eq_nocase(n, SPAN_LIT("tag"))) {
 			/* tag-param = "tag" EQUAL token */
 			if (!sip_value_is_token(v))
@@ -440,7 +440,7 @@ sip_delta_parse(struct span value, uint32_t *secs, struct span *params)
 		if (*p != ';')
 			return -EBADMSG;
 		rest = span_range(p, end);
-		while ((rc = sip_param_next(&rest, &n, &v)) == 1)
+		while ((rc = sip_param_next_inline(&rest, &n, &v)) == 1)
 			;
 		if (rc != 0)
 			return -EBADMSG;

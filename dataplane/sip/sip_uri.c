@@ -624,43 +624,10 @@ sip_param_next_general(struct span *rest, struct span *name,
 	return 1;
 }
 
-/*
- * The common shape first: [";"] name [ "=" value ] up to the next ';' or
- * the end, without LWS or quotes. Names are short and scanned byte by
- * byte; values (branch, tag, received) are often long and take one vector
- * class scan. Anything else goes to the general walker from the same
- * place, so both give the same answer (test_sip_uri checks).
- */
 int
 sip_param_next(struct span *rest, struct span *name, struct span *value)
 {
-	const char *p, *end, *q, *v, *ve;
-
-	if (rest->len == 0)
-		return 0;
-	p = rest->ptr;
-	end = p + rest->len;
-	if (*p == ';')
-		p++;
-	q = sip_cc_span(p, end, SIP_CC_TOKEN | SIP_CC_PARAM);
-	if (q == p)
-		return sip_param_next_general(rest, name, value);
-	if (q == end || *q == ';') {
-		*name = span_range(p, q);
-		*value = SPAN_NULL;
-		*rest = span_range(q, end);
-		return 1;
-	}
-	if (*q != '=')
-		return sip_param_next_general(rest, name, value);
-	v = q + 1;
-	ve = sip_cspan(sip_scan_get(), v, end, SIP_CSET_PTOKEN);
-	if (ve == v || (ve != end && *ve != ';'))
-		return sip_param_next_general(rest, name, value);
-	*name = span_range(p, q);
-	*value = span_range(v, ve);
-	*rest = span_range(ve, end);
-	return 1;
+	return sip_param_next_inline(rest, name, value);
 }
 
 bool
@@ -669,7 +636,7 @@ sip_param_get(struct span params, struct span name, struct span *value)
 	struct span n, v;
 
 	/* Each call consumes at least one byte: bounded by params.len. */
-	while (sip_param_next(&params, &n, &v) == 1) {
+	while (sip_param_next_inline(&params, &n, &v) == 1) {
 		if (span_eq_nocase(n, name)) {
 			*value = v.ptr != NULL ? v : span_make(span_end(n), 0);
 			return true;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -19,6 +20,8 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
+
+#include <rules.h>
 
 #include "dp_test.h"
 
@@ -102,6 +105,8 @@ t_env_setup_queues(const char *file_prefix, const char *lcores, uint16_t nq)
 		if (dp_lcore_init(&t_env.lc[q], &t_env.ifc, t_env.neigh,
 				  t_env.svc.ring, q, 0) != 0)
 			return -1;
+		if (dp_sip_lcore_init(&t_env.lc[q], 0) != 0)
+			return -1;
 	}
 	dp_service_set_workers(&t_env.svc, t_env.lc, nq);
 	return 0;
@@ -118,8 +123,10 @@ t_env_teardown(void)
 {
 	uint16_t q;
 
-	for (q = 0; q < t_env.nq; q++)
+	for (q = 0; q < t_env.nq; q++) {
+		dp_sip_lcore_fini(&t_env.lc[q]);
 		dp_lcore_fini(&t_env.lc[q]);
+	}
 	dp_service_fini(&t_env.svc);
 	dp_port_fini(&t_env.ifc);
 	dp_neigh_tbl_free(t_env.neigh);
@@ -134,8 +141,13 @@ t_begin(void)
 	uint16_t q;
 
 	t_conf(&t_env.conf);
-	for (q = 0; q < t_env.nq; q++)
+	for (q = 0; q < t_env.nq; q++) {
 		memset(t_env.lc[q].cnt, 0, sizeof(t_env.lc[q].cnt));
+		memset(t_env.lc[q].sip_method, 0,
+		       sizeof(t_env.lc[q].sip_method));
+		memset(t_env.lc[q].sip_perr, 0, sizeof(t_env.lc[q].sip_perr));
+		memset(t_env.lc[q].sip_code, 0, sizeof(t_env.lc[q].sip_code));
+	}
 	memset(t_env.svc.cnt, 0, sizeof(t_env.svc.cnt));
 	t_env.inuse0 = rte_mempool_in_use_count(t_env.ifc.pool);
 }
@@ -331,4 +343,96 @@ t_arp_frame(uint8_t *p, uint16_t op, const struct rte_ether_addr *edst,
 	memcpy(p + n + 18, tha, 6);
 	memcpy(p + n + 24, tpa, 4);
 	return n + 28;
+}
+
+/* ---- SIP stage helpers ------------------------------------------------ */
+
+const uint8_t t_secret[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+			       14, 15, 16 };
+
+void
+t_sip_rx4(const void *payload, size_t len)
+{
+	static uint8_t f[9216];
+	size_t n = t_eth(f, &t_env.ifc.mac, &t_mac_peer, 0x0800, 0);
+	uint8_t *ip = f + n;
+
+	assert_true(len + 64 < sizeof(f));
+	n += t_ip4(ip, t_ip4_peer, t_ip4_us, 17, (uint16_t)(8 + len), 1, 0);
+	n += t_udp(f + n, ip, 5062, 5060, payload, (uint16_t)len);
+	t_rx(f, n);
+}
+
+void
+t_sip_rx6(const void *payload, size_t len)
+{
+	static uint8_t f[9216];
+	size_t n = t_eth(f, &t_env.ifc.mac, &t_mac_peer, 0x86dd, 0);
+	uint8_t *ip = f + n;
+
+	assert_true(len + 80 < sizeof(f));
+	n += t_ip6(ip, t_ip6_peer, t_ip6_us, 17, (uint16_t)(8 + len), 64);
+	n += t_udp(f + n, ip, 5062, 5060, payload, (uint16_t)len);
+	t_rx(f, n);
+}
+
+size_t
+t_sip_tx(char *out, size_t cap, int v6)
+{
+	struct rte_mbuf *m;
+	const uint8_t *f;
+	size_t l3 = RTE_ETHER_HDR_LEN, l4, len;
+
+	assert_int_equal(t_tx(&m, 1), 1);
+	assert_int_equal(m->nb_segs, 1);
+	f = rte_pktmbuf_mtod(m, const uint8_t *);
+	assert_memory_equal(f, &t_mac_peer, 6);
+	if (v6) {
+		assert_int_equal(f[12] << 8 | f[13], 0x86dd);
+		assert_int_equal(f[l3 + 6], 17);
+		assert_memory_equal(f + l3 + 8, t_ip6_us, 16);
+		assert_memory_equal(f + l3 + 24, t_ip6_peer, 16);
+		l4 = l3 + 40;
+	} else {
+		assert_int_equal(f[12] << 8 | f[13], 0x0800);
+		assert_int_equal(f[l3 + 9], 17);
+		assert_memory_equal(f + l3 + 12, t_ip4_us, 4);
+		assert_memory_equal(f + l3 + 16, t_ip4_peer, 4);
+		l4 = l3 + (size_t)(f[l3] & 0xf) * 4;
+	}
+	assert_int_equal(f[l4] << 8 | f[l4 + 1], 5060);
+	assert_int_equal(f[l4 + 2] << 8 | f[l4 + 3], 5062);
+	len = (size_t)(f[l4 + 4] << 8 | f[l4 + 5]) - 8;
+	assert_int_equal(rte_pktmbuf_pkt_len(m), l4 + 8 + len);
+	assert_true(len < cap);
+	memcpy(out, f + l4 + 8, len);
+	out[len] = '\0';
+	rte_pktmbuf_free(m);
+	return len;
+}
+
+struct dp_snap *
+t_snap_csv(const char *csv, uint64_t gen)
+{
+	struct rules_set *set = NULL;
+	struct dp_snap *s = NULL;
+	void *image = NULL;
+	size_t len = 0;
+
+	if (csv != NULL) {
+		assert_int_equal(rules_csv_parse(csv, strlen(csv), &set, NULL),
+				 0);
+		assert_int_equal(rules_compile(set, &image, &len, NULL), 0);
+		rules_set_free(set);
+	}
+	assert_int_equal(dp_snap_build(image, len, gen, t_secret, t_env.nq,
+				       &s), 0);
+	dp_snap_free(dp_snap_publish(s));
+	return s;
+}
+
+void
+t_snap_clear(void)
+{
+	dp_snap_free(dp_snap_publish(NULL));
 }

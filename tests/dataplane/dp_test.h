@@ -82,4 +82,32 @@ size_t t_arp_frame(uint8_t *p, uint16_t op, const struct rte_ether_addr *edst,
 /* Fix an ICMPv6 checksum at @p ic of @p len bytes under @p ip6. */
 void t_icmp6_cksum(const uint8_t *ip6, uint8_t *ic, uint16_t len);
 
+/* ---- SIP stage helpers ------------------------------------------------ */
+
+/* The installation secret of the snapshots built by the tests. */
+extern const uint8_t t_secret[16];
+
+/* A UDP datagram from the IPv4 peer (192.0.2.2:5062) to us:5060. */
+void t_sip_rx4(const void *payload, size_t len);
+/* The same from the IPv6 peer ([2001:db8::2]:5062). */
+void t_sip_rx6(const void *payload, size_t len);
+
+/*
+ * Take one frame from the tx ring, check that it is a UDP datagram from
+ * us:5060 to the peer's port 5062 (of @p v6's family, to the peer's MAC),
+ * copy its payload NUL-terminated into @p out. Returns the payload length;
+ * fails the test when no frame or a malformed one is there.
+ */
+size_t t_sip_tx(char *out, size_t cap, int v6);
+
+/*
+ * Compile @p csv with the rules API, build a snapshot of generation
+ * @p gen for every worker of the environment, publish it and free the one
+ * it replaces (tests drive the worker themselves, so no reader is
+ * running). NULL @p csv publishes an empty snapshot; returns it.
+ */
+struct dp_snap *t_snap_csv(const char *csv, uint64_t gen);
+/* Unpublish and free the current snapshot. */
+void t_snap_clear(void);
+
 #endif /* SIPEDGE_TESTS_DATAPLANE_DP_TEST_H */

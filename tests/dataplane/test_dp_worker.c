@@ -2,7 +2,7 @@
 /*
  * test_dp_worker.c - the worker's L2/L3 handling, frames in and out of a
  * net_ring port, asserted byte by byte: ARP, ND, ICMP/ICMPv6 echo, VLAN,
- * UDP to the SIP ports (through the placeholder SIP stage, by counters),
+ * UDP to the SIP ports (into the SIP stage, by counters),
  * reassembly, checksums, drops, and no mbuf leak after each case.
  */
 #include <setjmp.h>
@@ -320,10 +320,15 @@ t_udp6_frame(uint8_t *p, uint16_t dport, const void *pl, uint16_t len)
 	return n + t_udp(p + n, ip, 5062, dport, pl, len);
 }
 
+/*
+ * A response from outside: the redirect-mode SIP stage drops it (counted
+ * as SIP_RESP_DROP), so these L2/L3 tests see DROP without a reply.
+ * tests/dataplane/test_dp_sip.c covers what the SIP stage answers.
+ */
 static const char t_options[] =
-	"OPTIONS sip:192.0.2.1 SIP/2.0\r\n"
+	"SIP/2.0 200 OK\r\n"
 	"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bK-1\r\n"
-	"Max-Forwards: 70\r\nTo: <sip:192.0.2.1>\r\n"
+	"To: <sip:192.0.2.1>;tag=2\r\n"
 	"From: <sip:probe@192.0.2.2>;tag=1\r\nCall-ID: 1@192.0.2.2\r\n"
 	"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
 

@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_dp_sip.c - the SIP stage in redirect mode, in process: crafted
+ * frames into a net_ring port, one worker iteration, the answers compared
+ * byte by byte. Snapshots are compiled from CSV with the rules API.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_mbuf.h>
+
+#include <hash.h>
+#include <rules.h>
+#include <sip.h>
+
+#include "dp_test.h"
+
+static const char t_csv[] =
+	"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+	"nyc,prefix,1212,forward,198.19.0.3:5060/1/70|198.19.0.5:5060/1/30|"
+	"198.19.0.6:5060/2,,0,,\n"
+	"uk,prefix,+44,redirect,198.19.0.4:5060,,1,0044,\n"
+	"premium,regex,^1900[0-9]{7}$,reject,,10,,,403\n"
+	"v6,prefix,33,redirect,[2001:db8::5]:5080|[2001:db8:0:1::1:0]:5060/2,"
+	",,,\n"
+	"corp,domain,*.example.com,forward,198.19.0.7:5062,,,,\n";
+
+static char t_buf[8192];
+static char t_want[8192];
+
+/* A request as a UA would send it; @p extra are whole header lines. */
+static size_t
+t_req(char *out, const char *method, const char *ruri, const char *branch,
+      const char *to_tag, const char *extra)
+{
+	return (size_t)snprintf(out, 4096,
+		"%s %s SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bK%s;rport\r\n"
+		"Max-Forwards: 70\r\n"
+		"From: \"Alice\" <sip:alice@192.0.2.2>;tag=a1\r\n"
+		"To: <%s>%s%s\r\n"
+		"Call-ID: %s-call@192.0.2.2\r\n"
+		"CSeq: 7 %s\r\n"
+		"%s"
+		"Content-Length: 0\r\n\r\n",
+		method, ruri, branch, ruri, to_tag != NULL ? ";tag=" : "",
+		to_tag != NULL ? to_tag : "", branch, method,
+		extra != NULL ? extra : "");
+}
+
+/* The To-tag the router must add to the answer of @p req. */
+static void
+t_tag(const char *req, size_t len, int zero_key, char tag[17])
+{
+	static struct sip_msg msg;
+	struct sip_info info;
+	struct hash_key k = { 0, 0 };
+
+	assert_int_equal(sip_parse(&msg, req, (uint32_t)len), SIP_PERR_OK);
+	assert_int_equal(sip_msg_check(&msg, &info), SIP_PERR_OK);
+	if (!zero_key) {
+		k.k0 = hash_load_le64(t_secret);
+		k.k1 = hash_load_le64(t_secret + 8);
+	}
+	sip_to_tag(&info, &k, tag);
+	tag[16] = '\0';
+}
+
+/* The answer: status line, copied fields, To-tag, @p extra lines. */
+static size_t
+t_resp(char *out, const char *status, const char *method, const char *ruri,
+       const char *branch, const char *to_tag, const char *tag,
+       const char *extra)
+{
+	return (size_t)snprintf(out, 4096,
+		"SIP/2.0 %s\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bK%s;rport\r\n"
+		"From: \"Alice\" <sip:alice@192.0.2.2>;tag=a1\r\n"
+		"To: <%s>;tag=%s\r\n"
+		"Call-ID: %s-call@192.0.2.2\r\n"
+		"CSeq: 7 %s\r\n"
+		"%s"
+		"Content-Length: 0\r\n\r\n",
+		status, branch, ruri, to_tag != NULL ? to_tag : tag, branch,
+		method, extra != NULL ? extra : "");
+}
+
+/* Send a request, expect exactly one answer equal to the expected one. */
+static void
+t_check(const char *method, const char *ruri, const char *branch,
+	const char *extra, const char *status, const char *rextra,
+	int zero_key)
+{
+	char req[4096], tag[17];
+	size_t n = t_req(req, method, ruri, branch, NULL, extra), got;
+
+	t_tag(req, n, zero_key, tag);
+	t_resp(t_want, status, method, ruri, branch, NULL, tag, rextra);
+	t_sip_rx4(req, n);
+	t_poll();
+	got = t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_string_equal(t_buf, t_want);
+	assert_int_equal(got, strlen(t_want));
+}
+
+static void
+t_expect_none(void)
+{
+	struct rte_mbuf *m[4];
+	unsigned int n = t_tx(m, 4);
+
+	if (n != 0)
+		rte_pktmbuf_free_bulk(m, n);
+	assert_int_equal(n, 0);
+}
+
+static void
+test_dp_sip_options_to_router_200(void **state)
+{
+	char req[1024], tag[17];
+	size_t n;
+
+	(void)state;
+	t_begin();
+	t_snap_clear();
+	t_check("OPTIONS", "sip:192.0.2.1", "o1", NULL, "200 OK", NULL, 1);
+	t_check("OPTIONS", "sip:192.0.2.1:5060;transport=udp", "o2", NULL,
+		"200 OK", NULL, 1);
+	/* IPv6, over IPv6. */
+	n = t_req(req, "OPTIONS", "sip:[2001:db8::1]", "o3", NULL, NULL);
+	t_tag(req, n, 1, tag);
+	t_resp(t_want, "200 OK", "OPTIONS", "sip:[2001:db8::1]", "o3", NULL,
+	       tag, NULL);
+	t_sip_rx6(req, n);
+	t_poll();
+	t_sip_tx(t_buf, sizeof(t_buf), 1);
+	assert_string_equal(t_buf, t_want);
+	/* Through a --domain name, any case, trailing dot. */
+	t_env.conf.domain[0] = "edge.example.net";
+	t_env.conf.domain_len[0] = 16;
+	t_env.conf.ndomain = 1;
+	t_check("OPTIONS", "sip:EDGE.example.net.", "o4", NULL, "200 OK",
+		NULL, 1);
+	/* Max-Forwards 0 is fine for a keepalive to us. */
+	n = t_req(req, "OPTIONS", "sip:192.0.2.1", "o5", NULL, NULL);
+	memcpy(strstr(req, "Max-Forwards: 70"), "Max-Forwards: 00", 16);
+	t_tag(req, n, 1, tag);
+	t_resp(t_want, "200 OK", "OPTIONS", "sip:192.0.2.1", "o5", NULL, tag,
+	       NULL);
+	t_sip_rx4(req, n);
+	t_poll();
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_string_equal(t_buf, t_want);
+	assert_int_equal(t_cnt(DP_CNT_SIP_TO_ROUTER), 5);
+	assert_int_equal(t_env.lc[0].sip_code[200 - DP_CODE_MIN], 5);
+	assert_int_equal(t_env.lc[0].sip_method[SIP_METHOD_OPTIONS], 5);
+	t_end();
+}
+
+static void
+test_dp_sip_checks_answered(void **state)
+{
+	char req[1024], tag[17];
+	size_t n;
+
+	(void)state;
+	t_begin();
+	t_snap_clear();
+	/* 483: Max-Forwards 0 to anyone else. */
+	n = t_req(req, "INVITE", "sip:12125550100@192.0.2.1", "m1", NULL,
+		  NULL);
+	memcpy(strstr(req, "Max-Forwards: 70"), "Max-Forwards: 00", 16);
+	t_tag(req, n, 1, tag);
+	t_resp(t_want, "483 Too Many Hops", "INVITE",
+	       "sip:12125550100@192.0.2.1", "m1", NULL, tag, NULL);
+	t_sip_rx4(req, n);
+	t_poll();
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_string_equal(t_buf, t_want);
+	assert_int_equal(t_cnt(DP_CNT_SIP_MAXFWD), 1);
+
+	/* 420 with every unsupported option. */
+	t_check("INVITE", "sip:12125550100@192.0.2.1", "p1",
+		"Proxy-Require: foo, bar\r\nProxy-Require: baz\r\n",
+		"420 Bad Extension", "Unsupported: foo, bar, baz\r\n", 1);
+	assert_int_equal(t_cnt(DP_CNT_SIP_PROXY_REQUIRE), 1);
+
+	/* 501: REGISTER for our own domain (no registrar yet). */
+	t_check("REGISTER", "sip:192.0.2.1", "r1", NULL,
+		"501 Not Implemented", NULL, 1);
+	assert_int_equal(t_cnt(DP_CNT_SIP_REGISTER_LOCAL), 1);
+
+	/* 481: in-dialog request; a redirect server has no dialogs. */
+	n = t_req(req, "BYE", "sip:bob@198.19.0.3", "d1", "b7", NULL);
+	t_resp(t_want, "481 Call/Transaction Does Not Exist", "BYE",
+	       "sip:bob@198.19.0.3", "d1", "b7", NULL, NULL);
+	t_sip_rx4(req, n);
+	t_poll();
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_string_equal(t_buf, t_want);
+	assert_int_equal(t_cnt(DP_CNT_SIP_IN_DIALOG), 1);
+	t_end();
+}
+
+static void
+test_dp_sip_parse_errors_answered(void **state)
+{
+	static const char badvers[] =
+		"INVITE sip:1@192.0.2.1 SIP/7.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKv\r\n"
+		"Max-Forwards: 70\r\nFrom: <sip:a@192.0.2.2>;tag=1\r\n"
+		"To: <sip:1@192.0.2.1>\r\nCall-ID: v@x\r\nCSeq: 1 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char badvers_want[] =
+		"SIP/2.0 505 Version Not Supported\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKv\r\n"
+		"From: <sip:a@192.0.2.2>;tag=1\r\n"
+		"To: <sip:1@192.0.2.1>\r\nCall-ID: v@x\r\nCSeq: 1 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char nocallid[] =
+		"INVITE sip:1@192.0.2.1 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKc\r\n"
+		"Max-Forwards: 70\r\nFrom: <sip:a@192.0.2.2>;tag=1\r\n"
+		"To: <sip:1@192.0.2.1>\r\nCSeq: 1 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char nocallid_want[] =
+		"SIP/2.0 400 Bad Request\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKc\r\n"
+		"From: <sip:a@192.0.2.2>;tag=1\r\n"
+		"To: <sip:1@192.0.2.1>\r\nCSeq: 1 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char scheme[] =
+		"INVITE name:1@192.0.2.1 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKs\r\n"
+		"Max-Forwards: 70\r\nFrom: <sip:a@192.0.2.2>;tag=1\r\n"
+		"To: <name:1@192.0.2.1>\r\nCall-ID: s@x\r\nCSeq: 1 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char scheme_want[] =
+		"SIP/2.0 416 Unsupported URI Scheme\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKs\r\n"
+		"From: <sip:a@192.0.2.2>;tag=1\r\n"
+		"To: <name:1@192.0.2.1>\r\nCall-ID: s@x\r\nCSeq: 1 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char garbage[] = "\x16\x03\x01 hello\r\n\r\n";
+	static const char ack_bad[] =
+		"ACK sip:1@192.0.2.1 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKa\r\n"
+		"To: <sip:1@192.0.2.1>\r\nCSeq: 1 ACK\r\n\r\n";
+
+	(void)state;
+	t_begin();
+	t_snap_clear();
+	t_sip_rx4(badvers, sizeof(badvers) - 1);
+	t_poll();
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_string_equal(t_buf, badvers_want);
+	t_sip_rx4(nocallid, sizeof(nocallid) - 1);
+	t_poll();
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_string_equal(t_buf, nocallid_want);
+	t_sip_rx4(scheme, sizeof(scheme) - 1);
+	t_poll();
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_string_equal(t_buf, scheme_want);
+	/* Unanswerable: dropped, counted by verdict. */
+	t_sip_rx4(garbage, sizeof(garbage) - 1);
+	t_sip_rx4(ack_bad, sizeof(ack_bad) - 1);
+	t_poll();
+	t_expect_none();
+	assert_int_equal(t_cnt(DP_CNT_SIP_PARSE_ERR), 5);
+	assert_int_equal(t_cnt(DP_CNT_SIP_PARSE_DROP), 2);
+	assert_int_equal(t_env.lc[0].sip_perr[SIP_PERR_BAD_VERSION], 1);
+	assert_int_equal(t_env.lc[0].sip_perr[SIP_PERR_MISSING_HDR], 2);
+	assert_int_equal(t_env.lc[0].sip_perr[SIP_PERR_BAD_SCHEME], 1);
+	assert_int_equal(t_env.lc[0].sip_perr[SIP_PERR_BAD_START], 1);
+	assert_int_equal(t_cnt(DP_CNT_DROP), 2);
+	t_end();
+}
+
+static void
+test_dp_sip_no_route_codes(void **state)
+{
+	(void)state;
+	t_begin();
+	/* No generation loaded: everything routable gets the no-route code. */
+	t_snap_clear();
+	t_check("INVITE", "sip:12125550100@192.0.2.1", "n1", NULL,
+		"404 Not Found", NULL, 1);
+	assert_int_equal(t_cnt(DP_CNT_SIP_NO_SNAP), 1);
+	/* A generation without a matching rule. */
+	t_snap_csv(t_csv, 1);
+	t_check("INVITE", "sip:5551234@192.0.2.1", "n2", NULL,
+		"404 Not Found", NULL, 0);
+	t_env.conf.no_route_code = 480;
+	t_check("INVITE", "sip:5551234@192.0.2.1", "n3", NULL,
+		"480 Temporarily Unavailable", NULL, 0);
+	t_env.conf.no_route_code = 604;
+	t_check("MESSAGE", "tel:+1-555-1234", "n4", NULL,
+		"604 Does Not Exist Anywhere", NULL, 0);
+	assert_int_equal(t_cnt(DP_CNT_SIP_NO_ROUTE), 4);
+	/* A reject rule's code. */
+	t_check("INVITE", "sip:19005551234@192.0.2.1", "j1", NULL,
+		"403 Forbidden", NULL, 0);
+	assert_int_equal(t_cnt(DP_CNT_SIP_REJECT), 1);
+	t_snap_clear();
+	t_end();
+}
+
+/* Contact lines for the nyc rule in rules_contacts() order. */
+static void
+t_nyc_contacts(const struct dp_snap *s, const char *req, size_t len,
+	       const char *user, const char *params, char *out, size_t cap)
+{
+	static struct sip_msg msg;
+	struct sip_info info;
+	struct rules_dest d[RULES_TARGETS_MAX];
+	static const char *const q[] = { "1.0", "0.9", "0.8" };
+	uint32_t n, i;
+	size_t o = 0;
+
+	assert_int_equal(sip_parse(&msg, req, (uint32_t)len), SIP_PERR_OK);
+	assert_int_equal(sip_msg_check(&msg, &info), SIP_PERR_OK);
+	assert_int_equal(rules_contacts(s->db, rules_db_find(s->db,
+				SPAN_LIT("nyc")), dp_sip_flow_hash(s, &info),
+				NULL, d, RULES_TARGETS_MAX, &n), 0);
+	assert_int_equal(n, 3);
+	/* The tier-2 target comes last. */
+	assert_int_equal(d[2].addr[3], 6);
+	for (i = 0; i < n; i++)
+		o += (size_t)snprintf(out + o, cap - o,
+			"Contact: <sip:%s@198.19.0.%u:5060>;q=%s%s\r\n", user,
+			d[i].addr[3], q[i], params);
+}
+
+static void
+test_dp_sip_redirect_contacts(void **state)
+{
+	char req[1024], contacts[1024];
+	struct dp_snap *s;
+	size_t n;
+
+	(void)state;
+	t_begin();
+	s = t_snap_csv(t_csv, 2);
+	/* Number normalised (visual separators, '+'), three Contacts. */
+	n = t_req(req, "INVITE", "sip:+1-212-555-0100@192.0.2.1;user=phone",
+		  "r1", NULL, NULL);
+	t_nyc_contacts(s, req, n, "12125550100", "", contacts,
+		       sizeof(contacts));
+	t_check("INVITE", "sip:+1-212-555-0100@192.0.2.1;user=phone", "r1",
+		NULL, "302 Moved Temporarily", contacts, 0);
+	/* Strip 1, prepend 0044. */
+	t_check("INVITE", "sip:+44-20-7946-0000@192.0.2.1", "r2", NULL,
+		"302 Moved Temporarily",
+		"Contact: <sip:004442079460000@198.19.0.4:5060>;q=1.0\r\n", 0);
+	/* IPv6 targets in brackets, tiers in order; a tel: URI. */
+	t_check("INVITE", "tel:+33-1-23", "r3", NULL, "302 Moved Temporarily",
+		"Contact: <sip:33123@[2001:db8::5]:5080>;q=1.0\r\n"
+		"Contact: <sip:33123@[2001:db8:0:1::1:0]:5060>;q=0.9\r\n", 0);
+	/* A domain rule: no number, so no user part; other 3xx, expires. */
+	t_env.conf.redirect_code = 301;
+	t_env.conf.redirect_expires = 600;
+	t_check("INVITE", "sip:sales.example.com", "r4", NULL,
+		"301 Moved Permanently",
+		"Contact: <sip:198.19.0.7:5062>;q=1.0;expires=600\r\n", 0);
+	/* A user part that is no number is kept, escaped as needed. */
+	t_check("INVITE", "sip:bob%20smith@Sales.Example.COM", "r5", NULL,
+		"301 Moved Permanently",
+		"Contact: <sip:bob%20smith@198.19.0.7:5062>;q=1.0;expires=600\r\n",
+		0);
+	assert_int_equal(t_cnt(DP_CNT_SIP_REDIRECT), 5);
+	assert_int_equal(t_env.lc[0].sip_code[302 - DP_CODE_MIN], 3);
+	assert_int_equal(t_env.lc[0].sip_code[301 - DP_CODE_MIN], 2);
+	/* Per-rule hits of this generation. */
+	{
+		uint64_t hits[16];
+
+		assert_true(s->nrules <= 16);
+		dp_snap_sum(s, hits, NULL);
+		assert_int_equal(hits[rules_db_find(s->db, SPAN_LIT("corp"))],
+				 2);
+		assert_int_equal(hits[rules_db_find(s->db, SPAN_LIT("uk"))], 1);
+	}
+	t_snap_clear();
+	t_end();
+}
+
+static void
+test_dp_sip_redirect_retransmission_identical(void **state)
+{
+	char req[1024], first[4096];
+	size_t n, a, b;
+	int i;
+
+	(void)state;
+	t_begin();
+	t_snap_csv(t_csv, 3);
+	n = t_req(req, "INVITE", "sip:12125550199@192.0.2.1", "rt", NULL,
+		  NULL);
+	t_sip_rx4(req, n);
+	t_poll();
+	a = t_sip_tx(first, sizeof(first), 0);
+	for (i = 0; i < 3; i++) {
+		t_sip_rx4(req, n);
+		t_poll();
+		b = t_sip_tx(t_buf, sizeof(t_buf), 0);
+		assert_int_equal(a, b);
+		assert_memory_equal(first, t_buf, a);
+	}
+	/* The same bytes from a snapshot rebuilt for the same rules. */
+	t_snap_csv(t_csv, 4);
+	t_sip_rx4(req, n);
+	t_poll();
+	b = t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_int_equal(a, b);
+	assert_memory_equal(first, t_buf, a);
+	assert_non_null(strstr(first, ";tag="));
+	t_snap_clear();
+	t_end();
+}
+
+static void
+test_dp_sip_redirect_stateless_uas(void **state)
+{
+	static const char resp[] =
+		"SIP/2.0 180 Ringing\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKx\r\n"
+		"From: <sip:a@192.0.2.1>;tag=1\r\nTo: <sip:b@192.0.2.2>;tag=2\r\n"
+		"Call-ID: r@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+	char req[1024];
+	size_t n;
+
+	(void)state;
+	t_begin();
+	t_snap_csv(t_csv, 5);
+	/* ACK (of our 3xx) absorbed. */
+	n = t_req(req, "ACK", "sip:12125550100@192.0.2.1", "r1", "x9", NULL);
+	t_sip_rx4(req, n);
+	/* A response from outside: dropped. */
+	t_sip_rx4(resp, sizeof(resp) - 1);
+	t_poll();
+	t_expect_none();
+	assert_int_equal(t_cnt(DP_CNT_SIP_ACK_ABSORBED), 1);
+	assert_int_equal(t_cnt(DP_CNT_SIP_RESP_DROP), 1);
+	assert_int_equal(t_cnt(DP_CNT_DROP), 2);
+	/* CANCEL: 200 and nothing else. */
+	t_check("CANCEL", "sip:12125550100@192.0.2.1", "r1", NULL, "200 OK",
+		NULL, 0);
+	t_expect_none();
+	assert_int_equal(t_cnt(DP_CNT_SIP_CANCEL), 1);
+	t_snap_clear();
+	t_end();
+}
+
+static void
+test_dp_sip_all_targets_down_503(void **state)
+{
+	static const uint64_t down[4];  /* every bit 0: every target down */
+	struct dp_snap *s;
+
+	(void)state;
+	t_begin();
+	s = t_snap_csv(t_csv, 6);
+	s->up = down;
+	t_check("INVITE", "sip:12125550100@192.0.2.1", "u1", NULL,
+		"503 Service Unavailable", "Retry-After: 30\r\n", 0);
+	t_env.conf.retry_after = 120;
+	t_check("INVITE", "sip:+44123@192.0.2.1", "u2", NULL,
+		"503 Service Unavailable", "Retry-After: 120\r\n", 0);
+	assert_int_equal(t_cnt(DP_CNT_SIP_ALL_DOWN), 2);
+	t_snap_clear();
+	t_end();
+}
+
+static void
+test_dp_sip_burst_mixed(void **state)
+{
+	char req[1024];
+	size_t n;
+	int i;
+
+	(void)state;
+	t_begin();
+	t_snap_csv(t_csv, 7);
+	/* A full burst of mixed verdicts in one iteration. */
+	for (i = 0; i < DP_BURST; i++) {
+		switch (i % 4) {
+		case 0:
+			n = t_req(req, "INVITE", "sip:12125550100@192.0.2.1",
+				  "b", NULL, NULL);
+			break;
+		case 1:
+			n = t_req(req, "ACK", "sip:1@192.0.2.1", "b", "t", NULL);
+			break;
+		case 2:
+			n = t_req(req, "OPTIONS", "sip:192.0.2.1", "b", NULL,
+				  NULL);
+			break;
+		default:
+			n = t_req(req, "INVITE", "sip:5550000@192.0.2.1", "b",
+				  NULL, NULL);
+			break;
+		}
+		t_sip_rx4(req, n);
+	}
+	t_poll();
+	for (i = 0; i < DP_BURST * 3 / 4; i++)
+		t_sip_tx(t_buf, sizeof(t_buf), 0);
+	t_expect_none();
+	assert_int_equal(t_cnt(DP_CNT_SIP_REDIRECT), DP_BURST / 4);
+	assert_int_equal(t_cnt(DP_CNT_SIP_NO_ROUTE), DP_BURST / 4);
+	assert_int_equal(t_cnt(DP_CNT_SIP_TO_ROUTER), DP_BURST / 4);
+	assert_int_equal(t_cnt(DP_CNT_SIP_ACK_ABSORBED), DP_BURST / 4);
+	t_snap_clear();
+	t_end();
+}
+
+static int
+setup_env(void **state)
+{
+	(void)state;
+	return t_env_setup("dp_test_sip", "0");
+}
+
+static int
+teardown_env(void **state)
+{
+	(void)state;
+	t_snap_clear();
+	t_env_teardown();
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dp_sip_options_to_router_200),
+		cmocka_unit_test(test_dp_sip_checks_answered),
+		cmocka_unit_test(test_dp_sip_parse_errors_answered),
+		cmocka_unit_test(test_dp_sip_no_route_codes),
+		cmocka_unit_test(test_dp_sip_redirect_contacts),
+		cmocka_unit_test(test_dp_sip_redirect_retransmission_identical),
+		cmocka_unit_test(test_dp_sip_redirect_stateless_uas),
+		cmocka_unit_test(test_dp_sip_all_targets_down_503),
+		cmocka_unit_test(test_dp_sip_burst_mixed),
+	};
+
+	return cmocka_run_group_tests_name("dp_sip", tests, setup_env,
+					   teardown_env);
+}
