@@ -1,0 +1,269 @@
+# SPDX-License-Identifier: MIT
+# lib.sh - shared by tests/e2e/run_e2e.sh and scripts/demo.sh: a private
+# network for sipedge and SIPp, the two sipedge processes, and cleanup.
+#
+# Topology (both namespaces created here, names unique per run):
+#
+#   netns E2E_NS_DP                         netns E2E_NS_CL
+#   sipedge-dataplane                       sipp (UAC), kernel stack
+#   net_af_packet on E2E_IF_DP  <-- veth -->  E2E_IF_CL
+#   (no kernel address)                     198.18.0.1/24, fd00:5ed:9e::1/64
+#   answers as 198.18.0.2, fd00:5ed:9e::2
+#
+# The dataplane's end has no kernel address and IPv6 disabled, so the kernel
+# there never answers for it. The client's end has TX checksum offload off:
+# on a veth the kernel leaves UDP checksums unfilled, which a DPDK port
+# (rightly) counts as bad checksums.
+#
+# sipedge-control runs in the caller's namespace: it only serves a Unix
+# socket, which the dataplane reaches through the shared file system.
+#
+# Every process is started in its own process group (setsid) and killed
+# as a group by e2e_cleanup, which callers run from an EXIT trap.
+#
+# Usage: set E2E_BUILD (build directory), source this file, call e2e_init,
+# then trap e2e_cleanup EXIT.
+
+E2E_V4_CL=198.18.0.1
+E2E_V4_DP=198.18.0.2
+E2E_V6_CL=fd00:5ed:9e::1
+E2E_V6_DP=fd00:5ed:9e::2
+
+E2E_PIDS=()
+
+e2e_log() {
+	printf '%s\n' "$*" >&2
+}
+
+# Exit status 77 tells meson the test was skipped.
+e2e_can_run() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "needs root (network namespaces, veth, AF_PACKET)"
+		return 1
+	fi
+	if ! command -v ip >/dev/null 2>&1; then
+		echo "iproute2 (ip) not installed"
+		return 1
+	fi
+	if ! command -v sipp >/dev/null 2>&1; then
+		echo "sipp not installed (Debian package sip-tester)"
+		return 1
+	fi
+	if [ ! -e /proc/self/ns/net ]; then
+		echo "kernel without network namespaces"
+		return 1
+	fi
+	local probe="sipedge-probe-$$"
+	if ! ip netns add "$probe" 2>/dev/null; then
+		echo "cannot create a network namespace here"
+		return 1
+	fi
+	if ! ip -n "$probe" link add "sp$$a" type veth peer name "sp$$b" \
+	     2>/dev/null; then
+		ip netns del "$probe" 2>/dev/null
+		echo "cannot create a veth pair here"
+		return 1
+	fi
+	ip netns del "$probe"
+	return 0
+}
+
+# e2e_init: names for this run and a work directory.
+e2e_init() {
+	local id=$$
+	E2E_NS_DP="sipedge-e2e-$id-dp"
+	E2E_NS_CL="sipedge-e2e-$id-cl"
+	# Interface names: at most 15 bytes.
+	E2E_IF_DP="se${id}d"
+	E2E_IF_CL="se${id}c"
+	E2E_WORK=$(mktemp -d "${TMPDIR:-/tmp}/sipedge-e2e.XXXXXX")
+	E2E_SOCK="$E2E_WORK/control.sock"
+	E2E_DATA="$E2E_WORK/data"
+	E2E_CONTROL="$E2E_BUILD/control/sipedge-control"
+	E2E_CTL="$E2E_BUILD/control/sipedgectl"
+	E2E_DATAPLANE="$E2E_BUILD/dataplane/sipedge-dataplane"
+	E2E_DP_PID=
+	E2E_CONTROL_PID=
+	E2E_DP_RUN=0
+}
+
+# Kill one process group: TERM, a grace period, then KILL.
+e2e_kill_group() {
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null || true
+}
+
+e2e_cleanup() {
+	local pid ns
+	for pid in "${E2E_PIDS[@]}"; do
+		e2e_kill_group "$pid"
+	done
+	E2E_PIDS=()
+	for ns in "${E2E_NS_DP:-}" "${E2E_NS_CL:-}"; do
+		[ -n "$ns" ] || continue
+		if ip netns list 2>/dev/null | grep -qw -- "$ns"; then
+			# Anything still inside (a stray sipp) goes with it.
+			for pid in $(ip netns pids "$ns" 2>/dev/null); do
+				kill -KILL "$pid" 2>/dev/null || true
+			done
+			ip netns del "$ns" 2>/dev/null || true
+		fi
+	done
+	if [ -n "${E2E_WORK:-}" ] && [ -d "$E2E_WORK" ]; then
+		if [ -n "${E2E_KEEP:-}" ]; then
+			e2e_log "e2e: kept $E2E_WORK"
+		else
+			rm -rf "$E2E_WORK"
+		fi
+	fi
+}
+
+# e2e_start NAME CMD...: run CMD in its own process group, output to
+# $E2E_WORK/NAME.log; the pid (= process group id) is in E2E_LAST_PID.
+e2e_start() {
+	local name=$1
+	shift
+	setsid "$@" >"$E2E_WORK/$name.log" 2>&1 </dev/null &
+	E2E_LAST_PID=$!
+	E2E_PIDS+=("$E2E_LAST_PID")
+}
+
+e2e_net_up() {
+	ip netns add "$E2E_NS_DP"
+	ip netns add "$E2E_NS_CL"
+	ip -n "$E2E_NS_DP" link set lo up
+	ip -n "$E2E_NS_CL" link set lo up
+	ip -n "$E2E_NS_DP" link add "$E2E_IF_DP" type veth \
+		peer name "$E2E_IF_CL" netns "$E2E_NS_CL"
+	ip netns exec "$E2E_NS_DP" \
+		sysctl -qw "net.ipv6.conf.$E2E_IF_DP.disable_ipv6=1"
+	ip -n "$E2E_NS_DP" link set "$E2E_IF_DP" up
+	ip -n "$E2E_NS_CL" addr add "$E2E_V4_CL/24" dev "$E2E_IF_CL"
+	ip -n "$E2E_NS_CL" addr add "$E2E_V6_CL/64" dev "$E2E_IF_CL" nodad
+	ip -n "$E2E_NS_CL" link set "$E2E_IF_CL" up
+	ip netns exec "$E2E_NS_CL" ethtool -K "$E2E_IF_CL" tx off >/dev/null
+}
+
+# e2e_wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+e2e_wait_for() {
+	local tries=$(($1 * 10))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+e2e_control_start() {
+	mkdir -p "$E2E_DATA"
+	e2e_start control "$E2E_CONTROL" --data-dir "$E2E_DATA" \
+		--socket "$E2E_SOCK" --log-level info
+	E2E_CONTROL_PID=$E2E_LAST_PID
+	if ! e2e_wait_for 20 "$E2E_CTL" --socket "$E2E_SOCK" status; then
+		e2e_log "e2e: sipedge-control did not start:"
+		cat "$E2E_WORK/control.log" >&2
+		return 1
+	fi
+}
+
+# e2e_routes_import FILE: replace the rule set; prints sipedgectl's reply.
+e2e_routes_import() {
+	"$E2E_CTL" --socket "$E2E_SOCK" routes import "$1" --wait 30
+}
+
+e2e_ctl() {
+	"$E2E_CTL" --socket "$E2E_SOCK" "$@"
+}
+
+# e2e_dp_has_opt NAME: whether sipedge-dataplane --help lists --NAME.
+e2e_dp_has_opt() {
+	"$E2E_DATAPLANE" --no-huge --no-pci -m 64 --no-shconf \
+		--file-prefix "sipedge-e2e-$$-help" --log-level 'lib.*:error' \
+		-- --help 2>/dev/null | grep -q -- "--$1 "
+}
+
+# e2e_dataplane_start [OPTIONS...]: sipedge-dataplane on the veth end in
+# E2E_NS_DP, one worker, redirect mode unless OPTIONS say otherwise; waits
+# for the start-up line. Options after the defaults override them. The
+# dataplane reads route generations from the control process's store.
+e2e_dataplane_start() {
+	local log snap=()
+	if e2e_dp_has_opt data-dir; then
+		snap=(--data-dir "$E2E_DATA")
+	fi
+	E2E_DP_RUN=$((E2E_DP_RUN + 1))
+	log="dataplane-$E2E_DP_RUN"
+	E2E_DP_LOG="$E2E_WORK/$log.log"
+	e2e_start "$log" ip netns exec "$E2E_NS_DP" "$E2E_DATAPLANE" \
+		-l 0-1 --no-huge --no-pci -m 256 --no-shconf \
+		--file-prefix "sipedge-e2e-$$-$E2E_DP_RUN" \
+		--vdev "net_af_packet0,iface=$E2E_IF_DP" -- \
+		--addr "$E2E_V4_DP/24" --addr "$E2E_V6_DP/64" \
+		--mode redirect --mbufs 8192 \
+		--control "$E2E_SOCK" "${snap[@]}" "$@"
+	E2E_DP_PID=$E2E_LAST_PID
+	if ! e2e_wait_for 30 grep -q '^sipedge-dataplane: .* worker' \
+	     "$E2E_DP_LOG"; then
+		e2e_log "e2e: sipedge-dataplane did not start:"
+		cat "$E2E_DP_LOG" >&2
+		return 1
+	fi
+	if ! kill -0 "$E2E_DP_PID" 2>/dev/null; then
+		e2e_log "e2e: sipedge-dataplane exited:"
+		cat "$E2E_DP_LOG" >&2
+		return 1
+	fi
+}
+
+# e2e_dataplane_stop: SIGTERM; the dataplane prints its counters on exit.
+e2e_dataplane_stop() {
+	[ -n "$E2E_DP_PID" ] || return 0
+	e2e_kill_group "$E2E_DP_PID"
+	E2E_DP_PID=
+}
+
+# e2e_sipp NAME SIPP-ARGS...: SIPp in the client namespace, with its error
+# log, statistics and final screen in $E2E_WORK/NAME.*. Returns SIPp's
+# status (0: every call passed).
+e2e_sipp() {
+	local name=$1 rc=0
+	shift
+	# SIPp writes its scenario-named files to the current directory.
+	(cd "$E2E_WORK" && ip netns exec "$E2E_NS_CL" sipp \
+		-nostdin -trace_err -error_file "$E2E_WORK/$name.err" \
+		-trace_screen -screen_file "$E2E_WORK/$name.screen" \
+		-trace_stat -stf "$E2E_WORK/$name.stat.csv" \
+		"$@" >"$E2E_WORK/$name.out" 2>&1) || rc=$?
+	return "$rc"
+}
+
+# e2e_sipp_summary NAME: the totals of a finished SIPp run, one line.
+e2e_sipp_summary() {
+	local f="$E2E_WORK/$1.screen"
+	[ -f "$f" ] || return 0
+	awk -F'|' '
+		/Successful call/ { gsub(/ /, "", $3); ok = $3 }
+		/Failed call/     { gsub(/ /, "", $3); bad = $3 }
+		/Call Rate/       { gsub(/^ +| +$/, "", $3); rate = $3 }
+		END { printf "calls passed %s, failed %s, rate %s\n", ok, bad, rate }
+	' "$f"
+}
+
+# e2e_sipp_errors NAME: SIPp's error log, one event per line (SIPp writes
+# them without line breaks).
+e2e_sipp_errors() {
+	local f="$E2E_WORK/$1.err"
+	[ -f "$f" ] || return 0
+	sed 's/\([0-9]\{4\}-[0-9][0-9]-[0-9][0-9]\t[0-9:.]*\t[0-9.]*: \)/\n\1/g' "$f" |
+		sed '/^$/d'
+}

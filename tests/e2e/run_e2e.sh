@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# run_e2e.sh - end-to-end tests: SIPp against sipedge-dataplane (redirect
+# mode, net_af_packet on a veth pair) with routes imported through
+# sipedge-control, in network namespaces this script creates (lib.sh).
+#
+# Cases (one SIPp scenario each, tests/e2e/sipp/):
+#   redirect_v4      INVITE -> 302, first Contact checked, ACK absorbed
+#   no_route_v4      INVITE for a number no rule matches -> 404
+#   reject_v4        INVITE matching a reject rule (code 403) -> 403
+#   max_forwards_v4  INVITE with Max-Forwards 0 -> 483
+#   options_v4       OPTIONS to the router -> 200 (also with Max-Forwards 0)
+#   redirect_v6      the redirect case over IPv6
+#   no_route_v6      the no-route case over IPv6
+#
+# usage: tests/e2e/run_e2e.sh [BUILD_DIR] [CASE...]
+#   BUILD_DIR defaults to ./build; CASE names select cases (default: all).
+# Environment: E2E_KEEP=1 keeps the work directory (logs, SIPp traces).
+# Exit status: 0 all passed, 1 a case failed, 77 skipped (this machine
+# cannot run it: not root, no network namespaces, no sipp).
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+E2E_BUILD=$(cd "${1:-$root/build}" && pwd)
+[ $# -gt 0 ] && shift
+sipp_dir="$here/sipp"
+
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+if ! why=$(e2e_can_run); then
+	echo "e2e: SKIP: $why"
+	exit 77
+fi
+for b in sipedge-control sipedgectl; do
+	[ -x "$E2E_BUILD/control/$b" ] ||
+		{ echo "e2e: $E2E_BUILD/control/$b not built"; exit 1; }
+done
+[ -x "$E2E_BUILD/dataplane/sipedge-dataplane" ] ||
+	{ echo "e2e: $E2E_BUILD/dataplane/sipedge-dataplane not built"; exit 1; }
+
+e2e_init
+trap e2e_cleanup EXIT
+trap 'exit 130' INT TERM
+
+passed=0
+failed=0
+failed_names=()
+
+selected() {
+	local c
+	[ ${#cases[@]} -eq 0 ] && return 0
+	for c in "${cases[@]}"; do
+		[ "$c" = "$1" ] && return 0
+	done
+	return 1
+}
+cases=("$@")
+
+# run_case NAME SIPP-ARGS...: one SIPp run; passes if SIPp reports every
+# call successful.
+run_case() {
+	local name=$1 rc
+	shift
+	selected "$name" || return 0
+	e2e_sipp "$name" -timeout 60s -timeout_error "$@"
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		passed=$((passed + 1))
+		printf 'PASS %-16s %s\n' "$name" "$(e2e_sipp_summary "$name")"
+		return 0
+	fi
+	failed=$((failed + 1))
+	failed_names+=("$name")
+	printf 'FAIL %-16s sipp exit %d; %s\n' "$name" "$rc" \
+		"$(e2e_sipp_summary "$name")"
+	if [ -s "$E2E_WORK/$name.err" ]; then
+		echo "  --- sipp errors (first 30 lines)"
+		e2e_sipp_errors "$name" | head -n 30 | sed 's/^/  /'
+	fi
+	echo "  --- sipp output (last 10 lines)"
+	tail -n 10 "$E2E_WORK/$name.out" | sed 's/^/  /'
+	return 1
+}
+
+# setup_failed WHAT: the fixture could not be built; every case fails.
+setup_failed() {
+	echo "e2e: setup failed: $1"
+	[ -n "${E2E_DP_LOG:-}" ] && [ -f "$E2E_DP_LOG" ] &&
+		{ echo "--- dataplane log"; tail -n 30 "$E2E_DP_LOG"; }
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
+e2e_net_up || setup_failed "network namespaces"
+e2e_control_start || setup_failed "sipedge-control"
+imp=$(e2e_routes_import "$here/routes.csv" 2>&1) ||
+	setup_failed "route import: $imp"
+e2e_dataplane_start || setup_failed "sipedge-dataplane"
+
+# The dataplane loads the current generation at start and after each
+# commit; wait (up to 15 s) until a routed INVITE gets its redirect.
+ready=0
+deadline=$((SECONDS + 15))
+while [ "$SECONDS" -lt "$deadline" ]; do
+	if e2e_sipp ready -sf "$sipp_dir/uac_redirect.xml" \
+	     -inf "$sipp_dir/redirect.csv" -i "$E2E_V4_CL" -p 5069 \
+	     -m 1 -timeout 5s -timeout_error "$E2E_V4_DP:5060"; then
+		ready=1
+		break
+	fi
+	sleep 0.2
+done
+[ "$ready" -eq 1 ] ||
+	echo "e2e: no redirect after 15 s; running the cases anyway"
+
+v4=(-i "$E2E_V4_CL" "$E2E_V4_DP:5060")
+v6=(-i "$E2E_V6_CL" "[$E2E_V6_DP]:5060" -t u1)
+
+run_case redirect_v4 -sf "$sipp_dir/uac_redirect.xml" \
+	-inf "$sipp_dir/redirect.csv" -p 5070 -m 30 -r 20 "${v4[@]}"
+run_case no_route_v4 -sf "$sipp_dir/uac_no_route.xml" -s 33140000000 \
+	-p 5071 -m 5 -r 10 "${v4[@]}"
+run_case reject_v4 -sf "$sipp_dir/uac_reject.xml" -s 19005551234 \
+	-p 5072 -m 5 -r 10 "${v4[@]}"
+run_case max_forwards_v4 -sf "$sipp_dir/uac_max_forwards.xml" \
+	-s 12125550100 -p 5073 -m 5 -r 10 "${v4[@]}"
+run_case options_v4 -sf "$sipp_dir/uac_options.xml" \
+	-p 5074 -m 5 -r 10 "${v4[@]}"
+run_case redirect_v6 -sf "$sipp_dir/uac_redirect.xml" \
+	-inf "$sipp_dir/redirect.csv" -p 5075 -m 30 -r 20 "${v6[@]}"
+run_case no_route_v6 -sf "$sipp_dir/uac_no_route.xml" -s 33140000000 \
+	-p 5076 -m 5 -r 10 "${v6[@]}"
+
+e2e_dataplane_stop
+if [ "$failed" -ne 0 ]; then
+	echo "--- dataplane log (last 40 lines)"
+	tail -n 40 "$E2E_DP_LOG"
+	echo "failed: ${failed_names[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
