@@ -268,12 +268,82 @@ rules_db_check_deep(const struct rules_db *db)
 /* ------------------------------------------------------------------ */
 /* Loading                                                            */
 
+static void
+rules_img_free(struct rules_db *db)
+{
+	if (db->owns_img)
+		free(db->img);
+}
+
+static void
+rules_db_free_regex(struct rules_db *db)
+{
+	uint32_t i;
+
+	for (i = 0; i < 1 + RULES_RE_BUCKETS; i++)
+		if (db->hs_sub[i] != NULL)
+			hs_free_database(db->hs_sub[i]);
+	if (db->hs != NULL)
+		hs_free_database(db->hs);
+}
+
+/* The regex section's table (rules_priv.h), then each database in it. */
+static int
+rules_db_load_regex(struct rules_db *db)
+{
+	const struct rules_isec *sec = &db->hdr->sec[RULES_SEC_HSDB];
+	const unsigned char *p = db->img + sec->off;
+	hs_database_t **to;
+	struct rules_isec e;
+	uint32_t ndb, i;
+	hs_error_t he;
+
+	if (sec->len == 0)
+		return db->hdr->counts[RULES_KIND_REGEX] != 0 ? -EBADMSG : 0;
+	if (sec->len < 8)
+		return -EBADMSG;
+	memcpy(&ndb, p, 4);
+	if ((ndb != 1 && ndb != RULES_RE_NDB) ||
+	    sec->len < 8 + (uint64_t)ndb * sizeof(e))
+		return -EBADMSG;
+	for (i = 0; i < ndb; i++) {
+		memcpy(&e, p + 8 + i * sizeof(e), sizeof(e));
+		if (e.off < 8 + (uint64_t)ndb * sizeof(e) || e.off > sec->len ||
+		    e.len > sec->len - e.off || (e.off & 7) != 0 ||
+		    (i == 0 && e.len == 0))
+			return -EBADMSG;
+		if (e.len == 0)
+			continue;
+		to = i == 0 ? &db->hs : &db->hs_sub[i - 1];
+		he = hs_deserialize_database((const char *)p + e.off, e.len, to);
+		if (he != HS_SUCCESS)
+			return he == HS_NOMEM ? -ENOMEM : -EIO;
+	}
+	db->hs_split = ndb == RULES_RE_NDB;
+	return 0;
+}
+
+/* Exposed for the tests: match as if the image had one regex database. */
+void rules_db_regex_split_set(struct rules_db *db, bool on);
+bool rules_db_regex_split(const struct rules_db *db);
+
+void
+rules_db_regex_split_set(struct rules_db *db, bool on)
+{
+	db->hs_split = on;
+}
+
+bool
+rules_db_regex_split(const struct rules_db *db)
+{
+	return db->hs_split;
+}
+
 static int
 rules_db_open(const void *buf, size_t len, bool copy, struct rules_db **out)
 {
 	const struct rules_ihdr *h;
 	struct rules_db *db;
-	hs_error_t he;
 	int rc;
 
 	rc = rules_image_validate(buf, len);
@@ -323,24 +393,16 @@ rules_db_open(const void *buf, size_t len, bool copy, struct rules_db **out)
 	rc = rules_db_check_deep(db);
 	if (rc != 0)
 		goto out_free_img;
-	if (h->sec[RULES_SEC_HSDB].len != 0) {
-		he = hs_deserialize_database(
-			(const char *)db->img + h->sec[RULES_SEC_HSDB].off,
-			h->sec[RULES_SEC_HSDB].len, &db->hs);
-		if (he != HS_SUCCESS) {
-			rc = he == HS_NOMEM ? -ENOMEM : -EIO;
-			goto out_free_img;
-		}
-	} else if (h->counts[RULES_KIND_REGEX] != 0) {
-		rc = -EBADMSG;
-		goto out_free_img;
-	}
+	rc = rules_db_load_regex(db);
+	if (rc != 0)
+		goto out_free_hs;
 	*out = db;
 	return 0;
 
+out_free_hs:
+	rules_db_free_regex(db);
 out_free_img:
-	if (db->owns_img)
-		free(db->img);
+	rules_img_free(db);
 out_free_db:
 	free(db);
 	return rc;
@@ -365,10 +427,8 @@ rules_db_free(struct rules_db *db)
 {
 	if (db == NULL)
 		return;
-	if (db->hs != NULL)
-		hs_free_database(db->hs);
-	if (db->owns_img)
-		free(db->img);
+	rules_db_free_regex(db);
+	rules_img_free(db);
 	free(db);
 }
 
@@ -428,16 +488,26 @@ int
 rules_scratch_new(const struct rules_db *db, struct rules_scratch **out)
 {
 	struct rules_scratch *scr;
+	uint32_t i;
 
 	scr = calloc(1, sizeof(*scr));
 	if (scr == NULL)
 		return -ENOMEM;
-	if (db->hs != NULL && hs_alloc_scratch(db->hs, &scr->hs) != HS_SUCCESS) {
-		free(scr);
-		return -ENOMEM;
-	}
+	/* One scratch grown to fit every regex database of the image. */
+	if (db->hs != NULL && hs_alloc_scratch(db->hs, &scr->hs) != HS_SUCCESS)
+		goto out_free_scr;
+	for (i = 0; i < 1 + RULES_RE_BUCKETS; i++)
+		if (db->hs_sub[i] != NULL &&
+		    hs_alloc_scratch(db->hs_sub[i], &scr->hs) != HS_SUCCESS)
+			goto out_free_scr;
 	*out = scr;
 	return 0;
+
+out_free_scr:
+	if (scr->hs != NULL)
+		hs_free_scratch(scr->hs);
+	free(scr);
+	return -ENOMEM;
 }
 
 void

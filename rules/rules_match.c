@@ -196,6 +196,41 @@ rules_hs_on_match(unsigned int id, unsigned long long from,
 	return 0;
 }
 
+/*
+ * Lowest regex rule matching the key, into *best. A key led by two digits
+ * needs only the patterns without leading digits and those of its bucket
+ * (rules_priv.h, RULES_SEC_HSDB); any other key, all of them.
+ */
+static inline int
+rules_regex_best(const struct rules_db *db, struct rules_scratch *scr,
+		 const struct rules_key *key, uint32_t *best)
+{
+	const hs_database_t *g, *b;
+	uint32_t d0, d1;
+
+	if (db->hs_split && key->num_len >= 2) {
+		d0 = (uint32_t)((unsigned char)key->num[0] - '0');
+		d1 = (uint32_t)((unsigned char)key->num[1] - '0');
+		if (d0 <= 9 && d1 <= 9) {
+			g = db->hs_sub[0];
+			b = db->hs_sub[1 + d0 * 10 + d1];
+			if (g != NULL &&
+			    hs_scan(g, key->num, key->num_len, 0, scr->hs,
+				    rules_hs_on_match, best) != HS_SUCCESS)
+				return -EIO;
+			if (b != NULL &&
+			    hs_scan(b, key->num, key->num_len, 0, scr->hs,
+				    rules_hs_on_match, best) != HS_SUCCESS)
+				return -EIO;
+			return 0;
+		}
+	}
+	if (hs_scan(db->hs, key->num, key->num_len, 0, scr->hs,
+		    rules_hs_on_match, best) != HS_SUCCESS)
+		return -EIO;
+	return 0;
+}
+
 /* Default, domain and regex candidates after the trie's best. */
 static inline int
 rules_match_rest(const struct rules_db *db, struct rules_scratch *scr,
@@ -209,8 +244,7 @@ rules_match_rest(const struct rules_db *db, struct rules_scratch *scr,
 	if (db->min_regex < best) {
 		if (unlikely(scr == NULL || scr->hs == NULL))
 			return -EIO;
-		if (unlikely(hs_scan(db->hs, key->num, key->num_len, 0, scr->hs,
-				     rules_hs_on_match, &best) != HS_SUCCESS))
+		if (unlikely(rules_regex_best(db, scr, key, &best) != 0))
 			return -EIO;
 	}
 	if (best == RULES_NO_RULE)

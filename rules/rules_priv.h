@@ -84,7 +84,7 @@ rules_literal_norm(struct span pat)
 /* Image layout (all little-endian; README.md "Image format")         */
 
 #define RULES_IMG_MAGIC         "SPEDRULE"
-#define RULES_IMG_VERSION       1
+#define RULES_IMG_VERSION       2
 #define RULES_IMG_ALIGN         64
 
 enum rules_sec {
@@ -183,6 +183,21 @@ rules_popcount16(uint32_t x)
 	return (x + (x >> 8)) & 0x1fu;
 }
 
+/*
+ * Regex section (RULES_SEC_HSDB): u32 ndb, u32 0, then ndb x
+ * struct rules_isec {offset from the section start, length} of serialised
+ * Hyperscan databases, each 8-byte aligned. Database 0 holds every regex
+ * rule. With RULES_RE_NDB databases, the rest split the same patterns by
+ * the digits every match must start with: 1 those with no leading digit,
+ * 2 + b those whose first two digits are b (00-99; a single leading digit
+ * d is in all ten buckets d0-d9). A key that starts with two digits is
+ * scanned against database 1 and its bucket; any other key against
+ * database 0. A length of 0 is an empty database, not scanned.
+ */
+#define RULES_RE_BUCKETS        100
+#define RULES_RE_NDB            (2 + RULES_RE_BUCKETS)
+#define RULES_RE_SPLIT_MIN      256     /* fewer regex rules: one database */
+
 /* Domain entry, 4-byte aligned: exact-host and "*." wildcard winners. */
 struct rules_idom {
 	uint32_t         best_exact;
@@ -208,7 +223,9 @@ struct rules_db {
 	size_t                           tlists_len;
 	size_t                           strings_len;
 	size_t                           dom_len;
-	hs_database_t                   *hs;
+	hs_database_t                   *hs;            /* every regex rule */
+	hs_database_t                   *hs_sub[1 + RULES_RE_BUCKETS];
+	bool                             hs_split;      /* hs_sub is used */
 	bool                             owns_img;      /* copied by load */
 	uint32_t                         nrules;
 	uint32_t                         ntargets;

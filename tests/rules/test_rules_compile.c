@@ -358,6 +358,204 @@ test_rules_compile_trie_equals_hyperscan_random_tables(void **state)
 	differential_round(10000, 50000);
 }
 
+/* Exposed by rules_db.c for this test. */
+void rules_db_regex_split_set(struct rules_db *db, bool on);
+bool rules_db_regex_split(const struct rules_db *db);
+
+/*
+ * Regex shapes for the split test: country-code led, led by a class,
+ * and ones whose leading digits are not all a literal lead (a quantified
+ * digit, a top-level or grouped alternative, an escape, a class holding
+ * ']', options), so that every branch of the lead analysis is taken.
+ */
+static int
+gen_regex(char *p, size_t cap)
+{
+	static const char *const lead[] = { "1", "7", "44", "49", "353", "972" };
+	const char *c = lead[rng(6)];
+
+	switch (rng(12)) {
+	case 0:
+		return snprintf(p, cap, "^%s%u[0-9]{%u}$", c, rng(1000),
+				1 + rng(4));
+	case 1:
+		return snprintf(p, cap, "%s(%u|%u)[0-9]{%u,%u}", c, rng(100),
+				rng(1000), rng(3), 3 + rng(3));
+	case 2:
+		return snprintf(p, cap, "[2-9][0-9]{2}%u[0-9]*", rng(100));
+	case 3:
+		return snprintf(p, cap, "%s[1-9][0-9]?%u[0-9]*%u", c, rng(100),
+				rng(10));
+	case 4:
+		return snprintf(p, cap, "%u?%s[0-9]*", rng(10), c);
+	case 5:
+		return snprintf(p, cap, "%s%u|%u[0-9]*", c, rng(10), rng(100));
+	case 6:
+		return snprintf(p, cap, "(%s|%u)[0-9]*", c, rng(100));
+	case 7:
+		return snprintf(p, cap, "\\d%u[0-9]*", rng(100));
+	case 8:
+		return snprintf(p, cap, "%u{2}[0-9]*", rng(10));
+	case 9:
+		return snprintf(p, cap, "%s[]0-9]*", c);
+	case 10:
+		return snprintf(p, cap, "(?i)%s[0-9a]*", c);
+	default:
+		return snprintf(p, cap, "%u+[0-9]*", rng(10));
+	}
+}
+
+static void
+regex_split_round(uint32_t nrules, uint32_t nkeys)
+{
+	char (*pat)[64] = calloc(nrules, sizeof(*pat));
+	char (*exprbuf)[80] = calloc(nrules, sizeof(*exprbuf));
+	const char **expr = calloc(nrules, sizeof(*expr));
+	unsigned int *flags = calloc(nrules, sizeof(*flags));
+	unsigned int *ids = calloc(nrules, sizeof(*ids));
+	struct rules_key *keys = calloc(nkeys, sizeof(*keys));
+	uint32_t *split = calloc(nkeys, sizeof(*split));
+	uint32_t *full = calloc(nkeys, sizeof(*full));
+	uint32_t *burst = calloc(nkeys, sizeof(*burst));
+	hs_compile_error_t *cerr;
+	hs_scratch_t *hscr = NULL;
+	hs_database_t *hdb;
+	struct rules_set *set;
+	struct rt_db t;
+	uint32_t i, n, mismatches = 0;
+	int rc;
+
+	assert_non_null(pat);
+	assert_non_null(burst);
+	assert_int_equal(rules_set_new(&set), 0);
+	for (i = 0; i < nrules; i++) {
+		static const struct rules_target tgt = {
+			.af = RULES_AF_INET, .port = 5060, .priority = 1,
+			.weight = 1, .addr = { 10, 0, 0, 1 },
+		};
+		struct rules_rule r;
+		char id[16];
+
+		gen_regex(pat[i], sizeof(pat[i]));
+		snprintf(id, sizeof(id), "x%u", i);
+		memset(&r, 0, sizeof(r));
+		r.id = span_make(id, strlen(id));
+		r.kind = RULES_KIND_REGEX;
+		r.pattern = span_make(pat[i], strlen(pat[i]));
+		r.action = RULES_ACTION_FORWARD;
+		r.targets = &tgt;
+		r.ntargets = 1;
+		r.rank = 100 + rng(3);
+		rc = rules_set_add(set, &r, NULL);
+		if (rc != 0)
+			fprintf(stderr, "refused: %s\n", pat[i]);
+		assert_int_equal(rc, 0);
+	}
+	t = rt_db_from_set(set);
+	assert_int_equal(rules_db_regex_split(t.db),
+			 nrules >= 256);  /* RULES_RE_SPLIT_MIN */
+
+	/* Reference: every pattern in one database, ids = rule numbers. */
+	for (i = 0; i < nrules; i++) {
+		struct rules_hit hit;
+		struct rules_rule r;
+
+		assert_int_equal(rules_hit_get(t.db, i, &hit), 0);
+		assert_int_equal(rules_set_find(set, hit.id, &r), 0);
+		snprintf(exprbuf[i], sizeof(exprbuf[i]), "\\A(?:%.*s)\\z",
+			 (int)r.pattern.len, r.pattern.ptr);
+		expr[i] = exprbuf[i];
+		flags[i] = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
+		ids[i] = i;
+	}
+	assert_int_equal(hs_compile_multi(expr, flags, ids, nrules,
+					  HS_MODE_BLOCK, NULL, &hdb, &cerr),
+			 HS_SUCCESS);
+	assert_int_equal(hs_alloc_scratch(hdb, &hscr), HS_SUCCESS);
+
+	for (i = 0; i < nkeys; i++) {
+		char k[24];
+		uint32_t klen = 0, want = RULES_NO_RULE;
+
+		/* Mostly digits (the split path), some short or led by a
+		 * letter, a '*' or a '#' (the one-database path). */
+		switch (rng(8)) {
+		case 0:
+			klen = rng(3);
+			rand_digits(k, klen);
+			break;
+		case 1:
+			k[0] = "a*#"[rng(3)];
+			klen = 1 + rng(12);
+			rand_digits(k + 1, klen - 1);
+			break;
+		default: {
+			static const char *const cc[] = { "1", "7", "44", "49",
+							  "353", "972", "" };
+			const char *c = cc[rng(7)];
+
+			klen = (uint32_t)strlen(c);
+			memcpy(k, c, klen);
+			n = 2 + rng(12);
+			rand_digits(k + klen, n);
+			klen += n;
+			break;
+		}
+		}
+		memcpy(keys[i].num, k, klen);
+		keys[i].num_len = klen;
+		if (rules_match(t.db, t.scr, &keys[i], &split[i]) != 0)
+			split[i] = RULES_NO_RULE;
+		assert_int_equal(hs_scan(hdb, keys[i].num, klen, 0, hscr,
+					 hs_min, &want), HS_SUCCESS);
+		if (split[i] != want && mismatches++ < 5)
+			fprintf(stderr, "key %.*s: split %u hyperscan %u\n",
+				(int)klen, k, split[i], want);
+	}
+	assert_int_equal(mismatches, 0);
+
+	/* Bursts agree with single keys; so does the one-database path. */
+	for (i = 0; i < nkeys; i += 50) {
+		n = nkeys - i < 50 ? nkeys - i : 50;
+		rules_match_burst(t.db, t.scr, keys + i, n, burst + i);
+	}
+	assert_memory_equal(burst, split, nkeys * sizeof(*split));
+	rules_db_regex_split_set(t.db, false);
+	for (i = 0; i < nkeys; i++)
+		if (rules_match(t.db, t.scr, &keys[i], &full[i]) != 0)
+			full[i] = RULES_NO_RULE;
+	assert_memory_equal(full, split, nkeys * sizeof(*split));
+	for (i = 0; i < nkeys; i += 50) {
+		n = nkeys - i < 50 ? nkeys - i : 50;
+		rules_match_burst(t.db, t.scr, keys + i, n, burst + i);
+	}
+	assert_memory_equal(burst, split, nkeys * sizeof(*split));
+
+	hs_free_scratch(hscr);
+	hs_free_database(hdb);
+	rt_free(&t);
+	rules_set_free(set);
+	free(burst);
+	free(full);
+	free(split);
+	free(keys);
+	free(ids);
+	free(flags);
+	free(expr);
+	free(exprbuf);
+	free(pat);
+}
+
+/* Large regex sets are split by leading digits: same winners. */
+static void
+test_rules_compile_regex_split_equals_one_database(void **state)
+{
+	(void)state;
+	regex_split_round(100, 5000);
+	regex_split_round(300, 20000);
+	regex_split_round(1000, 20000);
+}
+
 int
 main(void)
 {
@@ -370,6 +568,7 @@ main(void)
 		cmocka_unit_test(test_rules_compile_hyperscan_error_has_line),
 		cmocka_unit_test(test_rules_compile_targets_deduplicated),
 		cmocka_unit_test(test_rules_compile_trie_equals_hyperscan_random_tables),
+		cmocka_unit_test(test_rules_compile_regex_split_equals_one_database),
 	};
 
 	return cmocka_run_group_tests_name("rules_compile", tests, NULL, NULL);
