@@ -264,7 +264,7 @@ sip_naddr_parse(struct sip_naddr *na, struct span value)
 				q++;
 			uri = span_range(p, q);
 			if (span_chr(uri, '?') != NULL ||
-			    sip_uri_parse(&u, uri) != SIP_PERR_OK)
+			    sip_uri_parse_inline(&u, uri) != SIP_PERR_OK)
 				return SIP_PERR_BAD_VALUE;
 			na->uri = uri;
 			p = q;
@@ -277,7 +277,7 @@ sip_naddr_parse(struct sip_naddr *na, struct span value)
 	if (q == NULL)
 		return SIP_PERR_BAD_VALUE;
 	uri = span_range(p + 1, q);
-	if (sip_uri_parse(&u, uri) != SIP_PERR_OK)
+	if (sip_uri_parse_inline(&u, uri) != SIP_PERR_OK)
 		return SIP_PERR_BAD_VALUE;
 	na->uri = uri;
 	na->bracketed = 1;

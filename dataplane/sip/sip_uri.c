@@ -271,119 +271,6 @@ sip_uri_headers_ok(const struct sip_scan_ops *ops, const char *p,
 }
 
 /*
- * SIP-URI grammar (below) for the common shape, from bit masks of the whole URI:
- * [ user "@" ] host [ ":" port ] *( ";" pname [ "=" pvalue ] ), at most
- * SIP_UMASK_MAX bytes, no escapes, no password, no headers, no IPv6
- * reference. Each part is then a test of its bytes' class mask, and the
- * delimiters are found with one count-trailing-zeros each. Returns 1 with
- * @uri filled when the URI has that shape and is valid; 0 when the general
- * parser must decide (any other shape, and every invalid URI), so the two
- * never disagree on what they both accept (test_sip_uri checks).
- */
-static inline __attribute__((always_inline)) int
-sip_uri_parse_sip_fast(const struct sip_scan_ops *ops, struct sip_uri *uri,
-		       const char *p, const char *end)
-{
-	uint32_t n = (uint32_t)(end - p), f, h0 = 0, he, pos, e, i, last;
-	uint64_t valid, x, dd, hh, se, lo;
-	unsigned int eqs;
-	struct sip_umask m;
-	unsigned int v, d;
-	int type;
-
-	if (n == 0 || n > SIP_UMASK_MAX)
-		return 0;
-	ops->umask(p, n, &m);
-	valid = (1ull << n) - 1;
-
-	/* userinfo: the run of user characters, if an '@' ends it */
-	x = m.nuser | ~valid;
-	f = x != 0 ? (uint32_t)__builtin_ctzll(x) : 64;
-	if (f < n) {
-		if (p[f] == '@') {
-			if (f == 0)
-				return 0;
-			h0 = f + 1;
-		} else if (p[f] != ':' || memchr(p + f, '@', n - f) != NULL) {
-			return 0;       /* escape, password, '[', junk */
-		}
-	}
-
-	/* host: hostname or IPv4address */
-	x = (m.nhost | ~valid) >> h0;
-	if (x == 0)
-		return 0;
-	he = h0 + (uint32_t)__builtin_ctzll(x);
-	if (he == h0)
-		return 0;
-	dd = m.dot >> h0;
-	hh = m.dash >> h0;
-	e = he - h0;
-	if ((dd >> (e - 1)) & 1)
-		e--;            /* trailing '.' */
-	if (e == 0)
-		return 0;
-	lo = (1ull << e) - 1;
-	dd &= lo;
-	hh &= lo;
-	if ((((dd | hh) & 1) | (dd & (dd >> 1)) | (hh & (dd >> 1)) |
-	     (dd & (hh >> 1)) | (((dd | hh) >> (e - 1)) & 1)) != 0)
-		return 0;
-	last = dd != 0 ? 64u - (uint32_t)__builtin_clzll(dd) : 0;
-	if (sip_cc_is((unsigned char)p[h0 + last], SIP_CC_ALPHA))
-		type = SIP_HOST_NAME;
-	else if (e == he - h0 && sip_ip4_dots_ok(p + h0, e, dd))
-		type = SIP_HOST_IPV4;
-	else
-		return 0;
-
-	/* port = 1*DIGIT, at most 65535 */
-	pos = he;
-	v = 0;
-	if (pos < n && p[pos] == ':') {
-		for (i = pos + 1; i < n &&
-		     (d = (unsigned char)p[i] - '0') <= 9; i++) {
-			v = v * 10 + d;
-			if (v > 65535)
-				return 0;
-		}
-		if (i == pos + 1)
-			return 0;
-		uri->port_str = span_range(p + pos + 1, p + i);
-		pos = i;
-	}
-
-	/*
-	 * uri-parameters: paramchar, ';' and '=' only; every ';' and '='
-	 * followed by a paramchar (no empty name or value); one '=' per
-	 * parameter at most.
-	 */
-	if (pos < n) {
-		if (p[pos] != ';')
-			return 0;
-		lo = valid & ~((1ull << pos) - 1);
-		se = m.sep & lo;
-		if ((m.nparam & lo & ~se) != 0 ||
-		    ((se << 1) & ~(~m.nparam & valid)) != 0)
-			return 0;
-		for (eqs = 0; se != 0; se &= se - 1) {
-			if (p[__builtin_ctzll(se)] == ';')
-				eqs = 0;
-			else if (eqs++ != 0)
-				return 0;
-		}
-		uri->params = span_range(p + pos, end);
-	}
-
-	if (h0 != 0)
-		uri->user = span_range(p, p + h0 - 1);
-	uri->host = span_range(p + h0, p + he);
-	uri->host_type = (uint8_t)type;
-	uri->port = (uint16_t)v;
-	return 1;
-}
-
-/*
  * SIP-URI / SIPS-URI after "sip:" / "sips:" (RFC 3261 §19.1.1, §25.1):
  *   [ userinfo "@" ] hostport uri-parameters [ headers ]
  * The user part may hold ';', '?' and '/' (RFC 4475 §3.1.1.9 semiuri), so
@@ -491,8 +378,12 @@ sip_uri_parse_tel(struct sip_uri *uri, const char *p, const char *end)
 	return SIP_PERR_OK;
 }
 
+/*
+ * Every URI; @fast_sips tries the fast path for "sips:" URIs (the inline
+ * sip_uri_parse_inline() already tried it for "sip:" ones).
+ */
 static enum sip_perr
-sip_uri_parse_any(struct sip_uri *uri, struct span s, bool fast)
+sip_uri_parse_any(struct sip_uri *uri, struct span s, bool fast_sips)
 {
 	const char *p, *end, *q;
 	struct span scheme;
@@ -511,10 +402,6 @@ sip_uri_parse_any(struct sip_uri *uri, struct span s, bool fast)
 			uri->scheme = span_make(p, 3);
 			uri->opaque = span_range(p + 4, end);
 			uri->scheme_id = SIP_SCHEME_SIP;
-			/* the fast path inline: no call for the common URI */
-			if (fast && sip_uri_parse_sip_fast(sip_scan_get(), uri,
-							   p + 4, end))
-				return SIP_PERR_OK;
 			return sip_uri_parse_sip(uri, p + 4, end, false);
 		}
 	}
@@ -534,7 +421,7 @@ sip_uri_parse_any(struct sip_uri *uri, struct span s, bool fast)
 	case 3:
 		if (span_eq_nocase(scheme, SPAN_LIT("sip"))) {
 			uri->scheme_id = SIP_SCHEME_SIP;
-			return sip_uri_parse_sip(uri, p, end, fast);
+			return sip_uri_parse_sip(uri, p, end, false);
 		}
 		if (span_eq_nocase(scheme, SPAN_LIT("tel"))) {
 			uri->scheme_id = SIP_SCHEME_TEL;
@@ -544,7 +431,7 @@ sip_uri_parse_any(struct sip_uri *uri, struct span s, bool fast)
 	case 4:
 		if (span_eq_nocase(scheme, SPAN_LIT("sips"))) {
 			uri->scheme_id = SIP_SCHEME_SIPS;
-			return sip_uri_parse_sip(uri, p, end, fast);
+			return sip_uri_parse_sip(uri, p, end, fast_sips);
 		}
 		break;
 	}
@@ -559,13 +446,19 @@ sip_uri_parse_any(struct sip_uri *uri, struct span s, bool fast)
 enum sip_perr
 sip_uri_parse(struct sip_uri *uri, struct span s)
 {
-	return sip_uri_parse_any(uri, s, true);
+	return sip_uri_parse_inline(uri, s);
 }
 
 enum sip_perr
 sip_uri_parse_general(struct sip_uri *uri, struct span s)
 {
 	return sip_uri_parse_any(uri, s, false);
+}
+
+enum sip_perr
+sip_uri_parse_slow(struct sip_uri *uri, struct span s)
+{
+	return sip_uri_parse_any(uri, s, true);
 }
 
 /* ---- parameter lists ---------------------------------------------------- */
