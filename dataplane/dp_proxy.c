@@ -1,43 +1,1105 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dp_proxy.c - the stateless proxy stage (--mode proxy, DESIGN §3.3).
+ * dp_proxy.c - stateless proxy mode (DESIGN §3.3; RFC 3261 §16.11).
  *
- * HOT PATH (dataplane/HOTPATH.md).
- *
- * PLACEHOLDER: stateless forwarding is the next issue. Its implementation
- * replaces this file and keeps the signature in dp.h; dp_sip.c hands it
- * everything the SIP stage did not answer itself (see dp_proxy_burst()).
- * Until then responses are dropped (SIP_RESP_DROP), ACKs absorbed and
- * every other request answered 501 Not Implemented.
+ * HOT PATH (dataplane/HOTPATH.md): no allocation, locks, syscalls or
+ * logging; problems are returned as a reason and counted by the caller.
+ * The decision functions work on a parsed message only (see dp_proxy.h);
+ * nothing is written to the packet until the caller applies the edits.
  */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_mbuf.h>
 
+#include <compiler.h>
+#include <fmt.h>
+#include <hash.h>
+#include <rules.h>
 #include <sip.h>
+#include <span.h>
 
 #include "dp.h"
+#include "dp_proxy.h"
+
+/* ---- streaming SipHash-2-4 ---------------------------------------------- */
+
+/*
+ * The hashed fields are scattered over the message; feeding them to one
+ * SipHash stream costs one finalisation instead of one per field. The
+ * result equals siphash24() of the concatenation (tested).
+ */
+struct dp_sh {
+	struct hash_sip_state s;
+	uint64_t         tail;
+	uint32_t         ntail;
+	uint32_t         total;
+};
+
+static void
+dp_sh_init(struct dp_sh *h, const struct hash_key *key)
+{
+	h->s.v0 = key->k0 ^ 0x736f6d6570736575ULL;
+	h->s.v1 = key->k1 ^ 0x646f72616e646f6dULL;
+	h->s.v2 = key->k0 ^ 0x6c7967656e657261ULL;
+	h->s.v3 = key->k1 ^ 0x7465646279746573ULL;
+	h->tail = 0;
+	h->ntail = 0;
+	h->total = 0;
+}
+
+static inline void
+dp_sh_block(struct dp_sh *h, uint64_t m)
+{
+	h->s.v3 ^= m;
+	hash_sip_round(&h->s);
+	hash_sip_round(&h->s);
+	h->s.v0 ^= m;
+}
+
+static void
+dp_sh_update(struct dp_sh *h, const void *data, uint32_t len)
+{
+	const unsigned char *p = data, *end = p + len;
+
+	h->total += len;
+	while (h->ntail != 0 && p < end) {
+		h->tail |= (uint64_t)*p++ << (8 * h->ntail);
+		if (++h->ntail == 8) {
+			dp_sh_block(h, h->tail);
+			h->tail = 0;
+			h->ntail = 0;
+		}
+	}
+	for (; end - p >= 8; p += 8)
+		dp_sh_block(h, hash_load_le64(p));
+	while (p < end)
+		h->tail |= (uint64_t)*p++ << (8 * h->ntail++);
+}
+
+static uint64_t
+dp_sh_final(struct dp_sh *h)
+{
+	uint64_t b = ((uint64_t)h->total << 56) | h->tail;
+
+	dp_sh_block(h, b);
+	h->s.v2 ^= 0xff;
+	hash_sip_round(&h->s);
+	hash_sip_round(&h->s);
+	hash_sip_round(&h->s);
+	hash_sip_round(&h->s);
+	return h->s.v0 ^ h->s.v1 ^ h->s.v2 ^ h->s.v3;
+}
+
+/* A field with its length in front, so adjacent fields cannot run together
+ * ("ab"+"c" and "a"+"bc" differ). Absent fields hash as length 0xffffffff. */
+static void
+dp_sh_field(struct dp_sh *h, struct span s)
+{
+	uint32_t n = span_is_null(s) ? UINT32_MAX : s.len;
+	unsigned char le[4] = {
+		(unsigned char)n, (unsigned char)(n >> 8),
+		(unsigned char)(n >> 16), (unsigned char)(n >> 24),
+	};
+
+	dp_sh_update(h, le, sizeof(le));
+	if (!span_is_null(s) && s.len != 0)
+		dp_sh_update(h, s.ptr, s.len);
+}
+
+static void
+dp_sh_u32(struct dp_sh *h, uint32_t v)
+{
+	unsigned char le[4] = {
+		(unsigned char)v, (unsigned char)(v >> 8),
+		(unsigned char)(v >> 16), (unsigned char)(v >> 24),
+	};
+
+	dp_sh_update(h, le, sizeof(le));
+}
+
+/* Every value of every header line with @p id, as written. */
+static void
+dp_sh_hdrs(struct dp_sh *h, const struct sip_msg *msg, enum sip_hdr_id id)
+{
+	const struct sip_hdr *hd;
+
+	for (hd = sip_msg_hdr(msg, id); hd != NULL;
+	     hd = sip_msg_hdr_next(msg, hd))
+		dp_sh_field(h, hd->value);
+}
+
+/* ---- hashes and branch -------------------------------------------------- */
+
+uint64_t
+dp_proxy_loop_hash(const struct hash_key *key, const struct sip_msg *msg,
+		   const struct sip_info *info)
+{
+	struct dp_sh h;
+
+	dp_sh_init(&h, key);
+	dp_sh_u32(&h, 0x6c6f6f70);      /* domain separation: "loop" */
+	dp_sh_field(&h, msg->ruri);
+	dp_sh_field(&h, msg->method == SIP_METHOD_ACK ? SPAN_NULL :
+			info->to.tag);
+	dp_sh_field(&h, info->from.tag);
+	dp_sh_field(&h, info->call_id);
+	dp_sh_u32(&h, info->cseq.num);
+	dp_sh_hdrs(&h, msg, SIP_HDR_ROUTE);
+	dp_sh_hdrs(&h, msg, SIP_HDR_PROXY_REQUIRE);
+	dp_sh_hdrs(&h, msg, SIP_HDR_PROXY_AUTHORIZATION);
+	return dp_sh_final(&h);
+}
+
+static bool
+dp_proxy_has_magic(struct span branch)
+{
+	return branch.len > DP_PROXY_MAGIC_LEN &&
+	       memcmp(branch.ptr, DP_PROXY_MAGIC, DP_PROXY_MAGIC_LEN) == 0;
+}
+
+uint64_t
+dp_proxy_txn_hash(const struct hash_key *key, const struct sip_msg *msg,
+		  const struct sip_info *info)
+{
+	const struct sip_via *v = &info->via;
+	struct dp_sh h;
+
+	dp_sh_init(&h, key);
+	dp_sh_u32(&h, 0x62726e63);      /* "brnc" */
+	if (!span_is_null(v->branch) && dp_proxy_has_magic(v->branch)) {
+		/* RFC 3261 §17.2.3: branch and sent-by identify the
+		 * transaction; the method does not (CANCEL, ACK follow). */
+		dp_sh_field(&h, v->branch);
+		dp_sh_field(&h, v->host);
+		dp_sh_u32(&h, v->port);
+		return dp_sh_final(&h);
+	}
+	/* RFC 2543 peer: the §16.11 field list. */
+	dp_sh_field(&h, msg->method == SIP_METHOD_ACK ? SPAN_NULL :
+			info->to.tag);
+	dp_sh_field(&h, info->from.tag);
+	dp_sh_field(&h, info->call_id);
+	dp_sh_field(&h, msg->ruri);
+	dp_sh_field(&h, v->value);
+	dp_sh_u32(&h, info->cseq.num);
+	return dp_sh_final(&h);
+}
+
+uint32_t
+dp_proxy_branch_fmt(uint64_t txn, uint64_t loop,
+		    char out[DP_PROXY_BRANCH_LEN])
+{
+	memcpy(out, DP_PROXY_MAGIC, DP_PROXY_MAGIC_LEN);
+	fmt_hex64(out + DP_PROXY_MAGIC_LEN, 16, txn, 16);
+	out[DP_PROXY_MAGIC_LEN + 16] = '.';
+	fmt_hex64(out + DP_PROXY_MAGIC_LEN + 17, 16, loop, 16);
+	return DP_PROXY_BRANCH_LEN;
+}
+
+static int
+dp_proxy_hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Parse 16 lower-case hex digits; false if any is not one. */
+static bool
+dp_proxy_hex16(const char *p, uint64_t *v)
+{
+	uint64_t x = 0;
+	int d, i;
+
+	for (i = 0; i < 16; i++) {
+		d = dp_proxy_hexval((unsigned char)p[i]);
+		if (d < 0)
+			return false;
+		x = x << 4 | (uint64_t)d;
+	}
+	*v = x;
+	return true;
+}
+
+/* ---- our addresses ------------------------------------------------------ */
+
+static bool
+dp_proxy_ip_eq(const struct dp_ip *ip, const uint8_t *addr, int fam)
+{
+	if (fam == 4)
+		return ip->family == DP_AF_V4 && memcmp(&ip->v4, addr, 4) == 0;
+	return ip->family == DP_AF_V6 && memcmp(ip->v6, addr, 16) == 0;
+}
+
+/* Our --addr matching an IP literal, or NULL. */
+static const struct dp_ip *
+dp_proxy_our_ip(const struct dp_conf *conf, const uint8_t *addr, int fam)
+{
+	unsigned int i;
+
+	if (fam == 4) {
+		for (i = 0; i < conf->naddr4; i++)
+			if (dp_proxy_ip_eq(&conf->addr4[i].ip, addr, 4))
+				return &conf->addr4[i].ip;
+	} else {
+		for (i = 0; i < conf->naddr6; i++)
+			if (dp_proxy_ip_eq(&conf->addr6[i].ip, addr, 16))
+				return &conf->addr6[i].ip;
+	}
+	return NULL;
+}
+
+static bool
+dp_proxy_our_port(const struct dp_conf *conf, uint16_t port)
+{
+	unsigned int i;
+
+	if (port == 0)
+		port = 5060;
+	for (i = 0; i < conf->nsip_port; i++)
+		if (conf->sip_port[i] == port)
+			return true;
+	return false;
+}
+
+static void
+dp_proxy_ip_set(struct dp_ip *ip, const uint8_t *addr, int fam)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (fam == 4) {
+		ip->family = DP_AF_V4;
+		memcpy(&ip->v4, addr, 4);
+	} else {
+		ip->family = DP_AF_V6;
+		memcpy(ip->v6, addr, 16);
+	}
+}
+
+bool
+dp_proxy_via_is_ours(const struct dp_conf *conf, const struct sip_via *via,
+		     uint64_t *loop)
+{
+	uint8_t addr[16];
+	uint64_t l;
+	int fam;
+
+	if (via->branch.len != DP_PROXY_BRANCH_LEN ||
+	    !dp_proxy_has_magic(via->branch) ||
+	    via->branch.ptr[DP_PROXY_MAGIC_LEN + 16] != '.' ||
+	    !dp_proxy_hex16(via->branch.ptr + DP_PROXY_MAGIC_LEN + 17, &l))
+		return false;
+	if (!dp_proxy_our_port(conf, via->port))
+		return false;
+	fam = sip_host_to_ip(via->host, addr);
+	if (fam < 0 || dp_proxy_our_ip(conf, addr, fam) == NULL)
+		return false;
+	if (loop != NULL)
+		*loop = l;
+	return true;
+}
+
+bool
+dp_proxy_uri_is_us(const struct dp_conf *conf, const struct sip_uri *uri)
+{
+	uint8_t addr[16];
+	int fam;
+
+	if (uri->scheme_id != SIP_SCHEME_SIP &&
+	    uri->scheme_id != SIP_SCHEME_SIPS)
+		return false;
+	if (!dp_proxy_our_port(conf, uri->port))
+		return false;
+	fam = sip_host_to_ip(uri->host, addr);
+	return fam > 0 && dp_proxy_our_ip(conf, addr, fam) != NULL;
+}
+
+static const char dp_proxy_hexdig[] = "0123456789abcdef";
+
+uint32_t
+dp_proxy_ip_fmt(const struct dp_ip *ip, bool brackets, char *out)
+{
+	const uint8_t *b;
+	uint32_t n = 0;
+	unsigned int i;
+
+	if (ip->family == DP_AF_V4) {
+		b = (const uint8_t *)&ip->v4;
+		for (i = 0; i < 4; i++) {
+			if (i != 0)
+				out[n++] = '.';
+			n += fmt_u64(out + n, 4, b[i]);
+		}
+		return n;
+	}
+	if (brackets)
+		out[n++] = '[';
+	for (i = 0; i < 8; i++) {
+		unsigned int g = (unsigned int)ip->v6[2 * i] << 8 | ip->v6[2 * i + 1];
+		bool lead = true;
+		int s;
+
+		if (i != 0)
+			out[n++] = ':';
+		for (s = 12; s >= 0; s -= 4) {
+			unsigned int d = (g >> s) & 0xf;
+
+			if (lead && d == 0 && s != 0)
+				continue;
+			lead = false;
+			out[n++] = dp_proxy_hexdig[d];
+		}
+	}
+	if (brackets)
+		out[n++] = ']';
+	return n;
+}
+
+/* "host:port" of an address (brackets for IPv6) into @p out. */
+static uint32_t
+dp_proxy_hostport_fmt(const struct dp_ip *ip, uint16_t port, char *out)
+{
+	uint32_t n = dp_proxy_ip_fmt(ip, true, out);
+
+	out[n++] = ':';
+	return n + fmt_u64(out + n, 6, port);
+}
+
+/* ---- shared steps of a forward ------------------------------------------ */
+
+static enum dp_proxy_act
+dp_proxy_drop(struct dp_proxy_out *out, enum dp_proxy_why why)
+{
+	out->why = (uint8_t)why;
+	return DP_PA_DROP;
+}
+
+static enum dp_proxy_act
+dp_proxy_answer(struct dp_proxy_out *out, enum dp_proxy_why why,
+		uint16_t code)
+{
+	out->why = (uint8_t)why;
+	out->code = code;
+	return DP_PA_ANSWER;
+}
+
+/*
+ * Local address to send to out->dst from: the one the request came to if
+ * the family matches, else our first of that family.
+ */
+static bool
+dp_proxy_pick_src(const struct dp_conf *conf, const struct dp_udp_meta *meta,
+		  struct dp_proxy_out *out)
+{
+	if (meta->dst.family == out->dst.family) {
+		out->src = meta->dst;
+	} else if (out->dst.family == DP_AF_V4 && conf->naddr4 != 0) {
+		out->src = conf->addr4[0].ip;
+	} else if (out->dst.family == DP_AF_V6 && conf->naddr6 != 0) {
+		out->src = conf->addr6[0].ip;
+	} else {
+		return false;
+	}
+	out->sport = meta->dport;
+	return true;
+}
+
+/*
+ * sip_rw_apply() orders edits by offset, equal offsets in the order they
+ * were added. An insertion made after a deletion at the same offset (the
+ * Max-Forwards line where a popped Route line starts) must come first:
+ * sort by offset, pure insertions ahead of deletions at equal offsets,
+ * stable otherwise (at most SIP_EDIT_MAX entries).
+ */
+static void
+dp_proxy_edits_order(struct sip_edits *ed)
+{
+	struct sip_edit e;
+	unsigned int i, j;
+
+	for (i = 1; i < ed->n; i++) {
+		e = ed->e[i];
+		for (j = i; j > 0 && (ed->e[j - 1].off > e.off ||
+				      (ed->e[j - 1].off == e.off &&
+				       ed->e[j - 1].del != 0 && e.del == 0));
+		     j--)
+			ed->e[j] = ed->e[j - 1];
+		ed->e[j] = e;
+	}
+}
+
+/*
+ * The edits every forwarded request gets (RFC 3261 §16.6 steps 3, 4, 8;
+ * §18.2.1; RFC 3581): received/rport on the received top Via, our Via on
+ * top, Max-Forwards decremented (70 inserted), Record-Route.
+ */
+static enum dp_proxy_act
+dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
+		const struct sip_info *info, const struct dp_udp_meta *meta,
+		struct dp_proxy_out *out)
+{
+	char branch[DP_PROXY_BRANCH_LEN];
+	struct span recv = SPAN_NULL;
+	uint8_t addr[16];
+	uint16_t rport = 0;
+	struct fmt_buf b;
+	int fam;
+
+	if (!dp_proxy_pick_src(self->conf, meta, out))
+		return dp_proxy_drop(out, DP_PW_NO_SRC);
+
+	/*
+	 * received when sent-by is a name or another address (§18.2.1),
+	 * always with rport (RFC 3581 §4).
+	 */
+	fam = sip_host_to_ip(info->via.host, addr);
+	if (!span_is_null(info->via.rport) || fam < 0 ||
+	    !dp_proxy_ip_eq(&meta->src, addr, fam))
+		recv = span_make(out->recv,
+				 dp_proxy_ip_fmt(&meta->src, false, out->recv));
+	if (!span_is_null(info->via.rport) && info->via.rport.len == 0)
+		rport = meta->sport;
+	if (!span_is_null(recv) || rport != 0) {
+		if (sip_rw_via_stamp(&out->ed, msg, info, recv, rport) != 0)
+			return dp_proxy_drop(out, DP_PW_REWRITE);
+	}
+
+	dp_proxy_branch_fmt(dp_proxy_txn_hash(&self->key, msg, info),
+			    out->loop, branch);
+	fmt_buf_init(&b, out->via, sizeof(out->via));
+	fmt_buf_lit(&b, "SIP/2.0/UDP ");
+	b.p += dp_proxy_hostport_fmt(&out->src, out->sport, b.p);
+	fmt_buf_lit(&b, ";branch=");
+	fmt_buf_mem(&b, branch, sizeof(branch));
+	if (b.overflow ||
+	    sip_rw_push_via(&out->ed, msg,
+			    span_range(out->via, b.p)) != 0)
+		return dp_proxy_drop(out, DP_PW_REWRITE);
+
+	if (sip_rw_max_forwards(&out->ed, msg, info) != 0)
+		return dp_proxy_drop(out, DP_PW_REWRITE);
+
+	if (self->record_route) {
+		/* Facing the upstream: the address the request came to, so
+		 * retransmissions get the same bytes. */
+		fmt_buf_init(&b, out->rr, sizeof(out->rr));
+		fmt_buf_lit(&b, "sip:");
+		b.p += dp_proxy_hostport_fmt(&meta->dst, meta->dport, b.p);
+		fmt_buf_lit(&b, ";lr");
+		if (b.overflow ||
+		    sip_rw_record_route(&out->ed, msg,
+					span_range(out->rr, b.p)) != 0)
+			return dp_proxy_drop(out, DP_PW_REWRITE);
+	}
+	dp_proxy_edits_order(&out->ed);
+	return DP_PA_SEND;
+}
+
+/* Next hop from a URI: maddr is not honoured (IP literals only). */
+static bool
+dp_proxy_uri_dest(const struct sip_uri *u, struct dp_proxy_out *out)
+{
+	uint8_t addr[16];
+	int fam;
+
+	if (u->scheme_id != SIP_SCHEME_SIP && u->scheme_id != SIP_SCHEME_SIPS)
+		return false;
+	fam = sip_host_to_ip(u->host, addr);
+	if (fam < 0)
+		return false;
+	dp_proxy_ip_set(&out->dst, addr, fam);
+	out->dport = u->port != 0 ? u->port : 5060;
+	return true;
+}
+
+/*
+ * Loop detection (RFC 3261 §16.3 item 4): every Via value of ours is
+ * compared with the loop part of this request. Returns true for a loop.
+ */
+static bool
+dp_proxy_is_loop(const struct dp_conf *conf, const struct sip_msg *msg,
+		 const struct sip_info *info, struct dp_proxy_out *out)
+{
+	struct sip_value_iter it;
+	struct sip_via via;
+	struct span v;
+	uint64_t l;
+	bool first = true;
+
+	if (msg->nvia <= 1) {
+		if (!dp_proxy_via_is_ours(conf, &info->via, &l))
+			return false;
+		if (l == out->loop)
+			return true;
+		out->spiral = 1;
+		return false;
+	}
+	sip_values_init(&it, msg, SIP_HDR_VIA);
+	while (sip_values_next(&it, &v) == 1) {
+		if (first) {
+			first = false;
+			via = info->via;
+		} else if (sip_via_parse(&via, v) != SIP_PERR_OK) {
+			continue;
+		}
+		if (!dp_proxy_via_is_ours(conf, &via, &l))
+			continue;
+		if (l == out->loop)
+			return true;
+		out->spiral = 1;
+	}
+	return false;
+}
+
+/*
+ * Strict-routing compatibility (RFC 3261 §16.4): a Request-URI that is a
+ * URI we put in a Record-Route means the previous hop is a strict router.
+ * The last Route value becomes the Request-URI and is removed.
+ * Returns 0, 1 when done (*ruri set to the new R-URI), or -1 on error.
+ */
+static int
+dp_proxy_strict_compat(const struct sip_msg *msg, struct dp_proxy_out *out,
+		       struct sip_uri *ruri)
+{
+	const struct sip_hdr *h, *last = NULL;
+	struct sip_value_iter it;
+	struct span v, lastv = SPAN_NULL;
+	struct sip_naddr na;
+	const char *p, *from;
+	uint32_t off;
+
+	for (h = sip_msg_hdr(msg, SIP_HDR_ROUTE); h != NULL;
+	     h = sip_msg_hdr_next(msg, h))
+		last = h;
+	if (last == NULL)
+		return 0;
+	sip_values_init(&it, msg, SIP_HDR_ROUTE);
+	while (sip_values_next(&it, &v) == 1)
+		lastv = v;
+	if (span_is_null(lastv) || lastv.ptr < last->value.ptr ||
+	    span_end(lastv) > span_end(last->value))
+		return -1;
+	if (sip_naddr_parse(&na, lastv) != SIP_PERR_OK ||
+	    na.uri.len > sizeof(out->ruri))
+		return -1;
+	memcpy(out->ruri, na.uri.ptr, na.uri.len);
+	if (sip_uri_parse(ruri, span_make(out->ruri, na.uri.len)) !=
+	    SIP_PERR_OK)
+		return -1;
+	if (sip_rw_ruri(&out->ed, msg, span_make(out->ruri, na.uri.len)) != 0)
+		return -1;
+
+	/* Remove the value: its line, or ", value" at the end of the line. */
+	if (lastv.ptr == last->value.ptr)
+		return sip_edit_add(&out->ed, last->off, last->line_len,
+				    SPAN_NULL) == 0 ? 1 : -1;
+	for (p = lastv.ptr; p > last->value.ptr && p[-1] != ','; p--)
+		;
+	if (p == last->value.ptr)
+		return -1;
+	from = p - 1;
+	while (from > last->value.ptr && span_is_lws((unsigned char)from[-1]))
+		from--;
+	off = (uint32_t)(from - msg->buf);
+	return sip_edit_add(&out->ed, off,
+			    (uint32_t)(span_end(lastv) - from), SPAN_NULL) == 0 ?
+		1 : -1;
+}
+
+enum dp_proxy_act
+dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
+		 const struct sip_info *info, const struct dp_udp_meta *meta,
+		 struct dp_proxy_out *out)
+{
+	struct sip_value_iter it;
+	struct sip_uri ruri = info->ruri, ru;
+	struct sip_naddr na;
+	struct span v = SPAN_NULL;
+	int rc;
+
+	sip_edits_init(&out->ed);
+	out->why = DP_PW_NONE;
+	out->spiral = 0;
+	out->rr_done = 0;
+	out->code = 0;
+
+	out->loop = dp_proxy_loop_hash(&self->key, msg, info);
+	if (dp_proxy_is_loop(self->conf, msg, info, out))
+		return dp_proxy_answer(out, DP_PW_LOOP, 482);
+	if (info->max_forwards == 0)
+		return dp_proxy_answer(out, DP_PW_MAXFWD, 483);
+
+	if (sip_msg_hdr(msg, SIP_HDR_ROUTE) != NULL) {
+		/* Our Record-Route URIs have no user part. */
+		if (ruri.user.len == 0 &&
+		    dp_proxy_uri_is_us(self->conf, &ruri)) {
+			rc = dp_proxy_strict_compat(msg, out, &ruri);
+			if (rc < 0)
+				return dp_proxy_drop(out, DP_PW_REWRITE);
+			out->rr_done = (uint8_t)rc;
+		}
+		sip_values_init(&it, msg, SIP_HDR_ROUTE);
+		if (sip_values_next(&it, &v) == 1 &&
+		    sip_naddr_parse(&na, v) == SIP_PERR_OK &&
+		    sip_uri_parse(&ru, na.uri) == SIP_PERR_OK &&
+		    dp_proxy_uri_is_us(self->conf, &ru)) {
+			if (sip_rw_pop_route(&out->ed, msg) != 0)
+				return dp_proxy_drop(out, DP_PW_REWRITE);
+			if (sip_values_next(&it, &v) != 1)
+				goto no_route;
+			/* The value we will strict-remove is not a next hop. */
+			if (out->rr_done && sip_values_next(&it, &(struct span){0}) != 1)
+				goto no_route;
+			if (sip_naddr_parse(&na, v) != SIP_PERR_OK ||
+			    sip_uri_parse(&ru, na.uri) != SIP_PERR_OK)
+				return dp_proxy_answer(out, DP_PW_NOT_IP, 503);
+		} else if (out->rr_done) {
+			/* Only the strict-route value was there. */
+			sip_values_init(&it, msg, SIP_HDR_ROUTE);
+			sip_values_next(&it, &v);
+			if (sip_values_next(&it, &(struct span){0}) != 1)
+				goto no_route;
+			if (sip_naddr_parse(&na, v) != SIP_PERR_OK ||
+			    sip_uri_parse(&ru, na.uri) != SIP_PERR_OK)
+				return dp_proxy_answer(out, DP_PW_NOT_IP, 503);
+		} else if (span_is_null(v) ||
+			   sip_naddr_parse(&na, v) != SIP_PERR_OK ||
+			   sip_uri_parse(&ru, na.uri) != SIP_PERR_OK) {
+			return dp_proxy_answer(out, DP_PW_NOT_IP, 503);
+		}
+		/* Loose routing (§16.6 step 6): the Route value is the next
+		 * hop; the Request-URI stays. */
+		if (!dp_proxy_uri_dest(&ru, out))
+			return dp_proxy_answer(out, DP_PW_NOT_IP, 503);
+		out->why = DP_PW_ROUTE;
+		return dp_proxy_finish(self, msg, info, meta, out);
+	}
+
+no_route:
+	if (!span_is_null(info->to.tag)) {
+		/*
+		 * In-dialog: the Request-URI is the remote target. One that
+		 * names us belongs to no dialog we know (481), except an ACK:
+		 * that is the ACK of a non-2xx final response, whose
+		 * Request-URI is its INVITE's (§17.1.1.3): it goes where the
+		 * INVITE went, through the table.
+		 */
+		if (dp_proxy_uri_is_us(self->conf, &ruri)) {
+			if (msg->method == SIP_METHOD_ACK && !out->rr_done)
+				return DP_PA_TABLE;
+			return dp_proxy_answer(out, DP_PW_NO_DIALOG, 481);
+		}
+		if (!dp_proxy_uri_dest(&ruri, out))
+			return dp_proxy_answer(out, DP_PW_NOT_IP, 503);
+		out->why = DP_PW_DIALOG;
+		return dp_proxy_finish(self, msg, info, meta, out);
+	}
+	if (out->rr_done) {
+		if (!dp_proxy_uri_dest(&ruri, out))
+			return dp_proxy_answer(out, DP_PW_NOT_IP, 503);
+		out->why = DP_PW_DIALOG;
+		return dp_proxy_finish(self, msg, info, meta, out);
+	}
+	return DP_PA_TABLE;
+}
+
+/* user-unreserved and unreserved (RFC 3261 §25.1) pass; the rest is %HH. */
+static bool
+dp_proxy_user_ok(unsigned char c)
+{
+	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z'))
+		return true;
+	switch (c) {
+	case '-': case '_': case '.': case '!': case '~': case '*':
+	case '\'': case '(': case ')': case '&': case '=': case '+':
+	case '$': case ',': case ';': case '?': case '/':
+		return true;
+	default:
+		return false;
+	}
+}
+
+static uint32_t
+dp_proxy_user_escape(struct span user, char *out, uint32_t cap)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < user.len; i++) {
+		unsigned char c = (unsigned char)user.ptr[i];
+
+		if (dp_proxy_user_ok(c)) {
+			if (n + 1 > cap)
+				return UINT32_MAX;
+			out[n++] = (char)c;
+		} else {
+			if (n + 3 > cap)
+				return UINT32_MAX;
+			out[n++] = '%';
+			out[n++] = "0123456789ABCDEF"[c >> 4];
+			out[n++] = "0123456789ABCDEF"[c & 0xf];
+		}
+	}
+	return n;
+}
+
+enum dp_proxy_act
+dp_proxy_to_target(const struct dp_proxy_self *self,
+		   const struct sip_msg *msg, const struct sip_info *info,
+		   const struct dp_udp_meta *meta,
+		   const struct rules_dest *dest, struct span user,
+		   struct dp_proxy_out *out)
+{
+	const struct sip_uri *u = &info->ruri;
+	struct span esc = SPAN_NULL, hp;
+	struct fmt_buf b;
+	const char *hend;
+	uint32_t n, off;
+
+	dp_proxy_ip_set(&out->dst, dest->addr, dest->af == RULES_AF_INET6 ?
+			16 : 4);
+	out->dport = dest->port;
+	hp = span_make(out->hostport,
+		       dp_proxy_hostport_fmt(&out->dst, out->dport,
+					     out->hostport));
+	if (!span_is_null(user)) {
+		n = dp_proxy_user_escape(user, out->user, sizeof(out->user));
+		if (n == UINT32_MAX)
+			return dp_proxy_drop(out, DP_PW_REWRITE);
+		esc = span_make(out->user, n);
+	}
+
+	if (u->scheme_id == SIP_SCHEME_SIP || u->scheme_id == SIP_SCHEME_SIPS) {
+		/* Edit in place: everything but user and host:port stays. */
+		if (!span_is_null(esc) &&
+		    sip_rw_ruri_user(&out->ed, msg, info, esc) != 0)
+			return dp_proxy_drop(out, DP_PW_REWRITE);
+		hend = !span_is_null(u->port_str) ? span_end(u->port_str) :
+						    span_end(u->host);
+		off = (uint32_t)(u->host.ptr - msg->buf);
+		if (sip_edit_add(&out->ed, off, (uint32_t)(hend - u->host.ptr),
+				 hp) != 0)
+			return dp_proxy_drop(out, DP_PW_REWRITE);
+	} else {
+		/* tel: (RFC 3966 §... / RFC 3261 §19.1.6): sip:number@target;user=phone */
+		fmt_buf_init(&b, out->ruri, sizeof(out->ruri));
+		fmt_buf_lit(&b, "sip:");
+		if (!span_is_null(esc)) {
+			fmt_buf_span(&b, esc);
+		} else {
+			fmt_buf_span(&b, u->user);
+		}
+		fmt_buf_lit(&b, "@");
+		fmt_buf_span(&b, hp);
+		fmt_buf_lit(&b, ";user=phone");
+		if (b.overflow ||
+		    sip_rw_ruri(&out->ed, msg, span_range(out->ruri, b.p)) != 0)
+			return dp_proxy_drop(out, DP_PW_REWRITE);
+	}
+	out->why = DP_PW_TABLE;
+	return dp_proxy_finish(self, msg, info, meta, out);
+}
+
+enum dp_proxy_act
+dp_proxy_response(const struct dp_conf *conf, const struct sip_msg *msg,
+		  const struct sip_info *info, struct dp_proxy_out *out)
+{
+	struct sip_value_iter it;
+	struct sip_via next;
+	struct span v;
+	uint8_t addr[16];
+	uint64_t port;
+	int fam;
+
+	sip_edits_init(&out->ed);
+	out->why = DP_PW_NONE;
+	out->code = 0;
+	if (!dp_proxy_via_is_ours(conf, &info->via, NULL))
+		return dp_proxy_drop(out, DP_PW_FOREIGN_VIA);
+	fam = sip_host_to_ip(info->via.host, addr);
+	dp_proxy_ip_set(&out->src, addr, fam);
+	out->sport = info->via.port != 0 ? info->via.port : 5060;
+
+	sip_values_init(&it, msg, SIP_HDR_VIA);
+	if (sip_values_next(&it, &v) != 1 || sip_values_next(&it, &v) != 1 ||
+	    sip_via_parse(&next, v) != SIP_PERR_OK)
+		return dp_proxy_drop(out, DP_PW_NO_VIA);
+
+	/* RFC 3261 §18.2.2 / RFC 3581 §4: received, then sent-by. */
+	fam = -1;
+	if (!span_is_null(next.received))
+		fam = sip_host_to_ip(next.received, addr);
+	if (fam < 0)
+		fam = sip_host_to_ip(next.host, addr);
+	if (fam < 0)
+		return dp_proxy_drop(out, DP_PW_NOT_IP);
+	dp_proxy_ip_set(&out->dst, addr, fam);
+	if (!span_is_null(next.rport) && next.rport.len != 0 &&
+	    span_to_u64(next.rport, 65535, &port) == 0 && port != 0)
+		out->dport = (uint16_t)port;
+	else
+		out->dport = next.port != 0 ? next.port : 5060;
+
+	if (sip_rw_pop_via(&out->ed, msg, info) != 0)
+		return dp_proxy_drop(out, DP_PW_REWRITE);
+	out->why = DP_PW_RELAY;
+	return DP_PA_SEND;
+}
+
+/* ---- the burst ---------------------------------------------------------- */
+
+/*
+ * The branch and loop-part key: derived from the installation secret the
+ * snapshot carries, apart from the To-tag key it also keys.
+ */
+void
+dp_proxy_snap_key(const struct dp_snap *snap, struct hash_key *key)
+{
+	key->k0 = hash_mix64(snap->tag_key[0] ^ 0x7369706564676531ULL);
+	key->k1 = hash_mix64(snap->tag_key[1] ^ 0x6272616e63686b31ULL);
+}
+
+static void
+dp_proxy_count_why(struct dp_lcore *lc, uint8_t why)
+{
+	switch (why) {
+	case DP_PW_LOOP:
+		dp_cnt_add(lc, DP_CNT_PROXY_LOOP, 1);
+		break;
+	case DP_PW_NOT_IP:
+		dp_cnt_add(lc, DP_CNT_PROXY_NOT_IP, 1);
+		break;
+	case DP_PW_NO_SRC:
+		dp_cnt_add(lc, DP_CNT_NO_SRC, 1);
+		break;
+	case DP_PW_REWRITE:
+		dp_cnt_add(lc, DP_CNT_PROXY_EDIT_FAIL, 1);
+		break;
+	case DP_PW_NO_DIALOG:
+		dp_cnt_add(lc, DP_CNT_PROXY_NO_DIALOG, 1);
+		break;
+	case DP_PW_FOREIGN_VIA:
+		dp_cnt_add(lc, DP_CNT_PROXY_FOREIGN_VIA, 1);
+		break;
+	case DP_PW_NO_VIA:
+		dp_cnt_add(lc, DP_CNT_PROXY_RESP_NO_VIA, 1);
+		break;
+	case DP_PW_MAXFWD:
+		dp_cnt_add(lc, DP_CNT_SIP_MAXFWD, 1);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * The route table for a request the SIP stage did not look up (a Route
+ * naming only us, the ACK of a non-2xx response): rule, or RULES_NO_RULE
+ * with *code the answer.
+ */
+static uint32_t
+dp_proxy_lookup(struct dp_lcore *lc, const struct dp_snap *snap,
+		struct dp_sip_pkt *p, struct rules_key *key, uint16_t *code)
+{
+	struct rules_scratch *scr = NULL;
+	struct rules_hit hit;
+	uint32_t rule;
+
+	*code = lc->conf->no_route_code;
+	if (snap->db == NULL ||
+	    rules_key_make(p->info.ruri.user, p->info.ruri.host, key) != 0)
+		return RULES_NO_RULE;
+	if (lc->idx < snap->nworkers)
+		scr = snap->scratch[lc->idx];
+	if (rules_match(snap->db, scr, key, &rule) != 0)
+		return RULES_NO_RULE;
+	if (rules_hit_get(snap->db, rule, &hit) != 0)
+		return RULES_NO_RULE;
+	if (hit.action == RULES_ACTION_REJECT) {
+		*code = hit.code;
+		return RULES_NO_RULE;
+	}
+	if (lc->idx < snap->nworkers && rule < snap->nrules)
+		dp_cnt_inc(&snap->hits[(size_t)lc->idx * snap->stride + rule]);
+	return rule;
+}
+
+/* Forward through rule p->rule (or a lookup of our own). */
+static enum dp_proxy_act
+dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
+	       const struct dp_proxy_self *self,
+	       const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
+	       struct dp_proxy_out *out)
+{
+	struct dp_sip_lcore *sl = lc->sip;
+	const struct rules_key *kp;
+	struct rules_key key;
+	struct rules_dest dest;
+	struct rules_hit hit;
+	struct span user = SPAN_NULL;
+	uint32_t rule = p->rule, len;
+	uint16_t code;
+
+	if (rule == RULES_NO_RULE) {
+		rule = dp_proxy_lookup(lc, snap, p, &key, &code);
+		if (rule == RULES_NO_RULE) {
+			dp_cnt_add(lc, DP_CNT_SIP_NO_ROUTE, 1);
+			out->code = code;
+			out->why = DP_PW_NONE;
+			return DP_PA_ANSWER;
+		}
+		kp = &key;
+	} else {
+		kp = &sl->keys[p->key_idx];
+	}
+	if (snap->db == NULL || rules_hit_get(snap->db, rule, &hit) != 0) {
+		out->code = 500;
+		out->why = DP_PW_NONE;
+		return DP_PA_ANSWER;
+	}
+	if (hit.action != RULES_ACTION_FORWARD) {
+		/*
+		 * A redirect rule met on our own lookup: answer as the SIP
+		 * stage would have (dp_redirect.c), which reads the key from
+		 * the stage's key slot: lend it ours for the call.
+		 */
+		out->why = DP_PW_NONE;
+		out->code = 0;
+		if (p->msg.method != SIP_METHOD_ACK) {
+			struct rules_key saved = sl->keys[p->key_idx];
+
+			p->rule = rule;
+			sl->keys[p->key_idx] = key;
+			out->code = (uint16_t)dp_redirect_answer(lc, snap,
+								 meta, p);
+			sl->keys[p->key_idx] = saved;
+		}
+		return DP_PA_DONE;
+	}
+	if (rules_pick_target(snap->db, rule, dp_sip_flow_hash(snap, &p->info),
+			      snap->up, &dest) != 0) {
+		dp_cnt_add(lc, DP_CNT_PROXY_ALL_DOWN, 1);
+		out->code = 503;
+		out->why = DP_PW_NONE;
+		return DP_PA_ANSWER;
+	}
+	if (hit.strip != 0 || hit.prepend.len != 0) {
+		if (rules_rewrite_user(snap->db, rule, kp, sl->user,
+				       sizeof(sl->user), &len) != 0) {
+			out->why = DP_PW_REWRITE;
+			return DP_PA_DROP;
+		}
+		user = span_make(sl->user, len);
+	}
+	if (lc->idx < snap->nworkers && dest.target < snap->ntargets)
+		dp_cnt_inc(&snap->hits[(size_t)lc->idx * snap->stride +
+				       snap->nrules + dest.target]);
+	return dp_proxy_to_target(self, &p->msg, &p->info, meta, &dest, user,
+				  out);
+}
+
+/* Apply the edits in the mbuf and send it; 1 if queued. */
+static int
+dp_proxy_send(struct dp_lcore *lc, struct rte_mbuf *m,
+	      const struct dp_udp_meta *meta, const struct sip_msg *msg,
+	      const struct dp_proxy_out *out)
+{
+	uint32_t cap, len;
+	char *buf;
+
+	rte_pktmbuf_adj(m, meta->payload_off);
+	buf = rte_pktmbuf_mtod(m, char *);
+	cap = (uint32_t)rte_pktmbuf_data_len(m) + rte_pktmbuf_tailroom(m);
+	if (unlikely(buf != msg->buf ||
+		     sip_rw_apply_inplace(&out->ed, msg, buf, cap, &len) != 0 ||
+		     len > UINT16_MAX)) {
+		dp_cnt_add(lc, DP_CNT_PROXY_EDIT_FAIL, 1);
+		dp_cnt_add(lc, DP_CNT_DROP, 1);
+		rte_pktmbuf_free(m);
+		return 0;
+	}
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	return dp_udp_send(lc, m, &out->src, out->sport, &out->dst,
+			   out->dport) == 0;
+}
 
 uint16_t
 dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 	       struct rte_mbuf **pkts, const struct dp_udp_meta *meta,
 	       struct dp_sip_pkt **p, uint16_t n)
 {
-	uint16_t i, sent = 0, ndrop = 0;
+	struct rte_mbuf *drop[DP_BURST];
+	struct dp_proxy_self self;
+	struct dp_proxy_out out;
+	enum dp_proxy_act act;
+	uint16_t i, nsent = 0, ndrop = 0, nlost = 0;
+
+	self.conf = lc->conf;
+	self.record_route = lc->conf->record_route;
+	dp_proxy_snap_key(snap, &self.key);
 
 	for (i = 0; i < n; i++) {
-		if (!p[i]->msg.is_request) {
-			dp_cnt_add(lc, DP_CNT_SIP_RESP_DROP, 1);
-			ndrop++;
-		} else if (p[i]->msg.method == SIP_METHOD_ACK) {
-			dp_cnt_add(lc, DP_CNT_SIP_ACK_ABSORBED, 1);
-			ndrop++;
+		struct dp_sip_pkt *q = p[i];
+
+		if (!q->msg.is_request) {
+			act = dp_proxy_response(lc->conf, &q->msg, &q->info,
+						&out);
 		} else {
-			sent = (uint16_t)(sent +
-				dp_sip_answer(lc, snap, &meta[i], p[i], 501));
+			act = dp_proxy_request(&self, &q->msg, &q->info,
+					       &meta[i], &out);
+			if (out.spiral)
+				dp_cnt_add(lc, DP_CNT_PROXY_SPIRAL, 1);
+			if (act == DP_PA_TABLE)
+				act = dp_proxy_table(lc, snap, &self, &meta[i],
+						     q, &out);
 		}
+		switch (act) {
+		case DP_PA_SEND:
+			if (!q->msg.is_request) {
+				dp_cnt_add(lc, DP_CNT_PROXY_RELAY, 1);
+				if (q->msg.status >= 100 && q->msg.status < 700)
+					dp_cnt_add(lc, (enum dp_counter)
+						   (DP_CNT_PROXY_RESP_1XX +
+						    q->msg.status / 100 - 1), 1);
+			} else {
+				dp_cnt_add(lc, DP_CNT_PROXY_FWD, 1);
+				dp_cnt_add(lc, out.why == DP_PW_TABLE ?
+					   DP_CNT_PROXY_FWD_TABLE :
+					   out.why == DP_PW_ROUTE ?
+					   DP_CNT_PROXY_FWD_ROUTE :
+					   DP_CNT_PROXY_FWD_DIALOG, 1);
+			}
+			nsent = (uint16_t)(nsent + dp_proxy_send(lc, pkts[i],
+					&meta[i], &q->msg, &out));
+			continue;
+		case DP_PA_ANSWER:
+			dp_proxy_count_why(lc, out.why);
+			/* ACK is never answered (RFC 3261 §17.2.1). */
+			if (q->msg.method == SIP_METHOD_ACK)
+				break;
+			nsent = (uint16_t)(nsent + dp_sip_answer(lc, snap,
+					&meta[i], q, out.code));
+			break;
+		case DP_PA_DONE:
+			nsent = (uint16_t)(nsent + out.code);
+			break;
+		default:
+			dp_proxy_count_why(lc, out.why);
+			nlost++;
+			break;
+		}
+		drop[ndrop++] = pkts[i];
 	}
-	rte_pktmbuf_free_bulk(pkts, n);
-	dp_cnt_add(lc, DP_CNT_DROP, ndrop);
-	return sent;
+	/* Answered requests too: their answers were built from copies. */
+	if (ndrop != 0)
+		rte_pktmbuf_free_bulk(drop, ndrop);
+	if (nlost != 0)
+		dp_cnt_add(lc, DP_CNT_DROP, nlost);
+	return nsent;
 }

@@ -95,7 +95,26 @@
 	X(SIP_MATCH_ERR,        "rule matching failed (regex scan error)")      \
 	X(SIP_NO_SNAP,          "requests routed while no generation is loaded") \
 	X(SIP_PROXY,            "messages handed to the proxy stage")           \
-	X(SIP_BUILD_FAIL,       "dropped: local response did not fit or no mbuf")
+	X(SIP_BUILD_FAIL,       "dropped: local response did not fit or no mbuf") \
+	X(PROXY_FWD,            "proxy: requests forwarded (all kinds)")        \
+	X(PROXY_FWD_TABLE,      "proxy: requests forwarded to a route-table target") \
+	X(PROXY_FWD_ROUTE,      "proxy: requests forwarded to a Route header")  \
+	X(PROXY_FWD_DIALOG,     "proxy: in-dialog requests sent to the R-URI")  \
+	X(PROXY_LOOP,           "proxy: looped requests answered 482")          \
+	X(PROXY_SPIRAL,         "proxy: spiralling requests forwarded again")   \
+	X(PROXY_NOT_IP,         "proxy: next hop not an IP literal (503 or drop)") \
+	X(PROXY_NO_DIALOG,      "proxy: in-dialog request addressed to us (481)") \
+	X(PROXY_ALL_DOWN,       "proxy: forward rule without an up target (503)") \
+	X(PROXY_EDIT_FAIL,      "proxy: dropped, edits did not fit the packet") \
+	X(PROXY_RELAY,          "proxy: responses relayed (see proxy_resp_Nxx)") \
+	X(PROXY_RESP_1XX,       "proxy: 1xx responses relayed")                 \
+	X(PROXY_RESP_2XX,       "proxy: 2xx responses relayed")                 \
+	X(PROXY_RESP_3XX,       "proxy: 3xx responses relayed")                 \
+	X(PROXY_RESP_4XX,       "proxy: 4xx responses relayed")                 \
+	X(PROXY_RESP_5XX,       "proxy: 5xx responses relayed")                 \
+	X(PROXY_RESP_6XX,       "proxy: 6xx responses relayed")                 \
+	X(PROXY_FOREIGN_VIA,    "proxy: dropped responses whose top Via is not ours") \
+	X(PROXY_RESP_NO_VIA,    "proxy: dropped responses without a Via below ours")
 
 enum dp_counter {
 #define X(sym, desc) DP_CNT_##sym,

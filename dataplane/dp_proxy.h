@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_proxy.h - the stateless proxy's decisions over a parsed message
+ * (RFC 3261 §16.3, §16.4, §16.6, §16.11, §18.2; RFC 3581): branch and
+ * loop-detection hashes, our Via, the response Via check, the next hop,
+ * and the edits of a forwarded request or relayed response.
+ *
+ * These functions touch no mbuf and no DPDK state, so they are tested
+ * without EAL (tests/dataplane/test_dp_proxy_logic.c). The burst entry
+ * point that sends the results, dp_proxy_burst(), is declared in dp.h.
+ * Implemented in dp_proxy.c: HOT PATH (dataplane/HOTPATH.md).
+ */
+#ifndef SIPEDGE_DATAPLANE_DP_PROXY_H
+#define SIPEDGE_DATAPLANE_DP_PROXY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <hash.h>
+#include <rules_types.h>
+#include <sip.h>
+
+#include "dp_types.h"
+
+/*
+ * Our branch: "z9hG4bK", 16 lower-case hex digits of the transaction part,
+ * '.', 16 hex digits of the loop-detection part (RFC 3261 §16.6 step 8).
+ */
+#define DP_PROXY_MAGIC          "z9hG4bK"
+#define DP_PROXY_MAGIC_LEN      7
+#define DP_PROXY_BRANCH_LEN     (DP_PROXY_MAGIC_LEN + 16 + 1 + 16)
+
+/* "[" full IPv6 "]" is 41 bytes; ":65535" 6 more. */
+#define DP_PROXY_HOST_MAX       48
+#define DP_PROXY_VIA_MAX        (12 + DP_PROXY_HOST_MAX + 8 + DP_PROXY_BRANCH_LEN + 8)
+#define DP_PROXY_RR_MAX         (4 + DP_PROXY_HOST_MAX + 8)
+#define DP_PROXY_USER_MAX       (3 * RULES_USER_OUT_MAX)
+#define DP_PROXY_RURI_MAX       (SIP_MAX_URI_LEN + 16)
+
+/* What to do with a message. */
+enum dp_proxy_act {
+	DP_PA_DROP = 0,         /* out->why says why; free and count */
+	DP_PA_SEND,             /* apply out->ed, send src:sport -> dst:dport */
+	DP_PA_ANSWER,           /* answer locally with out->code */
+	DP_PA_TABLE,            /* consult the route table, then call
+				 * dp_proxy_to_target() */
+	DP_PA_DONE,             /* answered already (burst function only) */
+};
+
+/* Why: one counter each in the burst function. */
+enum dp_proxy_why {
+	DP_PW_NONE = 0,
+	DP_PW_TABLE,            /* forwarded to a route-table target */
+	DP_PW_ROUTE,            /* forwarded to a Route header */
+	DP_PW_DIALOG,           /* in-dialog, forwarded to the Request-URI */
+	DP_PW_LOOP,             /* 482 */
+	DP_PW_NOT_IP,           /* next hop is a host name: 503 or drop */
+	DP_PW_NO_SRC,           /* no local address of the target's family */
+	DP_PW_REWRITE,          /* edits did not fit, or malformed values */
+	DP_PW_NO_DIALOG,        /* in-dialog request addressed to us: 481 */
+	DP_PW_FOREIGN_VIA,      /* response whose top Via is not ours */
+	DP_PW_NO_VIA,           /* response without a Via below ours */
+	DP_PW_RELAY,            /* response relayed */
+	DP_PW_MAXFWD,           /* Max-Forwards 0: 483 */
+};
+
+/* Per-installation inputs: read-only for the duration of a burst. */
+struct dp_proxy_self {
+	const struct dp_conf *conf;     /* our addresses and SIP ports */
+	struct hash_key  key;           /* branch and loop-part key (secret) */
+	bool             record_route;  /* add Record-Route: <sip:us;lr> */
+};
+
+/*
+ * The result of a decision. Edits borrow the buffers in this struct:
+ * it must not move until they are applied.
+ */
+struct dp_proxy_out {
+	struct sip_edits ed;
+	struct dp_ip     src;           /* our address to send from */
+	struct dp_ip     dst;
+	uint16_t         sport;
+	uint16_t         dport;
+	uint16_t         code;          /* DP_PA_ANSWER */
+	uint8_t          why;           /* enum dp_proxy_why */
+	uint8_t          spiral;        /* our Via seen, loop part differed */
+	uint8_t          rr_done;       /* strict-route or pop edits made */
+	uint64_t         loop;          /* loop part of this request */
+	char             via[DP_PROXY_VIA_MAX];
+	char             recv[DP_PROXY_HOST_MAX];
+	char             rr[DP_PROXY_RR_MAX];
+	char             hostport[DP_PROXY_HOST_MAX + 8];
+	char             user[DP_PROXY_USER_MAX];
+	char             ruri[DP_PROXY_RURI_MAX];
+};
+
+/**
+ * Loop-detection part of a request (RFC 3261 §16.6 step 8, §16.3 item 4):
+ * a keyed hash of every field that affects its routing here: the
+ * Request-URI as received, the To tag (not for ACK, so the ACK of a non-2xx
+ * response shares its INVITE's branch), the From tag, Call-ID, CSeq number,
+ * every Route, Proxy-Require and Proxy-Authorization value. Not Via, not
+ * Max-Forwards: those change when a request comes back.
+ *
+ * Context: any thread, hot-path safe; deterministic.
+ */
+uint64_t dp_proxy_loop_hash(const struct hash_key *key,
+			    const struct sip_msg *msg,
+			    const struct sip_info *info);
+
+/**
+ * Transaction part of our branch (RFC 3261 §16.11): a keyed hash of the
+ * received top Via branch and sent-by when the branch has the magic
+ * cookie; otherwise of the To tag (not for ACK), From tag, Call-ID,
+ * Request-URI, top Via value and CSeq number. A retransmission, its
+ * CANCEL and the ACK of a non-2xx final response get the same value.
+ *
+ * Context: any thread, hot-path safe; deterministic.
+ */
+uint64_t dp_proxy_txn_hash(const struct hash_key *key,
+			   const struct sip_msg *msg,
+			   const struct sip_info *info);
+
+/**
+ * Write our branch ("z9hG4bK" txn "." loop) into @p out; returns
+ * DP_PROXY_BRANCH_LEN. Not terminated.
+ */
+uint32_t dp_proxy_branch_fmt(uint64_t txn, uint64_t loop,
+			     char out[DP_PROXY_BRANCH_LEN]);
+
+/**
+ * True if @p via was put there by this installation: sent-by is one of
+ * our addresses (an IP literal) and SIP ports (5060 when absent), and the
+ * branch has our shape. The loop part is returned in *loop (may be NULL).
+ *
+ * Context: any thread, hot-path safe.
+ */
+bool dp_proxy_via_is_ours(const struct dp_conf *conf,
+			  const struct sip_via *via, uint64_t *loop);
+
+/* True if @p uri (sip/sips) has one of our addresses as host and one of
+ * our SIP ports (5060 when absent). */
+bool dp_proxy_uri_is_us(const struct dp_conf *conf, const struct sip_uri *uri);
+
+/* Format an address as text: IPv4 dotted quad; IPv6 in full hex groups,
+ * within brackets if @p brackets. Returns bytes written (<= 41). */
+uint32_t dp_proxy_ip_fmt(const struct dp_ip *ip, bool brackets, char *out);
+
+/**
+ * First step for a request that passed DESIGN §3.2 steps 1-3 and 5-7:
+ * loop detection (§16.3 item 4: 482 for a loop, spirals noted in
+ * out->spiral), Route processing (§16.4: strict-routing compatibility and
+ * removal of our own Route value), then the next hop: the next Route
+ * value (loose routing, no table), the Request-URI host of an in-dialog
+ * request (To-tag present; no table), or the route table.
+ *
+ * @param meta
+ *   Who sent it to which of our addresses (received/rport, our Via).
+ * @param out
+ *   Initialised here. DP_PA_SEND: edits complete, src/dst set.
+ *   DP_PA_TABLE: edits so far kept, out->loop set; look the R-URI up and
+ *   call dp_proxy_to_target(). DP_PA_ANSWER: out->code. DP_PA_DROP.
+ *
+ * Context: any thread, hot-path safe.
+ */
+enum dp_proxy_act dp_proxy_request(const struct dp_proxy_self *self,
+				   const struct sip_msg *msg,
+				   const struct sip_info *info,
+				   const struct dp_udp_meta *meta,
+				   struct dp_proxy_out *out);
+
+/**
+ * Second step after DP_PA_TABLE: forward to a route-table target. The
+ * Request-URI gets @p user (already the rule's strip/prepend of the
+ * number, unescaped; SPAN_NULL keeps the user part as received) and the
+ * target's host and port.
+ *
+ * @return
+ *   DP_PA_SEND, or DP_PA_DROP (out->why) when the edits do not fit or no
+ *   local address has the target's family.
+ *
+ * Context: any thread, hot-path safe.
+ */
+enum dp_proxy_act dp_proxy_to_target(const struct dp_proxy_self *self,
+				     const struct sip_msg *msg,
+				     const struct sip_info *info,
+				     const struct dp_udp_meta *meta,
+				     const struct rules_dest *dest,
+				     struct span user,
+				     struct dp_proxy_out *out);
+
+/**
+ * A response (RFC 3261 §16.11, §18.2.2, RFC 3581 §4): the top Via must be
+ * ours, else DP_PA_DROP (DP_PW_FOREIGN_VIA). It is removed and the result
+ * goes to the next Via's received (else sent-by, an IP literal) and rport
+ * (else sent-by port, else 5060), from the address and port of our Via.
+ *
+ * Context: any thread, hot-path safe.
+ */
+enum dp_proxy_act dp_proxy_response(const struct dp_conf *conf,
+				    const struct sip_msg *msg,
+				    const struct sip_info *info,
+				    struct dp_proxy_out *out);
+
+/**
+ * The branch and loop-part key of a snapshot: derived from the
+ * installation secret it carries (snap->tag_key), distinct from the
+ * To-tag key itself.
+ *
+ * Context: any thread, hot-path safe.
+ */
+void dp_proxy_snap_key(const struct dp_snap *snap, struct hash_key *key);
+
+#endif /* SIPEDGE_DATAPLANE_DP_PROXY_H */

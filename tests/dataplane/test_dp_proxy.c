@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_dp_proxy.c - proxy mode in process: requests from the peer into a
+ * net_ring port, one worker iteration, forwarded frames and relayed
+ * responses taken from the tx ring and compared byte by byte.
+ *
+ * Targets are behind the gateway (192.0.2.254), resolved once at start;
+ * the peer (192.0.2.2) is resolved too, for relayed responses.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_mbuf.h>
+
+#include <hash.h>
+#include <rules.h>
+#include <sip.h>
+
+#include "dp_proxy.h"
+#include "dp_test.h"
+
+static const char t_csv[] =
+	"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+	"nyc,prefix,1212,forward,198.19.0.3:5060/1/70|198.19.0.5:5060/1/30|"
+	"198.19.0.6:5060/2,,0,,\n"
+	"uk,prefix,44,forward,198.19.0.4:5070,,1,0044,\n"
+	"premium,prefix,1900,reject,,10,,,403\n"
+	"redir,prefix,33,redirect,198.19.0.9:5060,,,,\n";
+
+static char t_buf[8192];
+static char t_want[8192];
+
+/* A forwarded (or relayed) datagram taken from the tx ring. */
+struct t_out {
+	uint8_t          dst[4];
+	uint8_t          src[4];
+	uint16_t         dport;
+	uint16_t         sport;
+	size_t           len;
+};
+
+/* Take one IPv4 UDP frame; payload NUL-terminated into t_buf. */
+static void
+t_take(struct t_out *o)
+{
+	struct rte_mbuf *m;
+	const uint8_t *f;
+	size_t l3 = RTE_ETHER_HDR_LEN, l4;
+
+	assert_int_equal(t_tx(&m, 1), 1);
+	f = rte_pktmbuf_mtod(m, const uint8_t *);
+	assert_int_equal(f[12] << 8 | f[13], 0x0800);
+	assert_int_equal(f[l3 + 9], 17);
+	memcpy(o->src, f + l3 + 12, 4);
+	memcpy(o->dst, f + l3 + 16, 4);
+	l4 = l3 + (size_t)(f[l3] & 0xf) * 4;
+	o->sport = (uint16_t)(f[l4] << 8 | f[l4 + 1]);
+	o->dport = (uint16_t)(f[l4 + 2] << 8 | f[l4 + 3]);
+	o->len = (size_t)(f[l4 + 4] << 8 | f[l4 + 5]) - 8;
+	assert_true(o->len < sizeof(t_buf));
+	assert_int_equal(rte_pktmbuf_pkt_len(m), l4 + 8 + o->len);
+	memcpy(t_buf, f + l4 + 8, o->len);
+	t_buf[o->len] = '\0';
+	rte_pktmbuf_free(m);
+}
+
+static void
+t_expect_none(void)
+{
+	struct rte_mbuf *m[4];
+	unsigned int n = t_tx(m, 4);
+
+	if (n != 0)
+		rte_pktmbuf_free_bulk(m, n);
+	assert_int_equal(n, 0);
+}
+
+/*
+ * Resolve @p ip (a next hop) the way the router does: an output misses,
+ * the service asks, the answer is learned, the held output leaves.
+ */
+static void
+t_resolve(const uint8_t ip[4], const struct rte_ether_addr *mac)
+{
+	struct dp_ip dst = { .family = DP_AF_V4 };
+	struct rte_mbuf *m, *out[4];
+	uint8_t in[64] = { 0 };
+	unsigned int n;
+
+	memcpy(&dst.v4, ip, 4);
+	m = dp_pkt_alloc(t_env.lc, 8);
+	assert_non_null(m);
+	memcpy(rte_pktmbuf_append(m, 4), "ping", 4);
+	assert_int_equal(dp_udp_send(t_env.lc, m, NULL, 5060, &dst, 9), 0);
+	while (dp_service_poll(&t_env.svc) != 0)
+		;
+	t_poll();
+	n = t_tx(out, 4);                       /* the ARP request */
+	if (n != 0)
+		rte_pktmbuf_free_bulk(out, n);
+	t_arp_frame(in, 2, &t_env.ifc.mac, mac, ip, &t_env.ifc.mac,
+		    t_ip4_us);
+	t_rx(in, 60);
+	t_poll();
+	while (dp_service_poll(&t_env.svc) != 0)
+		;
+	t_poll();
+	n = t_tx(out, 4);                       /* the held datagram */
+	if (n != 0)
+		rte_pktmbuf_free_bulk(out, n);
+}
+
+/* A request from the peer; @p extra are whole header lines. */
+static size_t
+t_req(char *out, const char *method, const char *ruri, const char *callid,
+      const char *branch, const char *to_tag, const char *extra)
+{
+	return (size_t)snprintf(out, 4096,
+		"%s %s SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bK%s;rport\r\n"
+		"Max-Forwards: 70\r\n"
+		"From: \"Alice\" <sip:alice@192.0.2.2>;tag=a1\r\n"
+		"To: <sip:bob@example.com>%s%s\r\n"
+		"Call-ID: %s\r\n"
+		"CSeq: 7 %s\r\n"
+		"%s"
+		"X-Custom:  unknown ,  kept\r\n"
+		"Content-Length: 5\r\n\r\n"
+		"hello",
+		method, ruri, branch, to_tag != NULL ? ";tag=" : "",
+		to_tag != NULL ? to_tag : "", callid,
+		strcmp(method, "ACK") == 0 ? "ACK" : method,
+		extra != NULL ? extra : "");
+}
+
+/* The branch the router pushes for request @p req. */
+static void
+t_branch(const char *req, size_t len, char br[DP_PROXY_BRANCH_LEN + 1])
+{
+	static struct sip_msg msg;
+	struct sip_info info;
+	struct hash_key k;
+
+	assert_int_equal(sip_parse(&msg, req, (uint32_t)len), SIP_PERR_OK);
+	assert_int_equal(sip_msg_check(&msg, &info), SIP_PERR_OK);
+	dp_proxy_snap_key(dp_snap_current, &k);
+	dp_proxy_branch_fmt(dp_proxy_txn_hash(&k, &msg, &info),
+			    dp_proxy_loop_hash(&k, &msg, &info), br);
+	br[DP_PROXY_BRANCH_LEN] = '\0';
+}
+
+/* Per test: counters, configuration, proxy mode. */
+static void
+t_pbegin(void)
+{
+	t_begin();
+	t_env.conf.mode = DP_MODE_PROXY;
+}
+
+static void
+t_send(const char *req, size_t n)
+{
+	t_sip_rx4(req, n);
+	t_poll();
+}
+
+static int
+t_ip_last(const struct t_out *o, uint8_t a, uint8_t b, uint8_t c)
+{
+	if (o->dst[0] != a || o->dst[1] != b || o->dst[2] != c)
+		return -1;
+	return o->dst[3];
+}
+
+static void
+test_dp_proxy_invite_forwarded_exact(void **state)
+{
+	char req[4096], br[DP_PROXY_BRANCH_LEN + 1];
+	struct t_out o;
+	size_t n;
+	int last;
+
+	(void)state;
+	t_pbegin();
+	n = t_req(req, "INVITE", "sip:+1-212-555-0100@192.0.2.1;user=phone",
+		  "fx1@192.0.2.2", "fx1", NULL, NULL);
+	t_branch(req, n, br);
+	t_send(req, n);
+	t_take(&o);
+	last = t_ip_last(&o, 198, 19, 0);
+	assert_true(last == 3 || last == 5);
+	assert_int_equal(o.dport, 5060);
+	assert_int_equal(o.sport, 5060);
+	assert_memory_equal(o.src, t_ip4_us, 4);
+	snprintf(t_want, sizeof(t_want),
+		 "INVITE sip:+1-212-555-0100@198.19.0.%d:5060;user=phone"
+		 " SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=%s\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKfx1"
+		 ";rport=5062;received=192.0.2.2\r\n"
+		 "Max-Forwards: 69\r\n"
+		 "From: \"Alice\" <sip:alice@192.0.2.2>;tag=a1\r\n"
+		 "To: <sip:bob@example.com>\r\n"
+		 "Call-ID: fx1@192.0.2.2\r\n"
+		 "CSeq: 7 INVITE\r\n"
+		 "X-Custom:  unknown ,  kept\r\n"
+		 "Content-Length: 5\r\n\r\n"
+		 "hello", last, br);
+	assert_string_equal(t_buf, t_want);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD), 1);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD_TABLE), 1);
+	t_end();
+}
+
+/* strip 1, prepend 0044; Record-Route (at the end of the header
+ * section when there is none yet) when asked. */
+static void
+test_dp_proxy_rewrite_and_record_route(void **state)
+{
+	char req[4096], br[DP_PROXY_BRANCH_LEN + 1];
+	struct t_out o;
+	size_t n;
+
+	(void)state;
+	t_pbegin();
+	t_env.conf.record_route = true;
+	n = t_req(req, "INVITE", "sip:442079460000@192.0.2.1", "rr1",
+		  "rr1", NULL, NULL);
+	t_branch(req, n, br);
+	t_send(req, n);
+	t_take(&o);
+	assert_int_equal(t_ip_last(&o, 198, 19, 0), 4);
+	assert_int_equal(o.dport, 5070);
+	snprintf(t_want, sizeof(t_want),
+		 "INVITE sip:004442079460000@198.19.0.4:5070 SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=%s\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKrr1"
+		 ";rport=5062;received=192.0.2.2\r\n"
+		 "Max-Forwards: 69\r\n"
+		 "From: \"Alice\" <sip:alice@192.0.2.2>;tag=a1\r\n"
+		 "To: <sip:bob@example.com>\r\n"
+		 "Call-ID: rr1\r\n"
+		 "CSeq: 7 INVITE\r\n"
+		 "X-Custom:  unknown ,  kept\r\n"
+		 "Content-Length: 5\r\n"
+		 "Record-Route: <sip:192.0.2.1:5060;lr>\r\n\r\n"
+		 "hello", br);
+	assert_string_equal(t_buf, t_want);
+	/* The retransmission: the same bytes. */
+	t_send(req, n);
+	t_take(&o);
+	assert_string_equal(t_buf, t_want);
+	t_env.conf.record_route = false;
+	t_end();
+}
+
+/* Retransmission, CANCEL and non-2xx ACK: same target, same branch. */
+static void
+test_dp_proxy_retrans_cancel_ack_follow(void **state)
+{
+	static const char *const methods[] = { "INVITE", "INVITE", "CANCEL",
+					       "ACK" };
+	char req[4096], first[256] = "", via[256];
+	uint8_t dst[4] = { 0 };
+	struct t_out o;
+	unsigned int i, c;
+	size_t n;
+	char *p;
+
+	(void)state;
+	t_pbegin();
+	for (c = 0; c < 20; c++) {
+		char callid[32];
+
+		snprintf(callid, sizeof(callid), "follow-%u", c);
+		for (i = 0; i < 4; i++) {
+			n = t_req(req, methods[i], "sip:12125550100@192.0.2.1",
+				  callid, callid,
+				  i == 3 ? "uas-tag" : NULL, NULL);
+			t_send(req, n);
+			t_take(&o);
+			p = strstr(t_buf, "\r\nVia: ");
+			assert_non_null(p);
+			snprintf(via, sizeof(via), "%.*s",
+				 (int)(strstr(p + 2, "\r\n") - p), p);
+			if (i == 0) {
+				memcpy(dst, o.dst, 4);
+				strcpy(first, via);
+			} else {
+				assert_memory_equal(o.dst, dst, 4);
+				assert_string_equal(via, first);
+			}
+			assert_memory_equal(t_buf, methods[i],
+					    strlen(methods[i]));
+		}
+	}
+	t_end();
+}
+
+/* Weighted rendezvous: 70/30 between .3 and .5; .6 is a backup tier. */
+static void
+test_dp_proxy_spread_per_weights(void **state)
+{
+	const unsigned int total = 2000;
+	unsigned int i, count[8] = { 0 };
+	uint64_t picks[8] = { 0 }, hits[8] = { 0 };
+	char req[4096], callid[48], branch[16];
+	struct t_out o;
+	size_t n;
+	int last;
+
+	(void)state;
+	t_pbegin();
+	t_snap_csv(t_csv, 2);   /* fresh rule-hit and target counters */
+	for (i = 0; i < total; i++) {
+		snprintf(branch, sizeof(branch), "%08x", i * 2654435761u);
+		snprintf(callid, sizeof(callid), "%s-spread@192.0.2.2", branch);
+		n = t_req(req, "INVITE", "sip:12125550100@192.0.2.1", callid,
+			  branch, NULL, NULL);
+		t_send(req, n);
+		t_take(&o);
+		last = t_ip_last(&o, 198, 19, 0);
+		if (last < 0 || last >= 8)
+			fail_msg("%u: %s", i, t_buf);
+		count[last]++;
+	}
+	assert_int_equal(count[3] + count[5], total);
+	/* 70 % +- 4 %. */
+	assert_in_range(count[3], total * 66 / 100, total * 74 / 100);
+	dp_snap_sum(dp_snap_current, hits, picks);
+	assert_int_equal(hits[rules_db_find(dp_snap_current->db,
+					    SPAN_LIT("nyc"))], total);
+	for (i = 0; i < 8; i++)
+		count[0] += (unsigned int)picks[i];
+	assert_int_equal(count[0], total);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD_TABLE), total);
+	t_end();
+}
+
+/* A response to our forward goes to the peer's received/rport. */
+static void
+test_dp_proxy_response_relayed(void **state)
+{
+	char req[4096], resp[4096], via_ours[256], via_peer[256];
+	struct t_out o;
+	size_t n;
+	char *p, *e;
+
+	(void)state;
+	t_pbegin();
+	n = t_req(req, "INVITE", "sip:12125550100@192.0.2.1", "rsp1",
+		  "rsp1", NULL, NULL);
+	t_send(req, n);
+	t_take(&o);
+	p = strstr(t_buf, "Via: ");
+	e = strstr(p, "\r\n");
+	snprintf(via_ours, sizeof(via_ours), "%.*s", (int)(e - p), p);
+	p = e + 2;
+	e = strstr(p, "\r\n");
+	snprintf(via_peer, sizeof(via_peer), "%.*s", (int)(e - p), p);
+
+	n = (size_t)snprintf(resp, sizeof(resp),
+		"SIP/2.0 180 Ringing\r\n"
+		"%s\r\n%s\r\n"
+		"From: \"Alice\" <sip:alice@192.0.2.2>;tag=a1\r\n"
+		"To: <sip:bob@example.com>;tag=b9\r\n"
+		"Call-ID: rsp1\r\n"
+		"CSeq: 7 INVITE\r\n"
+		"X-Downstream: yes\r\n"
+		"Content-Length: 0\r\n\r\n", via_ours, via_peer);
+	snprintf(t_want, sizeof(t_want),
+		"SIP/2.0 180 Ringing\r\n"
+		"%s\r\n"
+		"From: \"Alice\" <sip:alice@192.0.2.2>;tag=a1\r\n"
+		"To: <sip:bob@example.com>;tag=b9\r\n"
+		"Call-ID: rsp1\r\n"
+		"CSeq: 7 INVITE\r\n"
+		"X-Downstream: yes\r\n"
+		"Content-Length: 0\r\n\r\n", via_peer);
+	/* It arrives from the "target" side; here through the same port. */
+	t_send(resp, n);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);     /* us:5060 -> peer:5062 */
+	assert_string_equal(t_buf, t_want);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_RELAY), 1);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_RESP_1XX), 1);
+
+	/* 200 and 486 as well, counted by class; never a 100 of our own. */
+	memcpy(strstr(resp, "180 Ringing"), "200 OK     ", 11);
+	t_send(resp, n);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	memcpy(strstr(resp, "200 OK     "), "486 Busy   ", 11);
+	t_send(resp, n);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_RESP_2XX), 1);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_RESP_4XX), 1);
+	assert_int_equal(t_env.lc[0].sip_code[100 - DP_CODE_MIN], 0);
+	t_end();
+}
+
+static void
+test_dp_proxy_foreign_via_dropped(void **state)
+{
+	static const char resp[] =
+		"SIP/2.0 200 OK\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKforeign\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKx\r\n"
+		"From: <sip:alice@192.0.2.2>;tag=a1\r\n"
+		"To: <sip:bob@example.com>;tag=b9\r\n"
+		"Call-ID: foreign\r\n"
+		"CSeq: 7 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char name[] =
+		"SIP/2.0 200 OK\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK"
+		"0123456789abcdef.0123456789abcdef\r\n"
+		"Via: SIP/2.0/UDP ua.example:5062;branch=z9hG4bKx\r\n"
+		"From: <sip:alice@192.0.2.2>;tag=a1\r\n"
+		"To: <sip:bob@example.com>;tag=b9\r\n"
+		"Call-ID: name\r\n"
+		"CSeq: 7 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n";
+
+	(void)state;
+	t_pbegin();
+	t_send(resp, sizeof(resp) - 1);
+	t_expect_none();
+	assert_int_equal(t_cnt(DP_CNT_PROXY_FOREIGN_VIA), 1);
+	t_send(name, sizeof(name) - 1);
+	t_expect_none();
+	assert_int_equal(t_cnt(DP_CNT_PROXY_NOT_IP), 1);
+	t_end();
+}
+
+/* Our forward coming back unchanged: 482; with another R-URI: spiral. */
+static void
+test_dp_proxy_loop_and_spiral(void **state)
+{
+	char req[4096], again[4096], *via;
+	struct t_out o;
+	size_t n;
+
+	(void)state;
+	t_pbegin();
+	n = t_req(req, "INVITE", "sip:12125550100@192.0.2.1", "loop1",
+		  "loop1", NULL, NULL);
+	t_send(req, n);
+	t_take(&o);
+	/* The downstream sends it back with the R-URI it was given first. */
+	via = strstr(t_buf, "Via: ");
+	memmove(t_want, via, strlen(via) + 1);
+	via = t_want;
+	n = (size_t)snprintf(again, sizeof(again),
+		"INVITE sip:12125550100@192.0.2.1 SIP/2.0\r\n%s", via);
+	t_send(again, n);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 482 Loop Detected\r\n", 27);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_LOOP), 1);
+
+	n = (size_t)snprintf(again, sizeof(again),
+		"INVITE sip:12125550111@192.0.2.1 SIP/2.0\r\n%s", via);
+	t_send(again, n);
+	t_take(&o);
+	assert_int_equal(t_ip_last(&o, 198, 19, 0) >= 0, 1);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_SPIRAL), 1);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD), 2);
+	t_end();
+}
+
+/* Route: ours popped, the next one used, no table (no rule for it). */
+static void
+test_dp_proxy_route_and_dialog_bypass_table(void **state)
+{
+	char req[4096];
+	struct t_out o;
+	size_t n;
+
+	(void)state;
+	t_pbegin();
+	n = t_req(req, "INVITE", "sip:nobody@203.0.113.5", "rt1", "rt1",
+		  NULL, "Route: <sip:192.0.2.1;lr>,<sip:198.19.0.8:5080;lr>\r\n");
+	t_send(req, n);
+	t_take(&o);
+	assert_int_equal(t_ip_last(&o, 198, 19, 0), 8);
+	assert_int_equal(o.dport, 5080);
+	assert_non_null(strstr(t_buf, "\r\nRoute: <sip:198.19.0.8:5080;lr>\r\n"));
+	assert_null(strstr(t_buf, "<sip:192.0.2.1;lr>"));
+	assert_non_null(strstr(t_buf, "INVITE sip:nobody@203.0.113.5 "));
+	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD_ROUTE), 1);
+
+	/* In-dialog BYE: to its Request-URI, even one a rule would match. */
+	n = t_req(req, "BYE", "sip:12125550100@198.19.0.77:5077", "dl1",
+		  "dl1", "b9", NULL);
+	t_send(req, n);
+	t_take(&o);
+	assert_int_equal(t_ip_last(&o, 198, 19, 0), 77);
+	assert_int_equal(o.dport, 5077);
+	assert_non_null(strstr(t_buf, "BYE sip:12125550100@198.19.0.77:5077 "));
+	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD_DIALOG), 1);
+
+	/* An in-dialog request to a host name: 503, counted. */
+	n = t_req(req, "BYE", "sip:bob@ua.example", "dl2", "dl2", "b9",
+		  NULL);
+	t_send(req, n);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 503 ", 12);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_NOT_IP), 1);
+	t_end();
+}
+
+/* Reject and redirect rules still answer in proxy mode; no rule: 404. */
+static void
+test_dp_proxy_other_actions(void **state)
+{
+	char req[4096];
+	size_t n;
+
+	(void)state;
+	t_pbegin();
+	n = t_req(req, "INVITE", "sip:19005550100@192.0.2.1", "o1", "o1",
+		  NULL, NULL);
+	t_send(req, n);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 403 ", 12);
+	n = t_req(req, "INVITE", "sip:33155550100@192.0.2.1", "o2", "o2",
+		  NULL, NULL);
+	t_send(req, n);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 302 ", 12);
+	n = t_req(req, "INVITE", "sip:999@192.0.2.1", "o3", "o3", NULL,
+		  NULL);
+	t_send(req, n);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 404 ", 12);
+	t_end();
+}
+
+static int
+t_setup(void **state)
+{
+	const struct rte_ether_addr gw = {
+		.addr_bytes = { 0x02, 0, 0, 0, 0x77, 0xfe } };
+
+	(void)state;
+	if (t_env_setup("test_dp_proxy", "0") != 0)
+		return -1;
+	t_begin();
+	t_snap_csv(t_csv, 1);
+	t_resolve(t_ip4_gw, &gw);
+	t_resolve(t_ip4_peer, &t_mac_peer);
+	return 0;
+}
+
+static int
+t_teardown(void **state)
+{
+	(void)state;
+	t_snap_clear();
+	t_env_teardown();
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dp_proxy_invite_forwarded_exact),
+		cmocka_unit_test(test_dp_proxy_rewrite_and_record_route),
+		cmocka_unit_test(test_dp_proxy_retrans_cancel_ack_follow),
+		cmocka_unit_test(test_dp_proxy_spread_per_weights),
+		cmocka_unit_test(test_dp_proxy_response_relayed),
+		cmocka_unit_test(test_dp_proxy_foreign_via_dropped),
+		cmocka_unit_test(test_dp_proxy_loop_and_spiral),
+		cmocka_unit_test(test_dp_proxy_route_and_dialog_bypass_table),
+		cmocka_unit_test(test_dp_proxy_other_actions),
+	};
+
+	return cmocka_run_group_tests_name("dp_proxy", tests, t_setup,
+					   t_teardown);
+}

@@ -1,0 +1,736 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_dp_proxy_logic.c - the stateless proxy's decisions (dp_proxy.c)
+ * over parsed messages, without EAL: branch and loop parts, Via check,
+ * next hop, and the exact bytes of forwarded requests and relayed
+ * responses.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <hash.h>
+#include <sip.h>
+
+#include "dp_proxy.h"
+
+/* Us: 192.0.2.1 and 2001:db8::1, SIP port 5060. */
+static struct dp_conf t_conf;
+static struct dp_proxy_self t_self;
+static struct dp_udp_meta t_meta;       /* from 192.0.2.10:5062 to us */
+
+static struct sip_msg t_msg;
+static struct sip_info t_info;
+static char t_in[4096];
+static char t_outbuf[8192];
+static struct dp_proxy_out t_out;
+
+static void
+t_setup_conf(void)
+{
+	static const uint8_t us4[4] = { 192, 0, 2, 1 };
+	static const uint8_t src4[4] = { 192, 0, 2, 10 };
+	static const uint8_t us6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+
+	memset(&t_conf, 0, sizeof(t_conf));
+	t_conf.addr4[0].ip.family = DP_AF_V4;
+	memcpy(&t_conf.addr4[0].ip.v4, us4, 4);
+	t_conf.addr4[0].len = 24;
+	t_conf.naddr4 = 1;
+	t_conf.addr6[0].ip.family = DP_AF_V6;
+	memcpy(t_conf.addr6[0].ip.v6, us6, 16);
+	t_conf.addr6[0].len = 64;
+	t_conf.naddr6 = 1;
+	t_conf.sip_port[0] = 5060;
+	t_conf.nsip_port = 1;
+	t_conf.mode = DP_MODE_PROXY;
+
+	memset(&t_self, 0, sizeof(t_self));
+	t_self.conf = &t_conf;
+	t_self.key.k0 = 0x0706050403020100ULL;
+	t_self.key.k1 = 0x0f0e0d0c0b0a0908ULL;
+
+	memset(&t_meta, 0, sizeof(t_meta));
+	t_meta.src.family = DP_AF_V4;
+	memcpy(&t_meta.src.v4, src4, 4);
+	t_meta.dst = t_conf.addr4[0].ip;
+	t_meta.sport = 5062;
+	t_meta.dport = 5060;
+}
+
+static int
+t_setup(void **state)
+{
+	(void)state;
+	t_setup_conf();
+	return 0;
+}
+
+/* Parse and check @p text (kept in t_in). */
+static void
+t_parse(const char *text)
+{
+	size_t n = strlen(text);
+
+	assert_true(n < sizeof(t_in));
+	memcpy(t_in, text, n);
+	assert_int_equal(sip_parse(&t_msg, t_in, (uint32_t)n), SIP_PERR_OK);
+	assert_int_equal(sip_msg_check(&t_msg, &t_info), SIP_PERR_OK);
+}
+
+/* Apply t_out's edits; the result is NUL-terminated in t_outbuf. */
+static const char *
+t_apply(void)
+{
+	uint32_t len, i;
+
+	if (sip_rw_apply(&t_out.ed, &t_msg, t_outbuf, sizeof(t_outbuf) - 1,
+			 &len) != 0)
+		for (i = 0; i < t_out.ed.n; i++)
+			print_message("edit %u: off %u del %u ins %u\n", i,
+				      t_out.ed.e[i].off, t_out.ed.e[i].del,
+				      t_out.ed.e[i].ins.len);
+	assert_int_equal(sip_rw_apply(&t_out.ed, &t_msg, t_outbuf,
+				      sizeof(t_outbuf) - 1, &len), 0);
+	t_outbuf[len] = '\0';
+	return t_outbuf;
+}
+
+static struct rules_dest
+t_dest4(uint8_t last, uint16_t port)
+{
+	struct rules_dest d;
+
+	memset(&d, 0, sizeof(d));
+	d.af = RULES_AF_INET;
+	d.addr[0] = 192;
+	d.addr[1] = 0;
+	d.addr[2] = 2;
+	d.addr[3] = last;
+	d.port = port;
+	return d;
+}
+
+/* Forward @p text through the table to 192.0.2.20:5070 with @p user. */
+static const char *
+t_forward(const char *text, struct span user)
+{
+	struct rules_dest d = t_dest4(20, 5070);
+
+	t_parse(text);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_TABLE);
+	assert_int_equal(dp_proxy_to_target(&t_self, &t_msg, &t_info, &t_meta,
+					    &d, user, &t_out), DP_PA_SEND);
+	return t_apply();
+}
+
+/* The branch we push for the message in t_msg. */
+static void
+t_branch(char out[DP_PROXY_BRANCH_LEN + 1])
+{
+	dp_proxy_branch_fmt(dp_proxy_txn_hash(&t_self.key, &t_msg, &t_info),
+			    dp_proxy_loop_hash(&t_self.key, &t_msg, &t_info),
+			    out);
+	out[DP_PROXY_BRANCH_LEN] = '\0';
+}
+
+#define INVITE_HDRS(ruri, via, extra)                                    \
+	"INVITE " ruri " SIP/2.0\r\n"                                     \
+	"Via: " via "\r\n"                                                \
+	"Max-Forwards: 70\r\n"                                            \
+	"To: <sip:+12125550100@192.0.2.1>\r\n"                            \
+	"From: \"Alice\" <sip:alice@192.0.2.10>;tag=a1\r\n"               \
+	"Call-ID: c1@192.0.2.10\r\n"                                      \
+	"CSeq: 7 INVITE\r\n"                                              \
+	extra                                                             \
+	"X-Unknown:   kept   as is\r\n"                                   \
+	"Content-Type: application/sdp\r\n"                               \
+	"Content-Length: 4\r\n"                                           \
+	"\r\n"                                                            \
+	"v=0\n"
+
+static const char invite[] = INVITE_HDRS(
+	"sip:+12125550100@192.0.2.1",
+	"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-a1", "");
+
+static void
+test_dp_proxy_forward_exact_bytes(void **state)
+{
+	char br[DP_PROXY_BRANCH_LEN + 1], want[2048];
+	const char *got;
+
+	(void)state;
+	got = t_forward(invite, SPAN_LIT("0012125550100"));
+	t_branch(br);
+	snprintf(want, sizeof(want),
+		 "INVITE sip:0012125550100@192.0.2.20:5070 SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=%s\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-a1\r\n"
+		 "Max-Forwards: 69\r\n"
+		 "To: <sip:+12125550100@192.0.2.1>\r\n"
+		 "From: \"Alice\" <sip:alice@192.0.2.10>;tag=a1\r\n"
+		 "Call-ID: c1@192.0.2.10\r\n"
+		 "CSeq: 7 INVITE\r\n"
+		 "X-Unknown:   kept   as is\r\n"
+		 "Content-Type: application/sdp\r\n"
+		 "Content-Length: 4\r\n"
+		 "\r\n"
+		 "v=0\n", br);
+	assert_string_equal(got, want);
+	assert_int_equal(t_out.dst.family, DP_AF_V4);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x14", 4);
+	assert_int_equal(t_out.dport, 5070);
+	assert_int_equal(t_out.sport, 5060);
+	assert_memory_equal(&t_out.src.v4, "\xc0\x00\x02\x01", 4);
+	assert_int_equal(t_out.why, DP_PW_TABLE);
+	assert_false(t_out.spiral);
+}
+
+/* User kept (SPAN_NULL), received and rport, Max-Forwards inserted, RR. */
+static void
+test_dp_proxy_forward_received_rport_mf_rr(void **state)
+{
+	static const char in[] =
+		"OPTIONS sip:bob@192.0.2.1;transport=udp SIP/2.0\r\n"
+		"v: SIP/2.0/UDP host.example:5062;rport;branch=z9hG4bKx\r\n"
+		"Record-Route: <sip:p1.example;lr>\r\n"
+		"t: <sip:bob@example.com>\r\n"
+		"f: <sip:alice@example.com>;tag=f\r\n"
+		"i: c2\r\n"
+		"CSeq: 1 OPTIONS\r\n"
+		"l: 0\r\n"
+		"\r\n";
+	char br[DP_PROXY_BRANCH_LEN + 1], want[2048];
+	const char *got;
+
+	(void)state;
+	t_self.record_route = true;
+	got = t_forward(in, SPAN_NULL);
+	t_self.record_route = false;
+	t_branch(br);
+	snprintf(want, sizeof(want),
+		 "OPTIONS sip:bob@192.0.2.20:5070;transport=udp SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=%s\r\n"
+		 "v: SIP/2.0/UDP host.example:5062;rport=5062;branch=z9hG4bKx"
+		 ";received=192.0.2.10\r\n"
+		 "Max-Forwards: 70\r\n"
+		 "Record-Route: <sip:192.0.2.1:5060;lr>\r\n"
+		 "Record-Route: <sip:p1.example;lr>\r\n"
+		 "t: <sip:bob@example.com>\r\n"
+		 "f: <sip:alice@example.com>;tag=f\r\n"
+		 "i: c2\r\n"
+		 "CSeq: 1 OPTIONS\r\n"
+		 "l: 0\r\n"
+		 "\r\n", br);
+	assert_string_equal(got, want);
+}
+
+/* Retransmission, CANCEL and the ACK of a non-2xx: same branch. */
+static void
+test_dp_proxy_branch_same_for_retrans_cancel_ack(void **state)
+{
+	static const char cancel[] =
+		"CANCEL sip:+12125550100@192.0.2.1 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-a1\r\n"
+		"Max-Forwards: 70\r\n"
+		"To: <sip:+12125550100@192.0.2.1>\r\n"
+		"From: \"Alice\" <sip:alice@192.0.2.10>;tag=a1\r\n"
+		"Call-ID: c1@192.0.2.10\r\n"
+		"CSeq: 7 CANCEL\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char ack[] =
+		"ACK sip:+12125550100@192.0.2.1 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-a1\r\n"
+		"Max-Forwards: 70\r\n"
+		"To: <sip:+12125550100@192.0.2.1>;tag=uas9\r\n"
+		"From: \"Alice\" <sip:alice@192.0.2.10>;tag=a1\r\n"
+		"Call-ID: c1@192.0.2.10\r\n"
+		"CSeq: 7 ACK\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char other[] = INVITE_HDRS(
+		"sip:+12125550100@192.0.2.1",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-a2", "");
+	char b1[DP_PROXY_BRANCH_LEN + 1], b2[DP_PROXY_BRANCH_LEN + 1];
+
+	(void)state;
+	t_parse(invite);
+	t_branch(b1);
+	t_parse(invite);
+	t_branch(b2);
+	assert_string_equal(b1, b2);
+	t_parse(cancel);
+	t_branch(b2);
+	assert_string_equal(b1, b2);
+	t_parse(ack);
+	t_branch(b2);
+	assert_string_equal(b1, b2);
+	/* The ACK goes through the table (it names us), like its INVITE. */
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_TABLE);
+	t_parse(other);
+	t_branch(b2);
+	assert_string_not_equal(b1, b2);
+	assert_memory_equal(b1, "z9hG4bK", 7);
+}
+
+/* RFC 2543 branch (no magic cookie): the §16.11 field list. */
+static void
+test_dp_proxy_branch_without_cookie(void **state)
+{
+	static const char a[] = INVITE_HDRS("sip:+12125550100@192.0.2.1",
+		"SIP/2.0/UDP 192.0.2.10:5062", "");
+	static const char b[] = INVITE_HDRS("sip:+12125550100@192.0.2.1",
+		"SIP/2.0/UDP 192.0.2.10:5063", "");
+	uint64_t h1, h2;
+
+	(void)state;
+	t_parse(a);
+	h1 = dp_proxy_txn_hash(&t_self.key, &t_msg, &t_info);
+	t_parse(a);
+	assert_true(h1 == dp_proxy_txn_hash(&t_self.key, &t_msg, &t_info));
+	t_parse(b);
+	h2 = dp_proxy_txn_hash(&t_self.key, &t_msg, &t_info);
+	assert_true(h1 != h2);
+}
+
+/* The forwarded request coming back unchanged is a loop: 482. */
+static void
+test_dp_proxy_loop_482_spiral_forwarded(void **state)
+{
+	char br[DP_PROXY_BRANCH_LEN + 1], looped[2048], spiral[2048];
+	struct rules_dest d = t_dest4(20, 5070);
+
+	(void)state;
+	t_parse(invite);
+	t_branch(br);
+	/* Back to us: our Via on top of theirs, the R-URI as it came. */
+	snprintf(looped, sizeof(looped), INVITE_HDRS(
+		"sip:+12125550100@192.0.2.1",
+		"SIP/2.0/UDP 192.0.2.77;branch=z9hG4bKdown\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=%s\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-a1", ""), br);
+	t_parse(looped);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_ANSWER);
+	assert_int_equal(t_out.code, 482);
+	assert_int_equal(t_out.why, DP_PW_LOOP);
+
+	/* Our Via on top, single Via line. */
+	snprintf(looped, sizeof(looped), INVITE_HDRS(
+		"sip:+12125550100@192.0.2.1",
+		"SIP/2.0/UDP 192.0.2.1:5060;branch=%s", ""), br);
+	t_parse(looped);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_ANSWER);
+	assert_int_equal(t_out.code, 482);
+
+	/* Same Via, another Request-URI: a spiral, forwarded. */
+	snprintf(spiral, sizeof(spiral), INVITE_HDRS(
+		"sip:+12125550199@192.0.2.1",
+		"SIP/2.0/UDP 192.0.2.77;branch=z9hG4bKdown\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=%s", ""), br);
+	t_parse(spiral);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_TABLE);
+	assert_true(t_out.spiral);
+	assert_int_equal(dp_proxy_to_target(&t_self, &t_msg, &t_info, &t_meta,
+					    &d, SPAN_NULL, &t_out),
+			 DP_PA_SEND);
+	/* A Via of another host with our branch shape is not ours. */
+	snprintf(spiral, sizeof(spiral), INVITE_HDRS(
+		"sip:+12125550100@192.0.2.1",
+		"SIP/2.0/UDP 192.0.2.99:5060;branch=%s", ""), br);
+	t_parse(spiral);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_TABLE);
+	assert_false(t_out.spiral);
+}
+
+/* Our Route is removed; the next one is the destination; no table. */
+static void
+test_dp_proxy_route_pop_and_loose_route(void **state)
+{
+	static const char in[] = INVITE_HDRS(
+		"sip:bob@198.51.100.9",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-r",
+		"Route: <sip:192.0.2.1;lr>,<sip:192.0.2.30:5080;lr>\r\n"
+		"Route: <sip:192.0.2.31;lr>\r\n");
+	const char *got;
+
+	(void)state;
+	t_parse(in);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_int_equal(t_out.why, DP_PW_ROUTE);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x1e", 4);
+	assert_int_equal(t_out.dport, 5080);
+	got = t_apply();
+	assert_non_null(strstr(got, "INVITE sip:bob@198.51.100.9 SIP/2.0\r\n"));
+	assert_non_null(strstr(got, "\r\nRoute: <sip:192.0.2.30:5080;lr>\r\n"
+				    "Route: <sip:192.0.2.31;lr>\r\n"));
+	assert_null(strstr(got, "192.0.2.1;lr"));
+}
+
+/* A Route not ours is the next hop as it is; a name is a 503. */
+static void
+test_dp_proxy_route_foreign_and_name(void **state)
+{
+	static const char in[] = INVITE_HDRS(
+		"sip:bob@198.51.100.9",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-r",
+		"Route: <sip:[2001:db8::44]:5090;lr>\r\n");
+	static const char name[] = INVITE_HDRS(
+		"sip:bob@198.51.100.9",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-r",
+		"Route: <sip:proxy.example;lr>\r\n");
+	const char *got;
+
+	(void)state;
+	t_parse(in);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_int_equal(t_out.dst.family, DP_AF_V6);
+	assert_int_equal(t_out.dport, 5090);
+	/* IPv6 next hop: our IPv6 address in Via, the v4 Via stamped. */
+	got = t_apply();
+	assert_non_null(strstr(got, "Via: SIP/2.0/UDP [2001:db8:0:0:0:0:0:1]"
+				    ":5060;branch=z9hG4bK"));
+	assert_non_null(strstr(got, "Route: <sip:[2001:db8::44]:5090;lr>"));
+	t_parse(name);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_ANSWER);
+	assert_int_equal(t_out.code, 503);
+	assert_int_equal(t_out.why, DP_PW_NOT_IP);
+}
+
+/* Only our Route: popped, then the table (no To-tag) or R-URI (tag). */
+static void
+test_dp_proxy_route_only_ours(void **state)
+{
+	static const char initial[] = INVITE_HDRS(
+		"sip:+12125550100@192.0.2.1",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-r",
+		"Route: <sip:192.0.2.1:5060;lr>\r\n");
+	static const char bye[] =
+		"BYE sip:bob@192.0.2.50:5066 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-b\r\n"
+		"Route: <sip:192.0.2.1;lr>\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: d1\r\n"
+		"CSeq: 8 BYE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	const char *got;
+
+	(void)state;
+	got = t_forward(initial, SPAN_NULL);
+	assert_null(strstr(got, "Route:"));
+	assert_non_null(strstr(got, "INVITE sip:+12125550100@192.0.2.20:5070 "));
+
+	t_parse(bye);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_int_equal(t_out.why, DP_PW_DIALOG);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x32", 4);
+	assert_int_equal(t_out.dport, 5066);
+	got = t_apply();
+	assert_null(strstr(got, "Route:"));
+	assert_non_null(strstr(got, "Max-Forwards: 70\r\n"));
+}
+
+/* In-dialog without Route: R-URI host; us -> 481; a name -> 503. */
+static void
+test_dp_proxy_in_dialog_bypasses_table(void **state)
+{
+	static const char bye[] =
+		"BYE sip:bob@192.0.2.50 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-b\r\n"
+		"Max-Forwards: 10\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: d1\r\n"
+		"CSeq: 8 BYE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char bye_us[] =
+		"BYE sip:+12125550100@192.0.2.1 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-b\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: d1\r\n"
+		"CSeq: 8 BYE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char bye_name[] =
+		"BYE sip:bob@host.example SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-b\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: d1\r\n"
+		"CSeq: 8 BYE\r\n"
+		"Content-Length: 0\r\n\r\n";
+
+	(void)state;
+	t_parse(bye);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_int_equal(t_out.dport, 5060);
+	assert_non_null(strstr(t_apply(), "Max-Forwards: 9\r\n"));
+	t_parse(bye_us);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_ANSWER);
+	assert_int_equal(t_out.code, 481);
+	t_parse(bye_name);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_ANSWER);
+	assert_int_equal(t_out.code, 503);
+}
+
+/* RFC 3261 §16.4: our Record-Route URI as R-URI (a strict router). */
+static void
+test_dp_proxy_strict_route_compat(void **state)
+{
+	static const char in[] =
+		"BYE sip:192.0.2.1:5060;lr SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-s\r\n"
+		"Route: <sip:192.0.2.61;lr>, <sip:bob@192.0.2.62:5099>\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: s1\r\n"
+		"CSeq: 2 BYE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char last[] =
+		"BYE sip:192.0.2.1;lr SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-s\r\n"
+		"Route: <sip:bob@192.0.2.62:5099>\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: s1\r\n"
+		"CSeq: 2 BYE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	const char *got;
+
+	(void)state;
+	t_parse(in);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x3d", 4);
+	got = t_apply();
+	assert_non_null(strstr(got, "BYE sip:bob@192.0.2.62:5099 SIP/2.0\r\n"));
+	assert_non_null(strstr(got, "Route: <sip:192.0.2.61;lr>\r\n"));
+
+	t_parse(last);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x3e", 4);
+	assert_int_equal(t_out.dport, 5099);
+	got = t_apply();
+	assert_non_null(strstr(got, "BYE sip:bob@192.0.2.62:5099 SIP/2.0\r\n"));
+	assert_null(strstr(got, "Route:"));
+}
+
+/* tel: becomes sip:number@target;user=phone; '#' is escaped. */
+static void
+test_dp_proxy_tel_uri_and_escaping(void **state)
+{
+	static const char in[] = INVITE_HDRS("tel:+1-212-555-0100",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-t", "");
+	const char *got;
+
+	(void)state;
+	got = t_forward(in, SPAN_LIT("12125550100#9"));
+	assert_non_null(strstr(got, "INVITE sip:12125550100%239@192.0.2.20:5070"
+				    ";user=phone SIP/2.0\r\n"));
+}
+
+static void
+test_dp_proxy_max_forwards_zero_483(void **state)
+{
+	static const char in[] =
+		"INVITE sip:x@192.0.2.1 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-m\r\n"
+		"Max-Forwards: 0\r\n"
+		"To: <sip:x@example.com>\r\n"
+		"From: <sip:a@example.com>;tag=a\r\n"
+		"Call-ID: m\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+
+	(void)state;
+	t_parse(in);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_ANSWER);
+	assert_int_equal(t_out.code, 483);
+}
+
+#define RESP(via1, via2)                                                  \
+	"SIP/2.0 180 Ringing\r\n"                                         \
+	"Via: " via1 "\r\n"                                               \
+	"Via: " via2 "\r\n"                                               \
+	"To: <sip:bob@example.com>;tag=b\r\n"                             \
+	"From: <sip:alice@example.com>;tag=a\r\n"                         \
+	"Call-ID: r1\r\n"                                                 \
+	"CSeq: 1 INVITE\r\n"                                              \
+	"Content-Length: 0\r\n\r\n"
+
+#define OURS "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK" \
+	"0123456789abcdef.0123456789abcdef"
+
+static void
+test_dp_proxy_response_relayed(void **state)
+{
+	static const char r1[] = RESP(OURS,
+		"SIP/2.0/UDP host.example:5062;rport=40000;received=192.0.2.10"
+		";branch=z9hG4bK-a1");
+	static const char r2[] = RESP(OURS,
+		"SIP/2.0/UDP 192.0.2.11;branch=z9hG4bK-a1");
+	static const char r3[] = RESP(OURS,
+		"SIP/2.0/UDP host.example:5062;branch=z9hG4bK-a1");
+	static const char r4[] =
+		"SIP/2.0 200 OK\r\n"
+		"Via: " OURS ", SIP/2.0/UDP [2001:db8::9]:5070;branch=z9hG4bKq\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: r1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+
+	(void)state;
+	t_parse(r1);
+	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+			 DP_PA_SEND);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x0a", 4);
+	assert_int_equal(t_out.dport, 40000);
+	assert_memory_equal(&t_out.src.v4, "\xc0\x00\x02\x01", 4);
+	assert_int_equal(t_out.sport, 5060);
+	assert_string_equal(t_apply(),
+		"SIP/2.0 180 Ringing\r\n"
+		"Via: SIP/2.0/UDP host.example:5062;rport=40000;"
+		"received=192.0.2.10;branch=z9hG4bK-a1\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: r1\r\n"
+		"CSeq: 1 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n");
+
+	t_parse(r2);
+	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+			 DP_PA_SEND);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x0b", 4);
+	assert_int_equal(t_out.dport, 5060);
+
+	t_parse(r3);
+	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+			 DP_PA_DROP);
+	assert_int_equal(t_out.why, DP_PW_NOT_IP);
+
+	t_parse(r4);
+	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+			 DP_PA_SEND);
+	assert_int_equal(t_out.dst.family, DP_AF_V6);
+	assert_int_equal(t_out.dport, 5070);
+	assert_non_null(strstr(t_apply(),
+		"\r\nVia: SIP/2.0/UDP [2001:db8::9]:5070;branch=z9hG4bKq\r\n"));
+}
+
+static void
+test_dp_proxy_response_foreign_dropped(void **state)
+{
+	static const char other_host[] = RESP(
+		"SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bK"
+		"0123456789abcdef.0123456789abcdef",
+		"SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-a1");
+	static const char other_port[] = RESP(
+		"SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK"
+		"0123456789abcdef.0123456789abcdef",
+		"SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-a1");
+	static const char other_branch[] = RESP(
+		"SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKnotours",
+		"SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-a1");
+	static const char only_ours[] =
+		"SIP/2.0 200 OK\r\n"
+		"Via: " OURS "\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: r1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+
+	(void)state;
+	t_parse(other_host);
+	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+			 DP_PA_DROP);
+	assert_int_equal(t_out.why, DP_PW_FOREIGN_VIA);
+	t_parse(other_port);
+	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+			 DP_PA_DROP);
+	t_parse(other_branch);
+	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+			 DP_PA_DROP);
+	assert_int_equal(t_out.why, DP_PW_FOREIGN_VIA);
+	t_parse(only_ours);
+	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+			 DP_PA_DROP);
+	assert_int_equal(t_out.why, DP_PW_NO_VIA);
+}
+
+/* Our own forwarded request's Via passes the response check. */
+static void
+test_dp_proxy_our_via_recognised(void **state)
+{
+	struct sip_via via;
+	char br[DP_PROXY_BRANCH_LEN + 1], v[256];
+	uint64_t loop;
+
+	(void)state;
+	t_parse(invite);
+	t_branch(br);
+	snprintf(v, sizeof(v), "SIP/2.0/UDP 192.0.2.1:5060;branch=%s", br);
+	assert_int_equal(sip_via_parse(&via, span_make(v, strlen(v))),
+			 SIP_PERR_OK);
+	assert_true(dp_proxy_via_is_ours(&t_conf, &via, &loop));
+	assert_true(loop == dp_proxy_loop_hash(&t_self.key, &t_msg, &t_info));
+	snprintf(v, sizeof(v), "SIP/2.0/UDP 192.0.2.1;branch=%s", br);
+	assert_int_equal(sip_via_parse(&via, span_make(v, strlen(v))),
+			 SIP_PERR_OK);
+	assert_true(dp_proxy_via_is_ours(&t_conf, &via, NULL));
+}
+
+static void
+test_dp_proxy_ip_fmt(void **state)
+{
+	char buf[64];
+	uint32_t n;
+
+	(void)state;
+	n = dp_proxy_ip_fmt(&t_conf.addr4[0].ip, true, buf);
+	assert_int_equal(n, 9);
+	assert_memory_equal(buf, "192.0.2.1", 9);
+	n = dp_proxy_ip_fmt(&t_conf.addr6[0].ip, false, buf);
+	buf[n] = '\0';
+	assert_string_equal(buf, "2001:db8:0:0:0:0:0:1");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dp_proxy_forward_exact_bytes),
+		cmocka_unit_test(test_dp_proxy_forward_received_rport_mf_rr),
+		cmocka_unit_test(test_dp_proxy_branch_same_for_retrans_cancel_ack),
+		cmocka_unit_test(test_dp_proxy_branch_without_cookie),
+		cmocka_unit_test(test_dp_proxy_loop_482_spiral_forwarded),
+		cmocka_unit_test(test_dp_proxy_route_pop_and_loose_route),
+		cmocka_unit_test(test_dp_proxy_route_foreign_and_name),
+		cmocka_unit_test(test_dp_proxy_route_only_ours),
+		cmocka_unit_test(test_dp_proxy_in_dialog_bypasses_table),
+		cmocka_unit_test(test_dp_proxy_strict_route_compat),
+		cmocka_unit_test(test_dp_proxy_tel_uri_and_escaping),
+		cmocka_unit_test(test_dp_proxy_max_forwards_zero_483),
+		cmocka_unit_test(test_dp_proxy_response_relayed),
+		cmocka_unit_test(test_dp_proxy_response_foreign_dropped),
+		cmocka_unit_test(test_dp_proxy_our_via_recognised),
+		cmocka_unit_test(test_dp_proxy_ip_fmt),
+	};
+
+	return cmocka_run_group_tests_name("dp_proxy_logic", tests,
+					   t_setup, NULL);
+}
