@@ -137,6 +137,7 @@ sip_via_parse(struct sip_via *via, struct span value)
 	const char *p, *end, *t, *q;
 	struct span rest, n, v;
 	int rc, type;
+	uint64_t w;
 
 	*via = (struct sip_via){ .port = 0 };
 	if (value.len == 0)
@@ -146,25 +147,35 @@ sip_via_parse(struct sip_via *via, struct span value)
 	p = value.ptr;
 	end = span_end(value);
 
-	/* protocol-name SLASH protocol-version */
-	t = p;
-	q = sip_cc_span(p, end, SIP_CC_TOKEN);
-	if (q == p)
-		return SIP_PERR_BAD_VIA;
-	p = sip_skip_lws(q, end);
-	if (p == end || *p != '/')
-		return SIP_PERR_BAD_VIA;
-	p = sip_skip_lws(p + 1, end);
-	q = sip_cc_span(p, end, SIP_CC_TOKEN);
-	if (q == p)
-		return SIP_PERR_BAD_VIA;
-	via->proto = span_range(t, q);
+	/* "SIP/2.0/" in any case, one load: bit 5 folds the three letters */
+	if (end - p > 8 && (memcpy(&w, p, 8),
+			    (w | 0x202020ull) == 0x2f302e322f706973ull)) {
+		via->proto = span_make(p, 7);
+		p += 8;
+	} else {
+		/* protocol-name SLASH protocol-version */
+		t = p;
+		q = sip_cc_span(p, end, SIP_CC_TOKEN);
+		if (q == p)
+			return SIP_PERR_BAD_VIA;
+		p = sip_skip_lws(q, end);
+		if (p == end || *p != '/')
+			return SIP_PERR_BAD_VIA;
+		p = sip_skip_lws(p + 1, end);
+		q = sip_cc_span(p, end, SIP_CC_TOKEN);
+		if (q == p)
+			return SIP_PERR_BAD_VIA;
+		via->proto = span_range(t, q);
 
-	/* SLASH transport */
-	p = sip_skip_lws(q, end);
-	if (p == end || *p != '/')
-		return SIP_PERR_BAD_VIA;
-	p = sip_skip_lws(p + 1, end);
+		/* SLASH */
+		p = sip_skip_lws(q, end);
+		if (p == end || *p != '/')
+			return SIP_PERR_BAD_VIA;
+		p++;
+	}
+
+	/* transport */
+	p = sip_skip_lws(p, end);
 	q = sip_cc_span(p, end, SIP_CC_TOKEN);
 	if (q == p)
 		return SIP_PERR_BAD_VIA;

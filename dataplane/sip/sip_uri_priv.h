@@ -142,7 +142,7 @@ sip_quoted_end(const char *p, const char *end)
 }
 
 /* One IPv4 part: 1*3DIGIT, 0..255; reads only q[0, len). */
-static inline bool
+static inline __attribute__((always_inline)) bool
 sip_ip4_part_ok(const unsigned char *q, uint32_t len)
 {
 	uint32_t d0, d1, d2;
@@ -169,7 +169,7 @@ sip_ip4_part_ok(const unsigned char *q, uint32_t len)
  * @dots (a vector scan found them): the parts are cut by bit position, so
  * there is no loop over bytes looking for dots.
  */
-static inline bool
+static inline __attribute__((always_inline)) bool
 sip_ip4_dots_ok(const char *p, uint32_t n, uint64_t dots)
 {
 	const unsigned char *q = (const unsigned char *)p;

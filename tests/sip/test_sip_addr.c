@@ -18,6 +18,7 @@
 #include <sip.h>
 
 #include "../harness/guard_buf.h"
+#include "sip_corpus.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -1047,6 +1048,102 @@ test_sip_addr_null_spans_rejected(void **state)
 	assert_int_equal(sip_delta_parse(SPAN_NULL, &secs, NULL), -EBADMSG);
 }
 
+/* ---- the "SIP/2.0/" fast path against the general sent-protocol path ---- */
+
+struct via_diff {
+	struct guard_buf *gb;
+	unsigned int     fast_ok;
+};
+
+static bool
+via_span_same(struct span a, struct span b)
+{
+	return a.ptr == b.ptr && a.len == b.len;
+}
+
+/*
+ * A Via value starting "SIP/2.0/" (fast path) and the same value with
+ * "SIP / 2.0 / " (general path, 4 bytes longer) parse to the same verdict
+ * and the same fields after the protocol. Both are placed against the
+ * guard page, so those fields sit at the same addresses.
+ */
+static void
+via_diff_one(void *arg, const char *s, size_t n)
+{
+	struct via_diff *d = arg;
+	static char b[300];
+	struct sip_via va, vb;
+	enum sip_perr ra, rb;
+	const char *in;
+
+	if (n < 8 || n > 250 || (strncmp(s, "SIP/2.0/", 8) != 0 &&
+				 strncmp(s, "sip/2.0/", 8) != 0))
+		return;
+	memcpy(b, s, 3);
+	memcpy(b + 3, " / 2.0 / ", 9);
+	memcpy(b + 12, s + 8, n - 8);
+	in = guard_buf_put(d->gb, s, n);
+	ra = sip_via_parse(&va, span_make(in, n));
+	in = guard_buf_put(d->gb, b, n + 4);
+	rb = sip_via_parse(&vb, span_make(in, n + 4));
+	if (ra != rb) {
+		print_error("via \"%.*s\": fast %d, general %d\n", (int)n, s,
+			    ra, rb);
+		fail();
+	}
+	if (ra != SIP_PERR_OK)
+		return;
+	d->fast_ok++;
+	if (va.proto.len != 7 || vb.proto.len != 9 ||
+	    !via_span_same(va.transport, vb.transport) ||
+	    !via_span_same(va.host, vb.host) ||
+	    !via_span_same(va.params, vb.params) ||
+	    !via_span_same(va.branch, vb.branch) ||
+	    !via_span_same(va.received, vb.received) ||
+	    !via_span_same(va.rport, vb.rport) ||
+	    !via_span_same(va.maddr, vb.maddr) ||
+	    !via_span_same(va.ttl, vb.ttl) ||
+	    va.port != vb.port || va.host_type != vb.host_type) {
+		print_error("via \"%.*s\": fields differ\n", (int)n, s);
+		fail();
+	}
+}
+
+static void
+test_sip_addr_via_fast_protocol_matches_general(void **state)
+{
+	static const char alphabet[] = "SIP/2.0UDPTCP;=branch:rport 1.[]a-\t";
+	static const char *const vias[] = {
+		"SIP/2.0/UDP 198.51.100.17:5060;branch=z9hG4bK776asdhds-4f2a;rport",
+		"SIP/2.0/TCP client.example.com:5060;branch=z9hG4bK74b43",
+		"sip/2.0/udp [2001:db8::9:1];received=192.0.2.1;branch=z9hG4bK.x",
+		"SIP/2.0/TLS h;maddr=224.2.0.1;ttl=16;branch=z9hG4bKx",
+		"SIP/2.0/UDP h:0", "SIP/2.0/UDP", "SIP/2.0/ UDP h", "SIP/2.0/UDP  h",
+	};
+	static struct corpus c;
+	struct via_diff d = { .gb = *state };
+	char buf[300];
+	uint32_t x = 3;
+	unsigned int i, r;
+
+	corpus_load(&c);
+	corpus_pieces(&c, via_diff_one, &d);
+	for (i = 0; i < sizeof(vias) / sizeof(vias[0]); i++)
+		via_diff_one(&d, vias[i], strlen(vias[i]));
+	for (r = 0; r < 30000; r++) {
+		const char *v = vias[r % (sizeof(vias) / sizeof(vias[0]))];
+		size_t n = strlen(v);
+
+		memcpy(buf, v, n);
+		/* mutate the tail only, so the prefix stays "SIP/2.0/" */
+		n = 8 + corpus_mutate(buf + 8, n - 8, sizeof(buf) - 8,
+				      alphabet, &x);
+		via_diff_one(&d, buf, n);
+	}
+	corpus_free(&c);
+	assert_true(d.fast_ok > 1000);
+}
+
 static int
 setup_guard(void **state)
 {
@@ -1091,6 +1188,7 @@ main(void)
 		cmocka_unit_test(test_sip_addr_delta_parse_errors_rejected),
 		cmocka_unit_test(test_sip_addr_delta_parse_prefixes_never_fault),
 		cmocka_unit_test(test_sip_addr_via_parse_mutations_keep_invariants),
+		cmocka_unit_test(test_sip_addr_via_fast_protocol_matches_general),
 		cmocka_unit_test(test_sip_addr_naddr_parse_mutations_keep_invariants),
 		cmocka_unit_test(test_sip_addr_null_spans_rejected),
 	};
