@@ -324,9 +324,9 @@ static const char dp_proxy_hexdig[] = "0123456789abcdef";
 uint32_t
 dp_proxy_ip_fmt(const struct dp_ip *ip, bool brackets, char *out)
 {
+	unsigned int i, zpos = 0, zlen = 0;
 	const uint8_t *b;
 	uint32_t n = 0;
-	unsigned int i;
 
 	if (ip->family == DP_AF_V4) {
 		b = (const uint8_t *)&ip->v4;
@@ -337,6 +337,20 @@ dp_proxy_ip_fmt(const struct dp_ip *ip, bool brackets, char *out)
 		}
 		return n;
 	}
+	/* RFC 5952: the longest run of two or more zero groups (the first
+	 * of equal runs) becomes "::". */
+	for (i = 0; i < 8; i++) {
+		unsigned int j = i;
+
+		while (j < 8 && ip->v6[2 * j] == 0 && ip->v6[2 * j + 1] == 0)
+			j++;
+		if (j - i > zlen && j - i >= 2) {
+			zlen = j - i;
+			zpos = i;
+		}
+		if (j > i)
+			i = j;
+	}
 	if (brackets)
 		out[n++] = '[';
 	for (i = 0; i < 8; i++) {
@@ -344,7 +358,13 @@ dp_proxy_ip_fmt(const struct dp_ip *ip, bool brackets, char *out)
 		bool lead = true;
 		int s;
 
-		if (i != 0)
+		if (zlen != 0 && i == zpos) {
+			out[n++] = ':';
+			out[n++] = ':';
+			i += zlen - 1;
+			continue;
+		}
+		if (i != 0 && !(zlen != 0 && i == zpos + zlen))
 			out[n++] = ':';
 		for (s = 12; s >= 0; s -= 4) {
 			unsigned int d = (g >> s) & 0xf;

@@ -142,8 +142,9 @@ bool dp_proxy_via_is_ours(const struct dp_conf *conf,
  * our SIP ports (5060 when absent). */
 bool dp_proxy_uri_is_us(const struct dp_conf *conf, const struct sip_uri *uri);
 
-/* Format an address as text: IPv4 dotted quad; IPv6 in full hex groups,
- * within brackets if @p brackets. Returns bytes written (<= 41). */
+/* Format an address as text: IPv4 dotted quad; IPv6 as RFC 5952 says
+ * (lower case, "::" for the longest zero run), within brackets if
+ * @p brackets. Returns bytes written (<= 41). */
 uint32_t dp_proxy_ip_fmt(const struct dp_ip *ip, bool brackets, char *out);
 
 /**

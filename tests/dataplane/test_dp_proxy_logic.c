@@ -399,7 +399,7 @@ test_dp_proxy_route_foreign_and_name(void **state)
 	assert_int_equal(t_out.dport, 5090);
 	/* IPv6 next hop: our IPv6 address in Via, the v4 Via stamped. */
 	got = t_apply();
-	assert_non_null(strstr(got, "Via: SIP/2.0/UDP [2001:db8:0:0:0:0:0:1]"
+	assert_non_null(strstr(got, "Via: SIP/2.0/UDP [2001:db8::1]"
 				    ":5060;branch=z9hG4bK"));
 	assert_non_null(strstr(got, "Route: <sip:[2001:db8::44]:5090;lr>"));
 	t_parse(name);
@@ -706,7 +706,19 @@ test_dp_proxy_ip_fmt(void **state)
 	assert_memory_equal(buf, "192.0.2.1", 9);
 	n = dp_proxy_ip_fmt(&t_conf.addr6[0].ip, false, buf);
 	buf[n] = '\0';
-	assert_string_equal(buf, "2001:db8:0:0:0:0:0:1");
+	assert_string_equal(buf, "2001:db8::1");
+	{
+		struct dp_ip a = { .family = DP_AF_V6,
+			.v6 = { 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0 } };
+		struct dp_ip z = { .family = DP_AF_V6 };
+
+		n = dp_proxy_ip_fmt(&a, true, buf);
+		buf[n] = '\0';
+		assert_string_equal(buf, "[0:1::2:0:0]");
+		n = dp_proxy_ip_fmt(&z, false, buf);
+		buf[n] = '\0';
+		assert_string_equal(buf, "::");
+	}
 }
 
 int
