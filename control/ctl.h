@@ -78,6 +78,10 @@ struct ctl_jw {
 	bool             comma[CTL_JSON_DEPTH_MAX];
 };
 
+/* Write a parsed value (and everything under it) as JSON. Recursion is
+ * bounded by the parser's CTL_JSON_DEPTH_MAX. */
+struct ctl_jval;
+void ctl_jw_value(struct ctl_jw *w, const char *key, const struct ctl_jval *v);
 void ctl_jw_init(struct ctl_jw *w, struct ctl_buf *b);
 void ctl_jw_obj(struct ctl_jw *w, const char *key);
 void ctl_jw_obj_end(struct ctl_jw *w);

@@ -594,6 +594,62 @@ ctl_cmd_ping(struct ctl_server *srv, struct ctl_conn *c,
 	ctl_jw_u64(&r->w, "generation", ctl_state_generation(srv->cs));
 }
 
+/*
+ * A dataplane's counters (PROTOCOL.md "stats.report"): kept as the latest
+ * report, whole, for "stats" to serve. Sent every second by each
+ * dataplane's loader thread; with several dataplanes the latest wins.
+ */
+static void
+ctl_cmd_stats_report(struct ctl_server *srv, struct ctl_conn *c,
+		     const struct ctl_jval *req, struct ctl_reply *r)
+{
+	const struct ctl_jval *m = ctl_json_get(req, "metrics");
+	const struct ctl_jval *v;
+	struct ctl_jw w;
+
+	(void)c;
+	if (m == NULL || m->type != CTL_JARR) {
+		ctl_reply_fail(r, -EINVAL, "bad_request",
+			       "\"metrics\" (an array) is required");
+		return;
+	}
+	ctl_buf_reset(&srv->stats);
+	ctl_jw_init(&w, &srv->stats);
+	ctl_jw_obj(&w, NULL);
+	for (v = req->child; v != NULL; v = v->next) {
+		if (strcmp(v->key, "cmd") != 0)
+			ctl_jw_value(&w, v->key, v);
+	}
+	ctl_jw_obj_end(&w);
+	if (srv->stats.err != 0) {
+		ctl_buf_reset(&srv->stats);
+		srv->stats_us = 0;
+		ctl_reply_fail(r, -ENOMEM, "internal", "out of memory");
+		return;
+	}
+	srv->stats_us = ctl_now_us();
+	ctl_jw_bool(&r->w, "stored", true);
+}
+
+static void
+ctl_cmd_stats(struct ctl_server *srv, struct ctl_conn *c,
+	      const struct ctl_jval *req, struct ctl_reply *r)
+{
+	uint64_t now = ctl_now_us();
+
+	(void)c;
+	(void)req;
+	if (srv->stats_us == 0) {
+		ctl_reply_fail(r, -ENOENT, "not_found",
+			       "no dataplane has reported its counters yet");
+		return;
+	}
+	ctl_jw_u64(&r->w, "received_us", srv->stats_us);
+	ctl_jw_u64(&r->w, "age_ms",
+		   now > srv->stats_us ? (now - srv->stats_us) / 1000 : 0);
+	ctl_jw_raw(&r->w, "report", srv->stats.p, srv->stats.len);
+}
+
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "routes.import", CTL_CMD_MUTATES | CTL_CMD_UPLOAD,
 	  ctl_cmd_upload_only, "stream a CSV rule table" },
@@ -607,6 +663,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "config.set", CTL_CMD_MUTATES, ctl_cmd_config_set, "change a setting" },
 	{ "subscribe", 0, ctl_cmd_subscribe, "receive generation events" },
 	{ "ping", 0, ctl_cmd_ping, "liveness" },
+	{ "stats.report", 0, ctl_cmd_stats_report,
+	  "a dataplane's counters (sent by the dataplane)" },
+	{ "stats", 0, ctl_cmd_stats, "the latest dataplane counters" },
 };
 
 const struct ctl_cmd *

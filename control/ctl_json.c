@@ -179,6 +179,45 @@ ctl_jw_raw(struct ctl_jw *w, const char *key, const char *json, size_t n)
 	ctl_buf_add(w->b, json, n);
 }
 
+void
+ctl_jw_value(struct ctl_jw *w, const char *key, const struct ctl_jval *v)
+{
+	const struct ctl_jval *c;
+	char num[32];
+	int n;
+
+	switch (v->type) {
+	case CTL_JNULL:
+		ctl_jw_null(w, key);
+		break;
+	case CTL_JBOOL:
+		ctl_jw_bool(w, key, v->b);
+		break;
+	case CTL_JNUM:
+		if (v->is_int)
+			n = snprintf(num, sizeof(num), "%lld", (long long)v->i);
+		else
+			n = snprintf(num, sizeof(num), "%.17g", v->num);
+		ctl_jw_raw(w, key, num, (size_t)n);
+		break;
+	case CTL_JSTR:
+		ctl_jw_strn(w, key, v->str, v->len);
+		break;
+	case CTL_JARR:
+		ctl_jw_arr(w, key);
+		for (c = v->child; c != NULL; c = c->next)
+			ctl_jw_value(w, NULL, c);
+		ctl_jw_arr_end(w);
+		break;
+	default:
+		ctl_jw_obj(w, key);
+		for (c = v->child; c != NULL; c = c->next)
+			ctl_jw_value(w, c->key, c);
+		ctl_jw_obj_end(w);
+		break;
+	}
+}
+
 /* Parser ------------------------------------------------------------ */
 
 struct ctl_jp {

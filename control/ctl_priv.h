@@ -41,6 +41,8 @@ struct ctl_server {
 	uint64_t                 started_us;
 	uint32_t                 nsubs;
 	bool                     stop;
+	struct ctl_buf           stats;         /* latest dataplane report */
+	uint64_t                 stats_us;      /* when it arrived, 0: never */
 };
 
 /* What a command handler reports besides its result members. */

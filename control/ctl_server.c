@@ -580,5 +580,6 @@ ctl_server_free(struct ctl_server *srv)
 	if (srv->sfd != -1)
 		close(srv->sfd);
 	ctl_state_set_publish(srv->cs, NULL, NULL);
+	ctl_buf_fini(&srv->stats);
 	free(srv);
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 
 #include <compiler.h>
 
@@ -170,6 +171,42 @@ ctl_state_load_one(void *arg, const struct schema_rule *s)
 	return 0;
 }
 
+/*
+ * The installation secret the dataplane keys its To-tags and hashes with
+ * (SCHEMA.md 3.6 "dataplane.secret"): created at random on first open,
+ * never changed by us afterwards.
+ */
+static int
+ctl_state_secret(struct ctl_store *st)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct schema_setting s;
+	uint8_t rnd[16];
+	char buf[64];
+	size_t i;
+	int rc;
+
+	rc = ctl_store_setting_get(st, "dataplane.secret", &s, buf,
+				   sizeof(buf));
+	if (rc == 0 || rc == -ENOSPC)
+		return 0;
+	if (rc != -ENOENT)
+		return rc;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return -EIO;
+	for (i = 0; i < sizeof(rnd); i++) {
+		buf[2 * i] = hex[rnd[i] >> 4];
+		buf[2 * i + 1] = hex[rnd[i] & 0xf];
+	}
+	memset(&s, 0, sizeof(s));
+	s.type = SCHEMA_SETTING_STR;
+	s.str = span_make(buf, 2 * sizeof(rnd));
+	rc = ctl_store_setting_put(st, "dataplane.secret", &s);
+	if (rc == 0)
+		ctl_log(CTL_LOG_INFO, "created setting dataplane.secret");
+	return rc;
+}
+
 int
 ctl_state_open(const char *dir, uint64_t map_size, struct ctl_state **out)
 {
@@ -190,6 +227,9 @@ ctl_state_open(const char *dir, uint64_t map_size, struct ctl_state **out)
 	rc = ctl_store_open(dir, map_size, &cs->st);
 	if (rc != 0)
 		goto out_free_errs;
+	rc = ctl_state_secret(cs->st);
+	if (rc != 0)
+		goto out_close_store;
 	rc = ctl_store_generation(cs->st, &g);
 	if (rc != 0)
 		goto out_close_store;

@@ -823,6 +823,110 @@ ctl_verb_subscribe(struct ctl_cli *cli, int argc, char **argv)
 	return count == 0 ? CTL_EXIT_OK : CTL_EXIT_PROTO;
 }
 
+/* ---- stats ------------------------------------------------------------ */
+
+static bool ctl_stats_prom;
+
+/* A label value or HELP text per the Prometheus text format 0.0.4. */
+static void
+ctl_prom_escape(const char *s, bool quote)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			fputs("\\\\", stdout);
+		else if (*s == '\n')
+			fputs("\\n", stdout);
+		else if (quote && *s == '"')
+			fputs("\\\"", stdout);
+		else
+			putchar(*s);
+	}
+}
+
+/* name{k="v",...}: Prometheus spelling, also used for the text output. */
+static void
+ctl_stats_series(const char *prefix, const char *name,
+		 const struct ctl_jval *labels)
+{
+	const struct ctl_jval *l;
+
+	printf("%s%s", prefix, name);
+	if (labels == NULL || labels->child == NULL)
+		return;
+	putchar('{');
+	for (l = labels->child; l != NULL; l = l->next) {
+		printf("%s%s=\"", l == labels->child ? "" : ",", l->key);
+		ctl_prom_escape(l->type == CTL_JSTR ? l->str : "", true);
+		putchar('"');
+	}
+	putchar('}');
+}
+
+static void
+ctl_render_stats(const struct ctl_jval *r)
+{
+	const struct ctl_jval *rep = ctl_json_get(r, "report");
+	const struct ctl_jval *m, *smp;
+	const char *name, *type;
+
+	m = ctl_json_get(rep, "metrics");
+	if (!ctl_stats_prom)
+		printf("dataplane pid %" PRId64 ", %" PRId64 " worker(s), "
+		       "generation %" PRId64 " (report %" PRId64 " ms old)\n",
+		       ctl_json_int(rep, "pid", 0),
+		       ctl_json_int(rep, "workers", 0),
+		       ctl_json_int(rep, "generation", 0),
+		       ctl_json_int(r, "age_ms", 0));
+	for (m = m != NULL ? m->child : NULL; m != NULL; m = m->next) {
+		name = ctl_json_str(m, "name", "unnamed");
+		type = ctl_json_str(m, "type", "untyped");
+		if (ctl_stats_prom) {
+			printf("# HELP sipedge_%s ", name);
+			ctl_prom_escape(ctl_json_str(m, "help", ""), false);
+			printf("\n# TYPE sipedge_%s %s\n", name, type);
+		}
+		smp = ctl_json_get(m, "samples");
+		for (smp = smp != NULL ? smp->child : NULL; smp != NULL;
+		     smp = smp->next) {
+			int64_t v = ctl_json_int(smp, "value", 0);
+
+			/* Text output: what happened, not every zero. */
+			if (!ctl_stats_prom && v == 0)
+				continue;
+			if (!ctl_stats_prom)
+				fputs("  ", stdout);
+			ctl_stats_series(ctl_stats_prom ? "sipedge_" : "", name,
+					 ctl_json_get(smp, "labels"));
+			printf(" %" PRId64 "\n", v);
+		}
+	}
+}
+
+static int
+ctl_verb_stats(struct ctl_cli *cli, int argc, char **argv)
+{
+	struct ctl_buf b;
+	struct ctl_jw w;
+	int i, rc;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--prometheus") == 0)
+			ctl_stats_prom = true;
+		else if (strcmp(argv[i], "--json") == 0)
+			cli->json = true;
+		else
+			return -1;
+	}
+	ctl_buf_init(&b);
+	ctl_jw_init(&w, &b);
+	ctl_jw_obj(&w, NULL);
+	ctl_jw_str(&w, "cmd", "stats");
+	ctl_jw_obj_end(&w);
+	rc = ctl_cli_request(cli, &b, ctl_render_stats);
+	ctl_buf_fini(&b);
+	return rc;
+}
+
 static const struct ctl_verb ctl_verbs[] = {
 	{ "status", "status", "generation, rule counts, store sizes, last change",
 	  ctl_verb_status },
@@ -846,6 +950,9 @@ static const struct ctl_verb ctl_verbs[] = {
 	  ctl_verb_config_set },
 	{ "subscribe", "subscribe [--count N]",
 	  "print generation events as they happen", ctl_verb_subscribe },
+	{ "stats", "stats [--json|--prometheus]",
+	  "the dataplane's counters (text, JSON, or Prometheus exposition)",
+	  ctl_verb_stats },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -512,6 +512,63 @@ int dp_service_run(struct dp_service *svc);
 /** Free the ring; drain it first. Context: main thread, lcores stopped. */
 void dp_service_fini(struct dp_service *svc);
 
+/**
+ * Start the loader: load the current generation now (or publish an empty
+ * snapshot when there is none, no --data-dir, or LMDB cannot be read),
+ * then, if @p thread, start the loader thread: subscribe to --control
+ * (reconnecting with backoff), load each announced generation, check
+ * LMDB every second anyway, keep N-1 for 32 s, push stats every second.
+ *
+ * @return
+ *   0, or a negative errno (no snapshot could be built, thread failed).
+ *
+ * Context: main thread, before the workers start. The thread is an
+ * ordinary pthread, not an EAL lcore, and no RCU reader: it only writes
+ * dp_snap_current and waits for grace periods.
+ */
+int dp_loader_start(struct dp_loader *ld, const struct dp_conf *conf,
+		    const struct dp_lcore *lcs, uint16_t nworkers,
+		    const struct dp_service *svc, bool thread);
+
+/**
+ * Load the current generation from LMDB and publish it if it differs
+ * from the loaded one (or always, with @p force).
+ *
+ * @return
+ *   1 if a snapshot was published, 0 if nothing changed, a negative
+ *   errno if loading failed (the current snapshot stays).
+ *
+ * Context: the loader thread, or the main thread when no loader thread
+ * runs (tests).
+ */
+int dp_loader_load(struct dp_loader *ld, bool force);
+
+/* Stop the thread, free every snapshot, close LMDB. Context: main thread,
+ * workers stopped. */
+void dp_loader_stop(struct dp_loader *ld);
+
+/* ---- control socket client (slow, dp_ctl.c) ---------------------------- */
+
+/* Connect to the control socket: fd or a negative errno. */
+int dp_ctl_connect(const char *path);
+/* Send one frame (PROTOCOL.md 1): 0 or a negative errno. */
+int dp_ctl_send(int fd, char type, const void *payload, uint32_t len);
+/*
+ * Next complete frame at the start of @p buf (@p len bytes): 1 and its
+ * type and payload (pointing into @p buf); 0 if incomplete; -EPROTO if
+ * too long. dp_ctl_frame_consume() removes it.
+ */
+int dp_ctl_frame_next(char *buf, size_t *len, char *type, char **payload,
+		      uint32_t *plen);
+void dp_ctl_frame_consume(char *buf, size_t *len, uint32_t plen);
+/* One request on its own connection: the reply, NUL-terminated, in
+ * @p reply. 0 or a negative errno. */
+int dp_ctl_request(const char *path, const char *json, size_t jlen,
+		   char *reply, size_t cap, size_t *rlen);
+/* The first "key": unsigned number in a JSON text: 0 or -ENOENT. */
+int dp_ctl_json_u64(const char *json, size_t len, const char *key,
+		    uint64_t *out);
+
 /* ---- options (slow, dp_opts.c) ---------------------------------------- */
 
 /**
@@ -559,6 +616,19 @@ const char *dp_counter_desc(enum dp_counter c);
  */
 void dp_stats_sum(const struct dp_lcore *lcs, unsigned int n,
 		  uint64_t out[DP_CNT__COUNT]);
+
+/**
+ * Write the stats report the loader pushes to the control process: one
+ * JSON request {"cmd":"stats.report", ..., "metrics":[...]} with every
+ * counter as a Prometheus-style metric (name, help, labelled samples):
+ * per-lcore counters summed, SIP counters by method, verdict and code,
+ * the current snapshot's per-rule hits and per-target picks (non-zero
+ * ones, summed over lcores), and the loader's generation and swaps.
+ *
+ * Context: the loader thread (it owns the snapshot it reads).
+ */
+void dp_stats_report(FILE *f, const struct dp_lcore *lcs, unsigned int n,
+		     const struct dp_service *svc, const struct dp_loader *ld);
 
 /**
  * Print the non-zero counters of the workers (summed) and of the service,

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dp_snap.c - rule snapshots: build one from a compiled rules image,
- * publish it to the workers with RCU, sum its counters, free it.
+ * dp_snap.c - rule snapshots and their loader thread: build a snapshot
+ * from a compiled rules image, publish it to the workers with RCU, keep
+ * generation N-1 for 32 s, free it after a grace period; the loader
+ * subscribes to the control socket for "generation N ready" and reads
+ * generation N from LMDB (read-only, the dataplane's only LMDB code).
  *
- * SLOW PATH: the loader thread (dp_loader.c) or a test; never a worker.
+ * SLOW PATH: the loader thread (below) or a test; never a worker.
  *
  * A snapshot (struct dp_snap) is immutable once published: the loaded
  * rules_db, one rules_scratch per worker lcore (H11), the target-state
@@ -11,16 +14,25 @@
  * and the per-lcore counter slices for rule hits and target picks, each
  * written by its own worker only and summed here with relaxed loads.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
+#include <lmdb.h>
 #include <rte_common.h>
 #include <urcu/urcu-qsbr.h>
 
 #include <hash.h>
 #include <rules.h>
+#include <schema.h>
 
 #include "dp.h"
 
@@ -141,4 +153,446 @@ dp_snap_sum(const struct dp_snap *s, uint64_t *hits, uint64_t *picks)
 			picks[i] += __atomic_load_n(&c[s->nrules + i],
 						    __ATOMIC_RELAXED);
 	}
+}
+
+/* ---- the loader thread: LMDB in, snapshots out ------------------------- */
+
+/*
+ * This is the dataplane's only LMDB user (dataplane/README.md,
+ * "Layering"): it opens the control process's environment read-only,
+ * copies the current generation's rules image out of a short read
+ * transaction and never keeps one open.
+ */
+
+static int
+dp_loader_mdb_err(int rc)
+{
+	switch (rc) {
+	case 0:
+		return 0;
+	case MDB_NOTFOUND:
+		return -ENOENT;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+		return -EBADMSG;
+	case MDB_MAP_RESIZED:
+		return -EAGAIN;
+	default:
+		return rc > 0 ? -rc : -EIO;
+	}
+}
+
+static int
+dp_loader_open_env(struct dp_loader *ld)
+{
+	MDB_env *env;
+	int rc;
+
+	if (ld->env != NULL)
+		return 0;
+	rc = mdb_env_create(&env);
+	if (rc != 0)
+		return dp_loader_mdb_err(rc);
+	mdb_env_set_maxdbs(env, 8);
+	rc = mdb_env_open(env, ld->conf->data_dir, MDB_RDONLY | MDB_NOTLS,
+			  0644);
+	if (rc != 0) {
+		mdb_env_close(env);
+		return dp_loader_mdb_err(rc);
+	}
+	ld->env = env;
+	return 0;
+}
+
+static void
+dp_loader_close_env(struct dp_loader *ld)
+{
+	if (ld->env != NULL)
+		mdb_env_close(ld->env);
+	ld->env = NULL;
+}
+
+/* The installation secret: 32 hex digits, or any other text hashed. */
+static void
+dp_loader_secret(const struct span s, uint8_t out[16])
+{
+	static const struct hash_key k0 = { 0x7365637265740000ull, 0 };
+	struct hash_key k1 = { 1, 0 };
+	uint64_t a, b;
+	size_t i;
+	int hi, lo;
+
+	if (s.len == 32) {
+		for (i = 0; i < 16; i++) {
+			hi = isxdigit((unsigned char)s.ptr[2 * i]) ? 1 : -1;
+			lo = isxdigit((unsigned char)s.ptr[2 * i + 1]) ? 1 :
+									 -1;
+			if (hi < 0 || lo < 0)
+				break;
+		}
+		if (i == 16) {
+			for (i = 0; i < 16; i++) {
+				char h[3] = { s.ptr[2 * i], s.ptr[2 * i + 1],
+					      0 };
+
+				out[i] = (uint8_t)strtoul(h, NULL, 16);
+			}
+			return;
+		}
+	}
+	a = siphash24(&k0, s.ptr, s.len);
+	b = siphash24(&k1, s.ptr, s.len);
+	for (i = 0; i < 8; i++) {
+		out[i] = (uint8_t)(a >> (8 * i));
+		out[8 + i] = (uint8_t)(b >> (8 * i));
+	}
+}
+
+/*
+ * Read the current generation: meta, the secret, the rules image
+ * (verified and copied). The transaction ends before anything is built.
+ */
+static int
+dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
+	       size_t *len, uint8_t secret[16])
+{
+	struct schema_meta_schema ms;
+	struct schema_meta_gen mg;
+	struct schema_setting st;
+	uint8_t key[SCHEMA_ART_KEY_LEN];
+	MDB_dbi meta = 0, art, set;
+	MDB_txn *txn;
+	MDB_val k, v;
+	struct span payload;
+	int rc;
+
+	*image = NULL;
+	*len = 0;
+	rc = dp_loader_mdb_err(mdb_txn_begin(ld->env, NULL, MDB_RDONLY, &txn));
+	if (rc != 0)
+		return rc;
+	/* No meta database, or no generation in it: an environment the
+	 * control process has not committed anything to yet (SCHEMA.md 3.1). */
+	*gen = 0;
+	rc = dp_loader_mdb_err(mdb_dbi_open(txn, "meta", 0, &meta));
+	if (rc == -ENOENT)
+		rc = 0;
+	if (rc != 0 || meta == 0)
+		goto out_abort;
+	k.mv_data = (void *)SCHEMA_META_KEY_SCHEMA;
+	k.mv_size = strlen(SCHEMA_META_KEY_SCHEMA);
+	rc = dp_loader_mdb_err(mdb_get(txn, meta, &k, &v));
+	if (rc == 0)
+		rc = schema_meta_schema_decode(&ms, v.mv_data, v.mv_size);
+	if (rc == 0 && ms.version != SCHEMA_VERSION)
+		rc = -EPROTONOSUPPORT;
+	if (rc != 0)
+		goto out_abort;
+	k.mv_data = (void *)SCHEMA_META_KEY_GENERATION;
+	k.mv_size = strlen(SCHEMA_META_KEY_GENERATION);
+	rc = dp_loader_mdb_err(mdb_get(txn, meta, &k, &v));
+	if (rc == 0)
+		rc = schema_meta_gen_decode(&mg, v.mv_data, v.mv_size);
+	else if (rc == -ENOENT)
+		rc = 0, mg.generation = 0;
+	if (rc != 0)
+		goto out_abort;
+	*gen = mg.generation;
+
+	memset(secret, 0, 16);
+	if (mdb_dbi_open(txn, "settings", 0, &set) == 0) {
+		k.mv_data = (void *)DP_SECRET_SETTING;
+		k.mv_size = strlen(DP_SECRET_SETTING);
+		if (mdb_get(txn, set, &k, &v) == 0 &&
+		    schema_setting_decode(&st, v.mv_data, v.mv_size) == 0 &&
+		    st.type == SCHEMA_SETTING_STR)
+			dp_loader_secret(st.str, secret);
+	}
+
+	if (mg.generation == 0)
+		goto out_abort;         /* nothing committed: rc is 0 */
+	rc = dp_loader_mdb_err(mdb_dbi_open(txn, "artefacts", 0, &art));
+	if (rc != 0)
+		goto out_abort;
+	schema_art_key_encode(key, mg.generation, SCHEMA_ART_RULES_IMAGE);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	rc = dp_loader_mdb_err(mdb_get(txn, art, &k, &v));
+	if (rc == 0)
+		rc = schema_art_verify(v.mv_data, v.mv_size, &payload);
+	if (rc != 0) {
+		ld->cnt_bad++;
+		goto out_abort;
+	}
+	/* Copy out of the map: the transaction ends right after. */
+	*image = aligned_alloc(RTE_CACHE_LINE_SIZE,
+			       RTE_ALIGN_CEIL(payload.len, RTE_CACHE_LINE_SIZE));
+	if (*image == NULL) {
+		rc = -ENOMEM;
+		goto out_abort;
+	}
+	memcpy(*image, payload.ptr, payload.len);
+	*len = payload.len;
+out_abort:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* Free the kept generation N-1 once its 32 s are over (DESIGN §4.3). */
+static void
+dp_loader_retire(struct dp_loader *ld, bool now)
+{
+	if (ld->prev == NULL || (!now && dp_snap_now_us() < ld->prev_until_us))
+		return;
+	/* Already past a grace period (dp_loader_swap() waited for one). */
+	dp_snap_free(ld->prev);
+	ld->prev = NULL;
+}
+
+/* Publish @p s; keep the replaced one as N-1 for DP_SNAP_KEEP_US. */
+static void
+dp_loader_swap(struct dp_loader *ld, struct dp_snap *s)
+{
+	struct dp_snap *old = dp_snap_publish(s);
+
+	/* Every worker has left the bursts that may have seen @p old. */
+	urcu_qsbr_synchronize_rcu();
+	dp_loader_retire(ld, true);
+	ld->prev = old;
+	ld->prev_until_us = dp_snap_now_us() + DP_SNAP_KEEP_US;
+	__atomic_store_n(&ld->generation, s->generation, __ATOMIC_RELAXED);
+	__atomic_store_n(&ld->swaps, ld->swaps + 1, __ATOMIC_RELAXED);
+}
+
+int
+dp_loader_load(struct dp_loader *ld, bool force)
+{
+	struct dp_snap *s, *cur = ld->cur;
+	uint8_t secret[16];
+	uint64_t gen = 0;
+	void *image;
+	size_t len;
+	int rc;
+
+	if (ld->conf->data_dir == NULL) {
+		if (cur != NULL)
+			return 0;
+		memset(secret, 0, sizeof(secret));
+		image = NULL;
+		len = 0;
+	} else {
+		rc = dp_loader_open_env(ld);
+		if (rc == 0)
+			rc = dp_loader_read(ld, &gen, &image, &len, secret);
+		if (rc == -EAGAIN || rc == -EBADMSG) {
+			/* The map grew or the file was replaced: reopen. */
+			dp_loader_close_env(ld);
+		}
+		if (rc != 0) {
+			if (cur != NULL || ld->conf->data_dir == NULL)
+				goto out_fail;
+			/* Start with no rules rather than not at all. */
+			memset(secret, 0, sizeof(secret));
+			image = NULL;
+			len = 0;
+			gen = 0;
+		} else if (cur != NULL && !force && gen == cur->generation &&
+			   memcmp(secret, ld->secret, 16) == 0) {
+			free(image);
+			return 0;
+		}
+	}
+	rc = dp_snap_build(image, len, gen, secret, ld->nworkers, &s);
+	if (rc != 0) {
+		free(image);
+		goto out_fail;
+	}
+	memcpy(ld->secret, secret, 16);
+	ld->last_rc = 0;
+	ld->cur = s;
+	dp_loader_swap(ld, s);
+	DP_LOG(INFO, "generation %llu loaded: %u rules, %u targets",
+	       (unsigned long long)gen, s->nrules, s->ntargets);
+	return 1;
+
+out_fail:
+	__atomic_store_n(&ld->cnt_fail, ld->cnt_fail + 1, __ATOMIC_RELAXED);
+	if (rc != ld->last_rc)  /* once per kind of failure, not per second */
+		DP_LOG(WARNING, "loading the current generation failed: %s",
+		       strerror(-rc));
+	ld->last_rc = rc;
+	return rc;
+}
+
+/* Subscription: (re)connect with backoff, read events. */
+static void
+dp_loader_subscribe(struct dp_loader *ld, uint64_t now)
+{
+	static const char req[] = "{\"cmd\":\"subscribe\"}";
+	int fd;
+
+	if (ld->fd >= 0 || now < ld->next_connect_us)
+		return;
+	fd = dp_ctl_connect(ld->conf->control_path);
+	if (fd >= 0 && dp_ctl_send(fd, 'Q', req, sizeof(req) - 1) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		ld->backoff_ms = ld->backoff_ms == 0 ? 100 :
+			RTE_MIN(ld->backoff_ms * 2, DP_CTL_BACKOFF_MAX_MS);
+		ld->next_connect_us = now + ld->backoff_ms * 1000ull;
+		return;
+	}
+	ld->fd = fd;
+	ld->rlen = 0;
+	ld->backoff_ms = 0;
+	ld->cnt_connects++;
+	DP_LOG(INFO, "subscribed to %s", ld->conf->control_path);
+}
+
+static void
+dp_loader_drop_conn(struct dp_loader *ld, uint64_t now)
+{
+	close(ld->fd);
+	ld->fd = -1;
+	ld->backoff_ms = 100;
+	ld->next_connect_us = now + 100000;
+	DP_LOG(INFO, "control connection closed; reconnecting");
+}
+
+/* Read what arrived; true if a generation event (or reply) was seen. */
+static bool
+dp_loader_events(struct dp_loader *ld, int timeout_ms, uint64_t now)
+{
+	struct pollfd pfd;
+	char type, *pl;
+	uint32_t plen;
+	uint64_t gen;
+	bool seen = false;
+	ssize_t k;
+	int rc;
+
+	if (ld->fd < 0) {
+		poll(NULL, 0, timeout_ms);
+		return false;
+	}
+	pfd.fd = ld->fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, timeout_ms) != 1)
+		return false;
+	k = recv(ld->fd, ld->rbuf + ld->rlen, sizeof(ld->rbuf) - ld->rlen,
+		 MSG_DONTWAIT);
+	if (k == 0 || (k == -1 && errno != EINTR && errno != EAGAIN)) {
+		dp_loader_drop_conn(ld, now);
+		return false;
+	}
+	if (k > 0)
+		ld->rlen += (size_t)k;
+	while ((rc = dp_ctl_frame_next(ld->rbuf, &ld->rlen, &type, &pl,
+				       &plen)) == 1) {
+		if ((type == 'R' || type == 'V') &&
+		    dp_ctl_json_u64(pl, plen, "generation", &gen) == 0) {
+			ld->want_gen = gen;
+			seen = true;
+		}
+		dp_ctl_frame_consume(ld->rbuf, &ld->rlen, plen);
+	}
+	if (rc < 0 || ld->rlen == sizeof(ld->rbuf))
+		dp_loader_drop_conn(ld, now);
+	return seen;
+}
+
+static void
+dp_loader_report(struct dp_loader *ld)
+{
+	char *json = NULL, reply[512];
+	size_t len = 0, rlen;
+	FILE *f;
+
+	f = open_memstream(&json, &len);
+	if (f == NULL)
+		return;
+	dp_stats_report(f, ld->lcs, ld->nworkers, ld->svc, ld);
+	if (fclose(f) != 0) {
+		free(json);
+		return;
+	}
+	if (dp_ctl_request(ld->conf->control_path, json, len, reply,
+			   sizeof(reply), &rlen) == 0)
+		ld->cnt_reports++;
+	free(json);
+}
+
+static void *
+dp_loader_main(void *arg)
+{
+	struct dp_loader *ld = arg;
+	uint64_t now, next_poll = 0, next_report = 0;
+
+	while (!__atomic_load_n(&ld->stop, __ATOMIC_RELAXED)) {
+		now = dp_snap_now_us();
+		dp_loader_subscribe(ld, now);
+		if (dp_loader_events(ld, 100, now) ||
+		    (ld->conf->data_dir != NULL && now >= next_poll)) {
+			/* An event, or the periodic check that covers a
+			 * control process that is down or restarting. */
+			dp_loader_load(ld, false);
+			next_poll = now + DP_SNAP_POLL_US;
+		}
+		dp_loader_retire(ld, false);
+		if (now >= next_report) {
+			if (ld->fd >= 0)
+				dp_loader_report(ld);
+			next_report = now + DP_STATS_REPORT_US;
+		}
+	}
+	return NULL;
+}
+
+int
+dp_loader_start(struct dp_loader *ld, const struct dp_conf *conf,
+		const struct dp_lcore *lcs, uint16_t nworkers,
+		const struct dp_service *svc, bool thread)
+{
+	int rc;
+
+	memset(ld, 0, sizeof(*ld));
+	ld->conf = conf;
+	ld->lcs = lcs;
+	ld->nworkers = nworkers;
+	ld->svc = svc;
+	ld->fd = -1;
+	/* The first snapshot before any worker starts: the current
+	 * generation, or an empty one. */
+	rc = dp_loader_load(ld, true);
+	if (rc < 0)
+		return rc;
+	if (!thread)
+		return 0;
+	rc = pthread_create(&ld->thread, NULL, dp_loader_main, ld);
+	if (rc != 0)
+		return -rc;
+	ld->running = true;
+	return 0;
+}
+
+void
+dp_loader_stop(struct dp_loader *ld)
+{
+	__atomic_store_n(&ld->stop, 1, __ATOMIC_RELAXED);
+	if (ld->running)
+		pthread_join(ld->thread, NULL);
+	ld->running = false;
+	if (ld->fd >= 0)
+		close(ld->fd);
+	ld->fd = -1;
+	/* Workers are stopped: no grace period needed. */
+	dp_snap_free(dp_snap_publish(NULL));
+	ld->cur = NULL;
+	dp_snap_free(ld->prev);
+	ld->prev = NULL;
+	dp_loader_close_env(ld);
 }

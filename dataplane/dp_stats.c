@@ -1,13 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dp_stats.c - counter names and aggregation: sums the per-lcore counters
- * (relaxed loads; each counter has a single writer) and prints them.
+ * (relaxed loads; each counter has a single writer), prints them, and
+ * renders the stats report the loader pushes to the control process.
+ * Per-rule and per-target counters live in the snapshot, one slice per
+ * lcore; they are summed over the slices of the current generation
+ * (dp_snap_sum()), so they restart from zero when a generation is
+ * swapped in, as Prometheus counters may.
  *
  * SLOW PATH.
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <rules.h>
+#include <sip.h>
 
 #include "dp.h"
 
@@ -25,6 +39,12 @@ static const char *const dp_counter_descs[DP_CNT__COUNT] = {
 
 static const char *const dp_svc_names[DP_SVC__COUNT] = {
 #define X(sym, desc) [DP_SVC_##sym] = #sym,
+	DP_SVC_COUNTER_MAP(X)
+#undef X
+};
+
+static const char *const dp_svc_descs[DP_SVC__COUNT] = {
+#define X(sym, desc) [DP_SVC_##sym] = desc,
 	DP_SVC_COUNTER_MAP(X)
 #undef X
 };
@@ -94,4 +114,248 @@ dp_stats_print(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 		if (v != 0)
 			dp_stats_line(f, "svc_", dp_svc_names[c], v);
 	}
+}
+
+/* ---- the stats report (PROTOCOL.md "stats.report") --------------------- */
+
+static void
+dp_json_str(FILE *f, const char *s, size_t n)
+{
+	size_t i;
+
+	fputc('"', f);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void
+dp_lower(char *out, size_t cap, const char *prefix, const char *name,
+	 const char *suffix)
+{
+	size_t n;
+
+	n = (size_t)snprintf(out, cap, "%s%s%s", prefix, name, suffix);
+	for (n = 0; out[n] != '\0'; n++)
+		if (out[n] >= 'A' && out[n] <= 'Z')
+			out[n] = (char)(out[n] | 0x20);
+}
+
+/* Metric header; samples follow with dp_rep_sample(); dp_rep_end(). */
+static void
+dp_rep_metric(FILE *f, bool *first, const char *name, const char *type,
+	      const char *help)
+{
+	fprintf(f, "%s{\"name\":", *first ? "" : ",");
+	*first = false;
+	dp_json_str(f, name, strlen(name));
+	fprintf(f, ",\"type\":\"%s\",\"help\":", type);
+	dp_json_str(f, help, strlen(help));
+	fputs(",\"samples\":[", f);
+}
+
+static void
+dp_rep_sample(FILE *f, bool *first, const char *label, const char *val,
+	      size_t vlen, uint64_t v)
+{
+	fprintf(f, "%s{", *first ? "" : ",");
+	*first = false;
+	if (label != NULL) {
+		fprintf(f, "\"labels\":{\"%s\":", label);
+		dp_json_str(f, val, vlen);
+		fputs("},", f);
+	}
+	fprintf(f, "\"value\":%" PRIu64 "}", v);
+}
+
+static void
+dp_rep_end(FILE *f)
+{
+	fputs("]}", f);
+}
+
+static void
+dp_rep_one(FILE *f, bool *first, const char *name, const char *type,
+	   const char *help, uint64_t v)
+{
+	bool s = true;
+
+	dp_rep_metric(f, first, name, type, help);
+	dp_rep_sample(f, &s, NULL, NULL, 0, v);
+	dp_rep_end(f);
+}
+
+static uint64_t
+dp_sum_arr(const struct dp_lcore *lcs, unsigned int n, size_t off,
+	   unsigned int idx)
+{
+	uint64_t v = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		const uint64_t *a = (const uint64_t *)(const void *)
+			((const char *)&lcs[i] + off);
+
+		v += __atomic_load_n(&a[idx], __ATOMIC_RELAXED);
+	}
+	return v;
+}
+
+/* Target number -> "addr:port", found through the rules that name it. */
+static void
+dp_rep_targets(FILE *f, const struct dp_snap *s, const uint64_t *picks)
+{
+	struct rules_dest d[RULES_TARGETS_MAX];
+	char addr[64], buf[80];
+	uint32_t r, i, n, left = 0;
+	bool first = true, *done;
+
+	for (i = 0; i < s->ntargets; i++)
+		left += picks[i] != 0;
+	done = calloc(s->ntargets + 1, sizeof(*done));
+	if (done == NULL)
+		return;
+	for (r = 0; r < s->nrules && left != 0; r++) {
+		if (rules_contacts(s->db, r, 0, NULL, d, RULES_TARGETS_MAX,
+				   &n) != 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			uint32_t t = d[i].target;
+
+			if (t >= s->ntargets || done[t] || picks[t] == 0)
+				continue;
+			done[t] = true;
+			left--;
+			inet_ntop(d[i].af == RULES_AF_INET6 ? AF_INET6 : AF_INET,
+				  d[i].addr, addr, sizeof(addr));
+			n = (uint32_t)snprintf(buf, sizeof(buf),
+				d[i].af == RULES_AF_INET6 ? "[%s]:%u" : "%s:%u",
+				addr, d[i].port);
+			dp_rep_sample(f, &first, "target", buf, strlen(buf),
+				      picks[t]);
+			n = RULES_TARGETS_MAX;  /* keep scanning this rule */
+		}
+	}
+	free(done);
+}
+
+void
+dp_stats_report(FILE *f, const struct dp_lcore *lcs, unsigned int n,
+		const struct dp_service *svc, const struct dp_loader *ld)
+{
+	const struct dp_snap *s = ld != NULL ? ld->cur : NULL;
+	uint64_t sum[DP_CNT__COUNT], *hits = NULL, *picks = NULL, v;
+	char name[96], code[8];
+	bool first = true, fs;
+	unsigned int c;
+
+	dp_stats_sum(lcs, n, sum);
+	fprintf(f, "{\"cmd\":\"stats.report\",\"source\":\"dataplane\","
+		"\"pid\":%ld,\"workers\":%u,\"generation\":%" PRIu64
+		",\"metrics\":[", (long)getpid(), n,
+		s != NULL ? s->generation : 0);
+	for (c = 0; c < DP_CNT__COUNT; c++) {
+		dp_lower(name, sizeof(name), "dp_", dp_counter_names[c],
+			 "_total");
+		dp_rep_one(f, &first, name, "counter", dp_counter_descs[c],
+			   sum[c]);
+	}
+	if (svc != NULL) {
+		for (c = 0; c < DP_SVC__COUNT; c++) {
+			dp_lower(name, sizeof(name), "dp_svc_",
+				 dp_svc_names[c], "_total");
+			dp_rep_one(f, &first, name, "counter", dp_svc_descs[c],
+				   __atomic_load_n(&svc->cnt[c],
+						   __ATOMIC_RELAXED));
+		}
+	}
+
+	dp_rep_metric(f, &first, "sip_requests_total", "counter",
+		      "SIP requests parsed, by method");
+	fs = true;
+	for (c = 0; c < SIP_METHOD__COUNT; c++) {
+		const char *m = c == SIP_METHOD_OTHER ? "other" :
+			sip_method_name(c);
+
+		dp_rep_sample(f, &fs, "method", m, strlen(m),
+			      dp_sum_arr(lcs, n, offsetof(struct dp_lcore,
+							  sip_method), c));
+	}
+	dp_rep_end(f);
+
+	dp_rep_metric(f, &first, "sip_parse_errors_total", "counter",
+		      "messages rejected by sip_parse/sip_msg_check, by verdict");
+	fs = true;
+	for (c = 1; c < SIP_PERR__COUNT; c++) {
+		const char *m = sip_perr_name(c);
+
+		dp_rep_sample(f, &fs, "verdict", m, strlen(m),
+			      dp_sum_arr(lcs, n, offsetof(struct dp_lcore,
+							  sip_perr), c));
+	}
+	dp_rep_end(f);
+
+	dp_rep_metric(f, &first, "sip_local_responses_total", "counter",
+		      "responses the SIP stage built and sent, by code");
+	fs = true;
+	for (c = 0; c < DP_NCODES; c++) {
+		v = dp_sum_arr(lcs, n, offsetof(struct dp_lcore, sip_code), c);
+		if (v == 0)
+			continue;
+		snprintf(code, sizeof(code), "%u", c + DP_CODE_MIN);
+		dp_rep_sample(f, &fs, "code", code, strlen(code), v);
+	}
+	dp_rep_end(f);
+
+	if (ld != NULL) {
+		dp_rep_one(f, &first, "snapshot_generation", "gauge",
+			   "rule generation the workers use",
+			   s != NULL ? s->generation : 0);
+		dp_rep_one(f, &first, "snapshot_swaps_total", "counter",
+			   "snapshots published",
+			   __atomic_load_n(&ld->swaps, __ATOMIC_RELAXED));
+		dp_rep_one(f, &first, "snapshot_load_failures_total",
+			   "counter", "generations that could not be loaded",
+			   __atomic_load_n(&ld->cnt_fail, __ATOMIC_RELAXED));
+		dp_rep_one(f, &first, "snapshot_bad_artefacts_total",
+			   "counter", "artefacts failing their header or CRC32C",
+			   __atomic_load_n(&ld->cnt_bad, __ATOMIC_RELAXED));
+	}
+
+	if (s != NULL && s->db != NULL) {
+		hits = calloc(s->nrules + 1, sizeof(*hits));
+		picks = calloc(s->ntargets + 1, sizeof(*picks));
+	}
+	if (hits != NULL && picks != NULL) {
+		struct rules_hit h;
+		uint32_t r;
+
+		dp_snap_sum(s, hits, picks);
+		dp_rep_metric(f, &first, "rule_hits_total", "counter",
+			      "requests matching each rule (current generation)");
+		fs = true;
+		for (r = 0; r < s->nrules; r++) {
+			if (hits[r] == 0 || rules_hit_get(s->db, r, &h) != 0)
+				continue;
+			dp_rep_sample(f, &fs, "rule", h.id.ptr, h.id.len,
+				      hits[r]);
+		}
+		dp_rep_end(f);
+		dp_rep_metric(f, &first, "target_picks_total", "counter",
+			      "requests sent or redirected to each target first "
+			      "(current generation)");
+		dp_rep_targets(f, s, picks);
+		dp_rep_end(f);
+	}
+	free(hits);
+	free(picks);
+	fputs("]}", f);
 }

@@ -7,6 +7,7 @@
 #ifndef SIPEDGE_DATAPLANE_DP_TYPES_H
 #define SIPEDGE_DATAPLANE_DP_TYPES_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -243,6 +244,51 @@ struct dp_snap {
 	uint64_t         flow_key[2];   /* SipHash key of Call-ID flow hashes */
 	void            *image;         /* the rules image, owned (copied out of LMDB) */
 	uint64_t         loaded_us;     /* wall clock when built */
+};
+
+/* The loader thread (dp_snap.c). */
+#define DP_SNAP_KEEP_US         32000000ull     /* N-1 kept 64*T1 (DESIGN 4.3) */
+#define DP_SNAP_POLL_US         1000000ull      /* LMDB checked without events */
+#define DP_STATS_REPORT_US      1000000ull      /* stats pushed to the control */
+#define DP_CTL_BACKOFF_MAX_MS   5000u           /* reconnect backoff cap */
+#define DP_CTL_FRAME_MAX        (4u << 20)      /* PROTOCOL.md 1 */
+#define DP_CTL_REPLY_MAX        (1u << 20)      /* one-shot replies we read */
+#define DP_SECRET_SETTING       "dataplane.secret"
+
+struct dp_service;
+
+/*
+ * The loader: owns every snapshot (current, and N-1 for DP_SNAP_KEEP_US),
+ * the read-only LMDB environment and the control connection. Its counters
+ * have a single writer (the loader thread) and are read with relaxed
+ * loads by the stats report.
+ */
+struct dp_loader {
+	const struct dp_conf *conf;
+	const struct dp_lcore *lcs;     /* workers, for the stats report */
+	const struct dp_service *svc;
+	uint16_t         nworkers;
+	bool             running;
+	int              stop;
+	pthread_t        thread;
+	void            *env;           /* MDB_env, read-only */
+	struct dp_snap  *cur;           /* what dp_snap_current points to */
+	struct dp_snap  *prev;          /* generation N-1, kept alive */
+	uint64_t         prev_until_us;
+	uint8_t          secret[16];
+	int              fd;            /* subscribe connection, -1 if none */
+	uint32_t         backoff_ms;
+	uint64_t         next_connect_us;
+	uint64_t         want_gen;      /* newest generation announced */
+	uint64_t         generation;    /* loaded */
+	uint64_t         swaps;
+	uint64_t         cnt_fail;      /* loads that failed */
+	uint64_t         cnt_bad;       /* artefacts failing the CRC32C/header */
+	uint64_t         cnt_connects;
+	uint64_t         cnt_reports;
+	int              last_rc;       /* last load failure, logged once */
+	size_t           rlen;
+	char             rbuf[65536];
 };
 
 /* Per-packet state of the SIP stage between its two passes (dp_sip.c). */

@@ -36,6 +36,7 @@ main(int argc, char **argv)
 	static struct dp_conf conf;
 	static struct dp_iface ifc;
 	static struct dp_service svc;
+	static struct dp_loader loader;
 	struct dp_neigh_tbl *neigh = NULL;
 	struct dp_lcore *lcs = NULL;
 	unsigned int lcore, nb_workers, i;
@@ -97,6 +98,10 @@ main(int argc, char **argv)
 				 strerror(-rc));
 	}
 	dp_service_set_workers(&svc, lcs, (uint16_t)nb_workers);
+	rc = dp_loader_start(&loader, &conf, lcs, (uint16_t)nb_workers, &svc,
+			     true);
+	if (rc != 0)
+		rte_exit(EXIT_FAILURE, "snapshot loader: %s\n", strerror(-rc));
 
 	i = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
@@ -110,11 +115,14 @@ main(int argc, char **argv)
 	       nb_workers, conf.port_id, conf.nsip_port > 1 ? "s" : "");
 	for (i = 0; i < conf.nsip_port; i++)
 		printf(" %u", conf.sip_port[i]);
-	printf(", %s mode\n", conf.mode == DP_MODE_PROXY ? "proxy" : "redirect");
+	printf(", %s mode, generation %llu\n",
+	       conf.mode == DP_MODE_PROXY ? "proxy" : "redirect",
+	       (unsigned long long)loader.generation);
 	fflush(stdout);
 
 	dp_service_run(&svc);       /* until SIGINT/SIGTERM */
 	rte_eal_mp_wait_lcore();
+	dp_loader_stop(&loader);
 
 	dp_port_stats_print(stdout, &ifc);
 	dp_stats_print(stdout, lcs, nb_workers, &svc);

@@ -835,6 +835,13 @@ static const struct schema_setting_def schema_settings[] = {
 		.def = 100, .min = 0, .max = UINT32_MAX,
 		.help = "informational: rank used when a row leaves it empty",
 	},
+	{
+		.name = "dataplane.secret", .type = SCHEMA_SETTING_STR,
+		.help = "installation secret (32 hex digits) keying To-tags, "
+			"Via branches and flow hashes; created at random by "
+			"sipedge-control when absent; give every router of a "
+			"cluster the same value",
+	},
 	{ .name = NULL },
 };
 

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_dp_snap.c - the snapshot loader against a real sipedge-control:
+ * the test starts the control process on a temporary data directory,
+ * imports rule tables with sipedgectl, and watches the loader thread swap
+ * generations while the worker (driven here, a QSBR reader) answers
+ * INVITEs from each. Also: the secret the control process creates keys
+ * the To-tags, the control process restarting, and the stats the loader
+ * pushes ("sipedgectl stats", --json, --prometheus).
+ *
+ * Arguments: the sipedge-control and sipedgectl binaries.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <urcu/urcu-qsbr.h>
+
+#include "../control/ctl_test_util.h"
+#include "dp_test.h"
+
+static const char *t_ctl_bin, *t_cli_bin;
+static char *t_dir;
+static char t_sock[512], t_data[512], t_csv_path[512];
+static struct dp_loader t_ld;
+
+static const char t_invite[] =
+	"INVITE sip:12125550100@192.0.2.1 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKsnap\r\n"
+	"Max-Forwards: 70\r\nFrom: <sip:a@192.0.2.2>;tag=1\r\n"
+	"To: <sip:12125550100@192.0.2.1>\r\nCall-ID: snap@x\r\n"
+	"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+
+static void
+t_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Wait for the loader to publish @p gen; the test thread stays quiescent. */
+static void
+t_wait_gen(uint64_t gen)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (__atomic_load_n(&t_ld.generation, __ATOMIC_RELAXED) == gen)
+			return;
+		urcu_qsbr_thread_offline();
+		t_sleep_ms(10);
+		urcu_qsbr_thread_online();
+	}
+	fail_msg("generation %llu never loaded (have %llu)",
+		 (unsigned long long)gen,
+		 (unsigned long long)t_ld.generation);
+}
+
+static void
+t_import(const char *csv)
+{
+	const char *const argv[] = { "routes", "import", t_csv_path, NULL };
+
+	assert_int_equal(ctl_test_write_file(t_csv_path, csv, strlen(csv)), 0);
+	assert_int_equal(ctl_test_run_ctl(t_cli_bin, t_sock, "/dev/null",
+					  argv), 0);
+}
+
+/* One INVITE through the worker; the answer's payload into t_buf. */
+static char t_buf[4096];
+
+static void
+t_invite_answer(void)
+{
+	t_sip_rx4(t_invite, sizeof(t_invite) - 1);
+	t_poll();
+	urcu_qsbr_quiescent_state();
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+}
+
+static void
+test_dp_snap_loader_follows_generations(void **state)
+{
+	pid_t ctl;
+
+	(void)state;
+	t_begin();
+	ctl = ctl_test_start_control(t_ctl_bin, t_data, t_sock, NULL);
+	assert_true(ctl > 0);
+	t_env.conf.control_path = t_sock;
+	t_env.conf.data_dir = t_data;
+	assert_int_equal(dp_loader_start(&t_ld, &t_env.conf, t_env.lc,
+					 t_env.nq, &t_env.svc, true), 0);
+	/* Nothing committed: the no-route answer, keyed by the secret the
+	 * control process created. */
+	assert_int_equal(t_ld.generation, 0);
+	t_invite_answer();
+	assert_non_null(strstr(t_buf, "SIP/2.0 404 Not Found\r\n"));
+	{
+		static const uint8_t zero[16];
+
+		assert_memory_not_equal(t_ld.secret, zero, 16);
+	}
+
+	t_import("id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		 "nyc,prefix,1212,forward,198.19.0.3:5060,,,,\n");
+	t_wait_gen(1);
+	t_invite_answer();
+	assert_non_null(strstr(t_buf, "SIP/2.0 302 Moved Temporarily\r\n"));
+	assert_non_null(strstr(t_buf,
+		"Contact: <sip:12125550100@198.19.0.3:5060>;q=1.0\r\n"));
+
+	t_import("id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		 "nyc,prefix,1212,forward,198.19.0.8:5070,,1,9,\n");
+	t_wait_gen(2);
+	t_invite_answer();
+	assert_non_null(strstr(t_buf,
+		"Contact: <sip:92125550100@198.19.0.8:5070>;q=1.0\r\n"));
+	assert_int_equal(t_ld.swaps, 3);        /* 0 at start, 1, 2 */
+
+	/* The control process restarts: the loader reconnects (backoff)
+	 * and follows the next generation. */
+	assert_int_equal(ctl_test_stop_control(ctl), 0);
+	ctl = ctl_test_start_control(t_ctl_bin, t_data, t_sock, NULL);
+	assert_true(ctl > 0);
+	t_import("id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		 "nyc,prefix,1212,reject,,,,,603\n");
+	t_wait_gen(3);
+	t_invite_answer();
+	assert_non_null(strstr(t_buf, "SIP/2.0 603 Decline\r\n"));
+	assert_true(t_ld.cnt_connects >= 2);
+
+	/* The stats the loader pushes, through sipedgectl. */
+	{
+		const char *const plain[] = { "stats", NULL };
+		const char *const json[] = { "stats", "--json", NULL };
+		const char *const prom[] = { "stats", "--prometheus", NULL };
+		char out[600];
+		char *txt;
+		size_t len;
+		int i;
+
+		snprintf(out, sizeof(out), "%s/stats.out", t_dir);
+		for (i = 0; i < 300; i++) {
+			if (ctl_test_run_ctl(t_cli_bin, t_sock, "/dev/null",
+					     plain) == 0)
+				break;
+			urcu_qsbr_thread_offline();
+			t_sleep_ms(10);
+			urcu_qsbr_thread_online();
+		}
+		/* A report after the last answer: wait one period. */
+		urcu_qsbr_thread_offline();
+		t_sleep_ms(1300);
+		urcu_qsbr_thread_online();
+		assert_int_equal(ctl_test_run_ctl(t_cli_bin, t_sock, out,
+						  plain), 0);
+		txt = ctl_test_read_file(out, &len);
+		assert_non_null(strstr(txt, "generation 3"));
+		assert_non_null(strstr(txt, "sip_requests_total{method=\"INVITE\"} 4"));
+		assert_non_null(strstr(txt, "rule_hits_total{rule=\"nyc\"} 1"));
+		free(txt);
+		assert_int_equal(ctl_test_run_ctl(t_cli_bin, t_sock, out,
+						  json), 0);
+		txt = ctl_test_read_file(out, &len);
+		assert_non_null(strstr(txt, "\"ok\":true"));
+		assert_non_null(strstr(txt, "\"name\":\"snapshot_generation\""));
+		free(txt);
+		assert_int_equal(ctl_test_run_ctl(t_cli_bin, t_sock, out,
+						  prom), 0);
+		txt = ctl_test_read_file(out, &len);
+		assert_non_null(strstr(txt,
+			"# TYPE sipedge_sip_local_responses_total counter\n"));
+		assert_non_null(strstr(txt,
+			"sipedge_sip_local_responses_total{code=\"302\"} 2\n"));
+		assert_non_null(strstr(txt, "sipedge_snapshot_generation 3\n"));
+		assert_non_null(strstr(txt, "# HELP sipedge_dp_rx_total "));
+		free(txt);
+	}
+
+	urcu_qsbr_thread_offline();
+	dp_loader_stop(&t_ld);
+	urcu_qsbr_thread_online();
+	assert_int_equal(ctl_test_stop_control(ctl), 0);
+	t_end();
+}
+
+/* Without a control process or data: the empty snapshot, no crash. */
+static void
+test_dp_snap_loader_without_control(void **state)
+{
+	(void)state;
+	t_begin();
+	t_env.conf.control_path = "/nonexistent/control.sock";
+	t_env.conf.data_dir = "/nonexistent/data";
+	assert_int_equal(dp_loader_start(&t_ld, &t_env.conf, t_env.lc,
+					 t_env.nq, &t_env.svc, true), 0);
+	t_invite_answer();
+	assert_non_null(strstr(t_buf, "SIP/2.0 404 Not Found\r\n"));
+	urcu_qsbr_thread_offline();
+	t_sleep_ms(300);
+	dp_loader_stop(&t_ld);
+	urcu_qsbr_thread_online();
+	t_end();
+}
+
+static int
+setup_env(void **state)
+{
+	(void)state;
+	if (t_env_setup("dp_test_snap", "0") != 0)
+		return -1;
+	urcu_qsbr_register_thread();
+	t_dir = ctl_test_tmpdir();
+	if (t_dir == NULL)
+		return -1;
+	snprintf(t_sock, sizeof(t_sock), "%s/ctl.sock", t_dir);
+	snprintf(t_data, sizeof(t_data), "%s/data", t_dir);
+	snprintf(t_csv_path, sizeof(t_csv_path), "%s/rules.csv", t_dir);
+	return 0;
+}
+
+static int
+teardown_env(void **state)
+{
+	(void)state;
+	urcu_qsbr_unregister_thread();
+	ctl_test_rmdir(t_dir);
+	t_env_teardown();
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dp_snap_loader_follows_generations),
+		cmocka_unit_test(test_dp_snap_loader_without_control),
+	};
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s SIPEDGE-CONTROL SIPEDGECTL\n",
+			argv[0]);
+		return 2;
+	}
+	t_ctl_bin = argv[1];
+	t_cli_bin = argv[2];
+	return cmocka_run_group_tests_name("dp_snap", tests, setup_env,
+					   teardown_env);
+}
