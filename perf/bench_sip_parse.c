@@ -15,9 +15,12 @@
  * message of the shared captures (when built with libpcap).
  *
  * Output: one line per scenario, "key=value" pairs, median ns/message over
- * many batches. With --iters N it runs N iterations of the INVITE only and
- * prints nothing else (for instruction counts under callgrind; see
- * run_parse_bench.sh).
+ * many batches: invite_sdp (full), and the same INVITE with sip_parse()
+ * only (invite_sdp_parse) and with sip_parse() + sip_msg_check()
+ * (invite_sdp_parse_check), to show where the time goes. With
+ * [--level parse|parse_check|full] --iters N it runs N iterations of the
+ * INVITE only and prints nothing else (for instruction counts under
+ * callgrind; see run_parse_bench.sh).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -117,6 +120,17 @@ resolve_delta(const struct sip_msg *msg, enum sip_hdr_id id)
 	return 0;
 }
 
+/* How far parse_level() goes. */
+enum level {
+	LEVEL_PARSE = 0,        /* sip_parse() only */
+	LEVEL_CHECK,            /* + sip_msg_check() */
+	LEVEL_FULL,             /* + every other accessor */
+};
+
+static const char *const level_name[] = { "parse", "parse_check", "full" };
+
+static enum level bench_level = LEVEL_FULL;
+
 /* One message, parsed completely. Returns 0 when it parsed and checked. */
 static int
 parse_all(const char *buf, uint32_t len)
@@ -130,8 +144,16 @@ parse_all(const char *buf, uint32_t len)
 
 	if (sip_parse(&msg, buf, len) != SIP_PERR_OK)
 		return -1;
+	if (bench_level == LEVEL_PARSE) {
+		sink += msg.nhdr;
+		return 0;
+	}
 	if (sip_msg_check(&msg, &info) != SIP_PERR_OK)
 		return -1;
+	if (bench_level == LEVEL_CHECK) {
+		sink += info.cseq.num;
+		return 0;
+	}
 	acc = info.cseq.num + (uint64_t)info.max_forwards + info.via.port;
 	acc += resolve_names(&msg, SIP_HDR_CONTACT);
 	acc += resolve_names(&msg, SIP_HDR_ROUTE);
@@ -289,6 +311,14 @@ main(int argc, char **argv)
 	unsigned long iters;
 	unsigned int i;
 
+	if (argc == 4 && strcmp(argv[1], "--level") == 0) {
+		/* --level parse|parse_check|full, then the usual arguments. */
+		for (i = 0; i < 3; i++)
+			if (strcmp(argv[2], level_name[i]) == 0)
+				bench_level = (enum level)i;
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc == 3 && strcmp(argv[1], "--iters") == 0) {
 		/* Callgrind mode: fixed work, no timing, no output. */
 		char *copy = malloc(len);
@@ -309,9 +339,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_sip_parse: the INVITE does not parse\n");
 		return 1;
 	}
-	med = measure(&c, 101, 20000, &p10, &p90);
-	printf("scenario=invite_sdp bytes=%u median_ns=%.1f p10_ns=%.1f "
-	       "p90_ns=%.1f\n", len, med, p10, p90);
+	for (i = 0; i < 3; i++) {
+		bench_level = (enum level)i;
+		med = measure(&c, 101, 20000, &p10, &p90);
+		printf("scenario=invite_sdp%s bytes=%u median_ns=%.1f "
+		       "p10_ns=%.1f p90_ns=%.1f\n",
+		       i == LEVEL_FULL ? "" : (i == LEVEL_PARSE ? "_parse" :
+					       "_parse_check"),
+		       len, med, p10, p90);
+	}
+	bench_level = LEVEL_FULL;
 	free(c.msg[0]);
 	free(c.msg);
 	free(c.len);

@@ -25,16 +25,20 @@ echo "$timing"
 # Instructions per message: difference of two callgrind runs, so start-up
 # and the final sums cancel out.
 ir() {
-	local n=$1 f
+	local level=$1 n=$2 f
 	f=$(mktemp)
-	valgrind --tool=callgrind --callgrind-out-file="$f" "$bench" --iters "$n" \
+	valgrind --tool=callgrind --callgrind-out-file="$f" "$bench" \
+		--level "$level" --iters "$n" \
 		2>&1 | sed -n 's/.*Collected : *//p' | tr -d ' ,'
 	rm -f "$f"
 }
-ir1=$(ir 1000)
-ir2=$(ir 11000)
-ipm=$(( (ir2 - ir1) / 10000 ))
-echo "scenario=invite_sdp instructions_per_msg=$ipm"
+declare -A ipm
+for level in parse parse_check full; do
+	ir1=$(ir "$level" 1000)
+	ir2=$(ir "$level" 11000)
+	ipm[$level]=$(( (ir2 - ir1) / 10000 ))
+	echo "level=$level instructions_per_msg=${ipm[$level]}"
+done
 
 [ -f "$out" ] || echo "date,commit,machine,scenario,metric,value,unit" > "$out"
 echo "$timing" | while read -r line; do
@@ -48,5 +52,7 @@ echo "$timing" | while read -r line; do
 		esac
 	done
 done
-echo "$date,$commit,\"$machine\",invite_sdp,instructions,$ipm,instr/msg" >> "$out"
+echo "$date,$commit,\"$machine\",invite_sdp_parse,instructions,${ipm[parse]},instr/msg" >> "$out"
+echo "$date,$commit,\"$machine\",invite_sdp_parse_check,instructions,${ipm[parse_check]},instr/msg" >> "$out"
+echo "$date,$commit,\"$machine\",invite_sdp,instructions,${ipm[full]},instr/msg" >> "$out"
 echo "appended to $out"
