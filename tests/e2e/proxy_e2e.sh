@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# proxy_e2e.sh - end-to-end tests of proxy mode: a SIPp UAC calls through
+# sipedge-dataplane (--mode proxy, net_af_packet on a veth pair) to two
+# SIPp UAS, all in network namespaces created here (lib.sh).
+#
+#   netns DP: sipedge-dataplane, 198.18.0.2
+#   netns CL: UAC 198.18.0.1, UAS 198.18.0.3 and 198.18.0.4 (one veth end)
+#
+# The route table (proxy_routes.csv) sends 1212... to both UAS, weight 1:1.
+# Cases:
+#   call_v4      full calls INVITE/100/180/200/ACK/BYE/200; the UAS check
+#                our Via on top, Max-Forwards 69 and received= on the
+#                caller's Via; the UAC checks the router's Via is gone
+#   retrans_v4   the UAS answer after 1.2 s (SIPp -d), so the UAC
+#                retransmits every INVITE; each retransmission must reach
+#                the UAS that has the call (a stray one would be a failed
+#                call over there), and some must have been sent
+#   swap_v4      many calls while the table is replaced (proxy_routes_swap
+#                .csv, weights 1:3); no call may fail
+#
+# usage: tests/e2e/proxy_e2e.sh [BUILD_DIR] [CASE...]
+# Environment: E2E_KEEP=1 keeps the work directory (logs, SIPp traces).
+# Exit status: 0 all passed, 1 a case failed, 77 skipped.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+E2E_BUILD=$(cd "${1:-$root/build}" && pwd)
+[ $# -gt 0 ] && shift
+sipp_dir="$here/sipp"
+
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+if ! why=$(e2e_can_run); then
+	echo "proxy e2e: SKIP: $why"
+	exit 77
+fi
+for b in sipedge-control sipedgectl; do
+	[ -x "$E2E_BUILD/control/$b" ] ||
+		{ echo "proxy e2e: $E2E_BUILD/control/$b not built"; exit 1; }
+done
+[ -x "$E2E_BUILD/dataplane/sipedge-dataplane" ] ||
+	{ echo "proxy e2e: sipedge-dataplane not built"; exit 1; }
+
+UAS1=198.18.0.3
+UAS2=198.18.0.4
+
+e2e_init
+trap e2e_cleanup EXIT
+trap 'exit 130' INT TERM
+
+cases=("$@")
+passed=0
+failed=0
+failed_names=()
+
+selected() {
+	local c
+	[ ${#cases[@]} -eq 0 ] && return 0
+	for c in "${cases[@]}"; do
+		[ "$c" = "$1" ] && return 0
+	done
+	return 1
+}
+
+setup_failed() {
+	echo "proxy e2e: setup failed: $1"
+	[ -n "${E2E_DP_LOG:-}" ] && [ -f "$E2E_DP_LOG" ] &&
+		{ echo "--- dataplane log"; tail -n 30 "$E2E_DP_LOG"; }
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
+# uas_start NAME ADDR [SIPP-ARGS...]: a UAS in the client namespace.
+uas_start() {
+	local name=$1 addr=$2
+	shift 2
+	e2e_start "$name" bash -c 'cd "$1" && shift && exec "$@"' _ "$E2E_WORK" \
+		ip netns exec "$E2E_NS_CL" sipp -nostdin -sf "$sipp_dir/proxy_uas.xml" \
+		-i "$addr" -p 5060 -trace_err -error_file "$E2E_WORK/$name.err" \
+		-trace_screen -screen_file "$E2E_WORK/$name.screen" "$@"
+	eval "PID_$name=\$E2E_LAST_PID"
+}
+
+# uas_stop NAME: SIGUSR1 asks SIPp to stop gracefully; its exit status
+# is 0 when no call failed.
+uas_stop() {
+	local name=$1 pid rc=0 i
+	eval "pid=\$PID_$name"
+	kill -USR1 "$pid" 2>/dev/null || true
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || rc=$?
+	return "$rc"
+}
+
+# The totals of a SIPp screen file: "successful failed".
+screen_counts() {
+	awk -F'|' '
+		/Successful call/ { gsub(/ /, "", $3); ok = $3 }
+		/Failed call/     { gsub(/ /, "", $3); bad = $3 }
+		END { printf "%d %d\n", ok, bad }
+	' "$E2E_WORK/$1.screen" 2>/dev/null || echo "0 0"
+}
+
+# run_case NAME CALLS RATE UAS-ARGS -- UAC-ARGS...: two UAS, one UAC.
+run_case() {
+	local name=$1 calls=$2 rate=$3 rc=0 u1 u2 ok1 bad1 ok2 bad2 why=""
+	shift 3
+	local uas_args=()
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+		uas_args+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	selected "$name" || return 0
+
+	uas_start "${name}_uas1" "$UAS1" "${uas_args[@]}"
+	uas_start "${name}_uas2" "$UAS2" "${uas_args[@]}"
+	sleep 0.5
+	e2e_sipp "${name}_uac" -sf "$sipp_dir/proxy_uac.xml" -s 12125550100 \
+		-i "$E2E_V4_CL" -p 5090 -m "$calls" -r "$rate" \
+		-timeout 120s -timeout_error "$@" "$E2E_V4_DP:5060" || rc=$?
+	sleep 1.5
+	uas_stop "${name}_uas1" || u1=$?
+	uas_stop "${name}_uas2" || u2=$?
+	read -r ok1 bad1 <<<"$(screen_counts "${name}_uas1")"
+	read -r ok2 bad2 <<<"$(screen_counts "${name}_uas2")"
+
+	[ "$rc" -eq 0 ] || why="$why uac exit $rc;"
+	[ "$bad1" -eq 0 ] && [ "$bad2" -eq 0 ] ||
+		why="$why uas failed calls $bad1+$bad2;"
+	[ $((ok1 + ok2)) -eq "$calls" ] ||
+		why="$why uas completed $ok1+$ok2 of $calls;"
+	if [ "$name" != swap_v4 ] && { [ "$ok1" -eq 0 ] || [ "$ok2" -eq 0 ]; }; then
+		why="$why one UAS got no call ($ok1/$ok2);"
+	fi
+	if [ -n "${CASE_EXTRA_CHECK:-}" ]; then
+		why="$why$($CASE_EXTRA_CHECK "$name")"
+	fi
+	if [ -z "$why" ]; then
+		passed=$((passed + 1))
+		printf 'PASS %-12s %s; UAS %d + %d calls\n' "$name" \
+			"$(e2e_sipp_summary "${name}_uac")" "$ok1" "$ok2"
+		return 0
+	fi
+	failed=$((failed + 1))
+	failed_names+=("$name")
+	printf 'FAIL %-12s%s\n' "$name" "$why"
+	for f in "${name}_uac" "${name}_uas1" "${name}_uas2"; do
+		if [ -s "$E2E_WORK/$f.err" ]; then
+			echo "  --- $f errors (first 20 lines)"
+			e2e_sipp_errors "$f" | head -n 20 | sed 's/^/  /'
+		fi
+	done
+	return 1
+}
+
+# The UAC must have retransmitted, or the case proved nothing.
+check_retrans() {
+	local n
+	n=$(awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++)
+				     if ($i == "Retransmissions(C)") c = i }
+		       NR > 1 && c { v = $c } END { print v + 0 }' \
+		"$E2E_WORK/$1_uac.stat.csv" 2>/dev/null)
+	[ "${n:-0}" -gt 0 ] || printf ' no INVITE was retransmitted;'
+}
+
+e2e_net_up || setup_failed "network namespaces"
+ip -n "$E2E_NS_CL" addr add "$UAS1/24" dev "$E2E_IF_CL" ||
+	setup_failed "UAS address"
+ip -n "$E2E_NS_CL" addr add "$UAS2/24" dev "$E2E_IF_CL" ||
+	setup_failed "UAS address"
+e2e_control_start || setup_failed "sipedge-control"
+imp=$(e2e_routes_import "$here/proxy_routes.csv" 2>&1) ||
+	setup_failed "route import: $imp"
+e2e_dataplane_start --mode proxy || setup_failed "sipedge-dataplane"
+
+# The dataplane loads the current generation at start; wait for it.
+e2e_wait_for 15 grep -q 'generation 1 loaded' "$E2E_DP_LOG" ||
+	echo "proxy e2e: generation 1 not loaded after 15 s; running anyway"
+
+CASE_EXTRA_CHECK=
+run_case call_v4 20 10 --
+CASE_EXTRA_CHECK=check_retrans
+run_case retrans_v4 10 5 -d 1200 --
+CASE_EXTRA_CHECK=
+
+if selected swap_v4; then
+	# The swap lands in the middle of 400 calls at 100 calls/s.
+	( sleep 2; e2e_routes_import "$here/proxy_routes_swap.csv" \
+		>"$E2E_WORK/swap_import.log" 2>&1 ) &
+	swapper=$!
+	run_case swap_v4 400 100 --
+	wait "$swapper" || { echo "  swap import failed:";
+			     cat "$E2E_WORK/swap_import.log"; }
+fi
+
+e2e_dataplane_stop
+if [ "$failed" -ne 0 ]; then
+	echo "--- dataplane log (last 40 lines)"
+	tail -n 40 "$E2E_DP_LOG"
+	echo "failed: ${failed_names[*]}"
+else
+	grep -E '^ *(proxy_|udp_tx|sip_rx|drop)' "$E2E_DP_LOG" | sed 's/^/  /'
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
