@@ -42,6 +42,7 @@
 #include <rte_prefetch.h>
 #include <urcu/urcu-qsbr.h>
 
+#include <fmt.h>
 #include <hash.h>
 #include <rules.h>
 #include <sip.h>
@@ -85,14 +86,19 @@ dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 	uint32_t need, len;
 	char tag[16];
 
-	if (p->info_ok) {
-		if (snap != NULL) {
-			key.k0 = snap->tag_key[0];
-			key.k1 = snap->tag_key[1];
-		}
-		sip_to_tag(&p->info, &key, tag);
-		r->to_tag = span_make(tag, sizeof(tag));
+	if (snap != NULL) {
+		key.k0 = snap->tag_key[0];
+		key.k1 = snap->tag_key[1];
 	}
+	/* RFC 3261 §8.2.6.2: a To-tag on every answer. A request that
+	 * failed its checks has no reliable fields to hash: its bytes are
+	 * hashed instead, which is just as stable over retransmissions. */
+	if (p->info_ok)
+		sip_to_tag(&p->info, &key, tag);
+	else
+		fmt_hex64(tag, sizeof(tag),
+			  siphash24(&key, p->msg.buf, p->msg.len), 16);
+	r->to_tag = span_make(tag, sizeof(tag));
 	if (r->code == 503 && r->retry_after == 0)
 		r->retry_after = lc->conf->retry_after;
 	/* Headers copied from the request, the status line and ours. */

@@ -208,6 +208,34 @@ test_dp_sip_checks_answered(void **state)
 	t_end();
 }
 
+/*
+ * A request failing its checks: the answer's To-tag hashes the request's
+ * bytes (no snapshot here: the all-zero key).
+ */
+static void
+t_bad(const char *req, size_t len, const char *fmt)
+{
+	static const struct hash_key zero;
+	char tag[17];
+	const char *at;
+
+	snprintf(tag, sizeof(tag), "%016llx",
+		 (unsigned long long)siphash24(&zero, req, len));
+	at = strstr(fmt, "%s");
+	assert_non_null(at);
+	snprintf(t_want, sizeof(t_want), "%.*s%s%s", (int)(at - fmt), fmt, tag,
+		 at + 2);
+	t_sip_rx4(req, len);
+	t_poll();
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_string_equal(t_buf, t_want);
+	/* A retransmission: the same bytes. */
+	t_sip_rx4(req, len);
+	t_poll();
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_string_equal(t_buf, t_want);
+}
+
 static void
 test_dp_sip_parse_errors_answered(void **state)
 {
@@ -221,7 +249,8 @@ test_dp_sip_parse_errors_answered(void **state)
 		"SIP/2.0 505 Version Not Supported\r\n"
 		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKv\r\n"
 		"From: <sip:a@192.0.2.2>;tag=1\r\n"
-		"To: <sip:1@192.0.2.1>\r\nCall-ID: v@x\r\nCSeq: 1 INVITE\r\n"
+		"To: <sip:1@192.0.2.1>;tag=%s\r\nCall-ID: v@x\r\n"
+		"CSeq: 1 INVITE\r\n"
 		"Content-Length: 0\r\n\r\n";
 	static const char nocallid[] =
 		"INVITE sip:1@192.0.2.1 SIP/2.0\r\n"
@@ -233,7 +262,7 @@ test_dp_sip_parse_errors_answered(void **state)
 		"SIP/2.0 400 Bad Request\r\n"
 		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKc\r\n"
 		"From: <sip:a@192.0.2.2>;tag=1\r\n"
-		"To: <sip:1@192.0.2.1>\r\nCSeq: 1 INVITE\r\n"
+		"To: <sip:1@192.0.2.1>;tag=%s\r\nCSeq: 1 INVITE\r\n"
 		"Content-Length: 0\r\n\r\n";
 	static const char scheme[] =
 		"INVITE name:1@192.0.2.1 SIP/2.0\r\n"
@@ -245,7 +274,8 @@ test_dp_sip_parse_errors_answered(void **state)
 		"SIP/2.0 416 Unsupported URI Scheme\r\n"
 		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKs\r\n"
 		"From: <sip:a@192.0.2.2>;tag=1\r\n"
-		"To: <name:1@192.0.2.1>\r\nCall-ID: s@x\r\nCSeq: 1 INVITE\r\n"
+		"To: <name:1@192.0.2.1>;tag=%s\r\nCall-ID: s@x\r\n"
+		"CSeq: 1 INVITE\r\n"
 		"Content-Length: 0\r\n\r\n";
 	static const char garbage[] = "\x16\x03\x01 hello\r\n\r\n";
 	static const char ack_bad[] =
@@ -256,28 +286,19 @@ test_dp_sip_parse_errors_answered(void **state)
 	(void)state;
 	t_begin();
 	t_snap_clear();
-	t_sip_rx4(badvers, sizeof(badvers) - 1);
-	t_poll();
-	t_sip_tx(t_buf, sizeof(t_buf), 0);
-	assert_string_equal(t_buf, badvers_want);
-	t_sip_rx4(nocallid, sizeof(nocallid) - 1);
-	t_poll();
-	t_sip_tx(t_buf, sizeof(t_buf), 0);
-	assert_string_equal(t_buf, nocallid_want);
-	t_sip_rx4(scheme, sizeof(scheme) - 1);
-	t_poll();
-	t_sip_tx(t_buf, sizeof(t_buf), 0);
-	assert_string_equal(t_buf, scheme_want);
+	t_bad(badvers, sizeof(badvers) - 1, badvers_want);
+	t_bad(nocallid, sizeof(nocallid) - 1, nocallid_want);
+	t_bad(scheme, sizeof(scheme) - 1, scheme_want);
 	/* Unanswerable: dropped, counted by verdict. */
 	t_sip_rx4(garbage, sizeof(garbage) - 1);
 	t_sip_rx4(ack_bad, sizeof(ack_bad) - 1);
 	t_poll();
 	t_expect_none();
-	assert_int_equal(t_cnt(DP_CNT_SIP_PARSE_ERR), 5);
+	assert_int_equal(t_cnt(DP_CNT_SIP_PARSE_ERR), 8);
 	assert_int_equal(t_cnt(DP_CNT_SIP_PARSE_DROP), 2);
-	assert_int_equal(t_env.lc[0].sip_perr[SIP_PERR_BAD_VERSION], 1);
-	assert_int_equal(t_env.lc[0].sip_perr[SIP_PERR_MISSING_HDR], 2);
-	assert_int_equal(t_env.lc[0].sip_perr[SIP_PERR_BAD_SCHEME], 1);
+	assert_int_equal(t_env.lc[0].sip_perr[SIP_PERR_BAD_VERSION], 2);
+	assert_int_equal(t_env.lc[0].sip_perr[SIP_PERR_MISSING_HDR], 3);
+	assert_int_equal(t_env.lc[0].sip_perr[SIP_PERR_BAD_SCHEME], 2);
 	assert_int_equal(t_env.lc[0].sip_perr[SIP_PERR_BAD_START], 1);
 	assert_int_equal(t_cnt(DP_CNT_DROP), 2);
 	t_end();
