@@ -10,8 +10,12 @@
 #   reject_v4        INVITE matching a reject rule (code 403) -> 403
 #   max_forwards_v4  INVITE with Max-Forwards 0 -> 483
 #   options_v4       OPTIONS to the router -> 200 (also with Max-Forwards 0)
+#   cancel_v4        CANCEL -> 200 (a stateless UAS has nothing to cancel)
 #   redirect_v6      the redirect case over IPv6
 #   no_route_v6      the no-route case over IPv6
+#   counters         the router's counters after the cases (sipedgectl
+#                    stats): every ACK absorbed, one answer per INVITE,
+#                    OPTIONS and CANCEL, nothing dropped
 #
 # usage: tests/e2e/run_e2e.sh [BUILD_DIR] [CASE...]
 #   BUILD_DIR defaults to ./build; CASE names select cases (default: all).
@@ -132,6 +136,53 @@ run_case redirect_v6 -sf "$sipp_dir/uac_redirect.xml" \
 	-inf "$sipp_dir/redirect.csv" -p 5075 -m 30 -r 20 "${v6[@]}"
 run_case no_route_v6 -sf "$sipp_dir/uac_no_route.xml" -s 33140000000 \
 	-p 5076 -m 5 -r 10 "${v6[@]}"
+run_case cancel_v4 -sf "$sipp_dir/uac_cancel.xml" -s 12125550100 \
+	-p 5077 -m 5 -r 10 "${v4[@]}"
+
+# counters: what the router says it did, read through the control process.
+# ACKs are absorbed (no answer); every INVITE, OPTIONS and CANCEL got one
+# local response; nothing was lost for want of a buffer or queue room, or
+# to a bad checksum.
+check_counters() {
+	local f="$E2E_WORK/stats.txt"
+	# The dataplane reports its counters periodically; let the last
+	# report cover the last case.
+	sleep 2
+	if ! e2e_ctl stats >"$f" 2>&1; then
+		echo "  sipedgectl stats failed:"
+		sed 's/^/  /' "$f"
+		return 1
+	fi
+	awk '
+		function v(name) { return (name in c) ? c[name] : 0 }
+		NF == 2 && $2 ~ /^[0-9]+$/ { c[$1] = $2 }
+		$1 ~ /^sip_local_responses_total/ { resp += $2 }
+		END {
+			acks = v("sip_requests_total{method=\"ACK\"}")
+			absorbed = v("dp_sip_ack_absorbed_total")
+			asked = v("sip_requests_total{method=\"INVITE\"}")
+			asked += v("sip_requests_total{method=\"OPTIONS\"}")
+			asked += v("sip_requests_total{method=\"CANCEL\"}")
+			drop = v("dp_tx_full_total") + v("dp_no_mbuf_total")
+			drop += v("dp_bad_cksum_total") + v("dp_svc_ring_full_total")
+			printf "  ACK %d absorbed %d; INVITE+OPTIONS+CANCEL %d answered %d; dropped %d\n",
+				acks, absorbed, asked, resp, drop
+			ok = acks > 0 && acks == absorbed && asked > 0 &&
+				asked == resp && drop == 0
+			exit ok ? 0 : 1
+		}' "$f"
+}
+if selected counters; then
+	if out=$(check_counters); then
+		passed=$((passed + 1))
+		printf 'PASS %-16s %s\n' counters "${out#  }"
+	else
+		failed=$((failed + 1))
+		failed_names+=(counters)
+		printf 'FAIL %-16s\n%s\n' counters "$out"
+		sed 's/^/  /' "$E2E_WORK/stats.txt"
+	fi
+fi
 
 e2e_dataplane_stop
 if [ "$failed" -ne 0 ]; then
