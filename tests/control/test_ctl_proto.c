@@ -607,6 +607,104 @@ test_ctl_proto_sigterm_is_clean(void **state)
 	assert_int_equal(status_int(fx, "generation"), 0);
 }
 
+/*
+ * A dataplane's stats report (stats.report) is kept and served by
+ * "stats": text, --json and the Prometheus exposition format.
+ */
+static void
+test_ctl_proto_stats_report_and_views(void **state)
+{
+	struct fx *fx = *state;
+	static const char report[] =
+		"{\"cmd\":\"stats.report\",\"source\":\"dataplane\","
+		"\"pid\":42,\"workers\":2,\"generation\":7,\"metrics\":["
+		"{\"name\":\"dp_rx_total\",\"type\":\"counter\","
+		"\"help\":\"packets received\",\"samples\":[{\"value\":1234}]},"
+		"{\"name\":\"sip_requests_total\",\"type\":\"counter\","
+		"\"help\":\"by method\",\"samples\":["
+		"{\"labels\":{\"method\":\"INVITE\"},\"value\":10},"
+		"{\"labels\":{\"method\":\"BYE\"},\"value\":0}]},"
+		"{\"name\":\"rule_hits_total\",\"type\":\"counter\","
+		"\"help\":\"a \\\\ b\",\"samples\":["
+		"{\"labels\":{\"rule\":\"q\\\"x\"},\"value\":3}]},"
+		"{\"name\":\"snapshot_generation\",\"type\":\"gauge\","
+		"\"help\":\"gen\",\"samples\":[{\"value\":7}]}]}";
+	static const char bad[] = "{\"cmd\":\"stats.report\"}";
+	static const char *const plain[] = { "stats", NULL };
+	static const char *const prom[] = { "stats", "--prometheus", NULL };
+	static const char *const sec[] = { "config", "get",
+					   "dataplane.secret", NULL };
+	struct ctl_jval *v;
+	const struct ctl_jval *r, *set;
+	char *text;
+	size_t len;
+	int fd, ex;
+
+	/* Nothing reported yet. */
+	assert_int_equal(run(fx, plain), CTL_EXIT_FAIL);
+	v = run_json(fx, plain, &ex);
+	assert_string_equal(ctl_json_str(ctl_json_get(v, "error"), "code", ""),
+			    "not_found");
+	ctl_json_free(v);
+
+	fd = ctl_io_connect(fx->sock);
+	assert_true(fd >= 0);
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, bad,
+					   sizeof(bad) - 1), 0);
+	v = raw_reply(fd);
+	assert_false(ctl_json_bool(v, "ok", true));
+	ctl_json_free(v);
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, report,
+					   sizeof(report) - 1), 0);
+	v = raw_reply(fd);
+	assert_true(ctl_json_bool(v, "ok", false));
+	ctl_json_free(v);
+	close(fd);
+
+	v = run_json(fx, plain, &ex);
+	assert_int_equal(ex, CTL_EXIT_OK);
+	r = ctl_json_get(ctl_json_get(v, "result"), "report");
+	assert_non_null(r);
+	assert_int_equal(ctl_json_int(r, "generation", 0), 7);
+	assert_int_equal(ctl_json_int(r, "pid", 0), 42);
+	assert_null(ctl_json_get(r, "cmd"));
+	ctl_json_free(v);
+
+	assert_int_equal(run(fx, plain), CTL_EXIT_OK);
+	text = ctl_test_read_file(fx->out, &len);
+	assert_non_null(strstr(text, "dataplane pid 42, 2 worker(s), "
+				     "generation 7"));
+	assert_non_null(strstr(text, "  dp_rx_total 1234\n"));
+	assert_non_null(strstr(text,
+		"  sip_requests_total{method=\"INVITE\"} 10\n"));
+	assert_null(strstr(text, "BYE"));       /* zeros left out */
+	free(text);
+
+	assert_int_equal(run(fx, prom), CTL_EXIT_OK);
+	text = ctl_test_read_file(fx->out, &len);
+	assert_non_null(strstr(text,
+		"# HELP sipedge_dp_rx_total packets received\n"
+		"# TYPE sipedge_dp_rx_total counter\n"
+		"sipedge_dp_rx_total 1234\n"));
+	assert_non_null(strstr(text,
+		"sipedge_sip_requests_total{method=\"BYE\"} 0\n"));
+	assert_non_null(strstr(text, "# HELP sipedge_rule_hits_total a \\\\ b\n"));
+	assert_non_null(strstr(text,
+		"sipedge_rule_hits_total{rule=\"q\\\"x\"} 3\n"));
+	assert_non_null(strstr(text, "# TYPE sipedge_snapshot_generation gauge\n"
+				     "sipedge_snapshot_generation 7\n"));
+	free(text);
+
+	/* The installation secret the dataplane keys its tags with. */
+	v = run_json(fx, sec, &ex);
+	assert_int_equal(ex, CTL_EXIT_OK);
+	set = ctl_json_get(ctl_json_get(v, "result"), "settings");
+	assert_non_null(set);
+	assert_string_equal(ctl_json_str(set->child, "source", ""), "stored");
+	assert_int_equal(strlen(ctl_json_str(set->child, "value", "")), 32);
+	ctl_json_free(v);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -624,6 +722,7 @@ main(int argc, char **argv)
 		T(test_ctl_proto_route_config_explain_verbs),
 		T(test_ctl_proto_malformed_frames_are_rejected),
 		T(test_ctl_proto_sigterm_is_clean),
+		T(test_ctl_proto_stats_report_and_views),
 	};
 #undef T
 
