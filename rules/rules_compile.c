@@ -57,6 +57,9 @@ struct rules_cc {
 	struct rules_inode      *nodes;
 	uint32_t                 nnodes;
 	uint32_t                 nodes_cap;
+	uint32_t                *dir;
+	uint32_t                 dir_digits;
+	uint32_t                 dir_len;       /* entries */
 	uint32_t                *dom_slots;
 	uint32_t                 dom_nslots;
 	unsigned char           *dom;
@@ -577,6 +580,60 @@ out:
 	return rc;
 }
 
+/*
+ * The trie directory (rules_priv.h): for every string of dir_digits
+ * digits, walk from the root as the matcher would, but stop before a
+ * step that would consume digits beyond the string.
+ */
+static int
+rules_cc_trie_dir(struct rules_cc *cc)
+{
+	uint32_t k = 0, p10 = 1, x, j;
+
+	while (k < RULES_TRIE_DIR_MAX &&
+	       (uint64_t)p10 * 10 <= 2 * (uint64_t)cc->nnodes) {
+		k++;
+		p10 *= 10;
+	}
+	if (k == 0 || cc->nnodes >= RULES_TRIE_DIR_NODES)
+		return 0;
+	cc->dir = malloc((size_t)p10 * sizeof(*cc->dir));
+	if (cc->dir == NULL)
+		return -ENOMEM;
+	for (x = 0; x < p10; x++) {
+		unsigned char d[RULES_TRIE_DIR_MAX];
+		uint32_t v = x, node = 0, pos = 0, after = 0;
+
+		for (j = k; j-- > 0; v /= 10)
+			d[j] = (unsigned char)(v % 10);
+		while (pos < k) {
+			const struct rules_inode *n = &cc->nodes[node], *c;
+			uint32_t ci, skip;
+
+			if ((n->bits & (1u << d[pos])) == 0)
+				break;
+			ci = n->first +
+			     rules_popcount16(n->bits & ((1u << d[pos]) - 1));
+			c = &cc->nodes[ci];
+			if (pos + 1 + c->nskip > k)
+				break;
+			skip = c->skip;
+			for (j = 0; j < c->nskip; j++, skip >>= 4)
+				if (d[pos + 1 + j] != (skip & 15))
+					break;
+			if (j != c->nskip)
+				break;
+			node = ci;
+			after = pos + 1;
+			pos += 1 + c->nskip;
+		}
+		cc->dir[x] = node << 4 | after;
+	}
+	cc->dir_digits = k;
+	cc->dir_len = p10;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Domains                                                            */
 
@@ -1020,6 +1077,8 @@ rules_cc_assemble(struct rules_cc *cc, void **image, size_t *len)
 	slen[RULES_SEC_DOMAINS] = dom_hdr + cc->dom_len;
 	src[RULES_SEC_HSDB] = cc->hs_bytes;
 	slen[RULES_SEC_HSDB] = cc->hs_len;
+	src[RULES_SEC_TRIE_DIR] = cc->dir;
+	slen[RULES_SEC_TRIE_DIR] = (size_t)cc->dir_len * sizeof(*cc->dir);
 
 	off = rules_align(sizeof(*h));
 	for (s = 0; s < RULES_SEC__COUNT; s++)
@@ -1039,6 +1098,7 @@ rules_cc_assemble(struct rules_cc *cc, void **image, size_t *len)
 	h->best_default = cc->best_default;
 	h->min_regex = cc->min_regex;
 	h->min_domain = cc->min_domain;
+	h->dir_digits = cc->dir_digits;
 	memcpy(h->counts, cc->counts, sizeof(h->counts));
 
 	off = rules_align(sizeof(*h));
@@ -1083,6 +1143,8 @@ rules_compile(const struct rules_set *set, void **image, size_t *len,
 	if (rc == 0)
 		rc = rules_cc_trie(&cc);
 	if (rc == 0)
+		rc = rules_cc_trie_dir(&cc);
+	if (rc == 0)
 		rc = rules_cc_domains(&cc);
 	if (rc == 0)
 		rc = rules_cc_regex(&cc);
@@ -1092,6 +1154,7 @@ rules_compile(const struct rules_set *set, void **image, size_t *len,
 	free(cc.hs_bytes);
 	free(cc.dom);
 	free(cc.dom_slots);
+	free(cc.dir);
 	free(cc.nodes);
 	free(cc.strings);
 	free(cc.tl_ht);

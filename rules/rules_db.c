@@ -131,6 +131,16 @@ rules_crc32c_portable(uint32_t crc, const void *buf, size_t len)
 /* ------------------------------------------------------------------ */
 /* Validation                                                         */
 
+static uint64_t
+rules_pow10(uint32_t k)
+{
+	uint64_t p = 1;
+
+	while (k-- != 0)
+		p *= 10;
+	return p;
+}
+
 static int
 rules_image_check_header(const unsigned char *img, size_t len)
 {
@@ -155,7 +165,10 @@ rules_image_check_header(const unsigned char *img, size_t len)
 	    h.sec[RULES_SEC_TRIE].len != (uint64_t)h.nnodes * 16 ||
 	    h.nnodes == 0 || h.nrules == RULES_NO_RULE ||
 	    (h.dom_slots & (h.dom_slots - 1)) != 0 ||
-	    h.sec[RULES_SEC_DOMAINS].len < (uint64_t)h.dom_slots * 4)
+	    h.sec[RULES_SEC_DOMAINS].len < (uint64_t)h.dom_slots * 4 ||
+	    h.dir_digits > RULES_TRIE_DIR_MAX ||
+	    h.sec[RULES_SEC_TRIE_DIR].len !=
+	    (h.dir_digits != 0 ? rules_pow10(h.dir_digits) * 4 : 0))
 		return -EBADMSG;
 	return 0;
 }
@@ -243,6 +256,12 @@ rules_db_check_deep(const struct rules_db *db)
 		    (nc != 0 && (n->first <= i || n->first > db->nnodes - nc)))
 			return -EBADMSG;
 	}
+	/* Directory: a node, and a key position no further than the
+	 * digits it was looked up by (so the walk stays inside the key). */
+	for (i = 0; db->dir != NULL && i < rules_pow10(db->dir_digits); i++)
+		if ((db->dir[i] >> 4) >= db->nnodes ||
+		    (db->dir[i] & 15) > db->dir_digits)
+			return -EBADMSG;
 	for (i = 0, k = 0; i <= db->dom_mask && db->dom_slots != NULL; i++) {
 		struct rules_idom e;
 		uint32_t off = db->dom_slots[i];
@@ -323,9 +342,24 @@ rules_db_load_regex(struct rules_db *db)
 	return 0;
 }
 
-/* Exposed for the tests: match as if the image had one regex database. */
+/* Exposed for the tests: match as if the image had one regex database,
+ * or no trie directory. */
 void rules_db_regex_split_set(struct rules_db *db, bool on);
 bool rules_db_regex_split(const struct rules_db *db);
+void rules_db_trie_dir_set(struct rules_db *db, bool on);
+uint32_t rules_db_trie_dir_digits(const struct rules_db *db);
+
+void
+rules_db_trie_dir_set(struct rules_db *db, bool on)
+{
+	db->dir = on ? db->dir_img : NULL;
+}
+
+uint32_t
+rules_db_trie_dir_digits(const struct rules_db *db)
+{
+	return db->dir_img != NULL ? db->dir_digits : 0;
+}
 
 void
 rules_db_regex_split_set(struct rules_db *db, bool on)
@@ -375,6 +409,11 @@ rules_db_open(const void *buf, size_t len, bool copy, struct rules_db **out)
 	db->strings = db->img + h->sec[RULES_SEC_STRINGS].off;
 	db->strings_len = h->sec[RULES_SEC_STRINGS].len;
 	db->nodes = (const void *)(db->img + h->sec[RULES_SEC_TRIE].off);
+	if (h->dir_digits != 0) {
+		db->dir = (const void *)(db->img + h->sec[RULES_SEC_TRIE_DIR].off);
+		db->dir_img = db->dir;
+		db->dir_digits = h->dir_digits;
+	}
 	if (h->dom_slots != 0) {
 		db->dom_slots = (const void *)(db->img +
 					       h->sec[RULES_SEC_DOMAINS].off);
@@ -471,7 +510,7 @@ rules_db_sizes(const struct rules_db *db, struct rules_db_sizes *out)
 	const struct rules_ihdr *h = db->hdr;
 
 	out->total = db->len;
-	out->trie = h->sec[RULES_SEC_TRIE].len;
+	out->trie = h->sec[RULES_SEC_TRIE].len + h->sec[RULES_SEC_TRIE_DIR].len;
 	out->domains = h->sec[RULES_SEC_DOMAINS].len;
 	out->regex = h->sec[RULES_SEC_HSDB].len;
 	out->rules = h->sec[RULES_SEC_RULES].len;

@@ -108,38 +108,100 @@ rules_key_make(struct span user, struct span host, struct rules_key *key)
 /* ------------------------------------------------------------------ */
 /* Winning rule                                                       */
 
+/*
+ * Where a walk starts: for a key led by dir_digits digits, the node and
+ * key position the directory gives for them (rules_priv.h); otherwise
+ * the root. *i is the position right after the start node's symbol.
+ */
+static inline uint32_t
+rules_trie_dir_index(const struct rules_db *db, const char *num, uint32_t len,
+		     bool *ok)
+{
+	uint32_t k, d, x = 0;
+
+	*ok = false;
+	if (db->dir == NULL || len < db->dir_digits)
+		return 0;
+	for (k = 0; k < db->dir_digits; k++) {
+		d = (uint32_t)((unsigned char)num[k] - '0');
+		if (d > 9)
+			return 0;
+		x = x * 10 + d;
+	}
+	*ok = true;
+	return x;
+}
+
+/*
+ * Enter node @p c, whose symbol ended at key position *i: check and
+ * consume its folded digits. False if the key leaves the trie inside
+ * them (the best rule so far stands: a fold holds no better rule).
+ */
+static inline bool
+rules_trie_enter(const struct rules_inode *c, const char *num, uint32_t len,
+		 uint32_t *i)
+{
+	uint32_t k, skip;
+
+	if (c->nskip == 0)
+		return true;
+	if (len - *i < c->nskip)
+		return false;
+	skip = c->skip;
+	for (k = 0; k < c->nskip; k++, skip >>= 4)
+		if ((uint32_t)((unsigned char)num[*i + k] - '0') != (skip & 15))
+			return false;
+	*i += c->nskip;
+	return true;
+}
+
+/* Best rule at the end of the key: @p n's own, or its END child's. */
+static inline uint32_t
+rules_trie_end(const struct rules_db *db, const struct rules_inode *n)
+{
+	uint32_t bits = n->bits;
+
+	if ((bits & (1u << RULES_TRIE_END)) != 0)
+		return db->nodes[n->first + __builtin_popcount(bits & 0x3ffu)].best;
+	return n->best;
+}
+
+/* Child of @p n for key position i, or NULL if the key leaves the trie. */
+static inline const struct rules_inode *
+rules_trie_child(const struct rules_db *db, const struct rules_inode *n,
+		 const char *num, uint32_t i)
+{
+	uint32_t d = (uint32_t)((unsigned char)num[i] - '0');
+
+	if (d > 9 || (n->bits & (1u << d)) == 0)
+		return NULL;
+	return &db->nodes[n->first + __builtin_popcount(n->bits & ((1u << d) - 1))];
+}
+
 /* Longest-prefix walk: lowest rule number among matching literals. */
 static inline uint32_t
 rules_trie_best(const struct rules_db *db, const char *num, uint32_t len)
 {
-	const struct rules_inode *nodes = db->nodes, *n = &nodes[0], *c;
-	uint32_t best = n->best, i = 0, d, k, skip, bits;
+	const struct rules_inode *c = &db->nodes[0];
+	uint32_t best = RULES_NO_RULE, i = 0, x;
+	bool ok;
 
-	while (i < len) {
-		d = (uint32_t)((unsigned char)num[i] - '0');
-		if (d > 9 || (n->bits & (1u << d)) == 0)
-			return best;
-		c = &nodes[n->first + __builtin_popcount(n->bits & ((1u << d) - 1))];
-		i++;
-		if (c->nskip != 0) {
-			/* Folded chain: no rule inside, so leaving it early
-			 * keeps the best found so far. */
-			if (len - i < c->nskip)
-				return best;
-			skip = c->skip;
-			for (k = 0; k < c->nskip; k++, skip >>= 4)
-				if ((uint32_t)((unsigned char)num[i + k] - '0') !=
-				    (skip & 15))
-					return best;
-			i += c->nskip;
-		}
-		n = c;
-		best = n->best;
+	x = rules_trie_dir_index(db, num, len, &ok);
+	if (ok) {
+		c = &db->nodes[db->dir[x] >> 4];
+		i = db->dir[x] & 15;
 	}
-	bits = n->bits;
-	if ((bits & (1u << RULES_TRIE_END)) != 0)
-		best = nodes[n->first + __builtin_popcount(bits & 0x3ffu)].best;
-	return best;
+	for (;;) {
+		if (!rules_trie_enter(c, num, len, &i))
+			return best;
+		if (i == len)
+			return rules_trie_end(db, c);
+		best = c->best;
+		c = rules_trie_child(db, c, num, i);
+		if (c == NULL)
+			return best;
+		i++;
+	}
 }
 
 static inline const struct rules_idom *
@@ -262,47 +324,38 @@ rules_match(const struct rules_db *db, struct rules_scratch *scr,
 				rule);
 }
 
-/* One key's walk in a burst. */
+/* One key's walk in a burst: the node to enter next, prefetched. */
 struct rules_walk {
-	const struct rules_inode        *n;
+	const struct rules_inode        *c;
 	uint32_t                         i;
 	uint32_t                         best;
 };
 
 /*
- * One step of the walk of @p key; returns false when the walk is over
+ * One step of a walk: enter w->c (prefetched by the step before) and find
+ * the next node, which is only prefetched, so that each step touches one
+ * node and the loads of all walks overlap. False when the walk is over
  * (w->best is then the trie's answer). Same logic as rules_trie_best().
  */
 static inline bool
 rules_walk_step(const struct rules_db *db, const struct rules_key *key,
 		struct rules_walk *w)
 {
-	const struct rules_inode *n = w->n, *c;
-	uint32_t d, k, skip, len = key->num_len;
+	const struct rules_inode *c = w->c;
 
-	if (w->i == len) {
-		if ((n->bits & (1u << RULES_TRIE_END)) != 0)
-			w->best = db->nodes[n->first +
-					    __builtin_popcount(n->bits & 0x3ffu)].best;
+	if (!rules_trie_enter(c, key->num, key->num_len, &w->i))
+		return false;
+	if (w->i == key->num_len) {
+		w->best = rules_trie_end(db, c);
 		return false;
 	}
-	d = (uint32_t)((unsigned char)key->num[w->i] - '0');
-	if (d > 9 || (n->bits & (1u << d)) == 0)
-		return false;
-	c = &db->nodes[n->first + __builtin_popcount(n->bits & ((1u << d) - 1))];
-	w->i++;
-	if (c->nskip != 0) {
-		if (len - w->i < c->nskip)
-			return false;
-		skip = c->skip;
-		for (k = 0; k < c->nskip; k++, skip >>= 4)
-			if ((uint32_t)((unsigned char)key->num[w->i + k] - '0') !=
-			    (skip & 15))
-				return false;
-		w->i += c->nskip;
-	}
-	w->n = c;
 	w->best = c->best;
+	c = rules_trie_child(db, c, key->num, w->i);
+	if (c == NULL)
+		return false;
+	__builtin_prefetch(c);
+	w->c = c;
+	w->i++;
 	return true;
 }
 
@@ -311,34 +364,50 @@ rules_match_burst(const struct rules_db *db, struct rules_scratch *scr,
 		  const struct rules_key *keys, uint32_t n, uint32_t *rules)
 {
 	struct rules_walk w[RULES_BURST_MAX];
+	uint32_t x[RULES_BURST_MAX];
 	uint8_t act[RULES_BURST_MAX];
 	uint32_t base, k, m, j, nact, found = 0;
+	bool ok;
 
 	for (base = 0; base < n; base += m) {
 		m = n - base < RULES_BURST_MAX ? n - base : RULES_BURST_MAX;
+		/*
+		 * Directory entries of all keys first, prefetched; then the
+		 * start nodes, prefetched; then all walks one level at a
+		 * time. Tries are latency bound: the loads of different keys
+		 * overlap instead of queueing behind each other. Finished
+		 * walks leave the active list.
+		 */
 		for (k = 0; k < m; k++) {
-			w[k].n = &db->nodes[0];
-			w[k].i = 0;
-			w[k].best = db->nodes[0].best;
+			const struct rules_key *key = &keys[base + k];
+
+			x[k] = rules_trie_dir_index(db, key->num, key->num_len,
+						    &ok);
+			if (ok)
+				__builtin_prefetch(&db->dir[x[k]]);
+			else
+				x[k] = UINT32_MAX;
+		}
+		for (k = 0; k < m; k++) {
+			w[k].best = RULES_NO_RULE;
+			if (x[k] != UINT32_MAX) {
+				w[k].c = &db->nodes[db->dir[x[k]] >> 4];
+				w[k].i = db->dir[x[k]] & 15;
+				__builtin_prefetch(w[k].c);
+			} else {
+				w[k].c = &db->nodes[0];
+				w[k].i = 0;
+			}
 			act[k] = (uint8_t)k;
 		}
-		/*
-		 * Walk all keys one level at a time, prefetching each next
-		 * node: the loads of different keys overlap instead of
-		 * queueing behind each other (tries are latency bound).
-		 * Finished walks leave the active list, so each round only
-		 * touches live ones.
-		 */
 		nact = m;
 		while (nact != 0) {
 			for (j = 0; j < nact;) {
 				k = act[j];
-				if (rules_walk_step(db, &keys[base + k], &w[k])) {
-					__builtin_prefetch(w[k].n);
+				if (rules_walk_step(db, &keys[base + k], &w[k]))
 					j++;
-				} else {
+				else
 					act[j] = act[--nact];
-				}
 			}
 		}
 		for (k = 0; k < m; k++) {

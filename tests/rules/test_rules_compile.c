@@ -358,9 +358,143 @@ test_rules_compile_trie_equals_hyperscan_random_tables(void **state)
 	differential_round(10000, 50000);
 }
 
-/* Exposed by rules_db.c for this test. */
+/* Exposed by rules_db.c for these tests. */
 void rules_db_regex_split_set(struct rules_db *db, bool on);
 bool rules_db_regex_split(const struct rules_db *db);
+void rules_db_trie_dir_set(struct rules_db *db, bool on);
+uint32_t rules_db_trie_dir_digits(const struct rules_db *db);
+
+/*
+ * Match every key four ways: single and burst, with the trie directory
+ * and with the walk from the root it stands for (the path keys too short
+ * for it, or with a non-digit in its span, take anyway).
+ */
+static void
+directory_round(uint32_t nrules, uint32_t nkeys, uint32_t want_digits)
+{
+	struct rules_key *keys = calloc(nkeys, sizeof(*keys));
+	uint32_t *res[4], i, j, n;
+	struct rules_set *set;
+	char (*pat)[16] = calloc(nrules, sizeof(*pat));
+	struct rules_db_sizes sz;
+	uint64_t p10;
+	struct rt_db t;
+
+	assert_non_null(keys);
+	assert_non_null(pat);
+	assert_int_equal(rules_set_new(&set), 0);
+	for (i = 0; i < nrules; i++) {
+		static const struct rules_target tgt = {
+			.af = RULES_AF_INET, .port = 5060, .priority = 1,
+			.weight = 1, .addr = { 10, 0, 0, 1 },
+		};
+		struct rules_rule r;
+		char id[16];
+		uint32_t len = 1 + rng(12);
+
+		/* Extend an earlier pattern now and then: folded chains
+		 * that cross the directory's depth, rules on the way. */
+		if (i > 0 && rng(3) == 0) {
+			memcpy(pat[i], pat[rng(i)], 16);
+			len = (uint32_t)strlen(pat[i]);
+			if (len < 13) {
+				rand_digits(pat[i] + len, 1 + rng(15 - len > 3 ? 3 : 15 - len));
+				len = (uint32_t)strlen(pat[i]);
+			}
+		} else {
+			rand_digits(pat[i], len);
+		}
+		snprintf(id, sizeof(id), "d%u", i);
+		memset(&r, 0, sizeof(r));
+		r.id = span_make(id, strlen(id));
+		r.kind = rng(4) == 0 ? RULES_KIND_EXACT : RULES_KIND_PREFIX;
+		r.pattern = span_make(pat[i], strlen(pat[i]));
+		r.action = RULES_ACTION_FORWARD;
+		r.targets = &tgt;
+		r.ntargets = 1;
+		r.rank = 100 + rng(3);
+		assert_int_equal(rules_set_add(set, &r, NULL), 0);
+	}
+	t = rt_db_from_set(set);
+	rules_db_sizes(t.db, &sz);
+	for (j = 0, p10 = 10; j < 5 && p10 <= 2 * (uint64_t)sz.trie_nodes;
+	     j++, p10 *= 10)
+		;
+	assert_int_equal(rules_db_trie_dir_digits(t.db), j);
+	if (j != want_digits)
+		fprintf(stderr, "%u rules: %u nodes, %u digits\n", nrules,
+			sz.trie_nodes, j);
+	assert_int_equal(j, want_digits);
+
+	for (i = 0; i < nkeys; i++) {
+		struct rules_key *k = &keys[i];
+		uint32_t len;
+
+		if (rng(2) == 0) {
+			const char *p = pat[rng(nrules)];
+
+			len = (uint32_t)strlen(p);
+			memcpy(k->num, p, len);
+			if (rng(2) == 0 && len > 1)
+				len -= 1 + rng(len - 1);
+			if (rng(2) == 0) {
+				n = rng(6);
+				rand_digits(k->num + len, n);
+				len += n;
+			}
+		} else {
+			len = rng(17);
+			rand_digits(k->num, len);
+		}
+		/* A non-digit somewhere, often inside the directory's span. */
+		if (len != 0 && rng(4) == 0)
+			k->num[rng(len < 6 ? len : 6)] = "*#a+"[rng(4)];
+		k->num_len = len;
+	}
+	for (j = 0; j < 4; j++) {
+		res[j] = calloc(nkeys, sizeof(*res[j]));
+		assert_non_null(res[j]);
+		rules_db_trie_dir_set(t.db, j < 2);
+		for (i = 0; i < nkeys; i += n) {
+			n = 1 + rng(64);
+			if (n > nkeys - i)
+				n = nkeys - i;
+			if (j % 2 == 0) {
+				uint32_t m;
+
+				for (m = 0; m < n; m++)
+					if (rules_match(t.db, t.scr, &keys[i + m],
+							&res[j][i + m]) != 0)
+						res[j][i + m] = RULES_NO_RULE;
+			} else {
+				rules_match_burst(t.db, t.scr, keys + i, n,
+						  res[j] + i);
+			}
+		}
+	}
+	for (j = 1; j < 4; j++)
+		assert_memory_equal(res[j], res[0], nkeys * sizeof(*res[0]));
+	for (j = 0; j < 4; j++)
+		free(res[j]);
+	rt_free(&t);
+	rules_set_free(set);
+	free(pat);
+	free(keys);
+}
+
+/* The directory's size follows the trie: none for tiny tables, 10^5
+ * entries at most; every way of matching gives the same winners. */
+static void
+test_rules_compile_trie_directory_equals_plain_walk(void **state)
+{
+	(void)state;
+	directory_round(1, 100, 0);
+	directory_round(8, 1000, 1);
+	directory_round(200, 20000, 2);
+	directory_round(2000, 20000, 3);
+	directory_round(8000, 50000, 4);
+	directory_round(60000, 100000, 5);
+}
 
 /*
  * Regex shapes for the split test: country-code led, led by a class,
@@ -569,6 +703,7 @@ main(void)
 		cmocka_unit_test(test_rules_compile_targets_deduplicated),
 		cmocka_unit_test(test_rules_compile_trie_equals_hyperscan_random_tables),
 		cmocka_unit_test(test_rules_compile_regex_split_equals_one_database),
+		cmocka_unit_test(test_rules_compile_trie_directory_equals_plain_walk),
 	};
 
 	return cmocka_run_group_tests_name("rules_compile", tests, NULL, NULL);

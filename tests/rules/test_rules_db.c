@@ -161,6 +161,84 @@ test_rules_db_corruption_rejected(void **state)
 	free(img);
 }
 
+/* Header offsets from rules/README.md "Image format". */
+#define IMG_CRC         24
+#define IMG_NNODES      40
+#define IMG_DIR_DIGITS  80
+#define IMG_SEC_DIR     (96 + 7 * 16)
+
+static uint32_t
+img_u32(const unsigned char *img, size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, img + off, sizeof(v));
+	return v;
+}
+
+/* Store @p v at @p off and make the checksum right again. */
+static void
+img_put_u32(unsigned char *img, size_t len, size_t off, uint32_t v)
+{
+	uint32_t zero = 0, crc;
+
+	memcpy(img + off, &v, sizeof(v));
+	memcpy(img + IMG_CRC, &zero, sizeof(zero));
+	crc = rules_crc32c_portable(0, img, len);
+	memcpy(img + IMG_CRC, &crc, sizeof(crc));
+}
+
+/*
+ * A trie directory entry that names a node outside the trie, or a key
+ * position past the digits it is looked up by, is refused even when the
+ * checksum is right (a worker would follow it).
+ */
+static void
+test_rules_db_trie_directory_checked(void **state)
+{
+	struct rules_set *set;
+	struct rules_db *db = NULL;
+	unsigned char *img;
+	uint64_t dir_off;
+	uint32_t nnodes, digits, good;
+	char csv[16384];
+	size_t len, n;
+	uint32_t i;
+	void *v;
+
+	(void)state;
+	n = (size_t)snprintf(csv, sizeof(csv), "%s", RT_HDR);
+	for (i = 0; i < 300; i++)
+		n += (size_t)snprintf(csv + n, sizeof(csv) - n,
+				      "p%u,prefix,%u,forward,192.0.2.1:5060,,,,\n",
+				      i, 1000 + i * 7);
+	set = rt_set(csv);
+	assert_int_equal(rules_compile(set, &v, &len, NULL), 0);
+	rules_set_free(set);
+	img = v;
+	nnodes = img_u32(img, IMG_NNODES);
+	digits = img_u32(img, IMG_DIR_DIGITS);
+	memcpy(&dir_off, img + IMG_SEC_DIR, sizeof(dir_off));
+	assert_true(digits >= 2);
+	assert_int_equal(rules_db_load(img, len, &db), 0);
+	rules_db_free(db);
+
+	good = img_u32(img, dir_off + 4 * 37);
+	img_put_u32(img, len, dir_off + 4 * 37, nnodes << 4);
+	assert_int_equal(rules_image_validate(img, len), 0);
+	assert_int_equal(rules_db_load(img, len, &db), -EBADMSG);
+	img_put_u32(img, len, dir_off + 4 * 37, (good & ~15u) | (digits + 1));
+	assert_int_equal(rules_image_validate(img, len), 0);
+	assert_int_equal(rules_db_load(img, len, &db), -EBADMSG);
+	img_put_u32(img, len, dir_off + 4 * 37, good);
+	assert_int_equal(rules_db_load(img, len, &db), 0);
+	rules_db_free(db);
+	/* A digit count the section length does not agree with. */
+	img_put_u32(img, len, IMG_DIR_DIGITS, digits + 1);
+	assert_int_equal(rules_image_validate(img, len), -EBADMSG);
+	free(img);
+}
+
 static void
 test_rules_db_scratch_optional_without_regex(void **state)
 {
@@ -191,6 +269,7 @@ main(void)
 		cmocka_unit_test(test_rules_db_same_set_same_image),
 		cmocka_unit_test(test_rules_db_corruption_rejected),
 		cmocka_unit_test(test_rules_db_scratch_optional_without_regex),
+		cmocka_unit_test(test_rules_db_trie_directory_checked),
 	};
 
 	return cmocka_run_group_tests_name("rules_db", tests, NULL, NULL);
