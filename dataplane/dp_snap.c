@@ -270,7 +270,13 @@ dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 
 	*image = NULL;
 	*len = 0;
-	rc = dp_loader_mdb_err(mdb_txn_begin(ld->env, NULL, MDB_RDONLY, &txn));
+	rc = mdb_txn_begin(ld->env, NULL, MDB_RDONLY, &txn);
+	if (rc == MDB_MAP_RESIZED) {
+		/* The control process grew the map: adopt its size. */
+		mdb_env_set_mapsize(ld->env, 0);
+		rc = mdb_txn_begin(ld->env, NULL, MDB_RDONLY, &txn);
+	}
+	rc = dp_loader_mdb_err(rc);
 	if (rc != 0)
 		return rc;
 	/* No meta database, or no generation in it: an environment the

@@ -118,6 +118,10 @@ dp_stats_print(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 
 /* ---- the stats report (PROTOCOL.md "stats.report") --------------------- */
 
+/* Rules listed per report: keeps a report of a million-rule table with
+ * hits everywhere well inside the 4 MiB frame limit. */
+#define DP_STATS_MAX_RULES      10000
+
 static void
 dp_json_str(FILE *f, const char *s, size_t n)
 {
@@ -342,9 +346,11 @@ dp_stats_report(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 		dp_rep_metric(f, &first, "rule_hits_total", "counter",
 			      "requests matching each rule (current generation)");
 		fs = true;
-		for (r = 0; r < s->nrules; r++) {
+		for (r = 0, c = 0; r < s->nrules && c < DP_STATS_MAX_RULES;
+		     r++) {
 			if (hits[r] == 0 || rules_hit_get(s->db, r, &h) != 0)
 				continue;
+			c++;
 			dp_rep_sample(f, &fs, "rule", h.id.ptr, h.id.len,
 				      hits[r]);
 		}

@@ -43,6 +43,9 @@ test_dp_opts_defaults_and_addresses(void **state)
 	assert_int_equal(c.no_route_code, 404);
 	assert_int_equal(c.mtu, 1500);
 	assert_int_equal(c.vlan, 0);
+	assert_null(c.data_dir);
+	assert_int_equal(c.redirect_expires, 0);
+	assert_int_equal(c.retry_after, 30);
 }
 
 static void
@@ -53,7 +56,8 @@ test_dp_opts_everything_set(void **state)
 		"example.com", "--domain", "example.net", "--redirect-code",
 		"301", "--no-route-code", "480", "--control", "/tmp/ctl.sock",
 		"--mbufs", "16383", "--mtu", "9000", "--vlan", "100", "--port",
-		"1", NULL };
+		"1", "--data-dir", "/var/lib/sipedge", "--redirect-expires",
+		"600", "--retry-after", "120", NULL };
 	struct dp_conf c;
 
 	(void)state;
@@ -72,6 +76,10 @@ test_dp_opts_everything_set(void **state)
 	assert_int_equal(c.mtu, 9000);
 	assert_int_equal(c.vlan, 100);
 	assert_int_equal(c.port_id, 1);
+	assert_int_equal(c.domain_len[0], 11);
+	assert_string_equal(c.data_dir, "/var/lib/sipedge");
+	assert_int_equal(c.redirect_expires, 600);
+	assert_int_equal(c.retry_after, 120);
 }
 
 static void
@@ -91,6 +99,9 @@ test_dp_opts_invalid_rejected(void **state)
 		{ "--mtu", "100" },
 		{ "--vlan", "4095" },
 		{ "--mbufs", "12x" },
+		{ "--retry-after", "0" },
+		{ "--redirect-expires", "-1" },
+		{ "--data-dir", "" },
 	};
 	size_t i;
 
