@@ -29,14 +29,18 @@
 
 /*
  * The hashed fields are scattered over the message; feeding them to one
- * SipHash stream costs one finalisation instead of one per field. The
- * result equals siphash24() of the concatenation (tested).
+ * SipHash stream costs one finalisation instead of one per field. Bytes
+ * are gathered in a small buffer and compressed 8 at a time when it
+ * fills, so short fields cost a memcpy. The result equals siphash24() of
+ * the concatenation (tested).
  */
+#define DP_SH_BUF       256
+
 struct dp_sh {
 	struct hash_sip_state s;
-	uint64_t         tail;
-	uint32_t         ntail;
+	uint32_t         n;             /* bytes in buf */
 	uint32_t         total;
+	unsigned char    buf[DP_SH_BUF];
 };
 
 static void
@@ -46,8 +50,7 @@ dp_sh_init(struct dp_sh *h, const struct hash_key *key)
 	h->s.v1 = key->k1 ^ 0x646f72616e646f6dULL;
 	h->s.v2 = key->k0 ^ 0x6c7967656e657261ULL;
 	h->s.v3 = key->k1 ^ 0x7465646279746573ULL;
-	h->tail = 0;
-	h->ntail = 0;
+	h->n = 0;
 	h->total = 0;
 }
 
@@ -60,31 +63,49 @@ dp_sh_block(struct dp_sh *h, uint64_t m)
 	h->s.v0 ^= m;
 }
 
+/* Compress every whole block of the buffer; keep the tail (< 8 bytes). */
+static void
+dp_sh_compress(struct dp_sh *h)
+{
+	uint32_t i, whole = h->n & ~7u;
+
+	for (i = 0; i < whole; i += 8)
+		dp_sh_block(h, hash_load_le64(h->buf + i));
+	if (whole != 0) {
+		memmove(h->buf, h->buf + whole, h->n - whole);
+		h->n -= whole;
+	}
+}
+
 static void
 dp_sh_update(struct dp_sh *h, const void *data, uint32_t len)
 {
-	const unsigned char *p = data, *end = p + len;
+	const unsigned char *p = data;
+	uint32_t k;
 
 	h->total += len;
-	while (h->ntail != 0 && p < end) {
-		h->tail |= (uint64_t)*p++ << (8 * h->ntail);
-		if (++h->ntail == 8) {
-			dp_sh_block(h, h->tail);
-			h->tail = 0;
-			h->ntail = 0;
-		}
+	while (len != 0) {
+		k = DP_SH_BUF - h->n;
+		if (k > len)
+			k = len;
+		memcpy(h->buf + h->n, p, k);
+		h->n += k;
+		p += k;
+		len -= k;
+		if (h->n == DP_SH_BUF)
+			dp_sh_compress(h);
 	}
-	for (; end - p >= 8; p += 8)
-		dp_sh_block(h, hash_load_le64(p));
-	while (p < end)
-		h->tail |= (uint64_t)*p++ << (8 * h->ntail++);
 }
 
 static uint64_t
 dp_sh_final(struct dp_sh *h)
 {
-	uint64_t b = ((uint64_t)h->total << 56) | h->tail;
+	uint64_t b = (uint64_t)h->total << 56;
+	uint32_t i;
 
+	dp_sh_compress(h);
+	for (i = 0; i < h->n; i++)
+		b |= (uint64_t)h->buf[i] << (8 * i);
 	dp_sh_block(h, b);
 	h->s.v2 ^= 0xff;
 	hash_sip_round(&h->s);

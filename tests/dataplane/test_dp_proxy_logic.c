@@ -694,6 +694,69 @@ test_dp_proxy_our_via_recognised(void **state)
 	assert_true(dp_proxy_via_is_ours(&t_conf, &via, NULL));
 }
 
+static size_t
+t_put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+	return 4;
+}
+
+static size_t
+t_put_field(unsigned char *p, const char *s, size_t n)
+{
+	size_t k = t_put_u32(p, s == NULL ? UINT32_MAX : (uint32_t)n);
+
+	if (s != NULL)
+		memcpy(p + k, s, n);
+	return k + (s == NULL ? 0 : n);
+}
+
+/* The loop part is SipHash-2-4 of the length-prefixed fields, in order. */
+static void
+test_dp_proxy_loop_hash_is_siphash_of_fields(void **state)
+{
+	static const char *const ruri = "sip:+12125550100@192.0.2.1";
+	unsigned char buf[512];
+	size_t n = 0;
+	char callid[300];
+	static char in[1024];
+
+	(void)state;
+	/* A Call-ID long enough to cross the gathering buffer. */
+	memset(callid, 'c', sizeof(callid) - 1);
+	callid[sizeof(callid) - 1] = '\0';
+	snprintf(in, sizeof(in), INVITE_HDRS("sip:+12125550100@192.0.2.1",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-a1", ""));
+	memcpy(strstr(in, "c1@192.0.2.10"), "c1@192.0.2.1x", 13);
+	t_parse(in);
+	n += t_put_u32(buf + n, 0x6c6f6f70);
+	n += t_put_field(buf + n, ruri, strlen(ruri));
+	n += t_put_field(buf + n, NULL, 0);
+	n += t_put_field(buf + n, "a1", 2);
+	n += t_put_field(buf + n, "c1@192.0.2.1x", 13);
+	n += t_put_u32(buf + n, 7);
+	assert_true(dp_proxy_loop_hash(&t_self.key, &t_msg, &t_info) ==
+		    siphash24(&t_self.key, buf, n));
+
+	snprintf(in, sizeof(in), "OPTIONS sip:x@192.0.2.1 SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKq\r\n"
+		 "To: <sip:x@192.0.2.1>\r\nFrom: <sip:y@192.0.2.10>;tag=f\r\n"
+		 "Call-ID: %s\r\nCSeq: 9 OPTIONS\r\n\r\n", callid);
+	t_parse(in);
+	n = 0;
+	n += t_put_u32(buf + n, 0x6c6f6f70);
+	n += t_put_field(buf + n, "sip:x@192.0.2.1", 15);
+	n += t_put_field(buf + n, NULL, 0);
+	n += t_put_field(buf + n, "f", 1);
+	n += t_put_field(buf + n, callid, strlen(callid));
+	n += t_put_u32(buf + n, 9);
+	assert_true(dp_proxy_loop_hash(&t_self.key, &t_msg, &t_info) ==
+		    siphash24(&t_self.key, buf, n));
+}
+
 static void
 test_dp_proxy_ip_fmt(void **state)
 {
@@ -740,6 +803,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_response_relayed),
 		cmocka_unit_test(test_dp_proxy_response_foreign_dropped),
 		cmocka_unit_test(test_dp_proxy_our_via_recognised),
+		cmocka_unit_test(test_dp_proxy_loop_hash_is_siphash_of_fields),
 		cmocka_unit_test(test_dp_proxy_ip_fmt),
 	};
 
