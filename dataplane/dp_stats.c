@@ -75,6 +75,22 @@ dp_stats_sum(const struct dp_lcore *lcs, unsigned int n,
 	}
 }
 
+static uint64_t
+dp_sum_arr(const struct dp_lcore *lcs, unsigned int n, size_t off,
+	   unsigned int idx)
+{
+	uint64_t v = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		const uint64_t *a = (const uint64_t *)(const void *)
+			((const char *)&lcs[i] + off);
+
+		v += __atomic_load_n(&a[idx], __ATOMIC_RELAXED);
+	}
+	return v;
+}
+
 /* Names are printed in lower case, the stats export's spelling. */
 static void
 dp_stats_line(FILE *f, const char *prefix, const char *name, uint64_t v)
@@ -105,6 +121,31 @@ dp_stats_print(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 	for (c = 0; c < DP_CNT__COUNT; c++) {
 		if (sum[c] != 0 || c == DP_CNT_RX || c == DP_CNT_TX)
 			dp_stats_line(f, "", dp_counter_names[c], sum[c]);
+	}
+	for (c = 0; c < SIP_METHOD__COUNT; c++) {
+		uint64_t v = dp_sum_arr(lcs, n, offsetof(struct dp_lcore,
+							 sip_method), c);
+
+		if (v != 0)
+			fprintf(f, "  sip_method_%-13s %" PRIu64 "\n",
+				c == SIP_METHOD_OTHER ? "other" :
+				sip_method_name(c), v);
+	}
+	for (c = 1; c < SIP_PERR__COUNT; c++) {
+		uint64_t v = dp_sum_arr(lcs, n, offsetof(struct dp_lcore,
+							 sip_perr), c);
+
+		if (v != 0)
+			fprintf(f, "  sip_perr_%-15s %" PRIu64 "\n",
+				sip_perr_name(c), v);
+	}
+	for (c = 0; c < DP_NCODES; c++) {
+		uint64_t v = dp_sum_arr(lcs, n, offsetof(struct dp_lcore,
+							 sip_code), c);
+
+		if (v != 0)
+			fprintf(f, "  sip_code_%-15u %" PRIu64 "\n",
+				c + DP_CODE_MIN, v);
 	}
 	if (svc == NULL)
 		return;
@@ -197,21 +238,6 @@ dp_rep_one(FILE *f, bool *first, const char *name, const char *type,
 	dp_rep_end(f);
 }
 
-static uint64_t
-dp_sum_arr(const struct dp_lcore *lcs, unsigned int n, size_t off,
-	   unsigned int idx)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		const uint64_t *a = (const uint64_t *)(const void *)
-			((const char *)&lcs[i] + off);
-
-		v += __atomic_load_n(&a[idx], __ATOMIC_RELAXED);
-	}
-	return v;
-}
 
 /* Target number -> "addr:port", found through the rules that name it. */
 static void
