@@ -6,7 +6,9 @@
  * generations while the worker (driven here, a QSBR reader) answers
  * INVITEs from each. Also: the secret the control process creates keys
  * the To-tags, the control process restarting, and the stats the loader
- * pushes ("sipedgectl stats", --json, --prometheus).
+ * pushes ("sipedgectl stats", --json, --prometheus), and a generation
+ * whose artefact fails its CRC32C (refused, counted, the previous one
+ * kept).
  *
  * Arguments: the sipedge-control and sipedgectl binaries.
  */
@@ -22,7 +24,10 @@
 
 #include <cmocka.h>
 
+#include <lmdb.h>
 #include <urcu/urcu-qsbr.h>
+
+#include <schema.h>
 
 #include "../control/ctl_test_util.h"
 #include "dp_test.h"
@@ -85,6 +90,56 @@ t_invite_answer(void)
 	t_poll();
 	urcu_qsbr_quiescent_state();
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
+}
+
+/*
+ * Commit generation N+1 behind the control process's back with a copy of
+ * generation N's rules image whose last byte is flipped: its CRC32C no
+ * longer matches the artefact header.
+ */
+static void
+t_commit_corrupt_generation(void)
+{
+	struct schema_meta_gen mg;
+	uint8_t key[SCHEMA_ART_KEY_LEN], gbuf[SCHEMA_META_GEN_LEN], *copy;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta, art;
+	MDB_val k, v;
+	size_t len;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, t_data, MDB_NOTLS, 0644), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_dbi_open(txn, "artefacts", 0, &art), 0);
+	k.mv_data = (void *)SCHEMA_META_KEY_GENERATION;
+	k.mv_size = strlen(SCHEMA_META_KEY_GENERATION);
+	assert_int_equal(mdb_get(txn, meta, &k, &v), 0);
+	assert_int_equal(schema_meta_gen_decode(&mg, v.mv_data, v.mv_size), 0);
+	schema_art_key_encode(key, mg.generation, SCHEMA_ART_RULES_IMAGE);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	assert_int_equal(mdb_get(txn, art, &k, &v), 0);
+	copy = malloc(v.mv_size);
+	assert_non_null(copy);
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[v.mv_size - 1] ^= 0x5a;
+	mg.generation++;
+	schema_art_key_encode(key, mg.generation, SCHEMA_ART_RULES_IMAGE);
+	v.mv_data = copy;
+	assert_int_equal(mdb_put(txn, art, &k, &v, 0), 0);
+	assert_int_equal(schema_meta_gen_encode(&mg, gbuf, sizeof(gbuf), &len),
+			 0);
+	k.mv_data = (void *)SCHEMA_META_KEY_GENERATION;
+	k.mv_size = strlen(SCHEMA_META_KEY_GENERATION);
+	v.mv_data = gbuf;
+	v.mv_size = len;
+	assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	free(copy);
 }
 
 static void
@@ -150,12 +205,12 @@ test_dp_snap_loader_follows_generations(void **state)
 		int i;
 
 		snprintf(out, sizeof(out), "%s/stats.out", t_dir);
-		for (i = 0; i < 300; i++) {
+		for (i = 0; i < 30; i++) {
 			if (ctl_test_run_ctl(t_cli_bin, t_sock, "/dev/null",
 					     plain) == 0)
 				break;
 			urcu_qsbr_thread_offline();
-			t_sleep_ms(10);
+			t_sleep_ms(100);
 			urcu_qsbr_thread_online();
 		}
 		/* A report after the last answer: wait one period. */
@@ -187,10 +242,27 @@ test_dp_snap_loader_follows_generations(void **state)
 		free(txt);
 	}
 
+	/* A generation whose image fails its CRC32C is refused, counted,
+	 * and the workers keep answering from generation 3. */
+	assert_int_equal(ctl_test_stop_control(ctl), 0);
+	t_commit_corrupt_generation();
+	{
+		int i;
+
+		for (i = 0; i < 300 && t_ld.cnt_bad == 0; i++) {
+			urcu_qsbr_thread_offline();
+			t_sleep_ms(10);
+			urcu_qsbr_thread_online();
+		}
+	}
+	assert_true(t_ld.cnt_bad >= 1);
+	assert_int_equal(t_ld.generation, 3);
+	t_invite_answer();
+	assert_non_null(strstr(t_buf, "SIP/2.0 603 Decline\r\n"));
+
 	urcu_qsbr_thread_offline();
 	dp_loader_stop(&t_ld);
 	urcu_qsbr_thread_online();
-	assert_int_equal(ctl_test_stop_control(ctl), 0);
 	t_end();
 }
 
