@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# bench_pipeline_proxy.sh - the whole dataplane pipeline in proxy mode on
+# one worker lcore: rx -> L2/L3 -> SIP parse -> route (RULES prefix rules)
+# -> edits (Via, received/rport, Max-Forwards, R-URI) -> tx to the target;
+# and responses: rx -> parse -> Via check -> pop -> tx to the caller.
+#
+# Inputs as perf/bench_pipeline.sh: pktgen-scripts/gen_routes.py writes a
+# table (its redirect rules turned into forward rules), gen_invites.py a
+# pcap of INVITEs drawn from it; the responses pcap is written here (180s
+# carrying a Via of ours on top, as the router's forwards get them back).
+# sipedge-dataplane replays a pcap with net_pcap (infinite_rx=1); its
+# transmit side frees and counts, so nothing outside limits the worker.
+#
+# Every target and caller is behind one gateway (198.18.0.1; the router
+# is 198.18.0.2/24), so one neighbour entry serves all outputs. Each pcap
+# ends with an ARP reply from the gateway: the first loop's misses make
+# the entry incomplete, the reply resolves it, and every later loop's
+# reply keeps it fresh.
+#
+# Scenarios (WINDOW seconds each after WARMUP, port counters from DPDK
+# telemetry):
+#   invites    INVITEs forwarded (1 % hit reject rules and are answered)
+#   responses  180 responses relayed
+# and a callgrind run of the invites scenario (CALLGRIND_SECONDS) for
+# instructions per message.
+#
+# usage: perf/bench_pipeline_proxy.sh [BUILD_DIR]     (default: ./build)
+# environment: RULES (1000000), PACKETS (4096), WINDOW (10), WARMUP (3),
+#   CALLGRIND_SECONDS (20; 0 skips), RESULTS
+#   (perf/results/pipeline_proxy.csv), KEEP=1 keeps the work directory.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+rules=${RULES:-1000000}
+packets=${PACKETS:-4096}
+window=${WINDOW:-10}
+warmup=${WARMUP:-3}
+cg_seconds=${CALLGRIND_SECONDS:-20}
+results=${RESULTS:-$root/perf/results/pipeline_proxy.csv}
+
+control=$build/control/sipedge-control
+ctl=$build/control/sipedgectl
+dataplane=$build/dataplane/sipedge-dataplane
+for b in "$control" "$ctl" "$dataplane"; do
+	[ -x "$b" ] || { echo "bench_pipeline_proxy: $b not built" >&2; exit 2; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/sipedge-pipeline-proxy.XXXXXX")
+prefix="sipedge-benchp-$$"
+pids=()
+
+stop_group() {  # pid [seconds]: SIGINT to its process group, then KILL
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -INT -- "-$pid" 2>/dev/null || kill -INT "$pid" 2>/dev/null || true
+	for i in $(seq 1 $((${2:-10} * 10))); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL -- "-$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	local pid
+	for pid in "${pids[@]}"; do
+		stop_group "$pid"
+	done
+	if [ -n "${KEEP:-}" ]; then
+		echo "bench_pipeline_proxy: kept $work" >&2
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1 |
+	tr -s ' ,' ' ')
+machine="$(uname -m) $(nproc) cpu ${cpu:-unknown}"
+dpdk=$(pkg-config --modversion libdpdk 2>/dev/null || echo unknown)
+[ -s "$results" ] ||
+	echo "date,commit,machine,scenario,metric,value,unit" >"$results"
+
+record() {  # scenario metric value unit
+	echo "$date,$commit,\"$machine\",$1,$2,$3,$4" >>"$results"
+	printf '  %-10s %-34s %14s %s\n' "$1" "$2" "$3" "$4"
+}
+
+# telemetry SOCKET: "ipackets opackets monotonic_ns" of port 0.
+telemetry() {
+	python3 - "$1" <<'EOF'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.recv(4096)
+s.send(b"/ethdev/stats,0")
+st = json.loads(s.recv(1 << 20).decode())["/ethdev/stats"]
+print(st["ipackets"], st["opackets"], time.monotonic_ns())
+EOF
+}
+
+echo "== bench_pipeline_proxy: $machine, DPDK $dpdk, commit $commit"
+echo "   $rules rules, $packets messages per pcap, ${window}s windows"
+
+# --- inputs --------------------------------------------------------------
+gen=$root/pktgen-scripts
+echo "== generating inputs in $work"
+python3 "$gen/gen_routes.py" --rules "$rules" |
+	sed 's/,redirect,/,forward,/' >"$work/routes.csv"
+python3 "$gen/gen_invites.py" --routes "$work/routes.csv" \
+	-n "$packets" --udp-checksum zero -o "$work/invites-only.pcap"
+
+# Responses, and the gateway's ARP reply appended to both pcaps.
+python3 - "$work" "$packets" <<'EOF'
+import random, struct, sys
+
+work, n = sys.argv[1], int(sys.argv[2])
+OUR_MAC = bytes.fromhex("027063617000")      # net_pcap's first port
+GW_MAC = bytes.fromhex("020000000001")
+US, GW = bytes([198, 18, 0, 2]), bytes([198, 18, 0, 1])
+
+def cksum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+def udp_frame(src, dst, sport, dport, payload):
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17,
+                     0, src, dst)
+    ip = ip[:10] + struct.pack("!H", cksum(ip)) + ip[12:]
+    return OUR_MAC + GW_MAC + b"\x08\x00" + ip + udp
+
+def arp_reply():
+    arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 2, GW_MAC, GW,
+                      OUR_MAC, US)
+    return (OUR_MAC + GW_MAC + b"\x08\x06" + arp).ljust(60, b"\0")
+
+def read_pcap(path):
+    with open(path, "rb") as f:
+        hdr = f.read(24)
+        pkts = []
+        while True:
+            rec = f.read(16)
+            if len(rec) < 16:
+                break
+            incl = struct.unpack("<IIII", rec)[2]
+            pkts.append(f.read(incl))
+    return hdr, pkts
+
+def write_pcap(path, hdr, pkts):
+    with open(path, "wb") as f:
+        f.write(hdr)
+        for i, p in enumerate(pkts):
+            f.write(struct.pack("<IIII", i // 1000000, i % 1000000, len(p),
+                                len(p)))
+            f.write(p)
+
+hdr, inv = read_pcap(work + "/invites-only.pcap")
+write_pcap(work + "/invites.pcap", hdr, inv + [arp_reply()])
+
+rnd = random.Random(7)
+resp = []
+for i in range(n):
+    peer = "198.18.128.%d" % (1 + i % 64)
+    tgt = bytes([198, 19, rnd.randrange(0, 2), rnd.randrange(1, 255)])
+    branch = "%016x.%016x" % (rnd.getrandbits(64), rnd.getrandbits(64))
+    msg = (
+        "SIP/2.0 180 Ringing\r\n"
+        "Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK%s\r\n"
+        "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bKc%08x;rport=5060;"
+        "received=%s\r\n"
+        "From: <sip:+15550100@%s;user=phone>;tag=f%08x\r\n"
+        "To: <sip:+12125550%03d@198.18.0.2;user=phone>;tag=t%08x\r\n"
+        "Call-ID: c%08x@%s\r\n"
+        "CSeq: 1 INVITE\r\n"
+        "Contact: <sip:uas@%s:5060>\r\n"
+        "Content-Length: 0\r\n\r\n" % (
+            branch, peer, i, peer, peer, i, i % 1000, i, i, peer,
+            ".".join(map(str, tgt))))
+    resp.append(udp_frame(tgt, US, 5060, 5060, msg.encode()))
+write_pcap(work + "/responses.pcap", hdr, resp + [arp_reply()])
+EOF
+
+# --- control -------------------------------------------------------------
+mkdir -p "$work/data"
+sock=$work/control.sock
+pin0=
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+	pin0="taskset -c 0"
+fi
+setsid $pin0 "$control" --data-dir "$work/data" --socket "$sock" \
+	--log-level warning >"$work/control.log" 2>&1 </dev/null &
+pids+=($!)
+for i in $(seq 1 200); do
+	"$ctl" --socket "$sock" status >/dev/null 2>&1 && break
+	sleep 0.05
+done
+echo "== importing $rules forward rules"
+$pin0 "$ctl" --socket "$sock" routes import "$work/routes.csv" | sed 's/^/   /'
+record env load_avg_1min "$(cut -d' ' -f1 /proc/loadavg)" load
+
+# run_dp NAME PCAP [wrapper...]: the dataplane on the pcap; sets dp_pid,
+# dp_log, dp_tele.
+dp_run=0
+run_dp() {
+	local name=$1 pcap=$2 i
+	shift 2
+	dp_run=$((dp_run + 1))
+	dp_log=$work/dp-$name.log
+	dp_tele=/var/run/dpdk/$prefix-$dp_run/dpdk_telemetry.v2
+	[ "$(id -u)" -eq 0 ] ||
+		dp_tele=${XDG_RUNTIME_DIR:-/tmp}/dpdk/$prefix-$dp_run/dpdk_telemetry.v2
+	setsid "$@" "$dataplane" -l 0-1 --no-huge --no-pci -m 2048 \
+		--no-shconf --file-prefix "$prefix-$dp_run" \
+		--vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" -- \
+		--addr 198.18.0.2/24 --gateway 198.18.0.1 \
+		--mode proxy --mbufs 65536 \
+		--data-dir "$work/data" --control "$sock" \
+		>"$dp_log" 2>&1 </dev/null &
+	dp_pid=$!
+	pids+=("$dp_pid")
+	for i in $(seq 1 600); do
+		grep -q '^sipedge-dataplane: .* worker' "$dp_log" && break
+		kill -0 "$dp_pid" 2>/dev/null ||
+			{ cat "$dp_log" >&2; echo "bench_pipeline_proxy: dataplane exited" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+
+measure() {  # SECONDS: sets rx tx ns for the window
+	local a b
+	a=($(telemetry "$dp_tele"))
+	sleep "$1"
+	b=($(telemetry "$dp_tele"))
+	rx=$((b[0] - a[0]))
+	tx=$((b[1] - a[1]))
+	ns=$((b[2] - a[2]))
+}
+
+report() {  # SCENARIO OUT-METRIC
+	record "$1" msgs_per_s_per_lcore \
+		"$(awk -v n="$rx" -v t="$ns" 'BEGIN { printf "%.0f", n / (t / 1e9) }')" msg/s
+	record "$1" ns_per_msg \
+		"$(awk -v n="$rx" -v t="$ns" 'BEGIN { printf "%.1f", n ? t / n : 0 }')" ns
+	record "$1" "$2" \
+		"$(awk -v n="$tx" -v t="$ns" 'BEGIN { printf "%.0f", n / (t / 1e9) }')" msg/s
+	record "$1" rx_msgs "$rx" msgs
+	record "$1" tx_msgs "$tx" msgs
+}
+
+# counters NAME...: the named lines of the dataplane's exit report.
+counters() {
+	grep -E "^ +($(echo "$@" | tr ' ' '|')) " "$dp_log" | sed 's/^/   /' || true
+}
+
+echo "== invites: INVITEs forwarded"
+run_dp invites "$work/invites.pcap"
+sleep "$warmup"
+measure "$window"
+report invites forwarded_per_s
+stop_group "$dp_pid"
+counters rx tx drop proxy_fwd proxy_fwd_table sip_local_resp \
+	sip_reject neigh_miss svc_held_drop tx_full no_mbuf
+
+echo "== responses: 180s relayed"
+run_dp responses "$work/responses.pcap"
+sleep "$warmup"
+measure "$window"
+report responses relayed_per_s
+stop_group "$dp_pid"
+counters rx tx drop proxy_relay proxy_resp_1xx proxy_foreign_via \
+	neigh_miss tx_full no_mbuf
+
+# --- callgrind -----------------------------------------------------------
+if [ "$cg_seconds" -gt 0 ] && command -v valgrind >/dev/null 2>&1; then
+	echo "== callgrind: ${cg_seconds}s of the invites scenario"
+	run_dp callgrind "$work/invites.pcap" valgrind --tool=callgrind \
+		--separate-threads=yes --callgrind-out-file="$work/cg.out"
+	sleep "$cg_seconds"
+	stop_group "$dp_pid" 120
+	msgs=$(sed -n 's/^port 0: rx \([0-9]*\) .*/\1/p' "$dp_log")
+	best=0
+	worker_cg=
+	for f in "$work"/cg.out*; do
+		[ -f "$f" ] || continue
+		ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p;s/^totals: *\([0-9]*\).*/\1/p' "$f" |
+			head -n1)
+		[ -n "$ir" ] && [ "$ir" -gt "$best" ] && best=$ir && worker_cg=$f
+	done
+	if [ -n "${msgs:-}" ] && [ "$msgs" -gt 0 ] && [ "$best" -gt 0 ]; then
+		record invites instructions_per_msg "$((best / msgs))" instr
+		drv=$(callgrind_annotate --inclusive=no --threshold=100 \
+			"$worker_cg" 2>/dev/null |
+			awk '/librte_net_pcap/ && $1 ~ /^[0-9,]+$/ {
+				gsub(",", "", $1); s += $1 } END { printf "%d", s }')
+		record invites instructions_per_msg_without_replay_driver \
+			"$(((best - ${drv:-0}) / msgs))" instr
+		record invites callgrind_msgs "$msgs" msgs
+		callgrind_annotate --inclusive=yes --threshold=100 "$worker_cg" \
+			2>/dev/null >"$work/cg-inclusive.txt" || true
+		for fn in sip_parse sip_msg_check rules_match_burst dp_proxy_burst \
+		    dp_proxy_request dp_proxy_to_target dp_proxy_loop_hash \
+		    dp_proxy_txn_hash sip_rw_apply_inplace dp_udp_send; do
+			ir=$(awk -v f=":$fn" '$1 ~ /^[0-9,]+$/ && index($0, f " [") {
+				gsub(",", "", $1); print $1; exit }' "$work/cg-inclusive.txt")
+			[ -n "$ir" ] &&
+				record invites "instr_per_msg_in_$fn" "$((ir / msgs))" instr
+		done
+	else
+		echo "   callgrind: no figures (msgs=${msgs:-?})"
+	fi
+fi
+echo "== results appended to $results"
