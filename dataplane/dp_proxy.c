@@ -6,6 +6,31 @@
  * logging; problems are returned as a reason and counted by the caller.
  * The decision functions work on a parsed message only (see dp_proxy.h);
  * nothing is written to the packet until the caller applies the edits.
+ *
+ * Policy choices (counters in dp_types.h, proxy_*):
+ *   - next hops are IP literals only (no DNS per packet): a Route or an
+ *     in-dialog Request-URI naming a host is answered 503 (the caller
+ *     may try another element, RFC 3263 §4.3 style); a response whose
+ *     next Via has a host name and no received is dropped; maddr is not
+ *     honoured;
+ *   - an in-dialog request (To-tag) without Route goes to its
+ *     Request-URI; one addressed to us answers 481 (no dialog of ours),
+ *     except an ACK: that is the ACK of a non-2xx final response, whose
+ *     Request-URI and branch are its INVITE's (RFC 3261 §17.1.1.3), and
+ *     it is routed through the table to the INVITE's target;
+ *   - a request whose Route names only us is routed as if it had none;
+ *   - strict routing: a Request-URI equal to one of our Record-Route
+ *     URIs (no user part, our address and port) is replaced by the last
+ *     Route value (§16.4); a next hop without ;lr is still sent to as a
+ *     loose router (§16.6 step 7 is not done);
+ *   - the loop and branch hashes leave out the To tag of an ACK, so the
+ *     ACK of a non-2xx response gets its INVITE's branch (§17.1.1.3);
+ *   - Record-Route (dp_conf.record_route; no command-line option yet)
+ *     names the address and port the request came to, so
+ *     retransmissions get the same bytes;
+ *   - the key is derived from the installation secret in the snapshot;
+ *     after a secret change, branches change: in-flight transactions'
+ *     CANCELs and ACKs then carry another branch downstream.
  */
 #include <errno.h>
 #include <stdbool.h>
