@@ -117,19 +117,31 @@ static inline uint32_t
 rules_trie_dir_index(const struct rules_db *db, const char *num, uint32_t len,
 		     bool *ok)
 {
-	uint32_t k, d, x = 0;
+	uint64_t v, bad;
 
 	*ok = false;
 	if (db->dir == NULL || len < db->dir_digits)
 		return 0;
-	for (k = 0; k < db->dir_digits; k++) {
-		d = (uint32_t)((unsigned char)num[k] - '0');
-		if (d > 9)
-			return 0;
-		x = x * 10 + d;
-	}
+	/*
+	 * All dir_digits (<= 5) leading bytes digits? Eight bytes at once
+	 * (num has RULES_KEY_MAX bytes): b = c ^ '0' is c's value for a
+	 * digit; (b & 0x7f) + 0x76 sets the top bit of a byte iff b > 9
+	 * with b < 0x80, and never carries into the next byte.
+	 */
+	memcpy(&v, num, sizeof(v));
+	v ^= 0x3030303030303030ULL;
+	bad = (((v & 0x7f7f7f7f7f7f7f7fULL) + 0x7676767676767676ULL) | v) &
+	      0x8080808080808080ULL & ((1ULL << (8 * db->dir_digits)) - 1);
+	if (bad != 0)
+		return 0;
+	/* Their value: shift them to the top of an 8-digit number with
+	 * leading zeros, then add up pairs, quads and octets. */
+	v <<= 8 * (8 - db->dir_digits);
+	v = (v * 10 + (v >> 8)) & 0x00ff00ff00ff00ffULL;
+	v = (v * 100 + (v >> 16)) & 0x0000ffff0000ffffULL;
+	v = (v * 10000 + (v >> 32)) & 0xffffffffULL;
 	*ok = true;
-	return x;
+	return (uint32_t)v;
 }
 
 /*
@@ -141,17 +153,32 @@ static inline bool
 rules_trie_enter(const struct rules_inode *c, const char *num, uint32_t len,
 		 uint32_t *i)
 {
-	uint32_t k, skip;
+	uint64_t v, want, mask;
+	uint32_t k, skip, n = c->nskip;
 
-	if (c->nskip == 0)
+	if (n == 0)
 		return true;
-	if (len - *i < c->nskip)
+	if (len - *i < n)
 		return false;
-	skip = c->skip;
-	for (k = 0; k < c->nskip; k++, skip >>= 4)
-		if ((uint32_t)((unsigned char)num[*i + k] - '0') != (skip & 15))
+	if (*i + 8 <= RULES_KEY_MAX) {
+		/* All folded digits at once: spread the nibbles of skip
+		 * into bytes and compare with the key's bytes ^ '0'. */
+		memcpy(&v, num + *i, sizeof(v));
+		want = c->skip;
+		want = (want | want << 16) & 0x0000ffff0000ffffULL;
+		want = (want | want << 8) & 0x00ff00ff00ff00ffULL;
+		want = (want | want << 4) & 0x0f0f0f0f0f0f0f0fULL;
+		mask = n == 8 ? ~0ULL : (1ULL << (8 * n)) - 1;
+		if (((v ^ 0x3030303030303030ULL ^ want) & mask) != 0)
 			return false;
-	*i += c->nskip;
+	} else {
+		skip = c->skip;
+		for (k = 0; k < n; k++, skip >>= 4)
+			if ((uint32_t)((unsigned char)num[*i + k] - '0') !=
+			    (skip & 15))
+				return false;
+	}
+	*i += n;
 	return true;
 }
 
@@ -411,8 +438,20 @@ rules_match_burst(const struct rules_db *db, struct rules_scratch *scr,
 			}
 		}
 		for (k = 0; k < m; k++) {
-			int rc = rules_match_rest(db, scr, &keys[base + k],
-						  w[k].best, &rules[base + k]);
+			uint32_t b = w[k].best;
+			int rc;
+
+			/* Most keys need no other engine: decide here. */
+			if (db->best_default < b)
+				b = db->best_default;
+			if (db->min_domain >= b && db->min_regex >= b &&
+			    b != RULES_NO_RULE) {
+				rules[base + k] = b;
+				found++;
+				continue;
+			}
+			rc = rules_match_rest(db, scr, &keys[base + k], b,
+					      &rules[base + k]);
 
 			if (rc == 0)
 				found++;

@@ -482,6 +482,99 @@ directory_round(uint32_t nrules, uint32_t nkeys, uint32_t want_digits)
 	free(keys);
 }
 
+/*
+ * Keys and patterns up to the 128-digit limit: folded chains that end
+ * within the last 8 bytes of the key buffer are compared digit by digit,
+ * the others 8 bytes at a time. Checked against Hyperscan.
+ */
+static void
+test_rules_compile_trie_long_keys(void **state)
+{
+	enum { NR = 64, NK = 4000 };
+	static char pat[NR][RULES_KEY_MAX + 1], exprbuf[NR][RULES_KEY_MAX + 8];
+	const char *expr[NR];
+	unsigned int flags[NR], ids[NR];
+	hs_compile_error_t *cerr;
+	hs_scratch_t *hscr = NULL;
+	hs_database_t *hdb;
+	struct rules_set *set;
+	struct rt_db t;
+	char base[RULES_KEY_MAX];
+	uint32_t i, nr;
+
+	(void)state;
+	rand_digits(base, sizeof(base));
+	assert_int_equal(rules_set_new(&set), 0);
+	for (i = 0; i < NR; i++) {
+		static const struct rules_target tgt = {
+			.af = RULES_AF_INET, .port = 5060, .priority = 1,
+			.weight = 1, .addr = { 10, 0, 0, 1 },
+		};
+		struct rules_rule r;
+		uint32_t len = 100 + rng(29), at = 90 + rng(len - 90);
+		char id[16];
+
+		/* The shared base with one digit changed late: branches
+		 * deep in the key, long folds on either side. */
+		memcpy(pat[i], base, len);
+		pat[i][at] = (char)('0' + rng(10));
+		pat[i][len] = '\0';
+		snprintf(id, sizeof(id), "l%u", i);
+		memset(&r, 0, sizeof(r));
+		r.id = span_make(id, strlen(id));
+		r.kind = rng(3) == 0 ? RULES_KIND_EXACT : RULES_KIND_PREFIX;
+		r.pattern = span_make(pat[i], len);
+		r.action = RULES_ACTION_FORWARD;
+		r.targets = &tgt;
+		r.ntargets = 1;
+		(void)rules_set_add(set, &r, NULL);     /* duplicates: -EEXIST */
+	}
+	t = rt_db_from_set(set);
+	nr = rules_db_rule_count(t.db);
+	for (i = 0; i < nr; i++) {
+		struct rules_hit hit;
+		struct rules_rule r;
+
+		assert_int_equal(rules_hit_get(t.db, i, &hit), 0);
+		assert_int_equal(rules_set_find(set, hit.id, &r), 0);
+		snprintf(exprbuf[i], sizeof(exprbuf[i]), "\\A%.*s%s",
+			 (int)r.pattern.len, r.pattern.ptr,
+			 r.kind == RULES_KIND_EXACT ? "\\z" : "");
+		expr[i] = exprbuf[i];
+		flags[i] = 0;
+		ids[i] = i;
+	}
+	assert_int_equal(hs_compile_multi(expr, flags, ids, nr, HS_MODE_BLOCK,
+					  NULL, &hdb, &cerr), HS_SUCCESS);
+	assert_int_equal(hs_alloc_scratch(hdb, &hscr), HS_SUCCESS);
+	for (i = 0; i < NK; i++) {
+		struct rules_key key;
+		const char *p = pat[rng(NR)];
+		uint32_t len = 80 + rng(RULES_KEY_MAX - 80 + 1), plen;
+		uint32_t want = RULES_NO_RULE, got = RULES_NO_RULE, burst;
+
+		memset(&key, 0, sizeof(key));
+		plen = (uint32_t)strlen(p);
+		memcpy(key.num, p, plen < len ? plen : len);
+		if (len > plen)
+			rand_digits(key.num + plen, len - plen);
+		if (len > 80 && rng(3) == 0)
+			key.num[80 + rng(len - 80)] = (char)('0' + rng(10));
+		key.num_len = len;
+		if (rules_match(t.db, t.scr, &key, &got) != 0)
+			got = RULES_NO_RULE;
+		assert_int_equal(hs_scan(hdb, key.num, len, 0, hscr, hs_min,
+					 &want), HS_SUCCESS);
+		assert_int_equal(got, want);
+		rules_match_burst(t.db, t.scr, &key, 1, &burst);
+		assert_int_equal(burst, got);
+	}
+	hs_free_scratch(hscr);
+	hs_free_database(hdb);
+	rt_free(&t);
+	rules_set_free(set);
+}
+
 /* The directory's size follows the trie: none for tiny tables, 10^5
  * entries at most; every way of matching gives the same winners. */
 static void
@@ -704,6 +797,7 @@ main(void)
 		cmocka_unit_test(test_rules_compile_trie_equals_hyperscan_random_tables),
 		cmocka_unit_test(test_rules_compile_regex_split_equals_one_database),
 		cmocka_unit_test(test_rules_compile_trie_directory_equals_plain_walk),
+		cmocka_unit_test(test_rules_compile_trie_long_keys),
 	};
 
 	return cmocka_run_group_tests_name("rules_compile", tests, NULL, NULL);

@@ -155,7 +155,7 @@ test_rules_db_corruption_rejected(void **state)
 		img[i] ^= 0x10;
 	}
 	assert_int_equal(rules_image_validate(img, len), 0);
-	/* Another version (here the previous one) is refused. */
+	/* Another version (here an older one) is refused. */
 	img[8] = 1;
 	assert_int_equal(rules_image_validate(img, len), -EBADMSG);
 	free(img);
