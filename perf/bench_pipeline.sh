@@ -1,0 +1,347 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# bench_pipeline.sh - the whole dataplane pipeline on one worker lcore:
+# rx -> L2/L3 -> SIP parse -> route (1M prefix rules) -> 302 -> tx.
+#
+# sipedge-control imports a generated table of RULES prefix rules
+# (pktgen-scripts/gen_routes.py); pktgen-scripts/gen_invites.py writes a
+# pcap of PACKETS INVITEs whose numbers are drawn from that table;
+# sipedge-dataplane (redirect mode, one worker lcore) replays it with
+# net_pcap (infinite_rx=1). With rx_pcap and no tx_* argument, net_pcap's
+# transmit side frees what it is given and counts it, as net_null does, so
+# no load generator and no sink limits the worker.
+#
+# Scenarios, each measured over WINDOW seconds from the port's counters
+# (DPDK telemetry, /ethdev/stats) after a warm-up:
+#   baseline   the same INVITEs to a UDP port that is not a SIP port: the
+#              cost of the replay driver, rx/tx and L2/L3 alone
+#   steady     redirect-only, 1M rules, no route changes
+#   swaps      the same while sipedgectl re-imports two alternating 1M-rule
+#              tables (every rule's targets change) in a loop: each import
+#              is a new generation the dataplane loads and swaps in
+# and a callgrind run (CALLGRIND_SECONDS) for instructions per message.
+#
+# Every INVITE gets exactly one answer (302, or the code of a reject rule).
+# A window's "lost_in_router" sums the dataplane's counters of messages
+# freed without an answer or answered without a rule set (drop, tx_full,
+# no_mbuf, sip_no_snap; read with sipedgectl stats before and after);
+# drops attributable to swaps are the swaps window's losses minus the
+# steady window's, scaled to the same duration. The port counters give
+# rx (messages) and tx (answers) per window as a cross-check.
+#
+# usage: perf/bench_pipeline.sh [BUILD_DIR]       (default: ./build)
+# environment: RULES (1000000), PACKETS (4096), WINDOW (10),
+#   SWAP_WINDOW (30), WARMUP (3),
+#   CALLGRIND_SECONDS (20; 0 skips), RESULTS (perf/results/pipeline.csv),
+#   COMMIT (the commit BUILD_DIR was built from; default: this checkout's
+#   HEAD), KEEP=1 keeps the work directory.
+# Needs no NIC, no hugepages and no root beyond what DPDK's --no-huge needs.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+rules=${RULES:-1000000}
+packets=${PACKETS:-4096}
+window=${WINDOW:-10}
+swap_window=${SWAP_WINDOW:-30}
+warmup=${WARMUP:-3}
+cg_seconds=${CALLGRIND_SECONDS:-20}
+results=${RESULTS:-$root/perf/results/pipeline.csv}
+
+control=$build/control/sipedge-control
+ctl=$build/control/sipedgectl
+dataplane=$build/dataplane/sipedge-dataplane
+for b in "$control" "$ctl" "$dataplane"; do
+	[ -x "$b" ] || { echo "bench_pipeline: $b not built" >&2; exit 2; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/sipedge-pipeline.XXXXXX")
+prefix="sipedge-bench-$$"
+pids=()
+
+stop_group() {  # pid [seconds]: SIGINT to its process group, then KILL
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -INT -- "-$pid" 2>/dev/null || kill -INT "$pid" 2>/dev/null || true
+	for i in $(seq 1 $((${2:-10} * 10))); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL -- "-$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	local pid
+	for pid in "${pids[@]}"; do
+		stop_group "$pid"
+	done
+	if [ -n "${KEEP:-}" ]; then
+		echo "bench_pipeline: kept $work" >&2
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+commit=${COMMIT:-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)}
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1 |
+	tr -s ' ,' ' ')
+machine="$(uname -m) $(nproc) cpu ${cpu:-unknown}"
+dpdk=$(pkg-config --modversion libdpdk 2>/dev/null || echo unknown)
+[ -s "$results" ] ||
+	echo "date,commit,machine,scenario,metric,value,unit" >"$results"
+
+record() {  # scenario metric value unit
+	echo "$date,$commit,\"$machine\",$1,$2,$3,$4" >>"$results"
+	printf '  %-10s %-28s %14s %s\n' "$1" "$2" "$3" "$4"
+}
+
+# telemetry SOCKET: "ipackets opackets monotonic_ns" of port 0.
+telemetry() {
+	python3 - "$1" <<'EOF'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.recv(4096)
+s.send(b"/ethdev/stats,0")
+st = json.loads(s.recv(1 << 20).decode())["/ethdev/stats"]
+print(st["ipackets"], st["opackets"], time.monotonic_ns())
+EOF
+}
+
+has_dp_opt() {
+	"$dataplane" --no-huge --no-pci -m 64 --no-shconf \
+		--file-prefix "$prefix-help" --log-level 'lib.*:error' \
+		-- --help 2>/dev/null | grep -q -- "--$1 "
+}
+
+# The worker lcore runs on CPU 1; everything else (main lcore, loader
+# thread, sipedge-control, imports) is kept on CPU 0 where possible, so
+# the figures are the worker's own.
+pin0=
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+	pin0="taskset -c 0"
+fi
+
+echo "== bench_pipeline: $machine, DPDK $dpdk, commit $commit"
+echo "   $rules rules, $packets INVITEs in the pcap, ${window}s windows"
+
+# --- inputs --------------------------------------------------------------
+gen=$root/pktgen-scripts
+echo "== generating inputs in $work"
+python3 "$gen/gen_routes.py" --rules "$rules" -o "$work/routes-a.csv"
+# Table B: the same prefixes, every target on another port, so each
+# import changes every rule and the compiled image is rebuilt in full.
+sed 's/:5060/:5080/g' "$work/routes-a.csv" >"$work/routes-b.csv"
+python3 "$gen/gen_invites.py" --routes "$work/routes-a.csv" \
+	-n "$packets" --udp-checksum zero -o "$work/invites.pcap"
+python3 "$gen/gen_invites.py" --routes "$work/routes-a.csv" \
+	-n "$packets" --udp-checksum zero --dst-port 5999 \
+	-o "$work/baseline.pcap" 2>/dev/null
+
+# --- control -------------------------------------------------------------
+mkdir -p "$work/data"
+sock=$work/control.sock
+setsid $pin0 "$control" --data-dir "$work/data" --socket "$sock" \
+	--log-level warning >"$work/control.log" 2>&1 </dev/null &
+pids+=($!)
+for i in $(seq 1 200); do
+	"$ctl" --socket "$sock" status >/dev/null 2>&1 && break
+	sleep 0.05
+done
+echo "== importing table A ($rules rules)"
+$pin0 "$ctl" --socket "$sock" routes import "$work/routes-a.csv" | sed 's/^/   /'
+record env load_avg_1min "$(cut -d' ' -f1 /proc/loadavg)" load
+
+snap_opts=()
+if has_dp_opt data-dir; then
+	snap_opts=(--data-dir "$work/data" --control "$sock")
+else
+	echo "   (this sipedge-dataplane has no --data-dir: no route snapshots)"
+fi
+
+# run_dp NAME PCAP [valgrind...]: start the dataplane on the pcap; sets
+# dp_pid, dp_log, dp_tele.
+dp_run=0
+run_dp() {
+	local name=$1 pcap=$2
+	shift 2
+	dp_run=$((dp_run + 1))
+	dp_log=$work/dp-$name.log
+	dp_tele=/var/run/dpdk/$prefix-$dp_run/dpdk_telemetry.v2
+	[ "$(id -u)" -eq 0 ] ||
+		dp_tele=${XDG_RUNTIME_DIR:-/tmp}/dpdk/$prefix-$dp_run/dpdk_telemetry.v2
+	setsid "$@" "$dataplane" -l 0-1 --no-huge --no-pci -m 2048 \
+		--no-shconf --file-prefix "$prefix-$dp_run" \
+		--vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" -- \
+		--addr 198.18.0.2/15 --addr fd00:5ed:9e::2/64 \
+		--mode redirect --mbufs 65536 "${snap_opts[@]}" \
+		>"$dp_log" 2>&1 </dev/null &
+	dp_pid=$!
+	pids+=("$dp_pid")
+	for i in $(seq 1 600); do
+		grep -q '^sipedge-dataplane: .* worker' "$dp_log" && break
+		kill -0 "$dp_pid" 2>/dev/null ||
+			{ cat "$dp_log" >&2; echo "bench_pipeline: dataplane exited" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+
+# measure SECONDS: sets rx tx ns for the window.
+measure() {
+	local a b
+	a=($(telemetry "$dp_tele"))
+	sleep "$1"
+	b=($(telemetry "$dp_tele"))
+	rx=$((b[0] - a[0]))
+	tx=$((b[1] - a[1]))
+	ns=$((b[2] - a[2]))
+}
+
+# report SCENARIO: messages/s, ns/message, rx and tx of the last window.
+report() {
+	local mps nspm
+	mps=$(awk -v n="$rx" -v t="$ns" 'BEGIN { printf "%.0f", n / (t / 1e9) }')
+	nspm=$(awk -v n="$rx" -v t="$ns" 'BEGIN { printf "%.1f", n ? t / n : 0 }')
+	record "$1" msgs_per_s_per_lcore "$mps" msg/s
+	record "$1" ns_per_msg "$nspm" ns
+	record "$1" rx_msgs "$rx" msgs
+	record "$1" answered_msgs "$tx" msgs
+}
+
+stats_snapshot() {  # file: the dataplane's counters as sipedgectl shows them
+	"$ctl" --socket "$sock" stats >"$1" 2>&1 || true
+}
+
+# stat_delta FROM TO NAME...: sum of the named counters' increase.
+stat_delta() {
+	local a=$1 b=$2
+	shift 2
+	awk -v names=" $* " '
+		index(names, " " $1 " ") && NF == 2 && $2 ~ /^[0-9]+$/ {
+			if (FILENAME == ARGV[1]) v[$1] -= $2; else v[$1] += $2
+		}
+		END { for (k in v) s += v[k]; printf "%d", s }
+	' "$a" "$b"
+}
+
+# Counters that mean "this INVITE got no proper answer": freed without a
+# response, or answered without a rule set.
+lost_counters="dp_drop_total dp_tx_full_total dp_no_mbuf_total dp_sip_no_snap_total"
+
+# --- baseline ------------------------------------------------------------
+echo "== baseline: same INVITEs to a non-SIP UDP port (driver + L2/L3)"
+run_dp baseline "$work/baseline.pcap"
+sleep "$warmup"
+measure "$window"
+record baseline msgs_per_s_per_lcore \
+	"$(awk -v n="$rx" -v t="$ns" 'BEGIN { printf "%.0f", n / (t / 1e9) }')" msg/s
+record baseline ns_per_msg \
+	"$(awk -v n="$rx" -v t="$ns" 'BEGIN { printf "%.1f", n ? t / n : 0 }')" ns
+base_nspm=$(awk -v n="$rx" -v t="$ns" 'BEGIN { printf "%.1f", n ? t / n : 0 }')
+stop_group "$dp_pid"
+
+# --- steady and swaps ----------------------------------------------------
+echo "== steady: redirect-only, $rules rules"
+run_dp steady "$work/invites.pcap"
+sleep "$warmup"
+stats_snapshot "$work/stats-steady-0.txt"
+measure "$window"
+stats_snapshot "$work/stats-steady-1.txt"
+report steady
+steady_ns=$ns
+steady_lost=$(stat_delta "$work/stats-steady-0.txt" "$work/stats-steady-1.txt" $lost_counters)
+record steady lost_in_router "$steady_lost" msgs
+steady_nspm=$(awk -v n="$rx" -v t="$ns" 'BEGIN { printf "%.1f", n ? t / n : 0 }')
+record steady sip_stage_ns_per_msg \
+	"$(awk -v a="$steady_nspm" -v b="$base_nspm" 'BEGIN { printf "%.1f", a - b }')" ns
+
+echo "== swaps: the same while re-importing $rules-rule tables in a loop"
+gen0=$("$ctl" --socket "$sock" --json status |
+	sed -n 's/.*"generation": *\([0-9]*\).*/\1/p' | head -n1)
+(
+	t=b
+	while :; do
+		$pin0 "$ctl" --socket "$sock" routes import "$work/routes-$t.csv" \
+			--wait 60 >>"$work/swaps.log" 2>&1 || true
+		if [ "$t" = a ]; then t=b; else t=a; fi
+	done
+) &
+swapper=$!
+pids+=("$swapper")
+stats_snapshot "$work/stats-swaps-0.txt"
+measure "$swap_window"
+kill "$swapper" 2>/dev/null || true
+wait "$swapper" 2>/dev/null || true
+# Let the last generation load, then read the counters once more.
+sleep 2
+stats_snapshot "$work/stats-swaps-1.txt"
+gen1=$("$ctl" --socket "$sock" --json status |
+	sed -n 's/.*"generation": *\([0-9]*\).*/\1/p' | head -n1)
+report swaps
+record swaps generations_committed "$((${gen1:-0} - ${gen0:-0}))" swaps
+record swaps snapshots_swapped_in \
+	"$(stat_delta "$work/stats-swaps-0.txt" "$work/stats-swaps-1.txt" snapshot_swaps_total)" swaps
+swaps_lost=$(stat_delta "$work/stats-swaps-0.txt" "$work/stats-swaps-1.txt" $lost_counters)
+record swaps lost_in_router "$swaps_lost" msgs
+swap_drops=$(awk -v l="$swaps_lost" -v sl="$steady_lost" -v t="$ns" \
+	-v st="$steady_ns" 'BEGIN { d = l - sl * t / st; printf "%.0f", d < 0 ? 0 : d }')
+record swaps drops_attributable_to_swaps "$swap_drops" msgs
+stop_group "$dp_pid"
+grep -E '^(port 0|  )' "$dp_log" >"$work/dp-counters.txt" || true
+
+# --- callgrind -----------------------------------------------------------
+if [ "$cg_seconds" -gt 0 ] && command -v valgrind >/dev/null 2>&1; then
+	echo "== callgrind: ${cg_seconds}s of the steady scenario"
+	run_dp callgrind "$work/invites.pcap" valgrind --tool=callgrind \
+		--separate-threads=yes --callgrind-out-file="$work/cg.out"
+	sleep "$cg_seconds"
+	stop_group "$dp_pid" 120
+	# The worker thread is the one with the most instructions; messages
+	# are the received packets the dataplane printed on exit.
+	msgs=$(sed -n 's/^port 0: rx \([0-9]*\) .*/\1/p' "$dp_log")
+	best=0
+	for f in "$work"/cg.out*; do
+		[ -f "$f" ] || continue
+		ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p;s/^totals: *\([0-9]*\).*/\1/p' "$f" |
+			head -n1)
+		[ -n "$ir" ] && [ "$ir" -gt "$best" ] && best=$ir && worker_cg=$f
+	done
+	if [ -n "${msgs:-}" ] && [ "$msgs" -gt 0 ] && [ "$best" -gt 0 ]; then
+		record steady instructions_per_msg "$((best / msgs))" instr
+		# The replay driver's share (net_pcap copying each packet into
+		# a fresh mbuf, and freeing what is sent) is not the router's.
+		drv=$(callgrind_annotate --inclusive=no --threshold=100 \
+			"$worker_cg" 2>/dev/null |
+			awk '/librte_net_pcap/ && $1 ~ /^[0-9,]+$/ {
+				gsub(",", "", $1); s += $1 } END { printf "%d", s }')
+		record steady instructions_per_msg_without_replay_driver \
+			"$(((best - ${drv:-0}) / msgs))" instr
+		record steady callgrind_msgs "$msgs" msgs
+		# Where they go: inclusive instructions of the main stages.
+		callgrind_annotate --inclusive=yes --threshold=100 "$worker_cg" \
+			2>/dev/null >"$work/cg-inclusive.txt" || true
+		for fn in sip_parse sip_msg_check rules_key_make \
+		    rules_match_burst rules_contacts dp_redirect_answer \
+		    sip_to_tag sip_resp_build dp_udp_encap; do
+			ir=$(awk -v f=":$fn" '$1 ~ /^[0-9,]+$/ && index($0, f " [") {
+				gsub(",", "", $1); print $1; exit }' "$work/cg-inclusive.txt")
+			[ -n "$ir" ] &&
+				record steady "instr_per_msg_in_$fn" "$((ir / msgs))" instr
+		done
+	else
+		echo "   callgrind: no figures (msgs=${msgs:-?})"
+	fi
+fi
+
+echo "== counters of the steady/swaps runs"
+sed 's/^/   /' "$work/dp-counters.txt"
+for f in "$work"/stats-*.txt; do
+	[ -s "$f" ] || continue
+	echo "--- $(basename "$f")"
+	sed -n '1,40s/^/   /p' "$f"
+done
+echo "== results appended to $results"
