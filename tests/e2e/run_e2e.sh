@@ -13,6 +13,7 @@
 #   cancel_v4        CANCEL -> 200 (a stateless UAS has nothing to cancel)
 #   redirect_v6      the redirect case over IPv6
 #   no_route_v6      the no-route case over IPv6
+#   options_v6       the OPTIONS case over IPv6 (R-URI host in brackets)
 #   counters         the router's counters after the cases (sipedgectl
 #                    stats): every ACK absorbed, one answer per INVITE,
 #                    OPTIONS and CANCEL, nothing dropped
@@ -136,6 +137,8 @@ run_case redirect_v6 -sf "$sipp_dir/uac_redirect.xml" \
 	-inf "$sipp_dir/redirect.csv" -p 5075 -m 30 -r 20 "${v6[@]}"
 run_case no_route_v6 -sf "$sipp_dir/uac_no_route.xml" -s 33140000000 \
 	-p 5076 -m 5 -r 10 "${v6[@]}"
+run_case options_v6 -sf "$sipp_dir/uac_options.xml" \
+	-p 5078 -m 5 -r 10 "${v6[@]}"
 run_case cancel_v4 -sf "$sipp_dir/uac_cancel.xml" -s 12125550100 \
 	-p 5077 -m 5 -r 10 "${v4[@]}"
 
