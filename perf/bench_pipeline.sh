@@ -76,6 +76,8 @@ cleanup() {
 	for pid in "${pids[@]}"; do
 		stop_group "$pid"
 	done
+	# EAL leaves its runtime directories (telemetry sockets) behind.
+	rm -rf /var/run/dpdk/"$prefix"-* 2>/dev/null || true
 	if [ -n "${KEEP:-}" ]; then
 		echo "bench_pipeline: kept $work" >&2
 	else

@@ -118,6 +118,8 @@ e2e_cleanup() {
 			ip netns del "$ns" 2>/dev/null || true
 		fi
 	done
+	# EAL leaves its runtime directory (telemetry socket) behind.
+	rm -rf /var/run/dpdk/sipedge-e2e-$$-* 2>/dev/null || true
 	if [ -n "${E2E_WORK:-}" ] && [ -d "$E2E_WORK" ]; then
 		if [ -n "${E2E_KEEP:-}" ]; then
 			e2e_log "e2e: kept $E2E_WORK"
