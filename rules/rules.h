@@ -360,6 +360,23 @@ uint32_t rules_match_burst(const struct rules_db *db,
 			   const struct rules_key *keys, uint32_t n,
 			   uint32_t *rules);
 
+/**
+ * Start loading what rules_hit_get(), rules_pick_target() and
+ * rules_contacts() read first for rule number @p rule (its record). After
+ * rules_match_burst(), call it for every key before handling the first,
+ * so that the loads overlap: in a large image that record is a cache
+ * miss. Match and pick a target per key in a burst of 32, median of 3
+ * interleaved runs of bench_rules_match on 2 shared Xeon cores: 1M
+ * prefixes 166 -> 119 ns, 100k 96 -> 62 ns.
+ *
+ * @param rule
+ *   A rule number; RULES_NO_RULE, RULES_MATCH_ERROR and any other number
+ *   out of range are ignored.
+ *
+ * Context: any thread, hot-path safe; a hint only, it changes nothing.
+ */
+void rules_hit_prefetch(const struct rules_db *db, uint32_t rule);
+
 /* True if the image has regex rules (workers then need a scratch). */
 bool rules_db_has_regex(const struct rules_db *db);
 

@@ -463,6 +463,13 @@ rules_match_burst(const struct rules_db *db, struct rules_scratch *scr,
 	return found;
 }
 
+void
+rules_hit_prefetch(const struct rules_db *db, uint32_t rule)
+{
+	if (rule < db->nrules)
+		__builtin_prefetch(&db->rules[rule]);
+}
+
 bool
 rules_db_has_regex(const struct rules_db *db)
 {

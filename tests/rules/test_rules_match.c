@@ -370,6 +370,28 @@ test_rules_match_strip_prepend_rewrites_user(void **state)
 	rt_free(&t);
 }
 
+/* The prefetch hint takes any number, in range or not, and changes
+ * nothing that the calls after it see. */
+static void
+test_rules_match_hit_prefetch_is_only_a_hint(void **state)
+{
+	static const uint32_t nums[] = { 0, 1, 2, 3, RULES_NO_RULE,
+					 RULES_MATCH_ERROR, 1000000 };
+	struct rules_hit hit;
+	struct rt_db t;
+	uint32_t i;
+
+	(void)state;
+	t = rt_db(RT_HDR
+		  "uk,prefix,+44,redirect,198.19.0.4:5060,,2,0044,\n"
+		  "all,prefix,1,forward,198.19.0.4:5060,,20,,\n");
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		rules_hit_prefetch(t.db, nums[i]);
+	assert_int_equal(rules_hit_get(t.db, 0, &hit), 0);
+	assert_int_equal(rules_hit_get(t.db, 2, &hit), -ENOENT);
+	rt_free(&t);
+}
+
 int
 main(void)
 {
@@ -382,6 +404,7 @@ main(void)
 		cmocka_unit_test(test_rules_match_removing_target_moves_only_its_share),
 		cmocka_unit_test(test_rules_match_tiers_and_contacts),
 		cmocka_unit_test(test_rules_match_strip_prepend_rewrites_user),
+		cmocka_unit_test(test_rules_match_hit_prefetch_is_only_a_hint),
 	};
 
 	return cmocka_run_group_tests_name("rules_match", tests, NULL, NULL);
