@@ -11,6 +11,8 @@
 #   max_forwards_v4  INVITE with Max-Forwards 0 -> 483
 #   options_v4       OPTIONS to the router -> 200 (also with Max-Forwards 0)
 #   cancel_v4        CANCEL -> 200 (a stateless UAS has nothing to cancel)
+#   swaps_v4         600 redirect calls while the table is re-imported ten
+#                    times (ten generations swapped in): none may fail
 #   redirect_v6      the redirect case over IPv6
 #   no_route_v6      the no-route case over IPv6
 #   options_v6       the OPTIONS case over IPv6 (R-URI host in brackets)
@@ -141,6 +143,41 @@ run_case options_v6 -sf "$sipp_dir/uac_options.xml" \
 	-p 5078 -m 5 -r 10 "${v6[@]}"
 run_case cancel_v4 -sf "$sipp_dir/uac_cancel.xml" -s 12125550100 \
 	-p 5077 -m 5 -r 10 "${v4[@]}"
+
+# swaps_v4: calls while the same table is re-imported over and over; each
+# import is a new generation the dataplane loads and swaps in, and no call
+# may fail or go unanswered for it (DESIGN.md 4.3).
+if selected swaps_v4; then
+	gen0=$(e2e_ctl --json status | sed -n 's/.*"generation": *\([0-9]*\).*/\1/p' | head -n1)
+	(
+		for i in $(seq 1 10); do
+			e2e_routes_import "$here/routes.csv" >/dev/null 2>&1
+			sleep 0.3
+		done
+	) &
+	importer=$!
+	E2E_PIDS+=("$importer")
+	run_case swaps_v4 -sf "$sipp_dir/uac_redirect.xml" \
+		-inf "$sipp_dir/redirect.csv" -p 5079 -m 600 -r 100 -l 200 \
+		"${v4[@]}"
+	wait "$importer" 2>/dev/null || true
+	gen1=$(e2e_ctl --json status | sed -n 's/.*"generation": *\([0-9]*\).*/\1/p' | head -n1)
+	# The dataplane must end up on the last generation.
+	loaded=
+	for i in $(seq 1 50); do
+		loaded=$(e2e_ctl stats 2>/dev/null |
+			awk '$1 == "snapshot_generation" { print $2 }')
+		[ "${loaded:-0}" = "${gen1:-x}" ] && break
+		sleep 0.2
+	done
+	echo "     swaps_v4: generations ${gen0:-?} -> ${gen1:-?} committed during the calls; dataplane on ${loaded:-?}"
+	if [ "$((${gen1:-0} - ${gen0:-0}))" -lt 5 ] ||
+	   [ "${loaded:-0}" != "${gen1:-x}" ]; then
+		echo "FAIL swaps_v4         generations not committed or not loaded"
+		failed=$((failed + 1))
+		failed_names+=(swaps_v4)
+	fi
+fi
 
 # counters: what the router says it did, read through the control process.
 # ACKs are absorbed (no answer); every INVITE, OPTIONS and CANCEL got one
