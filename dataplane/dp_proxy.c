@@ -926,8 +926,12 @@ dp_proxy_response(const struct dp_conf *conf, const struct sip_msg *msg,
 void
 dp_proxy_snap_key(const struct dp_snap *snap, struct hash_key *key)
 {
-	key->k0 = hash_mix64(snap->tag_key[0] ^ 0x7369706564676531ULL);
-	key->k1 = hash_mix64(snap->tag_key[1] ^ 0x6272616e63686b31ULL);
+	/* No generation loaded yet: a fixed key, as dp_sip.c's To-tags. */
+	uint64_t k0 = snap != NULL ? snap->tag_key[0] : 0;
+	uint64_t k1 = snap != NULL ? snap->tag_key[1] : 0;
+
+	key->k0 = hash_mix64(k0 ^ 0x7369706564676531ULL);
+	key->k1 = hash_mix64(k1 ^ 0x6272616e63686b31ULL);
 }
 
 static void
@@ -977,7 +981,7 @@ dp_proxy_lookup(struct dp_lcore *lc, const struct dp_snap *snap,
 	uint32_t rule;
 
 	*code = lc->conf->no_route_code;
-	if (snap->db == NULL ||
+	if (snap == NULL || snap->db == NULL ||
 	    rules_key_make(p->info.ruri.user, p->info.ruri.host, key) != 0)
 		return RULES_NO_RULE;
 	if (lc->idx < snap->nworkers)
@@ -1023,7 +1027,8 @@ dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 	} else {
 		kp = &sl->keys[p->key_idx];
 	}
-	if (snap->db == NULL || rules_hit_get(snap->db, rule, &hit) != 0) {
+	if (snap == NULL || snap->db == NULL ||
+	    rules_hit_get(snap->db, rule, &hit) != 0) {
 		out->code = 500;
 		out->why = DP_PW_NONE;
 		return DP_PA_ANSWER;

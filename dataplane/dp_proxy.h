@@ -206,7 +206,7 @@ enum dp_proxy_act dp_proxy_response(const struct dp_conf *conf,
 /**
  * The branch and loop-part key of a snapshot: derived from the
  * installation secret it carries (snap->tag_key), distinct from the
- * To-tag key itself.
+ * To-tag key itself. @p snap may be NULL (no generation loaded yet).
  *
  * Context: any thread, hot-path safe.
  */

@@ -540,6 +540,46 @@ test_dp_proxy_other_actions(void **state)
 	t_end();
 }
 
+/* Before the first generation: responses and in-dialog requests still
+ * pass (they need no table); a Route naming only us gets no-route. */
+static void
+test_dp_proxy_without_snapshot(void **state)
+{
+	static const char resp[] =
+		"SIP/2.0 200 OK\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK"
+		"0123456789abcdef.0123456789abcdef\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKx;rport=5062\r\n"
+		"From: <sip:alice@192.0.2.2>;tag=a1\r\n"
+		"To: <sip:bob@example.com>;tag=b9\r\n"
+		"Call-ID: nosnap\r\n"
+		"CSeq: 7 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	char req[4096];
+	struct t_out o;
+	size_t n;
+
+	(void)state;
+	t_pbegin();
+	t_snap_clear();
+	t_send(resp, sizeof(resp) - 1);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP "
+			    "192.0.2.2:5062;", 38);
+	n = t_req(req, "BYE", "sip:bob@198.19.0.77:5077", "ns1", "ns1", "b9",
+		  NULL);
+	t_send(req, n);
+	t_take(&o);
+	assert_int_equal(t_ip_last(&o, 198, 19, 0), 77);
+	n = t_req(req, "INVITE", "sip:12125550100@192.0.2.1", "ns2", "ns2",
+		  NULL, "Route: <sip:192.0.2.1;lr>\r\n");
+	t_send(req, n);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 404 ", 12);
+	t_snap_csv(t_csv, 3);
+	t_end();
+}
+
 static int
 t_setup(void **state)
 {
@@ -578,6 +618,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_loop_and_spiral),
 		cmocka_unit_test(test_dp_proxy_route_and_dialog_bypass_table),
 		cmocka_unit_test(test_dp_proxy_other_actions),
+		cmocka_unit_test(test_dp_proxy_without_snapshot),
 	};
 
 	return cmocka_run_group_tests_name("dp_proxy", tests, t_setup,
