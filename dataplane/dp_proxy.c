@@ -905,6 +905,16 @@ dp_proxy_response(const struct dp_conf *conf, const struct sip_msg *msg,
 	if (fam < 0)
 		return dp_proxy_drop(out, DP_PW_NOT_IP);
 	dp_proxy_ip_set(&out->dst, addr, fam);
+	/* A caller of the other family than the target: answer it from our
+	 * address of its family. */
+	if (out->src.family != out->dst.family) {
+		if (out->dst.family == DP_AF_V4 && conf->naddr4 != 0)
+			out->src = conf->addr4[0].ip;
+		else if (out->dst.family == DP_AF_V6 && conf->naddr6 != 0)
+			out->src = conf->addr6[0].ip;
+		else
+			return dp_proxy_drop(out, DP_PW_NO_SRC);
+	}
 	if (!span_is_null(next.rport) && next.rport.len != 0 &&
 	    span_to_u64(next.rport, 65535, &port) == 0 && port != 0)
 		out->dport = (uint16_t)port;

@@ -116,6 +116,49 @@ t_resolve(const uint8_t ip[4], const struct rte_ether_addr *mac)
 		rte_pktmbuf_free_bulk(out, n);
 }
 
+/* The same for an IPv6 next hop, answered with a neighbour advertisement
+ * carrying the target link-layer address (RFC 4861 §4.4). */
+static void
+t_resolve6(const uint8_t ip[16], const struct rte_ether_addr *mac)
+{
+	struct dp_ip dst = { .family = DP_AF_V6 };
+	struct rte_mbuf *m, *out[4];
+	uint8_t f[128] = { 0 }, *ip6, *ic;
+	unsigned int n;
+	size_t l;
+
+	memcpy(dst.v6, ip, 16);
+	m = dp_pkt_alloc(t_env.lc, 8);
+	assert_non_null(m);
+	memcpy(rte_pktmbuf_append(m, 4), "ping", 4);
+	assert_int_equal(dp_udp_send(t_env.lc, m, NULL, 5060, &dst, 9), 0);
+	while (dp_service_poll(&t_env.svc) != 0)
+		;
+	t_poll();
+	n = t_tx(out, 4);
+	if (n != 0)
+		rte_pktmbuf_free_bulk(out, n);
+	l = t_eth(f, &t_env.ifc.mac, mac, 0x86dd, 0);
+	ip6 = f + l;
+	l += t_ip6(ip6, ip, t_ip6_us, 58, 32, 255);
+	ic = f + l;
+	ic[0] = 136;
+	ic[4] = 0x60;
+	memcpy(ic + 8, ip, 16);
+	ic[24] = 2;
+	ic[25] = 1;
+	memcpy(ic + 26, mac, 6);
+	t_icmp6_cksum(ip6, ic, 32);
+	t_rx(f, l + 32);
+	t_poll();
+	while (dp_service_poll(&t_env.svc) != 0)
+		;
+	t_poll();
+	n = t_tx(out, 4);
+	if (n != 0)
+		rte_pktmbuf_free_bulk(out, n);
+}
+
 /* A request from the peer; @p extra are whole header lines. */
 static size_t
 t_req(char *out, const char *method, const char *ruri, const char *callid,
@@ -540,6 +583,55 @@ test_dp_proxy_other_actions(void **state)
 	t_end();
 }
 
+/*
+ * An IPv6 caller, an IPv4 target: our Via names our IPv4 address (the
+ * family of the next hop), the caller's Via gets received=<IPv6>; the
+ * response goes back over IPv6 to received/rport.
+ */
+static void
+test_dp_proxy_ipv6_caller(void **state)
+{
+	char req[4096], resp[4096], vias[1024];
+	struct t_out o;
+	size_t n;
+	char *p, *e;
+
+	(void)state;
+	t_pbegin();
+	n = t_req(req, "INVITE", "sip:12125550100@[2001:db8::1]", "v6a",
+		  "v6a", NULL, NULL);
+	t_sip_rx6(req, n);
+	t_poll();
+	t_take(&o);
+	assert_true(t_ip_last(&o, 198, 19, 0) == 3 ||
+		    t_ip_last(&o, 198, 19, 0) == 5);
+	assert_memory_equal(o.src, t_ip4_us, 4);
+	p = strstr(t_buf, "\r\nVia: ");
+	assert_non_null(p);
+	assert_memory_equal(p, "\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK",
+			    48);
+	assert_non_null(strstr(t_buf, "\r\nVia: SIP/2.0/UDP 192.0.2.2:5062;"
+				      "branch=z9hG4bKv6a;rport=5062;"
+				      "received=2001:db8::2\r\n"));
+	assert_non_null(strstr(t_buf, "INVITE sip:12125550100@198.19.0."));
+
+	/* The 180 from the target, relayed over IPv6. */
+	p += 2;
+	e = strstr(strstr(p, "\r\n") + 2, "\r\n");
+	snprintf(vias, sizeof(vias), "%.*s", (int)(e - p), p);
+	n = (size_t)snprintf(resp, sizeof(resp),
+		"SIP/2.0 180 Ringing\r\n%s\r\n"
+		"From: \"Alice\" <sip:alice@192.0.2.2>;tag=a1\r\n"
+		"To: <sip:bob@example.com>;tag=b9\r\n"
+		"Call-ID: v6a\r\nCSeq: 7 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n", vias);
+	t_send(resp, n);
+	t_sip_tx(t_buf, sizeof(t_buf), 1);
+	assert_memory_equal(t_buf, "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP "
+			    "192.0.2.2:5062;branch=z9hG4bKv6a;", 53);
+	t_end();
+}
+
 /* Before the first generation: responses and in-dialog requests still
  * pass (they need no table); a Route naming only us gets no-route. */
 static void
@@ -593,6 +685,7 @@ t_setup(void **state)
 	t_snap_csv(t_csv, 1);
 	t_resolve(t_ip4_gw, &gw);
 	t_resolve(t_ip4_peer, &t_mac_peer);
+	t_resolve6(t_ip6_peer, &t_mac_peer);
 	return 0;
 }
 
@@ -618,6 +711,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_loop_and_spiral),
 		cmocka_unit_test(test_dp_proxy_route_and_dialog_bypass_table),
 		cmocka_unit_test(test_dp_proxy_other_actions),
+		cmocka_unit_test(test_dp_proxy_ipv6_caller),
 		cmocka_unit_test(test_dp_proxy_without_snapshot),
 	};
 

@@ -629,6 +629,10 @@ test_dp_proxy_response_relayed(void **state)
 			 DP_PA_SEND);
 	assert_int_equal(t_out.dst.family, DP_AF_V6);
 	assert_int_equal(t_out.dport, 5070);
+	/* From our IPv6 address: the caller is of the other family. */
+	assert_int_equal(t_out.src.family, DP_AF_V6);
+	assert_memory_equal(t_out.src.v6, t_conf.addr6[0].ip.v6, 16);
+	assert_int_equal(t_out.sport, 5060);
 	assert_non_null(strstr(t_apply(),
 		"\r\nVia: SIP/2.0/UDP [2001:db8::9]:5070;branch=z9hG4bKq\r\n"));
 }
