@@ -109,9 +109,10 @@ rules_key_make(struct span user, struct span host, struct rules_key *key)
 /* Winning rule                                                       */
 
 /*
- * Where a walk starts: for a key led by dir_digits digits, the node and
- * key position the directory gives for them (rules_priv.h); otherwise
- * the root. *i is the position right after the start node's symbol.
+ * Where a walk starts: for a key led by dir_digits digits, *ok is set and
+ * the result is the index of their directory entry (rules_priv.h), which
+ * gives the start node and the key position right after its symbol;
+ * otherwise the walk starts at the root.
  */
 static inline uint32_t
 rules_trie_dir_index(const struct rules_db *db, const char *num, uint32_t len,
