@@ -33,6 +33,7 @@ enum {
 	DP_OPT_DATA_DIR,
 	DP_OPT_REDIRECT_EXPIRES,
 	DP_OPT_RETRY_AFTER,
+	DP_OPT_RECORD_ROUTE,
 };
 
 static const struct option dp_longopts[] = {
@@ -51,6 +52,7 @@ static const struct option dp_longopts[] = {
 	{ "data-dir",      required_argument, NULL, DP_OPT_DATA_DIR },
 	{ "redirect-expires", required_argument, NULL, DP_OPT_REDIRECT_EXPIRES },
 	{ "retry-after",   required_argument, NULL, DP_OPT_RETRY_AFTER },
+	{ "record-route",  no_argument,       NULL, DP_OPT_RECORD_ROUTE },
 	{ "help",          no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -74,6 +76,9 @@ dp_opts_usage(FILE *f, const char *prog)
 "                         default 0: none)\n"
 "  --retry-after N        Retry-After of 503 when every target of the\n"
 "                         matching rule is down (1..86400, default 30)\n"
+"  --record-route         proxy mode: add Record-Route: <sip:US;lr> to\n"
+"                         forwarded requests, so in-dialog requests come\n"
+"                         back through the router (default off)\n"
 "  --no-route-code N      code when no route matches, 4xx-6xx (usually\n"
 "                         404, 480 or 604; default 404)\n"
 "  --control PATH         control socket of sipedge-control\n"
@@ -286,6 +291,9 @@ dp_opt_one(struct dp_conf *conf, int c, const char *arg, bool *port_given)
 		if (dp_num_parse(arg, 1, 86400, &v) != 0)
 			return -EINVAL;
 		conf->retry_after = (uint32_t)v;
+		return 0;
+	case DP_OPT_RECORD_ROUTE:
+		conf->record_route = true;
 		return 0;
 	default:
 		return -EINVAL;

@@ -25,7 +25,7 @@
  *     loose router (§16.6 step 7 is not done);
  *   - the loop and branch hashes leave out the To tag of an ACK, so the
  *     ACK of a non-2xx response gets its INVITE's branch (§17.1.1.3);
- *   - Record-Route (dp_conf.record_route; no command-line option yet)
+ *   - Record-Route (dp_conf.record_route, option --record-route)
  *     names the address and port the request came to, so
  *     retransmissions get the same bytes;
  *   - the key is derived from the installation secret in the snapshot;

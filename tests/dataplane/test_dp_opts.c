@@ -46,6 +46,7 @@ test_dp_opts_defaults_and_addresses(void **state)
 	assert_null(c.data_dir);
 	assert_int_equal(c.redirect_expires, 0);
 	assert_int_equal(c.retry_after, 30);
+	assert_false(c.record_route);
 }
 
 static void
@@ -57,7 +58,7 @@ test_dp_opts_everything_set(void **state)
 		"301", "--no-route-code", "480", "--control", "/tmp/ctl.sock",
 		"--mbufs", "16383", "--mtu", "9000", "--vlan", "100", "--port",
 		"1", "--data-dir", "/var/lib/sipedge", "--redirect-expires",
-		"600", "--retry-after", "120", NULL };
+		"600", "--retry-after", "120", "--record-route", NULL };
 	struct dp_conf c;
 
 	(void)state;
@@ -80,6 +81,7 @@ test_dp_opts_everything_set(void **state)
 	assert_string_equal(c.data_dir, "/var/lib/sipedge");
 	assert_int_equal(c.redirect_expires, 600);
 	assert_int_equal(c.retry_after, 120);
+	assert_true(c.record_route);
 }
 
 static void
