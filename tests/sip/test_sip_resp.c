@@ -574,6 +574,36 @@ test_sip_resp_to_tag_hex_and_matches_reference(void **state)
 	}
 }
 
+/*
+ * Long fields, on both sides of the length where sip_to_tag() stops
+ * gathering the fields into one buffer: the tag is the same function.
+ */
+static void
+test_sip_resp_to_tag_long_fields_match_reference(void **state)
+{
+	static const char hex[] = "0123456789abcdef";
+	static char call_id[1200], branch[64];
+	struct sip_info info;
+	uint64_t ref;
+	char out[16];
+	uint32_t len, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(branch) - 1; i++)
+		branch[i] = (char)('A' + i % 26);
+	for (len = 250; len < sizeof(call_id) - 1;
+	     len += len < 420 ? 1 : 97) {
+		memset(call_id, 0, sizeof(call_id));
+		for (i = 0; i < len; i++)
+			call_id[i] = (char)('a' + (i * 5 + len) % 26);
+		info_fake(&info, call_id, "tag-77", len, branch);
+		sip_to_tag(&info, &key1, out);
+		ref = tag_reference(&info, &key1);
+		for (i = 0; i < 16; i++)
+			assert_int_equal(out[i], hex[(ref >> (60 - 4 * i)) & 0xf]);
+	}
+}
+
 static void
 test_sip_resp_to_tag_differs_by_field_and_key(void **state)
 {
@@ -783,6 +813,7 @@ main(void)
 		cmocka_unit_test(test_sip_resp_build_bad_args_einval),
 		cmocka_unit_test(test_sip_resp_build_mutated_requests_bounded),
 		cmocka_unit_test(test_sip_resp_to_tag_hex_and_matches_reference),
+		cmocka_unit_test(test_sip_resp_to_tag_long_fields_match_reference),
 		cmocka_unit_test(test_sip_resp_to_tag_differs_by_field_and_key),
 		cmocka_unit_test(test_sip_resp_to_tag_fields_do_not_alias),
 		cmocka_unit_test(test_sip_resp_to_tag_stable_for_retransmission),
