@@ -13,7 +13,9 @@
 
 #include <cmocka.h>
 
+#include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_udp.h>
 
 #include <hash.h>
 #include <rules.h>
@@ -542,6 +544,61 @@ test_dp_sip_burst_mixed(void **state)
 	t_end();
 }
 
+/*
+ * Answers computed without checksum offload carry the UDP checksum
+ * rte_ipv4_udptcp_cksum() / rte_ipv6_udptcp_cksum() give, for every
+ * datagram length mod 16 (odd lengths included), over IPv4 and IPv6.
+ */
+static void
+test_dp_sip_redirect_udp_checksum(void **state)
+{
+	char req[1024], branch[32];
+	struct rte_mbuf *m;
+	struct rte_udp_hdr *udp;
+	uint16_t got, want;
+	size_t n;
+	int i, v6;
+
+	(void)state;
+	t_begin();
+	t_snap_csv(t_csv, 5);
+	for (v6 = 0; v6 < 2; v6++) {
+		for (i = 1; i <= 20; i++) {
+			snprintf(branch, sizeof(branch), "ck%.*s", i,
+				 "abcdefghijklmnopqrstuvwxyz");
+			n = t_req(req, "INVITE", "sip:12125550100@192.0.2.1",
+				  branch, NULL, NULL);
+			if (v6)
+				t_sip_rx6(req, n);
+			else
+				t_sip_rx4(req, n);
+			t_poll();
+			assert_int_equal(t_tx(&m, 1), 1);
+			if (v6) {
+				struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(
+					m, struct rte_ipv6_hdr *, 14);
+
+				udp = (struct rte_udp_hdr *)(ip + 1);
+				got = udp->dgram_cksum;
+				udp->dgram_cksum = 0;
+				want = rte_ipv6_udptcp_cksum(ip, udp);
+			} else {
+				struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
+					m, struct rte_ipv4_hdr *, 14);
+
+				udp = (struct rte_udp_hdr *)(ip + 1);
+				got = udp->dgram_cksum;
+				udp->dgram_cksum = 0;
+				want = rte_ipv4_udptcp_cksum(ip, udp);
+			}
+			assert_int_equal(got, want);
+			rte_pktmbuf_free(m);
+		}
+	}
+	t_snap_clear();
+	t_end();
+}
+
 static int
 setup_env(void **state)
 {
@@ -571,6 +628,7 @@ main(void)
 		cmocka_unit_test(test_dp_sip_redirect_stateless_uas),
 		cmocka_unit_test(test_dp_sip_all_targets_down_503),
 		cmocka_unit_test(test_dp_sip_burst_mixed),
+		cmocka_unit_test(test_dp_sip_redirect_udp_checksum),
 	};
 
 	return cmocka_run_group_tests_name("dp_sip", tests, setup_env,
