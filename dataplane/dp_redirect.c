@@ -57,22 +57,24 @@ dp_redirect_classify(struct dp_lcore *lc, struct dp_sip_pkt *p)
 	return DP_SV_ROUTE;
 }
 
-/* RFC 3261 §25.1 user = 1*( unreserved / escaped / user-unreserved ). */
-static bool
+/*
+ * RFC 3261 §25.1 user = 1*( unreserved / escaped / user-unreserved ): the
+ * characters copied as they are; every other byte is escaped. A table, as
+ * a per-byte switch was not inlined into the run scan (230 instructions
+ * per 302 in callgrind, perf/bench_pipeline.sh steady, 20k rules).
+ */
+static const uint8_t dp_redirect_user_plain[256] = {
+	['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1,
+	['-'] = 1, ['_'] = 1, ['.'] = 1, ['!'] = 1, ['~'] = 1, ['*'] = 1,
+	['\''] = 1, ['('] = 1, [')'] = 1,
+	['&'] = 1, ['='] = 1, ['+'] = 1, ['$'] = 1, [','] = 1, [';'] = 1,
+	['?'] = 1, ['/'] = 1,
+};
+
+static inline bool
 dp_redirect_user_char(unsigned char ch)
 {
-	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	    (ch >= '0' && ch <= '9'))
-		return true;
-	switch (ch) {
-	case '-': case '_': case '.': case '!': case '~': case '*':
-	case '\'': case '(': case ')':
-	case '&': case '=': case '+': case '$': case ',': case ';':
-	case '?': case '/':
-		return true;
-	default:
-		return false;
-	}
+	return dp_redirect_user_plain[ch] != 0;
 }
 
 static void
@@ -84,9 +86,15 @@ dp_redirect_user(struct fmt_buf *b, const char *u, uint32_t n)
 
 	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)u[i];
+		uint32_t run;
 
 		if (dp_redirect_user_char(ch)) {
-			fmt_buf_mem(b, &u[i], 1);
+			/* Copy a run of plain characters at once. */
+			for (run = i + 1; run < n &&
+			     dp_redirect_user_char((unsigned char)u[run]); run++)
+				;
+			fmt_buf_mem(b, &u[i], run - i);
+			i = run - 1;
 			continue;
 		}
 		esc[0] = '%';
@@ -133,6 +141,20 @@ dp_redirect_ip6(struct fmt_buf *b, const uint8_t a[16])
 	}
 }
 
+/* Decimal of @p v (< 100000) at @p p, no leading zeros; returns the length. */
+static inline uint32_t
+dp_redirect_dec(char *p, uint32_t v)
+{
+	uint32_t n = v >= 10000 ? 5 : v >= 1000 ? 4 : v >= 100 ? 3 :
+		     v >= 10 ? 2 : 1, i;
+
+	for (i = n; i > 0; i--) {
+		p[i - 1] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return n;
+}
+
 /* sip:USER@HOST:PORT, the IPv6 host in brackets (RFC 3261 §19.1.1). */
 static uint32_t
 dp_redirect_uri(char *out, uint32_t cap, const char *user, uint32_t ulen,
@@ -151,15 +173,20 @@ dp_redirect_uri(char *out, uint32_t cap, const char *user, uint32_t ulen,
 		fmt_buf_lit(&b, "[");
 		dp_redirect_ip6(&b, d->addr);
 		fmt_buf_lit(&b, "]");
+		fmt_buf_lit(&b, ":");
+		fmt_buf_u64(&b, d->port);
 	} else {
+		/* "a.b.c.d:port" in one local buffer, copied once. */
+		char t[sizeof("255.255.255.255:65535")];
+		uint32_t n = 0;
+
 		for (i = 0; i < 4; i++) {
-			if (i != 0)
-				fmt_buf_lit(&b, ".");
-			fmt_buf_u64(&b, d->addr[i]);
+			n += dp_redirect_dec(t + n, d->addr[i]);
+			t[n++] = i != 3 ? '.' : ':';
 		}
+		n += dp_redirect_dec(t + n, d->port);
+		fmt_buf_mem(&b, t, n);
 	}
-	fmt_buf_lit(&b, ":");
-	fmt_buf_u64(&b, d->port);
 	return b.overflow ? 0 : (uint32_t)(b.p - out);
 }
 

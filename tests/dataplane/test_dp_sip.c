@@ -544,6 +544,31 @@ test_dp_sip_burst_mixed(void **state)
 	t_end();
 }
 
+/* Contact hosts and ports of every decimal width, user parts escaped. */
+static void
+test_dp_sip_redirect_contact_widths(void **state)
+{
+	static const char csv[] =
+		"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		"w,prefix,77,redirect,10.0.255.1:65535/1|1.22.133.4:5/2,,,,\n"
+		"d,domain,*.example.org,redirect,"
+		"255.255.255.255:10000/1|0.0.0.0:999/2,,,,\n";
+
+	(void)state;
+	t_begin();
+	t_snap_csv(csv, 6);
+	t_check("INVITE", "sip:7712@192.0.2.1", "w1", NULL,
+		"302 Moved Temporarily",
+		"Contact: <sip:7712@10.0.255.1:65535>;q=1.0\r\n"
+		"Contact: <sip:7712@1.22.133.4:5>;q=0.9\r\n", 0);
+	t_check("INVITE", "sip:a%7Eb.c%25d;x=1@host.example.org", "w2", NULL,
+		"302 Moved Temporarily",
+		"Contact: <sip:a~b.c%25d;x=1@255.255.255.255:10000>;q=1.0\r\n"
+		"Contact: <sip:a~b.c%25d;x=1@0.0.0.0:999>;q=0.9\r\n", 0);
+	t_snap_clear();
+	t_end();
+}
+
 /*
  * Answers computed without checksum offload carry the UDP checksum
  * rte_ipv4_udptcp_cksum() / rte_ipv6_udptcp_cksum() give, for every
@@ -629,6 +654,7 @@ main(void)
 		cmocka_unit_test(test_dp_sip_all_targets_down_503),
 		cmocka_unit_test(test_dp_sip_burst_mixed),
 		cmocka_unit_test(test_dp_sip_redirect_udp_checksum),
+		cmocka_unit_test(test_dp_sip_redirect_contact_widths),
 	};
 
 	return cmocka_run_group_tests_name("dp_sip", tests, setup_env,
