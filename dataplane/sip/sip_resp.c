@@ -226,6 +226,7 @@ sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 	const struct sip_hdr *h;
 	struct fmt_buf b;
 	struct span reason;
+	char status[12];
 	uint32_t vend;
 	uint16_t i;
 
@@ -239,10 +240,14 @@ sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 
 	reason = span_is_null(r->reason) ? sip_reason_phrase(r->code) :
 					   r->reason;
+	/* "SIP/2.0 NNN " in one copy; the code has three digits. */
+	memcpy(status, "SIP/2.0 ", 8);
+	status[8] = (char)('0' + r->code / 100);
+	status[9] = (char)('0' + r->code / 10 % 10);
+	status[10] = (char)('0' + r->code % 10);
+	status[11] = ' ';
 	fmt_buf_init(&b, out, cap);
-	fmt_buf_lit(&b, "SIP/2.0 ");
-	fmt_buf_u64(&b, r->code);
-	fmt_buf_lit(&b, " ");
+	fmt_buf_mem(&b, status, sizeof(status));
 	fmt_buf_span(&b, reason);
 	fmt_buf_lit(&b, "\r\n");
 
