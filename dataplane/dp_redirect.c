@@ -141,17 +141,35 @@ dp_redirect_ip6(struct fmt_buf *b, const uint8_t a[16])
 	}
 }
 
-/* Decimal of @p v (< 100000) at @p p, no leading zeros; returns the length. */
+/* "00" .. "99": two digits per lookup. */
+static const char dp_redirect_dec2[200] =
+	"0001020304050607080910111213141516171819"
+	"2021222324252627282930313233343536373839"
+	"4041424344454647484950515253545556575859"
+	"6061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/*
+ * Decimal of @p v (< 100000) at @p p, no leading zeros; returns the length.
+ * Two digits per step from a table: the digit-at-a-time loop cost 370
+ * instructions per 302 for an IPv4 host and port (callgrind,
+ * perf/bench_pipeline.sh steady, 20k rules).
+ */
 static inline uint32_t
 dp_redirect_dec(char *p, uint32_t v)
 {
 	uint32_t n = v >= 10000 ? 5 : v >= 1000 ? 4 : v >= 100 ? 3 :
-		     v >= 10 ? 2 : 1, i;
+		     v >= 10 ? 2 : 1, pos = n;
 
-	for (i = n; i > 0; i--) {
-		p[i - 1] = (char)('0' + v % 10);
-		v /= 10;
+	while (v >= 100) {
+		pos -= 2;
+		memcpy(p + pos, dp_redirect_dec2 + 2 * (v % 100), 2);
+		v /= 100;
 	}
+	if (v >= 10)
+		memcpy(p, dp_redirect_dec2 + 2 * v, 2);
+	else
+		p[0] = (char)('0' + v);
 	return n;
 }
 
