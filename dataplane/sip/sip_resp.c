@@ -432,6 +432,29 @@ sip_to_tag_put(unsigned char *q, const void *data, uint32_t len)
 	return q + 4 + len;
 }
 
+/* "00" .. "ff": the tag's hex two digits per lookup. */
+static const char sip_to_tag_hex2[512] =
+	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+	"404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+	"606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+	"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+	"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+	"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+	"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+/* @p v as 16 lower-case hex digits, most significant first. */
+static void
+sip_to_tag_hex(char out[16], uint64_t v)
+{
+	uint32_t i, b;
+
+	for (i = 0; i < 8; i++) {
+		b = (uint32_t)(v >> (56 - 8 * i)) & 0xff;
+		memcpy(out + 2 * i, sip_to_tag_hex2 + 2 * b, 2);
+	}
+}
+
 /**
  * Deterministic To-tag: SipHash-2-4 under @p key of a domain label, then
  * Call-ID, From tag, CSeq number (4 bytes little-endian) and top Via
@@ -476,7 +499,7 @@ sip_to_tag(const struct sip_info *info, const struct hash_key *key,
 		q = sip_to_tag_put(q, num, sizeof(num));
 		q = sip_to_tag_put(q, info->via.branch.ptr,
 				   info->via.branch.len);
-		fmt_hex64(out, 16, siphash24(key, buf, (size_t)(q - buf)), 16);
+		sip_to_tag_hex(out, siphash24(key, buf, (size_t)(q - buf)));
 		return;
 	}
 
@@ -486,5 +509,5 @@ sip_to_tag(const struct sip_info *info, const struct hash_key *key,
 	sip_resp_sip_field(&h, info->from.tag.ptr, info->from.tag.len);
 	sip_resp_sip_field(&h, num, sizeof(num));
 	sip_resp_sip_field(&h, info->via.branch.ptr, info->via.branch.len);
-	fmt_hex64(out, 16, sip_resp_sip_final(&h), 16);
+	sip_to_tag_hex(out, sip_resp_sip_final(&h));
 }
