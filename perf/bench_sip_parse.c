@@ -311,7 +311,7 @@ main(int argc, char **argv)
 	unsigned long iters;
 	unsigned int i;
 
-	if (argc == 4 && strcmp(argv[1], "--level") == 0) {
+	if (argc == 5 && strcmp(argv[1], "--level") == 0) {
 		/* --level parse|parse_check|full, then the usual arguments. */
 		for (i = 0; i < 3; i++)
 			if (strcmp(argv[2], level_name[i]) == 0)
