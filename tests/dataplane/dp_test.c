@@ -436,3 +436,260 @@ t_snap_clear(void)
 {
 	dp_snap_free(dp_snap_publish(NULL));
 }
+
+/* ---- Next hops, fragments, whole datagrams ------------------------------ */
+
+void
+t_resolve(const uint8_t ip[4], const struct rte_ether_addr *mac)
+{
+	struct dp_ip dst = { .family = DP_AF_V4 };
+	struct rte_mbuf *m, *out[4];
+	uint8_t in[64] = { 0 };
+	unsigned int n;
+
+	memcpy(&dst.v4, ip, 4);
+	m = dp_pkt_alloc(t_env.lc, 8);
+	assert_non_null(m);
+	memcpy(rte_pktmbuf_append(m, 4), "ping", 4);
+	assert_int_equal(dp_udp_send(t_env.lc, m, NULL, 5060, &dst, 9), 0);
+	while (dp_service_poll(&t_env.svc) != 0)
+		;
+	t_poll();
+	n = t_tx(out, 4);                       /* the ARP request */
+	if (n != 0)
+		rte_pktmbuf_free_bulk(out, n);
+	t_arp_frame(in, 2, &t_env.ifc.mac, mac, ip, &t_env.ifc.mac,
+		    t_ip4_us);
+	t_rx(in, 60);
+	t_poll();
+	while (dp_service_poll(&t_env.svc) != 0)
+		;
+	t_poll();
+	n = t_tx(out, 4);                       /* the held datagram */
+	if (n != 0)
+		rte_pktmbuf_free_bulk(out, n);
+}
+
+void
+t_resolve6(const uint8_t ip[16], const struct rte_ether_addr *mac)
+{
+	struct dp_ip dst = { .family = DP_AF_V6 };
+	struct rte_mbuf *m, *out[4];
+	uint8_t f[128] = { 0 }, *ip6, *ic;
+	unsigned int n;
+	size_t l;
+
+	memcpy(dst.v6, ip, 16);
+	m = dp_pkt_alloc(t_env.lc, 8);
+	assert_non_null(m);
+	memcpy(rte_pktmbuf_append(m, 4), "ping", 4);
+	assert_int_equal(dp_udp_send(t_env.lc, m, NULL, 5060, &dst, 9), 0);
+	while (dp_service_poll(&t_env.svc) != 0)
+		;
+	t_poll();
+	n = t_tx(out, 4);                       /* the solicitation */
+	if (n != 0)
+		rte_pktmbuf_free_bulk(out, n);
+	l = t_eth(f, &t_env.ifc.mac, mac, 0x86dd, 0);
+	ip6 = f + l;
+	l += t_ip6(ip6, ip, t_ip6_us, 58, 32, 255);
+	ic = f + l;
+	ic[0] = 136;
+	ic[4] = 0x60;                           /* solicited, override */
+	memcpy(ic + 8, ip, 16);
+	ic[24] = 2;                             /* target link-layer address */
+	ic[25] = 1;
+	memcpy(ic + 26, mac, 6);
+	t_icmp6_cksum(ip6, ic, 32);
+	t_rx(f, l + 32);
+	t_poll();
+	while (dp_service_poll(&t_env.svc) != 0)
+		;
+	t_poll();
+	n = t_tx(out, 4);                       /* the held datagram */
+	if (n != 0)
+		rte_pktmbuf_free_bulk(out, n);
+}
+
+void
+t_send_frag4(const void *payload, size_t len)
+{
+	static uint8_t udp[T_MAX_DGRAM + 8], f[2048];
+	static uint16_t id = 100;
+	uint8_t iph[20];
+	size_t off, n, chunk, l;
+
+	t_ip4(iph, t_ip4_peer, t_ip4_us, 17, (uint16_t)(8 + len), id, 0);
+	l = t_udp(udp, iph, 5062, 5060, payload, (uint16_t)len);
+	for (off = 0; off < l; off += chunk) {
+		chunk = l - off > 1480 ? 1480 : l - off;
+		n = t_eth(f, &t_env.ifc.mac, &t_mac_peer, 0x0800, 0);
+		n += t_ip4(f + n, t_ip4_peer, t_ip4_us, 17, (uint16_t)chunk, id,
+			   (uint16_t)((off + chunk < l ? 0x2000 : 0) |
+				      (off / 8)));
+		memcpy(f + n, udp + off, chunk);
+		t_rx(f, n + chunk);
+	}
+	id++;
+	t_poll();
+}
+
+int
+t_collect_datagram(uint8_t *out, size_t cap, size_t *len, uint8_t dst[4],
+		   uint16_t *dport, int v6)
+{
+	struct rte_mbuf *m[64];
+	unsigned int n, i;
+	size_t total = 0;
+
+	n = t_tx(m, 64);
+	if (n == 0)
+		return 0;
+	*len = 0;
+	for (i = 0; i < n; i++) {
+		/* Fragments are chains (header mbuf + indirect data). */
+		static uint8_t fb[9216];
+		const uint8_t *f = rte_pktmbuf_read(m[i], 0,
+						   rte_pktmbuf_pkt_len(m[i]),
+						   fb);
+		const uint8_t *ip = f + RTE_ETHER_HDR_LEN;
+		size_t ihl = (size_t)(ip[0] & 0xf) * 4;
+		size_t iplen = (size_t)(ip[2] << 8 | ip[3]);
+
+		assert_non_null(f);
+		uint16_t fr = (uint16_t)(ip[6] << 8 | ip[7]);
+		size_t foff = (size_t)(fr & 0x1fff) * 8;
+
+		if (v6 && (f[12] << 8 | f[13]) == 0x86dd && n == 1 &&
+		    ip[6] == 17) {
+			/* An IPv6 next hop (RFC 5118), unfragmented. */
+			iplen = (size_t)(ip[4] << 8 | ip[5]);
+			memcpy(out, ip + 40, iplen);
+			total = iplen;
+			dst[0] = 0;
+			*dport = (uint16_t)(ip[42] << 8 | ip[43]);
+			continue;
+		}
+		if ((f[12] << 8 | f[13]) != 0x0800)
+			fail_msg("frame %u/%u of type %04x", i, n,
+				 f[12] << 8 | f[13]);
+		assert_true(foff + iplen - ihl <= cap);
+		memcpy(out + foff, ip + ihl, iplen - ihl);
+		if (foff + iplen - ihl > total)
+			total = foff + iplen - ihl;
+		if (foff == 0) {
+			memcpy(dst, ip + 16, 4);
+			*dport = (uint16_t)(ip[ihl + 2] << 8 | ip[ihl + 3]);
+		}
+	}
+	rte_pktmbuf_free_bulk(m, n);
+	assert_true(total >= 8);
+	if ((size_t)(out[4] << 8 | out[5]) != total)
+		fail_msg("%u frames, %zu bytes, UDP header %02x%02x %02x%02x "
+			 "%02x%02x %02x%02x", n, total, out[0], out[1],
+			 out[2], out[3], out[4], out[5], out[6],
+			 out[7]);
+	/* One datagram: its UDP length covers everything collected. */
+	assert_int_equal((size_t)(out[4] << 8 | out[5]), total);
+	*len = total - 8;
+	memmove(out, out + 8, *len);
+	return 1;
+}
+
+void *
+t_memmem(const void *h, size_t hl, const void *n, size_t nl)
+{
+	const uint8_t *p = h;
+	size_t i;
+
+	for (i = 0; nl <= hl && i <= hl - nl; i++)
+		if (memcmp(p + i, n, nl) == 0)
+			return (void *)(p + i);
+	return NULL;
+}
+
+/* ---- RFC 4475/5118 conformance rows ------------------------------------- */
+
+unsigned int
+t_conf_load(const char *tsv, struct t_conf_row *rows, unsigned int max)
+{
+	char line[2048];
+	unsigned int nrows = 0;
+	FILE *f = fopen(tsv, "r");
+
+	if (f == NULL) {
+		fprintf(stderr, "cannot open %s\n", tsv);
+		exit(1);
+	}
+	while (fgets(line, sizeof(line), f) != NULL && nrows < max) {
+		char *fields[5] = { 0 }, *p = line, *tab;
+		unsigned int k = 0;
+		struct t_conf_row *r;
+
+		if (line[0] == '#' || line[0] == '\n' || line[0] == '\0')
+			continue;
+		line[strcspn(line, "\r\n")] = '\0';
+		while (k < 5) {
+			fields[k++] = p;
+			tab = strchr(p, '\t');
+			if (tab == NULL)
+				break;
+			*tab = '\0';
+			p = tab + 1;
+		}
+		if (k < 4)
+			continue;
+		r = &rows[nrows++];
+		snprintf(r->name, sizeof(r->name), "%s", fields[0]);
+		snprintf(r->file, sizeof(r->file), "%s", fields[1]);
+		snprintf(r->outcome, sizeof(r->outcome), "%s", fields[3]);
+	}
+	fclose(f);
+	return nrows;
+}
+
+size_t
+t_conf_read(const struct t_conf_row *r, const char *dir, const char *src_dir,
+	    uint8_t *buf, size_t cap)
+{
+	char path[512];
+	size_t len;
+	FILE *f;
+
+	if (strncmp(r->file, "tests:", 6) == 0)
+		snprintf(path, sizeof(path), "%s/%s", src_dir, r->file + 6);
+	else
+		snprintf(path, sizeof(path), "%s/%s", dir, r->file);
+	f = fopen(path, "rb");
+	if (f == NULL)
+		fail_msg("%s: cannot open %s", r->name, path);
+	len = fread(buf, 1, cap, f);
+	fclose(f);
+	return len;
+}
+
+int
+t_conf_code(const uint8_t *p, size_t len)
+{
+	if (len < 12 || memcmp(p, "SIP/2.0 ", 8) != 0)
+		return -1;
+	return (p[8] - '0') * 100 + (p[9] - '0') * 10 + (p[10] - '0');
+}
+
+int
+t_code_in(const char *set, int code)
+{
+	char buf[8];
+
+	snprintf(buf, sizeof(buf), "%d", code);
+	while (*set != '\0') {
+		if (strncmp(set, buf, 3) == 0 &&
+		    (set[3] == '\0' || set[3] == '|'))
+			return 1;
+		set = strchr(set, '|');
+		if (set == NULL)
+			break;
+		set++;
+	}
+	return 0;
+}

@@ -110,4 +110,56 @@ struct dp_snap *t_snap_csv(const char *csv, uint64_t gen);
 /* Unpublish and free the current snapshot. */
 void t_snap_clear(void);
 
+/* ---- Next hops, fragments, whole datagrams ------------------------------ */
+
+/*
+ * Resolve @p ip (a next hop) the way the router does: an output misses,
+ * the service asks, the answer is learned, the held output leaves.
+ */
+void t_resolve(const uint8_t ip[4], const struct rte_ether_addr *mac);
+/* The same for an IPv6 next hop, answered with a neighbour advertisement
+ * carrying the target link-layer address (RFC 4861 §4.4). */
+void t_resolve6(const uint8_t ip[16], const struct rte_ether_addr *mac);
+
+/* Largest UDP payload t_send_frag4() takes. */
+#define T_MAX_DGRAM     (64 * 1024)
+
+/* A UDP datagram from the IPv4 peer (:5062) to us:5060, in IPv4 fragments
+ * of 1480 bytes if needed, then one worker iteration. */
+void t_send_frag4(const void *payload, size_t len);
+
+/*
+ * Collect what the router sent: one datagram (reassembled from its IPv4
+ * fragments) whose UDP payload lands in @p out (@p cap bytes), its length
+ * in *@p len. With @p v6, a single unfragmented IPv6 datagram is taken too
+ * (dst[0] is then 0). Returns 0 when nothing was sent (*@p len untouched),
+ * 1 otherwise; *@p dst / *@p dport say where it went.
+ */
+int t_collect_datagram(uint8_t *out, size_t cap, size_t *len, uint8_t dst[4],
+		       uint16_t *dport, int v6);
+
+/* memmem(3) without _GNU_SOURCE. */
+void *t_memmem(const void *h, size_t hl, const void *n, size_t nl);
+
+/* ---- RFC 4475/5118 conformance rows ------------------------------------- */
+
+/* One row of tests/conformance/rfc_expect.tsv. */
+struct t_conf_row {
+	char             name[64];
+	char             file[256];
+	char             outcome[32];
+};
+
+/* Load up to @p max rows of @p tsv (exits when it cannot be opened). */
+unsigned int t_conf_load(const char *tsv, struct t_conf_row *rows,
+			 unsigned int max);
+/* Read @p r's message ("tests:" names under @p src_dir, others under
+ * @p dir) into @p buf; fails the test when it cannot be opened. */
+size_t t_conf_read(const struct t_conf_row *r, const char *dir,
+		   const char *src_dir, uint8_t *buf, size_t cap);
+/* The status code of a response in @p p, -1 for anything else. */
+int t_conf_code(const uint8_t *p, size_t len);
+/* "400|505" contains @p code? */
+int t_code_in(const char *set, int code);
+
 #endif /* SIPEDGE_TESTS_DATAPLANE_DP_TEST_H */

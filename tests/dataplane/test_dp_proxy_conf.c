@@ -36,19 +36,13 @@
 #include "dp_test.h"
 
 #define MAX_ROWS        128
-#define MAX_MSG         (64 * 1024)
+#define MAX_MSG         T_MAX_DGRAM
 
 static const char t_csv[] =
 	"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
 	"all,default,,forward,198.19.0.3:5060,,,,\n";
 
-struct row {
-	char             name[64];
-	char             file[256];
-	char             outcome[32];
-};
-
-static struct row t_rows[MAX_ROWS];
+static struct t_conf_row t_rows[MAX_ROWS];
 static unsigned int t_nrows;
 static const char *t_dir = CONFORMANCE_DIR;
 static const char *t_tsv = EXPECT_TSV;
@@ -61,185 +55,9 @@ static size_t t_msg_len;
 static uint8_t t_out[MAX_MSG];
 static size_t t_out_len;
 
-/* Resolve a next hop through the service (as test_dp_proxy.c). */
-static void
-t_resolve(const uint8_t ip[4], const struct rte_ether_addr *mac)
-{
-	struct dp_ip dst = { .family = DP_AF_V4 };
-	struct rte_mbuf *m, *out[4];
-	uint8_t in[64] = { 0 };
-	unsigned int n;
-
-	memcpy(&dst.v4, ip, 4);
-	m = dp_pkt_alloc(t_env.lc, 8);
-	assert_non_null(m);
-	memcpy(rte_pktmbuf_append(m, 4), "ping", 4);
-	assert_int_equal(dp_udp_send(t_env.lc, m, NULL, 5060, &dst, 9), 0);
-	while (dp_service_poll(&t_env.svc) != 0)
-		;
-	t_poll();
-	n = t_tx(out, 4);
-	if (n != 0)
-		rte_pktmbuf_free_bulk(out, n);
-	t_arp_frame(in, 2, &t_env.ifc.mac, mac, ip, &t_env.ifc.mac,
-		    t_ip4_us);
-	t_rx(in, 60);
-	t_poll();
-	while (dp_service_poll(&t_env.svc) != 0)
-		;
-	t_poll();
-	n = t_tx(out, 4);
-	if (n != 0)
-		rte_pktmbuf_free_bulk(out, n);
-}
-
-/* The same for an IPv6 next hop: the answer is a neighbour advertisement
- * (RFC 4861 §4.4) with the target link-layer address option. */
-static void
-t_resolve6(const uint8_t ip[16], const struct rte_ether_addr *mac)
-{
-	struct dp_ip dst = { .family = DP_AF_V6 };
-	struct rte_mbuf *m, *out[4];
-	uint8_t f[128] = { 0 }, *ip6, *ic;
-	unsigned int n;
-	size_t l;
-
-	memcpy(dst.v6, ip, 16);
-	m = dp_pkt_alloc(t_env.lc, 8);
-	assert_non_null(m);
-	memcpy(rte_pktmbuf_append(m, 4), "ping", 4);
-	assert_int_equal(dp_udp_send(t_env.lc, m, NULL, 5060, &dst, 9), 0);
-	while (dp_service_poll(&t_env.svc) != 0)
-		;
-	t_poll();
-	n = t_tx(out, 4);                       /* the solicitation */
-	if (n != 0)
-		rte_pktmbuf_free_bulk(out, n);
-	l = t_eth(f, &t_env.ifc.mac, mac, 0x86dd, 0);
-	ip6 = f + l;
-	l += t_ip6(ip6, ip, t_ip6_us, 58, 32, 255);
-	ic = f + l;
-	ic[0] = 136;
-	ic[4] = 0x60;                           /* solicited, override */
-	memcpy(ic + 8, ip, 16);
-	ic[24] = 2;                             /* target link-layer address */
-	ic[25] = 1;
-	memcpy(ic + 26, mac, 6);
-	t_icmp6_cksum(ip6, ic, 32);
-	t_rx(f, l + 32);
-	t_poll();
-	while (dp_service_poll(&t_env.svc) != 0)
-		;
-	t_poll();
-	n = t_tx(out, 4);                       /* the held datagram */
-	if (n != 0)
-		rte_pktmbuf_free_bulk(out, n);
-}
-
-/* The message from the peer, in IPv4 fragments of 1480 bytes if needed. */
-static void
-t_send(const uint8_t *payload, size_t len)
-{
-	static uint8_t udp[MAX_MSG + 8], f[2048];
-	static uint16_t id = 100;
-	uint8_t iph[20];
-	size_t off, n, chunk, l;
-
-	t_ip4(iph, t_ip4_peer, t_ip4_us, 17, (uint16_t)(8 + len), id, 0);
-	l = t_udp(udp, iph, 5062, 5060, payload, (uint16_t)len);
-	for (off = 0; off < l; off += chunk) {
-		chunk = l - off > 1480 ? 1480 : l - off;
-		n = t_eth(f, &t_env.ifc.mac, &t_mac_peer, 0x0800, 0);
-		n += t_ip4(f + n, t_ip4_peer, t_ip4_us, 17, (uint16_t)chunk, id,
-			   (uint16_t)((off + chunk < l ? 0x2000 : 0) |
-				      (off / 8)));
-		memcpy(f + n, udp + off, chunk);
-		t_rx(f, n + chunk);
-	}
-	id++;
-	t_poll();
-}
-
-/*
- * Collect what the router sent: one datagram (reassembled from its
- * fragments) into t_out. Returns 0 when nothing was sent, 1 otherwise;
- * *dst / *dport say where it went.
- */
-static int
-t_collect(uint8_t dst[4], uint16_t *dport)
-{
-	struct rte_mbuf *m[64];
-	unsigned int n, i;
-	size_t total = 0;
-
-	n = t_tx(m, 64);
-	if (n == 0)
-		return 0;
-	t_out_len = 0;
-	for (i = 0; i < n; i++) {
-		/* Fragments are chains (header mbuf + indirect data). */
-		static uint8_t fb[9216];
-		const uint8_t *f = rte_pktmbuf_read(m[i], 0,
-						   rte_pktmbuf_pkt_len(m[i]),
-						   fb);
-		const uint8_t *ip = f + RTE_ETHER_HDR_LEN;
-		size_t ihl = (size_t)(ip[0] & 0xf) * 4;
-		size_t iplen = (size_t)(ip[2] << 8 | ip[3]);
-
-		assert_non_null(f);
-		uint16_t fr = (uint16_t)(ip[6] << 8 | ip[7]);
-		size_t foff = (size_t)(fr & 0x1fff) * 8;
-
-		if ((f[12] << 8 | f[13]) == 0x86dd && n == 1 && ip[6] == 17) {
-			/* An IPv6 next hop (RFC 5118 messages), unfragmented. */
-			iplen = (size_t)(ip[4] << 8 | ip[5]);
-			memcpy(t_out, ip + 40, iplen);
-			total = iplen;
-			dst[0] = 0;
-			*dport = (uint16_t)(ip[42] << 8 | ip[43]);
-			continue;
-		}
-		if ((f[12] << 8 | f[13]) != 0x0800)
-			fail_msg("frame %u/%u of type %04x", i, n,
-				 f[12] << 8 | f[13]);
-		assert_true(foff + iplen - ihl <= sizeof(t_out));
-		memcpy(t_out + foff, ip + ihl, iplen - ihl);
-		if (foff + iplen - ihl > total)
-			total = foff + iplen - ihl;
-		if (foff == 0) {
-			memcpy(dst, ip + 16, 4);
-			*dport = (uint16_t)(ip[ihl + 2] << 8 | ip[ihl + 3]);
-		}
-	}
-	rte_pktmbuf_free_bulk(m, n);
-	assert_true(total >= 8);
-	if ((size_t)(t_out[4] << 8 | t_out[5]) != total)
-		fail_msg("%u frames, %zu bytes, UDP header %02x%02x %02x%02x "
-			 "%02x%02x %02x%02x", n, total, t_out[0], t_out[1],
-			 t_out[2], t_out[3], t_out[4], t_out[5], t_out[6],
-			 t_out[7]);
-	/* One datagram: its UDP length covers everything collected. */
-	assert_int_equal((size_t)(t_out[4] << 8 | t_out[5]), total);
-	t_out_len = total - 8;
-	memmove(t_out, t_out + 8, t_out_len);
-	return 1;
-}
-
-static void *
-t_memmem(const void *h, size_t hl, const void *n, size_t nl)
-{
-	const uint8_t *p = h;
-	size_t i;
-
-	for (i = 0; nl <= hl && i <= hl - nl; i++)
-		if (memcmp(p + i, n, nl) == 0)
-			return (void *)(p + i);
-	return NULL;
-}
-
 /* Unknown header lines and the body of the input are in the output. */
 static void
-t_check_forwarded(const struct row *r)
+t_check_forwarded(const struct t_conf_row *r)
 {
 	static struct sip_msg in, out;
 	unsigned int i;
@@ -269,69 +87,33 @@ t_check_forwarded(const struct row *r)
 			     ":5060;branch=z9hG4bK", 50) != NULL);
 }
 
-static int
-t_code(void)
-{
-	if (t_out_len < 12 || memcmp(t_out, "SIP/2.0 ", 8) != 0)
-		return -1;
-	return (t_out[8] - '0') * 100 + (t_out[9] - '0') * 10 +
-	       (t_out[10] - '0');
-}
-
-/* "400|505" contains @p code? */
-static int
-t_code_in(const char *set, int code)
-{
-	char buf[8];
-
-	snprintf(buf, sizeof(buf), "%d", code);
-	while (*set != '\0') {
-		if (strncmp(set, buf, 3) == 0 &&
-		    (set[3] == '\0' || set[3] == '|'))
-			return 1;
-		set = strchr(set, '|');
-		if (set == NULL)
-			break;
-		set++;
-	}
-	return 0;
-}
-
 static void
 test_dp_proxy_conf_row(void **state)
 {
-	const struct row *r = *state;
-	char path[512];
+	const struct t_conf_row *r = *state;
 	uint8_t dst[4];
 	uint16_t dport = 0;
-	FILE *f;
 	int sent, code, is_ack;
 
-	if (strncmp(r->file, "tests:", 6) == 0)
-		snprintf(path, sizeof(path), "%s/%s", SRC_CONF_DIR, r->file + 6);
-	else
-		snprintf(path, sizeof(path), "%s/%s", t_dir, r->file);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		fail_msg("%s: cannot open %s", r->name, path);
-	t_msg_len = fread(t_msg, 1, sizeof(t_msg), f);
-	fclose(f);
+	t_msg_len = t_conf_read(r, t_dir, SRC_CONF_DIR, t_msg, sizeof(t_msg));
 
 	t_begin();
 	t_env.conf.mode = DP_MODE_PROXY;
-	t_send(t_msg, t_msg_len);
-	sent = t_collect(dst, &dport);
+	t_send_frag4(t_msg, t_msg_len);
+	sent = t_collect_datagram(t_out, sizeof(t_out), &t_out_len, dst,
+				  &dport, 1);
 	is_ack = t_msg_len > 4 && memcmp(t_msg, "ACK ", 4) == 0;
 
 	if (strncmp(r->outcome, "route", 5) == 0 && sent &&
-	    t_code() < 0) {
+	    t_conf_code(t_out, t_out_len) < 0) {
 		t_check_forwarded(r);
 		t_forwarded++;
 	} else if (strncmp(r->outcome, "route", 5) == 0 && sent &&
-		   t_code() == 503 && t_cnt(DP_CNT_PROXY_NOT_IP) == 1) {
+		   t_conf_code(t_out, t_out_len) == 503 &&
+		   t_cnt(DP_CNT_PROXY_NOT_IP) == 1) {
 		t_answered++;
 	} else if (strncmp(r->outcome, "route", 5) == 0 && sent &&
-		   t_code_in(r->outcome, t_code())) {
+		   t_code_in(r->outcome, t_conf_code(t_out, t_out_len))) {
 		t_answered++;
 	} else if (strcmp(r->outcome, "route") == 0 && !sent && is_ack) {
 		t_dropped++;
@@ -341,54 +123,18 @@ test_dp_proxy_conf_row(void **state)
 	} else if (strcmp(r->outcome, "drop") == 0 && !sent) {
 		t_dropped++;
 	} else if (r->outcome[0] >= '1' && r->outcome[0] <= '6' && sent &&
-		   t_code_in(r->outcome, t_code())) {
+		   t_code_in(r->outcome, t_conf_code(t_out, t_out_len))) {
 		t_answered++;
 	} else if (r->outcome[0] >= '1' && r->outcome[0] <= '6' && !sent &&
 		   is_ack) {
 		t_dropped++;
 	} else {
-		code = sent ? t_code() : 0;
+		code = sent ? t_conf_code(t_out, t_out_len) : 0;
 		fail_msg("%s: expected %s, got %s (code %d, %zu bytes)",
 			 r->name, r->outcome, sent ? "a datagram" : "nothing",
 			 code, sent ? t_out_len : 0);
 	}
 	t_end();
-}
-
-static void
-t_load_rows(void)
-{
-	char line[2048];
-	FILE *f = fopen(t_tsv, "r");
-
-	if (f == NULL) {
-		fprintf(stderr, "cannot open %s\n", t_tsv);
-		exit(1);
-	}
-	while (fgets(line, sizeof(line), f) != NULL && t_nrows < MAX_ROWS) {
-		char *fields[5] = { 0 }, *p = line, *tab;
-		unsigned int k = 0;
-		struct row *r;
-
-		if (line[0] == '#' || line[0] == '\n' || line[0] == '\0')
-			continue;
-		line[strcspn(line, "\r\n")] = '\0';
-		while (k < 5) {
-			fields[k++] = p;
-			tab = strchr(p, '\t');
-			if (tab == NULL)
-				break;
-			*tab = '\0';
-			p = tab + 1;
-		}
-		if (k < 4)
-			continue;
-		r = &t_rows[t_nrows++];
-		snprintf(r->name, sizeof(r->name), "%s", fields[0]);
-		snprintf(r->file, sizeof(r->file), "%s", fields[1]);
-		snprintf(r->outcome, sizeof(r->outcome), "%s", fields[3]);
-	}
-	fclose(f);
 }
 
 static int
@@ -430,7 +176,7 @@ main(int argc, char **argv)
 		t_dir = argv[1];
 	if (argc > 2)
 		t_tsv = argv[2];
-	t_load_rows();
+	t_nrows = t_conf_load(t_tsv, t_rows, MAX_ROWS);
 	for (i = 0; i < t_nrows; i++) {
 		tests[i].name = t_rows[i].name;
 		tests[i].test_func = test_dp_proxy_conf_row;
