@@ -220,6 +220,39 @@ t_cnt(enum dp_counter c)
 	return t_env.lc->cnt[c];
 }
 
+void
+t_expect_frame(const uint8_t *want, size_t len, int one_seg)
+{
+	struct rte_mbuf *out[4];
+	unsigned int n = t_tx(out, 4);
+
+	assert_int_equal(n, 1);
+	assert_int_equal(rte_pktmbuf_pkt_len(out[0]), len);
+	if (one_seg)
+		assert_int_equal(out[0]->nb_segs, 1);
+	assert_memory_equal(rte_pktmbuf_mtod(out[0], void *), want, len);
+	rte_pktmbuf_free(out[0]);
+}
+
+void
+t_expect_nothing(void)
+{
+	struct rte_mbuf *out[4];
+	unsigned int n = t_tx(out, 4);
+
+	if (n != 0)
+		rte_pktmbuf_free_bulk(out, n);
+	assert_int_equal(n, 0);
+}
+
+int
+t_env_group_teardown(void **state)
+{
+	(void)state;
+	t_env_teardown();
+	return 0;
+}
+
 uint16_t
 t_cksum(const void *p, size_t len, uint32_t sum)
 {

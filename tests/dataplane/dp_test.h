@@ -64,6 +64,14 @@ unsigned int t_tx_q(uint16_t q, struct rte_mbuf **out, unsigned int max);
 void t_poll_q(uint16_t q);
 uint64_t t_cnt(enum dp_counter c);
 
+/* Exactly one frame out, equal to @p want (in one segment when
+ * @p one_seg); freed. */
+void t_expect_frame(const uint8_t *want, size_t len, int one_seg);
+/* No frame out (any there are freed before failing). */
+void t_expect_nothing(void);
+/* Group teardown of the binaries with nothing else to undo. */
+int t_env_group_teardown(void **state);
+
 /* Builders: return bytes written. */
 uint16_t t_cksum(const void *p, size_t len, uint32_t sum);
 size_t t_eth(uint8_t *p, const struct rte_ether_addr *dst,

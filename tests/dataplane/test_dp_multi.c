@@ -102,14 +102,6 @@ setup_env(void **state)
 	return t_env_setup_queues("dp_test_multi", "0", 2);
 }
 
-static int
-teardown_env(void **state)
-{
-	(void)state;
-	t_env_teardown();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -119,5 +111,5 @@ main(void)
 	};
 
 	return cmocka_run_group_tests_name("dp_multi", tests,
-					   setup_env, teardown_env);
+					   setup_env, t_env_group_teardown);
 }

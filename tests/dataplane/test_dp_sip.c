@@ -112,17 +112,6 @@ t_check(const char *method, const char *ruri, const char *branch,
 }
 
 static void
-t_expect_none(void)
-{
-	struct rte_mbuf *m[4];
-	unsigned int n = t_tx(m, 4);
-
-	if (n != 0)
-		rte_pktmbuf_free_bulk(m, n);
-	assert_int_equal(n, 0);
-}
-
-static void
 test_dp_sip_options_to_router_200(void **state)
 {
 	char req[1024], tag[17];
@@ -295,7 +284,7 @@ test_dp_sip_parse_errors_answered(void **state)
 	t_sip_rx4(garbage, sizeof(garbage) - 1);
 	t_sip_rx4(ack_bad, sizeof(ack_bad) - 1);
 	t_poll();
-	t_expect_none();
+	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_SIP_PARSE_ERR), 8);
 	assert_int_equal(t_cnt(DP_CNT_SIP_PARSE_DROP), 2);
 	assert_int_equal(t_env.lc[0].sip_perr[SIP_PERR_BAD_VERSION], 2);
@@ -468,14 +457,14 @@ test_dp_sip_redirect_stateless_uas(void **state)
 	/* A response from outside: dropped. */
 	t_sip_rx4(resp, sizeof(resp) - 1);
 	t_poll();
-	t_expect_none();
+	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_SIP_ACK_ABSORBED), 1);
 	assert_int_equal(t_cnt(DP_CNT_SIP_RESP_DROP), 1);
 	assert_int_equal(t_cnt(DP_CNT_DROP), 2);
 	/* CANCEL: 200 and nothing else. */
 	t_check("CANCEL", "sip:12125550100@192.0.2.1", "r1", NULL, "200 OK",
 		NULL, 0);
-	t_expect_none();
+	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_SIP_CANCEL), 1);
 	t_snap_clear();
 	t_end();
@@ -535,7 +524,7 @@ test_dp_sip_burst_mixed(void **state)
 	t_poll();
 	for (i = 0; i < DP_BURST * 3 / 4; i++)
 		t_sip_tx(t_buf, sizeof(t_buf), 0);
-	t_expect_none();
+	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_SIP_REDIRECT), DP_BURST / 4);
 	assert_int_equal(t_cnt(DP_CNT_SIP_NO_ROUTE), DP_BURST / 4);
 	assert_int_equal(t_cnt(DP_CNT_SIP_TO_ROUTER), DP_BURST / 4);

@@ -168,14 +168,6 @@ setup_env(void **state)
 	return t_env_setup("dp_test_swap", "0-1");
 }
 
-static int
-teardown_env(void **state)
-{
-	(void)state;
-	t_env_teardown();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -184,5 +176,5 @@ main(void)
 	};
 
 	return cmocka_run_group_tests_name("dp_swap", tests, setup_env,
-					   teardown_env);
+					   t_env_group_teardown);
 }

@@ -95,29 +95,6 @@ t_begin_tx(enum t_sip_mode mode)
 	memset(t_seen, 0, sizeof(t_seen));
 }
 
-static void
-t_expect_frame(const uint8_t *want, size_t len)
-{
-	struct rte_mbuf *out[4];
-	unsigned int n = t_tx(out, 4);
-
-	assert_int_equal(n, 1);
-	assert_int_equal(rte_pktmbuf_pkt_len(out[0]), len);
-	assert_memory_equal(rte_pktmbuf_mtod(out[0], void *), want, len);
-	rte_pktmbuf_free(out[0]);
-}
-
-static void
-t_expect_nothing(void)
-{
-	struct rte_mbuf *out[4];
-	unsigned int n = t_tx(out, 4);
-
-	if (n != 0)
-		rte_pktmbuf_free_bulk(out, n);
-	assert_int_equal(n, 0);
-}
-
 static const char t_msg[] =
 	"OPTIONS sip:192.0.2.1 SIP/2.0\r\n"
 	"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bK-1\r\n"
@@ -160,7 +137,7 @@ test_dp_tx_reply_udp4_bytes(void **state)
 	t_poll();
 	w = t_udp_frame(want, false, 0, true, id, &t_mac_peer, t_ip4_peer, 5062,
 			5060, t_msg, sizeof(t_msg) - 1);
-	t_expect_frame(want, w);
+	t_expect_frame(want, w, 0);
 
 	assert_int_equal(t_nseen, 1);
 	assert_int_equal(t_seen[0].src.family, DP_AF_V4);
@@ -194,7 +171,7 @@ test_dp_tx_reply_udp6_bytes(void **state)
 	t_poll();
 	w = t_udp_frame(want, true, 0, true, id, &t_mac_peer, t_ip6_peer, 5062,
 			5060, t_msg, sizeof(t_msg) - 1);
-	t_expect_frame(want, w);
+	t_expect_frame(want, w, 0);
 	assert_int_equal(t_seen[0].src.family, DP_AF_V6);
 	assert_memory_equal(t_seen[0].src.v6, t_ip6_peer, 16);
 	assert_memory_equal(t_seen[0].dst.v6, t_ip6_us, 16);
@@ -220,7 +197,7 @@ test_dp_tx_reply_vlan_tagged(void **state)
 	t_poll();
 	w = t_udp_frame(want, false, 42, true, id, &t_mac_peer, t_ip4_peer, 5062,
 			5060, t_msg, sizeof(t_msg) - 1);
-	t_expect_frame(want, w);
+	t_expect_frame(want, w, 0);
 	assert_int_equal(t_seen[0].vlan, 42);
 	assert_int_equal(t_seen[0].payload_off, 14 + 20 + 8);
 	t_env.conf.vlan = 0;
@@ -488,7 +465,7 @@ t_arp_resolution(const uint8_t *dst_ip, const uint8_t *nh_ip)
 	t_poll();
 	w = t_arp_frame(want, 1, &bcast, &t_env.ifc.mac, t_ip4_us, &zero,
 			nh_ip);
-	t_expect_frame(want, w);
+	t_expect_frame(want, w, 0);
 
 	t_arp_frame(in, 2, &t_env.ifc.mac, &nh_mac, nh_ip, &t_env.ifc.mac,
 		    t_ip4_us);
@@ -501,7 +478,7 @@ t_arp_resolution(const uint8_t *dst_ip, const uint8_t *nh_ip)
 	t_poll();
 	w = t_udp_frame(want, false, 0, true, id, &nh_mac, dst_ip, 5080, 5060,
 			"hello", 5);
-	t_expect_frame(want, w);
+	t_expect_frame(want, w, 0);
 	assert_int_equal(t_cnt(DP_CNT_NEIGH_RESOLVED), 1);
 
 	id = t_env.lc->ip4_id;
@@ -509,7 +486,7 @@ t_arp_resolution(const uint8_t *dst_ip, const uint8_t *nh_ip)
 	t_poll();
 	w = t_udp_frame(want, false, 0, true, id, &nh_mac, dst_ip, 5080, 5060,
 			"again", 5);
-	t_expect_frame(want, w);
+	t_expect_frame(want, w, 0);
 	assert_int_equal(t_cnt(DP_CNT_NEIGH_MISS), 1);
 }
 
@@ -592,7 +569,7 @@ test_dp_tx_send_nd_resolution(void **state)
 	ic[25] = 1;
 	memcpy(ic + 26, &t_env.ifc.mac, 6);
 	t_icmp6_cksum(ip, ic, 32);
-	t_expect_frame(want, w + 32);
+	t_expect_frame(want, w + 32, 0);
 
 	n = t_eth(in, &t_env.ifc.mac, &mac7, 0x86dd, 0);
 	ip = in + n;
@@ -613,7 +590,7 @@ test_dp_tx_send_nd_resolution(void **state)
 	t_poll();
 	w = t_udp_frame(want, true, 0, true, id, &mac7, peer7, 5080, 5060,
 			"hello", 5);
-	t_expect_frame(want, w);
+	t_expect_frame(want, w, 0);
 	t_end();
 }
 
@@ -805,14 +782,6 @@ setup_env(void **state)
 	return t_env_setup("dp_test_tx", "0");
 }
 
-static int
-teardown_env(void **state)
-{
-	(void)state;
-	t_env_teardown();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -836,5 +805,5 @@ main(void)
 	};
 
 	return cmocka_run_group_tests_name("dp_tx", tests,
-					   setup_env, teardown_env);
+					   setup_env, t_env_group_teardown);
 }

@@ -23,31 +23,6 @@
 static const struct rte_ether_addr t_bcast = {
 	.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 
-/* Exactly one frame out, equal to @p want; freed. */
-static void
-t_expect_frame(const uint8_t *want, size_t len)
-{
-	struct rte_mbuf *out[4];
-	unsigned int n = t_tx(out, 4);
-
-	assert_int_equal(n, 1);
-	assert_int_equal(rte_pktmbuf_pkt_len(out[0]), len);
-	assert_int_equal(out[0]->nb_segs, 1);
-	assert_memory_equal(rte_pktmbuf_mtod(out[0], void *), want, len);
-	rte_pktmbuf_free(out[0]);
-}
-
-static void
-t_expect_nothing(void)
-{
-	struct rte_mbuf *out[4];
-	unsigned int n = t_tx(out, 4);
-
-	if (n != 0)
-		rte_pktmbuf_free_bulk(out, n);
-	assert_int_equal(n, 0);
-}
-
 static size_t
 t_arp(uint8_t *p, uint16_t op, const struct rte_ether_addr *sha,
       const uint8_t *spa, const struct rte_ether_addr *tha,
@@ -81,7 +56,7 @@ test_dp_worker_arp_request_answered(void **state)
 
 	n = t_eth(want, &t_mac_peer, &t_env.ifc.mac, 0x0806, 0);
 	t_arp(want + n, 2, &t_env.ifc.mac, t_ip4_us, &t_mac_peer, t_ip4_peer);
-	t_expect_frame(want, sizeof(want));
+	t_expect_frame(want, sizeof(want), 1);
 	assert_int_equal(t_cnt(DP_CNT_ARP_REQ), 1);
 	assert_int_equal(t_cnt(DP_CNT_RX), 1);
 	assert_int_equal(t_cnt(DP_CNT_TX), 1);
@@ -171,7 +146,7 @@ test_dp_worker_icmp_echo_answered(void **state)
 	t_poll();
 	w = t_echo4(want, 0, true, &t_mac_peer, &t_env.ifc.mac, t_ip4_us,
 		    t_ip4_peer);
-	t_expect_frame(want, w);
+	t_expect_frame(want, w, 1);
 	assert_int_equal(t_cnt(DP_CNT_ICMP_ECHO), 1);
 	t_end();
 }
@@ -191,7 +166,7 @@ test_dp_worker_vlan_echo_answered(void **state)
 	t_poll();
 	w = t_echo4(want, 100, true, &t_mac_peer, &t_env.ifc.mac, t_ip4_us,
 		    t_ip4_peer);
-	t_expect_frame(want, w);
+	t_expect_frame(want, w, 1);
 	assert_int_equal(t_cnt(DP_CNT_ICMP_ECHO), 1);
 
 	/* Untagged, or another VLAN: not ours. */
@@ -245,7 +220,7 @@ test_dp_worker_icmp6_echo_answered(void **state)
 	t_poll();
 	w = t_echo6(want, true, &t_mac_peer, &t_env.ifc.mac, t_ip6_us,
 		    t_ip6_peer);
-	t_expect_frame(want, w);
+	t_expect_frame(want, w, 1);
 	assert_int_equal(t_cnt(DP_CNT_ICMP6_ECHO), 1);
 	t_end();
 }
@@ -288,7 +263,7 @@ test_dp_worker_nd_ns_answered(void **state)
 	ic[25] = 1;
 	memcpy(ic + 26, &t_env.ifc.mac, 6);
 	t_icmp6_cksum(ip, ic, 32);
-	t_expect_frame(want, w + 32);
+	t_expect_frame(want, w + 32, 1);
 	assert_int_equal(t_cnt(DP_CNT_ND_NS), 1);
 
 	/* RFC 4861 §7.1.1: a hop limit other than 255 is not from on-link. */
@@ -531,7 +506,7 @@ test_dp_worker_nd_dad_defended(void **state)
 	ic[25] = 1;
 	memcpy(ic + 26, &t_env.ifc.mac, 6);
 	t_icmp6_cksum(ip, ic, 32);
-	t_expect_frame(want, w + 32);
+	t_expect_frame(want, w + 32, 1);
 	t_end();
 }
 
@@ -647,14 +622,6 @@ setup_env(void **state)
 	return t_env_setup("dp_test_worker", "0");
 }
 
-static int
-teardown_env(void **state)
-{
-	(void)state;
-	t_env_teardown();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -679,5 +646,5 @@ main(void)
 	};
 
 	return cmocka_run_group_tests_name("dp_worker", tests,
-					   setup_env, teardown_env);
+					   setup_env, t_env_group_teardown);
 }
