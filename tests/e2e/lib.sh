@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-# lib.sh - shared by tests/e2e/run_e2e.sh and scripts/demo.sh: a private
-# network for sipedge and SIPp, the two sipedge processes, and cleanup.
+# lib.sh - shared by tests/e2e/run_e2e.sh, tests/e2e/proxy_e2e.sh and
+# scripts/demo.sh: a private network for sipedge and SIPp, the two sipedge
+# processes, cleanup, and the drivers' common frame.
 #
 # Topology (both namespaces created here, names unique per run):
 #
@@ -268,4 +269,70 @@ e2e_sipp_errors() {
 	[ -f "$f" ] || return 0
 	sed 's/\([0-9]\{4\}-[0-9][0-9]-[0-9][0-9]\t[0-9:.]*\t[0-9.]*: \)/\n\1/g' "$f" |
 		sed '/^$/d'
+}
+
+# ---- The drivers' common frame (run_e2e.sh, proxy_e2e.sh) ----------------
+#
+# A driver sets E2E_BUILD, sources this file, calls e2e_prologue with the
+# prefix of its messages, sets E2E_CASES to the case names asked for, runs
+# its cases counting into E2E_PASSED / E2E_FAILED / E2E_FAILED_NAMES, and
+# ends with e2e_epilogue.
+
+E2E_PASSED=0
+E2E_FAILED=0
+E2E_FAILED_NAMES=()
+E2E_CASES=()
+
+# e2e_prologue PREFIX: exit 77 where this machine cannot run the tests,
+# 1 where a binary is not built; then e2e_init and the traps.
+e2e_prologue() {
+	local why b
+	E2E_PREFIX=$1
+	if ! why=$(e2e_can_run); then
+		echo "$E2E_PREFIX: SKIP: $why"
+		exit 77
+	fi
+	for b in control/sipedge-control control/sipedgectl \
+		 dataplane/sipedge-dataplane; do
+		[ -x "$E2E_BUILD/$b" ] ||
+			{ echo "$E2E_PREFIX: $E2E_BUILD/$b not built"; exit 1; }
+	done
+	e2e_init
+	trap e2e_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+# e2e_selected NAME: true when NAME was asked for (or nothing was).
+e2e_selected() {
+	local c
+	[ ${#E2E_CASES[@]} -eq 0 ] && return 0
+	for c in "${E2E_CASES[@]}"; do
+		[ "$c" = "$1" ] && return 0
+	done
+	return 1
+}
+
+# e2e_setup_failed WHAT: the fixture could not be built; every case fails.
+e2e_setup_failed() {
+	echo "$E2E_PREFIX: setup failed: $1"
+	[ -n "${E2E_DP_LOG:-}" ] && [ -f "$E2E_DP_LOG" ] &&
+		{ echo "--- dataplane log"; tail -n 30 "$E2E_DP_LOG"; }
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
+# e2e_epilogue [CMD...]: stop the dataplane, show its log's tail and the
+# failed cases (or run CMD when all passed), print the totals; the status
+# is 0 when nothing failed.
+e2e_epilogue() {
+	e2e_dataplane_stop
+	if [ "$E2E_FAILED" -ne 0 ]; then
+		echo "--- dataplane log (last 40 lines)"
+		tail -n 40 "$E2E_DP_LOG"
+		echo "failed: ${E2E_FAILED_NAMES[*]}"
+	elif [ $# -gt 0 ]; then
+		"$@"
+	fi
+	echo "$E2E_PASSED passed, $E2E_FAILED failed"
+	[ "$E2E_FAILED" -eq 0 ]
 }

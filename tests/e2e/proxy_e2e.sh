@@ -33,45 +33,12 @@ sipp_dir="$here/sipp"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-if ! why=$(e2e_can_run); then
-	echo "proxy e2e: SKIP: $why"
-	exit 77
-fi
-for b in sipedge-control sipedgectl; do
-	[ -x "$E2E_BUILD/control/$b" ] ||
-		{ echo "proxy e2e: $E2E_BUILD/control/$b not built"; exit 1; }
-done
-[ -x "$E2E_BUILD/dataplane/sipedge-dataplane" ] ||
-	{ echo "proxy e2e: sipedge-dataplane not built"; exit 1; }
+e2e_prologue "proxy e2e"
 
 UAS1=198.18.0.3
 UAS2=198.18.0.4
 
-e2e_init
-trap e2e_cleanup EXIT
-trap 'exit 130' INT TERM
-
-cases=("$@")
-passed=0
-failed=0
-failed_names=()
-
-selected() {
-	local c
-	[ ${#cases[@]} -eq 0 ] && return 0
-	for c in "${cases[@]}"; do
-		[ "$c" = "$1" ] && return 0
-	done
-	return 1
-}
-
-setup_failed() {
-	echo "proxy e2e: setup failed: $1"
-	[ -n "${E2E_DP_LOG:-}" ] && [ -f "$E2E_DP_LOG" ] &&
-		{ echo "--- dataplane log"; tail -n 30 "$E2E_DP_LOG"; }
-	echo "0 passed, 1 failed"
-	exit 1
-}
+E2E_CASES=("$@")
 
 # uas_start NAME ADDR [SIPP-ARGS...]: a UAS in the client namespace.
 uas_start() {
@@ -118,7 +85,7 @@ run_case() {
 		shift
 	done
 	[ $# -gt 0 ] && shift
-	selected "$name" || return 0
+	e2e_selected "$name" || return 0
 
 	uas_start "${name}_uas1" "$UAS1" "${uas_args[@]}"
 	uas_start "${name}_uas2" "$UAS2" "${uas_args[@]}"
@@ -144,13 +111,13 @@ run_case() {
 		why="$why$($CASE_EXTRA_CHECK "$name")"
 	fi
 	if [ -z "$why" ]; then
-		passed=$((passed + 1))
+		E2E_PASSED=$((E2E_PASSED + 1))
 		printf 'PASS %-12s %s; UAS %d + %d calls\n' "$name" \
 			"$(e2e_sipp_summary "${name}_uac")" "$ok1" "$ok2"
 		return 0
 	fi
-	failed=$((failed + 1))
-	failed_names+=("$name")
+	E2E_FAILED=$((E2E_FAILED + 1))
+	E2E_FAILED_NAMES+=("$name")
 	printf 'FAIL %-12s%s\n' "$name" "$why"
 	for f in "${name}_uac" "${name}_uas1" "${name}_uas2"; do
 		if [ -s "$E2E_WORK/$f.err" ]; then
@@ -171,15 +138,15 @@ check_retrans() {
 	[ "${n:-0}" -gt 0 ] || printf ' no INVITE was retransmitted;'
 }
 
-e2e_net_up || setup_failed "network namespaces"
+e2e_net_up || e2e_setup_failed "network namespaces"
 ip -n "$E2E_NS_CL" addr add "$UAS1/24" dev "$E2E_IF_CL" ||
-	setup_failed "UAS address"
+	e2e_setup_failed "UAS address"
 ip -n "$E2E_NS_CL" addr add "$UAS2/24" dev "$E2E_IF_CL" ||
-	setup_failed "UAS address"
-e2e_control_start || setup_failed "sipedge-control"
+	e2e_setup_failed "UAS address"
+e2e_control_start || e2e_setup_failed "sipedge-control"
 imp=$(e2e_routes_import "$here/proxy_routes.csv" 2>&1) ||
-	setup_failed "route import: $imp"
-e2e_dataplane_start --mode proxy || setup_failed "sipedge-dataplane"
+	e2e_setup_failed "route import: $imp"
+e2e_dataplane_start --mode proxy || e2e_setup_failed "sipedge-dataplane"
 
 # The dataplane loads the current generation at start; wait for it.
 e2e_wait_for 15 grep -q 'generation 1 loaded' "$E2E_DP_LOG" ||
@@ -191,7 +158,7 @@ CASE_EXTRA_CHECK=check_retrans
 run_case retrans_v4 10 5 -d 1200 --
 CASE_EXTRA_CHECK=
 
-if selected swap_v4; then
+if e2e_selected swap_v4; then
 	# The swap lands in the middle of 400 calls at 100 calls/s.
 	( sleep 2; e2e_routes_import "$here/proxy_routes_swap.csv" \
 		>"$E2E_WORK/swap_import.log" 2>&1 ) &
@@ -201,13 +168,8 @@ if selected swap_v4; then
 			     cat "$E2E_WORK/swap_import.log"; }
 fi
 
-e2e_dataplane_stop
-if [ "$failed" -ne 0 ]; then
-	echo "--- dataplane log (last 40 lines)"
-	tail -n 40 "$E2E_DP_LOG"
-	echo "failed: ${failed_names[*]}"
-else
+# On success, the dataplane's proxy counters.
+proxy_counters() {
 	grep -E '^ *(proxy_|udp_tx|sip_rx|drop)' "$E2E_DP_LOG" | sed 's/^/  /'
-fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+}
+e2e_epilogue proxy_counters

@@ -36,50 +36,25 @@ sipp_dir="$here/sipp"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-if ! why=$(e2e_can_run); then
-	echo "e2e: SKIP: $why"
-	exit 77
-fi
-for b in sipedge-control sipedgectl; do
-	[ -x "$E2E_BUILD/control/$b" ] ||
-		{ echo "e2e: $E2E_BUILD/control/$b not built"; exit 1; }
-done
-[ -x "$E2E_BUILD/dataplane/sipedge-dataplane" ] ||
-	{ echo "e2e: $E2E_BUILD/dataplane/sipedge-dataplane not built"; exit 1; }
+e2e_prologue "e2e"
 
-e2e_init
-trap e2e_cleanup EXIT
-trap 'exit 130' INT TERM
-
-passed=0
-failed=0
-failed_names=()
-
-selected() {
-	local c
-	[ ${#cases[@]} -eq 0 ] && return 0
-	for c in "${cases[@]}"; do
-		[ "$c" = "$1" ] && return 0
-	done
-	return 1
-}
-cases=("$@")
+E2E_CASES=("$@")
 
 # run_case NAME SIPP-ARGS...: one SIPp run; passes if SIPp reports every
 # call successful.
 run_case() {
 	local name=$1 rc
 	shift
-	selected "$name" || return 0
+	e2e_selected "$name" || return 0
 	e2e_sipp "$name" -timeout 60s -timeout_error "$@"
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
-		passed=$((passed + 1))
+		E2E_PASSED=$((E2E_PASSED + 1))
 		printf 'PASS %-16s %s\n' "$name" "$(e2e_sipp_summary "$name")"
 		return 0
 	fi
-	failed=$((failed + 1))
-	failed_names+=("$name")
+	E2E_FAILED=$((E2E_FAILED + 1))
+	E2E_FAILED_NAMES+=("$name")
 	printf 'FAIL %-16s sipp exit %d; %s\n' "$name" "$rc" \
 		"$(e2e_sipp_summary "$name")"
 	if [ -s "$E2E_WORK/$name.err" ]; then
@@ -91,20 +66,11 @@ run_case() {
 	return 1
 }
 
-# setup_failed WHAT: the fixture could not be built; every case fails.
-setup_failed() {
-	echo "e2e: setup failed: $1"
-	[ -n "${E2E_DP_LOG:-}" ] && [ -f "$E2E_DP_LOG" ] &&
-		{ echo "--- dataplane log"; tail -n 30 "$E2E_DP_LOG"; }
-	echo "0 passed, 1 failed"
-	exit 1
-}
-
-e2e_net_up || setup_failed "network namespaces"
-e2e_control_start || setup_failed "sipedge-control"
+e2e_net_up || e2e_setup_failed "network namespaces"
+e2e_control_start || e2e_setup_failed "sipedge-control"
 imp=$(e2e_routes_import "$here/routes.csv" 2>&1) ||
-	setup_failed "route import: $imp"
-e2e_dataplane_start || setup_failed "sipedge-dataplane"
+	e2e_setup_failed "route import: $imp"
+e2e_dataplane_start || e2e_setup_failed "sipedge-dataplane"
 
 # The dataplane loads the current generation at start and after each
 # commit; wait (up to 15 s) until a routed INVITE gets its redirect.
@@ -147,7 +113,7 @@ run_case cancel_v4 -sf "$sipp_dir/uac_cancel.xml" -s 12125550100 \
 # swaps_v4: calls while the same table is re-imported over and over; each
 # import is a new generation the dataplane loads and swaps in, and no call
 # may fail or go unanswered for it (DESIGN.md 4.3).
-if selected swaps_v4; then
+if e2e_selected swaps_v4; then
 	gen0=$(e2e_ctl --json status | sed -n 's/.*"generation": *\([0-9]*\).*/\1/p' | head -n1)
 	(
 		for i in $(seq 1 10); do
@@ -174,8 +140,8 @@ if selected swaps_v4; then
 	if [ "$((${gen1:-0} - ${gen0:-0}))" -lt 5 ] ||
 	   [ "${loaded:-0}" != "${gen1:-x}" ]; then
 		echo "FAIL swaps_v4         generations not committed or not loaded"
-		failed=$((failed + 1))
-		failed_names+=(swaps_v4)
+		E2E_FAILED=$((E2E_FAILED + 1))
+		E2E_FAILED_NAMES+=(swaps_v4)
 	fi
 fi
 
@@ -212,23 +178,16 @@ check_counters() {
 			exit ok ? 0 : 1
 		}' "$f"
 }
-if selected counters; then
+if e2e_selected counters; then
 	if out=$(check_counters); then
-		passed=$((passed + 1))
+		E2E_PASSED=$((E2E_PASSED + 1))
 		printf 'PASS %-16s %s\n' counters "${out#  }"
 	else
-		failed=$((failed + 1))
-		failed_names+=(counters)
+		E2E_FAILED=$((E2E_FAILED + 1))
+		E2E_FAILED_NAMES+=(counters)
 		printf 'FAIL %-16s\n%s\n' counters "$out"
 		sed 's/^/  /' "$E2E_WORK/stats.txt"
 	fi
 fi
 
-e2e_dataplane_stop
-if [ "$failed" -ne 0 ]; then
-	echo "--- dataplane log (last 40 lines)"
-	tail -n 40 "$E2E_DP_LOG"
-	echo "failed: ${failed_names[*]}"
-fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+e2e_epilogue
