@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: MIT
+# bench_pipeline_lib.sh - sourced by perf/bench_pipeline.sh and
+# perf/bench_pipeline_proxy.sh: the frame both pipeline benchmarks share
+# (binaries, work directory, process groups and cleanup, the results CSV,
+# DPDK telemetry, the dataplane on a net_pcap replay, one window).
+#
+# The caller sets root, build and results, then calls
+# bp_init NAME WORK-TEMPLATE PREFIX RECORD-WIDTH; before run_dp it sets
+# the array dp_args (sipedge-dataplane's own options, after "--").
+# COMMIT overrides the commit recorded (default: this checkout's HEAD).
+
+# bp_init NAME WORK-TEMPLATE PREFIX RECORD-WIDTH
+bp_init() {
+	local b
+	bp_name=$1
+	bp_width=$4
+	control=$build/control/sipedge-control
+	ctl=$build/control/sipedgectl
+	dataplane=$build/dataplane/sipedge-dataplane
+	for b in "$control" "$ctl" "$dataplane"; do
+		[ -x "$b" ] || { echo "$bp_name: $b not built" >&2; exit 2; }
+	done
+
+	work=$(mktemp -d "${TMPDIR:-/tmp}/$2")
+	prefix=$3
+	pids=()
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+
+	date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	commit=${COMMIT:-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)}
+	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1 |
+		tr -s ' ,' ' ')
+	machine="$(uname -m) $(nproc) cpu ${cpu:-unknown}"
+	dpdk=$(pkg-config --modversion libdpdk 2>/dev/null || echo unknown)
+	[ -s "$results" ] ||
+		echo "date,commit,machine,scenario,metric,value,unit" >"$results"
+	dp_run=0
+}
+
+stop_group() {  # pid [seconds]: SIGINT to its process group, then KILL
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -INT -- "-$pid" 2>/dev/null || kill -INT "$pid" 2>/dev/null || true
+	for i in $(seq 1 $((${2:-10} * 10))); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL -- "-$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	local pid
+	for pid in "${pids[@]}"; do
+		stop_group "$pid"
+	done
+	# EAL leaves its runtime directories (telemetry sockets) behind.
+	rm -rf /var/run/dpdk/"$prefix"-* 2>/dev/null || true
+	if [ -n "${KEEP:-}" ]; then
+		echo "$bp_name: kept $work" >&2
+	else
+		rm -rf "$work"
+	fi
+}
+
+record() {  # scenario metric value unit
+	echo "$date,$commit,\"$machine\",$1,$2,$3,$4" >>"$results"
+	printf "  %-10s %-${bp_width}s %14s %s\n" "$1" "$2" "$3" "$4"
+}
+
+# telemetry SOCKET: "ipackets opackets monotonic_ns" of port 0.
+telemetry() {
+	python3 - "$1" <<'EOF'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.recv(4096)
+s.send(b"/ethdev/stats,0")
+st = json.loads(s.recv(1 << 20).decode())["/ethdev/stats"]
+print(st["ipackets"], st["opackets"], time.monotonic_ns())
+EOF
+}
+
+# run_dp NAME PCAP [wrapper...]: start the dataplane (options dp_args) on
+# the pcap; sets dp_pid, dp_log, dp_tele.
+run_dp() {
+	local name=$1 pcap=$2 i
+	shift 2
+	dp_run=$((dp_run + 1))
+	dp_log=$work/dp-$name.log
+	dp_tele=/var/run/dpdk/$prefix-$dp_run/dpdk_telemetry.v2
+	[ "$(id -u)" -eq 0 ] ||
+		dp_tele=${XDG_RUNTIME_DIR:-/tmp}/dpdk/$prefix-$dp_run/dpdk_telemetry.v2
+	setsid "$@" "$dataplane" -l 0-1 --no-huge --no-pci -m 2048 \
+		--no-shconf --file-prefix "$prefix-$dp_run" \
+		--vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" -- \
+		"${dp_args[@]}" \
+		>"$dp_log" 2>&1 </dev/null &
+	dp_pid=$!
+	pids+=("$dp_pid")
+	for i in $(seq 1 600); do
+		grep -q '^sipedge-dataplane: .* worker' "$dp_log" && break
+		kill -0 "$dp_pid" 2>/dev/null ||
+			{ cat "$dp_log" >&2; echo "$bp_name: dataplane exited" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+
+# measure SECONDS: sets rx tx ns for the window.
+measure() {
+	local a b
+	a=($(telemetry "$dp_tele"))
+	sleep "$1"
+	b=($(telemetry "$dp_tele"))
+	rx=$((b[0] - a[0]))
+	tx=$((b[1] - a[1]))
+	ns=$((b[2] - a[2]))
+}
