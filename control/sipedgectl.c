@@ -300,24 +300,40 @@ ctl_render_status(const struct ctl_jval *r)
 	       ctl_json_int(r, "subscribers", 0));
 }
 
+/*
+ * Send {"cmd": @cmd, @key[i]: @val[i], ...} and render the reply: the
+ * request of every verb whose arguments are plain strings. A NULL
+ * @val[i] leaves that key out.
+ */
 static int
-ctl_verb_status(struct ctl_cli *cli, int argc, char **argv)
+ctl_cli_send(struct ctl_cli *cli, const char *cmd, const char *const *key,
+	     const char *const *val, unsigned int n, ctl_cli_render_fn *render)
 {
 	struct ctl_buf b;
 	struct ctl_jw w;
+	unsigned int i;
 	int rc;
 
-	(void)argv;
-	if (argc != 0)
-		return -1;
 	ctl_buf_init(&b);
 	ctl_jw_init(&w, &b);
 	ctl_jw_obj(&w, NULL);
-	ctl_jw_str(&w, "cmd", "status");
+	ctl_jw_str(&w, "cmd", cmd);
+	for (i = 0; i < n; i++)
+		if (val[i] != NULL)
+			ctl_jw_str(&w, key[i], val[i]);
 	ctl_jw_obj_end(&w);
-	rc = ctl_cli_request(cli, &b, ctl_render_status);
+	rc = ctl_cli_request(cli, &b, render);
 	ctl_buf_fini(&b);
 	return rc;
+}
+
+static int
+ctl_verb_status(struct ctl_cli *cli, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 0)
+		return -1;
+	return ctl_cli_send(cli, "status", NULL, NULL, 0, ctl_render_status);
 }
 
 /* routes import ------------------------------------------------------ */
@@ -529,21 +545,12 @@ ctl_render_explain(const struct ctl_jval *r)
 static int
 ctl_verb_explain(struct ctl_cli *cli, int argc, char **argv)
 {
-	struct ctl_buf b;
-	struct ctl_jw w;
-	int rc;
+	static const char *const key[] = { "uri" };
 
 	if (argc != 1)
 		return -1;
-	ctl_buf_init(&b);
-	ctl_jw_init(&w, &b);
-	ctl_jw_obj(&w, NULL);
-	ctl_jw_str(&w, "cmd", "routes.explain");
-	ctl_jw_str(&w, "uri", argv[0]);
-	ctl_jw_obj_end(&w);
-	rc = ctl_cli_request(cli, &b, ctl_render_explain);
-	ctl_buf_fini(&b);
-	return rc;
+	return ctl_cli_send(cli, "routes.explain", key,
+			    (const char *const *)argv, 1, ctl_render_explain);
 }
 
 /* route add / del / show --------------------------------------------- */
@@ -651,21 +658,12 @@ static int
 ctl_verb_route_id(struct ctl_cli *cli, int argc, char **argv,
 		  const char *cmd, ctl_cli_render_fn *render)
 {
-	struct ctl_buf b;
-	struct ctl_jw w;
-	int rc;
+	static const char *const key[] = { "id" };
 
 	if (argc != 1)
 		return -1;
-	ctl_buf_init(&b);
-	ctl_jw_init(&w, &b);
-	ctl_jw_obj(&w, NULL);
-	ctl_jw_str(&w, "cmd", cmd);
-	ctl_jw_str(&w, "id", argv[0]);
-	ctl_jw_obj_end(&w);
-	rc = ctl_cli_request(cli, &b, render);
-	ctl_buf_fini(&b);
-	return rc;
+	return ctl_cli_send(cli, cmd, key, (const char *const *)argv, 1,
+			    render);
 }
 
 static int
@@ -731,43 +729,23 @@ ctl_render_settings(const struct ctl_jval *r)
 static int
 ctl_verb_config_get(struct ctl_cli *cli, int argc, char **argv)
 {
-	struct ctl_buf b;
-	struct ctl_jw w;
-	int rc;
+	static const char *const key[] = { "key" };
 
 	if (argc > 1)
 		return -1;
-	ctl_buf_init(&b);
-	ctl_jw_init(&w, &b);
-	ctl_jw_obj(&w, NULL);
-	ctl_jw_str(&w, "cmd", "config.get");
-	if (argc == 1)
-		ctl_jw_str(&w, "key", argv[0]);
-	ctl_jw_obj_end(&w);
-	rc = ctl_cli_request(cli, &b, ctl_render_settings);
-	ctl_buf_fini(&b);
-	return rc;
+	return ctl_cli_send(cli, "config.get", key, (const char *const *)argv,
+			    (unsigned int)argc, ctl_render_settings);
 }
 
 static int
 ctl_verb_config_set(struct ctl_cli *cli, int argc, char **argv)
 {
-	struct ctl_buf b;
-	struct ctl_jw w;
-	int rc;
+	static const char *const key[] = { "key", "value" };
 
 	if (argc != 2)
 		return -1;
-	ctl_buf_init(&b);
-	ctl_jw_init(&w, &b);
-	ctl_jw_obj(&w, NULL);
-	ctl_jw_str(&w, "cmd", "config.set");
-	ctl_jw_str(&w, "key", argv[0]);
-	ctl_jw_str(&w, "value", argv[1]);
-	ctl_jw_obj_end(&w);
-	rc = ctl_cli_request(cli, &b, ctl_render_settings);
-	ctl_buf_fini(&b);
-	return rc;
+	return ctl_cli_send(cli, "config.set", key, (const char *const *)argv,
+			    2, ctl_render_settings);
 }
 
 /* subscribe -------------------------------------------------------------- */
@@ -905,9 +883,7 @@ ctl_render_stats(const struct ctl_jval *r)
 static int
 ctl_verb_stats(struct ctl_cli *cli, int argc, char **argv)
 {
-	struct ctl_buf b;
-	struct ctl_jw w;
-	int i, rc;
+	int i;
 
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--prometheus") == 0)
@@ -917,14 +893,7 @@ ctl_verb_stats(struct ctl_cli *cli, int argc, char **argv)
 		else
 			return -1;
 	}
-	ctl_buf_init(&b);
-	ctl_jw_init(&w, &b);
-	ctl_jw_obj(&w, NULL);
-	ctl_jw_str(&w, "cmd", "stats");
-	ctl_jw_obj_end(&w);
-	rc = ctl_cli_request(cli, &b, ctl_render_stats);
-	ctl_buf_fini(&b);
-	return rc;
+	return ctl_cli_send(cli, "stats", NULL, NULL, 0, ctl_render_stats);
 }
 
 static const struct ctl_verb ctl_verbs[] = {
