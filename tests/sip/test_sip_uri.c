@@ -19,53 +19,23 @@
 
 #include "../harness/guard_buf.h"
 #include "sip_corpus.h"
+#include "sip_test_span.h"
 #include "sip_scan.h"
 #include "sip_uri_priv.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
 /* Input of @p n bytes placed against the guard page, as a span. */
-static struct span
-put(void **state, const char *s, size_t n)
-{
-	return span_make(guard_buf_put(*state, s, n), n);
-}
-
-#define PUT(state, lit)         put((state), (lit), sizeof(lit) - 1)
-
-static struct span
-put_str(void **state, const char *s)
-{
-	return put(state, s, strlen(s));
-}
-
-/* @p sp holds exactly @p lit; NULL lit means the span is absent. */
-static void
-check_span(struct span sp, const char *lit, size_t n)
-{
-	if (lit == NULL) {
-		assert_null(sp.ptr);
-		assert_int_equal(sp.len, 0);
-		return;
-	}
-	assert_non_null(sp.ptr);
-	assert_int_equal(sp.len, n);
-	if (n != 0)
-		assert_memory_equal(sp.ptr, lit, n);
-}
-
-#define assert_span(sp, lit)    check_span((sp), (lit), sizeof(lit) - 1)
-#define assert_span_null(sp)    check_span((sp), NULL, 0)
 
 static void
-assert_span_str(struct span sp, const char *s)
+t_span_str(struct span sp, const char *s)
 {
 	check_span(sp, s, s != NULL ? strlen(s) : 0);
 }
 
 /* Every non-NULL span of @p u lies inside @p in. */
 static void
-assert_uri_inside(const struct sip_uri *u, struct span in)
+t_uri_inside(const struct sip_uri *u, struct span in)
 {
 	const struct span *all[] = {
 		&u->scheme, &u->user, &u->password, &u->host, &u->port_str,
@@ -112,16 +82,16 @@ run_uri_cases(void **state, const struct uri_case *c, size_t n)
 	for (i = 0; i < n; i++) {
 		in = put_str(state, c[i].in);
 		assert_int_equal(sip_uri_parse(&u, in), SIP_PERR_OK);
-		assert_uri_inside(&u, in);
+		t_uri_inside(&u, in);
 		assert_int_equal(u.scheme_id, c[i].scheme_id);
-		assert_span_str(u.user, c[i].user);
-		assert_span_str(u.password, c[i].password);
-		assert_span_str(u.host, c[i].host);
+		t_span_str(u.user, c[i].user);
+		t_span_str(u.password, c[i].password);
+		t_span_str(u.host, c[i].host);
 		assert_int_equal(u.host_type, c[i].host_type);
-		assert_span_str(u.port_str, c[i].port_str);
+		t_span_str(u.port_str, c[i].port_str);
 		assert_int_equal(u.port, c[i].port);
-		assert_span_str(u.params, c[i].params);
-		assert_span_str(u.headers, c[i].headers);
+		t_span_str(u.params, c[i].params);
+		t_span_str(u.headers, c[i].headers);
 		/* opaque is always everything after the first ':' */
 		assert_ptr_equal(u.opaque.ptr, u.scheme.ptr + u.scheme.len + 1);
 		assert_ptr_equal(u.opaque.ptr + u.opaque.len, in.ptr + in.len);
@@ -340,10 +310,10 @@ test_sip_uri_parse_rfc4475_other_schemes(void **state)
 			      in[i]);
 		check_span(u.scheme, in[i], sl);
 		check_span(u.opaque, in[i] + sl + 1, strlen(in[i]) - sl - 1);
-		assert_span_null(u.user);
-		assert_span_null(u.host);
+		t_span_absent(u.user);
+		t_span_absent(u.host);
 		assert_int_equal(u.host_type, SIP_HOST_NONE);
-		assert_span_null(u.params);
+		t_span_absent(u.params);
 	}
 }
 
@@ -556,7 +526,7 @@ test_sip_uri_parse_any_byte_never_faults(void **state)
 			buf[pos] = (char)c;
 			in = put(state, buf, sizeof(base) - 1);
 			if (sip_uri_parse(&u, in) == SIP_PERR_OK) {
-				assert_uri_inside(&u, in);
+				t_uri_inside(&u, in);
 				/* no control or space is ever accepted */
 				assert_true(c > 0x20 && c < 0x7f);
 			}
@@ -594,7 +564,7 @@ test_sip_uri_parse_prefixes_never_fault(void **state)
 		for (n = 0; n < len; n++) {
 			in = put(state, valid_uris[i], n);
 			if (sip_uri_parse(&u, in) == SIP_PERR_OK)
-				assert_uri_inside(&u, in);
+				t_uri_inside(&u, in);
 		}
 	}
 }
@@ -622,20 +592,20 @@ test_sip_uri_param_next_walks_list(void **state)
 
 	rest = PUT(state, ";a=b;c;d=\"x; y\";e=[2001:db8::9:255];f=1:2");
 	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
-	assert_span(n, "a");
-	assert_span(v, "b");
+	t_span(n, "a");
+	t_span(v, "b");
 	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
-	assert_span(n, "c");
-	assert_span_null(v);
+	t_span(n, "c");
+	t_span_absent(v);
 	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
-	assert_span(n, "d");
-	assert_span(v, "x; y");
+	t_span(n, "d");
+	t_span(v, "x; y");
 	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
-	assert_span(n, "e");
-	assert_span(v, "[2001:db8::9:255]");
+	t_span(n, "e");
+	t_span(v, "[2001:db8::9:255]");
 	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
-	assert_span(n, "f");
-	assert_span(v, "1:2");
+	t_span(n, "f");
+	t_span(v, "1:2");
 	assert_int_equal(sip_param_next(&rest, &n, &v), 0);
 	assert_int_equal(rest.len, 0);
 	assert_int_equal(sip_param_next(&rest, &n, &v), 0);
@@ -655,26 +625,26 @@ test_sip_uri_param_next_lws_accepted(void **state)
 
 	rest = PUT(state, " ;   tag    = 1918181833n");
 	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
-	assert_span(n, "tag");
-	assert_span(v, "1918181833n");
+	t_span(n, "tag");
+	t_span(v, "1918181833n");
 	assert_int_equal(sip_param_next(&rest, &n, &v), 0);
 
 	rest = PUT(state, "\r\n  ;\r\n  tag = 98asjd8 ; x\t;\ty\t=\t\"q\\\"\" ");
 	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
-	assert_span(n, "tag");
-	assert_span(v, "98asjd8");
+	t_span(n, "tag");
+	t_span(v, "98asjd8");
 	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
-	assert_span(n, "x");
-	assert_span_null(v);
+	t_span(n, "x");
+	t_span_absent(v);
 	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
-	assert_span(n, "y");
-	assert_span(v, "q\\\"");
+	t_span(n, "y");
+	t_span(v, "q\\\"");
 	assert_int_equal(sip_param_next(&rest, &n, &v), 0);
 
 	/* the leading ';' is optional */
 	rest = PUT(state, "lr");
 	assert_int_equal(sip_param_next(&rest, &n, &v), 1);
-	assert_span(n, "lr");
+	t_span(n, "lr");
 	assert_int_equal(sip_param_next(&rest, &n, &v), 0);
 
 	rest = PUT(state, "");
@@ -717,22 +687,22 @@ test_sip_uri_param_get_finds_case_insensitive(void **state)
 
 	params = PUT(state, ";Branch=z9hG4bK776;LR;TTL = 16;q=\"0.5\"");
 	assert_true(sip_param_get(params, SPAN_LIT("branch"), &v));
-	assert_span(v, "z9hG4bK776");
+	t_span(v, "z9hG4bK776");
 	assert_true(sip_param_get(params, SPAN_LIT("lr"), &v));
 	assert_non_null(v.ptr);
 	assert_int_equal(v.len, 0);
 	assert_ptr_equal(v.ptr, params.ptr + 21);
 	assert_true(sip_param_get(params, SPAN_LIT("ttl"), &v));
-	assert_span(v, "16");
+	t_span(v, "16");
 	assert_true(sip_param_get(params, SPAN_LIT("q"), &v));
-	assert_span(v, "0.5");
+	t_span(v, "0.5");
 	assert_false(sip_param_get(params, SPAN_LIT("bran"), &v));
 	assert_false(sip_param_get(params, SPAN_LIT("maddr"), &v));
 
 	/* first match wins; leading ';' optional */
 	params = PUT(state, "tag=a;tag=b");
 	assert_true(sip_param_get(params, SPAN_LIT("tag"), &v));
-	assert_span(v, "a");
+	t_span(v, "a");
 }
 
 static void
@@ -760,13 +730,13 @@ test_sip_uri_param_get_on_uri_params(void **state)
 		"sip:h;transport=TCP;maddr=[2001:db8::1];lr;x=a/b$c"),
 		SIP_PERR_OK);
 	assert_true(sip_param_get(u.params, SPAN_LIT("transport"), &v));
-	assert_span(v, "TCP");
+	t_span(v, "TCP");
 	assert_true(sip_param_get(u.params, SPAN_LIT("maddr"), &v));
-	assert_span(v, "[2001:db8::1]");
+	t_span(v, "[2001:db8::1]");
 	assert_true(sip_param_get(u.params, SPAN_LIT("lr"), &v));
 	assert_int_equal(v.len, 0);
 	assert_true(sip_param_get(u.params, SPAN_LIT("x"), &v));
-	assert_span(v, "a/b$c");
+	t_span(v, "a/b$c");
 }
 
 /* Every prefix of a parameter list: walk it without faulting. */
@@ -1044,7 +1014,7 @@ test_sip_uri_parse_mutations_keep_invariants(void **state)
 		in = put(state, buf, len);
 		if (sip_uri_parse(&u, in) != SIP_PERR_OK)
 			continue;
-		assert_uri_inside(&u, in);
+		t_uri_inside(&u, in);
 		assert_non_null(u.scheme.ptr);
 		switch (u.host_type) {
 		case SIP_HOST_IPV4:
