@@ -216,6 +216,50 @@ sip_via_parse(struct sip_via *via, struct span value)
 /* ---- name-addr / addr-spec ---------------------------------------------- */
 
 /*
+ * The header parameters of a name-addr in the common shape, from the
+ * first ';': *( ";" name [ "=" value ] ) with names and values of token /
+ * paramchar bytes only, no LWS, no quotes. 1 with na->tag set as the
+ * general walk sets it; 0 when that walk must decide (any other shape,
+ * and a bad tag). Names and values are table runs, and the first value
+ * run stops at the end of the token bytes, which tells whether a tag is
+ * a token without a second scan.
+ */
+static inline __attribute__((always_inline)) int
+sip_naddr_params_fast(struct sip_naddr *na, const char *p, const char *end)
+{
+	uint32_t n = (uint32_t)(end - p), i = 0, s, v, t;
+	struct span tag = SPAN_NULL;
+	bool is_tag;
+
+	do {
+		s = i + 1;
+		i = sip_cc_run(p, s, n, SIP_CC_TOKEN | SIP_CC_PARAM);
+		if (i == s)
+			return 0;
+		is_tag = tag.ptr == NULL && i - s == 3 &&
+			 span_eq_nocase(span_make(p + s, 3), SPAN_LIT("tag"));
+		if (i < n && p[i] == '=') {
+			v = i + 1;
+			t = sip_cc_run(p, v, n, SIP_CC_TOKEN);
+			i = sip_cc_run(p, t, n, SIP_CC_TOKEN | SIP_CC_PARAM);
+			if (i == v)
+				return 0;
+			if (is_tag) {
+				if (t != i)
+					return 0;
+				tag = span_range(p + v, p + i);
+			}
+		} else if (is_tag) {
+			return 0;
+		}
+	} while (i < n && p[i] == ';');
+	if (i != n)
+		return 0;
+	na->tag = tag;
+	return 1;
+}
+
+/*
  * (name-addr / addr-spec) *( SEMI param ), or "*" (Contact, §20.10):
  *   name-addr = [ display-name ] LAQUOT addr-spec RAQUOT
  *   display-name = *( token LWS ) / quoted-string
@@ -301,6 +345,8 @@ params:
 		return SIP_PERR_OK;
 	if (*p != ';')
 		return SIP_PERR_BAD_VALUE;
+	if (sip_naddr_params_fast(na, p, end))
+		return SIP_PERR_OK;
 	rest = na->params;
 	while ((rc = sip_param_next_inline(&rest, &n, &v)) == 1) {
 		if (na->tag.ptr == NULL && span_eq_nocase(n, SPAN_LIT("tag"))) {

@@ -34,12 +34,13 @@ enum {
 	SIP_CC_ALPHA    = 1 << 10,
 	SIP_CC_SCHEME   = 1 << 11,      /* alphanum / "+" / "-" / "." */
 	SIP_CC_TELNAME  = 1 << 12,      /* RFC 3966 pname: alphanum / "-" */
+	SIP_CC_QTEXT    = 1 << 13,      /* qdtext: LWS, %x20-7E but '"' '\\', UTF-8 */
 };
 
 #define SIP_CC_UNRES_   (SIP_CC_USER | SIP_CC_PASS | SIP_CC_PARAM | \
 			 SIP_CC_HDR | SIP_CC_URIC)
 #define SIP_CC_ALNUM_   (SIP_CC_UNRES_ | SIP_CC_TOKEN | SIP_CC_HOST | \
-			 SIP_CC_SCHEME | SIP_CC_TELNAME)
+			 SIP_CC_SCHEME | SIP_CC_TELNAME | SIP_CC_QTEXT)
 
 static const uint16_t sip_cc[256] = {
 	['0' ... '9']   = SIP_CC_ALNUM_ | SIP_CC_HEX | SIP_CC_DIGIT,
@@ -48,40 +49,50 @@ static const uint16_t sip_cc[256] = {
 	['a' ... 'f']   = SIP_CC_ALNUM_ | SIP_CC_HEX | SIP_CC_ALPHA,
 	['g' ... 'z']   = SIP_CC_ALNUM_ | SIP_CC_ALPHA,
 	/* mark */
-	['-']           = SIP_CC_UNRES_ | SIP_CC_TOKEN | SIP_CC_HOST |
-			  SIP_CC_SCHEME | SIP_CC_TELNAME,
-	['.']           = SIP_CC_UNRES_ | SIP_CC_TOKEN | SIP_CC_HOST |
-			  SIP_CC_SCHEME,
-	['_']           = SIP_CC_UNRES_ | SIP_CC_TOKEN,
-	['!']           = SIP_CC_UNRES_ | SIP_CC_TOKEN,
-	['~']           = SIP_CC_UNRES_ | SIP_CC_TOKEN,
-	['*']           = SIP_CC_UNRES_ | SIP_CC_TOKEN,
-	['\'']          = SIP_CC_UNRES_ | SIP_CC_TOKEN,
-	['(']           = SIP_CC_UNRES_,
-	[')']           = SIP_CC_UNRES_,
+	['-']           = SIP_CC_QTEXT | SIP_CC_UNRES_ | SIP_CC_TOKEN |
+			  SIP_CC_HOST | SIP_CC_SCHEME | SIP_CC_TELNAME,
+	['.']           = SIP_CC_QTEXT | SIP_CC_UNRES_ | SIP_CC_TOKEN |
+			  SIP_CC_HOST | SIP_CC_SCHEME,
+	['_']           = SIP_CC_QTEXT | SIP_CC_UNRES_ | SIP_CC_TOKEN,
+	['!']           = SIP_CC_QTEXT | SIP_CC_UNRES_ | SIP_CC_TOKEN,
+	['~']           = SIP_CC_QTEXT | SIP_CC_UNRES_ | SIP_CC_TOKEN,
+	['*']           = SIP_CC_QTEXT | SIP_CC_UNRES_ | SIP_CC_TOKEN,
+	['\'']          = SIP_CC_QTEXT | SIP_CC_UNRES_ | SIP_CC_TOKEN,
+	['(']           = SIP_CC_QTEXT | SIP_CC_UNRES_,
+	[')']           = SIP_CC_QTEXT | SIP_CC_UNRES_,
 	/* reserved and the rest */
-	['%']           = SIP_CC_TOKEN | SIP_CC_URIC,
-	['+']           = SIP_CC_USER | SIP_CC_PASS | SIP_CC_PARAM |
-			  SIP_CC_HDR | SIP_CC_TOKEN | SIP_CC_URIC |
-			  SIP_CC_SCHEME,
-	['`']           = SIP_CC_TOKEN,
-	['&']           = SIP_CC_USER | SIP_CC_PASS | SIP_CC_PARAM | SIP_CC_URIC,
-	['$']           = SIP_CC_USER | SIP_CC_PASS | SIP_CC_PARAM |
+	['%']           = SIP_CC_QTEXT | SIP_CC_TOKEN | SIP_CC_URIC,
+	['+']           = SIP_CC_QTEXT | SIP_CC_USER | SIP_CC_PASS |
+			  SIP_CC_PARAM | SIP_CC_HDR | SIP_CC_TOKEN |
+			  SIP_CC_URIC | SIP_CC_SCHEME,
+	['`']           = SIP_CC_QTEXT | SIP_CC_TOKEN,
+	['&']           = SIP_CC_QTEXT | SIP_CC_USER | SIP_CC_PASS |
+			  SIP_CC_PARAM | SIP_CC_URIC,
+	['$']           = SIP_CC_QTEXT | SIP_CC_USER | SIP_CC_PASS | SIP_CC_PARAM |
 			  SIP_CC_HDR | SIP_CC_URIC,
-	[',']           = SIP_CC_USER | SIP_CC_PASS | SIP_CC_URIC,
-	['=']           = SIP_CC_USER | SIP_CC_PASS | SIP_CC_URIC,
-	[';']           = SIP_CC_USER | SIP_CC_URIC,
-	['?']           = SIP_CC_USER | SIP_CC_HDR | SIP_CC_URIC,
-	['/']           = SIP_CC_USER | SIP_CC_PARAM | SIP_CC_HDR | SIP_CC_URIC,
-	[':']           = SIP_CC_PARAM | SIP_CC_HDR | SIP_CC_URIC,
-	['[']           = SIP_CC_PARAM | SIP_CC_HDR | SIP_CC_URIC,
-	[']']           = SIP_CC_PARAM | SIP_CC_HDR | SIP_CC_URIC,
-	['@']           = SIP_CC_URIC,
-	['#']           = SIP_CC_URIC,
-	[' ']           = SIP_CC_LWS,
-	['\t']          = SIP_CC_LWS,
-	['\r']          = SIP_CC_LWS,
-	['\n']          = SIP_CC_LWS,
+	[',']           = SIP_CC_QTEXT | SIP_CC_USER | SIP_CC_PASS | SIP_CC_URIC,
+	['=']           = SIP_CC_QTEXT | SIP_CC_USER | SIP_CC_PASS | SIP_CC_URIC,
+	[';']           = SIP_CC_QTEXT | SIP_CC_USER | SIP_CC_URIC,
+	['?']           = SIP_CC_QTEXT | SIP_CC_USER | SIP_CC_HDR | SIP_CC_URIC,
+	['/']           = SIP_CC_QTEXT | SIP_CC_USER | SIP_CC_PARAM |
+			  SIP_CC_HDR | SIP_CC_URIC,
+	[':']           = SIP_CC_QTEXT | SIP_CC_PARAM | SIP_CC_HDR | SIP_CC_URIC,
+	['[']           = SIP_CC_QTEXT | SIP_CC_PARAM | SIP_CC_HDR | SIP_CC_URIC,
+	[']']           = SIP_CC_QTEXT | SIP_CC_PARAM | SIP_CC_HDR | SIP_CC_URIC,
+	['@']           = SIP_CC_QTEXT | SIP_CC_URIC,
+	['#']           = SIP_CC_QTEXT | SIP_CC_URIC,
+	[' ']           = SIP_CC_QTEXT | SIP_CC_LWS,
+	['\t']          = SIP_CC_QTEXT | SIP_CC_LWS,
+	['\r']          = SIP_CC_QTEXT | SIP_CC_LWS,
+	['\n']          = SIP_CC_QTEXT | SIP_CC_LWS,
+	/* the rest of qdtext */
+	['<']           = SIP_CC_QTEXT,
+	['>']           = SIP_CC_QTEXT,
+	['^']           = SIP_CC_QTEXT,
+	['{']           = SIP_CC_QTEXT,
+	['}']           = SIP_CC_QTEXT,
+	['|']           = SIP_CC_QTEXT,
+	[0x80 ... 0xff] = SIP_CC_QTEXT,
 };
 
 static inline bool
@@ -114,31 +125,59 @@ sip_hexval(unsigned char c)
 }
 
 /*
+ * First index at or after i (below n) of a byte of p outside class @cls,
+ * or n: a table lookup per byte, one bound check per four bytes. Short
+ * runs (a URI part is a handful of bytes) cost less this way than a
+ * vector scan's setup and call.
+ */
+static inline __attribute__((always_inline)) uint32_t
+sip_cc_run(const char *p, uint32_t i, uint32_t n, uint16_t cls)
+{
+	const unsigned char *q = (const unsigned char *)p;
+
+	for (; i + 4 <= n; i += 4) {
+		if (!(sip_cc[q[i]] & cls))
+			return i;
+		if (!(sip_cc[q[i + 1]] & cls))
+			return i + 1;
+		if (!(sip_cc[q[i + 2]] & cls))
+			return i + 2;
+		if (!(sip_cc[q[i + 3]] & cls))
+			return i + 3;
+	}
+	while (i < n && (sip_cc[q[i]] & cls))
+		i++;
+	return i;
+}
+
+/*
  * End of a quoted-string (RFC 3261 §25.1) that starts at p (p[0] == '"'):
  * the byte after the closing quote, or NULL when it is unterminated or
- * holds a control character outside a quoted-pair.
+ * holds a control character outside a quoted-pair. A run of qdtext is one
+ * table lookup per byte.
  */
 static inline const char *
 sip_quoted_end(const char *p, const char *end)
 {
-	for (p++; p < end; p++) {
-		unsigned char c = (unsigned char)*p;
+	uint32_t n = (uint32_t)(end - p), i = 1;
+	unsigned char c;
 
-		if (c == '"')
-			return p + 1;
-		if (c == '\\') {
-			/* quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F) */
-			if (++p == end)
-				return NULL;
-			c = (unsigned char)*p;
-			if (c == '\r' || c == '\n' || c > 0x7f)
-				return NULL;
-			continue;
-		}
-		if ((c < 0x20 && !sip_cc_is(c, SIP_CC_LWS)) || c == 0x7f)
+	for (;;) {
+		i = sip_cc_run(p, i, n, SIP_CC_QTEXT);
+		if (i == n)
 			return NULL;
+		if (p[i] == '"')
+			return p + i + 1;
+		if (p[i] != '\\')
+			return NULL;    /* a control byte */
+		/* quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F) */
+		if (++i == n)
+			return NULL;
+		c = (unsigned char)p[i];
+		if (c == '\r' || c == '\n' || c > 0x7f)
+			return NULL;
+		i++;
 	}
-	return NULL;
 }
 
 /* One IPv4 part: 1*3DIGIT, 0..255; reads only q[0, len). */
@@ -192,6 +231,65 @@ sip_ip4_dots_ok(const char *p, uint32_t n, uint64_t dots)
 	       sip_ip4_part_ok(q + a + 1, b - a - 1) &&
 	       sip_ip4_part_ok(q + b + 1, c - b - 1) &&
 	       sip_ip4_part_ok(q + c + 1, n - c - 1);
+}
+
+/* IPv4address (RFC 3261 §25.1), exactly the n bytes at p. */
+static inline __attribute__((always_inline)) bool
+sip_ip4_ok(const char *p, uint32_t n)
+{
+	const unsigned char *q = (const unsigned char *)p;
+	uint32_t i = 0, k, s;
+
+	for (k = 0; k < 4; k++) {
+		s = i;
+		while (i < n && i - s < 3 && (unsigned char)(q[i] - '0') <= 9)
+			i++;
+		if (!sip_ip4_part_ok(q + s, i - s))
+			return false;
+		if (k == 3)
+			break;
+		if (i == n || q[i] != '.')
+			return false;
+		i++;
+	}
+	return i == n;
+}
+
+/*
+ * A hostname or IPv4address (RFC 3261 §25.1) at p[i], in one pass over
+ * its labels: the index after the host (after the run of alphanum / "-" /
+ * "." bytes, which is where the general parser ends it too) with *type
+ * set, or 0 when the general parser must decide (an IPv6 reference, and
+ * every host that is not valid).
+ */
+static inline __attribute__((always_inline)) uint32_t
+sip_host_fast(const char *p, uint32_t i, uint32_t n, int *type)
+{
+	const unsigned char *q = (const unsigned char *)p;
+	uint32_t h0 = i, lab;
+
+	for (;;) {
+		/* label: alphanum, then alphanum / "-", not ending in "-" */
+		lab = i;
+		if (i == n || !(sip_cc[q[i]] & (SIP_CC_ALPHA | SIP_CC_DIGIT)))
+			return 0;
+		i = sip_cc_run(p, i + 1, n, SIP_CC_TELNAME);
+		if (q[i - 1] == '-')
+			return 0;
+		if (i == n || q[i] != '.')
+			break;
+		i++;
+		if (i == n || !(sip_cc[q[i]] & SIP_CC_HOST))
+			break;          /* trailing '.' */
+	}
+	if (sip_cc[q[lab]] & SIP_CC_ALPHA) {
+		*type = SIP_HOST_NAME;
+		return i;
+	}
+	if (!sip_ip4_ok(p + h0, i - h0))
+		return 0;
+	*type = SIP_HOST_IPV4;
+	return i;
 }
 
 /*
