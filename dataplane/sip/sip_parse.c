@@ -4,7 +4,9 @@
  *
  * Hot path. One forward pass over the bytes: the start line, then one
  * header line at a time (name end and line end by the vector scans of
- * sip_scan.c), then the body framed by Content-Length (RFC 3261 §18.3).
+ * sip_scan.c, or, on AVX2 CPUs, from the bit masks of one structural pass
+ * over the header block), then the body framed by Content-Length (RFC 3261
+ * §18.3).
  * Header values are located, classified and linked by id but not validated
  * here, except the two the framing depends on: Content-Length, and the
  * number of Via values (limit SIP_MAX_VIA). Every loop is bounded by the
@@ -237,119 +239,427 @@ sip_parse_clen(struct sip_msg *msg, struct span v)
 	return SIP_PERR_OK;
 }
 
+/* One header line located: name [name, ne), value from v, LF at nl. */
+struct sip_line {
+	const char      *ne;
+	const char      *v;
+	const char      *nl;
+	enum sip_hdr_id  id;
+};
+
+/*
+ * Locate the header line at @p with one scan per delimiter: the name (a
+ * token), optional WSP, ':', then the line end; a line end followed by SP
+ * or HTAB folds the next line in. The reference for every verdict and
+ * offset; the AVX2 pass below takes it for any line it does not frame.
+ */
+static inline enum sip_perr
+sip_hdr_line(struct sip_msg *msg, const struct sip_scan_ops *ops,
+	     const char *p, struct sip_line *ln)
+{
+	const char *end = msg->buf + msg->len, *name = p, *nl;
+
+	p = ops->token(p, end);
+	if (p == name)
+		return sip_fail(msg, SIP_PERR_BAD_HDR, p);
+	ln->ne = p;
+	if (p == end || *p != ':') {
+		while (p < end && sip_is_wsp(*p))
+			p++;
+		if (p == end)
+			return sip_fail(msg, SIP_PERR_TRUNCATED, end);
+		if (*p != ':')
+			return sip_fail(msg, SIP_PERR_BAD_HDR, p);
+	}
+	ln->id = sip_hdr_classify_inline(span_range(name, ln->ne));
+
+	ln->v = ++p;
+	for (;;) {
+		nl = ops->lf(p, end);
+		if (end - nl < 2)
+			return sip_fail(msg, SIP_PERR_TRUNCATED, end);
+		if (!sip_is_wsp(nl[1]))
+			break;
+		p = nl + 1;
+	}
+	ln->nl = nl;
+	return SIP_PERR_OK;
+}
+
+/*
+ * The value of a header line: from @v (after the ':') to the LF at @nl,
+ * without LWS at either end. Trailing LWS first, so an empty value stays
+ * after the colon.
+ */
+static inline struct span
+sip_value_trim(const char *v, const char *nl)
+{
+	const char *ve = nl;
+
+	if (ve[-1] == '\r' && ve > v)
+		ve--;
+	while (ve > v && sip_is_lws(ve[-1]))
+		ve--;
+	if (*v == ' ' && v < ve)
+		v++;
+	while (v < ve && sip_is_lws(*v))
+		v++;
+	return span_range(v, ve);
+}
+
+/* Per-message state of the header loops. */
+struct sip_hdr_state {
+	uint32_t         n;             /* headers recorded */
+	uint32_t         nvia;
+	uint8_t          last[SIP_HDR__COUNT];
+};
+
+/*
+ * Record header line @ln starting at @name as msg->hdr[st->n], link it
+ * into its id's chain, and check the two values framing depends on.
+ */
+static inline __attribute__((always_inline)) enum sip_perr
+sip_hdr_put(struct sip_msg *msg, const struct sip_scan_ops *ops,
+	    struct sip_hdr_state *st, const char *name, const struct sip_line *ln)
+{
+	uint32_t n = st->n;
+	enum sip_hdr_id id = ln->id;
+	struct sip_hdr *h;
+
+	h = &msg->hdr[n];
+	h->value = sip_value_trim(ln->v, ln->nl);
+	h->off = (uint32_t)(name - msg->buf);
+	h->name_len = (uint16_t)(ln->ne - name);
+	h->line_len = (uint16_t)(ln->nl + 1 - name);
+	h->id = (uint8_t)id;
+	h->next = SIP_HDR_NONE;
+	if (msg->first[id] == SIP_HDR_NONE)
+		msg->first[id] = (uint8_t)n;
+	else
+		msg->hdr[st->last[id]].next = (uint8_t)n;
+	st->last[id] = (uint8_t)n;
+	/*
+	 * Kept current, so that after a failure the headers seen so far can
+	 * still be copied into a 400 (sip_resp_build()).
+	 */
+	st->n = n + 1;
+	msg->nhdr = (uint16_t)(n + 1);
+
+	switch (id) {
+	case SIP_HDR_VIA:
+		st->nvia += sip_via_count(ops, h->value.ptr,
+					  span_end(h->value));
+		msg->nvia = (uint16_t)st->nvia;
+		if (st->nvia > SIP_MAX_VIA)
+			return sip_fail(msg, SIP_PERR_TOO_MANY_VIA,
+					h->value.ptr);
+		break;
+	case SIP_HDR_CONTENT_LENGTH:
+		return sip_parse_clen(msg, h->value);
+	default:
+		break;
+	}
+	return SIP_PERR_OK;
+}
+
+/*
+ * One step of the scan loop at *p: 1 at the empty line that ends the
+ * headers (*next is then the first body byte), -1 with *rc set on an
+ * error, 0 when a header line was recorded (*p is then the next line).
+ */
+static inline int
+sip_hdr_step(struct sip_msg *msg, const struct sip_scan_ops *ops,
+	     struct sip_hdr_state *st, const char **pp, const char **next,
+	     enum sip_perr *rc)
+{
+	const char *end = msg->buf + msg->len, *p = *pp;
+	struct sip_line ln;
+
+	if (p >= end) {
+		*rc = sip_fail(msg, SIP_PERR_TRUNCATED, end);
+		return -1;
+	}
+	if (*p == '\r' || *p == '\n') {
+		if (*p == '\r') {
+			if (end - p < 2) {
+				*rc = sip_fail(msg, SIP_PERR_TRUNCATED, end);
+				return -1;
+			}
+			if (p[1] != '\n') {
+				*rc = sip_fail(msg, SIP_PERR_BAD_HDR, p);
+				return -1;
+			}
+			p++;
+		}
+		*next = p + 1;
+		return 1;
+	}
+	if (st->n == SIP_MAX_HDRS) {
+		*rc = sip_fail(msg, SIP_PERR_TOO_MANY_HDRS, p);
+		return -1;
+	}
+	*rc = sip_hdr_line(msg, ops, p, &ln);
+	if (*rc == SIP_PERR_OK)
+		*rc = sip_hdr_put(msg, ops, st, p, &ln);
+	if (*rc != SIP_PERR_OK)
+		return -1;
+	*pp = ln.nl + 1;
+	return 0;
+}
+
 /*
  * message-header = field-name HCOLON field-value CRLF, with LWS = [*WSP
  * CRLF] 1*WSP folding (RFC 3261 §7.3.1, §25.1); bare LF line ends are
  * accepted as well. On success *next is the first body byte.
  */
 static enum sip_perr
-sip_parse_headers(struct sip_msg *msg, const struct sip_scan_ops *ops,
-		  const char *p, const char **next)
+sip_parse_headers_scan(struct sip_msg *msg, const struct sip_scan_ops *ops,
+		       const char *p, const char **next)
 {
-	const char *buf = msg->buf, *end = buf + msg->len;
-	uint8_t last[SIP_HDR__COUNT];
-	uint32_t n = 0, nvia = 0;
-	enum sip_perr rc;
+	struct sip_hdr_state st = { .n = 0, .nvia = 0 };
+	enum sip_perr rc = SIP_PERR_OK;
+	int k;
 
+	do {
+		k = sip_hdr_step(msg, ops, &st, &p, next, &rc);
+	} while (k == 0);
+	return k > 0 ? SIP_PERR_OK : rc;
+}
+
+#if defined(__x86_64__)
+/*
+ * AVX2 framing. Line ends come from one pass over the header block, 64
+ * bytes (two aligned 32-byte loads) at a time, into a bit mask walked with
+ * TZCNT; the pass moves on only as lines are consumed, so it stops with the
+ * 64-byte chunk that holds the empty line and never scans the body. An
+ * aligned 64-byte chunk never crosses a page, and a chunk is loaded only
+ * when it holds a byte of [buf, end); mask bits after end are cleared, bits
+ * before the line being looked at are ignored.
+ *
+ * The name of a line comes from one unaligned 32-byte load at its start
+ * (taken only when 32 bytes remain): a ':' mask and a token-class mask
+ * (PSHUFB nibble lookup) give the name length when the name is a token
+ * directly followed by ':', and the name is classified by (length, first
+ * letter) then one masked compare with its lower-case literal. Any other
+ * line (WSP before ':', a bad name, a short tail, folding at the end) goes
+ * through sip_hdr_line(), so every verdict and offset is that of the scan
+ * loop.
+ */
+#include <immintrin.h>
+
+#define SIP_FRAME_FN \
+	__attribute__((target("avx2,bmi,bmi2"), no_sanitize_address))
+
+/* A header name as the AVX2 classifier compares it. */
+struct sip_hname {
+	uint8_t          lit[32];       /* lower-case name, zero padded */
+	uint8_t          fold[32];      /* 0x20 where lit has a letter */
+};
+
+static struct sip_hname sip_hname[SIP_HDR__COUNT] __attribute__((aligned(32)));
+/* First id of each (length, first letter & 31); 0 (OTHER) when none. */
+static uint8_t sip_hname_idx[32][32];
+/* Next id with the same (length, first letter & 31), or 0. */
+static uint8_t sip_hname_alt[SIP_HDR__COUNT];
+
+__attribute__((constructor))
+static void
+sip_hname_init(void)
+{
+	unsigned int id, i, len, *tail;
+	uint8_t *slot;
+
+	for (id = 1; id < SIP_HDR__COUNT; id++) {
+		const char *name = sip_hdr_name((enum sip_hdr_id)id);
+
+		for (len = 0; name[len] != '\0' && len < 32; len++) {
+			unsigned char c = span_ascii_lower((unsigned char)name[len]);
+
+			sip_hname[id].lit[len] = c;
+			sip_hname[id].fold[len] = c >= 'a' && c <= 'z' ? 0x20 : 0;
+		}
+		if (len < 2 || len > 31)
+			continue;
+		slot = &sip_hname_idx[len][sip_hname[id].lit[0] & 31];
+		while (*slot != 0)
+			slot = &sip_hname_alt[*slot];
+		*slot = (uint8_t)id;
+	}
+	(void)i;
+	(void)tail;
+}
+
+/* LF bits of the aligned 64-byte chunk at @base, none at or after @end. */
+SIP_FRAME_FN
+static inline uint64_t
+sip_frame_lf(const char *base, const char *end)
+{
+	const __m256i *b = (const __m256i *)(const void *)base;
+	const __m256i nl = _mm256_set1_epi8('\n');
+	uint64_t lf, room = (uint64_t)(end - base);
+
+	lf = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+		_mm256_load_si256(b), nl)) |
+	     (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+		_mm256_load_si256(b + 1), nl)) << 32;
+	return room < 64 ? _bzhi_u64(lf, (unsigned int)room) : lf;
+}
+
+/* sip_value_trim() out of line, for the AVX2 loop's uncommon values. */
+static __attribute__((noinline)) struct span
+sip_value_trim_slow(const char *v, const char *nl)
+{
+	return sip_value_trim(v, nl);
+}
+
+/*
+ * The header loop. The inner loop takes the common lines and calls
+ * nothing, so its vector constants stay in registers; it leaves for a line
+ * it does not frame (sip_hdr_line() then does, with the same verdicts and
+ * offsets as sip_parse_headers_scan()), for the empty line, and after a Via
+ * or Content-Length line, whose value the outer loop then checks.
+ * Invariant: lf holds the LFs of the chunk at base from p on.
+ */
+SIP_FRAME_FN
+static enum sip_perr
+sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
+		       const char *p, const char **next)
+{
+	const __m256i colon = _mm256_set1_epi8(':');
+	const __m256i nib = _mm256_set1_epi8(0x0f);
+	const __m256i tlo = _mm256_broadcastsi128_si256(_mm_load_si128(
+		(const __m128i *)(const void *)sip_cset[SIP_CSET_TOKEN].lo));
+	const __m256i thi = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)0x80,
+		0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, (char)0x80,
+		0, 0, 0, 0, 0, 0, 0, 0);
+	const char *buf = msg->buf, *end = buf + msg->len, *base, *nl, *v, *ve;
+	struct sip_hdr_state st = { .n = 0, .nvia = 0 };
+	struct sip_hdr *h, *hlast = NULL;
+	enum sip_perr rc = SIP_PERR_OK;
+	unsigned int id;
+	uint32_t n, c, t;
+	uint64_t lf = 0;
+	__m256i w, m;
+	int k;
+
+	base = (const char *)((uintptr_t)p & ~(uintptr_t)63);
+	if (p < end)
+		lf = sip_frame_lf(base, end);
 	for (;;) {
-		const char *name, *ne, *v, *ve, *nl;
-		struct sip_hdr *h;
-		enum sip_hdr_id id;
-
-		if (p >= end)
-			return sip_fail(msg, SIP_PERR_TRUNCATED, end);
-		if (*p == '\r' || *p == '\n') {
-			if (*p == '\r') {
-				if (end - p < 2)
-					return sip_fail(msg, SIP_PERR_TRUNCATED,
-							end);
-				if (p[1] != '\n')
-					return sip_fail(msg, SIP_PERR_BAD_HDR,
-							p);
-				p++;
-			}
-			*next = p + 1;
-			break;
+		if ((uint64_t)(p - base) >= 64 && p < end) {
+			base = (const char *)((uintptr_t)p & ~(uintptr_t)63);
+			lf = sip_frame_lf(base, end);
 		}
-		if (n == SIP_MAX_HDRS)
-			return sip_fail(msg, SIP_PERR_TOO_MANY_HDRS, p);
-
-		name = p;
-		p = ops->token(p, end);
-		if (p == name)
-			return sip_fail(msg, SIP_PERR_BAD_HDR, p);
-		ne = p;
-		if (p == end || *p != ':') {
-			while (p < end && sip_is_wsp(*p))
-				p++;
-			if (p == end)
-				return sip_fail(msg, SIP_PERR_TRUNCATED, end);
-			if (*p != ':')
-				return sip_fail(msg, SIP_PERR_BAD_HDR, p);
-		}
-		id = sip_hdr_classify_inline(span_range(name, ne));
-
-		/* Line end; a following SP or HTAB folds the next line in. */
-		v = ++p;
-		for (;;) {
-			nl = ops->lf(p, end);
-			if (end - nl < 2)
-				return sip_fail(msg, SIP_PERR_TRUNCATED, end);
-			if (!sip_is_wsp(nl[1]))
+		if ((uint64_t)(p - base) < 64)
+			lf &= ~0ull << (p - base);
+		h = &msg->hdr[st.n];
+		id = SIP_HDR_OTHER;
+		while (end - p >= 32 && h < &msg->hdr[SIP_MAX_HDRS]) {
+			w = _mm256_loadu_si256((const __m256i *)(const void *)p);
+			c = _tzcnt_u32((uint32_t)_mm256_movemask_epi8(
+				_mm256_cmpeq_epi8(w, colon)));
+			m = _mm256_and_si256(
+				_mm256_shuffle_epi8(tlo, _mm256_and_si256(w, nib)),
+				_mm256_shuffle_epi8(thi, _mm256_and_si256(
+					_mm256_srli_epi16(w, 4), nib)));
+			t = _tzcnt_u32((uint32_t)_mm256_movemask_epi8(
+				_mm256_cmpeq_epi8(m, _mm256_setzero_si256())));
+			/* a token of 1..31 bytes, then ':' (so no LF before) */
+			if (c != t || c - 1 >= 31)
 				break;
-			p = nl + 1;
-		}
-		/*
-		 * Trailing LWS first, so an empty value stays after the colon.
-		 * The common "name: value CRLF" costs two compares here.
-		 */
-		ve = nl;
-		if (ve[-1] == '\r' && ve > v)
-			ve--;
-		while (ve > v && sip_is_lws(ve[-1]))
-			ve--;
-		if (*v == ' ' && v < ve)
-			v++;
-		while (v < ve && sip_is_lws(*v))
-			v++;
+			while (lf == 0 && base + 64 < end) {
+				base += 64;
+				lf = sip_frame_lf(base, end);
+			}
+			if (lf == 0)
+				break;
+			nl = base + _tzcnt_u64(lf);
+			if (nl + 1 >= end || nl[1] == ' ' || nl[1] == '\t')
+				break;
+			lf = _blsr_u64(lf);
 
-		h = &msg->hdr[n];
-		h->value = span_range(v, ve);
-		h->off = (uint32_t)(name - buf);
-		h->name_len = (uint16_t)(ne - name);
-		h->line_len = (uint16_t)(nl + 1 - name);
-		h->id = (uint8_t)id;
-		h->next = SIP_HDR_NONE;
-		if (msg->first[id] == SIP_HDR_NONE)
-			msg->first[id] = (uint8_t)n;
-		else
-			msg->hdr[last[id]].next = (uint8_t)n;
-		last[id] = (uint8_t)n;
-		/*
-		 * Kept current, so that after a failure the headers seen so
-		 * far can still be copied into a 400 (sip_resp_build()).
-		 */
-		msg->nhdr = (uint16_t)(n + 1);
+			if (c == 1) {
+				id = sip_hdr_compact(
+					span_ascii_lower((unsigned char)*p));
+			} else {
+				id = sip_hname_idx[c][*p & 31];
+				while (id != 0) {
+					const struct sip_hname *hn = &sip_hname[id];
+					uint32_t eq = (uint32_t)_mm256_movemask_epi8(
+						_mm256_cmpeq_epi8(_mm256_or_si256(w,
+						_mm256_load_si256((const __m256i *)
+							(const void *)hn->fold)),
+						_mm256_load_si256((const __m256i *)
+							(const void *)hn->lit)));
+
+					if (_bzhi_u32(~eq, c) == 0)
+						break;
+					id = sip_hname_alt[id];
+				}
+			}
+
+			/* "name: value CRLF" is trimmed without a loop */
+			v = p + c + 1;
+			ve = nl - (nl[-1] == '\r');
+			v += *v == ' ';
+			if (v < ve && !sip_is_lws(*v) && !sip_is_lws(ve[-1]))
+				h->value = span_range(v, ve);
+			else
+				h->value = sip_value_trim_slow(p + c + 1, nl);
+			n = (uint32_t)(h - msg->hdr);
+			h->off = (uint32_t)(p - buf);
+			h->name_len = (uint16_t)c;
+			h->line_len = (uint16_t)(nl + 1 - p);
+			h->id = (uint8_t)id;
+			h->next = SIP_HDR_NONE;
+			if (msg->first[id] == SIP_HDR_NONE)
+				msg->first[id] = (uint8_t)n;
+			else
+				msg->hdr[st.last[id]].next = (uint8_t)n;
+			st.last[id] = (uint8_t)n;
+			hlast = h++;
+			p = nl + 1;
+			if (((1u << SIP_HDR_VIA | 1u << SIP_HDR_CONTENT_LENGTH)
+			     >> id) & 1)
+				break;
+		}
+		st.n = (uint32_t)(h - msg->hdr);
+		msg->nhdr = (uint16_t)st.n;
 
 		switch (id) {
 		case SIP_HDR_VIA:
-			nvia += sip_via_count(ops, v, ve);
-			msg->nvia = (uint16_t)nvia;
-			if (nvia > SIP_MAX_VIA)
-				return sip_fail(msg, SIP_PERR_TOO_MANY_VIA, v);
-			break;
+			st.nvia += sip_via_count(ops, hlast->value.ptr,
+						 span_end(hlast->value));
+			msg->nvia = (uint16_t)st.nvia;
+			if (st.nvia > SIP_MAX_VIA)
+				return sip_fail(msg, SIP_PERR_TOO_MANY_VIA,
+						hlast->value.ptr);
+			continue;
 		case SIP_HDR_CONTENT_LENGTH:
-			rc = sip_parse_clen(msg, h->value);
+			rc = sip_parse_clen(msg, hlast->value);
 			if (rc != SIP_PERR_OK)
 				return rc;
-			break;
+			continue;
 		default:
 			break;
 		}
-		n++;
-		p = nl + 1;
+
+		k = sip_hdr_step(msg, ops, &st, &p, next, &rc);
+		if (k != 0)
+			return k > 0 ? SIP_PERR_OK : rc;
 	}
-	return SIP_PERR_OK;
+}
+#endif /* __x86_64__ */
+
+static enum sip_perr
+sip_parse_headers(struct sip_msg *msg, const struct sip_scan_ops *ops,
+		  const char *p, const char **next)
+{
+#if defined(__x86_64__)
+	if (ops->impl == SIP_SCAN_AVX2)
+		return sip_parse_headers_avx2(msg, ops, p, next);
+#endif
+	return sip_parse_headers_scan(msg, ops, p, next);
 }
 
 enum sip_perr

@@ -163,6 +163,7 @@ static const struct sip_scan_ops sip_scan_scalar_ops = {
 	.host = sip_scan_host_scalar,
 	.umask = sip_scan_umask_scalar,
 	.name = "scalar",
+	.impl = SIP_SCAN_SCALAR,
 };
 
 /* ---- SSE2 / SSE4.2 ----------------------------------------------------- */
@@ -497,15 +498,23 @@ sip_scan_umask_sse42(const char *p, uint32_t n, struct sip_umask *m)
 	m->dash = (da >> off) & valid;
 }
 
+#define SIP_SCAN_SSE42_FNS \
+	.lf = sip_scan_lf_sse42, .value = sip_scan_value_sse42, \
+	.quoted = sip_scan_quoted_sse42, .token = sip_scan_token_sse42, \
+	.cspan = sip_scan_cspan_sse42, .host = sip_scan_host_sse42, \
+	.umask = sip_scan_umask_sse42
+
 static const struct sip_scan_ops sip_scan_sse42_ops = {
-	.lf = sip_scan_lf_sse42,
-	.value = sip_scan_value_sse42,
-	.quoted = sip_scan_quoted_sse42,
-	.token = sip_scan_token_sse42,
-	.cspan = sip_scan_cspan_sse42,
-	.host = sip_scan_host_sse42,
-	.umask = sip_scan_umask_sse42,
+	SIP_SCAN_SSE42_FNS,
 	.name = "sse4.2",
+	.impl = SIP_SCAN_SSE42,
+};
+
+/* The same scans; sip_parse() frames headers with its AVX2 pass. */
+static const struct sip_scan_ops sip_scan_avx2_ops = {
+	SIP_SCAN_SSE42_FNS,
+	.name = "avx2",
+	.impl = SIP_SCAN_AVX2,
 };
 
 static int
@@ -515,10 +524,25 @@ sip_scan_cpu_has_sse42(void)
 	return __builtin_cpu_supports("sse4.2");
 }
 
+static int
+sip_scan_cpu_has_avx2(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("sse4.2") &&
+	       __builtin_cpu_supports("avx2") &&
+	       __builtin_cpu_supports("bmi");
+}
+
 static const struct sip_scan_ops *
 sip_scan_sse42_table(void)
 {
 	return &sip_scan_sse42_ops;
+}
+
+static const struct sip_scan_ops *
+sip_scan_avx2_table(void)
+{
+	return &sip_scan_avx2_ops;
 }
 
 #else /* !SIP_SCAN_HAVE_SSE42 */
@@ -529,8 +553,20 @@ sip_scan_cpu_has_sse42(void)
 	return 0;
 }
 
+static int
+sip_scan_cpu_has_avx2(void)
+{
+	return 0;
+}
+
 static const struct sip_scan_ops *
 sip_scan_sse42_table(void)
+{
+	return NULL;
+}
+
+static const struct sip_scan_ops *
+sip_scan_avx2_table(void)
 {
 	return NULL;
 }
@@ -550,8 +586,12 @@ sip_scan_ops_get(enum sip_scan_impl impl)
 		return &sip_scan_scalar_ops;
 	case SIP_SCAN_SSE42:
 		return sip_scan_cpu_has_sse42() ? sip_scan_sse42_table() : NULL;
+	case SIP_SCAN_AVX2:
+		return sip_scan_cpu_has_avx2() ? sip_scan_avx2_table() : NULL;
 	case SIP_SCAN_AUTO:
 	default:
+		if (sip_scan_cpu_has_avx2())
+			return sip_scan_avx2_table();
 		return sip_scan_cpu_has_sse42() ? sip_scan_sse42_table() :
 						  &sip_scan_scalar_ops;
 	}

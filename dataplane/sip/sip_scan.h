@@ -6,7 +6,9 @@
  * token: the first byte outside the set) and returns its address, or @p end
  * when there is none. Two implementations exist: a
  * vector one (SSE2 compares for single bytes, SSE4.2 PCMPESTRI for sets) and
- * a portable scalar one. The choice is made once, at load time, from the CPU
+ * a portable scalar one. A third table, "avx2", holds the vector scans and
+ * tells sip_parse() to frame the header block with its AVX2 pass
+ * (sip_parse.c) instead of one scan per line. The choice is made once, at load time, from the CPU
  * features; callers fetch the table with sip_scan_ops() once per message and
  * call through it. The scalar scans never read outside [p, end); the
  * vector ones may read the rest of the aligned 16-byte blocks that hold
@@ -87,13 +89,15 @@ struct sip_scan_ops {
 	sip_cspan_fn    *cspan;         /* first byte NOT in a struct sip_cset */
 	sip_host_fn     *host;          /* host end and type, one pass */
 	sip_umask_fn    *umask;         /* masks of a URI of <= 48 bytes */
-	const char      *name;          /* "sse4.2" or "scalar" */
+	const char      *name;          /* "avx2", "sse4.2" or "scalar" */
+	uint8_t          impl;          /* enum sip_scan_impl */
 };
 
 enum sip_scan_impl {
 	SIP_SCAN_AUTO = 0,              /* best the CPU supports */
 	SIP_SCAN_SCALAR,
 	SIP_SCAN_SSE42,
+	SIP_SCAN_AVX2,                  /* the SSE4.2 scans + AVX2 framing */
 };
 
 /**
