@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <compiler.h>
+
 #include "sip_scan.h"
 #include "sip_types.h"
 
@@ -354,6 +356,55 @@ sip_param_next_inline(struct span *rest, struct span *name,
 }
 
 /*
+ * The run of token / paramchar bytes at p[v] (a parameter value): its end,
+ * with *tok set when all of it is token bytes. Values (branch, tag) are
+ * long enough for the vector class scan to pay.
+ */
+static inline __attribute__((always_inline)) uint32_t
+sip_value_run(const char *p, uint32_t v, uint32_t n, bool *tok)
+{
+	const struct sip_scan_ops *ops = sip_scan_get();
+	const char *t;
+
+	t = sip_cspan(ops, p + v, p + n, SIP_CSET_TOKEN);
+	*tok = true;
+	if (t == p + n || !sip_cc_is((unsigned char)*t, SIP_CC_PARAM))
+		return (uint32_t)(t - p);
+	*tok = false;
+	return (uint32_t)(sip_cspan(ops, t, p + n, SIP_CSET_PTOKEN) - p);
+}
+
+/*
+ * One parameter of a list in the common shape, at p[i] == ';' (of the n
+ * bytes at p): ";" name [ "=" value ], token / paramchar bytes only. The
+ * index after it, with *name, *value (SPAN_NULL when there is no '=') and
+ * *tok (the value is a token) set; 0 for an empty name or value. The
+ * caller checks that a ';' or the end follows, else the general walker
+ * (sip_param_next()) must decide: LWS, quotes, junk.
+ */
+static inline __attribute__((always_inline)) uint32_t
+sip_param_step(const char *p, uint32_t i, uint32_t n, struct span *name,
+	       struct span *value, bool *tok)
+{
+	uint32_t s = i + 1, v;
+
+	i = sip_cc_run(p, s, n, SIP_CC_TOKEN | SIP_CC_PARAM);
+	if (i == s)
+		return 0;
+	*name = span_range(p + s, p + i);
+	*value = SPAN_NULL;
+	*tok = false;
+	if (i < n && p[i] == '=') {
+		v = i + 1;
+		i = sip_value_run(p, v, n, tok);
+		if (i == v)
+			return 0;
+		*value = span_range(p + v, p + i);
+	}
+	return i;
+}
+
+/*
  * End of a host at p: after the ']' of an IPv6 reference (p unchanged when
  * it has none), else after the run of hostname characters.
  */
@@ -367,6 +418,27 @@ sip_host_end(const char *p, const char *end)
 		return q != NULL ? q + 1 : p;
 	}
 	return sip_cc_span(p, end, SIP_CC_HOST);
+}
+
+/*
+ * The masks of sip_scan_ops()->umask with AVX2 (sip_val_scan.c), used
+ * when sip_val_avx2 is set: at load time when the CPU has AVX2, or by
+ * sip_val_select() (tests compare the two, benchmarks pick one).
+ */
+extern bool sip_val_avx2;
+void sip_val_umask_avx2(const char *p, uint32_t n, struct sip_umask *m);
+
+/* 0; -ENOTSUP when @avx2 is asked for and the CPU lacks it. Slow path. */
+int sip_val_select(bool avx2);
+
+static inline __attribute__((always_inline)) void
+sip_val_umask(const struct sip_scan_ops *ops, const char *p, uint32_t n,
+	      struct sip_umask *m)
+{
+	if (likely(sip_val_avx2))
+		sip_val_umask_avx2(p, n, m);
+	else
+		ops->umask(p, n, m);
 }
 
 /*
@@ -394,7 +466,7 @@ sip_uri_parse_sip_fast(const struct sip_scan_ops *ops, struct sip_uri *uri,
 
 	if (n == 0 || n > SIP_UMASK_MAX)
 		return 0;
-	ops->umask(p, n, &m);
+	sip_val_umask(ops, p, n, &m);
 	valid = (1ull << n) - 1;
 
 	/* userinfo: the run of user characters, if an '@' ends it */

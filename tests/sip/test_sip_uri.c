@@ -1210,10 +1210,15 @@ uri_diff_run(void **state, enum sip_scan_impl impl)
 	struct uri_diff d = { .gb = *state };
 	char buf[256];
 	uint32_t x = 11;
+	bool avx2;
 	unsigned int i, r;
 
 	if (sip_scan_select(impl) != 0)
 		skip();
+	/* the scalar run takes the scan table's masks, not the AVX2 ones */
+	avx2 = sip_val_avx2;
+	if (impl == SIP_SCAN_SCALAR)
+		assert_int_equal(sip_val_select(false), 0);
 	corpus_load(&c);
 	assert_true(c.n > 20);
 	corpus_pieces(&c, uri_diff_one, &d);
@@ -1271,6 +1276,7 @@ uri_diff_run(void **state, enum sip_scan_impl impl)
 	}
 	corpus_free(&c);
 	assert_int_equal(sip_scan_select(SIP_SCAN_AUTO), 0);
+	assert_int_equal(sip_val_select(avx2), 0);
 	/* The fast path was exercised: many inputs were accepted. */
 	assert_true(d.fast_ok > 1000);
 }
@@ -1377,6 +1383,52 @@ test_sip_uri_param_fast_path_matches_general_scalar(void **state)
 	param_diff_run(state, SIP_SCAN_SCALAR);
 }
 
+/* One input: the AVX2 masks equal the scalar scan's. */
+static void
+umask_cmp(const struct sip_scan_ops *ref, const char *p, uint32_t n)
+{
+	struct sip_umask a, b;
+
+	memset(&a, 0x5a, sizeof(a));
+	sip_val_umask_avx2(p, n, &a);
+	ref->umask(p, n, &b);
+	assert_memory_equal(&a, &b, sizeof(a));
+}
+
+/*
+ * sip_val_umask_avx2() against the scalar umask for every length up to
+ * SIP_UMASK_MAX: flush against a guard page (the aligned-block loads) and
+ * at every offset of a 32-byte block (the loads from p), on URI bytes,
+ * delimiters, high bytes and NUL.
+ */
+static void
+test_sip_uri_umask_avx2_matches_scalar(void **state)
+{
+	static const char alphabet[] = "sip:@;=.-:0123456789abcXYZ%2F?&[]<> "
+				       "\t,+_~!*'()$/\x00\x80\xc3\xff";
+	const struct sip_scan_ops *ref = sip_scan_ops_get(SIP_SCAN_SCALAR);
+	char src[SIP_UMASK_MAX], blk[160] __attribute__((aligned(32)));
+	uint32_t n, off, r, i, x = 7;
+
+	if (sip_val_select(true) != 0)
+		skip();
+	assert_non_null(ref);
+	for (n = 0; n <= SIP_UMASK_MAX; n++) {
+		for (r = 0; r < 64; r++) {
+			for (i = 0; i < n; i++) {
+				x = x * 1103515245u + 12345u;
+				src[i] = alphabet[(x >> 16) %
+						  (sizeof(alphabet) - 1)];
+			}
+			umask_cmp(ref, guard_buf_put(*state, src, n), n);
+			off = r % 32;
+			memset(blk, ';', sizeof(blk));
+			memcpy(blk + off, src, n);
+			umask_cmp(ref, blk + off, n);
+		}
+	}
+}
+
 static int
 setup_guard(void **state)
 {
@@ -1436,6 +1488,7 @@ main(void)
 		cmocka_unit_test(test_sip_uri_fast_path_matches_general_scalar),
 		cmocka_unit_test(test_sip_uri_param_fast_path_matches_general_vector),
 		cmocka_unit_test(test_sip_uri_param_fast_path_matches_general_scalar),
+		cmocka_unit_test(test_sip_uri_umask_avx2_matches_scalar),
 	};
 
 	return cmocka_run_group_tests_name("sip_uri", tests,

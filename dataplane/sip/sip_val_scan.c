@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sip_val_scan.c - the bit masks of a short URI (struct sip_umask) with
+ * AVX2, for the URI fast path of sip_uri_priv.h.
+ *
+ * Hot path. Two 32-byte blocks cover a URI of up to 48 bytes in most
+ * positions (three at worst), against three or four 16-byte blocks for
+ * the SSE4.2 scan of sip_scan.c; each class is one PSHUFB nibble lookup
+ * of the sip_cset[] tables. Loads are the aligned 32-byte blocks holding
+ * [p, p + n): an aligned block never crosses a page, so the bytes around
+ * the URI it also reads cannot fault; they are shifted and masked off.
+ * Where AVX2 is missing (or a test asks), the scan table's umask
+ * (sip_scan.c) is used instead; the unit tests compare the two.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <compiler.h>
+
+#include "sip.h"
+#include "sip_scan.h"
+#include "sip_uri_priv.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define SIP_VAL_HAVE_AVX2       1
+#else
+#define SIP_VAL_HAVE_AVX2       0
+#endif
+
+bool sip_val_avx2;
+
+#if SIP_VAL_HAVE_AVX2
+
+/* The six class masks of one 32-byte block, bit i for byte i. */
+struct sip_val_blk {
+	uint32_t         nu, nh, np, se, dt, da;
+};
+
+__attribute__((target("avx2"), no_sanitize_address))
+static inline void
+sip_val_block(const void *b, struct sip_val_blk *o)
+{
+	const __m256i lu = _mm256_broadcastsi128_si256(_mm_load_si128(
+		(const __m128i *)(const void *)sip_cset[SIP_CSET_USER].lo));
+	const __m256i lh = _mm256_broadcastsi128_si256(_mm_load_si128(
+		(const __m128i *)(const void *)sip_cset[SIP_CSET_HOST].lo));
+	const __m256i lp = _mm256_broadcastsi128_si256(_mm_load_si128(
+		(const __m128i *)(const void *)sip_cset[SIP_CSET_PARAM].lo));
+	const __m256i hi = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)0x80,
+					    0, 0, 0, 0, 0, 0, 0, 0,
+					    1, 2, 4, 8, 16, 32, 64, (char)0x80,
+					    0, 0, 0, 0, 0, 0, 0, 0);
+	const __m256i v = _mm256_loadu_si256((const __m256i *)b);
+	const __m256i z = _mm256_setzero_si256();
+	const __m256i h = _mm256_shuffle_epi8(hi, _mm256_and_si256(
+		_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0f)));
+
+	o->nu = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+		_mm256_and_si256(_mm256_shuffle_epi8(lu, v), h), z));
+	o->nh = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+		_mm256_and_si256(_mm256_shuffle_epi8(lh, v), h), z));
+	o->np = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+		_mm256_and_si256(_mm256_shuffle_epi8(lp, v), h), z));
+	o->se = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+		_mm256_cmpeq_epi8(v, _mm256_set1_epi8(';')),
+		_mm256_cmpeq_epi8(v, _mm256_set1_epi8('='))));
+	o->dt = (uint32_t)_mm256_movemask_epi8(
+		_mm256_cmpeq_epi8(v, _mm256_set1_epi8('.')));
+	o->da = (uint32_t)_mm256_movemask_epi8(
+		_mm256_cmpeq_epi8(v, _mm256_set1_epi8('-')));
+}
+
+#define SIP_VAL_JOIN(f) \
+	(((uint64_t)x[0].f | (uint64_t)x[1].f << 32) >> off | \
+	 (uint64_t)x[2].f << 32 << (32 - off))
+
+__attribute__((target("avx2"), no_sanitize_address))
+void
+sip_val_umask_avx2(const char *p, uint32_t n, struct sip_umask *m)
+{
+	const __m256i *b = (const __m256i *)(uintptr_t)((uintptr_t)p &
+							~(uintptr_t)31);
+	unsigned int off = (unsigned int)((uintptr_t)p & 31);
+	struct sip_val_blk x[3] = { { 0 }, { 0 }, { 0 } };
+	uint64_t valid = (1ull << n) - 1;       /* n <= SIP_UMASK_MAX */
+
+	if (n == 0) {
+		*m = (struct sip_umask){ .nuser = 0 };
+		return;
+	}
+	/*
+	 * Two loads from p when the 64 bytes from p are in p's page (no
+	 * fault possible, no shifts); else only the aligned blocks that hold
+	 * bytes of [p, p + n), none of which crosses a page.
+	 */
+	if (((uintptr_t)p & 4095) <= 4096 - 64) {
+		sip_val_block(p, &x[0]);
+		if (n > 32)
+			sip_val_block(p + 32, &x[1]);
+		off = 0;
+		goto join;
+	}
+	sip_val_block(b, &x[0]);
+	if (off + n > 32)
+		sip_val_block(b + 1, &x[1]);
+	if (off + n > 64)
+		sip_val_block(b + 2, &x[2]);
+join:
+	m->nuser = SIP_VAL_JOIN(nu) & valid;
+	m->nhost = SIP_VAL_JOIN(nh) & valid;
+	m->nparam = SIP_VAL_JOIN(np) & valid;
+	m->sep = SIP_VAL_JOIN(se) & valid;
+	m->dot = SIP_VAL_JOIN(dt) & valid;
+	m->dash = SIP_VAL_JOIN(da) & valid;
+}
+#undef SIP_VAL_JOIN
+
+static bool
+sip_val_cpu_has_avx2(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2");
+}
+
+#else
+
+void
+sip_val_umask_avx2(const char *p, uint32_t n, struct sip_umask *m)
+{
+	sip_scan_ops_get(SIP_SCAN_SCALAR)->umask(p, n, m);
+}
+
+static bool
+sip_val_cpu_has_avx2(void)
+{
+	return false;
+}
+
+#endif /* SIP_VAL_HAVE_AVX2 */
+
+int
+sip_val_select(bool avx2)
+{
+	if (avx2 && !sip_val_cpu_has_avx2())
+		return -ENOTSUP;
+	sip_val_avx2 = avx2;
+	return 0;
+}
+
+__attribute__((constructor))
+static void
+sip_val_init(void)
+{
+	sip_val_avx2 = sip_val_cpu_has_avx2();
+}
