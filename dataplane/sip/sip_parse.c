@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -505,11 +506,82 @@ sip_frame_lf(const char *base, const char *end)
 	return room < 64 ? _bzhi_u64(lf, (unsigned int)room) : lf;
 }
 
+/*
+ * off, name_len, line_len, id and next (SIP_HDR_NONE) of @h in two stores;
+ * the layout is checked at compile time.
+ */
+_Static_assert(offsetof(struct sip_hdr, name_len) ==
+	       offsetof(struct sip_hdr, off) + 4 &&
+	       offsetof(struct sip_hdr, line_len) ==
+	       offsetof(struct sip_hdr, off) + 6 &&
+	       offsetof(struct sip_hdr, next) == offsetof(struct sip_hdr, id) + 1,
+	       "struct sip_hdr layout");
+
+static inline void
+sip_hdr_set(struct sip_hdr *h, uint32_t off, uint32_t name_len,
+	    uint32_t line_len, unsigned int id)
+{
+	uint64_t w = off | (uint64_t)name_len << 32 | (uint64_t)line_len << 48;
+	uint16_t t = (uint16_t)(id | SIP_HDR_NONE << 8);
+
+	memcpy(&h->off, &w, sizeof(w));
+	memcpy(&h->id, &t, sizeof(t));
+}
+
 /* sip_value_trim() out of line, for the AVX2 loop's uncommon values. */
 static __attribute__((noinline)) struct span
 sip_value_trim_slow(const char *v, const char *nl)
 {
 	return sip_value_trim(v, nl);
+}
+
+/*
+ * Whether value @v holds a ','; without one a Via line is one value. The
+ * loads are the aligned 32-byte blocks that hold @v.
+ */
+SIP_FRAME_FN
+static inline bool
+sip_frame_has_comma(struct span v)
+{
+	const char *b = (const char *)((uintptr_t)v.ptr & ~(uintptr_t)31);
+	const char *ve = span_end(v);
+	uint32_t m;
+
+	for (; b < ve; b += 32) {
+		m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+			_mm256_load_si256((const __m256i *)(const void *)b),
+			_mm256_set1_epi8(',')));
+		if (b < v.ptr)
+			m &= ~0u << (v.ptr - b);
+		if (ve - b < 32)
+			m = _bzhi_u32(m, (unsigned int)(ve - b));
+		if (m != 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * sip_parse_clen() for the common value of 1 to 9 digits (below
+ * INT32_MAX); false, with nothing changed, for anything else.
+ */
+static inline bool
+sip_frame_clen(struct sip_msg *msg, struct span v)
+{
+	uint32_t i, d, x = 0;
+
+	if (v.len - 1 >= 9)
+		return false;
+	for (i = 0; i < v.len; i++) {
+		d = (uint32_t)(unsigned char)v.ptr[i] - '0';
+		if (d > 9)
+			return false;
+		x = x * 10 + d;
+	}
+	if (msg->clen >= 0 && (uint32_t)msg->clen != x)
+		return false;
+	msg->clen = (int32_t)x;
+	return true;
 }
 
 /*
@@ -536,7 +608,7 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 	struct sip_hdr_state st = { .n = 0, .nvia = 0 };
 	struct sip_hdr *h, *hlast = NULL;
 	enum sip_perr rc = SIP_PERR_OK;
-	unsigned int id;
+	unsigned int id, pend;
 	uint32_t n, c, t;
 	uint64_t lf = 0;
 	__m256i w, m;
@@ -553,7 +625,7 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 		if ((uint64_t)(p - base) < 64)
 			lf &= ~0ull << (p - base);
 		h = &msg->hdr[st.n];
-		id = SIP_HDR_OTHER;
+		pend = SIP_HDR_OTHER;
 		while (end - p >= 32 && h < &msg->hdr[SIP_MAX_HDRS]) {
 			w = _mm256_loadu_si256((const __m256i *)(const void *)p);
 			c = _tzcnt_u32((uint32_t)_mm256_movemask_epi8(
@@ -598,20 +670,21 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 				}
 			}
 
-			/* "name: value CRLF" is trimmed without a loop */
+			/*
+			 * "name: value CRLF" is trimmed without a loop: when
+			 * both ends are above SP they are not LWS (and the
+			 * value is not empty, as v would be at the CR or LF).
+			 */
 			v = p + c + 1;
 			ve = nl - (nl[-1] == '\r');
 			v += *v == ' ';
-			if (v < ve && !sip_is_lws(*v) && !sip_is_lws(ve[-1]))
+			if ((unsigned char)*v > ' ' && (unsigned char)ve[-1] > ' ')
 				h->value = span_range(v, ve);
 			else
 				h->value = sip_value_trim_slow(p + c + 1, nl);
 			n = (uint32_t)(h - msg->hdr);
-			h->off = (uint32_t)(p - buf);
-			h->name_len = (uint16_t)c;
-			h->line_len = (uint16_t)(nl + 1 - p);
-			h->id = (uint8_t)id;
-			h->next = SIP_HDR_NONE;
+			sip_hdr_set(h, (uint32_t)(p - buf), c,
+				    (uint32_t)(nl + 1 - p), id);
 			if (msg->first[id] == SIP_HDR_NONE)
 				msg->first[id] = (uint8_t)n;
 			else
@@ -620,13 +693,24 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 			hlast = h++;
 			p = nl + 1;
 			if (((1u << SIP_HDR_VIA | 1u << SIP_HDR_CONTENT_LENGTH)
-			     >> id) & 1)
+			     >> id) & 1) {
+				/* one Via value, or Content-Length: 1*9DIGIT */
+				if (id == SIP_HDR_VIA ?
+				    st.nvia < SIP_MAX_VIA &&
+				    !sip_frame_has_comma(hlast->value) :
+				    sip_frame_clen(msg, hlast->value)) {
+					if (id == SIP_HDR_VIA)
+						msg->nvia = (uint16_t)++st.nvia;
+					continue;
+				}
+				pend = id;
 				break;
+			}
 		}
 		st.n = (uint32_t)(h - msg->hdr);
 		msg->nhdr = (uint16_t)st.n;
 
-		switch (id) {
+		switch (pend) {
 		case SIP_HDR_VIA:
 			st.nvia += sip_via_count(ops, hlast->value.ptr,
 						 span_end(hlast->value));

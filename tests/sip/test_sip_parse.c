@@ -951,6 +951,12 @@ static const char *const diff_lines[] = {
 	"Route: <sip:a;lr>\r\n",
 	"X-Pad: 0123456789012345678901234567890123456789012345678901234567890123456789\r\n",
 	"x: a\n \n b\r\n",
+	"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-one-value-only\r\n",
+	"Via: SIP/2.0/UDP 192.0.2.1:5060;received=192.0.2.200;branch=z9hG4bK-a-value-longer-than-a-chunk\r\n",
+	"Content-Length: 0000000004\r\n",
+	"Content-Length: 2147483648\r\n",
+	"Content-Length: 4x\r\n",
+	"l:\r\n",
 };
 
 static uint32_t
@@ -986,17 +992,36 @@ assert_msg_equal(const struct sip_msg *a, const struct sip_msg *b,
 	}
 }
 
+/* Every prefix of @buf, flush against the guard page, framed alike. */
 static void
-test_sip_parse_impls_frame_alike(void **state)
+diff_check(struct guard_buf *gb, const char *buf, uint32_t n)
 {
 	static const enum sip_scan_impl impls[] = {
 		SIP_SCAN_SSE42, SIP_SCAN_AVX2,
 	};
-	static char buf[4096];
 	static struct sip_msg ref, got;
-	const char *in;
 	enum sip_perr rr, rg;
-	uint32_t seed = 1, len, n, i, k, nl;
+	const char *in;
+	uint32_t len, k;
+
+	for (len = 0; len <= n; len++) {
+		in = guard_buf_put(gb, buf, len);
+		assert_int_equal(sip_scan_select(SIP_SCAN_SCALAR), 0);
+		rr = sip_parse(&ref, in, len);
+		for (k = 0; k < sizeof(impls) / sizeof(impls[0]); k++) {
+			if (sip_scan_select(impls[k]) != 0)
+				continue;       /* not on this CPU */
+			rg = sip_parse(&got, in, len);
+			assert_msg_equal(&ref, &got, rr, rg);
+		}
+	}
+}
+
+static void
+test_sip_parse_impls_frame_alike(void **state)
+{
+	static char buf[4096];
+	uint32_t seed = 1, n, i, k, nl;
 
 	for (i = 0; i < 400; i++) {
 		n = (uint32_t)snprintf(buf, sizeof(buf), "%s",
@@ -1011,17 +1036,17 @@ test_sip_parse_impls_frame_alike(void **state)
 		}
 		n += (uint32_t)snprintf(buf + n, sizeof(buf) - n, "%s",
 					diff_rand(&seed) % 4 ? "\r\nbody" : "\n");
-		for (len = 0; len <= n; len++) {
-			in = guard_buf_put(*state, buf, len);
-			assert_int_equal(sip_scan_select(SIP_SCAN_SCALAR), 0);
-			rr = sip_parse(&ref, in, len);
-			for (k = 0; k < sizeof(impls) / sizeof(impls[0]); k++) {
-				if (sip_scan_select(impls[k]) != 0)
-					continue;
-				rg = sip_parse(&got, in, len);
-				assert_msg_equal(&ref, &got, rr, rg);
-			}
-		}
+		diff_check(*state, buf, n);
+	}
+	/* the limits: Via values, header lines */
+	for (i = 0; i < 2; i++) {
+		n = (uint32_t)snprintf(buf, sizeof(buf), "BYE sip:a@b SIP/2.0\r\n");
+		for (k = 0; k < 100; k++)
+			n += (uint32_t)snprintf(buf + n, sizeof(buf) - n, "%s",
+						i == 0 ? "Via: SIP/2.0/UDP h\r\n" :
+							 "X: y\r\n");
+		n += (uint32_t)snprintf(buf + n, sizeof(buf) - n, "\r\n");
+		diff_check(*state, buf, n);
 	}
 	assert_int_equal(sip_scan_select(SIP_SCAN_AUTO), 0);
 }
