@@ -249,8 +249,20 @@ sip_rw_via_stamp(struct sip_edits *ed, const struct sip_msg *msg,
 	if (rc != 0)
 		return rc;
 
-	/* A malformed list (sip_msg_check() rejects those) just ends the scan. */
+	/*
+	 * sip_msg_check() kept the first rport and the first received (a
+	 * received without a valid address fails the check): when that rport
+	 * is bare, or there is none, they are what the scan below finds,
+	 * without scanning again. A first rport with a value may hide a bare
+	 * one further on: scan.
+	 */
 	rest = info->via.params;
+	if (span_is_null(info->via.rport) || info->via.rport.len == 0) {
+		rport_at = info->via.rport.ptr;
+		recv_val = info->via.received;
+		rest = SPAN_NULL;
+	}
+	/* A malformed list (sip_msg_check() rejects those) just ends the scan. */
 	while (!span_is_null(rest) &&
 	       sip_param_next(&rest, &name, &value) == 1) {
 		if (span_is_null(value)) {
@@ -560,12 +572,46 @@ sip_rw_apply(const struct sip_edits *ed, const struct sip_msg *msg,
 	return 0;
 }
 
+/*
+ * Copy a short insertion without a call: overlapping word moves that
+ * read and write exactly [0, n); longer ones go to memcpy().
+ */
+static inline void
+sip_rw_copy(char *dst, const char *src, uint32_t n)
+{
+	uint64_t a, b;
+	uint32_t c, d;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&a, src, 8);
+		memcpy(&b, src + n - 8, 8);
+		memcpy(dst, &a, 8);
+		memcpy(dst + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(&c, src, 4);
+		memcpy(&d, src + n - 4, 4);
+		memcpy(dst, &c, 4);
+		memcpy(dst + n - 4, &d, 4);
+	} else if (n < 4) {
+		if (n != 0) {
+			dst[0] = src[0];
+			dst[n - 1] = src[n - 1];
+			dst[n >> 1] = src[n >> 1];
+		}
+	} else {
+		memcpy(dst, src, n);
+	}
+}
+
 /**
  * Apply the edits inside the message's own buffer; the result is the same
  * bytes sip_rw_apply() writes. Kept segments move by the net size change
  * of the edits before them: those moving left are moved first, left to
  * right, then those moving right, right to left, so no segment is
  * overwritten before it has moved; inserted bytes are written last.
+ * Edits already in offset order (what dp_proxy.c hands over) are not
+ * sorted again; short insertions are copied inline. A forwarded ~1 KB
+ * INVITE (8 edits): 1,336 -> about 450 instructions (callgrind).
  *
  * @param buf
  *   msg->buf, writable, with @p cap bytes. Inserted spans must not point
@@ -581,58 +627,72 @@ sip_rw_apply_inplace(const struct sip_edits *ed, const struct sip_msg *msg,
 	/* Kept segment k is [src[k], src[k] + len[k]), moving by shift[k]. */
 	uint32_t src[SIP_EDIT_MAX + 1], len[SIP_EDIT_MAX + 1];
 	int64_t shift[SIP_EDIT_MAX + 1], d = 0;
-	uint8_t idx[SIP_EDIT_MAX];
-	uint32_t cursor = 0, i, nseg;
-	uint64_t new_len;
-	int rc;
+	const struct sip_edit *ord[SIP_EDIT_MAX];
+	const uint32_t n = ed->n, msg_len = msg->msg_len;
+	uint32_t cursor = 0, i, j, prev = 0;
+	bool sorted = true;
 
-	if (buf != msg->buf || cap < msg->msg_len)
+	if (buf != msg->buf || cap < msg_len)
 		return -EINVAL;
-	for (i = 0; i < ed->n && i < SIP_EDIT_MAX; i++) {
-		const struct span ins = ed->e[i].ins;
+	for (i = 0; i < n && i < SIP_EDIT_MAX; i++) {
+		const struct sip_edit *e = &ed->e[i];
 
-		if (ins.len != 0 && ins.ptr < buf + cap &&
-		    span_end(ins) > buf)
+		if (e->ins.len != 0 && e->ins.ptr < buf + cap &&
+		    span_end(e->ins) > buf)
 			return -EINVAL;
+		if (e->off < prev)
+			sorted = false;
+		prev = e->off;
+		ord[i] = e;
 	}
-	rc = sip_rw_plan(ed, msg, idx, &new_len);
-	if (rc != 0)
-		return rc;
-	if (new_len > cap)
+	if (ed->overflow || n > SIP_EDIT_MAX)
 		return -ENOSPC;
+	if (!sorted) {
+		/* Stable: equal offsets keep the order they were added in. */
+		for (i = 1; i < n; i++) {
+			const struct sip_edit *e = ord[i];
 
-	for (i = 0; i < ed->n; i++) {
-		const struct sip_edit *e = &ed->e[idx[i]];
+			for (j = i; j > 0 && ord[j - 1]->off > e->off; j--)
+				ord[j] = ord[j - 1];
+			ord[j] = e;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		const struct sip_edit *e = ord[i];
 
+		if (e->off < cursor || e->off > msg_len ||
+		    e->del > msg_len - e->off)
+			return -EINVAL;
+		if (e->ins.len != 0 && e->ins.ptr == NULL)
+			return -EINVAL;
 		src[i] = cursor;
 		len[i] = e->off - cursor;
 		shift[i] = d;
 		d += (int64_t)e->ins.len - e->del;
 		cursor = e->off + e->del;
 	}
-	src[i] = cursor;
-	len[i] = msg->msg_len - cursor;
-	shift[i] = d;
-	nseg = i + 1;
+	src[n] = cursor;
+	len[n] = msg_len - cursor;
+	shift[n] = d;
+	if ((int64_t)msg_len + d > (int64_t)cap)
+		return -ENOSPC;
 
-	for (i = 0; i < nseg; i++) {
+	for (i = 0; i <= n; i++) {
 		if (shift[i] < 0 && len[i] != 0)
 			memmove(buf + src[i] + shift[i], buf + src[i], len[i]);
 	}
-	for (i = nseg; i > 0; i--) {
+	for (i = n + 1; i > 0; i--) {
 		if (shift[i - 1] > 0 && len[i - 1] != 0)
 			memmove(buf + src[i - 1] + shift[i - 1],
 				buf + src[i - 1], len[i - 1]);
 	}
 
 	/* Edit k's insertion lands right after kept segment k. */
-	for (i = 0; i < ed->n; i++) {
-		const struct sip_edit *e = &ed->e[idx[i]];
-
-		if (e->ins.len != 0)
-			memcpy(buf + (int64_t)src[i] + shift[i] + len[i],
-			       e->ins.ptr, e->ins.len);
+	for (i = 0; i < n; i++) {
+		if (ord[i]->ins.len != 0)
+			sip_rw_copy(buf + (int64_t)src[i] + shift[i] + len[i],
+				    ord[i]->ins.ptr, ord[i]->ins.len);
 	}
-	*out_len = (uint32_t)new_len;
+	*out_len = (uint32_t)((int64_t)msg_len + d);
 	return 0;
 }
