@@ -144,7 +144,8 @@ bool dp_proxy_uri_is_us(const struct dp_conf *conf, const struct sip_uri *uri);
 
 /* Format an address as text: IPv4 dotted quad; IPv6 as RFC 5952 says
  * (lower case, "::" for the longest zero run), within brackets if
- * @p brackets. Returns bytes written (<= 41). */
+ * @p brackets. Returns the length of the text (<= 41); an IPv4 address
+ * may write one byte more (@p out needs 16 bytes). */
 uint32_t dp_proxy_ip_fmt(const struct dp_ip *ip, bool brackets, char *out);
 
 /**

@@ -19,6 +19,7 @@
 #include <rte_udp.h>
 
 #include "dp.h"
+#include "dp_cksum.h"
 #include "dp_classify.h"
 
 #define DP_NEIGH_READ_TRIES     4
@@ -293,46 +294,6 @@ dp_ip_output(struct dp_lcore *lc, struct rte_mbuf *m)
 		return rc;
 	}
 	return dp_nh_output(lc, m, &nh);
-}
-
-/*
- * Internet checksum (RFC 1071) of @p len bytes, folded to 16 bits, equal
- * to rte_raw_cksum(): 32-bit words summed into a 64-bit accumulator (the
- * one's-complement sum does not depend on the word size or byte order,
- * RFC 1071 §2), four words per iteration instead of one 16-bit word.
- * dp_udp_encap() of a 302: 1,350 -> 645 instructions (callgrind,
- * perf/bench_pipeline.sh steady, 20k rules).
- */
-static inline uint32_t
-dp_cksum_raw(const void *buf, uint32_t len)
-{
-	const unsigned char *p = buf;
-	uint64_t sum = 0;
-	uint32_t w[4];
-
-	for (; len >= 16; len -= 16, p += 16) {
-		memcpy(w, p, sizeof(w));
-		sum += (uint64_t)w[0] + w[1] + w[2] + w[3];
-	}
-	for (; len >= 4; len -= 4, p += 4) {
-		memcpy(w, p, 4);
-		sum += w[0];
-	}
-	if (len >= 2) {
-		uint16_t h;
-
-		memcpy(&h, p, 2);
-		sum += h;
-		len -= 2;
-		p += 2;
-	}
-	if (len != 0)
-		sum += *p;      /* little-endian host: the byte is the low half */
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint32_t)sum;
 }
 
 /* rte_ipv4_udptcp_cksum() / rte_ipv6_udptcp_cksum() for a UDP datagram

@@ -11,12 +11,15 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include <hash.h>
 #include <sip.h>
 
+#include "dp_cksum.h"
 #include "dp_proxy.h"
 
 /* Us: 192.0.2.1 and 2001:db8::1, SIP port 5060. */
@@ -718,7 +721,60 @@ t_put_field(unsigned char *p, const char *s, size_t n)
 	return k + (s == NULL ? 0 : n);
 }
 
-/* The loop part is SipHash-2-4 of the length-prefixed fields, in order. */
+/* SipHash-c-d written from the paper, one byte at a time. */
+static uint64_t
+t_siphash_cd(const struct hash_key *key, const unsigned char *p, size_t len,
+	     int c, int d)
+{
+	struct hash_sip_state s = {
+		key->k0 ^ 0x736f6d6570736575ULL, key->k1 ^ 0x646f72616e646f6dULL,
+		key->k0 ^ 0x6c7967656e657261ULL, key->k1 ^ 0x7465646279746573ULL,
+	};
+	uint64_t m = 0;
+	size_t i;
+	int r;
+
+	for (i = 0; i <= len; i++) {
+		if (i == len)
+			m |= (uint64_t)(len & 0xff) << 56;
+		else
+			m |= (uint64_t)p[i] << (8 * (i & 7));
+		if (i == len || (i & 7) == 7) {
+			s.v3 ^= m;
+			for (r = 0; r < c; r++)
+				hash_sip_round(&s);
+			s.v0 ^= m;
+			m = 0;
+		}
+	}
+	s.v2 ^= 0xff;
+	for (r = 0; r < d; r++)
+		hash_sip_round(&s);
+	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+static uint64_t
+t_siphash13(const struct hash_key *key, const unsigned char *p, size_t len)
+{
+	return t_siphash_cd(key, p, len, 1, 3);
+}
+
+/* The reference is SipHash when c, d = 2, 4 (siphash24() in hash.h). */
+static void
+test_dp_proxy_siphash_reference(void **state)
+{
+	unsigned char buf[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 7 + 1);
+	for (i = 0; i <= sizeof(buf); i++)
+		assert_true(t_siphash_cd(&t_self.key, buf, i, 2, 4) ==
+			    siphash24(&t_self.key, buf, i));
+}
+
+/* The loop part is SipHash-1-3 of the length-prefixed fields, in order. */
 static void
 test_dp_proxy_loop_hash_is_siphash_of_fields(void **state)
 {
@@ -743,7 +799,7 @@ test_dp_proxy_loop_hash_is_siphash_of_fields(void **state)
 	n += t_put_field(buf + n, "c1@192.0.2.1x", 13);
 	n += t_put_u32(buf + n, 7);
 	assert_true(dp_proxy_loop_hash(&t_self.key, &t_msg, &t_info) ==
-		    siphash24(&t_self.key, buf, n));
+		    t_siphash13(&t_self.key, buf, n));
 
 	snprintf(in, sizeof(in), "OPTIONS sip:x@192.0.2.1 SIP/2.0\r\n"
 		 "Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKq\r\n"
@@ -758,7 +814,177 @@ test_dp_proxy_loop_hash_is_siphash_of_fields(void **state)
 	n += t_put_field(buf + n, callid, strlen(callid));
 	n += t_put_u32(buf + n, 9);
 	assert_true(dp_proxy_loop_hash(&t_self.key, &t_msg, &t_info) ==
-		    siphash24(&t_self.key, buf, n));
+		    t_siphash13(&t_self.key, buf, n));
+}
+
+/*
+ * Fields of every length from 0 to 40 around the 8-byte words, in both
+ * hashes: the streaming form equals the reference over the concatenation.
+ */
+static void
+test_dp_proxy_loop_hash_every_alignment(void **state)
+{
+	unsigned char buf[512];
+	char callid[48], tag[16], br[32], route[64];
+	static char in[1024];
+	size_t n, i, j;
+
+	(void)state;
+	for (i = 1; i <= 40; i++) {
+		for (j = 0; j <= 9; j++) {
+			memset(callid, 'a' + (int)(i % 26), i);
+			callid[i] = '\0';
+			memset(tag, 'A' + (int)j, j);
+			tag[j] = '\0';
+			memset(br, 'b', j + i % 7 + 1);
+			br[j + i % 7 + 1] = '\0';
+			snprintf(in, sizeof(in),
+				 "OPTIONS sip:x@192.0.2.1 SIP/2.0\r\n"
+				 "Via: SIP/2.0/UDP 192.0.2.10:5062"
+				 ";branch=z9hG4bK%s\r\n"
+				 "Route: <sip:192.0.2.7;lr>, <sip:a%s>\r\n"
+				 "To: <sip:x@192.0.2.1>\r\n"
+				 "From: <sip:y@192.0.2.10>;tag=f%s\r\n"
+				 "Call-ID: %s\r\nCSeq: %zu OPTIONS\r\n\r\n",
+				 br, tag, tag, callid, i);
+			t_parse(in);
+			n = 0;
+			n += t_put_u32(buf + n, 0x6c6f6f70);
+			n += t_put_field(buf + n, "sip:x@192.0.2.1", 15);
+			n += t_put_field(buf + n, NULL, 0);
+			buf[n + 4] = 'f';
+			memcpy(buf + n + 5, tag, j);
+			n += t_put_u32(buf + n, (uint32_t)j + 1) + j + 1;
+			n += t_put_field(buf + n, callid, i);
+			n += t_put_u32(buf + n, (uint32_t)i);
+			snprintf(route, sizeof(route),
+				 "<sip:192.0.2.7;lr>, <sip:a%s>", tag);
+			n += t_put_field(buf + n, route, strlen(route));
+			assert_true(dp_proxy_loop_hash(&t_self.key, &t_msg,
+						       &t_info) ==
+				    t_siphash13(&t_self.key, buf, n));
+
+			n = 0;
+			n += t_put_u32(buf + n, 0x62726e63);
+			memcpy(buf + n + 4, "z9hG4bK", 7);
+			memcpy(buf + n + 11, br, strlen(br));
+			n += t_put_u32(buf + n, (uint32_t)(7 + strlen(br))) +
+			     7 + strlen(br);
+			n += t_put_field(buf + n, "192.0.2.10", 10);
+			n += t_put_u32(buf + n, 5062);
+			assert_true(dp_proxy_txn_hash(&t_self.key, &t_msg,
+						      &t_info) ==
+				    t_siphash13(&t_self.key, buf, n));
+		}
+	}
+}
+
+/* The branch's hex digits are printf's %016llx. */
+static void
+test_dp_proxy_branch_fmt_hex(void **state)
+{
+	static const uint64_t v[] = {
+		0, 1, 0x0123456789abcdefULL, 0xfedcba9876543210ULL,
+		0xffffffffffffffffULL, 0xa0b0c0d0e0f0a9b8ULL, 0x9999aaaa0000ffffULL,
+	};
+	char got[DP_PROXY_BRANCH_LEN + 1], want[DP_PROXY_BRANCH_LEN + 1];
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		for (j = 0; j < sizeof(v) / sizeof(v[0]); j++) {
+			assert_int_equal(dp_proxy_branch_fmt(v[i], v[j], got),
+					 DP_PROXY_BRANCH_LEN);
+			got[DP_PROXY_BRANCH_LEN] = '\0';
+			snprintf(want, sizeof(want), "z9hG4bK%016llx.%016llx",
+				 (unsigned long long)v[i],
+				 (unsigned long long)v[j]);
+			assert_string_equal(got, want);
+		}
+	}
+}
+
+/* Every octet value in dotted-quad form, as printf writes it. */
+static void
+test_dp_proxy_ip_fmt_every_octet(void **state)
+{
+	struct dp_ip ip = { .family = DP_AF_V4 };
+	char got[64], want[64];
+	unsigned int v;
+	uint8_t *b = (uint8_t *)&ip.v4;
+	uint32_t n;
+
+	(void)state;
+	for (v = 0; v < 256; v++) {
+		b[0] = (uint8_t)v;
+		b[1] = (uint8_t)(255 - v);
+		b[2] = (uint8_t)(v * 7);
+		b[3] = (uint8_t)(v ^ 0x5a);
+		n = dp_proxy_ip_fmt(&ip, true, got);
+		got[n] = '\0';
+		snprintf(want, sizeof(want), "%u.%u.%u.%u", b[0], b[1], b[2],
+			 b[3]);
+		assert_string_equal(got, want);
+	}
+}
+
+/* RFC 1071 one 16-bit word at a time, folded, as rte_raw_cksum(). */
+static uint32_t
+t_cksum_ref(const unsigned char *p, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2) {
+		sum += (uint32_t)p[i] | (uint32_t)p[i + 1] << 8;
+		sum = (sum & 0xffff) + (sum >> 16);
+	}
+	if (len & 1)
+		sum += p[len - 1];
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (sum & 0xffff) + (sum >> 16);
+}
+
+/*
+ * The AVX2 and scalar checksums against the reference, every length up
+ * to 600 and every start offset mod 4, flush against a PROT_NONE page;
+ * all-0xff bytes (the largest lanes) and 0x80 bytes (the bias) too.
+ */
+static void
+test_dp_proxy_cksum_simd_vs_scalar(void **state)
+{
+	const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned char *area, *end, *p;
+	size_t len, fill, i;
+	uint32_t want;
+
+	(void)state;
+	area = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(area != MAP_FAILED);
+	assert_int_equal(mprotect(area + pg, pg, PROT_NONE), 0);
+	end = area + pg;
+	for (fill = 0; fill < 3; fill++) {
+		for (i = 0; i < pg; i++)
+			area[i] = fill == 0 ? (unsigned char)(i * 131 + 7) :
+				  fill == 1 ? 0xff : 0x80;
+		for (len = 0; len <= 600; len++) {
+			p = end - len;
+			want = t_cksum_ref(p, len);
+			assert_int_equal(dp_cksum_raw_scalar(p, len), want);
+			assert_int_equal(dp_cksum_raw(p, len), want);
+#if defined(__x86_64__)
+			if (dp_cksum_has_avx2())
+				assert_int_equal(dp_cksum_raw_avx2(p, len),
+						 want);
+#endif
+			/* Not flush: the start at every offset mod 4. */
+			for (i = 1; i < 4 && len + i < pg; i++)
+				assert_int_equal(dp_cksum_raw(end - len - i, len),
+						 t_cksum_ref(end - len - i, len));
+		}
+	}
+	munmap(area, 2 * pg);
 }
 
 static void
@@ -807,8 +1033,13 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_response_relayed),
 		cmocka_unit_test(test_dp_proxy_response_foreign_dropped),
 		cmocka_unit_test(test_dp_proxy_our_via_recognised),
+		cmocka_unit_test(test_dp_proxy_siphash_reference),
 		cmocka_unit_test(test_dp_proxy_loop_hash_is_siphash_of_fields),
+		cmocka_unit_test(test_dp_proxy_loop_hash_every_alignment),
 		cmocka_unit_test(test_dp_proxy_ip_fmt),
+		cmocka_unit_test(test_dp_proxy_branch_fmt_hex),
+		cmocka_unit_test(test_dp_proxy_ip_fmt_every_octet),
+		cmocka_unit_test(test_dp_proxy_cksum_simd_vs_scalar),
 	};
 
 	return cmocka_run_group_tests_name("dp_proxy_logic", tests,
