@@ -507,6 +507,7 @@ sip_delta_parse(struct span value, uint32_t *secs, struct span *params)
 	const char *p, *end, *q;
 	struct span rest, n, v;
 	uint64_t val = 0;
+	uint32_t i, len;
 	int rc;
 
 	if (value.len == 0)
@@ -532,11 +533,18 @@ sip_delta_parse(struct span value, uint32_t *secs, struct span *params)
 	if (p < end) {
 		if (*p != ';')
 			return -EBADMSG;
-		rest = span_range(p, end);
-		while ((rc = sip_param_next_inline(&rest, &n, &v)) == 1)
+		len = (uint32_t)(end - p);
+		/* the common shape in table runs, else the general walker */
+		for (i = 0; (i = sip_param_step(p, i, len, &n, &v, NULL)) != 0 &&
+		     i < len && p[i] == ';';)
 			;
-		if (rc != 0)
-			return -EBADMSG;
+		if (i != len) {
+			rest = span_range(p, end);
+			while ((rc = sip_param_next_inline(&rest, &n, &v)) == 1)
+				;
+			if (rc != 0)
+				return -EBADMSG;
+		}
 	}
 	*secs = (uint32_t)val;
 	if (params != NULL)

@@ -378,7 +378,8 @@ sip_value_run(const char *p, uint32_t v, uint32_t n, bool *tok)
  * One parameter of a list in the common shape, at p[i] == ';' (of the n
  * bytes at p): ";" name [ "=" value ], token / paramchar bytes only. The
  * index after it, with *name, *value (SPAN_NULL when there is no '=') and
- * *tok (the value is a token) set; 0 for an empty name or value. The
+ * *tok (the value is a token; pass NULL when that does not matter) set;
+ * 0 for an empty name or value. The
  * caller checks that a ';' or the end follows, else the general walker
  * (sip_param_next()) must decide: LWS, quotes, junk.
  */
@@ -393,10 +394,13 @@ sip_param_step(const char *p, uint32_t i, uint32_t n, struct span *name,
 		return 0;
 	*name = span_range(p + s, p + i);
 	*value = SPAN_NULL;
-	*tok = false;
+	if (tok != NULL)
+		*tok = false;
 	if (i < n && p[i] == '=') {
 		v = i + 1;
-		i = sip_value_run(p, v, n, tok);
+		/* a value that need not be a token is short: a table run */
+		i = tok != NULL ? sip_value_run(p, v, n, tok) :
+			sip_cc_run(p, v, n, SIP_CC_TOKEN | SIP_CC_PARAM);
 		if (i == v)
 			return 0;
 		*value = span_range(p + v, p + i);
