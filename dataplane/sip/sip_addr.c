@@ -227,9 +227,14 @@ sip_via_parse(struct sip_via *via, struct span value)
 	p = sip_skip_lws(q, end);
 	if (p == q)
 		return SIP_PERR_BAD_VIA;
-	type = sip_scan_get()->host(p, end, &q);
-	if (type < 0)
-		return SIP_PERR_BAD_VIA;
+	q = p + sip_ip4_run(p, (uint32_t)(end - p));
+	if (q != p) {
+		type = SIP_HOST_IPV4;
+	} else {
+		type = sip_scan_get()->host(p, end, &q);
+		if (type < 0)
+			return SIP_PERR_BAD_VIA;
+	}
 	via->host = span_range(p, q);
 	via->host_type = (uint8_t)type;
 

@@ -1429,6 +1429,51 @@ test_sip_uri_umask_avx2_matches_scalar(void **state)
 	}
 }
 
+/*
+ * sip_ip4_run() takes a host only where sip_host_end() and
+ * sip_host_check() (what the general parsers use) give the same end and
+ * IPv4 for it; it must also take the plain dotted quads.
+ */
+static void
+test_sip_uri_ip4_run_matches_host_check(void **state)
+{
+	static const char alphabet[] = "0123456789...25:;a-[]";
+	static const char *const ok[] = {
+		"198.51.100.17", "0.0.0.0:5060", "255.255.255.255;x",
+		"1.2.3.4 ", "010.1.1.1",
+	};
+	char src[24];
+	const char *p;
+	uint32_t n, r, i, len, taken = 0, x = 5;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		n = (uint32_t)strlen(ok[i]);
+		p = guard_buf_put(*state, ok[i], n);
+		assert_int_not_equal(sip_ip4_run(p, n), 0);
+	}
+	for (r = 0; r < 200000; r++) {
+		/* a good one with up to two bytes changed, maybe cut short */
+		n = (uint32_t)strlen(ok[r % (sizeof(ok) / sizeof(ok[0]))]);
+		memcpy(src, ok[r % (sizeof(ok) / sizeof(ok[0]))], n);
+		for (i = 0; i < r % 3; i++) {
+			x = x * 1103515245u + 12345u;
+			src[(x >> 16) % n] =
+				alphabet[(x >> 8) % (sizeof(alphabet) - 1)];
+		}
+		x = x * 1103515245u + 12345u;
+		if ((x >> 16) % 4 == 0)
+			n = (x >> 8) % (n + 1);
+		p = guard_buf_put(*state, src, n);
+		len = sip_ip4_run(p, n);
+		if (len == 0)
+			continue;
+		taken++;
+		assert_ptr_equal(sip_host_end(p, p + n), p + len);
+		assert_int_equal(sip_host_check(p, p + len), SIP_HOST_IPV4);
+	}
+	assert_true(taken > 100);
+}
+
 static int
 setup_guard(void **state)
 {
@@ -1489,6 +1534,7 @@ main(void)
 		cmocka_unit_test(test_sip_uri_param_fast_path_matches_general_vector),
 		cmocka_unit_test(test_sip_uri_param_fast_path_matches_general_scalar),
 		cmocka_unit_test(test_sip_uri_umask_avx2_matches_scalar),
+		cmocka_unit_test(test_sip_uri_ip4_run_matches_host_check),
 	};
 
 	return cmocka_run_group_tests_name("sip_uri", tests,
