@@ -50,6 +50,72 @@ sip_is_lws(char c)
 	return u <= ' ' && ((0x100002600ull >> u) & 1) != 0;
 }
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/* The AVX2 pass (see sip_parse_headers_avx2()); aligned loads, see there. */
+#define SIP_FRAME_FN \
+	__attribute__((target("avx2,bmi,bmi2"), no_sanitize_address))
+
+/*
+ * The start line's whitespace in one pass over the aligned 32-byte blocks
+ * that hold [s, e): *ws gets the first SP or HTAB (or e), *sp the last SP
+ * (or NULL).
+ */
+SIP_FRAME_FN
+static void
+sip_frame_ws(const char *s, const char *e, const char **ws, const char **sp)
+{
+	const char *b = (const char *)((uintptr_t)s & ~(uintptr_t)31);
+	uint32_t msp, mht;
+	__m256i v;
+
+	*ws = e;
+	*sp = NULL;
+	for (; b < e; b += 32) {
+		v = _mm256_load_si256((const __m256i *)(const void *)b);
+		msp = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v,
+			_mm256_set1_epi8(' ')));
+		mht = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v,
+			_mm256_set1_epi8('\t')));
+		if (b < s) {
+			msp &= ~0u << (s - b);
+			mht &= ~0u << (s - b);
+		}
+		if (e - b < 32) {
+			msp = _bzhi_u32(msp, (unsigned int)(e - b));
+			mht = _bzhi_u32(mht, (unsigned int)(e - b));
+		}
+		if (*ws == e && (msp | mht) != 0)
+			*ws = b + _tzcnt_u32(msp | mht);
+		if (msp != 0)
+			*sp = b + 31 - __builtin_clz(msp);
+	}
+}
+
+/* First LF in [p, end), or end, from the aligned 32-byte blocks. */
+SIP_FRAME_FN
+static const char *
+sip_frame_first_lf(const char *p, const char *end)
+{
+	const char *b = (const char *)((uintptr_t)p & ~(uintptr_t)31);
+	uint32_t m;
+
+	for (; b < end; b += 32) {
+		m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+			_mm256_load_si256((const __m256i *)(const void *)b),
+			_mm256_set1_epi8('\n')));
+		if (b < p)
+			m &= ~0u << (p - b);
+		if (m != 0) {
+			b += _tzcnt_u32(m);
+			return b < end ? b : end;
+		}
+	}
+	return end;
+}
+#endif /* __x86_64__ */
+
 /*
  * Where the value list starting at @p ends: the first ',' outside a
  * quoted-string and outside <...> (RFC 3261 §7.3.1), or @p end. NULL when a
@@ -88,6 +154,13 @@ sip_value_split(const struct sip_scan_ops *ops, const char *p, const char *end)
 	return end;
 }
 
+/* SIP-Version, case-insensitive: two word compares (sip_hdr_priv.h). */
+static inline bool
+sip_is_version(struct span v)
+{
+	return v.len == 7 && sip_hdr_eq(v, "sip/2.0", 7);
+}
+
 /*
  * Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
  * (RFC 3261 §7.2). A missing SP before an empty Reason-Phrase is tolerated.
@@ -100,7 +173,7 @@ sip_parse_status_line(struct sip_msg *msg, const char *eol)
 	sp = memchr(buf, ' ', (size_t)(eol - buf));
 	if (sp == NULL)
 		return sip_fail(msg, SIP_PERR_BAD_STATUS, eol);
-	if (!span_eq_nocase(span_range(buf, sp), SPAN_LIT("sip/2.0")))
+	if (!sip_is_version(span_range(buf, sp)))
 		return sip_fail(msg, SIP_PERR_BAD_VERSION, buf);
 
 	d = sp + 1;
@@ -125,9 +198,10 @@ sip_parse_status_line(struct sip_msg *msg, const char *eol)
  * silently skipped. @sp1 is the SP after the method token.
  */
 static enum sip_perr
-sip_parse_request_line(struct sip_msg *msg, const char *sp1, const char *eol)
+sip_parse_request_line(struct sip_msg *msg, const struct sip_scan_ops *ops,
+		       const char *sp1, const char *eol)
 {
-	const char *buf = msg->buf, *sp2, *uri;
+	const char *buf = msg->buf, *sp2, *uri, *ws = NULL;
 	uint32_t ulen;
 
 	/*
@@ -139,11 +213,22 @@ sip_parse_request_line(struct sip_msg *msg, const char *sp1, const char *eol)
 	msg->method_name = span_range(buf, sp1);
 	msg->method = (uint8_t)sip_method_from_span(msg->method_name);
 
-	/* The version is short: find the last SP scanning back from the end. */
-	sp2 = eol;
-	while (sp2 > sp1 && sp2[-1] != ' ')
+#if defined(__x86_64__)
+	if (ops->impl == SIP_SCAN_AVX2) {
+		/* one pass: the last SP, and the first SP or HTAB */
+		sip_frame_ws(sp1 + 1, eol, &ws, &sp2);
+		if (sp2 == NULL)
+			sp2 = sp1;
+	} else
+#endif
+	{
+		/* The version is short: the last SP, scanning back. */
+		sp2 = eol;
+		while (sp2 > sp1 && sp2[-1] != ' ')
+			sp2--;
 		sp2--;
-	sp2--;
+	}
+	(void)ops;
 	if (sp2 == sp1)
 		return sip_fail(msg, SIP_PERR_BAD_REQ_LINE, eol);
 	if (sp2 + 1 == eol)
@@ -155,16 +240,16 @@ sip_parse_request_line(struct sip_msg *msg, const char *sp1, const char *eol)
 		return sip_fail(msg, SIP_PERR_BAD_REQ_LINE, uri);
 	if (ulen > SIP_MAX_URI_LEN)
 		return sip_fail(msg, SIP_PERR_URI_TOO_LONG, uri);
-	{
-		const char *ws = memchr(uri, ' ', ulen);
+	if (ws == NULL) {
 		const char *tab = memchr(uri, '\t', ulen);
 
+		ws = memchr(uri, ' ', ulen);
 		if (ws == NULL || (tab != NULL && tab < ws))
 			ws = tab;
-		if (ws != NULL)
-			return sip_fail(msg, SIP_PERR_BAD_REQ_LINE, ws);
 	}
-	if (!span_eq_nocase(span_range(sp2 + 1, eol), SPAN_LIT("sip/2.0")))
+	if (ws != NULL && ws < sp2)
+		return sip_fail(msg, SIP_PERR_BAD_REQ_LINE, ws);
+	if (!sip_is_version(span_range(sp2 + 1, eol)))
 		return sip_fail(msg, SIP_PERR_BAD_VERSION, sp2 + 1);
 
 	msg->ruri = span_make(uri, ulen);
@@ -191,20 +276,24 @@ sip_parse_start_line(struct sip_msg *msg, const struct sip_scan_ops *ops,
 	const char *buf = msg->buf, *end = buf + msg->len;
 	const char *nl, *eol, *p;
 
-	nl = ops->lf(buf, end);
+#if defined(__x86_64__)
+	if (ops->impl == SIP_SCAN_AVX2)
+		nl = sip_frame_first_lf(buf, end);
+	else
+#endif
+		nl = ops->lf(buf, end);
 	if (nl == end)
 		return sip_fail(msg, SIP_PERR_TRUNCATED, end);
 	eol = (nl > buf && nl[-1] == '\r') ? nl - 1 : nl;
 	*next = nl + 1;
 
-	if (eol - buf >= 4 &&
-	    span_eq_nocase(span_make(buf, 4), SPAN_LIT("sip/")))
+	if (eol - buf >= 4 && sip_hdr_eq(span_make(buf, 4), "sip/", 4))
 		return sip_parse_status_line(msg, eol);
 
 	p = ops->token(buf, eol);
 	if (p == buf || p == eol || *p != ' ')
 		return sip_fail(msg, SIP_PERR_BAD_START, p);
-	return sip_parse_request_line(msg, p, eol);
+	return sip_parse_request_line(msg, ops, p, eol);
 }
 
 /* Count the values of one Via line; unclosed quotes end the count. */
@@ -446,10 +535,6 @@ sip_parse_headers_scan(struct sip_msg *msg, const struct sip_scan_ops *ops,
  * through sip_hdr_line(), so every verdict and offset is that of the scan
  * loop.
  */
-#include <immintrin.h>
-
-#define SIP_FRAME_FN \
-	__attribute__((target("avx2,bmi,bmi2"), no_sanitize_address))
 
 /* A header name as the AVX2 classifier compares it. */
 struct sip_hname {
@@ -606,7 +691,8 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 		0, 0, 0, 0, 0, 0, 0, 0);
 	const char *buf = msg->buf, *end = buf + msg->len, *base, *nl, *v, *ve;
 	struct sip_hdr_state st = { .n = 0, .nvia = 0 };
-	struct sip_hdr *h, *hlast = NULL;
+	struct sip_hdr *hdr = msg->hdr, *h, *hlast = NULL;
+	uint8_t *first = msg->first;
 	enum sip_perr rc = SIP_PERR_OK;
 	unsigned int id, pend;
 	uint32_t n, c, t;
@@ -624,32 +710,19 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 		}
 		if ((uint64_t)(p - base) < 64)
 			lf &= ~0ull << (p - base);
-		h = &msg->hdr[st.n];
+		n = st.n;
 		pend = SIP_HDR_OTHER;
-		while (end - p >= 32 && h < &msg->hdr[SIP_MAX_HDRS]) {
+		while (end - p >= 32 && n < SIP_MAX_HDRS) {
 			w = _mm256_loadu_si256((const __m256i *)(const void *)p);
 			c = _tzcnt_u32((uint32_t)_mm256_movemask_epi8(
 				_mm256_cmpeq_epi8(w, colon)));
-			m = _mm256_and_si256(
-				_mm256_shuffle_epi8(tlo, _mm256_and_si256(w, nib)),
-				_mm256_shuffle_epi8(thi, _mm256_and_si256(
-					_mm256_srli_epi16(w, 4), nib)));
-			t = _tzcnt_u32((uint32_t)_mm256_movemask_epi8(
-				_mm256_cmpeq_epi8(m, _mm256_setzero_si256())));
-			/* a token of 1..31 bytes, then ':' (so no LF before) */
-			if (c != t || c - 1 >= 31)
+			if (c - 1 >= 31)
 				break;
-			while (lf == 0 && base + 64 < end) {
-				base += 64;
-				lf = sip_frame_lf(base, end);
-			}
-			if (lf == 0)
-				break;
-			nl = base + _tzcnt_u64(lf);
-			if (nl + 1 >= end || nl[1] == ' ' || nl[1] == '\t')
-				break;
-			lf = _blsr_u64(lf);
-
+			/*
+			 * A known name equals its literal, so it is a token
+			 * and holds no LF; any other name must be a token
+			 * that ends at the ':'.
+			 */
 			if (c == 1) {
 				id = sip_hdr_compact(
 					span_ascii_lower((unsigned char)*p));
@@ -669,12 +742,35 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 					id = sip_hname_alt[id];
 				}
 			}
+			if (id == SIP_HDR_OTHER) {
+				m = _mm256_and_si256(
+					_mm256_shuffle_epi8(tlo,
+						_mm256_and_si256(w, nib)),
+					_mm256_shuffle_epi8(thi, _mm256_and_si256(
+						_mm256_srli_epi16(w, 4), nib)));
+				t = _tzcnt_u32((uint32_t)_mm256_movemask_epi8(
+					_mm256_cmpeq_epi8(m,
+						_mm256_setzero_si256())));
+				if (t != c)
+					break;
+			}
+			while (lf == 0 && base + 64 < end) {
+				base += 64;
+				lf = sip_frame_lf(base, end);
+			}
+			if (lf == 0)
+				break;
+			nl = base + _tzcnt_u64(lf);
+			if (nl + 1 >= end || nl[1] == ' ' || nl[1] == '\t')
+				break;
+			lf = _blsr_u64(lf);
 
 			/*
 			 * "name: value CRLF" is trimmed without a loop: when
 			 * both ends are above SP they are not LWS (and the
 			 * value is not empty, as v would be at the CR or LF).
 			 */
+			h = &hdr[n];
 			v = p + c + 1;
 			ve = nl - (nl[-1] == '\r');
 			v += *v == ' ';
@@ -682,33 +778,33 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 				h->value = span_range(v, ve);
 			else
 				h->value = sip_value_trim_slow(p + c + 1, nl);
-			n = (uint32_t)(h - msg->hdr);
 			sip_hdr_set(h, (uint32_t)(p - buf), c,
 				    (uint32_t)(nl + 1 - p), id);
-			if (msg->first[id] == SIP_HDR_NONE)
-				msg->first[id] = (uint8_t)n;
+			if (first[id] == SIP_HDR_NONE)
+				first[id] = (uint8_t)n;
 			else
-				msg->hdr[st.last[id]].next = (uint8_t)n;
+				hdr[st.last[id]].next = (uint8_t)n;
 			st.last[id] = (uint8_t)n;
-			hlast = h++;
+			n++;
 			p = nl + 1;
 			if (((1u << SIP_HDR_VIA | 1u << SIP_HDR_CONTENT_LENGTH)
 			     >> id) & 1) {
 				/* one Via value, or Content-Length: 1*9DIGIT */
 				if (id == SIP_HDR_VIA ?
 				    st.nvia < SIP_MAX_VIA &&
-				    !sip_frame_has_comma(hlast->value) :
-				    sip_frame_clen(msg, hlast->value)) {
+				    !sip_frame_has_comma(h->value) :
+				    sip_frame_clen(msg, h->value)) {
 					if (id == SIP_HDR_VIA)
 						msg->nvia = (uint16_t)++st.nvia;
 					continue;
 				}
 				pend = id;
+				hlast = h;
 				break;
 			}
 		}
-		st.n = (uint32_t)(h - msg->hdr);
-		msg->nhdr = (uint16_t)st.n;
+		st.n = n;
+		msg->nhdr = (uint16_t)n;
 
 		switch (pend) {
 		case SIP_HDR_VIA:
