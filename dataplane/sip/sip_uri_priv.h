@@ -153,10 +153,43 @@ sip_cc_run(const char *p, uint32_t i, uint32_t n, uint16_t cls)
 }
 
 /*
+ * The masks of sip_scan_ops()->umask with AVX2 (sip_val_scan.c), used
+ * when sip_val_avx2 is set: at load time when the CPU has AVX2, or by
+ * sip_val_select() (tests compare the two, benchmarks pick one).
+ */
+extern bool sip_val_avx2;
+void sip_val_umask_avx2(const char *p, uint32_t n, struct sip_umask *m);
+
+/* First byte of [p, end) outside SIP_CC_QTEXT, or end (AVX2). */
+const char *sip_val_qtext_avx2(const char *p, const char *end);
+
+/* 0; -ENOTSUP when @avx2 is asked for and the CPU lacks it. Slow path. */
+int sip_val_select(bool avx2);
+
+static inline __attribute__((always_inline)) void
+sip_val_umask(const struct sip_scan_ops *ops, const char *p, uint32_t n,
+	      struct sip_umask *m)
+{
+	if (likely(sip_val_avx2))
+		sip_val_umask_avx2(p, n, m);
+	else
+		ops->umask(p, n, m);
+}
+
+/* First index at or after i (below n) of a byte outside SIP_CC_QTEXT. */
+static inline __attribute__((always_inline)) uint32_t
+sip_val_qtext(const char *p, uint32_t i, uint32_t n)
+{
+	if (likely(sip_val_avx2))
+		return (uint32_t)(sip_val_qtext_avx2(p + i, p + n) - p);
+	return sip_cc_run(p, i, n, SIP_CC_QTEXT);
+}
+
+/*
  * End of a quoted-string (RFC 3261 §25.1) that starts at p (p[0] == '"'):
  * the byte after the closing quote, or NULL when it is unterminated or
  * holds a control character outside a quoted-pair. A run of qdtext is one
- * table lookup per byte.
+ * AVX2 scan (sip_val_scan.c), or one table lookup per byte without it.
  */
 static inline const char *
 sip_quoted_end(const char *p, const char *end)
@@ -165,7 +198,7 @@ sip_quoted_end(const char *p, const char *end)
 	unsigned char c;
 
 	for (;;) {
-		i = sip_cc_run(p, i, n, SIP_CC_QTEXT);
+		i = sip_val_qtext(p, i, n);
 		if (i == n)
 			return NULL;
 		if (p[i] == '"')
@@ -459,27 +492,6 @@ sip_host_end(const char *p, const char *end)
 		return q != NULL ? q + 1 : p;
 	}
 	return sip_cc_span(p, end, SIP_CC_HOST);
-}
-
-/*
- * The masks of sip_scan_ops()->umask with AVX2 (sip_val_scan.c), used
- * when sip_val_avx2 is set: at load time when the CPU has AVX2, or by
- * sip_val_select() (tests compare the two, benchmarks pick one).
- */
-extern bool sip_val_avx2;
-void sip_val_umask_avx2(const char *p, uint32_t n, struct sip_umask *m);
-
-/* 0; -ENOTSUP when @avx2 is asked for and the CPU lacks it. Slow path. */
-int sip_val_select(bool avx2);
-
-static inline __attribute__((always_inline)) void
-sip_val_umask(const struct sip_scan_ops *ops, const char *p, uint32_t n,
-	      struct sip_umask *m)
-{
-	if (likely(sip_val_avx2))
-		sip_val_umask_avx2(p, n, m);
-	else
-		ops->umask(p, n, m);
 }
 
 /*

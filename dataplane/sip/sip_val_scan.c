@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sip_val_scan.c - the bit masks of a short URI (struct sip_umask) with
- * AVX2, for the URI fast path of sip_uri_priv.h.
+ * sip_val_scan.c - the bit masks of a short URI (struct sip_umask) and
+ * the qdtext run of a quoted-string with AVX2, for the value parsers of
+ * sip_uri_priv.h.
  *
  * Hot path. Two 32-byte blocks cover a URI of up to 48 bytes in most
  * positions (three at worst), against three or four 16-byte blocks for
@@ -9,8 +10,9 @@
  * of the sip_cset[] tables. Loads are the aligned 32-byte blocks holding
  * [p, p + n): an aligned block never crosses a page, so the bytes around
  * the URI it also reads cannot fault; they are shifted and masked off.
- * Where AVX2 is missing (or a test asks), the scan table's umask
- * (sip_scan.c) is used instead; the unit tests compare the two.
+ * The qdtext scan reads aligned 32-byte blocks only. Where AVX2 is missing
+ * (or a test asks), the scan table's umask (sip_scan.c) and a table run
+ * are used instead; the unit tests compare each pair.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -117,6 +119,53 @@ join:
 }
 #undef SIP_VAL_JOIN
 
+/*
+ * First byte of [p, end) that is not qdtext (sip_uri_priv.h SIP_CC_QTEXT:
+ * '"', '\\', a control byte other than HT, LF and CR, or DEL), or end:
+ * aligned 32-byte blocks, the bytes before p shifted off the first mask.
+ */
+__attribute__((target("avx2"), no_sanitize_address))
+const char *
+sip_val_qtext_avx2(const char *p, const char *end)
+{
+	const __m256i dq = _mm256_set1_epi8('"');
+	const __m256i bs = _mm256_set1_epi8('\\');
+	const __m256i del = _mm256_set1_epi8(0x7f);
+	const __m256i c1f = _mm256_set1_epi8(0x1f);
+	const __m256i ht = _mm256_set1_epi8('\t'), lf = _mm256_set1_epi8('\n');
+	const __m256i cr = _mm256_set1_epi8('\r');
+	const __m256i *b;
+	uint32_t m, off;
+	__m256i v, bad;
+
+	if (p >= end)
+		return end;
+	b = (const __m256i *)(uintptr_t)((uintptr_t)p & ~(uintptr_t)31);
+	off = (uint32_t)((uintptr_t)p & 31);
+	for (;;) {
+		v = _mm256_load_si256(b);
+		/* v <= 0x1f unsigned, but not HT LF CR; or '"' '\\' DEL */
+		bad = _mm256_andnot_si256(
+			_mm256_or_si256(_mm256_or_si256(
+				_mm256_cmpeq_epi8(v, ht), _mm256_cmpeq_epi8(v, lf)),
+				_mm256_cmpeq_epi8(v, cr)),
+			_mm256_cmpeq_epi8(_mm256_min_epu8(v, c1f), v));
+		bad = _mm256_or_si256(bad, _mm256_or_si256(
+			_mm256_or_si256(_mm256_cmpeq_epi8(v, dq),
+					_mm256_cmpeq_epi8(v, bs)),
+			_mm256_cmpeq_epi8(v, del)));
+		m = (uint32_t)_mm256_movemask_epi8(bad) >> off << off;
+		if (m != 0) {
+			p = (const char *)b + __builtin_ctz(m);
+			return p < end ? p : end;
+		}
+		b++;
+		off = 0;
+		if ((const char *)b >= end)
+			return end;
+	}
+}
+
 static bool
 sip_val_cpu_has_avx2(void)
 {
@@ -130,6 +179,12 @@ void
 sip_val_umask_avx2(const char *p, uint32_t n, struct sip_umask *m)
 {
 	sip_scan_ops_get(SIP_SCAN_SCALAR)->umask(p, n, m);
+}
+
+const char *
+sip_val_qtext_avx2(const char *p, const char *end)
+{
+	return p + sip_cc_run(p, 0, (uint32_t)(end - p), SIP_CC_QTEXT);
 }
 
 static bool

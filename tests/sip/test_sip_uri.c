@@ -1430,6 +1430,42 @@ test_sip_uri_umask_avx2_matches_scalar(void **state)
 }
 
 /*
+ * sip_val_qtext_avx2() against the qdtext table run, for every length up
+ * to 80 and every offset in a 32-byte block, flush against a guard page.
+ */
+static void
+test_sip_uri_qtext_avx2_matches_scalar(void **state)
+{
+	static const char alphabet[] = "abc XYZ<>@;\t\r\n\"\\\x00\x01\x1f\x7f"
+				       "\x80\xc3\xff~";
+	char src[80], blk[160] __attribute__((aligned(32)));
+	uint32_t n, r, i, off, x = 3, k;
+	const char *p;
+
+	if (sip_val_select(true) != 0)
+		skip();
+	for (n = 0; n <= sizeof(src); n++) {
+		for (r = 0; r < 64; r++) {
+			for (i = 0; i < n; i++) {
+				x = x * 1103515245u + 12345u;
+				/* mostly qdtext, so runs get long */
+				k = (x >> 16) % 64;
+				src[i] = k < sizeof(alphabet) - 1 ?
+					 alphabet[k] : 'q';
+			}
+			p = guard_buf_put(*state, src, n);
+			assert_ptr_equal(sip_val_qtext_avx2(p, p + n),
+					 p + sip_cc_run(p, 0, n, SIP_CC_QTEXT));
+			off = r % 32;
+			memcpy(blk + off, src, n);
+			p = blk + off;
+			assert_ptr_equal(sip_val_qtext_avx2(p, p + n),
+					 p + sip_cc_run(p, 0, n, SIP_CC_QTEXT));
+		}
+	}
+}
+
+/*
  * sip_ip4_run() takes a host only where sip_host_end() and
  * sip_host_check() (what the general parsers use) give the same end and
  * IPv4 for it; it must also take the plain dotted quads.
@@ -1535,6 +1571,7 @@ main(void)
 		cmocka_unit_test(test_sip_uri_param_fast_path_matches_general_scalar),
 		cmocka_unit_test(test_sip_uri_umask_avx2_matches_scalar),
 		cmocka_unit_test(test_sip_uri_ip4_run_matches_host_check),
+		cmocka_unit_test(test_sip_uri_qtext_avx2_matches_scalar),
 	};
 
 	return cmocka_run_group_tests_name("sip_uri", tests,
