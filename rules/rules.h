@@ -424,6 +424,19 @@ int rules_contacts(const struct rules_db *db, uint32_t rule,
 		   struct rules_dest *out, uint32_t cap, uint32_t *n);
 
 /**
+ * Where target number @p t (below rules_db_target_count()) sends: address
+ * family, address and port; priority and weight are left 0 (they belong
+ * to a rule's list). For the loader, which formats each target once.
+ *
+ * @return
+ *   0 and *out set; -ENOENT if @p t is out of range.
+ *
+ * Context: any thread.
+ */
+int rules_db_target(const struct rules_db *db, uint32_t t,
+		    struct rules_dest *out);
+
+/**
  * Apply the rule's number manipulation to the normalised number: drop
  * `strip` leading characters, then put `prepend` in front.
  *

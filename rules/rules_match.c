@@ -32,74 +32,108 @@ rules_hexval(unsigned char c)
 	return -1;
 }
 
-static bool
-rules_is_visual_sep(unsigned char c)
+/*
+ * Character classes of a telephone-subscriber (RFC 3966 section 3), one
+ * lookup per character: RULES_KC_OK for what may appear in a number
+ * (digits, "*", "#", visual separators; a leading "+" is handled apart),
+ * RULES_KC_SEP for visual separators (left out of the key), RULES_KC_END
+ * for the ";" that starts the parameters.
+ */
+#define RULES_KC_DIGIT  1u
+#define RULES_KC_OK     2u
+#define RULES_KC_SEP    4u
+#define RULES_KC_END    8u
+
+static const uint8_t rules_kc[256] = {
+	['0' ... '9'] = RULES_KC_DIGIT | RULES_KC_OK,
+	['*'] = RULES_KC_OK, ['#'] = RULES_KC_OK,
+	['-'] = RULES_KC_OK | RULES_KC_SEP, ['.'] = RULES_KC_OK | RULES_KC_SEP,
+	['('] = RULES_KC_OK | RULES_KC_SEP, [')'] = RULES_KC_OK | RULES_KC_SEP,
+	[';'] = RULES_KC_END,
+};
+
+/* ASCII upper case of eight bytes to lower case; other bytes unchanged. */
+static inline uint64_t
+rules_lower8(uint64_t w)
 {
-	return c == '-' || c == '.' || c == '(' || c == ')';
+	const uint64_t h = 0x8080808080808080ull, b = w & ~h;
+	uint64_t upper;
+
+	upper = (b + 0x3f3f3f3f3f3f3f3full) &          /* >= 'A' */
+		~(b + 0x2525252525252525ull) &          /* <= 'Z' */
+		~w & h;                                 /* ASCII */
+	return w | upper >> 2;
 }
 
 int
 rules_key_make(struct span user, struct span host, struct rules_key *key)
 {
 	char tmp[RULES_KEY_MAX];
-	uint32_t i, n = 0, end, k;
-	bool phone = true, digit = false;
+	const char *u = user.ptr;
+	uint32_t i, n = user.len, k = 0;
+	unsigned int all = RULES_KC_OK, any = 0;
 
-	/* %HH-unescape (RFC 3261 section 25.1 escaped). */
-	for (i = 0; i < user.len; i++) {
-		unsigned char c = (unsigned char)user.ptr[i];
+	/* %HH-unescape (RFC 3261 section 25.1 escaped), only when there is
+	 * an escape: most users are copied once, below. */
+	if (n != 0 && memchr(u, '%', n) != NULL) {
+		for (i = 0, n = 0; i < user.len; i++) {
+			unsigned char c = (unsigned char)user.ptr[i];
 
-		if (c == '%') {
-			int hi, lo;
+			if (c == '%') {
+				int hi, lo;
 
-			if (user.len - i < 3)
-				return -EINVAL;
-			hi = rules_hexval((unsigned char)user.ptr[i + 1]);
-			lo = rules_hexval((unsigned char)user.ptr[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -EINVAL;
-			c = (unsigned char)(hi << 4 | lo);
-			i += 2;
+				if (user.len - i < 3)
+					return -EINVAL;
+				hi = rules_hexval((unsigned char)user.ptr[i + 1]);
+				lo = rules_hexval((unsigned char)user.ptr[i + 2]);
+				if (hi < 0 || lo < 0)
+					return -EINVAL;
+				c = (unsigned char)(hi << 4 | lo);
+				i += 2;
+			}
+			if (n == sizeof(tmp))
+				return -ENAMETOOLONG;
+			tmp[n++] = (char)c;
 		}
-		if (n == sizeof(tmp))
-			return -ENAMETOOLONG;
-		tmp[n++] = (char)c;
+		u = tmp;
+	} else if (n > RULES_KEY_MAX) {
+		return -ENAMETOOLONG;
 	}
 
 	/*
 	 * telephone-subscriber (RFC 3966 section 3): digits, "*", "#",
 	 * visual separators, one leading "+", then ";params" which are not
-	 * part of the number.
+	 * part of the number. The number is copied without "+" and
+	 * separators while it is classified; anything else is the key as
+	 * it is.
 	 */
-	end = n;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)tmp[i];
+	for (i = n != 0 && u[0] == '+' ? 1 : 0; i < n; i++) {
+		unsigned int c = rules_kc[(unsigned char)u[i]];
 
-		if (c == ';') {
-			end = i;
+		if (c & RULES_KC_END)
 			break;
-		}
-		if (span_is_digit(c))
-			digit = true;
-		else if (!(c == '*' || c == '#' || rules_is_visual_sep(c) ||
-			   (c == '+' && i == 0)))
-			phone = false;
+		key->num[k] = u[i];
+		k += (c & RULES_KC_SEP) == 0;
+		all &= c;
+		any |= c;
 	}
-	k = 0;
-	if (phone && digit) {
-		for (i = tmp[0] == '+' ? 1 : 0; i < end; i++)
-			if (!rules_is_visual_sep((unsigned char)tmp[i]))
-				key->num[k++] = tmp[i];
-	} else {
+	if (!(all & RULES_KC_OK) || !(any & RULES_KC_DIGIT)) {
 		if (n != 0)
-			memcpy(key->num, tmp, n);
+			memcpy(key->num, u, n);
 		k = n;
 	}
 	key->num_len = k;
 
 	if (host.len > RULES_HOST_MAX)
 		return -ENAMETOOLONG;
-	for (i = 0; i < host.len; i++)
+	for (i = 0; host.len - i >= 8; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, host.ptr + i, 8);
+		w = rules_lower8(w);
+		memcpy(key->host + i, &w, 8);
+	}
+	for (; i < host.len; i++)
 		key->host[i] = (char)span_ascii_lower((unsigned char)host.ptr[i]);
 	key->host_len = host.len;
 	return 0;
@@ -685,6 +719,19 @@ rules_contacts(const struct rules_db *db, uint32_t rule, uint64_t flow_hash,
 	for (i = 0; i < m && i < cap; i++)
 		rules_dest_fill(db, &e[idx[i]], &out[i]);
 	*nout = i;
+	return 0;
+}
+
+int
+rules_db_target(const struct rules_db *db, uint32_t t, struct rules_dest *out)
+{
+	struct rules_ient e = { .target = t };
+
+	if (t >= db->ntargets)
+		return -ENOENT;
+	rules_dest_fill(db, &e, out);
+	out->priority = 0;
+	out->weight = 0;
 	return 0;
 }
 
