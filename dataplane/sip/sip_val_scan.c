@@ -85,8 +85,8 @@ sip_val_umask_avx2(const char *p, uint32_t n, struct sip_umask *m)
 	const __m256i *b = (const __m256i *)(uintptr_t)((uintptr_t)p &
 							~(uintptr_t)31);
 	unsigned int off = (unsigned int)((uintptr_t)p & 31);
-	struct sip_val_blk x[3] = { { 0 }, { 0 }, { 0 } };
 	uint64_t valid = (1ull << n) - 1;       /* n <= SIP_UMASK_MAX */
+	struct sip_val_blk x[3];
 
 	if (n == 0) {
 		*m = (struct sip_umask){ .nuser = 0 };
@@ -98,18 +98,24 @@ sip_val_umask_avx2(const char *p, uint32_t n, struct sip_umask *m)
 	 * bytes of [p, p + n), none of which crosses a page.
 	 */
 	if (((uintptr_t)p & 4095) <= 4096 - 64) {
-		sip_val_block(p, &x[0]);
-		if (n > 32)
-			sip_val_block(p + 32, &x[1]);
-		off = 0;
-		goto join;
+		struct sip_val_blk a, c;
+
+		sip_val_block(p, &a);
+		sip_val_block(p + 32, &c);
+		m->nuser = ((uint64_t)a.nu | (uint64_t)c.nu << 32) & valid;
+		m->nhost = ((uint64_t)a.nh | (uint64_t)c.nh << 32) & valid;
+		m->nparam = ((uint64_t)a.np | (uint64_t)c.np << 32) & valid;
+		m->sep = ((uint64_t)a.se | (uint64_t)c.se << 32) & valid;
+		m->dot = ((uint64_t)a.dt | (uint64_t)c.dt << 32) & valid;
+		m->dash = ((uint64_t)a.da | (uint64_t)c.da << 32) & valid;
+		return;
 	}
+	x[1] = x[2] = (struct sip_val_blk){ .nu = 0 };
 	sip_val_block(b, &x[0]);
 	if (off + n > 32)
 		sip_val_block(b + 1, &x[1]);
 	if (off + n > 64)
 		sip_val_block(b + 2, &x[2]);
-join:
 	m->nuser = SIP_VAL_JOIN(nu) & valid;
 	m->nhost = SIP_VAL_JOIN(nh) & valid;
 	m->nparam = SIP_VAL_JOIN(np) & valid;
