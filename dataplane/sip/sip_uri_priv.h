@@ -623,11 +623,17 @@ sip_uri_parse_inline(struct sip_uri *uri, struct span s)
 	if (s.len > 4) {
 		memcpy(&w, s.ptr, 4);
 		if ((w | 0x00202020u) == 0x3a706973u) {     /* "sip:" LE */
-			*uri = (struct sip_uri){
-				.scheme = span_make(s.ptr, 3),
-				.opaque = span_make(s.ptr + 4, s.len - 4),
-				.scheme_id = SIP_SCHEME_SIP,
-			};
+			/*
+			 * Field by field: the compiler turns a compound
+			 * literal of this size into a string store.
+			 */
+			uri->scheme = span_make(s.ptr, 3);
+			uri->user = uri->password = SPAN_NULL;
+			uri->port_str = uri->params = SPAN_NULL;
+			uri->headers = SPAN_NULL;
+			uri->opaque = span_make(s.ptr + 4, s.len - 4);
+			uri->port = 0;
+			uri->scheme_id = SIP_SCHEME_SIP;
 			if (sip_uri_parse_sip_fast(sip_scan_get(), uri,
 						   s.ptr + 4, span_end(s)))
 				return SIP_PERR_OK;
