@@ -64,6 +64,9 @@
  * Loop part of a ~1 KB INVITE: 1,395 -> 331 instructions, transaction
  * part 797 -> 180 (callgrind, perf/bench_pipeline_proxy.sh).
  */
+/* Inlined whole into each hash, so the state stays in registers. */
+#define DP_SH_INLINE    static inline __attribute__((always_inline))
+
 struct dp_sh {
 	struct hash_sip_state s;
 	uint64_t         tail;          /* ntail pending bytes, little-endian */
@@ -71,7 +74,7 @@ struct dp_sh {
 	uint32_t         total;
 };
 
-static inline void
+DP_SH_INLINE void
 dp_sh_init(struct dp_sh *h, const struct hash_key *key)
 {
 	h->s.v0 = key->k0 ^ 0x736f6d6570736575ULL;
@@ -83,7 +86,7 @@ dp_sh_init(struct dp_sh *h, const struct hash_key *key)
 	h->total = 0;
 }
 
-static inline void
+DP_SH_INLINE void
 dp_sh_block(struct dp_sh *h, uint64_t m)
 {
 	h->s.v3 ^= m;
@@ -92,7 +95,7 @@ dp_sh_block(struct dp_sh *h, uint64_t m)
 }
 
 /* Byte-wise little-endian loads: the compiler makes each one load. */
-static inline uint64_t
+DP_SH_INLINE uint64_t
 dp_sh_le32(const unsigned char *p)
 {
 	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
@@ -100,7 +103,7 @@ dp_sh_le32(const unsigned char *p)
 }
 
 /* @p len (0..7) bytes at @p p as a little-endian word; reads no further. */
-static inline uint64_t
+DP_SH_INLINE uint64_t
 dp_sh_partial(const unsigned char *p, uint32_t len)
 {
 	if (len >= 4)   /* two overlapping 4-byte reads */
@@ -113,7 +116,7 @@ dp_sh_partial(const unsigned char *p, uint32_t len)
 }
 
 /* Append the low @p n (1..8) bytes of @p v. */
-static inline void
+DP_SH_INLINE void
 dp_sh_word(struct dp_sh *h, uint64_t v, uint32_t n)
 {
 	uint32_t t = h->ntail;
@@ -129,7 +132,7 @@ dp_sh_word(struct dp_sh *h, uint64_t v, uint32_t n)
 	h->tail = t != 0 ? v >> (8 * (8 - t)) : 0;
 }
 
-static void
+DP_SH_INLINE void
 dp_sh_update(struct dp_sh *h, const void *data, uint32_t len)
 {
 	const unsigned char *p = data;
@@ -151,7 +154,7 @@ dp_sh_update(struct dp_sh *h, const void *data, uint32_t len)
 		dp_sh_word(h, dp_sh_partial(p, len), len);
 }
 
-static uint64_t
+DP_SH_INLINE uint64_t
 dp_sh_final(struct dp_sh *h)
 {
 	dp_sh_block(h, (uint64_t)h->total << 56 | h->tail);
@@ -162,7 +165,7 @@ dp_sh_final(struct dp_sh *h)
 	return h->s.v0 ^ h->s.v1 ^ h->s.v2 ^ h->s.v3;
 }
 
-static inline void
+DP_SH_INLINE void
 dp_sh_u32(struct dp_sh *h, uint32_t v)
 {
 	dp_sh_word(h, v, 4);
@@ -170,7 +173,7 @@ dp_sh_u32(struct dp_sh *h, uint32_t v)
 
 /* A field with its length in front, so adjacent fields cannot run together
  * ("ab"+"c" and "a"+"bc" differ). Absent fields hash as length 0xffffffff. */
-static inline void
+DP_SH_INLINE void
 dp_sh_field(struct dp_sh *h, struct span s)
 {
 	if (span_is_null(s)) {
@@ -183,7 +186,7 @@ dp_sh_field(struct dp_sh *h, struct span s)
 }
 
 /* Every value of every header line with @p id, as written. */
-static void
+DP_SH_INLINE void
 dp_sh_hdrs(struct dp_sh *h, const struct sip_msg *msg, enum sip_hdr_id id)
 {
 	const struct sip_hdr *hd;
@@ -580,6 +583,50 @@ dp_proxy_edits_order(struct sip_edits *ed)
 }
 
 /*
+ * sip_rw_via_stamp() for a request whose rport, when stamped, is the
+ * first one and bare: ";received=ADDR" appended to the top Via value as
+ * one edit (out->recv holds it; @p n is the address's length), or the
+ * value of a received already there replaced; "=PORT" after the bare
+ * rport. sip_msg_check() kept the first rport and the first received,
+ * which are what sip_rw_via_stamp() would find.
+ */
+static int
+dp_proxy_via_stamp(struct dp_proxy_out *out, const struct sip_msg *msg,
+		   const struct sip_info *info, bool recv, uint32_t n,
+		   uint16_t rport)
+{
+	const struct span top = info->via.value;
+	const struct span rv = info->via.received;
+	const char *end = msg->buf + msg->msg_len;
+	uint32_t k;
+
+	if (top.ptr == NULL || top.ptr < msg->buf || span_end(top) > end ||
+	    (rport != 0 && (info->via.rport.ptr < top.ptr ||
+			    info->via.rport.ptr > span_end(top))) ||
+	    (!span_is_null(rv) &&
+	     (rv.ptr < top.ptr || span_end(rv) > span_end(top))))
+		return -EINVAL;
+	/* rport first: as the last parameter it shares the offset of the
+	 * appended received, and must stay in front of it. */
+	if (rport != 0) {
+		out->rport[0] = '=';
+		k = 1 + dp_proxy_port_fmt(out->rport + 1, rport);
+		if (sip_edit_add(&out->ed,
+				 (uint32_t)(info->via.rport.ptr - msg->buf), 0,
+				 span_make(out->rport, k)) != 0)
+			return -ENOSPC;
+	}
+	if (!recv)
+		return 0;
+	if (!span_is_null(rv))
+		return sip_edit_add(&out->ed, (uint32_t)(rv.ptr - msg->buf),
+				    rv.len, span_make(out->recv +
+						      DP_PROXY_RECV_PFX, n));
+	return sip_edit_add(&out->ed, (uint32_t)(span_end(top) - msg->buf), 0,
+			    span_make(out->recv, DP_PROXY_RECV_PFX + n));
+}
+
+/*
  * The edits every forwarded request gets (RFC 3261 §16.6 steps 3, 4, 8;
  * §18.2.1; RFC 3581): received/rport on the received top Via, our Via on
  * top, Max-Forwards decremented (70 inserted), Record-Route.
@@ -589,11 +636,12 @@ dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
 		const struct sip_info *info, const struct dp_udp_meta *meta,
 		struct dp_proxy_out *out)
 {
-	char branch[DP_PROXY_BRANCH_LEN];
-	struct span recv = SPAN_NULL;
+	const struct sip_hdr *h;
 	uint8_t addr[16];
 	uint16_t rport = 0;
 	struct fmt_buf b;
+	bool recv;
+	uint32_t n;
 	int fam;
 
 	if (!dp_proxy_pick_src(self->conf, meta, out))
@@ -601,34 +649,60 @@ dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
 
 	/*
 	 * received when sent-by is a name or another address (§18.2.1),
-	 * always with rport (RFC 3581 §4).
+	 * always with rport (RFC 3581 §4). The source as text first: a
+	 * sent-by written the same way is that address without parsing it.
 	 */
-	fam = sip_host_to_ip(info->via.host, addr);
-	if (!span_is_null(info->via.rport) || fam < 0 ||
-	    !dp_proxy_ip_eq(&meta->src, addr, fam))
-		recv = span_make(out->recv,
-				 dp_proxy_ip_fmt(&meta->src, false, out->recv));
+	memcpy(out->recv, ";received=", DP_PROXY_RECV_PFX);
+	n = dp_proxy_ip_fmt(&meta->src, false, out->recv + DP_PROXY_RECV_PFX);
+	if (!span_is_null(info->via.rport)) {
+		recv = true;
+	} else if (meta->src.family == DP_AF_V4 && info->via.host.len == n &&
+		   memcmp(info->via.host.ptr, out->recv + DP_PROXY_RECV_PFX,
+			  n) == 0) {
+		recv = false;
+	} else {
+		fam = sip_host_to_ip(info->via.host, addr);
+		recv = fam < 0 || !dp_proxy_ip_eq(&meta->src, addr, fam);
+	}
 	if (!span_is_null(info->via.rport) && info->via.rport.len == 0)
 		rport = meta->sport;
-	if (!span_is_null(recv) || rport != 0) {
-		if (sip_rw_via_stamp(&out->ed, msg, info, recv, rport) != 0)
-			return dp_proxy_drop(out, DP_PW_REWRITE);
-	}
+	if ((recv || rport != 0) &&
+	    dp_proxy_via_stamp(out, msg, info, recv, n, rport) != 0)
+		return dp_proxy_drop(out, DP_PW_REWRITE);
 
-	dp_proxy_branch_fmt(dp_proxy_txn_hash(&self->key, msg, info),
-			    out->loop, branch);
+	/* Our Via line, whole, above the first Via line: one edit. */
+	h = sip_msg_hdr(msg, SIP_HDR_VIA);
+	if (h == NULL)
+		return dp_proxy_drop(out, DP_PW_REWRITE);
 	fmt_buf_init(&b, out->via, sizeof(out->via));
-	fmt_buf_lit(&b, "SIP/2.0/UDP ");
+	fmt_buf_lit(&b, "Via: SIP/2.0/UDP ");
 	b.p += dp_proxy_hostport_fmt(&out->src, out->sport, b.p);
 	fmt_buf_lit(&b, ";branch=");
-	fmt_buf_mem(&b, branch, sizeof(branch));
+	if (!b.overflow && (uint32_t)(b.end - b.p) >= DP_PROXY_BRANCH_LEN + 2) {
+		b.p += dp_proxy_branch_fmt(dp_proxy_txn_hash(&self->key, msg,
+							     info),
+					   out->loop, b.p);
+		*b.p++ = '\r';
+		*b.p++ = '\n';
+	} else {
+		b.overflow = 1;
+	}
 	if (b.overflow ||
-	    sip_rw_push_via(&out->ed, msg,
-			    span_range(out->via, b.p)) != 0)
+	    sip_edit_add(&out->ed, h->off, 0, span_range(out->via, b.p)) != 0)
 		return dp_proxy_drop(out, DP_PW_REWRITE);
 
-	if (sip_rw_max_forwards(&out->ed, msg, info) != 0)
+	/* Max-Forwards (checked: 0 was answered 483) is a byte. */
+	h = sip_msg_hdr(msg, SIP_HDR_MAX_FORWARDS);
+	if (h != NULL && info->max_forwards >= 1 && info->max_forwards <= 255 &&
+	    h->value.ptr >= msg->buf &&
+	    span_end(h->value) <= msg->buf + msg->msg_len) {
+		n = dp_proxy_u8_fmt(out->mf, (unsigned int)info->max_forwards - 1);
+		if (sip_edit_add(&out->ed, (uint32_t)(h->value.ptr - msg->buf),
+				 h->value.len, span_make(out->mf, n)) != 0)
+			return dp_proxy_drop(out, DP_PW_REWRITE);
+	} else if (sip_rw_max_forwards(&out->ed, msg, info) != 0) {
 		return dp_proxy_drop(out, DP_PW_REWRITE);
+	}
 
 	if (self->record_route) {
 		/* Facing the upstream: the address the request came to, so
@@ -1142,7 +1216,10 @@ dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 		}
 		return DP_PA_DONE;
 	}
-	if (rules_pick_target(snap->db, rule, dp_sip_flow_hash(snap, &p->info),
+	/* With one target the draw cannot change the choice: no keyed hash
+	 * of the Call-ID (~350 instructions). */
+	if (rules_pick_target(snap->db, rule, hit.ntargets > 1 ?
+			      dp_sip_flow_hash(snap, &p->info) : 0,
 			      snap->up, &dest) != 0) {
 		dp_cnt_add(lc, DP_CNT_PROXY_ALL_DOWN, 1);
 		out->code = 503;

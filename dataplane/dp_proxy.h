@@ -32,7 +32,10 @@
 
 /* "[" full IPv6 "]" is 41 bytes; ":65535" 6 more. */
 #define DP_PROXY_HOST_MAX       48
-#define DP_PROXY_VIA_MAX        (12 + DP_PROXY_HOST_MAX + 8 + DP_PROXY_BRANCH_LEN + 8)
+/* "Via: SIP/2.0/UDP " host ":" port ";branch=" branch CRLF, and slack. */
+#define DP_PROXY_VIA_MAX        (17 + DP_PROXY_HOST_MAX + 8 + DP_PROXY_BRANCH_LEN + 2 + 8)
+/* ";received=" in front of the address in dp_proxy_out.recv. */
+#define DP_PROXY_RECV_PFX       10
 #define DP_PROXY_RR_MAX         (4 + DP_PROXY_HOST_MAX + 8)
 #define DP_PROXY_USER_MAX       (3 * RULES_USER_OUT_MAX)
 #define DP_PROXY_RURI_MAX       (SIP_MAX_URI_LEN + 16)
@@ -87,7 +90,9 @@ struct dp_proxy_out {
 	uint8_t          rr_done;       /* strict-route or pop edits made */
 	uint64_t         loop;          /* loop part of this request */
 	char             via[DP_PROXY_VIA_MAX];
-	char             recv[DP_PROXY_HOST_MAX];
+	char             recv[DP_PROXY_RECV_PFX + DP_PROXY_HOST_MAX];
+	char             rport[8];      /* "=PORT" */
+	char             mf[4];         /* Max-Forwards - 1 */
 	char             rr[DP_PROXY_RR_MAX];
 	char             hostport[DP_PROXY_HOST_MAX + 8];
 	char             user[DP_PROXY_USER_MAX];
