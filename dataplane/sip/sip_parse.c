@@ -692,9 +692,8 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 		0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, (char)0x80,
 		0, 0, 0, 0, 0, 0, 0, 0);
 	const char *buf = msg->buf, *end = buf + msg->len, *base, *nl, *v, *ve;
-	struct sip_hdr_state st = { .n = 0, .nvia = 0 };
-	struct sip_hdr *hdr = msg->hdr, *h, *hlast = NULL;
-	uint8_t *first = msg->first;
+	struct sip_hdr_state st;
+	struct sip_hdr *h, *hlast = NULL;
 	enum sip_perr rc = SIP_PERR_OK;
 	unsigned int id, pend;
 	uint32_t n, c, t;
@@ -702,6 +701,8 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 	__m256i w, m;
 	int k;
 
+	st.n = 0;               /* st.last[id] is read only once set */
+	st.nvia = 0;
 	base = (const char *)((uintptr_t)p & ~(uintptr_t)63);
 	if (p < end)
 		lf = sip_frame_lf(base, end);
@@ -772,7 +773,7 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 			 * both ends are above SP they are not LWS (and the
 			 * value is not empty, as v would be at the CR or LF).
 			 */
-			h = &hdr[n];
+			h = &msg->hdr[n];
 			v = p + c + 1;
 			ve = nl - (nl[-1] == '\r');
 			v += *v == ' ';
@@ -782,10 +783,10 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 				h->value = sip_value_trim_slow(p + c + 1, nl);
 			sip_hdr_set(h, (uint32_t)(p - buf), c,
 				    (uint32_t)(nl + 1 - p), id);
-			if (first[id] == SIP_HDR_NONE)
-				first[id] = (uint8_t)n;
+			if (msg->first[id] == SIP_HDR_NONE)
+				msg->first[id] = (uint8_t)n;
 			else
-				hdr[st.last[id]].next = (uint8_t)n;
+				msg->hdr[st.last[id]].next = (uint8_t)n;
 			st.last[id] = (uint8_t)n;
 			n++;
 			p = nl + 1;
@@ -826,6 +827,16 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 			break;
 		}
 
+		/* the empty line, else one line by the scans */
+		if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
+			*next = p + 2;
+			return SIP_PERR_OK;
+		}
+		/* the empty line, else one line by the scans */
+		if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
+			*next = p + 2;
+			return SIP_PERR_OK;
+		}
 		k = sip_hdr_step(msg, ops, &st, &p, next, &rc);
 		if (k != 0)
 			return k > 0 ? SIP_PERR_OK : rc;
