@@ -73,7 +73,7 @@ sip_via_param(struct sip_via *via, struct span n, struct span v)
 
 	switch (n.len) {
 	case 3:
-		if (!span_eq_nocase(n, SPAN_LIT("ttl")))
+		if (!SIP_NAME_EQ(n, "ttl"))
 			return true;
 		/* ttl = 1*3DIGIT ; 0 to 255 */
 		if (!sip_value_is_bare(v) || v.len > 3 ||
@@ -83,7 +83,7 @@ sip_via_param(struct sip_via *via, struct span n, struct span v)
 			via->ttl = v;
 		return true;
 	case 5:
-		if (span_eq_nocase(n, SPAN_LIT("rport"))) {
+		if (SIP_NAME_EQ(n, "rport")) {
 			/* RFC 3581: bare in requests, a port in responses. */
 			if (v.ptr == NULL)
 				v = span_make(span_end(n), 0);
@@ -93,7 +93,7 @@ sip_via_param(struct sip_via *via, struct span n, struct span v)
 				via->rport = v;
 			return true;
 		}
-		if (span_eq_nocase(n, SPAN_LIT("maddr"))) {
+		if (SIP_NAME_EQ(n, "maddr")) {
 			if (!sip_value_is_bare(v) ||
 			    sip_host_check(v.ptr, span_end(v)) < 0)
 				return false;
@@ -102,7 +102,7 @@ sip_via_param(struct sip_via *via, struct span n, struct span v)
 		}
 		return true;
 	case 6:
-		if (!span_eq_nocase(n, SPAN_LIT("branch")))
+		if (!SIP_NAME_EQ(n, "branch"))
 			return true;
 		/* via-branch = "branch" EQUAL token */
 		if (!sip_value_is_token(v))
@@ -111,7 +111,7 @@ sip_via_param(struct sip_via *via, struct span n, struct span v)
 			via->branch = v;
 		return true;
 	case 8:
-		if (!span_eq_nocase(n, SPAN_LIT("received")))
+		if (!SIP_NAME_EQ(n, "received"))
 			return true;
 		/* IPv4address / IPv6address; RFC 5118 §4.5: brackets tolerated */
 		if (!sip_value_is_bare(v) || sip_host_to_ip(v, a) < 0)
@@ -145,14 +145,14 @@ sip_via_params_fast(struct sip_via *via, const char *p, const char *end)
 		if (i == 0)
 			return 0;
 		if (name.len == 6 &&
-		    span_eq_nocase(name, SPAN_LIT("branch"))) {
+		    SIP_NAME_EQ(name, "branch")) {
 			/* via-branch = "branch" EQUAL token */
 			if (v.ptr == NULL || !tok)
 				return 0;
 			if (via->branch.ptr == NULL)
 				via->branch = v;
 		} else if (name.len == 5 &&
-			   span_eq_nocase(name, SPAN_LIT("rport"))) {
+			   SIP_NAME_EQ(name, "rport")) {
 			if (v.ptr == NULL)
 				v = span_make(p + i, 0);
 			else if (!sip_port_ok(v, &port))
@@ -287,7 +287,7 @@ sip_naddr_params_fast(struct sip_naddr *na, const char *p, const char *end)
 		if (i == 0)
 			return 0;
 		if (tag.ptr == NULL &&
-		    span_eq_nocase(name, SPAN_LIT("tag"))) {
+		    SIP_NAME_EQ(name, "tag")) {
 			/* tag-param = "tag" EQUAL token */
 			if (v.ptr == NULL || !tok)
 				return 0;
@@ -390,7 +390,7 @@ params:
 		return SIP_PERR_OK;
 	rest = na->params;
 	while ((rc = sip_param_next_inline(&rest, &n, &v)) == 1) {
-		if (na->tag.ptr == NULL && span_eq_nocase(n, SPAN_LIT("tag"))) {
+		if (na->tag.ptr == NULL && SIP_NAME_EQ(n, "tag")) {
 			/* tag-param = "tag" EQUAL token */
 			if (!sip_value_is_token(v))
 				return SIP_PERR_BAD_VALUE;

@@ -426,6 +426,25 @@ sip_param_next_inline(struct span *rest, struct span *name,
 }
 
 /*
+ * span_eq_nocase() for a literal @lit of @len (<= 8) lower-case letters,
+ * in one or two loads: for letters, setting bit 5 is exactly folding the
+ * case, and a non-letter with bit 5 set is no letter.
+ */
+static inline __attribute__((always_inline)) bool
+sip_name_eq(struct span n, const char *lit, uint32_t len)
+{
+	uint64_t a = 0, b = 0;
+
+	if (n.len != len)
+		return false;
+	memcpy(&a, n.ptr, len);
+	memcpy(&b, lit, len);
+	return (a | (0x2020202020202020ull >> (64 - 8 * len))) == b;
+}
+
+#define SIP_NAME_EQ(n, lit)     sip_name_eq((n), (lit), sizeof(lit) - 1)
+
+/*
  * The run of token / paramchar bytes at p[v] (a parameter value): its end,
  * with *tok set when all of it is token bytes. Values (branch, tag) are
  * long enough for the vector class scan to pay.

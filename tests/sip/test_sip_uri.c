@@ -1510,6 +1510,37 @@ test_sip_uri_ip4_run_matches_host_check(void **state)
 	assert_true(taken > 100);
 }
 
+/* SIP_NAME_EQ() agrees with span_eq_nocase() on every byte in every place. */
+static void
+test_sip_uri_name_eq_matches_span_eq_nocase(void **state)
+{
+	static const char *const lits[] = {
+		"tag", "branch", "rport", "received", "t", "ttl",
+	};
+	char buf[8];
+	uint32_t i, pos, c, len;
+	struct span n, lit;
+	const char *p;
+
+	for (i = 0; i < sizeof(lits) / sizeof(lits[0]); i++) {
+		len = (uint32_t)strlen(lits[i]);
+		lit = span_make(lits[i], len);
+		for (pos = 0; pos < len; pos++) {
+			for (c = 0; c < 256; c++) {
+				memcpy(buf, lits[i], len);
+				buf[pos] = (char)c;
+				p = guard_buf_put(*state, buf, len);
+				n = span_make(p, len);
+				assert_int_equal(sip_name_eq(n, lits[i], len),
+						 span_eq_nocase(n, lit));
+				/* and shorter, so lengths must match too */
+				n = span_make(p + 1, len - 1);
+				assert_false(sip_name_eq(n, lits[i], len));
+			}
+		}
+	}
+}
+
 static int
 setup_guard(void **state)
 {
@@ -1572,6 +1603,7 @@ main(void)
 		cmocka_unit_test(test_sip_uri_umask_avx2_matches_scalar),
 		cmocka_unit_test(test_sip_uri_ip4_run_matches_host_check),
 		cmocka_unit_test(test_sip_uri_qtext_avx2_matches_scalar),
+		cmocka_unit_test(test_sip_uri_name_eq_matches_span_eq_nocase),
 	};
 
 	return cmocka_run_group_tests_name("sip_uri", tests,
