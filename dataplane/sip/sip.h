@@ -320,6 +320,17 @@ int sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 		   uint32_t *out_len);
 
 /**
+ * @p q in thousandths as an RFC 3261 §25.1 qvalue: 1000 -> "1.0", 900 ->
+ * "0.9", 850 -> "0.85", 1 -> "0.001" (@p q at most 1000).
+ *
+ * @return
+ *   Its length, 3 to 5 (@p out has room for 5); not terminated.
+ *
+ * Context: any thread, hot-path safe.
+ */
+uint32_t sip_qvalue(char *out, uint16_t q);
+
+/**
  * Deterministic To-tag for a stateless answer: a keyed hash of Call-ID,
  * From tag, CSeq number and top Via branch, so a retransmission gets the
  * same tag (RFC 3261 §8.2.7 stateless UAS).

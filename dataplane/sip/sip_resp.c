@@ -179,25 +179,23 @@ sip_resp_copy_line(struct fmt_buf *b, const struct sip_msg *req,
  * q in thousandths as RFC 3261 §25.1 qvalue: 1000 -> "1.0", 900 -> "0.9",
  * 850 -> "0.85", 1 -> "0.001", 0 -> "0.0". No floating point.
  */
-static void
-sip_resp_q(struct fmt_buf *b, uint16_t q)
+uint32_t
+sip_qvalue(char *o, uint16_t q)
 {
-	char d[5];
-	uint32_t n;
+	uint32_t n = 5;
 
 	if (q >= 1000) {
-		fmt_buf_lit(b, "1.0");
-		return;
+		memcpy(o, "1.0", 3);
+		return 3;
 	}
-	d[0] = '0';
-	d[1] = '.';
-	d[2] = (char)('0' + q / 100);
-	d[3] = (char)('0' + q / 10 % 10);
-	d[4] = (char)('0' + q % 10);
-	n = 5;
-	while (n > 3 && d[n - 1] == '0')
+	o[0] = '0';
+	o[1] = '.';
+	o[2] = (char)('0' + q / 100);
+	o[3] = (char)('0' + q / 10 % 10);
+	o[4] = (char)('0' + q % 10);
+	while (n > 3 && o[n - 1] == '0')
 		n--;
-	fmt_buf_mem(b, d, n);
+	return n;
 }
 
 /**
@@ -288,8 +286,10 @@ sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 		fmt_buf_span(&b, c->uri);
 		fmt_buf_lit(&b, ">");
 		if (c->q != SIP_Q_NONE) {
+			char q[5];
+
 			fmt_buf_lit(&b, ";q=");
-			sip_resp_q(&b, c->q);
+			fmt_buf_mem(&b, q, sip_qvalue(q, c->q));
 		}
 		if (c->expires != SIP_EXPIRES_NONE) {
 			fmt_buf_lit(&b, ";expires=");
