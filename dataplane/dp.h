@@ -106,8 +106,10 @@ uint16_t dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
  * Answer a request locally (DESIGN §3.5): build the response with
  * sip_resp_build() into a fresh mbuf and send it to the request's source
  * address and port (the packet's source is what RFC 3261 §18.2.2 calls
- * received/rport). A To-tag is added when the request has none and was
- * checked (sip_to_tag() under the snapshot's key); 420 carries
+ * received/rport). A To-tag is added when the request has none: for a
+ * checked request a SipHash under the snapshot's key of its flow hash
+ * (p->flow, computed here if the caller has not), CSeq number, From tag
+ * and top Via branch (dp_sip.c); otherwise of its bytes. 420 carries
  * Unsupported, 503 Retry-After (--retry-after).
  *
  * @param req

@@ -77,135 +77,72 @@ dp_redirect_user_char(unsigned char ch)
 	return dp_redirect_user_plain[ch] != 0;
 }
 
-static void
-dp_redirect_user(struct fmt_buf *b, const char *u, uint32_t n)
+/* Are the eight bytes of @p w all decimal digits? */
+static inline bool
+dp_redirect_digits8(uint64_t w)
+{
+	const uint64_t h = 0x8080808080808080ull, w7 = w & ~h;
+
+	return ((w | ~(w7 + 0x5050505050505050ull) |
+		 (w7 + 0x4646464646464646ull)) & h) == 0;
+}
+
+/*
+ * @p u escaped into @p out (room for 3 * @p n bytes); returns the length.
+ * Plain runs are copied at once; eight digits (a number's usual content)
+ * are recognised at a time.
+ */
+static uint32_t
+dp_redirect_user(char *out, const char *u, uint32_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	char esc[3];
-	uint32_t i;
+	uint32_t i = 0, run, o = 0;
+	uint64_t w;
 
-	for (i = 0; i < n; i++) {
+	for (; n - i >= 8; i += 8) {
+		memcpy(&w, u + i, 8);
+		if (!dp_redirect_digits8(w))
+			break;
+	}
+	if (i != 0) {
+		memcpy(out, u, i);
+		o = i;
+	}
+	for (; i < n; i++) {
 		unsigned char ch = (unsigned char)u[i];
-		uint32_t run;
 
 		if (dp_redirect_user_char(ch)) {
-			/* Copy a run of plain characters at once. */
 			for (run = i + 1; run < n &&
 			     dp_redirect_user_char((unsigned char)u[run]); run++)
 				;
-			fmt_buf_mem(b, &u[i], run - i);
+			memcpy(out + o, &u[i], run - i);
+			o += run - i;
 			i = run - 1;
 			continue;
 		}
-		esc[0] = '%';
-		esc[1] = hex[ch >> 4];
-		esc[2] = hex[ch & 0xf];
-		fmt_buf_mem(b, esc, 3);
+		out[o] = '%';
+		out[o + 1] = hex[ch >> 4];
+		out[o + 2] = hex[ch & 0xf];
+		o += 3;
 	}
+	return o;
 }
 
-/* IPv6 text per RFC 5952: lower-case hex, longest zero run (>= 2) as "::". */
+/* ";expires=N" (when configured) and CRLF: what follows each q-value. */
 static void
-dp_redirect_ip6(struct fmt_buf *b, const uint8_t a[16])
+dp_redirect_tail(struct dp_sip_lcore *sl, uint32_t exp)
 {
-	uint16_t g[8];
-	int i, best = -1, blen = 0, run = 0;
+	uint32_t n = 0;
 
-	for (i = 0; i < 8; i++)
-		g[i] = (uint16_t)(a[2 * i] << 8 | a[2 * i + 1]);
-	for (i = 0; i < 8; i++) {
-		run = g[i] == 0 ? run + 1 : 0;
-		if (run > blen) {
-			blen = run;
-			best = i - run + 1;
-		}
+	memset(sl->ctail, 0, sizeof(sl->ctail));
+	if (exp != 0 && exp != SIP_EXPIRES_NONE) {
+		memcpy(sl->ctail, ";expires=", 9);
+		n = 9 + fmt_u64(sl->ctail + 9, sizeof(sl->ctail) - 11, exp);
 	}
-	if (blen < 2)
-		best = -1;
-	for (i = 0; i < 8; i++) {
-		if (i == best) {
-			fmt_buf_lit(b, "::");
-			i += blen - 1;
-			continue;
-		}
-		if (i != 0 && i != best + blen)
-			fmt_buf_lit(b, ":");
-		if (g[i] >= 0x1000)
-			fmt_buf_hex64(b, g[i], 4);
-		else if (g[i] >= 0x100)
-			fmt_buf_hex64(b, g[i], 3);
-		else if (g[i] >= 0x10)
-			fmt_buf_hex64(b, g[i], 2);
-		else
-			fmt_buf_hex64(b, g[i], 1);
-	}
-}
-
-/* "00" .. "99": two digits per lookup. */
-static const char dp_redirect_dec2[200] =
-	"0001020304050607080910111213141516171819"
-	"2021222324252627282930313233343536373839"
-	"4041424344454647484950515253545556575859"
-	"6061626364656667686970717273747576777879"
-	"8081828384858687888990919293949596979899";
-
-/*
- * Decimal of @p v (< 100000) at @p p, no leading zeros; returns the length.
- * Two digits per step from a table: the digit-at-a-time loop cost 370
- * instructions per 302 for an IPv4 host and port (callgrind,
- * perf/bench_pipeline.sh steady, 20k rules).
- */
-static inline uint32_t
-dp_redirect_dec(char *p, uint32_t v)
-{
-	uint32_t n = v >= 10000 ? 5 : v >= 1000 ? 4 : v >= 100 ? 3 :
-		     v >= 10 ? 2 : 1, pos = n;
-
-	while (v >= 100) {
-		pos -= 2;
-		memcpy(p + pos, dp_redirect_dec2 + 2 * (v % 100), 2);
-		v /= 100;
-	}
-	if (v >= 10)
-		memcpy(p, dp_redirect_dec2 + 2 * v, 2);
-	else
-		p[0] = (char)('0' + v);
-	return n;
-}
-
-/* sip:USER@HOST:PORT, the IPv6 host in brackets (RFC 3261 §19.1.1). */
-static uint32_t
-dp_redirect_uri(char *out, uint32_t cap, const char *user, uint32_t ulen,
-		const struct rules_dest *d)
-{
-	struct fmt_buf b;
-	int i;
-
-	fmt_buf_init(&b, out, cap);
-	fmt_buf_lit(&b, "sip:");
-	if (ulen != 0) {
-		dp_redirect_user(&b, user, ulen);
-		fmt_buf_lit(&b, "@");
-	}
-	if (d->af == RULES_AF_INET6) {
-		fmt_buf_lit(&b, "[");
-		dp_redirect_ip6(&b, d->addr);
-		fmt_buf_lit(&b, "]");
-		fmt_buf_lit(&b, ":");
-		fmt_buf_u64(&b, d->port);
-	} else {
-		/* "a.b.c.d:port" in one local buffer, copied once. */
-		char t[sizeof("255.255.255.255:65535")];
-		uint32_t n = 0;
-
-		for (i = 0; i < 4; i++) {
-			n += dp_redirect_dec(t + n, d->addr[i]);
-			t[n++] = i != 3 ? '.' : ':';
-		}
-		n += dp_redirect_dec(t + n, d->port);
-		fmt_buf_mem(&b, t, n);
-	}
-	return b.overflow ? 0 : (uint32_t)(b.p - out);
+	sl->ctail[n++] = '\r';
+	sl->ctail[n++] = '\n';
+	sl->ctail_len = n;
+	sl->ctail_exp = exp;
 }
 
 int
@@ -214,36 +151,60 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 {
 	struct dp_sip_lcore *sl = lc->sip;
 	const struct rules_key *key = &sl->keys[p->key_idx];
+	const uint32_t exp = lc->conf->redirect_expires;
 	struct sip_resp r;
-	uint32_t n = 0, i, ulen = 0, len, step, extra = 0;
+	uint32_t n = 0, i, ulen = 0, elen = 0, step;
+	char *o;
 	int rc;
 
-	rc = rules_contacts(snap->db, p->rule, dp_sip_flow_hash(snap, &p->info),
-			    snap->up, sl->dests, RULES_TARGETS_MAX, &n);
+	/* One hash of the Call-ID for the targets' order and the To-tag. */
+	p->flow = dp_sip_flow_hash(snap, &p->info);
+	p->flow_ok = 1;
+	rc = rules_contacts(snap->db, p->rule, p->flow, snap->up, sl->dests,
+			    RULES_TARGETS_MAX, &n);
 	if (rc != 0 || n == 0) {
 		dp_cnt_add(lc, DP_CNT_SIP_ALL_DOWN, 1);
 		return dp_sip_answer(lc, snap, meta, p, 503);
 	}
-	if (key->num_len != 0 &&
-	    unlikely(rules_rewrite_user(snap->db, p->rule, key, sl->user,
-					sizeof(sl->user), &ulen) != 0)) {
-		dp_cnt_add(lc, DP_CNT_SIP_BUILD_FAIL, 1);
-		return 0;
-	}
-	step = n > 10 ? 1000 / n : 100;
-	for (i = 0; i < n; i++) {
-		len = dp_redirect_uri(sl->uri[i], DP_CONTACT_MAX, sl->user,
-				      ulen, &sl->dests[i]);
-		if (unlikely(len == 0)) {
+	if (key->num_len != 0) {
+		if (unlikely(rules_rewrite_user(snap->db, p->rule, key,
+						sl->user, sizeof(sl->user),
+						&ulen) != 0)) {
 			dp_cnt_add(lc, DP_CNT_SIP_BUILD_FAIL, 1);
 			return 0;
 		}
-		sl->contacts[i].uri = span_make(sl->uri[i], len);
-		sl->contacts[i].q = (uint16_t)(1000 - i * step);
-		sl->contacts[i].expires = lc->conf->redirect_expires != 0 ?
-			lc->conf->redirect_expires : SIP_EXPIRES_NONE;
-		/* "Contact: <" uri ">;q=0.xxx;expires=N" CRLF */
-		extra += len + 48;
+		/* "user@", escaped once for every Contact. */
+		if (ulen != 0) {
+			elen = dp_redirect_user(sl->user_esc, sl->user, ulen);
+			sl->user_esc[elen++] = '@';
+		}
+	}
+	if (unlikely(sl->ctail_len == 0 || sl->ctail_exp != exp))
+		dp_redirect_tail(sl, exp);
+
+	/*
+	 * The Contact lines, written here from the target texts the snapshot
+	 * holds: sip_resp_build() puts r.extra where its own Contacts would
+	 * go, as a 3xx has no Unsupported, Retry-After, Min-SE or Server.
+	 * Fixed-size copies where the source has room (DP_CONTACT_SLACK).
+	 */
+	step = n > 10 ? 1000 / n : 100;
+	o = sl->clines;
+	for (i = 0; i < n; i++) {
+		const struct dp_chost *h = &snap->chost[sl->dests[i].target];
+
+		memcpy(o, "Contact: <sip:  ", 16);
+		o += 14;
+		if (elen <= 32)
+			memcpy(o, sl->user_esc, 32);
+		else
+			memcpy(o, sl->user_esc, elen);
+		o += elen;
+		memcpy(o, h->txt, sizeof(h->txt));
+		o += h->len;
+		o += sip_qvalue(o, (uint16_t)(1000 - i * step));
+		memcpy(o, sl->ctail, sizeof(sl->ctail));
+		o += sl->ctail_len;
 	}
 	/* The preferred target is the one a forward would have picked. */
 	if (lc->idx < snap->nworkers && sl->dests[0].target < snap->ntargets)
@@ -252,9 +213,8 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 
 	memset(&r, 0, sizeof(r));
 	r.code = lc->conf->redirect_code;
-	r.contacts = sl->contacts;
-	r.ncontacts = (uint16_t)n;
-	if (dp_sip_respond(lc, snap, meta, p, &r, extra) == 0)
+	r.extra = span_make(sl->clines, (uint32_t)(o - sl->clines));
+	if (dp_sip_respond(lc, snap, meta, p, &r, r.extra.len) == 0)
 		return 0;
 	dp_cnt_add(lc, DP_CNT_SIP_REDIRECT, 1);
 	return 1;

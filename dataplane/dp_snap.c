@@ -30,6 +30,7 @@
 #include <rte_common.h>
 #include <urcu/urcu-qsbr.h>
 
+#include <fmt.h>
 #include <hash.h>
 #include <rules.h>
 #include <schema.h>
@@ -60,9 +61,104 @@ dp_snap_free(struct dp_snap *s)
 		free(s->scratch);
 	}
 	rules_db_free(s->db);
+	free(s->chost);
 	free(s->image);
 	free(s->hits);
 	free(s);
+}
+
+/* IPv6 text per RFC 5952: lower-case hex, longest zero run (>= 2) as "::". */
+static void
+dp_snap_ip6(struct fmt_buf *b, const uint8_t a[16])
+{
+	uint16_t g[8];
+	int i, best = -1, blen = 0, run = 0;
+
+	for (i = 0; i < 8; i++)
+		g[i] = (uint16_t)(a[2 * i] << 8 | a[2 * i + 1]);
+	for (i = 0; i < 8; i++) {
+		run = g[i] == 0 ? run + 1 : 0;
+		if (run > blen) {
+			blen = run;
+			best = i - run + 1;
+		}
+	}
+	if (blen < 2)
+		best = -1;
+	for (i = 0; i < 8; i++) {
+		if (i == best) {
+			fmt_buf_lit(b, "::");
+			i += blen - 1;
+			continue;
+		}
+		if (i != 0 && i != best + blen)
+			fmt_buf_lit(b, ":");
+		if (g[i] >= 0x1000)
+			fmt_buf_hex64(b, g[i], 4);
+		else if (g[i] >= 0x100)
+			fmt_buf_hex64(b, g[i], 3);
+		else if (g[i] >= 0x10)
+			fmt_buf_hex64(b, g[i], 2);
+		else
+			fmt_buf_hex64(b, g[i], 1);
+	}
+}
+
+/*
+ * HOST:PORT>;q= of @p d into @p c, the IPv6 host in brackets (RFC 3261
+ * §19.1.1). Once per target when a snapshot is built.
+ */
+static int
+dp_snap_chost(struct dp_chost *c, const struct rules_dest *d)
+{
+	struct fmt_buf b;
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	fmt_buf_init(&b, c->txt, sizeof(c->txt));
+	if (d->af == RULES_AF_INET6) {
+		fmt_buf_lit(&b, "[");
+		dp_snap_ip6(&b, d->addr);
+		fmt_buf_lit(&b, "]");
+	} else {
+		for (i = 0; i < 4; i++) {
+			if (i != 0)
+				fmt_buf_lit(&b, ".");
+			fmt_buf_u64(&b, d->addr[i]);
+		}
+	}
+	fmt_buf_lit(&b, ":");
+	fmt_buf_u64(&b, d->port);
+	fmt_buf_lit(&b, ">;q=");
+	if (b.overflow)
+		return -ENOSPC;
+	c->len = (uint8_t)(b.p - c->txt);
+	return 0;
+}
+
+/*
+ * Every target's Contact text (dp_snap_chost()), so that a redirect
+ * copies bytes instead of formatting addresses per message.
+ */
+static int
+dp_snap_chosts(struct dp_snap *s)
+{
+	struct rules_dest d;
+	uint32_t t;
+	int rc;
+
+	s->chost = calloc(s->ntargets != 0 ? s->ntargets : 1,
+			  sizeof(*s->chost));
+	if (s->chost == NULL)
+		return -ENOMEM;
+	for (t = 0; t < s->ntargets; t++) {
+		rc = rules_db_target(s->db, t, &d);
+		if (rc == 0)
+			rc = dp_snap_chost(&s->chost[t], &d);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
 }
 
 int
@@ -104,6 +200,9 @@ dp_snap_build(void *image, size_t len, uint64_t generation,
 			goto out_free;
 		s->nrules = rules_db_rule_count(s->db);
 		s->ntargets = rules_db_target_count(s->db);
+		rc = dp_snap_chosts(s);
+		if (rc != 0)
+			goto out_free;
 		for (i = 0; i < nworkers && rules_db_has_regex(s->db); i++) {
 			rc = rules_scratch_new(s->db, &s->scratch[i]);
 			if (rc != 0)

@@ -242,6 +242,7 @@ struct dp_snap {
 	uint16_t         nworkers;
 	uint64_t         tag_key[2];    /* SipHash key of To-tags (the installation secret) */
 	uint64_t         flow_key[2];   /* SipHash key of Call-ID flow hashes */
+	struct dp_chost *chost;         /* [ntargets]: Contact text of each */
 	void            *image;         /* the rules image, owned (copied out of LMDB) */
 	uint64_t         loaded_us;     /* wall clock when built */
 };
@@ -300,12 +301,30 @@ struct dp_sip_pkt {
 	uint8_t          verdict;       /* enum dp_sip_verdict */
 	uint8_t          info_ok;       /* info is valid (sip_msg_check passed) */
 	uint8_t          key_idx;       /* index in dp_sip_lcore.keys */
-	uint8_t          pad[3];
+	uint8_t          flow_ok;       /* flow is set */
+	uint8_t          pad[2];
+	uint64_t         flow;          /* dp_sip_flow_hash(), once computed */
 	struct span      unsupported;   /* 420: Unsupported value */
 };
 
-/* One contact URI of a redirect: sip:user@[v6]:port, user escaped. */
-#define DP_CONTACT_MAX          (4 + 3 * RULES_USER_OUT_MAX + 1 + 48)
+/*
+ * A target's part of a redirect's Contact line, formatted once per
+ * snapshot (dp_snap_build): "host:port>;q=", an IPv6 host in brackets.
+ * The redirect copies the whole entry and advances by len.
+ */
+struct dp_chost {
+	char             txt[63];
+	uint8_t          len;
+};
+
+/*
+ * One Contact line of a redirect: "Contact: <sip:" user "@" host entry,
+ * q-value, ";expires=N" and CRLF, the user escaped; and the slack the
+ * fixed-size copies of dp_redirect_answer() write past a line's end.
+ */
+#define DP_CONTACT_LINE_MAX     (14 + 3 * RULES_USER_OUT_MAX + 1 + 63 + \
+				 5 + 21)
+#define DP_CONTACT_SLACK        64
 #define DP_UNSUP_MAX            256
 
 /*
@@ -317,9 +336,13 @@ struct dp_sip_lcore {
 	struct rules_key keys[DP_BURST];
 	uint32_t         rules[DP_BURST];
 	struct rules_dest dests[RULES_TARGETS_MAX];
-	struct sip_contact_out contacts[RULES_TARGETS_MAX];
-	char             uri[RULES_TARGETS_MAX][DP_CONTACT_MAX];
 	char             user[RULES_USER_OUT_MAX];
+	char             user_esc[3 * RULES_USER_OUT_MAX + 1 + DP_CONTACT_SLACK];
+	char             clines[RULES_TARGETS_MAX * DP_CONTACT_LINE_MAX +
+				DP_CONTACT_SLACK];
+	char             ctail[32];     /* ";expires=N" CRLF after each q */
+	uint32_t         ctail_len;     /* 0: not yet built */
+	uint32_t         ctail_exp;     /* the redirect_expires it was built for */
 	char             unsup[DP_BURST][DP_UNSUP_MAX];
 	uint64_t         snap_gen;      /* generation of the last burst's snapshot */
 };

@@ -17,6 +17,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
+#include <fmt.h>
 #include <hash.h>
 #include <rules.h>
 #include <sip.h>
@@ -56,21 +57,57 @@ t_req(char *out, const char *method, const char *ruri, const char *branch,
 		extra != NULL ? extra : "");
 }
 
-/* The To-tag the router must add to the answer of @p req. */
+/*
+ * The To-tag the router must add to the answer of @p req, computed here
+ * from its definition (dataplane/dp_sip.c): SipHash-2-4 under the secret
+ * of flow hash, CSeq number, From tag and branch lengths, the two fields;
+ * the flow hash is the Call-ID's SipHash under the derived flow key.
+ */
 static void
 t_tag(const char *req, size_t len, int zero_key, char tag[17])
 {
 	static struct sip_msg msg;
 	struct sip_info info;
-	struct hash_key k = { 0, 0 };
+	struct hash_key k = { 0, 0 }, fk = { 0, 0 };
+	unsigned char b[256];
+	uint64_t flow;
+	uint32_t n = 16, i;
 
 	assert_int_equal(sip_parse(&msg, req, (uint32_t)len), SIP_PERR_OK);
 	assert_int_equal(sip_msg_check(&msg, &info), SIP_PERR_OK);
 	if (!zero_key) {
 		k.k0 = hash_load_le64(t_secret);
 		k.k1 = hash_load_le64(t_secret + 8);
+		fk.k0 = siphash24(&k, "flow-key-0", 10);
+		fk.k1 = siphash24(&k, "flow-key-1", 10);
 	}
-	sip_to_tag(&info, &k, tag);
+	flow = siphash24(&fk, info.call_id.ptr, info.call_id.len);
+	for (i = 0; i < 8; i++)
+		b[i] = (unsigned char)(flow >> (8 * i));
+	for (i = 0; i < 4; i++)
+		b[8 + i] = (unsigned char)(info.cseq.num >> (8 * i));
+	if (n + info.from.tag.len + info.via.branch.len > sizeof(b)) {
+		/* Long fields: their own hashes, lengths 0xffff. */
+		uint64_t h[2] = {
+			siphash24(&k, info.from.tag.ptr, info.from.tag.len),
+			siphash24(&k, info.via.branch.ptr, info.via.branch.len),
+		};
+
+		memset(b + 12, 0xff, 4);
+		for (i = 0; i < 16; i++)
+			b[16 + i] = (unsigned char)(h[i / 8] >> (8 * (i % 8)));
+		n = 32;
+	} else {
+		b[12] = (unsigned char)info.from.tag.len;
+		b[13] = (unsigned char)(info.from.tag.len >> 8);
+		b[14] = (unsigned char)info.via.branch.len;
+		b[15] = (unsigned char)(info.via.branch.len >> 8);
+		memcpy(b + n, info.from.tag.ptr, info.from.tag.len);
+		n += info.from.tag.len;
+		memcpy(b + n, info.via.branch.ptr, info.via.branch.len);
+		n += info.via.branch.len;
+	}
+	assert_int_equal(fmt_hex64(tag, 17, siphash24(&k, b, n), 16), 16);
 	tag[16] = '\0';
 }
 
@@ -559,6 +596,91 @@ test_dp_sip_redirect_contact_widths(void **state)
 }
 
 /*
+ * The most Contacts a rule has: q-values in steps of 1/n below 1.0 (RFC
+ * 3261 §25.1 qvalue, trailing zeros dropped), the widest IPv6 targets,
+ * each line from the snapshot's text of its target.
+ */
+static void
+test_dp_sip_redirect_sixteen_contacts(void **state)
+{
+	static const char csv[] =
+		"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		"s,prefix,88,redirect,"
+		"[ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0]:65535/1"
+		"|255.255.255.241:60001/2|[2001:db8::3]:5060/3"
+		"|255.255.255.243:60003/4|[2001:db8::5]:5060/5"
+		"|255.255.255.245:60005/6|[2001:db8::7]:5060/7"
+		"|255.255.255.247:60007/8|[2001:db8::9]:5060/9"
+		"|255.255.255.249:60009/10|[2001:db8::b]:5060/11"
+		"|255.255.255.251:60011/12|[2001:db8::d]:5060/13"
+		"|255.255.255.253:60013/14|[2001:db8::f]:5060/15"
+		"|[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535/16"
+		",,,,\n";
+
+	(void)state;
+	t_begin();
+	t_snap_csv(csv, 7);
+	t_check("INVITE", "sip:8812@192.0.2.1", "s1", NULL,
+		"302 Moved Temporarily",
+		"Contact: <sip:8812@[ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0]"
+		":65535>;q=1.0\r\n"
+		"Contact: <sip:8812@255.255.255.241:60001>;q=0.938\r\n"
+		"Contact: <sip:8812@[2001:db8::3]:5060>;q=0.876\r\n"
+		"Contact: <sip:8812@255.255.255.243:60003>;q=0.814\r\n"
+		"Contact: <sip:8812@[2001:db8::5]:5060>;q=0.752\r\n"
+		"Contact: <sip:8812@255.255.255.245:60005>;q=0.69\r\n"
+		"Contact: <sip:8812@[2001:db8::7]:5060>;q=0.628\r\n"
+		"Contact: <sip:8812@255.255.255.247:60007>;q=0.566\r\n"
+		"Contact: <sip:8812@[2001:db8::9]:5060>;q=0.504\r\n"
+		"Contact: <sip:8812@255.255.255.249:60009>;q=0.442\r\n"
+		"Contact: <sip:8812@[2001:db8::b]:5060>;q=0.38\r\n"
+		"Contact: <sip:8812@255.255.255.251:60011>;q=0.318\r\n"
+		"Contact: <sip:8812@[2001:db8::d]:5060>;q=0.256\r\n"
+		"Contact: <sip:8812@255.255.255.253:60013>;q=0.194\r\n"
+		"Contact: <sip:8812@[2001:db8::f]:5060>;q=0.132\r\n"
+		"Contact: <sip:8812@[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]"
+		":65535>;q=0.07\r\n", 0);
+	t_snap_clear();
+	t_end();
+}
+
+/*
+ * From tag and branch too long to gather for the To-tag (more than 240
+ * bytes together): still the defined tag, on both sides of the limit.
+ */
+static void
+test_dp_sip_redirect_to_tag_long_fields(void **state)
+{
+	char req[2048], tag[17], want[32], ftag[300];
+	size_t n;
+	int len;
+
+	(void)state;
+	t_begin();
+	t_snap_csv(t_csv, 8);
+	memset(ftag, 'f', sizeof(ftag));
+	for (len = 200; len <= 260; len += 4) {
+		n = (size_t)snprintf(req, sizeof(req),
+			"INVITE sip:12125550100@192.0.2.1 SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bK%.*s\r\n"
+			"From: <sip:alice@192.0.2.2>;tag=%.*s\r\n"
+			"To: <sip:12125550100@192.0.2.1>\r\n"
+			"Call-ID: long@192.0.2.2\r\nCSeq: 1 INVITE\r\n"
+			"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+			len % 64 + 1, "0123456789abcdef0123456789abcdef"
+			"0123456789abcdef0123456789abcdef", len, ftag);
+		t_tag(req, n, 0, tag);
+		snprintf(want, sizeof(want), ">;tag=%s\r\n", tag);
+		t_sip_rx4(req, n);
+		t_poll();
+		t_sip_tx(t_buf, sizeof(t_buf), 0);
+		assert_non_null(strstr(t_buf, want));
+	}
+	t_snap_clear();
+	t_end();
+}
+
+/*
  * Answers computed without checksum offload carry the UDP checksum
  * rte_ipv4_udptcp_cksum() / rte_ipv6_udptcp_cksum() give, for every
  * datagram length mod 16 (odd lengths included), over IPv4 and IPv6.
@@ -644,6 +766,8 @@ main(void)
 		cmocka_unit_test(test_dp_sip_burst_mixed),
 		cmocka_unit_test(test_dp_sip_redirect_udp_checksum),
 		cmocka_unit_test(test_dp_sip_redirect_contact_widths),
+		cmocka_unit_test(test_dp_sip_redirect_sixteen_contacts),
+		cmocka_unit_test(test_dp_sip_redirect_to_tag_long_fields),
 	};
 
 	return cmocka_run_group_tests_name("dp_sip", tests, setup_env,
