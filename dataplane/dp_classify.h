@@ -18,6 +18,7 @@
 #include <rte_hash_crc.h>
 #include <rte_ip.h>
 
+#include "dp_cksum.h"
 #include "dp_types.h"
 
 /* Does @p ip fall inside @p p (same family, first p->len bits equal)? */
@@ -176,7 +177,7 @@ dp_cksum_fold(uint32_t sum)
 static inline uint16_t
 dp_l4_cksum4(const struct rte_ipv4_hdr *ip, const void *l4, uint32_t len)
 {
-	uint32_t sum = rte_raw_cksum(l4, len);
+	uint32_t sum = dp_cksum_raw(l4, len);
 
 	sum += rte_ipv4_phdr_cksum(ip, 0);
 	return (uint16_t)~dp_cksum_fold(sum);
@@ -185,7 +186,7 @@ dp_l4_cksum4(const struct rte_ipv4_hdr *ip, const void *l4, uint32_t len)
 static inline uint16_t
 dp_l4_cksum6(const struct rte_ipv6_hdr *ip, const void *l4, uint32_t len)
 {
-	uint32_t sum = rte_raw_cksum(l4, len);
+	uint32_t sum = dp_cksum_raw(l4, len);
 
 	sum += rte_ipv6_phdr_cksum(ip, 0);
 	return (uint16_t)~dp_cksum_fold(sum);

@@ -57,7 +57,7 @@ dp_ip4_hdr_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 		return true;
 	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return false;
-	return rte_raw_cksum(ip, sizeof(*ip)) == 0xffff;
+	return dp_cksum_raw(ip, sizeof(*ip)) == 0xffff;
 }
 
 static inline int
@@ -96,10 +96,10 @@ dp_udp4(struct dp_lcore *lc, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
 	if (unlikely(ol < 0))
 		return dp_drop_as(lc, DP_CNT_BAD_CKSUM);
 	if (ol == 0 && udp->dgram_cksum != 0) {
-		uint32_t sum = rte_raw_cksum(udp, ulen);
+		uint32_t sum = dp_cksum_raw(udp, ulen);
 
 		/* Pseudo-header over the UDP length, not the IP length. */
-		sum += rte_raw_cksum(&ip->src_addr, 8);
+		sum += dp_cksum_raw(&ip->src_addr, 8);
 		sum += rte_cpu_to_be_16(IPPROTO_UDP) + udp->dgram_len;
 		if (unlikely(dp_cksum_fold(sum) != 0xffff))
 			return dp_drop_as(lc, DP_CNT_BAD_CKSUM);
@@ -223,7 +223,7 @@ dp_classify_ip4(struct dp_lcore *lc, struct rte_mbuf *m,
 
 		if (unlikely(l4len < sizeof(*ic)))
 			return dp_drop_as(lc, DP_CNT_BAD_IP);
-		if (unlikely(rte_raw_cksum(ic, l4len) != 0xffff))
+		if (unlikely(dp_cksum_raw(ic, l4len) != 0xffff))
 			return dp_drop_as(lc, DP_CNT_BAD_CKSUM);
 		if (ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST ||
 		    ic->icmp_code != 0)
@@ -416,7 +416,7 @@ dp_echo4_reply(struct dp_lcore *lc, struct rte_mbuf *m)
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 	ic->icmp_cksum = 0;
-	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, l4len);
+	ic->icmp_cksum = (uint16_t)~dp_cksum_raw(ic, l4len);
 }
 
 /* RFC 4443 §4.2: reply from the address the request was sent to. */
