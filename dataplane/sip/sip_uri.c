@@ -523,37 +523,12 @@ sip_param_next(struct span *rest, struct span *name, struct span *value)
 	return sip_param_next_inline(rest, name, value);
 }
 
-bool
-sip_param_get(struct span params, struct span name, struct span *value)
+/* sip_param_get() by the general walker, out of line: the rare case. */
+static __attribute__((noinline)) bool
+sip_param_get_general(struct span params, struct span name,
+		      struct span *value)
 {
-	const char *p = params.ptr;
-	uint32_t i = 0, len = params.len;
 	struct span n, v;
-
-	/*
-	 * The common shape first (sip_param_step()): a name is compared only
-	 * when its length and first byte match. Anything else is walked again
-	 * from the start by the general walker, which gives the same answer
-	 * on what both accept.
-	 */
-	if (len != 0 && p[0] == ';' && name.len != 0) {
-		unsigned char c0 = (unsigned char)name.ptr[0];
-
-		do {
-			i = sip_param_step(p, i, len, &n, &v, NULL);
-			if (i == 0 || (i < len && p[i] != ';'))
-				break;
-			if (n.len == name.len &&
-			    span_ascii_lower((unsigned char)n.ptr[0]) == c0 &&
-			    span_eq_nocase(n, name)) {
-				*value = v.ptr != NULL ? v :
-					 span_make(span_end(n), 0);
-				return true;
-			}
-		} while (i < len && p[i] == ';');
-		if (i == len)
-			return false;
-	}
 
 	/* Each call consumes at least one byte: bounded by params.len. */
 	while (sip_param_next_inline(&params, &n, &v) == 1) {
@@ -562,6 +537,39 @@ sip_param_get(struct span params, struct span name, struct span *value)
 			return true;
 		}
 	}
+	return false;
+}
+
+bool
+sip_param_get(struct span params, struct span name, struct span *value)
+{
+	const char *p = params.ptr;
+	uint32_t i = 0, len = params.len;
+	struct span n, v;
+	unsigned char c0;
+
+	if (len == 0)
+		return false;
+	/*
+	 * The common shape first (sip_param_step()): a name is compared only
+	 * when its length and first byte match. Anything else is walked again
+	 * from the start by the general walker, which gives the same answer
+	 * on what both accept.
+	 */
+	if (p[0] != ';' || name.len == 0)
+		return sip_param_get_general(params, name, value);
+	c0 = (unsigned char)name.ptr[0];
+	do {
+		i = sip_param_step(p, i, len, &n, &v, NULL);
+		if (i == 0 || (i < len && p[i] != ';'))
+			return sip_param_get_general(params, name, value);
+		if (n.len == name.len &&
+		    span_ascii_lower((unsigned char)n.ptr[0]) == c0 &&
+		    span_eq_nocase(n, name)) {
+			*value = v.ptr != NULL ? v : span_make(span_end(n), 0);
+			return true;
+		}
+	} while (i < len);
 	return false;
 }
 
