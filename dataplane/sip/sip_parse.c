@@ -554,7 +554,7 @@ __attribute__((constructor))
 static void
 sip_hname_init(void)
 {
-	unsigned int id, i, len, *tail;
+	unsigned int id, len;
 	uint8_t *slot;
 
 	for (id = 1; id < SIP_HDR__COUNT; id++) {
@@ -573,9 +573,10 @@ sip_hname_init(void)
 			slot = &sip_hname_alt[*slot];
 		*slot = (uint8_t)id;
 	}
-	(void)i;
-	(void)tail;
 }
+
+/* Header ids fit the 64-bit masks of the AVX2 loop. */
+_Static_assert(SIP_HDR__COUNT <= 64, "SIP_HDR__COUNT");
 
 /* LF bits of the aligned 64-byte chunk at @base, none at or after @end. */
 SIP_FRAME_FN
@@ -790,8 +791,8 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 			st.last[id] = (uint8_t)n;
 			n++;
 			p = nl + 1;
-			if (((1u << SIP_HDR_VIA | 1u << SIP_HDR_CONTENT_LENGTH)
-			     >> id) & 1) {
+			if (((1ull << SIP_HDR_VIA |
+			      1ull << SIP_HDR_CONTENT_LENGTH) >> id) & 1) {
 				/* one Via value, or Content-Length: 1*9DIGIT */
 				if (id == SIP_HDR_VIA ?
 				    st.nvia < SIP_MAX_VIA &&
