@@ -6,6 +6,7 @@
  * end faults. Valid fixtures are also parsed at every strict prefix length,
  * with both scan implementations.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1038,6 +1039,36 @@ test_sip_parse_impls_frame_alike(void **state)
 					diff_rand(&seed) % 4 ? "\r\nbody" : "\n");
 		diff_check(*state, buf, n);
 	}
+	/* every known name, as written, upper and lower case, and one off */
+	for (i = 1; i < SIP_HDR__COUNT; i++) {
+		const char *name = sip_hdr_name((enum sip_hdr_id)i);
+		size_t len = strlen(name);
+
+		n = (uint32_t)snprintf(buf, sizeof(buf), "BYE sip:a@b SIP/2.0\r\n");
+		for (k = 0; k < 4; k++) {
+			char nm[64];
+			size_t j;
+
+			for (j = 0; j < len; j++)
+				nm[j] = k == 1 ? (char)toupper((unsigned char)name[j]) :
+					k == 2 ? (char)tolower((unsigned char)name[j]) :
+						 name[j];
+			if (k == 3)
+				nm[len - 1] = (char)(nm[len - 1] ^ 1);
+			nm[len] = '\0';
+			n += (uint32_t)snprintf(buf + n, sizeof(buf) - n,
+						"%s: %u\r\n", nm, k);
+		}
+		n += (uint32_t)snprintf(buf + n, sizeof(buf) - n, "\r\n");
+		diff_check(*state, buf, n);
+	}
+	/* every one-letter name (compact forms) */
+	n = (uint32_t)snprintf(buf, sizeof(buf), "BYE sip:a@b SIP/2.0\r\n");
+	for (k = 0; k < 26; k++)
+		n += (uint32_t)snprintf(buf + n, sizeof(buf) - n,
+					"%c: a\r\n%c:b\r\n", 'a' + k, 'A' + k);
+	n += (uint32_t)snprintf(buf + n, sizeof(buf) - n, "\r\n");
+	diff_check(*state, buf, n);
 	/* the limits: Via values, header lines */
 	for (i = 0; i < 2; i++) {
 		n = (uint32_t)snprintf(buf, sizeof(buf), "BYE sip:a@b SIP/2.0\r\n");
