@@ -345,9 +345,9 @@ struct sip_line {
  * or HTAB folds the next line in. The reference for every verdict and
  * offset; the AVX2 pass below takes it for any line it does not frame.
  */
-static inline enum sip_perr
+static inline __attribute__((always_inline)) enum sip_perr
 sip_hdr_line(struct sip_msg *msg, const struct sip_scan_ops *ops,
-	     const char *p, struct sip_line *ln)
+	     const char *p, struct sip_line *ln, bool slow)
 {
 	const char *end = msg->buf + msg->len, *name = p, *nl;
 
@@ -363,7 +363,9 @@ sip_hdr_line(struct sip_msg *msg, const struct sip_scan_ops *ops,
 		if (*p != ':')
 			return sip_fail(msg, SIP_PERR_BAD_HDR, p);
 	}
-	ln->id = sip_hdr_classify_inline(span_range(name, ln->ne));
+	/* one inlined copy of the classifier, in the scan loop */
+	ln->id = slow ? sip_hdr_classify(span_range(name, ln->ne)) :
+			sip_hdr_classify_inline(span_range(name, ln->ne));
 
 	ln->v = ++p;
 	for (;;) {
@@ -459,10 +461,10 @@ sip_hdr_put(struct sip_msg *msg, const struct sip_scan_ops *ops,
  * headers (*next is then the first body byte), -1 with *rc set on an
  * error, 0 when a header line was recorded (*p is then the next line).
  */
-static inline int
+static inline __attribute__((always_inline)) int
 sip_hdr_step(struct sip_msg *msg, const struct sip_scan_ops *ops,
 	     struct sip_hdr_state *st, const char **pp, const char **next,
-	     enum sip_perr *rc)
+	     enum sip_perr *rc, bool slow)
 {
 	const char *end = msg->buf + msg->len, *p = *pp;
 	struct sip_line ln;
@@ -490,13 +492,22 @@ sip_hdr_step(struct sip_msg *msg, const struct sip_scan_ops *ops,
 		*rc = sip_fail(msg, SIP_PERR_TOO_MANY_HDRS, p);
 		return -1;
 	}
-	*rc = sip_hdr_line(msg, ops, p, &ln);
+	*rc = sip_hdr_line(msg, ops, p, &ln, slow);
 	if (*rc == SIP_PERR_OK)
 		*rc = sip_hdr_put(msg, ops, st, p, &ln);
 	if (*rc != SIP_PERR_OK)
 		return -1;
 	*pp = ln.nl + 1;
 	return 0;
+}
+
+/* sip_hdr_step() out of line, for the lines the AVX2 loop leaves. */
+static __attribute__((noinline)) int
+sip_hdr_step_slow(struct sip_msg *msg, const struct sip_scan_ops *ops,
+		  struct sip_hdr_state *st, const char **pp, const char **next,
+		  enum sip_perr *rc)
+{
+	return sip_hdr_step(msg, ops, st, pp, next, rc, true);
 }
 
 /*
@@ -513,7 +524,7 @@ sip_parse_headers_scan(struct sip_msg *msg, const struct sip_scan_ops *ops,
 	int k;
 
 	do {
-		k = sip_hdr_step(msg, ops, &st, &p, next, &rc);
+		k = sip_hdr_step(msg, ops, &st, &p, next, &rc, false);
 	} while (k == 0);
 	return k > 0 ? SIP_PERR_OK : rc;
 }
@@ -838,7 +849,7 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 			*next = p + 2;
 			return SIP_PERR_OK;
 		}
-		k = sip_hdr_step(msg, ops, &st, &p, next, &rc);
+		k = sip_hdr_step_slow(msg, ops, &st, &p, next, &rc);
 		if (k != 0)
 			return k > 0 ? SIP_PERR_OK : rc;
 	}
