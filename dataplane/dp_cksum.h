@@ -71,6 +71,27 @@ dp_cksum_raw_scalar(const void *buf, uint32_t len)
 	return dp_cksum_fold64(dp_cksum_sum_scalar(buf, len));
 }
 
+/*
+ * rte_ipv4_phdr_cksum(ip, 0) from its fields: addresses as stored
+ * (network order), @p proto, @p l4_len in host order.
+ */
+static inline uint16_t
+dp_cksum_ipv4_phdr(uint32_t src, uint32_t dst, uint8_t proto, uint16_t l4_len)
+{
+	/* The words {0, proto} and the length, as they lie in memory. */
+	uint32_t w = (uint32_t)proto << 8 |
+		     (uint32_t)(uint16_t)(l4_len << 8 | l4_len >> 8) << 16;
+
+	return (uint16_t)dp_cksum_fold64((uint64_t)src + dst + w);
+}
+
+/* rte_ipv4_cksum() of a 20-byte IPv4 header (no options). */
+static inline uint16_t
+dp_cksum_ipv4_hdr(const void *ip)
+{
+	return (uint16_t)~dp_cksum_fold64(dp_cksum_sum_scalar(ip, 20));
+}
+
 #if defined(__x86_64__)
 /*
  * 32 bytes at a time: every 16-bit word w is biased to w - 32768 (xor

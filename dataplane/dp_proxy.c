@@ -48,6 +48,7 @@
 #include <span.h>
 
 #include "dp.h"
+#include "dp_classify.h"
 #include "dp_proxy.h"
 
 /* ---- streaming SipHash-1-3 ---------------------------------------------- */
@@ -373,11 +374,12 @@ dp_proxy_ip_set(struct dp_ip *ip, const uint8_t *addr, int fam)
 	}
 }
 
-bool
-dp_proxy_via_is_ours(const struct dp_conf *conf, const struct sip_via *via,
-		     uint64_t *loop)
+/* dp_proxy_via_is_ours(), and the sent-by address in @p addr (family
+ * returned, -1 when not ours). */
+static int
+dp_proxy_via_ours(const struct dp_conf *conf, const struct sip_via *via,
+		  uint64_t *loop, uint8_t addr[16])
 {
-	uint8_t addr[16];
 	uint64_t l;
 	int fam;
 
@@ -385,15 +387,24 @@ dp_proxy_via_is_ours(const struct dp_conf *conf, const struct sip_via *via,
 	    !dp_proxy_has_magic(via->branch) ||
 	    via->branch.ptr[DP_PROXY_MAGIC_LEN + 16] != '.' ||
 	    !dp_proxy_hex16(via->branch.ptr + DP_PROXY_MAGIC_LEN + 17, &l))
-		return false;
+		return -1;
 	if (!dp_proxy_our_port(conf, via->port))
-		return false;
+		return -1;
 	fam = sip_host_to_ip(via->host, addr);
 	if (fam < 0 || dp_proxy_our_ip(conf, addr, fam) == NULL)
-		return false;
+		return -1;
 	if (loop != NULL)
 		*loop = l;
-	return true;
+	return fam;
+}
+
+bool
+dp_proxy_via_is_ours(const struct dp_conf *conf, const struct sip_via *via,
+		     uint64_t *loop)
+{
+	uint8_t addr[16];
+
+	return dp_proxy_via_ours(conf, via, loop, addr) >= 0;
 }
 
 bool
@@ -675,9 +686,18 @@ dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
 	if (h == NULL)
 		return dp_proxy_drop(out, DP_PW_REWRITE);
 	fmt_buf_init(&b, out->via, sizeof(out->via));
-	fmt_buf_lit(&b, "Via: SIP/2.0/UDP ");
-	b.p += dp_proxy_hostport_fmt(&out->src, out->sport, b.p);
-	fmt_buf_lit(&b, ";branch=");
+	if (out->via_pfx != 0 && out->via_port == out->sport &&
+	    dp_ip_eq(&out->via_ip, &out->src)) {
+		/* The same address as the last forward: only the branch. */
+		b.p += out->via_pfx;
+	} else {
+		fmt_buf_lit(&b, "Via: SIP/2.0/UDP ");
+		b.p += dp_proxy_hostport_fmt(&out->src, out->sport, b.p);
+		fmt_buf_lit(&b, ";branch=");
+		out->via_ip = out->src;
+		out->via_port = out->sport;
+		out->via_pfx = b.overflow ? 0 : (uint16_t)(b.p - out->via);
+	}
 	if (!b.overflow && (uint32_t)(b.end - b.p) >= DP_PROXY_BRANCH_LEN + 2) {
 		b.p += dp_proxy_branch_fmt(dp_proxy_txn_hash(&self->key, msg,
 							     info),
@@ -1039,9 +1059,9 @@ dp_proxy_response(const struct dp_conf *conf, const struct sip_msg *msg,
 	sip_edits_init(&out->ed);
 	out->why = DP_PW_NONE;
 	out->code = 0;
-	if (!dp_proxy_via_is_ours(conf, &info->via, NULL))
+	fam = dp_proxy_via_ours(conf, &info->via, NULL, addr);
+	if (fam < 0)
 		return dp_proxy_drop(out, DP_PW_FOREIGN_VIA);
-	fam = sip_host_to_ip(info->via.host, addr);
 	dp_proxy_ip_set(&out->src, addr, fam);
 	out->sport = info->via.port != 0 ? info->via.port : 5060;
 
@@ -1280,6 +1300,7 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 
 	self.conf = lc->conf;
 	self.record_route = lc->conf->record_route;
+	out.via_pfx = 0;
 	dp_proxy_snap_key(snap, &self.key);
 
 	for (i = 0; i < n; i++) {

@@ -89,6 +89,12 @@ struct dp_proxy_out {
 	uint8_t          spiral;        /* our Via seen, loop part differed */
 	uint8_t          rr_done;       /* strict-route or pop edits made */
 	uint64_t         loop;          /* loop part of this request */
+	/* Kept from one forward to the next: via holds our Via line up to
+	 * "branch=" (via_pfx bytes, 0: nothing yet) for via_ip:via_port.
+	 * Zero it before the first call. */
+	struct dp_ip     via_ip;
+	uint16_t         via_port;
+	uint16_t         via_pfx;
 	char             via[DP_PROXY_VIA_MAX];
 	char             recv[DP_PROXY_RECV_PFX + DP_PROXY_HOST_MAX];
 	char             rport[8];      /* "=PORT" */

@@ -360,14 +360,15 @@ dp_udp_encap(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_ip *src,
 				RTE_MBUF_F_TX_UDP_CKSUM;
 			udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 		} else {
-			udp->dgram_cksum = dp_udp_cksum(
-				rte_ipv4_phdr_cksum(ip, 0), udp);
+			udp->dgram_cksum = dp_udp_cksum(dp_cksum_ipv4_phdr(
+				ip->src_addr, ip->dst_addr, IPPROTO_UDP,
+				(uint16_t)(plen + sizeof(*udp))), udp);
 		}
 		if (ol && (lc->ifc->tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM))
 			m->ol_flags |= RTE_MBUF_F_TX_IPV4 |
 				RTE_MBUF_F_TX_IP_CKSUM;
 		else
-			ip->hdr_checksum = rte_ipv4_cksum(ip);
+			ip->hdr_checksum = dp_cksum_ipv4_hdr(ip);
 	} else {
 		struct rte_ipv6_hdr *ip;
 

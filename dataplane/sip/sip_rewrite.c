@@ -15,6 +15,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <compiler.h>
 #include <fmt.h>
 #include <span.h>
@@ -108,6 +112,38 @@ sip_rw_hdrs_end(const struct sip_msg *msg)
 /* ---- value and parameter scanning --------------------------------------- */
 
 /*
+ * First byte at or after @p p that is ',', '"' or '<' (the bytes that
+ * change sip_rw_first_value()'s state outside quotes and <>), or @p end.
+ * SSE2 compares 16 bytes at a time, never reading at or past @p end; a
+ * Via value of ~70 bytes: ~560 -> ~100 instructions.
+ */
+static inline const char *
+sip_rw_skip_plain(const char *p, const char *end)
+{
+#if defined(__SSE2__)
+	const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
+	const __m128i lt = _mm_set1_epi8('<');
+
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		int m = _mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(v, comma),
+				     _mm_cmpeq_epi8(v, quote)),
+			_mm_cmpeq_epi8(v, lt)));
+
+		if (m != 0)
+			return p + __builtin_ctz((unsigned int)m);
+		p += 16;
+	}
+#endif
+	for (; p < end; p++) {
+		if (*p == ',' || *p == '"' || *p == '<')
+			break;
+	}
+	return p;
+}
+
+/*
  * Split the first comma-separated value off a header field value. Commas
  * inside quoted strings and <...> do not split (RFC 3261 §7.3.1, §25.1).
  * *val is the first value trimmed of LWS; *next the first byte of the
@@ -123,6 +159,10 @@ sip_rw_first_value(struct span field, struct span *val, const char **next)
 	bool quoted = false, angle = false;
 
 	for (; p < end; p++) {
+		if (!quoted && !angle)
+			p = sip_rw_skip_plain(p, end);
+		if (p == end)
+			break;
 		if (quoted) {
 			if (*p == '\\' && p + 1 < end)
 				p++;
@@ -620,6 +660,19 @@ sip_rw_copy(char *dst, const char *src, uint32_t n)
  *   As sip_rw_apply(); on error @p buf is unchanged. Spans of @p msg are
  *   invalid after success.
  */
+/* Kept segment @p i ends where edit @p e starts; the next starts after it. */
+static inline void
+sip_rw_lay(const struct sip_edit *e, uint32_t i, uint32_t *src, uint32_t *len,
+	   int64_t *shift, uint32_t *cursor, int64_t *d, bool *left)
+{
+	src[i] = *cursor;
+	len[i] = e->off - *cursor;
+	shift[i] = *d;
+	*left |= *d < 0;
+	*d += (int64_t)e->ins.len - e->del;
+	*cursor = e->off + e->del;
+}
+
 int
 sip_rw_apply_inplace(const struct sip_edits *ed, const struct sip_msg *msg,
 		     char *buf, uint32_t cap, uint32_t *out_len)
@@ -629,21 +682,38 @@ sip_rw_apply_inplace(const struct sip_edits *ed, const struct sip_msg *msg,
 	int64_t shift[SIP_EDIT_MAX + 1], d = 0;
 	const struct sip_edit *ord[SIP_EDIT_MAX];
 	const uint32_t n = ed->n, msg_len = msg->msg_len;
-	uint32_t cursor = 0, i, j, prev = 0;
-	bool sorted = true;
+	uint32_t cursor = 0, i, j;
+	bool sorted = true, bad = false, left = false;
 
 	if (buf != msg->buf || cap < msg_len)
 		return -EINVAL;
+	/*
+	 * One pass checks the insertions and, while the edits come in
+	 * offset order, lays out the segments. The errors keep their
+	 * precedence: an insertion inside the buffer, then a full list, then
+	 * a misplaced edit (sip_rw_plan()).
+	 */
 	for (i = 0; i < n && i < SIP_EDIT_MAX; i++) {
 		const struct sip_edit *e = &ed->e[i];
 
 		if (e->ins.len != 0 && e->ins.ptr < buf + cap &&
 		    span_end(e->ins) > buf)
 			return -EINVAL;
-		if (e->off < prev)
-			sorted = false;
-		prev = e->off;
 		ord[i] = e;
+		if (!sorted)
+			continue;
+		if (e->off < cursor) {
+			/* Before the previous edit's end: unsorted, or bad. */
+			if (i != 0 && e->off < ord[i - 1]->off) {
+				sorted = false;
+				continue;
+			}
+			bad = true;
+		}
+		if (e->off > msg_len || e->del > msg_len - e->off ||
+		    (e->ins.len != 0 && e->ins.ptr == NULL))
+			bad = true;
+		sip_rw_lay(e, i, src, len, shift, &cursor, &d, &left);
 	}
 	if (ed->overflow || n > SIP_EDIT_MAX)
 		return -ENOSPC;
@@ -656,42 +726,47 @@ sip_rw_apply_inplace(const struct sip_edits *ed, const struct sip_msg *msg,
 				ord[j] = ord[j - 1];
 			ord[j] = e;
 		}
-	}
-	for (i = 0; i < n; i++) {
-		const struct sip_edit *e = ord[i];
+		cursor = 0;
+		d = 0;
+		left = false;
+		for (i = 0; i < n; i++) {
+			const struct sip_edit *e = ord[i];
 
-		if (e->off < cursor || e->off > msg_len ||
-		    e->del > msg_len - e->off)
-			return -EINVAL;
-		if (e->ins.len != 0 && e->ins.ptr == NULL)
-			return -EINVAL;
-		src[i] = cursor;
-		len[i] = e->off - cursor;
-		shift[i] = d;
-		d += (int64_t)e->ins.len - e->del;
-		cursor = e->off + e->del;
+			if (e->off < cursor || e->off > msg_len ||
+			    e->del > msg_len - e->off ||
+			    (e->ins.len != 0 && e->ins.ptr == NULL))
+				return -EINVAL;
+			sip_rw_lay(e, i, src, len, shift, &cursor, &d, &left);
+		}
+	} else if (bad) {
+		return -EINVAL;
 	}
 	src[n] = cursor;
 	len[n] = msg_len - cursor;
 	shift[n] = d;
+	left |= d < 0;
 	if ((int64_t)msg_len + d > (int64_t)cap)
 		return -ENOSPC;
 
-	for (i = 0; i <= n; i++) {
+	for (i = 0; left && i <= n; i++) {
 		if (shift[i] < 0 && len[i] != 0)
 			memmove(buf + src[i] + shift[i], buf + src[i], len[i]);
 	}
+	/*
+	 * Right to left: segment k, then edit k's insertion right after it.
+	 * The insertion starts at or after the old end of segment k when
+	 * segment k moves right, so no segment still to move lies under it;
+	 * when segment k moved left, every segment left of it that moves
+	 * right ends, moved, before the insertion starts.
+	 */
 	for (i = n + 1; i > 0; i--) {
-		if (shift[i - 1] > 0 && len[i - 1] != 0)
-			memmove(buf + src[i - 1] + shift[i - 1],
-				buf + src[i - 1], len[i - 1]);
-	}
+		const uint32_t k = i - 1;
 
-	/* Edit k's insertion lands right after kept segment k. */
-	for (i = 0; i < n; i++) {
-		if (ord[i]->ins.len != 0)
-			sip_rw_copy(buf + (int64_t)src[i] + shift[i] + len[i],
-				    ord[i]->ins.ptr, ord[i]->ins.len);
+		if (shift[k] > 0 && len[k] != 0)
+			memmove(buf + src[k] + shift[k], buf + src[k], len[k]);
+		if (k < n && ord[k]->ins.len != 0)
+			sip_rw_copy(buf + (int64_t)src[k] + shift[k] + len[k],
+				    ord[k]->ins.ptr, ord[k]->ins.len);
 	}
 	*out_len = (uint32_t)((int64_t)msg_len + d);
 	return 0;

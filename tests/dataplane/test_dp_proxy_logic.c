@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include <rte_ip.h>
+
 #include <hash.h>
 #include <sip.h>
 
@@ -945,6 +947,37 @@ t_cksum_ref(const unsigned char *p, size_t len)
 	return (sum & 0xffff) + (sum >> 16);
 }
 
+/* The IPv4 header and pseudo-header sums are DPDK's, for any fields. */
+static void
+test_dp_proxy_cksum_ipv4_as_dpdk(void **state)
+{
+	struct rte_ipv4_hdr ip;
+	uint32_t x = 12345, i;
+
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		unsigned char *b = (unsigned char *)&ip;
+		size_t k;
+
+		for (k = 0; k < sizeof(ip); k++) {
+			x = x * 1103515245u + 12345u;
+			b[k] = (unsigned char)(x >> 16);
+		}
+		ip.version_ihl = RTE_IPV4_VHL_DEF;
+		ip.hdr_checksum = 0;
+		if (i % 3 == 0)
+			ip.total_length = rte_cpu_to_be_16(
+				(uint16_t)(20 + (x >> 8) % 1500));
+		if (rte_be_to_cpu_16(ip.total_length) < 20)
+			ip.total_length = rte_cpu_to_be_16(20);
+		assert_int_equal(dp_cksum_ipv4_hdr(&ip), rte_ipv4_cksum(&ip));
+		assert_int_equal(dp_cksum_ipv4_phdr(ip.src_addr, ip.dst_addr,
+				ip.next_proto_id,
+				(uint16_t)(rte_be_to_cpu_16(ip.total_length) - 20)),
+				rte_ipv4_phdr_cksum(&ip, 0));
+	}
+}
+
 /*
  * The AVX2 and scalar checksums against the reference, every length up
  * to 600 and every start offset mod 4, flush against a PROT_NONE page;
@@ -1040,6 +1073,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_branch_fmt_hex),
 		cmocka_unit_test(test_dp_proxy_ip_fmt_every_octet),
 		cmocka_unit_test(test_dp_proxy_cksum_simd_vs_scalar),
+		cmocka_unit_test(test_dp_proxy_cksum_ipv4_as_dpdk),
 	};
 
 	return cmocka_run_group_tests_name("dp_proxy_logic", tests,
