@@ -562,13 +562,20 @@ static uint8_t sip_hname_idx[32][32];
 /* Next id with the same (length, first letter & 31), or 0. */
 static uint8_t sip_hname_alt[SIP_HDR__COUNT];
 
-__attribute__((constructor))
-static void
-sip_hname_init(void)
+/*
+ * Built once, when the "avx2" scan table is first handed out
+ * (sip_scan_ops_get()), so before any parse can use them.
+ */
+void
+sip_parse_avx2_init(void)
 {
+	static bool done;
 	unsigned int id, len;
 	uint8_t *slot;
 
+	if (done)
+		return;
+	done = true;
 	for (id = 1; id < SIP_HDR__COUNT; id++) {
 		const char *name = sip_hdr_name((enum sip_hdr_id)id);
 
@@ -854,6 +861,12 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 		if (k != 0)
 			return k > 0 ? SIP_PERR_OK : rc;
 	}
+}
+#else /* !__x86_64__ */
+
+void
+sip_parse_avx2_init(void)
+{
 }
 #endif /* __x86_64__ */
 

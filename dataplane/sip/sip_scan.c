@@ -542,6 +542,7 @@ sip_scan_sse42_table(void)
 static const struct sip_scan_ops *
 sip_scan_avx2_table(void)
 {
+	sip_parse_avx2_init();
 	return &sip_scan_avx2_ops;
 }
 

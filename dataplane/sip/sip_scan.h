@@ -130,6 +130,12 @@ const struct sip_scan_ops *sip_scan_ops_get(enum sip_scan_impl impl);
  */
 int sip_scan_select(enum sip_scan_impl impl);
 
+/*
+ * Builds the header-name tables of sip_parse()'s AVX2 pass (sip_parse.c);
+ * called before the "avx2" table is first returned. Idempotent; slow path.
+ */
+void sip_parse_avx2_init(void);
+
 /* The pointer sip_scan_ops() returns; set before main() runs. */
 extern const struct sip_scan_ops *sip_scan_cur;
 
