@@ -293,30 +293,42 @@ dp_proxy_branch_fmt(uint64_t txn, uint64_t loop,
 	return DP_PROXY_BRANCH_LEN;
 }
 
-static int
-dp_proxy_hexval(unsigned char c)
+/*
+ * 8 lower-case hex digits (p[0] most significant) to *v; false if any is
+ * not one. SWAR: for bytes below 0x80, adding 0x80 - k sets a byte's top
+ * bit exactly when it is >= k, without carries between bytes.
+ */
+static inline bool
+dp_proxy_hex8(const char *p, uint32_t *v)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	const uint64_t hi = 0x8080808080808080ULL, lo = 0x0101010101010101ULL;
+	uint64_t x, dig, let, y;
+
+	memcpy(&x, p, 8);       /* little-endian: p[0] in the low byte */
+	if ((x & hi) != 0)
+		return false;
+	dig = (x + 0x50 * lo) & ~(x + 0x46 * lo) & hi;   /* '0'..'9' */
+	let = (x + 0x1f * lo) & ~(x + 0x19 * lo) & hi;   /* 'a'..'f' */
+	if ((dig | let) != hi)
+		return false;
+	y = (x & 0x0f * lo) + (let >> 7) * 9;
+	y = __builtin_bswap64(y);
+	y = (y | y >> 4) & 0x00ff00ff00ff00ffULL;
+	y = (y | y >> 8) & 0x0000ffff0000ffffULL;
+	y = (y | y >> 16) & 0x00000000ffffffffULL;
+	*v = (uint32_t)y;
+	return true;
 }
 
 /* Parse 16 lower-case hex digits; false if any is not one. */
 static bool
 dp_proxy_hex16(const char *p, uint64_t *v)
 {
-	uint64_t x = 0;
-	int d, i;
+	uint32_t a, b;
 
-	for (i = 0; i < 16; i++) {
-		d = dp_proxy_hexval((unsigned char)p[i]);
-		if (d < 0)
-			return false;
-		x = x << 4 | (uint64_t)d;
-	}
-	*v = x;
+	if (!dp_proxy_hex8(p, &a) || !dp_proxy_hex8(p + 8, &b))
+		return false;
+	*v = (uint64_t)a << 32 | b;
 	return true;
 }
 
@@ -677,9 +689,6 @@ dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
 	}
 	if (!span_is_null(info->via.rport) && info->via.rport.len == 0)
 		rport = meta->sport;
-	if ((recv || rport != 0) &&
-	    dp_proxy_via_stamp(out, msg, info, recv, n, rport) != 0)
-		return dp_proxy_drop(out, DP_PW_REWRITE);
 
 	/* Our Via line, whole, above the first Via line: one edit. */
 	h = sip_msg_hdr(msg, SIP_HDR_VIA);
@@ -709,6 +718,12 @@ dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
 	}
 	if (b.overflow ||
 	    sip_edit_add(&out->ed, h->off, 0, span_range(out->via, b.p)) != 0)
+		return dp_proxy_drop(out, DP_PW_REWRITE);
+
+	/* After the Via line: the edits go in offset order (fewer moves in
+	 * dp_proxy_edits_order()). */
+	if ((recv || rport != 0) &&
+	    dp_proxy_via_stamp(out, msg, info, recv, n, rport) != 0)
 		return dp_proxy_drop(out, DP_PW_REWRITE);
 
 	/* Max-Forwards (checked: 0 was answered 483) is a byte. */

@@ -703,6 +703,43 @@ test_dp_proxy_our_via_recognised(void **state)
 	assert_true(dp_proxy_via_is_ours(&t_conf, &via, NULL));
 }
 
+/*
+ * The loop part read back from our branch: every value, and every byte
+ * that is not a lower-case hex digit, at each of the 16 positions.
+ */
+static void
+test_dp_proxy_via_loop_hex(void **state)
+{
+	static const char bad[] = "/:@`gAF G\x7f\x80\xff";
+	char br[DP_PROXY_BRANCH_LEN + 1];
+	struct sip_via via;
+	uint64_t want, loop, x = 88172645463325252ULL;
+	size_t i, k;
+
+	(void)state;
+	memset(&via, 0, sizeof(via));
+	via.host = SPAN_LIT("192.0.2.1");
+	for (i = 0; i < 2000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		want = i < 16 ? (uint64_t)0xf << (4 * i) : x;
+		dp_proxy_branch_fmt(~want, want, br);
+		via.branch = span_make(br, DP_PROXY_BRANCH_LEN);
+		assert_true(dp_proxy_via_is_ours(&t_conf, &via, &loop));
+		assert_true(loop == want);
+	}
+	for (k = 0; k < 16; k++) {
+		for (i = 0; i < sizeof(bad) - 1; i++) {
+			dp_proxy_branch_fmt(1, 0x0123456789abcdefULL, br);
+			br[DP_PROXY_MAGIC_LEN + 17 + k] = bad[i];
+			via.branch = span_make(br, DP_PROXY_BRANCH_LEN);
+			assert_false(dp_proxy_via_is_ours(&t_conf, &via,
+							  &loop));
+		}
+	}
+}
+
 static size_t
 t_put_u32(unsigned char *p, uint32_t v)
 {
@@ -1066,6 +1103,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_response_relayed),
 		cmocka_unit_test(test_dp_proxy_response_foreign_dropped),
 		cmocka_unit_test(test_dp_proxy_our_via_recognised),
+		cmocka_unit_test(test_dp_proxy_via_loop_hex),
 		cmocka_unit_test(test_dp_proxy_siphash_reference),
 		cmocka_unit_test(test_dp_proxy_loop_hash_is_siphash_of_fields),
 		cmocka_unit_test(test_dp_proxy_loop_hash_every_alignment),
