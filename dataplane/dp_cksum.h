@@ -9,7 +9,8 @@
  * order it is gathered in (RFC 1071 §2), so the scalar form adds 32-bit
  * words into a 64-bit accumulator, and the AVX2 form (runtime dispatch,
  * no indirect call) adds 64 bytes per iteration with vpmaddwd.
- * A ~1 KB forwarded INVITE: about 150 instructions with AVX2, 640 without
+ * A forwarded ~1 KB INVITE: dp_udp_encap(), checksum included, went from
+ * 1,163 to 508 instructions, 332 of them in dp_cksum_raw_avx2()
  * (callgrind, perf/bench_pipeline_proxy.sh).
  *
  * HOT PATH: pure, reads exactly @p len bytes.

@@ -62,8 +62,9 @@
  * and Python's hash tables key with a secret) is still a keyed PRF for
  * inputs an outsider chooses but never sees hashed. The result equals
  * SipHash-1-3 of the concatenation (tested against a reference).
- * Loop part of a ~1 KB INVITE: 1,395 -> 331 instructions, transaction
- * part 797 -> 180 (callgrind, perf/bench_pipeline_proxy.sh).
+ * Loop part of a ~1 KB INVITE: 1,395 -> 624 instructions, transaction
+ * part 797 -> 314 (SipHash-2-4 through a gather buffer before;
+ * callgrind, perf/bench_pipeline_proxy.sh).
  */
 /* Inlined whole into each hash, so the state stays in registers. */
 #define DP_SH_INLINE    static inline __attribute__((always_inline))
