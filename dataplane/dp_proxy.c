@@ -879,6 +879,7 @@ dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 	int rc;
 
 	sip_edits_init(&out->ed);
+	out->hp_hint = SPAN_NULL;
 	out->why = DP_PW_NONE;
 	out->spiral = 0;
 	out->rr_done = 0;
@@ -1020,9 +1021,14 @@ dp_proxy_to_target(const struct dp_proxy_self *self,
 	dp_proxy_ip_set(&out->dst, dest->addr, dest->af == RULES_AF_INET6 ?
 			16 : 4);
 	out->dport = dest->port;
-	hp = span_make(out->hostport,
-		       dp_proxy_hostport_fmt(&out->dst, out->dport,
-					     out->hostport));
+	if (!span_is_null(out->hp_hint) && dest->af != RULES_AF_INET6) {
+		hp = out->hp_hint;
+		out->hp_hint = SPAN_NULL;
+	} else {
+		hp = span_make(out->hostport,
+			       dp_proxy_hostport_fmt(&out->dst, out->dport,
+						     out->hostport));
+	}
 	if (!span_is_null(user)) {
 		n = dp_proxy_user_escape(user, out->user, sizeof(out->user));
 		if (n == UINT32_MAX)
@@ -1273,6 +1279,19 @@ dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 	if (lc->idx < snap->nworkers && dest.target < snap->ntargets)
 		dp_cnt_inc(&snap->hits[(size_t)lc->idx * snap->stride +
 				       snap->nrules + dest.target]);
+	/*
+	 * The snapshot wrote each target's "host:port>;q=" once for the
+	 * Contacts of a redirect (dp_snap.c): an IPv4 target's host:port is
+	 * its start, byte for byte what dp_proxy_hostport_fmt() writes.
+	 */
+	out->hp_hint = SPAN_NULL;
+	if (snap->chost != NULL && dest.target < snap->ntargets) {
+		const struct dp_chost *c = &snap->chost[dest.target];
+
+		if (c->len > 4 && c->len <= sizeof(c->txt) &&
+		    memcmp(c->txt + c->len - 4, ">;q=", 4) == 0)
+			out->hp_hint = span_make(c->txt, c->len - 4u);
+	}
 	return dp_proxy_to_target(self, &p->msg, &p->info, meta, &dest, user,
 				  out);
 }

@@ -101,6 +101,9 @@ struct dp_proxy_out {
 	char             mf[4];         /* Max-Forwards - 1 */
 	char             rr[DP_PROXY_RR_MAX];
 	char             hostport[DP_PROXY_HOST_MAX + 8];
+	/* The target's "host:port" text when the caller has it (IPv4 only),
+	 * else SPAN_NULL; dp_proxy_request() clears it. */
+	struct span      hp_hint;
 	char             user[DP_PROXY_USER_MAX];
 	char             ruri[DP_PROXY_RURI_MAX];
 };
