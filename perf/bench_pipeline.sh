@@ -233,7 +233,7 @@ if [ "$cg_seconds" -gt 0 ] && command -v valgrind >/dev/null 2>&1; then
 			2>/dev/null >"$work/cg-inclusive.txt" || true
 		for fn in sip_parse sip_msg_check rules_key_make \
 		    rules_match_burst rules_contacts dp_redirect_answer \
-		    sip_to_tag sip_resp_build dp_udp_encap; do
+		    dp_sip_respond sip_resp_build dp_udp_reply dp_udp_encap; do
 			ir=$(awk -v f=":$fn" '$1 ~ /^[0-9,]+$/ && index($0, f " [") {
 				gsub(",", "", $1); print $1; exit }' "$work/cg-inclusive.txt")
 			[ -n "$ir" ] &&
