@@ -219,7 +219,8 @@ if [ "$cg_seconds" -gt 0 ] && command -v valgrind >/dev/null 2>&1; then
 			2>/dev/null >"$work/cg-inclusive.txt" || true
 		for fn in sip_parse sip_msg_check rules_match_burst dp_proxy_burst \
 		    dp_proxy_request dp_proxy_to_target dp_proxy_loop_hash \
-		    dp_proxy_txn_hash sip_rw_apply_inplace dp_udp_send; do
+		    dp_proxy_txn_hash sip_rw_apply_inplace dp_udp_send \
+		    dp_cksum_raw_avx2 dp_sip_flow_hash rules_pick_target; do
 			ir=$(awk -v f=":$fn" '$1 ~ /^[0-9,]+$/ && index($0, f " [") {
 				gsub(",", "", $1); print $1; exit }' "$work/cg-inclusive.txt")
 			[ -n "$ir" ] &&
