@@ -98,7 +98,8 @@ dp_cksum_ipv4_hdr(const void *ip)
  * 32 bytes at a time: every 16-bit word w is biased to w - 32768 (xor
  * 0x8000) so vpmaddwd's signed pairs cannot overflow; each 32-bit lane
  * then holds the sum of its pairs minus 65536 per pair, added back at
- * the end. Lanes stay within int32 for any len below 2^21 bytes.
+ * the end. A lane moves by at most 65536 a block: it stays within int32
+ * for any len below 2^20 bytes (a UDP datagram is below 2^16).
  */
 __attribute__((target("avx2")))
 static inline uint32_t
