@@ -184,7 +184,7 @@ sip_via_parse(struct sip_via *via, struct span value)
 	*via = (struct sip_via){ .port = 0 };
 	if (value.len == 0)
 		return SIP_PERR_BAD_VIA;
-	value = span_trim(value);
+	value = sip_trim(value);
 	via->value = value;
 	p = value.ptr;
 	end = span_end(value);
@@ -322,7 +322,7 @@ sip_naddr_parse(struct sip_naddr *na, struct span value)
 	*na = (struct sip_naddr){ .star = 0 };
 	if (value.len == 0)
 		return SIP_PERR_BAD_VALUE;
-	value = span_trim(value);
+	value = sip_trim(value);
 	p = value.ptr;
 	end = span_end(value);
 	if (p == end)
@@ -443,7 +443,7 @@ sip_cseq_parse(struct sip_cseq *cseq, struct span value)
 	*cseq = (struct sip_cseq){ .num = 0 };
 	if (value.len == 0)
 		return SIP_PERR_BAD_CSEQ;
-	value = span_trim(value);
+	value = sip_trim(value);
 	p = value.ptr;
 	end = span_end(value);
 
@@ -517,7 +517,7 @@ sip_delta_parse(struct span value, uint32_t *secs, struct span *params)
 
 	if (value.len == 0)
 		return -EBADMSG;
-	value = span_trim(value);
+	value = sip_trim(value);
 	p = value.ptr;
 	end = span_end(value);
 

@@ -985,7 +985,7 @@ sip_values_next(struct sip_value_iter *it, struct span *value)
 				it->p = NULL;
 				return -EBADMSG;
 			}
-			*value = span_trim(span_range(it->p, q));
+			*value = sip_trim(span_range(it->p, q));
 			it->p = q < it->end ? q + 1 : NULL;
 			return 1;
 		}

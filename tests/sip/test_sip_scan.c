@@ -420,6 +420,42 @@ test_sip_scan_parse_same_with_scalar(void **state)
 	}
 }
 
+/*
+ * sip_trim() returns what span_trim() returns, for every string of up to
+ * four bytes over an alphabet of LWS, other control bytes, SP's
+ * neighbours and letters, flush against the guard page.
+ */
+static void
+test_sip_scan_trim_matches_span_trim(void **state)
+{
+	static const char alpha[] = { ' ', '\t', '\r', '\n', '\0', '\x1f',
+				      '!', 'a', (char)0x80 };
+	struct guard_buf *gb = *state;
+	char buf[4];
+	uint32_t len, k, code, na = sizeof(alpha);
+	struct span a, b, in;
+
+	for (len = 0; len <= 4; len++) {
+		uint32_t total = 1;
+
+		for (k = 0; k < len; k++)
+			total *= na;
+		for (code = 0; code < total; code++) {
+			uint32_t c = code;
+
+			for (k = 0; k < len; k++) {
+				buf[k] = alpha[c % na];
+				c /= na;
+			}
+			in = span_make(guard_buf_put(gb, buf, len), len);
+			a = sip_trim(in);
+			b = span_trim(in);
+			assert_ptr_equal(a.ptr, b.ptr);
+			assert_int_equal(a.len, b.len);
+		}
+	}
+}
+
 static int
 setup_guard(void **state)
 {
@@ -447,6 +483,7 @@ main(void)
 		cmocka_unit_test(test_sip_scan_host_vector_matches_scalar),
 		cmocka_unit_test(test_sip_scan_umask_vector_matches_scalar),
 		cmocka_unit_test(test_sip_scan_parse_same_with_scalar),
+		cmocka_unit_test(test_sip_scan_trim_matches_span_trim),
 	};
 
 	return cmocka_run_group_tests_name("sip_scan", tests,
