@@ -918,6 +918,33 @@ test_dp_proxy_loop_hash_every_alignment(void **state)
 	}
 }
 
+/* A branch too long to gather is streamed: the same SipHash-1-3. */
+static void
+test_dp_proxy_txn_hash_long_branch(void **state)
+{
+	unsigned char buf[512];
+	char br[301];
+	static char in[1024];
+	size_t n = 0;
+
+	(void)state;
+	memset(br, 'q', sizeof(br) - 1);
+	br[sizeof(br) - 1] = '\0';
+	snprintf(in, sizeof(in), "OPTIONS sip:x@192.0.2.1 SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK%s\r\n"
+		 "To: <sip:x@192.0.2.1>\r\nFrom: <sip:y@192.0.2.10>;tag=f\r\n"
+		 "Call-ID: c\r\nCSeq: 9 OPTIONS\r\n\r\n", br);
+	t_parse(in);
+	n += t_put_u32(buf + n, 0x62726e63);
+	memcpy(buf + n + 4, "z9hG4bK", 7);
+	memcpy(buf + n + 11, br, 300);
+	n += t_put_u32(buf + n, 307) + 307;
+	n += t_put_field(buf + n, "192.0.2.10", 10);
+	n += t_put_u32(buf + n, 5062);
+	assert_true(dp_proxy_txn_hash(&t_self.key, &t_msg, &t_info) ==
+		    t_siphash13(&t_self.key, buf, n));
+}
+
 /* The branch's hex digits are printf's %016llx. */
 static void
 test_dp_proxy_branch_fmt_hex(void **state)
@@ -1107,6 +1134,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_siphash_reference),
 		cmocka_unit_test(test_dp_proxy_loop_hash_is_siphash_of_fields),
 		cmocka_unit_test(test_dp_proxy_loop_hash_every_alignment),
+		cmocka_unit_test(test_dp_proxy_txn_hash_long_branch),
 		cmocka_unit_test(test_dp_proxy_ip_fmt),
 		cmocka_unit_test(test_dp_proxy_branch_fmt_hex),
 		cmocka_unit_test(test_dp_proxy_ip_fmt_every_octet),
