@@ -240,10 +240,19 @@ sip_via_parse(struct sip_via *via, struct span value)
 
 	p = sip_skip_lws(q, end);
 	if (p < end && *p == ':') {
+		/* port = 1*DIGIT, at most 65535: read as it is scanned */
+		uint32_t port = 0, d;
+
 		p = sip_skip_lws(p + 1, end);
-		q = sip_cc_span(p, end, SIP_CC_DIGIT);
-		if (!sip_port_ok(span_range(p, q), &via->port))
+		for (q = p; q < end &&
+		     (d = (uint32_t)(unsigned char)*q - '0') <= 9; q++) {
+			port = port * 10 + d;
+			if (port > 65535)
+				return SIP_PERR_BAD_VIA;
+		}
+		if (q == p)
 			return SIP_PERR_BAD_VIA;
+		via->port = (uint16_t)port;
 		p = sip_skip_lws(q, end);
 	}
 
@@ -298,6 +307,59 @@ sip_naddr_params_fast(struct sip_naddr *na, const char *p, const char *end)
 		return 0;
 	na->tag = tag;
 	return 1;
+}
+
+/*
+ * "<sip:" URI ">" at p (p[0] == '<') with the AVX2 masks: one
+ * sip_val_umask() of up to SIP_UMASK_MAX bytes after "<sip:" finds the
+ * '>' and holds the URI's masks, so the URI costs no second pass and the
+ * '>' no memchr(). The '>' with @u parsed as sip_uri_parse_inline() parses
+ * it; end when that URI is invalid; NULL when this does not apply (not
+ * "sip:", or no '>' in those bytes): memchr() and sip_uri_parse_inline()
+ * then do it, with the same answer (test_sip_addr checks).
+ */
+static inline __attribute__((always_inline)) const char *
+sip_naddr_sip_lt(struct sip_uri *u, const char *p, const char *end)
+{
+	struct sip_umask m;
+	uint64_t valid;
+	uint32_t n, k, w;
+	const char *q;
+
+	if (end - p <= 5)
+		return NULL;
+	memcpy(&w, p + 1, 4);
+	if ((w | 0x00202020u) != 0x3a706973u)      /* "sip:" LE */
+		return NULL;
+	n = (uint32_t)(end - p - 5);
+	if (n > SIP_UMASK_MAX)
+		n = SIP_UMASK_MAX;
+	sip_val_umask_avx2(p + 5, n, &m);
+	if (m.gt == 0)
+		return NULL;
+	k = (uint32_t)__builtin_ctzll(m.gt);
+	q = p + 5 + k;
+	if (k != 0) {
+		/* sip_uri_parse_inline(), on the masks of the k URI bytes */
+		valid = (1ull << k) - 1;
+		m.nuser &= valid;
+		m.nhost &= valid;
+		m.nparam &= valid;
+		m.sep &= valid;
+		m.dot &= valid;
+		m.dash &= valid;
+		u->scheme = span_make(p + 1, 3);
+		u->user = u->password = SPAN_NULL;
+		u->port_str = u->params = SPAN_NULL;
+		u->headers = SPAN_NULL;
+		u->opaque = span_make(p + 5, k);
+		u->port = 0;
+		u->scheme_id = SIP_SCHEME_SIP;
+		if (sip_uri_sip_masks(u, p + 5, q, &m))
+			return q;
+	}
+	return sip_uri_parse_slow(u, span_range(p + 1, q)) == SIP_PERR_OK ?
+	       q : end;
 }
 
 /*
@@ -369,12 +431,18 @@ sip_naddr_parse(struct sip_naddr *na, struct span value)
 	}
 
 	/* p is at '<' */
-	q = memchr(p + 1, '>', (size_t)(end - p - 1));
-	if (q == NULL)
+	q = sip_val_avx2 ? sip_naddr_sip_lt(&u, p, end) : NULL;
+	if (q == NULL) {
+		q = memchr(p + 1, '>', (size_t)(end - p - 1));
+		if (q == NULL)
+			return SIP_PERR_BAD_VALUE;
+		if (sip_uri_parse_inline(&u, span_range(p + 1, q)) !=
+		    SIP_PERR_OK)
+			return SIP_PERR_BAD_VALUE;
+	} else if (q == end) {
 		return SIP_PERR_BAD_VALUE;
+	}
 	uri = span_range(p + 1, q);
-	if (sip_uri_parse_inline(&u, uri) != SIP_PERR_OK)
-		return SIP_PERR_BAD_VALUE;
 	na->uri = uri;
 	na->bracketed = 1;
 	p = q + 1;

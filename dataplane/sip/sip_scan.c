@@ -151,6 +151,7 @@ sip_scan_umask_scalar(const char *p, uint32_t n, struct sip_umask *m)
 		m->sep |= c == ';' || c == '=' ? bit : 0;
 		m->dot |= c == '.' ? bit : 0;
 		m->dash |= c == '-' ? bit : 0;
+		m->gt |= c == '>' ? bit : 0;
 	}
 }
 
@@ -453,10 +454,11 @@ sip_scan_umask_sse42(const char *p, uint32_t n, struct sip_umask *m)
 	const __m128i nib = _mm_set1_epi8(0x0f), z = _mm_setzero_si128();
 	const __m128i semi = _mm_set1_epi8(';'), eq = _mm_set1_epi8('=');
 	const __m128i dot = _mm_set1_epi8('.'), dash = _mm_set1_epi8('-');
+	const __m128i gt = _mm_set1_epi8('>');
 	const __m128i *b = sip_scan_block(p);
 	unsigned int off = (unsigned int)((uintptr_t)p & 15);
 	unsigned int nb = (off + n + 15) / 16;
-	uint64_t nu = 0, nh = 0, np = 0, se = 0, dt = 0, da = 0, valid;
+	uint64_t nu = 0, nh = 0, np = 0, se = 0, dt = 0, da = 0, g = 0, valid;
 
 #define SIP_UMASK_MM(x) ((uint64_t)(uint32_t)_mm_movemask_epi8(x))
 #define SIP_UMASK_BLOCK(k) do {                                           \
@@ -474,6 +476,7 @@ sip_scan_umask_sse42(const char *p, uint32_t n, struct sip_umask *m)
 			_mm_cmpeq_epi8(v, eq))) << (16 * (k));            \
 		dt |= SIP_UMASK_MM(_mm_cmpeq_epi8(v, dot)) << (16 * (k)); \
 		da |= SIP_UMASK_MM(_mm_cmpeq_epi8(v, dash)) << (16 * (k)); \
+		g |= SIP_UMASK_MM(_mm_cmpeq_epi8(v, gt)) << (16 * (k));   \
 	} while (0)
 
 	if (n == 0) {
@@ -496,6 +499,7 @@ sip_scan_umask_sse42(const char *p, uint32_t n, struct sip_umask *m)
 	m->sep = (se >> off) & valid;
 	m->dot = (dt >> off) & valid;
 	m->dash = (da >> off) & valid;
+	m->gt = (g >> off) & valid;
 }
 
 #define SIP_SCAN_SSE42_FNS \

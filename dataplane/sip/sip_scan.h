@@ -78,6 +78,7 @@ struct sip_umask {
 	uint64_t         sep;           /* ';' or '=' */
 	uint64_t         dot;           /* '.' */
 	uint64_t         dash;          /* '-' */
+	uint64_t         gt;            /* '>': the end of a <URI> */
 };
 
 typedef void sip_umask_fn(const char *p, uint32_t n, struct sip_umask *m);

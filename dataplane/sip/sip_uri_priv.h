@@ -514,7 +514,9 @@ sip_host_end(const char *p, const char *end)
 }
 
 /*
- * SIP-URI grammar (sip_uri.c) for the common shape, from bit masks of the whole URI:
+ * SIP-URI grammar (sip_uri.c) for the common shape, from the bit masks
+ * (@mp, sip_val_umask()) of the whole URI after "sip:", [p, end) (1 to
+ * SIP_UMASK_MAX bytes):
  * [ user "@" ] host [ ":" port ] *( ";" pname [ "=" pvalue ] ), at most
  * SIP_UMASK_MAX bytes, no escapes, no password, no headers, no IPv6
  * reference. Each part is then a test of its bytes' class mask, and the
@@ -527,19 +529,16 @@ sip_host_end(const char *p, const char *end)
  * general parser before it (callgrind).
  */
 static inline __attribute__((always_inline)) int
-sip_uri_parse_sip_fast(const struct sip_scan_ops *ops, struct sip_uri *uri,
-		       const char *p, const char *end)
+sip_uri_sip_masks(struct sip_uri *uri, const char *p, const char *end,
+		  const struct sip_umask *mp)
 {
 	uint32_t n = (uint32_t)(end - p), f, h0 = 0, he, pos, e, i, last;
 	uint64_t valid, x, dd, hh, se, lo;
+	const struct sip_umask m = *mp;
 	unsigned int eqs;
-	struct sip_umask m;
 	unsigned int v, d;
 	int type;
 
-	if (n == 0 || n > SIP_UMASK_MAX)
-		return 0;
-	sip_val_umask(ops, p, n, &m);
 	valid = (1ull << n) - 1;
 
 	/* userinfo: the run of user characters, if an '@' ends it */
@@ -627,6 +626,20 @@ sip_uri_parse_sip_fast(const struct sip_scan_ops *ops, struct sip_uri *uri,
 	uri->host_type = (uint8_t)type;
 	uri->port = (uint16_t)v;
 	return 1;
+}
+
+/* sip_uri_sip_masks() on the masks of the n bytes at p (1..48). */
+static inline __attribute__((always_inline)) int
+sip_uri_parse_sip_fast(const struct sip_scan_ops *ops, struct sip_uri *uri,
+		       const char *p, const char *end)
+{
+	uint32_t n = (uint32_t)(end - p);
+	struct sip_umask m;
+
+	if (n == 0 || n > SIP_UMASK_MAX)
+		return 0;
+	sip_val_umask(ops, p, n, &m);
+	return sip_uri_sip_masks(uri, p, end, &m);
 }
 
 /*
