@@ -51,145 +51,35 @@
 #include "dp_classify.h"
 #include "dp_proxy.h"
 
-/* ---- streaming SipHash-1-3 ---------------------------------------------- */
+/* ---- hashed fields ------------------------------------------------------ */
 
 /*
- * The hashed fields are scattered over the message; feeding them to one
- * SipHash stream costs one finalisation instead of one per field. Whole
- * 8-byte words are read from the field where it lies; only the < 8 bytes
- * left over between fields are gathered in a word (tail). SipHash-1-3
- * (one compression round, three finalisation rounds: the variant Rust's
- * and Python's hash tables key with a secret) is still a keyed PRF for
- * inputs an outsider chooses but never sees hashed. The result equals
- * SipHash-1-3 of the concatenation (tested against a reference).
- * Loop part of a ~1 KB INVITE: 1,395 -> 624 instructions, transaction
- * part 797 -> 314 (SipHash-2-4 through a gather buffer before;
- * callgrind, perf/bench_pipeline_proxy.sh).
+ * The hashed fields are fed to one SipHash-1-3 stream (hash_sip13_*(),
+ * common/hash.h) from where they lie. Loop part of a ~1 KB INVITE:
+ * 1,395 -> 624 instructions, transaction part 797 -> 314 (SipHash-2-4
+ * through a gather buffer before; callgrind,
+ * perf/bench_pipeline_proxy.sh).
  */
-/* Inlined whole into each hash, so the state stays in registers. */
 #define DP_SH_INLINE    static inline __attribute__((always_inline))
-
-struct dp_sh {
-	struct hash_sip_state s;
-	uint64_t         tail;          /* ntail pending bytes, little-endian */
-	uint32_t         ntail;
-	uint32_t         total;
-};
-
-DP_SH_INLINE void
-dp_sh_init(struct dp_sh *h, const struct hash_key *key)
-{
-	h->s.v0 = key->k0 ^ 0x736f6d6570736575ULL;
-	h->s.v1 = key->k1 ^ 0x646f72616e646f6dULL;
-	h->s.v2 = key->k0 ^ 0x6c7967656e657261ULL;
-	h->s.v3 = key->k1 ^ 0x7465646279746573ULL;
-	h->tail = 0;
-	h->ntail = 0;
-	h->total = 0;
-}
-
-DP_SH_INLINE void
-dp_sh_block(struct dp_sh *h, uint64_t m)
-{
-	h->s.v3 ^= m;
-	hash_sip_round(&h->s);
-	h->s.v0 ^= m;
-}
-
-/* Byte-wise little-endian loads: the compiler makes each one load. */
-DP_SH_INLINE uint64_t
-dp_sh_le32(const unsigned char *p)
-{
-	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
-	       (uint64_t)p[3] << 24;
-}
-
-/* @p len (0..7) bytes at @p p as a little-endian word; reads no further. */
-DP_SH_INLINE uint64_t
-dp_sh_partial(const unsigned char *p, uint32_t len)
-{
-	if (len >= 4)   /* two overlapping 4-byte reads */
-		return dp_sh_le32(p) |
-		       dp_sh_le32(p + len - 4) << (8 * (len - 4));
-	if (len == 0)
-		return 0;
-	return (uint64_t)p[0] | (uint64_t)p[len >> 1] << (8 * (len >> 1)) |
-	       (uint64_t)p[len - 1] << (8 * (len - 1));
-}
-
-/* Append the low @p n (1..8) bytes of @p v. */
-DP_SH_INLINE void
-dp_sh_word(struct dp_sh *h, uint64_t v, uint32_t n)
-{
-	uint32_t t = h->ntail;
-
-	h->total += n;
-	h->tail |= t != 0 ? v << (8 * t) : v;
-	if (t + n < 8) {
-		h->ntail = t + n;
-		return;
-	}
-	dp_sh_block(h, h->tail);
-	h->ntail = t + n - 8;
-	h->tail = t != 0 ? v >> (8 * (8 - t)) : 0;
-}
-
-DP_SH_INLINE void
-dp_sh_update(struct dp_sh *h, const void *data, uint32_t len)
-{
-	const unsigned char *p = data;
-	uint32_t t = h->ntail, k;
-
-	if (t != 0) {
-		k = 8 - t;
-		if (k > len)
-			k = len;
-		dp_sh_word(h, dp_sh_partial(p, k), k);
-		p += k;
-		len -= k;
-	}
-	/* Here the tail is empty unless len is 0. */
-	h->total += len & ~7u;
-	for (; len >= 8; p += 8, len -= 8)
-		dp_sh_block(h, hash_load_le64(p));
-	if (len != 0)
-		dp_sh_word(h, dp_sh_partial(p, len), len);
-}
-
-DP_SH_INLINE uint64_t
-dp_sh_final(struct dp_sh *h)
-{
-	dp_sh_block(h, (uint64_t)h->total << 56 | h->tail);
-	h->s.v2 ^= 0xff;
-	hash_sip_round(&h->s);
-	hash_sip_round(&h->s);
-	hash_sip_round(&h->s);
-	return h->s.v0 ^ h->s.v1 ^ h->s.v2 ^ h->s.v3;
-}
-
-DP_SH_INLINE void
-dp_sh_u32(struct dp_sh *h, uint32_t v)
-{
-	dp_sh_word(h, v, 4);
-}
 
 /* A field with its length in front, so adjacent fields cannot run together
  * ("ab"+"c" and "a"+"bc" differ). Absent fields hash as length 0xffffffff. */
 DP_SH_INLINE void
-dp_sh_field(struct dp_sh *h, struct span s)
+dp_sh_field(struct hash_sip13 *h, struct span s)
 {
 	if (span_is_null(s)) {
-		dp_sh_u32(h, UINT32_MAX);
+		hash_sip13_u32(h, UINT32_MAX);
 		return;
 	}
-	dp_sh_u32(h, s.len);
+	hash_sip13_u32(h, s.len);
 	if (s.len != 0)
-		dp_sh_update(h, s.ptr, s.len);
+		hash_sip13_update(h, s.ptr, s.len);
 }
 
 /* Every value of every header line with @p id, as written. */
 DP_SH_INLINE void
-dp_sh_hdrs(struct dp_sh *h, const struct sip_msg *msg, enum sip_hdr_id id)
+dp_sh_hdrs(struct hash_sip13 *h, const struct sip_msg *msg,
+	   enum sip_hdr_id id)
 {
 	const struct sip_hdr *hd;
 
@@ -204,20 +94,20 @@ uint64_t
 dp_proxy_loop_hash(const struct hash_key *key, const struct sip_msg *msg,
 		   const struct sip_info *info)
 {
-	struct dp_sh h;
+	struct hash_sip13 h;
 
-	dp_sh_init(&h, key);
-	dp_sh_u32(&h, 0x6c6f6f70);      /* domain separation: "loop" */
+	hash_sip13_init(&h, key);
+	hash_sip13_u32(&h, 0x6c6f6f70); /* domain separation: "loop" */
 	dp_sh_field(&h, msg->ruri);
 	dp_sh_field(&h, msg->method == SIP_METHOD_ACK ? SPAN_NULL :
 			info->to.tag);
 	dp_sh_field(&h, info->from.tag);
 	dp_sh_field(&h, info->call_id);
-	dp_sh_u32(&h, info->cseq.num);
+	hash_sip13_u32(&h, info->cseq.num);
 	dp_sh_hdrs(&h, msg, SIP_HDR_ROUTE);
 	dp_sh_hdrs(&h, msg, SIP_HDR_PROXY_REQUIRE);
 	dp_sh_hdrs(&h, msg, SIP_HDR_PROXY_AUTHORIZATION);
-	return dp_sh_final(&h);
+	return hash_sip13_final(&h);
 }
 
 static bool
@@ -232,17 +122,17 @@ dp_proxy_txn_hash(const struct hash_key *key, const struct sip_msg *msg,
 		  const struct sip_info *info)
 {
 	const struct sip_via *v = &info->via;
-	struct dp_sh h;
+	struct hash_sip13 h;
 
-	dp_sh_init(&h, key);
-	dp_sh_u32(&h, 0x62726e63);      /* "brnc" */
+	hash_sip13_init(&h, key);
+	hash_sip13_u32(&h, 0x62726e63); /* "brnc" */
 	if (!span_is_null(v->branch) && dp_proxy_has_magic(v->branch)) {
 		/* RFC 3261 §17.2.3: branch and sent-by identify the
 		 * transaction; the method does not (CANCEL, ACK follow). */
 		dp_sh_field(&h, v->branch);
 		dp_sh_field(&h, v->host);
-		dp_sh_u32(&h, v->port);
-		return dp_sh_final(&h);
+		hash_sip13_u32(&h, v->port);
+		return hash_sip13_final(&h);
 	}
 	/* RFC 2543 peer: the §16.11 field list. */
 	dp_sh_field(&h, msg->method == SIP_METHOD_ACK ? SPAN_NULL :
@@ -251,8 +141,8 @@ dp_proxy_txn_hash(const struct hash_key *key, const struct sip_msg *msg,
 	dp_sh_field(&h, info->call_id);
 	dp_sh_field(&h, msg->ruri);
 	dp_sh_field(&h, v->value);
-	dp_sh_u32(&h, info->cseq.num);
-	return dp_sh_final(&h);
+	hash_sip13_u32(&h, info->cseq.num);
+	return hash_sip13_final(&h);
 }
 
 /*

@@ -412,13 +412,8 @@ struct sip_resp_sip {
 static void
 sip_resp_sip_init(struct sip_resp_sip *h, const struct hash_key *key)
 {
-	h->s.v0 = key->k0 ^ 0x736f6d6570736575ULL;
-	h->s.v1 = key->k1 ^ 0x646f72616e646f6dULL;
-	h->s.v2 = key->k0 ^ 0x6c7967656e657261ULL;
-	h->s.v3 = key->k1 ^ 0x7465646279746573ULL;
-	h->tail = 0;
-	h->ntail = 0;
-	h->total = 0;
+	*h = (struct sip_resp_sip){ .tail = 0 };
+	hash_sip_init(&h->s, key);
 }
 
 static void

@@ -798,7 +798,8 @@ t_siphash13(const struct hash_key *key, const unsigned char *p, size_t len)
 	return t_siphash_cd(key, p, len, 1, 3);
 }
 
-/* The reference is SipHash when c, d = 2, 4 (siphash24() in hash.h). */
+/* The reference is SipHash when c, d = 2, 4 and 1, 3 (siphash24() and
+ * siphash13() in hash.h). */
 static void
 test_dp_proxy_siphash_reference(void **state)
 {
@@ -808,9 +809,12 @@ test_dp_proxy_siphash_reference(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = (unsigned char)(i * 7 + 1);
-	for (i = 0; i <= sizeof(buf); i++)
+	for (i = 0; i <= sizeof(buf); i++) {
 		assert_true(t_siphash_cd(&t_self.key, buf, i, 2, 4) ==
 			    siphash24(&t_self.key, buf, i));
+		assert_true(t_siphash13(&t_self.key, buf, i) ==
+			    siphash13(&t_self.key, buf, (uint32_t)i));
+	}
 }
 
 /* The loop part is SipHash-1-3 of the length-prefixed fields, in order. */
