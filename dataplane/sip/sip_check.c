@@ -90,10 +90,17 @@ sip_scheme_is_unknown(struct span uri)
 	       !span_eq_nocase(span_make(uri.ptr, i), SPAN_LIT("tel"));
 }
 
-/* Every Via value, across lines; the first one goes to info->via. */
+/*
+ * Every Via value, across lines; the first one goes to info->via. One
+ * Via line that sip_parse() counted as one value (it splits as
+ * sip_values_next() does) is that value, trimmed: no iterator. When that
+ * split would fail (an unclosed '"' or '<'), the value is no via-parm
+ * either, so the verdict is BAD_VIA both ways.
+ */
 static enum sip_perr
 sip_check_via(const struct sip_msg *msg, struct sip_info *info)
 {
+	const struct sip_hdr *h;
 	struct sip_value_iter it;
 	struct sip_via tmp;
 	struct span v;
@@ -102,6 +109,14 @@ sip_check_via(const struct sip_msg *msg, struct sip_info *info)
 
 	if (msg->first[SIP_HDR_VIA] == SIP_HDR_NONE)
 		return SIP_PERR_NO_VIA;
+	h = &msg->hdr[msg->first[SIP_HDR_VIA]];
+	if (msg->nvia == 1 && h->next == SIP_HDR_NONE) {
+		v = sip_trim(h->value);
+		if (v.len == 0 || sip_via_parse(&info->via, v) != SIP_PERR_OK)
+			return SIP_PERR_BAD_VIA;
+		info->nvia = 1;
+		return SIP_PERR_OK;
+	}
 	sip_values_init(&it, msg, SIP_HDR_VIA);
 	while ((rc = sip_values_next(&it, &v)) == 1) {
 		if (v.len == 0)
