@@ -151,6 +151,7 @@ sip_check_naddr(const struct sip_msg *msg, enum sip_hdr_id id,
 static enum sip_perr
 sip_check_contact(const struct sip_msg *msg, struct sip_info *info)
 {
+	const struct sip_hdr *h;
 	struct sip_value_iter it;
 	struct sip_naddr na;
 	struct span v;
@@ -158,6 +159,22 @@ sip_check_contact(const struct sip_msg *msg, struct sip_info *info)
 	bool star = false;
 	int rc;
 
+	if (msg->first[SIP_HDR_CONTACT] == SIP_HDR_NONE)
+		return SIP_PERR_OK;
+	/*
+	 * One Contact line holding one bracketed name-addr: that is the
+	 * whole (trimmed) value, with no ',' outside its <> and its quoted
+	 * strings (they are what the split skips), so no iterator. Any other
+	 * line, and every failure, goes through the iterator.
+	 */
+	h = &msg->hdr[msg->first[SIP_HDR_CONTACT]];
+	if (h->next == SIP_HDR_NONE && h->value.len != 0 &&
+	    (h->value.ptr[0] == '<' || h->value.ptr[0] == '"') &&
+	    sip_naddr_parse(&na, sip_trim(h->value)) == SIP_PERR_OK &&
+	    na.bracketed) {
+		info->ncontact = 1;
+		return SIP_PERR_OK;
+	}
 	sip_values_init(&it, msg, SIP_HDR_CONTACT);
 	while ((rc = sip_values_next(&it, &v)) == 1) {
 		if (v.len == 0 || sip_naddr_parse(&na, v) != SIP_PERR_OK)

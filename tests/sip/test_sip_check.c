@@ -138,6 +138,57 @@ test_sip_check_request_info_resolved(void **state)
 	assert_int_equal(info.ncontact, 2);
 }
 
+/*
+ * One Via line and one Contact line are taken whole when they hold one
+ * value (no value iterator); commas inside quotes or <> keep them one
+ * value, and every other shape goes through the iterator with the same
+ * verdicts and counts.
+ */
+static void
+test_sip_check_single_line_values(void **state)
+{
+	static const struct {
+		const char      *via, *contact;
+		enum sip_perr    want;
+		unsigned int     nvia, ncontact;
+	} t[] = {
+		{ NULL, "\"A, B\" <sip:a,b@c>;x=\"1,2\";q=0.5",
+		  SIP_PERR_OK, 1, 1 },
+		{ NULL, "<sip:a@b>, <sip:c@d>", SIP_PERR_OK, 1, 2 },
+		{ NULL, "<sip:a@b>,", SIP_PERR_BAD_CONTACT, 1, 0 },
+		{ NULL, "<sip:a@b>;x=<y>", SIP_PERR_BAD_CONTACT, 1, 0 },
+		{ NULL, "<sip:a@b", SIP_PERR_BAD_CONTACT, 1, 0 },
+		{ NULL, "\"x <sip:a@b>", SIP_PERR_BAD_CONTACT, 1, 0 },
+		{ NULL, "sip:a,b@c", SIP_PERR_BAD_CONTACT, 1, 0 },
+		{ NULL, "Bob <sip:a@b>", SIP_PERR_OK, 1, 1 },
+		{ NULL, "*", SIP_PERR_BAD_CONTACT, 1, 0 },
+		{ "SIP/2.0/UDP h;x=\"a,b\";branch=z9hG4bK1", NULL,
+		  SIP_PERR_OK, 1, 1 },
+		{ "SIP/2.0/UDP h;x=\"a;branch=z9hG4bK1", NULL,
+		  SIP_PERR_BAD_VIA, 1, 0 },
+		{ "SIP/2.0/UDP h<x;branch=z9hG4bK1", NULL,
+		  SIP_PERR_BAD_VIA, 1, 0 },
+		{ "SIP/2.0/UDP h;branch=z9hG4bK1 ,", NULL,
+		  SIP_PERR_BAD_VIA, 2, 0 },
+	};
+	static struct sip_msg msg;
+	struct sip_info info;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const struct mcase c = { .via = t[i].via,
+					 .contact = t[i].contact };
+
+		assert_int_equal(check_case(*state, &c, &msg, &info),
+				 t[i].want);
+		assert_int_equal(msg.nvia, t[i].nvia);
+		if (t[i].want != SIP_PERR_OK)
+			continue;
+		assert_int_equal(info.nvia, t[i].nvia);
+		assert_int_equal(info.ncontact, t[i].ncontact);
+	}
+}
+
 static void
 test_sip_check_response_skips_request_rules(void **state)
 {
@@ -369,6 +420,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sip_check_request_info_resolved),
+		cmocka_unit_test(test_sip_check_single_line_values),
 		cmocka_unit_test(test_sip_check_response_skips_request_rules),
 		cmocka_unit_test(test_sip_check_valid_variants_accepted),
 		cmocka_unit_test(test_sip_check_missing_and_duplicate_rejected),
