@@ -134,6 +134,22 @@ sip_val_umask_avx2(const char *p, uint32_t n, struct sip_umask *m)
 #undef SIP_VAL_JOIN
 
 /*
+ * Bytes that are not qdtext, by nibbles: bit k of sip_val_nq_hi[c >> 4]
+ * and of sip_val_nq_lo[c & 15] both set. 1: 0x00-0x0f but HT LF CR;
+ * 2: 0x10-0x1f; 4: '"'; 8: '\\'; 16: DEL. High bytes (UTF-8) are in no
+ * row, so one PSHUFB per nibble classifies 32 bytes.
+ */
+static const uint8_t sip_val_nq_lo[16] __attribute__((aligned(16))) = {
+	[0x0] = 1 | 2, [0x1] = 1 | 2, [0x2] = 1 | 2 | 4, [0x3] = 1 | 2,
+	[0x4] = 1 | 2, [0x5] = 1 | 2, [0x6] = 1 | 2, [0x7] = 1 | 2,
+	[0x8] = 1 | 2, [0x9] = 2, [0xa] = 2, [0xb] = 1 | 2,
+	[0xc] = 1 | 2 | 8, [0xd] = 2, [0xe] = 1 | 2, [0xf] = 1 | 2 | 16,
+};
+static const uint8_t sip_val_nq_hi[16] __attribute__((aligned(16))) = {
+	[0x0] = 1, [0x1] = 2, [0x2] = 4, [0x5] = 8, [0x7] = 16,
+};
+
+/*
  * First byte of [p, end) that is not qdtext (sip_uri_priv.h SIP_CC_QTEXT:
  * '"', '\\', a control byte other than HT, LF and CR, or DEL), or end:
  * aligned 32-byte blocks, the bytes before p shifted off the first mask.
@@ -142,15 +158,14 @@ __attribute__((target("avx2"), no_sanitize_address))
 const char *
 sip_val_qtext_avx2(const char *p, const char *end)
 {
-	const __m256i dq = _mm256_set1_epi8('"');
-	const __m256i bs = _mm256_set1_epi8('\\');
-	const __m256i del = _mm256_set1_epi8(0x7f);
-	const __m256i c1f = _mm256_set1_epi8(0x1f);
-	const __m256i ht = _mm256_set1_epi8('\t'), lf = _mm256_set1_epi8('\n');
-	const __m256i cr = _mm256_set1_epi8('\r');
+	const __m256i lo = _mm256_broadcastsi128_si256(_mm_load_si128(
+		(const __m128i *)(const void *)sip_val_nq_lo));
+	const __m256i hi = _mm256_broadcastsi128_si256(_mm_load_si128(
+		(const __m128i *)(const void *)sip_val_nq_hi));
+	const __m256i nib = _mm256_set1_epi8(0x0f);
 	const __m256i *b;
 	uint32_t m, off;
-	__m256i v, bad;
+	__m256i v;
 
 	if (p >= end)
 		return end;
@@ -158,17 +173,12 @@ sip_val_qtext_avx2(const char *p, const char *end)
 	off = (uint32_t)((uintptr_t)p & 31);
 	for (;;) {
 		v = _mm256_load_si256(b);
-		/* v <= 0x1f unsigned, but not HT LF CR; or '"' '\\' DEL */
-		bad = _mm256_andnot_si256(
-			_mm256_or_si256(_mm256_or_si256(
-				_mm256_cmpeq_epi8(v, ht), _mm256_cmpeq_epi8(v, lf)),
-				_mm256_cmpeq_epi8(v, cr)),
-			_mm256_cmpeq_epi8(_mm256_min_epu8(v, c1f), v));
-		bad = _mm256_or_si256(bad, _mm256_or_si256(
-			_mm256_or_si256(_mm256_cmpeq_epi8(v, dq),
-					_mm256_cmpeq_epi8(v, bs)),
-			_mm256_cmpeq_epi8(v, del)));
-		m = (uint32_t)_mm256_movemask_epi8(bad) >> off << off;
+		m = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+			_mm256_and_si256(
+				_mm256_shuffle_epi8(lo, _mm256_and_si256(v, nib)),
+				_mm256_shuffle_epi8(hi, _mm256_and_si256(
+					_mm256_srli_epi16(v, 4), nib))),
+			_mm256_setzero_si256())) >> off << off;
 		if (m != 0) {
 			p = (const char *)b + __builtin_ctz(m);
 			return p < end ? p : end;

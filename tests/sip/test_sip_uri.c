@@ -1463,6 +1463,17 @@ test_sip_uri_qtext_avx2_matches_scalar(void **state)
 					 p + sip_cc_run(p, 0, n, SIP_CC_QTEXT));
 		}
 	}
+	/* every byte value, alone and after 33 qdtext bytes */
+	for (k = 0; k < 256; k++) {
+		memset(src, 'q', 40);
+		for (i = 0; i < 34; i += 33) {
+			src[i] = (char)k;
+			p = guard_buf_put(*state, src, 40);
+			assert_ptr_equal(sip_val_qtext_avx2(p, p + 40),
+					 p + sip_cc_run(p, 0, 40, SIP_CC_QTEXT));
+			src[i] = 'q';
+		}
+	}
 }
 
 /*
