@@ -1192,20 +1192,31 @@ dp_proxy_send(struct dp_lcore *lc, struct rte_mbuf *m,
 	      const struct dp_udp_meta *meta, const struct sip_msg *msg,
 	      const struct dp_proxy_out *out)
 {
-	uint32_t cap, len;
-	char *buf;
+	uint32_t cap, len, head;
+	char *buf, *start;
 
 	rte_pktmbuf_adj(m, meta->payload_off);
 	buf = rte_pktmbuf_mtod(m, char *);
 	cap = (uint32_t)rte_pktmbuf_data_len(m) + rte_pktmbuf_tailroom(m);
+	/*
+	 * What dp_udp_send() does not need of the headroom (the received
+	 * headers' room, mostly) takes the edits' growth: the message's
+	 * start moves left instead of its ~900 bytes after the edits right.
+	 */
+	head = out->dst.family == DP_AF_V4 ? DP_TX_HEADROOM4 : DP_TX_HEADROOM;
+	head = rte_pktmbuf_headroom(m) > head ?
+	       rte_pktmbuf_headroom(m) - head : 0;
 	if (unlikely(buf != msg->buf ||
-		     sip_rw_apply_inplace(&out->ed, msg, buf, cap, &len) != 0 ||
+		     sip_rw_apply_inplace_head(&out->ed, msg, buf, head, cap,
+					       &start, &len) != 0 ||
 		     len > UINT16_MAX)) {
 		dp_cnt_add(lc, DP_CNT_PROXY_EDIT_FAIL, 1);
 		dp_cnt_add(lc, DP_CNT_DROP, 1);
 		rte_pktmbuf_free(m);
 		return 0;
 	}
+	if (start != buf)
+		rte_pktmbuf_prepend(m, (uint16_t)(buf - start));
 	m->data_len = (uint16_t)len;
 	m->pkt_len = len;
 	return dp_udp_send(lc, m, &out->src, out->sport, &out->dst,

@@ -28,8 +28,10 @@
 #define DP_MAX_WORKERS          RTE_MAX_LCORE
 
 /* Headroom every mbuf handed to dp_udp_reply()/dp_udp_send() must have:
- * Ethernet + 802.1Q + IPv6 + UDP. */
+ * Ethernet + 802.1Q + IPv6 + UDP; an IPv4 datagram needs only
+ * DP_TX_HEADROOM4 (Ethernet + 802.1Q + IPv4 + UDP). */
 #define DP_TX_HEADROOM          (RTE_ETHER_HDR_LEN + 4 + 40 + 8)
+#define DP_TX_HEADROOM4         (RTE_ETHER_HDR_LEN + 4 + 20 + 8)
 
 /* Address family tags used in struct dp_ip (not the socket AF_ values). */
 #define DP_AF_V4                4

@@ -301,6 +301,17 @@ int sip_rw_apply(const struct sip_edits *ed, const struct sip_msg *msg,
 int sip_rw_apply_inplace(const struct sip_edits *ed, const struct sip_msg *msg,
 			 char *buf, uint32_t cap, uint32_t *out_len);
 
+/**
+ * sip_rw_apply_inplace() where @p head bytes before @p buf are writable
+ * too: the edited message starts at *@p out, @p buf or up to @p head bytes
+ * before it (then it ends where @p msg ended). Inserted spans must not
+ * point into [buf - head, buf + cap).
+ */
+int sip_rw_apply_inplace_head(const struct sip_edits *ed,
+			      const struct sip_msg *msg, char *buf,
+			      uint32_t head, uint32_t cap, char **out,
+			      uint32_t *out_len);
+
 /* ---- local responses (sip_resp.c) -------------------------------------- */
 
 /**

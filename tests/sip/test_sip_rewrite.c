@@ -1013,7 +1013,7 @@ test_sip_rewrite_apply_inplace_ins_in_buffer_einval(void **state)
 	struct sip_edits ed;
 	struct sip_msg msg;
 	uint32_t out_len;
-	char *buf;
+	char *buf, *start;
 
 	buf = guard_buf_put(st->in, text, sizeof(text) - 1);
 	fake_msg(&msg, buf, sizeof(text) - 1);
@@ -1022,6 +1022,20 @@ test_sip_rewrite_apply_inplace_ins_in_buffer_einval(void **state)
 	assert_int_equal(sip_rw_apply_inplace(&ed, &msg, buf, 10, &out_len),
 			 -EINVAL);
 	assert_memory_equal(buf, text, 10);
+
+	/* From the headroom sip_rw_apply_inplace_head() may write: -EINVAL;
+	 * the same bytes are fine when they are not writable room. */
+	memcpy(buf - 4, "ab", 2);
+	sip_edits_init(&ed);
+	sip_edit_add(&ed, 0, 0, span_make(buf - 4, 2));
+	assert_int_equal(sip_rw_apply_inplace_head(&ed, &msg, buf, 8, 10,
+						   &start, &out_len), -EINVAL);
+	assert_memory_equal(buf, text, 10);
+	assert_int_equal(sip_rw_apply_inplace_head(&ed, &msg, buf, 2, 12,
+						   &start, &out_len), 0);
+	assert_ptr_equal(start, buf - 2);
+	assert_int_equal(out_len, 12);
+	assert_memory_equal(start, "ab0123456789", 12);
 }
 
 static void
@@ -1125,12 +1139,14 @@ test_sip_rewrite_apply_inplace_matches_random(void **state)
 		"Record-Route: <sip:edge.example;lr>\r\n" };
 	struct rw_state *st = *state;
 	static char text[2048], ref[2048], out[2048];
-	uint32_t seed = 12345, iter, i, n, off, ref_len, out_len, cap;
+	uint32_t seed = 12345, iter, i, n, off, ref_len, out_len, cap, head;
+	uint32_t nmoved = 0;
 	struct sip_edit e[SIP_EDIT_MAX];
 	uint8_t order[SIP_EDIT_MAX];
 	struct sip_edits ed;
 	struct sip_msg msg;
-	char *buf;
+	char *buf, *start;
+	bool grows;
 
 	for (iter = 0; iter < 2000; iter++) {
 		uint32_t len = 1 + lcg(&seed) % 300;
@@ -1199,6 +1215,72 @@ test_sip_rewrite_apply_inplace_matches_random(void **state)
 						      &out_len), 0);
 		assert_int_equal(out_len, ref_len);
 		assert_memory_equal(buf, ref, ref_len);
+
+		/* With headroom: when the growth fits it, the start moves
+		 * left, the end stays and no room after the message is
+		 * needed; otherwise as without. */
+		head = lcg(&seed) % 80;
+		grows = ref_len > len && ref_len - len <= head;
+		buf = guard_buf_put(st->in, text, grows ? len : cap);
+		memset(buf - head, '@', head);
+		fake_msg(&msg, buf, len);
+		assert_int_equal(sip_rw_apply_inplace_head(&ed, &msg, buf, head,
+							   grows ? len : cap,
+							   &start, &out_len),
+				 0);
+		assert_ptr_equal(start, grows ? buf - (ref_len - len) : buf);
+		assert_int_equal(out_len, ref_len);
+		assert_memory_equal(start, ref, ref_len);
+		nmoved += grows;
+	}
+	assert_true(nmoved > 200);
+}
+
+/*
+ * One edit at a varying offset, so that one kept segment of every length
+ * up to 200 moves by every shift from -40 to +40 (the inline moves of up
+ * to 128 bytes and memmove() beyond), in place and into headroom, exactly
+ * as out of place.
+ */
+static void
+test_sip_rewrite_apply_inplace_every_move(void **state)
+{
+	static const char ins[] = "0123456789abcdefghijklmnopqrstuvwxyzABCD";
+	struct rw_state *st = *state;
+	static char text[512], ref[512];
+	uint32_t len, k, out_len, ref_len, cap, head;
+	struct sip_edits ed;
+	struct sip_msg msg;
+	char *buf, *start;
+	int shift;
+
+	for (len = 1; len <= 200; len++) {
+		for (k = 0; k < len + 60; k++)
+			text[k] = (char)('a' + (len * 7 + k) % 26);
+		for (shift = -40; shift <= 40; shift++) {
+			uint32_t del = shift < 0 ? (uint32_t)-shift : 0;
+			uint32_t add = shift > 0 ? (uint32_t)shift : 0;
+
+			if (del > len)
+				continue;
+			/* The edit at offset 0 moves the rest by shift. */
+			sip_edits_init(&ed);
+			assert_int_equal(sip_edit_add(&ed, 0, del,
+						      span_make(ins, add)), 0);
+			memcpy(ref, ins, add);
+			memcpy(ref + add, text + del, len - del);
+			ref_len = len - del + add;
+			for (head = 0; head <= 40; head += 40) {
+				cap = ref_len > len ? ref_len : len;
+				buf = guard_buf_put(st->in, text, cap);
+				fake_msg(&msg, buf, len);
+				assert_int_equal(sip_rw_apply_inplace_head(&ed,
+					&msg, buf, head, cap, &start,
+					&out_len), 0);
+				assert_int_equal(out_len, ref_len);
+				assert_memory_equal(start, ref, ref_len);
+			}
+		}
 	}
 }
 
@@ -1351,6 +1433,7 @@ main(void)
 		cmocka_unit_test(test_sip_rewrite_edit_list_full_enospc),
 		cmocka_unit_test(test_sip_rewrite_apply_out_too_small_enospc),
 		cmocka_unit_test(test_sip_rewrite_apply_inplace_matches_random),
+		cmocka_unit_test(test_sip_rewrite_apply_inplace_every_move),
 		cmocka_unit_test(test_sip_rewrite_mutated_inputs_inplace_matches),
 	};
 
