@@ -1149,9 +1149,13 @@ dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 		return DP_PA_DONE;
 	}
 	/* With one target the draw cannot change the choice: no keyed hash
-	 * of the Call-ID (~350 instructions). */
-	if (rules_pick_target(snap->db, rule, hit.ntargets > 1 ?
-			      dp_sip_flow_hash(snap, &p->info) : 0,
+	 * of the Call-ID (~350 instructions). The hash is kept in p->flow
+	 * for a local answer's To-tag (dp_sip_respond()). */
+	if (hit.ntargets > 1 && !p->flow_ok) {
+		p->flow = dp_sip_flow_hash(snap, &p->info);
+		p->flow_ok = 1;
+	}
+	if (rules_pick_target(snap->db, rule, hit.ntargets > 1 ? p->flow : 0,
 			      snap->up, &dest) != 0) {
 		dp_cnt_add(lc, DP_CNT_PROXY_ALL_DOWN, 1);
 		out->code = 503;
