@@ -14,6 +14,10 @@
 
 #include <compiler.h>
 
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#endif
+
 #include "sip_scan.h"
 #include "sip_types.h"
 
@@ -238,15 +242,56 @@ sip_ip4_part_ok(const unsigned char *q, uint32_t len)
 }
 
 /*
+ * Whether every byte of [p, p + n) (n <= 15) that is not a '.' bit of
+ * @dots is a digit: one 16-byte SSE2 load when the 16 bytes from p lie in
+ * p's page (the bytes from p + n are masked off), else a loop.
+ */
+__attribute__((no_sanitize_address))
+static inline bool
+sip_ip4_digits_ok(const char *p, uint32_t n, uint64_t dots)
+{
+	uint32_t i;
+
+#if defined(__x86_64__)
+	if (((uintptr_t)p & 4095) <= 4096 - 16) {
+		const __m128i v = _mm_sub_epi8(
+			_mm_loadu_si128((const __m128i *)(const void *)p),
+			_mm_set1_epi8('0'));
+		uint32_t dig = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			_mm_min_epu8(v, _mm_set1_epi8(9)), v));
+		uint32_t want = (1u << n) - 1;
+
+		return ((dig | (uint32_t)dots) & want) == want;
+	}
+#endif
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)(p[i] - '0') > 9 && !((dots >> i) & 1))
+			return false;
+	}
+	return true;
+}
+
+/* A part of 1..3 digits is at most 255: only three digits can exceed. */
+static inline __attribute__((always_inline)) bool
+sip_ip4_part_le255(const unsigned char *q, uint32_t len)
+{
+	return len != 3 ||
+	       (q[0] - '0') * 100 + (q[1] - '0') * 10 + (q[2] - '0') <= 255;
+}
+
+/*
  * IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, parts
  * 0..255 (RFC 3261 §25.1), for [p, p + n) whose '.' bytes are the bits of
  * @dots (a vector scan found them): the parts are cut by bit position, so
- * there is no loop over bytes looking for dots.
+ * there is no loop over bytes looking for dots; their lengths are four
+ * compares, their digits one vector test (sip_ip4_digits_ok()), and only
+ * a three-digit part needs its value.
  */
 static inline __attribute__((always_inline)) bool
 sip_ip4_dots_ok(const char *p, uint32_t n, uint64_t dots)
 {
 	const unsigned char *q = (const unsigned char *)p;
+	uint64_t all = dots;
 	uint32_t a, b, c;
 
 	if (dots == 0)
@@ -262,10 +307,14 @@ sip_ip4_dots_ok(const char *p, uint32_t n, uint64_t dots)
 	c = (uint32_t)__builtin_ctzll(dots);
 	if ((dots & (dots - 1)) != 0)
 		return false;
-	return sip_ip4_part_ok(q, a) &&
-	       sip_ip4_part_ok(q + a + 1, b - a - 1) &&
-	       sip_ip4_part_ok(q + b + 1, c - b - 1) &&
-	       sip_ip4_part_ok(q + c + 1, n - c - 1);
+	/* every part 1..3 bytes (so n <= 15) */
+	if (a - 1 > 2 || b - a - 2 > 2 || c - b - 2 > 2 || n - c - 2 > 2)
+		return false;
+	return sip_ip4_digits_ok(p, n, all) &&
+	       sip_ip4_part_le255(q, a) &&
+	       sip_ip4_part_le255(q + a + 1, b - a - 1) &&
+	       sip_ip4_part_le255(q + b + 1, c - b - 1) &&
+	       sip_ip4_part_le255(q + c + 1, n - c - 1);
 }
 
 /* IPv4address (RFC 3261 §25.1), exactly the n bytes at p. */
@@ -331,10 +380,11 @@ sip_host_fast(const char *p, uint32_t i, uint32_t n, int *type)
  * An IPv4address (RFC 3261 §25.1) at p as a whole host: its length when
  * the n bytes at p start with one that no other host byte follows, else 0
  * (then the host is something else, or invalid: sip_host_check() decides).
- * One pass, the digits of each part unrolled.
+ * One pass, the digits of each part unrolled; sip_ip4_run() without its
+ * vector path (test_sip_uri compares the two).
  */
 static inline __attribute__((always_inline)) uint32_t
-sip_ip4_run(const char *p, uint32_t n)
+sip_ip4_run_scalar(const char *p, uint32_t n)
 {
 	const unsigned char *q = (const unsigned char *)p;
 	uint32_t i = 0, k, v, d;
@@ -362,6 +412,58 @@ sip_ip4_run(const char *p, uint32_t n)
 	if (i < n && sip_cc_is(q[i], SIP_CC_HOST))
 		return 0;
 	return i;
+}
+
+/*
+ * sip_ip4_run() for the 16 bytes from p when they lie in p's page: the
+ * run of digits and dots from p (at most 15 bytes can be an IPv4address,
+ * and a longer run is none, as the byte after its fourth part would be
+ * a host byte) cut into parts by its dot bits. UINT32_MAX when the load
+ * could cross into the next page: the byte loop decides. No load for an
+ * empty host (p may be the end of the buffer).
+ */
+__attribute__((no_sanitize_address))
+static inline uint32_t
+sip_ip4_run_vec(const char *p, uint32_t n)
+{
+#if defined(__x86_64__)
+	__m128i v, d;
+	uint32_t dig, dot, run;
+
+	if (n == 0)
+		return 0;
+	if (((uintptr_t)p & 4095) > 4096 - 16)
+		return UINT32_MAX;
+	v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+	dig = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+	dot = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v,
+		_mm_set1_epi8('.')));
+	if (n < 16) {
+		dig &= (1u << n) - 1;
+		dot &= (1u << n) - 1;
+	}
+	run = (uint32_t)__builtin_ctz(~(dig | dot));
+	if (run > 15 || !sip_ip4_dots_ok(p, run, dot & ((1u << run) - 1)))
+		return 0;
+	if (run < n && sip_cc_is((unsigned char)p[run], SIP_CC_HOST))
+		return 0;
+	return run;
+#else
+	(void)p;
+	(void)n;
+	return UINT32_MAX;
+#endif
+}
+
+/* sip_ip4_run_scalar(), one vector test when the bytes allow it. */
+static inline __attribute__((always_inline)) uint32_t
+sip_ip4_run(const char *p, uint32_t n)
+{
+	uint32_t len = sip_ip4_run_vec(p, n);
+
+	return len != UINT32_MAX ? len : sip_ip4_run_scalar(p, n);
 }
 
 /*

@@ -1430,6 +1430,39 @@ test_sip_uri_umask_avx2_matches_scalar(void **state)
 }
 
 /*
+ * sip_ip4_dots_ok() (dots by bit position, digits by one vector test)
+ * against sip_ip4_ok() (one byte at a time), and sip_ip4_run() against
+ * sip_ip4_run_scalar(), on strings of digits, dots and other host and
+ * delimiter bytes up to 17 bytes, flush against the guard page (the
+ * loops) and inside it (the vector loads).
+ */
+static void
+test_sip_uri_ip4_vector_matches_bytes(void **state)
+{
+	static const char alphabet[] = "0123456789..25a:;-";
+	char src[17];
+	uint32_t n, r, i, x = 5;
+	uint64_t dots;
+	const char *p;
+
+	for (r = 0; r < 200000; r++) {
+		x = x * 1103515245u + 12345u;
+		n = 1 + (x >> 16) % sizeof(src);
+		for (i = 0; i < n; i++) {
+			x = x * 1103515245u + 12345u;
+			src[i] = alphabet[(x >> 16) % (sizeof(alphabet) - 1)];
+		}
+		p = guard_buf_put(*state, src, n);
+		if (r & 1)
+			p = memcpy((char *)p - 64, src, n);
+		for (dots = 0, i = 0; i < n; i++)
+			dots |= (uint64_t)(p[i] == '.') << i;
+		assert_int_equal(sip_ip4_dots_ok(p, n, dots), sip_ip4_ok(p, n));
+		assert_int_equal(sip_ip4_run(p, n), sip_ip4_run_scalar(p, n));
+	}
+}
+
+/*
  * sip_val_qtext_avx2() against the qdtext table run, for every length up
  * to 80 and every offset in a 32-byte block, flush against a guard page.
  */
@@ -1614,6 +1647,7 @@ main(void)
 		cmocka_unit_test(test_sip_uri_umask_avx2_matches_scalar),
 		cmocka_unit_test(test_sip_uri_ip4_run_matches_host_check),
 		cmocka_unit_test(test_sip_uri_qtext_avx2_matches_scalar),
+		cmocka_unit_test(test_sip_uri_ip4_vector_matches_bytes),
 		cmocka_unit_test(test_sip_uri_name_eq_matches_span_eq_nocase),
 	};
 
