@@ -6,6 +6,7 @@
  * page, so a read past its end faults.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1429,6 +1430,66 @@ test_sip_uri_umask_avx2_matches_scalar(void **state)
 	}
 }
 
+/* RFC 3986 unescaping with a room test per byte, for the test below. */
+static int
+unescape_ref(const char *s, uint32_t len, char *out, uint32_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *h1, *h2;
+	uint32_t i, n = 0;
+	char c;
+
+	for (i = 0; i < len; i++, n++) {
+		c = s[i];
+		if (c == '%') {
+			if (len - i < 3 || s[i + 1] == '\0' || s[i + 2] == '\0')
+				return -EBADMSG;
+			h1 = strchr(hex, tolower((unsigned char)s[i + 1]));
+			h2 = strchr(hex, tolower((unsigned char)s[i + 2]));
+			if (h1 == NULL || h2 == NULL)
+				return -EBADMSG;
+			c = (char)((h1 - hex) << 4 | (h2 - hex));
+			i += 2;
+		}
+		if (n == cap)
+			return -ENOSPC;
+		out[n] = c;
+	}
+	return (int)n;
+}
+
+/*
+ * sip_unescape() (plain bytes copied without a room test when the input
+ * fits) against the per-byte loop: the result and every byte of the
+ * output, for every room from 0 to one more than the input.
+ */
+static void
+test_sip_uri_unescape_matches_reference(void **state)
+{
+	static const char alphabet[] = "ab+1%2F%4g%%";
+	char src[20], a[24], b[24];
+	uint32_t n, r, i, cap, x = 9;
+	const char *p;
+
+	for (r = 0; r < 20000; r++) {
+		x = x * 1103515245u + 12345u;
+		n = (x >> 16) % sizeof(src);
+		for (i = 0; i < n; i++) {
+			x = x * 1103515245u + 12345u;
+			src[i] = (x >> 20) % 3 != 0 ? 'u' :
+				 alphabet[(x >> 8) % (sizeof(alphabet) - 1)];
+		}
+		p = guard_buf_put(*state, src, n);
+		for (cap = 0; cap <= n + 1; cap++) {
+			memset(a, 0x5a, sizeof(a));
+			memset(b, 0x5a, sizeof(b));
+			assert_int_equal(sip_unescape(span_make(p, n), a, cap),
+					 unescape_ref(p, n, b, cap));
+			assert_memory_equal(a, b, sizeof(a));
+		}
+	}
+}
+
 /*
  * sip_ip4_dots_ok() (dots by bit position, digits by one vector test)
  * against sip_ip4_ok() (one byte at a time), and sip_ip4_run() against
@@ -1648,6 +1709,7 @@ main(void)
 		cmocka_unit_test(test_sip_uri_ip4_run_matches_host_check),
 		cmocka_unit_test(test_sip_uri_qtext_avx2_matches_scalar),
 		cmocka_unit_test(test_sip_uri_ip4_vector_matches_bytes),
+		cmocka_unit_test(test_sip_uri_unescape_matches_reference),
 		cmocka_unit_test(test_sip_uri_name_eq_matches_span_eq_nocase),
 	};
 
