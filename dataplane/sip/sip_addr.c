@@ -507,6 +507,7 @@ sip_cseq_parse(struct sip_cseq *cseq, struct span value)
 {
 	const char *p, *end, *q, *m;
 	uint64_t v = 0;
+	uint32_t d;
 
 	*cseq = (struct sip_cseq){ .num = 0 };
 	if (value.len == 0)
@@ -515,8 +516,9 @@ sip_cseq_parse(struct sip_cseq *cseq, struct span value)
 	p = value.ptr;
 	end = span_end(value);
 
-	for (q = p; q < end && span_is_digit((unsigned char)*q); q++) {
-		v = v * 10 + (uint64_t)(*q - '0');
+	for (q = p; q < end && (d = (uint32_t)(unsigned char)*q - '0') <= 9;
+	     q++) {
+		v = v * 10 + d;
 		if (v > UINT32_MAX)
 			return SIP_PERR_BAD_CSEQ;       /* RFC 4475 scalar02 */
 	}
@@ -580,7 +582,7 @@ sip_delta_parse(struct span value, uint32_t *secs, struct span *params)
 	const char *p, *end, *q;
 	struct span rest, n, v;
 	uint64_t val = 0;
-	uint32_t i, len;
+	uint32_t i, len, d;
 	int rc;
 
 	if (value.len == 0)
@@ -589,8 +591,9 @@ sip_delta_parse(struct span value, uint32_t *secs, struct span *params)
 	p = value.ptr;
 	end = span_end(value);
 
-	for (q = p; q < end && span_is_digit((unsigned char)*q); q++) {
-		val = val * 10 + (uint64_t)(*q - '0');
+	for (q = p; q < end && (d = (uint32_t)(unsigned char)*q - '0') <= 9;
+	     q++) {
+		val = val * 10 + d;
 		if (val > UINT32_MAX)
 			val = UINT32_MAX;       /* saturate, keep scanning */
 	}
