@@ -326,9 +326,9 @@ dp_udp_encap(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_ip *src,
 
 	if (unlikely(plen + l3 + sizeof(*udp) > UINT16_MAX ||
 		     !rte_pktmbuf_is_contiguous(m) ||
-		     rte_pktmbuf_headroom(m) < (dst->family == DP_AF_V4 ?
-						DP_TX_HEADROOM4 :
-						DP_TX_HEADROOM)))
+		     rte_pktmbuf_headroom(m) < DP_TX_HEADROOM4 ||
+		     (dst->family != DP_AF_V4 &&
+		      rte_pktmbuf_headroom(m) < DP_TX_HEADROOM)))
 		return -ENOSPC;
 
 	udp = (struct rte_udp_hdr *)rte_pktmbuf_prepend(m, sizeof(*udp));
