@@ -203,7 +203,10 @@ grep -E '^(port 0|  )' "$dp_log" >"$work/dp-counters.txt" || true
 # --- callgrind -----------------------------------------------------------
 if [ "$cg_seconds" -gt 0 ] && command -v valgrind >/dev/null 2>&1; then
 	echo "== callgrind: ${cg_seconds}s of the steady scenario"
+	# Fair scheduling: without it the busy-polling worker can starve the
+	# main thread under valgrind, which then never sees SIGINT.
 	run_dp callgrind "$work/invites.pcap" valgrind --tool=callgrind \
+		--fair-sched=yes \
 		--separate-threads=yes --callgrind-out-file="$work/cg.out"
 	sleep "$cg_seconds"
 	stop_group "$dp_pid" 120
@@ -241,6 +244,7 @@ if [ "$cg_seconds" -gt 0 ] && command -v valgrind >/dev/null 2>&1; then
 		done
 	else
 		echo "   callgrind: no figures (msgs=${msgs:-?})"
+		tail -n 20 "$dp_log" | sed "s/^/   | /"
 	fi
 fi
 
