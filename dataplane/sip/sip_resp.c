@@ -17,6 +17,7 @@
 #include <span.h>
 
 #include "sip.h"
+#include "sip_move_priv.h"
 
 /* ---- reason phrases ----------------------------------------------------- */
 
@@ -174,27 +175,10 @@ sip_resp_has_tag(struct span v)
 static inline char *
 sip_resp_put(char *o, const void *src, uint32_t n)
 {
-	const char *s = src;
-	uint64_t a, b;
-	uint32_t x, y;
-
-	if (n > 16) {
-		memcpy(o, s, n);
-	} else if (n >= 8) {
-		memcpy(&a, s, 8);
-		memcpy(&b, s + n - 8, 8);
-		memcpy(o, &a, 8);
-		memcpy(o + n - 8, &b, 8);
-	} else if (n >= 4) {
-		memcpy(&x, s, 4);
-		memcpy(&y, s + n - 4, 4);
-		memcpy(o, &x, 4);
-		memcpy(o + n - 4, &y, 4);
-	} else if (n != 0) {
-		o[0] = s[0];
-		o[n / 2] = s[n / 2];
-		o[n - 1] = s[n - 1];
-	}
+	if (n > 16)
+		memcpy(o, src, n);
+	else
+		sip_move16(o, src, n);
 	return o + n;
 }
 

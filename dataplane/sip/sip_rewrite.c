@@ -24,6 +24,7 @@
 #include <span.h>
 
 #include "sip.h"
+#include "sip_move_priv.h"
 
 /* ---- edit list ---------------------------------------------------------- */
 
@@ -644,9 +645,6 @@ static inline __attribute__((always_inline)) void
 sip_rw_move(char *dst, const char *src, uint32_t n)
 {
 	sip_rw_v16 v0, v1, v2, v3, v4, v5, v6, v7;
-	uint64_t a, b;
-	uint32_t c, d;
-	char x, y, z;
 
 	if (n > 128) {
 		memmove(dst, src, n);
@@ -681,23 +679,8 @@ sip_rw_move(char *dst, const char *src, uint32_t n)
 		v1 = SIP_RW_LD(src + n - 16);
 		SIP_RW_ST(dst, v0);
 		SIP_RW_ST(dst + n - 16, v1);
-	} else if (n >= 8) {
-		memcpy(&a, src, 8);
-		memcpy(&b, src + n - 8, 8);
-		memcpy(dst, &a, 8);
-		memcpy(dst + n - 8, &b, 8);
-	} else if (n >= 4) {
-		memcpy(&c, src, 4);
-		memcpy(&d, src + n - 4, 4);
-		memcpy(dst, &c, 4);
-		memcpy(dst + n - 4, &d, 4);
-	} else if (n != 0) {
-		x = src[0];
-		y = src[n >> 1];
-		z = src[n - 1];
-		dst[0] = x;
-		dst[n >> 1] = y;
-		dst[n - 1] = z;
+	} else {
+		sip_move16(dst, src, n);
 	}
 }
 
