@@ -203,49 +203,10 @@ grep -E '^(port 0|  )' "$dp_log" >"$work/dp-counters.txt" || true
 # --- callgrind -----------------------------------------------------------
 if [ "$cg_seconds" -gt 0 ] && command -v valgrind >/dev/null 2>&1; then
 	echo "== callgrind: ${cg_seconds}s of the steady scenario"
-	# Fair scheduling: without it the busy-polling worker can starve the
-	# main thread under valgrind, which then never sees SIGINT.
-	run_dp callgrind "$work/invites.pcap" valgrind --tool=callgrind \
-		--fair-sched=yes \
-		--separate-threads=yes --callgrind-out-file="$work/cg.out"
-	sleep "$cg_seconds"
-	stop_group "$dp_pid" 120
-	# The worker thread is the one with the most instructions; messages
-	# are the received packets the dataplane printed on exit.
-	msgs=$(sed -n 's/^port 0: rx \([0-9]*\) .*/\1/p' "$dp_log")
-	best=0
-	for f in "$work"/cg.out*; do
-		[ -f "$f" ] || continue
-		ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p;s/^totals: *\([0-9]*\).*/\1/p' "$f" |
-			head -n1)
-		[ -n "$ir" ] && [ "$ir" -gt "$best" ] && best=$ir && worker_cg=$f
-	done
-	if [ -n "${msgs:-}" ] && [ "$msgs" -gt 0 ] && [ "$best" -gt 0 ]; then
-		record steady instructions_per_msg "$((best / msgs))" instr
-		# The replay driver's share (net_pcap copying each packet into
-		# a fresh mbuf, and freeing what is sent) is not the router's.
-		drv=$(callgrind_annotate --inclusive=no --threshold=100 \
-			"$worker_cg" 2>/dev/null |
-			awk '/librte_net_pcap/ && $1 ~ /^[0-9,]+$/ {
-				gsub(",", "", $1); s += $1 } END { printf "%d", s }')
-		record steady instructions_per_msg_without_replay_driver \
-			"$(((best - ${drv:-0}) / msgs))" instr
-		record steady callgrind_msgs "$msgs" msgs
-		# Where they go: inclusive instructions of the main stages.
-		callgrind_annotate --inclusive=yes --threshold=100 "$worker_cg" \
-			2>/dev/null >"$work/cg-inclusive.txt" || true
-		for fn in sip_parse sip_msg_check rules_key_make \
-		    rules_match_burst rules_contacts dp_redirect_answer \
-		    dp_sip_respond sip_resp_build dp_udp_reply dp_udp_encap; do
-			ir=$(awk -v f=":$fn" '$1 ~ /^[0-9,]+$/ && index($0, f " [") {
-				gsub(",", "", $1); print $1; exit }' "$work/cg-inclusive.txt")
-			[ -n "$ir" ] &&
-				record steady "instr_per_msg_in_$fn" "$((ir / msgs))" instr
-		done
-	else
-		echo "   callgrind: no figures (msgs=${msgs:-?})"
-		tail -n 20 "$dp_log" | sed "s/^/   | /"
-	fi
+	callgrind_stages steady "$work/invites.pcap" "$cg_seconds" \
+		sip_parse sip_msg_check rules_key_make rules_match_burst \
+		rules_contacts dp_redirect_answer dp_sip_respond sip_resp_build \
+		dp_udp_reply dp_udp_encap
 fi
 
 echo "== counters of the steady/swaps runs"

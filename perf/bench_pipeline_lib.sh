@@ -2,7 +2,8 @@
 # bench_pipeline_lib.sh - sourced by perf/bench_pipeline.sh and
 # perf/bench_pipeline_proxy.sh: the frame both pipeline benchmarks share
 # (binaries, work directory, process groups and cleanup, the results CSV,
-# DPDK telemetry, the dataplane on a net_pcap replay, one window).
+# DPDK telemetry, the dataplane on a net_pcap replay, one window, the
+# callgrind run and its per-stage figures).
 #
 # The caller sets root, build and results, then calls
 # bp_init NAME WORK-TEMPLATE PREFIX RECORD-WIDTH; before run_dp it sets
@@ -116,4 +117,57 @@ measure() {
 	rx=$((b[0] - a[0]))
 	tx=$((b[1] - a[1]))
 	ns=$((b[2] - a[2]))
+}
+
+# callgrind_stages SCENARIO PCAP SECONDS STAGE...: the dataplane on PCAP
+# under callgrind for SECONDS; records instructions per message of the
+# worker thread, the same without the replay driver, and the inclusive
+# cost of each STAGE (a function name, or FUNCTION=NAME to record it
+# under another name).
+callgrind_stages() {
+	local scen=$1 pcap=$2 secs=$3 f ir best=0 msgs drv spec fn name
+	shift 3
+	# Fair scheduling: without it the busy-polling worker can starve the
+	# main thread under valgrind, which then never sees SIGINT.
+	run_dp callgrind "$pcap" valgrind --tool=callgrind --fair-sched=yes \
+		--separate-threads=yes --callgrind-out-file="$work/cg.out"
+	sleep "$secs"
+	stop_group "$dp_pid" 120
+	# The worker thread is the one with the most instructions; messages
+	# are the received packets the dataplane printed on exit.
+	msgs=$(sed -n 's/^port 0: rx \([0-9]*\) .*/\1/p' "$dp_log")
+	worker_cg=
+	for f in "$work"/cg.out*; do
+		[ -f "$f" ] || continue
+		ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p;s/^totals: *\([0-9]*\).*/\1/p' "$f" |
+			head -n1)
+		[ -n "$ir" ] && [ "$ir" -gt "$best" ] && best=$ir && worker_cg=$f
+	done
+	if [ -z "${msgs:-}" ] || [ "$msgs" -eq 0 ] || [ "$best" -eq 0 ]; then
+		echo "   callgrind: no figures (msgs=${msgs:-?})"
+		tail -n 20 "$dp_log" | sed "s/^/   | /"
+		return 0
+	fi
+	record "$scen" instructions_per_msg "$((best / msgs))" instr
+	# The replay driver's share (net_pcap copying each packet into a
+	# fresh mbuf, and freeing what is sent) is not the router's.
+	drv=$(callgrind_annotate --inclusive=no --threshold=100 \
+		"$worker_cg" 2>/dev/null |
+		awk '/librte_net_pcap/ && $1 ~ /^[0-9,]+$/ {
+			gsub(",", "", $1); s += $1 } END { printf "%d", s }')
+	record "$scen" instructions_per_msg_without_replay_driver \
+		"$(((best - ${drv:-0}) / msgs))" instr
+	record "$scen" callgrind_msgs "$msgs" msgs
+	# Where they go: inclusive instructions of the stages.
+	callgrind_annotate --inclusive=yes --threshold=100 "$worker_cg" \
+		2>/dev/null >"$work/cg-inclusive.txt" || true
+	for spec in "$@"; do
+		fn=${spec%%=*}
+		name=${spec#*=}
+		ir=$(awk -v f=":$fn" '$1 ~ /^[0-9,]+$/ && index($0, f " [") {
+			gsub(",", "", $1); print $1; exit }' "$work/cg-inclusive.txt")
+		[ -n "$ir" ] &&
+			record "$scen" "instr_per_msg_in_$name" "$((ir / msgs))" instr
+	done
+	return 0
 }

@@ -193,48 +193,12 @@ counters rx tx drop proxy_relay proxy_resp_1xx proxy_foreign_via \
 # --- callgrind -----------------------------------------------------------
 if [ "$cg_seconds" -gt 0 ] && command -v valgrind >/dev/null 2>&1; then
 	echo "== callgrind: ${cg_seconds}s of the invites scenario"
-	# Fair scheduling: without it the busy-polling worker can starve the
-	# main thread under valgrind, which then never sees SIGINT.
-	run_dp callgrind "$work/invites.pcap" valgrind --tool=callgrind \
-		--fair-sched=yes \
-		--separate-threads=yes --callgrind-out-file="$work/cg.out"
-	sleep "$cg_seconds"
-	stop_group "$dp_pid" 120
-	msgs=$(sed -n 's/^port 0: rx \([0-9]*\) .*/\1/p' "$dp_log")
-	best=0
-	worker_cg=
-	for f in "$work"/cg.out*; do
-		[ -f "$f" ] || continue
-		ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p;s/^totals: *\([0-9]*\).*/\1/p' "$f" |
-			head -n1)
-		[ -n "$ir" ] && [ "$ir" -gt "$best" ] && best=$ir && worker_cg=$f
-	done
-	if [ -n "${msgs:-}" ] && [ "$msgs" -gt 0 ] && [ "$best" -gt 0 ]; then
-		record invites instructions_per_msg "$((best / msgs))" instr
-		drv=$(callgrind_annotate --inclusive=no --threshold=100 \
-			"$worker_cg" 2>/dev/null |
-			awk '/librte_net_pcap/ && $1 ~ /^[0-9,]+$/ {
-				gsub(",", "", $1); s += $1 } END { printf "%d", s }')
-		record invites instructions_per_msg_without_replay_driver \
-			"$(((best - ${drv:-0}) / msgs))" instr
-		record invites callgrind_msgs "$msgs" msgs
-		callgrind_annotate --inclusive=yes --threshold=100 "$worker_cg" \
-			2>/dev/null >"$work/cg-inclusive.txt" || true
-		for fn in sip_parse sip_msg_check rules_match_burst dp_proxy_burst \
-		    dp_proxy_request dp_proxy_to_target dp_proxy_loop_hash \
-		    dp_proxy_txn_hash sip_rw_apply_inplace_head dp_udp_send \
-		    dp_cksum_raw_avx2 dp_sip_flow_hash rules_pick_target; do
-			ir=$(awk -v f=":$fn" '$1 ~ /^[0-9,]+$/ && index($0, f " [") {
-				gsub(",", "", $1); print $1; exit }' "$work/cg-inclusive.txt")
-			# The edits' application keeps its name in the results
-			# (dp_proxy.c calls the variant that may use headroom).
-			name=${fn%_head}
-			[ -n "$ir" ] &&
-				record invites "instr_per_msg_in_$name" "$((ir / msgs))" instr
-		done
-	else
-		echo "   callgrind: no figures (msgs=${msgs:-?})"
-		tail -n 20 "$dp_log" | sed "s/^/   | /"
-	fi
+	# The edits' application keeps its name in the results (dp_proxy.c
+	# calls the variant that may use headroom).
+	callgrind_stages invites "$work/invites.pcap" "$cg_seconds" \
+		sip_parse sip_msg_check rules_match_burst dp_proxy_burst \
+		dp_proxy_request dp_proxy_to_target dp_proxy_loop_hash \
+		dp_proxy_txn_hash sip_rw_apply_inplace_head=sip_rw_apply_inplace \
+		dp_udp_send dp_cksum_raw_avx2 dp_sip_flow_hash rules_pick_target
 fi
 echo "== results appended to $results"
