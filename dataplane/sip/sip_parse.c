@@ -409,6 +409,41 @@ struct sip_hdr_state {
 	uint8_t          last[SIP_HDR__COUNT];
 };
 
+/* Link header @n, of id @id, into its id's chain. */
+static inline __attribute__((always_inline)) void
+sip_hdr_link(struct sip_msg *msg, struct sip_hdr_state *st,
+	     enum sip_hdr_id id, uint32_t n)
+{
+	if (msg->first[id] == SIP_HDR_NONE)
+		msg->first[id] = (uint8_t)n;
+	else
+		msg->hdr[st->last[id]].next = (uint8_t)n;
+	st->last[id] = (uint8_t)n;
+}
+
+/*
+ * The two values framing depends on: the number of Via values (limit
+ * SIP_MAX_VIA) and Content-Length. Nothing for other ids.
+ */
+static inline __attribute__((always_inline)) enum sip_perr
+sip_hdr_frame_check(struct sip_msg *msg, const struct sip_scan_ops *ops,
+		    struct sip_hdr_state *st, enum sip_hdr_id id,
+		    struct span value)
+{
+	switch (id) {
+	case SIP_HDR_VIA:
+		st->nvia += sip_via_count(ops, value.ptr, span_end(value));
+		msg->nvia = (uint16_t)st->nvia;
+		if (st->nvia > SIP_MAX_VIA)
+			return sip_fail(msg, SIP_PERR_TOO_MANY_VIA, value.ptr);
+		return SIP_PERR_OK;
+	case SIP_HDR_CONTENT_LENGTH:
+		return sip_parse_clen(msg, value);
+	default:
+		return SIP_PERR_OK;
+	}
+}
+
 /*
  * Record header line @ln starting at @name as msg->hdr[st->n], link it
  * into its id's chain, and check the two values framing depends on.
@@ -418,7 +453,6 @@ sip_hdr_put(struct sip_msg *msg, const struct sip_scan_ops *ops,
 	    struct sip_hdr_state *st, const char *name, const struct sip_line *ln)
 {
 	uint32_t n = st->n;
-	enum sip_hdr_id id = ln->id;
 	struct sip_hdr *h;
 
 	h = &msg->hdr[n];
@@ -426,35 +460,16 @@ sip_hdr_put(struct sip_msg *msg, const struct sip_scan_ops *ops,
 	h->off = (uint32_t)(name - msg->buf);
 	h->name_len = (uint16_t)(ln->ne - name);
 	h->line_len = (uint16_t)(ln->nl + 1 - name);
-	h->id = (uint8_t)id;
+	h->id = (uint8_t)ln->id;
 	h->next = SIP_HDR_NONE;
-	if (msg->first[id] == SIP_HDR_NONE)
-		msg->first[id] = (uint8_t)n;
-	else
-		msg->hdr[st->last[id]].next = (uint8_t)n;
-	st->last[id] = (uint8_t)n;
+	sip_hdr_link(msg, st, ln->id, n);
 	/*
 	 * Kept current, so that after a failure the headers seen so far can
 	 * still be copied into a 400 (sip_resp_build()).
 	 */
 	st->n = n + 1;
 	msg->nhdr = (uint16_t)(n + 1);
-
-	switch (id) {
-	case SIP_HDR_VIA:
-		st->nvia += sip_via_count(ops, h->value.ptr,
-					  span_end(h->value));
-		msg->nvia = (uint16_t)st->nvia;
-		if (st->nvia > SIP_MAX_VIA)
-			return sip_fail(msg, SIP_PERR_TOO_MANY_VIA,
-					h->value.ptr);
-		break;
-	case SIP_HDR_CONTENT_LENGTH:
-		return sip_parse_clen(msg, h->value);
-	default:
-		break;
-	}
-	return SIP_PERR_OK;
+	return sip_hdr_frame_check(msg, ops, st, ln->id, h->value);
 }
 
 /*
@@ -803,11 +818,7 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 				h->value = sip_value_trim_slow(p + c + 1, nl);
 			sip_hdr_set(h, (uint32_t)(p - buf), c,
 				    (uint32_t)(nl + 1 - p), id);
-			if (msg->first[id] == SIP_HDR_NONE)
-				msg->first[id] = (uint8_t)n;
-			else
-				msg->hdr[st.last[id]].next = (uint8_t)n;
-			st.last[id] = (uint8_t)n;
+			sip_hdr_link(msg, &st, (enum sip_hdr_id)id, n);
 			n++;
 			p = nl + 1;
 			if (((1ull << SIP_HDR_VIA |
@@ -829,29 +840,15 @@ sip_parse_headers_avx2(struct sip_msg *msg, const struct sip_scan_ops *ops,
 		st.n = n;
 		msg->nhdr = (uint16_t)n;
 
-		switch (pend) {
-		case SIP_HDR_VIA:
-			st.nvia += sip_via_count(ops, hlast->value.ptr,
-						 span_end(hlast->value));
-			msg->nvia = (uint16_t)st.nvia;
-			if (st.nvia > SIP_MAX_VIA)
-				return sip_fail(msg, SIP_PERR_TOO_MANY_VIA,
-						hlast->value.ptr);
-			continue;
-		case SIP_HDR_CONTENT_LENGTH:
-			rc = sip_parse_clen(msg, hlast->value);
+		if (pend != SIP_HDR_OTHER) {
+			rc = sip_hdr_frame_check(msg, ops, &st,
+						 (enum sip_hdr_id)pend,
+						 hlast->value);
 			if (rc != SIP_PERR_OK)
 				return rc;
 			continue;
-		default:
-			break;
 		}
 
-		/* the empty line, else one line by the scans */
-		if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
-			*next = p + 2;
-			return SIP_PERR_OK;
-		}
 		/* the empty line, else one line by the scans */
 		if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
 			*next = p + 2;
