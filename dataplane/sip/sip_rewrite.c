@@ -532,6 +532,17 @@ sip_rw_pop_route(struct sip_edits *ed, const struct sip_msg *msg)
 /* ---- apply -------------------------------------------------------------- */
 
 /*
+ * Whether edit @p e lies inside a message of @p msg_len bytes and its
+ * insertion, if any, has bytes.
+ */
+static inline bool
+sip_rw_edit_fits(const struct sip_edit *e, uint32_t msg_len)
+{
+	return e->off <= msg_len && e->del <= msg_len - e->off &&
+	       (e->ins.len == 0 || e->ins.ptr != NULL);
+}
+
+/*
  * Sort edit indexes by offset, keeping insertion order for equal offsets
  * (so "Via: ", value, CRLF stay in sequence), and check them: each edit
  * starts at or after the end of the bytes the previous one deleted and
@@ -557,10 +568,7 @@ sip_rw_plan(const struct sip_edits *ed, const struct sip_msg *msg,
 	for (i = 0; i < ed->n; i++) {
 		const struct sip_edit *e = &ed->e[idx[i]];
 
-		if (e->off < cursor || e->off > msg->msg_len ||
-		    e->del > msg->msg_len - e->off)
-			return -EINVAL;
-		if (e->ins.len != 0 && e->ins.ptr == NULL)
+		if (e->off < cursor || !sip_rw_edit_fits(e, msg->msg_len))
 			return -EINVAL;
 		cursor = e->off + e->del;
 		len = len - e->del + e->ins.len;
@@ -772,8 +780,7 @@ sip_rw_apply_inplace_head(const struct sip_edits *ed,
 			}
 			bad = true;
 		}
-		if (e->off > msg_len || e->del > msg_len - e->off ||
-		    (e->ins.len != 0 && e->ins.ptr == NULL))
+		if (!sip_rw_edit_fits(e, msg_len))
 			bad = true;
 		sip_rw_lay(e, i, src, len, shift, &cursor, &d, &left);
 	}
@@ -794,9 +801,7 @@ sip_rw_apply_inplace_head(const struct sip_edits *ed,
 		for (i = 0; i < n; i++) {
 			const struct sip_edit *e = ord[i];
 
-			if (e->off < cursor || e->off > msg_len ||
-			    e->del > msg_len - e->off ||
-			    (e->ins.len != 0 && e->ins.ptr == NULL))
+			if (e->off < cursor || !sip_rw_edit_fits(e, msg_len))
 				return -EINVAL;
 			sip_rw_lay(e, i, src, len, shift, &cursor, &d, &left);
 		}
