@@ -643,7 +643,8 @@ t_memmem(const void *h, size_t hl, const void *n, size_t nl)
 
 /* ---- RFC 4475/5118 conformance rows ------------------------------------- */
 
-unsigned int
+/* Load up to @p max rows of @p tsv (exits when it cannot be opened). */
+static unsigned int
 t_conf_load(const char *tsv, struct t_conf_row *rows, unsigned int max)
 {
 	char line[2048];
@@ -679,6 +680,30 @@ t_conf_load(const char *tsv, struct t_conf_row *rows, unsigned int max)
 	}
 	fclose(f);
 	return nrows;
+}
+
+#define T_CONF_MAX_ROWS 128
+
+int
+t_conf_main(int argc, char **argv, const char *group, const char **dir,
+	    const char *tsv, CMUnitTestFunction row, CMFixtureFunction setup,
+	    CMFixtureFunction teardown)
+{
+	static struct t_conf_row rows[T_CONF_MAX_ROWS];
+	static struct CMUnitTest tests[T_CONF_MAX_ROWS];
+	unsigned int i, n;
+
+	if (argc > 1)
+		*dir = argv[1];
+	if (argc > 2)
+		tsv = argv[2];
+	n = t_conf_load(tsv, rows, T_CONF_MAX_ROWS);
+	for (i = 0; i < n; i++) {
+		tests[i].name = rows[i].name;
+		tests[i].test_func = row;
+		tests[i].initial_state = &rows[i];
+	}
+	return _cmocka_run_group_tests(group, tests, n, setup, teardown);
 }
 
 size_t

@@ -8,8 +8,12 @@
 #ifndef SIPEDGE_TESTS_DATAPLANE_DP_TEST_H
 #define SIPEDGE_TESTS_DATAPLANE_DP_TEST_H
 
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <rte_ether.h>
 #include <rte_mbuf.h>
@@ -158,9 +162,15 @@ struct t_conf_row {
 	char             outcome[32];
 };
 
-/* Load up to @p max rows of @p tsv (exits when it cannot be opened). */
-unsigned int t_conf_load(const char *tsv, struct t_conf_row *rows,
-			 unsigned int max);
+/*
+ * main() of a conformance test: one cmocka test @p row per row of @p tsv
+ * (argv[2] overrides it; argv[1] replaces *@p dir, where the messages
+ * are), run as group @p group with @p setup and @p teardown. Each test's
+ * state is its struct t_conf_row. Exits when the table cannot be opened.
+ */
+int t_conf_main(int argc, char **argv, const char *group, const char **dir,
+		const char *tsv, CMUnitTestFunction row,
+		CMFixtureFunction setup, CMFixtureFunction teardown);
 /* Read @p r's message ("tests:" names under @p src_dir, others under
  * @p dir) into @p buf; fails the test when it cannot be opened. */
 size_t t_conf_read(const struct t_conf_row *r, const char *dir,

@@ -35,17 +35,13 @@
 
 #include "dp_test.h"
 
-#define MAX_ROWS        128
 #define MAX_MSG         T_MAX_DGRAM
 
 static const char t_csv[] =
 	"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
 	"all,default,,forward,198.19.0.3:5060,,,,\n";
 
-static struct t_conf_row t_rows[MAX_ROWS];
-static unsigned int t_nrows;
 static const char *t_dir = CONFORMANCE_DIR;
-static const char *t_tsv = EXPECT_TSV;
 static unsigned int t_forwarded, t_answered, t_dropped;
 
 static const uint8_t t_v6_10[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x10 };
@@ -169,19 +165,7 @@ t_group_teardown(void **state)
 int
 main(int argc, char **argv)
 {
-	static struct CMUnitTest tests[MAX_ROWS];
-	unsigned int i;
-
-	if (argc > 1)
-		t_dir = argv[1];
-	if (argc > 2)
-		t_tsv = argv[2];
-	t_nrows = t_conf_load(t_tsv, t_rows, MAX_ROWS);
-	for (i = 0; i < t_nrows; i++) {
-		tests[i].name = t_rows[i].name;
-		tests[i].test_func = test_dp_proxy_conf_row;
-		tests[i].initial_state = &t_rows[i];
-	}
-	return _cmocka_run_group_tests("dp_proxy_conf", tests, t_nrows,
-				       t_group_setup, t_group_teardown);
+	return t_conf_main(argc, argv, "dp_proxy_conf", &t_dir, EXPECT_TSV,
+			   test_dp_proxy_conf_row, t_group_setup,
+			   t_group_teardown);
 }
