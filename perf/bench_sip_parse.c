@@ -21,6 +21,22 @@
  * [--level parse|parse_check|full] --iters N it runs N iterations of the
  * INVITE only and prints nothing else (for instruction counts under
  * callgrind; see run_parse_bench.sh).
+ *
+ * With --corpus FILE.pcap (built with libpcap), it loads every SIP message
+ * of the capture that parses and checks (the "varied" corpus, e.g. the
+ * pipeline benchmark's 4,096 different INVITEs) and a "repeated" corpus of
+ * as many separately allocated copies of the first message (same count,
+ * same allocation sizes where the first message fits, so the same memory
+ * footprint). For each level it prints
+ *   scenario=corpus_varied level=L messages=N mean_bytes=B median_ns=...
+ *   scenario=corpus_repeated level=L ...
+ * medians over CORPUS_BATCHES batches of each, taken alternately (varied,
+ * repeated, varied, ...) so that changes of the machine's speed hit both;
+ * a batch is enough passes over the corpus for about CORPUS_BATCH_MSGS
+ * messages. If the two agree, the branch predictor learning one message is
+ * not what makes the single-INVITE figure fast. With
+ * --corpus FILE [--repeated] --level L --iters N it runs N passes over the
+ * varied (or repeated) corpus at level L and prints nothing (callgrind).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -193,6 +209,16 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Sorts @p ns; returns its median and sets the 10th and 90th percentiles. */
+static double
+summarize(double *ns, unsigned int n, double *p10, double *p90)
+{
+	qsort(ns, n, sizeof(*ns), cmp_double);
+	*p10 = ns[n / 10];
+	*p90 = ns[n * 9 / 10];
+	return ns[n / 2];
+}
+
 struct corpus {
 	char           **msg;
 	uint32_t        *len;
@@ -201,33 +227,39 @@ struct corpus {
 	unsigned int     bad;
 };
 
+/* One batch: @p reps passes over @p c; returns ns per message. */
+static double
+measure_batch(const struct corpus *c, unsigned int reps)
+{
+	uint64_t t0 = now_ns();
+	unsigned int r, i;
+
+	for (r = 0; r < reps; r++)
+		for (i = 0; i < c->n; i++)
+			(void)parse_all(c->msg[i], c->len[i]);
+	return (double)(now_ns() - t0) / ((double)reps * c->n);
+}
+
 /* Median over @p batches of ns per message, each batch @p reps passes. */
 static double
 measure(const struct corpus *c, unsigned int batches, unsigned int reps,
 	double *p10, double *p90)
 {
 	double *ns = calloc(batches, sizeof(*ns));
-	unsigned int b, r, i;
+	unsigned int b;
 	double med;
 
-	for (b = 0; b < batches; b++) {
-		uint64_t t0 = now_ns();
-
-		for (r = 0; r < reps; r++)
-			for (i = 0; i < c->n; i++)
-				(void)parse_all(c->msg[i], c->len[i]);
-		ns[b] = (double)(now_ns() - t0) / ((double)reps * c->n);
-	}
-	qsort(ns, batches, sizeof(*ns), cmp_double);
-	med = ns[batches / 2];
-	*p10 = ns[batches / 10];
-	*p90 = ns[batches * 9 / 10];
+	for (b = 0; b < batches; b++)
+		ns[b] = measure_batch(c, reps);
+	med = summarize(ns, batches, p10, p90);
 	free(ns);
 	return med;
 }
 
+/* Appends a copy of @p p in its own allocation of @p size (>= @p len) bytes. */
 static void
-corpus_add(struct corpus *c, const uint8_t *p, uint32_t len)
+corpus_add_sized(struct corpus *c, const uint8_t *p, uint32_t len,
+		 uint32_t size)
 {
 	if (c->n == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 64;
@@ -236,12 +268,29 @@ corpus_add(struct corpus *c, const uint8_t *p, uint32_t len)
 		if (c->msg == NULL || c->len == NULL)
 			abort();
 	}
-	c->msg[c->n] = malloc(len ? len : 1);
+	c->msg[c->n] = malloc(size ? size : 1);
 	if (c->msg[c->n] == NULL)
 		abort();
 	memcpy(c->msg[c->n], p, len);
 	c->len[c->n] = len;
 	c->n++;
+}
+
+static void
+corpus_add(struct corpus *c, const uint8_t *p, uint32_t len)
+{
+	corpus_add_sized(c, p, len, len);
+}
+
+static void
+corpus_free(struct corpus *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n; i++)
+		free(c->msg[i]);
+	free(c->msg);
+	free(c->len);
 }
 
 #ifdef HAVE_SIP_PCAP
@@ -295,10 +344,147 @@ bench_captures(unsigned int batches)
 	printf("scenario=captures messages=%u skipped=%u mean_bytes=%llu "
 	       "median_ns=%.1f p10_ns=%.1f p90_ns=%.1f\n", c.n, c.bad,
 	       (unsigned long long)(bytes / c.n), med, p10, p90);
-	for (i = 0; i < c.n; i++)
-		free(c.msg[i]);
-	free(c.msg);
-	free(c.len);
+	corpus_free(&c);
+}
+
+/* Batches of each corpus per level, and messages per batch (about). */
+#define CORPUS_BATCHES          31
+#define CORPUS_BATCH_MSGS       80000
+
+/*
+ * Loads the SIP messages of @p path that parse and check into @p varied,
+ * and as many separate copies of the first one into @p repeated, each
+ * allocated with the size of the varied message at the same index (or the
+ * first message's size, if larger).
+ */
+static int
+corpus_load(const char *path, struct corpus *varied, struct corpus *repeated)
+{
+	static struct sip_pcap dec;
+	char err[256];
+	unsigned int i;
+
+	if (sip_pcap_read(&dec, path, on_payload, varied, err) < 0) {
+		fprintf(stderr, "bench_sip_parse: %s\n", err);
+		return -1;
+	}
+	if (varied->n == 0) {
+		fprintf(stderr, "bench_sip_parse: no SIP message in %s parses "
+			"and checks\n", path);
+		return -1;
+	}
+	if (varied->bad != 0)
+		fprintf(stderr, "bench_sip_parse: %u messages of %s skipped "
+			"(they do not parse or check)\n", varied->bad, path);
+	for (i = 0; i < varied->n; i++) {
+		uint32_t size = varied->len[i] > varied->len[0] ?
+				varied->len[i] : varied->len[0];
+
+		corpus_add_sized(repeated, (const uint8_t *)varied->msg[0],
+				 varied->len[0], size);
+	}
+	return 0;
+}
+
+static uint64_t
+corpus_bytes(const struct corpus *c)
+{
+	uint64_t bytes = 0;
+	unsigned int i;
+
+	for (i = 0; i < c->n; i++)
+		bytes += c->len[i];
+	return bytes;
+}
+
+/* Varied and repeated corpus, batches alternated, every level. */
+static void
+bench_corpus(const struct corpus *varied, const struct corpus *repeated)
+{
+	const struct corpus *const cs[2] = { varied, repeated };
+	static const char *const name[2] = { "corpus_varied",
+					     "corpus_repeated" };
+	unsigned int reps = (CORPUS_BATCH_MSGS + varied->n - 1) / varied->n;
+	double ns[2][CORPUS_BATCHES], med, p10, p90;
+	unsigned int l, b, k;
+
+	for (l = 0; l < 3; l++) {
+		bench_level = (enum level)l;
+		/* One untimed pass of each: page faults, caches. */
+		(void)measure_batch(varied, 1);
+		(void)measure_batch(repeated, 1);
+		for (b = 0; b < CORPUS_BATCHES; b++)
+			for (k = 0; k < 2; k++)
+				ns[k][b] = measure_batch(cs[k], reps);
+		for (k = 0; k < 2; k++) {
+			med = summarize(ns[k], CORPUS_BATCHES, &p10, &p90);
+			printf("scenario=%s level=%s messages=%u mean_bytes=%llu "
+			       "median_ns=%.1f p10_ns=%.1f p90_ns=%.1f\n",
+			       name[k], level_name[l], cs[k]->n,
+			       (unsigned long long)(corpus_bytes(cs[k]) /
+						    cs[k]->n),
+			       med, p10, p90);
+		}
+		fflush(stdout);
+	}
+	bench_level = LEVEL_FULL;
+}
+
+/*
+ * --corpus FILE [--repeated] [--level L --iters N]: the corpus scenario,
+ * or N untimed passes over one corpus (callgrind).
+ */
+static int
+corpus_main(int argc, char **argv)
+{
+	struct corpus varied = { 0 }, repeated = { 0 };
+	const char *path = argv[2];
+	unsigned long iters, it;
+	int use_repeated = 0, ret = 1;
+	unsigned int i;
+	int level = -1;
+
+	argv += 3;
+	argc -= 3;
+	if (argc > 0 && strcmp(argv[0], "--repeated") == 0) {
+		use_repeated = 1;
+		argv++;
+		argc--;
+	}
+	if (argc == 4 && strcmp(argv[0], "--level") == 0 &&
+	    strcmp(argv[2], "--iters") == 0) {
+		for (i = 0; i < 3; i++)
+			if (strcmp(argv[1], level_name[i]) == 0)
+				level = (int)i;
+	}
+	if ((argc != 0 || use_repeated) && level < 0) {
+		fprintf(stderr, "usage: bench_sip_parse --corpus FILE.pcap "
+			"[[--repeated] --level parse|parse_check|full "
+			"--iters N]\n");
+		return 2;
+	}
+	if (corpus_load(path, &varied, &repeated) != 0)
+		goto out_free;
+	if (level < 0) {
+		bench_corpus(&varied, &repeated);
+		ret = 0;
+		goto out_free;
+	}
+	/* Callgrind mode: fixed work, no timing, no output. */
+	bench_level = (enum level)level;
+	iters = strtoul(argv[3], NULL, 10);
+	for (it = 0; it < iters; it++) {
+		const struct corpus *c = use_repeated ? &repeated : &varied;
+
+		for (i = 0; i < c->n; i++)
+			if (parse_all(c->msg[i], c->len[i]) != 0)
+				goto out_free;
+	}
+	ret = 0;
+out_free:
+	corpus_free(&varied);
+	corpus_free(&repeated);
+	return ret;
 }
 #endif
 
@@ -311,6 +497,15 @@ main(int argc, char **argv)
 	unsigned long iters;
 	unsigned int i;
 
+	if (argc >= 3 && strcmp(argv[1], "--corpus") == 0) {
+#ifdef HAVE_SIP_PCAP
+		return corpus_main(argc, argv);
+#else
+		fprintf(stderr, "bench_sip_parse: --corpus needs a build "
+			"with libpcap\n");
+		return 2;
+#endif
+	}
 	if (argc == 5 && strcmp(argv[1], "--level") == 0) {
 		/* --level parse|parse_check|full, then the usual arguments. */
 		for (i = 0; i < 3; i++)
@@ -349,9 +544,7 @@ main(int argc, char **argv)
 		       len, med, p10, p90);
 	}
 	bench_level = LEVEL_FULL;
-	free(c.msg[0]);
-	free(c.msg);
-	free(c.len);
+	corpus_free(&c);
 #ifdef HAVE_SIP_PCAP
 	bench_captures(51);
 #endif
