@@ -144,6 +144,8 @@ bool ctl_json_bool(const struct ctl_jval *obj, const char *key, bool dflt);
 
 #define CTL_FRAME_HDR_LEN       5u
 #define CTL_FRAME_MAX           (4u << 20)
+/* Longest string setting (an acl.* list of 4,096 IPv6 prefixes fits). */
+#define CTL_SETTING_STR_MAX     (256u << 10)
 #define CTL_FRAME_REQUEST       'Q'
 #define CTL_FRAME_DATA          'D'
 #define CTL_FRAME_END           'E'

@@ -451,11 +451,12 @@ ctl_cmd_setting(struct ctl_server *srv, struct ctl_reply *r,
 		const struct schema_setting_def *d)
 {
 	struct schema_setting s;
-	char str[1024];
+	char *str = malloc(CTL_SETTING_STR_MAX + 1);
 	int rc;
 
-	rc = ctl_store_setting_get(ctl_state_store(srv->cs), d->name, &s, str,
-				   sizeof(str));
+	rc = str == NULL ? -ENOMEM :
+	     ctl_store_setting_get(ctl_state_store(srv->cs), d->name, &s, str,
+				   CTL_SETTING_STR_MAX + 1);
 	ctl_jw_obj(&r->w, NULL);
 	ctl_jw_str(&r->w, "name", d->name);
 	ctl_jw_str(&r->w, "type", ctl_cmd_type_name(d->type));
@@ -480,6 +481,7 @@ ctl_cmd_setting(struct ctl_server *srv, struct ctl_reply *r,
 	}
 	ctl_jw_str(&r->w, "help", d->help);
 	ctl_jw_obj_end(&r->w);
+	free(str);
 }
 
 static void
@@ -517,7 +519,7 @@ ctl_cmd_config_set(struct ctl_server *srv, struct ctl_conn *c,
 	const struct schema_setting_def *d;
 	struct schema_setting s = { 0 };
 	unsigned long long u;
-	char *end;
+	char *end, err[160];
 	int rc;
 
 	(void)c;
@@ -558,6 +560,17 @@ ctl_cmd_config_set(struct ctl_server *srv, struct ctl_conn *c,
 		break;
 	default:
 		s.str = span_make(val, strlen(val));
+		if (s.str.len > CTL_SETTING_STR_MAX) {
+			ctl_reply_fail(r, -E2BIG, "invalid",
+				       "%s: value longer than %u bytes",
+				       d->name, CTL_SETTING_STR_MAX);
+			return;
+		}
+		if (d->check != NULL && d->check(s.str, err, sizeof(err)) != 0) {
+			ctl_reply_fail(r, -EINVAL, "invalid", "%s: %s", d->name,
+				       err);
+			return;
+		}
 		break;
 	}
 	rc = ctl_store_setting_put(ctl_state_store(srv->cs), d->name, &s);

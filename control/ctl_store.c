@@ -342,28 +342,32 @@ ctl_store_setting_put(struct ctl_store *st, const char *name,
 		      const struct schema_setting *s)
 {
 	MDB_val k = ctl_store_val(name, strlen(name));
-	uint8_t buf[1024];
+	size_t cap = 16 + (s->type == SCHEMA_SETTING_STR ? s->str.len : 0);
+	uint8_t *buf = malloc(cap);
 	MDB_txn *txn;
 	MDB_val v;
 	size_t len;
 	int rc;
 
-	rc = schema_setting_encode(s, buf, sizeof(buf), &len);
+	if (buf == NULL)
+		return -ENOMEM;
+	rc = schema_setting_encode(s, buf, cap, &len);
 	if (rc != 0)
-		return rc;
+		goto out_free;
 	rc = ctl_store_errno(mdb_txn_begin(st->env, NULL, 0, &txn));
 	if (rc != 0)
-		return rc;
+		goto out_free;
 	v = ctl_store_val(buf, len);
 	rc = ctl_store_errno(mdb_put(txn, st->dbi[SCHEMA_DBI_SETTINGS], &k,
 				     &v, 0));
-	if (rc != 0)
-		goto out_abort_txn;
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		goto out_free;
+	}
 	/* Commit frees the transaction whether it succeeds or not. */
-	return ctl_store_errno(mdb_txn_commit(txn));
-
-out_abort_txn:
-	mdb_txn_abort(txn);
+	rc = ctl_store_errno(mdb_txn_commit(txn));
+out_free:
+	free(buf);
 	return rc;
 }
 

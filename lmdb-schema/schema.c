@@ -8,7 +8,10 @@
  * it did not validate.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <arpa/inet.h>
 
 #include "schema.h"
 
@@ -819,6 +822,127 @@ schema_setting_decode(struct schema_setting *s, const void *buf, size_t len)
 	}
 }
 
+/* ---- source address policy -------------------------------------------- */
+
+static bool
+schema_cidr_sep(char c)
+{
+	return c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* One entry "ADDR[/LEN]" into @p c; NULL, or what is wrong with it. */
+static const char *
+schema_cidr_entry(const char *t, size_t n, struct schema_cidr *c)
+{
+	char addr[64];
+	const char *slash = memchr(t, '/', n);
+	size_t alen = slash != NULL ? (size_t)(slash - t) : n;
+	unsigned int len = 0, max, i, bits;
+	size_t k;
+
+	memset(c, 0, sizeof(*c));
+	if (alen == 0 || alen >= sizeof(addr))
+		return "not an IPv4 or IPv6 address";
+	memcpy(addr, t, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, c->addr) == 1) {
+		c->family = 4;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, c->addr) == 1) {
+		c->family = 6;
+		max = 128;
+	} else {
+		return "not an IPv4 or IPv6 address";
+	}
+	if (slash == NULL) {
+		c->len = (uint8_t)max;
+		return NULL;
+	}
+	if (slash + 1 == t + n || n - alen - 1 > 3)
+		return c->family == 4 ? "prefix length must be 0-32" :
+					"prefix length must be 0-128";
+	for (k = alen + 1; k < n; k++) {
+		if (t[k] < '0' || t[k] > '9')
+			return c->family == 4 ? "prefix length must be 0-32" :
+						"prefix length must be 0-128";
+		len = len * 10 + (unsigned int)(t[k] - '0');
+	}
+	if (len > max)
+		return c->family == 4 ? "prefix length must be 0-32" :
+					"prefix length must be 0-128";
+	c->len = (uint8_t)len;
+	for (i = len; i < max; i++) {
+		bits = (unsigned int)c->addr[i / 8] >> (7 - i % 8) & 1;
+		if (bits != 0)
+			return "address has bits set past the prefix length";
+	}
+	return NULL;
+}
+
+int
+schema_cidr_list_parse(struct span text, struct schema_cidr *out,
+		       uint32_t cap, char *err, size_t errcap)
+{
+	const char *p = text.ptr, *end = text.ptr + text.len, *t, *why;
+	struct schema_cidr c;
+	uint32_t n = 0;
+
+	if (errcap != 0)
+		err[0] = '\0';
+	for (;;) {
+		while (p < end && schema_cidr_sep(*p))
+			p++;
+		if (p == end)
+			return (int)n;
+		for (t = p; p < end && !schema_cidr_sep(*p); p++)
+			;
+		why = schema_cidr_entry(t, (size_t)(p - t), &c);
+		if (why == NULL && n == SCHEMA_CIDR_MAX)
+			why = "too many entries (at most 4096)";
+		if (why == NULL && out != NULL && n == cap)
+			why = "too many entries for the output";
+		if (why != NULL) {
+			if (errcap != 0)
+				snprintf(err, errcap, "entry %u '%.*s': %s",
+					 n + 1, (int)(p - t > 60 ? 60 : p - t),
+					 t, why);
+			return -EINVAL;
+		}
+		if (out != NULL)
+			out[n] = c;
+		n++;
+	}
+}
+
+int
+schema_refuse_action_parse(struct span s)
+{
+	if (span_eq(s, SPAN_LIT("drop")))
+		return SCHEMA_REFUSE_DROP;
+	if (span_eq(s, SPAN_LIT("403")))
+		return SCHEMA_REFUSE_403;
+	return -EINVAL;
+}
+
+static int
+schema_check_cidr_list(struct span v, char *err, size_t errcap)
+{
+	int rc = schema_cidr_list_parse(v, NULL, 0, err, errcap);
+
+	return rc < 0 ? rc : 0;
+}
+
+static int
+schema_check_action(struct span v, char *err, size_t errcap)
+{
+	if (schema_refuse_action_parse(v) >= 0)
+		return 0;
+	if (errcap != 0)
+		snprintf(err, errcap, "'%.*s': must be drop or 403",
+			 (int)(v.len > 60 ? 60 : v.len), v.ptr);
+	return -EINVAL;
+}
+
 static const struct schema_setting_def schema_settings[] = {
 	{
 		.name = "artefacts.keep", .type = SCHEMA_SETTING_U64,
@@ -841,6 +965,43 @@ static const struct schema_setting_def schema_settings[] = {
 			"Via branches and flow hashes; created at random by "
 			"sipedge-control when absent; give every router of a "
 			"cluster the same value",
+	},
+	{
+		.name = "acl.allow", .type = SCHEMA_SETTING_STR,
+		.help = "source addresses whose requests are served (IPv4/IPv6 "
+			"prefixes, comma or space separated); empty: every "
+			"source not denied",
+		.check = schema_check_cidr_list,
+	},
+	{
+		.name = "acl.deny", .type = SCHEMA_SETTING_STR,
+		.help = "source addresses whose requests are refused, even if "
+			"acl.allow lists them (prefixes as acl.allow)",
+		.check = schema_check_cidr_list,
+	},
+	{
+		.name = "acl.action", .type = SCHEMA_SETTING_STR,
+		.help = "what a request refused by acl.allow/acl.deny gets: "
+			"drop (default) or 403",
+		.check = schema_check_action,
+	},
+	{
+		.name = "ratelimit.rps", .type = SCHEMA_SETTING_U64,
+		.def = 0, .min = 0, .max = 10000000,
+		.help = "requests per second accepted from one source address "
+			"by each worker lcore; 0: no limit",
+	},
+	{
+		.name = "ratelimit.burst", .type = SCHEMA_SETTING_U64,
+		.def = 0, .min = 0, .max = 10000000,
+		.help = "requests one source may send back to back above the "
+			"rate; 0: one second's worth (ratelimit.rps)",
+	},
+	{
+		.name = "ratelimit.action", .type = SCHEMA_SETTING_STR,
+		.help = "what a request over the rate gets: drop (default) or "
+			"403",
+		.check = schema_check_action,
 	},
 	{ .name = NULL },
 };

@@ -226,6 +226,30 @@ struct schema_setting_def {
 	uint64_t         min;
 	uint64_t         max;
 	const char      *help;
+	/* STR only, may be NULL: 0 when @v is a valid value, else -EINVAL
+	 * with a message in @err (what is wrong, and where). */
+	int            (*check)(struct span v, char *err, size_t errcap);
+};
+
+/*
+ * Source address policy (settings acl.*, ratelimit.*; SCHEMA.md 3.6).
+ * An address list is entries "ADDR[/LEN]" (IPv4 dotted quad or IPv6 text
+ * without brackets; LEN 0-32 or 0-128, the whole address when absent, no
+ * bits set past LEN), separated by commas and/or whitespace.
+ */
+#define SCHEMA_CIDR_MAX         4096u   /* entries in one list */
+
+struct schema_cidr {
+	uint8_t          family;        /* 4 or 6 */
+	uint8_t          len;           /* prefix length */
+	uint8_t          pad[2];
+	uint8_t          addr[16];      /* network order; IPv4 in bytes 0-3 */
+};
+
+/* What the dataplane does with a refused request (acl.action, ratelimit.action). */
+enum schema_refuse_action {
+	SCHEMA_REFUSE_DROP = 0,         /* "drop": counted, no answer */
+	SCHEMA_REFUSE_403 = 1,          /* "403": answered 403 Forbidden */
 };
 
 /* Name of an X-map value, or NULL if unknown. */
@@ -335,5 +359,22 @@ const struct schema_setting_def *schema_setting_find(struct span name);
 
 /* The table of known settings, terminated by an entry with name NULL. */
 const struct schema_setting_def *schema_setting_defs(void);
+
+/**
+ * Parse an address list (see struct schema_cidr).
+ *
+ * @param out
+ *   Room for @p cap entries, or NULL to validate and count only.
+ * @return
+ *   The number of entries (0 for an empty or blank text), or -EINVAL with
+ *   @p err naming the entry (1-based), its text and what is wrong.
+ *
+ * Context: any thread; pure.
+ */
+int schema_cidr_list_parse(struct span text, struct schema_cidr *out,
+			   uint32_t cap, char *err, size_t errcap);
+
+/* "drop" or "403" as enum schema_refuse_action, else -EINVAL. */
+int schema_refuse_action_parse(struct span s);
 
 #endif /* SIPEDGE_LMDB_SCHEMA_SCHEMA_H */
