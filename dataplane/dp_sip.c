@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 #include <urcu/urcu-qsbr.h>
@@ -302,11 +303,38 @@ dp_sip_unsupported(const struct sip_msg *msg, char *buf, uint32_t cap)
 	return span_make(buf, n);
 }
 
+/*
+ * DESIGN §3.2 step 2: the source address lists, then the source's rate.
+ * DP_SV_ROUTE when the request goes on, else its verdict.
+ */
+static uint8_t
+dp_sip_source(struct dp_lcore *lc, const struct dp_acl *acl,
+	      const struct dp_udp_meta *meta, struct dp_sip_pkt *p)
+{
+	const uint8_t *a = meta->src.family == DP_AF_V4 ?
+			   (const uint8_t *)&meta->src.v4 : meta->src.v6;
+	int fam = meta->src.family == DP_AF_V4 ? 4 : 6;
+	struct dp_sip_lcore *sl = lc->sip;
+	int act;
+
+	act = dp_acl_refused(acl, fam, a);
+	if (act < 0 && acl->rl_rps != 0 &&
+	    !dp_rl_accept(&sl->rl, acl, fam, a, sl->now_tsc)) {
+		dp_cnt_add(lc, DP_CNT_SIP_RATE_LIMITED, 1);
+		act = acl->rl_action;
+	} else if (act >= 0) {
+		dp_cnt_add(lc, DP_CNT_SIP_ACL_REFUSED, 1);
+	} else {
+		return DP_SV_ROUTE;
+	}
+	return act == DP_ACL_403 ? dp_sip_reply(lc, p, 403) : DP_SV_DROP;
+}
+
 /* Pass 1 for one datagram: DESIGN §3.2 steps 1-8. */
 static uint8_t
-dp_sip_classify(struct dp_lcore *lc, struct rte_mbuf *m,
-		const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
-		char *unsup)
+dp_sip_classify(struct dp_lcore *lc, const struct dp_snap *snap,
+		struct rte_mbuf *m, const struct dp_udp_meta *meta,
+		struct dp_sip_pkt *p, char *unsup)
 {
 	const struct dp_conf *c = lc->conf;
 	const struct sip_uri *u;
@@ -337,6 +365,15 @@ dp_sip_classify(struct dp_lcore *lc, struct rte_mbuf *m,
 	}
 	dp_cnt_add(lc, DP_CNT_SIP_REQ, 1);
 	dp_cnt_inc(&lc->sip_method[p->msg.method]);
+
+	/* 2. Source address lists and rate, when the settings ask for them. */
+	if (snap != NULL &&
+	    (snap->acl.nallow | snap->acl.ndeny) + snap->acl.rl_rps != 0) {
+		uint8_t sv = dp_sip_source(lc, &snap->acl, meta, p);
+
+		if (sv != DP_SV_ROUTE)
+			return sv;
+	}
 
 	u = &p->info.ruri;
 	options = p->msg.method == SIP_METHOD_OPTIONS;
@@ -481,6 +518,8 @@ dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
 	 * generation, and the pointer is not kept past this call. */
 	snap = rcu_dereference(dp_snap_current);
 	sl->snap_gen = snap != NULL ? snap->generation : 0;
+	if (snap != NULL && snap->acl.rl_rps != 0)
+		sl->now_tsc = rte_rdtsc();
 
 	/* Pass 1: parse and decide. */
 	for (i = 0; i < n; i++) {
@@ -490,7 +529,7 @@ dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
 			rte_prefetch0(rte_pktmbuf_mtod_offset(
 				pkts[i + DP_PREFETCH], void *,
 				meta[i + DP_PREFETCH].payload_off));
-		p->verdict = dp_sip_classify(lc, pkts[i], &meta[i], p,
+		p->verdict = dp_sip_classify(lc, snap, pkts[i], &meta[i], p,
 					     sl->unsup[i]);
 		if (p->verdict != DP_SV_ROUTE)
 			continue;

@@ -9,6 +9,7 @@
 
 #include <rte_common.h>
 #include <rte_malloc.h>
+#include <rte_random.h>
 
 #include "dp.h"
 
@@ -21,6 +22,11 @@ dp_sip_lcore_init(struct dp_lcore *lc, int socket)
 				RTE_CACHE_LINE_SIZE, socket);
 	if (sl == NULL)
 		return -ENOMEM;
+	/* Keyed per process, so set collisions cannot be aimed at. */
+	if (dp_rl_init(&sl->rl, DP_RL_SETS_DEFAULT, rte_rand()) != 0) {
+		rte_free(sl);
+		return -ENOMEM;
+	}
 	lc->sip = sl;
 	return 0;
 }
@@ -28,6 +34,10 @@ dp_sip_lcore_init(struct dp_lcore *lc, int socket)
 void
 dp_sip_lcore_fini(struct dp_lcore *lc)
 {
-	rte_free(lc->sip);
+	struct dp_sip_lcore *sl = lc->sip;
+
+	if (sl != NULL)
+		dp_rl_fini(&sl->rl);
+	rte_free(sl);
 	lc->sip = NULL;
 }

@@ -61,6 +61,7 @@ dp_snap_free(struct dp_snap *s)
 		free(s->scratch);
 	}
 	rules_db_free(s->db);
+	dp_acl_free(&s->acl);
 	free(s->chost);
 	free(s->image);
 	free(s->hits);
@@ -353,15 +354,69 @@ dp_loader_secret(const struct span s, uint8_t out[16])
  * Read the current generation: meta, the secret, the rules image
  * (verified and copied). The transaction ends before anything is built.
  */
+/* The settings of the source policy, in the order they are digested. */
+static const char *const dp_acl_settings[] = {
+	"acl.allow", "acl.deny", "acl.action", "ratelimit.rps",
+	"ratelimit.burst", "ratelimit.action",
+};
+
+/*
+ * The source policy from the settings database of @p txn into @p acl,
+ * and a digest of its settings' values to tell a change. 0, or -EINVAL
+ * (logged once per distinct message) when a value does not build: the
+ * control process validates them, so that is another writer's or a newer
+ * release's value.
+ */
+static int
+dp_loader_acl(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
+	      struct dp_acl *acl, uint64_t *digest)
+{
+	static const struct hash_key dk = { 0x61636c2d64696765ull, 0 };
+	struct dp_acl_conf conf;
+	struct schema_setting st;
+	struct span str[6];
+	uint64_t u[6], d = 0;
+	char err[160];
+	MDB_val k, v;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < RTE_DIM(dp_acl_settings); i++) {
+		str[i] = span_make("", 0);
+		u[i] = 0;
+		k.mv_data = (void *)dp_acl_settings[i];
+		k.mv_size = strlen(dp_acl_settings[i]);
+		if (set != 0 && mdb_get(txn, set, &k, &v) == 0 &&
+		    schema_setting_decode(&st, v.mv_data, v.mv_size) == 0) {
+			if (st.type == SCHEMA_SETTING_STR)
+				str[i] = st.str;
+			else
+				u[i] = st.u;
+		}
+		d = siphash24(&dk, str[i].ptr, str[i].len) ^ hash_mix64(d ^ u[i]);
+	}
+	conf = (struct dp_acl_conf){
+		.allow = str[0], .deny = str[1], .acl_action = str[2],
+		.rl_rps = u[3], .rl_burst = u[4], .rl_action = str[5],
+	};
+	rc = dp_acl_build(acl, &conf, rte_get_tsc_hz(), err, sizeof(err));
+	if (rc != 0 && strcmp(err, ld->acl_err) != 0)
+		DP_LOG(WARNING, "source policy not loaded: %s", err);
+	snprintf(ld->acl_err, sizeof(ld->acl_err), "%s", rc != 0 ? err : "");
+	*digest = d;
+	return rc;
+}
+
 static int
 dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
-	       size_t *len, uint8_t secret[16])
+	       size_t *len, uint8_t secret[16], struct dp_acl *acl,
+	       uint64_t *acl_digest)
 {
 	struct schema_meta_schema ms;
 	struct schema_meta_gen mg;
 	struct schema_setting st;
 	uint8_t key[SCHEMA_ART_KEY_LEN];
-	MDB_dbi meta = 0, art, set;
+	MDB_dbi meta = 0, art, set = 0;
 	MDB_txn *txn;
 	MDB_val k, v;
 	struct span payload;
@@ -414,7 +469,12 @@ dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 		    schema_setting_decode(&st, v.mv_data, v.mv_size) == 0 &&
 		    st.type == SCHEMA_SETTING_STR)
 			dp_loader_secret(st.str, secret);
+	} else {
+		set = 0;
 	}
+	rc = dp_loader_acl(ld, txn, set, acl, acl_digest);
+	if (rc != 0)
+		goto out_abort;
 
 	if (mg.generation == 0)
 		goto out_abort;         /* nothing committed: rc is 0 */
@@ -442,6 +502,8 @@ dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 	*len = payload.len;
 out_abort:
 	mdb_txn_abort(txn);
+	if (rc != 0)
+		dp_acl_free(acl);
 	return rc;
 }
 
@@ -475,8 +537,9 @@ int
 dp_loader_load(struct dp_loader *ld, bool force)
 {
 	struct dp_snap *s, *cur = ld->cur;
+	struct dp_acl acl = { .acl_action = 0 };
+	uint64_t gen = 0, acl_digest = 0;
 	uint8_t secret[16];
-	uint64_t gen = 0;
 	void *image;
 	size_t len;
 	int rc;
@@ -490,7 +553,8 @@ dp_loader_load(struct dp_loader *ld, bool force)
 	} else {
 		rc = dp_loader_open_env(ld);
 		if (rc == 0)
-			rc = dp_loader_read(ld, &gen, &image, &len, secret);
+			rc = dp_loader_read(ld, &gen, &image, &len, secret,
+					    &acl, &acl_digest);
 		if (rc == -EAGAIN || rc == -EBADMSG) {
 			/* The map grew or the file was replaced: reopen. */
 			dp_loader_close_env(ld);
@@ -504,22 +568,29 @@ dp_loader_load(struct dp_loader *ld, bool force)
 			len = 0;
 			gen = 0;
 		} else if (cur != NULL && !force && gen == cur->generation &&
-			   memcmp(secret, ld->secret, 16) == 0) {
+			   memcmp(secret, ld->secret, 16) == 0 &&
+			   acl_digest == cur->acl_digest) {
 			free(image);
+			dp_acl_free(&acl);
 			return 0;
 		}
 	}
 	rc = dp_snap_build(image, len, gen, secret, ld->nworkers, &s);
 	if (rc != 0) {
 		free(image);
+		dp_acl_free(&acl);
 		goto out_fail;
 	}
+	s->acl = acl;           /* owned by the snapshot from here on */
+	s->acl_digest = acl_digest;
 	memcpy(ld->secret, secret, 16);
 	ld->last_rc = 0;
 	ld->cur = s;
 	dp_loader_swap(ld, s);
-	DP_LOG(INFO, "generation %llu loaded: %u rules, %u targets",
-	       (unsigned long long)gen, s->nrules, s->ntargets);
+	DP_LOG(INFO, "generation %llu loaded: %u rules, %u targets; source "
+	       "policy: %u allowed, %u denied prefixes, %llu requests/s per "
+	       "source", (unsigned long long)gen, s->nrules, s->ntargets,
+	       s->acl.nallow, s->acl.ndeny, (unsigned long long)s->acl.rl_rps);
 	return 1;
 
 out_fail:

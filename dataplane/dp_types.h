@@ -18,6 +18,8 @@
 #include <rules_types.h>
 #include <sip_types.h>
 
+#include "dp_acl.h"
+
 #define DP_BURST                32
 #define DP_PREFETCH             3       /* packets ahead; change only with a perf/ result */
 #define DP_TXQ_LEN              128     /* > DP_BURST: in-place replies plus fragments */
@@ -78,6 +80,8 @@
 	X(NEIGH_RESOLVED,       "held outputs sent after resolution")           \
 	X(SVC_RING_FULL,        "dropped: service ring full")             \
 	X(SIP_REQ,              "SIP requests parsed (see sip_method_*)")       \
+	X(SIP_ACL_REFUSED,      "requests refused by acl.allow/acl.deny")       \
+	X(SIP_RATE_LIMITED,     "requests over ratelimit.rps from their source") \
 	X(SIP_RESP_IN,          "SIP responses received")                       \
 	X(SIP_PARSE_ERR,        "messages failing sip_parse/sip_msg_check (see sip_perr_*)") \
 	X(SIP_PARSE_DROP,       "dropped: malformed and not answerable")        \
@@ -245,6 +249,8 @@ struct dp_snap {
 	uint64_t         tag_key[2];    /* SipHash key of To-tags (the installation secret) */
 	uint64_t         flow_key[2];   /* SipHash key of Call-ID flow hashes */
 	struct dp_chost *chost;         /* [ntargets]: Contact text of each */
+	struct dp_acl    acl;           /* source policy (settings acl.*, ratelimit.*) */
+	uint64_t         acl_digest;    /* of the settings it was built from */
 	void            *image;         /* the rules image, owned (copied out of LMDB) */
 	uint64_t         loaded_us;     /* wall clock when built */
 };
@@ -290,6 +296,7 @@ struct dp_loader {
 	uint64_t         cnt_connects;
 	uint64_t         cnt_reports;
 	int              last_rc;       /* last load failure, logged once */
+	char             acl_err[160];  /* last policy error, logged once */
 	size_t           rlen;
 	char             rbuf[65536];
 };
@@ -347,6 +354,8 @@ struct dp_sip_lcore {
 	uint32_t         ctail_exp;     /* the redirect_expires it was built for */
 	char             unsup[DP_BURST][DP_UNSUP_MAX];
 	uint64_t         snap_gen;      /* generation of the last burst's snapshot */
+	uint64_t         now_tsc;       /* TSC at the start of the burst */
+	struct dp_rl     rl;            /* per-source rate limiter (dp_acl.h) */
 };
 
 /*

@@ -17,6 +17,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
@@ -447,10 +448,17 @@ t_sip_tx(char *out, size_t cap, int v6)
 struct dp_snap *
 t_snap_csv(const char *csv, uint64_t gen)
 {
+	return t_snap_csv_acl(csv, gen, NULL);
+}
+
+struct dp_snap *
+t_snap_csv_acl(const char *csv, uint64_t gen, const struct dp_acl_conf *acl)
+{
 	struct rules_set *set = NULL;
 	struct dp_snap *s = NULL;
 	void *image = NULL;
 	size_t len = 0;
+	char err[160];
 
 	if (csv != NULL) {
 		assert_int_equal(rules_csv_parse(csv, strlen(csv), &set, NULL),
@@ -460,6 +468,9 @@ t_snap_csv(const char *csv, uint64_t gen)
 	}
 	assert_int_equal(dp_snap_build(image, len, gen, t_secret, t_env.nq,
 				       &s), 0);
+	if (acl != NULL)
+		assert_int_equal(dp_acl_build(&s->acl, acl, rte_get_tsc_hz(),
+					      err, sizeof(err)), 0);
 	dp_snap_free(dp_snap_publish(s));
 	return s;
 }

@@ -119,6 +119,9 @@ size_t t_sip_tx(char *out, size_t cap, int v6);
  * running). NULL @p csv publishes an empty snapshot; returns it.
  */
 struct dp_snap *t_snap_csv(const char *csv, uint64_t gen);
+/* The same with the source policy built from @p acl (NULL: none). */
+struct dp_snap *t_snap_csv_acl(const char *csv, uint64_t gen,
+			       const struct dp_acl_conf *acl);
 /* Unpublish and free the current snapshot. */
 void t_snap_clear(void);
 

@@ -558,6 +558,91 @@ test_dp_sip_burst_mixed(void **state)
 	t_end();
 }
 
+/*
+ * DESIGN §3.2 step 2: acl.allow / acl.deny with both actions, and the
+ * per-source rate limit, on a redirect-mode snapshot (the peer is
+ * 192.0.2.2).
+ */
+static void
+test_dp_sip_source_policy(void **state)
+{
+	struct dp_acl_conf acl = { .acl_action = SPAN_LIT("403") };
+	const char *uk = "sip:+441234@192.0.2.1";
+	char req[1024];
+	size_t n;
+	int i, n302 = 0, n403 = 0;
+
+	(void)state;
+	t_begin();
+	/* Denied, answered 403 (to the source, with the usual To-tag). */
+	acl.deny = SPAN_LIT("10.0.0.0/8, 192.0.2.2");
+	t_snap_csv_acl(t_csv, 1, &acl);
+	t_check("INVITE", uk, "d1", NULL, "403 Forbidden", NULL, 0);
+	assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 1);
+	assert_int_equal(t_cnt(DP_CNT_SIP_REDIRECT), 0);
+	/* Denied, dropped; an ACK is never answered either way. */
+	acl.acl_action = SPAN_LIT("drop");
+	t_snap_csv_acl(t_csv, 2, &acl);
+	n = t_req(req, "INVITE", uk, "d2", NULL, NULL);
+	t_sip_rx4(req, n);
+	n = t_req(req, "ACK", uk, "d3", "x", NULL);
+	t_sip_rx4(req, n);
+	t_poll();
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 3);
+	/* An allow list without the peer refuses it; deny wins over allow. */
+	acl = (struct dp_acl_conf){ .allow = SPAN_LIT("192.0.2.128/25 2001:db8::/32"),
+				    .acl_action = SPAN_LIT("403") };
+	t_snap_csv_acl(t_csv, 3, &acl);
+	t_check("INVITE", uk, "a1", NULL, "403 Forbidden", NULL, 0);
+	acl.allow = SPAN_LIT("192.0.2.0/24");
+	acl.deny = SPAN_LIT("192.0.2.2/32");
+	t_snap_csv_acl(t_csv, 4, &acl);
+	t_check("INVITE", uk, "a2", NULL, "403 Forbidden", NULL, 0);
+	assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 5);
+	/* Allowed: redirected as without a policy. */
+	acl.deny = SPAN_LIT("");
+	t_snap_csv_acl(t_csv, 5, &acl);
+	n = t_req(req, "INVITE", uk, "a3", NULL, NULL);
+	t_sip_rx4(req, n);
+	t_poll();
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 302 ", 12);
+	assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 5);
+
+	/* 1 request/s with a burst of 3: of 8 back to back, 3 go on. */
+	acl = (struct dp_acl_conf){ .rl_rps = 1, .rl_burst = 3,
+				    .rl_action = SPAN_LIT("403") };
+	t_snap_csv_acl(t_csv, 6, &acl);
+	for (i = 0; i < 8; i++) {
+		char br[8];
+
+		snprintf(br, sizeof(br), "r%d", i);
+		n = t_req(req, "INVITE", uk, br, NULL, NULL);
+		t_sip_rx4(req, n);
+	}
+	t_poll();
+	for (i = 0; i < 8; i++) {
+		t_sip_tx(t_buf, sizeof(t_buf), 0);
+		n302 += memcmp(t_buf, "SIP/2.0 302 ", 12) == 0;
+		n403 += memcmp(t_buf, "SIP/2.0 403 ", 12) == 0;
+	}
+	t_expect_nothing();
+	assert_int_equal(n302, 3);
+	assert_int_equal(n403, 5);
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 5);
+	/* Over the rate and dropped: counted, no answer. */
+	acl.rl_action = SPAN_LIT("");
+	t_snap_csv_acl(t_csv, 7, &acl);
+	n = t_req(req, "INVITE", uk, "r9", NULL, NULL);
+	t_sip_rx4(req, n);
+	t_poll();
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 6);
+	t_snap_clear();
+	t_end();
+}
+
 /* Contact hosts and ports of every decimal width, user parts escaped. */
 static void
 test_dp_sip_redirect_contact_widths(void **state)
@@ -752,6 +837,7 @@ main(void)
 		cmocka_unit_test(test_dp_sip_redirect_stateless_uas),
 		cmocka_unit_test(test_dp_sip_all_targets_down_503),
 		cmocka_unit_test(test_dp_sip_burst_mixed),
+		cmocka_unit_test(test_dp_sip_source_policy),
 		cmocka_unit_test(test_dp_sip_redirect_udp_checksum),
 		cmocka_unit_test(test_dp_sip_redirect_contact_widths),
 		cmocka_unit_test(test_dp_sip_redirect_sixteen_contacts),

@@ -5,7 +5,8 @@
  * imports rule tables with sipedgectl, and watches the loader thread swap
  * generations while the worker (driven here, a QSBR reader) answers
  * INVITEs from each. Also: the secret the control process creates keys
- * the To-tags, the control process restarting, and the stats the loader
+ * the To-tags, source policy settings (acl.*) taking effect without a new
+ * generation, the control process restarting, and the stats the loader
  * pushes ("sipedgectl stats", --json, --prometheus), and a generation
  * whose artefact fails its CRC32C (refused, counted, the previous one
  * kept).
@@ -78,6 +79,33 @@ t_import(const char *csv)
 	assert_int_equal(ctl_test_write_file(t_csv_path, csv, strlen(csv)), 0);
 	assert_int_equal(ctl_test_run_ctl(t_cli_bin, t_sock, "/dev/null",
 					  argv), 0);
+}
+
+/* sipedgectl config set @p key @p value. */
+static void
+t_config(const char *key, const char *value)
+{
+	const char *const argv[] = { "config", "set", key, value, NULL };
+
+	assert_int_equal(ctl_test_run_ctl(t_cli_bin, t_sock, "/dev/null",
+					  argv), 0);
+}
+
+/* Wait for the loader's @p n-th swap; the test thread stays quiescent. */
+static void
+t_wait_swaps(uint64_t n)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (__atomic_load_n(&t_ld.swaps, __ATOMIC_RELAXED) >= n)
+			return;
+		urcu_qsbr_thread_offline();
+		t_sleep_ms(10);
+		urcu_qsbr_thread_online();
+	}
+	fail_msg("swap %llu never happened (have %llu)",
+		 (unsigned long long)n, (unsigned long long)t_ld.swaps);
 }
 
 /* One INVITE through the worker; the answer's payload into t_buf. */
@@ -182,6 +210,19 @@ test_dp_snap_loader_follows_generations(void **state)
 		"Contact: <sip:92125550100@198.19.0.8:5070>;q=1.0\r\n"));
 	assert_int_equal(t_ld.swaps, 3);        /* 0 at start, 1, 2 */
 
+	/* The source policy settings: a new snapshot of the same
+	 * generation within the loader's poll (about a second). */
+	t_config("acl.action", "403");
+	t_config("acl.deny", "198.18.0.0/15, 192.0.2.2/32");
+	t_wait_swaps(4);
+	assert_int_equal(t_ld.generation, 2);
+	t_invite_answer();
+	assert_non_null(strstr(t_buf, "SIP/2.0 403 Forbidden\r\n"));
+	t_config("acl.deny", "");
+	t_wait_swaps(5);
+	t_invite_answer();
+	assert_non_null(strstr(t_buf, "SIP/2.0 302 Moved Temporarily\r\n"));
+
 	/* The control process restarts: the loader reconnects (backoff)
 	 * and follows the next generation. */
 	assert_int_equal(ctl_test_stop_control(ctl), 0);
@@ -221,7 +262,7 @@ test_dp_snap_loader_follows_generations(void **state)
 						  plain), 0);
 		txt = ctl_test_read_file(out, &len);
 		assert_non_null(strstr(txt, "generation 3"));
-		assert_non_null(strstr(txt, "sip_requests_total{method=\"INVITE\"} 4"));
+		assert_non_null(strstr(txt, "sip_requests_total{method=\"INVITE\"} 6"));
 		assert_non_null(strstr(txt, "rule_hits_total{rule=\"nyc\"} 1"));
 		free(txt);
 		assert_int_equal(ctl_test_run_ctl(t_cli_bin, t_sock, out,
@@ -236,7 +277,7 @@ test_dp_snap_loader_follows_generations(void **state)
 		assert_non_null(strstr(txt,
 			"# TYPE sipedge_sip_local_responses_total counter\n"));
 		assert_non_null(strstr(txt,
-			"sipedge_sip_local_responses_total{code=\"302\"} 2\n"));
+			"sipedge_sip_local_responses_total{code=\"302\"} 3\n"));
 		assert_non_null(strstr(txt, "sipedge_snapshot_generation 3\n"));
 		assert_non_null(strstr(txt, "# HELP sipedge_dp_rx_total "));
 		free(txt);

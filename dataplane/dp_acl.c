@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_acl.c - source address lists and per-source rate limit (dp_acl.h).
+ *
+ * HOT PATH (dataplane/HOTPATH.md): called by workers for every request
+ * once the acl.* or ratelimit.* settings are set; nothing here allocates,
+ * locks or logs.
+ */
+#include <string.h>
+
+#include <compiler.h>
+#include <hash.h>
+
+#include "dp_acl.h"
+
+/* Index of the last range with lo <= @p x, or -1. */
+static inline int64_t
+dp_acl_find4(const uint32_t *lo, uint32_t n, uint32_t x)
+{
+	uint32_t a = 0, b = n;
+
+	while (a < b) {
+		uint32_t m = a + (b - a) / 2;
+
+		if (lo[m] <= x)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return (int64_t)a - 1;
+}
+
+static inline int64_t
+dp_acl_find6(const unsigned __int128 *lo, uint32_t n, unsigned __int128 x)
+{
+	uint32_t a = 0, b = n;
+
+	while (a < b) {
+		uint32_t m = a + (b - a) / 2;
+
+		if (lo[m] <= x)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return (int64_t)a - 1;
+}
+
+static inline unsigned __int128
+dp_acl_load6(const uint8_t *a)
+{
+	unsigned __int128 x = 0;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		x = x << 8 | a[i];
+	return x;
+}
+
+static inline bool
+dp_acl_has(const struct dp_acl_list *l, int family, const uint8_t *addr)
+{
+	int64_t i;
+
+	if (family == 4) {
+		uint32_t x = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
+			     (uint32_t)addr[2] << 8 | addr[3];
+
+		if (l->n4 == 0)
+			return false;
+		i = dp_acl_find4(l->lo4, l->n4, x);
+		return i >= 0 && x <= l->hi4[i];
+	} else {
+		unsigned __int128 x;
+
+		if (l->n6 == 0)
+			return false;
+		x = dp_acl_load6(addr);
+		i = dp_acl_find6(l->lo6, l->n6, x);
+		return i >= 0 && x <= l->hi6[i];
+	}
+}
+
+int
+dp_acl_refused(const struct dp_acl *acl, int family, const uint8_t *addr)
+{
+	if (acl->ndeny != 0 && dp_acl_has(&acl->deny, family, addr))
+		return acl->acl_action;
+	if (acl->nallow != 0 && !dp_acl_has(&acl->allow, family, addr))
+		return acl->acl_action;
+	return -1;
+}
+
+bool
+dp_rl_accept(struct dp_rl *rl, const struct dp_acl *acl, int family,
+	     const uint8_t *addr, uint64_t now)
+{
+	struct dp_rl_entry *set, *e, *victim;
+	uint64_t k0, k1, tat;
+	uint32_t w;
+
+	if (family == 4) {
+		uint32_t v4;
+
+		memcpy(&v4, addr, 4);
+		k0 = 0;
+		k1 = 0xffff00000000ull | v4;
+	} else {
+		memcpy(&k0, addr, 8);
+		memcpy(&k1, addr + 8, 8);
+	}
+	set = &rl->e[(hash_mix64(k0 ^ hash_mix64(k1 ^ rl->seed)) & rl->mask) *
+		     DP_RL_WAYS];
+	victim = set;
+	for (w = 0; w < DP_RL_WAYS; w++) {
+		e = &set[w];
+		if (e->tat != 0 && e->k0 == k0 && e->k1 == k1)
+			goto found;
+		if (e->tat < victim->tat)
+			victim = e;
+	}
+	/* A new source: it starts with a full bucket. */
+	if (victim->tat > now)
+		rl->evicted++;
+	e = victim;
+	e->k0 = k0;
+	e->k1 = k1;
+	e->tat = now;
+found:
+	tat = e->tat > now ? e->tat : now;
+	if (tat - now > acl->rl_tolerance)
+		return false;
+	e->tat = tat + acl->rl_interval;
+	return true;
+}

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_acl_build.c - the source address policy built from its settings, and
+ * the per-lcore rate limiter table (dp_acl.h).
+ *
+ * SLOW PATH: the snapshot loader and lcore setup.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <schema.h>
+
+#include "dp_acl.h"
+
+_Static_assert(DP_ACL_DROP == SCHEMA_REFUSE_DROP &&
+	       DP_ACL_403 == SCHEMA_REFUSE_403, "refuse actions");
+
+struct dp_acl_range {
+	unsigned __int128 lo;
+	unsigned __int128 hi;
+};
+
+static int
+dp_acl_range_cmp(const void *a, const void *b)
+{
+	const struct dp_acl_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Sort and merge @p r[0..n) (overlapping or adjacent); the count left. */
+static uint32_t
+dp_acl_merge(struct dp_acl_range *r, uint32_t n)
+{
+	uint32_t i, o = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(r, n, sizeof(*r), dp_acl_range_cmp);
+	for (i = 1; i < n; i++) {
+		if (r[i].lo <= r[o].hi ||
+		    (r[o].hi != ~(unsigned __int128)0 && r[i].lo == r[o].hi + 1)) {
+			if (r[i].hi > r[o].hi)
+				r[o].hi = r[i].hi;
+		} else {
+			r[++o] = r[i];
+		}
+	}
+	return o + 1;
+}
+
+static unsigned __int128
+dp_acl_bytes(const uint8_t *a, unsigned int n)
+{
+	unsigned __int128 x = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		x = x << 8 | a[i];
+	return x;
+}
+
+/* One list from its text; @p name for messages. */
+static int
+dp_acl_list_build(struct dp_acl_list *l, uint32_t *count, struct span text,
+		  const char *name, char *err, size_t errcap)
+{
+	struct schema_cidr *c = NULL;
+	struct dp_acl_range *r4 = NULL, *r6 = NULL;
+	char why[160];
+	uint32_t i, n4 = 0, n6 = 0;
+	int n, rc = -ENOMEM;
+
+	memset(l, 0, sizeof(*l));
+	*count = 0;
+	n = schema_cidr_list_parse(text, NULL, 0, why, sizeof(why));
+	if (n < 0) {
+		snprintf(err, errcap, "%s: %s", name, why);
+		return -EINVAL;
+	}
+	if (n == 0)
+		return 0;
+	c = calloc((size_t)n, sizeof(*c));
+	r4 = calloc((size_t)n, sizeof(*r4));
+	r6 = calloc((size_t)n, sizeof(*r6));
+	if (c == NULL || r4 == NULL || r6 == NULL)
+		goto out;
+	n = schema_cidr_list_parse(text, c, (uint32_t)n, why, sizeof(why));
+	for (i = 0; i < (uint32_t)n; i++) {
+		unsigned int bits = c[i].family == 4 ? 32 : 128;
+		unsigned int host = bits - c[i].len;
+		unsigned __int128 a = dp_acl_bytes(c[i].addr, bits / 8);
+		unsigned __int128 span = host == 128 ? ~(unsigned __int128)0 :
+			(((unsigned __int128)1 << host) - 1);
+		struct dp_acl_range *r = c[i].family == 4 ? &r4[n4++] :
+							    &r6[n6++];
+
+		r->lo = a;
+		r->hi = a | span;
+	}
+	n4 = dp_acl_merge(r4, n4);
+	n6 = dp_acl_merge(r6, n6);
+	l->lo4 = calloc(n4 + 1, sizeof(*l->lo4));
+	l->hi4 = calloc(n4 + 1, sizeof(*l->hi4));
+	l->lo6 = calloc(n6 + 1, sizeof(*l->lo6));
+	l->hi6 = calloc(n6 + 1, sizeof(*l->hi6));
+	if (l->lo4 == NULL || l->hi4 == NULL || l->lo6 == NULL ||
+	    l->hi6 == NULL)
+		goto out;
+	for (i = 0; i < n4; i++) {
+		l->lo4[i] = (uint32_t)r4[i].lo;
+		l->hi4[i] = (uint32_t)r4[i].hi;
+	}
+	for (i = 0; i < n6; i++) {
+		l->lo6[i] = r6[i].lo;
+		l->hi6[i] = r6[i].hi;
+	}
+	l->n4 = n4;
+	l->n6 = n6;
+	*count = (uint32_t)n;
+	rc = 0;
+out:
+	if (rc != 0) {
+		free(l->lo4);
+		free(l->hi4);
+		free(l->lo6);
+		free(l->hi6);
+		memset(l, 0, sizeof(*l));
+		snprintf(err, errcap, "%s: out of memory", name);
+	}
+	free(c);
+	free(r4);
+	free(r6);
+	return rc;
+}
+
+static int
+dp_acl_action(uint8_t *out, struct span s, const char *name, char *err,
+	      size_t errcap)
+{
+	int a;
+
+	if (s.len == 0) {
+		*out = SCHEMA_REFUSE_DROP;
+		return 0;
+	}
+	a = schema_refuse_action_parse(s);
+	if (a < 0) {
+		snprintf(err, errcap, "%s: '%.*s': must be drop or 403", name,
+			 (int)(s.len > 60 ? 60 : s.len), s.ptr);
+		return -EINVAL;
+	}
+	*out = (uint8_t)a;
+	return 0;
+}
+
+int
+dp_acl_build(struct dp_acl *acl, const struct dp_acl_conf *conf,
+	     uint64_t hz, char *err, size_t errcap)
+{
+	uint64_t burst;
+	int rc;
+
+	memset(acl, 0, sizeof(*acl));
+	if (errcap != 0)
+		err[0] = '\0';
+	rc = dp_acl_action(&acl->acl_action, conf->acl_action, "acl.action",
+			   err, errcap);
+	if (rc == 0)
+		rc = dp_acl_action(&acl->rl_action, conf->rl_action,
+				   "ratelimit.action", err, errcap);
+	if (rc == 0)
+		rc = dp_acl_list_build(&acl->allow, &acl->nallow, conf->allow,
+				       "acl.allow", err, errcap);
+	if (rc == 0)
+		rc = dp_acl_list_build(&acl->deny, &acl->ndeny, conf->deny,
+				       "acl.deny", err, errcap);
+	if (rc != 0) {
+		dp_acl_free(acl);
+		return rc;
+	}
+	if (conf->rl_rps != 0) {
+		if (hz == 0 || conf->rl_rps > 10000000 ||
+		    conf->rl_burst > 10000000) {
+			dp_acl_free(acl);
+			snprintf(err, errcap, "ratelimit.rps/burst: out of range");
+			return -EINVAL;
+		}
+		burst = conf->rl_burst != 0 ? conf->rl_burst : conf->rl_rps;
+		acl->rl_rps = conf->rl_rps;
+		acl->rl_burst = conf->rl_burst;
+		acl->rl_interval = hz / conf->rl_rps;
+		if (acl->rl_interval == 0)
+			acl->rl_interval = 1;
+		acl->rl_tolerance = (burst - 1) * acl->rl_interval;
+	}
+	return 0;
+}
+
+void
+dp_acl_free(struct dp_acl *acl)
+{
+	struct dp_acl_list *l[2] = { &acl->allow, &acl->deny };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		free(l[i]->lo4);
+		free(l[i]->hi4);
+		free(l[i]->lo6);
+		free(l[i]->hi6);
+	}
+	memset(acl, 0, sizeof(*acl));
+}
+
+int
+dp_rl_init(struct dp_rl *rl, uint32_t sets, uint64_t seed)
+{
+	memset(rl, 0, sizeof(*rl));
+	if (sets == 0 || (sets & (sets - 1)) != 0)
+		return -EINVAL;
+	rl->e = calloc((size_t)sets * DP_RL_WAYS, sizeof(*rl->e));
+	if (rl->e == NULL)
+		return -ENOMEM;
+	rl->mask = sets - 1;
+	rl->seed = seed;
+	return 0;
+}
+
+void
+dp_rl_fini(struct dp_rl *rl)
+{
+	free(rl->e);
+	memset(rl, 0, sizeof(*rl));
+}
