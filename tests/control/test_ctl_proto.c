@@ -549,6 +549,198 @@ test_ctl_proto_route_config_explain_verbs(void **state)
 	ctl_json_free(v);
 }
 
+/* `config get KEY`: the one setting's value (a string) and source. */
+static char *
+config_get_str(struct fx *fx, const char *key, char *source, size_t cap)
+{
+	const char *argv[] = { "config", "get", key, NULL };
+	const struct ctl_jval *s;
+	struct ctl_jval *v;
+	char *val;
+	int ex;
+
+	v = run_json(fx, argv, &ex);
+	assert_int_equal(ex, CTL_EXIT_OK);
+	assert_true(ctl_json_bool(v, "ok", false));
+	s = ctl_json_get(ctl_json_get(v, "result"), "settings");
+	assert_non_null(s);
+	assert_non_null(s->child);
+	assert_null(s->child->next);
+	assert_string_equal(ctl_json_str(s->child, "name", ""), key);
+	assert_string_equal(ctl_json_str(s->child, "type", ""), "string");
+	snprintf(source, cap, "%s", ctl_json_str(s->child, "source", ""));
+	val = strdup(ctl_json_str(s->child, "value", "?"));
+	assert_non_null(val);
+	ctl_json_free(v);
+	return val;
+}
+
+/* `config set KEY VALUE` expected to fail as invalid with @p msg. */
+static void
+config_set_invalid(struct fx *fx, const char *key, const char *value,
+		   const char *msg)
+{
+	const char *argv[] = { "config", "set", key, value, NULL };
+	const struct ctl_jval *e;
+	struct ctl_jval *v;
+	int ex;
+
+	v = run_json(fx, argv, &ex);
+	assert_int_equal(ex, CTL_EXIT_INVALID);
+	assert_false(ctl_json_bool(v, "ok", true));
+	e = ctl_json_get(v, "error");
+	assert_non_null(e);
+	assert_string_equal(ctl_json_str(e, "code", ""), "invalid");
+	assert_string_equal(ctl_json_str(e, "message", ""), msg);
+	ctl_json_free(v);
+}
+
+/*
+ * Source address policy settings: config.set checks the value before
+ * storing it (an address list names its bad entry), a refused value
+ * leaves the stored one alone, and a list of thousands of entries
+ * survives set and get whole.
+ */
+static void
+test_ctl_proto_config_policy_settings_checked(void **state)
+{
+	struct fx *fx = *state;
+	static const char deny[] = "10.0.0.0/8, 2001:db8::/32 192.0.2.1";
+	static const char *const setdeny[] = { "config", "set", "acl.deny",
+					       deny, NULL };
+	static const char *const setaction[] = { "config", "set",
+						 "acl.action", "403", NULL };
+	static const char *const setrps[] = { "config", "set",
+					      "ratelimit.rps", "10000000",
+					      NULL };
+	static const char *const getrps[] = { "config", "get",
+					      "ratelimit.rps", NULL };
+	const char *setlong[] = { "config", "set", "acl.allow", NULL, NULL };
+	const struct ctl_jval *s;
+	struct ctl_jval *v;
+	char src[32], *val, *list;
+	size_t off = 0, cap = 3000 * 20;
+	unsigned int i;
+	int ex, fd;
+
+	/* Nothing stored yet: the empty default. */
+	val = config_get_str(fx, "acl.deny", src, sizeof(src));
+	assert_string_equal(val, "");
+	assert_string_equal(src, "default");
+	free(val);
+
+	/* A valid list is stored as given. */
+	v = run_json(fx, setdeny, &ex);
+	assert_int_equal(ex, CTL_EXIT_OK);
+	assert_true(ctl_json_bool(v, "ok", false));
+	s = ctl_json_get(ctl_json_get(v, "result"), "settings");
+	assert_non_null(s);
+	assert_string_equal(ctl_json_str(s->child, "value", ""), deny);
+	ctl_json_free(v);
+	val = config_get_str(fx, "acl.deny", src, sizeof(src));
+	assert_string_equal(val, deny);
+	assert_string_equal(src, "stored");
+	free(val);
+
+	/* A bad list is refused, naming the entry; the old value stays. */
+	config_set_invalid(fx, "acl.deny", "10.0.0.0/8, 192.0.2.300",
+		"acl.deny: entry 2 '192.0.2.300': not an IPv4 or IPv6 "
+		"address");
+	config_set_invalid(fx, "acl.deny", "10.0.0.1/8",
+		"acl.deny: entry 1 '10.0.0.1/8': address has bits set past "
+		"the prefix length");
+	config_set_invalid(fx, "acl.deny", "::/0 ::/129",
+		"acl.deny: entry 2 '::/129': prefix length must be 0-128");
+	val = config_get_str(fx, "acl.deny", src, sizeof(src));
+	assert_string_equal(val, deny);
+	assert_string_equal(src, "stored");
+	free(val);
+
+	/* Refuse actions: only drop and 403. */
+	config_set_invalid(fx, "acl.action", "reject",
+			   "acl.action: 'reject': must be drop or 403");
+	val = config_get_str(fx, "acl.action", src, sizeof(src));
+	assert_string_equal(src, "default");
+	free(val);
+	assert_int_equal(run(fx, setaction), CTL_EXIT_OK);
+	val = config_get_str(fx, "acl.action", src, sizeof(src));
+	assert_string_equal(val, "403");
+	assert_string_equal(src, "stored");
+	free(val);
+	config_set_invalid(fx, "ratelimit.action", "DROP",
+			   "ratelimit.action: 'DROP': must be drop or 403");
+
+	/* Rates: 0..10,000,000. */
+	config_set_invalid(fx, "ratelimit.rps", "10000001",
+			   "ratelimit.rps must be an integer in 0..10000000");
+	config_set_invalid(fx, "ratelimit.burst", "-1",
+			   "ratelimit.burst must be an integer in "
+			   "0..10000000");
+	assert_int_equal(run(fx, setrps), CTL_EXIT_OK);
+	v = run_json(fx, getrps, &ex);
+	assert_int_equal(ex, CTL_EXIT_OK);
+	s = ctl_json_get(ctl_json_get(v, "result"), "settings");
+	assert_int_equal(ctl_json_int(s->child, "value", -1), 10000000);
+	assert_int_equal(ctl_json_int(s->child, "max", -1), 10000000);
+	ctl_json_free(v);
+
+	/* 3000 entries, tens of KiB: stored and read back whole. */
+	list = malloc(cap);
+	assert_non_null(list);
+	for (i = 0; i < 3000; i++)
+		off += (size_t)snprintf(list + off, cap - off,
+					"%s10.%u.%u.%u/32", i == 0 ? "" : ", ",
+					(i >> 16) & 255, (i >> 8) & 255,
+					i & 255);
+	assert_true(off > 1024 && off < cap - 1);
+	setlong[3] = list;
+	assert_int_equal(run(fx, setlong), CTL_EXIT_OK);
+	val = config_get_str(fx, "acl.allow", src, sizeof(src));
+	assert_string_equal(src, "stored");
+	assert_int_equal(strlen(val), off);
+	assert_string_equal(val, list);
+	free(val);
+	/* And a bad entry at the end of it is still found. */
+	snprintf(list + off, cap - off, " 10.0.0.1/24");
+	config_set_invalid(fx, "acl.allow", list,
+		"acl.allow: entry 3001 '10.0.0.1/24': address has bits set "
+		"past the prefix length");
+	val = config_get_str(fx, "acl.allow", src, sizeof(src));
+	assert_int_equal(strlen(val), off);
+	free(val);
+	free(list);
+
+	/* Over 256 KiB is refused before any check (sipedgectl cannot
+	 * pass such an argument, so a raw request). */
+	cap = 64 + CTL_SETTING_STR_MAX + 1;
+	list = malloc(cap);
+	assert_non_null(list);
+	off = (size_t)snprintf(list, cap, "{\"cmd\":\"config.set\","
+			       "\"key\":\"acl.allow\",\"value\":\"");
+	memset(list + off, ' ', CTL_SETTING_STR_MAX + 1);
+	off += CTL_SETTING_STR_MAX + 1;
+	memcpy(list + off, "\"}", 2);
+	off += 2;
+	fd = ctl_io_connect(fx->sock);
+	assert_true(fd >= 0);
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, list, off),
+			 0);
+	v = raw_reply(fd);
+	assert_false(ctl_json_bool(v, "ok", true));
+	assert_string_equal(ctl_json_str(ctl_json_get(v, "error"), "code", ""),
+			    "invalid");
+	assert_string_equal(ctl_json_str(ctl_json_get(v, "error"), "message",
+					 ""),
+			    "acl.allow: value longer than 262144 bytes");
+	ctl_json_free(v);
+	close(fd);
+	free(list);
+	val = config_get_str(fx, "acl.allow", src, sizeof(src));
+	assert_string_equal(src, "stored");
+	assert_true(strlen(val) > 1024);
+	free(val);
+}
+
 static void
 test_ctl_proto_malformed_frames_are_rejected(void **state)
 {
@@ -720,6 +912,7 @@ main(int argc, char **argv)
 		T(test_ctl_proto_subscriber_gets_generation_event),
 		T(test_ctl_proto_sipedgectl_subscribe_and_merge),
 		T(test_ctl_proto_route_config_explain_verbs),
+		T(test_ctl_proto_config_policy_settings_checked),
 		T(test_ctl_proto_malformed_frames_are_rejected),
 		T(test_ctl_proto_sigterm_is_clean),
 		T(test_ctl_proto_stats_report_and_views),

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_schema.c - round trips, version detection and malformed input for
- * every codec of lmdb-schema/schema.c.
+ * every codec of lmdb-schema/schema.c; address lists, refuse actions and
+ * the checks of the source address policy settings.
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -350,6 +353,364 @@ test_schema_names_parse(void **state)
 	assert_string_equal(schema_action_name(SCHEMA_ACTION_REJECT), "reject");
 }
 
+/* ---- address lists, refuse actions, policy settings ------------------ */
+
+/* Parse @p text expecting -EINVAL and exactly the message @p want. */
+static void
+cidr_expect_error(const char *text, const char *want)
+{
+	struct schema_cidr out[4];
+	char err[160];
+
+	memset(err, 'x', sizeof(err));
+	assert_int_equal(schema_cidr_list_parse(lit(text), out, 4, err,
+						sizeof(err)), -EINVAL);
+	assert_string_equal(err, want);
+	/* Counting only finds the same error. */
+	memset(err, 'x', sizeof(err));
+	assert_int_equal(schema_cidr_list_parse(lit(text), NULL, 0, err,
+						sizeof(err)), -EINVAL);
+	assert_string_equal(err, want);
+}
+
+static void
+test_schema_cidr_list_empty_and_blank_are_zero(void **state)
+{
+	struct schema_cidr out[1];
+	char err[80];
+
+	(void)state;
+	assert_int_equal(schema_cidr_list_parse(span_make("", 0), out, 1, err,
+						sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(schema_cidr_list_parse(lit("\n"), NULL, 0, err,
+						sizeof(err)), 0);
+	assert_int_equal(schema_cidr_list_parse(lit(" \t\r\n , ,\n"), out, 1,
+						err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	/* No room at all is fine when there is nothing to store. */
+	assert_int_equal(schema_cidr_list_parse(lit("  "), out, 0, err,
+						sizeof(err)), 0);
+}
+
+static void
+test_schema_cidr_list_mixed_separators_parsed(void **state)
+{
+	static const char text[] =
+		"  10.0.0.0/8,192.0.2.1\t2001:db8::/32\n"
+		"::/0 ,, ::ffff:1.2.3.4/128\r\n0.0.0.0/0,\t198.51.100.128/25"
+		",2001:db8:1::1\n";
+	static const uint8_t v6_db8[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	static const uint8_t v6_zero[16] = { 0 };
+	static const uint8_t v6_mapped[16] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3, 4 };
+	static const uint8_t v6_host[16] = {
+		0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 1 };
+	static const uint8_t v4_a[16] = { 10 };
+	static const uint8_t v4_b[16] = { 192, 0, 2, 1 };
+	static const uint8_t v4_c[16] = { 198, 51, 100, 128 };
+	struct schema_cidr out[16];
+	char err[80];
+
+	(void)state;
+	memset(out, 0xa5, sizeof(out));
+	assert_int_equal(schema_cidr_list_parse(lit(text), out, 16, err,
+						sizeof(err)), 8);
+	assert_string_equal(err, "");
+
+	assert_int_equal(out[0].family, 4);
+	assert_int_equal(out[0].len, 8);
+	assert_memory_equal(out[0].addr, v4_a, 16);     /* bytes 4-15 zero */
+
+	assert_int_equal(out[1].family, 4);
+	assert_int_equal(out[1].len, 32);               /* default length */
+	assert_memory_equal(out[1].addr, v4_b, 16);
+
+	assert_int_equal(out[2].family, 6);
+	assert_int_equal(out[2].len, 32);
+	assert_memory_equal(out[2].addr, v6_db8, 16);
+
+	assert_int_equal(out[3].family, 6);
+	assert_int_equal(out[3].len, 0);
+	assert_memory_equal(out[3].addr, v6_zero, 16);
+
+	assert_int_equal(out[4].family, 6);
+	assert_int_equal(out[4].len, 128);
+	assert_memory_equal(out[4].addr, v6_mapped, 16);
+
+	assert_int_equal(out[5].family, 4);
+	assert_int_equal(out[5].len, 0);
+	assert_memory_equal(out[5].addr, v6_zero, 16);
+
+	assert_int_equal(out[6].family, 4);
+	assert_int_equal(out[6].len, 25);
+	assert_memory_equal(out[6].addr, v4_c, 16);
+
+	assert_int_equal(out[7].family, 6);
+	assert_int_equal(out[7].len, 128);              /* default length */
+	assert_memory_equal(out[7].addr, v6_host, 16);
+
+	/* Nothing written past the last entry. */
+	assert_int_equal(out[8].family, 0xa5);
+
+	/* Counting only gives the same number and writes nothing. */
+	assert_int_equal(schema_cidr_list_parse(lit(text), NULL, 0, err,
+						sizeof(err)), 8);
+	/* A single entry without any separator. */
+	assert_int_equal(schema_cidr_list_parse(lit("203.0.113.7"), out, 1,
+						err, sizeof(err)), 1);
+	assert_int_equal(out[0].len, 32);
+}
+
+static void
+test_schema_cidr_list_errors_name_entry_and_reason(void **state)
+{
+	char long_entry[100], want[160];
+
+	(void)state;
+	cidr_expect_error("10.0.0.0/8, 10.0.0.1/8",
+		"entry 2 '10.0.0.1/8': address has bits set past the prefix "
+		"length");
+	cidr_expect_error("2001:db8::1/32",
+		"entry 1 '2001:db8::1/32': address has bits set past the "
+		"prefix length");
+	cidr_expect_error("0.0.0.1/0",
+		"entry 1 '0.0.0.1/0': address has bits set past the prefix "
+		"length");
+	cidr_expect_error("192.0.2.0/24\n192.0.2.1/31",
+		"entry 2 '192.0.2.1/31': address has bits set past the prefix "
+		"length");
+	cidr_expect_error("10.0.0.0/33",
+		"entry 1 '10.0.0.0/33': prefix length must be 0-32");
+	cidr_expect_error("::1, 10.0.0.0/",
+		"entry 2 '10.0.0.0/': prefix length must be 0-32");
+	cidr_expect_error("10.0.0.0/abc",
+		"entry 1 '10.0.0.0/abc': prefix length must be 0-32");
+	cidr_expect_error("10.0.0.0/-8",
+		"entry 1 '10.0.0.0/-8': prefix length must be 0-32");
+	cidr_expect_error("10.0.0.0/1000",
+		"entry 1 '10.0.0.0/1000': prefix length must be 0-32");
+	cidr_expect_error("10.0.0.0/8/8",
+		"entry 1 '10.0.0.0/8/8': prefix length must be 0-32");
+	cidr_expect_error("::/129",
+		"entry 1 '::/129': prefix length must be 0-128");
+	cidr_expect_error("2001:db8::/x",
+		"entry 1 '2001:db8::/x': prefix length must be 0-128");
+	cidr_expect_error("10.0.0.0/8, 192.0.2.300",
+		"entry 2 '192.0.2.300': not an IPv4 or IPv6 address");
+	cidr_expect_error("1.2.3",
+		"entry 1 '1.2.3': not an IPv4 or IPv6 address");
+	cidr_expect_error("::1 [::1]",
+		"entry 2 '[::1]': not an IPv4 or IPv6 address");
+	cidr_expect_error("/",
+		"entry 1 '/': not an IPv4 or IPv6 address");
+	cidr_expect_error("/8",
+		"entry 1 '/8': not an IPv4 or IPv6 address");
+	cidr_expect_error("10.0.0.0;10.0.0.1",
+		"entry 1 '10.0.0.0;10.0.0.1': not an IPv4 or IPv6 address");
+	cidr_expect_error("a, b, host.example",
+		"entry 1 'a': not an IPv4 or IPv6 address");
+	cidr_expect_error("1.1.1.1 2.2.2.2 3.3.3.3 fe80::1%eth0",
+		"entry 4 'fe80::1%eth0': not an IPv4 or IPv6 address");
+
+	/* A long entry is quoted by its first 60 bytes. */
+	memset(long_entry, '1', 70);
+	long_entry[70] = '\0';
+	snprintf(want, sizeof(want),
+		 "entry 1 '%.60s': not an IPv4 or IPv6 address", long_entry);
+	cidr_expect_error(long_entry, want);
+}
+
+static void
+test_schema_cidr_list_error_buffer_is_bounded(void **state)
+{
+	char err[16];
+
+	(void)state;
+	/* No buffer at all. */
+	assert_int_equal(schema_cidr_list_parse(lit("10.0.0.1/8"), NULL, 0,
+						NULL, 0), -EINVAL);
+	assert_int_equal(schema_cidr_list_parse(lit("10.0.0.0/8"), NULL, 0,
+						NULL, 0), 1);
+	/* A short one is truncated and terminated. */
+	memset(err, 'x', sizeof(err));
+	assert_int_equal(schema_cidr_list_parse(lit("10.0.0.1/8"), NULL, 0,
+						err, sizeof(err)), -EINVAL);
+	assert_int_equal(strlen(err), sizeof(err) - 1);
+	assert_memory_equal(err, "entry 1 '10.0.0", sizeof(err) - 1);
+}
+
+/* "10.H.M.L" for entry @p i, /32 each; returns a malloc'd text. */
+static char *
+cidr_many(unsigned int n, size_t *len)
+{
+	char *t = malloc((size_t)n * 20 + 1);
+	size_t off = 0;
+	unsigned int i;
+
+	assert_non_null(t);
+	for (i = 0; i < n; i++)
+		off += (size_t)sprintf(t + off, "%s10.%u.%u.%u/32",
+				       i == 0 ? "" : i % 3 == 0 ? "\n" : ", ",
+				       (i >> 16) & 255, (i >> 8) & 255,
+				       i & 255);
+	*len = off;
+	return t;
+}
+
+static void
+test_schema_cidr_list_4096_accepted_4097_rejected(void **state)
+{
+	struct schema_cidr *out;
+	char *text, err[160];
+	size_t len;
+
+	(void)state;
+	out = calloc(SCHEMA_CIDR_MAX + 1, sizeof(*out));
+	assert_non_null(out);
+	assert_int_equal(SCHEMA_CIDR_MAX, 4096);
+
+	text = cidr_many(4096, &len);
+	assert_int_equal(schema_cidr_list_parse(span_make(text, len), out,
+						SCHEMA_CIDR_MAX, err,
+						sizeof(err)), 4096);
+	assert_int_equal(out[4095].family, 4);
+	assert_int_equal(out[4095].len, 32);
+	assert_int_equal(out[4095].addr[0], 10);
+	assert_int_equal(out[4095].addr[1], 0);
+	assert_int_equal(out[4095].addr[2], 15);
+	assert_int_equal(out[4095].addr[3], 255);
+	assert_int_equal(schema_cidr_list_parse(span_make(text, len), NULL, 0,
+						err, sizeof(err)), 4096);
+	free(text);
+
+	/* Even with room for more, the list itself is too long. */
+	text = cidr_many(4097, &len);
+	assert_int_equal(schema_cidr_list_parse(span_make(text, len), out,
+						SCHEMA_CIDR_MAX + 1, err,
+						sizeof(err)), -EINVAL);
+	assert_string_equal(err, "entry 4097 '10.0.16.0/32': too many "
+				 "entries (at most 4096)");
+	assert_int_equal(schema_cidr_list_parse(span_make(text, len), NULL, 0,
+						err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "entry 4097 '10.0.16.0/32': too many "
+				 "entries (at most 4096)");
+	free(text);
+	free(out);
+}
+
+static void
+test_schema_cidr_list_output_too_small_rejected(void **state)
+{
+	struct schema_cidr out[3];
+	char err[160];
+
+	(void)state;
+	memset(out, 0, sizeof(out));
+	assert_int_equal(schema_cidr_list_parse(lit("10.0.0.0/8 ::1 ::2"), out,
+						2, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "entry 3 '::2': too many entries for the "
+				 "output");
+	assert_int_equal(out[2].family, 0);             /* not written */
+	assert_int_equal(schema_cidr_list_parse(lit("10.0.0.0/8"), out, 0, err,
+						sizeof(err)), -EINVAL);
+	assert_int_equal(schema_cidr_list_parse(lit("10.0.0.0/8 ::1"), out, 2,
+						err, sizeof(err)), 2);
+	/* A bad entry is reported as such even past the room. */
+	assert_int_equal(schema_cidr_list_parse(lit("::1 ::2 ::3/200"), out, 2,
+						err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "entry 3 '::3/200': prefix length must be "
+				 "0-128");
+}
+
+static void
+test_schema_refuse_action_parse_drop_and_403_only(void **state)
+{
+	(void)state;
+	assert_int_equal(schema_refuse_action_parse(lit("drop")),
+			 SCHEMA_REFUSE_DROP);
+	assert_int_equal(schema_refuse_action_parse(lit("403")),
+			 SCHEMA_REFUSE_403);
+	assert_int_equal(schema_refuse_action_parse(lit("")), -EINVAL);
+	assert_int_equal(schema_refuse_action_parse(lit("reject")), -EINVAL);
+	assert_int_equal(schema_refuse_action_parse(lit("Drop")), -EINVAL);
+	assert_int_equal(schema_refuse_action_parse(lit("drop ")), -EINVAL);
+	assert_int_equal(schema_refuse_action_parse(lit("dro")), -EINVAL);
+	assert_int_equal(schema_refuse_action_parse(lit("4030")), -EINVAL);
+	assert_int_equal(schema_refuse_action_parse(lit("404")), -EINVAL);
+	/* Bounded by the span, not by a terminator. */
+	assert_int_equal(schema_refuse_action_parse(span_make("dropped", 4)),
+			 SCHEMA_REFUSE_DROP);
+}
+
+static void
+test_schema_policy_settings_defined_and_checked(void **state)
+{
+	static const char *const lists[] = { "acl.allow", "acl.deny" };
+	static const char *const actions[] = { "acl.action",
+					       "ratelimit.action" };
+	static const char *const rates[] = { "ratelimit.rps",
+					     "ratelimit.burst" };
+	const struct schema_setting_def *d;
+	char err[160];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		d = schema_setting_find(lit(lists[i]));
+		assert_non_null(d);
+		assert_string_equal(d->name, lists[i]);
+		assert_int_equal(d->type, SCHEMA_SETTING_STR);
+		assert_non_null(d->help);
+		assert_non_null(d->check);
+		assert_int_equal(d->check(lit(""), err, sizeof(err)), 0);
+		assert_int_equal(d->check(lit("10.0.0.0/8, 2001:db8::/32"),
+					  err, sizeof(err)), 0);
+		assert_int_equal(d->check(lit("10.0.0.0/8, 192.0.2.300"), err,
+					  sizeof(err)), -EINVAL);
+		assert_string_equal(err, "entry 2 '192.0.2.300': not an IPv4 "
+					 "or IPv6 address");
+		assert_int_equal(d->check(lit("drop"), err, sizeof(err)),
+				 -EINVAL);
+	}
+	for (i = 0; i < 2; i++) {
+		d = schema_setting_find(lit(actions[i]));
+		assert_non_null(d);
+		assert_string_equal(d->name, actions[i]);
+		assert_int_equal(d->type, SCHEMA_SETTING_STR);
+		assert_non_null(d->help);
+		assert_non_null(d->check);
+		assert_int_equal(d->check(lit("drop"), err, sizeof(err)), 0);
+		assert_int_equal(d->check(lit("403"), err, sizeof(err)), 0);
+		assert_int_equal(d->check(lit("reject"), err, sizeof(err)),
+				 -EINVAL);
+		assert_string_equal(err, "'reject': must be drop or 403");
+		assert_int_equal(d->check(lit(""), err, sizeof(err)), -EINVAL);
+		assert_string_equal(err, "'': must be drop or 403");
+		assert_int_equal(d->check(lit("10.0.0.0/8"), err, sizeof(err)),
+				 -EINVAL);
+	}
+	for (i = 0; i < 2; i++) {
+		d = schema_setting_find(lit(rates[i]));
+		assert_non_null(d);
+		assert_string_equal(d->name, rates[i]);
+		assert_int_equal(d->type, SCHEMA_SETTING_U64);
+		assert_non_null(d->help);
+		assert_null(d->check);
+		assert_int_equal(d->def, 0);
+		assert_int_equal(d->min, 0);
+		assert_int_equal(d->max, 10000000);
+	}
+	/* Settings without a check keep none. */
+	d = schema_setting_find(lit("dataplane.secret"));
+	assert_non_null(d);
+	assert_null(d->check);
+	assert_null(schema_setting_find(lit("acl")));
+	assert_null(schema_setting_find(lit("acl.allowx")));
+	assert_null(schema_setting_find(lit("ratelimit.rp")));
+}
+
 int
 main(void)
 {
@@ -365,6 +726,20 @@ main(void)
 		cmocka_unit_test(test_schema_reg_round_trip),
 		cmocka_unit_test(test_schema_setting_round_trip),
 		cmocka_unit_test(test_schema_names_parse),
+		cmocka_unit_test(
+			test_schema_cidr_list_empty_and_blank_are_zero),
+		cmocka_unit_test(test_schema_cidr_list_mixed_separators_parsed),
+		cmocka_unit_test(
+			test_schema_cidr_list_errors_name_entry_and_reason),
+		cmocka_unit_test(test_schema_cidr_list_error_buffer_is_bounded),
+		cmocka_unit_test(
+			test_schema_cidr_list_4096_accepted_4097_rejected),
+		cmocka_unit_test(
+			test_schema_cidr_list_output_too_small_rejected),
+		cmocka_unit_test(
+			test_schema_refuse_action_parse_drop_and_403_only),
+		cmocka_unit_test(
+			test_schema_policy_settings_defined_and_checked),
 	};
 
 	return cmocka_run_group_tests_name("schema", tests, NULL, NULL);
