@@ -61,7 +61,7 @@ t_req(char *out, const char *method, const char *ruri, const char *branch,
  * The To-tag the router must add to the answer of @p req, computed here
  * from its definition (dataplane/dp_sip.c): SipHash-1-3 under the secret
  * of flow hash, CSeq number, From tag and branch lengths, the two fields;
- * the flow hash is the Call-ID's SipHash-2-4 under the derived flow key.
+ * the flow hash is the Call-ID's SipHash-1-3 under the derived flow key.
  */
 static void
 t_tag(const char *req, size_t len, int zero_key, char tag[17])
@@ -81,7 +81,7 @@ t_tag(const char *req, size_t len, int zero_key, char tag[17])
 		fk.k0 = siphash24(&k, "flow-key-0", 10);
 		fk.k1 = siphash24(&k, "flow-key-1", 10);
 	}
-	flow = siphash24(&fk, info.call_id.ptr, info.call_id.len);
+	flow = siphash13(&fk, info.call_id.ptr, (uint32_t)info.call_id.len);
 	for (i = 0; i < 8; i++)
 		b[i] = (unsigned char)(flow >> (8 * i));
 	for (i = 0; i < 4; i++)
