@@ -16,6 +16,9 @@
 #   redirect_v6      the redirect case over IPv6
 #   no_route_v6      the no-route case over IPv6
 #   options_v6       the OPTIONS case over IPv6 (R-URI host in brackets)
+#   acl_v4           the client's address in acl.deny with acl.action 403
+#                    (sipedgectl config set): a routed INVITE -> 403; the
+#                    list emptied again afterwards
 #   counters         the router's counters after the cases (sipedgectl
 #                    stats): every ACK absorbed, one answer per INVITE,
 #                    OPTIONS and CANCEL, nothing dropped
@@ -143,6 +146,30 @@ if e2e_selected swaps_v4; then
 		E2E_FAILED=$((E2E_FAILED + 1))
 		E2E_FAILED_NAMES+=(swaps_v4)
 	fi
+fi
+
+# acl_v4: the source policy set through the control process reaches the
+# dataplane (within about a second, no new generation) and refuses the
+# client with 403; the deny list is emptied again afterwards.
+if e2e_selected acl_v4; then
+	if e2e_ctl config set acl.action 403 >/dev/null &&
+	   e2e_ctl config set acl.deny "198.18.255.0/24, $E2E_V4_CL/32" >/dev/null; then
+		# Wait for the loader's next look at the settings.
+		deadline=$((SECONDS + 10))
+		while [ "$SECONDS" -lt "$deadline" ]; do
+			e2e_sipp acl_ready -sf "$sipp_dir/uac_reject.xml" \
+				-s 12125550100 -p 5080 -m 1 -timeout 5s \
+				-timeout_error "${v4[@]}" && break
+			sleep 0.2
+		done
+		run_case acl_v4 -sf "$sipp_dir/uac_reject.xml" -s 12125550100 \
+			-p 5081 -m 5 -r 10 "${v4[@]}"
+	else
+		echo "FAIL acl_v4           sipedgectl config set failed"
+		E2E_FAILED=$((E2E_FAILED + 1))
+		E2E_FAILED_NAMES+=(acl_v4)
+	fi
+	e2e_ctl config set acl.deny "" >/dev/null
 fi
 
 # counters: what the router says it did, read through the control process.
