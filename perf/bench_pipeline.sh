@@ -114,6 +114,7 @@ report() {
 	mps=$(awk -v n="$rx" -v t="$ns" 'BEGIN { printf "%.0f", n / (t / 1e9) }')
 	nspm=$(awk -v n="$rx" -v t="$ns" 'BEGIN { printf "%.1f", n ? t / n : 0 }')
 	record "$1" msgs_per_s_per_lcore "$mps" msg/s
+	record_spread "$1"
 	record "$1" ns_per_msg "$nspm" ns
 	record "$1" rx_msgs "$rx" msgs
 	record "$1" answered_msgs "$tx" msgs
@@ -146,6 +147,7 @@ sleep "$warmup"
 measure "$window"
 record baseline msgs_per_s_per_lcore \
 	"$(awk -v n="$rx" -v t="$ns" 'BEGIN { printf "%.0f", n / (t / 1e9) }')" msg/s
+record_spread baseline
 record baseline ns_per_msg \
 	"$(awk -v n="$rx" -v t="$ns" 'BEGIN { printf "%.1f", n ? t / n : 0 }')" ns
 base_nspm=$(awk -v n="$rx" -v t="$ns" 'BEGIN { printf "%.1f", n ? t / n : 0 }')

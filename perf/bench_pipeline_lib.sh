@@ -70,19 +70,6 @@ record() {  # scenario metric value unit
 	printf "  %-10s %-${bp_width}s %14s %s\n" "$1" "$2" "$3" "$4"
 }
 
-# telemetry SOCKET: "ipackets opackets monotonic_ns" of port 0.
-telemetry() {
-	python3 - "$1" <<'EOF'
-import json, socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(sys.argv[1])
-s.recv(4096)
-s.send(b"/ethdev/stats,0")
-st = json.loads(s.recv(1 << 20).decode())["/ethdev/stats"]
-print(st["ipackets"], st["opackets"], time.monotonic_ns())
-EOF
-}
-
 # run_dp NAME PCAP [wrapper...]: start the dataplane (options dp_args) on
 # the pcap; sets dp_pid, dp_log, dp_tele.
 run_dp() {
@@ -108,15 +95,48 @@ run_dp() {
 	done
 }
 
-# measure SECONDS: sets rx tx ns for the window.
+# telemetry_series SOCKET SECONDS: one line "ipackets opackets
+# monotonic_ns" of port 0 at the start and after each second.
+telemetry_series() {
+	python3 - "$1" "$2" <<'EOF'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.recv(4096)
+t0 = time.monotonic()
+for i in range(int(sys.argv[2]) + 1):
+    time.sleep(max(0.0, t0 + i - time.monotonic()))
+    s.send(b"/ethdev/stats,0")
+    st = json.loads(s.recv(1 << 20).decode())["/ethdev/stats"]
+    print(st["ipackets"], st["opackets"], time.monotonic_ns(), flush=True)
+EOF
+}
+
+# measure SECONDS: sets rx tx ns for the window, and the received
+# messages/s of its one-second slices: rate_min, rate_median, rate_max.
+# This machine's speed changes from second to second (perf/README.md,
+# "Machine"), so the whole window's rate is read with its spread.
 measure() {
-	local a b
-	a=($(telemetry "$dp_tele"))
-	sleep "$1"
-	b=($(telemetry "$dp_tele"))
-	rx=$((b[0] - a[0]))
-	tx=$((b[1] - a[1]))
-	ns=$((b[2] - a[2]))
+	local f=$work/series.txt
+	telemetry_series "$dp_tele" "$1" >"$f"
+	read -r rx tx ns < <(awk 'NR == 1 { r = $1; t = $2; n = $3 }
+		{ R = $1; T = $2; N = $3 }
+		END { print R - r, T - t, N - n }' "$f")
+	read -r rate_min rate_median rate_max < <(awk '
+		NR > 1 { v[++k] = ($1 - r) / (($3 - n) / 1e9) }
+		{ r = $1; n = $3 }
+		END {
+			for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++)
+				if (v[j] < v[i]) { x = v[i]; v[i] = v[j]; v[j] = x }
+			printf "%.0f %.0f %.0f\n", v[1], v[int((k + 1) / 2)], v[k]
+		}' "$f")
+}
+
+# record_spread SCENARIO: the one-second rates of the last measure.
+record_spread() {
+	record "$1" msgs_per_s_1s_min "$rate_min" msg/s
+	record "$1" msgs_per_s_1s_median "$rate_median" msg/s
+	record "$1" msgs_per_s_1s_max "$rate_max" msg/s
 }
 
 # callgrind_stages SCENARIO PCAP SECONDS STAGE...: the dataplane on PCAP

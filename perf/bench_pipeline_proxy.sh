@@ -159,6 +159,7 @@ dp_args=(--addr 198.18.0.2/24 --gateway 198.18.0.1
 report() {  # SCENARIO OUT-METRIC
 	record "$1" msgs_per_s_per_lcore \
 		"$(awk -v n="$rx" -v t="$ns" 'BEGIN { printf "%.0f", n / (t / 1e9) }')" msg/s
+	record_spread "$1"
 	record "$1" ns_per_msg \
 		"$(awk -v n="$rx" -v t="$ns" 'BEGIN { printf "%.1f", n ? t / n : 0 }')" ns
 	record "$1" "$2" \
