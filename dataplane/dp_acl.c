@@ -13,72 +13,35 @@
 
 #include "dp_acl.h"
 
-/* Index of the last range with lo <= @p x, or -1. */
-static inline int64_t
-dp_acl_find4(const uint32_t *lo, uint32_t n, uint32_t x)
+/* Is @p x in one of the ranges? A binary search for the last lo <= x. */
+static inline bool
+dp_acl_in(const struct dp_acl_ranges *r, unsigned __int128 x)
 {
-	uint32_t a = 0, b = n;
+	uint32_t a = 0, b = r->n;
 
 	while (a < b) {
 		uint32_t m = a + (b - a) / 2;
 
-		if (lo[m] <= x)
+		if (r->lo[m] <= x)
 			a = m + 1;
 		else
 			b = m;
 	}
-	return (int64_t)a - 1;
-}
-
-static inline int64_t
-dp_acl_find6(const unsigned __int128 *lo, uint32_t n, unsigned __int128 x)
-{
-	uint32_t a = 0, b = n;
-
-	while (a < b) {
-		uint32_t m = a + (b - a) / 2;
-
-		if (lo[m] <= x)
-			a = m + 1;
-		else
-			b = m;
-	}
-	return (int64_t)a - 1;
-}
-
-static inline unsigned __int128
-dp_acl_load6(const uint8_t *a)
-{
-	unsigned __int128 x = 0;
-	int i;
-
-	for (i = 0; i < 16; i++)
-		x = x << 8 | a[i];
-	return x;
+	return a != 0 && x <= r->hi[a - 1];
 }
 
 static inline bool
 dp_acl_has(const struct dp_acl_list *l, int family, const uint8_t *addr)
 {
-	int64_t i;
+	const struct dp_acl_ranges *r = family == 4 ? &l->v4 : &l->v6;
+	unsigned __int128 x = 0;
+	int i;
 
-	if (family == 4) {
-		uint32_t x = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
-			     (uint32_t)addr[2] << 8 | addr[3];
-
-		if (l->n4 == 0)
-			return false;
-		i = dp_acl_find4(l->lo4, l->n4, x);
-		return i >= 0 && x <= l->hi4[i];
-	} else {
-		unsigned __int128 x;
-
-		if (l->n6 == 0)
-			return false;
-		x = dp_acl_load6(addr);
-		i = dp_acl_find6(l->lo6, l->n6, x);
-		return i >= 0 && x <= l->hi6[i];
-	}
+	if (r->n == 0)
+		return false;
+	for (i = 0; i < (family == 4 ? 4 : 16); i++)
+		x = x << 8 | addr[i];
+	return dp_acl_in(r, x);
 }
 
 int

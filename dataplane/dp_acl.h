@@ -29,14 +29,17 @@
 #define DP_ACL_DROP             0       /* counted, no answer */
 #define DP_ACL_403              1       /* 403 Forbidden */
 
-/* One list (acl.allow or acl.deny): ranges [lo, hi], host order. */
+/* Sorted, disjoint address ranges [lo[i], hi[i]] of one family. */
+struct dp_acl_ranges {
+	uint32_t         n;
+	unsigned __int128 *lo;          /* [n], the address as a number */
+	unsigned __int128 *hi;
+};
+
+/* One list (acl.allow or acl.deny). */
 struct dp_acl_list {
-	uint32_t         n4;
-	uint32_t         n6;
-	uint32_t        *lo4;           /* [n4] */
-	uint32_t        *hi4;
-	unsigned __int128 *lo6;         /* [n6] */
-	unsigned __int128 *hi6;
+	struct dp_acl_ranges v4;
+	struct dp_acl_ranges v6;
 };
 
 /* The policy of one snapshot; all zero means "serve everyone". */

@@ -62,6 +62,36 @@ dp_acl_bytes(const uint8_t *a, unsigned int n)
 	return x;
 }
 
+/* @p r[0..n) sorted and merged into @p out (which owns its arrays). */
+static int
+dp_acl_ranges_set(struct dp_acl_ranges *out, struct dp_acl_range *r,
+		  uint32_t n)
+{
+	uint32_t i;
+
+	n = dp_acl_merge(r, n);
+	out->lo = calloc(n + 1, sizeof(*out->lo));
+	out->hi = calloc(n + 1, sizeof(*out->hi));
+	if (out->lo == NULL || out->hi == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		out->lo[i] = r[i].lo;
+		out->hi[i] = r[i].hi;
+	}
+	out->n = n;
+	return 0;
+}
+
+static void
+dp_acl_list_free(struct dp_acl_list *l)
+{
+	free(l->v4.lo);
+	free(l->v4.hi);
+	free(l->v6.lo);
+	free(l->v6.hi);
+	memset(l, 0, sizeof(*l));
+}
+
 /* One list from its text; @p name for messages. */
 static int
 dp_acl_list_build(struct dp_acl_list *l, uint32_t *count, struct span text,
@@ -100,34 +130,14 @@ dp_acl_list_build(struct dp_acl_list *l, uint32_t *count, struct span text,
 		r->lo = a;
 		r->hi = a | span;
 	}
-	n4 = dp_acl_merge(r4, n4);
-	n6 = dp_acl_merge(r6, n6);
-	l->lo4 = calloc(n4 + 1, sizeof(*l->lo4));
-	l->hi4 = calloc(n4 + 1, sizeof(*l->hi4));
-	l->lo6 = calloc(n6 + 1, sizeof(*l->lo6));
-	l->hi6 = calloc(n6 + 1, sizeof(*l->hi6));
-	if (l->lo4 == NULL || l->hi4 == NULL || l->lo6 == NULL ||
-	    l->hi6 == NULL)
-		goto out;
-	for (i = 0; i < n4; i++) {
-		l->lo4[i] = (uint32_t)r4[i].lo;
-		l->hi4[i] = (uint32_t)r4[i].hi;
-	}
-	for (i = 0; i < n6; i++) {
-		l->lo6[i] = r6[i].lo;
-		l->hi6[i] = r6[i].hi;
-	}
-	l->n4 = n4;
-	l->n6 = n6;
-	*count = (uint32_t)n;
-	rc = 0;
+	rc = dp_acl_ranges_set(&l->v4, r4, n4);
+	if (rc == 0)
+		rc = dp_acl_ranges_set(&l->v6, r6, n6);
+	if (rc == 0)
+		*count = (uint32_t)n;
 out:
 	if (rc != 0) {
-		free(l->lo4);
-		free(l->hi4);
-		free(l->lo6);
-		free(l->hi6);
-		memset(l, 0, sizeof(*l));
+		dp_acl_list_free(l);
 		snprintf(err, errcap, "%s: out of memory", name);
 	}
 	free(c);
@@ -202,15 +212,8 @@ dp_acl_build(struct dp_acl *acl, const struct dp_acl_conf *conf,
 void
 dp_acl_free(struct dp_acl *acl)
 {
-	struct dp_acl_list *l[2] = { &acl->allow, &acl->deny };
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		free(l[i]->lo4);
-		free(l[i]->hi4);
-		free(l[i]->lo6);
-		free(l[i]->hi6);
-	}
+	dp_acl_list_free(&acl->allow);
+	dp_acl_list_free(&acl->deny);
 	memset(acl, 0, sizeof(*acl));
 }
 
