@@ -410,8 +410,17 @@ test_schema_cidr_list_mixed_separators_parsed(void **state)
 	static const uint8_t v4_a[16] = { 10 };
 	static const uint8_t v4_b[16] = { 192, 0, 2, 1 };
 	static const uint8_t v4_c[16] = { 198, 51, 100, 128 };
+	const struct {
+		uint8_t family, len;
+		const uint8_t *addr;
+	} want[8] = {
+		{ 4, 8, v4_a }, { 4, 32, v4_b }, { 6, 32, v6_db8 },
+		{ 6, 0, v6_zero }, { 6, 128, v6_mapped }, { 4, 0, v6_zero },
+		{ 4, 25, v4_c }, { 6, 128, v6_host },
+	};
 	struct schema_cidr out[16];
 	char err[80];
+	int i;
 
 	(void)state;
 	memset(out, 0xa5, sizeof(out));
@@ -419,37 +428,13 @@ test_schema_cidr_list_mixed_separators_parsed(void **state)
 						sizeof(err)), 8);
 	assert_string_equal(err, "");
 
-	assert_int_equal(out[0].family, 4);
-	assert_int_equal(out[0].len, 8);
-	assert_memory_equal(out[0].addr, v4_a, 16);     /* bytes 4-15 zero */
-
-	assert_int_equal(out[1].family, 4);
-	assert_int_equal(out[1].len, 32);               /* default length */
-	assert_memory_equal(out[1].addr, v4_b, 16);
-
-	assert_int_equal(out[2].family, 6);
-	assert_int_equal(out[2].len, 32);
-	assert_memory_equal(out[2].addr, v6_db8, 16);
-
-	assert_int_equal(out[3].family, 6);
-	assert_int_equal(out[3].len, 0);
-	assert_memory_equal(out[3].addr, v6_zero, 16);
-
-	assert_int_equal(out[4].family, 6);
-	assert_int_equal(out[4].len, 128);
-	assert_memory_equal(out[4].addr, v6_mapped, 16);
-
-	assert_int_equal(out[5].family, 4);
-	assert_int_equal(out[5].len, 0);
-	assert_memory_equal(out[5].addr, v6_zero, 16);
-
-	assert_int_equal(out[6].family, 4);
-	assert_int_equal(out[6].len, 25);
-	assert_memory_equal(out[6].addr, v4_c, 16);
-
-	assert_int_equal(out[7].family, 6);
-	assert_int_equal(out[7].len, 128);              /* default length */
-	assert_memory_equal(out[7].addr, v6_host, 16);
+	/* Family, length (32 or 128 by default) and all 16 address bytes
+	 * (IPv4 in bytes 0-3, the rest zero) of each entry, in order. */
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(out[i].family, want[i].family);
+		assert_int_equal(out[i].len, want[i].len);
+		assert_memory_equal(out[i].addr, want[i].addr, 16);
+	}
 
 	/* Nothing written past the last entry. */
 	assert_int_equal(out[8].family, 0xa5);
