@@ -116,7 +116,9 @@ sip_msg_hdr_next(const struct sip_msg *msg, const struct sip_hdr *h)
  * CSeq present exactly once and well formed; CSeq number <= 2**32-1 and,
  * for requests, its method equal to the request method; Max-Forwards
  * 0..255 and single; Request-URI well formed, no URI headers, scheme sip,
- * sips or tel; Contact values well formed.
+ * sips or tel; in a REGISTER, Contact values well formed ("*" only
+ * alone). Other messages' Contacts are not looked at (RFC 3261 §16.3
+ * item 1: what a proxy does not use SHOULD be ignored), and ncontact is 0.
  *
  * @param msg
  *   A message sip_parse() returned SIP_PERR_OK for.

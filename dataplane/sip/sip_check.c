@@ -145,8 +145,13 @@ sip_check_naddr(const struct sip_msg *msg, enum sip_hdr_id id,
 }
 
 /*
- * Contact values, each a name-addr/addr-spec or "*"; "*" only alone and
- * only in REGISTER (RFC 3261 §10.2.2, §20.10).
+ * Contact values of a REGISTER, each a name-addr/addr-spec or "*"; "*"
+ * only alone (RFC 3261 §10.2.2, §20.10). Only a REGISTER's Contacts are
+ * read by the router (the registrar binds them); in any other message
+ * neither a stateless proxy nor a redirect server reads or changes them,
+ * and RFC 3261 §16.3 item 1 says such components, well-formed or not,
+ * SHOULD be ignored: so they are, and an INVITE costs one name-addr parse
+ * less (about 590 instructions, bench_sip_parse --corpus).
  */
 static enum sip_perr
 sip_check_contact(const struct sip_msg *msg, struct sip_info *info)
@@ -159,7 +164,8 @@ sip_check_contact(const struct sip_msg *msg, struct sip_info *info)
 	bool star = false;
 	int rc;
 
-	if (msg->first[SIP_HDR_CONTACT] == SIP_HDR_NONE)
+	if (msg->first[SIP_HDR_CONTACT] == SIP_HDR_NONE ||
+	    !msg->is_request || msg->method != SIP_METHOD_REGISTER)
 		return SIP_PERR_OK;
 	/*
 	 * One Contact line holding one bracketed name-addr: that is the
@@ -184,8 +190,7 @@ sip_check_contact(const struct sip_msg *msg, struct sip_info *info)
 	}
 	if (rc != 0)
 		return SIP_PERR_BAD_CONTACT;
-	if (star && (n > 1 || !msg->is_request ||
-		     msg->method != SIP_METHOD_REGISTER))
+	if (star && n > 1)
 		return SIP_PERR_BAD_CONTACT;
 	info->ncontact = (uint16_t)n;
 	return SIP_PERR_OK;

@@ -135,7 +135,8 @@ test_sip_check_request_info_resolved(void **state)
 	assert_int_equal(info.ruri.scheme_id, SIP_SCHEME_SIP);
 	assert_span_str(info.ruri.user, "bob");
 	assert_span_str(info.ruri.host, "example.com");
-	assert_int_equal(info.ncontact, 2);
+	/* An INVITE's Contacts are not looked at (RFC 3261 §16.3 item 1). */
+	assert_int_equal(info.ncontact, 0);
 }
 
 /*
@@ -161,7 +162,7 @@ test_sip_check_single_line_values(void **state)
 		{ NULL, "\"x <sip:a@b>", SIP_PERR_BAD_CONTACT, 1, 0 },
 		{ NULL, "sip:a,b@c", SIP_PERR_BAD_CONTACT, 1, 0 },
 		{ NULL, "Bob <sip:a@b>", SIP_PERR_OK, 1, 1 },
-		{ NULL, "*", SIP_PERR_BAD_CONTACT, 1, 0 },
+		{ NULL, "*", SIP_PERR_OK, 1, 1 },
 		{ "SIP/2.0/UDP h;x=\"a,b\";branch=z9hG4bK1", NULL,
 		  SIP_PERR_OK, 1, 1 },
 		{ "SIP/2.0/UDP h;x=\"a;branch=z9hG4bK1", NULL,
@@ -176,8 +177,10 @@ test_sip_check_single_line_values(void **state)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		const struct mcase c = { .via = t[i].via,
-					 .contact = t[i].contact };
+		const struct mcase c = {
+			.start = "REGISTER sip:example.com SIP/2.0",
+			.cseq = "2 REGISTER", .via = t[i].via,
+			.contact = t[i].contact };
 
 		assert_int_equal(check_case(*state, &c, &msg, &info),
 				 t[i].want);
@@ -230,6 +233,14 @@ test_sip_check_valid_variants_accepted(void **state)
 		  .want = SIP_PERR_OK },
 		{ .from = "\"Alice, A.\" <sip:alice@example.org>;tag=f1",
 		  .want = SIP_PERR_OK },
+		/* Only a REGISTER's Contacts are read, so only they are
+		 * checked (RFC 3261 §16.3 item 1): not an INVITE's, not a
+		 * response's. */
+		{ .contact = "<sip:a@192.0.2.10>,,", .want = SIP_PERR_OK },
+		{ .contact = "", .want = SIP_PERR_OK },
+		{ .contact = "*", .want = SIP_PERR_OK },
+		{ .start = "SIP/2.0 302 Moved Temporarily", .maxfwd = OMIT,
+		  .contact = "<sip:a@192.0.2.10", .want = SIP_PERR_OK },
 	};
 
 	run_cases(*state, cases, sizeof(cases) / sizeof(cases[0]));
@@ -290,12 +301,17 @@ test_sip_check_bad_values_rejected(void **state)
 		{ .maxfwd = "7a", .want = SIP_PERR_BAD_MAXFWD },
 		{ .maxfwd = "", .want = SIP_PERR_BAD_MAXFWD },
 		{ .maxfwd = "99999999999999999999999", .want = SIP_PERR_BAD_MAXFWD },
-		{ .contact = "<sip:a@192.0.2.10>,,", .want = SIP_PERR_BAD_CONTACT },
-		{ .contact = "", .want = SIP_PERR_BAD_CONTACT },
-		{ .contact = "<sip:a@192.0.2.10", .want = SIP_PERR_BAD_CONTACT },
-		{ .contact = "*", .want = SIP_PERR_BAD_CONTACT },
-		{ .start = "REGISTER sip:example.com SIP/2.0", .cseq = "2 REGISTER",
-		  .contact = "*, <sip:a@192.0.2.10>", .want = SIP_PERR_BAD_CONTACT },
+#define T_REG   .start = "REGISTER sip:example.com SIP/2.0", .cseq = "2 REGISTER"
+		{ T_REG, .contact = "<sip:a@192.0.2.10>,,",
+		  .want = SIP_PERR_BAD_CONTACT },
+		{ T_REG, .contact = "", .want = SIP_PERR_BAD_CONTACT },
+		{ T_REG, .contact = "<sip:a@192.0.2.10",
+		  .want = SIP_PERR_BAD_CONTACT },
+		{ T_REG, .contact = "*, <sip:a@192.0.2.10>",
+		  .want = SIP_PERR_BAD_CONTACT },
+		{ T_REG, .contact = "<sip:a@192.0.2.10>, *",
+		  .want = SIP_PERR_BAD_CONTACT },
+#undef T_REG
 	};
 
 	run_cases(*state, cases, sizeof(cases) / sizeof(cases[0]));
