@@ -64,7 +64,7 @@ dp_sip_count_code(struct dp_lcore *lc, uint16_t code)
  * SipHash-1-3 of the Call-ID under the flow key: it orders the targets
  * of a rule (rendezvous hashing, rules_contacts()), so a retransmission,
  * CANCEL or ACK goes where its INVITE went. SipHash-1-3 rather than 2-4:
- * 348 -> about 200 instructions a message (callgrind, the pipeline
+ * 348 -> 236 instructions a message (callgrind, the pipeline
  * benchmark's Call-IDs), still a keyed PRF.
  */
 uint64_t
