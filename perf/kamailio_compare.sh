@@ -30,7 +30,7 @@
 # perf/results/kamailio_compare.csv.
 #
 # usage: perf/kamailio_compare.sh [BUILD_DIR]
-# environment: RULES (1000), RATES ("4000 8000 12000"), SECONDS (10),
+# environment: RULES (1000), RATES ("4000 8000 12000 16000 20000"), SECONDS (10),
 #   KAM_CHILDREN (2),
 #   MODES ("proxy redirect"), RESULTS, E2E_KEEP=1 keeps the work dir.
 set -uo pipefail
@@ -39,7 +39,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 E2E_BUILD=$(cd "${1:-$root/build}" && pwd)
 rules=${RULES:-1000}
-rates=${RATES:-4000 8000 12000}
+rates=${RATES:-4000 8000 12000 16000 20000}
 seconds=${SECONDS_PER_RUN:-10}
 kam_children=${KAM_CHILDREN:-2}
 modes=${MODES:-proxy redirect}
