@@ -13,35 +13,47 @@
 
 #include "dp_acl.h"
 
-/* Is @p x in one of the ranges? A binary search for the last lo <= x. */
-static inline bool
-dp_acl_in(const struct dp_acl_ranges *r, unsigned __int128 x)
-{
-	uint32_t a = 0, b = r->n;
-
-	while (a < b) {
-		uint32_t m = a + (b - a) / 2;
-
-		if (r->lo[m] <= x)
-			a = m + 1;
-		else
-			b = m;
-	}
-	return a != 0 && x <= r->hi[a - 1];
+/*
+ * Is @p x in one of the @p n ranges [lo[i], hi[i]]? A branch-free binary
+ * search for the last lo <= x (the compiler makes each step a compare
+ * and a conditional move), then one compare with its hi. One function
+ * per address width.
+ */
+#define DP_ACL_IN(name, T)                                                  \
+static inline bool                                                          \
+name(const T *lo, const T *hi, uint32_t n, T x)                             \
+{                                                                           \
+	const T *b = lo;                                                    \
+									    \
+	if (n == 0)                                                         \
+		return false;                                               \
+	while (n > 1) {                                                     \
+		uint32_t h = n / 2;                                         \
+									    \
+		b = b[h] <= x ? b + h : b;                                  \
+		n -= h;                                                     \
+	}                                                                   \
+	return *b <= x && x <= hi[b - lo];                                  \
 }
+
+DP_ACL_IN(dp_acl_in4, uint32_t)
+DP_ACL_IN(dp_acl_in6, unsigned __int128)
 
 static inline bool
 dp_acl_has(const struct dp_acl_list *l, int family, const uint8_t *addr)
 {
-	const struct dp_acl_ranges *r = family == 4 ? &l->v4 : &l->v6;
-	unsigned __int128 x = 0;
-	int i;
+	uint64_t a, b;
+	uint32_t w;
 
-	if (r->n == 0)
-		return false;
-	for (i = 0; i < (family == 4 ? 4 : 16); i++)
-		x = x << 8 | addr[i];
-	return dp_acl_in(r, x);
+	if (family == 4) {
+		memcpy(&w, addr, 4);
+		return dp_acl_in4(l->lo4, l->hi4, l->n4, __builtin_bswap32(w));
+	}
+	memcpy(&a, addr, 8);
+	memcpy(&b, addr + 8, 8);
+	return dp_acl_in6(l->lo6, l->hi6, l->n6,
+			  (unsigned __int128)__builtin_bswap64(a) << 64 |
+			  __builtin_bswap64(b));
 }
 
 int

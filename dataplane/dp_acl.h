@@ -29,17 +29,18 @@
 #define DP_ACL_DROP             0       /* counted, no answer */
 #define DP_ACL_403              1       /* 403 Forbidden */
 
-/* Sorted, disjoint address ranges [lo[i], hi[i]] of one family. */
-struct dp_acl_ranges {
-	uint32_t         n;
-	unsigned __int128 *lo;          /* [n], the address as a number */
-	unsigned __int128 *hi;
-};
-
-/* One list (acl.allow or acl.deny). */
+/*
+ * One list (acl.allow or acl.deny): sorted, disjoint address ranges
+ * [lo[i], hi[i]] per family, each address as a number (host order), IPv4
+ * in 32 bits so that its search compares words.
+ */
 struct dp_acl_list {
-	struct dp_acl_ranges v4;
-	struct dp_acl_ranges v6;
+	uint32_t         n4;
+	uint32_t         n6;
+	uint32_t        *lo4;           /* [n4] */
+	uint32_t        *hi4;
+	unsigned __int128 *lo6;         /* [n6] */
+	unsigned __int128 *hi6;
 };
 
 /* The policy of one snapshot; all zero means "serve everyone". */

@@ -62,33 +62,45 @@ dp_acl_bytes(const uint8_t *a, unsigned int n)
 	return x;
 }
 
-/* @p r[0..n) sorted and merged into @p out (which owns its arrays). */
+/* @p r[0..n) of @p family sorted and merged into @p l's arrays. */
 static int
-dp_acl_ranges_set(struct dp_acl_ranges *out, struct dp_acl_range *r,
+dp_acl_ranges_set(struct dp_acl_list *l, int family, struct dp_acl_range *r,
 		  uint32_t n)
 {
 	uint32_t i;
 
 	n = dp_acl_merge(r, n);
-	out->lo = calloc(n + 1, sizeof(*out->lo));
-	out->hi = calloc(n + 1, sizeof(*out->hi));
-	if (out->lo == NULL || out->hi == NULL)
+	if (family == 4) {
+		l->lo4 = calloc(n + 1, sizeof(*l->lo4));
+		l->hi4 = calloc(n + 1, sizeof(*l->hi4));
+		if (l->lo4 == NULL || l->hi4 == NULL)
+			return -ENOMEM;
+		for (i = 0; i < n; i++) {
+			l->lo4[i] = (uint32_t)r[i].lo;
+			l->hi4[i] = (uint32_t)r[i].hi;
+		}
+		l->n4 = n;
+		return 0;
+	}
+	l->lo6 = calloc(n + 1, sizeof(*l->lo6));
+	l->hi6 = calloc(n + 1, sizeof(*l->hi6));
+	if (l->lo6 == NULL || l->hi6 == NULL)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		out->lo[i] = r[i].lo;
-		out->hi[i] = r[i].hi;
+		l->lo6[i] = r[i].lo;
+		l->hi6[i] = r[i].hi;
 	}
-	out->n = n;
+	l->n6 = n;
 	return 0;
 }
 
 static void
 dp_acl_list_free(struct dp_acl_list *l)
 {
-	free(l->v4.lo);
-	free(l->v4.hi);
-	free(l->v6.lo);
-	free(l->v6.hi);
+	free(l->lo4);
+	free(l->hi4);
+	free(l->lo6);
+	free(l->hi6);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -130,9 +142,9 @@ dp_acl_list_build(struct dp_acl_list *l, uint32_t *count, struct span text,
 		r->lo = a;
 		r->hi = a | span;
 	}
-	rc = dp_acl_ranges_set(&l->v4, r4, n4);
+	rc = dp_acl_ranges_set(l, 4, r4, n4);
 	if (rc == 0)
-		rc = dp_acl_ranges_set(&l->v6, r6, n6);
+		rc = dp_acl_ranges_set(l, 6, r6, n6);
 	if (rc == 0)
 		*count = (uint32_t)n;
 out:

@@ -209,6 +209,18 @@ if [ "$cg_seconds" -gt 0 ] && command -v valgrind >/dev/null 2>&1; then
 		sip_parse sip_msg_check rules_key_make rules_match_burst \
 		rules_contacts dp_redirect_answer dp_sip_respond sip_resp_build \
 		dp_udp_reply dp_udp_encap
+	# The same with a source policy (DESIGN 3.2 step 2) that refuses
+	# nothing: 4,096 denied /32s outside the pcap's sources and a rate
+	# limit no source reaches, so every request pays both lookups.
+	echo "== callgrind: ${cg_seconds}s of steady with a source policy"
+	deny=$(awk 'BEGIN { for (i = 0; i < 4096; i++)
+		printf "%s10.%d.%d.1", i ? ", " : "", int(i / 256), i % 256 }')
+	"$ctl" --socket "$sock" config set acl.deny "$deny" >/dev/null &&
+	"$ctl" --socket "$sock" config set ratelimit.rps 10000000 >/dev/null &&
+	callgrind_stages steady_policy "$work/invites.pcap" "$cg_seconds" \
+		dp_acl_refused dp_rl_accept
+	"$ctl" --socket "$sock" config set acl.deny "" >/dev/null || true
+	"$ctl" --socket "$sock" config set ratelimit.rps 0 >/dev/null || true
 fi
 
 echo "== counters of the steady/swaps runs"

@@ -61,8 +61,8 @@ test_dp_acl_deny_edges_and_merge(void **state)
 	(void)state;
 	assert_int_equal(dp_acl_build(&a, &c, 1000, err, sizeof(err)), 0);
 	assert_int_equal(a.ndeny, 9);
-	assert_int_equal(a.deny.v4.n, 3);
-	assert_int_equal(a.deny.v6.n, 2);
+	assert_int_equal(a.deny.n4, 3);
+	assert_int_equal(a.deny.n6, 2);
 	assert_int_equal(t_refused(&a, "9.255.255.255"), -1);
 	assert_int_equal(t_refused(&a, "10.0.0.0"), DP_ACL_403);
 	assert_int_equal(t_refused(&a, "10.127.255.255"), DP_ACL_403);
@@ -137,7 +137,7 @@ test_dp_acl_build_errors(void **state)
 			 -EINVAL);
 	assert_string_equal(err, "acl.deny: entry 2 '10.0.0.1/8': address has "
 			    "bits set past the prefix length");
-	assert_null(a.deny.v4.lo);
+	assert_null(a.deny.lo4);
 	c = (struct dp_acl_conf){ .allow = SPAN_LIT("192.0.2.1/33") };
 	assert_int_equal(dp_acl_build(&a, &c, 1000, err, sizeof(err)),
 			 -EINVAL);
