@@ -95,8 +95,9 @@ dp_rl_accept(struct dp_rl *rl, const struct dp_acl *acl, int family,
 			victim = e;
 	}
 	/* A new source: it starts with a full bucket. */
-	if (victim->tat > now)
-		rl->evicted++;
+	if (victim->tat > now)      /* read by the stats report */
+		__atomic_store_n(&rl->evicted, rl->evicted + 1,
+				 __ATOMIC_RELAXED);
 	e = victim;
 	e->k0 = k0;
 	e->k1 = k1;

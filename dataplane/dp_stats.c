@@ -358,7 +358,25 @@ dp_stats_report(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 		dp_rep_one(f, &first, "snapshot_bad_artefacts_total",
 			   "counter", "artefacts failing their header or CRC32C",
 			   __atomic_load_n(&ld->cnt_bad, __ATOMIC_RELAXED));
+		/* The source policy the workers apply (acl.*, ratelimit.*). */
+		dp_rep_one(f, &first, "source_policy_allowed_prefixes",
+			   "gauge", "acl.allow entries (0: every source)",
+			   s != NULL ? s->acl.nallow : 0);
+		dp_rep_one(f, &first, "source_policy_denied_prefixes",
+			   "gauge", "acl.deny entries",
+			   s != NULL ? s->acl.ndeny : 0);
+		dp_rep_one(f, &first, "source_policy_rate_limit", "gauge",
+			   "ratelimit.rps: requests/s per source and worker "
+			   "(0: no limit)", s != NULL ? s->acl.rl_rps : 0);
 	}
+	for (c = 0, v = 0; c < n; c++) {
+		const struct dp_sip_lcore *sl = lcs[c].sip;
+
+		if (sl != NULL)
+			v += __atomic_load_n(&sl->rl.evicted, __ATOMIC_RELAXED);
+	}
+	dp_rep_one(f, &first, "rate_limiter_evictions_total", "counter",
+		   "rate-limited sources displaced by new ones (tables full)", v);
 
 	if (s != NULL && s->db != NULL) {
 		hits = calloc(s->nrules + 1, sizeof(*hits));

@@ -222,6 +222,12 @@ test_dp_snap_loader_follows_generations(void **state)
 	t_wait_swaps(5);
 	t_invite_answer();
 	assert_non_null(strstr(t_buf, "SIP/2.0 302 Moved Temporarily\r\n"));
+	/* An allow list holding the peer: still answered, and the stats
+	 * below report the policy in force. */
+	t_config("acl.allow", "192.0.2.0/24 2001:db8::/32");
+	t_wait_swaps(6);
+	t_invite_answer();
+	assert_non_null(strstr(t_buf, "SIP/2.0 302 Moved Temporarily\r\n"));
 
 	/* The control process restarts: the loader reconnects (backoff)
 	 * and follows the next generation. */
@@ -262,14 +268,21 @@ test_dp_snap_loader_follows_generations(void **state)
 						  plain), 0);
 		txt = ctl_test_read_file(out, &len);
 		assert_non_null(strstr(txt, "generation 3"));
-		assert_non_null(strstr(txt, "sip_requests_total{method=\"INVITE\"} 6"));
+		assert_non_null(strstr(txt, "sip_requests_total{method=\"INVITE\"} 7"));
 		assert_non_null(strstr(txt, "rule_hits_total{rule=\"nyc\"} 1"));
+		assert_non_null(strstr(txt,
+			"source_policy_allowed_prefixes 2\n"));
+
 		free(txt);
 		assert_int_equal(ctl_test_run_ctl(t_cli_bin, t_sock, out,
 						  json), 0);
 		txt = ctl_test_read_file(out, &len);
 		assert_non_null(strstr(txt, "\"ok\":true"));
 		assert_non_null(strstr(txt, "\"name\":\"snapshot_generation\""));
+		assert_non_null(strstr(txt,
+			"\"name\":\"source_policy_denied_prefixes\""));
+		assert_non_null(strstr(txt,
+			"\"name\":\"rate_limiter_evictions_total\""));
 		free(txt);
 		assert_int_equal(ctl_test_run_ctl(t_cli_bin, t_sock, out,
 						  prom), 0);
@@ -277,7 +290,7 @@ test_dp_snap_loader_follows_generations(void **state)
 		assert_non_null(strstr(txt,
 			"# TYPE sipedge_sip_local_responses_total counter\n"));
 		assert_non_null(strstr(txt,
-			"sipedge_sip_local_responses_total{code=\"302\"} 3\n"));
+			"sipedge_sip_local_responses_total{code=\"302\"} 4\n"));
 		assert_non_null(strstr(txt, "sipedge_snapshot_generation 3\n"));
 		assert_non_null(strstr(txt, "# HELP sipedge_dp_rx_total "));
 		free(txt);
