@@ -563,6 +563,16 @@ test_dp_sip_burst_mixed(void **state)
  * per-source rate limit, on a redirect-mode snapshot (the peer is
  * 192.0.2.2).
  */
+/* An INVITE for @p ruri with branch @p br from the peer, received. */
+static void
+t_invite_rx(const char *ruri, const char *br)
+{
+	char req[1024];
+	size_t n = t_req(req, "INVITE", ruri, br, NULL, NULL);
+
+	t_sip_rx4(req, n);
+}
+
 static void
 test_dp_sip_source_policy(void **state)
 {
@@ -583,8 +593,7 @@ test_dp_sip_source_policy(void **state)
 	/* Denied, dropped; an ACK is never answered either way. */
 	acl.acl_action = SPAN_LIT("drop");
 	t_snap_csv_acl(t_csv, 2, &acl);
-	n = t_req(req, "INVITE", uk, "d2", NULL, NULL);
-	t_sip_rx4(req, n);
+	t_invite_rx(uk, "d2");
 	n = t_req(req, "ACK", uk, "d3", "x", NULL);
 	t_sip_rx4(req, n);
 	t_poll();
@@ -603,8 +612,7 @@ test_dp_sip_source_policy(void **state)
 	/* Allowed: redirected as without a policy. */
 	acl.deny = SPAN_LIT("");
 	t_snap_csv_acl(t_csv, 5, &acl);
-	n = t_req(req, "INVITE", uk, "a3", NULL, NULL);
-	t_sip_rx4(req, n);
+	t_invite_rx(uk, "a3");
 	t_poll();
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
 	assert_memory_equal(t_buf, "SIP/2.0 302 ", 12);
@@ -618,8 +626,7 @@ test_dp_sip_source_policy(void **state)
 		char br[8];
 
 		snprintf(br, sizeof(br), "r%d", i);
-		n = t_req(req, "INVITE", uk, br, NULL, NULL);
-		t_sip_rx4(req, n);
+		t_invite_rx(uk, br);
 	}
 	t_poll();
 	for (i = 0; i < 8; i++) {
@@ -634,8 +641,7 @@ test_dp_sip_source_policy(void **state)
 	/* Over the rate and dropped: counted, no answer. */
 	acl.rl_action = SPAN_LIT("");
 	t_snap_csv_acl(t_csv, 7, &acl);
-	n = t_req(req, "INVITE", uk, "r9", NULL, NULL);
-	t_sip_rx4(req, n);
+	t_invite_rx(uk, "r9");
 	t_poll();
 	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 6);
