@@ -835,7 +835,7 @@ static const char *
 schema_cidr_entry(const char *t, size_t n, struct schema_cidr *c)
 {
 	char addr[64];
-	const char *slash = memchr(t, '/', n);
+	const char *slash = memchr(t, '/', n), *badlen;
 	size_t alen = slash != NULL ? (size_t)(slash - t) : n;
 	unsigned int len = 0, max, i, bits;
 	size_t k;
@@ -858,18 +858,17 @@ schema_cidr_entry(const char *t, size_t n, struct schema_cidr *c)
 		c->len = (uint8_t)max;
 		return NULL;
 	}
+	badlen = max == 32 ? "prefix length must be 0-32" :
+			     "prefix length must be 0-128";
 	if (slash + 1 == t + n || n - alen - 1 > 3)
-		return c->family == 4 ? "prefix length must be 0-32" :
-					"prefix length must be 0-128";
+		return badlen;
 	for (k = alen + 1; k < n; k++) {
 		if (t[k] < '0' || t[k] > '9')
-			return c->family == 4 ? "prefix length must be 0-32" :
-						"prefix length must be 0-128";
+			return badlen;
 		len = len * 10 + (unsigned int)(t[k] - '0');
 	}
 	if (len > max)
-		return c->family == 4 ? "prefix length must be 0-32" :
-					"prefix length must be 0-128";
+		return badlen;
 	c->len = (uint8_t)len;
 	for (i = len; i < max; i++) {
 		bits = (unsigned int)c->addr[i / 8] >> (7 - i % 8) & 1;
