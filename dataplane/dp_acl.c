@@ -42,18 +42,9 @@ DP_ACL_IN(dp_acl_in6, unsigned __int128)
 static inline bool
 dp_acl_has(const struct dp_acl_list *l, int family, const uint8_t *addr)
 {
-	uint64_t a, b;
-	uint32_t w;
-
-	if (family == 4) {
-		memcpy(&w, addr, 4);
-		return dp_acl_in4(l->lo4, l->hi4, l->n4, __builtin_bswap32(w));
-	}
-	memcpy(&a, addr, 8);
-	memcpy(&b, addr + 8, 8);
-	return dp_acl_in6(l->lo6, l->hi6, l->n6,
-			  (unsigned __int128)__builtin_bswap64(a) << 64 |
-			  __builtin_bswap64(b));
+	if (family == 4)
+		return dp_acl_in4(l->lo4, l->hi4, l->n4, dp_acl_addr4(addr));
+	return dp_acl_in6(l->lo6, l->hi6, l->n6, dp_acl_addr6(addr));
 }
 
 int

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <span.h>
 
@@ -42,6 +43,27 @@ struct dp_acl_list {
 	unsigned __int128 *lo6;         /* [n6] */
 	unsigned __int128 *hi6;
 };
+
+/* An address (network order) as the number the ranges hold. */
+static inline uint32_t
+dp_acl_addr4(const uint8_t *a)
+{
+	uint32_t w;
+
+	memcpy(&w, a, 4);
+	return __builtin_bswap32(w);
+}
+
+static inline unsigned __int128
+dp_acl_addr6(const uint8_t *a)
+{
+	uint64_t hi, lo;
+
+	memcpy(&hi, a, 8);
+	memcpy(&lo, a + 8, 8);
+	return (unsigned __int128)__builtin_bswap64(hi) << 64 |
+	       __builtin_bswap64(lo);
+}
 
 /* The policy of one snapshot; all zero means "serve everyone". */
 struct dp_acl {

@@ -51,17 +51,6 @@ dp_acl_merge(struct dp_acl_range *r, uint32_t n)
 	return o + 1;
 }
 
-static unsigned __int128
-dp_acl_bytes(const uint8_t *a, unsigned int n)
-{
-	unsigned __int128 x = 0;
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		x = x << 8 | a[i];
-	return x;
-}
-
 /* @p r[0..n) of @p family sorted and merged into @p l's arrays. */
 static int
 dp_acl_ranges_set(struct dp_acl_list *l, int family, struct dp_acl_range *r,
@@ -133,7 +122,8 @@ dp_acl_list_build(struct dp_acl_list *l, uint32_t *count, struct span text,
 	for (i = 0; i < (uint32_t)n; i++) {
 		unsigned int bits = c[i].family == 4 ? 32 : 128;
 		unsigned int host = bits - c[i].len;
-		unsigned __int128 a = dp_acl_bytes(c[i].addr, bits / 8);
+		unsigned __int128 a = c[i].family == 4 ?
+			dp_acl_addr4(c[i].addr) : dp_acl_addr6(c[i].addr);
 		unsigned __int128 span = host == 128 ? ~(unsigned __int128)0 :
 			(((unsigned __int128)1 << host) - 1);
 		struct dp_acl_range *r = c[i].family == 4 ? &r4[n4++] :
@@ -158,23 +148,32 @@ out:
 	return rc;
 }
 
+/* The definition of setting @p name (lmdb-schema), which exists. */
+static const struct schema_setting_def *
+dp_acl_def(const char *name)
+{
+	return schema_setting_find(span_make(name, (uint32_t)strlen(name)));
+}
+
+/*
+ * An action setting (acl.action, ratelimit.action): empty is the default,
+ * drop; any other value must pass the setting's own check, whose message
+ * (the one config set gives) is the error.
+ */
 static int
 dp_acl_action(uint8_t *out, struct span s, const char *name, char *err,
 	      size_t errcap)
 {
-	int a;
+	char why[160];
 
-	if (s.len == 0) {
-		*out = SCHEMA_REFUSE_DROP;
+	*out = SCHEMA_REFUSE_DROP;
+	if (s.len == 0)
 		return 0;
-	}
-	a = schema_refuse_action_parse(s);
-	if (a < 0) {
-		snprintf(err, errcap, "%s: '%.*s': must be drop or 403", name,
-			 (int)(s.len > 60 ? 60 : s.len), s.ptr);
+	if (dp_acl_def(name)->check(s, why, sizeof(why)) != 0) {
+		snprintf(err, errcap, "%s: %s", name, why);
 		return -EINVAL;
 	}
-	*out = (uint8_t)a;
+	*out = (uint8_t)schema_refuse_action_parse(s);
 	return 0;
 }
 
@@ -204,8 +203,8 @@ dp_acl_build(struct dp_acl *acl, const struct dp_acl_conf *conf,
 		return rc;
 	}
 	if (conf->rl_rps != 0) {
-		if (hz == 0 || conf->rl_rps > 10000000 ||
-		    conf->rl_burst > 10000000) {
+		if (hz == 0 || conf->rl_rps > dp_acl_def("ratelimit.rps")->max ||
+		    conf->rl_burst > dp_acl_def("ratelimit.burst")->max) {
 			dp_acl_free(acl);
 			snprintf(err, errcap, "ratelimit.rps/burst: out of range");
 			return -EINVAL;
