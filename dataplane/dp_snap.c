@@ -351,9 +351,20 @@ dp_loader_secret(const struct span s, uint8_t out[16])
 }
 
 /*
- * Read the current generation: meta, the secret, the rules image
- * (verified and copied). The transaction ends before anything is built.
+ * Setting @p name from the settings database @p set of @p txn (0: there
+ * is none) into @p st; false when it is absent or does not decode (the
+ * default applies then).
  */
+static bool
+dp_loader_setting(MDB_txn *txn, MDB_dbi set, const char *name,
+		  struct schema_setting *st)
+{
+	MDB_val k = { .mv_size = strlen(name), .mv_data = (void *)name }, v;
+
+	return set != 0 && mdb_get(txn, set, &k, &v) == 0 &&
+	       schema_setting_decode(st, v.mv_data, v.mv_size) == 0;
+}
+
 /* The settings of the source policy, in the order they are digested. */
 static const char *const dp_acl_settings[] = {
 	"acl.allow", "acl.deny", "acl.action", "ratelimit.rps",
@@ -377,17 +388,13 @@ dp_loader_acl(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
 	struct span str[6];
 	uint64_t u[6], d = 0;
 	char err[160];
-	MDB_val k, v;
 	size_t i;
 	int rc;
 
 	for (i = 0; i < RTE_DIM(dp_acl_settings); i++) {
 		str[i] = span_make("", 0);
 		u[i] = 0;
-		k.mv_data = (void *)dp_acl_settings[i];
-		k.mv_size = strlen(dp_acl_settings[i]);
-		if (set != 0 && mdb_get(txn, set, &k, &v) == 0 &&
-		    schema_setting_decode(&st, v.mv_data, v.mv_size) == 0) {
+		if (dp_loader_setting(txn, set, dp_acl_settings[i], &st)) {
 			if (st.type == SCHEMA_SETTING_STR)
 				str[i] = st.str;
 			else
@@ -407,6 +414,11 @@ dp_loader_acl(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
 	return rc;
 }
 
+/*
+ * Read the current generation: meta, the secret, the source policy, the
+ * rules image (verified and copied). The transaction ends before the
+ * snapshot is built.
+ */
 static int
 dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 	       size_t *len, uint8_t secret[16], struct dp_acl *acl,
@@ -462,16 +474,11 @@ dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 	*gen = mg.generation;
 
 	memset(secret, 0, 16);
-	if (mdb_dbi_open(txn, "settings", 0, &set) == 0) {
-		k.mv_data = (void *)DP_SECRET_SETTING;
-		k.mv_size = strlen(DP_SECRET_SETTING);
-		if (mdb_get(txn, set, &k, &v) == 0 &&
-		    schema_setting_decode(&st, v.mv_data, v.mv_size) == 0 &&
-		    st.type == SCHEMA_SETTING_STR)
-			dp_loader_secret(st.str, secret);
-	} else {
+	if (mdb_dbi_open(txn, "settings", 0, &set) != 0)
 		set = 0;
-	}
+	if (dp_loader_setting(txn, set, DP_SECRET_SETTING, &st) &&
+	    st.type == SCHEMA_SETTING_STR)
+		dp_loader_secret(st.str, secret);
 	rc = dp_loader_acl(ld, txn, set, acl, acl_digest);
 	if (rc != 0)
 		goto out_abort;
