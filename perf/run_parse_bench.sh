@@ -68,16 +68,18 @@ for kind in varied repeated; do
 done
 
 [ -f "$out" ] || echo "date,commit,machine,scenario,metric,value,unit" > "$out"
-echo "$timing" | while read -r line; do
-	scen=$(echo "$line" | sed -n 's/.*scenario=\([^ ]*\).*/\1/p')
-	for kv in $line; do
-		k=${kv%%=*}
-		v=${kv#*=}
-		case $k in
+# times_rows SCENARIO LINE: the median/p10/p90 of one benchmark line.
+times_rows() {
+	local kv
+	for kv in $2; do
+		case ${kv%%=*} in
 		median_ns|p10_ns|p90_ns)
-			echo "$date,$commit,\"$machine\",$scen,$k,$v,ns" >> "$out" ;;
+			echo "$date,$commit,\"$machine\",$1,${kv%%=*},${kv#*=},ns" >> "$out" ;;
 		esac
 	done
+}
+echo "$timing" | while read -r line; do
+	times_rows "$(echo "$line" | sed -n 's/.*scenario=\([^ ]*\).*/\1/p')" "$line"
 done
 echo "$date,$commit,\"$machine\",invite_sdp_parse,instructions,${ipm[parse]},instr/msg" >> "$out"
 echo "$date,$commit,\"$machine\",invite_sdp_parse_check,instructions,${ipm[parse_check]},instr/msg" >> "$out"
@@ -86,14 +88,7 @@ echo "$date,$commit,\"$machine\",invite_sdp,instructions,${ipm[full]},instr/msg"
 echo "$corpus" | while read -r line; do
 	scen=$(echo "$line" | sed -n 's/.*scenario=corpus_\([^ ]*\).*/\1/p')
 	level=$(echo "$line" | sed -n 's/.* level=\([^ ]*\).*/\1/p')
-	for kv in $line; do
-		k=${kv%%=*}
-		v=${kv#*=}
-		case $k in
-		median_ns|p10_ns|p90_ns)
-			echo "$date,$commit,\"$machine\",pipeline_invites_${scen}_$level,$k,$v,ns" >> "$out" ;;
-		esac
-	done
+	times_rows "pipeline_invites_${scen}_$level" "$line"
 done
 for kind in varied repeated; do
 	for level in parse_check full; do
