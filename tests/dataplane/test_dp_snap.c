@@ -53,22 +53,42 @@ t_sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Wait for the loader to publish @p gen; the test thread stays quiescent. */
+/* Sleep @p ms with the test thread quiescent, so the loader can swap. */
+static void
+t_idle_ms(long ms)
+{
+	urcu_qsbr_thread_offline();
+	t_sleep_ms(ms);
+	urcu_qsbr_thread_online();
+}
+
+/*
+ * Wait up to @p tries times 10 ms for the loader's counter @p v to equal
+ * @p want (@p exact) or reach it; false when it never did.
+ */
+static bool
+t_wait_loader(const uint64_t *v, uint64_t want, bool exact, int tries)
+{
+	uint64_t now;
+	int i;
+
+	for (i = 0; i < tries; i++) {
+		now = __atomic_load_n(v, __ATOMIC_RELAXED);
+		if (exact ? now == want : now >= want)
+			return true;
+		t_idle_ms(10);
+	}
+	return false;
+}
+
+/* Wait for the loader to publish @p gen. */
 static void
 t_wait_gen(uint64_t gen)
 {
-	int i;
-
-	for (i = 0; i < 1000; i++) {
-		if (__atomic_load_n(&t_ld.generation, __ATOMIC_RELAXED) == gen)
-			return;
-		urcu_qsbr_thread_offline();
-		t_sleep_ms(10);
-		urcu_qsbr_thread_online();
-	}
-	fail_msg("generation %llu never loaded (have %llu)",
-		 (unsigned long long)gen,
-		 (unsigned long long)t_ld.generation);
+	if (!t_wait_loader(&t_ld.generation, gen, true, 1000))
+		fail_msg("generation %llu never loaded (have %llu)",
+			 (unsigned long long)gen,
+			 (unsigned long long)t_ld.generation);
 }
 
 static void
@@ -91,21 +111,13 @@ t_config(const char *key, const char *value)
 					  argv), 0);
 }
 
-/* Wait for the loader's @p n-th swap; the test thread stays quiescent. */
+/* Wait for the loader's @p n-th swap. */
 static void
 t_wait_swaps(uint64_t n)
 {
-	int i;
-
-	for (i = 0; i < 500; i++) {
-		if (__atomic_load_n(&t_ld.swaps, __ATOMIC_RELAXED) >= n)
-			return;
-		urcu_qsbr_thread_offline();
-		t_sleep_ms(10);
-		urcu_qsbr_thread_online();
-	}
-	fail_msg("swap %llu never happened (have %llu)",
-		 (unsigned long long)n, (unsigned long long)t_ld.swaps);
+	if (!t_wait_loader(&t_ld.swaps, n, false, 500))
+		fail_msg("swap %llu never happened (have %llu)",
+			 (unsigned long long)n, (unsigned long long)t_ld.swaps);
 }
 
 /* One INVITE through the worker; the answer's payload into t_buf. */
@@ -256,14 +268,10 @@ test_dp_snap_loader_follows_generations(void **state)
 			if (ctl_test_run_ctl(t_cli_bin, t_sock, "/dev/null",
 					     plain) == 0)
 				break;
-			urcu_qsbr_thread_offline();
-			t_sleep_ms(100);
-			urcu_qsbr_thread_online();
+			t_idle_ms(100);
 		}
 		/* A report after the last answer: wait one period. */
-		urcu_qsbr_thread_offline();
-		t_sleep_ms(1300);
-		urcu_qsbr_thread_online();
+		t_idle_ms(1300);
 		assert_int_equal(ctl_test_run_ctl(t_cli_bin, t_sock, out,
 						  plain), 0);
 		txt = ctl_test_read_file(out, &len);
@@ -304,9 +312,7 @@ test_dp_snap_loader_follows_generations(void **state)
 		int i;
 
 		for (i = 0; i < 300 && t_ld.cnt_bad == 0; i++) {
-			urcu_qsbr_thread_offline();
-			t_sleep_ms(10);
-			urcu_qsbr_thread_online();
+			t_idle_ms(10);
 		}
 	}
 	assert_true(t_ld.cnt_bad >= 1);
