@@ -308,14 +308,7 @@ test_dp_snap_loader_follows_generations(void **state)
 	 * and the workers keep answering from generation 3. */
 	assert_int_equal(ctl_test_stop_control(ctl), 0);
 	t_commit_corrupt_generation();
-	{
-		int i;
-
-		for (i = 0; i < 300 && t_ld.cnt_bad == 0; i++) {
-			t_idle_ms(10);
-		}
-	}
-	assert_true(t_ld.cnt_bad >= 1);
+	assert_true(t_wait_loader(&t_ld.cnt_bad, 1, false, 300));
 	assert_int_equal(t_ld.generation, 3);
 	t_invite_answer();
 	assert_non_null(strstr(t_buf, "SIP/2.0 603 Decline\r\n"));
