@@ -21,8 +21,9 @@
  *   - a request whose Route names only us is routed as if it had none;
  *   - strict routing: a Request-URI equal to one of our Record-Route
  *     URIs (no user part, our address and port) is replaced by the last
- *     Route value (§16.4); a next hop without ;lr is still sent to as a
- *     loose router (§16.6 step 7 is not done);
+ *     Route value (§16.4); a next hop whose Route URI has no ;lr is a
+ *     strict router (§16.6 step 7): it becomes the Request-URI, and the
+ *     Request-URI goes to the end of the Route list;
  *   - the loop and branch hashes leave out the To tag of an ACK, so the
  *     ACK of a non-2xx response gets its INVITE's branch (§17.1.1.3);
  *   - Record-Route (dp_conf.record_route, option --record-route)
@@ -757,6 +758,64 @@ dp_proxy_strict_compat(const struct sip_msg *msg, struct dp_proxy_out *out,
 		1 : -1;
 }
 
+/*
+ * Strict-routing compatibility toward the next hop (RFC 3261 §16.6 step
+ * 7): the first Route value left after ours (@p skip values are ours and
+ * the next hop's) names a URI, @p hop, without lr. That URI becomes the
+ * Request-URI and leaves the Route list, and the Request-URI goes to the
+ * end of the list; after §16.4 compatibility (out->rr_done) that URI is
+ * the last Route value, which then simply stays. Every edit made so far
+ * is dropped and the Route lines are redone as one line, at the first
+ * one's place, with the values left in their order (copied byte for byte)
+ * and the Request-URI as received in <>. 0, or -1 when it does not fit.
+ */
+static int
+dp_proxy_strict_next(const struct sip_msg *msg, struct dp_proxy_out *out,
+		     uint32_t skip, struct span hop)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_ROUTE);
+	struct sip_value_iter it;
+	struct fmt_buf b;
+	struct span v;
+	uint32_t i = 0, n = 0;
+	int rc;
+
+	if (h == NULL || hop.len > sizeof(out->ruri))
+		return -1;
+	sip_edits_init(&out->ed);
+	memcpy(out->ruri, hop.ptr, hop.len);
+	if (sip_rw_ruri(&out->ed, msg, span_make(out->ruri, hop.len)) != 0)
+		return -1;
+	fmt_buf_init(&b, out->route, sizeof(out->route));
+	fmt_buf_lit(&b, "Route: ");
+	sip_values_init(&it, msg, SIP_HDR_ROUTE);
+	while ((rc = sip_values_next(&it, &v)) == 1) {
+		if (i++ < skip || v.len == 0)
+			continue;
+		if (n++ != 0)
+			fmt_buf_lit(&b, ", ");
+		fmt_buf_span(&b, v);
+	}
+	if (rc != 0)
+		return -1;
+	if (!out->rr_done) {
+		if (n++ != 0)
+			fmt_buf_lit(&b, ", ");
+		fmt_buf_lit(&b, "<");
+		fmt_buf_span(&b, msg->ruri);
+		fmt_buf_lit(&b, ">");
+	}
+	fmt_buf_lit(&b, "\r\n");
+	if (b.overflow ||
+	    sip_edit_add(&out->ed, h->off, h->line_len,
+			 n != 0 ? span_range(out->route, b.p) : SPAN_NULL) != 0)
+		return -1;
+	while ((h = sip_msg_hdr_next(msg, h)) != NULL)
+		if (sip_edit_add(&out->ed, h->off, h->line_len, SPAN_NULL) != 0)
+			return -1;
+	return 0;
+}
+
 enum dp_proxy_act
 dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 		 const struct sip_info *info, const struct dp_udp_meta *meta,
@@ -765,7 +824,8 @@ dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 	struct sip_value_iter it;
 	struct sip_uri ruri = info->ruri, ru;
 	struct sip_naddr na;
-	struct span v = SPAN_NULL;
+	struct span v = SPAN_NULL, lr;
+	uint32_t skip = 1;      /* Route values before the next hop's, incl. */
 	int rc;
 
 	sip_edits_init(&out->ed);
@@ -797,6 +857,7 @@ dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 		    dp_proxy_uri_is_us(self->conf, &ru)) {
 			if (sip_rw_pop_route(&out->ed, msg) != 0)
 				return dp_proxy_drop(out, DP_PW_REWRITE);
+			skip = 2;
 			if (sip_values_next(&it, &v) != 1)
 				goto no_route;
 			/* The value we will strict-remove is not a next hop. */
@@ -820,9 +881,13 @@ dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 			return dp_proxy_answer(out, DP_PW_NOT_IP, 503);
 		}
 		/* Loose routing (§16.6 step 6): the Route value is the next
-		 * hop; the Request-URI stays. */
+		 * hop; the Request-URI stays, unless the hop is a strict
+		 * router (step 7). */
 		if (!dp_proxy_uri_dest(&ru, out))
 			return dp_proxy_answer(out, DP_PW_NOT_IP, 503);
+		if (!sip_param_get(ru.params, SPAN_LIT("lr"), &lr) &&
+		    dp_proxy_strict_next(msg, out, skip, na.uri) != 0)
+			return dp_proxy_drop(out, DP_PW_REWRITE);
 		out->why = DP_PW_ROUTE;
 		return dp_proxy_finish(self, msg, info, meta, out);
 	}

@@ -39,6 +39,11 @@
 #define DP_PROXY_RR_MAX         (4 + DP_PROXY_HOST_MAX + 8)
 #define DP_PROXY_USER_MAX       (3 * RULES_USER_OUT_MAX)
 #define DP_PROXY_RURI_MAX       (SIP_MAX_URI_LEN + 16)
+/*
+ * The Route line rewritten for a strict next hop (RFC 3261 §16.6 step 7):
+ * the Route values left, then the Request-URI as received in <>.
+ */
+#define DP_PROXY_ROUTE_MAX      (SIP_MAX_URI_LEN + 1024)
 
 /* What to do with a message. */
 enum dp_proxy_act {
@@ -106,6 +111,7 @@ struct dp_proxy_out {
 	struct span      hp_hint;
 	char             user[DP_PROXY_USER_MAX];
 	char             ruri[DP_PROXY_RURI_MAX];
+	char             route[DP_PROXY_ROUTE_MAX];
 };
 
 /**

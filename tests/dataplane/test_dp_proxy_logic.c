@@ -538,6 +538,112 @@ test_dp_proxy_strict_route_compat(void **state)
 	assert_null(strstr(got, "Route:"));
 }
 
+/*
+ * RFC 3261 §16.6 step 7: the next hop's Route URI has no lr (a strict
+ * router): it becomes the Request-URI and the Request-URI goes to the end
+ * of the Route list; the Route lines left become one line in place.
+ */
+static void
+test_dp_proxy_strict_next_hop(void **state)
+{
+	static const char in[] = INVITE_HDRS("sip:+12125550100@192.0.2.1",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-n",
+		"Route: <sip:192.0.2.1;lr>, <sip:192.0.2.70:5080>\r\n");
+	static const char lines[] =
+		"BYE sip:bob@192.0.2.50 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-l\r\n"
+		"Route: <sip:192.0.2.70:5080>,<sip:192.0.2.71;lr>\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"Route: \"P\" <sip:192.0.2.72;lr;x=1>;hp=1\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: l1\r\n"
+		"CSeq: 3 BYE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	/* §16.4 then step 7: the last Route value is the R-URI, and stays. */
+	static const char both[] =
+		"BYE sip:192.0.2.1:5060;lr SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-s\r\n"
+		"Route: <sip:192.0.2.61>, <sip:bob@192.0.2.62:5099>\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: s1\r\n"
+		"CSeq: 2 BYE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	char br[DP_PROXY_BRANCH_LEN + 1], want[2048];
+	const char *got;
+
+	(void)state;
+	t_parse(in);
+	t_branch(br);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_int_equal(t_out.why, DP_PW_ROUTE);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x46", 4);
+	assert_int_equal(t_out.dport, 5080);
+	got = t_apply();
+	snprintf(want, sizeof(want), INVITE_HDRS("sip:192.0.2.70:5080",
+		 "SIP/2.0/UDP 192.0.2.1:5060;branch=%s\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-n",
+		 "Route: <sip:+12125550100@192.0.2.1>\r\n"), br);
+	assert_non_null(strstr(want, "Max-Forwards: 70\r\n"));
+	memcpy(strstr(want, "Max-Forwards: 70\r\n"), "Max-Forwards: 69", 16);
+	assert_string_equal(got, want);
+
+	t_parse(lines);
+	t_branch(br);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x46", 4);
+	assert_int_equal(t_out.dport, 5080);
+	got = t_apply();
+	snprintf(want, sizeof(want),
+		 "BYE sip:192.0.2.70:5080 SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=%s\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-l\r\n"
+		 "Max-Forwards: 70\r\n"
+		 "Route: <sip:192.0.2.71;lr>, \"P\" <sip:192.0.2.72;lr;x=1>;"
+		 "hp=1, <sip:bob@192.0.2.50>\r\n"
+		 "To: <sip:bob@example.com>;tag=b\r\n"
+		 "From: <sip:alice@example.com>;tag=a\r\n"
+		 "Call-ID: l1\r\n"
+		 "CSeq: 3 BYE\r\n"
+		 "Content-Length: 0\r\n\r\n", br);
+	assert_string_equal(got, want);
+
+	/* Route line longer than DP_PROXY_ROUTE_MAX: a counted drop. */
+	{
+		char big[4096], user[1601], param[1601];
+
+		memset(user, 'u', sizeof(user) - 1);
+		user[sizeof(user) - 1] = '\0';
+		memset(param, 'p', sizeof(param) - 1);
+		param[sizeof(param) - 1] = '\0';
+		snprintf(big, sizeof(big),
+			 "BYE sip:%s@192.0.2.50 SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-g\r\n"
+			 "Route: <sip:192.0.2.70>, <sip:192.0.2.71;lr;x=%s>\r\n"
+			 "To: <sip:bob@example.com>;tag=b\r\n"
+			 "From: <sip:alice@example.com>;tag=a\r\n"
+			 "Call-ID: g1\r\nCSeq: 3 BYE\r\n"
+			 "Content-Length: 0\r\n\r\n", user, param);
+		t_parse(big);
+		assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info,
+						  &t_meta, &t_out), DP_PA_DROP);
+		assert_int_equal(t_out.why, DP_PW_REWRITE);
+	}
+
+	t_parse(both);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x3d", 4);
+	assert_int_equal(t_out.dport, 5060);
+	got = t_apply();
+	assert_non_null(strstr(got, "BYE sip:192.0.2.61 SIP/2.0\r\n"));
+	assert_non_null(strstr(got, "\r\nRoute: <sip:bob@192.0.2.62:5099>\r\n"
+				    "To: "));
+	assert_null(strstr(strstr(got, "Route:") + 1, "Route:"));
+}
+
 /* tel: becomes sip:number@target;user=phone; '#' is escaped. */
 static void
 test_dp_proxy_tel_uri_and_escaping(void **state)
@@ -1129,6 +1235,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_route_only_ours),
 		cmocka_unit_test(test_dp_proxy_in_dialog_bypasses_table),
 		cmocka_unit_test(test_dp_proxy_strict_route_compat),
+		cmocka_unit_test(test_dp_proxy_strict_next_hop),
 		cmocka_unit_test(test_dp_proxy_tel_uri_and_escaping),
 		cmocka_unit_test(test_dp_proxy_max_forwards_zero_483),
 		cmocka_unit_test(test_dp_proxy_response_relayed),
