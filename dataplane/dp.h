@@ -274,6 +274,15 @@ struct dp_snap *dp_snap_publish(struct dp_snap *s);
  */
 void dp_snap_sum(const struct dp_snap *s, uint64_t *hits, uint64_t *picks);
 
+/**
+ * dp_snap_sum() plus what earlier snapshots counted for the same rule id
+ * and the same target (carried at each swap, dp_loader_swap()): counters
+ * that run on across generations for the rules and targets that stay.
+ *
+ * Context: the loader thread (it owns the carried counts).
+ */
+void dp_snap_totals(const struct dp_snap *s, uint64_t *hits, uint64_t *picks);
+
 /* ---- transmit helpers (hot, dp_tx.c) ---------------------------------- */
 
 /**

@@ -65,6 +65,7 @@ dp_snap_free(struct dp_snap *s)
 	free(s->chost);
 	free(s->image);
 	free(s->hits);
+	free(s->carry);
 	free(s);
 }
 
@@ -253,6 +254,161 @@ dp_snap_sum(const struct dp_snap *s, uint64_t *hits, uint64_t *picks)
 			picks[i] += __atomic_load_n(&c[s->nrules + i],
 						    __ATOMIC_RELAXED);
 	}
+}
+
+void
+dp_snap_totals(const struct dp_snap *s, uint64_t *hits, uint64_t *picks)
+{
+	uint32_t i;
+
+	dp_snap_sum(s, hits, picks);
+	if (s->carry == NULL)
+		return;
+	for (i = 0; hits != NULL && i < s->nrules; i++)
+		hits[i] += s->carry[i];
+	for (i = 0; picks != NULL && i < s->ntargets; i++)
+		picks[i] += s->carry[s->nrules + i];
+}
+
+/* ---- counters carried across swaps -------------------------------------- */
+
+/*
+ * Counts by key (a rule id, a target's Contact text), open addressing:
+ * the keys are borrowed from the snapshot whose counts are carried.
+ */
+struct dp_carry {
+	struct dp_carry_slot {
+		const char      *key;
+		uint32_t         len;
+		uint64_t         n;
+	}               *slot;
+	uint32_t         mask;
+};
+
+static uint64_t
+dp_carry_hash(const char *key, uint32_t len)
+{
+	static const struct hash_key k = { .k0 = 0x6361727279000001ULL,
+					   .k1 = 0x6361727279000002ULL };
+
+	return siphash13(&k, key, len);
+}
+
+/* A table for @p n keys; false without memory. */
+static bool
+dp_carry_init(struct dp_carry *c, uint32_t n)
+{
+	uint32_t size = 16;
+
+	while (size < 2 * (uint64_t)n)
+		size *= 2;
+	c->slot = calloc(size, sizeof(*c->slot));
+	c->mask = size - 1;
+	return c->slot != NULL;
+}
+
+static struct dp_carry_slot *
+dp_carry_find(const struct dp_carry *c, const char *key, uint32_t len)
+{
+	uint32_t i = (uint32_t)dp_carry_hash(key, len) & c->mask;
+
+	for (;; i = (i + 1) & c->mask) {
+		struct dp_carry_slot *e = &c->slot[i];
+
+		if (e->key == NULL ||
+		    (e->len == len && memcmp(e->key, key, len) == 0))
+			return e;
+	}
+}
+
+/* Adds @p n to @p key's count (at most the init count of distinct keys). */
+static void
+dp_carry_add(struct dp_carry *c, const char *key, uint32_t len, uint64_t n)
+{
+	struct dp_carry_slot *e = dp_carry_find(c, key, len);
+
+	e->key = key;
+	e->len = len;
+	e->n += n;
+}
+
+static uint64_t
+dp_carry_get(const struct dp_carry *c, const char *key, uint32_t len)
+{
+	return dp_carry_find(c, key, len)->n;
+}
+
+/* Rule @p r's id in @p s; false when it has none. */
+static bool
+dp_snap_rule_id(const struct dp_snap *s, uint32_t r, struct span *id)
+{
+	struct rules_hit h;
+
+	if (rules_hit_get(s->db, r, &h) != 0)
+		return false;
+	*id = h.id;
+	return true;
+}
+
+/*
+ * Carry the rule hits and target picks of @p old, which no worker can
+ * reach any more (a grace period has passed), into @p s: by rule id and
+ * by target (its Contact text, "host:port"), so that the counters of
+ * what stays run on across generations, and those of rules and targets
+ * that are gone drop out. Costs one id lookup per rule of @p s when any
+ * rule was hit (about 0.1 s for a million rules, loader thread). Without
+ * memory, the counts restart from zero (documented in dataplane/README).
+ */
+static void
+dp_snap_carry(struct dp_snap *s, const struct dp_snap *old)
+{
+	struct dp_carry rc = { .slot = NULL }, tc = { .slot = NULL };
+	uint32_t r, t, nr = 0, nt = 0;
+	uint64_t *tot;
+	struct span id;
+
+	if (old == NULL || old->db == NULL || s->db == NULL)
+		return;
+	tot = calloc((size_t)old->nrules + old->ntargets + 1, sizeof(*tot));
+	if (tot == NULL)
+		return;
+	dp_snap_totals(old, tot, tot + old->nrules);
+	for (r = 0; r < old->nrules; r++)
+		nr += tot[r] != 0;
+	for (t = 0; t < old->ntargets; t++)
+		nt += tot[old->nrules + t] != 0;
+	if (old->chost == NULL || s->chost == NULL)
+		nt = 0;
+	if (nr + nt == 0)
+		goto out;
+	s->carry = calloc((size_t)s->nrules + s->ntargets + 1,
+			  sizeof(*s->carry));
+	if (s->carry == NULL)
+		goto out;
+	if (nr != 0 && dp_carry_init(&rc, nr)) {
+		for (r = 0; r < old->nrules; r++)
+			if (tot[r] != 0 && dp_snap_rule_id(old, r, &id))
+				dp_carry_add(&rc, id.ptr, id.len, tot[r]);
+		for (r = 0; r < s->nrules; r++)
+			if (dp_snap_rule_id(s, r, &id))
+				s->carry[r] = dp_carry_get(&rc, id.ptr, id.len);
+	}
+	if (nt != 0 && dp_carry_init(&tc, nt)) {
+		for (t = 0; t < old->ntargets; t++)
+			if (tot[old->nrules + t] != 0 &&
+			    old->chost[t].len != 0)
+				dp_carry_add(&tc, old->chost[t].txt,
+					     old->chost[t].len,
+					     tot[old->nrules + t]);
+		for (t = 0; t < s->ntargets; t++)
+			if (s->chost[t].len != 0)
+				s->carry[s->nrules + t] = dp_carry_get(&tc,
+					s->chost[t].txt, s->chost[t].len);
+	}
+out:
+	free(rc.slot);
+	free(tc.slot);
+	free(tot);
 }
 
 /* ---- the loader thread: LMDB in, snapshots out ------------------------- */
@@ -533,6 +689,7 @@ dp_loader_swap(struct dp_loader *ld, struct dp_snap *s)
 
 	/* Every worker has left the bursts that may have seen @p old. */
 	urcu_qsbr_synchronize_rcu();
+	dp_snap_carry(s, old);
 	dp_loader_retire(ld, true);
 	ld->prev = old;
 	ld->prev_until_us = dp_snap_now_us() + DP_SNAP_KEEP_US;

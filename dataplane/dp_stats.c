@@ -386,9 +386,10 @@ dp_stats_report(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 		struct rules_hit h;
 		uint32_t r;
 
-		dp_snap_sum(s, hits, picks);
+		dp_snap_totals(s, hits, picks);
 		dp_rep_metric(f, &first, "rule_hits_total", "counter",
-			      "requests matching each rule (current generation)");
+			      "requests matching each rule (by rule id, across "
+			      "generations)");
 		fs = true;
 		for (r = 0, c = 0; r < s->nrules && c < DP_STATS_MAX_RULES;
 		     r++) {
@@ -401,7 +402,7 @@ dp_stats_report(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 		dp_rep_end(f);
 		dp_rep_metric(f, &first, "target_picks_total", "counter",
 			      "requests sent or redirected to each target first "
-			      "(current generation)");
+			      "(across generations)");
 		dp_rep_targets(f, s, picks);
 		dp_rep_end(f);
 	}

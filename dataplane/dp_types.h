@@ -242,6 +242,8 @@ struct dp_snap {
 	struct rules_scratch **scratch; /* [nworkers]; entries NULL without regex */
 	const uint64_t  *up;            /* target-state bitmap; NULL: all up */
 	uint64_t        *hits;          /* [nworkers][stride]: rule hits then target picks */
+	uint64_t        *carry;         /* [nrules + ntargets] or NULL: counts of earlier
+					 * snapshots, by rule id and target (loader only) */
 	uint32_t         stride;        /* counters per worker, cache-line multiple */
 	uint32_t         nrules;
 	uint32_t         ntargets;

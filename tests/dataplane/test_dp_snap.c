@@ -247,7 +247,8 @@ test_dp_snap_loader_follows_generations(void **state)
 	ctl = ctl_test_start_control(t_ctl_bin, t_data, t_sock, NULL);
 	assert_true(ctl > 0);
 	t_import("id,kind,pattern,action,targets,rank,strip,prepend,code\n"
-		 "nyc,prefix,1212,reject,,,,,603\n");
+		 "nyc,prefix,1212,reject,,,,,603\n"
+		 "la,prefix,1213,forward,198.19.0.8:5070,,,,\n");
 	t_wait_gen(3);
 	t_invite_answer();
 	assert_non_null(strstr(t_buf, "SIP/2.0 603 Decline\r\n"));
@@ -277,7 +278,17 @@ test_dp_snap_loader_follows_generations(void **state)
 		txt = ctl_test_read_file(out, &len);
 		assert_non_null(strstr(txt, "generation 3"));
 		assert_non_null(strstr(txt, "sip_requests_total{method=\"INVITE\"} 7"));
-		assert_non_null(strstr(txt, "rule_hits_total{rule=\"nyc\"} 1"));
+		/*
+		 * Rule hits and target picks run on across generations by
+		 * rule id and target ("nyc" is rule 1 of generation 3, after
+		 * "la"): 5 of the 7 INVITEs matched it (not the one before
+		 * generation 1, not the refused one); 3 were redirected to
+		 * 198.19.0.8:5070, still a target in generation 3.
+		 */
+		assert_non_null(strstr(txt, "rule_hits_total{rule=\"nyc\"} 5"));
+		assert_non_null(strstr(txt,
+			"target_picks_total{target=\"198.19.0.8:5070\"} 3"));
+		assert_null(strstr(txt, "198.19.0.3:5060"));
 		assert_non_null(strstr(txt,
 			"source_policy_allowed_prefixes 2\n"));
 
