@@ -11,8 +11,10 @@
  *   - next hops are IP literals only (no DNS per packet): a Route or an
  *     in-dialog Request-URI naming a host is answered 503 (the caller
  *     may try another element, RFC 3263 §4.3 style); a response whose
- *     next Via has a host name and no received is dropped; maddr is not
- *     honoured;
+ *     next Via has a host name and no received is dropped; a URI's
+ *     maddr, when present, is the next hop instead of its host (RFC 3263
+ *     §4), and must be an IP literal too; so is a response's next Via
+ *     maddr (RFC 3261 §18.2.2: before received and rport);
  *   - an in-dialog request (To-tag) without Route goes to its
  *     Request-URI; one addressed to us answers 481 (no dialog of ours),
  *     except an ACK: that is the ACK of a non-2xx final response, whose
@@ -647,16 +649,23 @@ dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
 	return DP_PA_SEND;
 }
 
-/* Next hop from a URI: maddr is not honoured (IP literals only). */
+/*
+ * Next hop from a URI: its maddr when it has one, else its host (RFC 3263
+ * §4: maddr overrides the host), an IP literal either way; its port, else
+ * 5060.
+ */
 static bool
 dp_proxy_uri_dest(const struct sip_uri *u, struct dp_proxy_out *out)
 {
+	struct span host = u->host, maddr;
 	uint8_t addr[16];
 	int fam;
 
 	if (u->scheme_id != SIP_SCHEME_SIP && u->scheme_id != SIP_SCHEME_SIPS)
 		return false;
-	fam = sip_host_to_ip(u->host, addr);
+	if (sip_param_get(u->params, SPAN_LIT("maddr"), &maddr))
+		host = maddr;
+	fam = sip_host_to_ip(host, addr);
 	if (fam < 0)
 		return false;
 	dp_proxy_ip_set(&out->dst, addr, fam);
@@ -1047,14 +1056,25 @@ dp_proxy_response(const struct dp_conf *conf, const struct sip_msg *msg,
 	    sip_via_parse(&next, v) != SIP_PERR_OK)
 		return dp_proxy_drop(out, DP_PW_NO_VIA);
 
-	/* RFC 3261 §18.2.2 / RFC 3581 §4: received, then sent-by. */
-	fam = -1;
-	if (!span_is_null(next.received))
-		fam = sip_host_to_ip(next.received, addr);
-	if (fam < 0)
-		fam = sip_host_to_ip(next.host, addr);
-	if (fam < 0)
-		return dp_proxy_drop(out, DP_PW_NOT_IP);
+	/*
+	 * RFC 3261 §18.2.2: maddr, with the sent-by port; else (RFC 3581
+	 * §4) received and rport, then sent-by. An maddr that is not an IP
+	 * literal is a counted drop, as a host name without received is.
+	 */
+	if (!span_is_null(next.maddr)) {
+		fam = sip_host_to_ip(next.maddr, addr);
+		if (fam < 0)
+			return dp_proxy_drop(out, DP_PW_NOT_IP);
+		next.rport = SPAN_NULL;
+	} else {
+		fam = -1;
+		if (!span_is_null(next.received))
+			fam = sip_host_to_ip(next.received, addr);
+		if (fam < 0)
+			fam = sip_host_to_ip(next.host, addr);
+		if (fam < 0)
+			return dp_proxy_drop(out, DP_PW_NOT_IP);
+	}
 	dp_proxy_ip_set(&out->dst, addr, fam);
 	/* A caller of the other family than the target: answer it from our
 	 * address of its family. */

@@ -748,6 +748,65 @@ test_dp_proxy_response_relayed(void **state)
 		"\r\nVia: SIP/2.0/UDP [2001:db8::9]:5070;branch=z9hG4bKq\r\n"));
 }
 
+/*
+ * maddr: a URI's overrides its host (RFC 3263 §4); a response's next Via
+ * maddr comes before received and rport (RFC 3261 §18.2.2), with the
+ * sent-by port. A name there is no IP literal: 503 or a counted drop.
+ */
+static void
+test_dp_proxy_maddr(void **state)
+{
+	static const char route[] = INVITE_HDRS("sip:+12125550100@192.0.2.1",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-m",
+		"Route: <sip:edge.example:5090;maddr=192.0.2.80;lr>\r\n");
+	static const char dialog[] =
+		"BYE sip:bob@host.example;maddr=[2001:db8::81] SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-d\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: m1\r\nCSeq: 8 BYE\r\nContent-Length: 0\r\n\r\n";
+	static const char named[] = INVITE_HDRS("sip:+12125550100@192.0.2.1",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-m",
+		"Route: <sip:192.0.2.80;maddr=edge.example;lr>\r\n");
+	static const char resp[] = RESP(OURS,
+		"SIP/2.0/UDP host.example:5062;maddr=192.0.2.82;rport=40000"
+		";received=192.0.2.10;branch=z9hG4bK-a1");
+	static const char resp_named[] = RESP(OURS,
+		"SIP/2.0/UDP 192.0.2.11;maddr=mc.example;branch=z9hG4bK-a1");
+
+	(void)state;
+	t_parse(route);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x50", 4);
+	assert_int_equal(t_out.dport, 5090);
+	assert_non_null(strstr(t_apply(), "\r\nRoute: <sip:edge.example:5090;"
+				    "maddr=192.0.2.80;lr>\r\n"));
+
+	t_parse(dialog);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_int_equal(t_out.dst.family, DP_AF_V6);
+	assert_int_equal(t_out.dst.v6[15], 0x81);
+	assert_int_equal(t_out.dport, 5060);
+
+	t_parse(named);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_ANSWER);
+	assert_int_equal(t_out.code, 503);
+
+	t_parse(resp);
+	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+			 DP_PA_SEND);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x52", 4);
+	assert_int_equal(t_out.dport, 5062);
+
+	t_parse(resp_named);
+	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+			 DP_PA_DROP);
+	assert_int_equal(t_out.why, DP_PW_NOT_IP);
+}
+
 static void
 test_dp_proxy_response_foreign_dropped(void **state)
 {
@@ -1239,6 +1298,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_tel_uri_and_escaping),
 		cmocka_unit_test(test_dp_proxy_max_forwards_zero_483),
 		cmocka_unit_test(test_dp_proxy_response_relayed),
+		cmocka_unit_test(test_dp_proxy_maddr),
 		cmocka_unit_test(test_dp_proxy_response_foreign_dropped),
 		cmocka_unit_test(test_dp_proxy_our_via_recognised),
 		cmocka_unit_test(test_dp_proxy_via_loop_hex),
