@@ -404,8 +404,13 @@ sip_scan_host_sse42(const char *p, const char *end, const char **hend)
 	nh >>= off;
 	d >>= off;
 	h >>= off;
+	/*
+	 * The four blocks hold 64 - off bytes from p: a host that ends, with
+	 * the input, past them was not all seen (its last bytes would pass
+	 * as members with no '.' or '-'): the scalar path.
+	 */
 	lim = (uintptr_t)(end - p);
-	if (lim < 64)
+	if (lim < 64 - off)
 		nh |= ~0ull << lim;
 	if (nh == 0)
 		return sip_scan_host_scalar(p, end, hend);

@@ -344,6 +344,44 @@ test_sip_scan_host_vector_matches_scalar(void **state)
 	}
 }
 
+/*
+ * A host that ends, with the input, past the four blocks the vector check
+ * loads (64 - off bytes from p, p at offset off in its block): the bytes
+ * it did not see must not pass for members without '.' or '-'. The
+ * guard page ends every input on a block boundary, which never leaves
+ * such a tail: here the input ends inside a block.
+ */
+static void
+test_sip_scan_host_past_four_blocks(void **state)
+{
+	static const char *const tails[] = { ".1", "^a.com", "..com", ".com" };
+	static _Alignas(64) char buf[192];
+	const struct sip_scan_ops *sc = sip_scan_ops_get(SIP_SCAN_SCALAR);
+	const struct sip_scan_ops *vx = sip_scan_ops_get(SIP_SCAN_SSE42);
+	const char *p, *e1, *e2;
+	unsigned int i, off, n;
+	size_t t;
+
+	(void)state;
+	if (vx == NULL)
+		skip();
+	for (i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		t = strlen(tails[i]);
+		for (off = 0; off < 16; off++) {
+			for (n = 40; n + t < 64; n++) {
+				memset(buf, 'x', sizeof(buf));
+				p = buf + off;
+				memset(buf + off, 'q', n);
+				memcpy(buf + off + n, tails[i], t);
+				e1 = e2 = NULL;
+				assert_int_equal(vx->host(p, p + n + t, &e2),
+						 sc->host(p, p + n + t, &e1));
+				assert_ptr_equal(e1, e2);
+			}
+		}
+	}
+}
+
 /* The vector URI mask builder gives the scalar masks, at every offset. */
 static void
 test_sip_scan_umask_vector_matches_scalar(void **state)
@@ -481,6 +519,7 @@ main(void)
 		cmocka_unit_test(test_sip_scan_cset_tables_match_classes),
 		cmocka_unit_test(test_sip_scan_cspan_vector_matches_scalar),
 		cmocka_unit_test(test_sip_scan_host_vector_matches_scalar),
+		cmocka_unit_test(test_sip_scan_host_past_four_blocks),
 		cmocka_unit_test(test_sip_scan_umask_vector_matches_scalar),
 		cmocka_unit_test(test_sip_scan_parse_same_with_scalar),
 		cmocka_unit_test(test_sip_scan_trim_matches_span_trim),
