@@ -713,6 +713,20 @@ dp_proxy_is_loop(const struct dp_conf *conf, const struct sip_msg *msg,
 }
 
 /*
+ * A Route URI about to become the Request-URI (§16.4, §16.6 step 7) must
+ * be one sip_msg_check() accepts there, or the next hop refuses what we
+ * forward: sip, sips or tel, no URI headers, at most SIP_MAX_URI_LEN.
+ */
+static bool
+dp_proxy_ruri_ok(const struct sip_uri *u, struct span text)
+{
+	return text.len <= SIP_MAX_URI_LEN && span_is_null(u->headers) &&
+	       (u->scheme_id == SIP_SCHEME_SIP ||
+		u->scheme_id == SIP_SCHEME_SIPS ||
+		u->scheme_id == SIP_SCHEME_TEL);
+}
+
+/*
  * Strict-routing compatibility (RFC 3261 §16.4): a Request-URI that is a
  * URI we put in a Record-Route means the previous hop is a strict router.
  * The last Route value becomes the Request-URI and is removed.
@@ -745,7 +759,7 @@ dp_proxy_strict_compat(const struct sip_msg *msg, struct dp_proxy_out *out,
 		return -1;
 	memcpy(out->ruri, na.uri.ptr, na.uri.len);
 	if (sip_uri_parse(ruri, span_make(out->ruri, na.uri.len)) !=
-	    SIP_PERR_OK)
+	    SIP_PERR_OK || !dp_proxy_ruri_ok(ruri, na.uri))
 		return -1;
 	if (sip_rw_ruri(&out->ed, msg, span_make(out->ruri, na.uri.len)) != 0)
 		return -1;
@@ -765,6 +779,31 @@ dp_proxy_strict_compat(const struct sip_msg *msg, struct dp_proxy_out *out,
 	return sip_edit_add(&out->ed, off,
 			    (uint32_t)(span_end(lastv) - from), SPAN_NULL) == 0 ?
 		1 : -1;
+}
+
+/*
+ * After §16.4 compatibility removed the last Route value, the removal of
+ * the first (ours, sip_rw_pop_route()) may meet it on the one Route line:
+ * the same value when it was the only one, or the comma between the two.
+ * The line then carries nothing else: one edit removes it whole, instead
+ * of two that overlap.
+ */
+static void
+dp_proxy_pop_merge(const struct sip_msg *msg, struct dp_proxy_out *out)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_ROUTE);
+	struct sip_edit *rm, *pop;
+
+	if (out->ed.n < 2 || h == NULL || h->next != SIP_HDR_NONE)
+		return;
+	rm = &out->ed.e[out->ed.n - 2];
+	pop = &out->ed.e[out->ed.n - 1];
+	if (pop->off + pop->del < rm->off)
+		return;
+	rm->off = h->off;
+	rm->del = h->line_len;
+	rm->ins = SPAN_NULL;
+	out->ed.n--;
 }
 
 /*
@@ -866,6 +905,8 @@ dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 		    dp_proxy_uri_is_us(self->conf, &ru)) {
 			if (sip_rw_pop_route(&out->ed, msg) != 0)
 				return dp_proxy_drop(out, DP_PW_REWRITE);
+			if (out->rr_done)
+				dp_proxy_pop_merge(msg, out);
 			skip = 2;
 			if (sip_values_next(&it, &v) != 1)
 				goto no_route;
@@ -895,7 +936,8 @@ dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 		if (!dp_proxy_uri_dest(&ru, out))
 			return dp_proxy_answer(out, DP_PW_NOT_IP, 503);
 		if (!sip_param_get(ru.params, SPAN_LIT("lr"), &lr) &&
-		    dp_proxy_strict_next(msg, out, skip, na.uri) != 0)
+		    (!dp_proxy_ruri_ok(&ru, na.uri) ||
+		     dp_proxy_strict_next(msg, out, skip, na.uri) != 0))
 			return dp_proxy_drop(out, DP_PW_REWRITE);
 		out->why = DP_PW_ROUTE;
 		return dp_proxy_finish(self, msg, info, meta, out);
@@ -1001,10 +1043,20 @@ dp_proxy_to_target(const struct dp_proxy_self *self,
 	}
 
 	if (u->scheme_id == SIP_SCHEME_SIP || u->scheme_id == SIP_SCHEME_SIPS) {
-		/* Edit in place: everything but user and host:port stays. */
-		if (!span_is_null(esc) &&
-		    sip_rw_ruri_user(&out->ed, msg, info, esc) != 0)
+		/* Edit in place: everything but user and host:port stays. An
+		 * empty user (the rule stripped the whole number) leaves no
+		 * user part, as in a redirect's Contacts (dp_redirect.c). */
+		if (!span_is_null(esc) && esc.len == 0) {
+			if (!span_is_null(u->user) &&
+			    sip_edit_add(&out->ed,
+					 (uint32_t)(u->user.ptr - msg->buf),
+					 (uint32_t)(u->host.ptr - u->user.ptr),
+					 SPAN_NULL) != 0)
+				return dp_proxy_drop(out, DP_PW_REWRITE);
+		} else if (!span_is_null(esc) &&
+			   sip_rw_ruri_user(&out->ed, msg, info, esc) != 0) {
 			return dp_proxy_drop(out, DP_PW_REWRITE);
+		}
 		hend = !span_is_null(u->port_str) ? span_end(u->port_str) :
 						    span_end(u->host);
 		off = (uint32_t)(u->host.ptr - msg->buf);
@@ -1012,15 +1064,22 @@ dp_proxy_to_target(const struct dp_proxy_self *self,
 				 hp) != 0)
 			return dp_proxy_drop(out, DP_PW_REWRITE);
 	} else {
-		/* tel: (RFC 3966 §... / RFC 3261 §19.1.6): sip:number@target;user=phone */
+		/* tel: (RFC 3966 §... / RFC 3261 §19.1.6): sip:number@target;user=phone.
+		 * The number as received is escaped as a user part too: a
+		 * local number's '#' is not allowed there unescaped. */
 		fmt_buf_init(&b, out->ruri, sizeof(out->ruri));
 		fmt_buf_lit(&b, "sip:");
 		if (!span_is_null(esc)) {
 			fmt_buf_span(&b, esc);
 		} else {
-			fmt_buf_span(&b, u->user);
+			n = dp_proxy_user_escape(u->user, b.p,
+						 (uint32_t)(b.end - b.p));
+			if (n == UINT32_MAX)
+				return dp_proxy_drop(out, DP_PW_REWRITE);
+			b.p += n;
 		}
-		fmt_buf_lit(&b, "@");
+		if (span_is_null(esc) || esc.len != 0)
+			fmt_buf_lit(&b, "@");
 		fmt_buf_span(&b, hp);
 		fmt_buf_lit(&b, ";user=phone");
 		if (b.overflow ||

@@ -658,6 +658,143 @@ test_dp_proxy_tel_uri_and_escaping(void **state)
 				    ";user=phone SIP/2.0\r\n"));
 }
 
+/* The forwarded message parses and passes sip_msg_check(). */
+static void
+t_recheck(const char *out)
+{
+	struct sip_info info;
+	struct sip_msg msg;
+
+	assert_int_equal(sip_parse(&msg, out, (uint32_t)strlen(out)),
+			 SIP_PERR_OK);
+	assert_int_equal(sip_msg_check(&msg, &info), SIP_PERR_OK);
+}
+
+/*
+ * A local tel: number's '#' is escaped in the sip: user part too; a
+ * rule's empty user (the whole number stripped) leaves no user part, as
+ * in a redirect's Contacts, instead of "sip:@host".
+ */
+static void
+test_dp_proxy_tel_hash_and_empty_user(void **state)
+{
+	static const char tel[] = INVITE_HDRS("tel:5550100#9",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-t", "");
+	static const char pw[] = INVITE_HDRS("sip:alice:pw@192.0.2.1;x=1",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-t", "");
+	const char *got;
+
+	(void)state;
+	got = t_forward(tel, SPAN_NULL);
+	assert_non_null(strstr(got, "INVITE sip:5550100%239@192.0.2.20:5070"
+				    ";user=phone SIP/2.0\r\n"));
+	t_recheck(got);
+	got = t_forward(tel, span_make("", 0));
+	assert_non_null(strstr(got, "INVITE sip:192.0.2.20:5070;user=phone "
+				    "SIP/2.0\r\n"));
+	t_recheck(got);
+	got = t_forward(invite, span_make("", 0));
+	assert_non_null(strstr(got, "INVITE sip:192.0.2.20:5070 SIP/2.0\r\n"));
+	t_recheck(got);
+	got = t_forward(pw, span_make("", 0));
+	assert_non_null(strstr(got, "INVITE sip:192.0.2.20:5070;x=1 SIP/2.0\r\n"));
+	t_recheck(got);
+}
+
+/*
+ * §16.4 then our own first Route value on the same line: the last value
+ * becomes the Request-URI, ours is removed, and the line goes whole
+ * (the two removals met at the comma: overlapping edits).
+ */
+static void
+test_dp_proxy_strict_compat_ours_same_line(void **state)
+{
+	static const char two[] =
+		"BYE sip:192.0.2.1;lr SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-s\r\n"
+		"Route: <sip:192.0.2.1;lr>, <sip:bob@192.0.2.62:5099>\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: s1\r\n"
+		"CSeq: 2 BYE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char lws[] =
+		"BYE sip:192.0.2.1;lr SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-s\r\n"
+		"Route:  <sip:192.0.2.1;lr> ,\t<sip:bob@192.0.2.62:5099> \r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: s1\r\n"
+		"CSeq: 2 BYE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char one[] = INVITE_HDRS("sip:192.0.2.1;lr",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-s",
+		"Route: <sip:192.0.2.1;lr>\r\n");
+	const char *got;
+
+	(void)state;
+	t_parse(two);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_int_equal(t_out.why, DP_PW_DIALOG);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x3e", 4);
+	assert_int_equal(t_out.dport, 5099);
+	got = t_apply();
+	assert_non_null(strstr(got, "BYE sip:bob@192.0.2.62:5099 SIP/2.0\r\n"));
+	assert_null(strstr(got, "Route"));
+
+	t_parse(lws);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	got = t_apply();
+	assert_non_null(strstr(got, "BYE sip:bob@192.0.2.62:5099 SIP/2.0\r\n"));
+	assert_null(strstr(got, "Route"));
+
+	/* The only value is both: removed once. */
+	t_parse(one);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	got = t_apply();
+	assert_non_null(strstr(got, "INVITE sip:192.0.2.1;lr SIP/2.0\r\n"));
+	assert_null(strstr(got, "Route"));
+}
+
+/*
+ * A Route URI that would become a Request-URI sip_msg_check() refuses
+ * (another scheme, URI headers) is not forwarded: a counted drop.
+ */
+static void
+test_dp_proxy_strict_ruri_refused(void **state)
+{
+	static const char *const bad[] = {
+		/* §16.4: the last Route value */
+		"BYE sip:192.0.2.1;lr SIP/2.0\r\n"
+		"Route: <sip:192.0.2.61;lr>, <ssp:bob@192.0.2.62:5099>\r\n",
+		"BYE sip:192.0.2.1;lr SIP/2.0\r\n"
+		"Route: <sip:192.0.2.61;lr>, <sip:bob@192.0.2.62?X=1>\r\n",
+		/* §16.6 step 7: a next hop without lr */
+		"BYE sip:bob@192.0.2.50 SIP/2.0\r\n"
+		"Route: <sip:192.0.2.70:5080?X=1>\r\n",
+	};
+	char in[1024];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(in, sizeof(in), "%s"
+			 "Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-s\r\n"
+			 "To: <sip:bob@example.com>;tag=b\r\n"
+			 "From: <sip:alice@example.com>;tag=a\r\n"
+			 "Call-ID: s1\r\n"
+			 "CSeq: 2 BYE\r\n"
+			 "Content-Length: 0\r\n\r\n", bad[i]);
+		t_parse(in);
+		assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info,
+						  &t_meta, &t_out), DP_PA_DROP);
+		assert_int_equal(t_out.why, DP_PW_REWRITE);
+	}
+}
+
 static void
 test_dp_proxy_max_forwards_zero_483(void **state)
 {
@@ -1296,6 +1433,9 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_strict_route_compat),
 		cmocka_unit_test(test_dp_proxy_strict_next_hop),
 		cmocka_unit_test(test_dp_proxy_tel_uri_and_escaping),
+		cmocka_unit_test(test_dp_proxy_tel_hash_and_empty_user),
+		cmocka_unit_test(test_dp_proxy_strict_compat_ours_same_line),
+		cmocka_unit_test(test_dp_proxy_strict_ruri_refused),
 		cmocka_unit_test(test_dp_proxy_max_forwards_zero_483),
 		cmocka_unit_test(test_dp_proxy_response_relayed),
 		cmocka_unit_test(test_dp_proxy_maddr),
