@@ -963,6 +963,13 @@ no_route:
 		return dp_proxy_finish(self, msg, info, meta, out);
 	}
 	if (out->rr_done) {
+		/*
+		 * §16.4 gave a Request-URI that names us again, with no
+		 * dialog and no Route left: nowhere to send it (not to
+		 * ourselves): 404, as a request without a route gets.
+		 */
+		if (dp_proxy_uri_is_us(self->conf, &ruri))
+			return dp_proxy_answer(out, DP_PW_NONE, 404);
 		if (!dp_proxy_uri_dest(&ruri, out))
 			return dp_proxy_answer(out, DP_PW_NOT_IP, 503);
 		out->why = DP_PW_DIALOG;
@@ -1006,6 +1013,50 @@ dp_proxy_user_escape(struct span user, char *out, uint32_t cap)
 			out[n++] = '%';
 			out[n++] = "0123456789ABCDEF"[c >> 4];
 			out[n++] = "0123456789ABCDEF"[c & 0xf];
+		}
+	}
+	return n;
+}
+
+/*
+ * A tel: URI's parameters in the sip: user part (RFC 3261 §19.1.6:
+ * "tel:+358-555-1234567;postd=pp22" becomes
+ * "sip:+358-555-1234567;postd=pp22@host;user=phone"), escaped as a user
+ * part; their %HH escapes (RFC 3966 pct-encoded) are kept as they are.
+ * With @p rewritten (the rule wrote the number) phone-context is left
+ * out: it described the number as received. Bytes written, or UINT32_MAX
+ * when @p cap is short.
+ */
+static uint32_t
+dp_proxy_tel_params(struct span params, bool rewritten, char *out,
+		    uint32_t cap)
+{
+	struct span rest = params, name, value, one;
+	uint32_t n = 0, k;
+	const char *start;
+
+	for (;;) {
+		start = rest.ptr;
+		if (sip_param_next(&rest, &name, &value) != 1)
+			break;
+		if (rewritten &&
+		    span_eq_nocase(name, SPAN_LIT("phone-context")))
+			continue;
+		one = span_range(start, rest.ptr);
+		for (k = 0; k < one.len; k++) {
+			unsigned char c = (unsigned char)one.ptr[k];
+
+			if (dp_proxy_user_ok(c) || c == '%') {
+				if (n + 1 > cap)
+					return UINT32_MAX;
+				out[n++] = (char)c;
+			} else {
+				if (n + 3 > cap)
+					return UINT32_MAX;
+				out[n++] = '%';
+				out[n++] = "0123456789ABCDEF"[c >> 4];
+				out[n++] = "0123456789ABCDEF"[c & 0xf];
+			}
 		}
 	}
 	return n;
@@ -1078,7 +1129,16 @@ dp_proxy_to_target(const struct dp_proxy_self *self,
 				return dp_proxy_drop(out, DP_PW_REWRITE);
 			b.p += n;
 		}
-		if (span_is_null(esc) || esc.len != 0)
+		/* No user part at all when the rule left no number. */
+		if (!span_is_null(u->params) &&
+		    (span_is_null(esc) || esc.len != 0)) {
+			n = dp_proxy_tel_params(u->params, !span_is_null(esc),
+						b.p, (uint32_t)(b.end - b.p));
+			if (n == UINT32_MAX)
+				return dp_proxy_drop(out, DP_PW_REWRITE);
+			b.p += n;
+		}
+		if (b.p != out->ruri + 4)
 			fmt_buf_lit(&b, "@");
 		fmt_buf_span(&b, hp);
 		fmt_buf_lit(&b, ";user=phone");

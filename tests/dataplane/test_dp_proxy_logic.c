@@ -702,6 +702,50 @@ test_dp_proxy_tel_hash_and_empty_user(void **state)
 }
 
 /*
+ * A tel: URI's parameters go into the sip: user part (RFC 3261 §19.1.6),
+ * escaped as a user part with their %HH kept; a rule's rewrite of the
+ * number leaves phone-context out.
+ */
+static void
+test_dp_proxy_tel_params(void **state)
+{
+	static const char tel[] = INVITE_HDRS(
+		"tel:5550100;phone-context=+1212;isub=a%20b:c",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-t", "");
+	const char *got;
+
+	(void)state;
+	got = t_forward(tel, SPAN_NULL);
+	assert_non_null(strstr(got, "INVITE sip:5550100;phone-context=+1212;"
+				    "isub=a%20b%3Ac@192.0.2.20:5070;user=phone "
+				    "SIP/2.0\r\n"));
+	t_recheck(got);
+	got = t_forward(tel, SPAN_LIT("12125550100"));
+	assert_non_null(strstr(got, "INVITE sip:12125550100;isub=a%20b%3Ac@"
+				    "192.0.2.20:5070;user=phone SIP/2.0\r\n"));
+	t_recheck(got);
+}
+
+/*
+ * §16.4 gives a Request-URI naming us again (our Record-Route URI, and
+ * our own URI as the only Route value), no dialog: 404, not a forward
+ * to ourselves.
+ */
+static void
+test_dp_proxy_strict_compat_back_to_us(void **state)
+{
+	static const char in[] = INVITE_HDRS("sip:192.0.2.1;lr",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-u",
+		"Route: <sip:192.0.2.1:5060;lr>, <sip:192.0.2.1;lr>\r\n");
+
+	(void)state;
+	t_parse(in);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_ANSWER);
+	assert_int_equal(t_out.code, 404);
+}
+
+/*
  * §16.4 then our own first Route value on the same line: the last value
  * becomes the Request-URI, ours is removed, and the line goes whole
  * (the two removals met at the comma: overlapping edits).
@@ -750,13 +794,12 @@ test_dp_proxy_strict_compat_ours_same_line(void **state)
 	assert_non_null(strstr(got, "BYE sip:bob@192.0.2.62:5099 SIP/2.0\r\n"));
 	assert_null(strstr(got, "Route"));
 
-	/* The only value is both: removed once. */
+	/* The only value is both: the Request-URI names us again, and
+	 * nothing is left to route on (no dialog): 404. */
 	t_parse(one);
 	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
-					  &t_out), DP_PA_SEND);
-	got = t_apply();
-	assert_non_null(strstr(got, "INVITE sip:192.0.2.1;lr SIP/2.0\r\n"));
-	assert_null(strstr(got, "Route"));
+					  &t_out), DP_PA_ANSWER);
+	assert_int_equal(t_out.code, 404);
 }
 
 /*
@@ -1434,6 +1477,8 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_strict_next_hop),
 		cmocka_unit_test(test_dp_proxy_tel_uri_and_escaping),
 		cmocka_unit_test(test_dp_proxy_tel_hash_and_empty_user),
+		cmocka_unit_test(test_dp_proxy_tel_params),
+		cmocka_unit_test(test_dp_proxy_strict_compat_back_to_us),
 		cmocka_unit_test(test_dp_proxy_strict_compat_ours_same_line),
 		cmocka_unit_test(test_dp_proxy_strict_ruri_refused),
 		cmocka_unit_test(test_dp_proxy_max_forwards_zero_483),

@@ -512,8 +512,35 @@ t_check_table_ruri(const struct dp_proxy_out *po,
 	}
 	want = !span_is_null(user) ? user : a->user;
 	n = sip_unescape(b->user, un, sizeof(un));
-	if (n < 0 || !t_span_eq(span_make(un, (uint32_t)n), want))
+	if (n < 0 || (uint32_t)n < want.len ||
+	    !t_span_eq(span_make(un, want.len), want))
 		abort();
+	/* A tel: URI's parameters follow the number (RFC 3261 §19.1.6),
+	 * phone-context left out when the rule rewrote the number. */
+	if (a->scheme_id == SIP_SCHEME_TEL) {
+		static char pr[SIP_MAX_URI_LEN], pu[SIP_MAX_URI_LEN];
+		struct span rest = a->params, name, value;
+		const char *start;
+		uint32_t np = 0;
+		int m;
+
+		for (;;) {
+			start = rest.ptr;
+			if (sip_param_next(&rest, &name, &value) != 1)
+				break;
+			if (!span_is_null(user) &&
+			    span_eq_nocase(name, SPAN_LIT("phone-context")))
+				continue;
+			memcpy(pr + np, start, (size_t)(rest.ptr - start));
+			np += (uint32_t)(rest.ptr - start);
+		}
+		m = sip_unescape(span_make(pr, np), pu, sizeof(pu));
+		if (m < 0 || (uint32_t)n - want.len != (uint32_t)m ||
+		    memcmp(un + want.len, pu, (size_t)m) != 0)
+			abort();
+	} else if ((uint32_t)n != want.len) {
+		abort();
+	}
 }
 
 /*
