@@ -995,15 +995,20 @@ dp_proxy_user_ok(unsigned char c)
 	}
 }
 
+/*
+ * @p in escaped as a user part into @p out: bytes that may not stand there
+ * as %HH; with @p keep_pct a '%' is copied as it is (it starts an escape
+ * already). Bytes written, or UINT32_MAX when @p cap is short.
+ */
 static uint32_t
-dp_proxy_user_escape(struct span user, char *out, uint32_t cap)
+dp_proxy_escape(struct span in, bool keep_pct, char *out, uint32_t cap)
 {
 	uint32_t i, n = 0;
 
-	for (i = 0; i < user.len; i++) {
-		unsigned char c = (unsigned char)user.ptr[i];
+	for (i = 0; i < in.len; i++) {
+		unsigned char c = (unsigned char)in.ptr[i];
 
-		if (dp_proxy_user_ok(c)) {
+		if (dp_proxy_user_ok(c) || (keep_pct && c == '%')) {
 			if (n + 1 > cap)
 				return UINT32_MAX;
 			out[n++] = (char)c;
@@ -1016,6 +1021,12 @@ dp_proxy_user_escape(struct span user, char *out, uint32_t cap)
 		}
 	}
 	return n;
+}
+
+static uint32_t
+dp_proxy_user_escape(struct span user, char *out, uint32_t cap)
+{
+	return dp_proxy_escape(user, false, out, cap);
 }
 
 /*
@@ -1031,7 +1042,7 @@ static uint32_t
 dp_proxy_tel_params(struct span params, bool rewritten, char *out,
 		    uint32_t cap)
 {
-	struct span rest = params, name, value, one;
+	struct span rest = params, name, value;
 	uint32_t n = 0, k;
 	const char *start;
 
@@ -1042,22 +1053,11 @@ dp_proxy_tel_params(struct span params, bool rewritten, char *out,
 		if (rewritten &&
 		    span_eq_nocase(name, SPAN_LIT("phone-context")))
 			continue;
-		one = span_range(start, rest.ptr);
-		for (k = 0; k < one.len; k++) {
-			unsigned char c = (unsigned char)one.ptr[k];
-
-			if (dp_proxy_user_ok(c) || c == '%') {
-				if (n + 1 > cap)
-					return UINT32_MAX;
-				out[n++] = (char)c;
-			} else {
-				if (n + 3 > cap)
-					return UINT32_MAX;
-				out[n++] = '%';
-				out[n++] = "0123456789ABCDEF"[c >> 4];
-				out[n++] = "0123456789ABCDEF"[c & 0xf];
-			}
-		}
+		k = dp_proxy_escape(span_range(start, rest.ptr), true, out + n,
+				    cap - n);
+		if (k == UINT32_MAX)
+			return UINT32_MAX;
+		n += k;
 	}
 	return n;
 }
