@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -135,18 +136,33 @@ ctl_test_sleep_ms(long ms)
 		;
 }
 
+/*
+ * In a child just forked from @p parent: die with the test process, so
+ * that a test killed by its timeout, or leaving a test function at a
+ * failed assertion, leaves no daemon or client behind.
+ */
+static void
+ctl_test_die_with(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		_exit(127);
+}
+
 pid_t
 ctl_test_start_control(const char *bin, const char *dir, const char *sock,
 		       const char *extra_arg)
 {
-	pid_t pid;
+	pid_t pid, self = getpid();
 	int i, fd;
 
 	pid = fork();
 	if (pid == -1)
 		return -1;
 	if (pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
+		int devnull;
+
+		ctl_test_die_with(self);
+		devnull = open("/dev/null", O_WRONLY);
 
 		/* Keep test output readable: the daemon logs warnings only. */
 		if (devnull != -1 && getenv("CTL_TEST_VERBOSE") == NULL)
@@ -198,7 +214,7 @@ ctl_test_spawn_ctl(const char *bin, const char *sock, const char *out_path,
 {
 	const char *args[32];
 	size_t n = 0;
-	pid_t pid;
+	pid_t pid, self = getpid();
 
 	args[n++] = bin;
 	args[n++] = "--socket";
@@ -210,6 +226,7 @@ ctl_test_spawn_ctl(const char *bin, const char *sock, const char *out_path,
 	if (pid == -1)
 		return -1;
 	if (pid == 0) {
+		ctl_test_die_with(self);
 		if (out_path != NULL) {
 			int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC,
 				      0600);
