@@ -30,7 +30,9 @@
  *     ACK of a non-2xx response gets its INVITE's branch (§17.1.1.3);
  *   - Record-Route (dp_conf.record_route, option --record-route)
  *     names the address and port the request came to, so
- *     retransmissions get the same bytes;
+ *     retransmissions get the same bytes; leaving by another address
+ *     (the other family), both, the outgoing one first (RFC 5658), and
+ *     our first two Route values are then both removed;
  *   - the key is derived from the installation secret in the snapshot;
  *     after a secret change, branches change: in-flight transactions'
  *     CANCELs and ACKs then carry another branch downstream.
@@ -634,12 +636,24 @@ dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
 	}
 
 	if (self->record_route) {
-		/* Facing the upstream: the address the request came to, so
-		 * retransmissions get the same bytes. */
+		/*
+		 * Facing the upstream: the address the request came to, so
+		 * retransmissions get the same bytes. Leaving by another
+		 * address (the other family), double Record-Route (RFC
+		 * 5658): first the address facing the downstream, which
+		 * it sends to, then that one; in-dialog requests bring both
+		 * back as Route values, and both are removed.
+		 */
 		fmt_buf_init(&b, out->rr, sizeof(out->rr));
-		fmt_buf_lit(&b, "sip:");
+		fmt_buf_lit(&b, "<sip:");
+		if (!dp_ip_eq(&out->src, &meta->dst) ||
+		    out->sport != meta->dport) {
+			b.p += dp_proxy_hostport_fmt(&out->src, out->sport,
+						     b.p);
+			fmt_buf_lit(&b, ";lr>, <sip:");
+		}
 		b.p += dp_proxy_hostport_fmt(&meta->dst, meta->dport, b.p);
-		fmt_buf_lit(&b, ";lr");
+		fmt_buf_lit(&b, ";lr>");
 		if (b.overflow ||
 		    sip_rw_record_route(&out->ed, msg,
 					span_range(out->rr, b.p)) != 0)
@@ -807,19 +821,14 @@ dp_proxy_pop_merge(const struct sip_msg *msg, struct dp_proxy_out *out)
 }
 
 /*
- * Strict-routing compatibility toward the next hop (RFC 3261 §16.6 step
- * 7): the first Route value left after ours (@p skip values are ours and
- * the next hop's) names a URI, @p hop, without lr. That URI becomes the
- * Request-URI and leaves the Route list, and the Request-URI goes to the
- * end of the list; after §16.4 compatibility (out->rr_done) that URI is
- * the last Route value, which then simply stays. Every edit made so far
- * is dropped and the Route lines are redone as one line, at the first
- * one's place, with the values left in their order (copied byte for byte)
- * and the Request-URI as received in <>. 0, or -1 when it does not fit.
+ * The Route lines redone as one line, at the first one's place: the
+ * values after the first @p skip (copied byte for byte, in their order),
+ * then @p tail in <> when it is not null; the other Route lines removed.
+ * Nothing left: the first line goes too. 0, or -1 when it does not fit.
  */
 static int
-dp_proxy_strict_next(const struct sip_msg *msg, struct dp_proxy_out *out,
-		     uint32_t skip, struct span hop)
+dp_proxy_routes_redo(const struct sip_msg *msg, struct dp_proxy_out *out,
+		     uint32_t skip, struct span tail)
 {
 	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_ROUTE);
 	struct sip_value_iter it;
@@ -828,11 +837,7 @@ dp_proxy_strict_next(const struct sip_msg *msg, struct dp_proxy_out *out,
 	uint32_t i = 0, n = 0;
 	int rc;
 
-	if (h == NULL || hop.len > sizeof(out->ruri))
-		return -1;
-	sip_edits_init(&out->ed);
-	memcpy(out->ruri, hop.ptr, hop.len);
-	if (sip_rw_ruri(&out->ed, msg, span_make(out->ruri, hop.len)) != 0)
+	if (h == NULL)
 		return -1;
 	fmt_buf_init(&b, out->route, sizeof(out->route));
 	fmt_buf_lit(&b, "Route: ");
@@ -846,11 +851,11 @@ dp_proxy_strict_next(const struct sip_msg *msg, struct dp_proxy_out *out,
 	}
 	if (rc != 0)
 		return -1;
-	if (!out->rr_done) {
+	if (!span_is_null(tail)) {
 		if (n++ != 0)
 			fmt_buf_lit(&b, ", ");
 		fmt_buf_lit(&b, "<");
-		fmt_buf_span(&b, msg->ruri);
+		fmt_buf_span(&b, tail);
 		fmt_buf_lit(&b, ">");
 	}
 	fmt_buf_lit(&b, "\r\n");
@@ -862,6 +867,31 @@ dp_proxy_strict_next(const struct sip_msg *msg, struct dp_proxy_out *out,
 		if (sip_edit_add(&out->ed, h->off, h->line_len, SPAN_NULL) != 0)
 			return -1;
 	return 0;
+}
+
+/*
+ * Strict-routing compatibility toward the next hop (RFC 3261 §16.6 step
+ * 7): the first Route value left after ours (@p skip values are ours and
+ * the next hop's) names a URI, @p hop, without lr. That URI becomes the
+ * Request-URI and leaves the Route list, and the Request-URI goes to the
+ * end of the list; after §16.4 compatibility (out->rr_done) that URI is
+ * the last Route value, which then simply stays. Every edit made so far
+ * is dropped; the Route lines are redone (dp_proxy_routes_redo()) with
+ * the Request-URI as received in <> at the end. 0, or -1 when it does
+ * not fit.
+ */
+static int
+dp_proxy_strict_next(const struct sip_msg *msg, struct dp_proxy_out *out,
+		     uint32_t skip, struct span hop)
+{
+	if (hop.len > sizeof(out->ruri))
+		return -1;
+	sip_edits_init(&out->ed);
+	memcpy(out->ruri, hop.ptr, hop.len);
+	if (sip_rw_ruri(&out->ed, msg, span_make(out->ruri, hop.len)) != 0)
+		return -1;
+	return dp_proxy_routes_redo(msg, out, skip,
+				    out->rr_done ? SPAN_NULL : msg->ruri);
 }
 
 enum dp_proxy_act
@@ -910,6 +940,25 @@ dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 			skip = 2;
 			if (sip_values_next(&it, &v) != 1)
 				goto no_route;
+			/*
+			 * Our second value: the two of a double Record-Route
+			 * (RFC 5658, dp_proxy_finish()) go together. (After
+			 * §16.4 a strict router upstream has taken the first
+			 * already.) The edit so far is redone with both.
+			 */
+			if (!out->rr_done &&
+			    sip_naddr_parse(&na, v) == SIP_PERR_OK &&
+			    sip_uri_parse(&ru, na.uri) == SIP_PERR_OK &&
+			    dp_proxy_uri_is_us(self->conf, &ru)) {
+				sip_edits_init(&out->ed);
+				if (dp_proxy_routes_redo(msg, out, 2,
+							 SPAN_NULL) != 0)
+					return dp_proxy_drop(out,
+							     DP_PW_REWRITE);
+				skip = 3;
+				if (sip_values_next(&it, &v) != 1)
+					goto no_route;
+			}
 			/* The value we will strict-remove is not a next hop. */
 			if (out->rr_done && sip_values_next(&it, &(struct span){0}) != 1)
 				goto no_route;

@@ -36,7 +36,8 @@
 #define DP_PROXY_VIA_MAX        (17 + DP_PROXY_HOST_MAX + 8 + DP_PROXY_BRANCH_LEN + 2 + 8)
 /* ";received=" in front of the address in dp_proxy_out.recv. */
 #define DP_PROXY_RECV_PFX       10
-#define DP_PROXY_RR_MAX         (4 + DP_PROXY_HOST_MAX + 8)
+/* "<sip:" host ";lr>", twice with ", " between (double Record-Route). */
+#define DP_PROXY_RR_MAX         (2 * (5 + DP_PROXY_HOST_MAX + 4) + 8)
 #define DP_PROXY_USER_MAX       (3 * RULES_USER_OUT_MAX)
 #define DP_PROXY_RURI_MAX       (SIP_MAX_URI_LEN + 16)
 /*

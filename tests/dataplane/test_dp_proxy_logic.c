@@ -644,6 +644,88 @@ test_dp_proxy_strict_next_hop(void **state)
 	assert_null(strstr(strstr(got, "Route:") + 1, "Route:"));
 }
 
+/*
+ * RFC 5658 double Record-Route: a request leaving by another address than
+ * it came to (IPv4 in, an IPv6 target) is record-routed with both, the
+ * outgoing one first; an in-dialog request bringing both back as Route
+ * values has both removed, before loose or strict routing.
+ */
+static void
+test_dp_proxy_double_record_route(void **state)
+{
+	static const char bye[] =
+		"BYE sip:bob@198.51.100.9 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-d\r\n"
+		"Route: <sip:192.0.2.1;lr>, <sip:[2001:db8::1];lr>, "
+		"<sip:192.0.2.70;lr>\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: d1\r\nCSeq: 8 BYE\r\nContent-Length: 0\r\n\r\n";
+	static const char strict[] =
+		"BYE sip:bob@198.51.100.9 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-d\r\n"
+		"Route: <sip:[2001:db8::1]:5060;lr>\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"Route: <sip:192.0.2.1:5060;lr>,<sip:192.0.2.71>\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: d1\r\nCSeq: 8 BYE\r\nContent-Length: 0\r\n\r\n";
+	static const char only[] =
+		"BYE sip:bob@198.51.100.9 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-d\r\n"
+		"Route: <sip:192.0.2.1;lr>, <sip:[2001:db8::1];lr>\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: d1\r\nCSeq: 8 BYE\r\nContent-Length: 0\r\n\r\n";
+	struct rules_dest d;
+	const char *got;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	d.af = RULES_AF_INET6;
+	memcpy(d.addr, t_conf.addr6[0].ip.v6, 16);
+	d.addr[15] = 0x20;
+	d.port = 5070;
+	t_self.record_route = true;
+	t_parse(invite);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_TABLE);
+	assert_int_equal(dp_proxy_to_target(&t_self, &t_msg, &t_info, &t_meta,
+					    &d, SPAN_NULL, &t_out), DP_PA_SEND);
+	got = t_apply();
+	assert_non_null(strstr(got, "\r\nRecord-Route: <sip:[2001:db8::1]:5060"
+				    ";lr>, <sip:192.0.2.1:5060;lr>\r\n"));
+	/* The same family in and out: one value, as before. */
+	got = t_forward(invite, SPAN_NULL);
+	assert_non_null(strstr(got, "\r\nRecord-Route: <sip:192.0.2.1:5060;lr>"
+				    "\r\n"));
+	t_self.record_route = false;
+
+	t_parse(bye);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_int_equal(t_out.why, DP_PW_ROUTE);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x46", 4);
+	got = t_apply();
+	assert_non_null(strstr(got, "\r\nRoute: <sip:192.0.2.70;lr>\r\nTo: "));
+	assert_non_null(strstr(got, "BYE sip:bob@198.51.100.9 SIP/2.0\r\n"));
+
+	t_parse(strict);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x47", 4);
+	got = t_apply();
+	assert_non_null(strstr(got, "BYE sip:192.0.2.71 SIP/2.0\r\n"));
+	assert_non_null(strstr(got, "\r\nRoute: <sip:bob@198.51.100.9>\r\n"
+				    "To: "));
+	assert_null(strstr(strstr(got, "Route:") + 1, "Route:"));
+
+	t_parse(only);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_int_equal(t_out.why, DP_PW_DIALOG);
+	assert_null(strstr(t_apply(), "Route:"));
+}
+
 /* tel: becomes sip:number@target;user=phone; '#' is escaped. */
 static void
 test_dp_proxy_tel_uri_and_escaping(void **state)
@@ -1475,6 +1557,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_in_dialog_bypasses_table),
 		cmocka_unit_test(test_dp_proxy_strict_route_compat),
 		cmocka_unit_test(test_dp_proxy_strict_next_hop),
+		cmocka_unit_test(test_dp_proxy_double_record_route),
 		cmocka_unit_test(test_dp_proxy_tel_uri_and_escaping),
 		cmocka_unit_test(test_dp_proxy_tel_hash_and_empty_user),
 		cmocka_unit_test(test_dp_proxy_tel_params),

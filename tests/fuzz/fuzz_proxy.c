@@ -407,11 +407,16 @@ t_check_request_route(const struct dp_proxy_out *po)
 		 dp_proxy_uri_is_us(&t_conf, &t_iin.ruri);
 	if (compat && !t_value_uri(t_vin.v[n - 1], &ru, &last_text))
 		abort();
-	/* After §16.4 the first value left, if any, is removed when ours. */
+	/* After §16.4 the first value left, if any, is removed when ours;
+	 * without §16.4, the second too when ours (RFC 5658). */
 	popped = n > (compat ? 1u : 0u) &&
 		 t_value_uri(t_vin.v[0], &first, NULL) &&
 		 dp_proxy_uri_is_us(&t_conf, &first);
 	lo = popped ? 1 : 0;
+	if (popped && !compat && n > 1 &&
+	    t_value_uri(t_vin.v[1], &first, NULL) &&
+	    dp_proxy_uri_is_us(&t_conf, &first))
+		lo = 2;
 	hi = compat ? n - 1 : n;
 
 	switch (po->why) {
@@ -606,21 +611,29 @@ t_check_request(const struct dp_udp_meta *meta, const struct dp_proxy_out *po,
 				   t_iin.max_forwards - 1 : 70))
 		abort();
 
-	/* §16.6 step 4: ours first, naming where the request came in. */
+	/*
+	 * §16.6 step 4: ours first, naming where the request came in;
+	 * leaving by another address, two (RFC 5658): the one it leaves
+	 * by, then that one.
+	 */
 	if (!t_values(&t_in, SIP_HDR_RECORD_ROUTE, &t_vin) ||
 	    !t_values(&t_om, SIP_HDR_RECORD_ROUTE, &t_vout))
 		goto route;
-	ours = t_self.record_route ? 1 : 0;
-	if (ours) {
-		if (t_vout.n != t_vin.n + 1 ||
-		    !t_value_uri(t_vout.v[0], &rr, NULL) ||
-		    !span_is_null(rr.user) || !t_host_is(rr.host, &meta->dst) ||
-		    rr.port != meta->dport ||
+	ours = !t_self.record_route ? 0 :
+	       t_ip_eq(&po->src, &meta->dst) && po->sport == meta->dport ?
+	       1 : 2;
+	if (t_vout.n != t_vin.n + ours)
+		abort();
+	for (i = 0; i < ours; i++) {
+		const struct dp_ip *ip = i + 1 < ours ? &po->src : &meta->dst;
+		uint16_t port = i + 1 < ours ? po->sport : meta->dport;
+
+		if (!t_value_uri(t_vout.v[i], &rr, NULL) ||
+		    !span_is_null(rr.user) || !t_host_is(rr.host, ip) ||
+		    rr.port != port ||
 		    !sip_param_get(rr.params, SPAN_LIT("lr"), &lr) ||
 		    !dp_proxy_uri_is_us(&t_conf, &rr))
 			abort();
-	} else if (t_vout.n != t_vin.n) {
-		abort();
 	}
 	for (i = ours; i < t_vout.n; i++)
 		if (!t_span_eq(t_vout.v[i], t_vin.v[i - ours]))
