@@ -6,6 +6,12 @@
  * Built with clang -fsanitize=fuzzer,address,undefined only (-Dfuzz).
  * The input is copied into an exact-size heap block so AddressSanitizer
  * catches a read one byte too far.
+ *
+ * Differential: the parse and the checks are run with the scalar scans,
+ * the SSE4.2 scans and the AVX2 framing and value masks (those the CPU
+ * has), and every verdict, offset, header and resolved field must be the
+ * same (abort() otherwise): the vector paths are fast paths of one
+ * grammar, not other parsers.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +20,148 @@
 
 #include <sip.h>
 
+#include "sip_scan.h"
+#include "sip_uri_priv.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* One parse and check, kept to compare implementations. */
+struct fuzz_res {
+	enum sip_perr    pe;            /* sip_parse() */
+	enum sip_perr    ce;            /* sip_msg_check(), when pe is OK */
+	struct sip_msg   msg;
+	struct sip_info  info;
+};
+
+/* The scan tables and value masks compared, the first the reference. */
+static const struct {
+	enum sip_scan_impl scan;
+	bool             val_avx2;
+} fuzz_impls[] = {
+	{ SIP_SCAN_SCALAR, false },
+	{ SIP_SCAN_SSE42, false },
+	{ SIP_SCAN_AVX2, false },
+	{ SIP_SCAN_AVX2, true },
+};
+
+#define FUZZ_SAME(c)    do { if (!(c)) abort(); } while (0)
+
+static void
+fuzz_span_same(struct span a, struct span b)
+{
+	FUZZ_SAME(a.ptr == b.ptr && a.len == b.len);
+}
+
+static void
+fuzz_uri_same(const struct sip_uri *a, const struct sip_uri *b)
+{
+	fuzz_span_same(a->scheme, b->scheme);
+	fuzz_span_same(a->user, b->user);
+	fuzz_span_same(a->password, b->password);
+	fuzz_span_same(a->host, b->host);
+	fuzz_span_same(a->port_str, b->port_str);
+	fuzz_span_same(a->params, b->params);
+	fuzz_span_same(a->headers, b->headers);
+	fuzz_span_same(a->opaque, b->opaque);
+	FUZZ_SAME(a->port == b->port && a->scheme_id == b->scheme_id &&
+		  a->host_type == b->host_type);
+}
+
+static void
+fuzz_naddr_same(const struct sip_naddr *a, const struct sip_naddr *b)
+{
+	fuzz_span_same(a->display, b->display);
+	fuzz_span_same(a->uri, b->uri);
+	fuzz_span_same(a->params, b->params);
+	fuzz_span_same(a->tag, b->tag);
+	FUZZ_SAME(a->star == b->star && a->bracketed == b->bracketed);
+}
+
+static void
+fuzz_res_same(const struct fuzz_res *a, const struct fuzz_res *b)
+{
+	const struct sip_msg *x = &a->msg, *y = &b->msg;
+	unsigned int i;
+
+	FUZZ_SAME(a->pe == b->pe);
+	if (a->pe != SIP_PERR_OK) {
+		FUZZ_SAME(x->err_off == y->err_off);
+		return;
+	}
+	FUZZ_SAME(x->len == y->len && x->msg_len == y->msg_len &&
+		  x->hdr_off == y->hdr_off && x->body_off == y->body_off &&
+		  x->body_len == y->body_len && x->clen == y->clen &&
+		  x->is_request == y->is_request && x->method == y->method &&
+		  x->status == y->status && x->nhdr == y->nhdr &&
+		  x->nvia == y->nvia);
+	fuzz_span_same(x->method_name, y->method_name);
+	fuzz_span_same(x->ruri, y->ruri);
+	fuzz_span_same(x->reason, y->reason);
+	FUZZ_SAME(memcmp(x->first, y->first, sizeof(x->first)) == 0);
+	for (i = 0; i < x->nhdr; i++) {
+		const struct sip_hdr *h = &x->hdr[i], *k = &y->hdr[i];
+
+		fuzz_span_same(h->value, k->value);
+		FUZZ_SAME(h->off == k->off && h->name_len == k->name_len &&
+			  h->line_len == k->line_len && h->id == k->id &&
+			  h->next == k->next);
+	}
+	FUZZ_SAME(a->ce == b->ce);
+	if (a->ce != SIP_PERR_OK)
+		return;
+	fuzz_span_same(a->info.via.value, b->info.via.value);
+	fuzz_span_same(a->info.via.proto, b->info.via.proto);
+	fuzz_span_same(a->info.via.transport, b->info.via.transport);
+	fuzz_span_same(a->info.via.host, b->info.via.host);
+	fuzz_span_same(a->info.via.params, b->info.via.params);
+	fuzz_span_same(a->info.via.branch, b->info.via.branch);
+	fuzz_span_same(a->info.via.received, b->info.via.received);
+	fuzz_span_same(a->info.via.rport, b->info.via.rport);
+	fuzz_span_same(a->info.via.maddr, b->info.via.maddr);
+	fuzz_span_same(a->info.via.ttl, b->info.via.ttl);
+	FUZZ_SAME(a->info.via.port == b->info.via.port &&
+		  a->info.via.host_type == b->info.via.host_type);
+	fuzz_naddr_same(&a->info.from, &b->info.from);
+	fuzz_naddr_same(&a->info.to, &b->info.to);
+	fuzz_span_same(a->info.call_id, b->info.call_id);
+	fuzz_span_same(a->info.cseq.method_name, b->info.cseq.method_name);
+	FUZZ_SAME(a->info.cseq.num == b->info.cseq.num &&
+		  a->info.cseq.method == b->info.cseq.method);
+	if (x->is_request)
+		fuzz_uri_same(&a->info.ruri, &b->info.ruri);
+	FUZZ_SAME(a->info.max_forwards == b->info.max_forwards &&
+		  a->info.nvia == b->info.nvia &&
+		  a->info.ncontact == b->info.ncontact);
+}
+
+/*
+ * Parse and check @p buf with every implementation the CPU has; they
+ * must agree with the scalar one. The scan table chosen at load time is
+ * put back.
+ */
+static void
+fuzz_differential(const char *buf, uint32_t n)
+{
+	static struct fuzz_res ref, got;
+	const bool val0 = sip_val_avx2;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(fuzz_impls) / sizeof(fuzz_impls[0]); i++) {
+		struct fuzz_res *r = i == 0 ? &ref : &got;
+
+		if (sip_scan_select(fuzz_impls[i].scan) != 0 ||
+		    sip_val_select(fuzz_impls[i].val_avx2) != 0)
+			continue;
+		memset(r, 0, sizeof(*r));
+		r->pe = sip_parse(&r->msg, buf, n);
+		r->ce = r->pe == SIP_PERR_OK ?
+			sip_msg_check(&r->msg, &r->info) : SIP_PERR_OK;
+		if (i != 0)
+			fuzz_res_same(&ref, &got);
+	}
+	(void)sip_scan_select(SIP_SCAN_AUTO);
+	(void)sip_val_select(val0);
+}
 
 static void
 fuzz_values(const struct sip_msg *msg)
@@ -112,6 +259,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(buf, data, size);
 
+	fuzz_differential(buf, (uint32_t)size);
 	if (sip_parse(&msg, buf, (uint32_t)size) == SIP_PERR_OK) {
 		fuzz_values(&msg);
 		if (sip_msg_check(&msg, &info) == SIP_PERR_OK)
