@@ -7,6 +7,9 @@
  * The input is copied into an exact-size heap block so AddressSanitizer
  * catches a read one byte too far.
  *
+ * A 302 built for every checked request is parsed and checked again and
+ * must carry the request's Vias, From, To (tagged), Call-ID and CSeq.
+ *
  * Differential: the parse and the checks, and the name-addr, URI and Via
  * parsers on every header value, are run with the scalar scans, the
  * SSE4.2 scans and the AVX2 framing and value masks (those the CPU has),
@@ -276,6 +279,75 @@ fuzz_values(const struct sip_msg *msg)
 	}
 }
 
+/* The values of header @p id of @p a and @p b, one list, the same text. */
+static void
+fuzz_same_values(const struct sip_msg *a, const struct sip_msg *b,
+		 enum sip_hdr_id id)
+{
+	struct sip_value_iter ia, ib;
+	struct span va, vb;
+	int ra, rb;
+
+	sip_values_init(&ia, a, id);
+	sip_values_init(&ib, b, id);
+	do {
+		ra = sip_values_next(&ia, &va);
+		rb = sip_values_next(&ib, &vb);
+		FUZZ_SAME(ra == rb);
+		FUZZ_SAME(ra != 1 || (va.len == vb.len &&
+				      memcmp(va.ptr, vb.ptr, va.len) == 0));
+	} while (ra == 1);
+}
+
+static bool
+fuzz_text_eq(struct span a, struct span b)
+{
+	return a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0;
+}
+
+/*
+ * A 302 built for a checked request (RFC 3261 §8.2.6): it parses and
+ * passes the checks as a response; its Via values are the request's, in
+ * order; From, Call-ID and CSeq are copied; To is the request's, with
+ * ";tag=" @p tag appended when it had none; two Contacts; no body.
+ */
+static void
+fuzz_resp_check(const struct sip_msg *req, const struct sip_info *rinfo,
+		const char *out, uint32_t n, struct span tag)
+{
+	static struct sip_msg resp;
+	static char want[SIP_MAX_MSG_LEN];
+	struct sip_info info;
+	struct sip_value_iter it;
+	struct span to, v;
+	uint32_t k = 0;
+
+	FUZZ_SAME(sip_parse(&resp, out, n) == SIP_PERR_OK);
+	FUZZ_SAME(!resp.is_request && resp.status == 302 &&
+		  resp.msg_len == n && resp.body_len == 0);
+	FUZZ_SAME(sip_msg_check(&resp, &info) == SIP_PERR_OK);
+	fuzz_same_values(req, &resp, SIP_HDR_VIA);
+	FUZZ_SAME(fuzz_text_eq(sip_msg_hdr(req, SIP_HDR_FROM)->value,
+			       sip_msg_hdr(&resp, SIP_HDR_FROM)->value));
+	FUZZ_SAME(fuzz_text_eq(rinfo->call_id, info.call_id));
+	FUZZ_SAME(fuzz_text_eq(sip_msg_hdr(req, SIP_HDR_CSEQ)->value,
+			       sip_msg_hdr(&resp, SIP_HDR_CSEQ)->value));
+	to = sip_msg_hdr(req, SIP_HDR_TO)->value;
+	if (span_is_null(rinfo->to.tag)) {
+		FUZZ_SAME(to.len + 5 + tag.len <= sizeof(want));
+		memcpy(want, to.ptr, to.len);
+		memcpy(want + to.len, ";tag=", 5);
+		memcpy(want + to.len + 5, tag.ptr, tag.len);
+		to = span_make(want, to.len + 5 + tag.len);
+		FUZZ_SAME(fuzz_text_eq(info.to.tag, tag));
+	}
+	FUZZ_SAME(fuzz_text_eq(sip_msg_hdr(&resp, SIP_HDR_TO)->value, to));
+	sip_values_init(&it, &resp, SIP_HDR_CONTACT);
+	while (sip_values_next(&it, &v) == 1)
+		k++;
+	FUZZ_SAME(k == 2);
+}
+
 static void
 fuzz_rewrite(const struct sip_msg *msg, const struct sip_info *info)
 {
@@ -315,7 +387,9 @@ fuzz_rewrite(const struct sip_msg *msg, const struct sip_info *info)
 	r.contacts = contacts;
 	r.ncontacts = 2;
 	r.retry_after = 30;
-	(void)sip_resp_build(msg, info, &r, out, sizeof(out), &n);
+	if (sip_resp_build(msg, info, &r, out, sizeof(out), &n) != 0)
+		abort();
+	fuzz_resp_check(msg, info, out, n, span_make(tag, sizeof(tag)));
 	(void)sip_resp_build(msg, info, &r, out, 64, &n);
 }
 
