@@ -1145,18 +1145,11 @@ dp_proxy_to_target(const struct dp_proxy_self *self,
 	if (u->scheme_id == SIP_SCHEME_SIP || u->scheme_id == SIP_SCHEME_SIPS) {
 		/* Edit in place: everything but user and host:port stays. An
 		 * empty user (the rule stripped the whole number) leaves no
-		 * user part, as in a redirect's Contacts (dp_redirect.c). */
-		if (!span_is_null(esc) && esc.len == 0) {
-			if (!span_is_null(u->user) &&
-			    sip_edit_add(&out->ed,
-					 (uint32_t)(u->user.ptr - msg->buf),
-					 (uint32_t)(u->host.ptr - u->user.ptr),
-					 SPAN_NULL) != 0)
-				return dp_proxy_drop(out, DP_PW_REWRITE);
-		} else if (!span_is_null(esc) &&
-			   sip_rw_ruri_user(&out->ed, msg, info, esc) != 0) {
+		 * user part (sip_rw_ruri_user()), as in a redirect's Contacts
+		 * (dp_redirect.c). */
+		if (!span_is_null(esc) &&
+		    sip_rw_ruri_user(&out->ed, msg, info, esc) != 0)
 			return dp_proxy_drop(out, DP_PW_REWRITE);
-		}
 		hend = !span_is_null(u->port_str) ? span_end(u->port_str) :
 						    span_end(u->host);
 		off = (uint32_t)(u->host.ptr - msg->buf);

@@ -471,7 +471,9 @@ sip_rw_ruri(struct sip_edits *ed, const struct sip_msg *msg,
 /**
  * Replace the user part of the Request-URI (number manipulation). The
  * password, host, port, parameters and headers are kept. When the URI has
- * no user part, "user@" is inserted before the host.
+ * no user part, "user@" is inserted before the host. An empty @p user
+ * leaves no user part: the user, password and '@' go ("sip:@host" is no
+ * URI), and a URI without one is left as it is; -EINVAL for tel:.
  *
  * @param info
  *   From sip_msg_check(); info->ruri must point into msg->buf.
@@ -480,7 +482,8 @@ sip_rw_ruri(struct sip_edits *ed, const struct sip_msg *msg,
  *   until the edits are applied.
  * @return
  *   0; -ENOSPC when the edit list is full; -EINVAL for a URI without a
- *   user part or host (unknown schemes).
+ *   user part or host (unknown schemes), or an empty @p user without a
+ *   host.
  */
 int
 sip_rw_ruri_user(struct sip_edits *ed, const struct sip_msg *msg,
@@ -492,13 +495,26 @@ sip_rw_ruri_user(struct sip_edits *ed, const struct sip_msg *msg,
 
 	if (!msg->is_request)
 		return -EINVAL;
+	if (user.len == 0) {
+		/* no user part: user, password and '@' go (tel: has no host) */
+		if (span_is_null(u->host))
+			return -EINVAL;
+		if (span_is_null(u->user))
+			return 0;
+		rc = sip_rw_off(msg, u->user.ptr, &off);
+		if (rc != 0)
+			return rc;
+		return sip_edit_add(ed, off,
+				    (uint32_t)(u->host.ptr - u->user.ptr),
+				    SPAN_NULL);
+	}
 	if (!span_is_null(u->user)) {
 		rc = sip_rw_off(msg, u->user.ptr, &off);
 		if (rc != 0)
 			return rc;
 		return sip_edit_add(ed, off, u->user.len, user);
 	}
-	if (span_is_null(u->host) || user.len == 0)
+	if (span_is_null(u->host))
 		return -EINVAL;
 	rc = sip_rw_off(msg, u->host.ptr, &off);
 	if (rc != 0)

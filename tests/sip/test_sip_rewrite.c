@@ -203,6 +203,13 @@ build_ruri_user(struct sip_edits *ed, const struct sip_msg *msg,
 }
 
 static int
+build_ruri_user_empty(struct sip_edits *ed, const struct sip_msg *msg,
+		      const struct sip_info *info)
+{
+	return sip_rw_ruri_user(ed, msg, info, span_make("", 0));
+}
+
+static int
 build_pop_route(struct sip_edits *ed, const struct sip_msg *msg,
 		const struct sip_info *info)
 {
@@ -716,6 +723,27 @@ test_sip_rewrite_ruri_user_tel(void **state)
 		REQ_TAIL;
 
 	CHECK_RW(*state, in, build_ruri_user, exp);
+}
+
+/* An empty user leaves no user part: user, password and '@' go. */
+static void
+test_sip_rewrite_ruri_user_empty(void **state)
+{
+	static const char in[] =
+		"INVITE sip:5550100:secret@edge.example:5060;user=phone SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1\r\n"
+		REQ_TAIL;
+	static const char exp[] =
+		"INVITE sip:edge.example:5060;user=phone SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1\r\n"
+		REQ_TAIL;
+	static const char none[] =
+		"INVITE sip:edge.example;transport=udp SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1\r\n"
+		REQ_TAIL;
+
+	CHECK_RW(*state, in, build_ruri_user_empty, exp);
+	CHECK_RW(*state, none, build_ruri_user_empty, none);
 }
 
 /* ---- Route pop ---------------------------------------------------------- */
@@ -1420,6 +1448,7 @@ main(void)
 		cmocka_unit_test(test_sip_rewrite_ruri_user_password_kept),
 		cmocka_unit_test(test_sip_rewrite_ruri_user_inserted_when_absent),
 		cmocka_unit_test(test_sip_rewrite_ruri_user_tel),
+		cmocka_unit_test(test_sip_rewrite_ruri_user_empty),
 		cmocka_unit_test(test_sip_rewrite_pop_route_line_removed),
 		cmocka_unit_test(test_sip_rewrite_pop_route_first_value_removed),
 		cmocka_unit_test(test_sip_rewrite_pop_route_absent_enoent),
