@@ -894,6 +894,16 @@ dp_proxy_strict_next(const struct sip_msg *msg, struct dp_proxy_out *out,
 				    out->rr_done ? SPAN_NULL : msg->ruri);
 }
 
+/* Route value @p v names us (parsed into @p na and @p ru on the way). */
+static bool
+dp_proxy_route_is_us(const struct dp_conf *conf, struct span v,
+		     struct sip_naddr *na, struct sip_uri *ru)
+{
+	return sip_naddr_parse(na, v) == SIP_PERR_OK &&
+	       sip_uri_parse(ru, na->uri) == SIP_PERR_OK &&
+	       dp_proxy_uri_is_us(conf, ru);
+}
+
 enum dp_proxy_act
 dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 		 const struct sip_info *info, const struct dp_udp_meta *meta,
@@ -930,9 +940,7 @@ dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 		}
 		sip_values_init(&it, msg, SIP_HDR_ROUTE);
 		if (sip_values_next(&it, &v) == 1 &&
-		    sip_naddr_parse(&na, v) == SIP_PERR_OK &&
-		    sip_uri_parse(&ru, na.uri) == SIP_PERR_OK &&
-		    dp_proxy_uri_is_us(self->conf, &ru)) {
+		    dp_proxy_route_is_us(self->conf, v, &na, &ru)) {
 			if (sip_rw_pop_route(&out->ed, msg) != 0)
 				return dp_proxy_drop(out, DP_PW_REWRITE);
 			if (out->rr_done)
@@ -947,9 +955,7 @@ dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 			 * already.) The edit so far is redone with both.
 			 */
 			if (!out->rr_done &&
-			    sip_naddr_parse(&na, v) == SIP_PERR_OK &&
-			    sip_uri_parse(&ru, na.uri) == SIP_PERR_OK &&
-			    dp_proxy_uri_is_us(self->conf, &ru)) {
+			    dp_proxy_route_is_us(self->conf, v, &na, &ru)) {
 				sip_edits_init(&out->ed);
 				if (dp_proxy_routes_redo(msg, out, 2,
 							 SPAN_NULL) != 0)
