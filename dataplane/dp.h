@@ -233,6 +233,13 @@ void dp_sip_lcore_fini(struct dp_lcore *lc);
  */
 extern struct dp_snap *dp_snap_current;
 
+/*
+ * Generation N-1 for DP_SNAP_KEEP_US after a swap (DESIGN §4.3), else
+ * NULL; written and read as dp_snap_current. Proxy mode routes a CANCEL
+ * or an ACK through it too (dp_proxy.c); it is never counted into.
+ */
+extern struct dp_snap *dp_snap_prev;
+
 /**
  * Build a snapshot from a compiled rules image (rules_compile()).
  *
@@ -264,6 +271,9 @@ void dp_snap_free(struct dp_snap *s);
  * Context: the single publisher (loader thread, or a test).
  */
 struct dp_snap *dp_snap_publish(struct dp_snap *s);
+
+/* The same for dp_snap_prev (NULL: no N-1 to consult). */
+struct dp_snap *dp_snap_publish_prev(struct dp_snap *s);
 
 /**
  * Sum a snapshot's per-lcore rule-hit and target-pick counters: hits[r]

@@ -33,6 +33,8 @@
  *     retransmissions get the same bytes; leaving by another address
  *     (the other family), both, the outgoing one first (RFC 5658), and
  *     our first two Route values are then both removed;
+ *   - for 32 s after a swap, a CANCEL or ACK that generation N-1 routes
+ *     elsewhere than N is sent there too (dp_proxy_prev(), DESIGN §4.3);
  *   - the key is derived from the installation secret in the snapshot;
  *     after a secret change, branches change: in-flight transactions'
  *     CANCELs and ACKs then carry another branch downstream.
@@ -1322,37 +1324,45 @@ dp_proxy_count_why(struct dp_lcore *lc, uint8_t why)
  */
 static uint32_t
 dp_proxy_lookup(struct dp_lcore *lc, const struct dp_snap *snap,
-		struct dp_sip_pkt *p, struct rules_key *key, uint16_t *code)
+		struct dp_sip_pkt *p, struct rules_key *key, uint16_t *code,
+		bool alt)
 {
 	struct rules_scratch *scr = NULL;
 	struct rules_hit hit;
 	uint32_t rule;
 
 	*code = lc->conf->no_route_code;
-	if (snap == NULL || snap->db == NULL ||
-	    rules_key_make(p->info.ruri.user, p->info.ruri.host, key) != 0)
-		return RULES_NO_RULE;
-	if (lc->idx < snap->nworkers)
+	if (snap != NULL && snap->db != NULL && lc->idx < snap->nworkers)
 		scr = snap->scratch[lc->idx];
-	if (rules_match(snap->db, scr, key, &rule) != 0)
+	if (snap == NULL || snap->db == NULL ||
+	    rules_key_make(p->info.ruri.user, p->info.ruri.host, key) != 0 ||
+	    rules_match(snap->db, scr, key, &rule) != 0 ||
+	    rules_hit_get(snap->db, rule, &hit) != 0) {
+		if (!alt)
+			dp_cnt_add(lc, DP_CNT_SIP_NO_ROUTE, 1);
 		return RULES_NO_RULE;
-	if (rules_hit_get(snap->db, rule, &hit) != 0)
-		return RULES_NO_RULE;
+	}
+	if (!alt && lc->idx < snap->nworkers && rule < snap->nrules)
+		dp_cnt_inc(&snap->hits[(size_t)lc->idx * snap->stride + rule]);
 	if (hit.action == RULES_ACTION_REJECT) {
+		if (!alt)
+			dp_cnt_add(lc, DP_CNT_SIP_REJECT, 1);
 		*code = hit.code;
 		return RULES_NO_RULE;
 	}
-	if (lc->idx < snap->nworkers && rule < snap->nrules)
-		dp_cnt_inc(&snap->hits[(size_t)lc->idx * snap->stride + rule]);
 	return rule;
 }
 
-/* Forward through rule p->rule (or a lookup of our own). */
+/*
+ * Forward through rule p->rule (or a lookup of our own). @p alt: @p snap is
+ * generation N-1, consulted for a copy (dp_proxy_prev()): always a lookup
+ * of our own, nothing counted, and anything but a forward is DP_PA_DROP.
+ */
 static enum dp_proxy_act
 dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 	       const struct dp_proxy_self *self,
 	       const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
-	       struct dp_proxy_out *out)
+	       struct dp_proxy_out *out, bool alt)
 {
 	struct dp_sip_lcore *sl = lc->sip;
 	const struct rules_key *kp;
@@ -1360,13 +1370,14 @@ dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 	struct rules_dest dest;
 	struct rules_hit hit;
 	struct span user = SPAN_NULL;
-	uint32_t rule = p->rule, len;
+	uint32_t rule = alt ? RULES_NO_RULE : p->rule, len;
 	uint16_t code;
 
 	if (rule == RULES_NO_RULE) {
-		rule = dp_proxy_lookup(lc, snap, p, &key, &code);
+		rule = dp_proxy_lookup(lc, snap, p, &key, &code, alt);
+		if (alt && rule == RULES_NO_RULE)
+			return DP_PA_DROP;
 		if (rule == RULES_NO_RULE) {
-			dp_cnt_add(lc, DP_CNT_SIP_NO_ROUTE, 1);
 			out->code = code;
 			out->why = DP_PW_NONE;
 			return DP_PA_ANSWER;
@@ -1381,6 +1392,8 @@ dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 		out->why = DP_PW_NONE;
 		return DP_PA_ANSWER;
 	}
+	if (alt && hit.action != RULES_ACTION_FORWARD)
+		return DP_PA_DROP;
 	if (hit.action != RULES_ACTION_FORWARD) {
 		/*
 		 * A redirect rule met on our own lookup: answer as the SIP
@@ -1389,6 +1402,12 @@ dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 		 */
 		out->why = DP_PW_NONE;
 		out->code = 0;
+		if (p->msg.method == SIP_METHOD_CANCEL) {
+			/* 200, as in redirect mode (dp_redirect_classify()) */
+			dp_cnt_add(lc, DP_CNT_SIP_CANCEL, 1);
+			out->code = 200;
+			return DP_PA_ANSWER;
+		}
 		if (p->msg.method != SIP_METHOD_ACK) {
 			struct rules_key saved = sl->keys[p->key_idx];
 
@@ -1403,12 +1422,16 @@ dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 	/* With one target the draw cannot change the choice: no keyed hash
 	 * of the Call-ID (~350 instructions). The hash is kept in p->flow
 	 * for a local answer's To-tag (dp_sip_respond()). */
-	if (hit.ntargets > 1 && !p->flow_ok) {
+	if (hit.ntargets > 1 && !p->flow_ok && !alt) {
 		p->flow = dp_sip_flow_hash(snap, &p->info);
 		p->flow_ok = 1;
 	}
-	if (rules_pick_target(snap->db, rule, hit.ntargets > 1 ? p->flow : 0,
+	/* N-1 draws with its own key (a secret change may lie between). */
+	if (rules_pick_target(snap->db, rule, hit.ntargets <= 1 ? 0 :
+			      alt ? dp_sip_flow_hash(snap, &p->info) : p->flow,
 			      snap->up, &dest) != 0) {
+		if (alt)
+			return DP_PA_DROP;
 		dp_cnt_add(lc, DP_CNT_PROXY_ALL_DOWN, 1);
 		out->code = 503;
 		out->why = DP_PW_NONE;
@@ -1422,7 +1445,7 @@ dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 		}
 		user = span_make(sl->user, len);
 	}
-	if (lc->idx < snap->nworkers && dest.target < snap->ntargets)
+	if (!alt && lc->idx < snap->nworkers && dest.target < snap->ntargets)
 		dp_cnt_inc(&snap->hits[(size_t)lc->idx * snap->stride +
 				       snap->nrules + dest.target]);
 	/*
@@ -1479,6 +1502,64 @@ dp_proxy_send(struct dp_lcore *lc, struct rte_mbuf *m,
 			   out->dport) == 0;
 }
 
+/* Where a copy for generation N-1 goes (dp_proxy_prev()). */
+struct dp_proxy_alt {
+	struct rte_mbuf *m;
+	struct dp_ip     src;
+	struct dp_ip     dst;
+	uint16_t         sport;
+	uint16_t         dport;
+};
+
+/*
+ * DESIGN §4.3 and RFC 3261 §16.11: for DP_SNAP_KEEP_US after a swap, a
+ * CANCEL or an ACK the table routes may belong to an INVITE forwarded
+ * under generation N-1, and a stateless proxy cannot tell. So it is
+ * forwarded as N-1 would forward it, into a new mbuf, before N's edits
+ * are made (both use out's buffers); the caller sends the copy when N
+ * sends the request elsewhere or not at all. The element that has no
+ * such transaction answers the CANCEL 481 and drops the ACK (§9.2,
+ * §17.2.3). The branch is the same (a hash of the received request);
+ * the Request-URI is N-1's rule's. Returns whether @p alt holds a copy;
+ * out->ed is dp_proxy_request()'s again either way.
+ */
+static bool
+dp_proxy_prev(struct dp_lcore *lc, const struct dp_snap *prev,
+	      const struct dp_proxy_self *self,
+	      const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
+	      struct dp_proxy_out *out, struct dp_proxy_alt *alt)
+{
+	const struct sip_edits ed = out->ed;
+	struct rte_mbuf *m = NULL;
+	uint32_t need, len, i;
+
+	alt->m = NULL;
+	if (dp_proxy_table(lc, prev, self, meta, p, out, true) != DP_PA_SEND)
+		goto out;
+	need = p->msg.len;
+	for (i = 0; i < out->ed.n; i++)
+		need += out->ed.e[i].ins.len;
+	m = dp_pkt_alloc(lc, need);
+	if (m == NULL)
+		goto out;
+	if (sip_rw_apply(&out->ed, &p->msg, rte_pktmbuf_mtod(m, char *),
+			 rte_pktmbuf_tailroom(m), &len) != 0 ||
+	    len > UINT16_MAX) {
+		dp_cnt_add(lc, DP_CNT_PROXY_EDIT_FAIL, 1);
+		rte_pktmbuf_free(m);
+		goto out;
+	}
+	rte_pktmbuf_append(m, (uint16_t)len);
+	alt->m = m;
+	alt->src = out->src;
+	alt->dst = out->dst;
+	alt->sport = out->sport;
+	alt->dport = out->dport;
+out:
+	out->ed = ed;
+	return alt->m != NULL;
+}
+
 uint16_t
 dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 	       struct rte_mbuf **pkts, const struct dp_udp_meta *meta,
@@ -1487,6 +1568,8 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 	struct rte_mbuf *drop[DP_BURST];
 	struct dp_proxy_self self;
 	struct dp_proxy_out out;
+	struct dp_proxy_alt alt;
+	const struct dp_snap *prev = ((struct dp_sip_lcore *)lc->sip)->prev;
 	enum dp_proxy_act act;
 	uint16_t i, nsent = 0, ndrop = 0, nlost = 0;
 
@@ -1506,9 +1589,35 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 					       &meta[i], &out);
 			if (out.spiral)
 				dp_cnt_add(lc, DP_CNT_PROXY_SPIRAL, 1);
+			alt.m = NULL;
+			if (act == DP_PA_TABLE &&
+			    unlikely(prev != NULL) &&
+			    (q->msg.method == SIP_METHOD_CANCEL ||
+			     q->msg.method == SIP_METHOD_ACK))
+				dp_proxy_prev(lc, prev, &self,
+					      &meta[i], q, &out, &alt);
 			if (act == DP_PA_TABLE)
 				act = dp_proxy_table(lc, snap, &self, &meta[i],
-						     q, &out);
+						     q, &out, false);
+			if (unlikely(alt.m != NULL)) {
+				if (act == DP_PA_SEND &&
+				    out.dport == alt.dport &&
+				    dp_ip_eq(&out.dst, &alt.dst)) {
+					rte_pktmbuf_free(alt.m);
+				} else {
+					/* N's answer, if any, is not sent:
+					 * N-1 forwarded it. */
+					dp_cnt_add(lc, DP_CNT_PROXY_PREV_GEN, 1);
+					nsent = (uint16_t)(nsent +
+						(dp_udp_send(lc, alt.m, &alt.src,
+							     alt.sport, &alt.dst,
+							     alt.dport) == 0));
+					if (act == DP_PA_ANSWER) {
+						drop[ndrop++] = pkts[i];
+						continue;
+					}
+				}
+			}
 		}
 		switch (act) {
 		case DP_PA_SEND:

@@ -432,6 +432,30 @@ dp_sip_classify(struct dp_lcore *lc, const struct dp_snap *snap,
 }
 
 /*
+ * A CANCEL or an ACK that generation N would answer (no rule, a reject
+ * rule) while N-1 is kept: in proxy mode, it goes to the proxy stage,
+ * which sends it where N-1 routes it if that is a forward (DESIGN §4.3,
+ * dp_proxy.c), or answers it as N would.
+ */
+static bool
+dp_sip_prev_may(const struct dp_lcore *lc, const struct dp_snap *snap,
+		const struct dp_sip_pkt *p, uint32_t rule)
+{
+	const struct dp_sip_lcore *sl = lc->sip;
+	struct rules_hit hit;
+
+	if (lc->conf->mode != DP_MODE_PROXY || sl->prev->db == NULL ||
+	    (p->msg.method != SIP_METHOD_CANCEL &&
+	     p->msg.method != SIP_METHOD_ACK))
+		return false;
+	if (rule == RULES_NO_RULE)
+		return true;
+	return rule != RULES_MATCH_ERROR &&
+	       rules_hit_get(snap->db, rule, &hit) == 0 &&
+	       hit.action == RULES_ACTION_REJECT;
+}
+
+/*
  * Route the @p nk requests with verdict DP_SV_ROUTE whose keys are in
  * sl->keys (DESIGN §3.2 step 9, §4.1): one rules_match_burst() call.
  */
@@ -470,6 +494,13 @@ dp_sip_route(struct dp_lcore *lc, const struct dp_snap *snap,
 		struct dp_sip_pkt *p = rp[k];
 		uint32_t rule = sl->rules[k];
 
+		if (unlikely(sl->prev != NULL) && dp_sip_prev_may(lc, snap, p,
+								  rule)) {
+			/* The proxy stage looks it up again, in N and N-1. */
+			p->rule = RULES_NO_RULE;
+			p->verdict = DP_SV_PROXY;
+			continue;
+		}
 		if (rule == RULES_NO_RULE) {
 			dp_cnt_add(lc, DP_CNT_SIP_NO_ROUTE, 1);
 			p->verdict = dp_sip_reply(lc, p,
@@ -498,6 +529,13 @@ dp_sip_route(struct dp_lcore *lc, const struct dp_snap *snap,
 			/* Redirect mode redirects forward rules too. */
 			/* fall through */
 		default:
+			/* A CANCEL of a redirected INVITE: 200, as in
+			 * redirect mode (dp_redirect_classify()). */
+			if (p->msg.method == SIP_METHOD_CANCEL) {
+				dp_cnt_add(lc, DP_CNT_SIP_CANCEL, 1);
+				p->verdict = dp_sip_reply(lc, p, 200);
+				break;
+			}
 			p->verdict = p->msg.method == SIP_METHOD_ACK ?
 				dp_sip_reply(lc, p, 0) : DP_SV_REDIRECT;
 			break;
@@ -525,6 +563,7 @@ dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
 	 * generation, and the pointer is not kept past this call. */
 	snap = rcu_dereference(dp_snap_current);
 	sl->snap_gen = snap != NULL ? snap->generation : 0;
+	sl->prev = rcu_dereference(dp_snap_prev);
 	if (snap != NULL && snap->acl.rl_rps != 0)
 		sl->now_tsc = rte_rdtsc();
 

@@ -38,6 +38,7 @@
 #include "dp.h"
 
 struct dp_snap *dp_snap_current;
+struct dp_snap *dp_snap_prev;
 
 static uint64_t
 dp_snap_now_us(void)
@@ -234,6 +235,12 @@ struct dp_snap *
 dp_snap_publish(struct dp_snap *s)
 {
 	return rcu_xchg_pointer(&dp_snap_current, s);
+}
+
+struct dp_snap *
+dp_snap_publish_prev(struct dp_snap *s)
+{
+	return rcu_xchg_pointer(&dp_snap_prev, s);
 }
 
 void
@@ -682,13 +689,18 @@ out_abort:
 	return rc;
 }
 
-/* Free the kept generation N-1 once its 32 s are over (DESIGN §4.3). */
+/*
+ * Free the kept generation N-1 once its 32 s are over (DESIGN §4.3):
+ * unpublished first, then freed after a grace period, as workers may be
+ * reading it (dp_proxy.c).
+ */
 static void
-dp_loader_retire(struct dp_loader *ld, bool now)
+dp_loader_retire(struct dp_loader *ld)
 {
-	if (ld->prev == NULL || (!now && dp_snap_now_us() < ld->prev_until_us))
+	if (ld->prev == NULL || dp_snap_now_us() < ld->prev_until_us)
 		return;
-	/* Already past a grace period (dp_loader_swap() waited for one). */
+	dp_snap_publish_prev(NULL);
+	urcu_qsbr_synchronize_rcu();
 	dp_snap_free(ld->prev);
 	ld->prev = NULL;
 }
@@ -699,10 +711,13 @@ dp_loader_swap(struct dp_loader *ld, struct dp_snap *s)
 {
 	struct dp_snap *old = dp_snap_publish(s);
 
-	/* Every worker has left the bursts that may have seen @p old. */
+	/* The older N-1, if its 32 s are not over, goes now. */
+	dp_snap_publish_prev(old);
+	/* Every worker has left the bursts that may have seen @p old as
+	 * current, or the older one as N-1. */
 	urcu_qsbr_synchronize_rcu();
 	dp_snap_carry(s, old);
-	dp_loader_retire(ld, true);
+	dp_snap_free(ld->prev);
 	ld->prev = old;
 	ld->prev_until_us = dp_snap_now_us() + DP_SNAP_KEEP_US;
 	__atomic_store_n(&ld->generation, s->generation, __ATOMIC_RELAXED);
@@ -894,7 +909,7 @@ dp_loader_main(void *arg)
 			dp_loader_load(ld, false);
 			next_poll = now + DP_SNAP_POLL_US;
 		}
-		dp_loader_retire(ld, false);
+		dp_loader_retire(ld);
 		if (now >= next_report) {
 			if (ld->fd >= 0)
 				dp_loader_report(ld);
@@ -944,6 +959,7 @@ dp_loader_stop(struct dp_loader *ld)
 	/* Workers are stopped: no grace period needed. */
 	dp_snap_free(dp_snap_publish(NULL));
 	ld->cur = NULL;
+	dp_snap_publish_prev(NULL);
 	dp_snap_free(ld->prev);
 	ld->prev = NULL;
 	dp_loader_close_env(ld);

@@ -109,6 +109,7 @@
 	X(PROXY_FWD_DIALOG,     "proxy: in-dialog requests sent to the R-URI")  \
 	X(PROXY_LOOP,           "proxy: looped requests answered 482")          \
 	X(PROXY_SPIRAL,         "proxy: spiralling requests forwarded again")   \
+	X(PROXY_PREV_GEN,       "proxy: CANCELs and ACKs also sent where generation N-1 routes them") \
 	X(PROXY_NOT_IP,         "proxy: next hop not an IP literal (503 or drop)") \
 	X(PROXY_NO_DIALOG,      "proxy: in-dialog request addressed to us (481)") \
 	X(PROXY_ALL_DOWN,       "proxy: forward rule without an up target (503)") \
@@ -356,6 +357,7 @@ struct dp_sip_lcore {
 	uint32_t         ctail_exp;     /* the redirect_expires it was built for */
 	char             unsup[DP_BURST][DP_UNSUP_MAX];
 	uint64_t         snap_gen;      /* generation of the last burst's snapshot */
+	const struct dp_snap *prev;     /* dp_snap_prev for the burst (proxy) */
 	uint64_t         now_tsc;       /* TSC at the start of the burst */
 	struct dp_rl     rl;            /* per-source rate limiter (dp_acl.h) */
 };

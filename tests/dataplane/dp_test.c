@@ -451,8 +451,9 @@ t_snap_csv(const char *csv, uint64_t gen)
 	return t_snap_csv_acl(csv, gen, NULL);
 }
 
-struct dp_snap *
-t_snap_csv_acl(const char *csv, uint64_t gen, const struct dp_acl_conf *acl)
+/* The snapshot built from @p csv (NULL: empty), not yet published. */
+static struct dp_snap *
+t_snap_make(const char *csv, uint64_t gen, const struct dp_acl_conf *acl)
 {
 	struct rules_set *set = NULL;
 	struct dp_snap *s = NULL;
@@ -471,13 +472,38 @@ t_snap_csv_acl(const char *csv, uint64_t gen, const struct dp_acl_conf *acl)
 	if (acl != NULL)
 		assert_int_equal(dp_acl_build(&s->acl, acl, rte_get_tsc_hz(),
 					      err, sizeof(err)), 0);
+	return s;
+}
+
+struct dp_snap *
+t_snap_csv_acl(const char *csv, uint64_t gen, const struct dp_acl_conf *acl)
+{
+	struct dp_snap *s = t_snap_make(csv, gen, acl);
+
+	t_snap_prev_clear();
 	dp_snap_free(dp_snap_publish(s));
 	return s;
+}
+
+struct dp_snap *
+t_snap_csv_keep(const char *csv, uint64_t gen)
+{
+	struct dp_snap *s = t_snap_make(csv, gen, NULL);
+
+	dp_snap_free(dp_snap_publish_prev(dp_snap_publish(s)));
+	return s;
+}
+
+void
+t_snap_prev_clear(void)
+{
+	dp_snap_free(dp_snap_publish_prev(NULL));
 }
 
 void
 t_snap_clear(void)
 {
+	t_snap_prev_clear();
 	dp_snap_free(dp_snap_publish(NULL));
 }
 

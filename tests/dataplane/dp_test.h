@@ -124,6 +124,10 @@ struct dp_snap *t_snap_csv_acl(const char *csv, uint64_t gen,
 			       const struct dp_acl_conf *acl);
 /* Unpublish and free the current snapshot. */
 void t_snap_clear(void);
+/* t_snap_csv(), keeping the replaced snapshot as N-1 (dp_snap_prev). */
+struct dp_snap *t_snap_csv_keep(const char *csv, uint64_t gen);
+/* Free the kept N-1, as the loader does after its 32 s. */
+void t_snap_prev_clear(void);
 
 /* ---- Next hops, fragments, whole datagrams ------------------------------ */
 

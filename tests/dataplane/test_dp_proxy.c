@@ -486,6 +486,14 @@ test_dp_proxy_other_actions(void **state)
 	t_send(req, n);
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
 	assert_memory_equal(t_buf, "SIP/2.0 302 ", 12);
+	/* Its CANCEL: 200, as in redirect mode, not another 302. */
+	n = t_req(req, "CANCEL", "sip:33155550100@192.0.2.1", "o2", "o2",
+		  NULL, NULL);
+	t_send(req, n);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 200 ", 12);
+	assert_int_equal(t_cnt(DP_CNT_SIP_CANCEL), 1);
+	t_expect_nothing();
 	n = t_req(req, "INVITE", "sip:999@192.0.2.1", "o3", "o3", NULL,
 		  NULL);
 	t_send(req, n);
@@ -583,6 +591,142 @@ test_dp_proxy_without_snapshot(void **state)
 	t_end();
 }
 
+
+/* The "uk" rule moved to another target, then removed. */
+static const char t_csv_moved[] =
+	"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+	"nyc,prefix,1212,forward,198.19.0.3:5060/1/70|198.19.0.5:5060/1/30|"
+	"198.19.0.6:5060/2,,0,,\n"
+	"uk,prefix,44,forward,198.19.0.7:5080,,1,0044,\n";
+static const char t_csv_gone[] =
+	"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+	"nyc,prefix,1212,forward,198.19.0.3:5060/1/70|198.19.0.5:5060/1/30|"
+	"198.19.0.6:5060/2,,0,,\n";
+
+/* Our Via line (the first) of the datagram in t_buf, into @p via. */
+static void
+t_top_via(char *via, size_t cap)
+{
+	const char *p = strstr(t_buf, "\r\nVia: "), *e;
+
+	assert_non_null(p);
+	e = strstr(p + 2, "\r\n");
+	assert_non_null(e);
+	snprintf(via, cap, "%.*s", (int)(e - p - 2), p + 2);
+}
+
+/*
+ * Takes one datagram: @p method for 198.19.0.@p last:@p port with that
+ * Request-URI (uk's rule rewrites the number), whose top Via is @p via;
+ * with @p store, the top Via is stored into @p via (256 bytes) instead.
+ */
+static void
+t_take_uk(const char *method, int last, uint16_t port, char *via,
+	  bool store)
+{
+	char got[256], want[128];
+	struct t_out o;
+
+	t_take(&o);
+	assert_int_equal(t_ip_last(&o, 198, 19, 0), last);
+	assert_int_equal(o.dport, port);
+	snprintf(want, sizeof(want), "%s sip:004442079460000@198.19.0.%d:%u "
+		 "SIP/2.0\r\n", method, last, port);
+	assert_memory_equal(t_buf, want, strlen(want));
+	t_top_via(got, sizeof(got));
+	if (store)
+		strcpy(via, got);
+	else
+		assert_string_equal(got, via);
+}
+
+/* @p method of call @p id to 44 2079 460000, from the peer. */
+static void
+t_send_uk(const char *method, const char *id, const char *to_tag)
+{
+	char req[4096];
+
+	t_send(req, t_req(req, method, "sip:442079460000@192.0.2.1", id, id,
+			  to_tag, NULL));
+}
+
+/*
+ * The two datagrams a CANCEL or an ACK of call @p id gives while N-1
+ * routes it elsewhere: the copy to 198.19.0.@p old_last:@p old_port
+ * (N-1's Request-URI), then N's to @p new_last:@p new_port; both carry
+ * @p via. new_last 0: N answers, so only the copy goes.
+ */
+static void
+t_two_ways(const char *method, const char *id, const char *to_tag,
+	   char *via, int old_last, uint16_t old_port, int new_last,
+	   uint16_t new_port)
+{
+	t_send_uk(method, id, to_tag);
+	t_take_uk(method, old_last, old_port, via, false);
+	if (new_last != 0)
+		t_take_uk(method, new_last, new_port, via, false);
+	t_expect_nothing();
+}
+
+/*
+ * DESIGN §4.3: while generation N-1 is kept, a CANCEL or the ACK of a
+ * non-2xx that N-1 routes elsewhere also goes there, with the INVITE's
+ * branch; INVITEs and requests N-1 routes the same way go once.
+ */
+static void
+test_dp_proxy_prev_generation(void **state)
+{
+	char req[4096], via[256], via2[256];
+	struct t_out o;
+	size_t n;
+
+	(void)state;
+	t_pbegin();
+	/* Generation 5: the INVITE goes to uk's .4:5070. */
+	t_snap_csv(t_csv, 5);
+	t_send_uk("INVITE", "pg1", NULL);
+	t_take_uk("INVITE", 4, 5070, via, true);
+
+	/* Generation 6 moves uk to .7:5080; 5 is kept. */
+	t_snap_csv_keep(t_csv_moved, 6);
+	t_two_ways("CANCEL", "pg1", NULL, via, 4, 5070, 7, 5080);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_PREV_GEN), 1);
+	t_two_ways("ACK", "pg1", "uas-tag", via, 4, 5070, 7, 5080);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_PREV_GEN), 2);
+	/* A new INVITE, and a CANCEL N-1 routes the same way: once. */
+	t_send_uk("INVITE", "pg2", NULL);
+	t_take_uk("INVITE", 7, 5080, via2, true);
+	t_expect_nothing();
+	n = t_req(req, "CANCEL", "sip:12125550100@192.0.2.1", "pg3", "pg3",
+		  NULL, NULL);
+	t_send(req, n);
+	t_take(&o);
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_PROXY_PREV_GEN), 2);
+	/* Counted into N only: N-1's counters were carried at the swap. */
+	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD_TABLE), 5);
+
+	/* Generation 7 removes uk; 6 is kept: pg2's CANCEL reaches .7
+	 * and gets no 404 of N's; an INVITE gets N's 404. */
+	t_snap_csv_keep(t_csv_gone, 7);
+	t_two_ways("CANCEL", "pg2", NULL, via2, 7, 5080, 0, 0);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_PREV_GEN), 3);
+	t_send_uk("INVITE", "pg4", NULL);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 404 ", 12);
+	t_expect_nothing();
+
+	/* N-1's 32 s are over: the CANCEL gets N's answer alone. */
+	t_snap_prev_clear();
+	t_send_uk("CANCEL", "pg2", NULL);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 404 ", 12);
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_PROXY_PREV_GEN), 3);
+	t_snap_csv(t_csv, 1);
+	t_end();
+}
+
 static int
 t_setup(void **state)
 {
@@ -624,6 +768,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_other_actions),
 		cmocka_unit_test(test_dp_proxy_ipv6_caller),
 		cmocka_unit_test(test_dp_proxy_without_snapshot),
+		cmocka_unit_test(test_dp_proxy_prev_generation),
 	};
 
 	return cmocka_run_group_tests_name("dp_proxy", tests, t_setup,

@@ -221,6 +221,10 @@ test_dp_snap_loader_follows_generations(void **state)
 	assert_non_null(strstr(t_buf,
 		"Contact: <sip:92125550100@198.19.0.8:5070>;q=1.0\r\n"));
 	assert_int_equal(t_ld.swaps, 3);        /* 0 at start, 1, 2 */
+	/* Generation 1 is kept as N-1, published for proxy mode. */
+	assert_non_null(dp_snap_prev);
+	assert_ptr_equal(dp_snap_prev, t_ld.prev);
+	assert_int_equal(dp_snap_prev->generation, 1);
 
 	/* The source policy settings: a new snapshot of the same
 	 * generation within the loader's poll (about a second). */

@@ -18,6 +18,13 @@
 #                call over there), and some must have been sent
 #   swap_v4      many calls while the table is replaced (proxy_routes_swap
 #                .csv, weights 1:3); no call may fail
+#   cancel_swap_v4  calls cancelled while they ring (proxy_uac_cancel.xml)
+#                while the table moves every call from the first UAS to
+#                the second (proxy_routes_cancel_a.csv, then _b.csv): a
+#                CANCEL and ACK of an INVITE forwarded before the swap
+#                must still reach the first UAS (the previous
+#                generation's route, DESIGN.md 4.3), or its call never
+#                gets the 487; no call may fail
 #
 # usage: tests/e2e/proxy_e2e.sh [BUILD_DIR] [CASE...]
 # Environment: E2E_KEEP=1 keeps the work directory (logs, SIPp traces).
@@ -40,12 +47,14 @@ UAS2=198.18.0.4
 
 E2E_CASES=("$@")
 
-# uas_start NAME ADDR [SIPP-ARGS...]: a UAS in the client namespace.
+# uas_start NAME ADDR [SIPP-ARGS...]: a UAS in the client namespace,
+# running UAS_XML (default proxy_uas.xml).
 uas_start() {
 	local name=$1 addr=$2
 	shift 2
 	e2e_start "$name" bash -c 'cd "$1" && shift && exec "$@"' _ "$E2E_WORK" \
-		ip netns exec "$E2E_NS_CL" sipp -nostdin -sf "$sipp_dir/proxy_uas.xml" \
+		ip netns exec "$E2E_NS_CL" sipp -nostdin \
+		-sf "$sipp_dir/${UAS_XML:-proxy_uas.xml}" \
 		-i "$addr" -p 5060 -trace_err -error_file "$E2E_WORK/$name.err" \
 		-trace_screen -screen_file "$E2E_WORK/$name.screen" "$@"
 	eval "PID_$name=\$E2E_LAST_PID"
@@ -73,6 +82,21 @@ screen_counts() {
 		/Failed call/     { gsub(/ /, "", $3); bad = $3 }
 		END { printf "%d %d\n", ok, bad }
 	' "$E2E_WORK/$1.screen" 2>/dev/null || echo "0 0"
+}
+
+# case_failed NAME WHY: count the failure, print it and SIPp's errors.
+case_failed() {
+	local name=$1 f
+	E2E_FAILED=$((E2E_FAILED + 1))
+	E2E_FAILED_NAMES+=("$name")
+	printf 'FAIL %-12s%s\n' "$name" "$2"
+	for f in "${name}_uac" "${name}_uas1" "${name}_uas2"; do
+		if [ -s "$E2E_WORK/$f.err" ]; then
+			echo "  --- $f errors (first 20 lines)"
+			e2e_sipp_errors "$f" | head -n 20 | sed 's/^/  /'
+		fi
+	done
+	return 1
 }
 
 # run_case NAME CALLS RATE UAS-ARGS -- UAC-ARGS...: two UAS, one UAC.
@@ -116,16 +140,7 @@ run_case() {
 			"$(e2e_sipp_summary "${name}_uac")" "$ok1" "$ok2"
 		return 0
 	fi
-	E2E_FAILED=$((E2E_FAILED + 1))
-	E2E_FAILED_NAMES+=("$name")
-	printf 'FAIL %-12s%s\n' "$name" "$why"
-	for f in "${name}_uac" "${name}_uas1" "${name}_uas2"; do
-		if [ -s "$E2E_WORK/$f.err" ]; then
-			echo "  --- $f errors (first 20 lines)"
-			e2e_sipp_errors "$f" | head -n 20 | sed 's/^/  /'
-		fi
-	done
-	return 1
+	case_failed "$name" "$why"
 }
 
 # The UAC must have retransmitted, or the case proved nothing.
@@ -167,6 +182,86 @@ if e2e_selected swap_v4; then
 	wait "$swapper" || { echo "  swap import failed:";
 			     cat "$E2E_WORK/swap_import.log"; }
 fi
+
+# The generation the dataplane runs, as the control process reports it.
+dp_generation() {
+	e2e_ctl --json status |
+		sed -n 's/.*"generation": *\([0-9]*\).*/\1/p' | head -n1
+}
+
+# The value of one dataplane counter (sipedgectl stats --prometheus).
+dp_counter() {
+	e2e_ctl stats --prometheus |
+		awk -v n="sipedge_dp_$1_total" '$1 == n { print $2; exit }'
+}
+
+# Rows of a SIPp scenario screen, in order: "MESSAGE COUNT" per line.
+screen_rows() {
+	awk '/^ *(-+>|<-+) / { print $2, $3 }
+	     /Statistics Screen/ { exit }' "$E2E_WORK/$1.screen" 2>/dev/null
+}
+
+# cancel_swap_v4 (see the top): CALLS calls at RATE/s, ringing 3 s each;
+# the swap 2 s after the first call.
+cancel_swap_case() {
+	local calls=40 rate=10 rc=0 why="" gen ok1 bad1 ok2 bad2 s1 s2 c1 c2 n0 n1
+	local name=cancel_swap_v4
+	e2e_selected "$name" || return 0
+
+	gen=$(dp_generation)
+	e2e_routes_import "$here/proxy_routes_cancel_a.csv" >/dev/null 2>&1 ||
+		why="$why import a failed;"
+	e2e_wait_for 15 grep -q "generation $((gen + 1)) loaded" \
+		"$E2E_DP_LOG" || why="$why generation $((gen + 1)) not loaded;"
+	n0=$(dp_counter proxy_prev_gen)
+	UAS_XML=proxy_uas_cancel.xml uas_start "${name}_uas1" "$UAS1" \
+		-trace_logs -log_file "$E2E_WORK/${name}_uas1.log"
+	UAS_XML=proxy_uas_cancel.xml uas_start "${name}_uas2" "$UAS2" \
+		-trace_logs -log_file "$E2E_WORK/${name}_uas2.log"
+	sleep 0.5
+	( sleep 2; e2e_routes_import "$here/proxy_routes_cancel_b.csv" \
+		>"$E2E_WORK/cancel_import.log" 2>&1 ) &
+	local swapper=$!
+	e2e_sipp "${name}_uac" -sf "$sipp_dir/proxy_uac_cancel.xml" \
+		-s 12125550100 -i "$E2E_V4_CL" -p 5090 -m "$calls" -r "$rate" \
+		-d 3000 -timeout 60s -timeout_error "$E2E_V4_DP:5060" || rc=$?
+	wait "$swapper" || why="$why import b failed;"
+	sleep 1
+	uas_stop "${name}_uas1" || true
+	uas_stop "${name}_uas2" || true
+	sleep 1.2       # the dataplane's next stats report
+	n1=$(dp_counter proxy_prev_gen)
+	read -r ok1 bad1 <<<"$(screen_counts "${name}_uas1")"
+	read -r ok2 bad2 <<<"$(screen_counts "${name}_uas2")"
+	# proxy_uas_cancel.xml: row 2 the stray CANCELs, row 8 the calls.
+	s1=$(screen_rows "${name}_uas1" | awk 'NR == 2 { print $2 }')
+	s2=$(screen_rows "${name}_uas2" | awk 'NR == 2 { print $2 }')
+	c1=$(screen_rows "${name}_uas1" | awk 'NR == 8 { print $2 }')
+	c2=$(screen_rows "${name}_uas2" | awk 'NR == 8 { print $2 }')
+	s1=${s1:-0} s2=${s2:-0} c1=${c1:-0} c2=${c2:-0}
+
+	[ "$rc" -eq 0 ] || why="$why uac exit $rc;"
+	[ "${bad1:-1}" -eq 0 ] && [ "${bad2:-1}" -eq 0 ] ||
+		why="$why uas failed calls $bad1+$bad2;"
+	# Every call cancelled at the UAS that had it; both had some.
+	[ "$c1" -gt 0 ] && [ "$c2" -gt 0 ] ||
+		why="$why calls per UAS $c1/$c2;"
+	[ $((c1 + c2)) -eq "$calls" ] ||
+		why="$why calls cancelled at their UAS $((c1 + c2)) of $calls;"
+	[ $((ok1 + ok2)) -eq $((calls + s1 + s2)) ] ||
+		why="$why uas scenarios passed $((ok1 + ok2)), not $((calls + s1 + s2));"
+	[ $((${n1:-0} - ${n0:-0})) -gt 0 ] ||
+		why="$why no request sent by the previous generation;"
+	if [ -z "$why" ]; then
+		E2E_PASSED=$((E2E_PASSED + 1))
+		printf 'PASS %-12s %s; UAS %d + %d calls, %d + %d stray CANCELs, %d sent by N-1\n' \
+			"$name" "$(e2e_sipp_summary "${name}_uac")" \
+			"$c1" "$c2" "$s1" "$s2" $((n1 - n0))
+		return 0
+	fi
+	case_failed "$name" "$why"
+}
+cancel_swap_case
 
 # On success, the dataplane's proxy counters.
 proxy_counters() {
