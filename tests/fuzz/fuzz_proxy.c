@@ -17,6 +17,8 @@
  *
  * What must hold, else abort():
  *  - a request is sent, answered with 400..699, or dropped with a reason;
+ *    it is answered 482 exactly when a Via of ours (each value parsed on
+ *    its own) carries its loop part;
  *    a response is sent or dropped with a reason, never answered;
  *  - the edits apply with sip_rw_apply(); deciding again with the struct
  *    the first decision left (our Via's prefix cached) and the other
@@ -765,6 +767,28 @@ t_decide(const struct dp_udp_meta *meta, const struct rules_dest *dest,
 	return dp_proxy_to_target(&t_self, &t_in, &t_iin, meta, dest, user, po);
 }
 
+/*
+ * Whether a Via of ours carries this request's loop part (RFC 3261 §16.3
+ * item 4), every Via value parsed on its own: then, and only then, the
+ * request must be answered 482.
+ */
+static bool
+t_is_loop(void)
+{
+	struct sip_value_iter it;
+	struct sip_via via;
+	struct span v;
+	uint64_t loop = dp_proxy_loop_hash(&t_self.key, &t_in, &t_iin), l;
+
+	sip_values_init(&it, &t_in, SIP_HDR_VIA);
+	while (sip_values_next(&it, &v) == 1) {
+		if (sip_via_parse(&via, v) == SIP_PERR_OK &&
+		    dp_proxy_via_is_ours(&t_conf, &via, &l) && l == loop)
+			return true;
+	}
+	return false;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -802,6 +826,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&t_po, 0, sizeof(t_po));
 	act = t_decide(&meta, &dest, user, (flags & T_HINT) != 0, &t_po);
+	if (t_in.is_request &&
+	    t_is_loop() != (act == DP_PA_ANSWER && t_po.code == 482 &&
+			    t_po.why == DP_PW_LOOP))
+		abort();
 	switch (act) {
 	case DP_PA_SEND:
 		break;
