@@ -10,7 +10,7 @@
  *
  * A snapshot (struct dp_snap) is immutable once published: the loaded
  * rules_db, one rules_scratch per worker lcore (H11), the target-state
- * bitmap (all up for now), the keys derived from the installation secret,
+ * bitmap (targets.down), the keys derived from the installation secret,
  * and the per-lcore counter slices for rule hits and target picks, each
  * written by its own worker only and summed here with relaxed loads.
  */
@@ -67,6 +67,7 @@ dp_snap_free(struct dp_snap *s)
 	free(s->image);
 	free(s->hits);
 	free(s->carry);
+	free(s->up_bits);
 	free(s);
 }
 
@@ -590,15 +591,96 @@ dp_loader_acl(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
 }
 
 /*
+ * The targets taken out of service (setting targets.down) into *@p down
+ * (malloc()ed, *@p n entries; NULL when none), and a digest of the value.
+ * A value that does not parse (the control process validates it, so
+ * another writer's) is logged once and taken as empty.
+ */
+static void
+dp_loader_down(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
+	       struct schema_down **down, uint32_t *n, uint64_t *digest)
+{
+	static const struct hash_key dk = { 0x746172676574732dull, 0 };
+	struct schema_setting st;
+	struct span v = span_make("", 0);
+	char err[160] = "";
+	int rc;
+
+	*down = NULL;
+	*n = 0;
+	if (dp_loader_setting(txn, set, "targets.down", &st) &&
+	    st.type == SCHEMA_SETTING_STR)
+		v = st.str;
+	*digest = siphash24(&dk, v.ptr, v.len);
+	rc = schema_down_list_parse(v, NULL, 0, err, sizeof(err));
+	if (rc > 0) {
+		*down = calloc((size_t)rc, sizeof(**down));
+		if (*down == NULL)
+			rc = -ENOMEM;
+		else
+			rc = schema_down_list_parse(v, *down, (uint32_t)rc,
+						    err, sizeof(err));
+	}
+	if (rc < 0) {
+		if (strcmp(err, ld->down_err) != 0)
+			DP_LOG(WARNING, "targets.down not applied: %s",
+			       rc == -ENOMEM ? "out of memory" : err);
+		free(*down);
+		*down = NULL;
+		rc = 0;
+	}
+	snprintf(ld->down_err, sizeof(ld->down_err), "%s", err);
+	*n = (uint32_t)rc;
+}
+
+/*
+ * Clear the up bit of every target of @p s that @p down lists. Nothing is
+ * allocated when none is listed: s->up stays NULL (all up).
+ */
+static int
+dp_snap_mark_down(struct dp_snap *s, const struct schema_down *down,
+		  uint32_t n)
+{
+	struct rules_dest d;
+	uint32_t t, i, words;
+
+	for (t = 0; t < s->ntargets && n != 0; t++) {
+		if (rules_db_target(s->db, t, &d) != 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (down[i].port != d.port ||
+			    (down[i].family == 6) != (d.af == RULES_AF_INET6) ||
+			    memcmp(down[i].addr, d.addr,
+				   down[i].family == 6 ? 16 : 4) != 0)
+				continue;
+			if (s->up_bits == NULL) {
+				words = (s->ntargets + 63) / 64;
+				s->up_bits = malloc(words * sizeof(uint64_t));
+				if (s->up_bits == NULL)
+					return -ENOMEM;
+				memset(s->up_bits, 0xff,
+				       words * sizeof(uint64_t));
+			}
+			s->up_bits[t / 64] &= ~(1ull << (t % 64));
+			s->ndown++;
+			break;
+		}
+	}
+	s->up = s->up_bits;
+	return 0;
+}
+
+/*
  * Read the current generation: meta, the secret, the source policy, the
- * rules image (verified and copied). The transaction ends before the
- * snapshot is built.
+ * targets out of service, the rules image (verified and copied). The
+ * transaction ends before the snapshot is built.
  */
 static int
 dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 	       size_t *len, uint8_t secret[16], struct dp_acl *acl,
-	       uint64_t *acl_digest)
+	       struct schema_down **down, uint32_t *ndown, uint64_t *digest)
 {
+	uint64_t down_digest = 0;
 	struct schema_meta_schema ms;
 	struct schema_meta_gen mg;
 	struct schema_setting st;
@@ -654,9 +736,11 @@ dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 	if (dp_loader_setting(txn, set, DP_SECRET_SETTING, &st) &&
 	    st.type == SCHEMA_SETTING_STR)
 		dp_loader_secret(st.str, secret);
-	rc = dp_loader_acl(ld, txn, set, acl, acl_digest);
+	rc = dp_loader_acl(ld, txn, set, acl, digest);
 	if (rc != 0)
 		goto out_abort;
+	dp_loader_down(ld, txn, set, down, ndown, &down_digest);
+	*digest ^= hash_mix64(down_digest);
 
 	if (mg.generation == 0)
 		goto out_abort;         /* nothing committed: rc is 0 */
@@ -684,8 +768,12 @@ dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 	*len = payload.len;
 out_abort:
 	mdb_txn_abort(txn);
-	if (rc != 0)
+	if (rc != 0) {
 		dp_acl_free(acl);
+		free(*down);
+		*down = NULL;
+		*ndown = 0;
+	}
 	return rc;
 }
 
@@ -729,7 +817,9 @@ dp_loader_load(struct dp_loader *ld, bool force)
 {
 	struct dp_snap *s, *cur = ld->cur;
 	struct dp_acl acl = { .acl_action = 0 };
-	uint64_t gen = 0, acl_digest = 0;
+	struct schema_down *down = NULL;
+	uint64_t gen = 0, digest = 0;
+	uint32_t ndown = 0;
 	uint8_t secret[16];
 	void *image;
 	size_t len;
@@ -745,7 +835,7 @@ dp_loader_load(struct dp_loader *ld, bool force)
 		rc = dp_loader_open_env(ld);
 		if (rc == 0)
 			rc = dp_loader_read(ld, &gen, &image, &len, secret,
-					    &acl, &acl_digest);
+					    &acl, &down, &ndown, &digest);
 		if (rc == -EAGAIN || rc == -EBADMSG) {
 			/* The map grew or the file was replaced: reopen. */
 			dp_loader_close_env(ld);
@@ -760,28 +850,38 @@ dp_loader_load(struct dp_loader *ld, bool force)
 			gen = 0;
 		} else if (cur != NULL && !force && gen == cur->generation &&
 			   memcmp(secret, ld->secret, 16) == 0 &&
-			   acl_digest == cur->acl_digest) {
+			   digest == cur->set_digest) {
 			free(image);
+			free(down);
 			dp_acl_free(&acl);
 			return 0;
 		}
 	}
 	rc = dp_snap_build(image, len, gen, secret, ld->nworkers, &s);
+	if (rc == 0 && s->db != NULL) {
+		rc = dp_snap_mark_down(s, down, ndown);
+		if (rc != 0) {
+			dp_snap_free(s);        /* and the image with it */
+			image = NULL;
+		}
+	}
+	free(down);
 	if (rc != 0) {
 		free(image);
 		dp_acl_free(&acl);
 		goto out_fail;
 	}
 	s->acl = acl;           /* owned by the snapshot from here on */
-	s->acl_digest = acl_digest;
+	s->set_digest = digest;
 	memcpy(ld->secret, secret, 16);
 	ld->last_rc = 0;
 	ld->cur = s;
 	dp_loader_swap(ld, s);
-	DP_LOG(INFO, "generation %llu loaded: %u rules, %u targets; source "
-	       "policy: %u allowed, %u denied prefixes, %llu requests/s per "
-	       "source", (unsigned long long)gen, s->nrules, s->ntargets,
-	       s->acl.nallow, s->acl.ndeny, (unsigned long long)s->acl.rl_rps);
+	DP_LOG(INFO, "generation %llu loaded: %u rules, %u targets (%u down); "
+	       "source policy: %u allowed, %u denied prefixes, %llu "
+	       "requests/s per source", (unsigned long long)gen, s->nrules,
+	       s->ntargets, s->ndown, s->acl.nallow, s->acl.ndeny,
+	       (unsigned long long)s->acl.rl_rps);
 	return 1;
 
 out_fail:

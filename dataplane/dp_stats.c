@@ -368,6 +368,9 @@ dp_stats_report(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 		dp_rep_one(f, &first, "source_policy_rate_limit", "gauge",
 			   "ratelimit.rps: requests/s per source and worker "
 			   "(0: no limit)", s != NULL ? s->acl.rl_rps : 0);
+		dp_rep_one(f, &first, "targets_down", "gauge",
+			   "targets of the loaded rules that targets.down "
+			   "takes out of service", s != NULL ? s->ndown : 0);
 	}
 	for (c = 0, v = 0; c < n; c++) {
 		const struct dp_sip_lcore *sl = lcs[c].sip;

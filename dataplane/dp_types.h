@@ -242,6 +242,8 @@ struct dp_snap {
 	struct rules_db *db;            /* NULL when generation is 0 */
 	struct rules_scratch **scratch; /* [nworkers]; entries NULL without regex */
 	const uint64_t  *up;            /* target-state bitmap; NULL: all up */
+	uint64_t        *up_bits;       /* what up points to, owned; NULL: all up */
+	uint32_t         ndown;         /* targets marked down (targets.down) */
 	uint64_t        *hits;          /* [nworkers][stride]: rule hits then target picks */
 	uint64_t        *carry;         /* [nrules + ntargets] or NULL: counts of earlier
 					 * snapshots, by rule id and target (loader only) */
@@ -253,7 +255,8 @@ struct dp_snap {
 	uint64_t         flow_key[2];   /* SipHash key of Call-ID flow hashes */
 	struct dp_chost *chost;         /* [ntargets]: Contact text of each */
 	struct dp_acl    acl;           /* source policy (settings acl.*, ratelimit.*) */
-	uint64_t         acl_digest;    /* of the settings it was built from */
+	uint64_t         set_digest;    /* of the settings it was built from
+					 * (acl.*, ratelimit.*, targets.down) */
 	void            *image;         /* the rules image, owned (copied out of LMDB) */
 	uint64_t         loaded_us;     /* wall clock when built */
 };
@@ -300,6 +303,7 @@ struct dp_loader {
 	uint64_t         cnt_reports;
 	int              last_rc;       /* last load failure, logged once */
 	char             acl_err[160];  /* last policy error, logged once */
+	char             down_err[160]; /* last targets.down error, likewise */
 	size_t           rlen;
 	char             rbuf[65536];
 };

@@ -832,8 +832,9 @@ schema_cidr_sep(char c)
 
 /* One entry "ADDR[/LEN]" into @p c; NULL, or what is wrong with it. */
 static const char *
-schema_cidr_entry(const char *t, size_t n, struct schema_cidr *c)
+schema_cidr_entry(const char *t, size_t n, void *one)
 {
+	struct schema_cidr *c = one;
 	char addr[64];
 	const char *slash = memchr(t, '/', n), *badlen;
 	size_t alen = slash != NULL ? (size_t)(slash - t) : n;
@@ -878,12 +879,19 @@ schema_cidr_entry(const char *t, size_t n, struct schema_cidr *c)
 	return NULL;
 }
 
-int
-schema_cidr_list_parse(struct span text, struct schema_cidr *out,
-		       uint32_t cap, char *err, size_t errcap)
+/*
+ * A list of entries separated by commas and/or whitespace, each parsed by
+ * @p entry into @p one (@p size bytes) and copied to @p out[n] (room for
+ * @p cap, or NULL); at most @p max entries. Returns the count, or -EINVAL
+ * with @p err naming the entry (1-based), its text and what is wrong.
+ */
+static int
+schema_list_parse(struct span text,
+		  const char *(*entry)(const char *t, size_t n, void *one),
+		  void *one, size_t size, void *out, uint32_t cap,
+		  uint32_t max, char *err, size_t errcap)
 {
 	const char *p = text.ptr, *end = text.ptr + text.len, *t, *why;
-	struct schema_cidr c;
 	uint32_t n = 0;
 
 	if (errcap != 0)
@@ -895,8 +903,8 @@ schema_cidr_list_parse(struct span text, struct schema_cidr *out,
 			return (int)n;
 		for (t = p; p < end && !schema_cidr_sep(*p); p++)
 			;
-		why = schema_cidr_entry(t, (size_t)(p - t), &c);
-		if (why == NULL && n == SCHEMA_CIDR_MAX)
+		why = entry(t, (size_t)(p - t), one);
+		if (why == NULL && n == max)
 			why = "too many entries (at most 4096)";
 		if (why == NULL && out != NULL && n == cap)
 			why = "too many entries for the output";
@@ -908,9 +916,89 @@ schema_cidr_list_parse(struct span text, struct schema_cidr *out,
 			return -EINVAL;
 		}
 		if (out != NULL)
-			out[n] = c;
+			memcpy((char *)out + (size_t)n * size, one, size);
 		n++;
 	}
+}
+
+_Static_assert(SCHEMA_CIDR_MAX == 4096 && SCHEMA_TARGET_DOWN_MAX == 4096,
+	       "the list error message says 4096");
+
+
+int
+schema_cidr_list_parse(struct span text, struct schema_cidr *out,
+		       uint32_t cap, char *err, size_t errcap)
+{
+	struct schema_cidr c;
+
+	return schema_list_parse(text, schema_cidr_entry, &c, sizeof(c),
+				 out, cap, SCHEMA_CIDR_MAX, err, errcap);
+}
+
+/* One entry "ADDR:PORT" / "[ADDR6]:PORT" into @p t; NULL, or what is wrong. */
+static const char *
+schema_down_entry(const char *e, size_t n, void *one)
+{
+	struct schema_down *t = one;
+	char addr[64];
+	const char *colon, *a = e;
+	size_t alen;
+	unsigned int port = 0;
+	size_t k;
+
+	memset(t, 0, sizeof(*t));
+	if (n != 0 && e[0] == '[') {
+		colon = memchr(e, ']', n);
+		if (colon == NULL)
+			return "no ']' after the IPv6 address";
+		a = e + 1;
+		alen = (size_t)(colon - a);
+		colon++;
+		if (colon == e + n || *colon != ':')
+			return "no ':PORT' after the address";
+	} else {
+		for (colon = e + n; colon > e && colon[-1] != ':'; colon--)
+			;
+		if (colon == e)
+			return "no ':PORT' after the address";
+		colon--;
+		alen = (size_t)(colon - e);
+	}
+	if (alen == 0 || alen >= sizeof(addr))
+		return "not an IP address (host names are not targets)";
+	memcpy(addr, a, alen);
+	addr[alen] = '\0';
+	if (a == e && inet_pton(AF_INET, addr, t->addr) == 1)
+		t->family = 4;
+	else if (a != e && inet_pton(AF_INET6, addr, t->addr) == 1)
+		t->family = 6;
+	else if (a == e && memchr(addr, ':', alen) != NULL)
+		return "an IPv6 address goes in brackets: [ADDR]:PORT";
+	else
+		return "not an IP address (host names are not targets)";
+	k = (size_t)(colon + 1 - e);
+	if (k == n || n - k > 5)
+		return "port must be 1-65535";
+	for (; k < n; k++) {
+		if (e[k] < '0' || e[k] > '9')
+			return "port must be 1-65535";
+		port = port * 10 + (unsigned int)(e[k] - '0');
+	}
+	if (port == 0 || port > 65535)
+		return "port must be 1-65535";
+	t->port = (uint16_t)port;
+	return NULL;
+}
+
+
+int
+schema_down_list_parse(struct span text, struct schema_down *out,
+		       uint32_t cap, char *err, size_t errcap)
+{
+	struct schema_down t;
+
+	return schema_list_parse(text, schema_down_entry, &t, sizeof(t),
+				 out, cap, SCHEMA_TARGET_DOWN_MAX, err, errcap);
 }
 
 int
@@ -927,6 +1015,14 @@ static int
 schema_check_cidr_list(struct span v, char *err, size_t errcap)
 {
 	int rc = schema_cidr_list_parse(v, NULL, 0, err, errcap);
+
+	return rc < 0 ? rc : 0;
+}
+
+static int
+schema_check_down_list(struct span v, char *err, size_t errcap)
+{
+	int rc = schema_down_list_parse(v, NULL, 0, err, errcap);
 
 	return rc < 0 ? rc : 0;
 }
@@ -1001,6 +1097,14 @@ static const struct schema_setting_def schema_settings[] = {
 		.help = "what a request over the rate gets: drop (default) or "
 			"403",
 		.check = schema_check_action,
+	},
+	{
+		.name = "targets.down", .type = SCHEMA_SETTING_STR,
+		.help = "targets taken out of service (ADDR:PORT as in route "
+			"CSVs, [IPv6]:PORT; comma or space separated): no "
+			"request is forwarded or redirected to them; a rule "
+			"with none left up answers 503",
+		.check = schema_check_down_list,
 	},
 	{ .name = NULL },
 };

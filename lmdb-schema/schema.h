@@ -377,4 +377,32 @@ int schema_cidr_list_parse(struct span text, struct schema_cidr *out,
 /* "drop" or "403" as enum schema_refuse_action, else -EINVAL. */
 int schema_refuse_action_parse(struct span s);
 
+/*
+ * Targets taken out of service (setting targets.down; SCHEMA.md 3.6):
+ * entries "ADDR:PORT" as a route CSV writes targets (IPv4 dotted quad, or
+ * IPv6 in brackets; port 1-65535), separated by commas and/or whitespace.
+ */
+#define SCHEMA_TARGET_DOWN_MAX  4096u   /* entries in one list */
+
+struct schema_down {
+	uint8_t          family;        /* 4 or 6 */
+	uint8_t          pad;
+	uint16_t         port;
+	uint8_t          addr[16];      /* network order; IPv4 in bytes 0-3 */
+};
+
+/**
+ * Parse a target list (see struct schema_down).
+ *
+ * @param out
+ *   Room for @p cap entries, or NULL to validate and count only.
+ * @return
+ *   The number of entries (0 for an empty or blank text), or -EINVAL with
+ *   @p err naming the entry (1-based), its text and what is wrong.
+ *
+ * Context: any thread; pure.
+ */
+int schema_down_list_parse(struct span text, struct schema_down *out,
+			     uint32_t cap, char *err, size_t errcap);
+
 #endif /* SIPEDGE_LMDB_SCHEMA_SCHEMA_H */

@@ -656,6 +656,11 @@ test_ctl_proto_config_policy_settings_checked(void **state)
 	assert_string_equal(src, "stored");
 	free(val);
 
+	/* targets.down: ADDR:PORT entries, named when wrong. */
+	config_set_invalid(fx, "targets.down", "198.19.0.3:5060 gw.example:5060",
+		"targets.down: entry 2 'gw.example:5060': not an IP address "
+		"(host names are not targets)");
+
 	/* Refuse actions: only drop and 403. */
 	config_set_invalid(fx, "acl.action", "reject",
 			   "acl.action: 'reject': must be drop or 403");

@@ -245,6 +245,24 @@ test_dp_snap_loader_follows_generations(void **state)
 	t_invite_answer();
 	assert_non_null(strstr(t_buf, "SIP/2.0 302 Moved Temporarily\r\n"));
 
+	/* The rule's only target taken out of service (targets.down; the
+	 * other entry is no target of these rules): 503 with Retry-After.
+	 * Back in service: the 302 again. */
+	t_config("targets.down", "[2001:db8::9]:5060 198.19.0.8:5070");
+	t_wait_swaps(7);
+	assert_int_equal(dp_snap_current->ndown, 1);
+	t_invite_answer();
+	assert_non_null(strstr(t_buf, "SIP/2.0 503 Service Unavailable\r\n"));
+	assert_non_null(strstr(t_buf, "\r\nRetry-After: "));
+	assert_null(strstr(t_buf, "Contact:"));
+	t_config("targets.down", "");
+	t_wait_swaps(8);
+	assert_int_equal(dp_snap_current->ndown, 0);
+	assert_null(dp_snap_current->up);
+	t_invite_answer();
+	assert_non_null(strstr(t_buf,
+		"Contact: <sip:92125550100@198.19.0.8:5070>;q=1.0\r\n"));
+
 	/* The control process restarts: the loader reconnects (backoff)
 	 * and follows the next generation. */
 	assert_int_equal(ctl_test_stop_control(ctl), 0);
@@ -281,17 +299,18 @@ test_dp_snap_loader_follows_generations(void **state)
 						  plain), 0);
 		txt = ctl_test_read_file(out, &len);
 		assert_non_null(strstr(txt, "generation 3"));
-		assert_non_null(strstr(txt, "sip_requests_total{method=\"INVITE\"} 7"));
+		assert_non_null(strstr(txt, "sip_requests_total{method=\"INVITE\"} 9"));
 		/*
 		 * Rule hits and target picks run on across generations by
 		 * rule id and target ("nyc" is rule 1 of generation 3, after
-		 * "la"): 5 of the 7 INVITEs matched it (not the one before
-		 * generation 1, not the refused one); 3 were redirected to
-		 * 198.19.0.8:5070, still a target in generation 3.
+		 * "la"): 7 of the 9 INVITEs matched it (not the one before
+		 * generation 1, not the refused one); 4 were redirected to
+		 * 198.19.0.8:5070, still a target in generation 3 (not the
+		 * one answered 503 while it was down).
 		 */
-		assert_non_null(strstr(txt, "rule_hits_total{rule=\"nyc\"} 5"));
+		assert_non_null(strstr(txt, "rule_hits_total{rule=\"nyc\"} 7"));
 		assert_non_null(strstr(txt,
-			"target_picks_total{target=\"198.19.0.8:5070\"} 3"));
+			"target_picks_total{target=\"198.19.0.8:5070\"} 4"));
 		assert_null(strstr(txt, "198.19.0.3:5060"));
 		assert_non_null(strstr(txt,
 			"source_policy_allowed_prefixes 2\n"));
@@ -313,7 +332,10 @@ test_dp_snap_loader_follows_generations(void **state)
 		assert_non_null(strstr(txt,
 			"# TYPE sipedge_sip_local_responses_total counter\n"));
 		assert_non_null(strstr(txt,
-			"sipedge_sip_local_responses_total{code=\"302\"} 4\n"));
+			"sipedge_sip_local_responses_total{code=\"302\"} 5\n"));
+		assert_non_null(strstr(txt,
+			"sipedge_sip_local_responses_total{code=\"503\"} 1\n"));
+		assert_non_null(strstr(txt, "sipedge_targets_down 0\n"));
 		assert_non_null(strstr(txt, "sipedge_snapshot_generation 3\n"));
 		assert_non_null(strstr(txt, "# HELP sipedge_dp_rx_total "));
 		free(txt);

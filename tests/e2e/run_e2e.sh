@@ -19,9 +19,12 @@
 #   acl_v4           the client's address in acl.deny with acl.action 403
 #                    (sipedgectl config set): a routed INVITE -> 403; the
 #                    list emptied again afterwards
+#   target_down_v4   nyc's first-tier target in targets.down (sipedgectl
+#                    config set): the 302's first Contact is the second
+#                    tier's; the list emptied again afterwards
 #   counters         the router's counters after the cases (sipedgectl
 #                    stats): every ACK absorbed, one answer per INVITE,
-#                    OPTIONS and CANCEL, nothing dropped
+#                    OPTIONS, CANCEL and BYE, nothing dropped
 #
 # usage: tests/e2e/run_e2e.sh [BUILD_DIR] [CASE...]
 #   BUILD_DIR defaults to ./build; CASE names select cases (default: all).
@@ -172,8 +175,31 @@ if e2e_selected acl_v4; then
 	e2e_ctl config set acl.deny "" >/dev/null
 fi
 
+# target_down_v4: a target taken out of service through the control
+# process reaches the dataplane (within about a second, no new generation):
+# redirects name the next tier first (redirect_down.csv).
+if e2e_selected target_down_v4; then
+	if e2e_ctl config set targets.down "198.18.1.10:5060" >/dev/null; then
+		deadline=$((SECONDS + 10))
+		while [ "$SECONDS" -lt "$deadline" ]; do
+			e2e_sipp down_ready -sf "$sipp_dir/uac_redirect.xml" \
+				-inf "$sipp_dir/redirect_down.csv" -p 5082 -m 1 \
+				-timeout 5s -timeout_error "${v4[@]}" && break
+			sleep 0.2
+		done
+		run_case target_down_v4 -sf "$sipp_dir/uac_redirect.xml" \
+			-inf "$sipp_dir/redirect_down.csv" -p 5083 -m 10 -r 10 \
+			"${v4[@]}"
+	else
+		echo "FAIL target_down_v4   sipedgectl config set failed"
+		E2E_FAILED=$((E2E_FAILED + 1))
+		E2E_FAILED_NAMES+=(target_down_v4)
+	fi
+	e2e_ctl config set targets.down "" >/dev/null
+fi
+
 # counters: what the router says it did, read through the control process.
-# ACKs are absorbed (no answer); every INVITE, OPTIONS and CANCEL got one
+# ACKs are absorbed (no answer); every INVITE, OPTIONS, CANCEL and BYE got one
 # local response; nothing was lost for want of a buffer or queue room, or
 # to a bad checksum.
 check_counters() {
@@ -196,9 +222,11 @@ check_counters() {
 			asked = v("sip_requests_total{method=\"INVITE\"}")
 			asked += v("sip_requests_total{method=\"OPTIONS\"}")
 			asked += v("sip_requests_total{method=\"CANCEL\"}")
+			# a probe that saw the old Contact hangs up: 481
+			asked += v("sip_requests_total{method=\"BYE\"}")
 			drop = v("dp_tx_full_total") + v("dp_no_mbuf_total")
 			drop += v("dp_bad_cksum_total") + v("dp_svc_ring_full_total")
-			printf "  ACK %d absorbed %d; INVITE+OPTIONS+CANCEL %d answered %d; dropped %d\n",
+			printf "  ACK %d absorbed %d; INVITE+OPTIONS+CANCEL+BYE %d answered %d; dropped %d\n",
 				acks, absorbed, asked, resp, drop
 			ok = acks > 0 && acks == absorbed && asked > 0 &&
 				asked == resp && drop == 0

@@ -696,6 +696,79 @@ test_schema_policy_settings_defined_and_checked(void **state)
 	assert_null(schema_setting_find(lit("ratelimit.rp")));
 }
 
+
+/* targets.down: ADDR:PORT entries as route CSVs write targets. */
+static void
+test_schema_down_list_parsed_and_checked(void **state)
+{
+	static const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+		{ "198.19.0.3", "entry 1 '198.19.0.3': no ':PORT' after the "
+				"address" },
+		{ "198.19.0.3:5060 gw.example.net:5060",
+		  "entry 2 'gw.example.net:5060': not an IP address (host "
+		  "names are not targets)" },
+		{ "198.19.0.3:0", "entry 1 '198.19.0.3:0': port must be "
+				  "1-65535" },
+		{ "198.19.0.3:65536", "entry 1 '198.19.0.3:65536': port must "
+				      "be 1-65535" },
+		{ "198.19.0.3:", "entry 1 '198.19.0.3:': port must be "
+				 "1-65535" },
+		{ "198.19.0.3:50x", "entry 1 '198.19.0.3:50x': port must be "
+				    "1-65535" },
+		{ "2001:db8::1:5060", "entry 1 '2001:db8::1:5060': an IPv6 "
+				      "address goes in brackets: [ADDR]:PORT" },
+		{ "[2001:db8::1]", "entry 1 '[2001:db8::1]': no ':PORT' after "
+				   "the address" },
+		{ "[2001:db8::1:5060", "entry 1 '[2001:db8::1:5060': no ']' "
+				       "after the IPv6 address" },
+		{ "[198.19.0.3]:5060", "entry 1 '[198.19.0.3]:5060': not an "
+				       "IP address (host names are not "
+				       "targets)" },
+	};
+	const struct schema_setting_def *d;
+	struct schema_down out[4];
+	char err[160];
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(schema_down_list_parse(lit(" ,\t"), NULL, 0, err,
+						sizeof(err)), 0);
+	assert_int_equal(schema_down_list_parse(
+		lit("198.19.0.3:5060,[2001:db8::1]:5070  198.19.0.4:1"), out, 4,
+		err, sizeof(err)), 3);
+	assert_int_equal(out[0].family, 4);
+	assert_int_equal(out[0].port, 5060);
+	assert_memory_equal(out[0].addr, ((const uint8_t[]){ 198, 19, 0, 3 }),
+			    4);
+	assert_int_equal(out[1].family, 6);
+	assert_int_equal(out[1].port, 5070);
+	assert_memory_equal(out[1].addr, v6, 16);
+	assert_int_equal(out[2].port, 1);
+	assert_int_equal(schema_down_list_parse(
+		lit("198.19.0.3:5060 198.19.0.4:5060"), out, 1, err,
+		sizeof(err)), -EINVAL);
+	assert_string_equal(err, "entry 2 '198.19.0.4:5060': too many "
+				 "entries for the output");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(schema_down_list_parse(lit(bad[i].text), NULL,
+							0, err, sizeof(err)),
+				 -EINVAL);
+		assert_string_equal(err, bad[i].err);
+	}
+	d = schema_setting_find(lit("targets.down"));
+	assert_non_null(d);
+	assert_int_equal(d->type, SCHEMA_SETTING_STR);
+	assert_non_null(d->help);
+	assert_non_null(d->check);
+	assert_int_equal(d->check(lit(""), err, sizeof(err)), 0);
+	assert_int_equal(d->check(lit("[::1]:5060"), err, sizeof(err)), 0);
+	assert_int_equal(d->check(lit("10.0.0.0/8"), err, sizeof(err)),
+			 -EINVAL);
+}
+
 int
 main(void)
 {
@@ -725,6 +798,7 @@ main(void)
 			test_schema_refuse_action_parse_drop_and_403_only),
 		cmocka_unit_test(
 			test_schema_policy_settings_defined_and_checked),
+		cmocka_unit_test(test_schema_down_list_parsed_and_checked),
 	};
 
 	return cmocka_run_group_tests_name("schema", tests, NULL, NULL);
