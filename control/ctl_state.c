@@ -1021,10 +1021,64 @@ ctl_state_load_db(struct ctl_state *cs, struct ctl_result *res)
 	return 0;
 }
 
+/*
+ * The target-state bitmap that the targets.down setting gives for cs->db,
+ * as the dataplane builds it: *@p up NULL when no target of it is down.
+ * A value that does not parse (not this release's) counts as empty.
+ */
+static int
+ctl_state_up(struct ctl_state *cs, uint64_t **up)
+{
+	char *str = malloc(CTL_SETTING_STR_MAX + 1);
+	struct schema_down *sd = NULL;
+	struct rules_addr *ra = NULL;
+	struct schema_setting st;
+	int rc, n, i;
+
+	*up = NULL;
+	if (str == NULL)
+		return -ENOMEM;
+	rc = ctl_store_setting_get(cs->st, "targets.down", &st, str,
+				   CTL_SETTING_STR_MAX + 1);
+	n = rc == 0 && st.type == SCHEMA_SETTING_STR ?
+	    schema_down_list_parse(st.str, NULL, 0, NULL, 0) : 0;
+	rc = rc == -ENOENT ? 0 : rc;
+	if (rc != 0 || n <= 0)
+		goto out;
+	sd = calloc((size_t)n, sizeof(*sd));
+	ra = calloc((size_t)n, sizeof(*ra));
+	*up = calloc((rules_db_target_count(cs->db) + 63) / 64 + 1,
+		     sizeof(**up));
+	if (sd == NULL || ra == NULL || *up == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	n = schema_down_list_parse(st.str, sd, (uint32_t)n, NULL, 0);
+	for (i = 0; i < n; i++) {
+		ra[i].af = sd[i].family;
+		ra[i].port = sd[i].port;
+		memcpy(ra[i].addr, sd[i].addr, 16);
+	}
+	if (n > 0 && rules_up_bitmap(cs->db, ra, (uint32_t)n, *up) != 0)
+		goto out;
+	free(*up);
+	*up = NULL;
+out:
+	if (rc != 0) {
+		free(*up);
+		*up = NULL;
+	}
+	free(sd);
+	free(ra);
+	free(str);
+	return rc;
+}
+
 int
 ctl_explain(struct ctl_state *cs, const char *uri, struct rules_explain *ex,
 	    struct ctl_result *res)
 {
+	uint64_t *up = NULL;
 	struct span user, host;
 	struct rules_key key;
 	int rc;
@@ -1046,7 +1100,15 @@ ctl_explain(struct ctl_state *cs, const char *uri, struct rules_explain *ex,
 	rc = ctl_state_load_db(cs, res);
 	if (rc != 0)
 		return rc;
-	rc = rules_explain(cs->db, cs->scr, &key, 0, NULL, ex);
+	rc = ctl_state_up(cs, &up);
+	if (rc != 0) {
+		ctl_result_fail(res, rc, "store_error", "targets.down: %s",
+				strerror(-rc));
+		return rc;
+	}
+	/* Targets out of service are left out, as the dataplane does. */
+	rc = rules_explain(cs->db, cs->scr, &key, 0, up, ex);
+	free(up);
 	if (rc != 0)
 		ctl_result_fail(res, rc, "internal", "explain: %s",
 				strerror(-rc));

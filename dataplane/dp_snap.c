@@ -598,13 +598,14 @@ dp_loader_acl(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
  */
 static void
 dp_loader_down(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
-	       struct schema_down **down, uint32_t *n, uint64_t *digest)
+	       struct rules_addr **down, uint32_t *n, uint64_t *digest)
 {
 	static const struct hash_key dk = { 0x746172676574732dull, 0 };
 	struct schema_setting st;
+	struct schema_down *sd = NULL;
 	struct span v = span_make("", 0);
 	char err[160] = "";
-	int rc;
+	int rc, i;
 
 	*down = NULL;
 	*n = 0;
@@ -614,12 +615,19 @@ dp_loader_down(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
 	*digest = siphash24(&dk, v.ptr, v.len);
 	rc = schema_down_list_parse(v, NULL, 0, err, sizeof(err));
 	if (rc > 0) {
+		sd = calloc((size_t)rc, sizeof(*sd));
 		*down = calloc((size_t)rc, sizeof(**down));
-		if (*down == NULL)
+		if (sd == NULL || *down == NULL)
 			rc = -ENOMEM;
 		else
-			rc = schema_down_list_parse(v, *down, (uint32_t)rc,
+			rc = schema_down_list_parse(v, sd, (uint32_t)rc,
 						    err, sizeof(err));
+		for (i = 0; i < rc; i++) {
+			(*down)[i].af = sd[i].family;
+			(*down)[i].port = sd[i].port;
+			memcpy((*down)[i].addr, sd[i].addr, 16);
+		}
+		free(sd);
 	}
 	if (rc < 0) {
 		if (strcmp(err, ld->down_err) != 0)
@@ -634,37 +642,24 @@ dp_loader_down(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
 }
 
 /*
- * Clear the up bit of every target of @p s that @p down lists. Nothing is
- * allocated when none is listed: s->up stays NULL (all up).
+ * The target-state bitmap of @p s from the @p n entries at @p down.
+ * Nothing stays allocated when no target of @p s is down: s->up is NULL
+ * (all up).
  */
 static int
-dp_snap_mark_down(struct dp_snap *s, const struct schema_down *down,
+dp_snap_mark_down(struct dp_snap *s, const struct rules_addr *down,
 		  uint32_t n)
 {
-	struct rules_dest d;
-	uint32_t t, i, words;
-
-	for (t = 0; t < s->ntargets && n != 0; t++) {
-		if (rules_db_target(s->db, t, &d) != 0)
-			continue;
-		for (i = 0; i < n; i++) {
-			if (down[i].port != d.port ||
-			    (down[i].family == 6) != (d.af == RULES_AF_INET6) ||
-			    memcmp(down[i].addr, d.addr,
-				   down[i].family == 6 ? 16 : 4) != 0)
-				continue;
-			if (s->up_bits == NULL) {
-				words = (s->ntargets + 63) / 64;
-				s->up_bits = malloc(words * sizeof(uint64_t));
-				if (s->up_bits == NULL)
-					return -ENOMEM;
-				memset(s->up_bits, 0xff,
-				       words * sizeof(uint64_t));
-			}
-			s->up_bits[t / 64] &= ~(1ull << (t % 64));
-			s->ndown++;
-			break;
-		}
+	if (n == 0 || s->ntargets == 0)
+		return 0;
+	s->up_bits = malloc((size_t)(s->ntargets + 63) / 64 *
+			    sizeof(uint64_t));
+	if (s->up_bits == NULL)
+		return -ENOMEM;
+	s->ndown = rules_up_bitmap(s->db, down, n, s->up_bits);
+	if (s->ndown == 0) {
+		free(s->up_bits);
+		s->up_bits = NULL;
 	}
 	s->up = s->up_bits;
 	return 0;
@@ -678,7 +673,7 @@ dp_snap_mark_down(struct dp_snap *s, const struct schema_down *down,
 static int
 dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 	       size_t *len, uint8_t secret[16], struct dp_acl *acl,
-	       struct schema_down **down, uint32_t *ndown, uint64_t *digest)
+	       struct rules_addr **down, uint32_t *ndown, uint64_t *digest)
 {
 	uint64_t down_digest = 0;
 	struct schema_meta_schema ms;
@@ -817,7 +812,7 @@ dp_loader_load(struct dp_loader *ld, bool force)
 {
 	struct dp_snap *s, *cur = ld->cur;
 	struct dp_acl acl = { .acl_action = 0 };
-	struct schema_down *down = NULL;
+	struct rules_addr *down = NULL;
 	uint64_t gen = 0, digest = 0;
 	uint32_t ndown = 0;
 	uint8_t secret[16];

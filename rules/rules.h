@@ -436,6 +436,30 @@ int rules_contacts(const struct rules_db *db, uint32_t rule,
 int rules_db_target(const struct rules_db *db, uint32_t t,
 		    struct rules_dest *out);
 
+/* An address and port to compare targets with (rules_up_bitmap()). */
+struct rules_addr {
+	uint8_t          af;            /* enum rules_af */
+	uint8_t          pad;
+	uint16_t         port;
+	uint8_t          addr[16];      /* network order; IPv4 in addr[0..3] */
+};
+
+/**
+ * The target-state bitmap of rules_pick_target() and rules_contacts():
+ * every target up but those whose family, address and port one of the
+ * @p n entries of @p down names (entries naming no target are ignored).
+ *
+ * @param up
+ *   Room for (rules_db_target_count() + 63) / 64 words, all written.
+ * @return
+ *   The number of targets marked down.
+ *
+ * Context: slow path (the dataplane's loader, the control process).
+ */
+uint32_t rules_up_bitmap(const struct rules_db *db,
+			 const struct rules_addr *down, uint32_t n,
+			 uint64_t *up);
+
 /**
  * Apply the rule's number manipulation to the normalised number: drop
  * `strip` leading characters, then put `prepend` in front.

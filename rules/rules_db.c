@@ -558,3 +558,27 @@ rules_scratch_free(struct rules_scratch *scr)
 		hs_free_scratch(scr->hs);
 	free(scr);
 }
+
+uint32_t
+rules_up_bitmap(const struct rules_db *db, const struct rules_addr *down,
+		uint32_t n, uint64_t *up)
+{
+	uint32_t nt = rules_db_target_count(db), t, i, ndown = 0;
+	struct rules_dest d;
+
+	memset(up, 0xff, (size_t)(nt + 63) / 64 * sizeof(*up));
+	for (t = 0; t < nt && n != 0; t++) {
+		if (rules_db_target(db, t, &d) != 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (down[i].port == d.port && down[i].af == d.af &&
+			    memcmp(down[i].addr, d.addr,
+				   d.af == RULES_AF_INET6 ? 16 : 4) == 0) {
+				up[t / 64] &= ~(1ull << (t % 64));
+				ndown++;
+				break;
+			}
+		}
+	}
+	return ndown;
+}

@@ -451,6 +451,29 @@ test_ctl_explain_uses_current_image(void **state)
 	assert_int_equal(ctl_explain(fx->cs, "tel:+1-212-555-0100", ex, &res),
 			 0);
 	assert_memory_equal(ex->match[0].id.ptr, "nyc", 3);
+	assert_int_equal(ex->target_rc, 0);
+	assert_int_equal(ex->ncontacts, 3);
+
+	/* targets.down: nyc's first tier out of service leaves the second
+	 * (.6); uk's only target down leaves none (the dataplane's 503). */
+	{
+		struct schema_setting s = { .type = SCHEMA_SETTING_STR };
+
+		s.str = SPAN_LIT("198.19.0.3:5060 198.19.0.5:5060 "
+				 "198.19.0.4:5060 [2001:db8::1]:5060");
+		assert_int_equal(ctl_store_setting_put(
+			ctl_state_store(fx->cs), "targets.down", &s), 0);
+	}
+	assert_int_equal(ctl_explain(fx->cs, "tel:+1-212-555-0100", ex, &res),
+			 0);
+	assert_int_equal(ex->target_rc, 0);
+	assert_int_equal(ex->ncontacts, 1);
+	assert_memory_equal(ex->target.addr,
+			    ((const uint8_t[]){ 198, 19, 0, 6 }), 4);
+	assert_int_equal(ctl_explain(fx->cs, "sip:+441234@x.example.com", ex,
+				     &res), 0);
+	assert_int_equal(ex->target_rc, -ENOENT);
+	assert_int_equal(ex->ncontacts, 0);
 	free(ex);
 }
 
