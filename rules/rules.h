@@ -450,7 +450,8 @@ struct rules_addr {
  * @p n entries of @p down names (entries naming no target are ignored).
  *
  * @param up
- *   Room for (rules_db_target_count() + 63) / 64 words, all written.
+ *   Room for (rules_db_target_count() + 63) / 64 words, all written (no
+ *   bit set past the last target).
  * @return
  *   The number of targets marked down.
  *

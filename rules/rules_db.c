@@ -567,6 +567,8 @@ rules_up_bitmap(const struct rules_db *db, const struct rules_addr *down,
 	struct rules_dest d;
 
 	memset(up, 0xff, (size_t)(nt + 63) / 64 * sizeof(*up));
+	if (nt % 64 != 0)
+		up[nt / 64] = (1ull << (nt % 64)) - 1;  /* no bits past nt */
 	for (t = 0; t < nt && n != 0; t++) {
 		if (rules_db_target(db, t, &d) != 0)
 			continue;

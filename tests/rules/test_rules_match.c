@@ -322,6 +322,30 @@ test_rules_match_tiers_and_contacts(void **state)
 	assert_int_equal(rules_pick_target(t.db, 0, 42, &up, &d), -ENOENT);
 	assert_int_equal(rules_contacts(t.db, 0, 42, &up, c, 4, &n), -ENOENT);
 	assert_int_equal(rules_pick_target(t.db, 7, 42, NULL, &d), -ENOENT);
+
+	/* The bitmap from addresses: family, address and port must all
+	 * match; entries naming no target are ignored. */
+	{
+		struct rules_addr down[4] = {
+			{ .af = RULES_AF_INET, .port = 5060,
+			  .addr = { 10, 0, 0, 1 } },
+			{ .af = RULES_AF_INET, .port = 5061,    /* port */
+			  .addr = { 10, 0, 0, 2 } },
+			{ .af = RULES_AF_INET6, .port = 5062,
+			  .addr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 9 } },
+			{ .af = RULES_AF_INET6, .port = 5060,   /* family */
+			  .addr = { 10, 0, 0, 3 } },
+		};
+
+		up = 0;
+		assert_int_equal(rules_up_bitmap(t.db, down, 4, &up), 2);
+		assert_int_equal(rules_contacts(t.db, 0, 42, &up, c, 4, &n), 0);
+		assert_int_equal(n, 2);
+		for (i = 0; i < n; i++)
+			assert_true(c[i].addr[3] == 2 || c[i].addr[3] == 3);
+		assert_int_equal(rules_up_bitmap(t.db, down, 0, &up), 0);
+		assert_int_equal(up, 0xf);
+	}
 	rt_free(&t);
 }
 
