@@ -9,11 +9,18 @@
  * parses must build, and for every address dp_acl_refused() must agree
  * with a linear walk over the parsed entries (deny wins, a non-empty
  * allow list refuses what it does not hold).
+ *
+ * The allow text is also read as a target list (schema_down_list_parse(),
+ * setting targets.down): what parses is written back as ADDR:PORT entries
+ * that must parse to the same entries.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <arpa/inet.h>
 
 #include <dp_acl.h>
 #include <schema.h>
@@ -94,6 +101,43 @@ t_edges(const struct dp_acl *acl, const struct schema_cidr *allow, int na,
 	t_check(acl, allow, na, deny, nd, c->family, x);
 }
 
+/* The target-list round trip for @p text (see the top). */
+static void
+t_down(struct span text)
+{
+	struct schema_down *a, *b;
+	char err[160], addr[INET6_ADDRSTRLEN], *out, *o;
+	int n, i;
+
+	n = schema_down_list_parse(text, NULL, 0, err, sizeof(err));
+	if (n <= 0)
+		return;
+	a = calloc((size_t)n, sizeof(*a));
+	b = calloc((size_t)n, sizeof(*b));
+	out = malloc((size_t)n * 56 + 1);
+	if (a == NULL || b == NULL || out == NULL)
+		abort();
+	if (schema_down_list_parse(text, a, (uint32_t)n, err,
+				   sizeof(err)) != n)
+		abort();
+	o = out;
+	for (i = 0; i < n; i++) {
+		if ((a[i].family != 4 && a[i].family != 6) || a[i].port == 0 ||
+		    inet_ntop(a[i].family == 4 ? AF_INET : AF_INET6, a[i].addr,
+			      addr, sizeof(addr)) == NULL)
+			abort();
+		o += sprintf(o, a[i].family == 4 ? "%s:%u%s" : "[%s]:%u%s",
+			     addr, a[i].port, i + 1 < n ? ", " : "");
+	}
+	if (schema_down_list_parse(span_make(out, (uint32_t)(o - out)), b,
+				   (uint32_t)n, err, sizeof(err)) != n ||
+	    memcmp(a, b, (size_t)n * sizeof(*a)) != 0)
+		abort();
+	free(a);
+	free(b);
+	free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -116,6 +160,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	conf.allow = span_make(p, (uint32_t)(z1 - p));
 	conf.deny = z1 < end ? span_make(z1 + 1, (uint32_t)(z2 - z1 - 1)) :
 			       span_make("", 0);
+	t_down(conf.allow);
 	na = t_list(conf.allow, &allow);
 	nd = t_list(conf.deny, &deny);
 	rc = dp_acl_build(&acl, &conf, 1000000, err, sizeof(err));
