@@ -349,6 +349,11 @@ dp_stats_report(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 		dp_rep_one(f, &first, "snapshot_generation", "gauge",
 			   "rule generation the workers use",
 			   s != NULL ? s->generation : 0);
+		/* Read by the loader thread, which writes ld->prev. */
+		dp_rep_one(f, &first, "snapshot_previous_generation", "gauge",
+			   "generation kept 32 s after a swap for in-flight "
+			   "CANCELs and ACKs (0: none)",
+			   ld->prev != NULL ? ld->prev->generation : 0);
 		dp_rep_one(f, &first, "snapshot_swaps_total", "counter",
 			   "snapshots published",
 			   __atomic_load_n(&ld->swaps, __ATOMIC_RELAXED));

@@ -337,6 +337,9 @@ test_dp_snap_loader_follows_generations(void **state)
 			"sipedge_sip_local_responses_total{code=\"503\"} 1\n"));
 		assert_non_null(strstr(txt, "sipedge_targets_down 0\n"));
 		assert_non_null(strstr(txt, "sipedge_snapshot_generation 3\n"));
+		/* Generation 2 is kept for its 32 s. */
+		assert_non_null(strstr(txt,
+			"sipedge_snapshot_previous_generation 2\n"));
 		assert_non_null(strstr(txt, "# HELP sipedge_dp_rx_total "));
 		free(txt);
 	}
