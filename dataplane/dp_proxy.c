@@ -1605,14 +1605,16 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 				    dp_ip_eq(&out.dst, &alt.dst)) {
 					rte_pktmbuf_free(alt.m);
 				} else {
-					/* N's answer, if any, is not sent:
-					 * N-1 forwarded it. */
+					int sent = dp_udp_send(lc, alt.m,
+						&alt.src, alt.sport, &alt.dst,
+						alt.dport) == 0;
+
 					dp_cnt_add(lc, DP_CNT_PROXY_PREV_GEN, 1);
-					nsent = (uint16_t)(nsent +
-						(dp_udp_send(lc, alt.m, &alt.src,
-							     alt.sport, &alt.dst,
-							     alt.dport) == 0));
-					if (act == DP_PA_ANSWER) {
+					/* When N does not send it, the copy is
+					 * what this datagram led to, and N's
+					 * answer, if any, is not sent. */
+					if (act != DP_PA_SEND) {
+						nsent = (uint16_t)(nsent + sent);
 						drop[ndrop++] = pkts[i];
 						continue;
 					}
