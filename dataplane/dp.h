@@ -206,6 +206,58 @@ uint16_t dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 			struct rte_mbuf **pkts, const struct dp_udp_meta *meta,
 			struct dp_sip_pkt **p, uint16_t n);
 
+/* ---- Target health probing (slow, dp_probe.c) ---------------------------- */
+
+/*
+ * Our probes' Via branch: DP_PROBE_MAGIC, then the generation's low 32
+ * bits, the target number and the round, 8 lower-case hex digits each,
+ * separated by '.'.
+ */
+#define DP_PROBE_MAGIC          "z9hG4bK-sep."
+#define DP_PROBE_MAGIC_LEN      12
+#define DP_PROBE_BRANCH_LEN     (DP_PROBE_MAGIC_LEN + 8 + 1 + 8 + 1 + 8)
+#define DP_PROBE_MAX            8192u   /* targets probed per round */
+
+/**
+ * Give snapshot @p s (not yet published) the probe state of
+ * conf->probe_interval_ms != 0: answer slices, miss counts, and a
+ * target-state bitmap that is targets.down's (s->up_bits so far) with
+ * every target healthy. Nothing when probing is off.
+ *
+ * @return
+ *   0; -ENOMEM.
+ *
+ * Context: the loader thread (or a test).
+ */
+int dp_probe_prepare(const struct dp_conf *conf, struct dp_snap *s);
+
+/*
+ * Carry health from @p old (the snapshot @p s replaces, still current) to
+ * @p s by target "host:port": misses and health bits, so a target found
+ * dead stays out after a route import. Context: the loader thread.
+ */
+void dp_probe_carry(const struct dp_conf *conf, struct dp_snap *s,
+		    const struct dp_snap *old);
+
+/**
+ * One probing round over @p s (the loader's current snapshot). First the
+ * last round is judged: a target that answered none of its last
+ * conf->probe_down probes is down, one that answered is up again; the
+ * target-state bitmap is updated word by word (workers read it while it
+ * changes; a word is written whole). Then round @p round (never 0) sends
+ * an OPTIONS to every target (at most DP_PROBE_MAX, in turn), built as an
+ * IP packet the service thread resolves and hands to a worker.
+ *
+ * @return
+ *   The number of probes handed to the service; *@p fail those that could
+ *   not be (no mbuf, ring full, no route or source address).
+ *
+ * Context: the loader thread (or a test); owns @p s's probe state.
+ */
+uint32_t dp_probe_round(const struct dp_conf *conf,
+			const struct dp_service *svc, struct dp_snap *s,
+			uint32_t round, uint64_t *fail);
+
 /* ---- SIP stage set-up (slow, dp_sip_setup.c) ---------------------------- */
 
 /**
@@ -328,6 +380,11 @@ struct rte_mbuf *dp_pkt_alloc(struct dp_lcore *lc, uint32_t len);
  */
 int dp_udp_reply(struct dp_lcore *lc, struct rte_mbuf *m,
 		 const struct dp_udp_meta *req);
+
+/* The next hop for @p dst: itself if on-link, else the gateway; -ENOENT
+ * without either. Context: any thread. */
+int dp_route(const struct dp_conf *conf, const struct dp_ip *dst,
+	     struct dp_ip *nh);
 
 /**
  * Send a UDP payload to @p dst:@p dport, resolving the next hop (on-link

@@ -34,6 +34,8 @@ enum {
 	DP_OPT_REDIRECT_EXPIRES,
 	DP_OPT_RETRY_AFTER,
 	DP_OPT_RECORD_ROUTE,
+	DP_OPT_PROBE_INTERVAL,
+	DP_OPT_PROBE_DOWN,
 };
 
 static const struct option dp_longopts[] = {
@@ -53,6 +55,8 @@ static const struct option dp_longopts[] = {
 	{ "redirect-expires", required_argument, NULL, DP_OPT_REDIRECT_EXPIRES },
 	{ "retry-after",   required_argument, NULL, DP_OPT_RETRY_AFTER },
 	{ "record-route",  no_argument,       NULL, DP_OPT_RECORD_ROUTE },
+	{ "probe-interval", required_argument, NULL, DP_OPT_PROBE_INTERVAL },
+	{ "probe-down",    required_argument, NULL, DP_OPT_PROBE_DOWN },
 	{ "help",          no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -79,6 +83,12 @@ dp_opts_usage(FILE *f, const char *prog)
 "  --record-route         proxy mode: add Record-Route: <sip:US;lr> to\n"
 "                         forwarded requests, so in-dialog requests come\n"
 "                         back through the router (default off)\n"
+"  --probe-interval MS    send every target of the rules an OPTIONS every\n"
+"                         MS milliseconds (100..3600000; default 0: no\n"
+"                         probes, every target counts as up)\n"
+"  --probe-down N         a target that answered none of its last N\n"
+"                         probes is down until it answers (1..100,\n"
+"                         default 3); a 503 is no answer\n"
 "  --no-route-code N      code when no route matches, 4xx-6xx (usually\n"
 "                         404, 480 or 604; default 404)\n"
 "  --control PATH         control socket of sipedge-control\n"
@@ -111,6 +121,7 @@ dp_conf_defaults(struct dp_conf *conf)
 	conf->mbufs = DP_DEFAULT_MBUFS;
 	conf->control_path = "/run/sipedge/control.sock";
 	conf->retry_after = 30;
+	conf->probe_down = 3;
 }
 
 static int
@@ -294,6 +305,17 @@ dp_opt_one(struct dp_conf *conf, int c, const char *arg, bool *port_given)
 		return 0;
 	case DP_OPT_RECORD_ROUTE:
 		conf->record_route = true;
+		return 0;
+	case DP_OPT_PROBE_INTERVAL:
+		if (dp_num_parse(arg, 0, 3600000, &v) != 0 ||
+		    (v != 0 && v < 100))
+			return -EINVAL;
+		conf->probe_interval_ms = (uint32_t)v;
+		return 0;
+	case DP_OPT_PROBE_DOWN:
+		if (dp_num_parse(arg, 1, 100, &v) != 0)
+			return -EINVAL;
+		conf->probe_down = (uint8_t)v;
 		return 0;
 	default:
 		return -EINVAL;

@@ -337,6 +337,55 @@ dp_sip_source(struct dp_lcore *lc, const struct dp_acl *acl,
 	return act == DP_ACL_403 ? dp_sip_reply(lc, p, 403) : DP_SV_DROP;
 }
 
+/* 8 lower-case hex digits at @p p to *@p v; false if any is not one. */
+static bool
+dp_sip_hex8(const char *p, uint32_t *v)
+{
+	uint32_t x = 0, d;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		d = (uint32_t)(unsigned char)p[i];
+		if (d - '0' <= 9)
+			d -= '0';
+		else if (d - 'a' <= 5)
+			d -= 'a' - 10;
+		else
+			return false;
+		x = x << 4 | d;
+	}
+	*v = x;
+	return true;
+}
+
+/*
+ * A response to one of the loader's probes (dp_probe.c): its round is
+ * recorded in this worker's slice of the snapshot when the generation and
+ * target are the snapshot's and it is not a 503. Always consumed.
+ */
+static uint8_t
+dp_sip_probe_answer(struct dp_lcore *lc, const struct dp_snap *snap,
+		    const struct dp_sip_pkt *p)
+{
+	const char *b = p->info.via.branch.ptr + DP_PROBE_MAGIC_LEN;
+	uint32_t gen, t, round, *a;
+
+	if (snap == NULL || snap->probe_ans == NULL ||
+	    p->msg.status == 503 || lc->idx >= snap->nworkers ||
+	    !dp_sip_hex8(b, &gen) || b[8] != '.' || !dp_sip_hex8(b + 9, &t) ||
+	    b[17] != '.' || !dp_sip_hex8(b + 18, &round) ||
+	    gen != (uint32_t)snap->generation || t >= snap->ntargets ||
+	    round == 0) {
+		dp_cnt_add(lc, DP_CNT_PROBE_STALE, 1);
+		return DP_SV_DROP;
+	}
+	a = &snap->probe_ans[(size_t)lc->idx * snap->pstride + t];
+	if (round > *a)
+		__atomic_store_n(a, round, __ATOMIC_RELAXED);
+	dp_cnt_add(lc, DP_CNT_PROBE_ANSWER, 1);
+	return DP_SV_DROP;
+}
+
 /* Pass 1 for one datagram: DESIGN §3.2 steps 1-8. */
 static uint8_t
 dp_sip_classify(struct dp_lcore *lc, const struct dp_snap *snap,
@@ -364,6 +413,11 @@ dp_sip_classify(struct dp_lcore *lc, const struct dp_snap *snap,
 
 	if (!p->msg.is_request) {
 		dp_cnt_add(lc, DP_CNT_SIP_RESP_IN, 1);
+		/* Our probes' answers, in either mode. */
+		if (unlikely(p->info.via.branch.len == DP_PROBE_BRANCH_LEN &&
+			     memcmp(p->info.via.branch.ptr, DP_PROBE_MAGIC,
+				    DP_PROBE_MAGIC_LEN) == 0))
+			return dp_sip_probe_answer(lc, snap, p);
 		if (c->mode == DP_MODE_PROXY)
 			return DP_SV_PROXY;
 		/* A redirect server sends no request, so no response is ours. */

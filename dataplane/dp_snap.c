@@ -68,6 +68,10 @@ dp_snap_free(struct dp_snap *s)
 	free(s->hits);
 	free(s->carry);
 	free(s->up_bits);
+	free(s->admin_bits);
+	free(s->probe_ans);
+	free(s->probe_sent);
+	free(s->probe_miss);
 	free(s);
 }
 
@@ -855,9 +859,14 @@ dp_loader_load(struct dp_loader *ld, bool force)
 	rc = dp_snap_build(image, len, gen, secret, ld->nworkers, &s);
 	if (rc == 0 && s->db != NULL) {
 		rc = dp_snap_mark_down(s, down, ndown);
+		if (rc == 0)
+			rc = dp_probe_prepare(ld->conf, s);
 		if (rc != 0) {
 			dp_snap_free(s);        /* and the image with it */
 			image = NULL;
+		} else {
+			/* Health as found so far, before anyone sees s. */
+			dp_probe_carry(ld->conf, s, cur);
 		}
 	}
 	free(down);
@@ -1005,6 +1014,23 @@ dp_loader_main(void *arg)
 			next_poll = now + DP_SNAP_POLL_US;
 		}
 		dp_loader_retire(ld);
+		if (ld->conf->probe_interval_ms != 0 &&
+		    now >= ld->next_probe_us) {
+			uint64_t fail;
+
+			if (++ld->probe_round == 0)
+				ld->probe_round = 1;
+			__atomic_store_n(&ld->cnt_probes, ld->cnt_probes +
+					 dp_probe_round(ld->conf, ld->svc,
+							ld->cur,
+							ld->probe_round, &fail),
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(&ld->cnt_probe_fail,
+					 ld->cnt_probe_fail + fail,
+					 __ATOMIC_RELAXED);
+			ld->next_probe_us = now +
+				(uint64_t)ld->conf->probe_interval_ms * 1000;
+		}
 		if (now >= next_report) {
 			if (ld->fd >= 0)
 				dp_loader_report(ld);

@@ -376,6 +376,17 @@ dp_stats_report(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 		dp_rep_one(f, &first, "targets_down", "gauge",
 			   "targets of the loaded rules that targets.down "
 			   "takes out of service", s != NULL ? s->ndown : 0);
+		dp_rep_one(f, &first, "targets_unhealthy", "gauge",
+			   "targets down for want of answers to probes",
+			   s != NULL ? __atomic_load_n(&s->nunhealthy,
+						       __ATOMIC_RELAXED) : 0);
+		dp_rep_one(f, &first, "probes_sent_total", "counter",
+			   "OPTIONS probes sent to targets",
+			   __atomic_load_n(&ld->cnt_probes, __ATOMIC_RELAXED));
+		dp_rep_one(f, &first, "probe_send_failures_total", "counter",
+			   "probes not sent (no buffer, ring full, no route)",
+			   __atomic_load_n(&ld->cnt_probe_fail,
+					   __ATOMIC_RELAXED));
 	}
 	for (c = 0, v = 0; c < n; c++) {
 		const struct dp_sip_lcore *sl = lcs[c].sip;

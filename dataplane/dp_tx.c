@@ -103,8 +103,7 @@ dp_neigh_lookup(const struct dp_neigh_tbl *t, const struct dp_ip *ip,
 	return -ENOENT;
 }
 
-/* Choose the next hop for @p dst: itself if on-link, else the gateway. */
-static int
+int
 dp_route(const struct dp_conf *conf, const struct dp_ip *dst,
 	 struct dp_ip *nh)
 {

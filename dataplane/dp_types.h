@@ -110,6 +110,8 @@
 	X(PROXY_LOOP,           "proxy: looped requests answered 482")          \
 	X(PROXY_SPIRAL,         "proxy: spiralling requests forwarded again")   \
 	X(PROXY_PREV_GEN,       "proxy: CANCELs and ACKs also sent where generation N-1 routes them") \
+	X(PROBE_ANSWER,         "answers to our target probes (OPTIONS)")      \
+	X(PROBE_STALE,          "answers to probes of another generation or 503s") \
 	X(PROXY_NOT_IP,         "proxy: next hop not an IP literal (503 or drop)") \
 	X(PROXY_NO_DIALOG,      "proxy: in-dialog request addressed to us (481)") \
 	X(PROXY_ALL_DOWN,       "proxy: forward rule without an up target (503)") \
@@ -229,6 +231,8 @@ struct dp_conf {
 	const char      *data_dir;                      /* points into argv; NULL: none */
 	uint32_t         redirect_expires;              /* ;expires= on Contacts, 0: none */
 	uint32_t         retry_after;                   /* 503 Retry-After seconds */
+	uint32_t         probe_interval_ms;             /* target OPTIONS probes, 0: off */
+	uint8_t          probe_down;                    /* unanswered probes -> down */
 };
 
 /*
@@ -242,8 +246,18 @@ struct dp_snap {
 	struct rules_db *db;            /* NULL when generation is 0 */
 	struct rules_scratch **scratch; /* [nworkers]; entries NULL without regex */
 	const uint64_t  *up;            /* target-state bitmap; NULL: all up */
-	uint64_t        *up_bits;       /* what up points to, owned; NULL: all up */
+	uint64_t        *up_bits;       /* what up points to, owned; NULL: all up.
+					 * With probing, written word by word by
+					 * the loader (dp_probe.c) */
 	uint32_t         ndown;         /* targets marked down (targets.down) */
+	/* Health probing (dp_probe.c), NULL/0 when off. */
+	uint64_t        *admin_bits;    /* targets.down alone; NULL: all up */
+	uint32_t        *probe_ans;     /* [nworkers][pstride]: round of the last
+					 * answer, each slice by its own worker */
+	uint32_t        *probe_sent;    /* [ntargets]: round last probed (loader) */
+	uint8_t         *probe_miss;    /* [ntargets]: unanswered in a row (loader) */
+	uint32_t         pstride;
+	uint32_t         nunhealthy;    /* targets down for want of answers */
 	uint64_t        *hits;          /* [nworkers][stride]: rule hits then target picks */
 	uint64_t        *carry;         /* [nrules + ntargets] or NULL: counts of earlier
 					 * snapshots, by rule id and target (loader only) */
@@ -304,6 +318,10 @@ struct dp_loader {
 	int              last_rc;       /* last load failure, logged once */
 	char             acl_err[160];  /* last policy error, logged once */
 	char             down_err[160]; /* last targets.down error, likewise */
+	uint32_t         probe_round;   /* last probing round sent, 0: none */
+	uint64_t         next_probe_us;
+	uint64_t         cnt_probes;    /* probes handed to the service */
+	uint64_t         cnt_probe_fail; /* probes not sent: no mbuf, ring full */
 	size_t           rlen;
 	char             rbuf[65536];
 };

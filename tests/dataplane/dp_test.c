@@ -250,7 +250,24 @@ int
 t_env_group_teardown(void **state)
 {
 	(void)state;
+	t_snap_clear();
 	t_env_teardown();
+	return 0;
+}
+
+int
+t_env_setup_routed(const char *file_prefix, const char *csv)
+{
+	const struct rte_ether_addr gw = {
+		.addr_bytes = { 0x02, 0, 0, 0, 0x77, 0xfe } };
+
+	if (t_env_setup(file_prefix, "0") != 0)
+		return -1;
+	t_begin();
+	t_snap_csv(csv, 1);
+	t_resolve(t_ip4_gw, &gw);
+	t_resolve(t_ip4_peer, &t_mac_peer);
+	t_resolve6(t_ip6_peer, &t_mac_peer);
 	return 0;
 }
 
@@ -324,8 +341,7 @@ t_ip6(uint8_t *p, const uint8_t *src, const uint8_t *dst, uint8_t proto,
 	return 40;
 }
 
-/* Sum of the pseudo-header (RFC 768 / RFC 8200 §8.1), not complemented. */
-static uint32_t
+uint32_t
 t_phdr(const uint8_t *ip, uint8_t proto, uint32_t len)
 {
 	uint32_t sum = proto + (len >> 16) + (len & 0xffff);

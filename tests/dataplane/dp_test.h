@@ -75,9 +75,18 @@ void t_expect_frame(const uint8_t *want, size_t len, int one_seg);
 void t_expect_nothing(void);
 /* Group teardown of the binaries with nothing else to undo. */
 int t_env_group_teardown(void **state);
+/*
+ * One worker (lcore 0), snapshot 1 from @p csv, and the gateway
+ * (192.0.2.254, behind which every target is) and the peer (IPv4 and
+ * IPv6) resolved: the set-up of the proxy and probe tests.
+ */
+int t_env_setup_routed(const char *file_prefix, const char *csv);
 
 /* Builders: return bytes written. */
 uint16_t t_cksum(const void *p, size_t len, uint32_t sum);
+/* Sum of the pseudo-header (RFC 768 / RFC 8200 §8.1) of the IP header at
+ * @p ip, not complemented. */
+uint32_t t_phdr(const uint8_t *ip, uint8_t proto, uint32_t len);
 size_t t_eth(uint8_t *p, const struct rte_ether_addr *dst,
 	     const struct rte_ether_addr *src, uint16_t type, uint16_t vlan);
 size_t t_ip4(uint8_t *p, const uint8_t *src, const uint8_t *dst,

@@ -46,6 +46,8 @@ test_dp_opts_defaults_and_addresses(void **state)
 	assert_null(c.data_dir);
 	assert_int_equal(c.redirect_expires, 0);
 	assert_int_equal(c.retry_after, 30);
+	assert_int_equal(c.probe_interval_ms, 0);       /* no probes */
+	assert_int_equal(c.probe_down, 3);
 	assert_false(c.record_route);
 }
 
@@ -58,7 +60,8 @@ test_dp_opts_everything_set(void **state)
 		"301", "--no-route-code", "480", "--control", "/tmp/ctl.sock",
 		"--mbufs", "16383", "--mtu", "9000", "--vlan", "100", "--port",
 		"1", "--data-dir", "/var/lib/sipedge", "--redirect-expires",
-		"600", "--retry-after", "120", "--record-route", NULL };
+		"600", "--retry-after", "120", "--record-route",
+		"--probe-interval", "5000", "--probe-down", "4", NULL };
 	struct dp_conf c;
 
 	(void)state;
@@ -82,6 +85,8 @@ test_dp_opts_everything_set(void **state)
 	assert_int_equal(c.redirect_expires, 600);
 	assert_int_equal(c.retry_after, 120);
 	assert_true(c.record_route);
+	assert_int_equal(c.probe_interval_ms, 5000);
+	assert_int_equal(c.probe_down, 4);
 }
 
 static void
@@ -104,6 +109,10 @@ test_dp_opts_invalid_rejected(void **state)
 		{ "--retry-after", "0" },
 		{ "--redirect-expires", "-1" },
 		{ "--data-dir", "" },
+		{ "--probe-interval", "99" },
+		{ "--probe-interval", "3600001" },
+		{ "--probe-down", "0" },
+		{ "--probe-down", "101" },
 	};
 	size_t i;
 

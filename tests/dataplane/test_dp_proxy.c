@@ -730,27 +730,8 @@ test_dp_proxy_prev_generation(void **state)
 static int
 t_setup(void **state)
 {
-	const struct rte_ether_addr gw = {
-		.addr_bytes = { 0x02, 0, 0, 0, 0x77, 0xfe } };
-
 	(void)state;
-	if (t_env_setup("test_dp_proxy", "0") != 0)
-		return -1;
-	t_begin();
-	t_snap_csv(t_csv, 1);
-	t_resolve(t_ip4_gw, &gw);
-	t_resolve(t_ip4_peer, &t_mac_peer);
-	t_resolve6(t_ip6_peer, &t_mac_peer);
-	return 0;
-}
-
-static int
-t_teardown(void **state)
-{
-	(void)state;
-	t_snap_clear();
-	t_env_teardown();
-	return 0;
+	return t_env_setup_routed("test_dp_proxy", t_csv);
 }
 
 int
@@ -772,5 +753,5 @@ main(void)
 	};
 
 	return cmocka_run_group_tests_name("dp_proxy", tests, t_setup,
-					   t_teardown);
+					   t_env_group_teardown);
 }

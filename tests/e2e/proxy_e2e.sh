@@ -25,6 +25,11 @@
 #                must still reach the first UAS (the previous
 #                generation's route, DESIGN.md 4.3), or its call never
 #                gets the 487; no call may fail
+#   probe_v4     the dataplane restarted with --probe-interval 300
+#                --probe-down 2; the first UAS answers the router's OPTIONS
+#                (proxy_uas_probe.xml), the second is not running: once the
+#                router has found it down (targets_unhealthy 1), every call
+#                goes to the first UAS and none fails
 #
 # usage: tests/e2e/proxy_e2e.sh [BUILD_DIR] [CASE...]
 # Environment: E2E_KEEP=1 keeps the work directory (logs, SIPp traces).
@@ -262,6 +267,57 @@ cancel_swap_case() {
 	case_failed "$name" "$why"
 }
 cancel_swap_case
+
+# A gauge of the dataplane's report (sipedgectl stats --prometheus).
+dp_gauge() {
+	e2e_ctl stats --prometheus |
+		awk -v n="sipedge_$1" '$1 == n { print $2; exit }'
+}
+
+# probe_v4 (see the top).
+probe_case() {
+	local name=probe_v4 calls=20 rc=0 why="" i unh="" ok1 bad1 c1 p1
+	e2e_selected "$name" || return 0
+
+	e2e_dataplane_stop
+	if ! e2e_dataplane_start --mode proxy --probe-interval 300 \
+	     --probe-down 2; then
+		case_failed "$name" " dataplane restart failed"
+		return 1
+	fi
+	e2e_routes_import "$here/proxy_routes.csv" >/dev/null 2>&1 ||
+		why="$why import failed;"
+	UAS_XML=proxy_uas_probe.xml uas_start "${name}_uas1" "$UAS1"
+	for i in $(seq 1 50); do
+		unh=$(dp_gauge targets_unhealthy)
+		[ "${unh:-0}" = 1 ] && break
+		sleep 0.2
+	done
+	[ "${unh:-0}" = 1 ] || why="$why second UAS not found down ($unh);"
+	e2e_sipp "${name}_uac" -sf "$sipp_dir/proxy_uac.xml" -s 12125550100 \
+		-i "$E2E_V4_CL" -p 5090 -m "$calls" -r 10 \
+		-timeout 60s -timeout_error "$E2E_V4_DP:5060" || rc=$?
+	sleep 1.5
+	uas_stop "${name}_uas1" || true
+	read -r ok1 bad1 <<<"$(screen_counts "${name}_uas1")"
+	# proxy_uas_probe.xml: row 1 the calls' INVITEs, row 2 the probes.
+	c1=$(screen_rows "${name}_uas1" | awk 'NR == 1 { print $2 }')
+	p1=$(screen_rows "${name}_uas1" | awk 'NR == 2 { print $2 }')
+	c1=${c1:-0} p1=${p1:-0}
+
+	[ "$rc" -eq 0 ] || why="$why uac exit $rc;"
+	[ "${bad1:-1}" -eq 0 ] || why="$why uas failed calls $bad1;"
+	[ "$c1" -eq "$calls" ] || why="$why first UAS got $c1 of $calls calls;"
+	[ "$p1" -gt 0 ] || why="$why no probe answered;"
+	if [ -z "$why" ]; then
+		E2E_PASSED=$((E2E_PASSED + 1))
+		printf 'PASS %-12s %s; UAS %d calls, %d probes answered\n' \
+			"$name" "$(e2e_sipp_summary "${name}_uac")" "$c1" "$p1"
+		return 0
+	fi
+	case_failed "$name" "$why"
+}
+probe_case
 
 # On success, the dataplane's proxy counters.
 proxy_counters() {

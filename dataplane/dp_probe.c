@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_probe.c - target health probing (DESIGN §3.3: "the best healthy
+ * priority tier"). With --probe-interval, the loader thread sends every
+ * target of the current rules an OPTIONS each interval; workers record the
+ * answers (dp_sip.c, by the round in our Via branch) in per-worker slices
+ * of the snapshot; at the next round the loader judges them and updates
+ * the target-state bitmap that rules_pick_target() and rules_contacts()
+ * read. A target that answered none of its last --probe-down probes is
+ * down; its first answer brings it back. Any response but 503 is an
+ * answer: a 404, 405 or 501 to OPTIONS still shows a SIP element alive.
+ *
+ * Probes are IP packets built here and handed to the service thread as
+ * outputs waiting for a next hop (DP_PRIV_L3): it resolves the neighbour
+ * and passes them to a worker, as it does for held outputs.
+ *
+ * SLOW PATH: the loader thread; allocates only in dp_probe_prepare().
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include <hash.h>
+#include <rules.h>
+
+#include "dp.h"
+#include "dp_classify.h"
+
+int
+dp_probe_prepare(const struct dp_conf *conf, struct dp_snap *s)
+{
+	size_t words = (s->ntargets + 63) / 64;
+
+	if (conf->probe_interval_ms == 0 || s->db == NULL || s->ntargets == 0)
+		return 0;
+	s->pstride = RTE_ALIGN_CEIL(s->ntargets, RTE_CACHE_LINE_SIZE /
+				    sizeof(uint32_t));
+	s->probe_ans = aligned_alloc(RTE_CACHE_LINE_SIZE,
+				     (size_t)s->nworkers * s->pstride *
+				     sizeof(uint32_t));
+	s->probe_sent = calloc(s->ntargets, sizeof(*s->probe_sent));
+	s->probe_miss = calloc(s->ntargets, sizeof(*s->probe_miss));
+	if (s->probe_ans == NULL || s->probe_sent == NULL ||
+	    s->probe_miss == NULL)
+		return -ENOMEM;
+	memset(s->probe_ans, 0, (size_t)s->nworkers * s->pstride *
+	       sizeof(uint32_t));
+	/* targets.down's bitmap becomes the admin part; the one workers
+	 * read always exists, so that health can clear bits in it. */
+	s->admin_bits = s->up_bits;
+	s->up_bits = malloc(words * sizeof(uint64_t));
+	if (s->up_bits == NULL)
+		return -ENOMEM;
+	if (s->admin_bits != NULL) {
+		memcpy(s->up_bits, s->admin_bits, words * sizeof(uint64_t));
+	} else {
+		memset(s->up_bits, 0xff, words * sizeof(uint64_t));
+		if (s->ntargets % 64 != 0)
+			s->up_bits[words - 1] =
+				(1ull << (s->ntargets % 64)) - 1;
+	}
+	s->up = s->up_bits;
+	return 0;
+}
+
+/* Index of the target of @p s whose Contact text is @p c's, or -1. */
+static int64_t
+dp_probe_find(const struct dp_snap *s, const uint32_t *tab, uint32_t mask,
+	      const struct dp_chost *c)
+{
+	static const struct hash_key k = { 0x70726f62652d6b31ull, 0 };
+	uint32_t i = (uint32_t)siphash24(&k, c->txt, c->len) & mask;
+
+	for (; tab[i] != 0; i = (i + 1) & mask) {
+		const struct dp_chost *o = &s->chost[tab[i] - 1];
+
+		if (o->len == c->len && memcmp(o->txt, c->txt, c->len) == 0)
+			return tab[i] - 1;
+	}
+	return -((int64_t)i) - 2;       /* the free slot, encoded */
+}
+
+/* Set target @p t's bit of @p w to @p on, one whole-word store. */
+static void
+dp_probe_bit(uint64_t *w, uint32_t t, bool on)
+{
+	uint64_t v = __atomic_load_n(&w[t / 64], __ATOMIC_RELAXED);
+	uint64_t b = 1ull << (t % 64);
+
+	if (((v & b) != 0) != on)
+		__atomic_store_n(&w[t / 64], on ? v | b : v & ~b,
+				 __ATOMIC_RELAXED);
+}
+
+static bool
+dp_probe_admin_up(const struct dp_snap *s, uint32_t t)
+{
+	return s->admin_bits == NULL ||
+	       ((s->admin_bits[t / 64] >> (t % 64)) & 1) != 0;
+}
+
+void
+dp_probe_carry(const struct dp_conf *conf, struct dp_snap *s,
+	       const struct dp_snap *old)
+{
+	uint32_t *tab, mask = 1, t;
+	int64_t j;
+
+	if (s->probe_miss == NULL || old == NULL || old->probe_miss == NULL ||
+	    old->chost == NULL || s->chost == NULL)
+		return;
+	while (mask < 2 * old->ntargets)
+		mask <<= 1;
+	tab = calloc(mask, sizeof(*tab));
+	if (tab == NULL)
+		return;         /* every target starts healthy, as at start */
+	mask--;
+	for (t = 0; t < old->ntargets; t++) {
+		j = dp_probe_find(old, tab, mask, &old->chost[t]);
+		if (j < 0)
+			tab[-(j + 2)] = t + 1;
+	}
+	s->nunhealthy = 0;
+	for (t = 0; t < s->ntargets; t++) {
+		j = dp_probe_find(old, tab, mask, &s->chost[t]);
+		if (j < 0)
+			continue;
+		s->probe_miss[t] = old->probe_miss[j];
+		if (s->probe_miss[t] >= conf->probe_down) {
+			s->nunhealthy++;
+			dp_probe_bit(s->up_bits, t, false);
+		}
+	}
+	free(tab);
+}
+
+/* Judge the last round: misses, health, the bitmap; changes logged. */
+static void
+dp_probe_judge(const struct dp_conf *conf, struct dp_snap *s)
+{
+	uint32_t t, w, ans, last, n = 0;
+	bool healthy, was;
+
+	for (t = 0; t < s->ntargets; t++) {
+		was = s->probe_miss[t] < conf->probe_down;
+		last = s->probe_sent[t];
+		if (last != 0) {
+			for (w = 0, ans = 0; w < s->nworkers; w++) {
+				uint32_t a = __atomic_load_n(
+					&s->probe_ans[(size_t)w * s->pstride + t],
+					__ATOMIC_RELAXED);
+
+				ans = a > ans ? a : ans;
+			}
+			if (ans >= last)
+				s->probe_miss[t] = 0;
+			else if (s->probe_miss[t] < UINT8_MAX)
+				s->probe_miss[t]++;
+			s->probe_sent[t] = 0;
+		}
+		healthy = s->probe_miss[t] < conf->probe_down;
+		n += !healthy;
+		if (healthy != was && s->chost[t].len > 4)
+			DP_LOG(WARNING, "target %.*s %s",
+			       (int)s->chost[t].len - 4, s->chost[t].txt,
+			       healthy ? "answers probes again: up" :
+			       "answered none of its last probes: down");
+		dp_probe_bit(s->up_bits, t, healthy && dp_probe_admin_up(s, t));
+	}
+	__atomic_store_n(&s->nunhealthy, n, __ATOMIC_RELAXED);
+}
+
+/* "%08x" of @p v into @p out. */
+static void
+dp_probe_hex8(char *out, uint32_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 4)
+		out[i] = hex[v & 15];
+}
+
+/*
+ * The OPTIONS for target @p t of @p s, from @p src:@p sport, into @p m:
+ * IP and UDP headers with their checksums, then the request. The target's
+ * "host:port" is the snapshot's Contact text of it (dp_snap.c).
+ */
+static int
+dp_probe_build(struct rte_mbuf *m, const struct dp_snap *s, uint32_t t,
+	       uint32_t round, const struct dp_ip *src, uint16_t sport,
+	       const struct rules_dest *d)
+{
+	char br[DP_PROBE_BRANCH_LEN], addr[INET6_ADDRSTRLEN], us[64];
+	const struct dp_chost *c = &s->chost[t];
+	const bool v6 = d->af == RULES_AF_INET6;
+	const uint16_t l3 = v6 ? sizeof(struct rte_ipv6_hdr) :
+				 sizeof(struct rte_ipv4_hdr);
+	struct rte_udp_hdr *udp;
+	int them;
+	uint32_t n;
+	char *p;
+
+	if (c->len <= 4 || c->len > sizeof(c->txt) ||
+	    inet_ntop(v6 ? AF_INET6 : AF_INET,
+		      v6 ? (const void *)src->v6 : (const void *)&src->v4,
+		      addr, sizeof(addr)) == NULL)
+		return -EINVAL;
+	snprintf(us, sizeof(us), v6 ? "[%s]:%u" : "%s:%u", addr, sport);
+	them = (int)c->len - 4;         /* without ">;q=" */
+	memcpy(br, DP_PROBE_MAGIC, DP_PROBE_MAGIC_LEN);
+	dp_probe_hex8(br + DP_PROBE_MAGIC_LEN, (uint32_t)s->generation);
+	br[DP_PROBE_MAGIC_LEN + 8] = '.';
+	dp_probe_hex8(br + DP_PROBE_MAGIC_LEN + 9, t);
+	br[DP_PROBE_MAGIC_LEN + 17] = '.';
+	dp_probe_hex8(br + DP_PROBE_MAGIC_LEN + 18, round);
+
+	p = rte_pktmbuf_append(m, (uint16_t)(l3 + sizeof(*udp) + 512));
+	if (p == NULL)
+		return -ENOSPC;
+	n = (uint32_t)snprintf(p + l3 + sizeof(*udp), 512,
+		"OPTIONS sip:%.*s SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP %s;branch=%.*s;rport\r\n"
+		"Max-Forwards: 70\r\n"
+		"From: <sip:sipedge@%s>;tag=%.8s\r\n"
+		"To: <sip:%.*s>\r\n"
+		"Call-ID: %.*s@%s\r\n"
+		"CSeq: 1 OPTIONS\r\n"
+		"Content-Length: 0\r\n\r\n",
+		them, c->txt, us, DP_PROBE_BRANCH_LEN, br, us,
+		br + DP_PROBE_MAGIC_LEN + 18, them, c->txt,
+		DP_PROBE_BRANCH_LEN - 8, br + 8, us);
+	if (n >= 512)
+		return -ENOSPC;
+	rte_pktmbuf_trim(m, (uint16_t)(512 - n));
+
+	udp = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, l3);
+	udp->src_port = rte_cpu_to_be_16(sport);
+	udp->dst_port = rte_cpu_to_be_16(d->port);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(n + sizeof(*udp)));
+	udp->dgram_cksum = 0;
+	if (!v6) {
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m,
+						struct rte_ipv4_hdr *);
+
+		memset(ip, 0, sizeof(*ip));
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->total_length = rte_cpu_to_be_16((uint16_t)m->pkt_len);
+		ip->time_to_live = 64;
+		ip->next_proto_id = IPPROTO_UDP;
+		ip->src_addr = src->v4;
+		memcpy(&ip->dst_addr, d->addr, 4);
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	} else {
+		struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m,
+						struct rte_ipv6_hdr *);
+
+		memset(ip, 0, sizeof(*ip));
+		ip->vtc_flow = rte_cpu_to_be_32(UINT32_C(6) << 28);
+		ip->payload_len = rte_cpu_to_be_16((uint16_t)(n + sizeof(*udp)));
+		ip->proto = IPPROTO_UDP;
+		ip->hop_limits = 64;
+		memcpy(ip->src_addr, src->v6, 16);
+		memcpy(ip->dst_addr, d->addr, 16);
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+	}
+	return 0;
+}
+
+uint32_t
+dp_probe_round(const struct dp_conf *conf, const struct dp_service *svc,
+	       struct dp_snap *s, uint32_t round, uint64_t *fail)
+{
+	uint32_t k, t, n = 0, cnt, first;
+	struct rules_dest d;
+	struct dp_ip dst, src, nh;
+	struct dp_mbuf_priv *pv;
+	struct rte_mbuf *m;
+
+	*fail = 0;
+	if (s == NULL || s->probe_miss == NULL || svc == NULL ||
+	    svc->nb_workers == 0)
+		return 0;
+	dp_probe_judge(conf, s);
+
+	cnt = s->ntargets < DP_PROBE_MAX ? s->ntargets : DP_PROBE_MAX;
+	first = (uint32_t)(((uint64_t)round * DP_PROBE_MAX) % s->ntargets);
+	for (k = 0; k < cnt; k++) {
+		t = (first + k) % s->ntargets;
+		if (rules_db_target(s->db, t, &d) != 0)
+			continue;
+		memset(&dst, 0, sizeof(dst));
+		dst.family = d.af == RULES_AF_INET6 ? DP_AF_V6 : DP_AF_V4;
+		if (dst.family == DP_AF_V6)
+			memcpy(dst.v6, d.addr, 16);
+		else
+			memcpy(&dst.v4, d.addr, 4);
+		m = NULL;
+		if (dp_route(conf, &dst, &nh) != 0 ||
+		    dp_src_select(conf, &dst, &src) != 0 ||
+		    (m = rte_pktmbuf_alloc(svc->ifc->pool)) == NULL ||
+		    dp_probe_build(m, s, t, round, &src, conf->sip_port[0],
+				   &d) != 0) {
+			rte_pktmbuf_free(m);
+			(*fail)++;
+			continue;
+		}
+		pv = rte_mbuf_to_priv(m);
+		pv->nexthop = nh;
+		pv->worker = (uint16_t)(t % svc->nb_workers);
+		pv->kind = DP_PRIV_L3;
+		if (rte_ring_mp_enqueue(svc->ring, m) != 0) {
+			rte_pktmbuf_free(m);
+			(*fail)++;
+			continue;
+		}
+		/* Judged at the next round only if it went out. */
+		s->probe_sent[t] = round;
+		n++;
+	}
+	return n;
+}

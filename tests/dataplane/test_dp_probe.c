@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_dp_probe.c - target health probing in process: a round's OPTIONS
+ * taken from the tx ring byte by byte, answers sent back through the
+ * worker, the next rounds' verdicts on the target-state bitmap seen in
+ * where INVITEs are forwarded (proxy mode), and health carried to a new
+ * snapshot by target.
+ *
+ * Targets are behind the gateway (192.0.2.254), resolved once at start.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_mbuf.h>
+
+#include <rules.h>
+
+#include "dp_test.h"
+
+/* nyc: .3 and .5 (weights 70/30) in tier 1, .6 in tier 2. */
+static const char t_csv[] =
+	"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+	"nyc,prefix,1212,forward,198.19.0.3:5060/1/70|198.19.0.5:5060/1/30|"
+	"198.19.0.6:5060/2,,0,,\n";
+/* The same targets in another order, and a new one. */
+static const char t_csv2[] =
+	"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+	"new,prefix,1999,forward,198.19.0.9:5060,,0,,\n"
+	"nyc,prefix,1212,forward,198.19.0.3:5060/1/70|198.19.0.5:5060/1/30|"
+	"198.19.0.6:5060/2,,0,,\n";
+
+static char t_buf[4096];
+static char t_probe[4096];      /* the probe to the target t_round() wants */
+
+/* One IPv4 UDP datagram from the tx ring: payload into t_buf, the
+ * destination's last byte returned. */
+static int
+t_take(uint16_t *dport)
+{
+	struct rte_mbuf *m;
+	const uint8_t *f;
+	size_t l3 = RTE_ETHER_HDR_LEN, l4, len;
+	int last;
+
+	assert_int_equal(t_tx(&m, 1), 1);
+	f = rte_pktmbuf_mtod(m, const uint8_t *);
+	assert_int_equal(f[12] << 8 | f[13], 0x0800);
+	assert_int_equal(f[l3 + 9], 17);
+	/* the IPv4 header checksum verifies */
+	assert_int_equal(t_cksum(f + l3, 20, 0), 0);
+	last = f[l3 + 19];
+	l4 = l3 + (size_t)(f[l3] & 0xf) * 4;
+	*dport = (uint16_t)(f[l4 + 2] << 8 | f[l4 + 3]);
+	len = (size_t)(f[l4 + 4] << 8 | f[l4 + 5]) - 8;
+	/* and the UDP checksum */
+	assert_int_not_equal(f[l4 + 6] << 8 | f[l4 + 7], 0);
+	assert_int_equal(t_cksum(f + l4, len + 8,
+				 t_phdr(f + l3, 17, (uint32_t)len + 8)), 0);
+	assert_true(len < sizeof(t_buf));
+	memcpy(t_buf, f + l4 + 8, len);
+	t_buf[len] = '\0';
+	rte_pktmbuf_free(m);
+	return last;
+}
+
+/* A round: judged, probes sent through the service to the worker; the
+ * Via branch of the probe to 198.19.0.@p want_last (if any) into @p br. */
+static uint32_t
+t_round(struct dp_snap *s, uint32_t round, int want_last, char *br)
+{
+	uint64_t fail;
+	uint32_t n, i;
+	uint16_t port;
+	int last;
+
+	n = dp_probe_round(&t_env.conf, &t_env.svc, s, round, &fail);
+	assert_int_equal(fail, 0);
+	assert_int_equal(n, s->ntargets);
+	dp_service_poll(&t_env.svc);
+	t_poll();
+	for (i = 0; i < n; i++) {
+		last = t_take(&port);
+		assert_int_equal(port, 5060);
+		assert_memory_equal(t_buf, "OPTIONS sip:198.19.0.", 21);
+		if (last == want_last) {
+			const char *b = strstr(t_buf, ";branch=") + 8;
+
+			memcpy(br, b, DP_PROBE_BRANCH_LEN);
+			br[DP_PROBE_BRANCH_LEN] = '\0';
+			strcpy(t_probe, t_buf);
+		}
+	}
+	t_expect_nothing();
+	return n;
+}
+
+/* The answer @p code of 198.19.0.@p last to the probe with branch @p br. */
+static void
+t_answer(int code, const char *br, int last)
+{
+	char resp[1024];
+	int n;
+
+	n = snprintf(resp, sizeof(resp),
+		     "SIP/2.0 %d Whatever\r\n"
+		     "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=%s;rport=5060\r\n"
+		     "From: <sip:sipedge@192.0.2.1:5060>;tag=x\r\n"
+		     "To: <sip:198.19.0.%d:5060>;tag=t%d\r\n"
+		     "Call-ID: %s@192.0.2.1:5060\r\n"
+		     "CSeq: 1 OPTIONS\r\n"
+		     "Content-Length: 0\r\n\r\n", code, br, last, last, br + 8);
+	t_sip_rx4(resp, (size_t)n);
+	t_poll();
+	t_expect_nothing();
+}
+
+/* Where an INVITE for 1212... with Call-ID @p id is forwarded. */
+static int
+t_invite(const char *id)
+{
+	char req[1024];
+	uint16_t port;
+	int n;
+
+	n = snprintf(req, sizeof(req),
+		     "INVITE sip:12125550100@192.0.2.1 SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bK%s\r\n"
+		     "Max-Forwards: 70\r\n"
+		     "From: <sip:alice@192.0.2.2>;tag=a1\r\n"
+		     "To: <sip:bob@example.com>\r\n"
+		     "Call-ID: %s\r\n"
+		     "CSeq: 1 INVITE\r\n"
+		     "Content-Length: 0\r\n\r\n", id, id);
+	t_sip_rx4(req, (size_t)n);
+	t_poll();
+	return t_take(&port);
+}
+
+/* Do 20 Call-IDs land only on targets of @p set ("356")? */
+static void
+t_invites_on(const char *set)
+{
+	char id[32], c;
+	int i, last;
+
+	for (i = 0; i < 20; i++) {
+		snprintf(id, sizeof(id), "pr%d", i);
+		last = t_invite(id);
+		c = (char)('0' + last);
+		if (last < 0 || last > 9 || strchr(set, c) == NULL)
+			fail_msg("INVITE %d went to .%d, not one of %s", i,
+				 last, set);
+	}
+}
+
+static void
+test_dp_probe_options_answers_and_health(void **state)
+{
+	char br3[64], br5[64], br6[64];
+	struct dp_snap *s;
+
+	(void)state;
+	t_begin();
+	t_env.conf.mode = DP_MODE_PROXY;
+	t_env.conf.probe_interval_ms = 1000;
+	t_env.conf.probe_down = 2;
+	s = t_snap_csv(t_csv, 7);
+	assert_int_equal(dp_probe_prepare(&t_env.conf, s), 0);
+	assert_non_null(s->up);
+
+	/* Round 1: one OPTIONS per target, exactly these bytes. */
+	t_round(s, 1, 3, br3);
+	assert_string_equal(br3, "z9hG4bK-sep.00000007.00000000.00000001");
+	assert_string_equal(t_probe,
+		"OPTIONS sip:198.19.0.3:5060 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-sep.00000007."
+		"00000000.00000001;rport\r\n"
+		"Max-Forwards: 70\r\n"
+		"From: <sip:sipedge@192.0.2.1:5060>;tag=00000001\r\n"
+		"To: <sip:198.19.0.3:5060>\r\n"
+		"Call-ID: sep.00000007.00000000.00000001@192.0.2.1:5060\r\n"
+		"CSeq: 1 OPTIONS\r\n"
+		"Content-Length: 0\r\n\r\n");
+	t_round(s, 2, 6, br6);  /* round 1 unanswered: one miss each */
+	assert_int_equal(s->nunhealthy, 0);
+	t_invites_on("35");
+
+	/* Only .6 answers round 2: .3 and .5 reach two misses at round 3
+	 * and are down; tier 2 takes the calls. */
+	t_answer(200, br6, 6);
+	assert_int_equal(t_cnt(DP_CNT_PROBE_ANSWER), 1);
+	t_round(s, 3, 6, br6);
+	assert_int_equal(s->nunhealthy, 2);
+	t_invites_on("6");
+
+	/* A 503 is no answer; another generation's is stale; .5 answers
+	 * round 3 with a 404: alive again at round 4. */
+	t_round(s, 4, 5, br5);
+	t_answer(503, br5, 5);
+	assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 1);
+	memcpy(br5 + DP_PROBE_MAGIC_LEN, "00000006", 8);
+	t_answer(200, br5, 5);
+	assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 2);
+	memcpy(br5 + DP_PROBE_MAGIC_LEN, "00000007", 8);
+	t_answer(404, br5, 5);
+	t_round(s, 5, 0, br3);
+	assert_int_equal(s->nunhealthy, 2);     /* .3, and .6 now */
+	t_invites_on("5");
+
+	/* Health carried to a new generation by target, not by number:
+	 * .3 and .6 stay down, the new .9 starts up. */
+	s = t_snap_csv_keep(t_csv2, 8);
+	assert_int_equal(dp_probe_prepare(&t_env.conf, s), 0);
+	dp_probe_carry(&t_env.conf, s, dp_snap_prev);
+	assert_int_equal(s->nunhealthy, 2);
+	t_invites_on("5");
+	t_snap_prev_clear();
+
+	/* Nothing answers: the new snapshot's first round is judged at the
+	 * second, so two misses take three rounds; then everything is
+	 * down: 503. */
+	t_round(s, 6, 0, br3);
+	t_round(s, 7, 0, br3);
+	assert_int_equal(s->nunhealthy, 2);
+	t_round(s, 8, 0, br3);
+	assert_int_equal(s->nunhealthy, 4);
+	{
+		char inv[512];
+		int n = snprintf(inv, sizeof(inv),
+			"INVITE sip:12125550100@192.0.2.1 SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKall\r\n"
+			"Max-Forwards: 70\r\n"
+			"From: <sip:alice@192.0.2.2>;tag=a1\r\n"
+			"To: <sip:bob@example.com>\r\n"
+			"Call-ID: all-down\r\n"
+			"CSeq: 1 INVITE\r\n"
+			"Content-Length: 0\r\n\r\n");
+
+		t_sip_rx4(inv, (size_t)n);
+		t_poll();
+		t_sip_tx(t_buf, sizeof(t_buf), 0);
+		assert_memory_equal(t_buf, "SIP/2.0 503 ", 12);
+	}
+	t_env.conf.probe_interval_ms = 0;
+	t_snap_csv(t_csv, 9);
+	t_end();
+}
+
+static int
+t_setup(void **state)
+{
+	(void)state;
+	return t_env_setup_routed("test_dp_probe", t_csv);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dp_probe_options_answers_and_health),
+	};
+
+	return cmocka_run_group_tests_name("dp_probe", tests, t_setup,
+					   t_env_group_teardown);
+}
