@@ -73,7 +73,11 @@ dp_probe_prepare(const struct dp_conf *conf, struct dp_snap *s)
 	return 0;
 }
 
-/* Index of the target of @p s whose Contact text is @p c's, or -1. */
+/*
+ * Index of the target of @p s whose Contact text is @p c's in the open
+ * addressing table @p tab (entries: index + 1, 0 free); when there is
+ * none, -(the free slot where it would go) - 2.
+ */
 static int64_t
 dp_probe_find(const struct dp_snap *s, const uint32_t *tab, uint32_t mask,
 	      const struct dp_chost *c)
