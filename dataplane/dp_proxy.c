@@ -1358,7 +1358,7 @@ dp_proxy_lookup(struct dp_lcore *lc, const struct dp_snap *snap,
  * generation N-1, consulted for a copy (dp_proxy_prev()): always a lookup
  * of our own, nothing counted, and anything but a forward is DP_PA_DROP.
  */
-static enum dp_proxy_act
+static inline __attribute__((always_inline)) enum dp_proxy_act
 dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 	       const struct dp_proxy_self *self,
 	       const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
