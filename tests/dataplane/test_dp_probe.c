@@ -252,6 +252,87 @@ test_dp_probe_options_answers_and_health(void **state)
 	t_end();
 }
 
+/* An IPv6 target (the peer, on-link): its probe comes from our IPv6
+ * address, with a valid UDP checksum, and its answer counts. */
+static void
+test_dp_probe_ipv6_target(void **state)
+{
+	static const char csv6[] =
+		"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		"v6,prefix,1555,forward,[2001:db8::2]:5070,,0,,\n";
+	char resp[1024], br[DP_PROBE_BRANCH_LEN + 1];
+	struct rte_mbuf *m;
+	const uint8_t *f;
+	struct dp_snap *s;
+	size_t l3 = RTE_ETHER_HDR_LEN, l4 = l3 + 40, len;
+	uint64_t fail;
+	int n;
+
+	(void)state;
+	t_begin();
+	t_env.conf.probe_interval_ms = 1000;
+	t_env.conf.probe_down = 1;
+	s = t_snap_csv(csv6, 11);
+	assert_int_equal(dp_probe_prepare(&t_env.conf, s), 0);
+	assert_int_equal(dp_probe_round(&t_env.conf, &t_env.svc, s, 1, &fail),
+			 1);
+	dp_service_poll(&t_env.svc);
+	t_poll();
+	assert_int_equal(t_tx(&m, 1), 1);
+	f = rte_pktmbuf_mtod(m, const uint8_t *);
+	assert_int_equal(f[12] << 8 | f[13], 0x86dd);
+	assert_int_equal(f[l3 + 6], 17);
+	assert_memory_equal(f + l3 + 8, t_ip6_us, 16);
+	assert_memory_equal(f + l3 + 24, t_ip6_peer, 16);
+	assert_int_equal(f[l4 + 2] << 8 | f[l4 + 3], 5070);
+	len = (size_t)(f[l4 + 4] << 8 | f[l4 + 5]);
+	assert_int_equal(t_cksum(f + l4, len, t_phdr(f + l3, 17,
+						      (uint32_t)len)), 0);
+	memcpy(t_buf, f + l4 + 8, len - 8);
+	t_buf[len - 8] = '\0';
+	rte_pktmbuf_free(m);
+	{
+		static const char want[] =
+			"OPTIONS sip:[2001:db8::2]:5070 SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP [2001:db8::1]:5060;branch="
+			"z9hG4bK-sep.0000000b.00000000.00000001;rport\r\n";
+
+		assert_memory_equal(t_buf, want, sizeof(want) - 1);
+	}
+	memcpy(br, strstr(t_buf, ";branch=") + 8, DP_PROBE_BRANCH_LEN);
+	br[DP_PROBE_BRANCH_LEN] = '\0';
+
+	/* Answered: still up at the next round; then unanswered: down. */
+	n = snprintf(resp, sizeof(resp),
+		     "SIP/2.0 200 OK\r\n"
+		     "Via: SIP/2.0/UDP [2001:db8::1]:5060;branch=%s;rport\r\n"
+		     "From: <sip:sipedge@[2001:db8::1]:5060>;tag=x\r\n"
+		     "To: <sip:[2001:db8::2]:5070>;tag=y\r\n"
+		     "Call-ID: %s@[2001:db8::1]:5060\r\n"
+		     "CSeq: 1 OPTIONS\r\n"
+		     "Content-Length: 0\r\n\r\n", br, br + 8);
+	t_sip_rx6(resp, (size_t)n);
+	t_poll();
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_PROBE_ANSWER), 1);
+	dp_probe_round(&t_env.conf, &t_env.svc, s, 2, &fail);
+	assert_int_equal(s->nunhealthy, 0);
+	dp_service_poll(&t_env.svc);
+	t_poll();
+	assert_int_equal(t_tx(&m, 1), 1);
+	rte_pktmbuf_free(m);
+	dp_probe_round(&t_env.conf, &t_env.svc, s, 3, &fail);
+	assert_int_equal(s->nunhealthy, 1);
+	assert_int_equal(s->up[0] & 1, 0);
+	dp_service_poll(&t_env.svc);
+	t_poll();
+	assert_int_equal(t_tx(&m, 1), 1);
+	rte_pktmbuf_free(m);
+	t_env.conf.probe_interval_ms = 0;
+	t_snap_csv(t_csv, 12);
+	t_end();
+}
+
 static int
 t_setup(void **state)
 {
@@ -264,6 +345,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dp_probe_options_answers_and_health),
+		cmocka_unit_test(test_dp_probe_ipv6_target),
 	};
 
 	return cmocka_run_group_tests_name("dp_probe", tests, t_setup,
