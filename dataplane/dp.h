@@ -217,6 +217,8 @@ uint16_t dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 #define DP_PROBE_MAGIC_LEN      12
 #define DP_PROBE_BRANCH_LEN     (DP_PROBE_MAGIC_LEN + 8 + 1 + 8 + 1 + 8)
 #define DP_PROBE_MAX            8192u   /* targets probed per round */
+#define DP_PROBE_PER_WORKER     256u    /* ... and per worker lcore: a
+					 * quarter of its inject ring */
 
 /**
  * Give snapshot @p s (not yet published) the probe state of
@@ -245,8 +247,10 @@ void dp_probe_carry(const struct dp_conf *conf, struct dp_snap *s,
  * conf->probe_down probes is down, one that answered is up again; the
  * target-state bitmap is updated word by word (workers read it while it
  * changes; a word is written whole). Then round @p round (never 0) sends
- * an OPTIONS to every target (at most DP_PROBE_MAX, in turn), built as an
- * IP packet the service thread resolves and hands to a worker.
+ * an OPTIONS to every target (at most DP_PROBE_PER_WORKER per worker,
+ * half the free room of the service's ring and DP_PROBE_MAX in all, in
+ * turn: more targets are probed every few rounds), built as an IP packet
+ * the service thread resolves and hands to a worker.
  *
  * @return
  *   The number of probes handed to the service; *@p fail those that could

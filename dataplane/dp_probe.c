@@ -298,8 +298,17 @@ dp_probe_round(const struct dp_conf *conf, const struct dp_service *svc,
 		return 0;
 	dp_probe_judge(conf, s);
 
-	cnt = s->ntargets < DP_PROBE_MAX ? s->ntargets : DP_PROBE_MAX;
-	first = (uint32_t)(((uint64_t)round * DP_PROBE_MAX) % s->ntargets);
+	/* Paced so the workers' inject rings take a round with room to
+	 * spare: a probe lost there would count as unanswered. */
+	cnt = DP_PROBE_PER_WORKER * svc->nb_workers;
+	cnt = cnt < DP_PROBE_MAX ? cnt : DP_PROBE_MAX;
+	/* ... and the service's ring, which workers share */
+	k = rte_ring_free_count(svc->ring) / 2;
+	cnt = cnt < k ? cnt : k;
+	cnt = cnt < s->ntargets ? cnt : s->ntargets;
+	if (cnt == 0)
+		return 0;
+	first = (uint32_t)(((uint64_t)round * cnt) % s->ntargets);
 	for (k = 0; k < cnt; k++) {
 		t = (first + k) % s->ntargets;
 		if (rules_db_target(s->db, t, &d) != 0)

@@ -333,6 +333,66 @@ test_dp_probe_ipv6_target(void **state)
 	t_end();
 }
 
+/*
+ * More targets than a round takes (bounded per worker and by the room in
+ * the service's ring): each round probes the next ones in turn, and a
+ * target is judged only on a probe that went out.
+ */
+static void
+test_dp_probe_rounds_take_turns(void **state)
+{
+	static char csv[16384];
+	struct rte_mbuf *m[64];
+	struct dp_snap *s;
+	uint32_t sent, got, k;
+	uint64_t fail;
+	size_t o;
+	int r, t;
+
+	(void)state;
+	t_begin();
+	o = (size_t)snprintf(csv, sizeof(csv), "id,kind,pattern,action,"
+			     "targets,rank,strip,prepend,code\n");
+	for (r = 0; r < 20; r++) {
+		o += (size_t)snprintf(csv + o, sizeof(csv) - o,
+				      "r%d,prefix,77%02d,forward,", r, r);
+		for (t = 0; t < 16; t++)
+			o += (size_t)snprintf(csv + o, sizeof(csv) - o,
+					      "%s198.19.%d.%d:5060",
+					      t != 0 ? "|" : "", 10 + r, t + 1);
+		o += (size_t)snprintf(csv + o, sizeof(csv) - o, ",,,,\n");
+	}
+	t_env.conf.probe_interval_ms = 1000;
+	t_env.conf.probe_down = 1;
+	s = t_snap_csv(csv, 13);
+	assert_int_equal(s->ntargets, 320);
+	assert_int_equal(dp_probe_prepare(&t_env.conf, s), 0);
+	for (r = 1; r <= 3; r++) {
+		sent = dp_probe_round(&t_env.conf, &t_env.svc, s, (uint32_t)r,
+				      &fail);
+		/* per worker, and half the free room of the test's
+		 * 256-entry service ring */
+		assert_int_equal(sent, 127);
+		assert_true(sent < DP_PROBE_PER_WORKER);
+		assert_int_equal(fail, 0);
+		/* each round judges the last one's targets, other ones */
+		assert_int_equal(s->nunhealthy, (uint32_t)(r - 1) * sent);
+		for (got = 0, k = 0; got < sent && k < 100; k++) {
+			unsigned int n;
+
+			dp_service_poll(&t_env.svc);
+			t_poll();
+			n = t_tx(m, 64);
+			got += n;
+			rte_pktmbuf_free_bulk(m, n);
+		}
+		assert_int_equal(got, sent);
+	}
+	t_env.conf.probe_interval_ms = 0;
+	t_snap_csv(t_csv, 14);
+	t_end();
+}
+
 static int
 t_setup(void **state)
 {
@@ -346,6 +406,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dp_probe_options_answers_and_health),
 		cmocka_unit_test(test_dp_probe_ipv6_target),
+		cmocka_unit_test(test_dp_probe_rounds_take_turns),
 	};
 
 	return cmocka_run_group_tests_name("dp_probe", tests, t_setup,
