@@ -380,6 +380,25 @@ dp_stats_report(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 			   "targets down for want of answers to probes",
 			   s != NULL ? __atomic_load_n(&s->nunhealthy,
 						       __ATOMIC_RELAXED) : 0);
+		/* Which ones: probe_miss is the loader's, and so is this
+		 * report. */
+		if (s != NULL && s->probe_miss != NULL && s->chost != NULL) {
+			uint32_t t, k = 0;
+
+			dp_rep_metric(f, &first, "target_unhealthy", "gauge",
+				      "1 for each target down for want of "
+				      "answers to probes (the first 1000)");
+			fs = true;
+			for (t = 0; t < s->ntargets && k < 1000; t++) {
+				if (s->probe_miss[t] < ld->conf->probe_down ||
+				    s->chost[t].len <= 4)
+					continue;
+				k++;
+				dp_rep_sample(f, &fs, "target", s->chost[t].txt,
+					      s->chost[t].len - 4u, 1);
+			}
+			dp_rep_end(f);
+		}
 		dp_rep_one(f, &first, "probes_sent_total", "counter",
 			   "OPTIONS probes sent to targets",
 			   __atomic_load_n(&ld->cnt_probes, __ATOMIC_RELAXED));

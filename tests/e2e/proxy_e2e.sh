@@ -294,6 +294,9 @@ probe_case() {
 		sleep 0.2
 	done
 	[ "${unh:-0}" = 1 ] || why="$why second UAS not found down ($unh);"
+	e2e_ctl stats --prometheus | grep -q \
+		"^sipedge_target_unhealthy{target=\"$UAS2:5060\"} 1\$" ||
+		why="$why $UAS2:5060 not listed as unhealthy;"
 	e2e_sipp "${name}_uac" -sf "$sipp_dir/proxy_uac.xml" -s 12125550100 \
 		-i "$E2E_V4_CL" -p 5090 -m "$calls" -r 10 \
 		-timeout 60s -timeout_error "$E2E_V4_DP:5060" || rc=$?
