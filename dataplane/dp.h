@@ -235,11 +235,13 @@ int dp_probe_prepare(const struct dp_conf *conf, struct dp_snap *s);
 
 /*
  * Carry health from @p old (the snapshot @p s replaces, still current) to
- * @p s by target "host:port": misses and health bits, so a target found
- * dead stays out after a route import. Context: the loader thread.
+ * @p s (prepared by dp_probe_prepare(), not yet published) by target
+ * "host:port": misses and health bits, so a target found dead stays out
+ * after a route import. Context: the loader thread (dp_snap.c, which
+ * carries the counters the same way).
  */
-void dp_probe_carry(const struct dp_conf *conf, struct dp_snap *s,
-		    const struct dp_snap *old);
+void dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,
+			  const struct dp_snap *old);
 
 /**
  * One probing round over @p s (the loader's current snapshot). First the

@@ -30,7 +30,7 @@
 #include <rte_ring.h>
 #include <rte_udp.h>
 
-#include <hash.h>
+#include <fmt.h>
 #include <rules.h>
 
 #include "dp.h"
@@ -61,37 +61,12 @@ dp_probe_prepare(const struct dp_conf *conf, struct dp_snap *s)
 	s->up_bits = malloc(words * sizeof(uint64_t));
 	if (s->up_bits == NULL)
 		return -ENOMEM;
-	if (s->admin_bits != NULL) {
+	if (s->admin_bits != NULL)
 		memcpy(s->up_bits, s->admin_bits, words * sizeof(uint64_t));
-	} else {
-		memset(s->up_bits, 0xff, words * sizeof(uint64_t));
-		if (s->ntargets % 64 != 0)
-			s->up_bits[words - 1] =
-				(1ull << (s->ntargets % 64)) - 1;
-	}
+	else
+		rules_up_bitmap(s->db, NULL, 0, s->up_bits);     /* all up */
 	s->up = s->up_bits;
 	return 0;
-}
-
-/*
- * Index of the target of @p s whose Contact text is @p c's in the open
- * addressing table @p tab (entries: index + 1, 0 free); when there is
- * none, -(the free slot where it would go) - 2.
- */
-static int64_t
-dp_probe_find(const struct dp_snap *s, const uint32_t *tab, uint32_t mask,
-	      const struct dp_chost *c)
-{
-	static const struct hash_key k = { 0x70726f62652d6b31ull, 0 };
-	uint32_t i = (uint32_t)siphash24(&k, c->txt, c->len) & mask;
-
-	for (; tab[i] != 0; i = (i + 1) & mask) {
-		const struct dp_chost *o = &s->chost[tab[i] - 1];
-
-		if (o->len == c->len && memcmp(o->txt, c->txt, c->len) == 0)
-			return tab[i] - 1;
-	}
-	return -((int64_t)i) - 2;       /* the free slot, encoded */
 }
 
 /* Set target @p t's bit of @p w to @p on, one whole-word store. */
@@ -111,41 +86,6 @@ dp_probe_admin_up(const struct dp_snap *s, uint32_t t)
 {
 	return s->admin_bits == NULL ||
 	       ((s->admin_bits[t / 64] >> (t % 64)) & 1) != 0;
-}
-
-void
-dp_probe_carry(const struct dp_conf *conf, struct dp_snap *s,
-	       const struct dp_snap *old)
-{
-	uint32_t *tab, mask = 1, t;
-	int64_t j;
-
-	if (s->probe_miss == NULL || old == NULL || old->probe_miss == NULL ||
-	    old->chost == NULL || s->chost == NULL)
-		return;
-	while (mask < 2 * old->ntargets)
-		mask <<= 1;
-	tab = calloc(mask, sizeof(*tab));
-	if (tab == NULL)
-		return;         /* every target starts healthy, as at start */
-	mask--;
-	for (t = 0; t < old->ntargets; t++) {
-		j = dp_probe_find(old, tab, mask, &old->chost[t]);
-		if (j < 0)
-			tab[-(j + 2)] = t + 1;
-	}
-	s->nunhealthy = 0;
-	for (t = 0; t < s->ntargets; t++) {
-		j = dp_probe_find(old, tab, mask, &s->chost[t]);
-		if (j < 0)
-			continue;
-		s->probe_miss[t] = old->probe_miss[j];
-		if (s->probe_miss[t] >= conf->probe_down) {
-			s->nunhealthy++;
-			dp_probe_bit(s->up_bits, t, false);
-		}
-	}
-	free(tab);
 }
 
 /* Judge the last round: misses, health, the bitmap; changes logged. */
@@ -184,17 +124,6 @@ dp_probe_judge(const struct dp_conf *conf, struct dp_snap *s)
 	__atomic_store_n(&s->nunhealthy, n, __ATOMIC_RELAXED);
 }
 
-/* "%08x" of @p v into @p out. */
-static void
-dp_probe_hex8(char *out, uint32_t v)
-{
-	static const char hex[] = "0123456789abcdef";
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 4)
-		out[i] = hex[v & 15];
-}
-
 /*
  * The OPTIONS for target @p t of @p s, from @p src:@p sport, into @p m:
  * IP and UDP headers with their checksums, then the request. The target's
@@ -223,11 +152,11 @@ dp_probe_build(struct rte_mbuf *m, const struct dp_snap *s, uint32_t t,
 	snprintf(us, sizeof(us), v6 ? "[%s]:%u" : "%s:%u", addr, sport);
 	them = (int)c->len - 4;         /* without ">;q=" */
 	memcpy(br, DP_PROBE_MAGIC, DP_PROBE_MAGIC_LEN);
-	dp_probe_hex8(br + DP_PROBE_MAGIC_LEN, (uint32_t)s->generation);
+	fmt_hex64(br + DP_PROBE_MAGIC_LEN, 8, (uint32_t)s->generation, 8);
 	br[DP_PROBE_MAGIC_LEN + 8] = '.';
-	dp_probe_hex8(br + DP_PROBE_MAGIC_LEN + 9, t);
+	fmt_hex64(br + DP_PROBE_MAGIC_LEN + 9, 8, t, 8);
 	br[DP_PROBE_MAGIC_LEN + 17] = '.';
-	dp_probe_hex8(br + DP_PROBE_MAGIC_LEN + 18, round);
+	fmt_hex64(br + DP_PROBE_MAGIC_LEN + 18, 8, round, 8);
 
 	p = rte_pktmbuf_append(m, (uint16_t)(l3 + sizeof(*udp) + 512));
 	if (p == NULL)

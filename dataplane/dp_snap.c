@@ -435,6 +435,41 @@ out:
 	free(tot);
 }
 
+void
+dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,
+		     const struct dp_snap *old)
+{
+	struct dp_carry mc = { .slot = NULL };
+	uint32_t t, n = 0;
+
+	if (s->probe_miss == NULL || old == NULL || old->probe_miss == NULL ||
+	    old->chost == NULL || s->chost == NULL)
+		return;
+	/* Only targets with misses: a target absent from @p old, or
+	 * without misses there, starts with none, as it would anyway. */
+	for (t = 0; t < old->ntargets; t++)
+		n += old->probe_miss[t] != 0;
+	if (n == 0 || !dp_carry_init(&mc, n))
+		return;         /* every target starts healthy, as at start */
+	for (t = 0; t < old->ntargets; t++)
+		if (old->probe_miss[t] != 0 && old->chost[t].len != 0)
+			dp_carry_add(&mc, old->chost[t].txt, old->chost[t].len,
+				     old->probe_miss[t]);
+	s->nunhealthy = 0;
+	for (t = 0; t < s->ntargets; t++) {
+		if (s->chost[t].len == 0)
+			continue;
+		s->probe_miss[t] = (uint8_t)dp_carry_get(&mc, s->chost[t].txt,
+							 s->chost[t].len);
+		if (s->probe_miss[t] >= conf->probe_down) {
+			/* not yet published: a plain store */
+			s->up_bits[t / 64] &= ~(1ull << (t % 64));
+			s->nunhealthy++;
+		}
+	}
+	free(mc.slot);
+}
+
 /* ---- the loader thread: LMDB in, snapshots out ------------------------- */
 
 /*
@@ -866,7 +901,7 @@ dp_loader_load(struct dp_loader *ld, bool force)
 			image = NULL;
 		} else {
 			/* Health as found so far, before anyone sees s. */
-			dp_probe_carry(ld->conf, s, cur);
+			dp_snap_carry_health(ld->conf, s, cur);
 		}
 	}
 	free(down);

@@ -217,7 +217,7 @@ test_dp_probe_options_answers_and_health(void **state)
 	 * .3 and .6 stay down, the new .9 starts up. */
 	s = t_snap_csv_keep(t_csv2, 8);
 	assert_int_equal(dp_probe_prepare(&t_env.conf, s), 0);
-	dp_probe_carry(&t_env.conf, s, dp_snap_prev);
+	dp_snap_carry_health(&t_env.conf, s, dp_snap_prev);
 	assert_int_equal(s->nunhealthy, 2);
 	t_invites_on("5");
 	t_snap_prev_clear();
