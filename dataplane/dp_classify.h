@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dp_classify.h - small static inline helpers for the per-packet stages:
- * address and port membership, prefix matching, the neighbour hash.
+ * address and port membership, prefix matching, the neighbour hash, the
+ * hex fields of our Via branches (proxy and probes).
  *
  * HOT PATH (dataplane/HOTPATH.md). Also included by slow files that must
  * agree with the workers (the neighbour table uses the same hash).
@@ -197,6 +198,33 @@ static inline void
 dp_put16(uint8_t *p, uint16_t v)
 {
 	memcpy(p, &v, sizeof(v));
+}
+
+/*
+ * 8 lower-case hex digits (p[0] most significant) to *v; false if any is
+ * not one. SWAR: for bytes below 0x80, adding 0x80 - k sets a byte's top
+ * bit exactly when it is >= k, without carries between bytes.
+ */
+static inline bool
+dp_hex8(const char *p, uint32_t *v)
+{
+	const uint64_t hi = 0x8080808080808080ULL, lo = 0x0101010101010101ULL;
+	uint64_t x, dig, let, y;
+
+	memcpy(&x, p, 8);       /* little-endian: p[0] in the low byte */
+	if ((x & hi) != 0)
+		return false;
+	dig = (x + 0x50 * lo) & ~(x + 0x46 * lo) & hi;   /* '0'..'9' */
+	let = (x + 0x1f * lo) & ~(x + 0x19 * lo) & hi;   /* 'a'..'f' */
+	if ((dig | let) != hi)
+		return false;
+	y = (x & 0x0f * lo) + (let >> 7) * 9;
+	y = __builtin_bswap64(y);
+	y = (y | y >> 4) & 0x00ff00ff00ff00ffULL;
+	y = (y | y >> 8) & 0x0000ffff0000ffffULL;
+	y = (y | y >> 16) & 0x00000000ffffffffULL;
+	*v = (uint32_t)y;
+	return true;
 }
 
 #endif /* SIPEDGE_DATAPLANE_DP_CLASSIFY_H */

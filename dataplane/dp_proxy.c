@@ -191,40 +191,13 @@ dp_proxy_branch_fmt(uint64_t txn, uint64_t loop,
 	return DP_PROXY_BRANCH_LEN;
 }
 
-/*
- * 8 lower-case hex digits (p[0] most significant) to *v; false if any is
- * not one. SWAR: for bytes below 0x80, adding 0x80 - k sets a byte's top
- * bit exactly when it is >= k, without carries between bytes.
- */
-static inline bool
-dp_proxy_hex8(const char *p, uint32_t *v)
-{
-	const uint64_t hi = 0x8080808080808080ULL, lo = 0x0101010101010101ULL;
-	uint64_t x, dig, let, y;
-
-	memcpy(&x, p, 8);       /* little-endian: p[0] in the low byte */
-	if ((x & hi) != 0)
-		return false;
-	dig = (x + 0x50 * lo) & ~(x + 0x46 * lo) & hi;   /* '0'..'9' */
-	let = (x + 0x1f * lo) & ~(x + 0x19 * lo) & hi;   /* 'a'..'f' */
-	if ((dig | let) != hi)
-		return false;
-	y = (x & 0x0f * lo) + (let >> 7) * 9;
-	y = __builtin_bswap64(y);
-	y = (y | y >> 4) & 0x00ff00ff00ff00ffULL;
-	y = (y | y >> 8) & 0x0000ffff0000ffffULL;
-	y = (y | y >> 16) & 0x00000000ffffffffULL;
-	*v = (uint32_t)y;
-	return true;
-}
-
 /* Parse 16 lower-case hex digits; false if any is not one. */
 static bool
 dp_proxy_hex16(const char *p, uint64_t *v)
 {
 	uint32_t a, b;
 
-	if (!dp_proxy_hex8(p, &a) || !dp_proxy_hex8(p + 8, &b))
+	if (!dp_hex8(p, &a) || !dp_hex8(p + 8, &b))
 		return false;
 	*v = (uint64_t)a << 32 | b;
 	return true;

@@ -50,6 +50,7 @@
 #include <span.h>
 
 #include "dp.h"
+#include "dp_classify.h"
 
 static const struct hash_key dp_sip_zero_key;
 
@@ -337,27 +338,6 @@ dp_sip_source(struct dp_lcore *lc, const struct dp_acl *acl,
 	return act == DP_ACL_403 ? dp_sip_reply(lc, p, 403) : DP_SV_DROP;
 }
 
-/* 8 lower-case hex digits at @p p to *@p v; false if any is not one. */
-static bool
-dp_sip_hex8(const char *p, uint32_t *v)
-{
-	uint32_t x = 0, d;
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		d = (uint32_t)(unsigned char)p[i];
-		if (d - '0' <= 9)
-			d -= '0';
-		else if (d - 'a' <= 5)
-			d -= 'a' - 10;
-		else
-			return false;
-		x = x << 4 | d;
-	}
-	*v = x;
-	return true;
-}
-
 /*
  * A response to one of the loader's probes (dp_probe.c): its round is
  * recorded in this worker's slice of the snapshot when the generation and
@@ -372,8 +352,8 @@ dp_sip_probe_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 
 	if (snap == NULL || snap->probe_ans == NULL ||
 	    p->msg.status == 503 || lc->idx >= snap->nworkers ||
-	    !dp_sip_hex8(b, &gen) || b[8] != '.' || !dp_sip_hex8(b + 9, &t) ||
-	    b[17] != '.' || !dp_sip_hex8(b + 18, &round) ||
+	    !dp_hex8(b, &gen) || b[8] != '.' || !dp_hex8(b + 9, &t) ||
+	    b[17] != '.' || !dp_hex8(b + 18, &round) ||
 	    gen != (uint32_t)snap->generation || t >= snap->ntargets ||
 	    round == 0) {
 		dp_cnt_add(lc, DP_CNT_PROBE_STALE, 1);
