@@ -163,7 +163,8 @@ uint8_t dp_redirect_classify(struct dp_lcore *lc, struct dp_sip_pkt *p);
  * rule p->rule, ordered by rules_contacts() (tier, then rendezvous order
  * over the Call-ID's flow hash), q-values from the order, the user part
  * after the rule's strip/prepend; 503 with Retry-After when no target is
- * up.
+ * up. A CANCEL (proxy mode reaches a redirect rule with one) gets 200, as
+ * a stateless UAS answers it in redirect mode.
  *
  * @return
  *   1 if a response was queued, 0 if dropped (counted).

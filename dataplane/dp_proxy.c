@@ -1375,12 +1375,6 @@ dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 		 */
 		out->why = DP_PW_NONE;
 		out->code = 0;
-		if (p->msg.method == SIP_METHOD_CANCEL) {
-			/* 200, as in redirect mode (dp_redirect_classify()) */
-			dp_cnt_add(lc, DP_CNT_SIP_CANCEL, 1);
-			out->code = 200;
-			return DP_PA_ANSWER;
-		}
 		if (p->msg.method != SIP_METHOD_ACK) {
 			struct rules_key saved = sl->keys[p->key_idx];
 

@@ -157,6 +157,12 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 	char *o;
 	int rc;
 
+	/* A CANCEL routed to a redirect rule (proxy mode; redirect mode
+	 * answers it in dp_redirect_classify()): 200, not a 3xx. */
+	if (unlikely(p->msg.method == SIP_METHOD_CANCEL)) {
+		dp_cnt_add(lc, DP_CNT_SIP_CANCEL, 1);
+		return dp_sip_answer(lc, snap, meta, p, 200);
+	}
 	/* One hash of the Call-ID for the targets' order and the To-tag. */
 	p->flow = dp_sip_flow_hash(snap, &p->info);
 	p->flow_ok = 1;

@@ -563,13 +563,6 @@ dp_sip_route(struct dp_lcore *lc, const struct dp_snap *snap,
 			/* Redirect mode redirects forward rules too. */
 			/* fall through */
 		default:
-			/* A CANCEL of a redirected INVITE: 200, as in
-			 * redirect mode (dp_redirect_classify()). */
-			if (p->msg.method == SIP_METHOD_CANCEL) {
-				dp_cnt_add(lc, DP_CNT_SIP_CANCEL, 1);
-				p->verdict = dp_sip_reply(lc, p, 200);
-				break;
-			}
 			p->verdict = p->msg.method == SIP_METHOD_ACK ?
 				dp_sip_reply(lc, p, 0) : DP_SV_REDIRECT;
 			break;
