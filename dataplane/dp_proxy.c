@@ -1487,10 +1487,10 @@ struct dp_proxy_alt {
  * sends the request elsewhere or not at all. The element that has no
  * such transaction answers the CANCEL 481 and drops the ACK (§9.2,
  * §17.2.3). The branch is the same (a hash of the received request);
- * the Request-URI is N-1's rule's. Returns whether @p alt holds a copy;
- * out->ed is dp_proxy_request()'s again either way.
+ * the Request-URI is N-1's rule's. alt->m is the copy, or NULL; out->ed
+ * is dp_proxy_request()'s again either way.
  */
-static bool
+static void
 dp_proxy_prev(struct dp_lcore *lc, const struct dp_snap *prev,
 	      const struct dp_proxy_self *self,
 	      const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
@@ -1524,7 +1524,6 @@ dp_proxy_prev(struct dp_lcore *lc, const struct dp_snap *prev,
 	alt->dport = out->dport;
 out:
 	out->ed = ed;
-	return alt->m != NULL;
 }
 
 uint16_t
@@ -1557,15 +1556,15 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 			if (out.spiral)
 				dp_cnt_add(lc, DP_CNT_PROXY_SPIRAL, 1);
 			alt.m = NULL;
-			if (act == DP_PA_TABLE &&
-			    unlikely(prev != NULL) &&
-			    (q->msg.method == SIP_METHOD_CANCEL ||
-			     q->msg.method == SIP_METHOD_ACK))
-				dp_proxy_prev(lc, prev, &self,
-					      &meta[i], q, &out, &alt);
-			if (act == DP_PA_TABLE)
+			if (act == DP_PA_TABLE) {
+				if (unlikely(prev != NULL) &&
+				    (q->msg.method == SIP_METHOD_CANCEL ||
+				     q->msg.method == SIP_METHOD_ACK))
+					dp_proxy_prev(lc, prev, &self,
+						      &meta[i], q, &out, &alt);
 				act = dp_proxy_table(lc, snap, &self, &meta[i],
 						     q, &out, false);
+			}
 			if (unlikely(alt.m != NULL)) {
 				if (act == DP_PA_SEND &&
 				    out.dport == alt.dport &&
