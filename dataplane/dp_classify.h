@@ -200,6 +200,21 @@ dp_put16(uint8_t *p, uint16_t v)
 	memcpy(p, &v, sizeof(v));
 }
 
+/* @p ip from the network-order bytes at @p addr: IPv4 when @p fam is 4
+ * (sip_host_to_ip(), enum rules_af), else IPv6. */
+static inline void
+dp_ip_set(struct dp_ip *ip, const uint8_t *addr, int fam)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (fam == 4) {
+		ip->family = DP_AF_V4;
+		memcpy(&ip->v4, addr, 4);
+	} else {
+		ip->family = DP_AF_V6;
+		memcpy(ip->v6, addr, 16);
+	}
+}
+
 /*
  * 8 lower-case hex digits (p[0] most significant) to *v; false if any is
  * not one. SWAR: for bytes below 0x80, adding 0x80 - k sets a byte's top

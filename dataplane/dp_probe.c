@@ -242,12 +242,7 @@ dp_probe_round(const struct dp_conf *conf, const struct dp_service *svc,
 		t = (first + k) % s->ntargets;
 		if (rules_db_target(s->db, t, &d) != 0)
 			continue;
-		memset(&dst, 0, sizeof(dst));
-		dst.family = d.af == RULES_AF_INET6 ? DP_AF_V6 : DP_AF_V4;
-		if (dst.family == DP_AF_V6)
-			memcpy(dst.v6, d.addr, 16);
-		else
-			memcpy(&dst.v4, d.addr, 4);
+		dp_ip_set(&dst, d.addr, d.af);
 		m = NULL;
 		if (dp_route(conf, &dst, &nh) != 0 ||
 		    dp_src_select(conf, &dst, &src) != 0 ||

@@ -244,19 +244,6 @@ dp_proxy_our_port(const struct dp_conf *conf, uint16_t port)
 	return false;
 }
 
-static void
-dp_proxy_ip_set(struct dp_ip *ip, const uint8_t *addr, int fam)
-{
-	memset(ip, 0, sizeof(*ip));
-	if (fam == 4) {
-		ip->family = DP_AF_V4;
-		memcpy(&ip->v4, addr, 4);
-	} else {
-		ip->family = DP_AF_V6;
-		memcpy(ip->v6, addr, 16);
-	}
-}
-
 /* dp_proxy_via_is_ours(), and the sent-by address in @p addr (family
  * returned, -1 when not ours). */
 static int
@@ -657,7 +644,7 @@ dp_proxy_uri_dest(const struct sip_uri *u, struct dp_proxy_out *out)
 	fam = sip_host_to_ip(host, addr);
 	if (fam < 0)
 		return false;
-	dp_proxy_ip_set(&out->dst, addr, fam);
+	dp_ip_set(&out->dst, addr, fam);
 	out->dport = u->port != 0 ? u->port : 5060;
 	return true;
 }
@@ -1105,7 +1092,7 @@ dp_proxy_to_target(const struct dp_proxy_self *self,
 	const char *hend;
 	uint32_t n, off;
 
-	dp_proxy_ip_set(&out->dst, dest->addr, dest->af == RULES_AF_INET6 ?
+	dp_ip_set(&out->dst, dest->addr, dest->af == RULES_AF_INET6 ?
 			16 : 4);
 	out->dport = dest->port;
 	if (!span_is_null(out->hp_hint) && dest->af != RULES_AF_INET6) {
@@ -1190,7 +1177,7 @@ dp_proxy_response(const struct dp_conf *conf, const struct sip_msg *msg,
 	fam = dp_proxy_via_ours(conf, &info->via, NULL, addr);
 	if (fam < 0)
 		return dp_proxy_drop(out, DP_PW_FOREIGN_VIA);
-	dp_proxy_ip_set(&out->src, addr, fam);
+	dp_ip_set(&out->src, addr, fam);
 	out->sport = info->via.port != 0 ? info->via.port : 5060;
 
 	sip_values_init(&it, msg, SIP_HDR_VIA);
@@ -1217,7 +1204,7 @@ dp_proxy_response(const struct dp_conf *conf, const struct sip_msg *msg,
 		if (fam < 0)
 			return dp_proxy_drop(out, DP_PW_NOT_IP);
 	}
-	dp_proxy_ip_set(&out->dst, addr, fam);
+	dp_ip_set(&out->dst, addr, fam);
 	/* A caller of the other family than the target: answer it from our
 	 * address of its family. */
 	if (out->src.family != out->dst.family) {
