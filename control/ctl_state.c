@@ -1033,6 +1033,8 @@ ctl_state_up(struct ctl_state *cs, uint64_t **up)
 	struct schema_down *sd = NULL;
 	struct rules_addr *ra = NULL;
 	struct schema_setting st;
+	uint64_t *bits = NULL;
+	uint32_t ndown = 0;
 	int rc, n, i;
 
 	*up = NULL;
@@ -1047,9 +1049,9 @@ ctl_state_up(struct ctl_state *cs, uint64_t **up)
 		goto out;
 	sd = calloc((size_t)n, sizeof(*sd));
 	ra = calloc((size_t)n, sizeof(*ra));
-	*up = calloc((rules_db_target_count(cs->db) + 63) / 64 + 1,
-		     sizeof(**up));
-	if (sd == NULL || ra == NULL || *up == NULL) {
+	bits = calloc((rules_db_target_count(cs->db) + 63) / 64 + 1,
+		      sizeof(*bits));
+	if (sd == NULL || ra == NULL || bits == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -1059,15 +1061,13 @@ ctl_state_up(struct ctl_state *cs, uint64_t **up)
 		ra[i].port = sd[i].port;
 		memcpy(ra[i].addr, sd[i].addr, 16);
 	}
-	if (n > 0 && rules_up_bitmap(cs->db, ra, (uint32_t)n, *up) != 0)
-		goto out;
-	free(*up);
-	*up = NULL;
+	if (n > 0)
+		ndown = rules_up_bitmap(cs->db, ra, (uint32_t)n, bits);
 out:
-	if (rc != 0) {
-		free(*up);
-		*up = NULL;
-	}
+	if (ndown != 0)
+		*up = bits;
+	else
+		free(bits);
 	free(sd);
 	free(ra);
 	free(str);
