@@ -188,6 +188,19 @@ e2e_ctl() {
 	"$E2E_CTL" --socket "$E2E_SOCK" "$@"
 }
 
+# e2e_generation: the generation the control process has committed.
+e2e_generation() {
+	e2e_ctl --json status |
+		sed -n 's/.*"generation": *\([0-9]*\).*/\1/p' | head -n1
+}
+
+# e2e_metric NAME: the value of sipedge_NAME in the dataplane's last
+# report (sipedgectl stats --prometheus), empty when absent.
+e2e_metric() {
+	e2e_ctl stats --prometheus |
+		awk -v n="sipedge_$1" '$1 == n { print $2; exit }'
+}
+
 # e2e_dp_has_opt NAME: whether sipedge-dataplane --help lists --NAME.
 e2e_dp_has_opt() {
 	"$E2E_DATAPLANE" --no-huge --no-pci -m 64 --no-shconf \

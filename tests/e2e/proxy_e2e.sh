@@ -188,18 +188,6 @@ if e2e_selected swap_v4; then
 			     cat "$E2E_WORK/swap_import.log"; }
 fi
 
-# The generation the dataplane runs, as the control process reports it.
-dp_generation() {
-	e2e_ctl --json status |
-		sed -n 's/.*"generation": *\([0-9]*\).*/\1/p' | head -n1
-}
-
-# The value of one dataplane counter (sipedgectl stats --prometheus).
-dp_counter() {
-	e2e_ctl stats --prometheus |
-		awk -v n="sipedge_dp_$1_total" '$1 == n { print $2; exit }'
-}
-
 # Rows of a SIPp scenario screen, in order: "MESSAGE COUNT" per line.
 screen_rows() {
 	awk '/^ *(-+>|<-+) / { print $2, $3 }
@@ -213,12 +201,12 @@ cancel_swap_case() {
 	local name=cancel_swap_v4
 	e2e_selected "$name" || return 0
 
-	gen=$(dp_generation)
+	gen=$(e2e_generation)
 	e2e_routes_import "$here/proxy_routes_cancel_a.csv" >/dev/null 2>&1 ||
 		why="$why import a failed;"
 	e2e_wait_for 15 grep -q "generation $((gen + 1)) loaded" \
 		"$E2E_DP_LOG" || why="$why generation $((gen + 1)) not loaded;"
-	n0=$(dp_counter proxy_prev_gen)
+	n0=$(e2e_metric dp_proxy_prev_gen_total)
 	UAS_XML=proxy_uas_cancel.xml uas_start "${name}_uas1" "$UAS1" \
 		-trace_logs -log_file "$E2E_WORK/${name}_uas1.log"
 	UAS_XML=proxy_uas_cancel.xml uas_start "${name}_uas2" "$UAS2" \
@@ -235,7 +223,7 @@ cancel_swap_case() {
 	uas_stop "${name}_uas1" || true
 	uas_stop "${name}_uas2" || true
 	sleep 1.2       # the dataplane's next stats report
-	n1=$(dp_counter proxy_prev_gen)
+	n1=$(e2e_metric dp_proxy_prev_gen_total)
 	read -r ok1 bad1 <<<"$(screen_counts "${name}_uas1")"
 	read -r ok2 bad2 <<<"$(screen_counts "${name}_uas2")"
 	# proxy_uas_cancel.xml: row 2 the stray CANCELs, row 8 the calls.
@@ -268,12 +256,6 @@ cancel_swap_case() {
 }
 cancel_swap_case
 
-# A gauge of the dataplane's report (sipedgectl stats --prometheus).
-dp_gauge() {
-	e2e_ctl stats --prometheus |
-		awk -v n="sipedge_$1" '$1 == n { print $2; exit }'
-}
-
 # probe_v4 (see the top).
 probe_case() {
 	local name=probe_v4 calls=20 rc=0 why="" i unh="" ok1 bad1 c1 p1
@@ -289,7 +271,7 @@ probe_case() {
 		why="$why import failed;"
 	UAS_XML=proxy_uas_probe.xml uas_start "${name}_uas1" "$UAS1"
 	for i in $(seq 1 50); do
-		unh=$(dp_gauge targets_unhealthy)
+		unh=$(e2e_metric targets_unhealthy)
 		[ "${unh:-0}" = 1 ] && break
 		sleep 0.2
 	done

@@ -120,7 +120,7 @@ run_case cancel_v4 -sf "$sipp_dir/uac_cancel.xml" -s 12125550100 \
 # import is a new generation the dataplane loads and swaps in, and no call
 # may fail or go unanswered for it (DESIGN.md 4.3).
 if e2e_selected swaps_v4; then
-	gen0=$(e2e_ctl --json status | sed -n 's/.*"generation": *\([0-9]*\).*/\1/p' | head -n1)
+	gen0=$(e2e_generation)
 	(
 		for i in $(seq 1 10); do
 			e2e_routes_import "$here/routes.csv" >/dev/null 2>&1
@@ -133,7 +133,7 @@ if e2e_selected swaps_v4; then
 		-inf "$sipp_dir/redirect.csv" -p 5079 -m 600 -r 100 -l 200 \
 		"${v4[@]}"
 	wait "$importer" 2>/dev/null || true
-	gen1=$(e2e_ctl --json status | sed -n 's/.*"generation": *\([0-9]*\).*/\1/p' | head -n1)
+	gen1=$(e2e_generation)
 	# The dataplane must end up on the last generation.
 	loaded=
 	for i in $(seq 1 50); do
