@@ -467,9 +467,9 @@ dp_sip_classify(struct dp_lcore *lc, const struct dp_snap *snap,
 
 /*
  * A CANCEL or an ACK that generation N would answer (no rule, a reject
- * rule) while N-1 is kept: in proxy mode, it goes to the proxy stage,
- * which sends it where N-1 routes it if that is a forward (DESIGN §4.3,
- * dp_proxy.c), or answers it as N would.
+ * rule) while N-1 is kept (sl->prev, set in proxy mode only): it goes to
+ * the proxy stage, which sends it where N-1 routes it if that is a
+ * forward (DESIGN §4.3, dp_proxy.c), or answers it as N would.
  */
 static bool
 dp_sip_prev_may(const struct dp_lcore *lc, const struct dp_snap *snap,
@@ -478,7 +478,7 @@ dp_sip_prev_may(const struct dp_lcore *lc, const struct dp_snap *snap,
 	const struct dp_sip_lcore *sl = lc->sip;
 	struct rules_hit hit;
 
-	if (lc->conf->mode != DP_MODE_PROXY || sl->prev->db == NULL ||
+	if (sl->prev->db == NULL ||
 	    (p->msg.method != SIP_METHOD_CANCEL &&
 	     p->msg.method != SIP_METHOD_ACK))
 		return false;
@@ -590,7 +590,9 @@ dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
 	 * generation, and the pointer is not kept past this call. */
 	snap = rcu_dereference(dp_snap_current);
 	sl->snap_gen = snap != NULL ? snap->generation : 0;
-	sl->prev = rcu_dereference(dp_snap_prev);
+	/* N-1, which only proxy mode consults (dp_proxy.c). */
+	sl->prev = lc->conf->mode == DP_MODE_PROXY ?
+		   rcu_dereference(dp_snap_prev) : NULL;
 	if (snap != NULL && snap->acl.rl_rps != 0)
 		sl->now_tsc = rte_rdtsc();
 

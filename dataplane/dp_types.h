@@ -379,7 +379,8 @@ struct dp_sip_lcore {
 	uint32_t         ctail_exp;     /* the redirect_expires it was built for */
 	char             unsup[DP_BURST][DP_UNSUP_MAX];
 	uint64_t         snap_gen;      /* generation of the last burst's snapshot */
-	const struct dp_snap *prev;     /* dp_snap_prev for the burst (proxy) */
+	const struct dp_snap *prev;     /* dp_snap_prev for the burst; NULL
+					 * outside proxy mode */
 	uint64_t         now_tsc;       /* TSC at the start of the burst */
 	struct dp_rl     rl;            /* per-source rate limiter (dp_acl.h) */
 };
