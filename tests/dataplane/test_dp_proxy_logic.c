@@ -23,6 +23,7 @@
 
 #include "dp_cksum.h"
 #include "dp_proxy.h"
+#include "dp_proxy_fixture.h"
 
 /* Us: 192.0.2.1 and 2001:db8::1, SIP port 5060. */
 static struct dp_conf t_conf;
@@ -38,27 +39,9 @@ static struct dp_proxy_out t_out;
 static void
 t_setup_conf(void)
 {
-	static const uint8_t us4[4] = { 192, 0, 2, 1 };
 	static const uint8_t src4[4] = { 192, 0, 2, 10 };
-	static const uint8_t us6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 
-	memset(&t_conf, 0, sizeof(t_conf));
-	t_conf.addr4[0].ip.family = DP_AF_V4;
-	memcpy(&t_conf.addr4[0].ip.v4, us4, 4);
-	t_conf.addr4[0].len = 24;
-	t_conf.naddr4 = 1;
-	t_conf.addr6[0].ip.family = DP_AF_V6;
-	memcpy(t_conf.addr6[0].ip.v6, us6, 16);
-	t_conf.addr6[0].len = 64;
-	t_conf.naddr6 = 1;
-	t_conf.sip_port[0] = 5060;
-	t_conf.nsip_port = 1;
-	t_conf.mode = DP_MODE_PROXY;
-
-	memset(&t_self, 0, sizeof(t_self));
-	t_self.conf = &t_conf;
-	t_self.key.k0 = 0x0706050403020100ULL;
-	t_self.key.k1 = 0x0f0e0d0c0b0a0908ULL;
+	t_proxy_fixture(&t_conf, 0, &t_self);
 
 	memset(&t_meta, 0, sizeof(t_meta));
 	t_meta.src.family = DP_AF_V4;

@@ -59,6 +59,7 @@
 #include <span.h>
 
 #include "dp_proxy.h"
+#include "dp_proxy_fixture.h"
 
 #define T_HEAD          512u    /* room before the message (8-aligned) */
 #define T_TAIL          16384u  /* room after it: more than edits can add */
@@ -99,26 +100,8 @@ static struct t_vals t_vin, t_vout;
 static void
 t_setup(void)
 {
-	static const uint8_t us4[4] = { 192, 0, 2, 1 };
-	static const uint8_t us6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
-
-	if (t_conf.nsip_port != 0)
-		return;
-	t_conf.addr4[0].ip.family = DP_AF_V4;
-	memcpy(&t_conf.addr4[0].ip.v4, us4, 4);
-	t_conf.addr4[0].len = 24;
-	t_conf.naddr4 = 1;
-	t_conf.addr6[0].ip.family = DP_AF_V6;
-	memcpy(t_conf.addr6[0].ip.v6, us6, 16);
-	t_conf.addr6[0].len = 64;
-	t_conf.naddr6 = 1;
-	t_conf.sip_port[0] = 5060;
-	t_conf.sip_port[1] = 5080;
-	t_conf.nsip_port = 2;
-	t_conf.mode = DP_MODE_PROXY;
-	t_self.conf = &t_conf;
-	t_self.key.k0 = 0x0706050403020100ULL;
-	t_self.key.k1 = 0x0f0e0d0c0b0a0908ULL;
+	if (t_conf.nsip_port == 0)
+		t_proxy_fixture(&t_conf, 5080, &t_self);
 }
 
 /* The sender and the address it sent to, from the flags. */
