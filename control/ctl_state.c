@@ -1030,12 +1030,11 @@ static int
 ctl_state_up(struct ctl_state *cs, uint64_t **up)
 {
 	char *str = malloc(CTL_SETTING_STR_MAX + 1);
-	struct schema_down *sd = NULL;
-	struct rules_addr *ra = NULL;
+	struct addr_port *down = NULL;
 	struct schema_setting st;
 	uint64_t *bits = NULL;
 	uint32_t ndown = 0;
-	int rc, n, i;
+	int rc, n;
 
 	*up = NULL;
 	if (str == NULL)
@@ -1047,29 +1046,22 @@ ctl_state_up(struct ctl_state *cs, uint64_t **up)
 	rc = rc == -ENOENT ? 0 : rc;
 	if (rc != 0 || n <= 0)
 		goto out;
-	sd = calloc((size_t)n, sizeof(*sd));
-	ra = calloc((size_t)n, sizeof(*ra));
+	down = calloc((size_t)n, sizeof(*down));
 	bits = calloc((rules_db_target_count(cs->db) + 63) / 64 + 1,
 		      sizeof(*bits));
-	if (sd == NULL || ra == NULL || bits == NULL) {
+	if (down == NULL || bits == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	n = schema_down_list_parse(st.str, sd, (uint32_t)n, NULL, 0);
-	for (i = 0; i < n; i++) {
-		ra[i].af = sd[i].family;
-		ra[i].port = sd[i].port;
-		memcpy(ra[i].addr, sd[i].addr, 16);
-	}
+	n = schema_down_list_parse(st.str, down, (uint32_t)n, NULL, 0);
 	if (n > 0)
-		ndown = rules_up_bitmap(cs->db, ra, (uint32_t)n, bits);
+		ndown = rules_up_bitmap(cs->db, down, (uint32_t)n, bits);
 out:
 	if (ndown != 0)
 		*up = bits;
 	else
 		free(bits);
-	free(sd);
-	free(ra);
+	free(down);
 	free(str);
 	return rc;
 }

@@ -637,14 +637,13 @@ dp_loader_acl(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
  */
 static void
 dp_loader_down(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
-	       struct rules_addr **down, uint32_t *n, uint64_t *digest)
+	       struct addr_port **down, uint32_t *n, uint64_t *digest)
 {
 	static const struct hash_key dk = { 0x746172676574732dull, 0 };
 	struct schema_setting st;
-	struct schema_down *sd = NULL;
 	struct span v = span_make("", 0);
 	char err[160] = "";
-	int rc, i;
+	int rc;
 
 	*down = NULL;
 	*n = 0;
@@ -654,19 +653,10 @@ dp_loader_down(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
 	*digest = siphash24(&dk, v.ptr, v.len);
 	rc = schema_down_list_parse(v, NULL, 0, err, sizeof(err));
 	if (rc > 0) {
-		sd = calloc((size_t)rc, sizeof(*sd));
 		*down = calloc((size_t)rc, sizeof(**down));
-		if (sd == NULL || *down == NULL)
-			rc = -ENOMEM;
-		else
-			rc = schema_down_list_parse(v, sd, (uint32_t)rc,
-						    err, sizeof(err));
-		for (i = 0; i < rc; i++) {
-			(*down)[i].af = sd[i].family;
-			(*down)[i].port = sd[i].port;
-			memcpy((*down)[i].addr, sd[i].addr, 16);
-		}
-		free(sd);
+		rc = *down == NULL ? -ENOMEM :
+		     schema_down_list_parse(v, *down, (uint32_t)rc, err,
+					    sizeof(err));
 	}
 	if (rc < 0) {
 		if (strcmp(err, ld->down_err) != 0)
@@ -686,7 +676,7 @@ dp_loader_down(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
  * (all up).
  */
 static int
-dp_snap_mark_down(struct dp_snap *s, const struct rules_addr *down,
+dp_snap_mark_down(struct dp_snap *s, const struct addr_port *down,
 		  uint32_t n)
 {
 	if (n == 0 || s->ntargets == 0)
@@ -712,7 +702,7 @@ dp_snap_mark_down(struct dp_snap *s, const struct rules_addr *down,
 static int
 dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 	       size_t *len, uint8_t secret[16], struct dp_acl *acl,
-	       struct rules_addr **down, uint32_t *ndown, uint64_t *digest)
+	       struct addr_port **down, uint32_t *ndown, uint64_t *digest)
 {
 	uint64_t down_digest = 0;
 	struct schema_meta_schema ms;
@@ -851,7 +841,7 @@ dp_loader_load(struct dp_loader *ld, bool force)
 {
 	struct dp_snap *s, *cur = ld->cur;
 	struct dp_acl acl = { .acl_action = 0 };
-	struct rules_addr *down = NULL;
+	struct addr_port *down = NULL;
 	uint64_t gen = 0, digest = 0;
 	uint32_t ndown = 0;
 	uint8_t secret[16];

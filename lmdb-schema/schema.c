@@ -939,63 +939,31 @@ schema_cidr_list_parse(struct span text, struct schema_cidr *out,
 static const char *
 schema_down_entry(const char *e, size_t n, void *one)
 {
-	struct schema_down *t = one;
-	char addr[64];
-	const char *colon, *a = e;
-	size_t alen;
-	unsigned int port = 0;
-	size_t k;
+	struct span host;
 
-	memset(t, 0, sizeof(*t));
-	if (n != 0 && e[0] == '[') {
-		colon = memchr(e, ']', n);
-		if (colon == NULL)
-			return "no ']' after the IPv6 address";
-		a = e + 1;
-		alen = (size_t)(colon - a);
-		colon++;
-		if (colon == e + n || *colon != ':')
-			return "no ':PORT' after the address";
-	} else {
-		for (colon = e + n; colon > e && colon[-1] != ':'; colon--)
-			;
-		if (colon == e)
-			return "no ':PORT' after the address";
-		colon--;
-		alen = (size_t)(colon - e);
-	}
-	if (alen == 0 || alen >= sizeof(addr))
-		return "not an IP address (host names are not targets)";
-	memcpy(addr, a, alen);
-	addr[alen] = '\0';
-	if (a == e && inet_pton(AF_INET, addr, t->addr) == 1)
-		t->family = 4;
-	else if (a != e && inet_pton(AF_INET6, addr, t->addr) == 1)
-		t->family = 6;
-	else if (a == e && memchr(addr, ':', alen) != NULL)
+	switch (addr_port_parse(span_make(e, (uint32_t)n), one, &host)) {
+	case ADDR_PORT_OK:
+		return NULL;
+	case ADDR_PORT_NO_PORT:
+		return e[0] == '[' && memchr(e, ']', n) == NULL ?
+		       "no ']' after the IPv6 address" :
+		       "no ':PORT' after the address";
+	case ADDR_PORT_V6_UNBRACKETED:
 		return "an IPv6 address goes in brackets: [ADDR]:PORT";
-	else
+	case ADDR_PORT_BAD_ADDR:
 		return "not an IP address (host names are not targets)";
-	k = (size_t)(colon + 1 - e);
-	if (k == n || n - k > 5)
+	case ADDR_PORT_BAD_PORT:
+	default:
 		return "port must be 1-65535";
-	for (; k < n; k++) {
-		if (e[k] < '0' || e[k] > '9')
-			return "port must be 1-65535";
-		port = port * 10 + (unsigned int)(e[k] - '0');
 	}
-	if (port == 0 || port > 65535)
-		return "port must be 1-65535";
-	t->port = (uint16_t)port;
-	return NULL;
 }
 
 
 int
-schema_down_list_parse(struct span text, struct schema_down *out,
+schema_down_list_parse(struct span text, struct addr_port *out,
 		       uint32_t cap, char *err, size_t errcap)
 {
-	struct schema_down t;
+	struct addr_port t;
 
 	return schema_list_parse(text, schema_down_entry, &t, sizeof(t),
 				 out, cap, SCHEMA_TARGET_DOWN_MAX, err, errcap);

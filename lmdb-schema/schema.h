@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <addrport.h>
 #include <span.h>
 
 /* Version of the whole environment layout, stored in meta["schema"]. */
@@ -384,15 +385,8 @@ int schema_refuse_action_parse(struct span s);
  */
 #define SCHEMA_TARGET_DOWN_MAX  4096u   /* entries in one list */
 
-struct schema_down {
-	uint8_t          family;        /* 4 or 6 */
-	uint8_t          pad;
-	uint16_t         port;
-	uint8_t          addr[16];      /* network order; IPv4 in bytes 0-3 */
-};
-
 /**
- * Parse a target list (see struct schema_down).
+ * Parse a target list into struct addr_port entries (common/addrport.h).
  *
  * @param out
  *   Room for @p cap entries, or NULL to validate and count only.
@@ -402,7 +396,7 @@ struct schema_down {
  *
  * Context: any thread; pure.
  */
-int schema_down_list_parse(struct span text, struct schema_down *out,
+int schema_down_list_parse(struct span text, struct addr_port *out,
 			     uint32_t cap, char *err, size_t errcap);
 
 #endif /* SIPEDGE_LMDB_SCHEMA_SCHEMA_H */

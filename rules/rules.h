@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <addrport.h>
 #include <span.h>
 
 #include "rules_types.h"
@@ -436,13 +437,8 @@ int rules_contacts(const struct rules_db *db, uint32_t rule,
 int rules_db_target(const struct rules_db *db, uint32_t t,
 		    struct rules_dest *out);
 
-/* An address and port to compare targets with (rules_up_bitmap()). */
-struct rules_addr {
-	uint8_t          af;            /* enum rules_af */
-	uint8_t          pad;
-	uint16_t         port;
-	uint8_t          addr[16];      /* network order; IPv4 in addr[0..3] */
-};
+_Static_assert(RULES_AF_INET == 4 && RULES_AF_INET6 == 6,
+	       "struct addr_port's af takes enum rules_af values");
 
 /**
  * The target-state bitmap of rules_pick_target() and rules_contacts():
@@ -458,7 +454,7 @@ struct rules_addr {
  * Context: slow path (the dataplane's loader, the control process).
  */
 uint32_t rules_up_bitmap(const struct rules_db *db,
-			 const struct rules_addr *down, uint32_t n,
+			 const struct addr_port *down, uint32_t n,
 			 uint64_t *up);
 
 /**

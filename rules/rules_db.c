@@ -560,7 +560,7 @@ rules_scratch_free(struct rules_scratch *scr)
 }
 
 uint32_t
-rules_up_bitmap(const struct rules_db *db, const struct rules_addr *down,
+rules_up_bitmap(const struct rules_db *db, const struct addr_port *down,
 		uint32_t n, uint64_t *up)
 {
 	uint32_t nt = rules_db_target_count(db), t, i, ndown = 0;

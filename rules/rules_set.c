@@ -3,7 +3,6 @@
  * rules_set.c - the rule model: rule sets, validation of one rule, parsing
  * of the text fields of a row, diff and merge. Slow path (control process).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 
 #include <hs/hs.h>
 
+#include <addrport.h>
 #include <hash.h>
 
 #include "rules_priv.h"
@@ -915,9 +915,9 @@ static int
 rules_parse_target(struct span s, uint32_t n, uint32_t line,
 		   struct rules_errors *errs, struct rules_target *t)
 {
-	struct span hp = s, host, port, rest = SPAN_NULL;
-	const char *slash = span_chr(s, '/'), *colon;
-	char buf[64];
+	struct span hp = s, host, rest = SPAN_NULL;
+	const char *slash = span_chr(s, '/');
+	struct addr_port ap;
 	uint64_t v;
 
 	memset(t, 0, sizeof(*t));
@@ -927,55 +927,37 @@ rules_parse_target(struct span s, uint32_t n, uint32_t line,
 		hp = span_range(s.ptr, slash);
 		rest = span_range(slash + 1, span_end(s));
 	}
-	if (hp.len != 0 && hp.ptr[0] == '[') {
-		const char *rb = span_chr(hp, ']');
-
-		if (rb == NULL || rb + 1 >= span_end(hp) || rb[1] != ':')
-			goto bad_form;
-		host = span_range(hp.ptr + 1, rb);
-		port = span_range(rb + 2, span_end(hp));
-		t->af = RULES_AF_INET6;
-	} else {
-		colon = NULL;
-		for (const char *p = hp.ptr; p < span_end(hp); p++)
-			if (*p == ':')
-				colon = p;
-		if (colon == NULL) {
-			if (hp.len != 0 && memchr(hp.ptr, ':', hp.len) == NULL &&
-			    rules_looks_like_hostname(hp))
-				goto hostname;
-			goto bad_form;
-		}
-		if (memchr(hp.ptr, ':', (size_t)(colon - hp.ptr)) != NULL) {
-			rules_errors_add(errs, line, RULES_FIELD_TARGETS,
-					 "target %u '%.*s%s': IPv6 addresses go in brackets, [addr]:port",
-					 n, RULES_SHOW(s));
-			return -EINVAL;
-		}
-		host = span_range(hp.ptr, colon);
-		port = span_range(colon + 1, span_end(hp));
-		t->af = RULES_AF_INET;
-	}
-	if (host.len == 0 || host.len >= sizeof(buf))
+	switch (addr_port_parse(hp, &ap, &host)) {
+	case ADDR_PORT_OK:
+		break;
+	case ADDR_PORT_NO_PORT:
+		if (hp.len != 0 && hp.ptr[0] != '[' &&
+		    rules_looks_like_hostname(hp))
+			goto hostname;
 		goto bad_form;
-	memcpy(buf, host.ptr, host.len);
-	buf[host.len] = '\0';
-	if (inet_pton(t->af == RULES_AF_INET ? AF_INET : AF_INET6, buf,
-		      t->addr) != 1) {
-		if (t->af == RULES_AF_INET && rules_looks_like_hostname(host))
+	case ADDR_PORT_V6_UNBRACKETED:
+		rules_errors_add(errs, line, RULES_FIELD_TARGETS,
+				 "target %u '%.*s%s': IPv6 addresses go in brackets, [addr]:port",
+				 n, RULES_SHOW(s));
+		return -EINVAL;
+	case ADDR_PORT_BAD_ADDR:
+		if (host.len == 0 || host.len >= 64)
+			goto bad_form;
+		if (ap.af == RULES_AF_INET && rules_looks_like_hostname(host))
 			goto hostname;
 		rules_errors_add(errs, line, RULES_FIELD_TARGETS,
 				 "target %u '%.*s%s': bad IPv%d address",
-				 n, RULES_SHOW(s), t->af);
+				 n, RULES_SHOW(s), ap.af);
 		return -EINVAL;
-	}
-	if (span_to_u64(port, 65535, &v) != 0 || v == 0) {
+	case ADDR_PORT_BAD_PORT:
 		rules_errors_add(errs, line, RULES_FIELD_TARGETS,
 				 "target %u '%.*s%s': port out of range 1-65535",
 				 n, RULES_SHOW(s));
 		return -EINVAL;
 	}
-	t->port = (uint16_t)v;
+	t->af = ap.af;
+	memcpy(t->addr, ap.addr, sizeof(ap.addr));
+	t->port = ap.port;
 	if (!span_is_null(rest)) {
 		const char *s2 = span_chr(rest, '/');
 		struct span pr = rest, wt = SPAN_NULL;

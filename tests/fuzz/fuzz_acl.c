@@ -105,7 +105,7 @@ t_edges(const struct dp_acl *acl, const struct schema_cidr *allow, int na,
 static void
 t_down(struct span text)
 {
-	struct schema_down *a, *b;
+	struct addr_port *a, *b;
 	char err[160], addr[INET6_ADDRSTRLEN], *out, *o;
 	int n, i;
 
@@ -122,11 +122,11 @@ t_down(struct span text)
 		abort();
 	o = out;
 	for (i = 0; i < n; i++) {
-		if ((a[i].family != 4 && a[i].family != 6) || a[i].port == 0 ||
-		    inet_ntop(a[i].family == 4 ? AF_INET : AF_INET6, a[i].addr,
+		if ((a[i].af != 4 && a[i].af != 6) || a[i].port == 0 ||
+		    inet_ntop(a[i].af == 4 ? AF_INET : AF_INET6, a[i].addr,
 			      addr, sizeof(addr)) == NULL)
 			abort();
-		o += sprintf(o, a[i].family == 4 ? "%s:%u%s" : "[%s]:%u%s",
+		o += sprintf(o, a[i].af == 4 ? "%s:%u%s" : "[%s]:%u%s",
 			     addr, a[i].port, i + 1 < n ? ", " : "");
 	}
 	if (schema_down_list_parse(span_make(out, (uint32_t)(o - out)), b,

@@ -729,7 +729,7 @@ test_schema_down_list_parsed_and_checked(void **state)
 				       "targets)" },
 	};
 	const struct schema_setting_def *d;
-	struct schema_down out[4];
+	struct addr_port out[4];
 	char err[160];
 	unsigned int i;
 
@@ -739,11 +739,11 @@ test_schema_down_list_parsed_and_checked(void **state)
 	assert_int_equal(schema_down_list_parse(
 		lit("198.19.0.3:5060,[2001:db8::1]:5070  198.19.0.4:1"), out, 4,
 		err, sizeof(err)), 3);
-	assert_int_equal(out[0].family, 4);
+	assert_int_equal(out[0].af, 4);
 	assert_int_equal(out[0].port, 5060);
 	assert_memory_equal(out[0].addr, ((const uint8_t[]){ 198, 19, 0, 3 }),
 			    4);
-	assert_int_equal(out[1].family, 6);
+	assert_int_equal(out[1].af, 6);
 	assert_int_equal(out[1].port, 5070);
 	assert_memory_equal(out[1].addr, v6, 16);
 	assert_int_equal(out[2].port, 1);

@@ -326,7 +326,7 @@ test_rules_match_tiers_and_contacts(void **state)
 	/* The bitmap from addresses: family, address and port must all
 	 * match; entries naming no target are ignored. */
 	{
-		struct rules_addr down[4] = {
+		struct addr_port down[4] = {
 			{ .af = RULES_AF_INET, .port = 5060,
 			  .addr = { 10, 0, 0, 1 } },
 			{ .af = RULES_AF_INET, .port = 5061,    /* port */
