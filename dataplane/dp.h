@@ -422,6 +422,20 @@ int dp_udp_send(struct dp_lcore *lc, struct rte_mbuf *m,
 		const struct dp_ip *dst, uint16_t dport);
 
 /**
+ * Prepend UDP and IP headers, both checksums computed, to the payload in
+ * @p m, as dp_udp_send() does but without a worker lcore: the loader's
+ * probes (dp_probe.c), which the service thread then routes.
+ *
+ * @return
+ *   0, or -ENOSPC (no headroom, not contiguous, too long) with @p m
+ *   unchanged.
+ *
+ * Context: any thread.
+ */
+int dp_udp_prepend(struct rte_mbuf *m, const struct dp_ip *src,
+		   uint16_t sport, const struct dp_ip *dst, uint16_t dport);
+
+/**
  * Route an IP packet (no L2 header) held in @p m: next hop, neighbour
  * lookup, Ethernet/VLAN header, fragmentation, tx queue.
  *

@@ -125,21 +125,18 @@ dp_probe_judge(const struct dp_conf *conf, struct dp_snap *s)
 }
 
 /*
- * The OPTIONS for target @p t of @p s, from @p src:@p sport, into @p m:
- * IP and UDP headers with their checksums, then the request. The target's
- * "host:port" is the snapshot's Contact text of it (dp_snap.c).
+ * The OPTIONS for target @p t of @p s (at @p dst), from @p src:@p sport,
+ * into @p m: the request, then IP and UDP headers with their checksums.
+ * The target's "host:port" is the snapshot's Contact text of it (dp_snap.c).
  */
 static int
 dp_probe_build(struct rte_mbuf *m, const struct dp_snap *s, uint32_t t,
 	       uint32_t round, const struct dp_ip *src, uint16_t sport,
-	       const struct rules_dest *d)
+	       const struct dp_ip *dst, uint16_t dport)
 {
 	char br[DP_PROBE_BRANCH_LEN], addr[INET6_ADDRSTRLEN], us[64];
 	const struct dp_chost *c = &s->chost[t];
-	const bool v6 = d->af == RULES_AF_INET6;
-	const uint16_t l3 = v6 ? sizeof(struct rte_ipv6_hdr) :
-				 sizeof(struct rte_ipv4_hdr);
-	struct rte_udp_hdr *udp;
+	const bool v6 = dst->family == DP_AF_V6;
 	int them;
 	uint32_t n;
 	char *p;
@@ -158,10 +155,10 @@ dp_probe_build(struct rte_mbuf *m, const struct dp_snap *s, uint32_t t,
 	br[DP_PROBE_MAGIC_LEN + 17] = '.';
 	fmt_hex64(br + DP_PROBE_MAGIC_LEN + 18, 8, round, 8);
 
-	p = rte_pktmbuf_append(m, (uint16_t)(l3 + sizeof(*udp) + 512));
+	p = rte_pktmbuf_append(m, 512);
 	if (p == NULL)
 		return -ENOSPC;
-	n = (uint32_t)snprintf(p + l3 + sizeof(*udp), 512,
+	n = (uint32_t)snprintf(p, 512,
 		"OPTIONS sip:%.*s SIP/2.0\r\n"
 		"Via: SIP/2.0/UDP %s;branch=%.*s;rport\r\n"
 		"Max-Forwards: 70\r\n"
@@ -176,39 +173,7 @@ dp_probe_build(struct rte_mbuf *m, const struct dp_snap *s, uint32_t t,
 	if (n >= 512)
 		return -ENOSPC;
 	rte_pktmbuf_trim(m, (uint16_t)(512 - n));
-
-	udp = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, l3);
-	udp->src_port = rte_cpu_to_be_16(sport);
-	udp->dst_port = rte_cpu_to_be_16(d->port);
-	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(n + sizeof(*udp)));
-	udp->dgram_cksum = 0;
-	if (!v6) {
-		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m,
-						struct rte_ipv4_hdr *);
-
-		memset(ip, 0, sizeof(*ip));
-		ip->version_ihl = RTE_IPV4_VHL_DEF;
-		ip->total_length = rte_cpu_to_be_16((uint16_t)m->pkt_len);
-		ip->time_to_live = 64;
-		ip->next_proto_id = IPPROTO_UDP;
-		ip->src_addr = src->v4;
-		memcpy(&ip->dst_addr, d->addr, 4);
-		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
-	} else {
-		struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m,
-						struct rte_ipv6_hdr *);
-
-		memset(ip, 0, sizeof(*ip));
-		ip->vtc_flow = rte_cpu_to_be_32(UINT32_C(6) << 28);
-		ip->payload_len = rte_cpu_to_be_16((uint16_t)(n + sizeof(*udp)));
-		ip->proto = IPPROTO_UDP;
-		ip->hop_limits = 64;
-		memcpy(ip->src_addr, src->v6, 16);
-		memcpy(ip->dst_addr, d->addr, 16);
-		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
-	}
-	return 0;
+	return dp_udp_prepend(m, src, sport, dst, dport);
 }
 
 uint32_t
@@ -248,7 +213,7 @@ dp_probe_round(const struct dp_conf *conf, const struct dp_service *svc,
 		    dp_src_select(conf, &dst, &src) != 0 ||
 		    (m = rte_pktmbuf_alloc(svc->ifc->pool)) == NULL ||
 		    dp_probe_build(m, s, t, round, &src, conf->sip_port[0],
-				   &d) != 0) {
+				   &dst, d.port) != 0) {
 			rte_pktmbuf_free(m);
 			(*fail)++;
 			continue;

@@ -309,33 +309,26 @@ dp_udp_cksum(uint16_t phdr, const struct rte_udp_hdr *udp)
 }
 
 /*
- * Prepend UDP and IP headers to the payload in @p m. Checksums are left to
- * the port when it offloads them and the datagram fits the MTU; otherwise
- * (fragments need the checksum of the whole datagram) computed here.
+ * Prepend UDP and IP headers to the payload in @p m, which has the
+ * headroom for them. @p ol holds the checksum offloads to use
+ * (RTE_ETH_TX_OFFLOAD_UDP_CKSUM, _IPV4_CKSUM), 0 to compute both here;
+ * @p ip_id is the IPv4 identification.
  */
-static int
-dp_udp_encap(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_ip *src,
-	     uint16_t sport, const struct dp_ip *dst, uint16_t dport)
+static inline __attribute__((always_inline)) void
+dp_udp_hdrs(struct rte_mbuf *m, const struct dp_ip *src, uint16_t sport,
+	    const struct dp_ip *dst, uint16_t dport, uint64_t ol,
+	    uint16_t ip_id)
 {
 	const uint32_t plen = rte_pktmbuf_pkt_len(m);
 	const uint16_t l3 = dst->family == DP_AF_V4 ?
 		sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr);
 	struct rte_udp_hdr *udp;
-	bool ol;
-
-	if (unlikely(plen + l3 + sizeof(*udp) > UINT16_MAX ||
-		     !rte_pktmbuf_is_contiguous(m) ||
-		     rte_pktmbuf_headroom(m) < DP_TX_HEADROOM4 ||
-		     (dst->family != DP_AF_V4 &&
-		      rte_pktmbuf_headroom(m) < DP_TX_HEADROOM)))
-		return -ENOSPC;
 
 	udp = (struct rte_udp_hdr *)rte_pktmbuf_prepend(m, sizeof(*udp));
 	udp->src_port = rte_cpu_to_be_16(sport);
 	udp->dst_port = rte_cpu_to_be_16(dport);
 	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(plen + sizeof(*udp)));
 	udp->dgram_cksum = 0;
-	ol = m->pkt_len + l3 <= lc->conf->mtu;
 
 	m->ol_flags &= ~(RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6 |
 			 RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM);
@@ -349,14 +342,14 @@ dp_udp_encap(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_ip *src,
 		ip->version_ihl = RTE_IPV4_VHL_DEF;
 		ip->type_of_service = 0;
 		ip->total_length = rte_cpu_to_be_16((uint16_t)m->pkt_len);
-		ip->packet_id = rte_cpu_to_be_16(lc->ip4_id++);
+		ip->packet_id = rte_cpu_to_be_16(ip_id);
 		ip->fragment_offset = 0;
 		ip->time_to_live = 64;
 		ip->next_proto_id = IPPROTO_UDP;
 		ip->hdr_checksum = 0;
 		ip->src_addr = src->v4;
 		ip->dst_addr = dst->v4;
-		if (ol && (lc->ifc->tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM)) {
+		if (ol & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
 			m->ol_flags |= RTE_MBUF_F_TX_IPV4 |
 				RTE_MBUF_F_TX_UDP_CKSUM;
 			udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
@@ -365,7 +358,7 @@ dp_udp_encap(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_ip *src,
 				ip->src_addr, ip->dst_addr, IPPROTO_UDP,
 				(uint16_t)(plen + sizeof(*udp))), udp);
 		}
-		if (ol && (lc->ifc->tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM))
+		if (ol & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
 			m->ol_flags |= RTE_MBUF_F_TX_IPV4 |
 				RTE_MBUF_F_TX_IP_CKSUM;
 		else
@@ -380,7 +373,7 @@ dp_udp_encap(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_ip *src,
 		ip->hop_limits = 64;
 		memcpy(ip->src_addr, src->v6, 16);
 		memcpy(ip->dst_addr, dst->v6, 16);
-		if (ol && (lc->ifc->tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM)) {
+		if (ol & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
 			m->ol_flags |= RTE_MBUF_F_TX_IPV6 |
 				RTE_MBUF_F_TX_UDP_CKSUM;
 			udp->dgram_cksum = rte_ipv6_phdr_cksum(ip, m->ol_flags);
@@ -389,6 +382,52 @@ dp_udp_encap(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_ip *src,
 				rte_ipv6_phdr_cksum(ip, 0), udp);
 		}
 	}
+}
+
+/* Whether @p m has room for the headers dp_udp_hdrs() prepends. */
+static inline bool
+dp_udp_room(const struct rte_mbuf *m, const struct dp_ip *dst)
+{
+	const uint16_t l3 = dst->family == DP_AF_V4 ?
+		sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr);
+
+	return rte_pktmbuf_pkt_len(m) + l3 + sizeof(struct rte_udp_hdr) <=
+	       UINT16_MAX && rte_pktmbuf_is_contiguous(m) &&
+	       rte_pktmbuf_headroom(m) >= DP_TX_HEADROOM4 &&
+	       (dst->family == DP_AF_V4 ||
+		rte_pktmbuf_headroom(m) >= DP_TX_HEADROOM);
+}
+
+/*
+ * dp_udp_hdrs() for a worker: checksums are left to the port when it
+ * offloads them and the datagram fits the MTU; otherwise (fragments need
+ * the checksum of the whole datagram) computed here.
+ */
+static int
+dp_udp_encap(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_ip *src,
+	     uint16_t sport, const struct dp_ip *dst, uint16_t dport)
+{
+	const uint16_t l3 = dst->family == DP_AF_V4 ?
+		sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr);
+	uint64_t ol = 0;
+
+	if (unlikely(!dp_udp_room(m, dst)))
+		return -ENOSPC;
+	if (rte_pktmbuf_pkt_len(m) + sizeof(struct rte_udp_hdr) + l3 <=
+	    lc->conf->mtu)
+		ol = lc->ifc->tx_offloads & (RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+					     RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
+	dp_udp_hdrs(m, src, sport, dst, dport, ol, lc->ip4_id++);
+	return 0;
+}
+
+int
+dp_udp_prepend(struct rte_mbuf *m, const struct dp_ip *src, uint16_t sport,
+	       const struct dp_ip *dst, uint16_t dport)
+{
+	if (!dp_udp_room(m, dst))
+		return -ENOSPC;
+	dp_udp_hdrs(m, src, sport, dst, dport, 0, 0);
 	return 0;
 }
 
