@@ -25,8 +25,8 @@ enum rules_csv_state {
 	CSV_QUOTED,
 	CSV_QUOTE_SEEN,         /* '"' inside a quoted field */
 	CSV_AFTER_CR,           /* record ended by CR; swallow one LF */
-	CSV_COMMENT,            /* '#' line: skip to LF */
-	CSV_SKIP,               /* broken row: skip to LF outside quotes */
+	CSV_COMMENT,            /* '#' line: skip to the line end */
+	CSV_SKIP,               /* broken row: skip to a line end outside quotes */
 };
 
 struct rules_csv {
@@ -49,6 +49,8 @@ struct rules_csv {
 	bool                     header_seen;
 	bool                     finished;
 	uint8_t                  bom;           /* UTF-8 BOM bytes matched */
+	bool                     skip_q;        /* CSV_SKIP: inside quotes */
+	bool                     qcr;           /* in quotes: last byte was CR */
 	struct rules_target      tbuf[RULES_TARGETS_MAX];
 };
 
@@ -225,6 +227,7 @@ rules_csv_push(struct rules_csv *csv, char c)
 			rules_csv_row_error(csv, csv->state == CSV_QUOTED ?
 					    "row longer than 65536 bytes (unterminated quote?)" :
 					    "row longer than 65536 bytes");
+			csv->skip_q = csv->state == CSV_QUOTED;
 			csv->state = CSV_SKIP;
 			return 0;
 		}
@@ -247,6 +250,7 @@ rules_csv_append(struct rules_csv *csv, const unsigned char *p, size_t n)
 
 		if (csv->cap >= RULES_CSV_ROW_MAX) {
 			rules_csv_row_error(csv, "row longer than 65536 bytes");
+			csv->skip_q = false;
 			csv->state = CSV_SKIP;
 			return 0;
 		}
@@ -265,6 +269,18 @@ rules_csv_append(struct rules_csv *csv, const unsigned char *p, size_t n)
 static const bool rules_csv_special[256] = {
 	[','] = true, ['\n'] = true, ['\r'] = true, ['"'] = true,
 };
+
+/*
+ * Count the line ends inside a quoted field: LF, CRLF and a lone CR are
+ * one line each, as outside quotes.
+ */
+static inline void
+rules_csv_qline(struct rules_csv *csv, unsigned char c)
+{
+	if (c == '\r' || (c == '\n' && !csv->qcr))
+		csv->line++;
+	csv->qcr = c == '\r';
+}
 
 int
 rules_csv_feed(struct rules_csv *csv, const void *data, size_t n)
@@ -310,6 +326,7 @@ rules_csv_feed(struct rules_csv *csv, const void *data, size_t n)
 			if (c == '"') {
 				csv->row_open = true;
 				csv->quoted = true;
+				csv->qcr = false;
 				csv->state = CSV_QUOTED;
 				continue;
 			}
@@ -341,16 +358,16 @@ rules_csv_feed(struct rules_csv *csv, const void *data, size_t n)
 			} else if (c == '"') {
 				rules_csv_row_error(csv,
 						    "quote inside an unquoted field (quote the whole field and double the quote)");
+				csv->skip_q = false;
 				csv->state = CSV_SKIP;
 			}
 			break;
 		case CSV_QUOTED:
+			rules_csv_qline(csv, c);
 			if (c == '"') {
 				csv->state = CSV_QUOTE_SEEN;
 				break;
 			}
-			if (c == '\n')
-				csv->line++;
 			rc = rules_csv_push(csv, (char)c);
 			if (rc != 0)
 				return rc;
@@ -374,23 +391,32 @@ rules_csv_feed(struct rules_csv *csv, const void *data, size_t n)
 			} else if (c != ' ' && c != '\t') {
 				rules_csv_row_error(csv,
 						    "text after the closing quote of a field");
+				csv->skip_q = false;
 				csv->state = CSV_SKIP;
 			}
 			break;
 		case CSV_COMMENT:
-			if (c == '\n') {
+			if (c == '\n' || c == '\r') {
 				csv->line++;
-				csv->state = CSV_FIELD_START;
+				csv->state = c == '\r' ? CSV_AFTER_CR :
+					     CSV_FIELD_START;
 			}
 			break;
 		case CSV_SKIP:
-			if (c == '\n') {
+			if (csv->skip_q) {
+				rules_csv_qline(csv, c);
+				csv->skip_q = c != '"';
+			} else if (c == '"') {
+				csv->skip_q = true;
+				csv->qcr = false;
+			} else if (c == '\n' || c == '\r') {
 				csv->row_open = true;
 				rc = rules_csv_end_row(csv);
 				if (rc != 0)
 					return rc;
 				csv->line++;
-				csv->state = CSV_FIELD_START;
+				csv->state = c == '\r' ? CSV_AFTER_CR :
+					     CSV_FIELD_START;
 			}
 			break;
 		}

@@ -177,6 +177,53 @@ test_rules_csv_crlf_and_bom_accepted(void **state)
 	rules_set_free(set);
 }
 
+/*
+ * Lone CRs (old Mac line ends) end lines everywhere: after a comment,
+ * after a broken row, and inside quotes for the line numbers.
+ */
+static void
+test_rules_csv_lone_cr_line_ends(void **state)
+{
+	struct rules_errors *errs;
+	struct rules_set *set;
+	struct rules_rule r;
+
+	(void)state;
+	set = parse_ok("id,kind,pattern,action,targets,rank,strip,prepend,code\r"
+		       "# note\r"
+		       "a1,exact,5551000,forward,198.19.0.1:5060,,,,\r"
+		       "\r"
+		       "a3,exact,5551002,forward,198.19.0.1:5060,,,,\r");
+	assert_int_equal(rules_set_count(set, NULL), 2);
+	assert_int_equal(rules_set_find(set, SPAN_LIT("a3"), &r), 0);
+	assert_int_equal(r.line, 5);
+	rules_set_free(set);
+
+	/* After a broken row, the next row is read (and its error has its
+	 * own line), also when the broken row's skipped rest holds a
+	 * quoted line end. */
+	errs = parse_bad("id,kind,pattern,action,targets,rank,strip,prepend,code\r"
+			 "a1,exact,55\"51000,forward,198.19.0.1:5060,,,,\r"
+			 "a2,exact,x,forward,198.19.0.1:5060,,,,\r"
+			 "\"a3\"x,\"exact\r\",1,forward,198.19.0.1:5060,,,,\r"
+			 "a4,exact,y,forward,198.19.0.1:5060,,,,\r"
+			 "\"a\r5\",exact,1,forward,198.19.0.1:5060,,,,\r"
+			 "a6,exact,z,forward,198.19.0.1:5060,,,,\r");
+	assert_int_equal(errs->total, 6);
+	assert_int_equal(errs->e[0].line, 2);
+	assert_int_equal(errs->e[1].line, 3);
+	assert_int_equal(errs->e[1].field, RULES_FIELD_PATTERN);
+	assert_int_equal(errs->e[2].line, 4);
+	assert_non_null(strstr(errs->e[2].msg, "after the closing quote"));
+	assert_int_equal(errs->e[3].line, 6);
+	assert_int_equal(errs->e[3].field, RULES_FIELD_PATTERN);
+	assert_int_equal(errs->e[4].line, 7);
+	assert_int_equal(errs->e[4].field, RULES_FIELD_ID);
+	assert_int_equal(errs->e[5].line, 9);
+	assert_int_equal(errs->e[5].field, RULES_FIELD_PATTERN);
+	free(errs);
+}
+
 /* Any split of the input into chunks gives the same set. */
 static void
 test_rules_csv_chunked_feed_same_result(void **state)
@@ -448,6 +495,7 @@ main(void)
 		cmocka_unit_test(test_rules_csv_design_example_parses),
 		cmocka_unit_test(test_rules_csv_quoting_comments_blank_lines),
 		cmocka_unit_test(test_rules_csv_crlf_and_bom_accepted),
+		cmocka_unit_test(test_rules_csv_lone_cr_line_ends),
 		cmocka_unit_test(test_rules_csv_chunked_feed_same_result),
 		cmocka_unit_test(test_rules_csv_each_error_kind_reported),
 		cmocka_unit_test(test_rules_csv_duplicate_id_reports_both_lines),
