@@ -73,7 +73,8 @@ addr_port_parse(struct span s, struct addr_port *out, struct span *host)
 		port = span_range(colon + 1, end);
 		out->af = 4;
 	}
-	if (host->len == 0 || host->len >= sizeof(buf))
+	if (host->len == 0 || host->len >= sizeof(buf) ||
+	    memchr(host->ptr, '\0', host->len) != NULL)
 		return ADDR_PORT_BAD_ADDR;
 	memcpy(buf, host->ptr, host->len);
 	buf[host->len] = '\0';

@@ -174,6 +174,67 @@ ctl_conn_proto_error(struct ctl_server *srv, struct ctl_conn *c,
 	c->closing = true;
 }
 
+
+/*
+ * The request members commands read, with their types (PROTOCOL.md §3).
+ * A member of the wrong type is refused rather than taken as absent: a
+ * "dry_run": "true" read as false would commit what was meant as a check.
+ */
+static const struct {
+	const char      *name;
+	uint8_t          type;          /* enum ctl_jtype */
+	const char      *what;
+} ctl_request_members[] = {
+	{ "cmd", CTL_JSTR, "a string" },
+	{ "mode", CTL_JSTR, "a string" },
+	{ "dry_run", CTL_JBOOL, "true or false" },
+	{ "replace", CTL_JBOOL, "true or false" },
+	{ "row", CTL_JSTR, "a string" },
+	{ "id", CTL_JSTR, "a string" },
+	{ "uri", CTL_JSTR, "a string" },
+	{ "key", CTL_JSTR, "a string" },
+	{ "value", CTL_JSTR, "a string" },
+	{ "metrics", CTL_JARR, "an array" },
+};
+
+/*
+ * 0 if @p req has "cmd" and every member of ctl_request_members[] it holds
+ * has its type (strings without NUL, which the commands would cut at);
+ * else -EINVAL with @p r failed as bad_request.
+ */
+static int
+ctl_request_check(const struct ctl_jval *req, struct ctl_reply *r)
+{
+	const struct ctl_jval *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(ctl_request_members) /
+		    sizeof(ctl_request_members[0]); i++) {
+		v = ctl_json_get(req, ctl_request_members[i].name);
+		if (v == NULL) {
+			if (i != 0)
+				continue;
+			ctl_reply_fail(r, -EINVAL, "bad_request",
+				       "\"cmd\" (a string) is required");
+			return -EINVAL;
+		}
+		if (v->type != ctl_request_members[i].type) {
+			ctl_reply_fail(r, -EINVAL, "bad_request",
+				       "\"%s\" must be %s",
+				       ctl_request_members[i].name,
+				       ctl_request_members[i].what);
+			return -EINVAL;
+		}
+		if (v->type == CTL_JSTR && strlen(v->str) != v->len) {
+			ctl_reply_fail(r, -EINVAL, "bad_request",
+				       "\"%s\" holds a NUL character",
+				       ctl_request_members[i].name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static void
 ctl_conn_request(struct ctl_server *srv, struct ctl_conn *c,
 		 const char *p, uint32_t len)
@@ -191,6 +252,12 @@ ctl_conn_request(struct ctl_server *srv, struct ctl_conn *c,
 	}
 	name = ctl_json_str(req, "cmd", "");
 	cmd = ctl_cmd_find(name);
+	if (ctl_request_check(req, &r) != 0) {
+		/* An upload's data frames follow; they are dropped. */
+		if (cmd != NULL && (cmd->flags & CTL_CMD_UPLOAD))
+			c->state = CTL_CONN_DISCARD;
+		goto out_reply;
+	}
 	if (cmd == NULL) {
 		ctl_reply_fail(&r, -EINVAL, "unknown_command",
 			       "unknown command '%s'", name);

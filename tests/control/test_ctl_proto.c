@@ -787,6 +787,61 @@ test_ctl_proto_malformed_frames_are_rejected(void **state)
 	assert_int_equal(status_int(fx, "generation"), 0);
 }
 
+/* Request members of the wrong type are refused, never read as absent. */
+static void
+test_ctl_proto_wrong_member_types_refused(void **state)
+{
+	static const char *const imp[] = { "routes", "import", NULL, NULL };
+	static const char *const reqs[] = {
+		"{}",
+		"{\"cmd\":5}",
+		"{\"cmd\":\"routes.import\",\"dry_run\":\"true\"}",
+		"{\"cmd\":\"routes.import\",\"dry_run\":1}",
+		"{\"cmd\":\"routes.import\",\"mode\":[\"merge\"]}",
+		"{\"cmd\":\"route.add\",\"replace\":\"yes\","
+		"\"row\":\"z,exact,1,forward,198.19.0.1:5060,,,,\"}",
+		"{\"cmd\":\"config.set\",\"key\":\"targets.down\","
+		"\"value\":\"198.19.0.1:5060\\u0000gw.example:99999\"}",
+		"{\"cmd\":\"status\\u0000x\"}",
+	};
+	struct fx *fx = *state;
+	const char *argv[4];
+	struct ctl_jval *v;
+	int64_t gen;
+	size_t i;
+	int fd;
+
+	memcpy(argv, imp, sizeof(argv));
+	argv[2] = fx->file;
+	assert_int_equal(ctl_test_write_file(fx->file, table,
+					     sizeof(table) - 1), 0);
+	assert_int_equal(run(fx, argv), 0);
+	gen = status_int(fx, "generation");
+	assert_true(gen > 0);
+	fd = ctl_io_connect(fx->sock);
+	assert_true(fd >= 0);
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST,
+						   reqs[i], strlen(reqs[i])),
+				 0);
+		/* An upload's data, which must not be committed. */
+		if (strstr(reqs[i], "routes.import") != NULL) {
+			assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_DATA,
+				"id,kind,pattern,action,targets,rank,strip,prepend,code\n",
+				55), 0);
+			assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_END,
+							   NULL, 0), 0);
+		}
+		v = raw_reply(fd);
+		if (strcmp(ctl_json_str(ctl_json_get(v, "error"), "code", ""),
+			   "bad_request") != 0)
+			fail_msg("request %zu: not refused as bad_request", i);
+		ctl_json_free(v);
+	}
+	close(fd);
+	assert_int_equal(status_int(fx, "generation"), gen);
+}
+
 static void
 test_ctl_proto_sigterm_is_clean(void **state)
 {
@@ -919,6 +974,7 @@ main(int argc, char **argv)
 		T(test_ctl_proto_route_config_explain_verbs),
 		T(test_ctl_proto_config_policy_settings_checked),
 		T(test_ctl_proto_malformed_frames_are_rejected),
+		T(test_ctl_proto_wrong_member_types_refused),
 		T(test_ctl_proto_sigterm_is_clean),
 		T(test_ctl_proto_stats_report_and_views),
 	};

@@ -274,6 +274,22 @@ test_rules_csv_each_error_kind_reported(void **state)
 			 RULES_FIELD_TARGETS, "port out of range");
 	expect_one_error("x,prefix,1,forward,192.0.2.1:0,,,,", 2,
 			 RULES_FIELD_TARGETS, "port out of range");
+	{
+		/* A NUL in a target is no end of it (inet_pton() would stop
+		 * there and take the address before it). */
+		static const char nul[] = HDR
+			"x,prefix,1,forward,192.0.2.1\0gw.example:5060,,,,\n";
+		struct rules_errors *errs = calloc(1, sizeof(*errs));
+		struct rules_set *set = NULL;
+
+		assert_non_null(errs);
+		assert_int_equal(rules_csv_parse(nul, sizeof(nul) - 1, &set,
+						 errs), -EINVAL);
+		assert_null(set);
+		assert_int_equal(errs->total, 1);
+		assert_int_equal(errs->e[0].field, RULES_FIELD_TARGETS);
+		free(errs);
+	}
 	expect_one_error("x,prefix,1,forward,gw.example.net:5060,,,,", 2,
 			 RULES_FIELD_TARGETS, "resolves names");
 	expect_one_error("x,prefix,1,forward,gw.example.net,,,,", 2,
