@@ -106,14 +106,10 @@ dp_proxy_loop_hash(const struct hash_key *key, const struct sip_msg *msg,
 	hash_sip13_init(&h, key);
 	hash_sip13_u32(&h, 0x6c6f6f70); /* domain separation: "loop" */
 	dp_sh_field(&h, msg->ruri);
-	dp_sh_field(&h, msg->method == SIP_METHOD_ACK ? SPAN_NULL :
-			info->to.tag);
 	dp_sh_field(&h, info->from.tag);
 	dp_sh_field(&h, info->call_id);
 	hash_sip13_u32(&h, info->cseq.num);
 	dp_sh_hdrs(&h, msg, SIP_HDR_ROUTE);
-	dp_sh_hdrs(&h, msg, SIP_HDR_PROXY_REQUIRE);
-	dp_sh_hdrs(&h, msg, SIP_HDR_PROXY_AUTHORIZATION);
 	return hash_sip13_final(&h);
 }
 
@@ -141,9 +137,9 @@ dp_proxy_txn_hash(const struct hash_key *key, const struct sip_msg *msg,
 		hash_sip13_u32(&h, v->port);
 		return hash_sip13_final(&h);
 	}
-	/* RFC 2543 peer: the §16.11 field list. */
-	dp_sh_field(&h, msg->method == SIP_METHOD_ACK ? SPAN_NULL :
-			info->to.tag);
+	/* RFC 2543 peer: the §16.11 field list but the To tag, which the ACK
+	 * of a non-2xx response has and its INVITE may not (and a re-INVITE
+	 * and its ACK both have): the other fields tell transactions apart. */
 	dp_sh_field(&h, info->from.tag);
 	dp_sh_field(&h, info->call_id);
 	dp_sh_field(&h, msg->ruri);

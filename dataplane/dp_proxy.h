@@ -117,11 +117,14 @@ struct dp_proxy_out {
 
 /**
  * Loop-detection part of a request (RFC 3261 §16.6 step 8, §16.3 item 4):
- * a keyed hash of every field that affects its routing here: the
- * Request-URI as received, the To tag (not for ACK, so the ACK of a non-2xx
- * response shares its INVITE's branch), the From tag, Call-ID, CSeq number,
- * every Route, Proxy-Require and Proxy-Authorization value. Not Via, not
- * Max-Forwards: those change when a request comes back.
+ * a keyed hash of the fields that affect its routing here, the
+ * Request-URI as received and every Route value, and of the From tag,
+ * Call-ID and CSeq number. Not Via, not Max-Forwards: those change when a
+ * request comes back. Not the To tag, Proxy-Require or
+ * Proxy-Authorization: a CANCEL need not repeat the last two (RFC 3261
+ * §9.1), the ACK of a non-2xx response has a To tag its INVITE had not,
+ * and none of them routes a request here (a Proxy-Require is answered
+ * 420), so the CANCEL and ACK of an INVITE share its branch.
  *
  * Context: any thread, hot-path safe; deterministic.
  */
@@ -132,8 +135,8 @@ uint64_t dp_proxy_loop_hash(const struct hash_key *key,
 /**
  * Transaction part of our branch (RFC 3261 §16.11): a keyed hash of the
  * received top Via branch and sent-by when the branch has the magic
- * cookie; otherwise of the To tag (not for ACK), From tag, Call-ID,
- * Request-URI, top Via value and CSeq number. A retransmission, its
+ * cookie; otherwise of the From tag, Call-ID, Request-URI, top Via value
+ * and CSeq number (RFC 3261 §16.11's list without the To tag). A retransmission, its
  * CANCEL and the ACK of a non-2xx final response get the same value.
  *
  * Context: any thread, hot-path safe; deterministic.
