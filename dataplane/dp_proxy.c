@@ -963,13 +963,17 @@ no_route:
 		 * names us belongs to no dialog we know (481), except an ACK:
 		 * that is the ACK of a non-2xx final response, whose
 		 * Request-URI is its INVITE's (§17.1.1.3): it goes where the
-		 * INVITE went, through the table.
+		 * INVITE went, through the table. So does an ACK whose
+		 * Request-URI is no IP literal (a domain of ours or another,
+		 * a tel: URI): no remote target a dialog could have here,
+		 * but what its INVITE was routed by.
 		 */
-		if (dp_proxy_uri_is_us(self->conf, &ruri)) {
-			if (msg->method == SIP_METHOD_ACK && !out->rr_done)
-				return DP_PA_TABLE;
+		if (msg->method == SIP_METHOD_ACK && !out->rr_done &&
+		    (dp_proxy_uri_is_us(self->conf, &ruri) ||
+		     !dp_proxy_uri_dest(&ruri, out)))
+			return DP_PA_TABLE;
+		if (dp_proxy_uri_is_us(self->conf, &ruri))
 			return dp_proxy_answer(out, DP_PW_NO_DIALOG, 481);
-		}
 		if (!dp_proxy_uri_dest(&ruri, out))
 			return dp_proxy_answer(out, DP_PW_NOT_IP, 503);
 		out->why = DP_PW_DIALOG;

@@ -463,6 +463,61 @@ test_dp_proxy_route_foreign_and_name(void **state)
 	assert_int_equal(t_out.why, DP_PW_NOT_IP);
 }
 
+/*
+ * The ACK of a non-2xx response to an INVITE the table routed has the
+ * INVITE's Request-URI (RFC 3261 §17.1.1.3): when that names a domain
+ * (ours or not) or a tel: number, it goes through the table as its
+ * INVITE did, also behind an outbound proxy's Route of ours. Another
+ * in-dialog request to a name still has nowhere to go (503).
+ */
+static void
+test_dp_proxy_ack_to_name_uses_table(void **state)
+{
+	static const char *const ruris[] = {
+		"sip:+12125550100@carrier.example",
+		"sip:+12125550100@edge.example;user=phone",
+		"tel:+12125550100",
+	};
+	static const char *const routes[] = {
+		"", "Route: <sip:192.0.2.1;lr>\r\n",
+	};
+	static char in[1024];
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(ruris) / sizeof(ruris[0]); i++) {
+		for (j = 0; j < 2; j++) {
+			snprintf(in, sizeof(in),
+				 "ACK %s SIP/2.0\r\n"
+				 "Via: SIP/2.0/UDP 192.0.2.10:5062"
+				 ";branch=z9hG4bK-k\r\n"
+				 "Max-Forwards: 70\r\n%s"
+				 "To: <sip:+12125550100@carrier.example>"
+				 ";tag=u1\r\n"
+				 "From: <sip:alice@192.0.2.10>;tag=a1\r\n"
+				 "Call-ID: k1\r\nCSeq: 3 ACK\r\n"
+				 "Content-Length: 0\r\n\r\n",
+				 ruris[i], routes[j]);
+			t_parse(in);
+			assert_int_equal(dp_proxy_request(&t_self, &t_msg,
+							  &t_info, &t_meta,
+							  &t_out),
+					 DP_PA_TABLE);
+		}
+	}
+	t_parse("BYE sip:bob@carrier.example SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-k2\r\n"
+		"Max-Forwards: 70\r\n"
+		"To: <sip:bob@carrier.example>;tag=u1\r\n"
+		"From: <sip:alice@192.0.2.10>;tag=a1\r\n"
+		"Call-ID: k1\r\nCSeq: 4 BYE\r\n"
+		"Content-Length: 0\r\n\r\n");
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_ANSWER);
+	assert_int_equal(t_out.code, 503);
+	assert_int_equal(t_out.why, DP_PW_NOT_IP);
+}
+
 /* Only our Route: popped, then the table (no To-tag) or R-URI (tag). */
 static void
 test_dp_proxy_route_only_ours(void **state)
@@ -1596,6 +1651,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_forward_received_rport_mf_rr),
 		cmocka_unit_test(test_dp_proxy_branch_same_for_retrans_cancel_ack),
 		cmocka_unit_test(test_dp_proxy_branch_same_for_auth_and_reinvite),
+		cmocka_unit_test(test_dp_proxy_ack_to_name_uses_table),
 		cmocka_unit_test(test_dp_proxy_branch_without_cookie),
 		cmocka_unit_test(test_dp_proxy_loop_482_spiral_forwarded),
 		cmocka_unit_test(test_dp_proxy_route_pop_and_loose_route),
