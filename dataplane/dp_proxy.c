@@ -1317,12 +1317,14 @@ dp_proxy_lookup(struct dp_lcore *lc, const struct dp_snap *snap,
  * Forward through rule p->rule (or a lookup of our own). @p alt: @p snap is
  * generation N-1, consulted for a copy (dp_proxy_prev()): always a lookup
  * of our own, nothing counted, and anything but a forward is DP_PA_DROP.
+ * @p quiet: a copy for N-1 goes out instead of a local answer, so a
+ * redirect rule's answer (a CANCEL's 200) is not sent.
  */
 static inline __attribute__((always_inline)) enum dp_proxy_act
 dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 	       const struct dp_proxy_self *self,
 	       const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
-	       struct dp_proxy_out *out, bool alt)
+	       struct dp_proxy_out *out, bool alt, bool quiet)
 {
 	struct dp_sip_lcore *sl = lc->sip;
 	const struct rules_key *kp;
@@ -1362,7 +1364,7 @@ dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 		 */
 		out->why = DP_PW_NONE;
 		out->code = 0;
-		if (p->msg.method != SIP_METHOD_ACK) {
+		if (p->msg.method != SIP_METHOD_ACK && !quiet) {
 			struct rules_key saved = sl->keys[p->key_idx];
 
 			p->rule = rule;
@@ -1488,7 +1490,8 @@ dp_proxy_prev(struct dp_lcore *lc, const struct dp_snap *prev,
 	uint32_t need, len, i;
 
 	alt->m = NULL;
-	if (dp_proxy_table(lc, prev, self, meta, p, out, true) != DP_PA_SEND)
+	if (dp_proxy_table(lc, prev, self, meta, p, out, true, false) !=
+	    DP_PA_SEND)
 		goto out;
 	need = p->msg.len;
 	for (i = 0; i < out->ed.n; i++)
@@ -1550,7 +1553,8 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 					dp_proxy_prev(lc, prev, &self,
 						      &meta[i], q, &out, &alt);
 				act = dp_proxy_table(lc, snap, &self, &meta[i],
-						     q, &out, false);
+						     q, &out, false,
+						     alt.m != NULL);
 			}
 			if (unlikely(alt.m != NULL)) {
 				if (act == DP_PA_SEND &&

@@ -467,7 +467,8 @@ dp_sip_classify(struct dp_lcore *lc, const struct dp_snap *snap,
 
 /*
  * A CANCEL or an ACK that generation N would answer (no rule, a reject
- * rule) while N-1 is kept (sl->prev, set in proxy mode only): it goes to
+ * or a redirect rule: its INVITE may have been forwarded under N-1) while
+ * N-1 is kept (sl->prev, set in proxy mode only): it goes to
  * the proxy stage, which sends it where N-1 routes it if that is a
  * forward (DESIGN §4.3, dp_proxy.c), or answers it as N would.
  */
@@ -486,7 +487,7 @@ dp_sip_prev_may(const struct dp_lcore *lc, const struct dp_snap *snap,
 		return true;
 	return rule != RULES_MATCH_ERROR &&
 	       rules_hit_get(snap->db, rule, &hit) == 0 &&
-	       hit.action == RULES_ACTION_REJECT;
+	       hit.action != RULES_ACTION_FORWARD;
 }
 
 /*

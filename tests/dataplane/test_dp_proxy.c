@@ -598,6 +598,9 @@ static const char t_csv_moved[] =
 	"nyc,prefix,1212,forward,198.19.0.3:5060/1/70|198.19.0.5:5060/1/30|"
 	"198.19.0.6:5060/2,,0,,\n"
 	"uk,prefix,44,forward,198.19.0.7:5080,,1,0044,\n";
+static const char t_csv_redir[] =
+	"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+	"uk,prefix,44,redirect,198.19.0.9:5060,,,,\n";
 static const char t_csv_gone[] =
 	"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
 	"nyc,prefix,1212,forward,198.19.0.3:5060/1/70|198.19.0.5:5060/1/30|"
@@ -723,6 +726,26 @@ test_dp_proxy_prev_generation(void **state)
 	assert_memory_equal(t_buf, "SIP/2.0 404 ", 12);
 	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_PROXY_PREV_GEN), 3);
+
+	/* Generation 9 turns uk into a redirect, 8 forwarded it: pg5's
+	 * CANCEL and ACK reach .7, and the CANCEL gets no 200 of N's; a new
+	 * INVITE gets N's 302. */
+	t_snap_csv(t_csv_moved, 8);
+	t_send_uk("INVITE", "pg5", NULL);
+	t_take_uk("INVITE", 7, 5080, via, true);
+	t_snap_csv_keep(t_csv_redir, 9);
+	t_two_ways("CANCEL", "pg5", NULL, via, 7, 5080, 0, 0);
+	t_two_ways("ACK", "pg5", "uas-tag", via, 7, 5080, 0, 0);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_PREV_GEN), 5);
+	t_send_uk("INVITE", "pg6", NULL);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 302 ", 12);
+	t_expect_nothing();
+	t_snap_prev_clear();
+	t_send_uk("CANCEL", "pg5", NULL);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 200 ", 12);
+	t_expect_nothing();
 	t_snap_csv(t_csv, 1);
 	t_end();
 }
