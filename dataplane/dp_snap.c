@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -40,8 +41,23 @@
 struct dp_snap *dp_snap_current;
 struct dp_snap *dp_snap_prev;
 
+/*
+ * The loader's clock for its deadlines (N-1's 32 s, polling, probing,
+ * reports, reconnects): monotonic, so that a step of the wall clock
+ * neither stops them nor cuts N-1's time short.
+ */
 static uint64_t
 dp_snap_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Wall clock, for what is shown to people. */
+static uint64_t
+dp_snap_wall_us(void)
 {
 	struct timeval tv;
 
@@ -188,7 +204,7 @@ dp_snap_build(void *image, size_t len, uint64_t generation,
 		return -ENOMEM;
 	s->generation = generation;
 	s->nworkers = nworkers;
-	s->loaded_us = dp_snap_now_us();
+	s->loaded_us = dp_snap_wall_us();
 	k.k0 = hash_load_le64(secret);
 	k.k1 = hash_load_le64(secret + 8);
 	s->tag_key[0] = k.k0;

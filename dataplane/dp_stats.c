@@ -5,8 +5,8 @@
  * renders the stats report the loader pushes to the control process.
  * Per-rule and per-target counters live in the snapshot, one slice per
  * lcore; they are summed over the slices of the current generation
- * (dp_snap_sum()), so they restart from zero when a generation is
- * swapped in, as Prometheus counters may.
+ * (dp_snap_sum()), and a swap carries them into the next generation by
+ * rule id and by target host:port (dp_snap.c), so they keep counting.
  *
  * SLOW PATH.
  */
@@ -266,12 +266,11 @@ dp_rep_targets(FILE *f, const struct dp_snap *s, const uint64_t *picks)
 			left--;
 			inet_ntop(d[i].af == RULES_AF_INET6 ? AF_INET6 : AF_INET,
 				  d[i].addr, addr, sizeof(addr));
-			n = (uint32_t)snprintf(buf, sizeof(buf),
-				d[i].af == RULES_AF_INET6 ? "[%s]:%u" : "%s:%u",
-				addr, d[i].port);
+			snprintf(buf, sizeof(buf),
+				 d[i].af == RULES_AF_INET6 ? "[%s]:%u" : "%s:%u",
+				 addr, d[i].port);
 			dp_rep_sample(f, &first, "target", buf, strlen(buf),
 				      picks[t]);
-			n = RULES_TARGETS_MAX;  /* keep scanning this rule */
 		}
 	}
 	free(done);

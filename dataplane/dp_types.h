@@ -238,8 +238,11 @@ struct dp_conf {
 /*
  * An immutable rule generation as workers see it (DESIGN §4.3). Built and
  * freed by the loader (dp_snap.c) only; published through dp_snap_current
- * with rcu_assign_pointer(); never written after publication, except the
- * per-lcore counter slices in @hits, each by its own worker.
+ * with rcu_assign_pointer(). Its routing state is never written after
+ * publication; what is: the per-lcore counter slices in @hits and the
+ * probe answers in @probe_ans (each slice by its own worker), and the
+ * health the loader keeps (@up_bits word by word, @probe_sent,
+ * @probe_miss, @nunhealthy) and @carry, which only the loader reads.
  */
 struct dp_snap {
 	uint64_t         generation;    /* 0: nothing committed yet */
