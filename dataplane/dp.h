@@ -238,7 +238,10 @@ int dp_probe_prepare(const struct dp_conf *conf, struct dp_snap *s);
  * Carry health from @p old (the snapshot @p s replaces, still current) to
  * @p s (prepared by dp_probe_prepare(), not yet published) by target
  * "host:port": misses and health bits, so a target found dead stays out
- * after a route import. Context: the loader thread (dp_snap.c, which
+ * after a route import; and the probe round in flight (where it went, the
+ * answers in so far, and a map of its target numbers to @p s's for the
+ * answers to come), so that swaps more frequent than probe rounds do not
+ * keep a dead target up. Context: the loader thread (dp_snap.c, which
  * carries the counters the same way).
  */
 void dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,

@@ -231,5 +231,9 @@ dp_probe_round(const struct dp_conf *conf, const struct dp_service *svc,
 		s->probe_sent[t] = round;
 		n++;
 	}
+	/* Late answers to a round carried from an older generation are
+	 * stale from now on: that round has been judged. */
+	__atomic_store_n(&s->probe_sent_gen, (uint32_t)s->generation,
+			 __ATOMIC_RELAXED);
 	return n;
 }

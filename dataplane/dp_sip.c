@@ -353,16 +353,25 @@ dp_sip_probe_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 	if (snap == NULL || snap->probe_ans == NULL ||
 	    p->msg.status == 503 || lc->idx >= snap->nworkers ||
 	    !dp_hex8(b, &gen) || b[8] != '.' || !dp_hex8(b + 9, &t) ||
-	    b[17] != '.' || !dp_hex8(b + 18, &round) ||
-	    gen != (uint32_t)snap->generation || t >= snap->ntargets ||
-	    round == 0) {
-		dp_cnt_add(lc, DP_CNT_PROBE_STALE, 1);
-		return DP_SV_DROP;
+	    b[17] != '.' || !dp_hex8(b + 18, &round) || round == 0)
+		goto stale;
+	/* A round sent before the last swap, numbered by its generation. */
+	if (gen != (uint32_t)snap->generation) {
+		if (snap->probe_remap == NULL || t >= snap->probe_remap_n ||
+		    gen != __atomic_load_n(&snap->probe_sent_gen,
+					   __ATOMIC_RELAXED))
+			goto stale;
+		t = snap->probe_remap[t];
 	}
+	if (t >= snap->ntargets)
+		goto stale;
 	a = &snap->probe_ans[(size_t)lc->idx * snap->pstride + t];
 	if (round > *a)
 		__atomic_store_n(a, round, __ATOMIC_RELAXED);
 	dp_cnt_add(lc, DP_CNT_PROBE_ANSWER, 1);
+	return DP_SV_DROP;
+stale:
+	dp_cnt_add(lc, DP_CNT_PROBE_STALE, 1);
 	return DP_SV_DROP;
 }
 

@@ -88,6 +88,7 @@ dp_snap_free(struct dp_snap *s)
 	free(s->probe_ans);
 	free(s->probe_sent);
 	free(s->probe_miss);
+	free(s->probe_remap);
 	free(s);
 }
 
@@ -456,34 +457,75 @@ dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,
 		     const struct dp_snap *old)
 {
 	struct dp_carry mc = { .slot = NULL };
-	uint32_t t, n = 0;
+	uint32_t t, t1, w, ans, n_from, *map = NULL, *remap = NULL;
+	bool own;
 
 	if (s->probe_miss == NULL || old == NULL || old->probe_miss == NULL ||
 	    old->chost == NULL || s->chost == NULL)
 		return;
-	/* Only targets with misses: a target absent from @p old, or
-	 * without misses there, starts with none, as it would anyway. */
-	for (t = 0; t < old->ntargets; t++)
-		n += old->probe_miss[t] != 0;
-	if (n == 0 || !dp_carry_init(&mc, n))
-		return;         /* every target starts healthy, as at start */
-	for (t = 0; t < old->ntargets; t++)
-		if (old->probe_miss[t] != 0 && old->chost[t].len != 0)
-			dp_carry_add(&mc, old->chost[t].txt, old->chost[t].len,
-				     old->probe_miss[t]);
+	/* @p old's target number -> ours, by host:port. */
+	map = malloc(((size_t)old->ntargets + 1) * sizeof(*map));
+	if (map == NULL || !dp_carry_init(&mc, s->ntargets))
+		goto out;       /* every target starts healthy, as at start */
+	for (t = 0; t < s->ntargets; t++)
+		if (s->chost[t].len != 0)
+			dp_carry_add(&mc, s->chost[t].txt, s->chost[t].len,
+				     t + 1);
+	for (t1 = 0; t1 < old->ntargets; t1++)
+		map[t1] = old->chost[t1].len == 0 ? UINT32_MAX :
+			  (uint32_t)dp_carry_get(&mc, old->chost[t1].txt,
+						 old->chost[t1].len) - 1;
+
+	/*
+	 * The round in flight, numbered by old's generation when old sent
+	 * it, else by the one old carried it from: where it went, the
+	 * answers in so far (into worker 0's slice, not yet published),
+	 * and the numbering map for the answers still to come
+	 * (dp_sip_probe_answer()).
+	 */
+	own = __atomic_load_n(&old->probe_sent_gen, __ATOMIC_RELAXED) ==
+	      (uint32_t)old->generation;
+	n_from = own ? old->ntargets : old->probe_remap_n;
+	if (!own && old->probe_remap == NULL)
+		n_from = 0;
+	remap = n_from != 0 ? malloc((size_t)n_from * sizeof(*remap)) : NULL;
+	for (t = 0; remap != NULL && t < n_from; t++) {
+		t1 = own ? t : old->probe_remap[t];
+		remap[t] = t1 < old->ntargets ? map[t1] : UINT32_MAX;
+	}
+	if (remap != NULL) {
+		s->probe_remap = remap;
+		s->probe_remap_n = n_from;
+		s->probe_sent_gen = old->probe_sent_gen;
+	}
 	s->nunhealthy = 0;
-	for (t = 0; t < s->ntargets; t++) {
-		if (s->chost[t].len == 0)
+	for (t1 = 0; t1 < old->ntargets; t1++) {
+		t = map[t1];
+		if (t >= s->ntargets)
 			continue;
-		s->probe_miss[t] = (uint8_t)dp_carry_get(&mc, s->chost[t].txt,
-							 s->chost[t].len);
+		s->probe_miss[t] = old->probe_miss[t1];
+		if (remap == NULL || old->probe_sent[t1] == 0)
+			continue;
+		s->probe_sent[t] = old->probe_sent[t1];
+		for (w = 0, ans = 0; w < old->nworkers; w++) {
+			uint32_t a = __atomic_load_n(
+				&old->probe_ans[(size_t)w * old->pstride + t1],
+				__ATOMIC_RELAXED);
+
+			ans = a > ans ? a : ans;
+		}
+		s->probe_ans[t] = ans;
+	}
+	for (t = 0; t < s->ntargets; t++) {
 		if (s->probe_miss[t] >= conf->probe_down) {
 			/* not yet published: a plain store */
 			s->up_bits[t / 64] &= ~(1ull << (t % 64));
 			s->nunhealthy++;
 		}
 	}
+out:
 	free(mc.slot);
+	free(map);
 }
 
 /* ---- the loader thread: LMDB in, snapshots out ------------------------- */

@@ -259,6 +259,12 @@ struct dp_snap {
 					 * answer, each slice by its own worker */
 	uint32_t        *probe_sent;    /* [ntargets]: round last probed (loader) */
 	uint8_t         *probe_miss;    /* [ntargets]: unanswered in a row (loader) */
+	uint32_t         probe_sent_gen; /* generation the round in flight was
+					 * numbered by (atomic; loader writes) */
+	uint32_t        *probe_remap;   /* [probe_remap_n]: that generation's
+					 * target number -> ours, UINT32_MAX: none;
+					 * NULL when the round is our own */
+	uint32_t         probe_remap_n;
 	uint32_t         pstride;
 	uint32_t         nunhealthy;    /* targets down for want of answers */
 	uint64_t        *hits;          /* [nworkers][stride]: rule hits then target picks */

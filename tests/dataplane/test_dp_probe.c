@@ -209,7 +209,7 @@ test_dp_probe_options_answers_and_health(void **state)
 	assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 2);
 	memcpy(br5 + DP_PROBE_MAGIC_LEN, "00000007", 8);
 	t_answer(404, br5, 5);
-	t_round(s, 5, 0, br3);
+	t_round(s, 5, 5, br5);
 	assert_int_equal(s->nunhealthy, 2);     /* .3, and .6 now */
 	t_invites_on("5");
 
@@ -222,12 +222,29 @@ test_dp_probe_options_answers_and_health(void **state)
 	t_invites_on("5");
 	t_snap_prev_clear();
 
-	/* Nothing answers: the new snapshot's first round is judged at the
-	 * second, so two misses take three rounds; then everything is
-	 * down: 503. */
+	/* So is round 5, in flight: .5's answer, numbered by generation 7,
+	 * counts in 8 (.5 is target 1 there, 2 here), and round 6 finds it
+	 * answered. */
+	t_answer(200, br5, 5);
+	assert_int_equal(t_cnt(DP_CNT_PROBE_ANSWER), 3);
+	assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 2);
 	t_round(s, 6, 0, br3);
+	assert_int_equal(s->nunhealthy, 2);
+	t_invites_on("5");
+
+	/* Nothing answers, and a swap comes before every round: each round
+	 * is still judged at the next, so .5 and .9 are down at round 8 and
+	 * everything is: 503. */
+	s = t_snap_csv_keep(t_csv2, 9);
+	assert_int_equal(dp_probe_prepare(&t_env.conf, s), 0);
+	dp_snap_carry_health(&t_env.conf, s, dp_snap_prev);
+	t_snap_prev_clear();
 	t_round(s, 7, 0, br3);
 	assert_int_equal(s->nunhealthy, 2);
+	s = t_snap_csv_keep(t_csv2, 10);
+	assert_int_equal(dp_probe_prepare(&t_env.conf, s), 0);
+	dp_snap_carry_health(&t_env.conf, s, dp_snap_prev);
+	t_snap_prev_clear();
 	t_round(s, 8, 0, br3);
 	assert_int_equal(s->nunhealthy, 4);
 	{
