@@ -172,7 +172,8 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 		dp_cnt_add(lc, DP_CNT_SIP_ALL_DOWN, 1);
 		return dp_sip_answer(lc, snap, meta, p, 503);
 	}
-	if (key->num_len != 0) {
+	if (rules_rewrites_user(snap->db, p->rule)) {
+		/* The rule's strip/prepend applied to the number. */
 		if (unlikely(rules_rewrite_user(snap->db, p->rule, key,
 						sl->user, sizeof(sl->user),
 						&ulen) != 0)) {
@@ -180,11 +181,34 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 			return 0;
 		}
 		/* "user@", escaped once for every Contact. */
-		if (ulen != 0) {
+		if (ulen != 0)
 			elen = dp_redirect_user(sl->user_esc, sl->user, ulen);
-			sl->user_esc[elen++] = '@';
+	} else {
+		/*
+		 * No manipulation: the user part as it came, so "+1212..."
+		 * stays a global number (RFC 3261 §19.1.6) and a name, user
+		 * parameters and all, stays what it was. A sip: or sips:
+		 * user is already escaped; a tel: number (its parameters
+		 * are not kept) is escaped here. One longer than a
+		 * rewritten user could be is given as the number.
+		 */
+		struct span u = p->info.ruri.user;
+
+		if (u.len == 0) {
+			/* no user part: none in the Contacts either */
+		} else if (p->info.ruri.scheme_id == SIP_SCHEME_TEL &&
+			   u.len <= RULES_USER_OUT_MAX) {
+			elen = dp_redirect_user(sl->user_esc, u.ptr, u.len);
+		} else if (u.len <= 3 * RULES_USER_OUT_MAX) {
+			memcpy(sl->user_esc, u.ptr, u.len);
+			elen = u.len;
+		} else if (key->num_len != 0) {
+			elen = dp_redirect_user(sl->user_esc, key->num,
+						key->num_len);
 		}
 	}
+	if (elen != 0)
+		sl->user_esc[elen++] = '@';
 	if (unlikely(sl->ctail_len == 0 || sl->ctail_exp != exp))
 		dp_redirect_tail(sl, exp);
 

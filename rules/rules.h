@@ -470,6 +470,14 @@ int rules_rewrite_user(const struct rules_db *db, uint32_t rule,
 		       const struct rules_key *key, char *buf, uint32_t cap,
 		       uint32_t *len);
 
+/**
+ * Whether rule @p rule manipulates the number (a strip or a prepend):
+ * without, a router keeps the Request-URI's user part as it came.
+ *
+ * Context: any thread, hot-path safe.
+ */
+bool rules_rewrites_user(const struct rules_db *db, uint32_t rule);
+
 /* ------------------------------------------------------------------ */
 /* Explain (slow path)                                                */
 

@@ -750,6 +750,17 @@ rules_db_target(const struct rules_db *db, uint32_t t, struct rules_dest *out)
 	return 0;
 }
 
+bool
+rules_rewrites_user(const struct rules_db *db, uint32_t rule)
+{
+	struct span id, pre, pat;
+
+	if (rule >= db->nrules)
+		return false;
+	rules_db_strings(db, rule, &id, &pre, &pat);
+	return db->rules[rule].strip != 0 || pre.len != 0;
+}
+
 int
 rules_rewrite_user(const struct rules_db *db, uint32_t rule,
 		   const struct rules_key *key, char *buf, uint32_t cap,
