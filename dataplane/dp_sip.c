@@ -291,22 +291,27 @@ dp_sip_bad(struct dp_lcore *lc, struct dp_sip_pkt *p, enum sip_perr v)
  * Options that do not fit are left out (the list is advisory).
  */
 static struct span
-dp_sip_unsupported(const struct sip_msg *msg, char *buf, uint32_t cap)
+dp_sip_unsupported(const struct sip_msg *msg, bool uas, char *buf,
+		   uint32_t cap)
 {
 	struct sip_value_iter it;
 	struct span v;
 	uint32_t n = 0;
+	int pass;
 
-	sip_values_init(&it, msg, SIP_HDR_PROXY_REQUIRE);
-	while (sip_values_next(&it, &v) == 1) {
-		if (v.len == 0 || n + v.len + 2 > cap)
-			continue;
-		if (n != 0) {
-			buf[n++] = ',';
-			buf[n++] = ' ';
+	for (pass = 0; pass < 1 + uas; pass++) {
+		sip_values_init(&it, msg, pass == 0 ? SIP_HDR_PROXY_REQUIRE :
+						      SIP_HDR_REQUIRE);
+		while (sip_values_next(&it, &v) == 1) {
+			if (v.len == 0 || n + v.len + 2 > cap)
+				continue;
+			if (n != 0) {
+				buf[n++] = ',';
+				buf[n++] = ' ';
+			}
+			memcpy(buf + n, v.ptr, v.len);
+			n += (uint32_t)v.len;
 		}
-		memcpy(buf + n, v.ptr, v.len);
-		n += (uint32_t)v.len;
 	}
 	return span_make(buf, n);
 }
@@ -445,15 +450,26 @@ dp_sip_classify(struct dp_lcore *lc, const struct dp_snap *snap,
 			dp_cnt_add(lc, DP_CNT_SIP_MAXFWD, 1);
 		return dp_sip_reply(lc, p, 483);
 	}
-	/* 5. Proxy-Require: we support no option (RFC 3261 §16.3 item 5).
-	 * ACK and CANCEL are never rejected for it (§8.2.2.3). */
-	if (sip_msg_hdr(&p->msg, SIP_HDR_PROXY_REQUIRE) != NULL &&
-	    p->msg.method != SIP_METHOD_ACK &&
+	/*
+	 * 5. Proxy-Require: we support no option (RFC 3261 §16.3 item 5);
+	 * nor any Require option where the router answers as a UAS (a
+	 * redirect server, a request to the router itself; §8.2.2.3). The
+	 * 420 lists them all. ACK and CANCEL are never rejected for them.
+	 */
+	if (p->msg.method != SIP_METHOD_ACK &&
 	    p->msg.method != SIP_METHOD_CANCEL) {
-		p->unsupported = dp_sip_unsupported(&p->msg, unsup,
-						    DP_UNSUP_MAX);
-		dp_cnt_add(lc, DP_CNT_SIP_PROXY_REQUIRE, 1);
-		return dp_sip_reply(lc, p, 420);
+		bool uas = (c->mode != DP_MODE_PROXY || to_us) &&
+			   sip_msg_hdr(&p->msg, SIP_HDR_REQUIRE) != NULL;
+
+		if (sip_msg_hdr(&p->msg, SIP_HDR_PROXY_REQUIRE) != NULL ||
+		    uas) {
+			p->unsupported = dp_sip_unsupported(&p->msg, uas,
+							    unsup,
+							    DP_UNSUP_MAX);
+			dp_cnt_add(lc, uas ? DP_CNT_SIP_REQUIRE :
+					     DP_CNT_SIP_PROXY_REQUIRE, 1);
+			return dp_sip_reply(lc, p, 420);
+		}
 	}
 	/* 6. Keepalives addressed to the router itself. */
 	if (options && to_us && u->user.len == 0) {

@@ -96,6 +96,7 @@
 	X(SIP_TO_ROUTER,        "OPTIONS addressed to the router (200)")        \
 	X(SIP_MAXFWD,           "requests with Max-Forwards 0 (483)")           \
 	X(SIP_PROXY_REQUIRE,    "requests with Proxy-Require (420)")            \
+	X(SIP_REQUIRE,          "requests to the router as UAS with Require (420)") \
 	X(SIP_REGISTER_LOCAL,   "REGISTERs for a local domain (501 for now)")   \
 	X(SIP_IN_DIALOG,        "in-dialog requests in redirect mode (481)")    \
 	X(SIP_BAD_KEY,          "Request-URI user part unusable as a match key") \

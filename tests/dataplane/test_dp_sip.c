@@ -206,6 +206,18 @@ test_dp_sip_checks_answered(void **state)
 		"Proxy-Require: foo, bar\r\nProxy-Require: baz\r\n",
 		"420 Bad Extension", "Unsupported: foo, bar, baz\r\n", 1);
 	assert_int_equal(t_cnt(DP_CNT_SIP_PROXY_REQUIRE), 1);
+	/* A redirect server answers as a UAS: Require too (RFC 3261
+	 * §8.2.2.3), listed after Proxy-Require's; so does an OPTIONS to
+	 * the router. A CANCEL is never refused for it. */
+	t_check("INVITE", "sip:12125550100@192.0.2.1", "q1",
+		"Require: 100rel\r\nProxy-Require: foo\r\nRequire: bar\r\n",
+		"420 Bad Extension", "Unsupported: foo, 100rel, bar\r\n", 1);
+	t_check("OPTIONS", "sip:192.0.2.1", "q2", "Require: timer\r\n",
+		"420 Bad Extension", "Unsupported: timer\r\n", 1);
+	assert_int_equal(t_cnt(DP_CNT_SIP_REQUIRE), 2);
+	t_check("CANCEL", "sip:12125550100@192.0.2.1", "q3",
+		"Require: 100rel\r\n", "200 OK", NULL, 1);
+	assert_int_equal(t_cnt(DP_CNT_SIP_REQUIRE), 2);
 
 	/* 501: REGISTER for our own domain (no registrar yet). */
 	t_check("REGISTER", "sip:192.0.2.1", "r1", NULL,
