@@ -78,7 +78,10 @@ struct span sip_reason_phrase(uint16_t code);
  *   Bytes in @p buf; the parser never reads beyond them.
  * @return
  *   SIP_PERR_OK, or the reason the message was rejected; msg->err_off
- *   then holds the offset where parsing stopped.
+ *   then holds the offset where parsing stopped. After a bad Request-Line
+ *   or header line, the headers a local answer copies (every Via, From,
+ *   To, Call-ID, CSeq) are located among the lines after it too, so that
+ *   the answer can be matched by its client; nothing else is.
  *
  * Lifetime: spans in @p msg are valid until @p buf is freed or edited.
  * Context: any thread, hot-path safe; O(len).

@@ -878,12 +878,73 @@ sip_parse_headers(struct sip_msg *msg, const struct sip_scan_ops *ops,
 	return sip_parse_headers_scan(msg, ops, p, next);
 }
 
+/*
+ * After header framing stopped at a bad line (verdict @p rc), locate the
+ * header lines a local answer copies (RFC 3261 §8.2.6.2: every Via,
+ * From, To, Call-ID, CSeq) among the lines after it, so that the 400 the
+ * request gets can be matched by its client (§17.1.3). Lines are taken
+ * as they are: "name: value" up to the empty line, one line each (a
+ * folded header is left out), names classified as sip_parse() does; an
+ * id already located is not taken again, but Via lines are (none after
+ * SIP_PERR_TOO_MANY_VIA). Nothing else is recorded. Slow path.
+ */
+static void
+sip_parse_salvage(struct sip_msg *msg, enum sip_perr rc)
+{
+	const char *buf = msg->buf, *end = buf + msg->len, *p, *nl, *colon;
+	const char *ne, *v, *ve;
+	uint32_t n = msg->nhdr;
+	struct sip_hdr *h;
+	enum sip_hdr_id id;
+	uint8_t *link;
+
+	if (rc == SIP_PERR_TOO_MANY_HDRS || msg->err_off >= msg->len)
+		return;
+	p = memchr(buf + msg->err_off, '\n', msg->len - msg->err_off);
+	for (; p != NULL && p + 1 < end && n < SIP_MAX_HDRS; p = nl) {
+		p++;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL || nl == p || (nl == p + 1 && *p == '\r'))
+			return;         /* no whole line left, or the empty one */
+		if (sip_is_wsp(*p) || (nl + 1 < end && sip_is_wsp(nl[1])))
+			continue;       /* folding */
+		colon = memchr(p, ':', (size_t)(nl - p));
+		if (colon == NULL)
+			continue;
+		for (ne = colon; ne > p && sip_is_wsp(ne[-1]); ne--)
+			;
+		id = sip_hdr_classify(span_range(p, ne));
+		if (id == SIP_HDR_VIA ? rc == SIP_PERR_TOO_MANY_VIA :
+		    (id != SIP_HDR_FROM && id != SIP_HDR_TO &&
+		     id != SIP_HDR_CALL_ID && id != SIP_HDR_CSEQ) ||
+		    msg->first[id] != SIP_HDR_NONE)
+			continue;
+		for (v = colon + 1; v < nl && sip_is_wsp(*v); v++)
+			;
+		for (ve = nl; ve > v && (sip_is_wsp(ve[-1]) || ve[-1] == '\r');
+		     ve--)
+			;
+		h = &msg->hdr[n];
+		h->value = span_range(v, ve);
+		h->off = (uint32_t)(p - buf);
+		h->name_len = (uint16_t)(ne - p);
+		h->line_len = (uint16_t)(nl + 1 - p);
+		h->id = (uint8_t)id;
+		h->next = SIP_HDR_NONE;
+		for (link = &msg->first[id]; *link != SIP_HDR_NONE;
+		     link = &msg->hdr[*link].next)
+			;
+		*link = (uint8_t)n;
+		msg->nhdr = (uint16_t)++n;
+	}
+}
+
 enum sip_perr
 sip_parse(struct sip_msg *msg, const char *buf, uint32_t len)
 {
 	const struct sip_scan_ops *ops;
 	const char *p, *body;
-	enum sip_perr rc;
+	enum sip_perr rc, hrc;
 	uint32_t off, err_off;
 
 	msg->buf = buf;
@@ -921,15 +982,21 @@ sip_parse(struct sip_msg *msg, const char *buf, uint32_t len)
 		 */
 		err_off = msg->err_off;
 		msg->hdr_off = (uint32_t)(p - buf);
-		(void)sip_parse_headers(msg, ops, p, &body);
+		hrc = sip_parse_headers(msg, ops, p, &body);
+		if (hrc != SIP_PERR_OK)
+			sip_parse_salvage(msg, hrc);
 		msg->err_off = err_off;
 		return rc;
 	}
 	msg->hdr_off = (uint32_t)(p - buf);
 
 	rc = sip_parse_headers(msg, ops, p, &body);
-	if (rc != SIP_PERR_OK)
+	if (rc != SIP_PERR_OK) {
+		err_off = msg->err_off;
+		sip_parse_salvage(msg, rc);
+		msg->err_off = err_off;
 		return rc;
+	}
 
 	off = (uint32_t)(body - buf);
 	msg->body_off = off;

@@ -184,6 +184,32 @@ sip_resp_put(char *o, const void *src, uint32_t n)
 
 #define sip_resp_lit(o, s)      sip_resp_put((o), (s), sizeof(s) - 1)
 
+/* 1 when the @p n bytes at @p line end in a bare LF (RFC 3261 §7.3.1
+ * asks for CRLF; the parser accepts LF alone). */
+static inline uint32_t
+sip_resp_bare_lf(const char *line, uint32_t n)
+{
+	return n != 0 && line[n - 1] == '\n' && (n == 1 || line[n - 2] != '\r');
+}
+
+/* A copied header line (or the end of one), its line end made CRLF. */
+static inline char *
+sip_resp_line(char *o, const char *line, uint32_t n)
+{
+	if (!sip_resp_bare_lf(line, n))
+		return sip_resp_put(o, line, n);
+	o = sip_resp_put(o, line, n - 1);
+	return sip_resp_lit(o, "\r\n");
+}
+
+/* Bytes sip_resp_line() writes for header @p h of @p req. */
+static inline uint64_t
+sip_resp_line_len(const struct sip_msg *req, const struct sip_hdr *h)
+{
+	return (uint64_t)h->line_len +
+	       sip_resp_bare_lf(req->buf + h->off, h->line_len);
+}
+
 /* No floating point: digits of the thousandths, trailing zeros dropped. */
 uint32_t
 sip_qvalue(char *o, uint16_t q)
@@ -274,20 +300,20 @@ sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 	need = 12 + (uint64_t)reason.len + 2;
 	for (h = sip_msg_hdr(req, SIP_HDR_VIA); h != NULL;
 	     h = sip_msg_hdr_next(req, h))
-		need += h->line_len;
+		need += sip_resp_line_len(req, h);
 	if (from != NULL)
-		need += from->line_len;
+		need += sip_resp_line_len(req, from);
 	if (to != NULL) {
-		need += to->line_len;
+		need += sip_resp_line_len(req, to);
 		if (r->to_tag.len != 0 && !sip_resp_has_tag(to->value)) {
 			add_tag = true;
 			need += 5 + (uint64_t)r->to_tag.len;
 		}
 	}
 	if (cid != NULL)
-		need += cid->line_len;
+		need += sip_resp_line_len(req, cid);
 	if (cseq != NULL)
-		need += cseq->line_len;
+		need += sip_resp_line_len(req, cseq);
 	for (i = 0; i < r->ncontacts; i++) {
 		const struct sip_contact_out *c = &r->contacts[i];
 		char q[5];
@@ -324,24 +350,24 @@ sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 
 	for (h = sip_msg_hdr(req, SIP_HDR_VIA); h != NULL;
 	     h = sip_msg_hdr_next(req, h))
-		o = sip_resp_put(o, req->buf + h->off, h->line_len);
+		o = sip_resp_line(o, req->buf + h->off, h->line_len);
 	if (from != NULL)
-		o = sip_resp_put(o, req->buf + from->off, from->line_len);
+		o = sip_resp_line(o, req->buf + from->off, from->line_len);
 	if (to != NULL && add_tag) {
 		/* The tag goes after the value, before LWS and CRLF. */
 		vend = (uint32_t)(span_end(to->value) - req->buf);
 		o = sip_resp_put(o, req->buf + to->off, vend - to->off);
 		o = sip_resp_lit(o, ";tag=");
 		o = sip_resp_put(o, r->to_tag.ptr, r->to_tag.len);
-		o = sip_resp_put(o, req->buf + vend,
-				 to->off + to->line_len - vend);
+		o = sip_resp_line(o, req->buf + vend,
+				  to->off + to->line_len - vend);
 	} else if (to != NULL) {
-		o = sip_resp_put(o, req->buf + to->off, to->line_len);
+		o = sip_resp_line(o, req->buf + to->off, to->line_len);
 	}
 	if (cid != NULL)
-		o = sip_resp_put(o, req->buf + cid->off, cid->line_len);
+		o = sip_resp_line(o, req->buf + cid->off, cid->line_len);
 	if (cseq != NULL)
-		o = sip_resp_put(o, req->buf + cseq->off, cseq->line_len);
+		o = sip_resp_line(o, req->buf + cseq->off, cseq->line_len);
 
 	for (i = 0; i < r->ncontacts; i++) {
 		const struct sip_contact_out *c = &r->contacts[i];

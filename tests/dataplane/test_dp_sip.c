@@ -305,6 +305,22 @@ test_dp_sip_parse_errors_answered(void **state)
 		"To: <name:1@192.0.2.1>;tag=%s\r\nCall-ID: s@x\r\n"
 		"CSeq: 1 INVITE\r\n"
 		"Content-Length: 0\r\n\r\n";
+	/* A bad line before Via and a bare-LF line: the 400 still carries
+	 * the headers after it, every line ending in CRLF. */
+	static const char badline[] =
+		"INVITE sip:1@192.0.2.1 SIP/2.0\r\n"
+		"Max-Forwards: 70\r\nNo colon here\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKl\n"
+		"From: <sip:a@192.0.2.2>;tag=1\r\n"
+		"To: <sip:1@192.0.2.1>\r\nCall-ID: l@x\r\nCSeq: 1 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char badline_want[] =
+		"SIP/2.0 400 Bad Request\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKl\r\n"
+		"From: <sip:a@192.0.2.2>;tag=1\r\n"
+		"To: <sip:1@192.0.2.1>;tag=%s\r\nCall-ID: l@x\r\n"
+		"CSeq: 1 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n";
 	static const char garbage[] = "\x16\x03\x01 hello\r\n\r\n";
 	static const char ack_bad[] =
 		"ACK sip:1@192.0.2.1 SIP/2.0\r\n"
@@ -317,12 +333,13 @@ test_dp_sip_parse_errors_answered(void **state)
 	t_bad(badvers, sizeof(badvers) - 1, badvers_want);
 	t_bad(nocallid, sizeof(nocallid) - 1, nocallid_want);
 	t_bad(scheme, sizeof(scheme) - 1, scheme_want);
+	t_bad(badline, sizeof(badline) - 1, badline_want);
 	/* Unanswerable: dropped, counted by verdict. */
 	t_sip_rx4(garbage, sizeof(garbage) - 1);
 	t_sip_rx4(ack_bad, sizeof(ack_bad) - 1);
 	t_poll();
 	t_expect_nothing();
-	assert_int_equal(t_cnt(DP_CNT_SIP_PARSE_ERR), 8);
+	assert_int_equal(t_cnt(DP_CNT_SIP_PARSE_ERR), 10);
 	assert_int_equal(t_cnt(DP_CNT_SIP_PARSE_DROP), 2);
 	assert_int_equal(t_env.lc[0].sip_perr[SIP_PERR_BAD_VERSION], 2);
 	assert_int_equal(t_env.lc[0].sip_perr[SIP_PERR_MISSING_HDR], 3);

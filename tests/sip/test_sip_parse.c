@@ -621,6 +621,74 @@ test_sip_parse_bad_header_keeps_earlier(void **state)
 	assert_int_equal(msg.first[SIP_HDR_CALL_ID], 1);
 }
 
+/*
+ * After a bad line, the headers an answer copies are located among the
+ * lines after it (every Via; From, To, Call-ID, CSeq once; not folded
+ * ones, nothing past the empty line); the verdict and offset stay the bad
+ * line's. After too many Vias, no further Via is taken.
+ */
+static void
+test_sip_parse_bad_header_answer_headers_located(void **state)
+{
+	static const char m[] =
+		"INVITE sip:a@b SIP/2.0\r\n"
+		"Max-Forwards: 70\r\n"
+		"NoColon\r\n"
+		"Via: SIP/2.0/UDP h1;branch=z9hG4bK1\r\n"
+		"X-Other: x\r\n"
+		"v : SIP/2.0/UDP h2 \r\n"
+		"From: <sip:f@x>;tag=1\r\n"
+		"To: <sip:t@x>\r\n"
+		" ;folded=1\r\n"
+		"t: <sip:t2@x>\n"
+		"Call-ID: c1\r\n"
+		"CSeq: 1 INVITE\r\n"
+		"Call-ID: c2\r\n"
+		"\r\n"
+		"Content-Length: 0\r\n";
+	static char buf[4096];
+	const struct sip_hdr *h;
+	struct sip_msg msg;
+	size_t n;
+	unsigned int i;
+
+	assert_int_equal(parse_str(*state, &msg, m), SIP_PERR_BAD_HDR);
+	assert_int_equal(msg.err_off, strstr(m, "NoColon") + 7 - m);
+	assert_int_equal(msg.nhdr, 7);
+	h = sip_msg_hdr(&msg, SIP_HDR_VIA);
+	assert_non_null(h);
+	assert_true(span_eq(h->value,
+			    SPAN_LIT("SIP/2.0/UDP h1;branch=z9hG4bK1")));
+	assert_int_equal(h->line_len, 37);
+	h = sip_msg_hdr_next(&msg, h);
+	assert_non_null(h);
+	assert_true(span_eq(h->value, SPAN_LIT("SIP/2.0/UDP h2")));
+	assert_int_equal(h->name_len, 1);
+	assert_null(sip_msg_hdr_next(&msg, h));
+	assert_true(span_eq(sip_msg_hdr(&msg, SIP_HDR_FROM)->value,
+			    SPAN_LIT("<sip:f@x>;tag=1")));
+	h = sip_msg_hdr(&msg, SIP_HDR_TO);
+	assert_true(span_eq(h->value, SPAN_LIT("<sip:t2@x>")));
+	assert_int_equal(h->line_len, 14);
+	assert_true(span_eq(sip_msg_hdr(&msg, SIP_HDR_CALL_ID)->value,
+			    SPAN_LIT("c1")));
+	assert_non_null(sip_msg_hdr(&msg, SIP_HDR_CSEQ));
+	assert_null(sip_msg_hdr(&msg, SIP_HDR_CONTENT_LENGTH));
+
+	n = (size_t)sprintf(buf, "INVITE sip:a@b SIP/2.0\r\n");
+	for (i = 0; i <= SIP_MAX_VIA; i++)
+		n += (size_t)sprintf(buf + n, "Via: SIP/2.0/UDP h%u\r\n", i);
+	sprintf(buf + n, "Via: SIP/2.0/UDP late\r\nCSeq: 1 INVITE\r\n\r\n");
+	assert_int_equal(parse_str(*state, &msg, buf), SIP_PERR_TOO_MANY_VIA);
+	/* the Via lines up to the one over the limit, then CSeq */
+	assert_int_equal(msg.nhdr, SIP_MAX_VIA + 2);
+	for (i = 0, h = sip_msg_hdr(&msg, SIP_HDR_VIA); h != NULL;
+	     h = sip_msg_hdr_next(&msg, h))
+		i++;
+	assert_int_equal(i, SIP_MAX_VIA + 1);
+	assert_non_null(sip_msg_hdr(&msg, SIP_HDR_CSEQ));
+}
+
 static void
 test_sip_parse_truncated_prefix_rejected(void **state)
 {
@@ -1122,6 +1190,7 @@ main(void)
 		cmocka_unit_test(test_sip_parse_bad_header_rejected),
 		cmocka_unit_test(test_sip_parse_bad_request_line_headers_located),
 		cmocka_unit_test(test_sip_parse_bad_header_keeps_earlier),
+		cmocka_unit_test(test_sip_parse_bad_header_answer_headers_located),
 		cmocka_unit_test(test_sip_parse_truncated_prefix_rejected),
 		cmocka_unit_test(test_sip_parse_mutations_no_fault),
 		cmocka_unit_test(test_sip_parse_values_split),
