@@ -1006,6 +1006,20 @@ schema_check_action(struct span v, char *err, size_t errcap)
 	return -EINVAL;
 }
 
+/* A secret others cannot guess: 16 bytes at least (32 hex digits are
+ * used as the 16-byte key; other text is hashed into one). */
+static int
+schema_check_secret(struct span v, char *err, size_t errcap)
+{
+	if (v.len >= 16)
+		return 0;
+	if (errcap != 0)
+		snprintf(err, errcap, "a secret of %u bytes is too easy to "
+			 "guess: give 32 hex digits (or at least 16 bytes)",
+			 v.len);
+	return -EINVAL;
+}
+
 static const struct schema_setting_def schema_settings[] = {
 	{
 		.name = "artefacts.keep", .type = SCHEMA_SETTING_U64,
@@ -1018,16 +1032,13 @@ static const struct schema_setting_def schema_settings[] = {
 		.help = "errors listed in an import reply (all are counted)",
 	},
 	{
-		.name = "rules.default_rank", .type = SCHEMA_SETTING_U64,
-		.def = 100, .min = 0, .max = UINT32_MAX,
-		.help = "informational: rank used when a row leaves it empty",
-	},
-	{
 		.name = "dataplane.secret", .type = SCHEMA_SETTING_STR,
-		.help = "installation secret (32 hex digits) keying To-tags, "
-			"Via branches and flow hashes; created at random by "
-			"sipedge-control when absent; give every router of a "
-			"cluster the same value",
+		.help = "installation secret (32 hex digits, or a passphrase "
+			"of at least 16 bytes) keying To-tags, Via branches "
+			"and flow hashes; created at random by sipedge-control "
+			"when absent; give every router of a cluster the same "
+			"value",
+		.check = schema_check_secret,
 	},
 	{
 		.name = "acl.allow", .type = SCHEMA_SETTING_STR,

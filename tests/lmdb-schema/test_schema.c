@@ -687,10 +687,19 @@ test_schema_policy_settings_defined_and_checked(void **state)
 		assert_int_equal(d->min, 0);
 		assert_int_equal(d->max, 10000000);
 	}
-	/* Settings without a check keep none. */
+	/* The secret: 16 bytes at least; no rules.default_rank (it had no
+	 * effect). */
 	d = schema_setting_find(lit("dataplane.secret"));
 	assert_non_null(d);
-	assert_null(d->check);
+	assert_non_null(d->check);
+	assert_int_equal(d->check(lit("00112233445566778899aabbccddeeff"),
+				  err, sizeof(err)), 0);
+	assert_int_equal(d->check(lit("sixteen bytes ok"), err, sizeof(err)),
+			 0);
+	assert_int_equal(d->check(lit(""), err, sizeof(err)), -EINVAL);
+	assert_int_equal(d->check(lit("x"), err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "too easy to guess"));
+	assert_null(schema_setting_find(lit("rules.default_rank")));
 	assert_null(schema_setting_find(lit("acl")));
 	assert_null(schema_setting_find(lit("acl.allowx")));
 	assert_null(schema_setting_find(lit("ratelimit.rp")));
