@@ -42,6 +42,39 @@ test_ctl_json_writer_escapes_and_nests(void **state)
 	ctl_buf_fini(&b);
 }
 
+/* Replies are UTF-8: valid sequences pass, any other byte is U+FFFD. */
+static void
+test_ctl_json_writer_utf8_only(void **state)
+{
+	static const char in[] =
+		"\xc3\xa9"            /* é */
+		"\xe2\x82\xac"        /* € */
+		"\xf0\x9f\x98\x80"    /* U+1F600 */
+		"|\xc3"                /* cut: a lead byte, then '|' */
+		"|\xff\xfe"            /* never UTF-8 */
+		"|\xc0\xaf"            /* overlong '/' */
+		"|\xed\xa0\x80"        /* a surrogate */
+		"|\xe2\x82";           /* cut at the end */
+	struct ctl_jval *v = NULL;
+	struct ctl_buf b;
+	struct ctl_jw w;
+
+	(void)state;
+	ctl_buf_init(&b);
+	ctl_jw_init(&w, &b);
+	ctl_jw_obj(&w, NULL);
+	ctl_jw_strn(&w, "s", in, sizeof(in) - 1);
+	ctl_jw_obj_end(&w);
+	assert_int_equal(b.err, 0);
+	assert_string_equal(b.p,
+		"{\"s\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"
+		"|\\ufffd|\\ufffd\\ufffd|\\ufffd\\ufffd"
+		"|\\ufffd\\ufffd\\ufffd|\\ufffd\\ufffd\"}");
+	assert_int_equal(ctl_json_parse(b.p, b.len, &v), 0);
+	ctl_json_free(v);
+	ctl_buf_fini(&b);
+}
+
 static void
 test_ctl_json_parse_round_trip(void **state)
 {
@@ -129,6 +162,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ctl_json_writer_escapes_and_nests),
+		cmocka_unit_test(test_ctl_json_writer_utf8_only),
 		cmocka_unit_test(test_ctl_json_parse_round_trip),
 		cmocka_unit_test(test_ctl_json_parse_rejects_malformed),
 		cmocka_unit_test(test_ctl_frame_put_and_peek),
