@@ -14,6 +14,13 @@ enum ctl_conn_state {
 	CTL_CONN_DISCARD,       /* request refused: skip data up to END */
 };
 
+/*
+ * Replies queued for a client above which the server reads and serves no
+ * more of its requests until it has taken them (a client that pipelines
+ * requests without reading could otherwise grow the queue without bound).
+ */
+#define CTL_OUT_HOLD            (32u << 20)
+
 struct ctl_conn {
 	int                      fd;
 	uint64_t                 id;
@@ -23,6 +30,8 @@ struct ctl_conn {
 	bool                     subscribed;
 	bool                     closing;       /* close once out is sent */
 	bool                     epollout;
+	bool                     held;          /* input paused: out over
+						 * CTL_OUT_HOLD */
 	struct ctl_import       *imp;
 	struct ctl_import_opts   imp_opts;
 	const struct ctl_cmd    *cmd;           /* request being served */

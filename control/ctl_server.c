@@ -87,17 +87,21 @@ ctl_conn_reply(struct ctl_conn *c, const char *cmd, struct ctl_reply *r)
 	ctl_buf_fini(&b);
 }
 
+/* Read while the reply queue is below CTL_OUT_HOLD; write while it holds
+ * anything. */
 static void
-ctl_conn_events(struct ctl_server *srv, struct ctl_conn *c, bool want_out)
+ctl_conn_events(struct ctl_server *srv, struct ctl_conn *c)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+	bool want_out = c->out.len != 0, hold = c->out.len > CTL_OUT_HOLD;
+	struct epoll_event ev = { .events = 0, .data.ptr = c };
 
-	if (want_out == c->epollout)
+	if (want_out == c->epollout && hold == c->held)
 		return;
-	if (want_out)
-		ev.events |= EPOLLOUT;
-	if (epoll_ctl(srv->efd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+	ev.events = (hold ? 0 : EPOLLIN) | (want_out ? EPOLLOUT : 0);
+	if (epoll_ctl(srv->efd, EPOLL_CTL_MOD, c->fd, &ev) == 0) {
 		c->epollout = want_out;
+		c->held = hold;
+	}
 }
 
 void
@@ -122,7 +126,7 @@ ctl_conn_flush(struct ctl_server *srv, struct ctl_conn *c)
 		off += (size_t)w;
 	}
 	ctl_buf_consume(&c->out, off);
-	ctl_conn_events(srv, c, c->out.len != 0);
+	ctl_conn_events(srv, c);
 }
 
 static void
@@ -374,25 +378,34 @@ ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 			break;
 	}
 
-	/* Handle every complete frame, then compact once. */
-	off = 0;
-	while (!c->closing) {
-		struct ctl_buf view = {
-			.p = c->in.p + off,
-			.len = c->in.len - off,
-		};
+	/* Handle every complete frame, then compact once; frames beyond a
+	 * full reply queue wait until the client has read it (and are
+	 * taken up again when a flush makes room at once). */
+	do {
+		off = 0;
+		while (!c->closing && c->out.len <= CTL_OUT_HOLD) {
+			struct ctl_buf view = {
+				.p = c->in.p + off,
+				.len = c->in.len - off,
+			};
 
-		rc = ctl_frame_peek(&view, &type, &payload, &len, &total);
-		if (rc == 0)
-			break;
-		if (rc < 0) {
-			ctl_conn_proto_error(srv, c, "malformed frame header");
-			break;
+			rc = ctl_frame_peek(&view, &type, &payload, &len,
+					    &total);
+			if (rc == 0)
+				break;
+			if (rc < 0) {
+				ctl_conn_proto_error(srv, c,
+						     "malformed frame header");
+				break;
+			}
+			ctl_conn_frame(srv, c, type, payload, len);
+			off += total;
 		}
-		ctl_conn_frame(srv, c, type, payload, len);
-		off += total;
-	}
-	ctl_buf_consume(&c->in, off);
+		ctl_buf_consume(&c->in, off);
+		if (c->closing || c->out.len <= CTL_OUT_HOLD)
+			break;
+		ctl_conn_flush(srv, c);
+	} while (!c->closing && !c->held);
 	if (eof) {
 		/*
 		 * Best effort for a client that half-closed and still reads;
@@ -623,6 +636,12 @@ ctl_server_run(struct ctl_server *srv)
 					ctl_conn_close(srv, c);
 					continue;
 				}
+				/* Requests read while the queue was full are
+				 * served once it is not; the socket's, when
+				 * EPOLLIN says so. */
+				if (!c->held && c->in.len != 0 &&
+				    !(evs[i].events & EPOLLIN))
+					ctl_conn_readable(srv, c);
 			}
 			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 				ctl_conn_readable(srv, c);

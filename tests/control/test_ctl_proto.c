@@ -787,6 +787,84 @@ test_ctl_proto_malformed_frames_are_rejected(void **state)
 	assert_int_equal(status_int(fx, "generation"), 0);
 }
 
+/* Resident memory of process @p pid, in KiB. */
+static long
+t_rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/*
+ * A client that pipelines requests without reading their replies: the
+ * server stops serving it once CTL_OUT_HOLD bytes are queued (its memory
+ * stays bounded), and serves the rest, in order, as the client reads.
+ */
+static void
+test_ctl_proto_unread_replies_are_bounded(void **state)
+{
+	static const char req[] = "{\"cmd\":\"routes.export\"}";
+	enum { NRULES = 2000, NREQ = 1200 };
+	struct fx *fx = *state;
+	const char *argv[] = { "routes", "import", fx->file, NULL };
+	struct ctl_jval *v;
+	struct ctl_buf reqs;
+	long rss0, rss1;
+	char *csv, *o;
+	int fd, i;
+
+	csv = malloc((size_t)NRULES * 64 + 128);
+	assert_non_null(csv);
+	o = csv + sprintf(csv, "%s",
+			  "id,kind,pattern,action,targets,rank,strip,prepend,code\n");
+	for (i = 0; i < NRULES; i++)
+		o += sprintf(o, "r%05d,prefix,1212%05d,forward,"
+			     "198.19.%d.%d:5060,,,,\n", i, i, i / 250,
+			     i % 250 + 1);
+	assert_int_equal(ctl_test_write_file(fx->file, csv,
+					     (size_t)(o - csv)), 0);
+	free(csv);
+	assert_int_equal(run(fx, argv), 0);
+
+	rss0 = t_rss_kib(fx->pid);
+	fd = ctl_io_connect(fx->sock);
+	assert_true(fd >= 0);
+	/* All requests in one write: the server takes them in before it
+	 * stops reading, as it would a client's pipeline. */
+	ctl_buf_init(&reqs);
+	for (i = 0; i < NREQ; i++)
+		ctl_frame_put(&reqs, CTL_FRAME_REQUEST, req, sizeof(req) - 1);
+	assert_int_equal(reqs.err, 0);
+	assert_int_equal(ctl_io_write_all(fd, reqs.p, reqs.len), 0);
+	ctl_buf_fini(&reqs);
+	/* ~100 KB a reply: 120 MB asked for, at most CTL_OUT_HOLD held. */
+	sleep(2);
+	rss1 = t_rss_kib(fx->pid);
+	if (rss1 - rss0 > 80 * 1024)
+		fail_msg("server grew by %ld KiB for replies not read",
+			 rss1 - rss0);
+	/* Another client is served meanwhile. */
+	assert_true(status_int(fx, "generation") > 0);
+	for (i = 0; i < NREQ; i++) {
+		v = raw_reply(fd);
+		assert_true(ctl_json_bool(v, "ok", false));
+		assert_int_equal(ctl_json_int(ctl_json_get(v, "result"),
+					      "rules", -1), NRULES);
+		ctl_json_free(v);
+	}
+	close(fd);
+}
+
 /* Request members of the wrong type are refused, never read as absent. */
 static void
 test_ctl_proto_wrong_member_types_refused(void **state)
@@ -975,6 +1053,7 @@ main(int argc, char **argv)
 		T(test_ctl_proto_config_policy_settings_checked),
 		T(test_ctl_proto_malformed_frames_are_rejected),
 		T(test_ctl_proto_wrong_member_types_refused),
+		T(test_ctl_proto_unread_replies_are_bounded),
 		T(test_ctl_proto_sigterm_is_clean),
 		T(test_ctl_proto_stats_report_and_views),
 	};
