@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rules.h>
+
 #include "dp.h"
 
 #define DP_DEFAULT_MBUFS        8191
@@ -90,7 +92,9 @@ dp_opts_usage(FILE *f, const char *prog)
 "                         probes is down until it answers (1..100,\n"
 "                         default 3); a 503 is no answer\n"
 "  --no-route-code N      code when no route matches, 4xx-6xx (usually\n"
-"                         404, 480 or 604; default 404)\n"
+"                         404, 480 or 604; default 404); not one whose\n"
+"                         response needs a header (401, 405, 407, 420-423,\n"
+"                         494)\n"
 "  --control PATH         control socket of sipedge-control\n"
 "                         (default /run/sipedge/control.sock): generation\n"
 "                         events in, stats reports out; reconnects\n"
@@ -259,7 +263,9 @@ dp_opt_one(struct dp_conf *conf, int c, const char *arg, bool *port_given)
 		conf->redirect_code = (uint16_t)v;
 		return 0;
 	case DP_OPT_NO_ROUTE_CODE:
-		if (dp_num_parse(arg, 400, 699, &v) != 0)
+		/* Not a code whose response needs a header we do not add. */
+		if (dp_num_parse(arg, 400, 699, &v) != 0 ||
+		    rules_code_needs_header((unsigned int)v) != NULL)
 			return -EINVAL;
 		conf->no_route_code = (uint16_t)v;
 		return 0;

@@ -437,6 +437,29 @@ int rules_contacts(const struct rules_db *db, uint32_t rule,
 int rules_db_target(const struct rules_db *db, uint32_t t,
 		    struct rules_dest *out);
 
+/**
+ * The header field a final response with status @p code must carry and a
+ * router's local answer does not (RFC 3261 §21.4: 401 WWW-Authenticate,
+ * 405 Allow, 407 Proxy-Authenticate, 420 Unsupported, 421 Require, 423
+ * Min-Expires; RFC 4028 422 Min-SE; RFC 3329 494 Security-Server), or
+ * NULL: a reject rule or --no-route-code may not use these codes.
+ */
+static inline const char *
+rules_code_needs_header(unsigned int code)
+{
+	switch (code) {
+	case 401: return "WWW-Authenticate";
+	case 405: return "Allow";
+	case 407: return "Proxy-Authenticate";
+	case 420: return "Unsupported";
+	case 421: return "Require";
+	case 422: return "Min-SE";
+	case 423: return "Min-Expires";
+	case 494: return "Security-Server";
+	default: return NULL;
+	}
+}
+
 _Static_assert(RULES_AF_INET == 4 && RULES_AF_INET6 == 6,
 	       "struct addr_port's af takes enum rules_af values");
 

@@ -549,6 +549,11 @@ rules_rule_check(const struct rules_rule *r, struct rules_errors *errs)
 					 "reject code %u out of range 400-699",
 					 r->code);
 			bad = 1;
+		} else if (rules_code_needs_header(r->code) != NULL) {
+			rules_errors_add(errs, r->line, RULES_FIELD_CODE,
+					 "reject code %u: its response must carry %s, which the router does not send; use another code (403, 404, 480, 603...)",
+					 r->code, rules_code_needs_header(r->code));
+			bad = 1;
 		}
 		if (r->ntargets != 0 && r->ntargets != RULES_NTARGETS_BAD) {
 			rules_errors_add(errs, r->line, RULES_FIELD_TARGETS,

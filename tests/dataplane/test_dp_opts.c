@@ -103,6 +103,8 @@ test_dp_opts_invalid_rejected(void **state)
 		{ "--mode", "stateful" },
 		{ "--redirect-code", "404" },
 		{ "--no-route-code", "200" },
+		{ "--no-route-code", "407" },
+		{ "--no-route-code", "420" },
 		{ "--mtu", "100" },
 		{ "--vlan", "4095" },
 		{ "--mbufs", "12x" },

@@ -306,6 +306,10 @@ test_rules_csv_each_error_kind_reported(void **state)
 			 "reject needs a code");
 	expect_one_error("x,prefix,1,reject,,,,,302", 2, RULES_FIELD_CODE,
 			 "out of range");
+	expect_one_error("x,prefix,1,reject,,,,,401", 2, RULES_FIELD_CODE,
+			 "must carry WWW-Authenticate");
+	expect_one_error("x,prefix,1,reject,,,,,405", 2, RULES_FIELD_CODE,
+			 "must carry Allow");
 	expect_one_error("x,prefix,1,reject,192.0.2.1:5060,,,,404", 2,
 			 RULES_FIELD_TARGETS, "reject takes no targets");
 	expect_one_error("x,prefix,1,forward,,,,,", 2, RULES_FIELD_TARGETS,
