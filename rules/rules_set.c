@@ -549,11 +549,6 @@ rules_rule_check(const struct rules_rule *r, struct rules_errors *errs)
 					 "reject code %u out of range 400-699",
 					 r->code);
 			bad = 1;
-		} else if (rules_code_needs_header(r->code) != NULL) {
-			rules_errors_add(errs, r->line, RULES_FIELD_CODE,
-					 "reject code %u: its response must carry %s, which the router does not send; use another code (403, 404, 480, 603...)",
-					 r->code, rules_code_needs_header(r->code));
-			bad = 1;
 		}
 		if (r->ntargets != 0 && r->ntargets != RULES_NTARGETS_BAD) {
 			rules_errors_add(errs, r->line, RULES_FIELD_TARGETS,
@@ -1100,5 +1095,17 @@ rules_fields_to_rule(const struct span *f, uint32_t nf, uint32_t line,
 			    RULES_FIELD_CODE, errs, &v) != 0)
 		rc = -EINVAL;
 	r->code = (uint16_t)v;
+	/*
+	 * New input only (stored rules load without this check, so a
+	 * store written before it still opens): a code whose response
+	 * needs a header a router's answer does not have.
+	 */
+	if (r->action == RULES_ACTION_REJECT &&
+	    rules_code_needs_header(r->code) != NULL) {
+		rules_errors_add(errs, line, RULES_FIELD_CODE,
+				 "reject code %u: its response must carry %s, which the router does not send; use another code (403, 404, 480, 603...)",
+				 r->code, rules_code_needs_header(r->code));
+		rc = -EINVAL;
+	}
 	return rc;
 }
