@@ -1580,6 +1580,12 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 		}
 		switch (act) {
 		case DP_PA_SEND:
+			/* Counted once it went out (or waits for its next
+			 * hop); a failed edit or send is counted as such. */
+			if (dp_proxy_send(lc, pkts[i], &meta[i], &q->msg,
+					  &out) == 0)
+				continue;
+			nsent++;
 			if (!q->msg.is_request) {
 				dp_cnt_add(lc, DP_CNT_PROXY_RELAY, 1);
 				if (q->msg.status >= 100 && q->msg.status < 700)
@@ -1594,14 +1600,15 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 					   DP_CNT_PROXY_FWD_ROUTE :
 					   DP_CNT_PROXY_FWD_DIALOG, 1);
 			}
-			nsent = (uint16_t)(nsent + dp_proxy_send(lc, pkts[i],
-					&meta[i], &q->msg, &out));
 			continue;
 		case DP_PA_ANSWER:
 			dp_proxy_count_why(lc, out.why);
-			/* ACK is never answered (RFC 3261 §17.2.1). */
-			if (q->msg.method == SIP_METHOD_ACK)
+			/* ACK is never answered (RFC 3261 §17.2.1): a
+			 * drop, counted as one. */
+			if (q->msg.method == SIP_METHOD_ACK) {
+				nlost++;
 				break;
+			}
 			nsent = (uint16_t)(nsent + dp_sip_answer(lc, snap,
 					&meta[i], q, out.code));
 			break;
