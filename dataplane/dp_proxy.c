@@ -622,12 +622,63 @@ dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
 }
 
 /*
- * Next hop from a URI: its maddr when it has one, else its host (RFC 3263
- * §4: maddr overrides the host), an IP literal either way; its port, else
- * 5060.
+ * The Request-URI's ";maddr=VALUE" parameter as it is written (the ';'
+ * included), for removal; false without one. URIs hold no LWS, so the
+ * name lies right before the value.
  */
 static bool
-dp_proxy_uri_dest(const struct sip_uri *u, struct dp_proxy_out *out)
+dp_proxy_maddr_param(const struct sip_uri *u, struct span *param,
+		     struct span *value)
+{
+	const char *name;
+
+	if (span_is_null(u->params) ||
+	    !sip_param_get(u->params, SPAN_LIT("maddr"), value) ||
+	    span_is_null(*value))
+		return false;
+	name = value->ptr - 7;
+	if (name < u->params.ptr || name[0] != ';' || name[6] != '=')
+		return false;
+	*param = span_range(name, span_end(*value));
+	return true;
+}
+
+/*
+ * Whether the Request-URI has an maddr naming us (RFC 3261 §16.4: the
+ * request is then processed as if it had none); its ";maddr=VALUE" in
+ * *@p param.
+ */
+static bool
+dp_proxy_maddr_ours(const struct dp_proxy_self *self, const struct sip_uri *u,
+		    struct span *param)
+{
+	struct span value;
+	uint8_t addr[16];
+	int fam;
+
+	if (!dp_proxy_maddr_param(u, param, &value))
+		return false;
+	fam = sip_host_to_ip(value, addr);
+	return fam > 0 && dp_proxy_our_ip(self->conf, addr, fam) != NULL;
+}
+
+/* An edit removing the parameter @p param of the Request-URI. */
+static int
+dp_proxy_param_del(const struct sip_msg *msg, struct span param,
+		   struct dp_proxy_out *out)
+{
+	return sip_edit_add(&out->ed, (uint32_t)(param.ptr - msg->buf),
+			    param.len, SPAN_LIT(""));
+}
+
+/*
+ * Next hop from a URI: its maddr when it has one (and @p maddr_ok), else
+ * its host (RFC 3263 §4: maddr overrides the host), an IP literal either
+ * way; its port, else 5060.
+ */
+static bool
+dp_proxy_uri_dest_m(const struct sip_uri *u, bool maddr_ok,
+		    struct dp_proxy_out *out)
 {
 	struct span host = u->host, maddr;
 	uint8_t addr[16];
@@ -635,7 +686,7 @@ dp_proxy_uri_dest(const struct sip_uri *u, struct dp_proxy_out *out)
 
 	if (u->scheme_id != SIP_SCHEME_SIP && u->scheme_id != SIP_SCHEME_SIPS)
 		return false;
-	if (sip_param_get(u->params, SPAN_LIT("maddr"), &maddr))
+	if (maddr_ok && sip_param_get(u->params, SPAN_LIT("maddr"), &maddr))
 		host = maddr;
 	fam = sip_host_to_ip(host, addr);
 	if (fam < 0)
@@ -643,6 +694,12 @@ dp_proxy_uri_dest(const struct sip_uri *u, struct dp_proxy_out *out)
 	dp_ip_set(&out->dst, addr, fam);
 	out->dport = u->port != 0 ? u->port : 5060;
 	return true;
+}
+
+static bool
+dp_proxy_uri_dest(const struct sip_uri *u, struct dp_proxy_out *out)
+{
+	return dp_proxy_uri_dest_m(u, true, out);
 }
 
 /*
@@ -968,14 +1025,21 @@ no_route:
 		 * a tel: URI): no remote target a dialog could have here,
 		 * but what its INVITE was routed by.
 		 */
+		struct span mp;
+		bool mine = !out->rr_done &&
+			    dp_proxy_maddr_ours(self, &ruri, &mp);
+
 		if (msg->method == SIP_METHOD_ACK && !out->rr_done &&
 		    (dp_proxy_uri_is_us(self->conf, &ruri) ||
-		     !dp_proxy_uri_dest(&ruri, out)))
+		     !dp_proxy_uri_dest_m(&ruri, !mine, out)))
 			return DP_PA_TABLE;
 		if (dp_proxy_uri_is_us(self->conf, &ruri))
 			return dp_proxy_answer(out, DP_PW_NO_DIALOG, 481);
-		if (!dp_proxy_uri_dest(&ruri, out))
+		/* §16.4: an maddr naming us goes; the host is the hop. */
+		if (!dp_proxy_uri_dest_m(&ruri, !mine, out))
 			return dp_proxy_answer(out, DP_PW_NOT_IP, 503);
+		if (mine && dp_proxy_param_del(msg, mp, out) != 0)
+			return dp_proxy_drop(out, DP_PW_REWRITE);
 		out->why = DP_PW_DIALOG;
 		return dp_proxy_finish(self, msg, info, meta, out);
 	}
@@ -1087,7 +1151,7 @@ dp_proxy_to_target(const struct dp_proxy_self *self,
 		   struct dp_proxy_out *out)
 {
 	const struct sip_uri *u = &info->ruri;
-	struct span esc = SPAN_NULL, hp;
+	struct span esc = SPAN_NULL, hp, mp, mv;
 	struct fmt_buf b;
 	const char *hend;
 	uint32_t n, off;
@@ -1123,6 +1187,11 @@ dp_proxy_to_target(const struct dp_proxy_self *self,
 		off = (uint32_t)(u->host.ptr - msg->buf);
 		if (sip_edit_add(&out->ed, off, (uint32_t)(hend - u->host.ptr),
 				 hp) != 0)
+			return dp_proxy_drop(out, DP_PW_REWRITE);
+		/* The target is the next hop: an maddr would send the
+		 * element after it elsewhere (RFC 3263 §4). */
+		if (dp_proxy_maddr_param(u, &mp, &mv) &&
+		    dp_proxy_param_del(msg, mp, out) != 0)
 			return dp_proxy_drop(out, DP_PW_REWRITE);
 	} else {
 		/* tel: (RFC 3966 §... / RFC 3261 §19.1.6): sip:number@target;user=phone.

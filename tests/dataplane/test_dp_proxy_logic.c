@@ -1173,6 +1173,41 @@ test_dp_proxy_maddr(void **state)
 	assert_int_equal(t_out.why, DP_PW_NOT_IP);
 }
 
+/*
+ * RFC 3261 §16.4: a Request-URI maddr naming us is removed and the
+ * request goes on as if it had none (to its host, in a dialog); a table
+ * forward sets the target as host and removes any maddr, which would
+ * send the next element elsewhere.
+ */
+static void
+test_dp_proxy_maddr_ours_and_table(void **state)
+{
+	static const char dialog[] =
+		"BYE sip:bob@198.51.100.9;maddr=192.0.2.1;transport=udp SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-mo\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: mo1\r\nCSeq: 8 BYE\r\nContent-Length: 0\r\n\r\n";
+	static const char table[] = INVITE_HDRS(
+		"sip:+12125550100@192.0.2.1;maddr=198.51.100.66;user=phone",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-mt", "");
+	const char *got;
+
+	(void)state;
+	t_parse(dialog);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_memory_equal(&t_out.dst.v4, "\xc6\x33\x64\x09", 4);
+	assert_int_equal(t_out.dport, 5060);
+	got = t_apply();
+	assert_memory_equal(got, "BYE sip:bob@198.51.100.9;transport=udp "
+			    "SIP/2.0\r\n", 47);
+
+	got = t_forward(table, SPAN_NULL);
+	assert_memory_equal(got, "INVITE sip:+12125550100@192.0.2.20:5070"
+			    ";user=phone SIP/2.0\r\n", 60);
+}
+
 static void
 test_dp_proxy_response_foreign_dropped(void **state)
 {
@@ -1670,6 +1705,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_max_forwards_zero_483),
 		cmocka_unit_test(test_dp_proxy_response_relayed),
 		cmocka_unit_test(test_dp_proxy_maddr),
+		cmocka_unit_test(test_dp_proxy_maddr_ours_and_table),
 		cmocka_unit_test(test_dp_proxy_response_foreign_dropped),
 		cmocka_unit_test(test_dp_proxy_our_via_recognised),
 		cmocka_unit_test(test_dp_proxy_via_loop_hex),
