@@ -161,8 +161,8 @@ void ctl_frame_put(struct ctl_buf *out, uint8_t type, const void *p,
  *
  * @return
  *   1 and the frame's type, payload and total size (header included);
- *   0 if more bytes are needed; -EPROTO for an unknown type or a length
- *   above CTL_FRAME_MAX.
+ *   0 if more bytes are needed; -EPROTO for an unknown type, -EMSGSIZE
+ *   for a length above CTL_FRAME_MAX.
  */
 int ctl_frame_peek(const struct ctl_buf *in, uint8_t *type,
 		   const char **payload, uint32_t *len, size_t *total);

@@ -394,7 +394,8 @@ ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 			if (rc == 0)
 				break;
 			if (rc < 0) {
-				ctl_conn_proto_error(srv, c,
+				ctl_conn_proto_error(srv, c, rc == -EMSGSIZE ?
+						     "frame longer than 4 MiB" :
 						     "malformed frame header");
 				break;
 			}

@@ -54,8 +54,10 @@ ctl_frame_peek(const struct ctl_buf *in, uint8_t *type, const char **payload,
 		return 0;
 	n = (uint32_t)h[1] << 24 | (uint32_t)h[2] << 16 |
 	    (uint32_t)h[3] << 8 | h[4];
-	if (!ctl_frame_type_is_valid(h[0]) || n > CTL_FRAME_MAX)
+	if (!ctl_frame_type_is_valid(h[0]))
 		return -EPROTO;
+	if (n > CTL_FRAME_MAX)
+		return -EMSGSIZE;
 	if (in->len - CTL_FRAME_HDR_LEN < n)
 		return 0;
 	*type = h[0];

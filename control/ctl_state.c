@@ -821,20 +821,28 @@ ctl_route_add(struct ctl_state *cs, const char *row, size_t len,
 		ctl_result_fail(res, rc, "internal", "out of memory");
 		goto out_free_errs;
 	}
-	if (replace) {
+	{
+		/* The row alone first, so its errors are its own; then an
+		 * id that exists is refused unless replacing. */
 		struct rules_set *one = NULL;
-		struct rules_rule r;
+		struct rules_rule r, old;
 
 		rc = rules_set_new(&one);
 		if (rc == 0)
 			rc = rules_set_add_csv_row(one, row, len, 1, errs);
 		if (rc == 0)
 			rc = rules_set_get(one, 0, &r);
+		if (rc == 0 && !replace &&
+		    rules_set_find(next, r.id, &old) == 0) {
+			rules_errors_add(errs, 1, RULES_FIELD_ID,
+					 "rule '%.*s' exists (replace it with --replace, \"replace\": true)",
+					 (int)(r.id.len > 64 ? 64 : r.id.len),
+					 r.id.ptr);
+			rc = -EEXIST;
+		}
 		if (rc == 0)
 			rc = rules_set_put(next, &r, errs);
 		rules_set_free(one);
-	} else {
-		rc = rules_set_add_csv_row(next, row, len, 1, errs);
 	}
 	if (rc != 0) {
 		ctl_errs_copy(res, errs);
@@ -1086,6 +1094,9 @@ ctl_explain(struct ctl_state *cs, const char *uri, struct rules_explain *ex,
 	rc = rules_key_make(user, host, &key);
 	if (rc != 0) {
 		ctl_result_fail(res, rc, "invalid", "bad match key: %s",
+				rc == -ENAMETOOLONG ?
+				"user part longer than a match key (128 bytes)" :
+				rc == -EINVAL ? "bad %HH escape in the user part" :
 				strerror(-rc));
 		return rc;
 	}

@@ -555,11 +555,26 @@ rules_set_add_csv_row(struct rules_set *set, const char *row, size_t len,
 	buf = malloc(len + 1);
 	if (buf == NULL)
 		return -ENOMEM;
-	rc = rules_csv_split_row(row, len, f, RULES_CSV_FIELDS_MAX, &nf, buf,
-				 len + 1);
+	{
+		/* A line end before the trailing ones: two rows, or a quoted
+		 * field across lines. */
+		const char *e = row + len;
+
+		while (e > row && (e[-1] == '\n' || e[-1] == '\r'))
+			e--;
+		if (memchr(row, '\n', (size_t)(e - row)) != NULL ||
+		    memchr(row, '\r', (size_t)(e - row)) != NULL)
+			rc = -EMLINK;
+		else
+			rc = rules_csv_split_row(row, len, f,
+						 RULES_CSV_FIELDS_MAX, &nf,
+						 buf, len + 1);
+	}
 	if (rc != 0) {
-		rules_errors_add(errs, line, RULES_FIELD_NONE,
-				 "malformed CSV row (quoting)");
+		rules_errors_add(errs, line, RULES_FIELD_NONE, "%s",
+				 rc == -E2BIG ? "more fields than the 9 of a rule row (id,kind,pattern,action,targets,rank,strip,prepend,code)" :
+				 rc == -EMLINK ? "one rule row only: the text holds a line end" :
+				 "malformed CSV row (a quote inside an unquoted field, text after a closing quote, or an unterminated quote)");
 		rc = -EINVAL;
 		goto out_free;
 	}

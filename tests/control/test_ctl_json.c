@@ -153,7 +153,8 @@ test_ctl_frame_put_and_peek(void **state)
 	assert_int_equal(ctl_frame_peek(&b, &type, &p, &len, &total), -EPROTO);
 	ctl_buf_reset(&b);
 	ctl_buf_add(&b, "D\0\x40\0\1", 5);
-	assert_int_equal(ctl_frame_peek(&b, &type, &p, &len, &total), -EPROTO);
+	assert_int_equal(ctl_frame_peek(&b, &type, &p, &len, &total),
+			 -EMSGSIZE);
 	ctl_buf_fini(&b);
 }
 

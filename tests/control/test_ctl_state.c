@@ -404,9 +404,32 @@ test_ctl_route_add_del(void **state)
 	assert_int_equal(ctl_route_add(fx->cs, row2, sizeof(row2) - 1, false,
 				       &res), -EEXIST);
 	assert_string_equal(res.code, "exists");
+	assert_non_null(strstr(res.msg, "rule 'x1' exists"));
+	ctl_result_fini(&res);
+	/* An existing id with a bad field: the field's error. */
+	assert_int_equal(ctl_route_add(fx->cs, "x1,prefix,zz,forward,,,,,", 25,
+				       false, &res), -EINVAL);
+	assert_string_equal(res.code, "invalid");
 	ctl_result_fini(&res);
 	assert_int_equal(ctl_route_add(fx->cs, "y,prefix,zz,forward,,,,,", 24,
 				       false, &res), -EINVAL);
+	ctl_result_fini(&res);
+	/* Too many fields; two rows. */
+	assert_int_equal(ctl_route_add(fx->cs,
+			 "y,exact,1,forward,198.19.0.1:5060,,,,,extra", 43,
+			 false, &res), -EINVAL);
+	assert_non_null(strstr(res.msg, "expected 9 fields, found 10"));
+	ctl_result_fini(&res);
+	assert_int_equal(ctl_route_add(fx->cs,
+			 "y,exact,1,forward,198.19.0.1:5060,,,,,,,,,,,,,,", 48,
+			 false, &res), -EINVAL);
+	assert_non_null(strstr(res.msg, "more fields than the 9"));
+	ctl_result_fini(&res);
+	assert_int_equal(ctl_route_add(fx->cs,
+			 "y,exact,1,forward,198.19.0.1:5060,,,,\n"
+			 "z,exact,2,forward,198.19.0.1:5060,,,,\n", 76,
+			 false, &res), -EINVAL);
+	assert_non_null(strstr(res.msg, "one rule row only"));
 	ctl_result_fini(&res);
 	assert_int_equal(ctl_route_del(fx->cs, span_make("nope", 4), &res),
 			 -ENOENT);
