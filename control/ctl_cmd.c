@@ -539,7 +539,8 @@ ctl_cmd_config_set(struct ctl_server *srv, struct ctl_conn *c,
 	case SCHEMA_SETTING_U64:
 		errno = 0;
 		u = strtoull(val, &end, 10);
-		if (*val == '\0' || *val == '-' || *end != '\0' || errno != 0 ||
+		/* Digits only: strtoull() would take " 3", "+3", "-1". */
+		if (*val < '0' || *val > '9' || *end != '\0' || errno != 0 ||
 		    u < d->min || u > d->max) {
 			ctl_reply_fail(r, -ERANGE, "invalid",
 				       "%s must be an integer in %llu..%llu",

@@ -302,6 +302,11 @@ rules_csv_feed(struct rules_csv *csv, const void *data, size_t n)
 				csv->bom++;
 				continue;
 			}
+			if (csv->bom != 0)
+				rules_errors_add(&csv->errs, 1,
+						 RULES_FIELD_NONE,
+						 "the file starts with %u of the 3 bytes of a UTF-8 byte order mark (EF BB BF)",
+						 (unsigned int)csv->bom);
 			csv->bom = 3;
 		}
 

@@ -681,6 +681,12 @@ test_ctl_proto_config_policy_settings_checked(void **state)
 	config_set_invalid(fx, "ratelimit.burst", "-1",
 			   "ratelimit.burst must be an integer in "
 			   "0..10000000");
+	config_set_invalid(fx, "ratelimit.burst", "+3",
+			   "ratelimit.burst must be an integer in "
+			   "0..10000000");
+	config_set_invalid(fx, "ratelimit.burst", " 3",
+			   "ratelimit.burst must be an integer in "
+			   "0..10000000");
 	assert_int_equal(run(fx, setrps), CTL_EXIT_OK);
 	v = run_json(fx, getrps, &ex);
 	assert_int_equal(ex, CTL_EXIT_OK);

@@ -175,6 +175,17 @@ test_rules_csv_crlf_and_bom_accepted(void **state)
 	assert_int_equal(r.line, 5);
 	assert_int_equal(r.code, 0);
 	rules_set_free(set);
+
+	/* Part of a byte order mark is an error, not silently eaten. */
+	{
+		struct rules_errors *errs = parse_bad(
+			"\xef\xbbid,kind,pattern,action,targets,rank,strip,prepend,code\n"
+			"a,prefix,1,forward,192.0.2.1:5060,,,,\n");
+
+		assert_int_equal(errs->e[0].line, 1);
+		assert_non_null(strstr(errs->e[0].msg, "2 of the 3 bytes"));
+		free(errs);
+	}
 }
 
 /*
