@@ -419,6 +419,8 @@ struct ctl_server;
 struct ctl_server_opts {
 	const char      *socket_path;
 	unsigned int     socket_mode;   /* default 0660 */
+	unsigned int     upload_idle_s; /* an import that sends nothing for
+					 * this long is abandoned; 0: never */
 };
 
 int ctl_server_new(struct ctl_state *cs, const struct ctl_server_opts *o,

@@ -32,6 +32,7 @@ struct ctl_conn {
 	bool                     epollout;
 	bool                     held;          /* input paused: out over
 						 * CTL_OUT_HOLD */
+	uint64_t                 last_us;       /* last bytes read (monotonic) */
 	struct ctl_import       *imp;
 	struct ctl_import_opts   imp_opts;
 	const struct ctl_cmd    *cmd;           /* request being served */
@@ -46,6 +47,7 @@ struct ctl_server {
 	char                     path[108];
 	struct ctl_conn         *conns;
 	struct ctl_conn         *importer;      /* at most one import at a time */
+	uint64_t                 upload_idle_us; /* 0: imports never time out */
 	uint64_t                 next_id;
 	uint64_t                 started_us;
 	uint32_t                 nsubs;

@@ -374,6 +374,7 @@ ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 			break;
 		}
 		c->in.len += (size_t)n;
+		c->last_us = ctl_mono_us();
 		if (c->in.len >= CTL_FRAME_MAX + CTL_FRAME_HDR_LEN)
 			break;
 	}
@@ -446,6 +447,7 @@ ctl_server_accept(struct ctl_server *srv)
 		}
 		c->fd = fd;
 		c->id = ++srv->next_id;
+		c->last_us = ctl_mono_us();
 		ctl_buf_init(&c->in);
 		ctl_buf_init(&c->out);
 		ev.data.ptr = c;
@@ -548,6 +550,7 @@ ctl_server_new(struct ctl_state *cs, const struct ctl_server_opts *o,
 		return -ENOMEM;
 	srv->cs = cs;
 	srv->lfd = srv->efd = srv->sfd = -1;
+	srv->upload_idle_us = (uint64_t)o->upload_idle_s * 1000000u;
 	srv->started_us = ctl_now_us();
 
 	sigemptyset(&mask);
@@ -593,6 +596,28 @@ ctl_server_has_conn(const struct ctl_server *srv, const struct ctl_conn *c)
 	return false;
 }
 
+/*
+ * An import whose client has sent nothing for upload_idle_us holds the
+ * import slot for nobody: it is abandoned (nothing committed), the client
+ * told so, and its connection closed.
+ */
+static void
+ctl_server_upload_idle(struct ctl_server *srv)
+{
+	struct ctl_conn *c = srv->importer;
+	char what[96];
+
+	if (c == NULL || srv->upload_idle_us == 0 ||
+	    ctl_mono_us() - c->last_us < srv->upload_idle_us)
+		return;
+	snprintf(what, sizeof(what),
+		 "import abandoned: no data for %llu s; nothing committed",
+		 (unsigned long long)(srv->upload_idle_us / 1000000u));
+	ctl_conn_proto_error(srv, c, what);
+	ctl_conn_flush(srv, c);
+	ctl_conn_close(srv, c);
+}
+
 int
 ctl_server_run(struct ctl_server *srv)
 {
@@ -602,7 +627,11 @@ ctl_server_run(struct ctl_server *srv)
 
 	ctl_log(CTL_LOG_INFO, "listening on %s", srv->path);
 	while (!srv->stop) {
-		n = epoll_wait(srv->efd, evs, 64, -1);
+		ctl_server_upload_idle(srv);
+		/* Once a second while an import uploads, to time it out. */
+		n = epoll_wait(srv->efd, evs, 64,
+			       srv->importer != NULL && srv->upload_idle_us != 0 ?
+			       1000 : -1);
 		if (n == -1) {
 			err = errno;
 			if (err == EINTR)

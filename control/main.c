@@ -27,6 +27,9 @@ ctl_usage(FILE *f)
 		"                         room for 1M rules, 1M registrations and the\n"
 		"                         kept generations' artefacts)\n"
 		"      --socket-mode MODE permissions of the socket, octal (default 0660)\n"
+		"      --upload-timeout S an import that sends nothing for S seconds\n"
+		"                         is abandoned, nothing committed (default 60;\n"
+		"                         0: never)\n"
 		"  -l, --log-level LEVEL  error, warning, info (default) or debug\n"
 		"  -h, --help             this text\n"
 		"\n"
@@ -80,6 +83,7 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "map-size", required_argument, NULL, 'm' },
 		{ "socket-mode", required_argument, NULL, 'M' },
+		{ "upload-timeout", required_argument, NULL, 'U' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -87,6 +91,7 @@ main(int argc, char **argv)
 	struct ctl_server_opts so = {
 		.socket_path = CTL_SOCKET_DEFAULT,
 		.socket_mode = 0660,
+		.upload_idle_s = 60,
 	};
 	uint64_t map_size = CTL_MAP_SIZE_DEFAULT;
 	const char *dir = NULL;
@@ -114,6 +119,16 @@ main(int argc, char **argv)
 			so.socket_mode = (unsigned int)strtoul(optarg, &end, 8);
 			if (*end != '\0' || so.socket_mode > 0777) {
 				fprintf(stderr, "sipedge-control: bad --socket-mode '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'U':
+			so.upload_idle_s = (unsigned int)strtoul(optarg, &end,
+								 10);
+			if (*optarg < '0' || *optarg > '9' || *end != '\0' ||
+			    so.upload_idle_s > 86400) {
+				fprintf(stderr, "sipedge-control: bad --upload-timeout '%s' (seconds, 0-86400)\n",
 					optarg);
 				return 2;
 			}

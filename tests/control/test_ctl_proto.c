@@ -42,8 +42,9 @@ struct fx {
 	pid_t            pid;
 };
 
+/* A fixture whose server is started with @p extra_arg (or none). */
 static int
-setup(void **state)
+setup_with(void **state, const char *extra_arg)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 
@@ -56,11 +57,18 @@ setup(void **state)
 	snprintf(fx->db, sizeof(fx->db), "%s/db", fx->dir);
 	snprintf(fx->out, sizeof(fx->out), "%s/out", fx->dir);
 	snprintf(fx->file, sizeof(fx->file), "%s/rules.csv", fx->dir);
-	fx->pid = ctl_test_start_control(control_bin, fx->db, fx->sock, NULL);
+	fx->pid = ctl_test_start_control(control_bin, fx->db, fx->sock,
+					 extra_arg);
 	if (fx->pid <= 0)
 		return -1;
 	*state = fx;
 	return 0;
+}
+
+static int
+setup(void **state)
+{
+	return setup_with(state, NULL);
 }
 
 static int
@@ -412,6 +420,48 @@ test_ctl_proto_disconnect_mid_stream_commits_nothing(void **state)
 	assert_int_equal(run(fx, imp), CTL_EXIT_OK);
 	assert_int_equal(status_int(fx, "generation"), 2);
 	free(csv);
+}
+
+/*
+ * An import that stops sending holds the slot until --upload-timeout: then
+ * it is abandoned (its client told why), nothing committed, and the next
+ * import goes through. This fixture's server runs with a 1 s timeout.
+ */
+static void
+test_ctl_proto_idle_import_times_out(void **state)
+{
+	struct fx *fx = *state;
+	const char *imp[] = { "routes", "import", fx->file, NULL };
+	struct ctl_jval *v;
+	char *csv;
+	size_t len;
+	int fd;
+
+	assert_int_equal(ctl_test_write_file(fx->file, table,
+					     sizeof(table) - 1), 0);
+	assert_int_equal(run(fx, imp), CTL_EXIT_OK);
+	csv = ctl_test_csv(100, "t", &len);
+	fd = raw_begin_import(fx, csv, len);
+	wait_importing(fx, true);
+	usleep(2500000);
+	assert_false(status_bool(fx, "import_in_progress"));
+	v = raw_reply(fd);
+	assert_string_equal(ctl_json_str(ctl_json_get(v, "error"), "code", ""),
+			    "protocol");
+	assert_non_null(strstr(ctl_json_str(ctl_json_get(v, "error"),
+					    "message", ""), "no data for 1 s"));
+	ctl_json_free(v);
+	close(fd);
+	assert_int_equal(status_int(fx, "generation"), 1);
+	assert_int_equal(run(fx, imp), CTL_EXIT_OK);
+	assert_int_equal(status_int(fx, "generation"), 2);
+	free(csv);
+}
+
+static int
+setup_timeout(void **state)
+{
+	return setup_with(state, "--upload-timeout=1");
 }
 
 static void
@@ -1060,6 +1110,9 @@ main(int argc, char **argv)
 		T(test_ctl_proto_malformed_frames_are_rejected),
 		T(test_ctl_proto_wrong_member_types_refused),
 		T(test_ctl_proto_unread_replies_are_bounded),
+		cmocka_unit_test_setup_teardown(
+			test_ctl_proto_idle_import_times_out, setup_timeout,
+			teardown),
 		T(test_ctl_proto_sigterm_is_clean),
 		T(test_ctl_proto_stats_report_and_views),
 	};
