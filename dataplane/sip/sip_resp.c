@@ -184,30 +184,29 @@ sip_resp_put(char *o, const void *src, uint32_t n)
 
 #define sip_resp_lit(o, s)      sip_resp_put((o), (s), sizeof(s) - 1)
 
-/* 1 when the @p n bytes at @p line end in a bare LF (RFC 3261 §7.3.1
- * asks for CRLF; the parser accepts LF alone). */
+/*
+ * 1 when header @p h of @p req ends in a bare LF (RFC 3261 §7.3.1 asks
+ * for CRLF; the parser accepts LF alone). A header line ends in LF and
+ * holds a name and a ':' before it.
+ */
 static inline uint32_t
-sip_resp_bare_lf(const char *line, uint32_t n)
+sip_resp_bare_lf(const struct sip_msg *req, const struct sip_hdr *h)
 {
-	return n != 0 && line[n - 1] == '\n' && (n == 1 || line[n - 2] != '\r');
+	return req->buf[h->off + h->line_len - 2u] != '\r';
 }
 
-/* A copied header line (or the end of one), its line end made CRLF. */
-static inline char *
-sip_resp_line(char *o, const char *line, uint32_t n)
+/*
+ * The @p n bytes at @p line (a header line, or the end of one), its line
+ * end made CRLF when @p fix (some line of the request ends in a bare LF).
+ */
+static inline __attribute__((always_inline)) char *
+sip_resp_line(char *o, const char *line, uint32_t n, bool fix)
 {
-	if (!sip_resp_bare_lf(line, n))
+	if (!fix || n == 0 || line[n - 1] != '\n' ||
+	    (n >= 2 && line[n - 2] == '\r'))
 		return sip_resp_put(o, line, n);
 	o = sip_resp_put(o, line, n - 1);
 	return sip_resp_lit(o, "\r\n");
-}
-
-/* Bytes sip_resp_line() writes for header @p h of @p req. */
-static inline uint64_t
-sip_resp_line_len(const struct sip_msg *req, const struct sip_hdr *h)
-{
-	return (uint64_t)h->line_len +
-	       sip_resp_bare_lf(req->buf + h->off, h->line_len);
 }
 
 /* No floating point: digits of the thousandths, trailing zeros dropped. */
@@ -279,6 +278,7 @@ sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 	uint64_t need;
 	uint32_t vend = 0;
 	bool add_tag = false;
+	uint32_t bare = 0;
 	char *o = out;
 	uint16_t i;
 
@@ -299,21 +299,31 @@ sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 	/* The exact length. */
 	need = 12 + (uint64_t)reason.len + 2;
 	for (h = sip_msg_hdr(req, SIP_HDR_VIA); h != NULL;
-	     h = sip_msg_hdr_next(req, h))
-		need += sip_resp_line_len(req, h);
-	if (from != NULL)
-		need += sip_resp_line_len(req, from);
+	     h = sip_msg_hdr_next(req, h)) {
+		need += h->line_len;
+		bare += sip_resp_bare_lf(req, h);
+	}
+	if (from != NULL) {
+		need += from->line_len;
+		bare += sip_resp_bare_lf(req, from);
+	}
 	if (to != NULL) {
-		need += sip_resp_line_len(req, to);
+		need += to->line_len;
+		bare += sip_resp_bare_lf(req, to);
 		if (r->to_tag.len != 0 && !sip_resp_has_tag(to->value)) {
 			add_tag = true;
 			need += 5 + (uint64_t)r->to_tag.len;
 		}
 	}
-	if (cid != NULL)
-		need += sip_resp_line_len(req, cid);
-	if (cseq != NULL)
-		need += sip_resp_line_len(req, cseq);
+	if (cid != NULL) {
+		need += cid->line_len;
+		bare += sip_resp_bare_lf(req, cid);
+	}
+	if (cseq != NULL) {
+		need += cseq->line_len;
+		bare += sip_resp_bare_lf(req, cseq);
+	}
+	need += bare;           /* each bare LF becomes CRLF */
 	for (i = 0; i < r->ncontacts; i++) {
 		const struct sip_contact_out *c = &r->contacts[i];
 		char q[5];
@@ -350,9 +360,11 @@ sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 
 	for (h = sip_msg_hdr(req, SIP_HDR_VIA); h != NULL;
 	     h = sip_msg_hdr_next(req, h))
-		o = sip_resp_line(o, req->buf + h->off, h->line_len);
+		o = sip_resp_line(o, req->buf + h->off, h->line_len,
+				  bare != 0);
 	if (from != NULL)
-		o = sip_resp_line(o, req->buf + from->off, from->line_len);
+		o = sip_resp_line(o, req->buf + from->off, from->line_len,
+				  bare != 0);
 	if (to != NULL && add_tag) {
 		/* The tag goes after the value, before LWS and CRLF. */
 		vend = (uint32_t)(span_end(to->value) - req->buf);
@@ -360,14 +372,17 @@ sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 		o = sip_resp_lit(o, ";tag=");
 		o = sip_resp_put(o, r->to_tag.ptr, r->to_tag.len);
 		o = sip_resp_line(o, req->buf + vend,
-				  to->off + to->line_len - vend);
+				  to->off + to->line_len - vend, bare != 0);
 	} else if (to != NULL) {
-		o = sip_resp_line(o, req->buf + to->off, to->line_len);
+		o = sip_resp_line(o, req->buf + to->off, to->line_len,
+				  bare != 0);
 	}
 	if (cid != NULL)
-		o = sip_resp_line(o, req->buf + cid->off, cid->line_len);
+		o = sip_resp_line(o, req->buf + cid->off, cid->line_len,
+				  bare != 0);
 	if (cseq != NULL)
-		o = sip_resp_line(o, req->buf + cseq->off, cseq->line_len);
+		o = sip_resp_line(o, req->buf + cseq->off, cseq->line_len,
+				  bare != 0);
 
 	for (i = 0; i < r->ncontacts; i++) {
 		const struct sip_contact_out *c = &r->contacts[i];
