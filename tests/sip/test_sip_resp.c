@@ -226,6 +226,40 @@ test_sip_resp_build_to_tag_kept_when_present(void **state)
 	CHECK_RESP(*state, &msg, &info, &r, exp);
 }
 
+/* A request with bare-LF line ends gets CRLF ones, the To-tag before the
+ * line end; the length computed ahead is exact (CHECK_RESP). */
+static void
+test_sip_resp_build_bare_lf_made_crlf(void **state)
+{
+	static const char req[] =
+		"BYE sip:bob@192.0.2.20 SIP/2.0\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-b2\n"
+		"v: SIP/2.0/UDP 192.0.2.9\r\n"
+		"Max-Forwards: 70\n"
+		"To: <sip:bob@example.net>\n"
+		"From: <sip:alice@example.org>;tag=t1\n"
+		"Call-ID: b2@192.0.2.10\n"
+		"CSeq: 2 BYE\n"
+		"Content-Length: 0\n"
+		"\n";
+	static const char exp[] =
+		"SIP/2.0 481 Call/Transaction Does Not Exist\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-b2\r\n"
+		"v: SIP/2.0/UDP 192.0.2.9\r\n"
+		"From: <sip:alice@example.org>;tag=t1\r\n"
+		"To: <sip:bob@example.net>;tag=0123456789abcdef\r\n"
+		"Call-ID: b2@192.0.2.10\r\n"
+		"CSeq: 2 BYE\r\n"
+		"Content-Length: 0\r\n"
+		"\r\n";
+	struct sip_resp r = { .code = 481, .to_tag = tag };
+	struct sip_info info;
+	struct sip_msg msg;
+
+	parse_req(*state, req, sizeof(req) - 1, &msg, &info);
+	CHECK_RESP(*state, &msg, &info, &r, exp);
+}
+
 static void
 test_sip_resp_build_to_tag_bare_addr_spec_kept(void **state)
 {
@@ -799,6 +833,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sip_resp_reason_phrase_table),
 		cmocka_unit_test(test_sip_resp_reason_phrase_unknown_empty),
+		cmocka_unit_test(test_sip_resp_build_bare_lf_made_crlf),
 		cmocka_unit_test(test_sip_resp_build_404_copies_fields_adds_tag),
 		cmocka_unit_test(test_sip_resp_build_to_tag_kept_when_present),
 		cmocka_unit_test(test_sip_resp_build_to_tag_bare_addr_spec_kept),
