@@ -631,8 +631,17 @@ dp_proxy_maddr_param(const struct sip_uri *u, struct span *param,
 		     struct span *value)
 {
 	const char *name;
+	uint32_t i;
 
-	if (span_is_null(u->params) ||
+	if (span_is_null(u->params))
+		return false;
+	/* Most Request-URIs carry no maddr: no parameter starting with an
+	 * 'm' means none, without parsing them (sip_param_get()). */
+	for (i = 0; i + 1 < u->params.len; i++)
+		if (u->params.ptr[i] == ';' &&
+		    (u->params.ptr[i + 1] | 0x20) == 'm')
+			break;
+	if (i + 1 >= u->params.len ||
 	    !sip_param_get(u->params, SPAN_LIT("maddr"), value) ||
 	    span_is_null(*value))
 		return false;
