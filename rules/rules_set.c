@@ -1037,6 +1037,18 @@ rules_parse_targets(struct span s, uint32_t line, struct rules_errors *errs,
  * @return
  *   0, or -EINVAL if any field did not parse (each is reported).
  */
+/* Does the domain @p d hold ".." (an empty label)? */
+static bool
+rules_has_empty_label(struct span d)
+{
+	uint32_t i;
+
+	for (i = 1; i < d.len; i++)
+		if (d.ptr[i] == '.' && d.ptr[i - 1] == '.')
+			return true;
+	return false;
+}
+
 int
 rules_fields_to_rule(const struct span *f, uint32_t nf, uint32_t line,
 		     struct rules_rule *r, struct rules_target *tbuf,
@@ -1096,10 +1108,17 @@ rules_fields_to_rule(const struct span *f, uint32_t nf, uint32_t line,
 		rc = -EINVAL;
 	r->code = (uint16_t)v;
 	/*
-	 * New input only (stored rules load without this check, so a
-	 * store written before it still opens): a code whose response
-	 * needs a header a router's answer does not have.
+	 * New input only (stored rules load without these checks, so a
+	 * store written before them still opens): a domain with an empty
+	 * label, which no host name matches; a code whose response needs a
+	 * header a router's answer does not have.
 	 */
+	if (r->kind == RULES_KIND_DOMAIN && rules_has_empty_label(r->pattern)) {
+		rules_errors_add(errs, line, RULES_FIELD_PATTERN,
+				 "domain '%.*s%s' has an empty label ('..')",
+				 RULES_SHOW(r->pattern));
+		rc = -EINVAL;
+	}
 	if (r->action == RULES_ACTION_REJECT &&
 	    rules_code_needs_header(r->code) != NULL) {
 		rules_errors_add(errs, line, RULES_FIELD_CODE,

@@ -317,6 +317,8 @@ test_rules_csv_each_error_kind_reported(void **state)
 			 "reject needs a code");
 	expect_one_error("x,prefix,1,reject,,,,,302", 2, RULES_FIELD_CODE,
 			 "out of range");
+	expect_one_error("x,domain,a..example.com,forward,192.0.2.1:5060,,,,",
+			 2, RULES_FIELD_PATTERN, "empty label");
 	expect_one_error("x,prefix,1,reject,,,,,401", 2, RULES_FIELD_CODE,
 			 "must carry WWW-Authenticate");
 	expect_one_error("x,prefix,1,reject,,,,,405", 2, RULES_FIELD_CODE,
