@@ -184,12 +184,23 @@ dp_l4_cksum4(const struct rte_ipv4_hdr *ip, const void *l4, uint32_t len)
 	return (uint16_t)~dp_cksum_fold(sum);
 }
 
+/*
+ * The upper-layer checksum check over @p len bytes at @p l4, with the
+ * pseudo-header's length @p len (RFC 8200 §8.1: the upper-layer packet
+ * length, a UDP datagram's own length when the payload has padding
+ * after it), not the IPv6 payload length.
+ */
 static inline uint16_t
 dp_l4_cksum6(const struct rte_ipv6_hdr *ip, const void *l4, uint32_t len)
 {
+	const uint8_t tail[8] = {
+		(uint8_t)(len >> 24), (uint8_t)(len >> 16),
+		(uint8_t)(len >> 8), (uint8_t)len, 0, 0, 0, ip->proto,
+	};
 	uint32_t sum = dp_cksum_raw(l4, len);
 
-	sum += rte_ipv6_phdr_cksum(ip, 0);
+	sum += dp_cksum_raw(ip->src_addr, 32);
+	sum += dp_cksum_raw(tail, sizeof(tail));
 	return (uint16_t)~dp_cksum_fold(sum);
 }
 

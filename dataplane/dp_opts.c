@@ -103,7 +103,8 @@ dp_opts_usage(FILE *f, const char *prog)
 "                         every routable request gets --no-route-code\n"
 "  --mbufs N              packet buffers per NUMA socket (default %d)\n"
 "  --mtu N                IP MTU of the port; larger outputs are\n"
-"                         fragmented (576..9000, default 1500)\n"
+"                         fragmented (576..9000, default 1500; at least\n"
+"                         1280 with an IPv6 --addr)\n"
 "  --vlan ID              accept and send 802.1Q frames of this VLAN only\n"
 "                         (1..4094; default: untagged only)\n"
 "  --port N               DPDK port to use (default 0)\n"
@@ -361,6 +362,12 @@ dp_opts_parse(struct dp_conf *conf, int argc, char **argv)
 	if (conf->naddr4 + conf->naddr6 == 0) {
 		fprintf(stderr, "%s: at least one --addr is required\n",
 			argv[0]);
+		return -EINVAL;
+	}
+	if (conf->naddr6 != 0 && conf->mtu < 1280) {
+		fprintf(stderr, "%s: --mtu %u is below IPv6's minimum link MTU "
+			"of 1280 (RFC 8200 section 5); IPv6 outputs could not be "
+			"fragmented for it\n", argv[0], conf->mtu);
 		return -EINVAL;
 	}
 	return 0;

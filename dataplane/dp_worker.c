@@ -46,14 +46,15 @@ dp_drop_as(struct dp_lcore *lc, enum dp_counter c)
 
 /*
  * The sum over a correct checksummed message is 0xffff. @p ol tells what
- * the port already checked (RTE_MBUF_F_RX_*_CKSUM_GOOD/BAD).
+ * the port already checked (RTE_MBUF_F_RX_*_CKSUM_GOOD/BAD/NONE).
  */
 static inline bool
 dp_ip4_hdr_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 {
 	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 
-	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+	/* NONE: not filled in, but the integrity was checked (virtio). */
+	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD || f == RTE_MBUF_F_RX_IP_CKSUM_NONE)
 		return true;
 	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return false;
@@ -65,7 +66,8 @@ dp_l4_ol(const struct rte_mbuf *m)
 {
 	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 
-	if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+	/* NONE: the sender left it to an offload (virtio), data intact. */
+	if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD || f == RTE_MBUF_F_RX_L4_CKSUM_NONE)
 		return 1;
 	if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
 		return -1;

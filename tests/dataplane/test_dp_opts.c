@@ -130,6 +130,25 @@ test_dp_opts_invalid_rejected(void **state)
 	}
 }
 
+/* IPv6 needs a link MTU of 1280 (RFC 8200 §5); IPv4 alone may go lower. */
+static void
+test_dp_opts_mtu_ipv6_minimum(void **state)
+{
+	char *v6[] = { "dp", "--addr", "2001:db8::1/64", "--mtu", "1000", NULL };
+	char *v4[] = { "dp", "--addr", "192.0.2.1/24", "--mtu", "1000", NULL };
+	char *ok6[] = { "dp", "--addr", "2001:db8::1/64", "--mtu", "1280", NULL };
+	struct dp_conf c;
+
+	(void)state;
+	dp_conf_defaults(&c);
+	assert_int_equal(dp_opts_parse(&c, T_ARGC(v6), v6), -EINVAL);
+	dp_conf_defaults(&c);
+	assert_int_equal(dp_opts_parse(&c, T_ARGC(v4), v4), 0);
+	assert_int_equal(c.mtu, 1000);
+	dp_conf_defaults(&c);
+	assert_int_equal(dp_opts_parse(&c, T_ARGC(ok6), ok6), 0);
+}
+
 static void
 test_dp_opts_address_required(void **state)
 {
@@ -151,6 +170,7 @@ main(void)
 		cmocka_unit_test(test_dp_opts_defaults_and_addresses),
 		cmocka_unit_test(test_dp_opts_everything_set),
 		cmocka_unit_test(test_dp_opts_invalid_rejected),
+		cmocka_unit_test(test_dp_opts_mtu_ipv6_minimum),
 		cmocka_unit_test(test_dp_opts_address_required),
 	};
 

@@ -157,6 +157,22 @@ test_dp_sip_options_to_router_200(void **state)
 	t_poll();
 	t_sip_tx(t_buf, sizeof(t_buf), 1);
 	assert_string_equal(t_buf, t_want);
+	/* IPv6 payload longer than the UDP datagram: the checksum's
+	 * pseudo-header has the UDP length (RFC 8200 §8.1). */
+	{
+		static uint8_t f[2048];
+		size_t k = t_eth(f, &t_env.ifc.mac, &t_mac_peer, 0x86dd, 0);
+		uint8_t *ip = f + k;
+
+		k += t_ip6(ip, t_ip6_peer, t_ip6_us, 17, (uint16_t)(8 + n + 4),
+			   64);
+		k += t_udp(f + k, ip, 5062, 5060, req, (uint16_t)n);
+		memset(f + k, 0, 4);
+		t_rx(f, k + 4);
+		t_poll();
+		t_sip_tx(t_buf, sizeof(t_buf), 1);
+		assert_string_equal(t_buf, t_want);
+	}
 	/* Through a --domain name, any case, trailing dot. */
 	t_env.conf.domain[0] = "edge.example.net";
 	t_env.conf.domain_len[0] = 16;
@@ -173,9 +189,9 @@ test_dp_sip_options_to_router_200(void **state)
 	t_poll();
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
 	assert_string_equal(t_buf, t_want);
-	assert_int_equal(t_cnt(DP_CNT_SIP_TO_ROUTER), 5);
-	assert_int_equal(t_env.lc[0].sip_code[200 - DP_CODE_MIN], 5);
-	assert_int_equal(t_env.lc[0].sip_method[SIP_METHOD_OPTIONS], 5);
+	assert_int_equal(t_cnt(DP_CNT_SIP_TO_ROUTER), 6);
+	assert_int_equal(t_env.lc[0].sip_code[200 - DP_CODE_MIN], 6);
+	assert_int_equal(t_env.lc[0].sip_method[SIP_METHOD_OPTIONS], 6);
 	t_end();
 }
 
