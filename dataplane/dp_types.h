@@ -58,6 +58,7 @@
 	X(PROTO_OTHER,          "dropped: IP protocol we do not serve")         \
 	X(ARP_REQ,              "ARP requests for our address answered")        \
 	X(ARP_REPLY_IN,         "ARP replies received, passed to the service")  \
+	X(ARP_GRATUITOUS,       "gratuitous ARPs: their sender updates a known neighbour") \
 	X(ARP_OTHER,            "dropped: ARP not for us or malformed")         \
 	X(ND_NS,                "neighbour solicitations answered")             \
 	X(ND_NA_IN,             "neighbour advertisements passed to the service") \

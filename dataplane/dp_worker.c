@@ -167,8 +167,22 @@ dp_classify_arp(struct dp_lcore *lc, struct rte_mbuf *m,
 	    arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
 	    arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != 4)
 		return dp_drop_as(lc, DP_CNT_ARP_OTHER);
-	if (!dp_is_local4(lc->conf, arp->arp_data.arp_tip))
+	if (!dp_is_local4(lc->conf, arp->arp_data.arp_tip)) {
+		/*
+		 * Gratuitous (sender = target, e.g. a gateway after a
+		 * failover): RFC 826 updates a known sender before asking
+		 * whether the target is us. The service thread updates only
+		 * neighbours it already has (dp_neigh_learn()).
+		 */
+		if (arp->arp_data.arp_sip == arp->arp_data.arp_tip &&
+		    arp->arp_data.arp_sip != 0 &&
+		    (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) ||
+		     arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY))) {
+			dp_cnt_add(lc, DP_CNT_ARP_GRATUITOUS, 1);
+			return DP_V_PUNT;
+		}
 		return dp_drop_as(lc, DP_CNT_ARP_OTHER);
+	}
 	if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)) {
 		dp_cnt_add(lc, DP_CNT_ARP_REQ, 1);
 		return DP_V_ARP_REPLY;

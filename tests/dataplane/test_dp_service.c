@@ -123,6 +123,36 @@ test_dp_service_resolution_across_threads(void **state)
 	w += t_udp(want + w, ip, 5060, 5090, "ping", 4);
 	t_expect(want, w);
 	assert_int_equal(t_env.svc.cnt[DP_SVC_HELD_RELEASED], 1);
+
+	/* A gratuitous ARP moves that neighbour to another MAC (a gateway
+	 * taken over by its standby); the next datagram goes there. */
+	{
+		const struct rte_ether_addr mac2 = {
+			.addr_bytes = { 0x02, 0, 0, 0, 0, 0x77 } };
+		uint64_t learned = t_env.svc.cnt[DP_SVC_NEIGH_LEARNED];
+		int i;
+
+		n = t_arp_frame(in, 1, &bcast, &mac2, t_ip4_far, &zero,
+				t_ip4_far);
+		t_rx(in, n);
+		for (i = 0; i < 2000 &&
+		     t_env.svc.cnt[DP_SVC_NEIGH_LEARNED] == learned; i++) {
+			dp_service_poll(&t_env.svc);
+			rte_delay_us_sleep(1000);
+		}
+		assert_int_equal(t_env.svc.cnt[DP_SVC_NEIGH_LEARNED],
+				 learned + 1);
+		n = t_eth(in, &t_env.ifc.mac, &t_mac_peer, 0x0800, 0);
+		ip = in + n;
+		n += t_ip4(ip, t_ip4_peer, t_ip4_us, 17, 8 + 4, 1, 0);
+		n += t_udp(in + n, ip, 5062, 5060, "ping", 4);
+		t_rx(in, n);
+		w = t_eth(want, &mac2, &t_env.ifc.mac, 0x0800, 0);
+		ip = want + w;
+		w += t_ip4(ip, t_ip4_us, t_ip4_far, 17, 8 + 4, 1, 0);
+		w += t_udp(want + w, ip, 5060, 5090, "ping", 4);
+		t_expect(want, w);
+	}
 }
 
 /* dp_quit stops the worker; counters add up; nothing leaked. */
@@ -137,10 +167,13 @@ test_dp_service_quit_stops_worker(void **state)
 	__atomic_store_n(&dp_quit, 1, __ATOMIC_RELAXED);
 	assert_int_equal(rte_eal_wait_lcore(t_worker_lcore), 0);
 	dp_stats_sum(t_env.lc, 1, sum);
-	assert_int_equal(sum[DP_CNT_RX], 3);
+	/* the ARP request, a datagram and its ARP reply, a gratuitous ARP
+	 * and a second datagram */
+	assert_int_equal(sum[DP_CNT_RX], 5);
 	assert_int_equal(sum[DP_CNT_ARP_REQ], 1);
-	assert_int_equal(sum[DP_CNT_SIP_RX], 1);
-	assert_int_equal(sum[DP_CNT_TX], 3);
+	assert_int_equal(sum[DP_CNT_ARP_GRATUITOUS], 1);
+	assert_int_equal(sum[DP_CNT_SIP_RX], 2);
+	assert_int_equal(sum[DP_CNT_TX], 4);
 
 	f = fmemopen(buf, sizeof(buf), "w");
 	assert_non_null(f);
