@@ -217,8 +217,14 @@ dp_fragment(struct dp_lcore *lc, struct rte_mbuf *m,
 			ip->hdr_checksum = rte_ipv4_cksum(ip);
 		}
 		if (unlikely(dp_l2_prepend(lc, f, dmac, vlan, v6) != 0)) {
+			/* The datagram cannot be whole: its other fragments
+			 * go too, counted as one failure. */
 			dp_tx_drop(lc, f, DP_CNT_TX_FRAG_FAIL);
-			continue;
+			if (i + 1 < nf)
+				rte_pktmbuf_free_bulk(&frags[i + 1],
+						      (unsigned int)(nf - i - 1));
+			dp_cnt_add(lc, DP_CNT_TX_FRAG, (uint64_t)i);
+			return -ENOBUFS;
 		}
 		dp_txq_push(lc, f);
 	}

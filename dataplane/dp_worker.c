@@ -194,6 +194,16 @@ dp_classify_arp(struct dp_lcore *lc, struct rte_mbuf *m,
 	return dp_drop_as(lc, DP_CNT_ARP_OTHER);
 }
 
+/* An IPv4 source no reply may go to: 0.0.0.0, 224/4 and up (multicast,
+ * reserved, 255.255.255.255). */
+static inline bool
+dp_src4_bogus(rte_be32_t src)
+{
+	uint32_t a = rte_be_to_cpu_32(src);
+
+	return a == 0 || a >= 0xe0000000u;
+}
+
 static enum dp_verdict
 dp_classify_ip4(struct dp_lcore *lc, struct rte_mbuf *m,
 		const struct rte_ether_hdr *eh, uint16_t l2,
@@ -218,6 +228,10 @@ dp_classify_ip4(struct dp_lcore *lc, struct rte_mbuf *m,
 		return dp_drop_as(lc, DP_CNT_BAD_CKSUM);
 	if (!dp_is_local4(lc->conf, ip->dst_addr))
 		return dp_drop_as(lc, DP_CNT_NOT_FOR_US);
+	/* RFC 1122 §3.2.1.3: no answer to a source that names no host
+	 * (0.0.0.0, multicast, limited broadcast). */
+	if (unlikely(dp_src4_bogus(ip->src_addr)))
+		return dp_drop_as(lc, DP_CNT_BAD_IP);
 	/* Ethernet pads short frames: the IP length is the truth. */
 	if (rte_pktmbuf_pkt_len(m) > (uint32_t)l2 + tot)
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - l2 - tot));
@@ -317,6 +331,9 @@ dp_classify_ip6(struct dp_lcore *lc, struct rte_mbuf *m,
 	} else {
 		mcast = true;
 	}
+	/* A multicast source names no host to answer (RFC 4291 §2.7). */
+	if (unlikely(ip->src_addr[0] == 0xff))
+		return dp_drop_as(lc, DP_CNT_BAD_IP);
 	if (rte_pktmbuf_pkt_len(m) > (uint32_t)l2 + sizeof(*ip) + plen)
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - l2 -
 					       sizeof(*ip) - plen));

@@ -406,12 +406,16 @@ test_dp_worker_rx_cksum_flags_trusted(void **state)
 
 	(void)state;
 	t_begin();
+	/* Each frame is flagged and handled alone: the ring is a FIFO, so
+	 * a second frame queued first would be the one dequeued. */
 	/* Correct frame, but the port says the IP checksum is bad. */
 	n = t_udp4_frame(in, 5060, t_options, sizeof(t_options) - 1);
 	t_rx(in, n);
 	assert_int_equal(rte_ring_dequeue(t_env.rx, (void **)&m), 0);
 	m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_BAD;
 	assert_int_equal(rte_ring_enqueue(t_env.rx, m), 0);
+	t_poll();
+	assert_int_equal(t_cnt(DP_CNT_BAD_CKSUM), 1);
 	/* Wrong UDP checksum, but the port says it is good. */
 	n = t_udp4_frame(in, 5060, t_options, sizeof(t_options) - 1);
 	in[14 + 20 + 6] ^= 0x01;
@@ -420,8 +424,54 @@ test_dp_worker_rx_cksum_flags_trusted(void **state)
 	m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 	assert_int_equal(rte_ring_enqueue(t_env.rx, m), 0);
 	t_poll();
-	assert_int_equal(t_cnt(DP_CNT_BAD_CKSUM), 1);
 	assert_int_equal(t_cnt(DP_CNT_SIP_RX), 1);
+	/* NONE (virtio: left to an offload, data intact) is good too. */
+	n = t_udp4_frame(in, 5060, t_options, sizeof(t_options) - 1);
+	in[14 + 20 + 6] ^= 0x01;
+	t_rx(in, n);
+	assert_int_equal(rte_ring_dequeue(t_env.rx, (void **)&m), 0);
+	m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_NONE | RTE_MBUF_F_RX_L4_CKSUM_NONE;
+	assert_int_equal(rte_ring_enqueue(t_env.rx, m), 0);
+	t_poll();
+	assert_int_equal(t_cnt(DP_CNT_BAD_CKSUM), 1);
+	assert_int_equal(t_cnt(DP_CNT_SIP_RX), 2);
+	t_end();
+}
+
+/* RFC 1122 §3.2.1.3, RFC 4291 §2.7: a multicast or broadcast source names
+ * no host to answer; such datagrams are dropped as bad IP. */
+static void
+test_dp_worker_bogus_source_dropped(void **state)
+{
+	static const uint8_t srcs[][4] = {
+		{ 224, 0, 0, 5 }, { 255, 255, 255, 255 }, { 0, 0, 0, 0 },
+	};
+	struct rte_mbuf *m = NULL;
+	uint8_t in[512];
+	size_t n, i;
+
+	(void)state;
+	t_begin();
+	for (i = 0; i < 3; i++) {
+		n = t_udp4_frame(in, 5060, t_options, sizeof(t_options) - 1);
+		memcpy(in + 14 + 12, srcs[i], 4);
+		t_rx(in, n);
+		assert_int_equal(rte_ring_dequeue(t_env.rx, (void **)&m), 0);
+		m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD |
+			       RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		assert_int_equal(rte_ring_enqueue(t_env.rx, m), 0);
+		t_poll();       /* one frame in the ring at a time */
+	}
+	n = t_udp6_frame(in, 5060, t_options, sizeof(t_options) - 1);
+	in[14 + 8] = 0xff;              /* ff.. source */
+	t_rx(in, n);
+	assert_int_equal(rte_ring_dequeue(t_env.rx, (void **)&m), 0);
+	m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	assert_int_equal(rte_ring_enqueue(t_env.rx, m), 0);
+	t_poll();
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_BAD_IP), 4);
+	assert_int_equal(t_cnt(DP_CNT_SIP_RX), 0);
 	t_end();
 }
 
@@ -637,6 +687,7 @@ main(void)
 		cmocka_unit_test(test_dp_worker_bad_cksum_counted),
 		cmocka_unit_test(test_dp_worker_not_ip_dropped),
 		cmocka_unit_test(test_dp_worker_rx_cksum_flags_trusted),
+		cmocka_unit_test(test_dp_worker_bogus_source_dropped),
 		cmocka_unit_test(test_dp_worker_udp_zero_cksum),
 		cmocka_unit_test(test_dp_worker_ip_options_dropped),
 		cmocka_unit_test(test_dp_worker_nd_dad_defended),
