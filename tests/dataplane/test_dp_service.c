@@ -92,23 +92,49 @@ test_dp_service_worker_lcore_answers_arp(void **state)
 	t_expect(want, w);
 }
 
+/* A datagram to the SIP port, which the SIP stage sends on to .far. */
+static void
+t_ping_in(void)
+{
+	uint8_t in[256], *ip;
+	size_t n;
+
+	n = t_eth(in, &t_env.ifc.mac, &t_mac_peer, 0x0800, 0);
+	ip = in + n;
+	n += t_ip4(ip, t_ip4_peer, t_ip4_us, 17, 8 + 4, 1, 0);
+	n += t_udp(in + n, ip, 5062, 5060, "ping", 4);
+	t_rx(in, n);
+}
+
+/* That datagram as it leaves for .far at @p mac, with IPv4 id @p id. */
+static void
+t_ping_out(const struct rte_ether_addr *mac, uint16_t id)
+{
+	uint8_t want[256], *ip;
+	size_t w;
+
+	w = t_eth(want, mac, &t_env.ifc.mac, 0x0800, 0);
+	ip = want + w;
+	w += t_ip4(ip, t_ip4_us, t_ip4_far, 17, 8 + 4, id, 0);
+	w += t_udp(want + w, ip, 5060, 5090, "ping", 4);
+	t_expect(want, w);
+}
+
 static void
 test_dp_service_resolution_across_threads(void **state)
 {
 	const struct rte_ether_addr bcast = {
 		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 	const struct rte_ether_addr zero = { .addr_bytes = { 0 } };
-	uint8_t in[256], want[256], *ip;
+	const struct rte_ether_addr mac2 = {
+		.addr_bytes = { 0x02, 0, 0, 0, 0, 0x77 } };
+	uint8_t in[256], want[256];
+	uint64_t learned;
 	size_t n, w;
+	int i;
 
 	(void)state;
-	/* A datagram to the SIP port; the SIP stage sends it on. */
-	n = t_eth(in, &t_env.ifc.mac, &t_mac_peer, 0x0800, 0);
-	ip = in + n;
-	n += t_ip4(ip, t_ip4_peer, t_ip4_us, 17, 8 + 4, 1, 0);
-	n += t_udp(in + n, ip, 5062, 5060, "ping", 4);
-	t_rx(in, n);
-
+	t_ping_in();
 	w = t_arp_frame(want, 1, &bcast, &t_env.ifc.mac, t_ip4_us, &zero,
 			t_ip4_far);
 	t_expect(want, w);
@@ -116,43 +142,22 @@ test_dp_service_resolution_across_threads(void **state)
 	n = t_arp_frame(in, 2, &t_env.ifc.mac, &t_mac_far, t_ip4_far,
 			&t_env.ifc.mac, t_ip4_us);
 	t_rx(in, n);
-
-	w = t_eth(want, &t_mac_far, &t_env.ifc.mac, 0x0800, 0);
-	ip = want + w;
-	w += t_ip4(ip, t_ip4_us, t_ip4_far, 17, 8 + 4, 0, 0);
-	w += t_udp(want + w, ip, 5060, 5090, "ping", 4);
-	t_expect(want, w);
+	t_ping_out(&t_mac_far, 0);
 	assert_int_equal(t_env.svc.cnt[DP_SVC_HELD_RELEASED], 1);
 
 	/* A gratuitous ARP moves that neighbour to another MAC (a gateway
 	 * taken over by its standby); the next datagram goes there. */
-	{
-		const struct rte_ether_addr mac2 = {
-			.addr_bytes = { 0x02, 0, 0, 0, 0, 0x77 } };
-		uint64_t learned = t_env.svc.cnt[DP_SVC_NEIGH_LEARNED];
-		int i;
-
-		n = t_arp_frame(in, 1, &bcast, &mac2, t_ip4_far, &zero,
-				t_ip4_far);
-		t_rx(in, n);
-		for (i = 0; i < 2000 &&
-		     t_env.svc.cnt[DP_SVC_NEIGH_LEARNED] == learned; i++) {
-			dp_service_poll(&t_env.svc);
-			rte_delay_us_sleep(1000);
-		}
-		assert_int_equal(t_env.svc.cnt[DP_SVC_NEIGH_LEARNED],
-				 learned + 1);
-		n = t_eth(in, &t_env.ifc.mac, &t_mac_peer, 0x0800, 0);
-		ip = in + n;
-		n += t_ip4(ip, t_ip4_peer, t_ip4_us, 17, 8 + 4, 1, 0);
-		n += t_udp(in + n, ip, 5062, 5060, "ping", 4);
-		t_rx(in, n);
-		w = t_eth(want, &mac2, &t_env.ifc.mac, 0x0800, 0);
-		ip = want + w;
-		w += t_ip4(ip, t_ip4_us, t_ip4_far, 17, 8 + 4, 1, 0);
-		w += t_udp(want + w, ip, 5060, 5090, "ping", 4);
-		t_expect(want, w);
+	learned = t_env.svc.cnt[DP_SVC_NEIGH_LEARNED];
+	n = t_arp_frame(in, 1, &bcast, &mac2, t_ip4_far, &zero, t_ip4_far);
+	t_rx(in, n);
+	for (i = 0; i < 2000 &&
+	     t_env.svc.cnt[DP_SVC_NEIGH_LEARNED] == learned; i++) {
+		dp_service_poll(&t_env.svc);
+		rte_delay_us_sleep(1000);
 	}
+	assert_int_equal(t_env.svc.cnt[DP_SVC_NEIGH_LEARNED], learned + 1);
+	t_ping_in();
+	t_ping_out(&mac2, 1);
 }
 
 /* dp_quit stops the worker; counters add up; nothing leaked. */
