@@ -235,6 +235,13 @@ uint16_t dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 int dp_probe_prepare(const struct dp_conf *conf, struct dp_snap *s);
 
 /*
+ * The latest probe round target @p t of @p s has answered, over every
+ * worker's slice (0: none). Context: the loader thread (atomic loads;
+ * workers write the slices).
+ */
+uint32_t dp_probe_answered(const struct dp_snap *s, uint32_t t);
+
+/*
  * Carry health from @p old (the snapshot @p s replaces, still current) to
  * @p s (prepared by dp_probe_prepare(), not yet published) by target
  * "host:port": misses and health bits, so a target found dead stays out

@@ -88,25 +88,33 @@ dp_probe_admin_up(const struct dp_snap *s, uint32_t t)
 	       ((s->admin_bits[t / 64] >> (t % 64)) & 1) != 0;
 }
 
+uint32_t
+dp_probe_answered(const struct dp_snap *s, uint32_t t)
+{
+	uint32_t w, ans = 0;
+
+	for (w = 0; w < s->nworkers; w++) {
+		uint32_t a = __atomic_load_n(
+			&s->probe_ans[(size_t)w * s->pstride + t],
+			__ATOMIC_RELAXED);
+
+		ans = a > ans ? a : ans;
+	}
+	return ans;
+}
+
 /* Judge the last round: misses, health, the bitmap; changes logged. */
 static void
 dp_probe_judge(const struct dp_conf *conf, struct dp_snap *s)
 {
-	uint32_t t, w, ans, last, n = 0;
+	uint32_t t, last, n = 0;
 	bool healthy, was;
 
 	for (t = 0; t < s->ntargets; t++) {
 		was = s->probe_miss[t] < conf->probe_down;
 		last = s->probe_sent[t];
 		if (last != 0) {
-			for (w = 0, ans = 0; w < s->nworkers; w++) {
-				uint32_t a = __atomic_load_n(
-					&s->probe_ans[(size_t)w * s->pstride + t],
-					__ATOMIC_RELAXED);
-
-				ans = a > ans ? a : ans;
-			}
-			if (ans >= last)
+			if (dp_probe_answered(s, t) >= last)
 				s->probe_miss[t] = 0;
 			else if (s->probe_miss[t] < UINT8_MAX)
 				s->probe_miss[t]++;

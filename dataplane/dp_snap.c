@@ -457,7 +457,7 @@ dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,
 		     const struct dp_snap *old)
 {
 	struct dp_carry mc = { .slot = NULL };
-	uint32_t t, t1, w, ans, n_from, *map = NULL, *remap = NULL;
+	uint32_t t, t1, n_from, *map = NULL, *remap = NULL;
 	bool own;
 
 	if (s->probe_miss == NULL || old == NULL || old->probe_miss == NULL ||
@@ -507,14 +507,7 @@ dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,
 		if (remap == NULL || old->probe_sent[t1] == 0)
 			continue;
 		s->probe_sent[t] = old->probe_sent[t1];
-		for (w = 0, ans = 0; w < old->nworkers; w++) {
-			uint32_t a = __atomic_load_n(
-				&old->probe_ans[(size_t)w * old->pstride + t1],
-				__ATOMIC_RELAXED);
-
-			ans = a > ans ? a : ans;
-		}
-		s->probe_ans[t] = ans;
+		s->probe_ans[t] = dp_probe_answered(old, t1);
 	}
 	for (t = 0; t < s->ntargets; t++) {
 		if (s->probe_miss[t] >= conf->probe_down) {
