@@ -1050,20 +1050,19 @@ ctl_state_up(struct ctl_state *cs, uint64_t **up)
 	rc = ctl_store_setting_get(cs->st, "targets.down", &st, str,
 				   CTL_SETTING_STR_MAX + 1);
 	n = rc == 0 && st.type == SCHEMA_SETTING_STR ?
-	    schema_down_list_parse(st.str, NULL, 0, NULL, 0) : 0;
+	    schema_down_list_new(st.str, &down, NULL, 0) : 0;
 	rc = rc == -ENOENT ? 0 : rc;
+	if (rc == 0 && n == -ENOMEM)
+		rc = -ENOMEM;
 	if (rc != 0 || n <= 0)
 		goto out;
-	down = calloc((size_t)n, sizeof(*down));
 	bits = calloc((rules_db_target_count(cs->db) + 63) / 64 + 1,
 		      sizeof(*bits));
-	if (down == NULL || bits == NULL) {
+	if (bits == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	n = schema_down_list_parse(st.str, down, (uint32_t)n, NULL, 0);
-	if (n > 0)
-		ndown = rules_up_bitmap(cs->db, down, (uint32_t)n, bits);
+	ndown = rules_up_bitmap(cs->db, down, (uint32_t)n, bits);
 out:
 	if (ndown != 0)
 		*up = bits;

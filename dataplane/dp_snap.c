@@ -702,13 +702,7 @@ dp_loader_down(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
 	    st.type == SCHEMA_SETTING_STR)
 		v = st.str;
 	*digest = siphash24(&dk, v.ptr, v.len);
-	rc = schema_down_list_parse(v, NULL, 0, err, sizeof(err));
-	if (rc > 0) {
-		*down = calloc((size_t)rc, sizeof(**down));
-		rc = *down == NULL ? -ENOMEM :
-		     schema_down_list_parse(v, *down, (uint32_t)rc, err,
-					    sizeof(err));
-	}
+	rc = schema_down_list_new(v, down, err, sizeof(err));
 	if (rc < 0) {
 		if (strcmp(err, ld->down_err) != 0)
 			DP_LOG(WARNING, "targets.down not applied: %s",

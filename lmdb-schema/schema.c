@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -967,6 +968,21 @@ schema_down_list_parse(struct span text, struct addr_port *out,
 
 	return schema_list_parse(text, schema_down_entry, &t, sizeof(t),
 				 out, cap, SCHEMA_TARGET_DOWN_MAX, err, errcap);
+}
+
+int
+schema_down_list_new(struct span text, struct addr_port **out, char *err,
+		     size_t errcap)
+{
+	int n = schema_down_list_parse(text, NULL, 0, err, errcap);
+
+	*out = NULL;
+	if (n <= 0)
+		return n;
+	*out = calloc((size_t)n, sizeof(**out));
+	if (*out == NULL)
+		return -ENOMEM;
+	return schema_down_list_parse(text, *out, (uint32_t)n, err, errcap);
 }
 
 int

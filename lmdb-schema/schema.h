@@ -399,4 +399,15 @@ int schema_refuse_action_parse(struct span s);
 int schema_down_list_parse(struct span text, struct addr_port *out,
 			     uint32_t cap, char *err, size_t errcap);
 
+/**
+ * schema_down_list_parse() into a calloc()ed array (*@p out, NULL when
+ * the list is empty or on error; the caller frees it).
+ *
+ * @return
+ *   The number of entries, -EINVAL (@p err as schema_down_list_parse()
+ *   has it) or -ENOMEM.
+ */
+int schema_down_list_new(struct span text, struct addr_port **out,
+			 char *err, size_t errcap);
+
 #endif /* SIPEDGE_LMDB_SCHEMA_SCHEMA_H */
