@@ -1037,15 +1037,15 @@ no_route:
 		struct span mp;
 		bool mine = !out->rr_done &&
 			    dp_proxy_maddr_ours(self, &ruri, &mp);
-
-		if (msg->method == SIP_METHOD_ACK && !out->rr_done &&
-		    (dp_proxy_uri_is_us(self->conf, &ruri) ||
-		     !dp_proxy_uri_dest_m(&ruri, !mine, out)))
-			return DP_PA_TABLE;
-		if (dp_proxy_uri_is_us(self->conf, &ruri))
-			return dp_proxy_answer(out, DP_PW_NO_DIALOG, 481);
+		bool us = dp_proxy_uri_is_us(self->conf, &ruri);
 		/* §16.4: an maddr naming us goes; the host is the hop. */
-		if (!dp_proxy_uri_dest_m(&ruri, !mine, out))
+		bool hop = !us && dp_proxy_uri_dest_m(&ruri, !mine, out);
+
+		if (msg->method == SIP_METHOD_ACK && !out->rr_done && !hop)
+			return DP_PA_TABLE;
+		if (us)
+			return dp_proxy_answer(out, DP_PW_NO_DIALOG, 481);
+		if (!hop)
 			return dp_proxy_answer(out, DP_PW_NOT_IP, 503);
 		if (mine && dp_proxy_param_del(msg, mp, out) != 0)
 			return dp_proxy_drop(out, DP_PW_REWRITE);
@@ -1165,8 +1165,7 @@ dp_proxy_to_target(const struct dp_proxy_self *self,
 	const char *hend;
 	uint32_t n, off;
 
-	dp_ip_set(&out->dst, dest->addr, dest->af == RULES_AF_INET6 ?
-			16 : 4);
+	dp_ip_set(&out->dst, dest->addr, dest->af);
 	out->dport = dest->port;
 	if (!span_is_null(out->hp_hint) && dest->af != RULES_AF_INET6) {
 		hp = out->hp_hint;
