@@ -445,6 +445,25 @@ sip_hdr_frame_check(struct sip_msg *msg, const struct sip_scan_ops *ops,
 }
 
 /*
+ * msg->hdr[@n] for header line @ln starting at @name, not yet linked
+ * into its id's chain.
+ */
+static inline __attribute__((always_inline)) struct sip_hdr *
+sip_hdr_fill(struct sip_msg *msg, uint32_t n, const char *name,
+	     const struct sip_line *ln)
+{
+	struct sip_hdr *h = &msg->hdr[n];
+
+	h->value = sip_value_trim(ln->v, ln->nl);
+	h->off = (uint32_t)(name - msg->buf);
+	h->name_len = (uint16_t)(ln->ne - name);
+	h->line_len = (uint16_t)(ln->nl + 1 - name);
+	h->id = (uint8_t)ln->id;
+	h->next = SIP_HDR_NONE;
+	return h;
+}
+
+/*
  * Record header line @ln starting at @name as msg->hdr[st->n], link it
  * into its id's chain, and check the two values framing depends on.
  */
@@ -455,13 +474,7 @@ sip_hdr_put(struct sip_msg *msg, const struct sip_scan_ops *ops,
 	uint32_t n = st->n;
 	struct sip_hdr *h;
 
-	h = &msg->hdr[n];
-	h->value = sip_value_trim(ln->v, ln->nl);
-	h->off = (uint32_t)(name - msg->buf);
-	h->name_len = (uint16_t)(ln->ne - name);
-	h->line_len = (uint16_t)(ln->nl + 1 - name);
-	h->id = (uint8_t)ln->id;
-	h->next = SIP_HDR_NONE;
+	h = sip_hdr_fill(msg, n, name, ln);
 	sip_hdr_link(msg, st, ln->id, n);
 	/*
 	 * Kept current, so that after a failure the headers seen so far can
@@ -892,9 +905,8 @@ static void
 sip_parse_salvage(struct sip_msg *msg, enum sip_perr rc)
 {
 	const char *buf = msg->buf, *end = buf + msg->len, *p, *nl, *colon;
-	const char *ne, *v, *ve;
 	uint32_t n = msg->nhdr;
-	struct sip_hdr *h;
+	struct sip_line ln;
 	enum sip_hdr_id id;
 	uint8_t *link;
 
@@ -911,26 +923,18 @@ sip_parse_salvage(struct sip_msg *msg, enum sip_perr rc)
 		colon = memchr(p, ':', (size_t)(nl - p));
 		if (colon == NULL)
 			continue;
-		for (ne = colon; ne > p && sip_is_wsp(ne[-1]); ne--)
+		for (ln.ne = colon; ln.ne > p && sip_is_wsp(ln.ne[-1]); ln.ne--)
 			;
-		id = sip_hdr_classify(span_range(p, ne));
+		id = sip_hdr_classify(span_range(p, ln.ne));
 		if (id == SIP_HDR_VIA ? rc == SIP_PERR_TOO_MANY_VIA :
 		    (id != SIP_HDR_FROM && id != SIP_HDR_TO &&
 		     id != SIP_HDR_CALL_ID && id != SIP_HDR_CSEQ) ||
 		    msg->first[id] != SIP_HDR_NONE)
 			continue;
-		for (v = colon + 1; v < nl && sip_is_wsp(*v); v++)
-			;
-		for (ve = nl; ve > v && (sip_is_wsp(ve[-1]) || ve[-1] == '\r');
-		     ve--)
-			;
-		h = &msg->hdr[n];
-		h->value = span_range(v, ve);
-		h->off = (uint32_t)(p - buf);
-		h->name_len = (uint16_t)(ne - p);
-		h->line_len = (uint16_t)(nl + 1 - p);
-		h->id = (uint8_t)id;
-		h->next = SIP_HDR_NONE;
+		ln.v = colon + 1;
+		ln.nl = nl;
+		ln.id = id;
+		sip_hdr_fill(msg, n, p, &ln);
 		for (link = &msg->first[id]; *link != SIP_HDR_NONE;
 		     link = &msg->hdr[*link].next)
 			;
