@@ -159,6 +159,21 @@ t_invites_on(const char *set)
 	}
 }
 
+/*
+ * A swap to t_csv2 as generation @p gen, as the loader makes it: the new
+ * snapshot prepared for probing, health carried from the one it replaces
+ * (kept as N-1 until t_snap_prev_clear()).
+ */
+static struct dp_snap *
+t_swap(uint64_t gen)
+{
+	struct dp_snap *s = t_snap_csv_keep(t_csv2, gen);
+
+	assert_int_equal(dp_probe_prepare(&t_env.conf, s), 0);
+	dp_snap_carry_health(&t_env.conf, s, dp_snap_prev);
+	return s;
+}
+
 static void
 test_dp_probe_options_answers_and_health(void **state)
 {
@@ -215,9 +230,7 @@ test_dp_probe_options_answers_and_health(void **state)
 
 	/* Health carried to a new generation by target, not by number:
 	 * .3 and .6 stay down, the new .9 starts up. */
-	s = t_snap_csv_keep(t_csv2, 8);
-	assert_int_equal(dp_probe_prepare(&t_env.conf, s), 0);
-	dp_snap_carry_health(&t_env.conf, s, dp_snap_prev);
+	s = t_swap(8);
 	assert_int_equal(s->nunhealthy, 2);
 	t_invites_on("5");
 	t_snap_prev_clear();
@@ -235,15 +248,11 @@ test_dp_probe_options_answers_and_health(void **state)
 	/* Nothing answers, and a swap comes before every round: each round
 	 * is still judged at the next, so .5 and .9 are down at round 8 and
 	 * everything is: 503. */
-	s = t_snap_csv_keep(t_csv2, 9);
-	assert_int_equal(dp_probe_prepare(&t_env.conf, s), 0);
-	dp_snap_carry_health(&t_env.conf, s, dp_snap_prev);
+	s = t_swap(9);
 	t_snap_prev_clear();
 	t_round(s, 7, 0, br3);
 	assert_int_equal(s->nunhealthy, 2);
-	s = t_snap_csv_keep(t_csv2, 10);
-	assert_int_equal(dp_probe_prepare(&t_env.conf, s), 0);
-	dp_snap_carry_health(&t_env.conf, s, dp_snap_prev);
+	s = t_swap(10);
 	t_snap_prev_clear();
 	t_round(s, 8, 0, br3);
 	assert_int_equal(s->nunhealthy, 4);
