@@ -202,7 +202,17 @@ dp_sip_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 	r.code = code;
 	if (code == 420)
 		r.unsupported = p->unsupported;
-	return dp_sip_respond(lc, snap, meta, p, &r, 0);
+	/*
+	 * The router's answer to OPTIONS for itself (RFC 3261 §11.2): what
+	 * it accepts, and in redirect mode, where it is a UAS, the methods
+	 * it answers; a proxy leaves Allow out (it is method agnostic).
+	 * No Supported: the router supports no extension.
+	 */
+	if (code == 200 && p->msg.method == SIP_METHOD_OPTIONS)
+		r.extra = lc->conf->mode == DP_MODE_PROXY ?
+			  SPAN_LIT(DP_OPTIONS_ACCEPT) :
+			  SPAN_LIT(DP_OPTIONS_ALLOW DP_OPTIONS_ACCEPT);
+	return dp_sip_respond(lc, snap, meta, p, &r, (uint32_t)r.extra.len);
 }
 
 /* Is @p u one of our SIP ports (or no port: the default 5060 / 5061)? */

@@ -372,6 +372,11 @@ struct dp_chost {
 #define DP_CONTACT_SLACK        64
 #define DP_UNSUP_MAX            256
 
+/* Header lines of the router's 200 to OPTIONS for itself (dp_sip_answer). */
+#define DP_OPTIONS_ALLOW        "Allow: INVITE, ACK, CANCEL, OPTIONS\r\n"
+#define DP_OPTIONS_ACCEPT       "Accept: application/sdp\r\n" \
+				"Accept-Language: en\r\n"
+
 /*
  * Per-lcore state of the SIP stage (lc->sip), allocated by
  * dp_sip_lcore_init() before the lcore starts and only touched by it.

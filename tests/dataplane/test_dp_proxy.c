@@ -499,6 +499,18 @@ test_dp_proxy_other_actions(void **state)
 	t_send(req, n);
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
 	assert_memory_equal(t_buf, "SIP/2.0 404 ", 12);
+	/* OPTIONS to the router: 200 without Allow, which a proxy leaves
+	 * out (RFC 3261 §11.2), with what it accepts. */
+	n = t_req(req, "OPTIONS", "sip:192.0.2.1", "o4", "o4", NULL, NULL);
+	t_send(req, n);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 200 ", 12);
+	assert_null(strstr(t_buf, "\r\nAllow:"));
+	assert_non_null(strstr(t_buf, "\r\nCSeq: 7 OPTIONS\r\n"
+				      "Accept: application/sdp\r\n"
+				      "Accept-Language: en\r\n"
+				      "Content-Length: 0\r\n\r\n"));
+	assert_int_equal(t_cnt(DP_CNT_SIP_TO_ROUTER), 1);
 	t_end();
 }
 
