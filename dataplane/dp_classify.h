@@ -22,6 +22,55 @@
 #include "dp_cksum.h"
 #include "dp_types.h"
 
+/* IPv6 neighbour discovery (RFC 4861 §4.3, §4.4, §4.6.1). */
+#define DP_ND_NS                135
+#define DP_ND_NA                136
+#define DP_ND_OPT_SLLA          1
+#define DP_ND_OPT_TLLA          2
+#define DP_ND_FLAG_S            0x40
+#define DP_ND_FLAG_O            0x20
+
+/*
+ * RFC 4861 §7.1.1, §7.1.2: every option of the NS or NA at @p ic
+ * (@p plen bytes) has a length above zero and ends inside the message.
+ * @p slla is set when a source link-layer address option is among them.
+ */
+static inline bool
+dp_nd_opts_ok(const uint8_t *ic, uint32_t plen, bool *slla)
+{
+	uint32_t off, len;
+
+	*slla = false;
+	for (off = 24; off < plen; off += len) {
+		if (plen - off < 2)
+			return false;
+		len = (uint32_t)ic[off + 1] * 8;
+		if (len == 0 || len > plen - off)
+			return false;
+		if (ic[off] == DP_ND_OPT_SLLA)
+			*slla = true;
+	}
+	return true;
+}
+
+/* Is @p v6 the unspecified address :: ? */
+static inline bool
+dp_ip6_unspec(const uint8_t *v6)
+{
+	static const uint8_t unspec[16];
+
+	return memcmp(v6, unspec, 16) == 0;
+}
+
+/* Is @p v6 the all-nodes multicast address ff02::1? */
+static inline bool
+dp_is_all_nodes6(const uint8_t *v6)
+{
+	static const uint8_t all[16] = { 0xff, 0x02, [15] = 0x01 };
+
+	return memcmp(v6, all, 16) == 0;
+}
+
 /* Does @p ip fall inside @p p (same family, first p->len bits equal)? */
 static inline bool
 dp_prefix_has(const struct dp_prefix *p, const struct dp_ip *ip)

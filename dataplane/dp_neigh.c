@@ -26,10 +26,6 @@
 #define DP_NEIGH_RETRY_MS       1000    /* between requests */
 #define DP_NEIGH_TRIES          3       /* requests before giving up */
 #define DP_NEIGH_REACHABLE_S    60      /* confirmed entries re-probed after */
-#define DP_ND_NS                135
-#define DP_ND_NA                136
-#define DP_ND_OPT_SLLA          1
-#define DP_ND_OPT_TLLA          2
 #define DP_ND_NS_LEN            32      /* NS header + target + SLLA option */
 
 static void
@@ -331,14 +327,29 @@ dp_neigh_hold(struct dp_service *svc, struct rte_mbuf *m, uint64_t now)
 		dp_neigh_solicit(svc, (uint32_t)i, pv->worker, now);
 }
 
-/* Confirmation of @p ip at @p mac: update a known entry, release what it
- * holds. Unknown senders are not added (no table pollution). */
+/* How a frame vouches for a neighbour's address (dp_neigh_learn()). */
+enum dp_neigh_news {
+	DP_NEWS_CONFIRM = 1,    /* reachability confirmed (ARP, solicited NA) */
+	DP_NEWS_OVERRIDE = 2,   /* may replace a different cached MAC */
+};
+
+/*
+ * News of @p ip at @p mac (NULL: an NA without a target link-layer
+ * address) with @p news (enum dp_neigh_news bits): update a known entry
+ * and release what it holds. Unknown senders are not added (no table
+ * pollution). RFC 4861 §7.2.5: an incomplete entry needs the MAC; a
+ * complete one keeps its MAC against an NA without Override, and only a
+ * confirmation resets its age (an unsolicited NA or an NS does not, so
+ * the entry is re-probed on schedule).
+ */
 static void
 dp_neigh_learn(struct dp_service *svc, const struct dp_ip *ip,
-	       const struct rte_ether_addr *mac, uint64_t now)
+	       const struct rte_ether_addr *mac, unsigned int news,
+	       uint64_t now)
 {
 	struct dp_neigh_tbl *t = svc->neigh;
 	struct dp_neigh_svc *s;
+	bool incomplete;
 	uint8_t k;
 	int i;
 
@@ -346,9 +357,23 @@ dp_neigh_learn(struct dp_service *svc, const struct dp_ip *ip,
 	if (i < 0)
 		return;
 	s = &t->s[i];
+	incomplete = t->e[i].state == DP_NEIGH_INCOMPLETE;
+	if (mac == NULL ||
+	    (!incomplete && !(news & DP_NEWS_OVERRIDE) &&
+	     !rte_is_same_ether_addr(mac, &t->e[i].mac))) {
+		if (incomplete || !(news & DP_NEWS_CONFIRM) || mac != NULL) {
+			dp_svc_cnt(svc, DP_SVC_NEIGH_IGNORED, 1);
+			return;
+		}
+		s->seen_tsc = now;      /* confirmed, MAC unchanged */
+		s->tries = 0;
+		return;
+	}
 	dp_neigh_write(&t->e[i], DP_NEIGH_REACHABLE, NULL, mac);
-	s->seen_tsc = now;
-	s->tries = 0;
+	if (incomplete || (news & DP_NEWS_CONFIRM)) {
+		s->seen_tsc = now;
+		s->tries = 0;
+	}
 	dp_svc_cnt(svc, DP_SVC_NEIGH_LEARNED, 1);
 	for (k = 0; k < s->nheld; k++) {
 		struct dp_mbuf_priv *pv = rte_mbuf_to_priv(s->held[k]);
@@ -361,19 +386,19 @@ dp_neigh_learn(struct dp_service *svc, const struct dp_ip *ip,
 
 /*
  * ARP request or reply, NS or NA, passed on by a worker (validated
- * there): the sender's address and MAC (for an NA, the target's).
+ * there, RFC 4861 §7.1): the sender's address and MAC; for an NA, the
+ * target's address, its link-layer address option and its flags.
  */
 static void
 dp_neigh_learn_frame(struct dp_service *svc, struct rte_mbuf *m, uint64_t now)
 {
-	static const uint8_t unspec[16];
-	const struct rte_ether_hdr *eh;
+	const struct rte_ether_addr *macp = NULL;
 	const uint8_t *l3;
 	struct rte_ether_addr mac;
+	unsigned int news;
 	struct dp_ip ip;
 
 	memset(&ip, 0, sizeof(ip));
-	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
 	/* The EtherType (after any 802.1Q tag) sits just before l3. */
 	if (l3[-2] == 0x08 && l3[-1] == 0x06) {
@@ -382,39 +407,44 @@ dp_neigh_learn_frame(struct dp_service *svc, struct rte_mbuf *m, uint64_t now)
 		ip.family = DP_AF_V4;
 		ip.v4 = arp->arp_data.arp_sip;
 		mac = arp->arp_data.arp_sha;
+		macp = &mac;
+		news = DP_NEWS_CONFIRM | DP_NEWS_OVERRIDE;
 	} else {
 		const struct rte_ipv6_hdr *ip6 = (const void *)l3;
 		const uint8_t *ic = (const uint8_t *)(ip6 + 1);
 		uint16_t plen = rte_be_to_cpu_16(ip6->payload_len);
 		uint8_t want = ic[0] == DP_ND_NS ? DP_ND_OPT_SLLA : DP_ND_OPT_TLLA;
-		bool found = false;
 		uint16_t off;
 
 		ip.family = DP_AF_V6;
 		if (ic[0] == DP_ND_NS) {
-			if (memcmp(ip6->src_addr, unspec, 16) == 0)
+			if (dp_ip6_unspec(ip6->src_addr))
 				return;         /* DAD probe: nobody to learn */
 			memcpy(ip.v6, ip6->src_addr, 16);
+			/* §7.2.3: an NS updates the MAC, confirms nothing. */
+			news = DP_NEWS_OVERRIDE;
 		} else {
 			memcpy(ip.v6, ic + 8, 16);
-			mac = eh->src_addr;
-			found = true;
+			news = ((ic[4] & DP_ND_FLAG_S) ? DP_NEWS_CONFIRM : 0) |
+			       ((ic[4] & DP_ND_FLAG_O) ? DP_NEWS_OVERRIDE : 0);
 		}
 		/* RFC 4861 §4.6: options in units of 8 bytes. */
 		for (off = 24; off + 8 <= plen && ic[off + 1] != 0;
 		     off = (uint16_t)(off + ic[off + 1] * 8)) {
 			if (ic[off] == want) {
 				memcpy(&mac, ic + off + 2, RTE_ETHER_ADDR_LEN);
-				found = true;
+				macp = &mac;
 				break;
 			}
 		}
-		if (!found)
+		/* Without one, an NS teaches nothing; an NA may confirm. */
+		if (macp == NULL && ic[0] == DP_ND_NS)
 			return;
 	}
-	if (!rte_is_unicast_ether_addr(&mac) || rte_is_zero_ether_addr(&mac))
+	if (macp != NULL && (!rte_is_unicast_ether_addr(macp) ||
+			     rte_is_zero_ether_addr(macp)))
 		return;
-	dp_neigh_learn(svc, &ip, &mac, now);
+	dp_neigh_learn(svc, &ip, macp, news, now);
 }
 
 void

@@ -140,6 +140,7 @@ enum dp_counter {
 	X(ARP_REQ_SENT,         "ARP requests sent")                            \
 	X(NS_SENT,              "neighbour solicitations sent")                 \
 	X(NEIGH_LEARNED,        "neighbour entries resolved or refreshed")      \
+	X(NEIGH_IGNORED,        "advertisements ignored: no MAC, no Override")\
 	X(NEIGH_EXPIRED,        "neighbour entries aged out")                   \
 	X(NEIGH_FULL,           "resolutions refused: table full")              \
 	X(HELD,                 "outputs held waiting for resolution")          \

@@ -29,13 +29,7 @@
 
 #define DP_ICMP6_ECHO_REQUEST   128
 #define DP_ICMP6_ECHO_REPLY     129
-#define DP_ND_NS                135
-#define DP_ND_NA                136
-#define DP_ND_OPT_SLLA          1
-#define DP_ND_OPT_TLLA          2
 #define DP_ND_NA_LEN            32      /* NA header + target + TLLA option */
-#define DP_ND_FLAG_S            0x40
-#define DP_ND_FLAG_O            0x20
 
 static inline enum dp_verdict
 dp_drop_as(struct dp_lcore *lc, enum dp_counter c)
@@ -271,6 +265,7 @@ dp_classify_icmp6(struct dp_lcore *lc, struct rte_ipv6_hdr *ip, uint16_t plen,
 		  bool mcast)
 {
 	const uint8_t *ic = (const uint8_t *)(ip + 1);
+	bool slla;
 
 	if (unlikely(plen < 8))
 		return dp_drop_as(lc, DP_CNT_BAD_IP);
@@ -284,14 +279,24 @@ dp_classify_icmp6(struct dp_lcore *lc, struct rte_ipv6_hdr *ip, uint16_t plen,
 		return DP_V_ECHO6;
 	case DP_ND_NS:
 		/* RFC 4861 §7.1.1: hop limit 255, code 0, >= 24 bytes,
-		 * target not multicast; and here: one of ours. */
+		 * target not multicast (here: one of ours), options of
+		 * non-zero length; from the unspecified address (DAD) only
+		 * to a solicited-node address and without a source
+		 * link-layer address. */
 		if (ip->hop_limits != 255 || ic[1] != 0 || plen < 24 ||
-		    !dp_is_local6(lc->conf, ic + 8))
+		    !dp_is_local6(lc->conf, ic + 8) ||
+		    !dp_nd_opts_ok(ic, plen, &slla) ||
+		    (dp_ip6_unspec(ip->src_addr) &&
+		     (!mcast || dp_is_all_nodes6(ip->dst_addr) || slla)))
 			return dp_drop_as(lc, DP_CNT_ND_OTHER);
 		dp_cnt_add(lc, DP_CNT_ND_NS, 1);
 		return DP_V_ND_NA;
 	case DP_ND_NA:
-		if (ip->hop_limits != 255 || ic[1] != 0 || plen < 24)
+		/* RFC 4861 §7.1.2: as above, target not multicast, and
+		 * Solicited clear when sent to a multicast address. */
+		if (ip->hop_limits != 255 || ic[1] != 0 || plen < 24 ||
+		    ic[8] == 0xff || (mcast && (ic[4] & DP_ND_FLAG_S)) ||
+		    !dp_nd_opts_ok(ic, plen, &slla))
 			return dp_drop_as(lc, DP_CNT_ND_OTHER);
 		dp_cnt_add(lc, DP_CNT_ND_NA_IN, 1);
 		return DP_V_PUNT;
@@ -325,8 +330,9 @@ dp_classify_ip6(struct dp_lcore *lc, struct rte_mbuf *m,
 		return dp_drop_as(lc, DP_CNT_BAD_IP);
 	if (dp_is_local6(lc->conf, ip->dst_addr)) {
 		mcast = false;
-	} else if (!dp_is_solicited6(lc->conf, ip->dst_addr) ||
-		   ip->proto != IPPROTO_ICMPV6) {
+	} else if (ip->proto != IPPROTO_ICMPV6 ||
+		   (!dp_is_solicited6(lc->conf, ip->dst_addr) &&
+		    !dp_is_all_nodes6(ip->dst_addr))) {
 		return dp_drop_as(lc, DP_CNT_NOT_FOR_US);
 	} else {
 		mcast = true;
@@ -483,7 +489,6 @@ static int
 dp_nd_na(struct dp_lcore *lc, struct rte_mbuf *m)
 {
 	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 0x01 };
-	static const uint8_t unspec[16];
 	const uint16_t want = (uint16_t)(m->l2_len + sizeof(struct rte_ipv6_hdr) +
 					 DP_ND_NA_LEN);
 	struct rte_ether_hdr *eh;
@@ -501,7 +506,7 @@ dp_nd_na(struct dp_lcore *lc, struct rte_mbuf *m)
 	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, m->l2_len);
 	ic = (uint8_t *)(ip + 1);
-	dad = memcmp(ip->src_addr, unspec, 16) == 0;
+	dad = dp_ip6_unspec(ip->src_addr);
 
 	if (dad) {
 		memcpy(ip->dst_addr, all_nodes, 16);

@@ -775,6 +775,173 @@ test_dp_tx_request_refreshes_neighbour(void **state)
 	t_end();
 }
 
+/*
+ * An NA from @p src (Ethernet @p smac) to @p dst, for @p target, with
+ * @p flags; a target link-layer address option holding @p tlla unless it
+ * is NULL, of @p optlen units of 8 bytes. Returns the frame length.
+ */
+static size_t
+t_na_frame(uint8_t *f, const struct rte_ether_addr *smac, const uint8_t *src,
+	   const uint8_t *dst, const uint8_t *target, uint8_t flags,
+	   const struct rte_ether_addr *tlla, uint8_t optlen)
+{
+	const struct rte_ether_addr all_mac = {
+		.addr_bytes = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 } };
+	uint16_t len = tlla != NULL ? 32 : 24;
+	uint8_t *ip, *ic;
+	size_t n;
+
+	n = t_eth(f, dst[0] == 0xff ? &all_mac : &t_env.ifc.mac, smac,
+		  0x86dd, 0);
+	ip = f + n;
+	n += t_ip6(ip, src, dst, 58, len, 255);
+	ic = f + n;
+	memset(ic, 0, len);
+	ic[0] = 136;
+	ic[4] = flags;
+	memcpy(ic + 8, target, 16);
+	if (tlla != NULL) {
+		ic[24] = 2;
+		ic[25] = optlen;
+		memcpy(ic + 26, tlla, 6);
+	}
+	t_icmp6_cksum(ip, ic, len);
+	return n + len;
+}
+
+/* The worker, the service until it has nothing left, the worker. */
+static void
+t_settle(void)
+{
+	t_poll();
+	while (dp_service_poll(&t_env.svc) != 0)
+		;
+	t_poll();
+}
+
+/* A datagram to @p ip6 leaves for Ethernet @p mac. */
+static void
+t_expect_sent_to(const uint8_t *ip6, const struct rte_ether_addr *mac)
+{
+	struct dp_ip dst = { .family = DP_AF_V6 };
+	struct rte_mbuf *out[4];
+
+	memcpy(dst.v6, ip6, 16);
+	t_send(&dst, 5080, "where");
+	t_poll();
+	assert_int_equal(t_tx(out, 4), 1);
+	assert_memory_equal(rte_pktmbuf_mtod(out[0], void *), mac, 6);
+	rte_pktmbuf_free(out[0]);
+}
+
+/*
+ * RFC 4861 §7.1.2 and §7.2.5: malformed NAs are dropped by the worker; an
+ * incomplete entry needs a target link-layer address; an unsolicited NA
+ * to all-nodes with Override moves a neighbour; one without Override
+ * does not. §7.1.1: a DAD probe to a unicast address, or carrying a
+ * source link-layer address, is dropped, not answered.
+ */
+static void
+test_dp_tx_nd_advert_rules(void **state)
+{
+	const struct rte_ether_addr mac_a = {
+		.addr_bytes = { 0x02, 0, 0, 0, 0x88, 0x0a } };
+	const struct rte_ether_addr mac_b = {
+		.addr_bytes = { 0x02, 0, 0, 0, 0x88, 0x0b } };
+	const struct rte_ether_addr mac_c = {
+		.addr_bytes = { 0x02, 0, 0, 0, 0x88, 0x0c } };
+	const struct rte_ether_addr sn_mac = {
+		.addr_bytes = { 0x33, 0x33, 0xff, 0x00, 0x00, 0x01 } };
+	const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 0x01 };
+	const uint8_t unspec[16] = { 0 };
+	const uint8_t sn_us[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff,
+		[15] = 0x01 };
+	struct dp_ip dst = { .family = DP_AF_V6 };
+	uint8_t peer8[16], in[128], *ip, *ic;
+	struct rte_mbuf *out[4];
+	size_t n;
+
+	(void)state;
+	t_begin_tx(T_SIP_DROP);
+	memcpy(peer8, t_ip6_peer, 16);
+	peer8[15] = 8;
+	memcpy(dst.v6, peer8, 16);
+	t_send(&dst, 5080, "held");
+	t_settle();
+	assert_int_equal(t_tx(out, 4), 1);      /* the NS */
+	rte_pktmbuf_free(out[0]);
+
+	/* Malformed: an option of length 0, S set towards a multicast
+	 * address, a multicast target. Dropped before the service. */
+	t_rx(in, t_na_frame(in, &mac_a, peer8, t_ip6_us, peer8, 0x60,
+			    &mac_a, 0));
+	t_rx(in, t_na_frame(in, &mac_a, peer8, all_nodes, peer8, 0x60,
+			    &mac_a, 1));
+	t_rx(in, t_na_frame(in, &mac_a, peer8, t_ip6_us, all_nodes, 0x60,
+			    &mac_a, 1));
+	t_settle();
+	assert_int_equal(t_cnt(DP_CNT_ND_OTHER), 3);
+	assert_int_equal(t_cnt(DP_CNT_ND_NA_IN), 0);
+	/* Solicited but without the address: the entry stays incomplete. */
+	t_rx(in, t_na_frame(in, &mac_a, peer8, t_ip6_us, peer8, 0x60, NULL,
+			    0));
+	t_settle();
+	assert_int_equal(t_cnt(DP_CNT_ND_NA_IN), 1);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_NEIGH_IGNORED], 1);
+	t_expect_nothing();
+	/* With it: resolved, the held datagram leaves for mac_a. */
+	t_rx(in, t_na_frame(in, &mac_a, peer8, t_ip6_us, peer8, 0x60,
+			    &mac_a, 1));
+	t_settle();
+	assert_int_equal(t_env.svc.cnt[DP_SVC_HELD_RELEASED], 1);
+	assert_int_equal(t_tx(out, 4), 1);
+	assert_memory_equal(rte_pktmbuf_mtod(out[0], void *), &mac_a, 6);
+	rte_pktmbuf_free(out[0]);
+
+	/* Unsolicited, to all-nodes, Override: moved to mac_b. */
+	t_rx(in, t_na_frame(in, &mac_b, peer8, all_nodes, peer8, 0x20,
+			    &mac_b, 1));
+	t_settle();
+	assert_int_equal(t_cnt(DP_CNT_ND_NA_IN), 3);
+	t_expect_sent_to(peer8, &mac_b);
+	/* Solicited without Override, another MAC: ignored (a proxy's or
+	 * an anycast answer does not replace the owner's). */
+	t_rx(in, t_na_frame(in, &mac_c, peer8, t_ip6_us, peer8, 0x40,
+			    &mac_c, 1));
+	t_settle();
+	assert_int_equal(t_env.svc.cnt[DP_SVC_NEIGH_IGNORED], 2);
+	t_expect_sent_to(peer8, &mac_b);
+
+	/* DAD probes: to our unicast address, or with a source link-layer
+	 * address option: dropped, unanswered. */
+	n = t_eth(in, &t_env.ifc.mac, &mac_c, 0x86dd, 0);
+	ip = in + n;
+	n += t_ip6(ip, unspec, t_ip6_us, 58, 24, 255);
+	ic = in + n;
+	memset(ic, 0, 24);
+	ic[0] = 135;
+	memcpy(ic + 8, t_ip6_us, 16);
+	t_icmp6_cksum(ip, ic, 24);
+	t_rx(in, n + 24);
+	n = t_eth(in, &sn_mac, &mac_c, 0x86dd, 0);
+	ip = in + n;
+	n += t_ip6(ip, unspec, sn_us, 58, 32, 255);
+	ic = in + n;
+	memset(ic, 0, 32);
+	ic[0] = 135;
+	memcpy(ic + 8, t_ip6_us, 16);
+	ic[24] = 1;
+	ic[25] = 1;
+	memcpy(ic + 26, &mac_c, 6);
+	t_icmp6_cksum(ip, ic, 32);
+	t_rx(in, n + 32);
+	t_settle();
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_ND_OTHER), 5);
+	assert_int_equal(t_cnt(DP_CNT_ND_NS), 0);
+	t_end();
+}
+
 static int
 setup_env(void **state)
 {
@@ -802,6 +969,7 @@ main(void)
 		cmocka_unit_test(test_dp_tx_unresolved_gives_up),
 		cmocka_unit_test(test_dp_tx_send_link_local_on_link),
 		cmocka_unit_test(test_dp_tx_request_refreshes_neighbour),
+		cmocka_unit_test(test_dp_tx_nd_advert_rules),
 	};
 
 	return cmocka_run_group_tests_name("dp_tx", tests,
