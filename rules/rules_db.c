@@ -204,15 +204,31 @@ rules_rule_ok(const struct rules_db *db, uint32_t r)
 	return r == RULES_NO_RULE || r < db->nrules;
 }
 
+/* Is @p r none, or a rule of @p kind? (Called once r is known valid.) */
+static bool
+rules_first_is(const struct rules_db *db, uint32_t r, uint8_t kind)
+{
+	return r == RULES_NO_RULE || db->rules[r].kind == kind;
+}
+
 /* Every offset and index a worker may follow stays inside the image. */
 static int
 rules_db_check_deep(const struct rules_db *db)
 {
 	uint32_t i, k;
 
+	/*
+	 * The first rule of each kind, where the matcher starts an engine:
+	 * of that kind, and a domain one only with a domain table (the
+	 * regex database is checked against min_regex when it is loaded).
+	 */
 	if (!rules_rule_ok(db, db->best_default) ||
 	    !rules_rule_ok(db, db->min_regex) ||
-	    !rules_rule_ok(db, db->min_domain))
+	    !rules_rule_ok(db, db->min_domain) ||
+	    (db->min_domain == RULES_NO_RULE) != (db->dom_slots == NULL) ||
+	    !rules_first_is(db, db->best_default, RULES_KIND_DEFAULT) ||
+	    !rules_first_is(db, db->min_regex, RULES_KIND_REGEX) ||
+	    !rules_first_is(db, db->min_domain, RULES_KIND_DOMAIN))
 		return -EBADMSG;
 	for (i = 0; i < db->nrules; i++) {
 		const struct rules_irule *r = &db->rules[i];
@@ -221,6 +237,7 @@ rules_db_check_deep(const struct rules_db *db)
 
 		if (r->kind >= RULES_KIND__COUNT ||
 		    r->action >= RULES_ACTION__COUNT ||
+		    (r->tlist_off & 3) != 0 ||  /* rules_tlist() casts it */
 		    (size_t)r->str_off + 4 > db->strings_len ||
 		    (size_t)r->tlist_off + 4 > db->tlists_len)
 			return -EBADMSG;
@@ -253,7 +270,8 @@ rules_db_check_deep(const struct rules_db *db)
 		if (n->bits >> (RULES_TRIE_END + 1) != 0 ||
 		    n->nskip > RULES_TRIE_SKIP_MAX ||
 		    !rules_rule_ok(db, n->best) ||
-		    (nc != 0 && (n->first <= i || n->first > db->nnodes - nc)))
+		    (nc != 0 && (n->first <= i ||
+				 (uint64_t)n->first + nc > db->nnodes)))
 			return -EBADMSG;
 	}
 	/* Directory: a node, and a key position no further than the
@@ -317,8 +335,12 @@ rules_db_load_regex(struct rules_db *db)
 	uint32_t ndb, i;
 	hs_error_t he;
 
+	/* A regex database exactly when there are regex rules. */
+	if ((sec->len == 0) != (db->min_regex == RULES_NO_RULE) ||
+	    (sec->len == 0) != (db->hdr->counts[RULES_KIND_REGEX] == 0))
+		return -EBADMSG;
 	if (sec->len == 0)
-		return db->hdr->counts[RULES_KIND_REGEX] != 0 ? -EBADMSG : 0;
+		return 0;
 	if (sec->len < 8)
 		return -EBADMSG;
 	memcpy(&ndb, p, 4);

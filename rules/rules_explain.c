@@ -16,16 +16,25 @@
 
 #include "rules_priv.h"
 
+/* What the explain scan's callback fills: one bit per regex rule. */
+struct rules_explain_bits {
+	const struct rules_db *db;
+	uint64_t        *bits;
+};
+
 static int
 rules_explain_on_match(unsigned int id, unsigned long long from,
 		       unsigned long long to, unsigned int flags, void *ctx)
 {
-	uint64_t *bits = ctx;
+	const struct rules_explain_bits *eb = ctx;
 
 	(void)from;
 	(void)to;
 	(void)flags;
-	bits[id / 64] |= 1ull << (id % 64);
+	/* An id that names no regex rule is not one (a damaged image). */
+	if (id < eb->db->nrules &&
+	    eb->db->rules[id].kind == RULES_KIND_REGEX)
+		eb->bits[id / 64] |= 1ull << (id % 64);
 	return 0;
 }
 
@@ -96,11 +105,15 @@ rules_explain(const struct rules_db *db, struct rules_scratch *scr,
 	if (db->hs != NULL) {
 		if (scr == NULL || scr->hs == NULL)
 			return -EINVAL;
+		struct rules_explain_bits eb;
+
 		rebits = calloc((db->nrules + 63) / 64, sizeof(*rebits));
 		if (rebits == NULL)
 			return -ENOMEM;
+		eb.db = db;
+		eb.bits = rebits;
 		if (hs_scan(db->hs, key->num, key->num_len, 0, scr->hs,
-			    rules_explain_on_match, rebits) != HS_SUCCESS) {
+			    rules_explain_on_match, &eb) != HS_SUCCESS) {
 			free(rebits);
 			return -EIO;
 		}

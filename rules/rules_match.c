@@ -381,9 +381,17 @@ rules_match_rest(const struct rules_db *db, struct rules_scratch *scr,
 	if (db->min_domain < best)
 		best = rules_domain_best(db, key->host, key->host_len, best);
 	if (db->min_regex < best) {
+		uint32_t before = best;
+
 		if (unlikely(scr == NULL || scr->hs == NULL))
 			return -EIO;
 		if (unlikely(rules_regex_best(db, scr, key, &best) != 0))
+			return -EIO;
+		/* The database's ids are regex rules (a damaged image's
+		 * might not be: refused, not followed). */
+		if (unlikely(best != before &&
+			     (best >= db->nrules ||
+			      db->rules[best].kind != RULES_KIND_REGEX)))
 			return -EIO;
 	}
 	if (best == RULES_NO_RULE)

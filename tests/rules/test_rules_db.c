@@ -239,6 +239,102 @@ test_rules_db_trie_directory_checked(void **state)
 	free(img);
 }
 
+#define IMG_NRULES      32
+#define IMG_MIN_REGEX   52
+#define IMG_MIN_DOMAIN  56
+#define IMG_SEC_TRIE    (96 + 4 * 16)
+#define IMG_SEC_RULES   96
+
+/* Compile @p csv; the image, its length in *len. */
+static unsigned char *
+compile_csv(const char *csv, size_t *len)
+{
+	struct rules_set *set = rt_set(csv);
+	void *v;
+
+	assert_int_equal(rules_compile(set, &v, len, NULL), 0);
+	rules_set_free(set);
+	return v;
+}
+
+/*
+ * Damage with a right checksum that a worker would otherwise follow out
+ * of the image: a trie node claiming more children than there are nodes
+ * (the bound must not wrap), a first domain rule without a domain table,
+ * a first regex rule without a regex database, and the opposite.
+ */
+static void
+test_rules_db_counts_and_firsts_checked(void **state)
+{
+	struct rules_db *db = NULL;
+	struct rules_scratch *scr = NULL;
+	struct rules_explain ex;
+	struct rules_key key;
+	unsigned char *img;
+	uint64_t trie_off, rules_off;
+	uint32_t rule, kw;
+	size_t len;
+
+	(void)state;
+	/* Two trie nodes: the root and the one for "1". */
+	img = compile_csv(RT_HDR "p,prefix,1,forward,192.0.2.1:5060,,,,\n"
+			  "z,default,,forward,192.0.2.2:5060,,,,\n", &len);
+	assert_int_equal(img_u32(img, IMG_NNODES), 2);
+	assert_int_equal(rules_db_load(img, len, &db), 0);
+	rules_db_free(db);
+	memcpy(&trie_off, img + IMG_SEC_TRIE, sizeof(trie_off));
+	/* root: children 0-9 and end (11), the first of them node 1 */
+	img_put_u32(img, len, trie_off + 8, 0x7ff);
+	assert_int_equal(rules_image_validate(img, len), 0);
+	assert_int_equal(rules_db_load(img, len, &db), -EBADMSG);
+	free(img);
+
+	img = compile_csv(RT_HDR "p,prefix,1,forward,192.0.2.1:5060,,,,\n"
+			  "z,default,,forward,192.0.2.2:5060,,,,\n", &len);
+	img_put_u32(img, len, IMG_MIN_DOMAIN, 0);
+	assert_int_equal(rules_db_load(img, len, &db), -EBADMSG);
+	img_put_u32(img, len, IMG_MIN_DOMAIN, UINT32_MAX);
+	img_put_u32(img, len, IMG_MIN_REGEX, 1);
+	assert_int_equal(rules_db_load(img, len, &db), -EBADMSG);
+	img_put_u32(img, len, IMG_MIN_REGEX, UINT32_MAX);
+	assert_int_equal(rules_db_load(img, len, &db), 0);
+	rules_db_free(db);
+	free(img);
+
+	/* A regex database, no first regex rule; and one whose first
+	 * regex rule is not a regex. */
+	img = compile_csv(RT_HDR "d,default,,forward,192.0.2.2:5060,5,,,\n"
+			  "r,regex,[0-9]+,forward,192.0.2.1:5060,,,,\n", &len);
+	assert_int_equal(img_u32(img, IMG_MIN_REGEX), 1);
+	img_put_u32(img, len, IMG_MIN_REGEX, UINT32_MAX);
+	assert_int_equal(rules_db_load(img, len, &db), -EBADMSG);
+	img_put_u32(img, len, IMG_MIN_REGEX, 0);
+	assert_int_equal(rules_db_load(img, len, &db), -EBADMSG);
+	free(img);
+
+	/* Hyperscan reports a rule that the record says is no regex: the
+	 * match is refused, not followed; explain leaves it out. */
+	img = compile_csv(RT_HDR "r1,regex,[0-9]+,forward,192.0.2.1:5060,1,,,\n"
+			  "r2,regex,5.*,forward,192.0.2.2:5060,2,,,\n", &len);
+	memcpy(&rules_off, img + IMG_SEC_RULES, sizeof(rules_off));
+	kw = img_u32(img, rules_off + 16 + 12);
+	assert_int_equal(kw & 0xff, RULES_KIND_REGEX);
+	img_put_u32(img, len, rules_off + 16 + 12,
+		    (kw & ~0xffu) | RULES_KIND_EXACT);
+	assert_int_equal(rules_db_load(img, len, &db), 0);
+	assert_int_equal(rules_scratch_new(db, &scr), 0);
+	assert_int_equal(rules_key_make(SPAN_LIT("55"), SPAN_NULL, &key), 0);
+	assert_int_equal(rules_match(db, scr, &key, &rule), 0);
+	assert_int_equal(rule, 0);
+	assert_int_equal(rules_key_make(SPAN_LIT("5a"), SPAN_NULL, &key), 0);
+	assert_int_equal(rules_match(db, scr, &key, &rule), -EIO);
+	assert_int_equal(rules_explain(db, scr, &key, 0, NULL, &ex), 0);
+	assert_int_equal(ex.nmatch, 0);
+	rules_scratch_free(scr);
+	rules_db_free(db);
+	free(img);
+}
+
 static void
 test_rules_db_scratch_optional_without_regex(void **state)
 {
@@ -269,6 +365,7 @@ main(void)
 		cmocka_unit_test(test_rules_db_same_set_same_image),
 		cmocka_unit_test(test_rules_db_corruption_rejected),
 		cmocka_unit_test(test_rules_db_scratch_optional_without_regex),
+		cmocka_unit_test(test_rules_db_counts_and_firsts_checked),
 		cmocka_unit_test(test_rules_db_trie_directory_checked),
 	};
 
