@@ -19,6 +19,7 @@
 #include <sys/random.h>
 
 #include <compiler.h>
+#include <sip.h>
 
 #include "ctl.h"
 
@@ -947,35 +948,39 @@ int
 ctl_uri_split(const char *uri, struct span *user, struct span *host)
 {
 	const char *p = uri, *at, *h, *e;
+	struct sip_uri u;
 
 	*user = span_make(NULL, 0);
 	*host = span_make(NULL, 0);
-	if (strncasecmp(p, "sip:", 4) == 0) {
-		p += 4;
-	} else if (strncasecmp(p, "sips:", 5) == 0) {
-		p += 5;
-	} else if (strncasecmp(p, "tel:", 4) == 0) {
-		p += 4;
-		e = p + strcspn(p, ";?");
-		*user = span_make(p, (size_t)(e - p));
-		return user->len != 0 ? 0 : -EINVAL;
-	} else if (strchr(p, ':') != NULL && strchr(p, '@') == NULL &&
-		   strchr(p, '.') == NULL) {
-		return -EPROTONOSUPPORT;
+	/*
+	 * A sip:, sips: or tel: URI is read by the dataplane's own parser,
+	 * so explain splits it, and refuses it, as the router does.
+	 */
+	if (strncasecmp(p, "sip:", 4) == 0 || strncasecmp(p, "sips:", 5) == 0 ||
+	    strncasecmp(p, "tel:", 4) == 0) {
+		if (sip_uri_parse(&u, span_make(p, strlen(p))) != SIP_PERR_OK)
+			return -EINVAL;
+		*user = u.user;
+		*host = u.host;
+		return user->len != 0 || host->len != 0 ? 0 : -EINVAL;
 	}
-	/* No scheme: take "user@host" or a bare number as given. */
-	e = p + strcspn(p, ";?");
+	if (strchr(p, ':') != NULL && strchr(p, '@') == NULL &&
+	    strchr(p, '.') == NULL)
+		return -EPROTONOSUPPORT;
+	/* No scheme: take "user@host" or a bare number as given; the user
+	 * part may carry ";params" (user=phone numbers). */
+	e = p + strcspn(p, "?");
 	at = memchr(p, '@', (size_t)(e - p));
 	if (at != NULL) {
 		const char *colon = memchr(p, ':', (size_t)(at - p));
 
 		*user = span_make(p, (size_t)((colon != NULL ? colon : at) - p));
 		h = at + 1;
-	} else if (p == uri) {
+		e = h + strcspn(h, ";?");
+	} else {
+		e = p + strcspn(p, ";?");
 		*user = span_make(p, (size_t)(e - p));
 		return user->len != 0 ? 0 : -EINVAL;
-	} else {
-		h = p;
 	}
 	if (h < e && *h == '[') {
 		const char *rb = memchr(h, ']', (size_t)(e - h));
@@ -988,6 +993,11 @@ ctl_uri_split(const char *uri, struct span *user, struct span *host)
 
 		*host = span_make(h, (size_t)((colon != NULL ? colon : e) - h));
 	}
+	/* A name with an empty label (".a", "a..b") is no host name. */
+	if (host->len != 0 && *h != '[' &&
+	    (host->ptr[0] == '.' ||
+	     memmem(host->ptr, host->len, "..", 2) != NULL))
+		return -EINVAL;
 	return user->len != 0 || host->len != 0 ? 0 : -EINVAL;
 }
 

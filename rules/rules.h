@@ -314,12 +314,15 @@ void rules_scratch_free(struct rules_scratch *scr);
  * The user part is %HH-unescaped. If it is a telephone-subscriber style
  * number (digits, "*", "#", visual separators "-.()", a leading "+",
  * optional ";params"), separators and params are removed and a leading "+"
- * dropped. Other user parts are kept as unescaped. The host is lower-cased
- * and a trailing "." and IPv6 brackets are kept as given.
+ * dropped. Other user parts are kept as unescaped. The host is lower-cased,
+ * one trailing "." (a fully qualified name) dropped and IPv6 brackets kept
+ * as given.
  *
  * @return
- *   0; -EINVAL for a bad %-escape; -ENAMETOOLONG if a part exceeds
- *   RULES_KEY_MAX or RULES_HOST_MAX.
+ *   0; -EINVAL for a bad %-escape (before the params of a number);
+ *   -ENAMETOOLONG if the number as normalised (its "+", separators and
+ *   params do not count), another user part as unescaped, or the host
+ *   exceeds RULES_KEY_MAX or RULES_HOST_MAX.
  *
  * Context: any thread, hot-path safe.
  */

@@ -65,16 +65,26 @@ rules_lower8(uint64_t w)
 	return w | upper >> 2;
 }
 
+/*
+ * Room for the unescaped user up to its parameters when it is a number:
+ * a "+" and RULES_KEY_MAX digits, each after a visual separator.
+ */
+#define RULES_KEY_RAW_MAX       (2 * RULES_KEY_MAX + 2)
+
 int
 rules_key_make(struct span user, struct span host, struct rules_key *key)
 {
-	char tmp[RULES_KEY_MAX];
+	char tmp[RULES_KEY_RAW_MAX];
 	const char *u = user.ptr;
 	uint32_t i, n = user.len, k = 0;
 	unsigned int all = RULES_KC_OK, any = 0;
+	bool cut = false;
 
 	/* %HH-unescape (RFC 3261 section 25.1 escaped), only when there is
-	 * an escape: most users are copied once, below. */
+	 * an escape: most users are copied once, below. What does not fit
+	 * is left out once a ';' has ended the number part (parameters are
+	 * not part of the key); a user that is not a number must fit the
+	 * key whole, checked below. */
 	if (n != 0 && memchr(u, '%', n) != NULL) {
 		for (i = 0, n = 0; i < user.len; i++) {
 			unsigned char c = (unsigned char)user.ptr[i];
@@ -91,13 +101,15 @@ rules_key_make(struct span user, struct span host, struct rules_key *key)
 				c = (unsigned char)(hi << 4 | lo);
 				i += 2;
 			}
-			if (n == sizeof(tmp))
-				return -ENAMETOOLONG;
+			if (n == sizeof(tmp)) {
+				if (memchr(tmp, ';', n) == NULL)
+					return -ENAMETOOLONG;
+				cut = true;
+				break;
+			}
 			tmp[n++] = (char)c;
 		}
 		u = tmp;
-	} else if (n > RULES_KEY_MAX) {
-		return -ENAMETOOLONG;
 	}
 
 	/*
@@ -105,12 +117,12 @@ rules_key_make(struct span user, struct span host, struct rules_key *key)
 	 * visual separators, one leading "+", then ";params" which are not
 	 * part of the number. The number is copied without "+" and
 	 * separators while it is classified; anything else is the key as
-	 * it is.
+	 * it is. The limit is on the number as copied.
 	 */
 	i = n != 0 && u[0] == '+' ? 1 : 0;
 	/* Eight digits at a time while there are (the usual number): high
 	 * nibble 3 and low nibble at most 9 in every byte. */
-	for (; n - i >= 8; i += 8) {
+	for (; n - i >= 8 && k <= RULES_KEY_MAX - 8; i += 8) {
 		uint64_t w;
 
 		memcpy(&w, u + i, 8);
@@ -127,18 +139,29 @@ rules_key_make(struct span user, struct span host, struct rules_key *key)
 
 		if (c & RULES_KC_END)
 			break;
-		key->num[k] = u[i];
-		k += (c & RULES_KC_SEP) == 0;
 		all &= c;
 		any |= c;
+		if (c & RULES_KC_SEP)
+			continue;
+		if (k == RULES_KEY_MAX) {
+			/* longer than any key: a number or not */
+			return -ENAMETOOLONG;
+		}
+		key->num[k++] = u[i];
 	}
 	if (!(all & RULES_KC_OK) || !(any & RULES_KC_DIGIT)) {
+		if (n > RULES_KEY_MAX || cut)
+			return -ENAMETOOLONG;
 		if (n != 0)
 			memcpy(key->num, u, n);
 		k = n;
 	}
 	key->num_len = k;
 
+	/* A fully qualified name may end in '.' (RFC 3261 toplabel ["."]);
+	 * the rules name hosts without it. */
+	if (host.len > 1 && host.ptr[host.len - 1] == '.')
+		host.len--;
 	if (host.len > RULES_HOST_MAX)
 		return -ENAMETOOLONG;
 	for (i = 0; host.len - i >= 8; i += 8) {

@@ -517,6 +517,27 @@ test_ctl_uri_split_forms(void **state)
 				       &h), 0);
 	assert_memory_equal(u.ptr, "+44-20-7946", u.len);
 	assert_int_equal(ctl_uri_split("sip:", &u, &h), -EINVAL);
+	/* A user=phone number's parameters are in the user part: the host
+	 * is after the '@', as the dataplane reads it. */
+	assert_int_equal(ctl_uri_split("sip:+12125550100;npdi@edge.example"
+				       ";user=phone", &u, &h), 0);
+	assert_memory_equal(u.ptr, "+12125550100;npdi", u.len);
+	assert_int_equal(u.len, 17);
+	assert_memory_equal(h.ptr, "edge.example", h.len);
+	assert_int_equal(h.len, 12);
+	assert_int_equal(ctl_uri_split("+12125550100;npdi@edge.example", &u,
+				       &h), 0);
+	assert_int_equal(u.len, 17);
+	assert_int_equal(h.len, 12);
+	/* Hosts the router would refuse are refused here too. */
+	assert_int_equal(ctl_uri_split("sip:bob@.example.com", &u, &h),
+			 -EINVAL);
+	assert_int_equal(ctl_uri_split("sip:bob@a..example.com", &u, &h),
+			 -EINVAL);
+	assert_int_equal(ctl_uri_split("bob@.example.com", &u, &h), -EINVAL);
+	assert_int_equal(ctl_uri_split("sip:bob@sip.example.com.", &u, &h),
+			 0);
+	assert_memory_equal(h.ptr, "sip.example.com.", h.len);
 }
 
 static void

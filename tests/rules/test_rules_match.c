@@ -53,6 +53,56 @@ test_rules_match_key_normalised(void **state)
 	key_is("+", "", "+", "");
 	key_is("1+2", "", "1+2", "");
 	key_is("", "", "", "");
+	/* A fully qualified host's trailing dot is not part of the key. */
+	key_is("1", "Sip.Example.COM.", "1", "sip.example.com");
+	key_is("1", ".", "1", ".");
+}
+
+/*
+ * The 128-byte limit is on the number as normalised: a "+", separators
+ * and params around 128 digits still make a key, escaped or not; 129
+ * digits do not, nor a 129-byte user that is no number.
+ */
+static void
+test_rules_match_key_limit_on_number(void **state)
+{
+	char d[RULES_KEY_MAX + 1], u[1024], want[RULES_KEY_MAX + 1];
+	struct rules_key k;
+	size_t n, i;
+
+	(void)state;
+	memset(d, '7', RULES_KEY_MAX);
+	d[RULES_KEY_MAX] = '\0';
+	memcpy(want, d, sizeof(want));
+	snprintf(u, sizeof(u), "+%s", d);
+	key_is(u, "h", want, "h");
+	snprintf(u, sizeof(u), "%%2B%s", d);
+	key_is(u, "h", want, "h");
+	snprintf(u, sizeof(u), "%s;npdi;rn=+1212555;phone-context=%0300d", d,
+		 0);
+	key_is(u, "h", want, "h");
+	snprintf(u, sizeof(u), "%%2B%s;npdi;x=%%41%0400d", d, 0);
+	key_is(u, "h", want, "h");
+	for (i = 0, n = 0; i < RULES_KEY_MAX; i++) {
+		u[n++] = '-';
+		u[n++] = '7';
+	}
+	u[n] = '\0';
+	key_is(u, "", want, "");
+	snprintf(u, sizeof(u), "+%s7", d);
+	assert_int_equal(rules_key_make(span_make(u, strlen(u)), SPAN_NULL,
+					&k), -ENAMETOOLONG);
+	snprintf(u, sizeof(u), "%%2B%s7;npdi", d);
+	assert_int_equal(rules_key_make(span_make(u, strlen(u)), SPAN_NULL,
+					&k), -ENAMETOOLONG);
+	memset(u, 'a', RULES_KEY_MAX + 1);
+	assert_int_equal(rules_key_make(span_make(u, RULES_KEY_MAX + 1),
+					SPAN_NULL, &k), -ENAMETOOLONG);
+	/* escaped, longer than the unescape room, no ';': not a key */
+	for (i = 0, n = 0; i < 300; i++)
+		n += (size_t)snprintf(u + n, sizeof(u) - n, "%%41");
+	assert_int_equal(rules_key_make(span_make(u, n), SPAN_NULL, &k),
+			 -ENAMETOOLONG);
 }
 
 static void
@@ -422,6 +472,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules_match_key_normalised),
 		cmocka_unit_test(test_rules_match_key_bad_input_rejected),
+		cmocka_unit_test(test_rules_match_key_limit_on_number),
 		cmocka_unit_test(test_rules_match_precedence_table),
 		cmocka_unit_test(test_rules_match_empty_table_matches_nothing),
 		cmocka_unit_test(test_rules_match_weights_70_30_within_2_percent),
