@@ -503,6 +503,30 @@ dp_proxy_via_stamp(struct dp_proxy_out *out, const struct sip_msg *msg,
 			    span_make(out->recv, DP_PROXY_RECV_PFX + n));
 }
 
+bool
+dp_via_stamp_want(const struct dp_udp_meta *meta, const struct sip_info *info,
+		  char *addr, uint32_t *n, uint16_t *rport)
+{
+	uint8_t a[16];
+	int fam;
+
+	/*
+	 * received when sent-by is a name or another address (§18.2.1),
+	 * always with rport (RFC 3581 §4). The source as text first: a
+	 * sent-by written the same way is that address without parsing it.
+	 */
+	*n = dp_proxy_ip_fmt(&meta->src, false, addr);
+	*rport = !span_is_null(info->via.rport) && info->via.rport.len == 0 ?
+		 meta->sport : 0;
+	if (!span_is_null(info->via.rport))
+		return true;
+	if (meta->src.family == DP_AF_V4 && info->via.host.len == *n &&
+	    memcmp(info->via.host.ptr, addr, *n) == 0)
+		return false;
+	fam = sip_host_to_ip(info->via.host, a);
+	return fam < 0 || !dp_proxy_ip_eq(&meta->src, a, fam);
+}
+
 /*
  * The edits every forwarded request gets (RFC 3261 §16.6 steps 3, 4, 8;
  * §18.2.1; RFC 3581): received/rport on the received top Via, our Via on
@@ -514,35 +538,17 @@ dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
 		struct dp_proxy_out *out)
 {
 	const struct sip_hdr *h;
-	uint8_t addr[16];
 	uint16_t rport = 0;
 	struct fmt_buf b;
 	bool recv;
 	uint32_t n;
-	int fam;
 
 	if (!dp_proxy_pick_src(self->conf, meta, out))
 		return dp_proxy_drop(out, DP_PW_NO_SRC);
 
-	/*
-	 * received when sent-by is a name or another address (§18.2.1),
-	 * always with rport (RFC 3581 §4). The source as text first: a
-	 * sent-by written the same way is that address without parsing it.
-	 */
 	memcpy(out->recv, ";received=", DP_PROXY_RECV_PFX);
-	n = dp_proxy_ip_fmt(&meta->src, false, out->recv + DP_PROXY_RECV_PFX);
-	if (!span_is_null(info->via.rport)) {
-		recv = true;
-	} else if (meta->src.family == DP_AF_V4 && info->via.host.len == n &&
-		   memcmp(info->via.host.ptr, out->recv + DP_PROXY_RECV_PFX,
-			  n) == 0) {
-		recv = false;
-	} else {
-		fam = sip_host_to_ip(info->via.host, addr);
-		recv = fam < 0 || !dp_proxy_ip_eq(&meta->src, addr, fam);
-	}
-	if (!span_is_null(info->via.rport) && info->via.rport.len == 0)
-		rport = meta->sport;
+	recv = dp_via_stamp_want(meta, info, out->recv + DP_PROXY_RECV_PFX, &n,
+				 &rport);
 
 	/* Our Via line, whole, above the first Via line: one edit. */
 	h = sip_msg_hdr(msg, SIP_HDR_VIA);

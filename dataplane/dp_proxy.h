@@ -172,6 +172,18 @@ bool dp_proxy_uri_is_us(const struct dp_conf *conf, const struct sip_uri *uri);
  * may write one byte more (@p out needs 16 bytes). */
 uint32_t dp_proxy_ip_fmt(const struct dp_ip *ip, bool brackets, char *out);
 
+/*
+ * What a server transport stamps on the top Via of a request from
+ * @p meta (RFC 3261 §18.2.1, RFC 3581 §4): returns whether received is
+ * due (always with rport; else when sent-by is a name or another
+ * address); the source address as text in @p addr (*n bytes; room for
+ * 41), and in *rport the source port when a bare rport asks for it, else
+ * 0. @p info is from sip_msg_check().
+ */
+bool dp_via_stamp_want(const struct dp_udp_meta *meta,
+		       const struct sip_info *info, char *addr, uint32_t *n,
+		       uint16_t *rport);
+
 /**
  * First step for a request that passed DESIGN §3.2 steps 1-3 and 5-7:
  * loop detection (§16.3 item 4: 482 for a loop, spirals noted in

@@ -51,6 +51,7 @@
 
 #include "dp.h"
 #include "dp_classify.h"
+#include "dp_proxy.h"
 
 static const struct hash_key dp_sip_zero_key;
 
@@ -147,7 +148,7 @@ dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 	struct hash_key key = dp_sip_zero_key;
 	struct rte_mbuf *m;
 	uint32_t need, len;
-	char tag[16];
+	char tag[16], recv[48];
 
 	if (snap != NULL) {
 		key.k0 = snap->tag_key[0];
@@ -166,6 +167,14 @@ dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 		fmt_hex64(tag, sizeof(tag),
 			  siphash24(&key, p->msg.buf, p->msg.len), 16);
 	r->to_tag = span_make(tag, sizeof(tag));
+	/* The top Via as our transport received it (RFC 3581 §4). */
+	if (p->info_ok) {
+		uint32_t n;
+
+		if (dp_via_stamp_want(meta, &p->info, recv, &n, &r->via_rport))
+			r->via_received = span_make(recv, n);
+		extra += n + 16;
+	}
 	if (r->code == 503 && r->retry_after == 0)
 		r->retry_after = lc->conf->retry_after;
 	/* Headers copied from the request, the status line and ours. */
@@ -176,7 +185,7 @@ dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 		dp_cnt_add(lc, DP_CNT_SIP_BUILD_FAIL, 1);
 		return 0;
 	}
-	if (unlikely(sip_resp_build(&p->msg, &p->info, r,
+	if (unlikely(sip_resp_build(&p->msg, p->info_ok ? &p->info : NULL, r,
 				    rte_pktmbuf_mtod(m, char *),
 				    rte_pktmbuf_tailroom(m), &len) != 0)) {
 		rte_pktmbuf_free(m);
@@ -287,8 +296,11 @@ dp_sip_bad(struct dp_lcore *lc, struct dp_sip_pkt *p, enum sip_perr v)
 
 	dp_cnt_add(lc, DP_CNT_SIP_PARSE_ERR, 1);
 	dp_cnt_inc(&lc->sip_perr[v]);
+	/* No Via (not even one the salvage found): nothing would carry an
+	 * answer back to its client (RFC 3261 §18.2.2). */
 	if (!p->msg.is_request || code == 0 ||
-	    p->msg.method == SIP_METHOD_ACK) {
+	    p->msg.method == SIP_METHOD_ACK ||
+	    sip_msg_hdr(&p->msg, SIP_HDR_VIA) == NULL) {
 		dp_cnt_add(lc, DP_CNT_SIP_PARSE_DROP, 1);
 		return DP_SV_DROP;
 	}

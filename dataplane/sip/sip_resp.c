@@ -245,11 +245,111 @@ sip_resp_num(char *o, const char *name, uint32_t name_len, uint64_t v)
 	return sip_resp_lit(o, "\r\n");
 }
 
+/* One edit of the top Via line: at off (in the request), del bytes
+ * replaced by pfx then ins. */
+struct sip_resp_edit {
+	uint32_t         off;
+	uint32_t         del;
+	struct span      pfx;
+	struct span      ins;
+};
+
+/* At most two edits of the top Via line: rport's value, received. */
+struct sip_resp_stamp {
+	uint32_t         n;
+	struct sip_resp_edit e[2];
+	char             port[6];
+};
+
+/*
+ * The edits r->via_received and r->via_rport ask of the top Via (@p info
+ * from sip_msg_check(); nothing when it is NULL or its top Via is not
+ * inside the first Via line @p h); their length change into *grow.
+ */
+static void
+sip_resp_stamp_plan(const struct sip_msg *req, const struct sip_info *info,
+		    const struct sip_hdr *h, const struct sip_resp *r,
+		    struct sip_resp_stamp *st, int64_t *grow)
+{
+	struct sip_resp_edit *e, t;
+	const char *ls, *le;
+	struct span top, rv;
+	uint32_t k;
+
+	st->n = 0;
+	*grow = 0;
+	if (info == NULL || h == NULL ||
+	    (span_is_null(r->via_received) && r->via_rport == 0))
+		return;
+	top = info->via.value;
+	ls = req->buf + h->off;
+	le = ls + h->line_len;
+	if (top.ptr == NULL || top.ptr < ls || span_end(top) > le)
+		return;
+	if (r->via_rport != 0 && !span_is_null(info->via.rport) &&
+	    info->via.rport.len == 0 && info->via.rport.ptr >= top.ptr &&
+	    info->via.rport.ptr <= span_end(top)) {
+		st->port[0] = '=';
+		k = 1 + fmt_u64(st->port + 1, sizeof(st->port) - 1,
+				r->via_rport);
+		e = &st->e[st->n++];
+		e->off = (uint32_t)(info->via.rport.ptr - req->buf);
+		e->del = 0;
+		e->pfx = SPAN_NULL;
+		e->ins = span_make(st->port, k);
+	}
+	if (!span_is_null(r->via_received)) {
+		rv = info->via.received;
+		e = &st->e[st->n++];
+		if (!span_is_null(rv) && rv.ptr >= top.ptr &&
+		    span_end(rv) <= span_end(top)) {
+			e->off = (uint32_t)(rv.ptr - req->buf);
+			e->del = (uint32_t)rv.len;
+			e->pfx = SPAN_NULL;
+		} else {
+			e->off = (uint32_t)(span_end(top) - req->buf);
+			e->del = 0;
+			e->pfx = SPAN_LIT(";received=");
+		}
+		e->ins = r->via_received;
+		/* In offset order; at the same offset rport stays first. */
+		if (st->n == 2 && st->e[1].off < st->e[0].off) {
+			t = st->e[0];
+			st->e[0] = st->e[1];
+			st->e[1] = t;
+		}
+	}
+	for (k = 0; k < st->n; k++)
+		*grow += (int64_t)st->e[k].pfx.len + (int64_t)st->e[k].ins.len -
+			 (int64_t)st->e[k].del;
+}
+
+/* The first Via line @p h with the edits of @p st. */
+static char *
+sip_resp_stamp_line(char *o, const struct sip_msg *req,
+		    const struct sip_hdr *h, const struct sip_resp_stamp *st,
+		    bool fix)
+{
+	uint32_t at = h->off, k;
+
+	for (k = 0; k < st->n; k++) {
+		const struct sip_resp_edit *e = &st->e[k];
+
+		o = sip_resp_put(o, req->buf + at, e->off - at);
+		if (!span_is_null(e->pfx))
+			o = sip_resp_put(o, e->pfx.ptr, e->pfx.len);
+		o = sip_resp_put(o, e->ins.ptr, e->ins.len);
+		at = e->off + e->del;
+	}
+	return sip_resp_line(o, req->buf + at, h->off + h->line_len - at, fix);
+}
+
 /**
  * Build a response to @p req (DESIGN §3.5, RFC 3261 §8.2.6).
  *
  * Layout: "SIP/2.0 <code> <reason>", every Via line as written and in
- * order, then the first From, To (with ";tag=<r->to_tag>" appended to the
+ * order (the top Via stamped as r->via_received and r->via_rport ask),
+ * then the first From, To (with ";tag=<r->to_tag>" appended to the
  * value when the request's To has no tag and r->to_tag is set), Call-ID
  * and CSeq lines as written; then one Contact line per r->contacts
  * ("<uri>[;q=0.x][;expires=N]"), Unsupported, Retry-After, Min-SE,
@@ -263,18 +363,22 @@ sip_resp_num(char *o, const char *name, uint32_t name_len, uint64_t v)
  * rules); what is left is mostly the copying itself.
  *
  * @param info
- *   Not needed (everything is read from the wire); may be NULL.
+ *   From sip_msg_check(), for the top Via's stamp; may be NULL (no stamp:
+ *   everything else is read from the wire).
  * @return
  *   0 and *out_len set; -ENOSPC when @p cap is too small; -EINVAL for a
- *   code outside 100..699 or a q above 1000.
+ *   code outside 100..699 or a q above 1000; -EBADMSG when @p req has no
+ *   Via (nothing could carry the response to its client).
  */
 int
 sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 	       const struct sip_resp *r, char *out, uint32_t cap,
 	       uint32_t *out_len)
 {
-	const struct sip_hdr *h, *from, *to, *cid, *cseq;
+	const struct sip_hdr *h, *from, *to, *cid, *cseq, *via;
+	struct sip_resp_stamp st;
 	struct span reason;
+	int64_t grow;
 	uint64_t need;
 	uint32_t vend = 0;
 	bool add_tag = false;
@@ -282,9 +386,11 @@ sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 	char *o = out;
 	uint16_t i;
 
-	(void)info;
 	if (r->code < 100 || r->code > 699)
 		return -EINVAL;
+	via = sip_msg_hdr(req, SIP_HDR_VIA);
+	if (via == NULL)
+		return -EBADMSG;
 	for (i = 0; i < r->ncontacts; i++) {
 		if (r->contacts[i].q != SIP_Q_NONE && r->contacts[i].q > 1000)
 			return -EINVAL;
@@ -297,9 +403,9 @@ sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 	cseq = sip_msg_hdr(req, SIP_HDR_CSEQ);
 
 	/* The exact length. */
-	need = 12 + (uint64_t)reason.len + 2;
-	for (h = sip_msg_hdr(req, SIP_HDR_VIA); h != NULL;
-	     h = sip_msg_hdr_next(req, h)) {
+	sip_resp_stamp_plan(req, info, via, r, &st, &grow);
+	need = 12 + (uint64_t)reason.len + 2 + (uint64_t)grow;
+	for (h = via; h != NULL; h = sip_msg_hdr_next(req, h)) {
 		need += h->line_len;
 		bare += sip_resp_bare_lf(req, h);
 	}
@@ -358,7 +464,12 @@ sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 	o = sip_resp_put(o + 12, reason.ptr, reason.len);
 	o = sip_resp_lit(o, "\r\n");
 
-	for (h = sip_msg_hdr(req, SIP_HDR_VIA); h != NULL;
+	if (st.n != 0)
+		o = sip_resp_stamp_line(o, req, via, &st, bare != 0);
+	else
+		o = sip_resp_line(o, req->buf + via->off, via->line_len,
+				  bare != 0);
+	for (h = sip_msg_hdr_next(req, via); h != NULL;
 	     h = sip_msg_hdr_next(req, h))
 		o = sip_resp_line(o, req->buf + h->off, h->line_len,
 				  bare != 0);

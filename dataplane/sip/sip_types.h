@@ -290,6 +290,15 @@ struct sip_resp {
 	uint32_t         min_se;        /* seconds, 0: no Min-SE */
 	struct span      server;        /* Server: value, or SPAN_NULL */
 	struct span      extra;         /* whole header lines with CRLFs, or SPAN_NULL */
+	/*
+	 * The top Via as a server transport stamps it (RFC 3261 §18.2.1,
+	 * RFC 3581 §4), read from the sip_info given to sip_resp_build():
+	 * ";received=<via_received>" appended to the top Via value (or the
+	 * value of its received parameter replaced) unless SPAN_NULL; a
+	 * bare ";rport" filled with "=<via_rport>" unless 0.
+	 */
+	struct span      via_received;
+	uint16_t         via_rport;
 };
 
 /* Edits for sip_rw_apply(): delete del bytes at off, then insert ins. */

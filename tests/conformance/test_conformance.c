@@ -186,7 +186,8 @@ check_field(const struct row *r, const struct sip_msg *msg,
 
 /*
  * What a proxy does with a message (DESIGN.md §3.2 steps 1, 3 and 5 as far
- * as they depend on the message alone): answer, drop, or route.
+ * as they depend on the message alone): answer, drop, or route. A bad
+ * request without a Via is dropped: nothing would carry the answer.
  */
 static void
 proxy_outcome(const struct sip_msg *msg, const struct sip_info *info,
@@ -196,7 +197,8 @@ proxy_outcome(const struct sip_msg *msg, const struct sip_info *info,
 
 	if (v != SIP_PERR_OK) {
 		code = sip_perr_status(v);
-		if (msg->is_request && code != 0)
+		if (msg->is_request && code != 0 &&
+		    sip_msg_hdr(msg, SIP_HDR_VIA) != NULL)
 			snprintf(out, cap, "%u", code);
 		else
 			snprintf(out, cap, "drop");

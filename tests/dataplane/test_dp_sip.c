@@ -99,6 +99,13 @@ t_tag(const char *req, size_t len, int zero_key, char tag[17])
 	tag[16] = '\0';
 }
 
+/*
+ * The source address the next answers' top Via gets as received (RFC
+ * 3581 §4: the requests ask with a bare rport); the peer's IPv4 address
+ * unless a test sends over IPv6.
+ */
+static const char *t_src = "192.0.2.2";
+
 /* The answer: status line, copied fields, To-tag, @p extra lines. */
 static size_t
 t_resp(char *out, const char *status, const char *method, const char *ruri,
@@ -107,15 +114,16 @@ t_resp(char *out, const char *status, const char *method, const char *ruri,
 {
 	return (size_t)snprintf(out, 4096,
 		"SIP/2.0 %s\r\n"
-		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bK%s;rport\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bK%s;rport=5062"
+		";received=%s\r\n"
 		"From: \"Alice\" <sip:alice@192.0.2.2>;tag=a1\r\n"
 		"To: <%s>;tag=%s\r\n"
 		"Call-ID: %s-call@192.0.2.2\r\n"
 		"CSeq: 7 %s\r\n"
 		"%s"
 		"Content-Length: 0\r\n\r\n",
-		status, branch, ruri, to_tag != NULL ? to_tag : tag, branch,
-		method, extra != NULL ? extra : "");
+		status, branch, t_src, ruri, to_tag != NULL ? to_tag : tag,
+		branch, method, extra != NULL ? extra : "");
 }
 
 /* Send a request, expect exactly one answer equal to the expected one. */
@@ -158,8 +166,10 @@ test_dp_sip_options_to_router_200(void **state)
 	/* IPv6, over IPv6. */
 	n = t_req(req, "OPTIONS", "sip:[2001:db8::1]", "o3", NULL, NULL);
 	t_tag(req, n, 1, tag);
+	t_src = "2001:db8::2";
 	t_resp(t_want, "200 OK", "OPTIONS", "sip:[2001:db8::1]", "o3", NULL,
 	       tag, T_OPT200);
+	t_src = "192.0.2.2";
 	t_sip_rx6(req, n);
 	t_poll();
 	t_sip_tx(t_buf, sizeof(t_buf), 1);

@@ -510,6 +510,108 @@ test_sip_resp_build_missing_header_skipped(void **state)
 	CHECK_RESP(st, &msg, NULL, &r, exp);
 }
 
+/* Build the 200 for @p req with the stamp asked; compare with @p exp. */
+static void
+check_stamp(struct resp_state *st, const char *req, const char *exp,
+	    const char *received, uint16_t rport)
+{
+	struct sip_resp r = { .code = 200 };
+	struct sip_info info;
+	struct sip_msg msg;
+
+	if (received != NULL)
+		r.via_received = span_make(received, strlen(received));
+	r.via_rport = rport;
+	parse_req(st, req, strlen(req), &msg, &info);
+	check_resp(st, &msg, &info, &r, exp, strlen(exp));
+}
+
+#define STAMP_REQ(via1)                                                 \
+	"OPTIONS sip:edge.example SIP/2.0\r\n"                          \
+	via1                                                            \
+	"Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-2\r\n"                \
+	"From: <sip:a@example.org>;tag=f\r\nTo: <sip:edge.example>;tag=t\r\n" \
+	"Call-ID: s1\r\nCSeq: 1 OPTIONS\r\n\r\n"
+#define STAMP_RESP(via1)                                                \
+	"SIP/2.0 200 OK\r\n"                                            \
+	via1                                                            \
+	"Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-2\r\n"                \
+	"From: <sip:a@example.org>;tag=f\r\nTo: <sip:edge.example>;tag=t\r\n" \
+	"Call-ID: s1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+
+/*
+ * RFC 3581 §4, RFC 3261 §18.2.1: the top Via of a local answer is the
+ * request's as the transport stamped it: a bare rport filled, received
+ * appended after the top value (also when more values follow on its
+ * line) or its value replaced; lower Vias untouched.
+ */
+static void
+test_sip_resp_build_via_stamped(void **state)
+{
+	struct resp_state *st = *state;
+	struct sip_resp r = { .code = 200 };
+	struct sip_info info;
+	struct sip_msg msg;
+	uint32_t len;
+	char out[512];
+
+	check_stamp(st,
+		STAMP_REQ("Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-1;rport\r\n"),
+		STAMP_RESP("Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-1;rport=40000;received=198.51.100.7\r\n"),
+		"198.51.100.7", 40000);
+	/* rport in the middle, a second value on the same line */
+	check_stamp(st,
+		STAMP_REQ("v: SIP/2.0/UDP h.example;rport;branch=z9hG4bK-1 , SIP/2.0/UDP 10.0.0.9\r\n"),
+		STAMP_RESP("v: SIP/2.0/UDP h.example;rport=5062;branch=z9hG4bK-1;received=192.0.2.2 , SIP/2.0/UDP 10.0.0.9\r\n"),
+		"192.0.2.2", 5062);
+	/* received already there (before rport): its value replaced */
+	check_stamp(st,
+		STAMP_REQ("Via: SIP/2.0/UDP h.example;received=10.1.1.1;rport;branch=z9hG4bK-1\r\n"),
+		STAMP_RESP("Via: SIP/2.0/UDP h.example;received=2001:db8::2;rport=7;branch=z9hG4bK-1\r\n"),
+		"2001:db8::2", 7);
+	/* rport with a value is left alone; no rport asked */
+	check_stamp(st,
+		STAMP_REQ("Via: SIP/2.0/UDP h.example;branch=z9hG4bK-1;rport=9\r\n"),
+		STAMP_RESP("Via: SIP/2.0/UDP h.example;branch=z9hG4bK-1;rport=9;received=192.0.2.2\r\n"),
+		"192.0.2.2", 5060);
+	check_stamp(st,
+		STAMP_REQ("Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1\r\n"),
+		STAMP_RESP("Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1\r\n"),
+		NULL, 0);
+	/* the same request without its sip_info: copied as it is */
+	r.via_received = SPAN_LIT("192.0.2.2");
+	r.via_rport = 5062;
+	parse_req(st, STAMP_REQ("Via: SIP/2.0/UDP h;branch=z9hG4bK-1;rport\r\n"),
+		  strlen(STAMP_REQ("Via: SIP/2.0/UDP h;branch=z9hG4bK-1;rport\r\n")),
+		  &msg, &info);
+	assert_int_equal(sip_resp_build(&msg, NULL, &r, out, sizeof(out), &len),
+			 0);
+	assert_non_null(strstr(out, "branch=z9hG4bK-1;rport\r\n"));
+}
+
+/* No Via: nothing would carry the response; refused. */
+static void
+test_sip_resp_build_no_via_refused(void **state)
+{
+	static const char req[] =
+		"INVITE sip:+15550100@edge.example SIP/2.0\r\n"
+		"To: <sip:+15550100@edge.example>\r\n"
+		"Call-ID: t1@192.0.2.10\r\n"
+		"CSeq: 1 INVITE\r\n"
+		"\r\n";
+	struct resp_state *st = *state;
+	struct sip_resp r = { .code = 400, .to_tag = tag };
+	struct sip_msg msg;
+	uint32_t len;
+	char out[512];
+	const char *buf;
+
+	buf = guard_buf_put(st->in, req, sizeof(req) - 1);
+	assert_int_equal(sip_parse(&msg, buf, sizeof(req) - 1), SIP_PERR_OK);
+	assert_int_equal(sip_resp_build(&msg, NULL, &r, out, sizeof(out), &len),
+			 -EBADMSG);
+}
+
 static void
 test_sip_resp_build_bad_args_einval(void **state)
 {
@@ -789,6 +891,13 @@ test_sip_resp_build_mutated_requests_bounded(void **state)
 		buf = guard_buf_put(st->in, text, len);
 		if (sip_parse(&msg, buf, len) != SIP_PERR_OK)
 			continue;
+		if (sip_msg_hdr(&msg, SIP_HDR_VIA) == NULL) {
+			/* nothing would carry the answer: refused */
+			assert_int_equal(sip_resp_build(&msg, NULL, &r, ref,
+							sizeof(ref), &ref_len),
+					 -EBADMSG);
+			continue;
+		}
 		assert_int_equal(sip_resp_build(&msg, NULL, &r, ref, sizeof(ref),
 						&ref_len), 0);
 		out = guard_buf_put(st->out, zeros, ref_len);
@@ -836,6 +945,8 @@ main(void)
 		cmocka_unit_test(test_sip_resp_build_bare_lf_made_crlf),
 		cmocka_unit_test(test_sip_resp_build_404_copies_fields_adds_tag),
 		cmocka_unit_test(test_sip_resp_build_to_tag_kept_when_present),
+		cmocka_unit_test(test_sip_resp_build_via_stamped),
+		cmocka_unit_test(test_sip_resp_build_no_via_refused),
 		cmocka_unit_test(test_sip_resp_build_to_tag_bare_addr_spec_kept),
 		cmocka_unit_test(test_sip_resp_build_to_tag_added_uri_param_and_lws),
 		cmocka_unit_test(test_sip_resp_build_302_three_contacts),
