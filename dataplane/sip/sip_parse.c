@@ -894,12 +894,14 @@ sip_parse_headers(struct sip_msg *msg, const struct sip_scan_ops *ops,
 /*
  * After header framing stopped at a bad line (verdict @p rc), locate the
  * header lines a local answer copies (RFC 3261 §8.2.6.2: every Via,
- * From, To, Call-ID, CSeq) among the lines after it, so that the 400 the
- * request gets can be matched by its client (§17.1.3). Lines are taken
- * as they are: "name: value" up to the empty line, one line each (a
- * folded header is left out), names classified as sip_parse() does; an
+ * From, To, Call-ID, CSeq) among the lines after it (from the line that
+ * was one too many, for SIP_PERR_TOO_MANY_HDRS), so that the 400 or 513
+ * the request gets can be matched by its client (§17.1.3). Lines are
+ * taken as they are: "name: value" up to the empty line, a folded header
+ * with its continuation lines, names classified as sip_parse() does; an
  * id already located is not taken again, but Via lines are (none after
- * SIP_PERR_TOO_MANY_VIA). Nothing else is recorded. Slow path.
+ * SIP_PERR_TOO_MANY_VIA). Nothing else is recorded; the slots past
+ * SIP_MAX_HDRS are there for them. Slow path.
  */
 static void
 sip_parse_salvage(struct sip_msg *msg, enum sip_perr rc)
@@ -910,16 +912,23 @@ sip_parse_salvage(struct sip_msg *msg, enum sip_perr rc)
 	enum sip_hdr_id id;
 	uint8_t *link;
 
-	if (rc == SIP_PERR_TOO_MANY_HDRS || msg->err_off >= msg->len)
+	if (msg->err_off >= msg->len)
 		return;
-	p = memchr(buf + msg->err_off, '\n', msg->len - msg->err_off);
-	for (; p != NULL && p + 1 < end && n < SIP_MAX_HDRS; p = nl) {
+	p = rc == SIP_PERR_TOO_MANY_HDRS ? buf + msg->err_off - 1 :
+	    memchr(buf + msg->err_off, '\n', msg->len - msg->err_off);
+	for (; p != NULL && p + 1 < end &&
+	       n < SIP_MAX_HDRS + SIP_SALVAGE_HDRS; p = nl) {
 		p++;
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL || nl == p || (nl == p + 1 && *p == '\r'))
 			return;         /* no whole line left, or the empty one */
-		if (sip_is_wsp(*p) || (nl + 1 < end && sip_is_wsp(nl[1])))
-			continue;       /* folding */
+		if (sip_is_wsp(*p))
+			continue;       /* the rest of a header not taken */
+		/* A folded header: its continuation lines too. */
+		while (nl != NULL && nl + 1 < end && sip_is_wsp(nl[1]))
+			nl = memchr(nl + 1, '\n', (size_t)(end - nl - 1));
+		if (nl == NULL)
+			return;
 		colon = memchr(p, ':', (size_t)(nl - p));
 		if (colon == NULL)
 			continue;

@@ -15,6 +15,9 @@
 /* Limits. Each one exceeded has its own verdict (see SIP_PERR_MAP). */
 #define SIP_MAX_MSG_LEN         65535u  /* bytes in one datagram: 513 */
 #define SIP_MAX_HDRS            96u     /* header fields (lines): 513 */
+/* Slots past SIP_MAX_HDRS for the lines a local answer copies, located
+ * after a parse error (never used by a message that parses). */
+#define SIP_SALVAGE_HDRS        8u
 #define SIP_MAX_VIA             64u     /* Via values over all lines: 513 */
 #define SIP_MAX_URI_LEN         2048u   /* Request-URI bytes: 414 */
 
@@ -178,7 +181,7 @@ struct sip_msg {
 	struct span      ruri;          /* requests: the Request-URI */
 	struct span      reason;        /* responses: the Reason-Phrase */
 	uint8_t          first[SIP_HDR__COUNT]; /* first header per id or SIP_HDR_NONE */
-	struct sip_hdr   hdr[SIP_MAX_HDRS];
+	struct sip_hdr   hdr[SIP_MAX_HDRS + SIP_SALVAGE_HDRS];
 };
 
 enum sip_scheme {

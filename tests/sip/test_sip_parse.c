@@ -623,9 +623,11 @@ test_sip_parse_bad_header_keeps_earlier(void **state)
 
 /*
  * After a bad line, the headers an answer copies are located among the
- * lines after it (every Via; From, To, Call-ID, CSeq once; not folded
- * ones, nothing past the empty line); the verdict and offset stay the bad
- * line's. After too many Vias, no further Via is taken.
+ * lines after it (every Via; From, To, Call-ID, CSeq once; folded ones
+ * with their continuation lines; nothing past the empty line); the
+ * verdict and offset stay the bad line's. After too many Vias, no
+ * further Via is taken; after too many header lines, they are located
+ * from the line that was one too many, in slots of their own.
  */
 static void
 test_sip_parse_bad_header_answer_headers_located(void **state)
@@ -668,8 +670,9 @@ test_sip_parse_bad_header_answer_headers_located(void **state)
 	assert_true(span_eq(sip_msg_hdr(&msg, SIP_HDR_FROM)->value,
 			    SPAN_LIT("<sip:f@x>;tag=1")));
 	h = sip_msg_hdr(&msg, SIP_HDR_TO);
-	assert_true(span_eq(h->value, SPAN_LIT("<sip:t2@x>")));
-	assert_int_equal(h->line_len, 14);
+	assert_true(span_eq(h->value, SPAN_LIT("<sip:t@x>\r\n ;folded=1")));
+	assert_int_equal(h->line_len, 27);
+	assert_null(sip_msg_hdr_next(&msg, h));
 	assert_true(span_eq(sip_msg_hdr(&msg, SIP_HDR_CALL_ID)->value,
 			    SPAN_LIT("c1")));
 	assert_non_null(sip_msg_hdr(&msg, SIP_HDR_CSEQ));
@@ -687,6 +690,22 @@ test_sip_parse_bad_header_answer_headers_located(void **state)
 		i++;
 	assert_int_equal(i, SIP_MAX_VIA + 1);
 	assert_non_null(sip_msg_hdr(&msg, SIP_HDR_CSEQ));
+
+	n = (size_t)sprintf(buf, "INVITE sip:a@b SIP/2.0\r\n");
+	for (i = 0; i < SIP_MAX_HDRS; i++)
+		n += (size_t)sprintf(buf + n, "X-H%u: v\r\n", i);
+	sprintf(buf + n, "Via: SIP/2.0/UDP late;branch=z9hG4bK9\r\n"
+		"From: <sip:f@x>;tag=1\r\nTo: <sip:t@x>\r\n"
+		"Call-ID: c9\r\nCSeq: 9\r\n INVITE\r\n\r\n");
+	assert_int_equal(parse_str(*state, &msg, buf), SIP_PERR_TOO_MANY_HDRS);
+	assert_int_equal(msg.nhdr, SIP_MAX_HDRS + 5);
+	assert_true(span_eq(sip_msg_hdr(&msg, SIP_HDR_VIA)->value,
+			    SPAN_LIT("SIP/2.0/UDP late;branch=z9hG4bK9")));
+	assert_non_null(sip_msg_hdr(&msg, SIP_HDR_FROM));
+	assert_non_null(sip_msg_hdr(&msg, SIP_HDR_TO));
+	assert_non_null(sip_msg_hdr(&msg, SIP_HDR_CALL_ID));
+	assert_true(span_eq(sip_msg_hdr(&msg, SIP_HDR_CSEQ)->value,
+			    SPAN_LIT("9\r\n INVITE")));
 }
 
 static void
