@@ -436,30 +436,6 @@ dp_proxy_pick_src(const struct dp_conf *conf, const struct dp_udp_meta *meta,
 }
 
 /*
- * sip_rw_apply() orders edits by offset, equal offsets in the order they
- * were added. An insertion made after a deletion at the same offset (the
- * Max-Forwards line where a popped Route line starts) must come first:
- * sort by offset, pure insertions ahead of deletions at equal offsets,
- * stable otherwise (at most SIP_EDIT_MAX entries).
- */
-static void
-dp_proxy_edits_order(struct sip_edits *ed)
-{
-	struct sip_edit e;
-	unsigned int i, j;
-
-	for (i = 1; i < ed->n; i++) {
-		e = ed->e[i];
-		for (j = i; j > 0 && (ed->e[j - 1].off > e.off ||
-				      (ed->e[j - 1].off == e.off &&
-				       ed->e[j - 1].del != 0 && e.del == 0));
-		     j--)
-			ed->e[j] = ed->e[j - 1];
-		ed->e[j] = e;
-	}
-}
-
-/*
  * sip_rw_via_stamp() for a request whose rport, when stamped, is the
  * first one and bare: ";received=ADDR" appended to the top Via value as
  * one edit (out->recv holds it; @p n is the address's length), or the
@@ -581,7 +557,7 @@ dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
 		return dp_proxy_drop(out, DP_PW_REWRITE);
 
 	/* After the Via line: the edits go in offset order (fewer moves in
-	 * dp_proxy_edits_order()). */
+	 * sip_edits_sort()). */
 	if ((recv || rport != 0) &&
 	    dp_proxy_via_stamp(out, msg, info, recv, n, rport) != 0)
 		return dp_proxy_drop(out, DP_PW_REWRITE);
@@ -623,7 +599,7 @@ dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
 					span_range(out->rr, b.p)) != 0)
 			return dp_proxy_drop(out, DP_PW_REWRITE);
 	}
-	dp_proxy_edits_order(&out->ed);
+	sip_edits_sort(&out->ed);      /* the in-place apply needs no sort */
 	return DP_PA_SEND;
 }
 

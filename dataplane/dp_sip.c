@@ -81,60 +81,6 @@ dp_sip_flow_hash(const struct dp_snap *snap, const struct sip_info *info)
 	return siphash13(&k, info->call_id.ptr, info->call_id.len);
 }
 
-/* 16 lower-case hex digits of @p v, most significant first. */
-static inline void
-dp_sip_hex16(char out[16], uint64_t v)
-{
-	uint64_t w[2];
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		uint64_t y = (uint32_t)(v >> (32 - 32 * i)), a;
-
-		/* One nibble a byte, the most significant in the top byte. */
-		y = (y | y << 16) & 0x0000ffff0000ffffull;
-		y = (y | y << 8) & 0x00ff00ff00ff00ffull;
-		y = (y | y << 4) & 0x0f0f0f0f0f0f0f0full;
-		/* '0' + n, and 'a' - 10 + n from 10 up. */
-		a = (y + 0x0606060606060606ull) >> 4 & 0x0101010101010101ull;
-		w[i] = __builtin_bswap64(y + 0x3030303030303030ull + a * 0x27);
-	}
-	memcpy(out, w, 16);
-}
-
-/*
- * The To-tag of a checked request (RFC 3261 §8.2.6.2): SipHash-1-3 under
- * the installation secret of the request's flow hash (its Call-ID,
- * dp_sip_flow_hash()), CSeq number, From tag and top Via branch, so a
- * retransmission, which repeats them, gets the same tag. Input layout
- * (little-endian): flow hash (8), CSeq number (4), From tag length (2),
- * branch length (2), then the two fields (a datagram's fields are
- * shorter than 65,536 bytes). Every input is 16 bytes or more, so none is
- * a flow-key derivation (dp_snap.c, 10 bytes). The Call-ID is hashed once
- * for the flow and the tag, and the fields are streamed from where they
- * lie (hash_sip13_*()): the tag went from 819 (sip_to_tag()) to about 420
- * (SipHash-2-4 through a gather buffer) to about 240 instructions a
- * 302 (callgrind, perf/bench_pipeline.sh steady).
- */
-static void
-dp_sip_to_tag(const struct hash_key *key, uint64_t flow,
-	      const struct sip_info *info, char out[16])
-{
-	struct span ft = info->from.tag, br = info->via.branch;
-	struct hash_sip13 h;
-
-	hash_sip13_init(&h, key);
-	hash_sip13_block(&h, flow);
-	h.total = 16;
-	hash_sip13_block(&h, info->cseq.num | (uint64_t)(uint16_t)ft.len << 32 |
-			     (uint64_t)(uint16_t)br.len << 48);
-	if (ft.len != 0)
-		hash_sip13_update(&h, ft.ptr, ft.len);
-	if (br.len != 0)
-		hash_sip13_update(&h, br.ptr, br.len);
-	dp_sip_hex16(out, hash_sip13_final(&h));
-}
-
 /*
  * Build @p r's response to @p p into a fresh mbuf and send it to the
  * request's source. Adds the deterministic To-tag when the request was
@@ -162,7 +108,7 @@ dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 			p->flow = dp_sip_flow_hash(snap, &p->info);
 			p->flow_ok = 1;
 		}
-		dp_sip_to_tag(&key, p->flow, &p->info, tag);
+		sip_to_tag(&p->info, &key, p->flow, tag);
 	} else
 		fmt_hex64(tag, sizeof(tag),
 			  siphash24(&key, p->msg.buf, p->msg.len), 16);

@@ -260,6 +260,13 @@ int sip_naddr_q(const struct sip_naddr *na, uint16_t *q);
 void sip_edits_init(struct sip_edits *ed);
 int sip_edit_add(struct sip_edits *ed, uint32_t off, uint32_t del,
 		 struct span ins);
+/*
+ * Put the edits in the order they apply in: by offset; at equal offsets
+ * a pure insertion before a deletion, otherwise as added. The apply
+ * functions use this order whatever the list's; a sorted list spares the
+ * in-place one a sort.
+ */
+void sip_edits_sort(struct sip_edits *ed);
 
 /* Insert "Via: <value>" above the first Via line. */
 int sip_rw_push_via(struct sip_edits *ed, const struct sip_msg *msg,
@@ -347,14 +354,20 @@ int sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 uint32_t sip_qvalue(char *out, uint16_t q);
 
 /**
- * Deterministic To-tag for a stateless answer: a keyed hash of Call-ID,
- * From tag, CSeq number and top Via branch, so a retransmission gets the
- * same tag (RFC 3261 §8.2.7 stateless UAS).
+ * Deterministic To-tag for a stateless answer (RFC 3261 §8.2.6.2, §8.2.7
+ * stateless UAS): a keyed hash (SipHash-1-3 under @p key) of @p flow, the
+ * CSeq number, From tag and top Via branch, so a retransmission, which
+ * repeats them, gets the same tag. Every input is 16 bytes or more.
  *
+ * @param flow
+ *   A keyed hash of the Call-ID (the dataplane's flow hash), so the
+ *   Call-ID is hashed once for both.
  * @param out
  *   16 bytes of lower-case hex written here; not terminated.
+ *
+ * Context: any thread, hot-path safe.
  */
 void sip_to_tag(const struct sip_info *info, const struct hash_key *key,
-		char out[16]);
+		uint64_t flow, char out[16]);
 
 #endif /* SIPEDGE_SIP_SIP_H */

@@ -559,10 +559,38 @@ sip_rw_edit_fits(const struct sip_edit *e, uint32_t msg_len)
 }
 
 /*
- * Sort edit indexes by offset, keeping insertion order for equal offsets
- * (so "Via: ", value, CRLF stay in sequence), and check them: each edit
- * starts at or after the end of the bytes the previous one deleted and
- * stays inside [0, msg_len). *new_len is the length after applying.
+ * The order edits apply in: by offset; at equal offsets a pure insertion
+ * before a deletion (an insertion where a deleted line starts, such as
+ * Max-Forwards where a popped Route line was, whatever order they were
+ * added in), otherwise as added (so "Via: ", value, CRLF stay in
+ * sequence). Does @p a go after @p b, added after it?
+ */
+static inline bool
+sip_rw_goes_after(const struct sip_edit *a, const struct sip_edit *b)
+{
+	return a->off > b->off ||
+	       (a->off == b->off && a->del != 0 && b->del == 0);
+}
+
+void
+sip_edits_sort(struct sip_edits *ed)
+{
+	struct sip_edit e;
+	unsigned int i, j;
+
+	for (i = 1; i < ed->n && i < SIP_EDIT_MAX; i++) {
+		e = ed->e[i];
+		for (j = i; j > 0 && sip_rw_goes_after(&ed->e[j - 1], &e); j--)
+			ed->e[j] = ed->e[j - 1];
+		ed->e[j] = e;
+	}
+}
+
+/*
+ * Sort edit indexes in apply order (sip_rw_goes_after()) and check them:
+ * each edit starts at or after the end of the bytes the previous one
+ * deleted and stays inside [0, msg_len). *new_len is the length after
+ * applying.
  */
 static int
 sip_rw_plan(const struct sip_edits *ed, const struct sip_msg *msg,
@@ -577,7 +605,8 @@ sip_rw_plan(const struct sip_edits *ed, const struct sip_msg *msg,
 		return -ENOSPC;
 	for (i = 0; i < ed->n; i++) {
 		cur = (uint8_t)i;
-		for (j = i; j > 0 && ed->e[idx[j - 1]].off > ed->e[cur].off; j--)
+		for (j = i; j > 0 && sip_rw_goes_after(&ed->e[idx[j - 1]],
+						       &ed->e[cur]); j--)
 			idx[j] = idx[j - 1];
 		idx[j] = cur;
 	}
@@ -790,7 +819,7 @@ sip_rw_apply_inplace_head(const struct sip_edits *ed,
 			continue;
 		if (e->off < cursor) {
 			/* Before the previous edit's end: unsorted, or bad. */
-			if (i != 0 && e->off < ord[i - 1]->off) {
+			if (i != 0 && sip_rw_goes_after(ord[i - 1], e)) {
 				sorted = false;
 				continue;
 			}
@@ -803,11 +832,12 @@ sip_rw_apply_inplace_head(const struct sip_edits *ed,
 	if (ed->overflow || n > SIP_EDIT_MAX)
 		return -ENOSPC;
 	if (!sorted) {
-		/* Stable: equal offsets keep the order they were added in. */
+		/* Stable, in apply order (sip_rw_goes_after()). */
 		for (i = 1; i < n; i++) {
 			const struct sip_edit *e = ord[i];
 
-			for (j = i; j > 0 && ord[j - 1]->off > e->off; j--)
+			for (j = i; j > 0 && sip_rw_goes_after(ord[j - 1], e);
+			     j--)
 				ord[j] = ord[j - 1];
 			ord[j] = e;
 		}

@@ -348,6 +348,18 @@ fuzz_resp_check(const struct sip_msg *req, const struct sip_info *rinfo,
 	FUZZ_SAME(k == 2);
 }
 
+/* A stamped 302: parses, checks, and its top Via names the source. */
+static void
+fuzz_resp_stamp_check(const char *out, uint32_t n)
+{
+	static struct sip_msg resp;
+	struct sip_info info;
+
+	FUZZ_SAME(sip_parse(&resp, out, n) == SIP_PERR_OK);
+	FUZZ_SAME(sip_msg_check(&resp, &info) == SIP_PERR_OK);
+	FUZZ_SAME(fuzz_text_eq(info.via.received, SPAN_LIT("198.18.0.9")));
+}
+
 static void
 fuzz_rewrite(const struct sip_msg *msg, const struct sip_info *info)
 {
@@ -380,7 +392,8 @@ fuzz_rewrite(const struct sip_msg *msg, const struct sip_info *info)
 
 	if (!msg->is_request)
 		return;
-	sip_to_tag(info, &key, tag);
+	sip_to_tag(info, &key, siphash13(&key, info->call_id.ptr,
+					 info->call_id.len), tag);
 	memset(&r, 0, sizeof(r));
 	r.code = 302;
 	r.to_tag = span_make(tag, sizeof(tag));
@@ -391,6 +404,13 @@ fuzz_rewrite(const struct sip_msg *msg, const struct sip_info *info)
 		abort();
 	fuzz_resp_check(msg, info, out, n, span_make(tag, sizeof(tag)));
 	(void)sip_resp_build(msg, info, &r, out, 64, &n);
+	/* The top Via stamped as a transport would: still a response that
+	 * parses and checks, its top Via received the address given. */
+	r.via_received = SPAN_LIT("198.18.0.9");
+	r.via_rport = 5062;
+	if (sip_resp_build(msg, info, &r, out, sizeof(out), &n) != 0)
+		abort();
+	fuzz_resp_stamp_check(out, n);
 }
 
 int

@@ -952,6 +952,58 @@ test_sip_rewrite_loose_route_pop_and_push(void **state)
 	CHECK_RW(*state, in, build_loose_route, exp);
 }
 
+/* The same two edits, added in either order. */
+static int
+build_pop_then_mf(struct sip_edits *ed, const struct sip_msg *msg,
+		  const struct sip_info *info)
+{
+	int rc = sip_rw_pop_route(ed, msg);
+
+	return rc != 0 ? rc : sip_rw_max_forwards(ed, msg, info);
+}
+
+static int
+build_mf_then_pop(struct sip_edits *ed, const struct sip_msg *msg,
+		  const struct sip_info *info)
+{
+	int rc = sip_rw_max_forwards(ed, msg, info);
+
+	return rc != 0 ? rc : sip_rw_pop_route(ed, msg);
+}
+
+/*
+ * Max-Forwards inserted where the popped Route line starts (right after
+ * the last Via): the insertion goes first whatever order the edits were
+ * added in, in both apply functions.
+ */
+static void
+test_sip_rewrite_insert_at_deleted_line_any_order(void **state)
+{
+	static const char in[] =
+		"BYE sip:bob@192.0.2.20:5060 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-b1\r\n"
+		"Route: <sip:198.19.0.1;lr>\r\n"
+		"To: <sip:bob@example.net>;tag=u1\r\n"
+		"From: <sip:alice@example.org>;tag=t1\r\n"
+		"Call-ID: b1@192.0.2.10\r\n"
+		"CSeq: 2 BYE\r\n"
+		"Content-Length: 0\r\n"
+		"\r\n";
+	static const char exp[] =
+		"BYE sip:bob@192.0.2.20:5060 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-b1\r\n"
+		"Max-Forwards: 70\r\n"
+		"To: <sip:bob@example.net>;tag=u1\r\n"
+		"From: <sip:alice@example.org>;tag=t1\r\n"
+		"Call-ID: b1@192.0.2.10\r\n"
+		"CSeq: 2 BYE\r\n"
+		"Content-Length: 0\r\n"
+		"\r\n";
+
+	CHECK_RW(*state, in, build_pop_then_mf, exp);
+	CHECK_RW(*state, in, build_mf_then_pop, exp);
+}
+
 /* ---- edit list and apply ------------------------------------------------ */
 
 static void
@@ -1011,10 +1063,19 @@ test_sip_rewrite_apply_overlap_einval(void **state)
 			 -EINVAL);
 	assert_memory_equal(buf, text, 10);
 
-	/* A replacement followed by an insertion at the same offset. */
+	/* A replacement, then an insertion at the same offset: no overlap,
+	 * the insertion goes first (sip_edits_sort()). */
 	sip_edits_init(&ed);
 	sip_edit_add(&ed, 2, 3, SPAN_LIT("x"));
 	sip_edit_add(&ed, 2, 0, SPAN_LIT("y"));
+	assert_int_equal(sip_rw_apply(&ed, &msg, out, sizeof(out), &out_len),
+			 0);
+	assert_int_equal(out_len, 9);
+	assert_memory_equal(out, "01yx56789", 9);
+	/* Two replacements at one offset do overlap. */
+	sip_edits_init(&ed);
+	sip_edit_add(&ed, 2, 3, SPAN_LIT("x"));
+	sip_edit_add(&ed, 2, 1, SPAN_LIT("y"));
 	assert_int_equal(sip_rw_apply(&ed, &msg, out, sizeof(out), &out_len),
 			 -EINVAL);
 
@@ -1456,6 +1517,7 @@ main(void)
 		cmocka_unit_test(test_sip_rewrite_proxy_inserts_and_drops_trailing),
 		cmocka_unit_test(test_sip_rewrite_no_edits_drops_trailing),
 		cmocka_unit_test(test_sip_rewrite_loose_route_pop_and_push),
+		cmocka_unit_test(test_sip_rewrite_insert_at_deleted_line_any_order),
 		cmocka_unit_test(test_sip_rewrite_apply_equal_offsets_keep_order),
 		cmocka_unit_test(test_sip_rewrite_apply_overlap_einval),
 		cmocka_unit_test(test_sip_rewrite_apply_inplace_ins_in_buffer_einval),
