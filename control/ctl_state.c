@@ -483,8 +483,13 @@ ctl_diff_next(void *arg, struct ctl_change *c)
 			break;
 		}
 		it->i++;
+		/*
+		 * Unchanged for matching is not enough to skip the write:
+		 * "+44" for "44" or a domain's case is a change of the text
+		 * the operator sees in export, and must survive a restart.
+		 */
 		if (it->cur != NULL && rules_set_find(it->cur, r.id, &old) == 0 &&
-		    rules_rule_equal(&r, &old))
+		    rules_rule_equal(&r, &old) && span_eq(r.pattern, old.pattern))
 			continue;
 		c->del = false;
 		c->id = r.id;

@@ -194,6 +194,43 @@ test_ctl_import_export_round_trip(void **state)
 	free(e3);
 }
 
+/*
+ * A re-import that changes only how a pattern is written ("+44" for "44",
+ * a domain's case) matches the same and counts as unchanged, but the
+ * text the operator imported is what export shows, also after a restart.
+ */
+static void
+test_ctl_import_text_only_change_survives_restart(void **state)
+{
+	static const char a[] = "id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		"uk,prefix,+44,forward,192.0.2.1:5060,,,,\n"
+		"corp,domain,*.Example.COM,forward,192.0.2.2:5060,,,,\n";
+	static const char b[] = "id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		"uk,prefix,44,forward,192.0.2.1:5060,,,,\n"
+		"corp,domain,*.example.com,forward,192.0.2.2:5060,,,,\n";
+	struct fx *fx = *state;
+	struct ctl_result res;
+	char *e1, *e2;
+	size_t l1, l2;
+
+	assert_int_equal(import(fx, a, sizeof(a) - 1, 4096, false, false,
+				&res), 0);
+	ctl_result_fini(&res);
+	assert_int_equal(import(fx, b, sizeof(b) - 1, 4096, false, false,
+				&res), 0);
+	assert_int_equal(res.diff.unchanged, 2);
+	ctl_result_fini(&res);
+	e1 = export(fx, &l1);
+	assert_non_null(memmem(e1, l1, "uk,prefix,44,", 13));
+	assert_non_null(memmem(e1, l1, "*.example.com", 13));
+	reopen(fx, MAP_SIZE);
+	e2 = export(fx, &l2);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(e1, e2, l1);
+	free(e1);
+	free(e2);
+}
+
 static void
 test_ctl_import_errors_have_lines_and_commit_nothing(void **state)
 {
@@ -571,6 +608,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_ctl_import_commits_generation_and_publishes),
 		T(test_ctl_import_export_round_trip),
+		T(test_ctl_import_text_only_change_survives_restart),
 		T(test_ctl_import_errors_have_lines_and_commit_nothing),
 		T(test_ctl_import_bad_regex_commits_nothing),
 		T(test_ctl_import_error_list_is_capped),
