@@ -390,6 +390,9 @@ int ctl_explain(struct ctl_state *cs, const char *uri,
 int ctl_export_csv(const struct rules_set *set, rules_write_fn *fn,
 		   void *arg);
 
+/* The reply code of a failed store write: store_full or store_error. */
+const char *ctl_commit_code(int rc);
+
 /* Settings with defaults applied. */
 int ctl_setting_u64(struct ctl_state *cs, const char *name, uint64_t *v);
 

@@ -576,9 +576,8 @@ ctl_cmd_config_set(struct ctl_server *srv, struct ctl_conn *c,
 	}
 	rc = ctl_store_setting_put(ctl_state_store(srv->cs), d->name, &s);
 	if (rc != 0) {
-		ctl_reply_fail(r, rc, rc == -ENOSPC ? "store_full" :
-			       "store_error", "cannot store %s: %s", d->name,
-			       strerror(-rc));
+		ctl_reply_fail(r, rc, ctl_commit_code(rc),
+			       "cannot store %s: %s", d->name, strerror(-rc));
 		return;
 	}
 	ctl_log(CTL_LOG_INFO, "setting %s = %s", d->name, val);

@@ -532,7 +532,7 @@ ctl_errs_copy(struct ctl_result *res, const struct rules_errors *e)
 		memcpy(res->errs, e, sizeof(*e));
 }
 
-static const char *
+const char *
 ctl_commit_code(int rc)
 {
 	switch (rc) {

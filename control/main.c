@@ -42,6 +42,7 @@ static int
 ctl_parse_size(const char *s, uint64_t *out)
 {
 	unsigned long long v;
+	unsigned int shift;
 	char *end;
 
 	errno = 0;
@@ -50,24 +51,28 @@ ctl_parse_size(const char *s, uint64_t *out)
 		return -EINVAL;
 	switch (*end) {
 	case '\0':
+		shift = 0;
 		break;
 	case 'k':
 	case 'K':
-		v <<= 10;
-		end++;
+		shift = 10;
 		break;
 	case 'm':
 	case 'M':
-		v <<= 20;
-		end++;
+		shift = 20;
 		break;
 	case 'g':
 	case 'G':
-		v <<= 30;
-		end++;
+		shift = 30;
 		break;
 	default:
 		return -EINVAL;
+	}
+	if (shift != 0) {
+		if (v > UINT64_MAX >> shift)
+			return -ERANGE;         /* would wrap */
+		v <<= shift;
+		end++;
 	}
 	if (*end != '\0' || v < (1u << 16))
 		return -EINVAL;

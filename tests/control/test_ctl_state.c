@@ -14,8 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <lmdb.h>
 
 #include "../../control/ctl.h"
 #include "ctl_test_util.h"
@@ -229,6 +233,66 @@ test_ctl_import_text_only_change_survives_restart(void **state)
 	assert_memory_equal(e1, e2, l1);
 	free(e1);
 	free(e2);
+}
+
+/*
+ * A reader killed inside its read transaction (a dataplane that crashed)
+ * must not pin the store: its slot is cleared before the next write, so
+ * commits reuse freed pages and the file stops growing; status counts
+ * live readers only.
+ */
+static void
+test_ctl_dead_reader_does_not_pin_store(void **state)
+{
+	struct fx *fx = *state;
+	struct ctl_store_stat before, after;
+	struct ctl_result res;
+	int fds[2], status, i;
+	char c;
+	pid_t pid;
+
+	assert_int_equal(import(fx, table, sizeof(table) - 1, 4096, false,
+				false, &res), 0);
+	ctl_result_fini(&res);
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		MDB_env *env;
+		MDB_txn *txn;
+
+		if (mdb_env_create(&env) != 0 ||
+		    mdb_env_set_maxdbs(env, 16) != 0 ||
+		    mdb_env_open(env, fx->dir, MDB_RDONLY | MDB_NOTLS, 0) != 0 ||
+		    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0)
+			_exit(1);
+		if (write(fds[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &c, 1), 1);
+	close(fds[0]);
+	assert_int_equal(ctl_store_stat(ctl_state_store(fx->cs), &before), 0);
+	assert_int_equal(before.readers, 1);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(import(fx, table, sizeof(table) - 1, 4096,
+					false, false, &res), 0);
+		ctl_result_fini(&res);
+	}
+	assert_int_equal(ctl_store_stat(ctl_state_store(fx->cs), &before), 0);
+	assert_int_equal(before.readers, 0);
+	for (i = 0; i < 20; i++) {
+		assert_int_equal(import(fx, table, sizeof(table) - 1, 4096,
+					false, false, &res), 0);
+		ctl_result_fini(&res);
+	}
+	assert_int_equal(ctl_store_stat(ctl_state_store(fx->cs), &after), 0);
+	assert_true(after.used_bytes <= before.used_bytes);
 }
 
 static void
@@ -609,6 +673,7 @@ main(void)
 		T(test_ctl_import_commits_generation_and_publishes),
 		T(test_ctl_import_export_round_trip),
 		T(test_ctl_import_text_only_change_survives_restart),
+		T(test_ctl_dead_reader_does_not_pin_store),
 		T(test_ctl_import_errors_have_lines_and_commit_nothing),
 		T(test_ctl_import_bad_regex_commits_nothing),
 		T(test_ctl_import_error_list_is_capped),
