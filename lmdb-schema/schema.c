@@ -341,7 +341,7 @@ schema_rule_is_valid(const struct schema_rule *r)
 	if (r->action == SCHEMA_ACTION_REJECT) {
 		if (r->code < 400 || r->code > 699 || r->ntargets != 0)
 			return false;
-	} else if (r->ntargets == 0) {
+	} else if (r->ntargets == 0 || r->code != 0) {
 		return false;
 	}
 	for (i = 0; i < r->ntargets; i++) {

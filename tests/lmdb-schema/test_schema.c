@@ -144,6 +144,10 @@ test_schema_rule_invalid_rejected(void **state)
 	r.ntargets = 0;
 	assert_int_equal(schema_rule_encode(&r, buf, sizeof(buf), &len), 0);
 	fill_rule(&r);
+	r.code = 404;
+	assert_int_equal(schema_rule_encode(&r, buf, sizeof(buf), &len),
+			 -EINVAL);      /* a code on a forward rule */
+	fill_rule(&r);
 	r.kind = SCHEMA_KIND_DEFAULT;
 	assert_int_equal(schema_rule_encode(&r, buf, sizeof(buf), &len),
 			 -EINVAL);      /* default with a pattern */
