@@ -238,7 +238,8 @@ struct ctl_commit {
 	const void                      *image;         /* rules image */
 	size_t                           image_len;
 	struct schema_geninfo            geninfo;
-	struct schema_import_summary     summary;       /* generation filled in */
+	struct schema_import_summary     summary;       /* generation, times filled in */
+	uint64_t                         t0_mono;       /* ctl_mono_us() at the first byte */
 	uint64_t                         keep;          /* artefacts.keep */
 };
 

@@ -635,7 +635,7 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 	rc = ctl_setting_u64(cs, "artefacts.keep", &c.keep);
 	if (rc != 0)
 		c.keep = 2;
-	c.summary.duration_us = ctl_mono_us() - t0;
+	c.t0_mono = t0;
 
 	t1 = ctl_mono_us();
 	rc = ctl_store_commit(cs->st, &c, &gen);

@@ -574,6 +574,8 @@ ctl_store_commit(struct ctl_store *st, const struct ctl_commit *c,
 	rc = ctl_store_errno(mdb_stat(txn, st->dbi[SCHEMA_DBI_RULES], &ms));
 	if (rc != 0)
 		goto out_abort_txn;
+	/* The times as close to the commit as the transaction allows. */
+	now = ctl_now_us();
 	g.generation = next;
 	g.committed_us = now;
 	g.nrules = ms.ms_entries;
@@ -586,6 +588,7 @@ ctl_store_commit(struct ctl_store *st, const struct ctl_commit *c,
 	sum = c->summary;
 	sum.generation = next;
 	sum.finished_us = now;
+	sum.duration_us = ctl_mono_us() - c->t0_mono;
 	rc = schema_import_summary_encode(&sum, buf, sizeof(buf), &len);
 	if (rc == 0)
 		rc = ctl_store_meta_put(txn, st, SCHEMA_META_KEY_LAST_IMPORT,
