@@ -640,11 +640,19 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 	t1 = ctl_mono_us();
 	rc = ctl_store_commit(cs->st, &c, &gen);
 	res->commit_us = ctl_mono_us() - t1;
+	/* A full disk cuts a write short, which LMDB reports as EIO. */
+	if (rc == -EIO && ctl_store_disk_short(cs->st, 2 * (uint64_t)len +
+						   (16u << 20)))
+		rc = -ENOSPC;
 	if (rc != 0) {
 		if (rc == -ENOSPC || rc == -EFBIG)
 			ctl_result_fail(res, rc, ctl_commit_code(rc),
-					"the LMDB map is full (%s); nothing committed, generation %llu is still current; restart with a larger --map-size or free disk space",
+					"the LMDB map or the disk is full (%s); nothing committed, generation %llu is still current; restart with a larger --map-size or free disk space",
 					strerror(-rc),
+					(unsigned long long)cs->gen);
+		else if (rc == -ENOTRECOVERABLE)
+			ctl_result_fail(res, rc, ctl_commit_code(rc),
+					"the store hit a fatal LMDB error; nothing committed, generation %llu is still current; restart sipedge-control to reopen it",
 					(unsigned long long)cs->gen);
 		else
 			ctl_result_fail(res, rc, ctl_commit_code(rc),

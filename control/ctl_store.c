@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -58,6 +59,10 @@ ctl_store_errno(int mdb_rc)
 	case MDB_CORRUPTED:
 	case MDB_PAGE_NOTFOUND:
 		return -EBADMSG;
+	case MDB_PANIC:
+		/* A failed meta page write: the environment is unusable
+		 * until it is opened again (a restart). */
+		return -ENOTRECOVERABLE;
 	default:
 		return mdb_rc > 0 ? -mdb_rc : -EIO;
 	}
@@ -526,6 +531,16 @@ ctl_store_put_targets(MDB_txn *txn, struct ctl_store *st,
 		rc = ctl_store_errno(mdb_put(txn, dbi, &k, &v, 0));
 	}
 	return rc;
+}
+
+bool
+ctl_store_disk_short(struct ctl_store *st, uint64_t need)
+{
+	struct statvfs v;
+
+	if (statvfs(st->path, &v) != 0)
+		return false;
+	return (uint64_t)v.f_bavail * v.f_frsize < need;
 }
 
 int

@@ -247,6 +247,16 @@ test_ctl_store_map_full_is_enospc(void **state)
 	free(after);
 }
 
+/* The free-space check that tells a full disk from another I/O error. */
+static void
+test_ctl_store_disk_short_reads_free_space(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_false(ctl_store_disk_short(fx->st, 0));
+	assert_true(ctl_store_disk_short(fx->st, UINT64_MAX / 2));
+}
+
 static void
 test_ctl_store_settings_round_trip(void **state)
 {
@@ -299,6 +309,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ctl_store_gc_keeps_last_k, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_store_failed_change_commits_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_store_map_full_is_enospc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctl_store_disk_short_reads_free_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_store_settings_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_store_stat_counts_entries, setup, teardown),
 	};
