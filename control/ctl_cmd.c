@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <compiler.h>
+
 #include "ctl_priv.h"
 
 static void
@@ -355,7 +357,7 @@ ctl_cmd_status(struct ctl_server *srv, struct ctl_conn *c,
 	struct ctl_store_stat ss;
 	struct schema_meta_gen g;
 	uint32_t counts[RULES_KIND__COUNT];
-	uint64_t gens[64], keep = 0, img = 0;
+	uint64_t gens[SCHEMA_KEEP_MAX + 1], keep = 0, img = 0;
 	size_t ngens = 0, i;
 	int rc;
 
@@ -389,7 +391,7 @@ ctl_cmd_status(struct ctl_server *srv, struct ctl_conn *c,
 	ctl_jw_obj_end(&r->w);
 	ctl_jw_obj_end(&r->w);
 
-	ctl_store_artefact_gens(st, gens, 64, &ngens);
+	ctl_store_artefact_gens(st, gens, SIPEDGE_ARRAY_SIZE(gens), &ngens);
 	ctl_setting_u64(srv->cs, "artefacts.keep", &keep);
 	if (g.generation != 0)
 		ctl_store_artefact_size(st, g.generation,

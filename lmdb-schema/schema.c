@@ -1039,7 +1039,7 @@ schema_check_secret(struct span v, char *err, size_t errcap)
 static const struct schema_setting_def schema_settings[] = {
 	{
 		.name = "artefacts.keep", .type = SCHEMA_SETTING_U64,
-		.def = 2, .min = 1, .max = 1000,
+		.def = 2, .min = 1, .max = SCHEMA_KEEP_MAX,
 		.help = "generations whose artefacts are kept (current included)",
 	},
 	{

@@ -220,6 +220,9 @@ struct schema_setting {
 };
 
 /* Settings the control process knows, with defaults and bounds. */
+/* Most generations whose artefacts a store keeps (setting artefacts.keep). */
+#define SCHEMA_KEEP_MAX         1000
+
 struct schema_setting_def {
 	const char      *name;
 	uint8_t          type;
