@@ -377,6 +377,34 @@ t_icmp6_cksum(const uint8_t *ip6, uint8_t *ic, uint16_t len)
 }
 
 size_t
+t_nd_frame(uint8_t *f, const struct rte_ether_addr *dmac,
+	   const struct rte_ether_addr *smac, const uint8_t *src,
+	   const uint8_t *dst, uint8_t type, uint8_t flags,
+	   const uint8_t *target, const struct rte_ether_addr *lla,
+	   uint8_t optlen)
+{
+	uint16_t len = lla != NULL ? 32 : 24;
+	uint8_t *ip, *ic;
+	size_t n;
+
+	n = t_eth(f, dmac, smac, 0x86dd, 0);
+	ip = f + n;
+	n += t_ip6(ip, src, dst, 58, len, 255);
+	ic = f + n;
+	memset(ic, 0, len);
+	ic[0] = type;
+	ic[4] = flags;
+	memcpy(ic + 8, target, 16);
+	if (lla != NULL) {
+		ic[24] = type == 135 ? 1 : 2;
+		ic[25] = optlen;
+		memcpy(ic + 26, lla, 6);
+	}
+	t_icmp6_cksum(ip, ic, len);
+	return n + len;
+}
+
+size_t
 t_arp_frame(uint8_t *p, uint16_t op, const struct rte_ether_addr *edst,
 	    const struct rte_ether_addr *sha, const uint8_t *spa,
 	    const struct rte_ether_addr *tha, const uint8_t *tpa)
@@ -561,7 +589,7 @@ t_resolve6(const uint8_t ip[16], const struct rte_ether_addr *mac)
 {
 	struct dp_ip dst = { .family = DP_AF_V6 };
 	struct rte_mbuf *m, *out[4];
-	uint8_t f[128] = { 0 }, *ip6, *ic;
+	uint8_t f[128] = { 0 };
 	unsigned int n;
 	size_t l;
 
@@ -576,18 +604,10 @@ t_resolve6(const uint8_t ip[16], const struct rte_ether_addr *mac)
 	n = t_tx(out, 4);                       /* the solicitation */
 	if (n != 0)
 		rte_pktmbuf_free_bulk(out, n);
-	l = t_eth(f, &t_env.ifc.mac, mac, 0x86dd, 0);
-	ip6 = f + l;
-	l += t_ip6(ip6, ip, t_ip6_us, 58, 32, 255);
-	ic = f + l;
-	ic[0] = 136;
-	ic[4] = 0x60;                           /* solicited, override */
-	memcpy(ic + 8, ip, 16);
-	ic[24] = 2;                             /* target link-layer address */
-	ic[25] = 1;
-	memcpy(ic + 26, mac, 6);
-	t_icmp6_cksum(ip6, ic, 32);
-	t_rx(f, l + 32);
+	/* solicited, override, with the target link-layer address */
+	l = t_nd_frame(f, &t_env.ifc.mac, mac, ip, t_ip6_us, 136, 0x60, ip,
+		       mac, 1);
+	t_rx(f, l);
 	t_poll();
 	while (dp_service_poll(&t_env.svc) != 0)
 		;

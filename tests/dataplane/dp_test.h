@@ -102,6 +102,18 @@ size_t t_arp_frame(uint8_t *p, uint16_t op, const struct rte_ether_addr *edst,
 		   const struct rte_ether_addr *tha, const uint8_t *tpa);
 /* Fix an ICMPv6 checksum at @p ic of @p len bytes under @p ip6. */
 void t_icmp6_cksum(const uint8_t *ip6, uint8_t *ic, uint16_t len);
+/*
+ * Ethernet + IPv6 + neighbour solicitation (@p type 135) or advertisement
+ * (136, @p flags in its flag byte) for @p target, hop limit 255; with a
+ * link-layer address option (source for an NS, target for an NA) holding
+ * @p lla unless it is NULL, of @p optlen units of 8 bytes. Returns the
+ * frame length.
+ */
+size_t t_nd_frame(uint8_t *f, const struct rte_ether_addr *dmac,
+		  const struct rte_ether_addr *smac, const uint8_t *src,
+		  const uint8_t *dst, uint8_t type, uint8_t flags,
+		  const uint8_t *target, const struct rte_ether_addr *lla,
+		  uint8_t optlen);
 
 /* ---- SIP stage helpers ------------------------------------------------ */
 

@@ -543,10 +543,10 @@ test_dp_tx_send_nd_resolution(void **state)
 		.addr_bytes = { 0x02, 0, 0, 0, 0x66, 0x07 } };
 	const uint8_t sn_ip[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff,
 		[15] = 0x07 };
-	uint8_t peer7[16], want[256], in[128], *ip, *ic;
+	uint8_t peer7[16], want[256], in[128];
 	struct dp_ip dst = { .family = DP_AF_V6 };
 	uint16_t id;
-	size_t w, n;
+	size_t w;
 
 	(void)state;
 	t_begin_tx(T_SIP_DROP);
@@ -558,32 +558,12 @@ test_dp_tx_send_nd_resolution(void **state)
 	assert_int_equal(dp_service_poll(&t_env.svc), 1);
 	assert_int_equal(t_env.svc.cnt[DP_SVC_NS_SENT], 1);
 	t_poll();
-	w = t_eth(want, &sn_mac, &t_env.ifc.mac, 0x86dd, 0);
-	ip = want + w;
-	w += t_ip6(ip, t_ip6_us, sn_ip, 58, 32, 255);
-	ic = want + w;
-	memset(ic, 0, 32);
-	ic[0] = 135;
-	memcpy(ic + 8, peer7, 16);
-	ic[24] = 1;
-	ic[25] = 1;
-	memcpy(ic + 26, &t_env.ifc.mac, 6);
-	t_icmp6_cksum(ip, ic, 32);
-	t_expect_frame(want, w + 32, 0);
+	w = t_nd_frame(want, &sn_mac, &t_env.ifc.mac, t_ip6_us, sn_ip, 135, 0,
+		       peer7, &t_env.ifc.mac, 1);
+	t_expect_frame(want, w, 0);
 
-	n = t_eth(in, &t_env.ifc.mac, &mac7, 0x86dd, 0);
-	ip = in + n;
-	n += t_ip6(ip, peer7, t_ip6_us, 58, 32, 255);
-	ic = in + n;
-	memset(ic, 0, 32);
-	ic[0] = 136;
-	ic[4] = 0x60;
-	memcpy(ic + 8, peer7, 16);
-	ic[24] = 2;
-	ic[25] = 1;
-	memcpy(ic + 26, &mac7, 6);
-	t_icmp6_cksum(ip, ic, 32);
-	t_rx(in, n + 32);
+	t_rx(in, t_nd_frame(in, &t_env.ifc.mac, &mac7, peer7, t_ip6_us, 136,
+			    0x60, peer7, &mac7, 1));
 	t_poll();
 	assert_int_equal(t_cnt(DP_CNT_ND_NA_IN), 1);
 	assert_int_equal(dp_service_poll(&t_env.svc), 1);
@@ -723,9 +703,8 @@ test_dp_tx_request_refreshes_neighbour(void **state)
 	const struct rte_ether_addr bcast = {
 		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 	struct dp_ip dst = { .family = DP_AF_V4 };
-	uint8_t in[128] = { 0 }, *ip, *ic, peer7[16];
+	uint8_t in[128] = { 0 }, peer7[16];
 	struct rte_mbuf *out[4];
-	size_t n;
 
 	(void)state;
 	t_begin_tx(T_SIP_DROP);
@@ -748,18 +727,8 @@ test_dp_tx_request_refreshes_neighbour(void **state)
 	 * MAC, with its source link-layer address option. */
 	memcpy(peer7, t_ip6_peer, 16);
 	peer7[15] = 7;
-	n = t_eth(in, &t_env.ifc.mac, &moved, 0x86dd, 0);
-	ip = in + n;
-	n += t_ip6(ip, peer7, t_ip6_us, 58, 32, 255);
-	ic = in + n;
-	memset(ic, 0, 32);
-	ic[0] = 135;
-	memcpy(ic + 8, t_ip6_us, 16);
-	ic[24] = 1;
-	ic[25] = 1;
-	memcpy(ic + 26, &moved, 6);
-	t_icmp6_cksum(ip, ic, 32);
-	t_rx(in, n + 32);
+	t_rx(in, t_nd_frame(in, &t_env.ifc.mac, &moved, peer7, t_ip6_us, 135,
+			    0, t_ip6_us, &moved, 1));
 	t_poll();
 	assert_int_equal(t_tx(out, 4), 1);      /* our NA */
 	rte_pktmbuf_free(out[0]);
@@ -775,11 +744,7 @@ test_dp_tx_request_refreshes_neighbour(void **state)
 	t_end();
 }
 
-/*
- * An NA from @p src (Ethernet @p smac) to @p dst, for @p target, with
- * @p flags; a target link-layer address option holding @p tlla unless it
- * is NULL, of @p optlen units of 8 bytes. Returns the frame length.
- */
+/* An NA from @p src (Ethernet @p smac) to @p dst (all-nodes or us). */
 static size_t
 t_na_frame(uint8_t *f, const struct rte_ether_addr *smac, const uint8_t *src,
 	   const uint8_t *dst, const uint8_t *target, uint8_t flags,
@@ -787,26 +752,9 @@ t_na_frame(uint8_t *f, const struct rte_ether_addr *smac, const uint8_t *src,
 {
 	const struct rte_ether_addr all_mac = {
 		.addr_bytes = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 } };
-	uint16_t len = tlla != NULL ? 32 : 24;
-	uint8_t *ip, *ic;
-	size_t n;
 
-	n = t_eth(f, dst[0] == 0xff ? &all_mac : &t_env.ifc.mac, smac,
-		  0x86dd, 0);
-	ip = f + n;
-	n += t_ip6(ip, src, dst, 58, len, 255);
-	ic = f + n;
-	memset(ic, 0, len);
-	ic[0] = 136;
-	ic[4] = flags;
-	memcpy(ic + 8, target, 16);
-	if (tlla != NULL) {
-		ic[24] = 2;
-		ic[25] = optlen;
-		memcpy(ic + 26, tlla, 6);
-	}
-	t_icmp6_cksum(ip, ic, len);
-	return n + len;
+	return t_nd_frame(f, dst[0] == 0xff ? &all_mac : &t_env.ifc.mac, smac,
+			  src, dst, 136, flags, target, tlla, optlen);
 }
 
 /* The worker, the service until it has nothing left, the worker. */
@@ -857,9 +805,8 @@ test_dp_tx_nd_advert_rules(void **state)
 	const uint8_t sn_us[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff,
 		[15] = 0x01 };
 	struct dp_ip dst = { .family = DP_AF_V6 };
-	uint8_t peer8[16], in[128], *ip, *ic;
+	uint8_t peer8[16], in[128];
 	struct rte_mbuf *out[4];
-	size_t n;
 
 	(void)state;
 	t_begin_tx(T_SIP_DROP);
@@ -914,27 +861,10 @@ test_dp_tx_nd_advert_rules(void **state)
 
 	/* DAD probes: to our unicast address, or with a source link-layer
 	 * address option: dropped, unanswered. */
-	n = t_eth(in, &t_env.ifc.mac, &mac_c, 0x86dd, 0);
-	ip = in + n;
-	n += t_ip6(ip, unspec, t_ip6_us, 58, 24, 255);
-	ic = in + n;
-	memset(ic, 0, 24);
-	ic[0] = 135;
-	memcpy(ic + 8, t_ip6_us, 16);
-	t_icmp6_cksum(ip, ic, 24);
-	t_rx(in, n + 24);
-	n = t_eth(in, &sn_mac, &mac_c, 0x86dd, 0);
-	ip = in + n;
-	n += t_ip6(ip, unspec, sn_us, 58, 32, 255);
-	ic = in + n;
-	memset(ic, 0, 32);
-	ic[0] = 135;
-	memcpy(ic + 8, t_ip6_us, 16);
-	ic[24] = 1;
-	ic[25] = 1;
-	memcpy(ic + 26, &mac_c, 6);
-	t_icmp6_cksum(ip, ic, 32);
-	t_rx(in, n + 32);
+	t_rx(in, t_nd_frame(in, &t_env.ifc.mac, &mac_c, unspec, t_ip6_us,
+			    135, 0, t_ip6_us, NULL, 0));
+	t_rx(in, t_nd_frame(in, &sn_mac, &mac_c, unspec, sn_us, 135, 0,
+			    t_ip6_us, &mac_c, 1));
 	t_settle();
 	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_ND_OTHER), 5);

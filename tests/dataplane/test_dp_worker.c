@@ -232,43 +232,25 @@ test_dp_worker_nd_ns_answered(void **state)
 		.addr_bytes = { 0x33, 0x33, 0xff, 0x00, 0x00, 0x01 } };
 	uint8_t sn_ip[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff,
 		[15] = 0x01 };
-	uint8_t in[128], want[128], *ip, *ic;
+	uint8_t in[128], want[128];
 	size_t n, w;
 
 	(void)state;
 	t_begin();
-	n = t_eth(in, &sn_mac, &t_mac_peer, 0x86dd, 0);
-	ip = in + n;
-	n += t_ip6(ip, t_ip6_peer, sn_ip, 58, 32, 255);
-	ic = in + n;
-	memset(ic, 0, 32);
-	ic[0] = 135;
-	memcpy(ic + 8, t_ip6_us, 16);
-	ic[24] = 1;
-	ic[25] = 1;
-	memcpy(ic + 26, &t_mac_peer, 6);
-	t_icmp6_cksum(ip, ic, 32);
-	t_rx(in, n + 32);
+	n = t_nd_frame(in, &sn_mac, &t_mac_peer, t_ip6_peer, sn_ip, 135, 0,
+		       t_ip6_us, &t_mac_peer, 1);
+	t_rx(in, n);
 	t_poll();
 
-	w = t_eth(want, &t_mac_peer, &t_env.ifc.mac, 0x86dd, 0);
-	ip = want + w;
-	w += t_ip6(ip, t_ip6_us, t_ip6_peer, 58, 32, 255);
-	ic = want + w;
-	memset(ic, 0, 32);
-	ic[0] = 136;
-	ic[4] = 0x60;                   /* solicited, override */
-	memcpy(ic + 8, t_ip6_us, 16);
-	ic[24] = 2;
-	ic[25] = 1;
-	memcpy(ic + 26, &t_env.ifc.mac, 6);
-	t_icmp6_cksum(ip, ic, 32);
-	t_expect_frame(want, w + 32, 1);
+	/* solicited, override */
+	w = t_nd_frame(want, &t_mac_peer, &t_env.ifc.mac, t_ip6_us, t_ip6_peer,
+		       136, 0x60, t_ip6_us, &t_env.ifc.mac, 1);
+	t_expect_frame(want, w, 1);
 	assert_int_equal(t_cnt(DP_CNT_ND_NS), 1);
 
 	/* RFC 4861 §7.1.1: a hop limit other than 255 is not from on-link. */
 	in[14 + 7] = 254;
-	t_rx(in, n + 32);
+	t_rx(in, n);
 	t_poll();
 	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_ND_OTHER), 1);
@@ -528,35 +510,19 @@ test_dp_worker_nd_dad_defended(void **state)
 	const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 0x01 };
 	const uint8_t sn_ip[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff,
 		[15] = 0x01 };
-	uint8_t in[128], want[128], *ip, *ic;
-	size_t n, w;
+	uint8_t in[128], want[128];
+	size_t w;
 
 	(void)state;
 	t_begin();
-	n = t_eth(in, &sn_mac, &t_mac_peer, 0x86dd, 0);
-	ip = in + n;
-	n += t_ip6(ip, unspec, sn_ip, 58, 24, 255);
-	ic = in + n;
-	memset(ic, 0, 24);
-	ic[0] = 135;
-	memcpy(ic + 8, t_ip6_us, 16);
-	t_icmp6_cksum(ip, ic, 24);
-	t_rx(in, n + 24);
+	t_rx(in, t_nd_frame(in, &sn_mac, &t_mac_peer, unspec, sn_ip, 135, 0,
+			    t_ip6_us, NULL, 0));
 	t_poll();
 
-	w = t_eth(want, &all_mac, &t_env.ifc.mac, 0x86dd, 0);
-	ip = want + w;
-	w += t_ip6(ip, t_ip6_us, all_nodes, 58, 32, 255);
-	ic = want + w;
-	memset(ic, 0, 32);
-	ic[0] = 136;
-	ic[4] = 0x20;                   /* override, not solicited */
-	memcpy(ic + 8, t_ip6_us, 16);
-	ic[24] = 2;
-	ic[25] = 1;
-	memcpy(ic + 26, &t_env.ifc.mac, 6);
-	t_icmp6_cksum(ip, ic, 32);
-	t_expect_frame(want, w + 32, 1);
+	/* override, not solicited */
+	w = t_nd_frame(want, &all_mac, &t_env.ifc.mac, t_ip6_us, all_nodes,
+		       136, 0x20, t_ip6_us, &t_env.ifc.mac, 1);
+	t_expect_frame(want, w, 1);
 	t_end();
 }
 
