@@ -50,6 +50,8 @@ dp_acl_has(const struct dp_acl_list *l, int family, const uint8_t *addr)
 int
 dp_acl_refused(const struct dp_acl *acl, int family, const uint8_t *addr)
 {
+	if (unlikely(acl->refuse_all))
+		return acl->acl_action;
 	if (acl->ndeny != 0 && dp_acl_has(&acl->deny, family, addr))
 		return acl->acl_action;
 	if (acl->nallow != 0 && !dp_acl_has(&acl->allow, family, addr))
@@ -68,9 +70,10 @@ dp_rl_accept(struct dp_rl *rl, const struct dp_acl *acl, int family,
 	if (family == 4) {
 		uint32_t v4;
 
+		/* The bytes of ::ffff:a.b.c.d, as an IPv6 source's key. */
 		memcpy(&v4, addr, 4);
 		k0 = 0;
-		k1 = 0xffff00000000ull | v4;
+		k1 = (uint64_t)v4 << 32 | 0xffff0000ull;
 	} else {
 		memcpy(&k0, addr, 8);
 		memcpy(&k1, addr + 8, 8);
@@ -95,8 +98,14 @@ dp_rl_accept(struct dp_rl *rl, const struct dp_acl *acl, int family,
 	e->tat = now;
 found:
 	tat = e->tat > now ? e->tat : now;
-	if (tat - now > acl->rl_tolerance)
+	/* A debt run up under an older, looser policy is no deeper than
+	 * this policy allows (its change takes effect at once). */
+	if (tat - now > acl->rl_tolerance + acl->rl_interval)
+		tat = now + acl->rl_tolerance + acl->rl_interval;
+	if (tat - now > acl->rl_tolerance) {
+		e->tat = tat;
 		return false;
+	}
 	e->tat = tat + acl->rl_interval;
 	return true;
 }

@@ -72,6 +72,7 @@ struct dp_acl {
 	uint32_t         nallow;        /* entries as configured */
 	uint32_t         ndeny;
 	uint8_t          acl_action;    /* DP_ACL_DROP or DP_ACL_403 */
+	uint8_t          refuse_all;    /* the policy could not be read */
 	uint8_t          rl_action;
 	uint64_t         rl_rps;        /* 0: no rate limit */
 	uint64_t         rl_burst;      /* as configured (0: = rps) */
@@ -91,7 +92,7 @@ struct dp_acl_conf {
 
 /* One source in the rate limiter. */
 struct dp_rl_entry {
-	uint64_t         k0;            /* address, IPv4 as ::ffff:a.b.c.d */
+	uint64_t         k0;            /* address bytes, IPv4 as ::ffff:a.b.c.d */
 	uint64_t         k1;
 	uint64_t         tat;           /* 0: free */
 };

@@ -62,6 +62,24 @@ dp_ip6_unspec(const uint8_t *v6)
 	return memcmp(v6, unspec, 16) == 0;
 }
 
+/* Is @p v6 the loopback address ::1? */
+static inline bool
+dp_ip6_loopback(const uint8_t *v6)
+{
+	static const uint8_t lo[16] = { [15] = 1 };
+
+	return memcmp(v6, lo, 16) == 0;
+}
+
+/* Is @p v6 an IPv4-mapped address, ::ffff:0:0/96? */
+static inline bool
+dp_ip6_v4mapped(const uint8_t *v6)
+{
+	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
+
+	return memcmp(v6, pfx, 12) == 0;
+}
+
 /* Is @p v6 the all-nodes multicast address ff02::1? */
 static inline bool
 dp_is_all_nodes6(const uint8_t *v6)

@@ -298,8 +298,12 @@ dp_sip_source(struct dp_lcore *lc, const struct dp_acl *acl,
 	struct dp_sip_lcore *sl = lc->sip;
 	int act;
 
+	/* ACK and CANCEL belong to a transaction already admitted: the
+	 * lists apply, the rate does not (refusing them breaks calls). */
 	act = dp_acl_refused(acl, fam, a);
 	if (act < 0 && acl->rl_rps != 0 &&
+	    p->msg.method != SIP_METHOD_ACK &&
+	    p->msg.method != SIP_METHOD_CANCEL &&
 	    !dp_rl_accept(&sl->rl, acl, fam, a, sl->now_tsc)) {
 		dp_cnt_add(lc, DP_CNT_SIP_RATE_LIMITED, 1);
 		act = acl->rl_action;
@@ -389,9 +393,15 @@ dp_sip_classify(struct dp_lcore *lc, const struct dp_snap *snap,
 	dp_cnt_add(lc, DP_CNT_SIP_REQ, 1);
 	dp_cnt_inc(&lc->sip_method[p->msg.method]);
 
-	/* 2. Source address lists and rate, when the settings ask for them. */
+	/*
+	 * 2. Source address lists and rate, when the settings ask for them.
+	 * A redirect server absorbs an ACK whoever sent it: nothing to
+	 * refuse, nothing to count twice.
+	 */
 	if (snap != NULL &&
-	    (snap->acl.nallow | snap->acl.ndeny) + snap->acl.rl_rps != 0) {
+	    (snap->acl.nallow | snap->acl.ndeny | snap->acl.refuse_all) +
+	    snap->acl.rl_rps != 0 &&
+	    (p->msg.method != SIP_METHOD_ACK || c->mode == DP_MODE_PROXY)) {
 		uint8_t sv = dp_sip_source(lc, &snap->acl, meta, p);
 
 		if (sv != DP_SV_ROUTE)

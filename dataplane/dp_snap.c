@@ -747,7 +747,8 @@ dp_snap_mark_down(struct dp_snap *s, const struct addr_port *down,
 static int
 dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 	       size_t *len, uint8_t secret[16], struct dp_acl *acl,
-	       struct addr_port **down, uint32_t *ndown, uint64_t *digest)
+	       bool *acl_ok, struct addr_port **down, uint32_t *ndown,
+	       uint64_t *digest)
 {
 	uint64_t down_digest = 0;
 	struct schema_meta_schema ms;
@@ -808,6 +809,7 @@ dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 	rc = dp_loader_acl(ld, txn, set, acl, digest);
 	if (rc != 0)
 		goto out_abort;
+	*acl_ok = true;
 	dp_loader_down(ld, txn, set, down, ndown, &down_digest);
 	*digest ^= hash_mix64(down_digest);
 
@@ -838,7 +840,8 @@ dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 out_abort:
 	mdb_txn_abort(txn);
 	if (rc != 0) {
-		dp_acl_free(acl);
+		/* The policy, when it was read, stays: the caller may need
+		 * it for a snapshot without rules. */
 		free(*down);
 		*down = NULL;
 		*ndown = 0;
@@ -888,6 +891,7 @@ dp_loader_load(struct dp_loader *ld, bool force)
 	struct dp_acl acl = { .acl_action = 0 };
 	struct addr_port *down = NULL;
 	uint64_t gen = 0, digest = 0;
+	bool acl_ok = false;
 	uint32_t ndown = 0;
 	uint8_t secret[16];
 	void *image;
@@ -904,19 +908,38 @@ dp_loader_load(struct dp_loader *ld, bool force)
 		rc = dp_loader_open_env(ld);
 		if (rc == 0)
 			rc = dp_loader_read(ld, &gen, &image, &len, secret,
-					    &acl, &down, &ndown, &digest);
+					    &acl, &acl_ok, &down, &ndown,
+					    &digest);
+		else if (rc == -ENOENT)
+			acl_ok = true;  /* no store yet: no policy given */
 		if (rc == -EAGAIN || rc == -EBADMSG) {
 			/* The map grew or the file was replaced: reopen. */
 			dp_loader_close_env(ld);
 		}
 		if (rc != 0) {
-			if (cur != NULL || ld->conf->data_dir == NULL)
+			if (cur != NULL || ld->conf->data_dir == NULL) {
+				dp_acl_free(&acl);
 				goto out_fail;
-			/* Start with no rules rather than not at all. */
+			}
+			/*
+			 * Start with no rules rather than not at all, under
+			 * the source policy when it could be read, else
+			 * refusing every request: the router does not run
+			 * without a policy it may have been given.
+			 */
+			if (!acl_ok) {
+				dp_acl_free(&acl);
+				acl.refuse_all = 1;
+				DP_LOG(WARNING, "the store could not be read "
+				       "(%s): every request is refused until "
+				       "its source policy can be",
+				       strerror(-rc));
+			}
 			memset(secret, 0, sizeof(secret));
 			image = NULL;
 			len = 0;
 			gen = 0;
+			digest = 0;
 		} else if (cur != NULL && !force && gen == cur->generation &&
 			   memcmp(secret, ld->secret, 16) == 0 &&
 			   digest == cur->set_digest) {

@@ -188,14 +188,16 @@ dp_classify_arp(struct dp_lcore *lc, struct rte_mbuf *m,
 	return dp_drop_as(lc, DP_CNT_ARP_OTHER);
 }
 
-/* An IPv4 source no reply may go to: 0.0.0.0, 224/4 and up (multicast,
- * reserved, 255.255.255.255). */
+/* An IPv4 source no reply may go to: 0.0.0.0, 127/8, 224/4 and up
+ * (multicast, reserved, 255.255.255.255); our own addresses are checked
+ * by the caller. */
 static inline bool
 dp_src4_bogus(rte_be32_t src)
 {
 	uint32_t a = rte_be_to_cpu_32(src);
 
-	return a == 0 || a >= 0xe0000000u;
+	/* 0.0.0.0, loopback (127/8: never on the wire), multicast and up */
+	return a == 0 || (a >> 24) == 127 || a >= 0xe0000000u;
 }
 
 static enum dp_verdict
@@ -224,7 +226,8 @@ dp_classify_ip4(struct dp_lcore *lc, struct rte_mbuf *m,
 		return dp_drop_as(lc, DP_CNT_NOT_FOR_US);
 	/* RFC 1122 §3.2.1.3: no answer to a source that names no host
 	 * (0.0.0.0, multicast, limited broadcast). */
-	if (unlikely(dp_src4_bogus(ip->src_addr)))
+	if (unlikely(dp_src4_bogus(ip->src_addr) ||
+		     dp_is_local4(lc->conf, ip->src_addr)))
 		return dp_drop_as(lc, DP_CNT_BAD_IP);
 	/* Ethernet pads short frames: the IP length is the truth. */
 	if (rte_pktmbuf_pkt_len(m) > (uint32_t)l2 + tot)
@@ -337,8 +340,15 @@ dp_classify_ip6(struct dp_lcore *lc, struct rte_mbuf *m,
 	} else {
 		mcast = true;
 	}
-	/* A multicast source names no host to answer (RFC 4291 §2.7). */
-	if (unlikely(ip->src_addr[0] == 0xff))
+	/* A multicast source names no host to answer (RFC 4291 §2.7); an
+	 * IPv4-mapped one is never on the wire (RFC 4942 §2.1.4), and would
+	 * pass the IPv4 source policy by; nor is ::1, nor ours; :: only
+	 * sends duplicate address detection probes. */
+	if (unlikely(ip->src_addr[0] == 0xff || dp_ip6_v4mapped(ip->src_addr) ||
+		     dp_ip6_loopback(ip->src_addr) ||
+		     (dp_ip6_unspec(ip->src_addr) &&
+		      ip->proto != IPPROTO_ICMPV6) ||
+		     dp_is_local6(lc->conf, ip->src_addr)))
 		return dp_drop_as(lc, DP_CNT_BAD_IP);
 	if (rte_pktmbuf_pkt_len(m) > (uint32_t)l2 + sizeof(*ip) + plen)
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - l2 -

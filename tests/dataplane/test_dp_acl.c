@@ -243,6 +243,45 @@ test_dp_rl_burst_default_and_replacement(void **state)
 	dp_acl_free(&a);
 }
 
+/*
+ * A debt run up under a loose policy (burst 10,000 at 10/s: 1,000 s
+ * ahead) is no deeper than a stricter new policy allows, which takes
+ * effect at once; an IPv6 source whose low 64 bits look like an IPv4
+ * key does not share that IPv4 source's bucket.
+ */
+static void
+test_dp_rl_policy_change_and_keys(void **state)
+{
+	struct dp_acl_conf loose = { .rl_rps = 10, .rl_burst = 10000 };
+	struct dp_acl_conf strict = { .rl_rps = 1000 };
+	const uint8_t x[4] = { 192, 0, 2, 1 };
+	const uint8_t alias[16] = { [8] = 0xc0, [9] = 0x00, [10] = 0x02,
+		[11] = 0x01, [12] = 0xff, [13] = 0xff };
+	uint64_t now = 1000 * T_HZ;
+	struct dp_acl a, b;
+	struct dp_rl rl;
+	char err[160];
+	int i;
+
+	(void)state;
+	assert_int_equal(dp_acl_build(&a, &loose, T_HZ, err, sizeof(err)), 0);
+	assert_int_equal(dp_acl_build(&b, &strict, T_HZ, err, sizeof(err)), 0);
+	assert_int_equal(dp_rl_init(&rl, 64, 3), 0);
+	for (i = 0; i < 10000; i++)
+		assert_true(dp_rl_accept(&rl, &a, 4, x, now));
+	assert_false(dp_rl_accept(&rl, &a, 4, x, now));
+	/* Under the strict policy: refused now, served 2 ms later. */
+	assert_false(dp_rl_accept(&rl, &b, 4, x, now));
+	assert_true(dp_rl_accept(&rl, &b, 4, x, now + 2 * T_HZ / 1000));
+	/* The IPv6 look-alike of 192.0.2.1's old key has a bucket of its
+	 * own: full. */
+	for (i = 0; i < 1000; i++)
+		assert_true(dp_rl_accept(&rl, &b, 6, alias, now));
+	dp_rl_fini(&rl);
+	dp_acl_free(&a);
+	dp_acl_free(&b);
+}
+
 int
 main(void)
 {
@@ -253,6 +292,7 @@ main(void)
 		cmocka_unit_test(test_dp_acl_build_errors),
 		cmocka_unit_test(test_dp_rl_rate_and_burst),
 		cmocka_unit_test(test_dp_rl_burst_default_and_replacement),
+		cmocka_unit_test(test_dp_rl_policy_change_and_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -656,7 +656,8 @@ test_dp_sip_source_policy(void **state)
 	t_check("INVITE", uk, "d1", NULL, "403 Forbidden", NULL, 0);
 	assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 1);
 	assert_int_equal(t_cnt(DP_CNT_SIP_REDIRECT), 0);
-	/* Denied, dropped; an ACK is never answered either way. */
+	/* Denied, dropped. A redirect server absorbs an ACK before the
+	 * policy: counted once, as absorbed, never refused. */
 	acl.acl_action = SPAN_LIT("drop");
 	t_snap_csv_acl(t_csv, 2, &acl);
 	t_invite_rx(uk, "d2");
@@ -664,7 +665,8 @@ test_dp_sip_source_policy(void **state)
 	t_sip_rx4(req, n);
 	t_poll();
 	t_expect_nothing();
-	assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 3);
+	assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 2);
+	assert_int_equal(t_cnt(DP_CNT_SIP_ACK_ABSORBED), 1);
 	/* An allow list without the peer refuses it; deny wins over allow. */
 	acl = (struct dp_acl_conf){ .allow = SPAN_LIT("192.0.2.128/25 2001:db8::/32"),
 				    .acl_action = SPAN_LIT("403") };
@@ -674,7 +676,7 @@ test_dp_sip_source_policy(void **state)
 	acl.deny = SPAN_LIT("192.0.2.2/32");
 	t_snap_csv_acl(t_csv, 4, &acl);
 	t_check("INVITE", uk, "a2", NULL, "403 Forbidden", NULL, 0);
-	assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 5);
+	assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 4);
 	/* Allowed: redirected as without a policy. */
 	acl.deny = SPAN_LIT("");
 	t_snap_csv_acl(t_csv, 5, &acl);
@@ -682,7 +684,7 @@ test_dp_sip_source_policy(void **state)
 	t_poll();
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
 	assert_memory_equal(t_buf, "SIP/2.0 302 ", 12);
-	assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 5);
+	assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 4);
 
 	/* 1 request/s with a burst of 3: of 8 back to back, 3 go on. */
 	acl = (struct dp_acl_conf){ .rl_rps = 1, .rl_burst = 3,
@@ -710,6 +712,14 @@ test_dp_sip_source_policy(void **state)
 	t_invite_rx(uk, "r9");
 	t_poll();
 	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 6);
+	/* Still over the rate: a CANCEL belongs to an admitted INVITE and
+	 * is not rate limited (200); the lists would still apply. */
+	n = t_req(req, "CANCEL", uk, "r0", NULL, NULL);
+	t_sip_rx4(req, n);
+	t_poll();
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 200 ", 12);
 	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 6);
 	t_snap_clear();
 	t_end();

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -378,6 +379,43 @@ test_dp_snap_loader_without_control(void **state)
 	t_end();
 }
 
+/*
+ * A store that exists but cannot be read (here: a data file that is no
+ * LMDB environment) at start-up: the router cannot know the source policy
+ * it may have been given, so it refuses every request, counted, until
+ * the store can be read; with no store at all it answers no-route.
+ */
+static void
+test_dp_snap_loader_unreadable_store_refuses(void **state)
+{
+	char dir[600], path[700];
+	FILE *f;
+
+	(void)state;
+	t_begin();
+	snprintf(dir, sizeof(dir), "%s/garbage", t_dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("not an LMDB environment\n", f);
+	fclose(f);
+	t_env.conf.control_path = "/nonexistent/control.sock";
+	t_env.conf.data_dir = dir;
+	assert_int_equal(dp_loader_start(&t_ld, &t_env.conf, t_env.lc,
+					 t_env.nq, &t_env.svc, true), 0);
+	t_sip_rx4(t_invite, sizeof(t_invite) - 1);
+	t_poll();
+	urcu_qsbr_quiescent_state();
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 1);
+	urcu_qsbr_thread_offline();
+	t_sleep_ms(300);
+	dp_loader_stop(&t_ld);
+	urcu_qsbr_thread_online();
+	t_end();                /* the directory goes with t_dir */
+}
+
 static int
 setup_env(void **state)
 {
@@ -410,6 +448,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dp_snap_loader_follows_generations),
 		cmocka_unit_test(test_dp_snap_loader_without_control),
+		cmocka_unit_test(test_dp_snap_loader_unreadable_store_refuses),
 	};
 
 	if (argc != 3) {

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include <compiler.h>
+
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -420,13 +422,22 @@ test_dp_worker_rx_cksum_flags_trusted(void **state)
 	t_end();
 }
 
-/* RFC 1122 §3.2.1.3, RFC 4291 §2.7: a multicast or broadcast source names
- * no host to answer; such datagrams are dropped as bad IP. */
+/* RFC 1122 §3.2.1.3, RFC 4291 §2.7, RFC 4942 §2.1.4: a multicast,
+ * broadcast, loopback, IPv4-mapped or own source names no host to answer;
+ * such datagrams are dropped as bad IP. */
 static void
 test_dp_worker_bogus_source_dropped(void **state)
 {
 	static const uint8_t srcs[][4] = {
 		{ 224, 0, 0, 5 }, { 255, 255, 255, 255 }, { 0, 0, 0, 0 },
+		{ 127, 0, 0, 1 }, { 192, 0, 2, 1 },
+	};
+	static const uint8_t srcs6[][16] = {
+		{ 0xff, 0x02, [15] = 1 },
+		{ [10] = 0xff, [11] = 0xff, 192, 0, 2, 2 },
+		{ [15] = 1 },
+		{ 0 },
+		{ 0x20, 0x01, 0x0d, 0xb8, [15] = 1 },
 	};
 	struct rte_mbuf *m = NULL;
 	uint8_t in[512];
@@ -434,7 +445,7 @@ test_dp_worker_bogus_source_dropped(void **state)
 
 	(void)state;
 	t_begin();
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < SIPEDGE_ARRAY_SIZE(srcs); i++) {
 		n = t_udp4_frame(in, 5060, t_options, sizeof(t_options) - 1);
 		memcpy(in + 14 + 12, srcs[i], 4);
 		t_rx(in, n);
@@ -444,15 +455,18 @@ test_dp_worker_bogus_source_dropped(void **state)
 		assert_int_equal(rte_ring_enqueue(t_env.rx, m), 0);
 		t_poll();       /* one frame in the ring at a time */
 	}
-	n = t_udp6_frame(in, 5060, t_options, sizeof(t_options) - 1);
-	in[14 + 8] = 0xff;              /* ff.. source */
-	t_rx(in, n);
-	assert_int_equal(rte_ring_dequeue(t_env.rx, (void **)&m), 0);
-	m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-	assert_int_equal(rte_ring_enqueue(t_env.rx, m), 0);
-	t_poll();
+	for (i = 0; i < SIPEDGE_ARRAY_SIZE(srcs6); i++) {
+		n = t_udp6_frame(in, 5060, t_options, sizeof(t_options) - 1);
+		memcpy(in + 14 + 8, srcs6[i], 16);
+		t_rx(in, n);
+		assert_int_equal(rte_ring_dequeue(t_env.rx, (void **)&m), 0);
+		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		assert_int_equal(rte_ring_enqueue(t_env.rx, m), 0);
+		t_poll();
+	}
 	t_expect_nothing();
-	assert_int_equal(t_cnt(DP_CNT_BAD_IP), 4);
+	assert_int_equal(t_cnt(DP_CNT_BAD_IP),
+			 SIPEDGE_ARRAY_SIZE(srcs) + SIPEDGE_ARRAY_SIZE(srcs6));
 	assert_int_equal(t_cnt(DP_CNT_SIP_RX), 0);
 	t_end();
 }
