@@ -101,8 +101,10 @@ dp_port_init(struct dp_iface *ifc, const struct dp_conf *conf, uint16_t port,
 {
 	const uint64_t want_ol = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
 		RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	/* MULTI_SEGS: fragments are a header mbuf chained to the data
+	 * (dp_fragment() makes them one segment when the port lacks it). */
 	const uint64_t want_tx = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
-		RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+		RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	struct rte_eth_conf pc;
 	struct rte_eth_dev_info info;
 	struct rte_eth_rxconf rxq;

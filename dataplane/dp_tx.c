@@ -216,9 +216,19 @@ dp_fragment(struct dp_lcore *lc, struct rte_mbuf *m,
 			ip->hdr_checksum = 0;
 			ip->hdr_checksum = rte_ipv4_cksum(ip);
 		}
-		if (unlikely(dp_l2_prepend(lc, f, dmac, vlan, v6) != 0)) {
-			/* The datagram cannot be whole: its other fragments
-			 * go too, counted as one failure. */
+		/*
+		 * A fragment is a header mbuf chained to the datagram's data;
+		 * a port that sends one segment per packet only gets it copied
+		 * into one (the header mbuf has room for a whole frame).
+		 */
+		if (unlikely((!(lc->ifc->tx_offloads &
+				RTE_ETH_TX_OFFLOAD_MULTI_SEGS) &&
+			      f->nb_segs > 1 &&
+			      rte_pktmbuf_linearize(f) != 0) ||
+			     dp_l2_prepend(lc, f, dmac, vlan, v6) != 0)) {
+			/* The datagram cannot be whole: the fragments not yet
+			 * queued go too, counted as one failure (the receiver
+			 * drops the queued ones at its reassembly timeout). */
 			dp_tx_drop(lc, f, DP_CNT_TX_FRAG_FAIL);
 			if (i + 1 < nf)
 				rte_pktmbuf_free_bulk(&frags[i + 1],

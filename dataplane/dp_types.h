@@ -23,7 +23,9 @@
 #define DP_BURST                32
 #define DP_PREFETCH             3       /* packets ahead; change only with a perf/ result */
 #define DP_TXQ_LEN              128     /* > DP_BURST: in-place replies plus fragments */
-#define DP_MAX_FRAGS            16      /* fragments of one output datagram */
+/* Fragments of one output datagram: a 16 KiB one (the largest reassembled
+ * request, edited) at the smallest --mtu, 576 (552 bytes a fragment). */
+#define DP_MAX_FRAGS            32
 #define DP_MAX_ADDRS            8       /* --addr per family */
 #define DP_MAX_SIP_PORTS        8
 #define DP_MAX_DOMAINS          16

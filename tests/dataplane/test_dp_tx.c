@@ -266,10 +266,15 @@ test_dp_tx_reply_fragmented_v4(void **state)
 	struct rte_mbuf *out[8];
 	uint8_t in[512], ph[20];
 	uint16_t id = 0;
+	uint64_t ol;
 	size_t n, i, k, got = 0;
 
 	(void)state;
 	t_begin_tx(T_SIP_BIG);
+	/* A port that sends one segment a packet (no MULTI_SEGS): each
+	 * fragment, a header chained to the data, is made one segment. */
+	ol = t_env.ifc.tx_offloads;
+	t_env.ifc.tx_offloads &= ~RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	t_big_len = 3000;
 	n = t_udp_frame(in, false, 0, false, 0, &t_mac_peer, t_ip4_peer, 5062,
 			5060, t_msg, sizeof(t_msg) - 1);
@@ -282,6 +287,8 @@ test_dp_tx_reply_fragmented_v4(void **state)
 		const uint8_t *f = rte_pktmbuf_read(out[i], 0, len, buf);
 		uint16_t tot = (uint16_t)(f[16] << 8 | f[17]);
 		uint16_t fo = (uint16_t)(f[20] << 8 | f[21]);
+
+		assert_int_equal(out[i]->nb_segs, 1);
 
 		assert_memory_equal(f, &t_mac_peer, 6);
 		assert_memory_equal(f + 6, &t_env.ifc.mac, 6);
@@ -315,6 +322,7 @@ test_dp_tx_reply_fragmented_v4(void **state)
 	}
 	rte_pktmbuf_free_bulk(out, (unsigned int)n);
 	assert_int_equal(t_cnt(DP_CNT_TX_FRAG), 3);
+	t_env.ifc.tx_offloads = ol;
 	t_end();
 }
 
