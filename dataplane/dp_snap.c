@@ -616,6 +616,18 @@ dp_loader_secret(const struct span s, uint8_t out[16])
 	}
 }
 
+/* Setting @p name: 1 read, 0 absent, -1 stored but not decodable. */
+static int
+dp_loader_setting_read(MDB_txn *txn, MDB_dbi set, const char *name,
+		       struct schema_setting *st)
+{
+	MDB_val k = { .mv_size = strlen(name), .mv_data = (void *)name }, v;
+
+	if (set == 0 || mdb_get(txn, set, &k, &v) != 0)
+		return 0;
+	return schema_setting_decode(st, v.mv_data, v.mv_size) == 0 ? 1 : -1;
+}
+
 /*
  * Setting @p name from the settings database @p set of @p txn (0: there
  * is none) into @p st; false when it is absent or does not decode (the
@@ -625,10 +637,7 @@ static bool
 dp_loader_setting(MDB_txn *txn, MDB_dbi set, const char *name,
 		  struct schema_setting *st)
 {
-	MDB_val k = { .mv_size = strlen(name), .mv_data = (void *)name }, v;
-
-	return set != 0 && mdb_get(txn, set, &k, &v) == 0 &&
-	       schema_setting_decode(st, v.mv_data, v.mv_size) == 0;
+	return dp_loader_setting_read(txn, set, name, st) > 0;
 }
 
 /* The settings of the source policy, in the order they are digested. */
@@ -655,16 +664,27 @@ dp_loader_acl(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
 	uint64_t u[6], d = 0;
 	char err[160];
 	size_t i;
-	int rc;
+	int rc = 0, got;
 
+	err[0] = '\0';
 	for (i = 0; i < RTE_DIM(dp_acl_settings); i++) {
+		/* rps and burst are numbers, the others text */
+		bool num = i == 3 || i == 4;
+
 		str[i] = span_make("", 0);
 		u[i] = 0;
-		if (dp_loader_setting(txn, set, dp_acl_settings[i], &st)) {
-			if (st.type == SCHEMA_SETTING_STR)
-				str[i] = st.str;
-			else
+		got = dp_loader_setting_read(txn, set, dp_acl_settings[i], &st);
+		if (got > 0 && (st.type == SCHEMA_SETTING_U64) == num) {
+			if (num)
 				u[i] = st.u;
+			else
+				str[i] = st.str;
+		} else if (got != 0 && rc == 0) {
+			/* Not ignored: a policy read wrong is no policy. */
+			snprintf(err, sizeof(err), "%s: the stored value %s",
+				 dp_acl_settings[i], got < 0 ?
+				 "does not decode" : "has the wrong type");
+			rc = -EINVAL;
 		}
 		d = siphash24(&dk, str[i].ptr, str[i].len) ^ hash_mix64(d ^ u[i]);
 	}
@@ -672,7 +692,9 @@ dp_loader_acl(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
 		.allow = str[0], .deny = str[1], .acl_action = str[2],
 		.rl_rps = u[3], .rl_burst = u[4], .rl_action = str[5],
 	};
-	rc = dp_acl_build(acl, &conf, rte_get_tsc_hz(), err, sizeof(err));
+	if (rc == 0)
+		rc = dp_acl_build(acl, &conf, rte_get_tsc_hz(), err,
+				  sizeof(err));
 	if (rc != 0 && strcmp(err, ld->acl_err) != 0)
 		DP_LOG(WARNING, "source policy not loaded: %s", err);
 	snprintf(ld->acl_err, sizeof(ld->acl_err), "%s", rc != 0 ? err : "");

@@ -219,10 +219,10 @@ struct schema_setting {
 	struct span      str;           /* STR */
 };
 
-/* Settings the control process knows, with defaults and bounds. */
 /* Most generations whose artefacts a store keeps (setting artefacts.keep). */
 #define SCHEMA_KEEP_MAX         1000
 
+/* Settings the control process knows, with defaults and bounds. */
 struct schema_setting_def {
 	const char      *name;
 	uint8_t          type;

@@ -360,6 +360,71 @@ test_dp_snap_loader_follows_generations(void **state)
 	t_end();
 }
 
+/* Store setting @p name as the number @p v behind the control process. */
+static void
+t_put_setting_u64(const char *dir, const char *name, uint64_t v)
+{
+	struct schema_setting st = { .type = SCHEMA_SETTING_U64, .u = v };
+	uint8_t buf[64];
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi set;
+	MDB_val k, val;
+	size_t len;
+
+	assert_int_equal(schema_setting_encode(&st, buf, sizeof(buf), &len), 0);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, dir, MDB_NOTLS, 0644), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "settings", 0, &set), 0);
+	k.mv_data = (void *)name;
+	k.mv_size = strlen(name);
+	val.mv_data = buf;
+	val.mv_size = len;
+	assert_int_equal(mdb_put(txn, set, &k, &val, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/*
+ * A policy setting stored with the wrong type (another writer's) is not
+ * taken as absent: the policy does not build, the error is kept, and the
+ * snapshot in force stays.
+ */
+static void
+test_dp_snap_loader_wrong_policy_type_held(void **state)
+{
+	char data[600];
+	pid_t ctl;
+	int i;
+
+	(void)state;
+	t_begin();
+	snprintf(data, sizeof(data), "%s/data-typed", t_dir);
+	ctl = ctl_test_start_control(t_ctl_bin, data, t_sock, NULL);
+	assert_true(ctl > 0);
+	t_env.conf.control_path = t_sock;
+	t_env.conf.data_dir = data;
+	assert_int_equal(dp_loader_start(&t_ld, &t_env.conf, t_env.lc,
+					 t_env.nq, &t_env.svc, true), 0);
+	t_import("id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		 "nyc,prefix,1212,reject,,,,,603\n");
+	t_wait_gen(1);
+	assert_int_equal(ctl_test_stop_control(ctl), 0);
+	t_put_setting_u64(data, "acl.deny", 7);
+	for (i = 0; i < 300 && strstr(t_ld.acl_err, "acl.deny") == NULL; i++)
+		t_idle_ms(10);
+	assert_non_null(strstr(t_ld.acl_err,
+			       "acl.deny: the stored value has the wrong type"));
+	t_invite_answer();
+	assert_non_null(strstr(t_buf, "SIP/2.0 603 Decline\r\n"));
+	urcu_qsbr_thread_offline();
+	dp_loader_stop(&t_ld);
+	urcu_qsbr_thread_online();
+	t_end();
+}
+
 /* Without a control process or data: the empty snapshot, no crash. */
 static void
 test_dp_snap_loader_without_control(void **state)
@@ -447,6 +512,7 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dp_snap_loader_follows_generations),
+		cmocka_unit_test(test_dp_snap_loader_wrong_policy_type_held),
 		cmocka_unit_test(test_dp_snap_loader_without_control),
 		cmocka_unit_test(test_dp_snap_loader_unreadable_store_refuses),
 	};
