@@ -203,10 +203,25 @@ dp_acl_build(struct dp_acl *acl, const struct dp_acl_conf *conf,
 		return rc;
 	}
 	if (conf->rl_rps != 0) {
-		if (hz == 0 || conf->rl_rps > dp_acl_def("ratelimit.rps")->max ||
-		    conf->rl_burst > dp_acl_def("ratelimit.burst")->max) {
+		const struct schema_setting_def *dr =
+			dp_acl_def("ratelimit.rps");
+		const struct schema_setting_def *db =
+			dp_acl_def("ratelimit.burst");
+
+		if (hz == 0) {
 			dp_acl_free(acl);
-			snprintf(err, errcap, "ratelimit.rps/burst: out of range");
+			snprintf(err, errcap, "ratelimit: no timer frequency");
+			return -EINVAL;
+		}
+		if (conf->rl_rps > dr->max || conf->rl_burst > db->max) {
+			dp_acl_free(acl);
+			snprintf(err, errcap, "%s %llu out of range (at most %llu)",
+				 conf->rl_rps > dr->max ? dr->name : db->name,
+				 (unsigned long long)(conf->rl_rps > dr->max ?
+						      conf->rl_rps :
+						      conf->rl_burst),
+				 (unsigned long long)(conf->rl_rps > dr->max ?
+						      dr->max : db->max));
 			return -EINVAL;
 		}
 		burst = conf->rl_burst != 0 ? conf->rl_burst : conf->rl_rps;

@@ -221,6 +221,16 @@ test_dp_rl_burst_default_and_replacement(void **state)
 	assert_int_equal(dp_rl_init(&rl, 3, 1), -EINVAL);
 	assert_int_equal(dp_acl_build(&a, &c, T_HZ, err, sizeof(err)), 0);
 	assert_int_equal(a.rl_action, DP_ACL_DROP);
+	/* Out of range: the setting, its value and the bound are named. */
+	{
+		struct dp_acl_conf big = { .rl_rps = 3, .rl_burst = ~0ull };
+		struct dp_acl b;
+
+		assert_int_equal(dp_acl_build(&b, &big, T_HZ, err,
+					      sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "ratelimit.burst "));
+		assert_non_null(strstr(err, "out of range (at most "));
+	}
 	/* Burst 0: one second's worth. */
 	assert_int_equal(dp_rl_init(&rl, 1, 1), 0);
 	for (i = 0; i < 10; i++)
