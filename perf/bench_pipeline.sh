@@ -171,9 +171,12 @@ record steady sip_stage_ns_per_msg \
 echo "== swaps: the same while re-importing $rules-rule tables in a loop"
 gen0=$("$ctl" --socket "$sock" --json status |
 	sed -n 's/.*"generation": *\([0-9]*\).*/\1/p' | head -n1)
+# The loop stops at the end of the window, after the import under way
+# (killing it would leave that import to commit during what follows).
+rm -f "$work/swaps.stop"
 (
 	t=b
-	while :; do
+	while [ ! -e "$work/swaps.stop" ]; do
 		$pin0 "$ctl" --socket "$sock" routes import "$work/routes-$t.csv" \
 			--wait 60 >>"$work/swaps.log" 2>&1 || true
 		if [ "$t" = a ]; then t=b; else t=a; fi
@@ -183,7 +186,7 @@ swapper=$!
 pids+=("$swapper")
 stats_snapshot "$work/stats-swaps-0.txt"
 measure "$swap_window"
-kill "$swapper" 2>/dev/null || true
+touch "$work/swaps.stop"
 wait "$swapper" 2>/dev/null || true
 # Let the last generation load, then read the counters once more.
 sleep 2

@@ -19,7 +19,7 @@
 # filled at start-up and looked up longest prefix first, which is how a
 # Kamailio script does LCR without a database.
 #
-# Load: for each offered rate in RATES, SIPp sends RATE * SECONDS calls
+# Load: for each offered rate in RATES, SIPp sends RATE * SECONDS_PER_RUN calls
 # (the same for both routers); a run passes when every call succeeds.
 # The figure compared is each router's sustained rate: the highest
 # successful calls/s of a run without a failed call. On a small machine
@@ -30,7 +30,7 @@
 # perf/results/kamailio_compare.csv.
 #
 # usage: perf/kamailio_compare.sh [BUILD_DIR]
-# environment: RULES (1000), RATES ("4000 8000 12000 16000 20000"), SECONDS (10),
+# environment: RULES (1000), RATES ("4000 8000 12000 16000 20000"), SECONDS_PER_RUN (10),
 #   KAM_CHILDREN (2),
 #   MODES ("proxy redirect"), RESULTS, E2E_KEEP=1 keeps the work dir.
 set -uo pipefail
@@ -54,8 +54,12 @@ if ! why=$(e2e_can_run); then
 fi
 if ! command -v kamailio >/dev/null 2>&1; then
 	echo "== installing Kamailio (apt-get install kamailio)"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y kamailio >/dev/null ||
+	{ DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y kamailio \
+		>/dev/null; } ||
 		{ echo "kamailio_compare: apt-get install kamailio failed"; exit 1; }
+	# The package's own service, if it started one, is not ours.
+	pkill -x kamailio 2>/dev/null || true
 fi
 kam_mods=$(dirname "$(find /usr/lib -name sl.so -path '*kamailio*' | head -n1)")
 kam_version=$(kamailio -v 2>/dev/null | sed -n 's/^version: *//p' | head -n1)

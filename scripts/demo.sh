@@ -39,6 +39,10 @@ done
 
 build=${BUILD_DIR:-build}
 bash scripts/install_deps.sh
+# A setup that failed leaves a directory without a configured tree.
+if [ -d "$build" ] && [ ! -f "$build/meson-private/coredata.dat" ]; then
+	rm -rf "$build"
+fi
 if [ ! -d "$build" ]; then
 	meson setup "$build"
 fi
@@ -141,8 +145,13 @@ echo
 echo "== SIPp summary of the main run"
 # The screen file holds every screen SIPp showed; the last statistics
 # screen and the repartition after it are the final figures.
-tac "$E2E_WORK/calls.screen" | sed -n '1,/Statistics Screen/p' | tac |
-	grep -v -e 'Press \[q\]' -e 'Change Screen' -e '^ *$' | sed 's/^/   /'
+if [ -f "$E2E_WORK/calls.screen" ]; then
+	tac "$E2E_WORK/calls.screen" | sed -n '1,/Statistics Screen/p' | tac |
+		grep -v -e 'Press \[q\]' -e 'Change Screen' -e '^ *$' |
+		sed 's/^/   /' || true
+else
+	echo "   (SIPp wrote no screen file)"
+fi
 
 e2e_dataplane_stop
 echo
@@ -153,7 +162,7 @@ if [ "$rc" -ne 0 ]; then
 	echo
 	echo "demo: some calls failed; SIPp's errors:"
 	for n in calls reject options; do
-		e2e_sipp_errors "$n" | head -n 10
+		e2e_sipp_errors "$n" | head -n 10 || true
 	done
 	exit 1
 fi

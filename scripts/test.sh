@@ -19,8 +19,18 @@ bash scripts/install_deps.sh
 fuzz_seconds=${FUZZ_SECONDS:-20}
 jobs=$(nproc 2>/dev/null || echo 2)
 
+# configured DIR: the build directory holds a configured tree (a setup
+# that failed leaves the directory without one, which --reconfigure and
+# ninja refuse); a half-made one is removed.
+configured() {
+	if [ -d "$1" ] && [ ! -f "$1/meson-private/coredata.dat" ]; then
+		rm -rf "$1"
+	fi
+	[ -d "$1" ]
+}
+
 echo "== build (debugoptimized)"
-if [ ! -d build ]; then
+if ! configured build; then
 	meson setup build -Dfuzz_seconds="$fuzz_seconds"
 else
 	meson setup --reconfigure build -Dfuzz_seconds="$fuzz_seconds" >/dev/null
@@ -31,7 +41,7 @@ echo "== test: all suites"
 meson test -C build --print-errorlogs --num-processes "$jobs"
 
 echo "== build (address,undefined sanitizers; EAL-free tests)"
-if [ ! -d build-san ]; then
+if ! configured build-san; then
 	meson setup build-san -Db_sanitize=address,undefined -Db_lundef=false \
 		-Ddataplane=disabled -Dfuzz=disabled -Dperf=false
 fi

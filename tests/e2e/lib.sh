@@ -88,25 +88,58 @@ e2e_init() {
 	E2E_DP_RUN=0
 }
 
-# Kill one process group: TERM, a grace period, then KILL.
-e2e_kill_group() {
-	local pid=$1 i
-	kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
+# e2e_forget PID: a process reaped by its owner leaves the cleanup list
+# (a pid used again by the system must not be signalled).
+e2e_forget() {
+	local pid=$1 keep=() p
+	for p in "${E2E_PIDS[@]}"; do
+		[ "$p" = "$pid" ] || keep+=("$p")
 	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null || true
+	E2E_PIDS=("${keep[@]}")
 }
 
+# Kill one process group: TERM, a grace period, then KILL; reaped and
+# forgotten.
+e2e_kill_group() {
+	local pid=$1 i
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM -- "-$pid" 2>/dev/null ||
+			kill -TERM "$pid" 2>/dev/null || true
+		for i in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -KILL -- "-$pid" 2>/dev/null ||
+				kill -KILL "$pid" 2>/dev/null || true
+		fi
+	fi
+	wait "$pid" 2>/dev/null || true
+	e2e_forget "$pid"
+}
+
+# Everything the test started goes, quickly: a test runner that times a
+# test out kills the test's own process group half a second after its
+# TERM, and the processes started here run in groups of their own. So:
+# TERM every group at once, a short grace, KILL what is left (inside the
+# namespaces too), then the namespaces and the files.
 e2e_cleanup() {
-	local pid ns
+	local pid ns i alive
+	set +e
 	for pid in "${E2E_PIDS[@]}"; do
-		e2e_kill_group "$pid"
+		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+	done
+	for i in $(seq 1 30); do
+		alive=0
+		for pid in "${E2E_PIDS[@]}"; do
+			kill -0 "$pid" 2>/dev/null && alive=1
+		done
+		[ "$alive" = 0 ] && break
+		sleep 0.05
+	done
+	for pid in "${E2E_PIDS[@]}"; do
+		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
 	done
 	E2E_PIDS=()
 	for ns in "${E2E_NS_DP:-}" "${E2E_NS_CL:-}"; do
@@ -114,13 +147,13 @@ e2e_cleanup() {
 		if ip netns list 2>/dev/null | grep -qw -- "$ns"; then
 			# Anything still inside (a stray sipp) goes with it.
 			for pid in $(ip netns pids "$ns" 2>/dev/null); do
-				kill -KILL "$pid" 2>/dev/null || true
+				kill -KILL "$pid" 2>/dev/null
 			done
-			ip netns del "$ns" 2>/dev/null || true
+			ip netns del "$ns" 2>/dev/null
 		fi
 	done
 	# EAL leaves its runtime directory (telemetry socket) behind.
-	rm -rf /var/run/dpdk/sipedge-e2e-$$-* 2>/dev/null || true
+	rm -rf /var/run/dpdk/sipedge-e2e-$$-* 2>/dev/null
 	if [ -n "${E2E_WORK:-}" ] && [ -d "$E2E_WORK" ]; then
 		if [ -n "${E2E_KEEP:-}" ]; then
 			e2e_log "e2e: kept $E2E_WORK"
@@ -128,6 +161,7 @@ e2e_cleanup() {
 			rm -rf "$E2E_WORK"
 		fi
 	fi
+	return 0
 }
 
 # e2e_start NAME CMD...: run CMD in its own process group, output to

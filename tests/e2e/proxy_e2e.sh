@@ -77,6 +77,7 @@ uas_stop() {
 	done
 	kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null || rc=$?
+	e2e_forget "$pid"
 	return "$rc"
 }
 
@@ -198,7 +199,7 @@ screen_rows() {
 # the swap 2 s after the first call.
 cancel_swap_case() {
 	local calls=40 rate=10 rc=0 why="" gen ok1 bad1 ok2 bad2 s1 s2 c1 c2 n0 n1
-	local name=cancel_swap_v4
+	local name=cancel_swap_v4 i
 	e2e_selected "$name" || return 0
 
 	gen=$(e2e_generation)
@@ -222,8 +223,13 @@ cancel_swap_case() {
 	sleep 1
 	uas_stop "${name}_uas1" || true
 	uas_stop "${name}_uas2" || true
-	sleep 1.2       # the dataplane's next stats report
-	n1=$(e2e_metric dp_proxy_prev_gen_total)
+	# The dataplane reports about once a second: wait for the report
+	# that shows N-1 at work (up to 10 s).
+	for i in $(seq 1 50); do
+		n1=$(e2e_metric dp_proxy_prev_gen_total)
+		[ $((${n1:-0} - ${n0:-0})) -gt 0 ] && break
+		sleep 0.2
+	done
 	read -r ok1 bad1 <<<"$(screen_counts "${name}_uas1")"
 	read -r ok2 bad2 <<<"$(screen_counts "${name}_uas2")"
 	# proxy_uas_cancel.xml: row 2 the stray CANCELs, row 8 the calls.

@@ -133,6 +133,7 @@ if e2e_selected swaps_v4; then
 		-inf "$sipp_dir/redirect.csv" -p 5079 -m 600 -r 100 -l 200 \
 		"${v4[@]}"
 	wait "$importer" 2>/dev/null || true
+	e2e_forget "$importer"
 	gen1=$(e2e_generation)
 	# The dataplane must end up on the last generation.
 	loaded=
@@ -202,11 +203,8 @@ fi
 # ACKs are absorbed (no answer); every INVITE, OPTIONS, CANCEL and BYE got one
 # local response; nothing was lost for want of a buffer or queue room, or
 # to a bad checksum.
-check_counters() {
+check_counters_once() {
 	local f="$E2E_WORK/stats.txt"
-	# The dataplane reports its counters periodically; let the last
-	# report cover the last case.
-	sleep 2
 	if ! e2e_ctl stats >"$f" 2>&1; then
 		echo "  sipedgectl stats failed:"
 		sed 's/^/  /' "$f"
@@ -232,6 +230,20 @@ check_counters() {
 				asked == resp && drop == 0
 			exit ok ? 0 : 1
 		}' "$f"
+}
+# The dataplane reports its counters about once a second: read them until
+# a report covers the last case (the totals agree), for up to 10 s.
+check_counters() {
+	local i out
+	for i in $(seq 1 50); do
+		sleep 0.2
+		if out=$(check_counters_once); then
+			echo "$out"
+			return 0
+		fi
+	done
+	echo "$out"
+	return 1
 }
 if e2e_selected counters; then
 	if out=$(check_counters); then
