@@ -87,6 +87,17 @@ dp_redirect_digits8(uint64_t w)
 		 (w7 + 0x4646464646464646ull)) & h) == 0;
 }
 
+/* The length of @p u (@p n bytes) once escaped by dp_redirect_user(). */
+static uint32_t
+dp_redirect_user_len(const char *u, uint32_t n)
+{
+	uint32_t i, len = n;
+
+	for (i = 0; i < n; i++)
+		len += dp_redirect_user_char((unsigned char)u[i]) ? 0 : 2;
+	return len;
+}
+
 /*
  * @p u escaped into @p out (room for 3 * @p n bytes); returns the length.
  * Plain runs are copied at once; eight digits (a number's usual content)
@@ -189,22 +200,32 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 		 * stays a global number (RFC 3261 §19.1.6) and a name, user
 		 * parameters and all, stays what it was. A sip: or sips:
 		 * user is already escaped; a tel: number (its parameters
-		 * are not kept) is escaped here. One longer than a
-		 * rewritten user could be is given as the number.
+		 * are not kept) is escaped here. One whose Contact would
+		 * not fit (over 480 bytes, escaped) is given as the
+		 * number, with its "+".
 		 */
 		struct span u = p->info.ruri.user;
+		const uint32_t cap = 3 * RULES_USER_OUT_MAX;
 
 		if (u.len == 0) {
 			/* no user part: none in the Contacts either */
-		} else if (p->info.ruri.scheme_id == SIP_SCHEME_TEL &&
-			   u.len <= RULES_USER_OUT_MAX) {
-			elen = dp_redirect_user(sl->user_esc, u.ptr, u.len);
-		} else if (u.len <= 3 * RULES_USER_OUT_MAX) {
-			memcpy(sl->user_esc, u.ptr, u.len);
-			elen = u.len;
+		} else if (p->info.ruri.scheme_id == SIP_SCHEME_TEL ?
+			   dp_redirect_user_len(u.ptr, (uint32_t)u.len) <= cap :
+			   u.len <= cap) {
+			if (p->info.ruri.scheme_id == SIP_SCHEME_TEL)
+				elen = dp_redirect_user(sl->user_esc, u.ptr,
+							(uint32_t)u.len);
+			else {
+				memcpy(sl->user_esc, u.ptr, u.len);
+				elen = (uint32_t)u.len;
+			}
 		} else if (key->num_len != 0) {
-			elen = dp_redirect_user(sl->user_esc, key->num,
-						key->num_len);
+			/* The number, global still when it was (RFC 3261
+			 * §19.1.6): its "+" back in front. */
+			if (u.ptr[0] == '+')
+				sl->user_esc[elen++] = '+';
+			elen += dp_redirect_user(sl->user_esc + elen, key->num,
+						 key->num_len);
 		}
 	}
 	if (elen != 0)

@@ -176,8 +176,8 @@ dp_sip_port_is_ours(const struct dp_conf *c, const struct sip_uri *u)
 {
 	uint8_t i;
 
-	if (u->port == 0)
-		return true;
+	if (span_is_null(u->port_str) || u->port_str.len == 0)
+		return true;            /* no port (":0" is a port, not ours) */
 	for (i = 0; i < c->nsip_port; i++) {
 		if (c->sip_port[i] == u->port)
 			return true;

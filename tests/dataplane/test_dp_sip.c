@@ -209,6 +209,11 @@ test_dp_sip_options_to_router_200(void **state)
 	assert_int_equal(t_cnt(DP_CNT_SIP_TO_ROUTER), 6);
 	assert_int_equal(t_env.lc[0].sip_code[200 - DP_CODE_MIN], 6);
 	assert_int_equal(t_env.lc[0].sip_method[SIP_METHOD_OPTIONS], 6);
+	/* Port 0 is a port, and not ours: not for the router (no rules
+	 * yet, so the no-route answer). */
+	t_check("OPTIONS", "sip:192.0.2.1:0", "o6", NULL, "404 Not Found",
+		NULL, 1);
+	assert_int_equal(t_cnt(DP_CNT_SIP_TO_ROUTER), 6);
 	t_end();
 }
 
@@ -489,6 +494,40 @@ test_dp_sip_redirect_contacts(void **state)
 		assert_int_equal(hits[rules_db_find(s->db, SPAN_LIT("corp"))],
 				 2);
 		assert_int_equal(hits[rules_db_find(s->db, SPAN_LIT("uk"))], 1);
+	}
+	/* A tel: number longer than any rewritten user is still escaped;
+	 * a user too long for a Contact is given as its number, global
+	 * still ("+"). */
+	{
+		static char ruri[600], want[1200];
+		size_t k, m;
+
+		m = (size_t)snprintf(ruri, sizeof(ruri), "tel:33");
+		for (k = 0; k < 90; k++)
+			m += (size_t)snprintf(ruri + m, sizeof(ruri) - m, "-1");
+		snprintf(ruri + m, sizeof(ruri) - m, "#");
+		m = (size_t)snprintf(want, sizeof(want), "Contact: <sip:33");
+		for (k = 0; k < 90; k++)
+			m += (size_t)snprintf(want + m, sizeof(want) - m, "-1");
+		snprintf(want + m, sizeof(want) - m,
+			 "%%23@[2001:db8::5]:5080>;q=1.0;expires=600\r\n"
+			 "Contact: <sip:33");
+		m = strlen(want);
+		for (k = 0; k < 90; k++)
+			m += (size_t)snprintf(want + m, sizeof(want) - m, "-1");
+		snprintf(want + m, sizeof(want) - m,
+			 "%%23@[2001:db8:0:1::1:0]:5060>;q=0.9;expires=600\r\n");
+		t_check("INVITE", ruri, "r6", NULL, "301 Moved Permanently",
+			want, 0);
+
+		m = (size_t)snprintf(ruri, sizeof(ruri), "sip:+33");
+		memset(ruri + m, '-', 490);
+		snprintf(ruri + m + 490, sizeof(ruri) - m - 490,
+			 "1@192.0.2.1");
+		t_check("INVITE", ruri, "r7", NULL, "301 Moved Permanently",
+			"Contact: <sip:+331@[2001:db8::5]:5080>;q=1.0;expires=600\r\n"
+			"Contact: <sip:+331@[2001:db8:0:1::1:0]:5060>;q=0.9;expires=600\r\n",
+			0);
 	}
 	t_snap_clear();
 	t_end();
