@@ -462,11 +462,15 @@ dp_proxy_via_stamp(struct dp_proxy_out *out, const struct sip_msg *msg,
 	/* rport first: as the last parameter it shares the offset of the
 	 * appended received, and must stay in front of it. */
 	if (rport != 0) {
+		bool bare = info->via.rport.len == 0;
+
 		out->rport[0] = '=';
 		k = 1 + dp_proxy_port_fmt(out->rport + 1, rport);
 		if (sip_edit_add(&out->ed,
-				 (uint32_t)(info->via.rport.ptr - msg->buf), 0,
-				 span_make(out->rport, k)) != 0)
+				 (uint32_t)(info->via.rport.ptr - msg->buf),
+				 (uint32_t)info->via.rport.len,
+				 bare ? span_make(out->rport, k) :
+					span_make(out->rport + 1, k - 1)) != 0)
 			return -ENOSPC;
 	}
 	if (!recv)
@@ -492,8 +496,9 @@ dp_via_stamp_want(const struct dp_udp_meta *meta, const struct sip_info *info,
 	 * sent-by written the same way is that address without parsing it.
 	 */
 	*n = dp_proxy_ip_fmt(&meta->src, false, addr);
-	*rport = !span_is_null(info->via.rport) && info->via.rport.len == 0 ?
-		 meta->sport : 0;
+	/* A valued rport (RFC 3581 §3 wants it bare) gets the source port
+	 * too: replies must reach the NAT binding, not the port claimed. */
+	*rport = !span_is_null(info->via.rport) ? meta->sport : 0;
 	if (!span_is_null(info->via.rport))
 		return true;
 	if (meta->src.family == DP_AF_V4 && info->via.host.len == *n &&

@@ -286,17 +286,22 @@ sip_resp_stamp_plan(const struct sip_msg *req, const struct sip_info *info,
 	le = ls + h->line_len;
 	if (top.ptr == NULL || top.ptr < ls || span_end(top) > le)
 		return;
+	/* A bare rport gets "=PORT"; one a client wrongly gave a value
+	 * (RFC 3581 §3) gets the source port as its value. */
 	if (r->via_rport != 0 && !span_is_null(info->via.rport) &&
-	    info->via.rport.len == 0 && info->via.rport.ptr >= top.ptr &&
-	    info->via.rport.ptr <= span_end(top)) {
+	    info->via.rport.ptr >= top.ptr &&
+	    span_end(info->via.rport) <= span_end(top)) {
+		bool bare = info->via.rport.len == 0;
+
 		st->port[0] = '=';
 		k = 1 + fmt_u64(st->port + 1, sizeof(st->port) - 1,
 				r->via_rport);
 		e = &st->e[st->n++];
 		e->off = (uint32_t)(info->via.rport.ptr - req->buf);
-		e->del = 0;
+		e->del = (uint32_t)info->via.rport.len;
 		e->pfx = SPAN_NULL;
-		e->ins = span_make(st->port, k);
+		e->ins = bare ? span_make(st->port, k) :
+				span_make(st->port + 1, k - 1);
 	}
 	if (!span_is_null(r->via_received)) {
 		rv = info->via.received;

@@ -298,7 +298,8 @@ struct sip_resp {
 	 * RFC 3581 §4), read from the sip_info given to sip_resp_build():
 	 * ";received=<via_received>" appended to the top Via value (or the
 	 * value of its received parameter replaced) unless SPAN_NULL; a
-	 * bare ";rport" filled with "=<via_rport>" unless 0.
+	 * bare ";rport" filled with "=<via_rport>" (a valued one's value
+	 * replaced: RFC 3581 §3 wants it bare) unless 0.
 	 */
 	struct span      via_received;
 	uint16_t         via_rport;

@@ -569,11 +569,13 @@ test_sip_resp_build_via_stamped(void **state)
 		STAMP_REQ("Via: SIP/2.0/UDP h.example;received=10.1.1.1;rport;branch=z9hG4bK-1\r\n"),
 		STAMP_RESP("Via: SIP/2.0/UDP h.example;received=2001:db8::2;rport=7;branch=z9hG4bK-1\r\n"),
 		"2001:db8::2", 7);
-	/* rport with a value is left alone; no rport asked */
+	/* rport with a value (RFC 3581 §3 wants it bare): the source port
+	 * replaces it, so the answer reaches the NAT binding */
 	check_stamp(st,
 		STAMP_REQ("Via: SIP/2.0/UDP h.example;branch=z9hG4bK-1;rport=9\r\n"),
-		STAMP_RESP("Via: SIP/2.0/UDP h.example;branch=z9hG4bK-1;rport=9;received=192.0.2.2\r\n"),
-		"192.0.2.2", 5060);
+		STAMP_RESP("Via: SIP/2.0/UDP h.example;branch=z9hG4bK-1;rport=40312;received=192.0.2.2\r\n"),
+		"192.0.2.2", 40312);
+	/* no rport asked */
 	check_stamp(st,
 		STAMP_REQ("Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1\r\n"),
 		STAMP_RESP("Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1\r\n"),
