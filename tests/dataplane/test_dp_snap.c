@@ -133,6 +133,27 @@ t_invite_answer(void)
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
 }
 
+/* A write transaction on the store in @p dir, behind the control
+ * process's back; t_store_commit() ends it. */
+static MDB_txn *
+t_store_write(const char *dir, MDB_env **env)
+{
+	MDB_txn *txn;
+
+	assert_int_equal(mdb_env_create(env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(*env, 8), 0);
+	assert_int_equal(mdb_env_open(*env, dir, MDB_NOTLS, 0644), 0);
+	assert_int_equal(mdb_txn_begin(*env, NULL, 0, &txn), 0);
+	return txn;
+}
+
+static void
+t_store_commit(MDB_env *env, MDB_txn *txn)
+{
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
 /*
  * Commit generation N+1 behind the control process's back with a copy of
  * generation N's rules image whose last byte is flipped: its CRC32C no
@@ -149,10 +170,7 @@ t_commit_corrupt_generation(void)
 	MDB_val k, v;
 	size_t len;
 
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
-	assert_int_equal(mdb_env_open(env, t_data, MDB_NOTLS, 0644), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	txn = t_store_write(t_data, &env);
 	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
 	assert_int_equal(mdb_dbi_open(txn, "artefacts", 0, &art), 0);
 	k.mv_data = (void *)SCHEMA_META_KEY_GENERATION;
@@ -178,8 +196,7 @@ t_commit_corrupt_generation(void)
 	v.mv_data = gbuf;
 	v.mv_size = len;
 	assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	t_store_commit(env, txn);
 	free(copy);
 }
 
@@ -373,18 +390,14 @@ t_put_setting_u64(const char *dir, const char *name, uint64_t v)
 	size_t len;
 
 	assert_int_equal(schema_setting_encode(&st, buf, sizeof(buf), &len), 0);
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
-	assert_int_equal(mdb_env_open(env, dir, MDB_NOTLS, 0644), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	txn = t_store_write(dir, &env);
 	assert_int_equal(mdb_dbi_open(txn, "settings", 0, &set), 0);
 	k.mv_data = (void *)name;
 	k.mv_size = strlen(name);
 	val.mv_data = buf;
 	val.mv_size = len;
 	assert_int_equal(mdb_put(txn, set, &k, &val, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	t_store_commit(env, txn);
 }
 
 /*
