@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -119,9 +121,31 @@ t_env_setup(const char *file_prefix, const char *lcores)
 	return t_env_setup_queues(file_prefix, lcores, 1);
 }
 
+/* Remove directory @p dir and the files in it (EAL's runtime directory
+ * holds files only). */
+static void
+t_rm_dir(const char *dir)
+{
+	char path[1024];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
 void
 t_env_teardown(void)
 {
+	char dir[512];
 	uint16_t q;
 
 	for (q = 0; q < t_env.nq; q++) {
@@ -133,7 +157,11 @@ t_env_teardown(void)
 	dp_neigh_tbl_free(t_env.neigh);
 	rte_free(t_env.lc);
 	dp_pools_free(&t_env.ifc);
+	/* EAL leaves its runtime directory (telemetry socket) behind. */
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	if (dir[0] != '\0')
+		t_rm_dir(dir);
 }
 
 void
