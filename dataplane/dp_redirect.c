@@ -165,6 +165,7 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 	const uint32_t exp = lc->conf->redirect_expires;
 	struct sip_resp r;
 	uint32_t n = 0, i, ulen = 0, elen = 0, step;
+	bool phone = false;
 	char *o;
 	int rc;
 
@@ -228,8 +229,20 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 						 key->num_len);
 		}
 	}
-	if (elen != 0)
+	/*
+	 * A telephone number stays one (RFC 3261 §19.1.6): ";user=phone" in
+	 * the Contacts when the request's was a tel: URI or said so.
+	 */
+	if (elen != 0) {
+		struct span v;
+
+		phone = p->info.ruri.scheme_id == SIP_SCHEME_TEL ||
+			(p->info.ruri.params.len != 0 &&
+			 sip_param_get(p->info.ruri.params, SPAN_LIT("user"),
+				       &v) &&
+			 span_eq_nocase(v, SPAN_LIT("phone")));
 		sl->user_esc[elen++] = '@';
+	}
 	if (unlikely(sl->ctail_len == 0 || sl->ctail_exp != exp))
 		dp_redirect_tail(sl, exp);
 
@@ -253,6 +266,11 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 		o += elen;
 		memcpy(o, h->txt, sizeof(h->txt));
 		o += h->len;
+		if (phone) {
+			/* before the entry's closing ">;q=" */
+			memcpy(o - 4, ";user=phone>;q=", 15);
+			o += 11;
+		}
 		o += sip_qvalue(o, (uint16_t)(1000 - i * step));
 		memcpy(o, sl->ctail, sizeof(sl->ctail));
 		o += sl->ctail_len;

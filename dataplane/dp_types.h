@@ -366,12 +366,13 @@ struct dp_chost {
 };
 
 /*
- * One Contact line of a redirect: "Contact: <sip:" user "@" host entry,
- * q-value, ";expires=N" and CRLF, the user escaped; and the slack the
+ * One Contact line of a redirect: "Contact: <sip:" user "@" host entry
+ * (";user=phone" in it for a number), q-value, ";expires=N" and CRLF, the
+ * user escaped; and the slack the
  * fixed-size copies of dp_redirect_answer() write past a line's end.
  */
 #define DP_CONTACT_LINE_MAX     (14 + 3 * RULES_USER_OUT_MAX + 1 + 63 + \
-				 5 + 21)
+				 11 + 5 + 21)
 #define DP_CONTACT_SLACK        64
 #define DP_UNSUP_MAX            256
 

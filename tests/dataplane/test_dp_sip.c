@@ -419,7 +419,8 @@ test_dp_sip_no_route_codes(void **state)
 /* Contact lines for the nyc rule in rules_contacts() order. */
 static void
 t_nyc_contacts(const struct dp_snap *s, const char *req, size_t len,
-	       const char *user, const char *params, char *out, size_t cap)
+	       const char *user, const char *uparams, const char *params,
+	       char *out, size_t cap)
 {
 	static struct sip_msg msg;
 	struct sip_info info;
@@ -438,8 +439,8 @@ t_nyc_contacts(const struct dp_snap *s, const char *req, size_t len,
 	assert_int_equal(d[2].addr[3], 6);
 	for (i = 0; i < n; i++)
 		o += (size_t)snprintf(out + o, cap - o,
-			"Contact: <sip:%s@198.19.0.%u:5060>;q=%s%s\r\n", user,
-			d[i].addr[3], q[i], params);
+			"Contact: <sip:%s@198.19.0.%u:5060%s>;q=%s%s\r\n", user,
+			d[i].addr[3], uparams, q[i], params);
 }
 
 static void
@@ -453,11 +454,11 @@ test_dp_sip_redirect_contacts(void **state)
 	t_begin();
 	s = t_snap_csv(t_csv, 2);
 	/* No strip or prepend: the user part as it came (a global number
-	 * stays one, RFC 3261 §19.1.6), three Contacts. */
+	 * stays one, RFC 3261 §19.1.6, and says so), three Contacts. */
 	n = t_req(req, "INVITE", "sip:+1-212-555-0100@192.0.2.1;user=phone",
 		  "r1", NULL, NULL);
-	t_nyc_contacts(s, req, n, "+1-212-555-0100", "", contacts,
-		       sizeof(contacts));
+	t_nyc_contacts(s, req, n, "+1-212-555-0100", ";user=phone", "",
+		       contacts, sizeof(contacts));
 	t_check("INVITE", "sip:+1-212-555-0100@192.0.2.1;user=phone", "r1",
 		NULL, "302 Moved Temporarily", contacts, 0);
 	/* Strip 1, prepend 0044. */
@@ -468,8 +469,8 @@ test_dp_sip_redirect_contacts(void **state)
 	 * (its parameters are not kept). */
 	t_check("INVITE", "tel:+33-1-23;isub=7", "r3", NULL,
 		"302 Moved Temporarily",
-		"Contact: <sip:+33-1-23@[2001:db8::5]:5080>;q=1.0\r\n"
-		"Contact: <sip:+33-1-23@[2001:db8:0:1::1:0]:5060>;q=0.9\r\n",
+		"Contact: <sip:+33-1-23@[2001:db8::5]:5080;user=phone>;q=1.0\r\n"
+		"Contact: <sip:+33-1-23@[2001:db8:0:1::1:0]:5060;user=phone>;q=0.9\r\n",
 		0);
 	/* A domain rule: no number, so no user part; other 3xx, expires. */
 	t_env.conf.redirect_code = 301;
@@ -510,13 +511,13 @@ test_dp_sip_redirect_contacts(void **state)
 		for (k = 0; k < 90; k++)
 			m += (size_t)snprintf(want + m, sizeof(want) - m, "-1");
 		snprintf(want + m, sizeof(want) - m,
-			 "%%23@[2001:db8::5]:5080>;q=1.0;expires=600\r\n"
+			 "%%23@[2001:db8::5]:5080;user=phone>;q=1.0;expires=600\r\n"
 			 "Contact: <sip:33");
 		m = strlen(want);
 		for (k = 0; k < 90; k++)
 			m += (size_t)snprintf(want + m, sizeof(want) - m, "-1");
 		snprintf(want + m, sizeof(want) - m,
-			 "%%23@[2001:db8:0:1::1:0]:5060>;q=0.9;expires=600\r\n");
+			 "%%23@[2001:db8:0:1::1:0]:5060;user=phone>;q=0.9;expires=600\r\n");
 		t_check("INVITE", ruri, "r6", NULL, "301 Moved Permanently",
 			want, 0);
 
