@@ -236,10 +236,14 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 	if (elen != 0) {
 		struct span v;
 
+		const struct span prm = p->info.ruri.params;
+
+		/* ";user=phone" alone is the usual case: one compare. */
 		phone = p->info.ruri.scheme_id == SIP_SCHEME_TEL ||
-			(p->info.ruri.params.len != 0 &&
-			 sip_param_get(p->info.ruri.params, SPAN_LIT("user"),
-				       &v) &&
+			(prm.len == 11 &&
+			 memcmp(prm.ptr, ";user=phone", 11) == 0) ||
+			(prm.len != 0 &&
+			 sip_param_get(prm, SPAN_LIT("user"), &v) &&
 			 span_eq_nocase(v, SPAN_LIT("phone")));
 		sl->user_esc[elen++] = '@';
 	}
