@@ -243,6 +243,12 @@ struct ctl_commit {
 	uint64_t                         keep;          /* artefacts.keep */
 };
 
+/*
+ * Whether the file system holding the store has less than @p need bytes
+ * free: LMDB reports a write cut short by a full disk as an I/O error.
+ */
+bool ctl_store_disk_short(struct ctl_store *st, uint64_t need);
+
 /**
  * Commit a new generation in ONE write transaction: rule changes, the
  * targets table, the artefacts of generation N+1, garbage collection of
@@ -254,12 +260,6 @@ struct ctl_commit {
  *   0; -ENOSPC if the map (or disk) is full; another negative errno. On
  *   any error nothing is committed and generation N stays current.
  */
-/*
- * Whether the file system holding the store has less than @p need bytes
- * free: LMDB reports a write cut short by a full disk as an I/O error.
- */
-bool ctl_store_disk_short(struct ctl_store *st, uint64_t need);
-
 int ctl_store_commit(struct ctl_store *st, const struct ctl_commit *c,
 		     uint64_t *gen);
 

@@ -358,15 +358,15 @@ dp_neigh_learn(struct dp_service *svc, const struct dp_ip *ip,
 		return;
 	s = &t->s[i];
 	incomplete = t->e[i].state == DP_NEIGH_INCOMPLETE;
+	if (mac == NULL && !incomplete && (news & DP_NEWS_CONFIRM)) {
+		s->seen_tsc = now;      /* confirmed, MAC unchanged */
+		s->tries = 0;
+		return;
+	}
 	if (mac == NULL ||
 	    (!incomplete && !(news & DP_NEWS_OVERRIDE) &&
 	     !rte_is_same_ether_addr(mac, &t->e[i].mac))) {
-		if (incomplete || !(news & DP_NEWS_CONFIRM) || mac != NULL) {
-			dp_svc_cnt(svc, DP_SVC_NEIGH_IGNORED, 1);
-			return;
-		}
-		s->seen_tsc = now;      /* confirmed, MAC unchanged */
-		s->tries = 0;
+		dp_svc_cnt(svc, DP_SVC_NEIGH_IGNORED, 1);
 		return;
 	}
 	dp_neigh_write(&t->e[i], DP_NEIGH_REACHABLE, NULL, mac);

@@ -436,12 +436,11 @@ dp_proxy_pick_src(const struct dp_conf *conf, const struct dp_udp_meta *meta,
 }
 
 /*
- * sip_rw_via_stamp() for a request whose rport, when stamped, is the
- * first one and bare: ";received=ADDR" appended to the top Via value as
- * one edit (out->recv holds it; @p n is the address's length), or the
- * value of a received already there replaced; "=PORT" after the bare
- * rport. sip_msg_check() kept the first rport and the first received,
- * which are what sip_rw_via_stamp() would find.
+ * The top Via stamp for the first rport and received sip_msg_check()
+ * kept: ";received=ADDR" appended to the top Via value as one edit
+ * (out->recv holds it; @p n is the address's length), or the value of a
+ * received already there replaced; "=PORT" after a bare rport, or PORT
+ * for the value of one that has a value (which sip_rw_via_stamp() keeps).
  */
 static int
 dp_proxy_via_stamp(struct dp_proxy_out *out, const struct sip_msg *msg,
@@ -498,9 +497,11 @@ dp_via_stamp_want(const struct dp_udp_meta *meta, const struct sip_info *info,
 	*n = dp_proxy_ip_fmt(&meta->src, false, addr);
 	/* A valued rport (RFC 3581 §3 wants it bare) gets the source port
 	 * too: replies must reach the NAT binding, not the port claimed. */
-	*rport = !span_is_null(info->via.rport) ? meta->sport : 0;
-	if (!span_is_null(info->via.rport))
+	if (!span_is_null(info->via.rport)) {
+		*rport = meta->sport;
 		return true;
+	}
+	*rport = 0;
 	if (meta->src.family == DP_AF_V4 && info->via.host.len == *n &&
 	    memcmp(info->via.host.ptr, addr, *n) == 0)
 		return false;

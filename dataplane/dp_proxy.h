@@ -177,8 +177,9 @@ uint32_t dp_proxy_ip_fmt(const struct dp_ip *ip, bool brackets, char *out);
  * @p meta (RFC 3261 §18.2.1, RFC 3581 §4): returns whether received is
  * due (always with rport; else when sent-by is a name or another
  * address); the source address as text in @p addr (*n bytes; room for
- * 41), and in *rport the source port when a bare rport asks for it, else
- * 0. @p info is from sip_msg_check().
+ * 41), and in *rport the source port when the top Via has an rport (bare,
+ * or with a value RFC 3581 §3 forbids in requests), else 0. @p info is
+ * from sip_msg_check().
  */
 bool dp_via_stamp_want(const struct dp_udp_meta *meta,
 		       const struct sip_info *info, char *addr, uint32_t *n,

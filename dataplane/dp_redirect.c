@@ -207,19 +207,17 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 		 */
 		struct span u = p->info.ruri.user;
 		const uint32_t cap = 3 * RULES_USER_OUT_MAX;
+		const bool tel = p->info.ruri.scheme_id == SIP_SCHEME_TEL;
 
 		if (u.len == 0) {
 			/* no user part: none in the Contacts either */
-		} else if (p->info.ruri.scheme_id == SIP_SCHEME_TEL ?
-			   dp_redirect_user_len(u.ptr, (uint32_t)u.len) <= cap :
-			   u.len <= cap) {
-			if (p->info.ruri.scheme_id == SIP_SCHEME_TEL)
-				elen = dp_redirect_user(sl->user_esc, u.ptr,
-							(uint32_t)u.len);
-			else {
-				memcpy(sl->user_esc, u.ptr, u.len);
-				elen = (uint32_t)u.len;
-			}
+		} else if (tel && dp_redirect_user_len(u.ptr,
+						       (uint32_t)u.len) <= cap) {
+			elen = dp_redirect_user(sl->user_esc, u.ptr,
+						(uint32_t)u.len);
+		} else if (!tel && u.len <= cap) {
+			memcpy(sl->user_esc, u.ptr, u.len);
+			elen = (uint32_t)u.len;
 		} else if (key->num_len != 0) {
 			/* The number, global still when it was (RFC 3261
 			 * §19.1.6): its "+" back in front. */
@@ -234,9 +232,8 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 	 * the Contacts when the request's was a tel: URI or said so.
 	 */
 	if (elen != 0) {
-		struct span v;
-
 		const struct span prm = p->info.ruri.params;
+		struct span v;
 
 		/* ";user=phone" alone is the usual case: one compare. */
 		phone = p->info.ruri.scheme_id == SIP_SCHEME_TEL ||

@@ -225,7 +225,7 @@ dp_classify_ip4(struct dp_lcore *lc, struct rte_mbuf *m,
 	if (!dp_is_local4(lc->conf, ip->dst_addr))
 		return dp_drop_as(lc, DP_CNT_NOT_FOR_US);
 	/* RFC 1122 §3.2.1.3: no answer to a source that names no host
-	 * (0.0.0.0, multicast, limited broadcast). */
+	 * (0.0.0.0, loopback, multicast, limited broadcast) or is us. */
 	if (unlikely(dp_src4_bogus(ip->src_addr) ||
 		     dp_is_local4(lc->conf, ip->src_addr)))
 		return dp_drop_as(lc, DP_CNT_BAD_IP);

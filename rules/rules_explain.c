@@ -103,10 +103,10 @@ rules_explain(const struct rules_db *db, struct rules_scratch *scr,
 	out->target_rc = -ENOENT;
 
 	if (db->hs != NULL) {
-		if (scr == NULL || scr->hs == NULL)
-			return -EINVAL;
 		struct rules_explain_bits eb;
 
+		if (scr == NULL || scr->hs == NULL)
+			return -EINVAL;
 		rebits = calloc((db->nrules + 63) / 64, sizeof(*rebits));
 		if (rebits == NULL)
 			return -ENOMEM;

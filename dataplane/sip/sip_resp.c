@@ -264,7 +264,8 @@ struct sip_resp_stamp {
 /*
  * The edits r->via_received and r->via_rport ask of the top Via (@p info
  * from sip_msg_check(); nothing when it is NULL or its top Via is not
- * inside the first Via line @p h); their length change into *grow.
+ * inside the first Via line @p h, never NULL); their length change into
+ * *grow.
  */
 static void
 sip_resp_stamp_plan(const struct sip_msg *req, const struct sip_info *info,
@@ -278,7 +279,7 @@ sip_resp_stamp_plan(const struct sip_msg *req, const struct sip_info *info,
 
 	st->n = 0;
 	*grow = 0;
-	if (info == NULL || h == NULL ||
+	if (info == NULL ||
 	    (span_is_null(r->via_received) && r->via_rport == 0))
 		return;
 	top = info->via.value;
@@ -329,7 +330,7 @@ sip_resp_stamp_plan(const struct sip_msg *req, const struct sip_info *info,
 			 (int64_t)st->e[k].del;
 }
 
-/* The first Via line @p h with the edits of @p st. */
+/* The first Via line @p h with the edits of @p st (none: as it is). */
 static char *
 sip_resp_stamp_line(char *o, const struct sip_msg *req,
 		    const struct sip_hdr *h, const struct sip_resp_stamp *st,
@@ -469,11 +470,7 @@ sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 	o = sip_resp_put(o + 12, reason.ptr, reason.len);
 	o = sip_resp_lit(o, "\r\n");
 
-	if (st.n != 0)
-		o = sip_resp_stamp_line(o, req, via, &st, bare != 0);
-	else
-		o = sip_resp_line(o, req->buf + via->off, via->line_len,
-				  bare != 0);
+	o = sip_resp_stamp_line(o, req, via, &st, bare != 0);
 	for (h = sip_msg_hdr_next(req, via); h != NULL;
 	     h = sip_msg_hdr_next(req, h))
 		o = sip_resp_line(o, req->buf + h->off, h->line_len,
