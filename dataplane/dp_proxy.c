@@ -1056,90 +1056,6 @@ no_route:
 	return DP_PA_TABLE;
 }
 
-/* user-unreserved and unreserved (RFC 3261 §25.1) pass; the rest is %HH. */
-static bool
-dp_proxy_user_ok(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z'))
-		return true;
-	switch (c) {
-	case '-': case '_': case '.': case '!': case '~': case '*':
-	case '\'': case '(': case ')': case '&': case '=': case '+':
-	case '$': case ',': case ';': case '?': case '/':
-		return true;
-	default:
-		return false;
-	}
-}
-
-/*
- * @p in escaped as a user part into @p out: bytes that may not stand there
- * as %HH; with @p keep_pct a '%' is copied as it is (it starts an escape
- * already). Bytes written, or UINT32_MAX when @p cap is short.
- */
-static uint32_t
-dp_proxy_escape(struct span in, bool keep_pct, char *out, uint32_t cap)
-{
-	uint32_t i, n = 0;
-
-	for (i = 0; i < in.len; i++) {
-		unsigned char c = (unsigned char)in.ptr[i];
-
-		if (dp_proxy_user_ok(c) || (keep_pct && c == '%')) {
-			if (n + 1 > cap)
-				return UINT32_MAX;
-			out[n++] = (char)c;
-		} else {
-			if (n + 3 > cap)
-				return UINT32_MAX;
-			out[n++] = '%';
-			out[n++] = "0123456789ABCDEF"[c >> 4];
-			out[n++] = "0123456789ABCDEF"[c & 0xf];
-		}
-	}
-	return n;
-}
-
-static uint32_t
-dp_proxy_user_escape(struct span user, char *out, uint32_t cap)
-{
-	return dp_proxy_escape(user, false, out, cap);
-}
-
-/*
- * A tel: URI's parameters in the sip: user part (RFC 3261 §19.1.6:
- * "tel:+358-555-1234567;postd=pp22" becomes
- * "sip:+358-555-1234567;postd=pp22@host;user=phone"), escaped as a user
- * part; their %HH escapes (RFC 3966 pct-encoded) are kept as they are.
- * With @p rewritten (the rule wrote the number) phone-context is left
- * out: it described the number as received. Bytes written, or UINT32_MAX
- * when @p cap is short.
- */
-static uint32_t
-dp_proxy_tel_params(struct span params, bool rewritten, char *out,
-		    uint32_t cap)
-{
-	struct span rest = params, name, value;
-	uint32_t n = 0, k;
-	const char *start;
-
-	for (;;) {
-		start = rest.ptr;
-		if (sip_param_next(&rest, &name, &value) != 1)
-			break;
-		if (rewritten &&
-		    span_eq_nocase(name, SPAN_LIT("phone-context")))
-			continue;
-		k = dp_proxy_escape(span_range(start, rest.ptr), true, out + n,
-				    cap - n);
-		if (k == UINT32_MAX)
-			return UINT32_MAX;
-		n += k;
-	}
-	return n;
-}
-
 enum dp_proxy_act
 dp_proxy_to_target(const struct dp_proxy_self *self,
 		   const struct sip_msg *msg, const struct sip_info *info,
@@ -1151,7 +1067,8 @@ dp_proxy_to_target(const struct dp_proxy_self *self,
 	struct span esc = SPAN_NULL, hp, mp, mv;
 	struct fmt_buf b;
 	const char *hend;
-	uint32_t n, off;
+	uint32_t off;
+	int k;
 
 	dp_ip_set(&out->dst, dest->addr, dest->af);
 	out->dport = dest->port;
@@ -1164,10 +1081,10 @@ dp_proxy_to_target(const struct dp_proxy_self *self,
 						     out->hostport));
 	}
 	if (!span_is_null(user)) {
-		n = dp_proxy_user_escape(user, out->user, sizeof(out->user));
-		if (n == UINT32_MAX)
+		k = sip_user_escape(user, false, out->user, sizeof(out->user));
+		if (k < 0)
 			return dp_proxy_drop(out, DP_PW_REWRITE);
-		esc = span_make(out->user, n);
+		esc = span_make(out->user, (uint32_t)k);
 	}
 
 	if (u->scheme_id == SIP_SCHEME_SIP || u->scheme_id == SIP_SCHEME_SIPS) {
@@ -1198,20 +1115,20 @@ dp_proxy_to_target(const struct dp_proxy_self *self,
 		if (!span_is_null(esc)) {
 			fmt_buf_span(&b, esc);
 		} else {
-			n = dp_proxy_user_escape(u->user, b.p,
-						 (uint32_t)(b.end - b.p));
-			if (n == UINT32_MAX)
+			k = sip_user_escape(u->user, false, b.p,
+					    (uint32_t)(b.end - b.p));
+			if (k < 0)
 				return dp_proxy_drop(out, DP_PW_REWRITE);
-			b.p += n;
+			b.p += k;
 		}
 		/* No user part at all when the rule left no number. */
 		if (!span_is_null(u->params) &&
 		    (span_is_null(esc) || esc.len != 0)) {
-			n = dp_proxy_tel_params(u->params, !span_is_null(esc),
+			k = sip_tel_params_user(u->params, !span_is_null(esc),
 						b.p, (uint32_t)(b.end - b.p));
-			if (n == UINT32_MAX)
+			if (k < 0)
 				return dp_proxy_drop(out, DP_PW_REWRITE);
-			b.p += n;
+			b.p += k;
 		}
 		if (b.p != out->ruri + 4)
 			fmt_buf_lit(&b, "@");

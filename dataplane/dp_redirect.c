@@ -19,6 +19,7 @@
  *   - q-values follow the Contact order: 1.0, then down in steps of 0.1
  *     (of 1/n for more than 10 Contacts), so every Contact keeps q > 0.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -57,88 +58,6 @@ dp_redirect_classify(struct dp_lcore *lc, struct dp_sip_pkt *p)
 	return DP_SV_ROUTE;
 }
 
-/*
- * RFC 3261 §25.1 user = 1*( unreserved / escaped / user-unreserved ): the
- * characters copied as they are; every other byte is escaped. A table, as
- * a per-byte switch was not inlined into the run scan (230 instructions
- * per 302 in callgrind, perf/bench_pipeline.sh steady, 20k rules).
- */
-static const uint8_t dp_redirect_user_plain[256] = {
-	['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1,
-	['-'] = 1, ['_'] = 1, ['.'] = 1, ['!'] = 1, ['~'] = 1, ['*'] = 1,
-	['\''] = 1, ['('] = 1, [')'] = 1,
-	['&'] = 1, ['='] = 1, ['+'] = 1, ['$'] = 1, [','] = 1, [';'] = 1,
-	['?'] = 1, ['/'] = 1,
-};
-
-static inline bool
-dp_redirect_user_char(unsigned char ch)
-{
-	return dp_redirect_user_plain[ch] != 0;
-}
-
-/* Are the eight bytes of @p w all decimal digits? */
-static inline bool
-dp_redirect_digits8(uint64_t w)
-{
-	const uint64_t h = 0x8080808080808080ull, w7 = w & ~h;
-
-	return ((w | ~(w7 + 0x5050505050505050ull) |
-		 (w7 + 0x4646464646464646ull)) & h) == 0;
-}
-
-/* The length of @p u (@p n bytes) once escaped by dp_redirect_user(). */
-static uint32_t
-dp_redirect_user_len(const char *u, uint32_t n)
-{
-	uint32_t i, len = n;
-
-	for (i = 0; i < n; i++)
-		len += dp_redirect_user_char((unsigned char)u[i]) ? 0 : 2;
-	return len;
-}
-
-/*
- * @p u escaped into @p out (room for 3 * @p n bytes); returns the length.
- * Plain runs are copied at once; eight digits (a number's usual content)
- * are recognised at a time.
- */
-static uint32_t
-dp_redirect_user(char *out, const char *u, uint32_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	uint32_t i = 0, run, o = 0;
-	uint64_t w;
-
-	for (; n - i >= 8; i += 8) {
-		memcpy(&w, u + i, 8);
-		if (!dp_redirect_digits8(w))
-			break;
-	}
-	if (i != 0) {
-		memcpy(out, u, i);
-		o = i;
-	}
-	for (; i < n; i++) {
-		unsigned char ch = (unsigned char)u[i];
-
-		if (dp_redirect_user_char(ch)) {
-			for (run = i + 1; run < n &&
-			     dp_redirect_user_char((unsigned char)u[run]); run++)
-				;
-			memcpy(out + o, &u[i], run - i);
-			o += run - i;
-			i = run - 1;
-			continue;
-		}
-		out[o] = '%';
-		out[o + 1] = hex[ch >> 4];
-		out[o + 2] = hex[ch & 0xf];
-		o += 3;
-	}
-	return o;
-}
-
 /* ";expires=N" (when configured) and CRLF: what follows each q-value. */
 static void
 dp_redirect_tail(struct dp_sip_lcore *sl, uint32_t exp)
@@ -164,8 +83,11 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 	const struct rules_key *key = &sl->keys[p->key_idx];
 	const uint32_t exp = lc->conf->redirect_expires;
 	struct sip_resp r;
+	const uint32_t cap = 3 * RULES_USER_OUT_MAX;
+	const struct span u = p->info.ruri.user;
+	const bool tel = p->info.ruri.scheme_id == SIP_SCHEME_TEL;
 	uint32_t n = 0, i, ulen = 0, elen = 0, step;
-	bool phone = false;
+	bool phone = false, rewritten = false;
 	char *o;
 	int rc;
 
@@ -193,39 +115,46 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 			return 0;
 		}
 		/* "user@", escaped once for every Contact. */
-		if (ulen != 0)
-			elen = dp_redirect_user(sl->user_esc, sl->user, ulen);
-	} else {
+		rc = sip_user_escape(span_make(sl->user, ulen), false,
+				     sl->user_esc, cap);
+		elen = rc > 0 ? (uint32_t)rc : 0;
+		rewritten = true;
+	} else if (u.len != 0) {
 		/*
 		 * No manipulation: the user part as it came, so "+1212..."
 		 * stays a global number (RFC 3261 §19.1.6) and a name, user
 		 * parameters and all, stays what it was. A sip: or sips:
-		 * user is already escaped; a tel: number (its parameters
-		 * are not kept) is escaped here. One whose Contact would
-		 * not fit (over 480 bytes, escaped) is given as the
-		 * number, with its "+".
+		 * user is already escaped; a tel: number is escaped here.
+		 * One whose Contact would not fit (over 480 bytes, escaped)
+		 * is given as the number, with its "+".
 		 */
-		struct span u = p->info.ruri.user;
-		const uint32_t cap = 3 * RULES_USER_OUT_MAX;
-		const bool tel = p->info.ruri.scheme_id == SIP_SCHEME_TEL;
-
-		if (u.len == 0) {
-			/* no user part: none in the Contacts either */
-		} else if (tel && dp_redirect_user_len(u.ptr,
-						       (uint32_t)u.len) <= cap) {
-			elen = dp_redirect_user(sl->user_esc, u.ptr,
-						(uint32_t)u.len);
-		} else if (!tel && u.len <= cap) {
+		rc = !tel ? (u.len <= cap ? (int)u.len : -ENOSPC) :
+			    sip_user_escape(u, false, sl->user_esc, cap);
+		if (!tel && rc > 0)
 			memcpy(sl->user_esc, u.ptr, u.len);
-			elen = (uint32_t)u.len;
+		if (rc > 0) {
+			elen = (uint32_t)rc;
 		} else if (key->num_len != 0) {
 			/* The number, global still when it was (RFC 3261
 			 * §19.1.6): its "+" back in front. */
 			if (u.ptr[0] == '+')
 				sl->user_esc[elen++] = '+';
-			elen += dp_redirect_user(sl->user_esc + elen, key->num,
-						 key->num_len);
+			rc = sip_user_escape(span_make(key->num, key->num_len),
+					     false, sl->user_esc + elen,
+					     cap - elen);
+			elen = rc > 0 ? elen + (uint32_t)rc : 0;
 		}
+	}
+	/*
+	 * A tel: URI's parameters go with its number (RFC 3261 §19.1.6), as
+	 * in a forwarded request (dp_proxy.c); phone-context only with the
+	 * number as received. Left out when they would not fit.
+	 */
+	if (tel && elen != 0 && p->info.ruri.params.len != 0) {
+		rc = sip_tel_params_user(p->info.ruri.params, rewritten,
+					 sl->user_esc + elen, cap - elen);
+		if (rc > 0)
+			elen += (uint32_t)rc;
 	}
 	/*
 	 * A telephone number stays one (RFC 3261 §19.1.6): ";user=phone" in
@@ -236,8 +165,7 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 		struct span v;
 
 		/* ";user=phone" alone is the usual case: one compare. */
-		phone = p->info.ruri.scheme_id == SIP_SCHEME_TEL ||
-			(prm.len == 11 &&
+		phone = tel || (prm.len == 11 &&
 			 memcmp(prm.ptr, ";user=phone", 11) == 0) ||
 			(prm.len != 0 &&
 			 sip_param_get(prm, SPAN_LIT("user"), &v) &&

@@ -209,6 +209,41 @@ int sip_param_next(struct span *rest, struct span *name, struct span *value);
 int sip_unescape(struct span in, char *out, uint32_t cap);
 
 /**
+ * Escape bytes as a SIP URI user part (RFC 3261 §25.1: user = 1*(unreserved
+ * / escaped / user-unreserved)): every other byte becomes %HH.
+ *
+ * @param keep_pct
+ *   Copy a '%' as it is: the input is escaped already (an RFC 3966
+ *   pct-encoded tel: parameter).
+ * @return
+ *   Bytes written; -ENOSPC when @p cap is too small (@p out then holds
+ *   part of the result).
+ *
+ * Context: any thread, hot-path safe.
+ */
+int sip_user_escape(struct span in, bool keep_pct, char *out, uint32_t cap);
+
+/**
+ * A tel: URI's parameters as they go into the user part of the sip: URI
+ * standing for it (RFC 3261 §19.1.6: "tel:+358-555-1234567;postd=pp22" is
+ * "sip:+358-555-1234567;postd=pp22@host;user=phone"), escaped by
+ * sip_user_escape() with their %HH escapes kept.
+ *
+ * @param params
+ *   The tel: URI's parameters (struct sip_uri params, from the first ';').
+ * @param drop_context
+ *   Leave phone-context out: the number was rewritten, and the context
+ *   described the number as received.
+ * @return
+ *   Bytes written; -ENOSPC when @p cap is too small; -EBADMSG for a
+ *   malformed parameter list.
+ *
+ * Context: any thread, hot-path safe.
+ */
+int sip_tel_params_user(struct span params, bool drop_context, char *out,
+			uint32_t cap);
+
+/**
  * Parse an IPv4 literal or an IPv6 reference ("[...]" or bare) to bytes.
  *
  * @param addr

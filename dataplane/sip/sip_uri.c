@@ -616,3 +616,78 @@ sip_unescape(struct span in, char *out, uint32_t cap)
 	}
 	return (int)n;
 }
+
+/* Are the eight bytes of @p w all decimal digits? */
+static inline bool
+sip_digits8(uint64_t w)
+{
+	const uint64_t h = 0x8080808080808080ull, w7 = w & ~h;
+
+	return ((w | ~(w7 + 0x5050505050505050ull) |
+		 (w7 + 0x4646464646464646ull)) & h) == 0;
+}
+
+int
+sip_user_escape(struct span in, bool keep_pct, char *out, uint32_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const uint32_t n = (uint32_t)in.len;
+	const char *u = in.ptr;
+	uint32_t i = 0, run, o = 0;
+	uint64_t w;
+
+	/* Eight digits at a time: a number's usual content. */
+	for (; n - i >= 8 && i + 8 <= cap; i += 8) {
+		memcpy(&w, u + i, 8);
+		if (!sip_digits8(w))
+			break;
+		memcpy(out + i, u + i, 8);
+	}
+	o = i;
+	while (i < n) {
+		unsigned char ch = (unsigned char)u[i];
+
+		if (sip_cc_is(ch, SIP_CC_USER) || (keep_pct && ch == '%')) {
+			run = sip_cc_run(u, i + 1, n, SIP_CC_USER);
+			if (run - i > cap - o)
+				return -ENOSPC;
+			memcpy(out + o, u + i, run - i);
+			o += run - i;
+			i = run;
+			continue;
+		}
+		if (cap - o < 3)
+			return -ENOSPC;
+		out[o] = '%';
+		out[o + 1] = hex[ch >> 4];
+		out[o + 2] = hex[ch & 0xf];
+		o += 3;
+		i++;
+	}
+	return (int)o;
+}
+
+int
+sip_tel_params_user(struct span params, bool drop_context, char *out,
+		    uint32_t cap)
+{
+	struct span rest = params, name, value;
+	const char *start;
+	uint32_t n = 0;
+	int rc, k;
+
+	for (;;) {
+		start = rest.ptr;
+		rc = sip_param_next(&rest, &name, &value);
+		if (rc != 1)
+			return rc == 0 ? (int)n : rc;
+		if (drop_context &&
+		    span_eq_nocase(name, SPAN_LIT("phone-context")))
+			continue;
+		k = sip_user_escape(span_range(start, rest.ptr), true, out + n,
+				    cap - n);
+		if (k < 0)
+			return k;
+		n += (uint32_t)k;
+	}
+}

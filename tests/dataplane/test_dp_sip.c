@@ -465,12 +465,20 @@ test_dp_sip_redirect_contacts(void **state)
 	t_check("INVITE", "sip:+44-20-7946-0000@192.0.2.1", "r2", NULL,
 		"302 Moved Temporarily",
 		"Contact: <sip:004442079460000@198.19.0.4:5060>;q=1.0\r\n", 0);
+	/* A rewritten tel: number keeps its parameters in the user part
+	 * (RFC 3261 §19.1.6) but phone-context, which described the number
+	 * as received. */
+	t_check("INVITE", "tel:44-20-7946-0000;phone-context=example.com;isub=9",
+		"r2b", NULL, "302 Moved Temporarily",
+		"Contact: <sip:004442079460000;isub=9@198.19.0.4:5060;user=phone>;q=1.0\r\n",
+		0);
 	/* IPv6 targets in brackets, tiers in order; a tel: URI's number
-	 * (its parameters are not kept). */
-	t_check("INVITE", "tel:+33-1-23;isub=7", "r3", NULL,
-		"302 Moved Temporarily",
-		"Contact: <sip:+33-1-23@[2001:db8::5]:5080;user=phone>;q=1.0\r\n"
-		"Contact: <sip:+33-1-23@[2001:db8:0:1::1:0]:5060;user=phone>;q=0.9\r\n",
+	 * with its parameters, phone-context too as nothing rewrote it;
+	 * their escapes kept, what a user part may not hold escaped. */
+	t_check("INVITE", "tel:33-1-23;isub=7%20a;phone-context=+33", "r3",
+		NULL, "302 Moved Temporarily",
+		"Contact: <sip:33-1-23;isub=7%20a;phone-context=+33@[2001:db8::5]:5080;user=phone>;q=1.0\r\n"
+		"Contact: <sip:33-1-23;isub=7%20a;phone-context=+33@[2001:db8:0:1::1:0]:5060;user=phone>;q=0.9\r\n",
 		0);
 	/* A domain rule: no number, so no user part; other 3xx, expires. */
 	t_env.conf.redirect_code = 301;
@@ -483,8 +491,8 @@ test_dp_sip_redirect_contacts(void **state)
 		"301 Moved Permanently",
 		"Contact: <sip:bob%20smith@198.19.0.7:5062>;q=1.0;expires=600\r\n",
 		0);
-	assert_int_equal(t_cnt(DP_CNT_SIP_REDIRECT), 5);
-	assert_int_equal(t_env.lc[0].sip_code[302 - DP_CODE_MIN], 3);
+	assert_int_equal(t_cnt(DP_CNT_SIP_REDIRECT), 6);
+	assert_int_equal(t_env.lc[0].sip_code[302 - DP_CODE_MIN], 4);
 	assert_int_equal(t_env.lc[0].sip_code[301 - DP_CODE_MIN], 2);
 	/* Per-rule hits of this generation. */
 	{
@@ -494,7 +502,7 @@ test_dp_sip_redirect_contacts(void **state)
 		dp_snap_sum(s, hits, NULL);
 		assert_int_equal(hits[rules_db_find(s->db, SPAN_LIT("corp"))],
 				 2);
-		assert_int_equal(hits[rules_db_find(s->db, SPAN_LIT("uk"))], 1);
+		assert_int_equal(hits[rules_db_find(s->db, SPAN_LIT("uk"))], 2);
 	}
 	/* A tel: number longer than any rewritten user is still escaped;
 	 * a user too long for a Contact is given as its number, global

@@ -785,6 +785,82 @@ test_sip_uri_unescape_decodes(void **state)
 	assert_memory_equal(out, "plain", 5);
 }
 
+/* ---- escaping a user part ------------------------------------------------ */
+
+/*
+ * sip_user_escape(): unreserved and user-unreserved bytes stay, the rest
+ * is %HH (upper case); a '%' too unless the input is escaped already; a
+ * short buffer is -ENOSPC, at every length below the result's.
+ */
+static void
+test_sip_uri_user_escape(void **state)
+{
+	static const struct {
+		const char *in;
+		bool keep_pct;
+		const char *out;
+	} c[] = {
+		{ "", false, "" },
+		{ "12125550100", false, "12125550100" },
+		{ "1234567890123456", false, "1234567890123456" },
+		{ "+1-212-555-0100", false, "+1-212-555-0100" },
+		{ "5550100#9", false, "5550100%239" },
+		{ "bob smith", false, "bob%20smith" },
+		{ "a;b=c&d+$,?/", false, "a;b=c&d+$,?/" },
+		{ "-_.!~*'()", false, "-_.!~*'()" },
+		{ "12345678@x:y", false, "12345678%40x%3Ay" },
+		{ "a%20b", false, "a%2520b" },
+		{ ";isub=a%20b:c", true, ";isub=a%20b%3Ac" },
+		{ "\x01\xff\"<>", false, "%01%FF%22%3C%3E" },
+	};
+	char out[64];
+	size_t i;
+	uint32_t cap, n;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct span in = span_make(c[i].in, (uint32_t)strlen(c[i].in));
+
+		n = (uint32_t)strlen(c[i].out);
+		assert_int_equal(sip_user_escape(in, c[i].keep_pct, out,
+						 sizeof(out)), (int)n);
+		assert_memory_equal(out, c[i].out, n);
+		for (cap = 0; cap < n; cap++)
+			assert_int_equal(sip_user_escape(in, c[i].keep_pct,
+							 out, cap), -ENOSPC);
+		assert_int_equal(sip_user_escape(in, c[i].keep_pct, out, n),
+				 (int)n);
+	}
+	(void)state;
+}
+
+/*
+ * sip_tel_params_user(): a tel: URI's parameters as a sip: user part
+ * takes them (RFC 3261 §19.1.6), phone-context left out on request.
+ */
+static void
+test_sip_uri_tel_params_user(void **state)
+{
+	struct sip_uri u;
+	char out[128];
+
+	assert_int_equal(sip_uri_parse(&u, PUT(state,
+		"tel:5550100;phone-context=+1212;isub=a%20b:c;ext=12")),
+		SIP_PERR_OK);
+	assert_int_equal(sip_tel_params_user(u.params, false, out,
+					     sizeof(out)), 42);
+	assert_memory_equal(out, ";phone-context=+1212;isub=a%20b%3Ac;ext=12",
+			    42);
+	assert_int_equal(sip_tel_params_user(u.params, true, out,
+					     sizeof(out)), 22);
+	assert_memory_equal(out, ";isub=a%20b%3Ac;ext=12", 22);
+	assert_int_equal(sip_tel_params_user(u.params, false, out, 41),
+			 -ENOSPC);
+	assert_int_equal(sip_tel_params_user(SPAN_NULL, false, out,
+					     sizeof(out)), 0);
+	assert_int_equal(sip_tel_params_user(PUT(state, ";;x"), false, out,
+					     sizeof(out)), -EBADMSG);
+}
+
 /* RFC 4475 §3.1.1.3: never unescape recursively. */
 static void
 test_sip_uri_unescape_not_recursive(void **state)
@@ -1692,6 +1768,8 @@ main(void)
 		cmocka_unit_test(test_sip_uri_param_next_prefixes_never_fault),
 		cmocka_unit_test(test_sip_uri_unescape_decodes),
 		cmocka_unit_test(test_sip_uri_unescape_not_recursive),
+		cmocka_unit_test(test_sip_uri_user_escape),
+		cmocka_unit_test(test_sip_uri_tel_params_user),
 		cmocka_unit_test(test_sip_uri_unescape_bad_escape_rejected),
 		cmocka_unit_test(test_sip_uri_unescape_small_buffer_rejected),
 		cmocka_unit_test(test_sip_uri_unescape_prefixes_never_fault),
