@@ -75,8 +75,12 @@ dp_rl_accept(struct dp_rl *rl, const struct dp_acl *acl, int family,
 		k0 = 0;
 		k1 = (uint64_t)v4 << 32 | 0xffff0000ull;
 	} else {
+		/* The source's prefix (ratelimit.ipv6_prefix): a client
+		 * holding a /64 is one source, however it rotates. */
 		memcpy(&k0, addr, 8);
 		memcpy(&k1, addr + 8, 8);
+		k0 &= acl->rl_mask6[0];
+		k1 &= acl->rl_mask6[1];
 	}
 	set = &rl->e[(hash_mix64(k0 ^ hash_mix64(k1 ^ rl->seed)) & rl->mask) *
 		     DP_RL_WAYS];

@@ -78,6 +78,10 @@ struct dp_acl {
 	uint64_t         rl_burst;      /* as configured (0: = rps) */
 	uint64_t         rl_interval;   /* TSC ticks per request */
 	uint64_t         rl_tolerance;  /* TSC ticks a source may run ahead */
+	uint64_t         rl_mask6[2];   /* IPv6 source bits that make the key
+					 * (the address's bytes in memory
+					 * order): ratelimit.ipv6_prefix */
+	uint8_t          rl_prefix6;    /* as configured (1-128) */
 };
 
 /* The settings text of a policy, as the loader reads them. */
@@ -88,11 +92,13 @@ struct dp_acl_conf {
 	struct span      rl_action;
 	uint64_t         rl_rps;
 	uint64_t         rl_burst;
+	uint64_t         rl_prefix6;    /* 0: the default (64) */
 };
 
 /* One source in the rate limiter. */
 struct dp_rl_entry {
-	uint64_t         k0;            /* address bytes, IPv4 as ::ffff:a.b.c.d */
+	uint64_t         k0;            /* address bytes, IPv4 as ::ffff:a.b.c.d,
+					 * IPv6 cut to ratelimit.ipv6_prefix */
 	uint64_t         k1;
 	uint64_t         tat;           /* 0: free */
 };

@@ -207,6 +207,12 @@ dp_acl_build(struct dp_acl *acl, const struct dp_acl_conf *conf,
 			dp_acl_def("ratelimit.rps");
 		const struct schema_setting_def *db =
 			dp_acl_def("ratelimit.burst");
+		const struct schema_setting_def *dp =
+			dp_acl_def("ratelimit.ipv6_prefix");
+		uint64_t plen = conf->rl_prefix6 != 0 ? conf->rl_prefix6 :
+							dp->def;
+		uint8_t m[16];
+		uint32_t b;
 
 		if (hz == 0) {
 			dp_acl_free(acl);
@@ -224,6 +230,20 @@ dp_acl_build(struct dp_acl *acl, const struct dp_acl_conf *conf,
 						      dr->max : db->max));
 			return -EINVAL;
 		}
+		if (plen > dp->max) {
+			dp_acl_free(acl);
+			snprintf(err, errcap, "%s %llu out of range (%llu-%llu)",
+				 dp->name, (unsigned long long)plen,
+				 (unsigned long long)dp->min,
+				 (unsigned long long)dp->max);
+			return -EINVAL;
+		}
+		/* The first plen bits of an address, in memory order. */
+		memset(m, 0, sizeof(m));
+		for (b = 0; b < plen; b++)
+			m[b / 8] |= (uint8_t)(0x80u >> (b % 8));
+		memcpy(acl->rl_mask6, m, sizeof(m));
+		acl->rl_prefix6 = (uint8_t)plen;
 		burst = conf->rl_burst != 0 ? conf->rl_burst : conf->rl_rps;
 		acl->rl_rps = conf->rl_rps;
 		acl->rl_burst = conf->rl_burst;

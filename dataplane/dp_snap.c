@@ -643,7 +643,7 @@ dp_loader_setting(MDB_txn *txn, MDB_dbi set, const char *name,
 /* The settings of the source policy, in the order they are digested. */
 static const char *const dp_acl_settings[] = {
 	"acl.allow", "acl.deny", "acl.action", "ratelimit.rps",
-	"ratelimit.burst", "ratelimit.action",
+	"ratelimit.burst", "ratelimit.action", "ratelimit.ipv6_prefix",
 };
 
 /*
@@ -660,16 +660,16 @@ dp_loader_acl(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
 	static const struct hash_key dk = { 0x61636c2d64696765ull, 0 };
 	struct dp_acl_conf conf;
 	struct schema_setting st;
-	struct span str[6];
-	uint64_t u[6], d = 0;
+	struct span str[RTE_DIM(dp_acl_settings)];
+	uint64_t u[RTE_DIM(dp_acl_settings)], d = 0;
 	char err[160];
 	size_t i;
 	int rc = 0, got;
 
 	err[0] = '\0';
 	for (i = 0; i < RTE_DIM(dp_acl_settings); i++) {
-		/* rps and burst are numbers, the others text */
-		bool num = i == 3 || i == 4;
+		/* rps, burst and ipv6_prefix are numbers, the others text */
+		bool num = i == 3 || i == 4 || i == 6;
 
 		str[i] = span_make("", 0);
 		u[i] = 0;
@@ -691,6 +691,7 @@ dp_loader_acl(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
 	conf = (struct dp_acl_conf){
 		.allow = str[0], .deny = str[1], .acl_action = str[2],
 		.rl_rps = u[3], .rl_burst = u[4], .rl_action = str[5],
+		.rl_prefix6 = u[6],
 	};
 	if (rc == 0)
 		rc = dp_acl_build(acl, &conf, rte_get_tsc_hz(), err,

@@ -372,6 +372,10 @@ dp_stats_report(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 		dp_rep_one(f, &first, "source_policy_rate_limit", "gauge",
 			   "ratelimit.rps: requests/s per source and worker "
 			   "(0: no limit)", s != NULL ? s->acl.rl_rps : 0);
+		dp_rep_one(f, &first, "source_policy_rate_ipv6_prefix",
+			   "gauge", "ratelimit.ipv6_prefix: the prefix length "
+			   "one IPv6 source is (0: no limit)",
+			   s != NULL ? s->acl.rl_prefix6 : 0);
 		dp_rep_one(f, &first, "targets_down", "gauge",
 			   "targets of the loaded rules that targets.down "
 			   "takes out of service", s != NULL ? s->ndown : 0);

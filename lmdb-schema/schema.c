@@ -1088,6 +1088,13 @@ static const struct schema_setting_def schema_settings[] = {
 			"rate; 0: one second's worth (ratelimit.rps)",
 	},
 	{
+		.name = "ratelimit.ipv6_prefix", .type = SCHEMA_SETTING_U64,
+		.def = 64, .min = 1, .max = 128,
+		.help = "prefix length by which IPv6 sources are told apart "
+			"for the rate limit: every address of one /64 (the "
+			"default) shares one rate; 128: each address its own",
+	},
+	{
 		.name = "ratelimit.action", .type = SCHEMA_SETTING_STR,
 		.help = "what a request over the rate gets: drop (default) or "
 			"403",

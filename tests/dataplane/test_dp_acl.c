@@ -206,6 +206,79 @@ test_dp_rl_rate_and_burst(void **state)
 	dp_acl_free(&a);
 }
 
+/*
+ * IPv6 sources are keyed by their prefix (ratelimit.ipv6_prefix, default
+ * 64): rotating through a /64 gets no more than one address does; with
+ * 128 each address has its own bucket; other prefix lengths cut inside a
+ * byte. An IPv4 source is always one address. Out of range is refused.
+ */
+static void
+test_dp_rl_ipv6_prefix(void **state)
+{
+	struct dp_acl_conf c = { .rl_rps = 100, .rl_burst = 2 };
+	uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1 };
+	const uint8_t x[4] = { 192, 0, 2, 2 };
+	uint64_t now = 1000 * T_HZ;
+	struct dp_acl a;
+	struct dp_rl rl;
+	char err[160];
+	int i, ok;
+
+	(void)state;
+	assert_int_equal(dp_acl_build(&a, &c, T_HZ, err, sizeof(err)), 0);
+	assert_int_equal(a.rl_prefix6, 64);
+	assert_int_equal(dp_rl_init(&rl, 64, 7), 0);
+	/* Ten addresses of one /64: two requests in all. */
+	for (ok = 0, i = 0; i < 10; i++) {
+		v6[15] = (uint8_t)i;
+		v6[9] = (uint8_t)(i * 17);
+		ok += dp_rl_accept(&rl, &a, 6, v6, now);
+	}
+	assert_int_equal(ok, 2);
+	/* The next /64 is another source. */
+	v6[7] = 2;
+	assert_true(dp_rl_accept(&rl, &a, 6, v6, now));
+	/* IPv4 addresses are not cut. */
+	assert_true(dp_rl_accept(&rl, &a, 4, x, now));
+	dp_rl_fini(&rl);
+	dp_acl_free(&a);
+
+	/* 128: ten addresses, twenty requests. */
+	c.rl_prefix6 = 128;
+	assert_int_equal(dp_acl_build(&a, &c, T_HZ, err, sizeof(err)), 0);
+	assert_int_equal(dp_rl_init(&rl, 64, 7), 0);
+	for (ok = 0, i = 0; i < 10; i++) {
+		v6[15] = (uint8_t)i;
+		ok += dp_rl_accept(&rl, &a, 6, v6, now);
+		ok += dp_rl_accept(&rl, &a, 6, v6, now);
+		ok += dp_rl_accept(&rl, &a, 6, v6, now);
+	}
+	assert_int_equal(ok, 20);
+	dp_rl_fini(&rl);
+	dp_acl_free(&a);
+
+	/* 60: the low nibble of byte 7 is left out, its high one counts. */
+	c.rl_prefix6 = 60;
+	assert_int_equal(dp_acl_build(&a, &c, T_HZ, err, sizeof(err)), 0);
+	assert_int_equal(dp_rl_init(&rl, 64, 7), 0);
+	v6[7] = 0x01;
+	ok = dp_rl_accept(&rl, &a, 6, v6, now);
+	v6[7] = 0x0f;
+	ok += dp_rl_accept(&rl, &a, 6, v6, now);
+	ok += dp_rl_accept(&rl, &a, 6, v6, now);
+	assert_int_equal(ok, 2);
+	v6[7] = 0x10;
+	assert_true(dp_rl_accept(&rl, &a, 6, v6, now));
+	dp_rl_fini(&rl);
+	dp_acl_free(&a);
+
+	c.rl_prefix6 = 129;
+	assert_int_equal(dp_acl_build(&a, &c, T_HZ, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "ratelimit.ipv6_prefix 129 out of range "
+				 "(1-128)");
+}
+
 static void
 test_dp_rl_burst_default_and_replacement(void **state)
 {
@@ -302,6 +375,7 @@ main(void)
 		cmocka_unit_test(test_dp_acl_build_errors),
 		cmocka_unit_test(test_dp_rl_rate_and_burst),
 		cmocka_unit_test(test_dp_rl_burst_default_and_replacement),
+		cmocka_unit_test(test_dp_rl_ipv6_prefix),
 		cmocka_unit_test(test_dp_rl_policy_change_and_keys),
 	};
 

@@ -691,6 +691,12 @@ test_schema_policy_settings_defined_and_checked(void **state)
 		assert_int_equal(d->min, 0);
 		assert_int_equal(d->max, 10000000);
 	}
+	d = schema_setting_find(lit("ratelimit.ipv6_prefix"));
+	assert_non_null(d);
+	assert_int_equal(d->type, SCHEMA_SETTING_U64);
+	assert_int_equal(d->def, 64);
+	assert_int_equal(d->min, 1);
+	assert_int_equal(d->max, 128);
 	/* The secret: 16 bytes at least; no rules.default_rank (it had no
 	 * effect). */
 	d = schema_setting_find(lit("dataplane.secret"));
