@@ -436,50 +436,39 @@ dp_proxy_pick_src(const struct dp_conf *conf, const struct dp_udp_meta *meta,
 }
 
 /*
- * The top Via stamp for the first rport and received sip_msg_check()
- * kept: ";received=ADDR" appended to the top Via value as one edit
- * (out->recv holds it; @p n is the address's length), or the value of a
- * received already there replaced; "=PORT" after a bare rport, or PORT
- * for the value of one that has a value (which sip_rw_via_stamp() keeps).
+ * The top Via stamp (sip_via_stamp_plan(), as local answers get it) into
+ * out's edits: ";received=ADDR" appended as one edit (out->recv holds
+ * the prefix and the @p n bytes of the address), the port text copied to
+ * out->rport (the plan's is on this stack).
  */
 static int
 dp_proxy_via_stamp(struct dp_proxy_out *out, const struct sip_msg *msg,
 		   const struct sip_info *info, bool recv, uint32_t n,
 		   uint16_t rport)
 {
-	const struct span top = info->via.value;
-	const struct span rv = info->via.received;
-	const char *end = msg->buf + msg->msg_len;
+	const struct span addr = span_make(out->recv + DP_PROXY_RECV_PFX, n);
+	struct sip_via_stamp st;
+	struct span ins;
 	uint32_t k;
 
-	if (top.ptr == NULL || top.ptr < msg->buf || span_end(top) > end ||
-	    (rport != 0 && (info->via.rport.ptr < top.ptr ||
-			    info->via.rport.ptr > span_end(top))) ||
-	    (!span_is_null(rv) &&
-	     (rv.ptr < top.ptr || span_end(rv) > span_end(top))))
+	if (sip_via_stamp_plan(msg, info, recv ? addr : SPAN_NULL, rport,
+			       &st) != 0)
 		return -EINVAL;
-	/* rport first: as the last parameter it shares the offset of the
-	 * appended received, and must stay in front of it. */
-	if (rport != 0) {
-		bool bare = info->via.rport.len == 0;
+	for (k = 0; k < st.n; k++) {
+		const struct sip_via_edit *e = &st.e[k];
 
-		out->rport[0] = '=';
-		k = 1 + dp_proxy_port_fmt(out->rport + 1, rport);
-		if (sip_edit_add(&out->ed,
-				 (uint32_t)(info->via.rport.ptr - msg->buf),
-				 (uint32_t)info->via.rport.len,
-				 bare ? span_make(out->rport, k) :
-					span_make(out->rport + 1, k - 1)) != 0)
+		if (e->ins.ptr == addr.ptr) {
+			/* received: with its prefix, one edit */
+			ins = span_is_null(e->pfx) ? addr :
+				span_make(out->recv, DP_PROXY_RECV_PFX + n);
+		} else {
+			memcpy(out->rport, e->ins.ptr, e->ins.len);
+			ins = span_make(out->rport, (uint32_t)e->ins.len);
+		}
+		if (sip_edit_add(&out->ed, e->off, e->del, ins) != 0)
 			return -ENOSPC;
 	}
-	if (!recv)
-		return 0;
-	if (!span_is_null(rv))
-		return sip_edit_add(&out->ed, (uint32_t)(rv.ptr - msg->buf),
-				    rv.len, span_make(out->recv +
-						      DP_PROXY_RECV_PFX, n));
-	return sip_edit_add(&out->ed, (uint32_t)(span_end(top) - msg->buf), 0,
-			    span_make(out->recv, DP_PROXY_RECV_PFX + n));
+	return 0;
 }
 
 bool
@@ -502,6 +491,11 @@ dp_via_stamp_want(const struct dp_udp_meta *meta, const struct sip_info *info,
 		return true;
 	}
 	*rport = 0;
+	/* A received the client wrote itself is replaced by the source:
+	 * responses go where it says (§18.2.2), and must not be sent
+	 * wherever a client chose. */
+	if (!span_is_null(info->via.received))
+		return true;
 	if (meta->src.family == DP_AF_V4 && info->via.host.len == *n &&
 	    memcmp(info->via.host.ptr, addr, *n) == 0)
 		return false;

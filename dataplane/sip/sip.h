@@ -306,8 +306,43 @@ void sip_edits_sort(struct sip_edits *ed);
 /* Insert "Via: <value>" above the first Via line. */
 int sip_rw_push_via(struct sip_edits *ed, const struct sip_msg *msg,
 		    struct span value);
-/* Add ;received=<addr> and fill ;rport=<port> (if asked for) on the top Via
- * (RFC 3261 §18.2.1, RFC 3581); SPAN_NULL/0 skip either. */
+/* One edit of the top Via: at off, del bytes replaced by pfx then ins. */
+struct sip_via_edit {
+	uint32_t         off;
+	uint32_t         del;
+	struct span      pfx;
+	struct span      ins;
+};
+
+/* The stamp of a top Via: at most two edits, in offset order. */
+struct sip_via_stamp {
+	uint32_t         n;
+	struct sip_via_edit e[2];
+	char             port[6];       /* "=PORT" the rport edit points into */
+};
+
+/*
+ * The stamp a server transport puts on the top Via (RFC 3261 §18.2.1,
+ * RFC 3581 §4), as edits: ";received=<received>" appended to the top Via
+ * value (which need not end its line) or the value of a received there
+ * replaced; a bare rport given "=<rport>", and the value of one a client
+ * gave a value (RFC 3581 §3 wants it bare) replaced: replies go to the
+ * NAT binding, not to the port claimed. The rport and received are those
+ * sip_msg_check() kept (the first of each). SPAN_NULL / 0 skip either; an
+ * rport is only filled where there is one.
+ *
+ * Used by proxy forwarding (dp_proxy.c) and local answers
+ * (sip_resp_build()): one decision for both.
+ *
+ * @return
+ *   0 with *st filled (st->n 0..2; the spans point into @p st, @p msg
+ *   and @p received); -EINVAL when info's top Via or its parameters are
+ *   not inside msg's first msg_len bytes.
+ */
+int sip_via_stamp_plan(const struct sip_msg *msg, const struct sip_info *info,
+		       struct span received, uint16_t rport,
+		       struct sip_via_stamp *st);
+/* The edits of sip_via_stamp_plan() into @p ed (-EINVAL, -ENOSPC). */
 int sip_rw_via_stamp(struct sip_edits *ed, const struct sip_msg *msg,
 		     const struct sip_info *info, struct span received,
 		     uint16_t rport);

@@ -245,85 +245,30 @@ sip_resp_num(char *o, const char *name, uint32_t name_len, uint64_t v)
 	return sip_resp_lit(o, "\r\n");
 }
 
-/* One edit of the top Via line: at off (in the request), del bytes
- * replaced by pfx then ins. */
-struct sip_resp_edit {
-	uint32_t         off;
-	uint32_t         del;
-	struct span      pfx;
-	struct span      ins;
-};
-
-/* At most two edits of the top Via line: rport's value, received. */
-struct sip_resp_stamp {
-	uint32_t         n;
-	struct sip_resp_edit e[2];
-	char             port[6];
-};
-
 /*
- * The edits r->via_received and r->via_rport ask of the top Via (@p info
- * from sip_msg_check(); nothing when it is NULL or its top Via is not
- * inside the first Via line @p h, never NULL); their length change into
- * *grow.
+ * The stamp r->via_received and r->via_rport ask of the top Via (@p info
+ * from sip_msg_check(); none when it is NULL or its top Via is not inside
+ * the first Via line @p h, never NULL): sip_via_stamp_plan(), the edits
+ * proxy forwarding makes too. Their length change into *grow.
  */
 static void
 sip_resp_stamp_plan(const struct sip_msg *req, const struct sip_info *info,
 		    const struct sip_hdr *h, const struct sip_resp *r,
-		    struct sip_resp_stamp *st, int64_t *grow)
+		    struct sip_via_stamp *st, int64_t *grow)
 {
-	struct sip_resp_edit *e, t;
-	const char *ls, *le;
-	struct span top, rv;
+	const char *ls = req->buf + h->off, *le = ls + h->line_len;
 	uint32_t k;
 
 	st->n = 0;
 	*grow = 0;
 	if (info == NULL ||
-	    (span_is_null(r->via_received) && r->via_rport == 0))
+	    (span_is_null(r->via_received) && r->via_rport == 0) ||
+	    info->via.value.ptr == NULL || info->via.value.ptr < ls ||
+	    span_end(info->via.value) > le ||
+	    sip_via_stamp_plan(req, info, r->via_received, r->via_rport,
+			       st) != 0) {
+		st->n = 0;
 		return;
-	top = info->via.value;
-	ls = req->buf + h->off;
-	le = ls + h->line_len;
-	if (top.ptr == NULL || top.ptr < ls || span_end(top) > le)
-		return;
-	/* A bare rport gets "=PORT"; one a client wrongly gave a value
-	 * (RFC 3581 §3) gets the source port as its value. */
-	if (r->via_rport != 0 && !span_is_null(info->via.rport) &&
-	    info->via.rport.ptr >= top.ptr &&
-	    span_end(info->via.rport) <= span_end(top)) {
-		bool bare = info->via.rport.len == 0;
-
-		st->port[0] = '=';
-		k = 1 + fmt_u64(st->port + 1, sizeof(st->port) - 1,
-				r->via_rport);
-		e = &st->e[st->n++];
-		e->off = (uint32_t)(info->via.rport.ptr - req->buf);
-		e->del = (uint32_t)info->via.rport.len;
-		e->pfx = SPAN_NULL;
-		e->ins = bare ? span_make(st->port, k) :
-				span_make(st->port + 1, k - 1);
-	}
-	if (!span_is_null(r->via_received)) {
-		rv = info->via.received;
-		e = &st->e[st->n++];
-		if (!span_is_null(rv) && rv.ptr >= top.ptr &&
-		    span_end(rv) <= span_end(top)) {
-			e->off = (uint32_t)(rv.ptr - req->buf);
-			e->del = (uint32_t)rv.len;
-			e->pfx = SPAN_NULL;
-		} else {
-			e->off = (uint32_t)(span_end(top) - req->buf);
-			e->del = 0;
-			e->pfx = SPAN_LIT(";received=");
-		}
-		e->ins = r->via_received;
-		/* In offset order; at the same offset rport stays first. */
-		if (st->n == 2 && st->e[1].off < st->e[0].off) {
-			t = st->e[0];
-			st->e[0] = st->e[1];
-			st->e[1] = t;
-		}
 	}
 	for (k = 0; k < st->n; k++)
 		*grow += (int64_t)st->e[k].pfx.len + (int64_t)st->e[k].ins.len -
@@ -333,13 +278,13 @@ sip_resp_stamp_plan(const struct sip_msg *req, const struct sip_info *info,
 /* The first Via line @p h with the edits of @p st (none: as it is). */
 static char *
 sip_resp_stamp_line(char *o, const struct sip_msg *req,
-		    const struct sip_hdr *h, const struct sip_resp_stamp *st,
+		    const struct sip_hdr *h, const struct sip_via_stamp *st,
 		    bool fix)
 {
 	uint32_t at = h->off, k;
 
 	for (k = 0; k < st->n; k++) {
-		const struct sip_resp_edit *e = &st->e[k];
+		const struct sip_via_edit *e = &st->e[k];
 
 		o = sip_resp_put(o, req->buf + at, e->off - at);
 		if (!span_is_null(e->pfx))
@@ -382,7 +327,7 @@ sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 	       uint32_t *out_len)
 {
 	const struct sip_hdr *h, *from, *to, *cid, *cseq, *via;
-	struct sip_resp_stamp st;
+	struct sip_via_stamp st;
 	struct span reason;
 	int64_t grow;
 	uint64_t need;

@@ -255,96 +255,96 @@ sip_rw_push_via(struct sip_edits *ed, const struct sip_msg *msg,
 	return 0;
 }
 
-/**
- * Stamp the top Via as a server transport does (RFC 3261 §18.2.1,
- * RFC 3581 §4): append ";received=<addr>" at the end of the top Via value
- * (which need not be the end of its line), or replace the value of a
- * received parameter already there; and fill a bare ";rport" with
- * "=<port>". A port already present is left alone.
- *
- * @param info
- *   From sip_msg_check(); info->via.value and .params must point into
- *   msg->buf.
- * @param received
- *   Source address as text, or SPAN_NULL for no received parameter.
- * @param rport
- *   Source port, or 0 to leave rport alone.
- * @return
- *   0; -ENOSPC when the edit list or number scratch is full; -EINVAL
- *   when info->via is not in the message.
- */
+int
+sip_via_stamp_plan(const struct sip_msg *msg, const struct sip_info *info,
+		   struct span received, uint16_t rport,
+		   struct sip_via_stamp *st)
+{
+	const struct span top = info->via.value, rp = info->via.rport;
+	const struct span rv = info->via.received;
+	const char *end = msg->buf + msg->msg_len;
+	struct sip_via_edit *e;
+	uint32_t k;
+
+	st->n = 0;
+	if (top.ptr == NULL || top.ptr < msg->buf || span_end(top) > end ||
+	    (!span_is_null(rp) &&
+	     (rp.ptr < top.ptr || span_end(rp) > span_end(top))) ||
+	    (!span_is_null(rv) &&
+	     (rv.ptr < top.ptr || span_end(rv) > span_end(top))))
+		return -EINVAL;
+	/* rport first: as the last parameter it shares its offset with an
+	 * appended received, and must stay in front of it. */
+	if (rport != 0 && !span_is_null(rp)) {
+		st->port[0] = '=';
+		k = 1 + fmt_u64(st->port + 1, sizeof(st->port) - 1, rport);
+		e = &st->e[st->n++];
+		e->off = (uint32_t)(rp.ptr - msg->buf);
+		e->del = (uint32_t)rp.len;
+		e->pfx = SPAN_NULL;
+		e->ins = rp.len == 0 ? span_make(st->port, k) :
+				       span_make(st->port + 1, k - 1);
+	}
+	if (span_is_null(received))
+		return 0;
+	e = &st->e[st->n++];
+	if (!span_is_null(rv)) {
+		e->off = (uint32_t)(rv.ptr - msg->buf);
+		e->del = (uint32_t)rv.len;
+		e->pfx = SPAN_NULL;
+	} else {
+		e->off = (uint32_t)(span_end(top) - msg->buf);
+		e->del = 0;
+		e->pfx = SPAN_LIT(";received=");
+	}
+	e->ins = received;
+	/* In offset order; at the same offset rport stays first. */
+	if (st->n == 2 && st->e[1].off < st->e[0].off) {
+		struct sip_via_edit t = st->e[0];
+
+		st->e[0] = st->e[1];
+		st->e[1] = t;
+	}
+	return 0;
+}
+
+/* Is @p e the rport edit of @p st (its text in st->port)? */
+static inline bool
+sip_via_edit_is_port(const struct sip_via_stamp *st,
+		     const struct sip_via_edit *e)
+{
+	return e->ins.ptr >= st->port &&
+	       e->ins.ptr < st->port + sizeof(st->port);
+}
+
 int
 sip_rw_via_stamp(struct sip_edits *ed, const struct sip_msg *msg,
 		 const struct sip_info *info, struct span received,
 		 uint16_t rport)
 {
-	struct span top = info->via.value, rest, name, value;
-	struct span recv_val = SPAN_NULL;
-	const char *rport_at = NULL;
-	uint32_t end_off, off;
+	struct sip_via_stamp st;
+	uint32_t k, nedit, nnum;
 	int rc;
 
-	rc = sip_rw_off(msg, top.ptr, &off);
+	rc = sip_via_stamp_plan(msg, info, received, rport, &st);
 	if (rc != 0)
 		return rc;
-	rc = sip_rw_off(msg, span_end(top), &end_off);
-	if (rc != 0)
-		return rc;
-
-	/*
-	 * sip_msg_check() kept the first rport and the first received (a
-	 * received without a valid address fails the check): when that rport
-	 * is bare, or there is none, they are what the scan below finds,
-	 * without scanning again. A first rport with a value may hide a bare
-	 * one further on: scan.
-	 */
-	rest = info->via.params;
-	if (span_is_null(info->via.rport) || info->via.rport.len == 0) {
-		rport_at = info->via.rport.ptr;
-		recv_val = info->via.received;
-		rest = SPAN_NULL;
+	for (k = 0, nedit = 0, nnum = 0; k < st.n; k++) {
+		nedit += span_is_null(st.e[k].pfx) ? 1 : 2;
+		nnum += sip_via_edit_is_port(&st, &st.e[k]);
 	}
-	/* A malformed list (sip_msg_check() rejects those) just ends the scan. */
-	while (!span_is_null(rest) &&
-	       sip_param_next(&rest, &name, &value) == 1) {
-		if (span_is_null(value)) {
-			if (rport_at == NULL &&
-			    span_eq_nocase(name, SPAN_LIT("rport")))
-				rport_at = span_end(name);
-		} else if (span_is_null(recv_val) &&
-			   span_eq_nocase(name, SPAN_LIT("received"))) {
-			recv_val = value;
-		}
-	}
-	if ((rport_at != NULL &&
-	     (rport_at < top.ptr || rport_at > span_end(top))) ||
-	    (!span_is_null(recv_val) &&
-	     (recv_val.ptr < top.ptr || span_end(recv_val) > span_end(top))))
-		return -EINVAL;
-
-	if (rport == 0)
-		rport_at = NULL;
-	if (span_is_null(received))
-		recv_val = SPAN_NULL;
-	if (!sip_rw_room(ed, (rport_at != NULL ? 1 : 0) +
-			 (span_is_null(received) ? 0 :
-			  span_is_null(recv_val) ? 2 : 1),
-			 rport_at != NULL ? 1 : 0))
+	if (!sip_rw_room(ed, nedit, nnum))
 		return -ENOSPC;
+	for (k = 0; k < st.n; k++) {
+		const struct sip_via_edit *e = &st.e[k];
 
-	/*
-	 * rport first: when it is the last parameter it shares its offset
-	 * with the appended received, and must stay in front of it.
-	 */
-	if (rport_at != NULL)
-		sip_edit_add(ed, (uint32_t)(rport_at - msg->buf), 0,
-			     sip_rw_num(ed, '=', rport));
-	if (!span_is_null(recv_val)) {
-		sip_edit_add(ed, (uint32_t)(recv_val.ptr - msg->buf),
-			     recv_val.len, received);
-	} else if (!span_is_null(received)) {
-		sip_edit_add(ed, end_off, 0, SPAN_LIT(";received="));
-		sip_edit_add(ed, end_off, 0, received);
+		if (!span_is_null(e->pfx))
+			sip_edit_add(ed, e->off, 0, e->pfx);
+		/* The port text is the plan's: into the edits' own room. */
+		sip_edit_add(ed, e->off, e->del,
+			     sip_via_edit_is_port(&st, e) ?
+			     sip_rw_num(ed, e->ins.ptr[0] == '=' ? '=' : 0,
+						 rport) : e->ins);
 	}
 	return 0;
 }

@@ -219,6 +219,26 @@ test_dp_proxy_forward_received_rport_mf_rr(void **state)
 	assert_string_equal(got, want);
 }
 
+/*
+ * A received the client wrote (sent-by its own address, no rport) is
+ * replaced by the source: responses are relayed where received says,
+ * and must not go wherever a client chose.
+ */
+static void
+test_dp_proxy_forward_forged_received_replaced(void **state)
+{
+	static const char in[] = INVITE_HDRS("sip:+12125550100@192.0.2.1",
+		"SIP/2.0/UDP 192.0.2.10:5062;received=198.51.100.99;"
+		"branch=z9hG4bK-a1", "");
+	const char *got;
+
+	(void)state;
+	got = t_forward(in, SPAN_NULL);
+	assert_non_null(strstr(got, "\r\nVia: SIP/2.0/UDP 192.0.2.10:5062;"
+				    "received=192.0.2.10;branch=z9hG4bK-a1\r\n"));
+	assert_null(strstr(got, "198.51.100.99"));
+}
+
 /* Retransmission, CANCEL and the ACK of a non-2xx: same branch. */
 static void
 test_dp_proxy_branch_same_for_retrans_cancel_ack(void **state)
@@ -1684,6 +1704,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dp_proxy_forward_exact_bytes),
 		cmocka_unit_test(test_dp_proxy_forward_received_rport_mf_rr),
+		cmocka_unit_test(test_dp_proxy_forward_forged_received_replaced),
 		cmocka_unit_test(test_dp_proxy_branch_same_for_retrans_cancel_ack),
 		cmocka_unit_test(test_dp_proxy_branch_same_for_auth_and_reinvite),
 		cmocka_unit_test(test_dp_proxy_ack_to_name_uses_table),

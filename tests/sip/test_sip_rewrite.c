@@ -339,15 +339,17 @@ test_sip_rewrite_via_stamp_bare_rport_middle(void **state)
 }
 
 static void
-test_sip_rewrite_via_stamp_rport_with_value_kept(void **state)
+test_sip_rewrite_via_stamp_rport_with_value_replaced(void **state)
 {
+	/* RFC 3581 §3 wants rport bare: one a client gave a value gets the
+	 * source port, where replies must go (the NAT binding). */
 	static const char in[] =
 		REQ_LINE
 		"Via: SIP/2.0/UDP 10.1.1.1:4540;rport=4540;branch=z9hG4bK-t1\r\n"
 		REQ_TAIL;
 	static const char exp[] =
 		REQ_LINE
-		"Via: SIP/2.0/UDP 10.1.1.1:4540;rport=4540;branch=z9hG4bK-t1"
+		"Via: SIP/2.0/UDP 10.1.1.1:4540;rport=40000;branch=z9hG4bK-t1"
 		";received=198.51.100.7\r\n"
 		REQ_TAIL;
 
@@ -1487,7 +1489,7 @@ main(void)
 		cmocka_unit_test(test_sip_rewrite_via_stamp_received_appended),
 		cmocka_unit_test(test_sip_rewrite_via_stamp_bare_rport_last),
 		cmocka_unit_test(test_sip_rewrite_via_stamp_bare_rport_middle),
-		cmocka_unit_test(test_sip_rewrite_via_stamp_rport_with_value_kept),
+		cmocka_unit_test(test_sip_rewrite_via_stamp_rport_with_value_replaced),
 		cmocka_unit_test(test_sip_rewrite_via_stamp_rport_zero_skips),
 		cmocka_unit_test(test_sip_rewrite_via_stamp_rport_only),
 		cmocka_unit_test(test_sip_rewrite_via_stamp_multi_value_line),
