@@ -582,7 +582,8 @@ ctl_cmd_config_set(struct ctl_server *srv, struct ctl_conn *c,
 			       "cannot store %s: %s", d->name, strerror(-rc));
 		return;
 	}
-	ctl_log(CTL_LOG_INFO, "setting %s = %s", d->name, val);
+	ctl_log(CTL_LOG_INFO, "setting %s = %s", d->name,
+		d->secret ? "(secret, not logged)" : val);
 	ctl_jw_arr(&r->w, "settings");
 	ctl_cmd_setting(srv, r, d);
 	ctl_jw_arr_end(&r->w);

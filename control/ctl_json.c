@@ -6,6 +6,7 @@
  * CTL_JSON_DEPTH_MAX, so recursion depth is bounded too.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,7 +429,8 @@ ctl_jp_number(struct ctl_jp *jp, struct ctl_jval *v)
 	tmp[n] = '\0';
 	v->type = CTL_JNUM;
 	v->num = strtod(tmp, &end);
-	if (end != tmp + n)
+	/* JSON has no infinity: 1e999 would come back as "inf", no JSON. */
+	if (end != tmp + n || !isfinite(v->num))
 		return -EINVAL;
 	if (strpbrk(tmp, ".eE") == NULL) {
 		errno = 0;

@@ -20,6 +20,8 @@ enum ctl_conn_state {
  * requests without reading could otherwise grow the queue without bound).
  */
 #define CTL_OUT_HOLD            (32u << 20)
+/* Connections served at once; more are accepted and closed at once. */
+#define CTL_CONN_MAX            256u
 
 struct ctl_conn {
 	int                      fd;
@@ -31,8 +33,8 @@ struct ctl_conn {
 	bool                     closing;       /* close once out is sent */
 	bool                     epollout;
 	bool                     held;          /* input paused: out over
-						 * CTL_OUT_HOLD */
-	uint64_t                 last_us;       /* last bytes read (monotonic) */
+						 * CTL_OUT_HOLD, or closing */
+	uint64_t                 last_us;       /* last whole frame (monotonic) */
 	struct ctl_import       *imp;
 	struct ctl_import_opts   imp_opts;
 	const struct ctl_cmd    *cmd;           /* request being served */
@@ -51,6 +53,10 @@ struct ctl_server {
 	uint64_t                 next_id;
 	uint64_t                 started_us;
 	uint32_t                 nsubs;
+	uint32_t                 nconns;
+	int                      spare_fd;      /* given up to accept at EMFILE */
+	uint64_t                 refuse_log_us; /* last "refused" log line */
+	uint64_t                 nrefused;      /* connections refused since */
 	bool                     stop;
 	struct ctl_buf           stats;         /* latest dataplane report */
 	uint64_t                 stats_us;      /* when it arrived, 0: never */

@@ -10,6 +10,7 @@
  * A client that goes away before the END frame commits nothing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -80,6 +81,22 @@ ctl_conn_reply(struct ctl_conn *c, const char *cmd, struct ctl_reply *r)
 	else
 		ctl_jw_null(&w, "result");
 	ctl_jw_obj_end(&w);
+	if (b.err == 0 && b.len > CTL_FRAME_MAX) {
+		/* No frame may be longer (PROTOCOL.md §1): the client is
+		 * told so instead. */
+		ctl_buf_reset(&b);
+		ctl_jw_init(&w, &b);
+		ctl_jw_obj(&w, NULL);
+		ctl_jw_bool(&w, "ok", false);
+		ctl_jw_str(&w, "cmd", cmd);
+		ctl_jw_obj(&w, "error");
+		ctl_jw_str(&w, "code", "internal");
+		ctl_jw_i64(&w, "errno", EMSGSIZE);
+		ctl_jw_str(&w, "message", "reply longer than 4 MiB");
+		ctl_jw_obj_end(&w);
+		ctl_jw_null(&w, "result");
+		ctl_jw_obj_end(&w);
+	}
 	if (b.err == 0)
 		ctl_frame_put(&c->out, CTL_FRAME_REPLY, b.p, b.len);
 	else
@@ -87,12 +104,13 @@ ctl_conn_reply(struct ctl_conn *c, const char *cmd, struct ctl_reply *r)
 	ctl_buf_fini(&b);
 }
 
-/* Read while the reply queue is below CTL_OUT_HOLD; write while it holds
- * anything. */
+/* Read while the reply queue is below CTL_OUT_HOLD and the connection is
+ * not closing; write while the queue holds anything. */
 static void
 ctl_conn_events(struct ctl_server *srv, struct ctl_conn *c)
 {
-	bool want_out = c->out.len != 0, hold = c->out.len > CTL_OUT_HOLD;
+	bool want_out = c->out.len != 0,
+	     hold = c->out.len > CTL_OUT_HOLD || c->closing;
 	struct epoll_event ev = { .events = 0, .data.ptr = c };
 
 	if (want_out == c->epollout && hold == c->held)
@@ -144,6 +162,7 @@ ctl_conn_close(struct ctl_server *srv, struct ctl_conn *c)
 	}
 	if (c->subscribed)
 		srv->nsubs--;
+	srv->nconns--;
 	for (pp = &srv->conns; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
@@ -297,6 +316,8 @@ out_reply:
 	ctl_conn_reply(c, cmd != NULL ? cmd->name : name, &r);
 	ctl_reply_fini(&r);
 	ctl_json_free(req);
+	/* Served (an upload's data frames may still follow to discard). */
+	c->cmd = NULL;
 }
 
 /* One complete frame. */
@@ -332,6 +353,7 @@ ctl_conn_frame(struct ctl_server *srv, struct ctl_conn *c, uint8_t type,
 		c->state = CTL_CONN_IDLE;
 		ctl_conn_reply(c, c->cmd->name, &r);
 		ctl_reply_fini(&r);
+		c->cmd = NULL;
 		return;
 	case CTL_CONN_DISCARD:
 		if (type == CTL_FRAME_END)
@@ -354,7 +376,12 @@ ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 	ssize_t n;
 	int rc;
 
+	/* A closing connection is read no more: what it sends now could
+	 * only pile up. Nor is more than one whole frame held unserved. */
 	for (;;) {
+		if (c->closing ||
+		    c->in.len >= CTL_FRAME_MAX + CTL_FRAME_HDR_LEN)
+			break;
 		if (ctl_buf_reserve(&c->in, CTL_READ_CHUNK) != 0) {
 			ctl_conn_close(srv, c);
 			return;
@@ -374,9 +401,6 @@ ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 			break;
 		}
 		c->in.len += (size_t)n;
-		c->last_us = ctl_mono_us();
-		if (c->in.len >= CTL_FRAME_MAX + CTL_FRAME_HDR_LEN)
-			break;
 	}
 
 	/* Handle every complete frame, then compact once; frames beyond a
@@ -400,6 +424,9 @@ ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 						     "malformed frame header");
 				break;
 			}
+			/* An upload's time out counts from its last whole
+			 * frame: trickled bytes do not hold the slot. */
+			c->last_us = ctl_mono_us();
 			ctl_conn_frame(srv, c, type, payload, len);
 			off += total;
 		}
@@ -410,16 +437,66 @@ ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 	} while (!c->closing && !c->held);
 	if (eof) {
 		/*
-		 * Best effort for a client that half-closed and still reads;
-		 * an upload without its END frame is abandoned here.
+		 * A client that half-closed may still read: the replies
+		 * queued are sent (EPOLLOUT) before the connection closes;
+		 * requests not yet served and an upload without its END
+		 * frame are abandoned.
 		 */
-		ctl_conn_flush(srv, c);
-		ctl_conn_close(srv, c);
-		return;
+		if (srv->importer == c) {
+			ctl_log(CTL_LOG_WARN,
+				"client %llu closed its side during an import; nothing committed",
+				(unsigned long long)c->id);
+			ctl_import_abort(c->imp);
+			c->imp = NULL;
+			srv->importer = NULL;
+		}
+		c->closing = true;
 	}
 	ctl_conn_flush(srv, c);
 	if (c->closing && c->out.len == 0)
 		ctl_conn_close(srv, c);
+}
+
+/*
+ * A connection refused (too many, or out of descriptors): counted, and
+ * logged at most every ten seconds with the count, not once each (a
+ * client retrying in a loop would flood the log).
+ */
+static void
+ctl_server_refused(struct ctl_server *srv, const char *why)
+{
+	uint64_t now = ctl_mono_us();
+
+	srv->nrefused++;
+	if (srv->refuse_log_us != 0 && now - srv->refuse_log_us < 10000000u)
+		return;
+	ctl_log(CTL_LOG_WARN, "connections refused: %s (%llu since the last "
+		"report)", why, (unsigned long long)srv->nrefused);
+	srv->refuse_log_us = now;
+	srv->nrefused = 0;
+}
+
+/*
+ * Out of descriptors: the pending connection is accepted with the spare
+ * one given up, and closed, so the listening socket does not stay
+ * readable for nothing (a busy loop); the spare is taken back.
+ */
+static bool
+ctl_server_accept_shed(struct ctl_server *srv, int err)
+{
+	int fd;
+
+	ctl_server_refused(srv, strerror(err));
+	if (srv->spare_fd == -1) {
+		srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		return false;
+	}
+	close(srv->spare_fd);
+	fd = accept4(srv->lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd != -1)
+		close(fd);
+	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd != -1;
 }
 
 static void
@@ -435,10 +512,20 @@ ctl_server_accept(struct ctl_server *srv)
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			if (errno == EMFILE || errno == ENFILE) {
+				if (ctl_server_accept_shed(srv, errno))
+					continue;
+				return;
+			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				ctl_log(CTL_LOG_WARN, "accept: %s",
 					strerror(errno));
 			return;
+		}
+		if (srv->nconns >= CTL_CONN_MAX) {
+			close(fd);
+			ctl_server_refused(srv, "too many connections");
+			continue;
 		}
 		c = calloc(1, sizeof(*c));
 		if (c == NULL) {
@@ -458,6 +545,7 @@ ctl_server_accept(struct ctl_server *srv)
 		}
 		c->next = srv->conns;
 		srv->conns = c;
+		srv->nconns++;
 		ctl_log(CTL_LOG_DEBUG, "client %llu connected",
 			(unsigned long long)c->id);
 	}
@@ -550,6 +638,8 @@ ctl_server_new(struct ctl_state *cs, const struct ctl_server_opts *o,
 		return -ENOMEM;
 	srv->cs = cs;
 	srv->lfd = srv->efd = srv->sfd = -1;
+	/* Given up when descriptors run out (ctl_server_accept_shed()). */
+	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	srv->upload_idle_us = (uint64_t)o->upload_idle_s * 1000000u;
 	srv->started_us = ctl_now_us();
 
@@ -695,6 +785,8 @@ ctl_server_free(struct ctl_server *srv)
 		close(srv->efd);
 	if (srv->sfd != -1)
 		close(srv->sfd);
+	if (srv->spare_fd != -1)
+		close(srv->spare_fd);
 	ctl_state_set_publish(srv->cs, NULL, NULL);
 	ctl_buf_fini(&srv->stats);
 	free(srv);

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +28,9 @@ ctl_usage(FILE *f)
 		"                         room for 1M rules, 1M registrations and the\n"
 		"                         kept generations' artefacts)\n"
 		"      --socket-mode MODE permissions of the socket, octal (default 0660)\n"
-		"      --upload-timeout S an import that sends nothing for S seconds\n"
-		"                         is abandoned, nothing committed (default 60;\n"
-		"                         0: never)\n"
+		"      --upload-timeout S an import that completes no frame for S\n"
+		"                         seconds is abandoned, nothing committed\n"
+		"                         (default 60; 0: never)\n"
 		"  -l, --log-level LEVEL  error, warning, info (default) or debug\n"
 		"  -h, --help             this text\n"
 		"\n"
@@ -105,6 +106,9 @@ main(int argc, char **argv)
 	char *end;
 	int c, rc;
 
+	/* A log reader gone (stderr a closed pipe) is an EPIPE, not death
+	 * between a commit and its reply; sockets send with MSG_NOSIGNAL. */
+	signal(SIGPIPE, SIG_IGN);
 	while ((c = getopt_long(argc, argv, "d:s:m:l:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':

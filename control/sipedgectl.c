@@ -498,18 +498,30 @@ out_close:
 
 /* routes export / explain -------------------------------------------- */
 
+/*
+ * routes export [-o FILE]: with -o the table goes to FILE.tmp, renamed to
+ * FILE once the export succeeded, so a failed one (no control process, a
+ * connection lost half way) leaves an earlier FILE as it was.
+ */
 static int
 ctl_verb_export(struct ctl_cli *cli, int argc, char **argv)
 {
 	struct ctl_buf b;
 	struct ctl_jw w;
 	FILE *f = stdout;
+	char tmp[4096];
 	int rc;
 
 	if (argc == 2 && strcmp(argv[0], "-o") == 0) {
-		f = fopen(argv[1], "w");
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", argv[1]) >=
+		    sizeof(tmp)) {
+			fprintf(stderr, "sipedgectl: %s: name too long\n",
+				argv[1]);
+			return CTL_EXIT_USAGE;
+		}
+		f = fopen(tmp, "w");
 		if (f == NULL) {
-			fprintf(stderr, "sipedgectl: %s: %s\n", argv[1],
+			fprintf(stderr, "sipedgectl: %s: %s\n", tmp,
 				strerror(errno));
 			return CTL_EXIT_USAGE;
 		}
@@ -524,8 +536,19 @@ ctl_verb_export(struct ctl_cli *cli, int argc, char **argv)
 	ctl_jw_obj_end(&w);
 	rc = ctl_cli_request(cli, &b, NULL);
 	ctl_buf_fini(&b);
-	if (f != stdout && fclose(f) != 0 && rc == 0)
+	if (f == stdout)
+		return rc;
+	if (fclose(f) != 0 && rc == 0) {
+		fprintf(stderr, "sipedgectl: %s: %s\n", tmp, strerror(errno));
 		rc = CTL_EXIT_PROTO;
+	}
+	if (rc == 0 && rename(tmp, argv[1]) != 0) {
+		fprintf(stderr, "sipedgectl: %s: %s\n", argv[1],
+			strerror(errno));
+		rc = CTL_EXIT_PROTO;
+	}
+	if (rc != 0)
+		unlink(tmp);
 	return rc;
 }
 

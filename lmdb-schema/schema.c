@@ -1055,6 +1055,7 @@ static const struct schema_setting_def schema_settings[] = {
 			"when absent; give every router of a cluster the same "
 			"value",
 		.check = schema_check_secret,
+		.secret = true,
 	},
 	{
 		.name = "acl.allow", .type = SCHEMA_SETTING_STR,

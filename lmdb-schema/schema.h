@@ -233,6 +233,7 @@ struct schema_setting_def {
 	/* STR only, may be NULL: 0 when @v is a valid value, else -EINVAL
 	 * with a message in @err (what is wrong, and where). */
 	int            (*check)(struct span v, char *err, size_t errcap);
+	bool             secret;        /* never written to a log */
 };
 
 /*

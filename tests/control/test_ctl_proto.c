@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -206,6 +209,25 @@ test_ctl_proto_help_usage_and_connect_errors(void **state)
 	assert_int_equal(ctl_test_run_ctl(ctl_bin, bad, fx->out, status),
 			 CTL_EXIT_CONNECT);
 	assert_int_equal(run(fx, status), CTL_EXIT_OK);
+	/* A failed export -o leaves the file it would replace as it was. */
+	{
+		const char *exp[] = { "routes", "export", "-o", fx->file,
+				      NULL };
+		char tmp[300];
+		size_t len;
+		char *text;
+
+		assert_int_equal(ctl_test_write_file(fx->file, table,
+						     sizeof(table) - 1), 0);
+		assert_int_equal(ctl_test_run_ctl(ctl_bin, bad, NULL, exp),
+				 CTL_EXIT_CONNECT);
+		text = ctl_test_read_file(fx->file, &len);
+		assert_non_null(text);
+		assert_int_equal(len, sizeof(table) - 1);
+		free(text);
+		snprintf(tmp, sizeof(tmp), "%s.tmp", fx->file);
+		assert_int_equal(access(tmp, F_OK), -1);
+	}
 }
 
 static void
@@ -921,6 +943,183 @@ test_ctl_proto_unread_replies_are_bounded(void **state)
 	close(fd);
 }
 
+/* The import table of test_ctl_proto_unread_replies_are_bounded(). */
+static void
+t_import_rules(struct fx *fx, int nrules)
+{
+	const char *argv[] = { "routes", "import", fx->file, NULL };
+	char *csv, *o;
+	int i;
+
+	csv = malloc((size_t)nrules * 64 + 128);
+	assert_non_null(csv);
+	o = csv + sprintf(csv, "%s",
+			  "id,kind,pattern,action,targets,rank,strip,prepend,code\n");
+	for (i = 0; i < nrules; i++)
+		o += sprintf(o, "r%05d,prefix,1212%05d,forward,"
+			     "198.19.%d.%d:5060,,,,\n", i, i, i / 250,
+			     i % 250 + 1);
+	assert_int_equal(ctl_test_write_file(fx->file, csv,
+					     (size_t)(o - csv)), 0);
+	free(csv);
+	assert_int_equal(run(fx, argv), 0);
+}
+
+/*
+ * A connection the server is closing (a protocol error) while replies are
+ * still queued for it is read no more: what the client goes on sending
+ * stays in the socket, not in the server's memory.
+ */
+static void
+test_ctl_proto_closing_connection_not_read(void **state)
+{
+	static const char req[] = "{\"cmd\":\"config.get\"}";
+	struct fx *fx = *state;
+	static char junk[1 << 16];
+	struct ctl_buf reqs;
+	size_t sent = 0;
+	long rss0, rss1;
+	int fd, i, small = 4096;
+	ssize_t w;
+
+	rss0 = t_rss_kib(fx->pid);
+	fd = ctl_io_connect(fx->sock);
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small,
+				    sizeof(small)), 0);
+	ctl_buf_init(&reqs);
+	for (i = 0; i < 3000; i++)
+		ctl_frame_put(&reqs, CTL_FRAME_REQUEST, req, sizeof(req) - 1);
+	/* then a frame of no known type: a protocol error */
+	ctl_buf_add(&reqs, "X\0\0\0\0", 5);
+	assert_int_equal(reqs.err, 0);
+	assert_int_equal(ctl_io_write_all(fd, reqs.p, reqs.len), 0);
+	ctl_buf_fini(&reqs);
+	usleep(300000);
+	/* Then as much as the server takes in two seconds. */
+	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	memset(junk, 'Q', sizeof(junk));
+	for (i = 0; i < 200; i++) {
+		while ((w = send(fd, junk, sizeof(junk), MSG_NOSIGNAL)) > 0)
+			sent += (size_t)w;
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			break;
+		usleep(10000);
+	}
+	rss1 = t_rss_kib(fx->pid);
+	close(fd);
+	/* Socket buffers take a few hundred KiB; read on, the server took
+	 * in tens of MiB in these two seconds. */
+	if (sent > (16u << 20) || rss1 - rss0 > 24 * 1024)
+		fail_msg("closing connection read on: %zu bytes sent, server "
+			 "grew by %ld KiB", sent, rss1 - rss0);
+	assert_int_equal(status_int(fx, "generation"), 0);
+}
+
+/*
+ * A client that half-closes after its request still gets the whole reply
+ * (one larger than the socket buffers), then the connection is closed.
+ */
+static void
+test_ctl_proto_half_close_gets_whole_reply(void **state)
+{
+	static const char req[] = "{\"cmd\":\"routes.export\"}";
+	enum { NRULES = 20000 };
+	struct fx *fx = *state;
+	struct ctl_jval *v;
+	struct ctl_buf p;
+	size_t data = 0;
+	uint8_t type;
+	int fd;
+
+	t_import_rules(fx, NRULES);
+	fd = ctl_io_connect(fx->sock);
+	assert_true(fd >= 0);
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, req,
+					   sizeof(req) - 1), 0);
+	assert_int_equal(shutdown(fd, SHUT_WR), 0);
+	usleep(200000);
+	ctl_buf_init(&p);
+	for (;;) {
+		assert_int_equal(ctl_io_read_frame(fd, &type, &p), 0);
+		if (type == CTL_FRAME_REPLY)
+			break;
+		if (type == CTL_FRAME_DATA)
+			data += p.len;
+	}
+	assert_int_equal(ctl_json_parse(p.p, p.len, &v), 0);
+	ctl_buf_fini(&p);
+	assert_true(ctl_json_bool(v, "ok", false));
+	assert_int_equal(ctl_json_int(ctl_json_get(v, "result"), "rules", -1),
+			 NRULES);
+	ctl_json_free(v);
+	assert_true(data > (size_t)NRULES * 30);
+	close(fd);
+}
+
+/* CPU time (user + system) of process @p pid, in clock ticks. */
+static long
+t_cpu_ticks(pid_t pid)
+{
+	unsigned long ut = 0, st = 0;
+	char path[64], buf[1024], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	/* after "(comm)": state is field 3, utime 14, stime 15 */
+	p = strrchr(buf, ')');
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+				"%*u %*u %lu %lu", &ut, &st), 2);
+	return (long)(ut + st);
+}
+
+/*
+ * Out of descriptors (a limit of 64), or past the connection cap: further
+ * connections are accepted and closed at once, the server does not spin
+ * on its listening socket, and serves again once clients leave.
+ */
+static void
+test_ctl_proto_connection_flood_shed(void **state)
+{
+	struct fx *fx = *state;
+	struct rlimit rl = { .rlim_cur = 64, .rlim_max = 64 };
+	enum { N = 300 };
+	int fds[N], i, open_ok = 0;
+	long t0, t1;
+	char b;
+
+	assert_int_equal(prlimit(fx->pid, RLIMIT_NOFILE, &rl, NULL), 0);
+	for (i = 0; i < N; i++)
+		fds[i] = ctl_io_connect(fx->sock);
+	usleep(300000);
+	t0 = t_cpu_ticks(fx->pid);
+	sleep(1);
+	t1 = t_cpu_ticks(fx->pid);
+	/* A busy loop would take the whole second (sysconf(_SC_CLK_TCK)
+	 * ticks, 100 here). */
+	if (t1 - t0 > sysconf(_SC_CLK_TCK) / 4)
+		fail_msg("server used %ld ticks of CPU in 1 s with %d "
+			 "connections refused", t1 - t0, N);
+	/* The refused ones see the end of the stream. */
+	for (i = 0; i < N; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (recv(fds[i], &b, 1, MSG_DONTWAIT) == -1 && errno == EAGAIN)
+			open_ok++;
+	}
+	assert_true(open_ok > 0 && open_ok < 64);
+	for (i = 0; i < N; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	usleep(200000);
+	assert_int_equal(status_int(fx, "generation"), 0);
+}
+
 /* Request members of the wrong type are refused, never read as absent. */
 static void
 test_ctl_proto_wrong_member_types_refused(void **state)
@@ -1110,6 +1309,9 @@ main(int argc, char **argv)
 		T(test_ctl_proto_malformed_frames_are_rejected),
 		T(test_ctl_proto_wrong_member_types_refused),
 		T(test_ctl_proto_unread_replies_are_bounded),
+		T(test_ctl_proto_closing_connection_not_read),
+		T(test_ctl_proto_half_close_gets_whole_reply),
+		T(test_ctl_proto_connection_flood_shed),
 		cmocka_unit_test_setup_teardown(
 			test_ctl_proto_idle_import_times_out, setup_timeout,
 			teardown),
