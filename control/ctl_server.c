@@ -147,19 +147,26 @@ ctl_conn_flush(struct ctl_server *srv, struct ctl_conn *c)
 	ctl_conn_events(srv, c);
 }
 
+/* The import @p c uploads, if any, abandoned (@p how it ended, logged). */
+static void
+ctl_conn_import_drop(struct ctl_server *srv, struct ctl_conn *c,
+		     const char *how)
+{
+	if (srv->importer != c)
+		return;
+	ctl_log(CTL_LOG_WARN, "client %llu %s during an import; nothing committed",
+		(unsigned long long)c->id, how);
+	ctl_import_abort(c->imp);
+	c->imp = NULL;
+	srv->importer = NULL;
+}
+
 static void
 ctl_conn_close(struct ctl_server *srv, struct ctl_conn *c)
 {
 	struct ctl_conn **pp;
 
-	if (srv->importer == c) {
-		ctl_log(CTL_LOG_WARN,
-			"client %llu went away during an import; nothing committed",
-			(unsigned long long)c->id);
-		ctl_import_abort(c->imp);
-		c->imp = NULL;
-		srv->importer = NULL;
-	}
+	ctl_conn_import_drop(srv, c, "went away");
 	if (c->subscribed)
 		srv->nsubs--;
 	srv->nconns--;
@@ -442,14 +449,7 @@ ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 		 * requests not yet served and an upload without its END
 		 * frame are abandoned.
 		 */
-		if (srv->importer == c) {
-			ctl_log(CTL_LOG_WARN,
-				"client %llu closed its side during an import; nothing committed",
-				(unsigned long long)c->id);
-			ctl_import_abort(c->imp);
-			c->imp = NULL;
-			srv->importer = NULL;
-		}
+		ctl_conn_import_drop(srv, c, "closed its side");
 		c->closing = true;
 	}
 	ctl_conn_flush(srv, c);

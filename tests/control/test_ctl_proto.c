@@ -883,6 +883,28 @@ t_rss_kib(pid_t pid)
 	return kib;
 }
 
+/* Import a table of @p nrules prefix rules, one target each. */
+static void
+t_import_rules(struct fx *fx, int nrules)
+{
+	const char *argv[] = { "routes", "import", fx->file, NULL };
+	char *csv, *o;
+	int i;
+
+	csv = malloc((size_t)nrules * 64 + 128);
+	assert_non_null(csv);
+	o = csv + sprintf(csv, "%s",
+			  "id,kind,pattern,action,targets,rank,strip,prepend,code\n");
+	for (i = 0; i < nrules; i++)
+		o += sprintf(o, "r%05d,prefix,1212%05d,forward,"
+			     "198.19.%d.%d:5060,,,,\n", i, i, i / 250,
+			     i % 250 + 1);
+	assert_int_equal(ctl_test_write_file(fx->file, csv,
+					     (size_t)(o - csv)), 0);
+	free(csv);
+	assert_int_equal(run(fx, argv), 0);
+}
+
 /*
  * A client that pipelines requests without reading their replies: the
  * server stops serving it once CTL_OUT_HOLD bytes are queued (its memory
@@ -894,25 +916,12 @@ test_ctl_proto_unread_replies_are_bounded(void **state)
 	static const char req[] = "{\"cmd\":\"routes.export\"}";
 	enum { NRULES = 2000, NREQ = 1200 };
 	struct fx *fx = *state;
-	const char *argv[] = { "routes", "import", fx->file, NULL };
 	struct ctl_jval *v;
 	struct ctl_buf reqs;
 	long rss0, rss1;
-	char *csv, *o;
 	int fd, i;
 
-	csv = malloc((size_t)NRULES * 64 + 128);
-	assert_non_null(csv);
-	o = csv + sprintf(csv, "%s",
-			  "id,kind,pattern,action,targets,rank,strip,prepend,code\n");
-	for (i = 0; i < NRULES; i++)
-		o += sprintf(o, "r%05d,prefix,1212%05d,forward,"
-			     "198.19.%d.%d:5060,,,,\n", i, i, i / 250,
-			     i % 250 + 1);
-	assert_int_equal(ctl_test_write_file(fx->file, csv,
-					     (size_t)(o - csv)), 0);
-	free(csv);
-	assert_int_equal(run(fx, argv), 0);
+	t_import_rules(fx, NRULES);
 
 	rss0 = t_rss_kib(fx->pid);
 	fd = ctl_io_connect(fx->sock);
@@ -941,28 +950,6 @@ test_ctl_proto_unread_replies_are_bounded(void **state)
 		ctl_json_free(v);
 	}
 	close(fd);
-}
-
-/* The import table of test_ctl_proto_unread_replies_are_bounded(). */
-static void
-t_import_rules(struct fx *fx, int nrules)
-{
-	const char *argv[] = { "routes", "import", fx->file, NULL };
-	char *csv, *o;
-	int i;
-
-	csv = malloc((size_t)nrules * 64 + 128);
-	assert_non_null(csv);
-	o = csv + sprintf(csv, "%s",
-			  "id,kind,pattern,action,targets,rank,strip,prepend,code\n");
-	for (i = 0; i < nrules; i++)
-		o += sprintf(o, "r%05d,prefix,1212%05d,forward,"
-			     "198.19.%d.%d:5060,,,,\n", i, i, i / 250,
-			     i % 250 + 1);
-	assert_int_equal(ctl_test_write_file(fx->file, csv,
-					     (size_t)(o - csv)), 0);
-	free(csv);
-	assert_int_equal(run(fx, argv), 0);
 }
 
 /*
