@@ -83,16 +83,35 @@ dp_sh_field(struct hash_sip13 *h, struct span s)
 		hash_sip13_update(h, s.ptr, s.len);
 }
 
-/* Every value of every header line with @p id, as written. */
+/*
+ * Every value of the header lines with @p id, each as written but for the
+ * LWS around it: how the values are spread over lines, and the spaces
+ * after their commas, are the sender's (RFC 3261 §7.3.1), and a CANCEL
+ * need only carry its INVITE's Route values (§9.1), not their layout.
+ * Lines without a comma (the usual case) are their values as they are,
+ * without a split.
+ */
 DP_SH_INLINE void
-dp_sh_hdrs(struct hash_sip13 *h, const struct sip_msg *msg,
-	   enum sip_hdr_id id)
+dp_sh_values(struct hash_sip13 *h, const struct sip_msg *msg,
+	     enum sip_hdr_id id)
 {
 	const struct sip_hdr *hd;
+	struct sip_value_iter it;
+	struct span v;
 
 	for (hd = sip_msg_hdr(msg, id); hd != NULL;
 	     hd = sip_msg_hdr_next(msg, hd))
-		dp_sh_field(h, hd->value);
+		if (memchr(hd->value.ptr, ',', hd->value.len) != NULL)
+			break;
+	if (likely(hd == NULL)) {
+		for (hd = sip_msg_hdr(msg, id); hd != NULL;
+		     hd = sip_msg_hdr_next(msg, hd))
+			dp_sh_field(h, hd->value);
+		return;
+	}
+	sip_values_init(&it, msg, id);
+	while (sip_values_next(&it, &v) == 1)
+		dp_sh_field(h, v);
 }
 
 /* ---- hashes and branch -------------------------------------------------- */
@@ -109,7 +128,7 @@ dp_proxy_loop_hash(const struct hash_key *key, const struct sip_msg *msg,
 	dp_sh_field(&h, info->from.tag);
 	dp_sh_field(&h, info->call_id);
 	hash_sip13_u32(&h, info->cseq.num);
-	dp_sh_hdrs(&h, msg, SIP_HDR_ROUTE);
+	dp_sh_values(&h, msg, SIP_HDR_ROUTE);
 	return hash_sip13_final(&h);
 }
 

@@ -239,6 +239,48 @@ test_dp_proxy_forward_forged_received_replaced(void **state)
 	assert_null(strstr(got, "198.51.100.99"));
 }
 
+/*
+ * The loop part hashes Route values, not their layout over lines: a
+ * CANCEL carries its INVITE's Route values (RFC 3261 §9.1), maybe written
+ * otherwise, and must get the INVITE's branch. Other values differ.
+ */
+static void
+test_dp_proxy_loop_hash_route_layout(void **state)
+{
+	static const char *const same[] = {
+		INVITE_HDRS("sip:+12125550100@192.0.2.1",
+			"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-a1",
+			"Route: <sip:p1.example;lr>, <sip:p2.example;lr>\r\n"
+			"Route: <sip:p3.example;lr>\r\n"),
+		INVITE_HDRS("sip:+12125550100@192.0.2.1",
+			"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-a1",
+			"Route: <sip:p1.example;lr>\r\n"
+			"Route: <sip:p2.example;lr>,<sip:p3.example;lr>\r\n"),
+		INVITE_HDRS("sip:+12125550100@192.0.2.1",
+			"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-a1",
+			"Route: <sip:p1.example;lr>\r\n"
+			"Route: <sip:p2.example;lr>\r\n"
+			"Route:   <sip:p3.example;lr> \r\n"),
+	};
+	static const char other[] = INVITE_HDRS("sip:+12125550100@192.0.2.1",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-a1",
+		"Route: <sip:p1.example;lr>, <sip:p3.example;lr>\r\n"
+		"Route: <sip:p2.example;lr>\r\n");
+	uint64_t h0;
+	size_t i;
+
+	(void)state;
+	t_parse(same[0]);
+	h0 = dp_proxy_loop_hash(&t_self.key, &t_msg, &t_info);
+	for (i = 1; i < sizeof(same) / sizeof(same[0]); i++) {
+		t_parse(same[i]);
+		assert_true(dp_proxy_loop_hash(&t_self.key, &t_msg, &t_info) ==
+			    h0);
+	}
+	t_parse(other);
+	assert_true(dp_proxy_loop_hash(&t_self.key, &t_msg, &t_info) != h0);
+}
+
 /* Retransmission, CANCEL and the ACK of a non-2xx: same branch. */
 static void
 test_dp_proxy_branch_same_for_retrans_cancel_ack(void **state)
@@ -1483,8 +1525,9 @@ test_dp_proxy_loop_hash_every_alignment(void **state)
 			n += t_put_u32(buf + n, (uint32_t)j + 1) + j + 1;
 			n += t_put_field(buf + n, callid, i);
 			n += t_put_u32(buf + n, (uint32_t)i);
-			snprintf(route, sizeof(route),
-				 "<sip:192.0.2.7;lr>, <sip:a%s>", tag);
+			/* the Route values, one field each */
+			n += t_put_field(buf + n, "<sip:192.0.2.7;lr>", 18);
+			snprintf(route, sizeof(route), "<sip:a%s>", tag);
 			n += t_put_field(buf + n, route, strlen(route));
 			assert_true(dp_proxy_loop_hash(&t_self.key, &t_msg,
 						       &t_info) ==
@@ -1705,6 +1748,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_forward_exact_bytes),
 		cmocka_unit_test(test_dp_proxy_forward_received_rport_mf_rr),
 		cmocka_unit_test(test_dp_proxy_forward_forged_received_replaced),
+		cmocka_unit_test(test_dp_proxy_loop_hash_route_layout),
 		cmocka_unit_test(test_dp_proxy_branch_same_for_retrans_cancel_ack),
 		cmocka_unit_test(test_dp_proxy_branch_same_for_auth_and_reinvite),
 		cmocka_unit_test(test_dp_proxy_ack_to_name_uses_table),
