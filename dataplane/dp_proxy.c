@@ -919,14 +919,24 @@ dp_proxy_strict_next(const struct sip_msg *msg, struct dp_proxy_out *out,
 				    out->rr_done ? SPAN_NULL : msg->ruri);
 }
 
-/* Route value @p v names us (parsed into @p na and @p ru on the way). */
+/*
+ * Route value @p v names us (parsed into @p na and @p ru on the way): one
+ * of our addresses, or a --domain name of ours (an outbound proxy its
+ * clients know by name), on one of our SIP ports (RFC 3261 §16.4).
+ */
 static bool
 dp_proxy_route_is_us(const struct dp_conf *conf, struct span v,
 		     struct sip_naddr *na, struct sip_uri *ru)
 {
-	return sip_naddr_parse(na, v) == SIP_PERR_OK &&
-	       sip_uri_parse(ru, na->uri) == SIP_PERR_OK &&
-	       dp_proxy_uri_is_us(conf, ru);
+	if (sip_naddr_parse(na, v) != SIP_PERR_OK ||
+	    sip_uri_parse(ru, na->uri) != SIP_PERR_OK)
+		return false;
+	if (ru->host_type == SIP_HOST_NAME)
+		return (ru->scheme_id == SIP_SCHEME_SIP ||
+			ru->scheme_id == SIP_SCHEME_SIPS) &&
+		       dp_proxy_our_port(conf, ru->port) &&
+		       dp_conf_domain_is_ours(conf, ru->host);
+	return dp_proxy_uri_is_us(conf, ru);
 }
 
 enum dp_proxy_act

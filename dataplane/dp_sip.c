@@ -208,15 +208,7 @@ dp_sip_host_is_ours(const struct dp_conf *c, const struct sip_uri *u)
 		}
 		return false;
 	case SIP_HOST_NAME:
-		/* A fully qualified name may end in '.'. */
-		if (h.len > 1 && h.ptr[h.len - 1] == '.')
-			h.len--;
-		for (i = 0; i < c->ndomain; i++) {
-			if (span_eq_nocase2(h, span_make(c->domain[i],
-							 c->domain_len[i])))
-				return true;
-		}
-		return false;
+		return dp_conf_domain_is_ours(c, h);
 	default:
 		return false;
 	}

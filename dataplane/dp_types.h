@@ -240,6 +240,22 @@ struct dp_conf {
 	uint8_t          probe_down;                    /* unanswered probes -> down */
 };
 
+/* Is host name @p h one of --domain's (no case; a final '.' allowed)? */
+static inline bool
+dp_conf_domain_is_ours(const struct dp_conf *c, struct span h)
+{
+	uint8_t i;
+
+	if (h.len > 1 && h.ptr[h.len - 1] == '.')
+		h.len--;
+	for (i = 0; i < c->ndomain; i++) {
+		if (span_eq_nocase2(h, span_make(c->domain[i],
+						 c->domain_len[i])))
+			return true;
+	}
+	return false;
+}
+
 /*
  * An immutable rule generation as workers see it (DESIGN §4.3). Built and
  * freed by the loader (dp_snap.c) only; published through dp_snap_current

@@ -493,6 +493,44 @@ test_dp_proxy_route_pop_and_loose_route(void **state)
 	assert_null(strstr(got, "192.0.2.1;lr"));
 }
 
+/*
+ * A first Route naming us by a --domain name of ours (an outbound proxy
+ * its clients know by name) is ours and removed (RFC 3261 §16.4); on
+ * another port, or another name, it is not.
+ */
+static void
+test_dp_proxy_route_our_domain_popped(void **state)
+{
+	static const char in[] = INVITE_HDRS(
+		"sip:bob@198.51.100.9",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-r",
+		"Route: <sip:Edge.Example.NET.;lr>, <sip:192.0.2.30:5080;lr>\r\n");
+	static const char other_port[] = INVITE_HDRS(
+		"sip:bob@198.51.100.9",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-r",
+		"Route: <sip:edge.example.net:5099;lr>\r\n");
+	const char *got;
+
+	(void)state;
+	t_conf.domain[0] = "edge.example.net";
+	t_conf.domain_len[0] = 16;
+	t_conf.ndomain = 1;
+	t_parse(in);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_int_equal(t_out.why, DP_PW_ROUTE);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x1e", 4);
+	assert_int_equal(t_out.dport, 5080);
+	got = t_apply();
+	assert_non_null(strstr(got, "\r\nRoute: <sip:192.0.2.30:5080;lr>\r\n"));
+	assert_null(strstr(got, "Edge.Example"));
+	t_parse(other_port);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_ANSWER);
+	assert_int_equal(t_out.code, 503);
+	t_conf.ndomain = 0;
+}
+
 /* A Route not ours is the next hop as it is; a name is a 503. */
 static void
 test_dp_proxy_route_foreign_and_name(void **state)
@@ -1756,6 +1794,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_loop_482_spiral_forwarded),
 		cmocka_unit_test(test_dp_proxy_route_pop_and_loose_route),
 		cmocka_unit_test(test_dp_proxy_route_foreign_and_name),
+		cmocka_unit_test(test_dp_proxy_route_our_domain_popped),
 		cmocka_unit_test(test_dp_proxy_route_only_ours),
 		cmocka_unit_test(test_dp_proxy_in_dialog_bypasses_table),
 		cmocka_unit_test(test_dp_proxy_strict_route_compat),
