@@ -963,6 +963,13 @@ dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 		return dp_proxy_answer(out, DP_PW_LOOP, 482);
 	if (info->max_forwards == 0)
 		return dp_proxy_answer(out, DP_PW_MAXFWD, 483);
+	/*
+	 * A sips: Request-URI asks for TLS on every hop (RFC 3261 §26.2.2);
+	 * this router forwards over UDP only, so it does not serve the
+	 * scheme (416) rather than send the request on in the clear.
+	 */
+	if (unlikely(ruri.scheme_id == SIP_SCHEME_SIPS))
+		return dp_proxy_answer(out, DP_PW_SIPS, 416);
 
 	if (sip_msg_hdr(msg, SIP_HDR_ROUTE) != NULL) {
 		/* Our Record-Route URIs have no user part. */
@@ -1022,7 +1029,9 @@ dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 		}
 		/* Loose routing (§16.6 step 6): the Route value is the next
 		 * hop; the Request-URI stays, unless the hop is a strict
-		 * router (step 7). */
+		 * router (step 7). A sips: hop wants TLS, as above. */
+		if (ru.scheme_id == SIP_SCHEME_SIPS)
+			return dp_proxy_answer(out, DP_PW_SIPS, 416);
 		if (!dp_proxy_uri_dest(&ru, out))
 			return dp_proxy_answer(out, DP_PW_NOT_IP, 503);
 		if (!sip_param_get(ru.params, SPAN_LIT("lr"), &lr) &&
@@ -1255,6 +1264,9 @@ dp_proxy_count_why(struct dp_lcore *lc, uint8_t why)
 	switch (why) {
 	case DP_PW_LOOP:
 		dp_cnt_add(lc, DP_CNT_PROXY_LOOP, 1);
+		break;
+	case DP_PW_SIPS:
+		dp_cnt_add(lc, DP_CNT_PROXY_SIPS, 1);
 		break;
 	case DP_PW_NOT_IP:
 		dp_cnt_add(lc, DP_CNT_PROXY_NOT_IP, 1);

@@ -71,6 +71,7 @@ enum dp_proxy_why {
 	DP_PW_NO_VIA,           /* response without a Via below ours */
 	DP_PW_RELAY,            /* response relayed */
 	DP_PW_MAXFWD,           /* Max-Forwards 0: 483 */
+	DP_PW_SIPS,             /* sips: hop, no TLS here: 416 */
 };
 
 /* Per-installation inputs: read-only for the duration of a burst. */

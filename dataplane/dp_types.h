@@ -117,6 +117,7 @@
 	X(PROBE_ANSWER,         "answers to our target probes (OPTIONS)")      \
 	X(PROBE_STALE,          "answers to probes of another generation or 503s") \
 	X(PROXY_NOT_IP,         "proxy: next hop not an IP literal (503 or drop)") \
+	X(PROXY_SIPS,           "proxy: sips: requests or next hops, no TLS here (416)") \
 	X(PROXY_NO_DIALOG,      "proxy: in-dialog request addressed to us (481)") \
 	X(PROXY_ALL_DOWN,       "proxy: forward rule without an up target (503)") \
 	X(PROXY_EDIT_FAIL,      "proxy: dropped, edits did not fit the packet") \

@@ -531,6 +531,44 @@ test_dp_proxy_route_our_domain_popped(void **state)
 	t_conf.ndomain = 0;
 }
 
+/*
+ * A sips: Request-URI, or a sips: next hop, asks for TLS on the hop (RFC
+ * 3261 §26.2.2): this UDP router answers 416 instead of forwarding in the
+ * clear; our own sips: Route is still removed first.
+ */
+static void
+test_dp_proxy_sips_refused(void **state)
+{
+	static const char *const in[] = {
+		INVITE_HDRS("sips:bob@198.51.100.9",
+			"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-s", ""),
+		INVITE_HDRS("sip:bob@198.51.100.9",
+			"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-s",
+			"Route: <sip:192.0.2.1;lr>, <sips:192.0.2.30;lr>\r\n"),
+		INVITE_HDRS("sip:bob@198.51.100.9",
+			"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-s",
+			"Route: <sips:192.0.2.30;lr>\r\n"),
+	};
+	static const char ours[] = INVITE_HDRS("sip:bob@198.51.100.9",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-s",
+		"Route: <sips:192.0.2.1;lr>, <sip:192.0.2.30;lr>\r\n");
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		t_parse(in[i]);
+		assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info,
+						  &t_meta, &t_out),
+				 DP_PA_ANSWER);
+		assert_int_equal(t_out.code, 416);
+		assert_int_equal(t_out.why, DP_PW_SIPS);
+	}
+	t_parse(ours);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x1e", 4);
+}
+
 /* A Route not ours is the next hop as it is; a name is a 503. */
 static void
 test_dp_proxy_route_foreign_and_name(void **state)
@@ -1795,6 +1833,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_route_pop_and_loose_route),
 		cmocka_unit_test(test_dp_proxy_route_foreign_and_name),
 		cmocka_unit_test(test_dp_proxy_route_our_domain_popped),
+		cmocka_unit_test(test_dp_proxy_sips_refused),
 		cmocka_unit_test(test_dp_proxy_route_only_ours),
 		cmocka_unit_test(test_dp_proxy_in_dialog_bypasses_table),
 		cmocka_unit_test(test_dp_proxy_strict_route_compat),
