@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8.h>
+
 #include "ctl.h"
 
 void
@@ -18,38 +20,6 @@ ctl_jw_init(struct ctl_jw *w, struct ctl_buf *b)
 {
 	memset(w, 0, sizeof(*w));
 	w->b = b;
-}
-
-/* Length of the valid UTF-8 sequence (RFC 3629) at @p s, 0 if none. */
-static size_t
-ctl_utf8_len(const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (u[0] >= 0xc2 && u[0] <= 0xdf)
-		len = 2;
-	else if (u[0] >= 0xe0 && u[0] <= 0xef)
-		len = 3;
-	else if (u[0] >= 0xf0 && u[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (u[0] == 0xe0)
-		lo = 0xa0;
-	else if (u[0] == 0xed)
-		hi = 0x9f;              /* no surrogates */
-	else if (u[0] == 0xf0)
-		lo = 0x90;
-	else if (u[0] == 0xf4)
-		hi = 0x8f;              /* nothing past U+10FFFF */
-	if (n < len || u[1] < lo || u[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (u[i] < 0x80 || u[i] > 0xbf)
-			return 0;
-	return len;
 }
 
 static void
@@ -93,7 +63,7 @@ ctl_jw_escape(struct ctl_buf *b, const char *s, size_t n)
 				/* JSON text is UTF-8 (RFC 8259 §8.1): a byte
 				 * of no valid sequence (a cut excerpt, a
 				 * binary id) becomes U+FFFD. */
-				size_t k = ctl_utf8_len(s + i, n - i);
+				size_t k = utf8_seq_len(s + i, n - i);
 
 				if (k != 0) {
 					i += k - 1;

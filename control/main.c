@@ -46,6 +46,8 @@ ctl_parse_size(const char *s, uint64_t *out)
 	unsigned int shift;
 	char *end;
 
+	if (s[0] < '0' || s[0] > '9')
+		return -EINVAL;         /* strtoull() would take "-1" */
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (end == s || errno != 0)

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <utf8.h>
+
 #include "ctl.h"
 
 #define CTL_SOCKET_DEFAULT      "/run/sipedge/control.sock"
@@ -305,6 +307,23 @@ ctl_render_status(const struct ctl_jval *r)
  * request of every verb whose arguments are plain strings. A NULL
  * @val[i] leaves that key out.
  */
+/* A decimal count 0..@p max, all of @p s; 0 or -EINVAL. */
+static int
+ctl_cli_count(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 static int
 ctl_cli_send(struct ctl_cli *cli, const char *cmd, const char *const *key,
 	     const char *const *val, unsigned int n, ctl_cli_render_fn *render)
@@ -314,6 +333,15 @@ ctl_cli_send(struct ctl_cli *cli, const char *cmd, const char *const *key,
 	unsigned int i;
 	int rc;
 
+	/* JSON carries UTF-8 only: another byte would be sent as U+FFFD,
+	 * naming something (a rule id, a setting) other than was typed. */
+	for (i = 0; i < n; i++) {
+		if (val[i] != NULL && !utf8_valid(val[i], strlen(val[i]))) {
+			fprintf(stderr, "sipedgectl: %s: not valid UTF-8\n",
+				key[i]);
+			return CTL_EXIT_USAGE;
+		}
+	}
 	ctl_buf_init(&b);
 	ctl_jw_init(&w, &b);
 	ctl_jw_obj(&w, NULL);
@@ -434,7 +462,7 @@ static int
 ctl_verb_import(struct ctl_cli *cli, int argc, char **argv)
 {
 	const char *path = NULL, *mode = "replace";
-	uint64_t deadline = 0;
+	uint64_t deadline = 0, secs;
 	bool dry = false;
 	char *chunk;
 	int i, fd, rc;
@@ -446,9 +474,11 @@ ctl_verb_import(struct ctl_cli *cli, int argc, char **argv)
 			mode = "replace";
 		else if (strcmp(argv[i], "--merge") == 0)
 			mode = "merge";
-		else if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc)
-			deadline = ctl_mono_us() +
-				   strtoull(argv[++i], NULL, 10) * 1000000u;
+		else if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc &&
+			 ctl_cli_count(argv[i + 1], 86400, &secs) == 0) {
+			deadline = ctl_mono_us() + secs * 1000000u;
+			i++;
+		}
 		else if (path == NULL && (argv[i][0] != '-' ||
 					  strcmp(argv[i], "-") == 0))
 			path = argv[i];
@@ -644,6 +674,10 @@ ctl_verb_route_add(struct ctl_cli *cli, int argc, char **argv)
 			*opt = argv[i];
 		}
 	}
+	/* --row with the field options would drop them unsaid. */
+	if (row != NULL &&
+	    (rank != NULL || strip != NULL || prepend != NULL || code != NULL))
+		return -1;
 	ctl_buf_init(&csv);
 	if (row != NULL) {
 		if (npos != 0)
@@ -664,6 +698,11 @@ ctl_verb_route_add(struct ctl_cli *cli, int argc, char **argv)
 		ctl_csv_field(&csv, code, false);
 	}
 	ctl_buf_add(&csv, "", 0);
+	if (!utf8_valid(csv.p, csv.len)) {
+		fprintf(stderr, "sipedgectl: the rule is not valid UTF-8\n");
+		ctl_buf_fini(&csv);
+		return CTL_EXIT_USAGE;
+	}
 	ctl_buf_init(&b);
 	ctl_jw_init(&w, &b);
 	ctl_jw_obj(&w, NULL);
@@ -781,10 +820,12 @@ ctl_verb_subscribe(struct ctl_cli *cli, int argc, char **argv)
 	struct ctl_buf p;
 	uint8_t type;
 	long count = -1;
+	uint64_t n;
 	int rc;
 
-	if (argc == 2 && strcmp(argv[0], "--count") == 0)
-		count = strtol(argv[1], NULL, 10);
+	if (argc == 2 && strcmp(argv[0], "--count") == 0 &&
+	    ctl_cli_count(argv[1], 1000000000, &n) == 0)
+		count = (long)n;
 	else if (argc != 0)
 		return -1;
 	rc = ctl_cli_connect(cli);

@@ -13,6 +13,7 @@
 
 #include <addrport.h>
 #include <hash.h>
+#include <utf8.h>
 
 #include "rules_priv.h"
 
@@ -501,6 +502,12 @@ rules_rule_check(const struct rules_rule *r, struct rules_errors *errs)
 				bad = 1;
 				break;
 			}
+		}
+		/* Ids go into JSON replies and come back as arguments. */
+		if (!bad && !utf8_valid(r->id.ptr, r->id.len)) {
+			rules_errors_add(errs, r->line, RULES_FIELD_ID,
+					 "id is not valid UTF-8");
+			bad = 1;
 		}
 	}
 

@@ -209,6 +209,24 @@ test_ctl_proto_help_usage_and_connect_errors(void **state)
 	assert_int_equal(ctl_test_run_ctl(ctl_bin, bad, fx->out, status),
 			 CTL_EXIT_CONNECT);
 	assert_int_equal(run(fx, status), CTL_EXIT_OK);
+	/* Arguments that would be sent as something else are refused. */
+	{
+		static const char *const bad_args[][8] = {
+			{ "route", "show", "\xff\xfe", NULL },
+			{ "route", "add", "\xfe\xfe", "exact", "55", "forward",
+			  "198.19.0.3:5060", NULL },
+			{ "route", "add", "--row",
+			  "x,exact,55,forward,198.19.0.3:5060,,,,",
+			  "--rank", "5", NULL },
+			{ "subscribe", "--count", "abc", NULL },
+			{ "subscribe", "--count", "-3", NULL },
+			{ "routes", "import", "--wait", "abc", "-", NULL },
+		};
+		size_t k;
+
+		for (k = 0; k < sizeof(bad_args) / sizeof(bad_args[0]); k++)
+			assert_int_equal(run(fx, bad_args[k]), CTL_EXIT_USAGE);
+	}
 	/* A failed export -o leaves the file it would replace as it was. */
 	{
 		const char *exp[] = { "routes", "export", "-o", fx->file,

@@ -343,6 +343,12 @@ test_rules_csv_each_error_kind_reported(void **state)
 			 RULES_FIELD_ID, "empty id");
 	expect_one_error("a b,prefix,1,forward,192.0.2.1:5060,,,,", 2,
 			 RULES_FIELD_ID, "space");
+	expect_one_error("\xff\xfe,prefix,1,forward,192.0.2.1:5060,,,,", 2,
+			 RULES_FIELD_ID, "not valid UTF-8");
+	expect_one_error("r\xc3\x28,prefix,1,forward,192.0.2.1:5060,,,,", 2,
+			 RULES_FIELD_ID, "not valid UTF-8");
+	expect_one_error("\xed\xa0\x80,prefix,1,forward,192.0.2.1:5060,,,,",
+			 2, RULES_FIELD_ID, "not valid UTF-8");
 	expect_one_error("x,prefix,1,forward", 2, RULES_FIELD_NONE,
 			 "expected 9 fields, found 4");
 	expect_one_error("x,prefix,1,forward,192.0.2.1:5060,,,,,", 2,
