@@ -615,6 +615,107 @@ ctl_cmd_ping(struct ctl_server *srv, struct ctl_conn *c,
  * report, whole, for "stats" to serve. Sent every second by each
  * dataplane's loader thread; with several dataplanes the latest wins.
  */
+/* Prometheus syntax: a metric name, or (@p label) a label name. */
+static bool
+ctl_prom_name_ok(const struct ctl_jval *v, bool label)
+{
+	size_t i;
+
+	if (v == NULL || v->type != CTL_JSTR || v->len == 0 || v->len > 200)
+		return false;
+	for (i = 0; i < v->len; i++) {
+		unsigned char ch = (unsigned char)v->str[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      ch == '_' || (!label && ch == ':') ||
+		      (i != 0 && ch >= '0' && ch <= '9')))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A report as PROTOCOL.md "stats.report" describes it, or -EINVAL with @p
+ * r failed naming the metric and field at fault: what is stored is served
+ * to every `stats` client, and printed in the Prometheus text format.
+ */
+static int
+ctl_stats_report_check(const struct ctl_jval *req, struct ctl_reply *r)
+{
+	const struct ctl_jval *v, *m, *s, *l, *f;
+	const char *type;
+	unsigned int i, k;
+
+	for (v = req->child; v != NULL; v = v->next) {
+		if (strcmp(v->key, "metrics") != 0 &&
+		    (v->type == CTL_JARR || v->type == CTL_JOBJ)) {
+			ctl_reply_fail(r, -EINVAL, "bad_request",
+				       "\"%s\" must be a string, number or "
+				       "boolean", v->key);
+			return -EINVAL;
+		}
+	}
+	m = ctl_json_get(req, "metrics");
+	for (i = 0, v = m->child; v != NULL; v = v->next, i++) {
+		type = ctl_json_str(v, "type", "");
+		f = ctl_json_get(v, "help");
+		if (v->type != CTL_JOBJ ||
+		    !ctl_prom_name_ok(ctl_json_get(v, "name"), false)) {
+			ctl_reply_fail(r, -EINVAL, "bad_request",
+				       "metric %u: \"name\" must be a "
+				       "Prometheus metric name", i);
+			return -EINVAL;
+		}
+		if ((strcmp(type, "counter") != 0 &&
+		     strcmp(type, "gauge") != 0) ||
+		    (f != NULL && f->type != CTL_JSTR)) {
+			ctl_reply_fail(r, -EINVAL, "bad_request",
+				       "metric %u: \"type\" must be counter "
+				       "or gauge, \"help\" a string", i);
+			return -EINVAL;
+		}
+		s = ctl_json_get(v, "samples");
+		if (s == NULL || s->type != CTL_JARR) {
+			ctl_reply_fail(r, -EINVAL, "bad_request",
+				       "metric %u: \"samples\" (an array) "
+				       "is required", i);
+			return -EINVAL;
+		}
+		for (s = s->child; s != NULL; s = s->next) {
+			f = ctl_json_get(s, "value");
+			l = ctl_json_get(s, "labels");
+			if (s->type != CTL_JOBJ || f == NULL ||
+			    f->type != CTL_JNUM ||
+			    (l != NULL && l->type != CTL_JOBJ)) {
+				ctl_reply_fail(r, -EINVAL, "bad_request",
+					       "metric %u: a sample needs a "
+					       "numeric \"value\" and at most "
+					       "a \"labels\" object", i);
+				return -EINVAL;
+			}
+			for (k = 0, l = l != NULL ? l->child : NULL; l != NULL;
+			     l = l->next, k++) {
+				struct ctl_jval name = {
+					.type = CTL_JSTR, .str = l->key,
+					.len = strlen(l->key),
+				};
+
+				if (!ctl_prom_name_ok(&name, true) ||
+				    l->type != CTL_JSTR ||
+				    strlen(l->str) != l->len) {
+					ctl_reply_fail(r, -EINVAL,
+						       "bad_request",
+						       "metric %u: label %u: a "
+						       "label name and a string "
+						       "value", i, k);
+					return -EINVAL;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
 static void
 ctl_cmd_stats_report(struct ctl_server *srv, struct ctl_conn *c,
 		     const struct ctl_jval *req, struct ctl_reply *r)
@@ -629,6 +730,8 @@ ctl_cmd_stats_report(struct ctl_server *srv, struct ctl_conn *c,
 			       "\"metrics\" (an array) is required");
 		return;
 	}
+	if (ctl_stats_report_check(req, r) != 0)
+		return;
 	ctl_buf_reset(&srv->stats);
 	ctl_jw_init(&w, &srv->stats);
 	ctl_jw_obj(&w, NULL);
@@ -641,6 +744,15 @@ ctl_cmd_stats_report(struct ctl_server *srv, struct ctl_conn *c,
 		ctl_buf_reset(&srv->stats);
 		srv->stats_us = 0;
 		ctl_reply_fail(r, -ENOMEM, "internal", "out of memory");
+		return;
+	}
+	/* Served inside a reply, which must stay a frame (4 MiB). */
+	if (srv->stats.len > CTL_STATS_MAX) {
+		ctl_buf_reset(&srv->stats);
+		srv->stats_us = 0;
+		ctl_reply_fail(r, -EMSGSIZE, "bad_request",
+			       "report longer than %u bytes as stored",
+			       CTL_STATS_MAX);
 		return;
 	}
 	srv->stats_us = ctl_now_us();

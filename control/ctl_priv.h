@@ -20,6 +20,8 @@ enum ctl_conn_state {
  * requests without reading could otherwise grow the queue without bound).
  */
 #define CTL_OUT_HOLD            (32u << 20)
+/* Largest stats.report kept (its JSON as stored): a `stats` reply holds it. */
+#define CTL_STATS_MAX           (3u << 20)
 /* Connections served at once; more are accepted and closed at once. */
 #define CTL_CONN_MAX            256u
 

@@ -930,16 +930,23 @@ ctl_render_stats(const struct ctl_jval *r)
 		smp = ctl_json_get(m, "samples");
 		for (smp = smp != NULL ? smp->child : NULL; smp != NULL;
 		     smp = smp->next) {
-			int64_t v = ctl_json_int(smp, "value", 0);
+			const struct ctl_jval *v = ctl_json_get(smp, "value");
 
 			/* Text output: what happened, not every zero. */
-			if (!ctl_stats_prom && v == 0)
+			if (!ctl_stats_prom &&
+			    (v == NULL || v->type != CTL_JNUM || v->num == 0))
 				continue;
 			if (!ctl_stats_prom)
 				fputs("  ", stdout);
 			ctl_stats_series(ctl_stats_prom ? "sipedge_" : "", name,
 					 ctl_json_get(smp, "labels"));
-			printf(" %" PRId64 "\n", v);
+			/* Integers as they are (a double would round 2^64-1),
+			 * others as the shortest text that reads back. */
+			if (v != NULL && v->type == CTL_JNUM && v->is_int)
+				printf(" %" PRId64 "\n", v->i);
+			else
+				printf(" %.17g\n", v != NULL &&
+				       v->type == CTL_JNUM ? v->num : 0.0);
 		}
 	}
 }

@@ -1244,6 +1244,35 @@ test_ctl_proto_stats_report_and_views(void **state)
 	v = raw_reply(fd);
 	assert_false(ctl_json_bool(v, "ok", true));
 	ctl_json_free(v);
+	/* Reports that would break `stats` for everyone are refused. */
+	{
+		static const char *const refused[] = {
+			"{\"cmd\":\"stats.report\",\"x\":1e999,\"metrics\":[]}",
+			"{\"cmd\":\"stats.report\",\"x\":{\"a\":[1]},\"metrics\":[]}",
+			"{\"cmd\":\"stats.report\",\"metrics\":[{\"name\":"
+			"\"bad name\",\"type\":\"counter\",\"samples\":[]}]}",
+			"{\"cmd\":\"stats.report\",\"metrics\":[{\"name\":"
+			"\"x\",\"type\":\"histogram\",\"samples\":[]}]}",
+			"{\"cmd\":\"stats.report\",\"metrics\":[{\"name\":"
+			"\"x\",\"type\":\"gauge\",\"samples\":[{\"labels\":"
+			"{\"a b\":\"v\"},\"value\":1}]}]}",
+			"{\"cmd\":\"stats.report\",\"metrics\":[{\"name\":"
+			"\"x\",\"type\":\"gauge\",\"samples\":[{\"value\":"
+			"\"1\"}]}]}",
+		};
+		size_t k;
+
+		for (k = 0; k < sizeof(refused) / sizeof(refused[0]); k++) {
+			assert_int_equal(ctl_io_send_frame(fd,
+					 CTL_FRAME_REQUEST, refused[k],
+					 strlen(refused[k])), 0);
+			v = raw_reply(fd);
+			assert_string_equal(ctl_json_str(ctl_json_get(v,
+					    "error"), "code", ""),
+					    "bad_request");
+			ctl_json_free(v);
+		}
+	}
 	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, report,
 					   sizeof(report) - 1), 0);
 	v = raw_reply(fd);
