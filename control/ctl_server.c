@@ -708,6 +708,24 @@ ctl_server_upload_idle(struct ctl_server *srv)
 	ctl_conn_close(srv, c);
 }
 
+/*
+ * Stopping: an import in progress is told it was abandoned (nothing
+ * committed), and every client gets what is queued for it as far as its
+ * socket takes it now; ctl_server_free() closes them.
+ */
+static void
+ctl_server_shutdown(struct ctl_server *srv)
+{
+	struct ctl_conn *c;
+
+	if (srv->importer != NULL)
+		ctl_conn_proto_error(srv, srv->importer,
+				     "server shutting down: import abandoned, "
+				     "nothing committed");
+	for (c = srv->conns; c != NULL; c = c->next)
+		ctl_conn_flush(srv, c);
+}
+
 int
 ctl_server_run(struct ctl_server *srv)
 {
@@ -767,6 +785,7 @@ ctl_server_run(struct ctl_server *srv)
 				ctl_conn_readable(srv, c);
 		}
 	}
+	ctl_server_shutdown(srv);
 	return 0;
 }
 

@@ -1186,10 +1186,23 @@ test_ctl_proto_sigterm_is_clean(void **state)
 	struct fx *fx = *state;
 	struct stat sb;
 
+	struct ctl_jval *v;
+	int fd;
+
 	assert_int_equal(stat(fx->sock, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0660);
+	/* An import uploading when the server stops is told so. */
+	fd = raw_begin_import(fx, "id,kind", 7);
+	wait_importing(fx, true);
 	assert_int_equal(ctl_test_stop_control(fx->pid), 0);
 	fx->pid = 0;
+	v = raw_reply(fd);
+	assert_string_equal(ctl_json_str(ctl_json_get(v, "error"), "code", ""),
+			    "protocol");
+	assert_non_null(strstr(ctl_json_str(ctl_json_get(v, "error"),
+					     "message", ""), "shutting down"));
+	ctl_json_free(v);
+	close(fd);
 	assert_int_equal(stat(fx->sock, &sb), -1);
 	/* Restart on the same data: still generation 0, socket back. */
 	fx->pid = ctl_test_start_control(control_bin, fx->db, fx->sock, NULL);
