@@ -972,8 +972,11 @@ dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 		return dp_proxy_answer(out, DP_PW_SIPS, 416);
 
 	if (sip_msg_hdr(msg, SIP_HDR_ROUTE) != NULL) {
-		/* Our Record-Route URIs have no user part. */
+		/* Our Record-Route URIs have no user part and carry lr
+		 * (§16.4: a value this proxy placed in a Record-Route);
+		 * another Request-URI naming us is routed as it is. */
 		if (ruri.user.len == 0 &&
+		    sip_param_get(ruri.params, SPAN_LIT("lr"), &lr) &&
 		    dp_proxy_uri_is_us(self->conf, &ruri)) {
 			rc = dp_proxy_strict_compat(msg, out, &ruri);
 			if (rc < 0)
@@ -1297,7 +1300,9 @@ dp_proxy_count_why(struct dp_lcore *lc, uint8_t why)
 /*
  * The route table for a request the SIP stage did not look up (a Route
  * naming only us, the ACK of a non-2xx response): rule, or RULES_NO_RULE
- * with *code the answer.
+ * with *code the answer, answered and counted as the SIP stage does
+ * (dp_sip.c): a Request-URI that makes no key 400, no rule the no-route
+ * code, a failed match 500.
  */
 static uint32_t
 dp_proxy_lookup(struct dp_lcore *lc, const struct dp_snap *snap,
@@ -1306,17 +1311,33 @@ dp_proxy_lookup(struct dp_lcore *lc, const struct dp_snap *snap,
 {
 	struct rules_scratch *scr = NULL;
 	struct rules_hit hit;
+	enum dp_counter cnt;
 	uint32_t rule;
+	int rc;
 
 	*code = lc->conf->no_route_code;
+	cnt = DP_CNT_SIP_NO_ROUTE;
 	if (snap != NULL && snap->db != NULL && lc->idx < snap->nworkers)
 		scr = snap->scratch[lc->idx];
-	if (snap == NULL || snap->db == NULL ||
-	    rules_key_make(p->info.ruri.user, p->info.ruri.host, key) != 0 ||
-	    rules_match(snap->db, scr, key, &rule) != 0 ||
-	    rules_hit_get(snap->db, rule, &hit) != 0) {
+	if (snap == NULL || snap->db == NULL) {
+		rc = -ENOENT;
+	} else if (rules_key_make(p->info.ruri.user, p->info.ruri.host,
+				  key) != 0) {
+		rc = -EINVAL;
+		*code = 400;
+		cnt = DP_CNT_SIP_BAD_KEY;
+	} else {
+		rc = rules_match(snap->db, scr, key, &rule);
+		if (rc == 0 && rules_hit_get(snap->db, rule, &hit) != 0)
+			rc = -EIO;
+		if (rc != 0 && rc != -ENOENT) {
+			*code = 500;
+			cnt = DP_CNT_SIP_MATCH_ERR;
+		}
+	}
+	if (rc != 0) {
 		if (!alt)
-			dp_cnt_add(lc, DP_CNT_SIP_NO_ROUTE, 1);
+			dp_cnt_add(lc, cnt, 1);
 		return RULES_NO_RULE;
 	}
 	if (!alt && lc->idx < snap->nworkers && rule < snap->nrules)
@@ -1367,6 +1388,8 @@ dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 	}
 	if (snap == NULL || snap->db == NULL ||
 	    rules_hit_get(snap->db, rule, &hit) != 0) {
+		if (!alt)
+			dp_cnt_add(lc, DP_CNT_SIP_MATCH_ERR, 1);
 		out->code = 500;
 		out->why = DP_PW_NONE;
 		return DP_PA_ANSWER;

@@ -600,6 +600,25 @@ test_dp_proxy_without_snapshot(void **state)
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
 	assert_memory_equal(t_buf, "SIP/2.0 404 ", 12);
 	t_snap_csv(t_csv, 3);
+	/* Behind a Route of ours the table is looked up here, and a
+	 * Request-URI that makes no key is answered as without the Route:
+	 * 400, counted as such (not as no route). */
+	{
+		char ruri[300];
+		uint64_t bad = t_cnt(DP_CNT_SIP_BAD_KEY);
+		uint64_t none = t_cnt(DP_CNT_SIP_NO_ROUTE);
+
+		memcpy(ruri, "sip:", 4);
+		memset(ruri + 4, '1', 200);
+		snprintf(ruri + 204, sizeof(ruri) - 204, "@192.0.2.1");
+		n = t_req(req, "INVITE", ruri, "ns3", "ns3", NULL,
+			  "Route: <sip:192.0.2.1;lr>\r\n");
+		t_send(req, n);
+		t_sip_tx(t_buf, sizeof(t_buf), 0);
+		assert_memory_equal(t_buf, "SIP/2.0 400 ", 12);
+		assert_int_equal(t_cnt(DP_CNT_SIP_BAD_KEY), bad + 1);
+		assert_int_equal(t_cnt(DP_CNT_SIP_NO_ROUTE), none);
+	}
 	t_end();
 }
 

@@ -778,6 +778,28 @@ test_dp_proxy_strict_route_compat(void **state)
 	got = t_apply();
 	assert_non_null(strstr(got, "BYE sip:bob@192.0.2.62:5099 SIP/2.0\r\n"));
 	assert_null(strstr(got, "Route:"));
+
+	/* A Request-URI naming us without lr is none of our Record-Route
+	 * URIs: loose routing, the Request-URI as it is. */
+	{
+		static const char plain[] =
+			"MESSAGE sip:192.0.2.1 SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-m\r\n"
+			"Route: <sip:192.0.2.61;lr>\r\n"
+			"To: <sip:bob@example.com>\r\n"
+			"From: <sip:alice@example.com>;tag=a\r\n"
+			"Call-ID: s2\r\n"
+			"CSeq: 1 MESSAGE\r\n"
+			"Content-Length: 0\r\n\r\n";
+
+		t_parse(plain);
+		assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info,
+						  &t_meta, &t_out), DP_PA_SEND);
+		assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x3d", 4);
+		got = t_apply();
+		assert_non_null(strstr(got, "MESSAGE sip:192.0.2.1 SIP/2.0\r\n"));
+		assert_non_null(strstr(got, "Route: <sip:192.0.2.61;lr>\r\n"));
+	}
 }
 
 /*
