@@ -424,7 +424,9 @@ t_check_request_route(const struct dp_proxy_out *po)
 	if (!t_values(&t_om, SIP_HDR_ROUTE, &t_vout))
 		abort();
 	n = t_vin.n;
+	/* a Request-URI of ours with lr, as our Record-Route URIs are */
 	compat = n != 0 && t_iin.ruri.user.len == 0 &&
+		 sip_param_get(t_iin.ruri.params, SPAN_LIT("lr"), &lr) &&
 		 dp_proxy_uri_is_us(&t_conf, &t_iin.ruri);
 	if (compat && !t_value_uri(t_vin.v[n - 1], &ru, &last_text))
 		abort();
