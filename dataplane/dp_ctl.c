@@ -179,15 +179,22 @@ dp_ctl_json_u64(const char *json, size_t len, const char *key,
 
 	n = (size_t)snprintf(pat, sizeof(pat), "\"%s\"", key);
 	for (p = json; p + n <= end; p++) {
+		const char *q;
+
 		if (memcmp(p, pat, n) != 0)
 			continue;
-		p += n;
-		while (p < end && (*p == ' ' || *p == ':'))
-			p++;
-		if (p == end || *p < '0' || *p > '9')
+		/* A member name is followed by ':'; the same text as a
+		 * value ("event":"generation",) is not the member. */
+		for (q = p + n; q < end && (*q == ' ' || *q == '\t'); q++)
+			;
+		if (q == end || *q != ':')
+			continue;
+		for (q++; q < end && (*q == ' ' || *q == '\t'); q++)
+			;
+		if (q == end || *q < '0' || *q > '9')
 			return -ENOENT;
-		while (p < end && *p >= '0' && *p <= '9')
-			v = v * 10 + (uint64_t)(*p++ - '0');
+		while (q < end && *q >= '0' && *q <= '9')
+			v = v * 10 + (uint64_t)(*q++ - '0');
 		*out = v;
 		return 0;
 	}

@@ -245,6 +245,7 @@ dp_snap_build(void *image, size_t len, uint64_t generation,
 	}
 	memset(s->hits, 0, bytes);
 	s->image = image;       /* owned from here on */
+	s->image_len = image != NULL ? len : 0;
 	*out = s;
 	return 0;
 
@@ -786,6 +787,7 @@ dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 
 	*image = NULL;
 	*len = 0;
+	memset(secret, 0, 16);
 	rc = mdb_txn_begin(ld->env, NULL, MDB_RDONLY, &txn);
 	if (rc == MDB_MAP_RESIZED) {
 		/* The control process grew the map: adopt its size. */
@@ -799,8 +801,11 @@ dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 	 * control process has not committed anything to yet (SCHEMA.md 3.1). */
 	*gen = 0;
 	rc = dp_loader_mdb_err(mdb_dbi_open(txn, "meta", 0, &meta));
-	if (rc == -ENOENT)
+	if (rc == -ENOENT) {
+		/* as no store at all: no policy was given */
+		*acl_ok = true;
 		rc = 0;
+	}
 	if (rc != 0 || meta == 0)
 		goto out_abort;
 	k.mv_data = (void *)SCHEMA_META_KEY_SCHEMA;
@@ -823,7 +828,6 @@ dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 		goto out_abort;
 	*gen = mg.generation;
 
-	memset(secret, 0, 16);
 	if (mdb_dbi_open(txn, "settings", 0, &set) != 0)
 		set = 0;
 	if (dp_loader_setting(txn, set, DP_SECRET_SETTING, &st) &&
@@ -862,13 +866,9 @@ dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 	*len = payload.len;
 out_abort:
 	mdb_txn_abort(txn);
-	if (rc != 0) {
-		/* The policy, when it was read, stays: the caller may need
-		 * it for a snapshot without rules. */
-		free(*down);
-		*down = NULL;
-		*ndown = 0;
-	}
+	/* The policy and targets.down, when they were read, stay: the
+	 * caller may need them without the rules (dp_loader_policy_only()),
+	 * and frees them. */
 	return rc;
 }
 
@@ -888,11 +888,24 @@ dp_loader_retire(struct dp_loader *ld)
 	ld->prev = NULL;
 }
 
-/* Publish @p s; keep the replaced one as N-1 for DP_SNAP_KEEP_US. */
+/*
+ * Publish @p s; keep the replaced one as N-1 for DP_SNAP_KEEP_US. A
+ * snapshot of the same generation (its settings changed: the policy,
+ * targets.down, the secret) replaces the current one only: the kept N-1
+ * stays what it is, with the rest of its 32 s (DESIGN §4.3).
+ */
 static void
 dp_loader_swap(struct dp_loader *ld, struct dp_snap *s)
 {
 	struct dp_snap *old = dp_snap_publish(s);
+
+	if (old != NULL && old->generation == s->generation) {
+		urcu_qsbr_synchronize_rcu();
+		dp_snap_carry(s, old);
+		dp_snap_free(old);
+		__atomic_store_n(&ld->swaps, ld->swaps + 1, __ATOMIC_RELAXED);
+		return;
+	}
 
 	/* The older N-1, if its 32 s are not over, goes now. */
 	dp_snap_publish_prev(old);
@@ -907,6 +920,61 @@ dp_loader_swap(struct dp_loader *ld, struct dp_snap *s)
 	__atomic_store_n(&ld->swaps, ld->swaps + 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * The rules of the current generation could not be read (their artefact
+ * is damaged, say) but the policy settings could, and they changed: the
+ * snapshot in use is rebuilt with them, from a copy of its own image, so
+ * that an operator can still refuse a source or take a target out of
+ * service while the trouble with the rules lasts. Takes @p acl. 0, or
+ * -errno with nothing changed.
+ */
+static int
+dp_loader_policy_only(struct dp_loader *ld, struct dp_acl *acl,
+		      const struct addr_port *down, uint32_t ndown,
+		      uint64_t digest)
+{
+	const struct dp_snap *cur = ld->cur;
+	struct dp_snap *s;
+	void *image = NULL;
+	int rc;
+
+	if (cur->image != NULL) {
+		image = aligned_alloc(RTE_CACHE_LINE_SIZE,
+				      RTE_ALIGN_CEIL(cur->image_len,
+						     RTE_CACHE_LINE_SIZE));
+		if (image == NULL)
+			return -ENOMEM;
+		memcpy(image, cur->image, cur->image_len);
+	}
+	rc = dp_snap_build(image, cur->image_len, cur->generation, ld->secret,
+			   ld->nworkers, &s);
+	if (rc != 0) {
+		free(image);
+		return rc;
+	}
+	if (s->db != NULL) {
+		rc = dp_snap_mark_down(s, down, ndown);
+		if (rc == 0)
+			rc = dp_probe_prepare(ld->conf, s);
+		if (rc != 0) {
+			dp_snap_free(s);        /* and the image with it */
+			return rc;
+		}
+		dp_snap_carry_health(ld->conf, s, cur);
+	}
+	s->acl = *acl;
+	memset(acl, 0, sizeof(*acl));
+	s->set_digest = digest;
+	ld->cur = s;
+	dp_loader_swap(ld, s);
+	DP_LOG(INFO, "generation %llu kept with the settings as they are now: "
+	       "source policy %u allowed, %u denied prefixes, %llu requests/s "
+	       "per source; %u targets down", (unsigned long long)s->generation,
+	       s->acl.nallow, s->acl.ndeny, (unsigned long long)s->acl.rl_rps,
+	       s->ndown);
+	return 0;
+}
+
 int
 dp_loader_load(struct dp_loader *ld, bool force)
 {
@@ -914,7 +982,7 @@ dp_loader_load(struct dp_loader *ld, bool force)
 	struct dp_acl acl = { .acl_action = 0 };
 	struct addr_port *down = NULL;
 	uint64_t gen = 0, digest = 0;
-	bool acl_ok = false;
+	bool acl_ok = false, rules_failed = false;
 	uint32_t ndown = 0;
 	uint8_t secret[16];
 	void *image;
@@ -929,17 +997,28 @@ dp_loader_load(struct dp_loader *ld, bool force)
 		len = 0;
 	} else {
 		rc = dp_loader_open_env(ld);
-		if (rc == 0)
+		if (rc == 0) {
 			rc = dp_loader_read(ld, &gen, &image, &len, secret,
 					    &acl, &acl_ok, &down, &ndown,
 					    &digest);
-		else if (rc == -ENOENT)
+			/* the settings read, the rules not */
+			rules_failed = rc != 0 && acl_ok;
+		} else if (rc == -ENOENT)
 			acl_ok = true;  /* no store yet: no policy given */
 		if (rc == -EAGAIN || rc == -EBADMSG) {
 			/* The map grew or the file was replaced: reopen. */
 			dp_loader_close_env(ld);
 		}
 		if (rc != 0) {
+			if (rules_failed && cur != NULL &&
+			    digest != cur->set_digest &&
+			    memcmp(secret, ld->secret, 16) == 0 &&
+			    dp_loader_policy_only(ld, &acl, down, ndown,
+						  digest) == 0)
+				cur = ld->cur;
+			free(down);
+			down = NULL;
+			ndown = 0;
 			if (cur != NULL || ld->conf->data_dir == NULL) {
 				dp_acl_free(&acl);
 				goto out_fail;

@@ -303,6 +303,7 @@ struct dp_snap {
 	uint64_t         set_digest;    /* of the settings it was built from
 					 * (acl.*, ratelimit.*, targets.down) */
 	void            *image;         /* the rules image, owned (copied out of LMDB) */
+	size_t           image_len;
 	uint64_t         loaded_us;     /* wall clock when built */
 };
 

@@ -200,6 +200,48 @@ t_commit_corrupt_generation(void)
 	free(copy);
 }
 
+/* Store setting @p st as @p name behind the control process. */
+static void
+t_put_setting(const char *dir, const char *name,
+	      const struct schema_setting *st)
+{
+	uint8_t buf[256];
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi set;
+	MDB_val k, val;
+	size_t len;
+
+	assert_int_equal(schema_setting_encode(st, buf, sizeof(buf), &len), 0);
+	txn = t_store_write(dir, &env);
+	assert_int_equal(mdb_dbi_open(txn, "settings", 0, &set), 0);
+	k.mv_data = (void *)name;
+	k.mv_size = strlen(name);
+	val.mv_data = buf;
+	val.mv_size = len;
+	assert_int_equal(mdb_put(txn, set, &k, &val, 0), 0);
+	t_store_commit(env, txn);
+}
+
+static void
+t_put_setting_u64(const char *dir, const char *name, uint64_t v)
+{
+	struct schema_setting st = { .type = SCHEMA_SETTING_U64, .u = v };
+
+	t_put_setting(dir, name, &st);
+}
+
+static void
+t_put_setting_str(const char *dir, const char *name, const char *v)
+{
+	struct schema_setting st = {
+		.type = SCHEMA_SETTING_STR,
+		.str = span_make(v, (uint32_t)strlen(v)),
+	};
+
+	t_put_setting(dir, name, &st);
+}
+
 static void
 test_dp_snap_loader_follows_generations(void **state)
 {
@@ -371,33 +413,27 @@ test_dp_snap_loader_follows_generations(void **state)
 	t_invite_answer();
 	assert_non_null(strstr(t_buf, "SIP/2.0 603 Decline\r\n"));
 
+	/* While the rules cannot be read, the policy still can: refusing
+	 * the peer takes effect on the rules in use, generation 3. */
+	{
+		int i;
+
+		t_put_setting_str(t_data, "acl.action", "403");
+		t_put_setting_str(t_data, "acl.deny", "192.0.2.2");
+		for (i = 0; i < 300; i++) {
+			t_invite_answer();
+			if (strstr(t_buf, "SIP/2.0 403 Forbidden\r\n") != NULL)
+				break;
+			t_idle_ms(10);
+		}
+		assert_non_null(strstr(t_buf, "SIP/2.0 403 Forbidden\r\n"));
+		assert_int_equal(t_ld.generation, 3);
+	}
+
 	urcu_qsbr_thread_offline();
 	dp_loader_stop(&t_ld);
 	urcu_qsbr_thread_online();
 	t_end();
-}
-
-/* Store setting @p name as the number @p v behind the control process. */
-static void
-t_put_setting_u64(const char *dir, const char *name, uint64_t v)
-{
-	struct schema_setting st = { .type = SCHEMA_SETTING_U64, .u = v };
-	uint8_t buf[64];
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi set;
-	MDB_val k, val;
-	size_t len;
-
-	assert_int_equal(schema_setting_encode(&st, buf, sizeof(buf), &len), 0);
-	txn = t_store_write(dir, &env);
-	assert_int_equal(mdb_dbi_open(txn, "settings", 0, &set), 0);
-	k.mv_data = (void *)name;
-	k.mv_size = strlen(name);
-	val.mv_data = buf;
-	val.mv_size = len;
-	assert_int_equal(mdb_put(txn, set, &k, &val, 0), 0);
-	t_store_commit(env, txn);
 }
 
 /*
@@ -520,10 +556,40 @@ teardown_env(void **state)
 	return 0;
 }
 
+/*
+ * The control process's messages as it sends them (control/ctl_server.c,
+ * PROTOCOL.md): the generation event names "generation" as a value
+ * before the member; the member is what counts.
+ */
+static void
+test_dp_snap_ctl_generation_member(void **state)
+{
+	static const char ev[] = "{\"event\":\"generation\",\"generation\":13,"
+				 "\"state\":\"ready\",\"rules\":4}";
+	static const char rep[] = "{\"ok\":true,\"cmd\":\"subscribe\","
+				  "\"result\":{\"generation\": 12}}";
+	static const char none[] = "{\"event\":\"generation\"}";
+	static const char str[] = "{\"generation\":\"x\"}";
+	uint64_t g = 0;
+
+	(void)state;
+	assert_int_equal(dp_ctl_json_u64(ev, sizeof(ev) - 1, "generation", &g),
+			 0);
+	assert_int_equal(g, 13);
+	assert_int_equal(dp_ctl_json_u64(rep, sizeof(rep) - 1, "generation",
+					 &g), 0);
+	assert_int_equal(g, 12);
+	assert_int_equal(dp_ctl_json_u64(none, sizeof(none) - 1, "generation",
+					 &g), -ENOENT);
+	assert_int_equal(dp_ctl_json_u64(str, sizeof(str) - 1, "generation",
+					 &g), -ENOENT);
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dp_snap_ctl_generation_member),
 		cmocka_unit_test(test_dp_snap_loader_follows_generations),
 		cmocka_unit_test(test_dp_snap_loader_wrong_policy_type_held),
 		cmocka_unit_test(test_dp_snap_loader_without_control),
