@@ -32,6 +32,8 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
+#include <hash.h>
+
 #include "dp_types.h"
 
 /*
@@ -212,11 +214,27 @@ uint16_t dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 /*
  * Our probes' Via branch: DP_PROBE_MAGIC, then the generation's low 32
  * bits, the target number and the round, 8 lower-case hex digits each,
- * separated by '.'.
+ * and a keyed hash of the three (dp_probe_mac(), 16 hex digits),
+ * separated by '.': an answer is only counted with the hash right, so
+ * one cannot be forged for a target (to keep a dead one up) without
+ * having seen its probe.
  */
 #define DP_PROBE_MAGIC          "z9hG4bK-sep."
 #define DP_PROBE_MAGIC_LEN      12
-#define DP_PROBE_BRANCH_LEN     (DP_PROBE_MAGIC_LEN + 8 + 1 + 8 + 1 + 8)
+#define DP_PROBE_MAC_OFF        (DP_PROBE_MAGIC_LEN + 8 + 1 + 8 + 1 + 8 + 1)
+#define DP_PROBE_BRANCH_LEN     (DP_PROBE_MAC_OFF + 16)
+
+/* The keyed hash of a probe's generation, target and round. */
+static inline uint64_t
+dp_probe_mac(const struct dp_snap *s, uint32_t gen, uint32_t t,
+	     uint32_t round)
+{
+	const struct hash_key k = { s->tag_key[0] ^ 0x70726f6265ull,
+				    s->tag_key[1] };
+	uint32_t w[3] = { gen, t, round };
+
+	return siphash24(&k, w, sizeof(w));
+}
 #define DP_PROBE_MAX            8192u   /* targets probed per round */
 #define DP_PROBE_PER_WORKER     256u    /* ... and per worker lcore: a
 					 * quarter of its inject ring */

@@ -15,11 +15,22 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dp.h"
 
 #define DP_CTL_TIMEOUT_MS       1000
+
+/* CLOCK_MONOTONIC in milliseconds. */
+static int64_t
+dp_ctl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 int
 dp_ctl_connect(const char *path)
@@ -36,13 +47,14 @@ dp_ctl_connect(const char *path)
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, path, strlen(path));
+	/* Neither the connect (a server whose backlog is full: it is hung
+	 * or busy) nor a write blocks the loader for long. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
 		err = errno;
 		close(fd);
 		return -err;
 	}
-	/* Writes never block the loader for long if the server stalls. */
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;
 }
 
@@ -110,6 +122,7 @@ dp_ctl_request(const char *path, const char *json, size_t jlen, char *reply,
 {
 	struct pollfd pfd;
 	char *buf, *pl, type;
+	int64_t deadline, left;
 	size_t len = 0;
 	uint32_t plen;
 	ssize_t k;
@@ -118,6 +131,7 @@ dp_ctl_request(const char *path, const char *json, size_t jlen, char *reply,
 	buf = malloc(DP_CTL_REPLY_MAX);
 	if (buf == NULL)
 		return -ENOMEM;
+	deadline = dp_ctl_now_ms() + 2 * DP_CTL_TIMEOUT_MS;
 	fd = dp_ctl_connect(path);
 	if (fd < 0) {
 		free(buf);
@@ -148,9 +162,11 @@ dp_ctl_request(const char *path, const char *json, size_t jlen, char *reply,
 			rc = -ENOSPC;
 			break;
 		}
+		/* One deadline for the whole reply, however it trickles. */
+		left = deadline - dp_ctl_now_ms();
 		pfd.fd = fd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, DP_CTL_TIMEOUT_MS) != 1) {
+		if (left <= 0 || poll(&pfd, 1, (int)left) != 1) {
 			rc = -ETIMEDOUT;
 			break;
 		}

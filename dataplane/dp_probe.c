@@ -162,6 +162,9 @@ dp_probe_build(struct rte_mbuf *m, const struct dp_snap *s, uint32_t t,
 	fmt_hex64(br + DP_PROBE_MAGIC_LEN + 9, 8, t, 8);
 	br[DP_PROBE_MAGIC_LEN + 17] = '.';
 	fmt_hex64(br + DP_PROBE_MAGIC_LEN + 18, 8, round, 8);
+	br[DP_PROBE_MAC_OFF - 1] = '.';
+	fmt_hex64(br + DP_PROBE_MAC_OFF, 16,
+		  dp_probe_mac(s, (uint32_t)s->generation, t, round), 16);
 
 	p = rte_pktmbuf_append(m, 512);
 	if (p == NULL)
@@ -177,7 +180,7 @@ dp_probe_build(struct rte_mbuf *m, const struct dp_snap *s, uint32_t t,
 		"Content-Length: 0\r\n\r\n",
 		them, c->txt, us, DP_PROBE_BRANCH_LEN, br, us,
 		br + DP_PROBE_MAGIC_LEN + 18, them, c->txt,
-		DP_PROBE_BRANCH_LEN - 8, br + 8, us);
+		DP_PROBE_MAC_OFF - 1 - 8, br + 8, us);
 	if (n >= 512)
 		return -ENOSPC;
 	rte_pktmbuf_trim(m, (uint16_t)(512 - n));

@@ -318,11 +318,17 @@ dp_sip_probe_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 {
 	const char *b = p->info.via.branch.ptr + DP_PROBE_MAGIC_LEN;
 	uint32_t gen, t, round, *a;
+	char mac[16];
 
 	if (snap == NULL || snap->probe_ans == NULL ||
 	    p->msg.status == 503 || lc->idx >= snap->nworkers ||
 	    !dp_hex8(b, &gen) || b[8] != '.' || !dp_hex8(b + 9, &t) ||
-	    b[17] != '.' || !dp_hex8(b + 18, &round) || round == 0)
+	    b[17] != '.' || !dp_hex8(b + 18, &round) || round == 0 ||
+	    b[26] != '.')
+		goto stale;
+	/* Ours only with the hash right (dp_probe_mac()). */
+	fmt_hex64(mac, sizeof(mac), dp_probe_mac(snap, gen, t, round), 16);
+	if (memcmp(mac, p->info.via.branch.ptr + DP_PROBE_MAC_OFF, 16) != 0)
 		goto stale;
 	/* A round sent before the last swap, numbered by its generation. */
 	if (gen != (uint32_t)snap->generation) {

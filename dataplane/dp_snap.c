@@ -1114,7 +1114,9 @@ dp_loader_subscribe(struct dp_loader *ld, uint64_t now)
 	}
 	ld->fd = fd;
 	ld->rlen = 0;
-	ld->backoff_ms = 0;
+	/* The backoff is reset by the reply (dp_loader_events()): a server
+	 * that closes at once (at its connection limit) is retried ever
+	 * less often. */
 	ld->cnt_connects++;
 	DP_LOG(INFO, "subscribed to %s", ld->conf->control_path);
 }
@@ -1124,8 +1126,9 @@ dp_loader_drop_conn(struct dp_loader *ld, uint64_t now)
 {
 	close(ld->fd);
 	ld->fd = -1;
-	ld->backoff_ms = 100;
-	ld->next_connect_us = now + 100000;
+	ld->backoff_ms = ld->backoff_ms == 0 ? 100 :
+		RTE_MIN(ld->backoff_ms * 2, DP_CTL_BACKOFF_MAX_MS);
+	ld->next_connect_us = now + ld->backoff_ms * 1000ull;
 	DP_LOG(INFO, "control connection closed; reconnecting");
 }
 
@@ -1159,6 +1162,8 @@ dp_loader_events(struct dp_loader *ld, int timeout_ms, uint64_t now)
 		ld->rlen += (size_t)k;
 	while ((rc = dp_ctl_frame_next(ld->rbuf, &ld->rlen, &type, &pl,
 				       &plen)) == 1) {
+		if (type == 'R')
+			ld->backoff_ms = 0;     /* subscribed */
 		if ((type == 'R' || type == 'V') &&
 		    dp_ctl_json_u64(pl, plen, "generation", &gen) == 0) {
 			ld->want_gen = gen;

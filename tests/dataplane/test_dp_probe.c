@@ -19,6 +19,7 @@
 
 #include <rte_mbuf.h>
 
+#include <fmt.h>
 #include <rules.h>
 
 #include "dp_test.h"
@@ -189,25 +190,49 @@ test_dp_probe_options_answers_and_health(void **state)
 	assert_int_equal(dp_probe_prepare(&t_env.conf, s), 0);
 	assert_non_null(s->up);
 
-	/* Round 1: one OPTIONS per target, exactly these bytes. */
+	/* Round 1: one OPTIONS per target, exactly these bytes; the
+	 * branch ends in the keyed hash of generation, target and round. */
 	t_round(s, 1, 3, br3);
-	assert_string_equal(br3, "z9hG4bK-sep.00000007.00000000.00000001");
-	assert_string_equal(t_probe,
-		"OPTIONS sip:198.19.0.3:5060 SIP/2.0\r\n"
-		"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-sep.00000007."
-		"00000000.00000001;rport\r\n"
-		"Max-Forwards: 70\r\n"
-		"From: <sip:sipedge@192.0.2.1:5060>;tag=00000001\r\n"
-		"To: <sip:198.19.0.3:5060>\r\n"
-		"Call-ID: sep.00000007.00000000.00000001@192.0.2.1:5060\r\n"
-		"CSeq: 1 OPTIONS\r\n"
-		"Content-Length: 0\r\n\r\n");
+	{
+		char want[1024], mac[17];
+
+		fmt_hex64(mac, sizeof(mac), dp_probe_mac(s, 7, 0, 1), 16);
+		mac[16] = '\0';
+		snprintf(want, sizeof(want),
+			 "z9hG4bK-sep.00000007.00000000.00000001.%s", mac);
+		assert_string_equal(br3, want);
+		snprintf(want, sizeof(want),
+			"OPTIONS sip:198.19.0.3:5060 SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-sep."
+			"00000007.00000000.00000001.%s;rport\r\n"
+			"Max-Forwards: 70\r\n"
+			"From: <sip:sipedge@192.0.2.1:5060>;tag=00000001\r\n"
+			"To: <sip:198.19.0.3:5060>\r\n"
+			"Call-ID: sep.00000007.00000000.00000001@192.0.2.1:5060\r\n"
+			"CSeq: 1 OPTIONS\r\n"
+			"Content-Length: 0\r\n\r\n", mac);
+		assert_string_equal(t_probe, want);
+	}
 	t_round(s, 2, 6, br6);  /* round 1 unanswered: one miss each */
 	assert_int_equal(s->nunhealthy, 0);
 	t_invites_on("35");
 
 	/* Only .6 answers round 2: .3 and .5 reach two misses at round 3
-	 * and are down; tier 2 takes the calls. */
+	 * and are down; tier 2 takes the calls. An answer whose hash is
+	 * wrong (forged: the round pushed up, or the hash guessed) does not
+	 * count. */
+	{
+		char forged[64];
+
+		strcpy(forged, br6);
+		forged[DP_PROBE_BRANCH_LEN - 1] ^= 1;
+		t_answer(200, forged, 3);
+		strcpy(forged, br6);
+		memcpy(forged + DP_PROBE_MAGIC_LEN + 18, "ffffffff", 8);
+		t_answer(200, forged, 5);
+		assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 2);
+		assert_int_equal(t_cnt(DP_CNT_PROBE_ANSWER), 0);
+	}
 	t_answer(200, br6, 6);
 	assert_int_equal(t_cnt(DP_CNT_PROBE_ANSWER), 1);
 	t_round(s, 3, 6, br6);
@@ -218,10 +243,10 @@ test_dp_probe_options_answers_and_health(void **state)
 	 * round 3 with a 404: alive again at round 4. */
 	t_round(s, 4, 5, br5);
 	t_answer(503, br5, 5);
-	assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 1);
+	assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 3);
 	memcpy(br5 + DP_PROBE_MAGIC_LEN, "00000006", 8);
 	t_answer(200, br5, 5);
-	assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 2);
+	assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 4);
 	memcpy(br5 + DP_PROBE_MAGIC_LEN, "00000007", 8);
 	t_answer(404, br5, 5);
 	t_round(s, 5, 5, br5);
@@ -240,7 +265,7 @@ test_dp_probe_options_answers_and_health(void **state)
 	 * answered. */
 	t_answer(200, br5, 5);
 	assert_int_equal(t_cnt(DP_CNT_PROBE_ANSWER), 3);
-	assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 2);
+	assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 4);
 	t_round(s, 6, 0, br3);
 	assert_int_equal(s->nunhealthy, 2);
 	t_invites_on("5");
@@ -321,7 +346,7 @@ test_dp_probe_ipv6_target(void **state)
 		static const char want[] =
 			"OPTIONS sip:[2001:db8::2]:5070 SIP/2.0\r\n"
 			"Via: SIP/2.0/UDP [2001:db8::1]:5060;branch="
-			"z9hG4bK-sep.0000000b.00000000.00000001;rport\r\n";
+			"z9hG4bK-sep.0000000b.00000000.00000001.";
 
 		assert_memory_equal(t_buf, want, sizeof(want) - 1);
 	}
