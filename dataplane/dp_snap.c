@@ -765,14 +765,17 @@ dp_snap_mark_down(struct dp_snap *s, const struct addr_port *down,
 
 /*
  * Read the current generation: meta, the secret, the source policy, the
- * targets out of service, the rules image (verified and copied). The
- * transaction ends before the snapshot is built.
+ * targets out of service, the rules image (verified and copied), but for
+ * generation @p have_gen (the one in use: UINT64_MAX for none), whose
+ * image is not read again (a million rules are tens of MB, checked and
+ * copied each poll otherwise). The transaction ends before the snapshot
+ * is built.
  */
 static int
-dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
-	       size_t *len, uint8_t secret[16], struct dp_acl *acl,
-	       bool *acl_ok, struct addr_port **down, uint32_t *ndown,
-	       uint64_t *digest)
+dp_loader_read(struct dp_loader *ld, uint64_t have_gen, uint64_t *gen,
+	       void **image, size_t *len, uint8_t secret[16],
+	       struct dp_acl *acl, bool *acl_ok, struct addr_port **down,
+	       uint32_t *ndown, uint64_t *digest)
 {
 	uint64_t down_digest = 0;
 	struct schema_meta_schema ms;
@@ -840,8 +843,9 @@ dp_loader_read(struct dp_loader *ld, uint64_t *gen, void **image,
 	dp_loader_down(ld, txn, set, down, ndown, &down_digest);
 	*digest ^= hash_mix64(down_digest);
 
-	if (mg.generation == 0)
-		goto out_abort;         /* nothing committed: rc is 0 */
+	if (mg.generation == 0 || mg.generation == have_gen)
+		goto out_abort;         /* nothing committed, or the image in
+					 * use: rc is 0, no image */
 	rc = dp_loader_mdb_err(mdb_dbi_open(txn, "artefacts", 0, &art));
 	if (rc != 0)
 		goto out_abort;
@@ -921,17 +925,18 @@ dp_loader_swap(struct dp_loader *ld, struct dp_snap *s)
 }
 
 /*
- * The rules of the current generation could not be read (their artefact
- * is damaged, say) but the policy settings could, and they changed: the
- * snapshot in use is rebuilt with them, from a copy of its own image, so
- * that an operator can still refuse a source or take a target out of
- * service while the trouble with the rules lasts. Takes @p acl. 0, or
- * -errno with nothing changed.
+ * The settings changed (source policy, targets.down, the secret) but not
+ * the generation, or the rules of a new generation could not be read (a
+ * damaged artefact) while the settings could: the snapshot in use is
+ * rebuilt with them, from a copy of its own image (the same bytes LMDB
+ * holds), so that an operator can still refuse a source or take a target
+ * out of service while the trouble with the rules lasts. Takes @p acl. 0,
+ * or -errno with nothing changed.
  */
 static int
 dp_loader_policy_only(struct dp_loader *ld, struct dp_acl *acl,
 		      const struct addr_port *down, uint32_t ndown,
-		      uint64_t digest)
+		      uint64_t digest, const uint8_t secret[16])
 {
 	const struct dp_snap *cur = ld->cur;
 	struct dp_snap *s;
@@ -946,7 +951,7 @@ dp_loader_policy_only(struct dp_loader *ld, struct dp_acl *acl,
 			return -ENOMEM;
 		memcpy(image, cur->image, cur->image_len);
 	}
-	rc = dp_snap_build(image, cur->image_len, cur->generation, ld->secret,
+	rc = dp_snap_build(image, cur->image_len, cur->generation, secret,
 			   ld->nworkers, &s);
 	if (rc != 0) {
 		free(image);
@@ -965,6 +970,7 @@ dp_loader_policy_only(struct dp_loader *ld, struct dp_acl *acl,
 	s->acl = *acl;
 	memset(acl, 0, sizeof(*acl));
 	s->set_digest = digest;
+	memcpy(ld->secret, secret, 16);
 	ld->cur = s;
 	dp_loader_swap(ld, s);
 	DP_LOG(INFO, "generation %llu kept with the settings as they are now: "
@@ -998,9 +1004,10 @@ dp_loader_load(struct dp_loader *ld, bool force)
 	} else {
 		rc = dp_loader_open_env(ld);
 		if (rc == 0) {
-			rc = dp_loader_read(ld, &gen, &image, &len, secret,
-					    &acl, &acl_ok, &down, &ndown,
-					    &digest);
+			rc = dp_loader_read(ld, cur != NULL && !force ?
+					    cur->generation : UINT64_MAX,
+					    &gen, &image, &len, secret, &acl,
+					    &acl_ok, &down, &ndown, &digest);
 			/* the settings read, the rules not */
 			rules_failed = rc != 0 && acl_ok;
 		} else if (rc == -ENOENT)
@@ -1014,7 +1021,7 @@ dp_loader_load(struct dp_loader *ld, bool force)
 			    digest != cur->set_digest &&
 			    memcmp(secret, ld->secret, 16) == 0 &&
 			    dp_loader_policy_only(ld, &acl, down, ndown,
-						  digest) == 0)
+						  digest, secret) == 0)
 				cur = ld->cur;
 			free(down);
 			down = NULL;
@@ -1042,13 +1049,22 @@ dp_loader_load(struct dp_loader *ld, bool force)
 			len = 0;
 			gen = 0;
 			digest = 0;
-		} else if (cur != NULL && !force && gen == cur->generation &&
-			   memcmp(secret, ld->secret, 16) == 0 &&
-			   digest == cur->set_digest) {
-			free(image);
+		} else if (cur != NULL && !force && gen == cur->generation) {
+			/* The rules in use (their image not read again):
+			 * nothing to do, or new settings on them. */
+			if (memcmp(secret, ld->secret, 16) == 0 &&
+			    digest == cur->set_digest)
+				rc = 0;
+			else if ((rc = dp_loader_policy_only(ld, &acl, down,
+							     ndown, digest,
+							     secret)) == 0)
+				rc = 1;
 			free(down);
 			dp_acl_free(&acl);
-			return 0;
+			if (rc < 0)
+				goto out_fail;
+			ld->last_rc = 0;
+			return rc;
 		}
 	}
 	rc = dp_snap_build(image, len, gen, secret, ld->nworkers, &s);
