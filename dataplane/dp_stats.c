@@ -239,41 +239,25 @@ dp_rep_one(FILE *f, bool *first, const char *name, const char *type,
 }
 
 
-/* Target number -> "addr:port", found through the rules that name it. */
+/* Target number -> "addr:port" (rules_db_target()), for those picked. */
 static void
 dp_rep_targets(FILE *f, const struct dp_snap *s, const uint64_t *picks)
 {
-	struct rules_dest d[RULES_TARGETS_MAX];
+	struct rules_dest d;
 	char addr[64], buf[80];
-	uint32_t r, i, n, left = 0;
-	bool first = true, *done;
+	bool first = true;
+	uint32_t t;
 
-	for (i = 0; i < s->ntargets; i++)
-		left += picks[i] != 0;
-	done = calloc(s->ntargets + 1, sizeof(*done));
-	if (done == NULL)
-		return;
-	for (r = 0; r < s->nrules && left != 0; r++) {
-		if (rules_contacts(s->db, r, 0, NULL, d, RULES_TARGETS_MAX,
-				   &n) != 0)
+	for (t = 0; t < s->ntargets; t++) {
+		if (picks[t] == 0 || rules_db_target(s->db, t, &d) != 0)
 			continue;
-		for (i = 0; i < n; i++) {
-			uint32_t t = d[i].target;
-
-			if (t >= s->ntargets || done[t] || picks[t] == 0)
-				continue;
-			done[t] = true;
-			left--;
-			inet_ntop(d[i].af == RULES_AF_INET6 ? AF_INET6 : AF_INET,
-				  d[i].addr, addr, sizeof(addr));
-			snprintf(buf, sizeof(buf),
-				 d[i].af == RULES_AF_INET6 ? "[%s]:%u" : "%s:%u",
-				 addr, d[i].port);
-			dp_rep_sample(f, &first, "target", buf, strlen(buf),
-				      picks[t]);
-		}
+		inet_ntop(d.af == RULES_AF_INET6 ? AF_INET6 : AF_INET,
+			  d.addr, addr, sizeof(addr));
+		snprintf(buf, sizeof(buf),
+			 d.af == RULES_AF_INET6 ? "[%s]:%u" : "%s:%u", addr,
+			 d.port);
+		dp_rep_sample(f, &first, "target", buf, strlen(buf), picks[t]);
 	}
-	free(done);
 }
 
 void
