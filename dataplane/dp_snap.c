@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -551,12 +552,37 @@ dp_loader_mdb_err(int rc)
 	}
 }
 
+static void
+dp_loader_close_env(struct dp_loader *ld)
+{
+	if (ld->env != NULL)
+		mdb_env_close(ld->env);
+	ld->env = NULL;
+}
+
 static int
 dp_loader_open_env(struct dp_loader *ld)
 {
+	char path[4096];
+	struct stat st;
 	MDB_env *env;
 	int rc;
 
+	/*
+	 * A data file replaced under the open environment (a backup
+	 * restored, the directory made again) reads on as the old, deleted
+	 * file: the file is looked at each time, and a new one reopened.
+	 */
+	snprintf(path, sizeof(path), "%s/data.mdb", ld->conf->data_dir);
+	if (stat(path, &st) != 0)
+		memset(&st, 0, sizeof(st));
+	if (ld->env != NULL && ((uint64_t)st.st_dev != ld->env_dev ||
+				(uint64_t)st.st_ino != ld->env_ino)) {
+		DP_LOG(INFO, "%s was replaced: reopening it", path);
+		dp_loader_close_env(ld);
+		/* its generation numbers are its own: nothing carries */
+		ld->env_new = true;
+	}
 	if (ld->env != NULL)
 		return 0;
 	rc = mdb_env_create(&env);
@@ -570,16 +596,11 @@ dp_loader_open_env(struct dp_loader *ld)
 		return dp_loader_mdb_err(rc);
 	}
 	ld->env = env;
+	ld->env_dev = (uint64_t)st.st_dev;
+	ld->env_ino = (uint64_t)st.st_ino;
 	return 0;
 }
 
-static void
-dp_loader_close_env(struct dp_loader *ld)
-{
-	if (ld->env != NULL)
-		mdb_env_close(ld->env);
-	ld->env = NULL;
-}
 
 /* The installation secret: 32 hex digits, or any other text hashed. */
 static void
@@ -991,8 +1012,8 @@ dp_loader_load(struct dp_loader *ld, bool force)
 	bool acl_ok = false, rules_failed = false;
 	uint32_t ndown = 0;
 	uint8_t secret[16];
-	void *image;
-	size_t len;
+	void *image = NULL;
+	size_t len = 0;
 	int rc;
 
 	if (ld->conf->data_dir == NULL) {
@@ -1003,6 +1024,10 @@ dp_loader_load(struct dp_loader *ld, bool force)
 		len = 0;
 	} else {
 		rc = dp_loader_open_env(ld);
+		if (ld->env_new) {
+			force = true;
+			ld->env_new = false;
+		}
 		if (rc == 0) {
 			rc = dp_loader_read(ld, cur != NULL && !force ?
 					    cur->generation : UINT64_MAX,

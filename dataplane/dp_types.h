@@ -333,6 +333,9 @@ struct dp_loader {
 	int              stop;
 	pthread_t        thread;
 	void            *env;           /* MDB_env, read-only */
+	uint64_t         env_dev;       /* data.mdb it has open (st_dev, */
+	uint64_t         env_ino;       /* st_ino): replaced, it is reopened */
+	bool             env_new;       /* reopened so: load in full once */
 	struct dp_snap  *cur;           /* what dp_snap_current points to */
 	struct dp_snap  *prev;          /* generation N-1, kept alive */
 	uint64_t         prev_until_us;

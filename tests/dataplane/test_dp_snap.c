@@ -430,6 +430,7 @@ test_dp_snap_loader_follows_generations(void **state)
 		assert_int_equal(t_ld.generation, 3);
 	}
 
+
 	urcu_qsbr_thread_offline();
 	dp_loader_stop(&t_ld);
 	urcu_qsbr_thread_online();
@@ -468,6 +469,35 @@ test_dp_snap_loader_wrong_policy_type_held(void **state)
 			       "acl.deny: the stored value has the wrong type"));
 	t_invite_answer();
 	assert_non_null(strstr(t_buf, "SIP/2.0 603 Decline\r\n"));
+
+	/* The store replaced under the loader (a backup restored, both
+	 * files): it is reopened and loaded in full, although its
+	 * generation has the same number as the one in use. */
+	{
+		char other[600], from[700], to[700];
+
+		snprintf(other, sizeof(other), "%s/data-other", t_dir);
+		ctl = ctl_test_start_control(t_ctl_bin, other, t_sock, NULL);
+		assert_true(ctl > 0);
+		t_import("id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+			 "nyc,prefix,1212,reject,,,,,486\n");
+		assert_int_equal(ctl_test_stop_control(ctl), 0);
+		snprintf(from, sizeof(from), "%s/lock.mdb", other);
+		snprintf(to, sizeof(to), "%s/lock.mdb", data);
+		assert_int_equal(rename(from, to), 0);
+		snprintf(from, sizeof(from), "%s/data.mdb", other);
+		snprintf(to, sizeof(to), "%s/data.mdb", data);
+		assert_int_equal(rename(from, to), 0);
+		for (i = 0; i < 300; i++) {
+			t_invite_answer();
+			if (strstr(t_buf, "SIP/2.0 486 Busy Here\r\n") != NULL)
+				break;
+			t_idle_ms(10);
+		}
+		assert_non_null(strstr(t_buf, "SIP/2.0 486 Busy Here\r\n"));
+		assert_int_equal(t_ld.generation, 1);
+		assert_string_equal(t_ld.acl_err, "");
+	}
 	urcu_qsbr_thread_offline();
 	dp_loader_stop(&t_ld);
 	urcu_qsbr_thread_online();
