@@ -1657,6 +1657,15 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 			break;
 		default:
 			dp_proxy_count_why(lc, out.why);
+			/* A request whose edits do not fit (a Route set
+			 * too long for one line, say) is told so (500),
+			 * not left to retransmit into the same wall. */
+			if (out.why == DP_PW_REWRITE && q->msg.is_request &&
+			    q->msg.method != SIP_METHOD_ACK) {
+				nsent = (uint16_t)(nsent + dp_sip_answer(lc,
+						snap, &meta[i], q, 500));
+				break;
+			}
 			nlost++;
 			break;
 		}

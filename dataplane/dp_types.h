@@ -120,7 +120,7 @@
 	X(PROXY_SIPS,           "proxy: sips: requests or next hops, no TLS here (416)") \
 	X(PROXY_NO_DIALOG,      "proxy: in-dialog request addressed to us (481)") \
 	X(PROXY_ALL_DOWN,       "proxy: forward rule without an up target (503)") \
-	X(PROXY_EDIT_FAIL,      "proxy: dropped, edits did not fit the packet") \
+	X(PROXY_EDIT_FAIL,      "proxy: edits did not fit (requests answered 500)") \
 	X(PROXY_RELAY,          "proxy: responses relayed (see proxy_resp_Nxx)") \
 	X(PROXY_RESP_1XX,       "proxy: 1xx responses relayed")                 \
 	X(PROXY_RESP_2XX,       "proxy: 2xx responses relayed")                 \

@@ -464,6 +464,26 @@ test_dp_proxy_route_and_dialog_bypass_table(void **state)
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
 	assert_memory_equal(t_buf, "SIP/2.0 503 ", 12);
 	assert_int_equal(t_cnt(DP_CNT_PROXY_NOT_IP), 1);
+
+	/* A strict next hop before a Route set of twenty lines: more edits
+	 * than a request may take. Answered 500, counted, not dropped. */
+	{
+		char routes[1024];
+		size_t k, m = 0;
+
+		m += (size_t)snprintf(routes + m, sizeof(routes) - m,
+				      "Route: <sip:198.19.0.77:5077>\r\n");
+		for (k = 0; k < 20; k++)
+			m += (size_t)snprintf(routes + m, sizeof(routes) - m,
+					      "Route: <sip:198.19.0.%zu;lr>\r\n",
+					      k + 100);
+		n = t_req(req, "INVITE", "sip:bob@203.0.113.5", "ed1", "ed1",
+			  NULL, routes);
+		t_send(req, n);
+		t_sip_tx(t_buf, sizeof(t_buf), 0);
+		assert_memory_equal(t_buf, "SIP/2.0 500 ", 12);
+		assert_int_equal(t_cnt(DP_CNT_PROXY_EDIT_FAIL), 1);
+	}
 	t_end();
 }
 
