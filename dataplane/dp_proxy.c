@@ -1037,10 +1037,20 @@ dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 			return dp_proxy_answer(out, DP_PW_SIPS, 416);
 		if (!dp_proxy_uri_dest(&ru, out))
 			return dp_proxy_answer(out, DP_PW_NOT_IP, 503);
-		if (!sip_param_get(ru.params, SPAN_LIT("lr"), &lr) &&
-		    (!dp_proxy_ruri_ok(&ru, na.uri) ||
-		     dp_proxy_strict_next(msg, out, skip, na.uri) != 0))
-			return dp_proxy_drop(out, DP_PW_REWRITE);
+		if (!sip_param_get(ru.params, SPAN_LIT("lr"), &lr)) {
+			if (!dp_proxy_ruri_ok(&ru, na.uri) ||
+			    dp_proxy_strict_next(msg, out, skip, na.uri) != 0)
+				return dp_proxy_drop(out, DP_PW_REWRITE);
+		} else if (!out->rr_done) {
+			/* The Request-URI goes on as it is, but for an
+			 * maddr naming us (§16.4: as if it had none), which
+			 * would bring the request back here. */
+			struct span mp;
+
+			if (dp_proxy_maddr_ours(self, &ruri, &mp) &&
+			    dp_proxy_param_del(msg, mp, out) != 0)
+				return dp_proxy_drop(out, DP_PW_REWRITE);
+		}
 		out->why = DP_PW_ROUTE;
 		return dp_proxy_finish(self, msg, info, meta, out);
 	}

@@ -569,6 +569,40 @@ test_dp_proxy_sips_refused(void **state)
 	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x1e", 4);
 }
 
+/*
+ * RFC 3261 §16.4: a Request-URI maddr naming us is removed before the
+ * request is routed, by a Route too (it would bring the request back);
+ * another maddr stays.
+ */
+static void
+test_dp_proxy_route_keeps_ruri_but_our_maddr(void **state)
+{
+	static const char in[] = INVITE_HDRS(
+		"sip:bob@example.com;maddr=192.0.2.1;transport=udp",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-m",
+		"Route: <sip:192.0.2.30;lr>\r\n");
+	static const char other[] = INVITE_HDRS(
+		"sip:bob@example.com;maddr=198.51.100.4",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-m",
+		"Route: <sip:192.0.2.30;lr>\r\n");
+	const char *got;
+
+	(void)state;
+	t_parse(in);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x1e", 4);
+	got = t_apply();
+	assert_non_null(strstr(got, "INVITE sip:bob@example.com;transport=udp "
+				    "SIP/2.0\r\n"));
+	t_parse(other);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	got = t_apply();
+	assert_non_null(strstr(got, "INVITE sip:bob@example.com;"
+				    "maddr=198.51.100.4 SIP/2.0\r\n"));
+}
+
 /* A Route not ours is the next hop as it is; a name is a 503. */
 static void
 test_dp_proxy_route_foreign_and_name(void **state)
@@ -1856,6 +1890,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_route_foreign_and_name),
 		cmocka_unit_test(test_dp_proxy_route_our_domain_popped),
 		cmocka_unit_test(test_dp_proxy_sips_refused),
+		cmocka_unit_test(test_dp_proxy_route_keeps_ruri_but_our_maddr),
 		cmocka_unit_test(test_dp_proxy_route_only_ours),
 		cmocka_unit_test(test_dp_proxy_in_dialog_bypasses_table),
 		cmocka_unit_test(test_dp_proxy_strict_route_compat),

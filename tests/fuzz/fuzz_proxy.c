@@ -453,8 +453,10 @@ t_check_request_route(const struct dp_proxy_out *po)
 			for (i = 0; i < t_vout.n; i++)
 				if (!t_span_eq(t_vout.v[i], t_vin.v[lo + i]))
 					abort();
+			/* as it came, but for an maddr naming us (§16.4) */
 			if (!t_span_eq(t_om.ruri, compat ? last_text :
-							   t_in.ruri))
+				       t_maddr_gone(t_in.ruri, &t_iin.ruri,
+						    true, rin)))
 				abort();
 			return;
 		}
