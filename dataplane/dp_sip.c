@@ -16,7 +16,7 @@
  *
  * Checks, in order (DESIGN §3.2):
  *   1. syntax and mandatory headers: the parser's verdict, answered with
- *      sip_perr_status() (400, 413, 414, 416, 501, 505, 513) or dropped
+ *      sip_perr_status() (400, 414, 416, 501, 505, 513) or dropped
  *      when unanswerable (no Via, truncated, responses, ACK);
  *   2. source ACL and rate limit: not in this issue;
  *   3. Max-Forwards 0 -> 483, except OPTIONS to the router -> 200;

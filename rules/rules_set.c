@@ -994,7 +994,7 @@ rules_parse_target(struct span s, uint32_t n, uint32_t line,
 
 hostname:
 	rules_errors_add(errs, line, RULES_FIELD_TARGETS,
-			 "target %u '%.*s%s' is a host name: compiled rules take IP literals only; the control process resolves names before import",
+			 "target %u '%.*s%s' is a host name: compiled rules take IP literals only; resolve names before writing the CSV",
 			 n, RULES_SHOW(s));
 	return -EINVAL;
 bad_form:

@@ -4,7 +4,7 @@
 #
 # 1. installs missing Debian packages (scripts/install_deps.sh),
 # 2. builds ./build and runs every suite of `meson test` (unit,
-#    conformance, integration, e2e, fuzz),
+#    conformance, integration, dataplane, e2e, fuzz),
 # 3. builds ./build-san with -Db_sanitize=address,undefined and without
 #    the DPDK dataplane, and runs the EAL-free suites under the sanitizers.
 #

@@ -43,7 +43,9 @@ done
 # DPDK's locks are inline: look for them in the hot sources themselves.
 hot_sources=$(cd "$srcdir" && ls dataplane/sip/*.c dataplane/sip/*.h \
 	rules/rules_match.c dataplane/dp_worker.c dataplane/dp_classify.h \
-	dataplane/dp_tx.c dataplane/dp_tx.h 2>/dev/null)
+	dataplane/dp_tx.c dataplane/dp_tx.h dataplane/dp_sip.c \
+	dataplane/dp_redirect.c dataplane/dp_proxy.c dataplane/dp_acl.c \
+	2>/dev/null)
 for f in $hot_sources; do
 	if grep -nE 'rte_(spinlock|rwlock|mcslock)_' "$srcdir/$f"; then
 		echo "check_hot_symbols: $f uses a DPDK lock"

@@ -24,7 +24,7 @@
  * Response code a proxy sends for a request rejected with @p e.
  *
  * @return
- *   400, 413, 414, 416, 501, 505, 513..., or 0 when the request cannot be
+ *   400, 414, 416, 501, 505, 513..., or 0 when the request cannot be
  *   answered and must be dropped. 0 for SIP_PERR_OK.
  *
  * Context: any thread, hot-path safe.

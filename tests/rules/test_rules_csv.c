@@ -302,7 +302,7 @@ test_rules_csv_each_error_kind_reported(void **state)
 		free(errs);
 	}
 	expect_one_error("x,prefix,1,forward,gw.example.net:5060,,,,", 2,
-			 RULES_FIELD_TARGETS, "resolves names");
+			 RULES_FIELD_TARGETS, "resolve names before writing the CSV");
 	expect_one_error("x,prefix,1,forward,gw.example.net,,,,", 2,
 			 RULES_FIELD_TARGETS, "host name");
 	expect_one_error("x,prefix,1,forward,192.0.2.300:5060,,,,", 2,
