@@ -27,7 +27,9 @@
 #define DP_INJECT_RING          1024
 #define DP_FRAG_BUCKETS         256
 #define DP_FRAG_BUCKET_ENTRIES  8
-#define DP_FRAG_MAX             1024
+#define DP_FRAG_MAX             1024    /* datagrams in reassembly, at most */
+#define DP_FRAG_MIN             16      /* ... and at least, per worker */
+#define DP_FRAG_POOL_SHARE      8       /* 1/8 of the pool for all of them */
 #define DP_FRAG_TTL_MS          2000
 #define DP_FRAG_GC_MS           10      /* expiry sweep of the table */
 
@@ -44,9 +46,11 @@ dp_pool(const char *what, int socket, uint32_t n, uint16_t room)
 	char name[RTE_MEMPOOL_NAMESIZE];
 	unsigned int cache = DP_POOL_CACHE;
 
-	/* rte_mempool wants cache * 1.5 <= n. */
-	if (cache * 3 / 2 > n)
-		cache = n * 2 / 3;
+	/* rte_mempool wants cache * 1.5 <= n; a small pool (the jumbo
+	 * one: 255) must not sit in one core's cache, so at most an eighth
+	 * of it is cached per core. */
+	if (cache > n / 8)
+		cache = n / 8;
 	snprintf(name, sizeof(name), "dp_%s_%d", what, socket);
 	return rte_pktmbuf_pool_create(name, n, cache,
 				       sizeof(struct dp_mbuf_priv), room,
@@ -232,6 +236,7 @@ dp_lcore_init(struct dp_lcore *lc, const struct dp_iface *ifc,
 {
 	char name[RTE_RING_NAMESIZE];
 	uint64_t ttl = rte_get_tsc_hz() / 1000 * DP_FRAG_TTL_MS;
+	uint32_t frag_max;
 
 	memset(lc, 0, sizeof(*lc));
 	lc->ifc = ifc;
@@ -246,9 +251,24 @@ dp_lcore_init(struct dp_lcore *lc, const struct dp_iface *ifc,
 	lc->ip4_id = (uint16_t)(idx << 12);
 	lc->ip6_id = (uint32_t)idx << 24;
 
+	/*
+	 * Fragments wait in the table as mbufs of the pool the NIC refills
+	 * from (up to RTE_LIBRTE_IP_FRAG_MAX_FRAG a datagram, for the TTL):
+	 * all workers' tables together may hold an eighth of it, so a flood
+	 * of first fragments that never complete cannot starve reception.
+	 * SIP datagrams complete in milliseconds; a few dozen in flight per
+	 * worker is plenty.
+	 */
+	frag_max = ifc->pool->size / DP_FRAG_POOL_SHARE /
+		   (RTE_LIBRTE_IP_FRAG_MAX_FRAG *
+		    (ifc->nb_queues != 0 ? ifc->nb_queues : 1u));
+	if (frag_max > DP_FRAG_MAX)
+		frag_max = DP_FRAG_MAX;
+	if (frag_max < DP_FRAG_MIN)
+		frag_max = DP_FRAG_MIN;
 	lc->frag_gc_period = rte_get_tsc_hz() / 1000 * DP_FRAG_GC_MS;
 	lc->frag_tbl = rte_ip_frag_table_create(DP_FRAG_BUCKETS,
-		DP_FRAG_BUCKET_ENTRIES, DP_FRAG_MAX, ttl, socket);
+		DP_FRAG_BUCKET_ENTRIES, frag_max, ttl, socket);
 	if (lc->frag_tbl == NULL)
 		return -ENOMEM;
 	snprintf(name, sizeof(name), "dp_inject_%u", idx);

@@ -53,8 +53,8 @@
 	X(NOT_IP,               "dropped: not ARP, IPv4 or IPv6")               \
 	X(NOT_FOR_US,           "dropped: MAC or IP address not ours")          \
 	X(VLAN_MISMATCH,        "dropped: VLAN tag not the configured one")     \
-	X(BAD_L2,               "dropped: truncated Ethernet/VLAN header")      \
-	X(BAD_IP,               "dropped: malformed IP header")                 \
+	X(BAD_L2,               "dropped: truncated Ethernet/VLAN header, or a group, zero or own source MAC") \
+	X(BAD_IP,               "dropped: malformed IP header, bogus source, UDP source port 0") \
 	X(BAD_CKSUM,            "dropped: IP, UDP or ICMP checksum wrong")      \
 	X(IP_OPTIONS,           "dropped: IPv4 options or IPv6 ext headers")    \
 	X(PROTO_OTHER,          "dropped: IP protocol we do not serve")         \

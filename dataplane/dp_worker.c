@@ -101,6 +101,9 @@ dp_udp4(struct dp_lcore *lc, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
 			return dp_drop_as(lc, DP_CNT_BAD_CKSUM);
 	}
 
+	/* Port 0 is "no reply port" (RFC 768): nothing to answer to. */
+	if (unlikely(udp->src_port == 0))
+		return dp_drop_as(lc, DP_CNT_BAD_IP);
 	meta->src.family = DP_AF_V4;
 	meta->src.v4 = ip->src_addr;
 	meta->dst.family = DP_AF_V4;
@@ -134,6 +137,8 @@ dp_udp6(struct dp_lcore *lc, struct rte_mbuf *m, struct rte_ipv6_hdr *ip,
 			dp_l4_cksum6(ip, udp, ulen) != 0))))
 		return dp_drop_as(lc, DP_CNT_BAD_CKSUM);
 
+	if (unlikely(udp->src_port == 0))
+		return dp_drop_as(lc, DP_CNT_BAD_IP);
 	meta->src.family = DP_AF_V6;
 	memcpy(meta->src.v6, ip->src_addr, 16);
 	meta->dst.family = DP_AF_V6;
@@ -276,7 +281,8 @@ dp_classify_icmp6(struct dp_lcore *lc, struct rte_ipv6_hdr *ip, uint16_t plen,
 		return dp_drop_as(lc, DP_CNT_BAD_CKSUM);
 	switch (ic[0]) {
 	case DP_ICMP6_ECHO_REQUEST:
-		if (mcast || ic[1] != 0)
+		/* not from :: either: it names no host to answer */
+		if (mcast || ic[1] != 0 || dp_ip6_unspec(ip->src_addr))
 			return dp_drop_as(lc, DP_CNT_ICMP_OTHER);
 		dp_cnt_add(lc, DP_CNT_ICMP6_ECHO, 1);
 		return DP_V_ECHO6;
@@ -391,6 +397,12 @@ dp_classify(struct dp_lcore *lc, struct rte_mbuf *m, struct dp_udp_meta *meta)
 	if (unlikely(rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN))
 		return dp_drop_as(lc, DP_CNT_BAD_L2);
 	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	/* Answers go to the source MAC: a group address (broadcast
+	 * included) would flood them, zero or ours names no peer. */
+	if (unlikely(rte_is_multicast_ether_addr(&eh->src_addr) ||
+		     rte_is_zero_ether_addr(&eh->src_addr) ||
+		     rte_is_same_ether_addr(&eh->src_addr, &lc->ifc->mac)))
+		return dp_drop_as(lc, DP_CNT_BAD_L2);
 	type = rte_be_to_cpu_16(eh->ether_type);
 	if (type == RTE_ETHER_TYPE_VLAN) {
 		const struct rte_vlan_hdr *vh = (const struct rte_vlan_hdr *)(eh + 1);

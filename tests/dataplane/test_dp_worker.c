@@ -471,6 +471,67 @@ test_dp_worker_bogus_source_dropped(void **state)
 	t_end();
 }
 
+/*
+ * Frames nothing may be answered to: a group (broadcast), zero or our own
+ * source MAC (an answer would flood or go nowhere), UDP from port 0 (no
+ * reply port, RFC 768), an ICMPv6 echo from :: (no host).
+ */
+static void
+test_dp_worker_unanswerable_sources_dropped(void **state)
+{
+	static const struct rte_ether_addr macs[] = {
+		{ { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } },
+		{ { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 } },
+		{ { 0 } },
+	};
+	struct rte_mbuf *m = NULL;
+	uint8_t in[512];
+	size_t n, i;
+
+	(void)state;
+	t_begin();
+	for (i = 0; i < SIPEDGE_ARRAY_SIZE(macs) + 1; i++) {
+		n = t_udp4_frame(in, 5060, t_options, sizeof(t_options) - 1);
+		memcpy(in + 6, i < SIPEDGE_ARRAY_SIZE(macs) ? &macs[i] :
+			       &t_env.ifc.mac, 6);
+		t_rx(in, n);
+	}
+	t_poll();
+	assert_int_equal(t_cnt(DP_CNT_BAD_L2), SIPEDGE_ARRAY_SIZE(macs) + 1);
+
+	/* source port 0, checksums vouched for by the "NIC" */
+	n = t_udp4_frame(in, 5060, t_options, sizeof(t_options) - 1);
+	in[14 + 20] = 0;
+	in[14 + 20 + 1] = 0;
+	t_rx(in, n);
+	assert_int_equal(rte_ring_dequeue(t_env.rx, (void **)&m), 0);
+	m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	assert_int_equal(rte_ring_enqueue(t_env.rx, m), 0);
+	t_poll();
+	n = t_udp6_frame(in, 5060, t_options, sizeof(t_options) - 1);
+	in[14 + 40] = 0;
+	in[14 + 40 + 1] = 0;
+	t_rx(in, n);
+	assert_int_equal(rte_ring_dequeue(t_env.rx, (void **)&m), 0);
+	m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	assert_int_equal(rte_ring_enqueue(t_env.rx, m), 0);
+	t_poll();
+	assert_int_equal(t_cnt(DP_CNT_BAD_IP), 2);
+
+	{
+		static const uint8_t unspec[16] = { 0 };
+
+		n = t_echo6(in, false, &t_env.ifc.mac, &t_mac_peer, unspec,
+			    t_ip6_us);
+		t_rx(in, n);
+		t_poll();
+	}
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_ICMP6_ECHO), 0);
+	assert_int_equal(t_cnt(DP_CNT_SIP_RX), 0);
+	t_end();
+}
+
 /* RFC 768: zero means no checksum over IPv4; RFC 8200 §8.1: not over v6. */
 static void
 test_dp_worker_udp_zero_cksum(void **state)
@@ -603,6 +664,42 @@ test_dp_worker_frag_timeout_frees(void **state)
 	t_end();
 }
 
+/*
+ * First fragments that never complete, each of another datagram: the
+ * reassembly table holds at most an eighth of the pool (the NIC refills
+ * from it), the rest is dropped and counted; all freed after the TTL.
+ */
+static void
+test_dp_worker_frag_flood_bounded(void **state)
+{
+	static uint8_t in[1600];
+	uint8_t pl[1480] = { 0 };
+	unsigned int held, budget = t_env.ifc.pool->size / 8;
+	size_t n;
+	int i;
+
+	(void)state;
+	t_begin();
+	for (i = 0; i < 1200; i++) {
+		n = t_eth(in, &t_env.ifc.mac, &t_mac_peer, 0x0800, 0);
+		n += t_ip4(in + n, t_ip4_peer, t_ip4_us, 17, sizeof(pl),
+			   (uint16_t)(1000 + i), 0x2000);
+		memcpy(in + n, pl, sizeof(pl));
+		t_rx(in, n + sizeof(pl));
+		if (i % 16 == 15)
+			t_poll();
+	}
+	t_poll();
+	assert_int_equal(t_cnt(DP_CNT_FRAG_IN), 1200);
+	held = rte_mempool_in_use_count(t_env.ifc.pool) - t_env.inuse0;
+	if (held > budget)
+		fail_msg("%u mbufs held in reassembly, budget %u", held, budget);
+	assert_true(t_cnt(DP_CNT_FRAG_DROP) >= 1200 - budget);
+	rte_delay_us_sleep(2100 * 1000);        /* DP_FRAG_TTL_MS + margin */
+	t_poll();
+	t_end();
+}
+
 /* The same over IPv6 with a fragment header (RFC 8200 §4.5). */
 static void
 test_dp_worker_frag6_reassembled(void **state)
@@ -674,6 +771,8 @@ main(void)
 		cmocka_unit_test(test_dp_worker_frag4_reassembled),
 		cmocka_unit_test(test_dp_worker_frag6_reassembled),
 		cmocka_unit_test(test_dp_worker_frag_timeout_frees),
+		cmocka_unit_test(test_dp_worker_frag_flood_bounded),
+		cmocka_unit_test(test_dp_worker_unanswerable_sources_dropped),
 	};
 
 	return cmocka_run_group_tests_name("dp_worker", tests,
