@@ -910,7 +910,10 @@ t_import_rules(struct fx *fx, int nrules)
 	int i;
 
 	csv = malloc((size_t)nrules * 64 + 128);
-	assert_non_null(csv);
+	if (csv == NULL) {
+		fail_msg("out of memory");
+		return;
+	}
 	o = csv + sprintf(csv, "%s",
 			  "id,kind,pattern,action,targets,rank,strip,prepend,code\n");
 	for (i = 0; i < nrules; i++)
