@@ -120,13 +120,24 @@ dp_neigh_find(const struct dp_neigh_tbl *t, const struct dp_ip *ip)
 	return -ENOENT;
 }
 
+/* Is entry @p e one of the configured gateways? */
+static bool
+dp_neigh_is_gw(const struct dp_conf *c, const struct dp_neigh_entry *e)
+{
+	return (c->has_gw4 && dp_neigh_is(e, &c->gw4)) ||
+	       (c->has_gw6 && dp_neigh_is(e, &c->gw6));
+}
+
 /*
  * Slot for a new entry: a free one in the probe run, else the reachable
- * entry confirmed longest ago. Incomplete entries (they hold packets) are
- * never evicted; -ENOSPC if the run is all incomplete.
+ * entry confirmed longest ago. Incomplete entries (they hold packets) and
+ * the gateways (every off-link output needs them; next hops an attacker
+ * chooses, through Route or Via values, must not push them out) are never
+ * evicted; -ENOSPC if nothing else is in the run.
  */
 static int
-dp_neigh_claim(struct dp_neigh_tbl *t, const struct dp_ip *ip)
+dp_neigh_claim(struct dp_neigh_tbl *t, const struct dp_conf *c,
+	       const struct dp_ip *ip)
 {
 	uint32_t h = dp_neigh_hash(ip), k;
 	int victim = -ENOSPC;
@@ -137,7 +148,8 @@ dp_neigh_claim(struct dp_neigh_tbl *t, const struct dp_ip *ip)
 		if (t->e[i].state == DP_NEIGH_FREE)
 			return (int)i;
 		if (t->e[i].state == DP_NEIGH_REACHABLE &&
-		    (victim < 0 || t->s[i].seen_tsc < t->s[victim].seen_tsc))
+		    (victim < 0 || t->s[i].seen_tsc < t->s[victim].seen_tsc) &&
+		    !dp_neigh_is_gw(c, &t->e[i]))
 			victim = (int)i;
 	}
 	return victim;
@@ -301,7 +313,7 @@ dp_neigh_hold(struct dp_service *svc, struct rte_mbuf *m, uint64_t now)
 		return;
 	}
 	if (i < 0) {
-		i = dp_neigh_claim(t, &pv->nexthop);
+		i = dp_neigh_claim(t, svc->ifc->conf, &pv->nexthop);
 		if (i < 0) {
 			dp_svc_cnt(svc, DP_SVC_NEIGH_FULL, 1);
 			dp_svc_cnt(svc, DP_SVC_HELD_DROP, 1);
