@@ -118,6 +118,16 @@ t_forward(const char *text, struct span user)
 	return t_apply();
 }
 
+/* Parse @p text, which goes out (not by the table); the bytes sent. */
+static const char *
+t_request_sent(const char *text)
+{
+	t_parse(text);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	return t_apply();
+}
+
 /* The branch we push for the message in t_msg. */
 static void
 t_branch(char out[DP_PROXY_BRANCH_LEN + 1])
@@ -480,13 +490,10 @@ test_dp_proxy_route_pop_and_loose_route(void **state)
 	const char *got;
 
 	(void)state;
-	t_parse(in);
-	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
-					  &t_out), DP_PA_SEND);
+	got = t_request_sent(in);
 	assert_int_equal(t_out.why, DP_PW_ROUTE);
 	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x1e", 4);
 	assert_int_equal(t_out.dport, 5080);
-	got = t_apply();
 	assert_non_null(strstr(got, "INVITE sip:bob@198.51.100.9 SIP/2.0\r\n"));
 	assert_non_null(strstr(got, "\r\nRoute: <sip:192.0.2.30:5080;lr>\r\n"
 				    "Route: <sip:192.0.2.31;lr>\r\n"));
@@ -515,13 +522,10 @@ test_dp_proxy_route_our_domain_popped(void **state)
 	t_conf.domain[0] = "edge.example.net";
 	t_conf.domain_len[0] = 16;
 	t_conf.ndomain = 1;
-	t_parse(in);
-	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
-					  &t_out), DP_PA_SEND);
+	got = t_request_sent(in);
 	assert_int_equal(t_out.why, DP_PW_ROUTE);
 	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x1e", 4);
 	assert_int_equal(t_out.dport, 5080);
-	got = t_apply();
 	assert_non_null(strstr(got, "\r\nRoute: <sip:192.0.2.30:5080;lr>\r\n"));
 	assert_null(strstr(got, "Edge.Example"));
 	t_parse(other_port);
@@ -588,17 +592,11 @@ test_dp_proxy_route_keeps_ruri_but_our_maddr(void **state)
 	const char *got;
 
 	(void)state;
-	t_parse(in);
-	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
-					  &t_out), DP_PA_SEND);
+	got = t_request_sent(in);
 	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x1e", 4);
-	got = t_apply();
 	assert_non_null(strstr(got, "INVITE sip:bob@example.com;transport=udp "
 				    "SIP/2.0\r\n"));
-	t_parse(other);
-	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
-					  &t_out), DP_PA_SEND);
-	got = t_apply();
+	got = t_request_sent(other);
 	assert_non_null(strstr(got, "INVITE sip:bob@example.com;"
 				    "maddr=198.51.100.4 SIP/2.0\r\n"));
 }
@@ -714,13 +712,10 @@ test_dp_proxy_route_only_ours(void **state)
 	assert_null(strstr(got, "Route:"));
 	assert_non_null(strstr(got, "INVITE sip:+12125550100@192.0.2.20:5070 "));
 
-	t_parse(bye);
-	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
-					  &t_out), DP_PA_SEND);
+	got = t_request_sent(bye);
 	assert_int_equal(t_out.why, DP_PW_DIALOG);
 	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x32", 4);
 	assert_int_equal(t_out.dport, 5066);
-	got = t_apply();
 	assert_null(strstr(got, "Route:"));
 	assert_non_null(strstr(got, "Max-Forwards: 70\r\n"));
 }
@@ -796,20 +791,14 @@ test_dp_proxy_strict_route_compat(void **state)
 	const char *got;
 
 	(void)state;
-	t_parse(in);
-	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
-					  &t_out), DP_PA_SEND);
+	got = t_request_sent(in);
 	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x3d", 4);
-	got = t_apply();
 	assert_non_null(strstr(got, "BYE sip:bob@192.0.2.62:5099 SIP/2.0\r\n"));
 	assert_non_null(strstr(got, "Route: <sip:192.0.2.61;lr>\r\n"));
 
-	t_parse(last);
-	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
-					  &t_out), DP_PA_SEND);
+	got = t_request_sent(last);
 	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x3e", 4);
 	assert_int_equal(t_out.dport, 5099);
-	got = t_apply();
 	assert_non_null(strstr(got, "BYE sip:bob@192.0.2.62:5099 SIP/2.0\r\n"));
 	assert_null(strstr(got, "Route:"));
 
@@ -930,12 +919,9 @@ test_dp_proxy_strict_next_hop(void **state)
 		assert_int_equal(t_out.why, DP_PW_REWRITE);
 	}
 
-	t_parse(both);
-	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
-					  &t_out), DP_PA_SEND);
+	got = t_request_sent(both);
 	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x3d", 4);
 	assert_int_equal(t_out.dport, 5060);
-	got = t_apply();
 	assert_non_null(strstr(got, "BYE sip:192.0.2.61 SIP/2.0\r\n"));
 	assert_non_null(strstr(got, "\r\nRoute: <sip:bob@192.0.2.62:5099>\r\n"
 				    "To: "));
@@ -998,20 +984,14 @@ test_dp_proxy_double_record_route(void **state)
 				    "\r\n"));
 	t_self.record_route = false;
 
-	t_parse(bye);
-	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
-					  &t_out), DP_PA_SEND);
+	got = t_request_sent(bye);
 	assert_int_equal(t_out.why, DP_PW_ROUTE);
 	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x46", 4);
-	got = t_apply();
 	assert_non_null(strstr(got, "\r\nRoute: <sip:192.0.2.70;lr>\r\nTo: "));
 	assert_non_null(strstr(got, "BYE sip:bob@198.51.100.9 SIP/2.0\r\n"));
 
-	t_parse(strict);
-	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
-					  &t_out), DP_PA_SEND);
+	got = t_request_sent(strict);
 	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x47", 4);
-	got = t_apply();
 	assert_non_null(strstr(got, "BYE sip:192.0.2.71 SIP/2.0\r\n"));
 	assert_non_null(strstr(got, "\r\nRoute: <sip:bob@198.51.100.9>\r\n"
 				    "To: "));
@@ -1157,20 +1137,14 @@ test_dp_proxy_strict_compat_ours_same_line(void **state)
 	const char *got;
 
 	(void)state;
-	t_parse(two);
-	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
-					  &t_out), DP_PA_SEND);
+	got = t_request_sent(two);
 	assert_int_equal(t_out.why, DP_PW_DIALOG);
 	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x3e", 4);
 	assert_int_equal(t_out.dport, 5099);
-	got = t_apply();
 	assert_non_null(strstr(got, "BYE sip:bob@192.0.2.62:5099 SIP/2.0\r\n"));
 	assert_null(strstr(got, "Route"));
 
-	t_parse(lws);
-	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
-					  &t_out), DP_PA_SEND);
-	got = t_apply();
+	got = t_request_sent(lws);
 	assert_non_null(strstr(got, "BYE sip:bob@192.0.2.62:5099 SIP/2.0\r\n"));
 	assert_null(strstr(got, "Route"));
 
@@ -1388,12 +1362,9 @@ test_dp_proxy_maddr_ours_and_table(void **state)
 	const char *got;
 
 	(void)state;
-	t_parse(dialog);
-	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
-					  &t_out), DP_PA_SEND);
+	got = t_request_sent(dialog);
 	assert_memory_equal(&t_out.dst.v4, "\xc6\x33\x64\x09", 4);
 	assert_int_equal(t_out.dport, 5060);
-	got = t_apply();
 	assert_memory_equal(got, "BYE sip:bob@198.51.100.9;transport=udp "
 			    "SIP/2.0\r\n", 47);
 
