@@ -484,7 +484,20 @@ t_check_request_route(const struct dp_proxy_out *po)
 			       t_maddr_gone(t_in.ruri, &t_iin.ruri, true,
 					    rin)))
 			abort();
-		t_uri_hop_is(&t_oin.ruri, po);
+		/* The hop as the received Request-URI names it: its first
+		 * maddr, unless that one is ours (§16.4: then its host);
+		 * a second maddr that the removal bares is not a hop. */
+		if (compat) {
+			t_uri_hop_is(&t_oin.ruri, po);
+		} else if (t_maddr_gone(t_in.ruri, &t_iin.ruri, true,
+					rin).ptr != t_in.ruri.ptr) {
+			struct sip_uri h = t_iin.ruri;
+
+			h.params = SPAN_NULL;
+			t_uri_hop_is(&h, po);
+		} else {
+			t_uri_hop_is(&t_iin.ruri, po);
+		}
 		return;
 	case DP_PW_TABLE:
 		if (hi > lo || compat || t_vout.n != 0)
