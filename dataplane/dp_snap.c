@@ -946,6 +946,46 @@ dp_loader_swap(struct dp_loader *ld, struct dp_snap *s)
 }
 
 /*
+ * Build the snapshot of generation @p gen from @p image (owned from here
+ * on: freed on failure too), with targets.down, the probe state and the
+ * health found so far, give it @p acl (taken on success) and the digest
+ * of its settings, and publish it. 0, or -errno with nothing published.
+ */
+static int
+dp_loader_install(struct dp_loader *ld, void *image, size_t len,
+		  uint64_t gen, const uint8_t secret[16], struct dp_acl *acl,
+		  const struct addr_port *down, uint32_t ndown,
+		  uint64_t digest)
+{
+	struct dp_snap *s;
+	int rc;
+
+	rc = dp_snap_build(image, len, gen, secret, ld->nworkers, &s);
+	if (rc != 0) {
+		free(image);
+		return rc;
+	}
+	if (s->db != NULL) {
+		rc = dp_snap_mark_down(s, down, ndown);
+		if (rc == 0)
+			rc = dp_probe_prepare(ld->conf, s);
+		if (rc != 0) {
+			dp_snap_free(s);        /* and the image with it */
+			return rc;
+		}
+		/* Health as found so far, before anyone sees s. */
+		dp_snap_carry_health(ld->conf, s, ld->cur);
+	}
+	s->acl = *acl;          /* owned by the snapshot from here on */
+	memset(acl, 0, sizeof(*acl));
+	s->set_digest = digest;
+	memcpy(ld->secret, secret, 16);
+	ld->cur = s;
+	dp_loader_swap(ld, s);
+	return 0;
+}
+
+/*
  * The settings changed (source policy, targets.down, the secret) but not
  * the generation, or the rules of a new generation could not be read (a
  * damaged artefact) while the settings could: the snapshot in use is
@@ -960,7 +1000,6 @@ dp_loader_policy_only(struct dp_loader *ld, struct dp_acl *acl,
 		      uint64_t digest, const uint8_t secret[16])
 {
 	const struct dp_snap *cur = ld->cur;
-	struct dp_snap *s;
 	void *image = NULL;
 	int rc;
 
@@ -972,33 +1011,16 @@ dp_loader_policy_only(struct dp_loader *ld, struct dp_acl *acl,
 			return -ENOMEM;
 		memcpy(image, cur->image, cur->image_len);
 	}
-	rc = dp_snap_build(image, cur->image_len, cur->generation, secret,
-			   ld->nworkers, &s);
-	if (rc != 0) {
-		free(image);
+	rc = dp_loader_install(ld, image, cur->image_len, cur->generation,
+			       secret, acl, down, ndown, digest);
+	if (rc != 0)
 		return rc;
-	}
-	if (s->db != NULL) {
-		rc = dp_snap_mark_down(s, down, ndown);
-		if (rc == 0)
-			rc = dp_probe_prepare(ld->conf, s);
-		if (rc != 0) {
-			dp_snap_free(s);        /* and the image with it */
-			return rc;
-		}
-		dp_snap_carry_health(ld->conf, s, cur);
-	}
-	s->acl = *acl;
-	memset(acl, 0, sizeof(*acl));
-	s->set_digest = digest;
-	memcpy(ld->secret, secret, 16);
-	ld->cur = s;
-	dp_loader_swap(ld, s);
 	DP_LOG(INFO, "generation %llu kept with the settings as they are now: "
 	       "source policy %u allowed, %u denied prefixes, %llu requests/s "
-	       "per source; %u targets down", (unsigned long long)s->generation,
-	       s->acl.nallow, s->acl.ndeny, (unsigned long long)s->acl.rl_rps,
-	       s->ndown);
+	       "per source; %u targets down",
+	       (unsigned long long)ld->cur->generation, ld->cur->acl.nallow,
+	       ld->cur->acl.ndeny, (unsigned long long)ld->cur->acl.rl_rps,
+	       ld->cur->ndown);
 	return 0;
 }
 
@@ -1092,31 +1114,15 @@ dp_loader_load(struct dp_loader *ld, bool force)
 			return rc;
 		}
 	}
-	rc = dp_snap_build(image, len, gen, secret, ld->nworkers, &s);
-	if (rc == 0 && s->db != NULL) {
-		rc = dp_snap_mark_down(s, down, ndown);
-		if (rc == 0)
-			rc = dp_probe_prepare(ld->conf, s);
-		if (rc != 0) {
-			dp_snap_free(s);        /* and the image with it */
-			image = NULL;
-		} else {
-			/* Health as found so far, before anyone sees s. */
-			dp_snap_carry_health(ld->conf, s, cur);
-		}
-	}
+	rc = dp_loader_install(ld, image, len, gen, secret, &acl, down, ndown,
+			       digest);
 	free(down);
 	if (rc != 0) {
-		free(image);
 		dp_acl_free(&acl);
 		goto out_fail;
 	}
-	s->acl = acl;           /* owned by the snapshot from here on */
-	s->set_digest = digest;
-	memcpy(ld->secret, secret, 16);
 	ld->last_rc = 0;
-	ld->cur = s;
-	dp_loader_swap(ld, s);
+	s = ld->cur;
 	DP_LOG(INFO, "generation %llu loaded: %u rules, %u targets (%u down); "
 	       "source policy: %u allowed, %u denied prefixes, %llu "
 	       "requests/s per source", (unsigned long long)gen, s->nrules,
