@@ -128,10 +128,14 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 		 * One whose Contact would not fit (over 480 bytes, escaped)
 		 * is given as the number, with its "+".
 		 */
-		rc = !tel ? (u.len <= cap ? (int)u.len : -ENOSPC) :
-			    sip_user_escape(u, false, sl->user_esc, cap);
-		if (!tel && rc > 0)
+		if (tel) {
+			rc = sip_user_escape(u, false, sl->user_esc, cap);
+		} else if (u.len <= cap) {
 			memcpy(sl->user_esc, u.ptr, u.len);
+			rc = (int)u.len;
+		} else {
+			rc = -ENOSPC;
+		}
 		if (rc > 0) {
 			elen = (uint32_t)rc;
 		} else if (key->num_len != 0) {

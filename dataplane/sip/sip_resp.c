@@ -266,10 +266,8 @@ sip_resp_stamp_plan(const struct sip_msg *req, const struct sip_info *info,
 	    info->via.value.ptr == NULL || info->via.value.ptr < ls ||
 	    span_end(info->via.value) > le ||
 	    sip_via_stamp_plan(req, info, r->via_received, r->via_rport,
-			       st) != 0) {
-		st->n = 0;
-		return;
-	}
+			       st) != 0)
+		return;         /* st->n is 0: the plan sets it first */
 	for (k = 0; k < st->n; k++)
 		*grow += (int64_t)st->e[k].pfx.len + (int64_t)st->e[k].ins.len -
 			 (int64_t)st->e[k].del;

@@ -308,15 +308,6 @@ sip_via_stamp_plan(const struct sip_msg *msg, const struct sip_info *info,
 	return 0;
 }
 
-/* Is @p e the rport edit of @p st (its text in st->port)? */
-static inline bool
-sip_via_edit_is_port(const struct sip_via_stamp *st,
-		     const struct sip_via_edit *e)
-{
-	return e->ins.ptr >= st->port &&
-	       e->ins.ptr < st->port + sizeof(st->port);
-}
-
 int
 sip_rw_via_stamp(struct sip_edits *ed, const struct sip_msg *msg,
 		 const struct sip_info *info, struct span received,
@@ -329,9 +320,11 @@ sip_rw_via_stamp(struct sip_edits *ed, const struct sip_msg *msg,
 	rc = sip_via_stamp_plan(msg, info, received, rport, &st);
 	if (rc != 0)
 		return rc;
+	/* The received edit inserts @p received; the other is rport's,
+	 * whose text (in st) goes into the edits' own number room. */
 	for (k = 0, nedit = 0, nnum = 0; k < st.n; k++) {
 		nedit += span_is_null(st.e[k].pfx) ? 1 : 2;
-		nnum += sip_via_edit_is_port(&st, &st.e[k]);
+		nnum += st.e[k].ins.ptr != received.ptr;
 	}
 	if (!sip_rw_room(ed, nedit, nnum))
 		return -ENOSPC;
@@ -340,11 +333,10 @@ sip_rw_via_stamp(struct sip_edits *ed, const struct sip_msg *msg,
 
 		if (!span_is_null(e->pfx))
 			sip_edit_add(ed, e->off, 0, e->pfx);
-		/* The port text is the plan's: into the edits' own room. */
 		sip_edit_add(ed, e->off, e->del,
-			     sip_via_edit_is_port(&st, e) ?
+			     e->ins.ptr == received.ptr ? e->ins :
 			     sip_rw_num(ed, e->ins.ptr[0] == '=' ? '=' : 0,
-						 rport) : e->ins);
+					rport));
 	}
 	return 0;
 }
