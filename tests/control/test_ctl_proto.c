@@ -190,6 +190,20 @@ raw_reply(int fd)
 	return v;
 }
 
+/* The next reply on @p fd is error @p code, its message holding @p msg
+ * (unless NULL). */
+static void
+raw_error(int fd, const char *code, const char *msg)
+{
+	struct ctl_jval *v = raw_reply(fd);
+	const struct ctl_jval *e = ctl_json_get(v, "error");
+
+	assert_string_equal(ctl_json_str(e, "code", ""), code);
+	if (msg != NULL)
+		assert_non_null(strstr(ctl_json_str(e, "message", ""), msg));
+	ctl_json_free(v);
+}
+
 static void
 test_ctl_proto_help_usage_and_connect_errors(void **state)
 {
@@ -472,7 +486,6 @@ test_ctl_proto_idle_import_times_out(void **state)
 {
 	struct fx *fx = *state;
 	const char *imp[] = { "routes", "import", fx->file, NULL };
-	struct ctl_jval *v;
 	char *csv;
 	size_t len;
 	int fd;
@@ -485,12 +498,7 @@ test_ctl_proto_idle_import_times_out(void **state)
 	wait_importing(fx, true);
 	usleep(2500000);
 	assert_false(status_bool(fx, "import_in_progress"));
-	v = raw_reply(fd);
-	assert_string_equal(ctl_json_str(ctl_json_get(v, "error"), "code", ""),
-			    "protocol");
-	assert_non_null(strstr(ctl_json_str(ctl_json_get(v, "error"),
-					    "message", ""), "no data for 1 s"));
-	ctl_json_free(v);
+	raw_error(fd, "protocol", "no data for 1 s");
 	close(fd);
 	assert_int_equal(status_int(fx, "generation"), 1);
 	assert_int_equal(run(fx, imp), CTL_EXIT_OK);
@@ -848,37 +856,24 @@ test_ctl_proto_malformed_frames_are_rejected(void **state)
 	struct fx *fx = *state;
 	static const char notjson[] = "{\"cmd\":";
 	static const char unknown[] = "{\"cmd\":\"nope\"}";
-	struct ctl_jval *v;
 	int fd;
 
 	fd = ctl_io_connect(fx->sock);
 	assert_true(fd >= 0);
 	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, notjson,
 					   sizeof(notjson) - 1), 0);
-	v = raw_reply(fd);
-	assert_string_equal(ctl_json_str(ctl_json_get(v, "error"), "code", ""),
-			    "bad_request");
-	ctl_json_free(v);
+	raw_error(fd, "bad_request", NULL);
 	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, unknown,
 					   sizeof(unknown) - 1), 0);
-	v = raw_reply(fd);
-	assert_string_equal(ctl_json_str(ctl_json_get(v, "error"), "code", ""),
-			    "unknown_command");
-	ctl_json_free(v);
+	raw_error(fd, "unknown_command", NULL);
 	/* Data outside an upload is a protocol error; the server hangs up. */
 	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_DATA, "x", 1), 0);
-	v = raw_reply(fd);
-	assert_string_equal(ctl_json_str(ctl_json_get(v, "error"), "code", ""),
-			    "protocol");
-	ctl_json_free(v);
+	raw_error(fd, "protocol", NULL);
 	close(fd);
 	/* An oversized length field. */
 	fd = ctl_io_connect(fx->sock);
 	assert_int_equal(ctl_io_write_all(fd, "Q\xff\xff\xff\xff", 5), 0);
-	v = raw_reply(fd);
-	assert_string_equal(ctl_json_str(ctl_json_get(v, "error"), "code", ""),
-			    "protocol");
-	ctl_json_free(v);
+	raw_error(fd, "protocol", NULL);
 	close(fd);
 	assert_int_equal(status_int(fx, "generation"), 0);
 }
@@ -1189,7 +1184,6 @@ test_ctl_proto_sigterm_is_clean(void **state)
 	struct fx *fx = *state;
 	struct stat sb;
 
-	struct ctl_jval *v;
 	int fd;
 
 	assert_int_equal(stat(fx->sock, &sb), 0);
@@ -1199,12 +1193,7 @@ test_ctl_proto_sigterm_is_clean(void **state)
 	wait_importing(fx, true);
 	assert_int_equal(ctl_test_stop_control(fx->pid), 0);
 	fx->pid = 0;
-	v = raw_reply(fd);
-	assert_string_equal(ctl_json_str(ctl_json_get(v, "error"), "code", ""),
-			    "protocol");
-	assert_non_null(strstr(ctl_json_str(ctl_json_get(v, "error"),
-					     "message", ""), "shutting down"));
-	ctl_json_free(v);
+	raw_error(fd, "protocol", "shutting down");
 	close(fd);
 	assert_int_equal(stat(fx->sock, &sb), -1);
 	/* Restart on the same data: still generation 0, socket back. */
@@ -1282,11 +1271,7 @@ test_ctl_proto_stats_report_and_views(void **state)
 			assert_int_equal(ctl_io_send_frame(fd,
 					 CTL_FRAME_REQUEST, refused[k],
 					 strlen(refused[k])), 0);
-			v = raw_reply(fd);
-			assert_string_equal(ctl_json_str(ctl_json_get(v,
-					    "error"), "code", ""),
-					    "bad_request");
-			ctl_json_free(v);
+			raw_error(fd, "bad_request", NULL);
 		}
 	}
 	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, report,

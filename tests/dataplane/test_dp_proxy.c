@@ -124,6 +124,16 @@ t_send(const char *req, size_t n)
 	t_poll();
 }
 
+/* Send request @p req (@p n bytes); it is answered @p status ("SIP/2.0
+ * NNN "), the answer in t_buf. */
+static void
+t_send_answered(const char *req, size_t n, const char *status)
+{
+	t_send(req, n);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, status, strlen(status));
+}
+
 static int
 t_ip_last(const struct t_out *o, uint8_t a, uint8_t b, uint8_t c)
 {
@@ -460,9 +470,7 @@ test_dp_proxy_route_and_dialog_bypass_table(void **state)
 	/* An in-dialog request to a host name: 503, counted. */
 	n = t_req(req, "BYE", "sip:bob@ua.example", "dl2", "dl2", "b9",
 		  NULL);
-	t_send(req, n);
-	t_sip_tx(t_buf, sizeof(t_buf), 0);
-	assert_memory_equal(t_buf, "SIP/2.0 503 ", 12);
+	t_send_answered(req, n, "SIP/2.0 503 ");
 	assert_int_equal(t_cnt(DP_CNT_PROXY_NOT_IP), 1);
 
 	/* A strict next hop before a Route set of twenty lines: more edits
@@ -479,9 +487,7 @@ test_dp_proxy_route_and_dialog_bypass_table(void **state)
 					      k + 100);
 		n = t_req(req, "INVITE", "sip:bob@203.0.113.5", "ed1", "ed1",
 			  NULL, routes);
-		t_send(req, n);
-		t_sip_tx(t_buf, sizeof(t_buf), 0);
-		assert_memory_equal(t_buf, "SIP/2.0 500 ", 12);
+		t_send_answered(req, n, "SIP/2.0 500 ");
 		assert_int_equal(t_cnt(DP_CNT_PROXY_EDIT_FAIL), 1);
 	}
 	t_end();
@@ -498,33 +504,23 @@ test_dp_proxy_other_actions(void **state)
 	t_pbegin();
 	n = t_req(req, "INVITE", "sip:19005550100@192.0.2.1", "o1", "o1",
 		  NULL, NULL);
-	t_send(req, n);
-	t_sip_tx(t_buf, sizeof(t_buf), 0);
-	assert_memory_equal(t_buf, "SIP/2.0 403 ", 12);
+	t_send_answered(req, n, "SIP/2.0 403 ");
 	n = t_req(req, "INVITE", "sip:33155550100@192.0.2.1", "o2", "o2",
 		  NULL, NULL);
-	t_send(req, n);
-	t_sip_tx(t_buf, sizeof(t_buf), 0);
-	assert_memory_equal(t_buf, "SIP/2.0 302 ", 12);
+	t_send_answered(req, n, "SIP/2.0 302 ");
 	/* Its CANCEL: 200, as in redirect mode, not another 302. */
 	n = t_req(req, "CANCEL", "sip:33155550100@192.0.2.1", "o2", "o2",
 		  NULL, NULL);
-	t_send(req, n);
-	t_sip_tx(t_buf, sizeof(t_buf), 0);
-	assert_memory_equal(t_buf, "SIP/2.0 200 ", 12);
+	t_send_answered(req, n, "SIP/2.0 200 ");
 	assert_int_equal(t_cnt(DP_CNT_SIP_CANCEL), 1);
 	t_expect_nothing();
 	n = t_req(req, "INVITE", "sip:999@192.0.2.1", "o3", "o3", NULL,
 		  NULL);
-	t_send(req, n);
-	t_sip_tx(t_buf, sizeof(t_buf), 0);
-	assert_memory_equal(t_buf, "SIP/2.0 404 ", 12);
+	t_send_answered(req, n, "SIP/2.0 404 ");
 	/* OPTIONS to the router: 200 without Allow, which a proxy leaves
 	 * out (RFC 3261 §11.2), with what it accepts. */
 	n = t_req(req, "OPTIONS", "sip:192.0.2.1", "o4", "o4", NULL, NULL);
-	t_send(req, n);
-	t_sip_tx(t_buf, sizeof(t_buf), 0);
-	assert_memory_equal(t_buf, "SIP/2.0 200 ", 12);
+	t_send_answered(req, n, "SIP/2.0 200 ");
 	assert_null(strstr(t_buf, "\r\nAllow:"));
 	assert_non_null(strstr(t_buf, "\r\nCSeq: 7 OPTIONS\r\n"
 				      "Accept: application/sdp\r\n"
@@ -616,9 +612,7 @@ test_dp_proxy_without_snapshot(void **state)
 	assert_int_equal(t_ip_last(&o, 198, 19, 0), 77);
 	n = t_req(req, "INVITE", "sip:12125550100@192.0.2.1", "ns2", "ns2",
 		  NULL, "Route: <sip:192.0.2.1;lr>\r\n");
-	t_send(req, n);
-	t_sip_tx(t_buf, sizeof(t_buf), 0);
-	assert_memory_equal(t_buf, "SIP/2.0 404 ", 12);
+	t_send_answered(req, n, "SIP/2.0 404 ");
 	t_snap_csv(t_csv, 3);
 	/* Behind a Route of ours the table is looked up here, and a
 	 * Request-URI that makes no key is answered as without the Route:
@@ -633,9 +627,7 @@ test_dp_proxy_without_snapshot(void **state)
 		snprintf(ruri + 204, sizeof(ruri) - 204, "@192.0.2.1");
 		n = t_req(req, "INVITE", ruri, "ns3", "ns3", NULL,
 			  "Route: <sip:192.0.2.1;lr>\r\n");
-		t_send(req, n);
-		t_sip_tx(t_buf, sizeof(t_buf), 0);
-		assert_memory_equal(t_buf, "SIP/2.0 400 ", 12);
+		t_send_answered(req, n, "SIP/2.0 400 ");
 		assert_int_equal(t_cnt(DP_CNT_SIP_BAD_KEY), bad + 1);
 		assert_int_equal(t_cnt(DP_CNT_SIP_NO_ROUTE), none);
 	}

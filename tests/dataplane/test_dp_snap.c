@@ -133,6 +133,22 @@ t_invite_answer(void)
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
 }
 
+/* Send the INVITE until it is answered @p status (up to 3 s): a load
+ * the loader makes on its own, at its next check. */
+static void
+t_wait_answer(const char *status)
+{
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		t_invite_answer();
+		if (strstr(t_buf, status) != NULL)
+			return;
+		t_idle_ms(10);
+	}
+	fail_msg("never answered %s; last: %.40s", status, t_buf);
+}
+
 /* A write transaction on the store in @p dir, behind the control
  * process's back; t_store_commit() ends it. */
 static MDB_txn *
@@ -415,20 +431,10 @@ test_dp_snap_loader_follows_generations(void **state)
 
 	/* While the rules cannot be read, the policy still can: refusing
 	 * the peer takes effect on the rules in use, generation 3. */
-	{
-		int i;
-
-		t_put_setting_str(t_data, "acl.action", "403");
-		t_put_setting_str(t_data, "acl.deny", "192.0.2.2");
-		for (i = 0; i < 300; i++) {
-			t_invite_answer();
-			if (strstr(t_buf, "SIP/2.0 403 Forbidden\r\n") != NULL)
-				break;
-			t_idle_ms(10);
-		}
-		assert_non_null(strstr(t_buf, "SIP/2.0 403 Forbidden\r\n"));
-		assert_int_equal(t_ld.generation, 3);
-	}
+	t_put_setting_str(t_data, "acl.action", "403");
+	t_put_setting_str(t_data, "acl.deny", "192.0.2.2");
+	t_wait_answer("SIP/2.0 403 Forbidden\r\n");
+	assert_int_equal(t_ld.generation, 3);
 
 
 	urcu_qsbr_thread_offline();
@@ -488,13 +494,7 @@ test_dp_snap_loader_wrong_policy_type_held(void **state)
 		snprintf(from, sizeof(from), "%s/data.mdb", other);
 		snprintf(to, sizeof(to), "%s/data.mdb", data);
 		assert_int_equal(rename(from, to), 0);
-		for (i = 0; i < 300; i++) {
-			t_invite_answer();
-			if (strstr(t_buf, "SIP/2.0 486 Busy Here\r\n") != NULL)
-				break;
-			t_idle_ms(10);
-		}
-		assert_non_null(strstr(t_buf, "SIP/2.0 486 Busy Here\r\n"));
+		t_wait_answer("SIP/2.0 486 Busy Here\r\n");
 		assert_int_equal(t_ld.generation, 1);
 		assert_string_equal(t_ld.acl_err, "");
 	}
