@@ -610,21 +610,17 @@ ctl_cmd_ping(struct ctl_server *srv, struct ctl_conn *c,
 	ctl_jw_u64(&r->w, "generation", ctl_state_generation(srv->cs));
 }
 
-/*
- * A dataplane's counters (PROTOCOL.md "stats.report"): kept as the latest
- * report, whole, for "stats" to serve. Sent every second by each
- * dataplane's loader thread; with several dataplanes the latest wins.
- */
-/* Prometheus syntax: a metric name, or (@p label) a label name. */
+/* Prometheus syntax: @p s (@p len bytes) a metric name, or (@p label) a
+ * label name. */
 static bool
-ctl_prom_name_ok(const struct ctl_jval *v, bool label)
+ctl_prom_name_ok(const char *s, size_t len, bool label)
 {
 	size_t i;
 
-	if (v == NULL || v->type != CTL_JSTR || v->len == 0 || v->len > 200)
+	if (len == 0 || len > 200)
 		return false;
-	for (i = 0; i < v->len; i++) {
-		unsigned char ch = (unsigned char)v->str[i];
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
 
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 		      ch == '_' || (!label && ch == ':') ||
@@ -659,8 +655,9 @@ ctl_stats_report_check(const struct ctl_jval *req, struct ctl_reply *r)
 	for (i = 0, v = m->child; v != NULL; v = v->next, i++) {
 		type = ctl_json_str(v, "type", "");
 		f = ctl_json_get(v, "help");
-		if (v->type != CTL_JOBJ ||
-		    !ctl_prom_name_ok(ctl_json_get(v, "name"), false)) {
+		l = ctl_json_get(v, "name");
+		if (v->type != CTL_JOBJ || l == NULL || l->type != CTL_JSTR ||
+		    !ctl_prom_name_ok(l->str, l->len, false)) {
 			ctl_reply_fail(r, -EINVAL, "bad_request",
 				       "metric %u: \"name\" must be a "
 				       "Prometheus metric name", i);
@@ -695,12 +692,8 @@ ctl_stats_report_check(const struct ctl_jval *req, struct ctl_reply *r)
 			}
 			for (k = 0, l = l != NULL ? l->child : NULL; l != NULL;
 			     l = l->next, k++) {
-				struct ctl_jval name = {
-					.type = CTL_JSTR, .str = l->key,
-					.len = strlen(l->key),
-				};
-
-				if (!ctl_prom_name_ok(&name, true) ||
+				if (!ctl_prom_name_ok(l->key, strlen(l->key),
+						      true) ||
 				    l->type != CTL_JSTR ||
 				    strlen(l->str) != l->len) {
 					ctl_reply_fail(r, -EINVAL,
@@ -716,6 +709,11 @@ ctl_stats_report_check(const struct ctl_jval *req, struct ctl_reply *r)
 	return 0;
 }
 
+/*
+ * A dataplane's counters (PROTOCOL.md "stats.report"): kept as the latest
+ * report, whole, for "stats" to serve. Sent every second by each
+ * dataplane's loader thread; with several dataplanes the latest wins.
+ */
 static void
 ctl_cmd_stats_report(struct ctl_server *srv, struct ctl_conn *c,
 		     const struct ctl_jval *req, struct ctl_reply *r)

@@ -57,15 +57,14 @@ ctl_reply_fini(struct ctl_reply *r)
 	ctl_buf_fini(&r->result);
 }
 
-void
-ctl_conn_reply(struct ctl_conn *c, const char *cmd, struct ctl_reply *r)
+/* The reply object of @p r into @p b; "result" null unless @p result. */
+static void
+ctl_reply_envelope(struct ctl_buf *b, const char *cmd,
+		   const struct ctl_reply *r, bool result)
 {
-	struct ctl_buf b;
 	struct ctl_jw w;
 
-	ctl_jw_obj_end(&r->w);
-	ctl_buf_init(&b);
-	ctl_jw_init(&w, &b);
+	ctl_jw_init(&w, b);
 	ctl_jw_obj(&w, NULL);
 	ctl_jw_bool(&w, "ok", r->code == NULL);
 	ctl_jw_str(&w, "cmd", cmd);
@@ -76,26 +75,28 @@ ctl_conn_reply(struct ctl_conn *c, const char *cmd, struct ctl_reply *r)
 		ctl_jw_str(&w, "message", r->msg);
 		ctl_jw_obj_end(&w);
 	}
-	if (r->result.err == 0)
+	if (result && r->result.err == 0)
 		ctl_jw_raw(&w, "result", r->result.p, r->result.len);
 	else
 		ctl_jw_null(&w, "result");
 	ctl_jw_obj_end(&w);
+}
+
+void
+ctl_conn_reply(struct ctl_conn *c, const char *cmd, struct ctl_reply *r)
+{
+	struct ctl_buf b;
+
+	ctl_jw_obj_end(&r->w);
+	ctl_buf_init(&b);
+	ctl_reply_envelope(&b, cmd, r, true);
 	if (b.err == 0 && b.len > CTL_FRAME_MAX) {
 		/* No frame may be longer (PROTOCOL.md §1): the client is
 		 * told so instead. */
+		ctl_reply_fail(r, -EMSGSIZE, "internal",
+			       "reply longer than 4 MiB");
 		ctl_buf_reset(&b);
-		ctl_jw_init(&w, &b);
-		ctl_jw_obj(&w, NULL);
-		ctl_jw_bool(&w, "ok", false);
-		ctl_jw_str(&w, "cmd", cmd);
-		ctl_jw_obj(&w, "error");
-		ctl_jw_str(&w, "code", "internal");
-		ctl_jw_i64(&w, "errno", EMSGSIZE);
-		ctl_jw_str(&w, "message", "reply longer than 4 MiB");
-		ctl_jw_obj_end(&w);
-		ctl_jw_null(&w, "result");
-		ctl_jw_obj_end(&w);
+		ctl_reply_envelope(&b, cmd, r, false);
 	}
 	if (b.err == 0)
 		ctl_frame_put(&c->out, CTL_FRAME_REPLY, b.p, b.len);
