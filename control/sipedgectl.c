@@ -302,11 +302,6 @@ ctl_render_status(const struct ctl_jval *r)
 	       ctl_json_int(r, "subscribers", 0));
 }
 
-/*
- * Send {"cmd": @cmd, @key[i]: @val[i], ...} and render the reply: the
- * request of every verb whose arguments are plain strings. A NULL
- * @val[i] leaves that key out.
- */
 /* A decimal count 0..@p max, all of @p s; 0 or -EINVAL. */
 static int
 ctl_cli_count(const char *s, uint64_t max, uint64_t *out)
@@ -324,6 +319,11 @@ ctl_cli_count(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/*
+ * Send {"cmd": @cmd, @key[i]: @val[i], ...} and render the reply: the
+ * request of every verb whose arguments are plain strings. A NULL
+ * @val[i] leaves that key out.
+ */
 static int
 ctl_cli_send(struct ctl_cli *cli, const char *cmd, const char *const *key,
 	     const char *const *val, unsigned int n, ctl_cli_render_fn *render)

@@ -1036,14 +1036,6 @@ rules_parse_targets(struct span s, uint32_t line, struct rules_errors *errs,
 	return rc;
 }
 
-/**
- * Turn the nine text fields of a data row into a rule (not yet checked by
- * rules_rule_check()). Spans in @p rule point into @p f; targets go into
- * @p tbuf (RULES_TARGETS_MAX entries).
- *
- * @return
- *   0, or -EINVAL if any field did not parse (each is reported).
- */
 /* Does the domain @p d hold ".." (an empty label)? */
 static bool
 rules_has_empty_label(struct span d)
@@ -1056,6 +1048,14 @@ rules_has_empty_label(struct span d)
 	return false;
 }
 
+/**
+ * Turn the nine text fields of a data row into a rule (not yet checked by
+ * rules_rule_check()). Spans in @p rule point into @p f; targets go into
+ * @p tbuf (RULES_TARGETS_MAX entries).
+ *
+ * @return
+ *   0, or -EINVAL if any field did not parse (each is reported).
+ */
 int
 rules_fields_to_rule(const struct span *f, uint32_t nf, uint32_t line,
 		     struct rules_rule *r, struct rules_target *tbuf,

@@ -729,6 +729,19 @@ sip_rw_move(char *dst, const char *src, uint32_t n)
 	}
 }
 
+/* Kept segment @p i ends where edit @p e starts; the next starts after it. */
+static inline void
+sip_rw_lay(const struct sip_edit *e, uint32_t i, uint32_t *src, uint32_t *len,
+	   int64_t *shift, uint32_t *cursor, int64_t *d, bool *left)
+{
+	src[i] = *cursor;
+	len[i] = e->off - *cursor;
+	shift[i] = *d;
+	*left |= *d < 0;
+	*d += (int64_t)e->ins.len - e->del;
+	*cursor = e->off + e->del;
+}
+
 /**
  * Apply the edits inside the message's own buffer; the result is the same
  * bytes sip_rw_apply() writes. Kept segments move by the net size change
@@ -750,19 +763,6 @@ sip_rw_move(char *dst, const char *src, uint32_t n)
  *   As sip_rw_apply(); on error @p buf is unchanged. Spans of @p msg are
  *   invalid after success.
  */
-/* Kept segment @p i ends where edit @p e starts; the next starts after it. */
-static inline void
-sip_rw_lay(const struct sip_edit *e, uint32_t i, uint32_t *src, uint32_t *len,
-	   int64_t *shift, uint32_t *cursor, int64_t *d, bool *left)
-{
-	src[i] = *cursor;
-	len[i] = e->off - *cursor;
-	shift[i] = *d;
-	*left |= *d < 0;
-	*d += (int64_t)e->ins.len - e->del;
-	*cursor = e->off + e->del;
-}
-
 int
 sip_rw_apply_inplace(const struct sip_edits *ed, const struct sip_msg *msg,
 		     char *buf, uint32_t cap, uint32_t *out_len)

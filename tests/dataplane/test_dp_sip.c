@@ -672,11 +672,6 @@ test_dp_sip_burst_mixed(void **state)
 	t_end();
 }
 
-/*
- * DESIGN §3.2 step 2: acl.allow / acl.deny with both actions, and the
- * per-source rate limit, on a redirect-mode snapshot (the peer is
- * 192.0.2.2).
- */
 /* An INVITE for @p ruri with branch @p br from the peer, received. */
 static void
 t_invite_rx(const char *ruri, const char *br)
@@ -687,6 +682,11 @@ t_invite_rx(const char *ruri, const char *br)
 	t_sip_rx4(req, n);
 }
 
+/*
+ * DESIGN §3.2 step 2: acl.allow / acl.deny with both actions, and the
+ * per-source rate limit, on a redirect-mode snapshot (the peer is
+ * 192.0.2.2).
+ */
 static void
 test_dp_sip_source_policy(void **state)
 {
