@@ -42,6 +42,9 @@ int ctl_log_level_parse(const char *s);        /* level or -EINVAL */
 void ctl_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* FNV-1a of a NUL-terminated string, for the control process's tables. */
+uint64_t ctl_str_hash(const char *s);
+
 /* Monotonic and wall clocks in microseconds. */
 uint64_t ctl_now_us(void);
 uint64_t ctl_mono_us(void);
@@ -224,7 +227,8 @@ struct ctl_change {
 typedef int ctl_change_fn(void *arg, struct ctl_change *c);
 
 struct ctl_target_ent {
-	char                     key[64];       /* host:port */
+	char                     key[RULES_NAME_MAX + 8]; /* host:port;
+					   names in lower case */
 	struct schema_target_rec rec;
 };
 
@@ -286,6 +290,39 @@ int ctl_store_stat(struct ctl_store *st, struct ctl_store_stat *out);
 int ctl_store_dump(struct ctl_store *st, FILE *f);
 
 /* ------------------------------------------------------------------ */
+/* Target host names (ctl_resolve.c)                                  */
+
+struct ctl_resolver;
+
+int ctl_resolver_new(struct ctl_resolver **out);
+/* Waits up to 2 s for background lookups glibc cannot cancel. */
+void ctl_resolver_free(struct ctl_resolver *r);
+
+/*
+ * rules_resolve_fn for rules_compile_resolved(): the addresses last found
+ * for the name; a name with none is looked up now (blocking), at most once
+ * per ctl_resolver_new_pass().
+ */
+int ctl_resolver_lookup(void *arg, struct span name, struct rules_addr *out,
+			uint32_t max, char *why, size_t why_len);
+void ctl_resolver_new_pass(struct ctl_resolver *r);
+
+/*
+ * Background lookups of every name of @p set: start a round (nothing if
+ * one runs or the set names no host), then poll it from the event loop.
+ * poll returns 0 while lookups run, 1 when the round is over (or none
+ * ran), with *changed set if any name now has other addresses.
+ */
+int ctl_resolver_refresh_start(struct ctl_resolver *r,
+			       const struct rules_set *set);
+int ctl_resolver_refresh_poll(struct ctl_resolver *r, bool *changed);
+bool ctl_resolver_running(const struct ctl_resolver *r);
+
+/* "names": every host name of @p set, its addresses and lookup state. */
+void ctl_resolver_report(const struct ctl_resolver *r,
+			 const struct rules_set *set, struct ctl_jw *w);
+
+/* ------------------------------------------------------------------ */
 /* Committed state and changes (ctl_state.c)                          */
 
 struct ctl_state;
@@ -306,6 +343,34 @@ void ctl_state_set_publish(struct ctl_state *cs, ctl_publish_fn *fn,
 struct ctl_store *ctl_state_store(struct ctl_state *cs);
 const struct rules_set *ctl_state_rules(const struct ctl_state *cs);
 uint64_t ctl_state_generation(const struct ctl_state *cs);
+struct ctl_resolver *ctl_state_resolver(struct ctl_state *cs);
+
+/**
+ * Keep target host names current: every targets.resolve_interval seconds
+ * (and once after start) look the names of the current rules up again in
+ * the background; when a round ends with other addresses than the current
+ * generation was compiled with, compile the current rules again and
+ * commit the image as a new generation (mode "resolve") unless it is the
+ * same image. Nothing is committed while @p busy (an import is open): it
+ * waits for the next call.
+ *
+ * @return
+ *   Milliseconds until it needs to be called again, or -1 (no deadline).
+ *
+ * Context: control thread, every event loop iteration.
+ */
+int ctl_state_resolve_tick(struct ctl_state *cs, bool busy);
+
+/**
+ * Compile the current rules with the names' current addresses and commit
+ * the image as a new generation if it differs from the current one.
+ *
+ * @return
+ *   0 (res->generation is the new or the unchanged current generation);
+ *   as an import's commit otherwise, with res filled.
+ */
+struct ctl_result;
+int ctl_state_reresolve(struct ctl_state *cs, struct ctl_result *res);
 
 /* Human-readable reason of the last failure (static or state-owned). */
 struct ctl_result {

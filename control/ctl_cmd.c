@@ -279,7 +279,6 @@ ctl_cmd_route_show(struct ctl_server *srv, struct ctl_conn *c,
 		ctl_reply_fail(r, -ENOMEM, "internal", "cannot render rule");
 		return;
 	}
-	free(s);
 	ctl_jw_u64(&r->w, "generation", ctl_state_generation(srv->cs));
 	ctl_jw_obj(&r->w, "rule");
 	ctl_jw_strn(&r->w, "id", rule.id.ptr, rule.id.len);
@@ -289,7 +288,8 @@ ctl_cmd_route_show(struct ctl_server *srv, struct ctl_conn *c,
 	ctl_jw_arr(&r->w, "targets");
 	for (i = 0; i < rule.ntargets; i++) {
 		ctl_jw_obj(&r->w, NULL);
-		ctl_jw_str(&r->w, "host", hosts[i]);
+		ctl_jw_strn(&r->w, "host", s->target[i].host.ptr,
+			    s->target[i].host.len);
 		ctl_jw_u64(&r->w, "port", rule.targets[i].port);
 		ctl_jw_u64(&r->w, "priority", rule.targets[i].priority);
 		ctl_jw_u64(&r->w, "weight", rule.targets[i].weight);
@@ -303,6 +303,7 @@ ctl_cmd_route_show(struct ctl_server *srv, struct ctl_conn *c,
 	if (rules_rule_to_csv(&rule, row, sizeof(row), &len) == 0)
 		ctl_jw_strn(&r->w, "csv", row, len);
 	ctl_jw_obj_end(&r->w);
+	free(s);
 }
 
 static void
@@ -410,6 +411,7 @@ ctl_cmd_status(struct ctl_server *srv, struct ctl_conn *c,
 			[SCHEMA_IMPORT_REPLACE] = "replace",
 			[SCHEMA_IMPORT_MERGE] = "merge",
 			[SCHEMA_IMPORT_SINGLE] = "single",
+			[SCHEMA_IMPORT_RESOLVE] = "resolve",
 		};
 
 		ctl_jw_obj(&r->w, "last_import");
@@ -610,6 +612,23 @@ ctl_cmd_ping(struct ctl_server *srv, struct ctl_conn *c,
 	ctl_jw_u64(&r->w, "generation", ctl_state_generation(srv->cs));
 }
 
+static void
+ctl_cmd_names(struct ctl_server *srv, struct ctl_conn *c,
+	      const struct ctl_jval *req, struct ctl_reply *r)
+{
+	uint64_t v = 0;
+
+	(void)c;
+	(void)req;
+	ctl_jw_u64(&r->w, "generation", ctl_state_generation(srv->cs));
+	if (ctl_setting_u64(srv->cs, "targets.resolve_interval", &v) == 0)
+		ctl_jw_u64(&r->w, "resolve_interval_s", v);
+	ctl_jw_bool(&r->w, "lookups_running",
+		    ctl_resolver_running(ctl_state_resolver(srv->cs)));
+	ctl_resolver_report(ctl_state_resolver(srv->cs),
+			    ctl_state_rules(srv->cs), &r->w);
+}
+
 /* Prometheus syntax: @p s (@p len bytes) a metric name, or (@p label) a
  * label name. */
 static bool
@@ -785,6 +804,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "route.del", CTL_CMD_MUTATES, ctl_cmd_route_del, "delete one rule" },
 	{ "route.show", 0, ctl_cmd_route_show, "show one rule" },
 	{ "status", 0, ctl_cmd_status, "generation, counts, sizes" },
+	{ "targets.names", 0, ctl_cmd_names,
+	  "target host names, their addresses and lookups" },
 	{ "config.get", 0, ctl_cmd_config_get, "read settings" },
 	{ "config.set", CTL_CMD_MUTATES, ctl_cmd_config_set, "change a setting" },
 	{ "subscribe", 0, ctl_cmd_subscribe, "receive generation events" },

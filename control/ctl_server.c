@@ -732,15 +732,18 @@ ctl_server_run(struct ctl_server *srv)
 {
 	struct epoll_event evs[64];
 	struct signalfd_siginfo si;
-	int i, n, err;
+	int i, n, err, wait_ms;
 
 	ctl_log(CTL_LOG_INFO, "listening on %s", srv->path);
 	while (!srv->stop) {
 		ctl_server_upload_idle(srv);
+		wait_ms = ctl_state_resolve_tick(srv->cs,
+						 srv->importer != NULL);
 		/* Once a second while an import uploads, to time it out. */
-		n = epoll_wait(srv->efd, evs, 64,
-			       srv->importer != NULL && srv->upload_idle_us != 0 ?
-			       1000 : -1);
+		if (srv->importer != NULL && srv->upload_idle_us != 0 &&
+		    (wait_ms < 0 || wait_ms > 1000))
+			wait_ms = 1000;
+		n = epoll_wait(srv->efd, evs, 64, wait_ms);
 		if (n == -1) {
 			err = errno;
 			if (err == EINTR)

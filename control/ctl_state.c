@@ -10,6 +10,7 @@
  * nothing that can fail on bad input.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,6 +44,13 @@ struct ctl_state {
 	struct rules_db         *db;
 	struct rules_scratch    *scr;
 	uint64_t                 db_gen;
+	/* Target host names (ctl_resolve.c) and their refresh rounds. */
+	struct ctl_resolver     *res;
+	uint64_t                 res_next_us;   /* next round, monotonic */
+	uint64_t                 res_interval_us;
+	uint64_t                 res_read_us;   /* setting last read */
+	bool                     res_started;   /* a round since open */
+	bool                     res_pending;   /* compile again when idle */
 };
 
 static void
@@ -92,10 +100,14 @@ ctl_rule_to_schema(const struct rules_rule *r, struct schema_rule *s,
 	for (i = 0; i < r->ntargets; i++) {
 		const struct rules_target *t = &r->targets[i];
 
-		if (inet_ntop(t->af == RULES_AF_INET6 ? AF_INET6 : AF_INET,
-			      t->addr, hosts[i], 48) == NULL)
+		if (t->af == RULES_AF_NAME)
+			s->target[i].host = span_make(t->name, t->name_len);
+		else if (inet_ntop(t->af == RULES_AF_INET6 ? AF_INET6 :
+				   AF_INET, t->addr, hosts[i], 48) == NULL)
 			return -EINVAL;
-		s->target[i].host = span_make(hosts[i], strlen(hosts[i]));
+		else
+			s->target[i].host = span_make(hosts[i],
+						      strlen(hosts[i]));
 		s->target[i].port = t->port;
 		s->target[i].priority = t->priority;
 		s->target[i].weight = t->weight;
@@ -129,12 +141,18 @@ ctl_rule_from_schema(const struct schema_rule *s, struct rules_rule *r,
 		memset(t, 0, sizeof(*t));
 		memcpy(host, s->target[i].host.ptr, s->target[i].host.len);
 		host[s->target[i].host.len] = '\0';
-		if (inet_pton(AF_INET, host, t->addr) == 1)
+		if (inet_pton(AF_INET, host, t->addr) == 1) {
 			t->af = RULES_AF_INET;
-		else if (inet_pton(AF_INET6, host, t->addr) == 1)
+		} else if (inet_pton(AF_INET6, host, t->addr) == 1) {
 			t->af = RULES_AF_INET6;
-		else
+		} else if (rules_host_name_ok(s->target[i].host)) {
+			/* Valid while @p s is; the set keeps its own copy. */
+			t->af = RULES_AF_NAME;
+			t->name = s->target[i].host.ptr;
+			t->name_len = (uint8_t)s->target[i].host.len;
+		} else {
 			return -EINVAL;
+		}
 		t->port = s->target[i].port;
 		t->priority = s->target[i].priority;
 		t->weight = s->target[i].weight;
@@ -225,6 +243,9 @@ ctl_state_open(const char *dir, uint64_t map_size, struct ctl_state **out)
 		rc = -ENOMEM;
 		goto out_free_cs;
 	}
+	rc = ctl_resolver_new(&cs->res);
+	if (rc != 0)
+		goto out_free_errs;
 	rc = ctl_store_open(dir, map_size, &cs->st);
 	if (rc != 0)
 		goto out_free_errs;
@@ -260,6 +281,7 @@ out_free_set:
 out_close_store:
 	ctl_store_close(cs->st);
 out_free_errs:
+	ctl_resolver_free(cs->res);
 	free(ld.errs);
 out_free_cs:
 	free(cs);
@@ -282,6 +304,7 @@ ctl_state_close(struct ctl_state *cs)
 	if (cs == NULL)
 		return;
 	ctl_state_drop_db(cs);
+	ctl_resolver_free(cs->res);
 	rules_set_free(cs->cur);
 	ctl_store_close(cs->st);
 	free(cs);
@@ -310,6 +333,12 @@ uint64_t
 ctl_state_generation(const struct ctl_state *cs)
 {
 	return cs->gen;
+}
+
+struct ctl_resolver *
+ctl_state_resolver(struct ctl_state *cs)
+{
+	return cs->res;
 }
 
 int
@@ -342,26 +371,6 @@ struct ctl_tmap {
 	size_t                   n;
 };
 
-static uint64_t
-ctl_tmap_hash(const struct schema_target_rec *r)
-{
-	uint64_t h = 1469598103934665603ull;
-	size_t i;
-
-	for (i = 0; i < 16; i++)
-		h = (h ^ r->addr[i]) * 1099511628211ull;
-	h = (h ^ r->port) * 1099511628211ull;
-	return h ^ r->family;
-}
-
-static bool
-ctl_tmap_same(const struct schema_target_rec *a,
-	      const struct schema_target_rec *b)
-{
-	return a->family == b->family && a->port == b->port &&
-	       memcmp(a->addr, b->addr, 16) == 0;
-}
-
 static int
 ctl_tmap_add(struct ctl_tmap *m, const struct rules_target *t);
 
@@ -380,7 +389,7 @@ ctl_tmap_grow(struct ctl_tmap *m)
 
 		if (e->rec.refs == 0)
 			continue;
-		j = ctl_tmap_hash(&e->rec) & (big.cap - 1);
+		j = ctl_str_hash(e->key) & (big.cap - 1);
 		while (big.ent[j].rec.refs != 0)
 			j = (j + 1) & (big.cap - 1);
 		d = &big.ent[j];
@@ -392,13 +401,13 @@ ctl_tmap_grow(struct ctl_tmap *m)
 	return 0;
 }
 
+/* The table's key is the target as text: one key, one next hop. */
 static int
 ctl_tmap_add(struct ctl_tmap *m, const struct rules_target *t)
 {
-	struct schema_target_rec r;
 	struct ctl_target_ent *e;
-	char host[48];
-	size_t j;
+	char host[48], key[sizeof(e->key)];
+	size_t j, i;
 	int rc;
 
 	if (2 * (m->n + 1) > m->cap) {
@@ -406,29 +415,36 @@ ctl_tmap_add(struct ctl_tmap *m, const struct rules_target *t)
 		if (rc != 0)
 			return rc;
 	}
-	memset(&r, 0, sizeof(r));
-	r.family = t->af;
-	r.port = t->port;
-	memcpy(r.addr, t->addr, 16);
-	j = ctl_tmap_hash(&r) & (m->cap - 1);
+	if (t->af == RULES_AF_NAME) {
+		/* Names are one host whatever their case. */
+		for (i = 0; i < t->name_len; i++)
+			key[i] = (char)tolower((unsigned char)t->name[i]);
+		snprintf(key + i, sizeof(key) - i, ":%u", t->port);
+	} else {
+		inet_ntop(t->af == RULES_AF_INET6 ? AF_INET6 : AF_INET,
+			  t->addr, host, sizeof(host));
+		snprintf(key, sizeof(key),
+			 t->af == RULES_AF_INET6 ? "[%s]:%u" : "%s:%u", host,
+			 t->port);
+	}
+	j = ctl_str_hash(key) & (m->cap - 1);
 	for (;;) {
 		e = &m->ent[j];
 		if (e->rec.refs == 0)
 			break;
-		if (ctl_tmap_same(&e->rec, &r)) {
+		if (strcmp(e->key, key) == 0) {
 			e->rec.refs++;
 			return 0;
 		}
 		j = (j + 1) & (m->cap - 1);
 	}
-	e->rec = r;
+	memset(&e->rec, 0, sizeof(e->rec));
+	e->rec.family = t->af;
+	e->rec.port = t->port;
+	if (t->af != RULES_AF_NAME)
+		memcpy(e->rec.addr, t->addr, 16);
 	e->rec.refs = 1;
-	inet_ntop(t->af == RULES_AF_INET6 ? AF_INET6 : AF_INET, t->addr, host,
-		  sizeof(host));
-	if (t->af == RULES_AF_INET6)
-		snprintf(e->key, sizeof(e->key), "[%s]:%u", host, t->port);
-	else
-		snprintf(e->key, sizeof(e->key), "%s:%u", host, t->port);
+	memcpy(e->key, key, sizeof(key));
 	m->n++;
 	return 0;
 }
@@ -544,10 +560,30 @@ ctl_commit_code(int rc)
 	}
 }
 
+/* Is @p image the rules image of the current generation? */
+static bool
+ctl_state_image_current(struct ctl_state *cs, const void *image, size_t len)
+{
+	void *cur = NULL;
+	size_t clen = 0;
+	bool same;
+
+	if (cs->gen == 0 || ctl_store_artefact_get(cs->st, cs->gen,
+						   SCHEMA_ART_RULES_IMAGE,
+						   &cur, &clen) != 0)
+		return false;
+	same = clen == len && memcmp(cur, image, len) == 0;
+	free(cur);
+	return same;
+}
+
 /*
  * Compile @p next and, unless @p dry_run, commit it as the next generation.
  * Consumes @p next: on success it becomes the current set, otherwise it is
- * freed. Fills the counts, timings and error of @p res.
+ * freed. @p next may be the current set itself (mode "resolve": the same
+ * rules, names resolved anew), which is kept, and committed only if the
+ * image differs from the current one. Fills the counts, timings and error
+ * of @p res.
  */
 static int
 ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
@@ -563,6 +599,7 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 	uint32_t counts[RULES_KIND__COUNT], a, r, ch;
 	unsigned int k;
 	size_t len = 0;
+	bool same = next == cs->cur;
 	int rc;
 
 	errs = calloc(1, sizeof(*errs));
@@ -575,7 +612,13 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 	res->nrules = rules_set_count(next, counts);
 	for (k = 0; k < RULES_KIND__COUNT; k++)
 		res->by_kind[k] = counts[k];
-	rc = rules_set_diff(cs->cur, next, &res->diff);
+	if (same) {
+		memset(&res->diff, 0, sizeof(res->diff));
+		res->diff.unchanged = (uint32_t)res->nrules;
+		rc = 0;
+	} else {
+		rc = rules_set_diff(cs->cur, next, &res->diff);
+	}
 	if (rc != 0) {
 		ctl_result_fail(res, rc, "internal", "diff failed: %s",
 				strerror(-rc));
@@ -583,9 +626,15 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 	}
 
 	t1 = ctl_mono_us();
-	rc = rules_compile(next, &image, &len, errs);
+	ctl_resolver_new_pass(cs->res);
+	rc = rules_compile_resolved(next, ctl_resolver_lookup, cs->res,
+				    &image, &len, errs);
 	res->compile_us = ctl_mono_us() - t1;
 	res->image_len = len;
+	if (rc == 0 && same && ctl_state_image_current(cs, image, len)) {
+		res->generation = cs->gen;
+		goto out_free_image;
+	}
 	if (rc != 0) {
 		ctl_errs_copy(res, errs);
 		ctl_result_fail(res, rc, rc == -EINVAL ? "invalid" : "compile",
@@ -611,8 +660,9 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 		ctl_result_fail(res, rc, "internal", "out of memory");
 		goto out_free_tmap;
 	}
-	it->cur = cs->cur;
+	it->cur = same ? NULL : cs->cur;
 	it->next = next;
+	it->phase = same ? 1 : 0;       /* the same rules: nothing to write */
 
 	memset(&c, 0, sizeof(c));
 	c.next = ctl_diff_next;
@@ -663,7 +713,8 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 		goto out_free_it;
 	}
 
-	rules_set_free(cs->cur);
+	if (!same)
+		rules_set_free(cs->cur);
 	cs->cur = next;
 	next = NULL;
 	cs->gen = gen;
@@ -685,9 +736,67 @@ out_free_image:
 out_free_errs:
 	free(errs);
 out_free_next:
-	rules_set_free(next);
+	if (!same)
+		rules_set_free(next);
 	res->total_us = ctl_mono_us() - t0;
 	return rc;
+}
+
+int
+ctl_state_reresolve(struct ctl_state *cs, struct ctl_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->generation = cs->gen;
+	return ctl_state_apply(cs, cs->cur, SCHEMA_IMPORT_RESOLVE, false, 0,
+			       ctl_mono_us(), res);
+}
+
+int
+ctl_state_resolve_tick(struct ctl_state *cs, bool busy)
+{
+	uint64_t now = ctl_mono_us(), v;
+	struct ctl_result res;
+	bool changed;
+	int rc;
+
+	/* The interval is read at most once a second. */
+	if (cs->res_read_us == 0 || now - cs->res_read_us >= 1000000u) {
+		cs->res_read_us = now;
+		if (ctl_setting_u64(cs, "targets.resolve_interval", &v) != 0)
+			v = 60;
+		if (v * 1000000u != cs->res_interval_us && cs->res_started)
+			cs->res_next_us = now + v * 1000000u;
+		cs->res_interval_us = v * 1000000u;
+	}
+	if (ctl_resolver_running(cs->res)) {
+		if (ctl_resolver_refresh_poll(cs->res, &changed) == 0)
+			return 100;
+		/* After a restart the image may predate what names give. */
+		if (changed || !cs->res_started)
+			cs->res_pending = true;
+		cs->res_started = true;
+	} else if (cs->res_interval_us != 0 &&
+		   (!cs->res_started || now >= cs->res_next_us)) {
+		cs->res_next_us = now + cs->res_interval_us;
+		rc = ctl_resolver_refresh_start(cs->res, cs->cur);
+		if (rc == 0 && ctl_resolver_running(cs->res))
+			return 100;
+		cs->res_started = true;
+	}
+	if (cs->res_pending && !busy) {
+		cs->res_pending = false;
+		rc = ctl_state_reresolve(cs, &res);
+		if (rc != 0)
+			ctl_log(CTL_LOG_ERR,
+				"host names resolved anew: %s", res.msg);
+		ctl_result_fini(&res);
+	}
+	if (cs->res_pending)
+		return 1000;
+	if (cs->res_interval_us == 0)
+		return -1;
+	return (int)((cs->res_next_us > now ? cs->res_next_us - now : 0) /
+		     1000u) + 1;
 }
 
 /* Imports ---------------------------------------------------------- */

@@ -166,3 +166,13 @@ ctl_buf_consume(struct ctl_buf *b, size_t n)
 	memmove(b->p, b->p + n, b->len - n);
 	b->len -= n;
 }
+
+uint64_t
+ctl_str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}

@@ -364,6 +364,46 @@ ctl_verb_status(struct ctl_cli *cli, int argc, char **argv)
 	return ctl_cli_send(cli, "status", NULL, NULL, 0, ctl_render_status);
 }
 
+/* names ------------------------------------------------------------- */
+
+static void
+ctl_render_names(const struct ctl_jval *r)
+{
+	const struct ctl_jval *n = ctl_json_get(r, "names"), *e, *a;
+	int64_t iv = ctl_json_int(r, "resolve_interval_s", 0);
+
+	if (iv != 0)
+		printf("looked up every %" PRId64 " s%s\n", iv,
+		       ctl_json_bool(r, "lookups_running", false) ?
+		       " (a round is running)" : "");
+	else
+		printf("looked up when an import brings them (targets.resolve_interval 0)\n");
+	if (n == NULL || n->child == NULL) {
+		printf("no rule names a target host\n");
+		return;
+	}
+	for (e = n->child; e != NULL; e = e->next) {
+		printf("%s: %s;", ctl_json_str(e, "name", "?"),
+		       ctl_json_str(e, "state", "?"));
+		a = ctl_json_get(e, "addresses");
+		for (a = a != NULL ? a->child : NULL; a != NULL; a = a->next)
+			printf(" %s", a->str != NULL ? a->str : "?");
+		if (ctl_json_str(e, "error", NULL) != NULL)
+			printf(" (%s)", ctl_json_str(e, "error", ""));
+		printf("\n");
+	}
+}
+
+static int
+ctl_verb_names(struct ctl_cli *cli, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 0)
+		return -1;
+	return ctl_cli_send(cli, "targets.names", NULL, NULL, 0,
+			    ctl_render_names);
+}
+
 /* routes import ------------------------------------------------------ */
 
 static void
@@ -984,6 +1024,9 @@ static const struct ctl_verb ctl_verbs[] = {
 	  "add (or with --replace, replace) one rule", ctl_verb_route_add },
 	{ "route del", "route del ID", "delete one rule", ctl_verb_route_del },
 	{ "route show", "route show ID", "show one rule", ctl_verb_route_show },
+	{ "names", "names",
+	  "target host names: the addresses they resolve to, lookup state",
+	  ctl_verb_names },
 	{ "config get", "config get [KEY]", "read settings",
 	  ctl_verb_config_get },
 	{ "config set", "config set KEY VALUE", "change a setting",

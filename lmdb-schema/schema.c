@@ -276,7 +276,7 @@ schema_import_summary_encode(const struct schema_import_summary *s,
 
 	if (cap < SCHEMA_IMPORT_SUMMARY_LEN)
 		return -ENOSPC;
-	if (s->mode < SCHEMA_IMPORT_REPLACE || s->mode > SCHEMA_IMPORT_SINGLE)
+	if (s->mode < SCHEMA_IMPORT_REPLACE || s->mode > SCHEMA_IMPORT_RESOLVE)
 		return -EINVAL;
 	memset(p, 0, 8);
 	p[0] = SCHEMA_V_IMPORT;
@@ -307,7 +307,7 @@ schema_import_summary_decode(struct schema_import_summary *s,
 	if (rc != 0)
 		return rc;
 	if (len != SCHEMA_IMPORT_SUMMARY_LEN || p[1] < SCHEMA_IMPORT_REPLACE ||
-	    p[1] > SCHEMA_IMPORT_SINGLE)
+	    p[1] > SCHEMA_IMPORT_RESOLVE)
 		return -EBADMSG;
 	s->mode = p[1];
 	s->generation = schema_get_le64(p + 8);
@@ -1041,6 +1041,14 @@ static const struct schema_setting_def schema_settings[] = {
 		.name = "artefacts.keep", .type = SCHEMA_SETTING_U64,
 		.def = 2, .min = 1, .max = SCHEMA_KEEP_MAX,
 		.help = "generations whose artefacts are kept (current included)",
+	},
+	{
+		.name = "targets.resolve_interval", .type = SCHEMA_SETTING_U64,
+		.def = 60, .min = 0, .max = 86400,
+		.help = "seconds between lookups of the target host names of "
+			"the rules; a name whose addresses changed makes a new "
+			"generation; 0: names are looked up only when an "
+			"import brings them",
 	},
 	{
 		.name = "import.max_errors", .type = SCHEMA_SETTING_U64,

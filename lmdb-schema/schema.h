@@ -121,6 +121,7 @@ enum schema_import_mode {
 	SCHEMA_IMPORT_REPLACE = 1,
 	SCHEMA_IMPORT_MERGE = 2,
 	SCHEMA_IMPORT_SINGLE = 3,       /* route add/del */
+	SCHEMA_IMPORT_RESOLVE = 4,      /* target host names re-resolved */
 };
 
 /* A next hop as written in the rule table: host:port/priority/weight. */

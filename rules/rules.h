@@ -130,6 +130,25 @@ int rules_set_merge(struct rules_set *dst, const struct rules_set *src);
 bool rules_rule_equal(const struct rules_rule *a, const struct rules_rule *b);
 
 /**
+ * Is @p h a host name a target may carry: labels of 1-63 letters, digits,
+ * '-' (not first or last) or '_', separated by single dots, at most
+ * RULES_NAME_MAX bytes, the last label not all digits (so that a mistyped
+ * IPv4 address is not taken for a name).
+ */
+bool rules_host_name_ok(struct span h);
+
+/**
+ * The target host names of a set, each once: start with *@p cursor 0 and
+ * call until NULL. Names of rules since replaced or deleted from this set
+ * may appear too (a set keeps the names it was given).
+ *
+ * @return
+ *   A NUL-terminated name, valid while the set is, or NULL at the end.
+ */
+const char *rules_set_name_next(const struct rules_set *set,
+				uint32_t *cursor);
+
+/**
  * Count what changes from @p from to @p to (dry-run import): added,
  * removed and changed rules by kind. Either set may be NULL (empty).
  *
@@ -229,6 +248,40 @@ void rules_errors_reset(struct rules_errors *errs);
  */
 int rules_compile(const struct rules_set *set, void **image, size_t *len,
 		  struct rules_errors *errs);
+
+/**
+ * The addresses of a target host name, for rules_compile_resolved().
+ *
+ * @param name
+ *   The name as the rule wrote it.
+ * @param out
+ *   Room for @p max addresses.
+ * @param why
+ *   On failure, a message for the operator (NUL-terminated, @p why_len
+ *   bytes of room).
+ * @return
+ *   The number of addresses written (1..max), or a negative errno.
+ */
+typedef int rules_resolve_fn(void *arg, struct span name,
+			     struct rules_addr *out, uint32_t max, char *why,
+			     size_t why_len);
+
+/**
+ * As rules_compile(), for a set whose targets may name hosts: each name
+ * target becomes the addresses @p resolve gives for it (at most
+ * RULES_NAME_ADDRS_MAX, in the order given), each with the target's port,
+ * priority and weight. An address the rule reaches twice at one port (a
+ * literal and a name, or two names) is listed once, with the better (lower)
+ * priority of the two and that entry's weight.
+ *
+ * @return
+ *   As rules_compile(); -EINVAL also when a name does not resolve or a
+ *   rule's resolved list exceeds RULES_TARGETS_MAX (reported in @p errs
+ *   with the rule's line and field "targets").
+ */
+int rules_compile_resolved(const struct rules_set *set,
+			   rules_resolve_fn *resolve, void *arg, void **image,
+			   size_t *len, struct rules_errors *errs);
 
 /**
  * Check an image's header, section bounds and checksum without loading it.

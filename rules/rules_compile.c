@@ -37,6 +37,14 @@ struct rules_lit {
 struct rules_cc {
 	const struct rules_set  *set;
 	struct rules_errors     *errs;
+	rules_resolve_fn        *resolve;       /* NULL: names refused */
+	void                    *resolve_arg;
+	/* The last name resolved (names are stored once per set). */
+	const char              *last_name;
+	struct rules_addr        last_addrs[RULES_NAME_ADDRS_MAX];
+	int                      last_n;        /* count or -errno */
+	char                     last_why[RULES_ERROR_MSG_MAX];
+	bool                     unresolved;    /* a name failed: -EINVAL */
 	struct rules_ord        *ord;
 	uint32_t                 n;
 	/* sections under construction */
@@ -243,6 +251,117 @@ rules_ient_cmp(const void *a, const void *b)
 	return x->target < y->target ? -1 : x->target > y->target;
 }
 
+/*
+ * The addresses of name target @p t: cc->last_addrs / cc->last_n (a count,
+ * or -errno with cc->last_why). Consecutive rules naming the same host
+ * ask the resolver once.
+ */
+static void
+rules_cc_resolve(struct rules_cc *cc, const struct rules_target *t)
+{
+	if (cc->last_name == t->name)
+		return;
+	cc->last_name = t->name;
+	cc->last_why[0] = '\0';
+	if (cc->resolve == NULL) {
+		cc->last_n = -EINVAL;
+		snprintf(cc->last_why, sizeof(cc->last_why),
+			 "host names are resolved by the control process");
+		return;
+	}
+	cc->last_n = cc->resolve(cc->resolve_arg,
+				 span_make(t->name, t->name_len),
+				 cc->last_addrs, RULES_NAME_ADDRS_MAX,
+				 cc->last_why, sizeof(cc->last_why));
+	if (cc->last_n == 0 || cc->last_n > RULES_NAME_ADDRS_MAX)
+		cc->last_n = -ENOENT;
+}
+
+/*
+ * Add target @p t (an IP literal) to the list @p ent of @p *n entries,
+ * unless the list reaches it already. -E2BIG when the list is full.
+ */
+static int
+rules_cc_ient_add(struct rules_cc *cc, const struct rules_target *t,
+		  struct rules_ient *ent, uint32_t *n)
+{
+	uint32_t k, idx;
+	int rc;
+
+	rc = rules_cc_target(cc, t, &idx);
+	if (rc != 0)
+		return rc;
+	for (k = 0; k < *n; k++) {
+		if (ent[k].target != idx)
+			continue;
+		/* Listed twice: the better tier wins. */
+		if (t->priority < ent[k].priority) {
+			ent[k].priority = t->priority;
+			ent[k].weight = t->weight;
+		}
+		return 0;
+	}
+	if (*n == RULES_TARGETS_MAX)
+		return -E2BIG;
+	ent[*n].target = idx;
+	ent[*n].priority = t->priority;
+	ent[*n].weight = t->weight;
+	(*n)++;
+	return 0;
+}
+
+/*
+ * The target list of rule @p r with names resolved, in @p ent.
+ * 0; -EINVAL after reporting a name that does not resolve or a list that
+ * grows too long; -ENOMEM.
+ */
+static int
+rules_cc_tlist_ents(struct rules_cc *cc, const struct rules_srule *r,
+		    struct rules_ient *ent, uint32_t *n)
+{
+	struct rules_target lit;
+	uint32_t i;
+	int k, rc = 0;
+
+	*n = 0;
+	for (i = 0; i < r->ntargets && rc == 0; i++) {
+		const struct rules_target *t = &cc->set->tgt[r->tgt_off + i];
+
+		if (t->af != RULES_AF_NAME) {
+			rc = rules_cc_ient_add(cc, t, ent, n);
+			continue;
+		}
+		rules_cc_resolve(cc, t);
+		if (cc->last_n < 0) {
+			if (cc->errs != NULL)
+				rules_errors_add(cc->errs, r->line,
+						 RULES_FIELD_TARGETS,
+						 "target %u '%.*s:%u': host name does not resolve%s%s",
+						 i + 1, (int)t->name_len,
+						 t->name, t->port,
+						 cc->last_why[0] != '\0' ?
+						 ": " : "", cc->last_why);
+			return -EINVAL;
+		}
+		lit = *t;
+		lit.name = NULL;
+		lit.name_len = 0;
+		for (k = 0; k < cc->last_n && rc == 0; k++) {
+			lit.af = cc->last_addrs[k].af;
+			memcpy(lit.addr, cc->last_addrs[k].addr, 16);
+			rc = rules_cc_ient_add(cc, &lit, ent, n);
+		}
+	}
+	if (rc == -E2BIG) {
+		if (cc->errs != NULL)
+			rules_errors_add(cc->errs, r->line, RULES_FIELD_TARGETS,
+					 "the targets' host names resolve to more than %d addresses",
+					 RULES_TARGETS_MAX);
+		return -EINVAL;
+	}
+	return rc;
+}
+
 /* Store the target list of a rule once; *off is its offset in TLISTS. */
 static int
 rules_cc_tlist(struct rules_cc *cc, const struct rules_srule *r,
@@ -250,20 +369,16 @@ rules_cc_tlist(struct rules_cc *cc, const struct rules_srule *r,
 {
 	struct rules_ient ent[RULES_TARGETS_MAX];
 	unsigned char rec[4 + sizeof(ent)];
-	uint32_t i, n = r->ntargets, h, v;
-	size_t len = 4 + n * sizeof(struct rules_ient);
-	uint16_t n16 = (uint16_t)n;
+	uint32_t n, h, v;
+	size_t len;
+	uint16_t n16;
 	int rc;
 
-	for (i = 0; i < n; i++) {
-		const struct rules_target *t = &cc->set->tgt[r->tgt_off + i];
-
-		rc = rules_cc_target(cc, t, &ent[i].target);
-		if (rc != 0)
-			return rc;
-		ent[i].priority = t->priority;
-		ent[i].weight = t->weight;
-	}
+	rc = rules_cc_tlist_ents(cc, r, ent, &n);
+	if (rc != 0)
+		return rc;
+	len = 4 + n * sizeof(struct rules_ient);
+	n16 = (uint16_t)n;
 	qsort(ent, n, sizeof(ent[0]), rules_ient_cmp);
 	memset(rec, 0, 4);
 	memcpy(rec, &n16, 2);
@@ -356,6 +471,11 @@ rules_cc_rules(struct rules_cc *cc)
 		ir->strip = (uint8_t)r->strip;
 		ir->tlist_off = 0;
 		rc = rules_cc_tlist(cc, r, &ir->tlist_off);
+		/* Report every rule whose names fail, then stop. */
+		if (rc == -EINVAL) {
+			cc->unresolved = true;
+			rc = 0;
+		}
 		if (rc != 0)
 			return rc;
 		cc->counts[r->kind]++;
@@ -1125,6 +1245,14 @@ int
 rules_compile(const struct rules_set *set, void **image, size_t *len,
 	      struct rules_errors *errs)
 {
+	return rules_compile_resolved(set, NULL, NULL, image, len, errs);
+}
+
+int
+rules_compile_resolved(const struct rules_set *set, rules_resolve_fn *resolve,
+		       void *arg, void **image, size_t *len,
+		       struct rules_errors *errs)
+{
 	struct rules_cc cc;
 	int rc;
 
@@ -1133,6 +1261,8 @@ rules_compile(const struct rules_set *set, void **image, size_t *len,
 	memset(&cc, 0, sizeof(cc));
 	cc.set = set;
 	cc.errs = errs;
+	cc.resolve = resolve;
+	cc.resolve_arg = arg;
 	cc.n = set->n;
 	if (cc.n >= RULES_NO_RULE)
 		return -E2BIG;
@@ -1140,6 +1270,8 @@ rules_compile(const struct rules_set *set, void **image, size_t *len,
 	rc = rules_cc_order(&cc);
 	if (rc == 0)
 		rc = rules_cc_rules(&cc);
+	if (rc == 0 && cc.unresolved)
+		rc = -EINVAL;
 	if (rc == 0)
 		rc = rules_cc_trie(&cc);
 	if (rc == 0)

@@ -640,7 +640,9 @@ rules_csv_put_target(struct fmt_buf *b, const struct rules_target *t)
 {
 	char a[64];
 
-	if (t->af == RULES_AF_INET6) {
+	if (t->af == RULES_AF_NAME) {
+		fmt_buf_mem(b, t->name, t->name_len);
+	} else if (t->af == RULES_AF_INET6) {
 		inet_ntop(AF_INET6, t->addr, a, sizeof(a));
 		fmt_buf_lit(b, "[");
 		fmt_buf_mem(b, a, (uint32_t)strlen(a));

@@ -54,6 +54,10 @@ struct rules_set {
 	uint32_t                 counts[RULES_KIND__COUNT];
 	uint32_t                 last_tgt_off;  /* dedup of repeated lists */
 	uint32_t                 last_ntargets;
+	/* Target host names, each stored once (malloc()ed, never moved). */
+	char                   **names;
+	uint32_t                 names_n;
+	uint32_t                 names_mask;    /* 0 until the first name */
 };
 
 /* ntargets of a row whose targets field did not parse (already reported). */

@@ -133,8 +133,13 @@ rules_set_new(struct rules_set **out)
 void
 rules_set_free(struct rules_set *set)
 {
+	uint32_t i;
+
 	if (set == NULL)
 		return;
+	for (i = 0; i <= set->names_mask && set->names != NULL; i++)
+		free(set->names[i]);
+	free(set->names);
 	free(set->rule);
 	free(set->str);
 	free(set->tgt);
@@ -464,11 +469,46 @@ rules_check_domain(const struct rules_rule *r, struct rules_errors *errs,
 	}
 }
 
+/* Same next hop: family, port and address, or the host name (no case). */
 static bool
 rules_target_same(const struct rules_target *a, const struct rules_target *b)
 {
-	return a->af == b->af && a->port == b->port &&
-	       memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+	if (a->af != b->af || a->port != b->port)
+		return false;
+	if (a->af == RULES_AF_NAME)
+		return a->name_len == b->name_len &&
+		       strncasecmp(a->name, b->name, a->name_len) == 0;
+	return memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+}
+
+bool
+rules_host_name_ok(struct span h)
+{
+	uint32_t i, label = 0;
+	bool alpha = false;
+
+	if (h.len == 0 || h.len > RULES_NAME_MAX)
+		return false;
+	for (i = 0; i < h.len; i++) {
+		unsigned char c = (unsigned char)h.ptr[i];
+
+		if (c == '.') {
+			if (label == 0 || h.ptr[i - 1] == '-')
+				return false;
+			label = 0;
+			alpha = false;
+			continue;
+		}
+		if (!span_is_digit(c) && (unsigned char)((c | 0x20) - 'a') >= 26 &&
+		    c != '-' && c != '_')
+			return false;
+		if ((c == '-' && label == 0) || ++label > 63)
+			return false;
+		if (!span_is_digit(c))
+			alpha = true;
+	}
+	/* The last label is not all digits: "10.0.0.256" is no name. */
+	return label != 0 && h.ptr[h.len - 1] != '-' && alpha;
 }
 
 /**
@@ -578,10 +618,19 @@ rules_rule_check(const struct rules_rule *r, struct rules_errors *errs)
 		for (i = 0; i < r->ntargets; i++) {
 			const struct rules_target *t = &r->targets[i];
 
-			if ((t->af != RULES_AF_INET && t->af != RULES_AF_INET6) ||
+			if ((t->af != RULES_AF_INET && t->af != RULES_AF_INET6 &&
+			     t->af != RULES_AF_NAME) ||
 			    t->port == 0 || t->weight == 0) {
 				rules_errors_add(errs, r->line, RULES_FIELD_TARGETS,
 						 "target %u: bad address family, port 0 or weight 0",
+						 i + 1);
+				bad = 1;
+			} else if (t->af == RULES_AF_NAME &&
+				   (t->name == NULL ||
+				    !rules_host_name_ok(span_make(t->name,
+								  t->name_len)))) {
+				rules_errors_add(errs, r->line, RULES_FIELD_TARGETS,
+						 "target %u: bad host name",
 						 i + 1);
 				bad = 1;
 			}
@@ -635,21 +684,96 @@ rules_rule_check(const struct rules_rule *r, struct rules_errors *errs)
 /* ------------------------------------------------------------------ */
 /* Insert, delete, merge, diff                                        */
 
+/*
+ * The set's own copy of host name @p name (@p len bytes), added if it has
+ * none: a stored target's name outlives what the caller passed, and one
+ * name written on many rows is kept once. NULL when out of memory.
+ */
+static const char *
+rules_set_name(struct rules_set *set, const char *name, uint8_t len)
+{
+	uint32_t h = (uint32_t)rules_hash_bytes(name, len), i, k;
+	char *p;
+
+	if ((set->names_n + 1) * 2 > set->names_mask) {
+		uint32_t mask = set->names_mask != 0 ?
+				set->names_mask * 2 + 1 : 63;
+		char **nt = calloc((size_t)mask + 1, sizeof(*nt));
+
+		if (nt == NULL)
+			return NULL;
+		for (k = 0; set->names != NULL && k <= set->names_mask; k++) {
+			const char *q = set->names[k];
+
+			if (q == NULL)
+				continue;
+			i = (uint32_t)rules_hash_bytes(q, strlen(q)) & mask;
+			while (nt[i] != NULL)
+				i = (i + 1) & mask;
+			nt[i] = set->names[k];
+		}
+		free(set->names);
+		set->names = nt;
+		set->names_mask = mask;
+	}
+	for (i = h & set->names_mask; set->names[i] != NULL;
+	     i = (i + 1) & set->names_mask) {
+		p = set->names[i];
+		if (strlen(p) == len && memcmp(p, name, len) == 0)
+			return p;
+	}
+	p = malloc((size_t)len + 1);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, name, len);
+	p[len] = '\0';
+	set->names[i] = p;
+	set->names_n++;
+	return p;
+}
+
+const char *
+rules_set_name_next(const struct rules_set *set, uint32_t *cursor)
+{
+	while (set->names != NULL && *cursor <= set->names_mask) {
+		const char *p = set->names[(*cursor)++];
+
+		if (p != NULL)
+			return p;
+	}
+	return NULL;
+}
+
+/* Store the targets of @p r (names as the set's own); UINT32_MAX: ENOMEM. */
 static uint32_t
 rules_set_store_targets(struct rules_set *set, const struct rules_rule *r)
 {
-	uint32_t off;
+	struct rules_target tl[RULES_TARGETS_MAX];
+	const struct rules_target *src = r->targets;
+	uint32_t off, i;
 
 	if (r->ntargets == 0)
 		return 0;
+	for (i = 0; i < r->ntargets; i++) {
+		if (src[i].af != RULES_AF_NAME)
+			continue;
+		if (src == r->targets) {
+			memcpy(tl, r->targets, r->ntargets * sizeof(*tl));
+			src = tl;
+		}
+		tl[i].name = rules_set_name(set, r->targets[i].name,
+					    r->targets[i].name_len);
+		if (tl[i].name == NULL)
+			return UINT32_MAX;
+	}
 	/* Bulk files repeat the same list row after row: store it once. */
 	if (set->last_tgt_off != UINT32_MAX &&
 	    set->last_ntargets == r->ntargets &&
-	    memcmp(set->tgt + set->last_tgt_off, r->targets,
-		   r->ntargets * sizeof(*r->targets)) == 0)
+	    memcmp(set->tgt + set->last_tgt_off, src,
+		   r->ntargets * sizeof(*src)) == 0)
 		return set->last_tgt_off;
 	off = set->tgt_len;
-	memcpy(set->tgt + off, r->targets, r->ntargets * sizeof(*r->targets));
+	memcpy(set->tgt + off, src, r->ntargets * sizeof(*src));
 	set->tgt_len += r->ntargets;
 	set->last_tgt_off = off;
 	set->last_ntargets = r->ntargets;
@@ -661,7 +785,7 @@ rules_set_insert(struct rules_set *set, const struct rules_rule *r,
 		 bool replace, struct rules_errors *errs)
 {
 	struct rules_srule *sr;
-	uint32_t slot, old, h;
+	uint32_t slot, old, h, tgt_off;
 	size_t nstr;
 	int rc, bad;
 
@@ -686,6 +810,9 @@ rules_set_insert(struct rules_set *set, const struct rules_rule *r,
 	rc = rules_set_reserve(set, nstr, r->ntargets);
 	if (rc != 0)
 		return rc;
+	tgt_off = rules_set_store_targets(set, r);
+	if (tgt_off == UINT32_MAX)
+		return -ENOMEM;
 
 	if (old != UINT32_MAX) {
 		sr = &set->rule[old];
@@ -712,7 +839,7 @@ rules_set_insert(struct rules_set *set, const struct rules_rule *r,
 	sr->id_len = (uint16_t)r->id.len;
 	sr->pat_len = (uint16_t)r->pattern.len;
 	sr->pre_len = (uint16_t)r->prepend.len;
-	sr->tgt_off = rules_set_store_targets(set, r);
+	sr->tgt_off = tgt_off;
 	sr->ntargets = r->ntargets;
 	sr->rank = r->rank;
 	sr->line = r->line;
@@ -939,8 +1066,12 @@ rules_parse_target(struct span s, uint32_t n, uint32_t line,
 		break;
 	case ADDR_PORT_NO_PORT:
 		if (hp.len != 0 && hp.ptr[0] != '[' &&
-		    rules_looks_like_hostname(hp))
-			goto hostname;
+		    rules_looks_like_hostname(hp)) {
+			rules_errors_add(errs, line, RULES_FIELD_TARGETS,
+					 "target %u '%.*s%s': a host name needs a port (name:port); DNS SRV is not looked up",
+					 n, RULES_SHOW(s));
+			return -EINVAL;
+		}
 		goto bad_form;
 	case ADDR_PORT_V6_UNBRACKETED:
 		rules_errors_add(errs, line, RULES_FIELD_TARGETS,
@@ -948,10 +1079,10 @@ rules_parse_target(struct span s, uint32_t n, uint32_t line,
 				 n, RULES_SHOW(s));
 		return -EINVAL;
 	case ADDR_PORT_BAD_ADDR:
-		if (host.len == 0 || host.len >= 64)
-			goto bad_form;
 		if (ap.af == RULES_AF_INET && rules_looks_like_hostname(host))
 			goto hostname;
+		if (host.len == 0 || host.len >= 64)
+			goto bad_form;
 		rules_errors_add(errs, line, RULES_FIELD_TARGETS,
 				 "target %u '%.*s%s': bad IPv%d address",
 				 n, RULES_SHOW(s), ap.af);
@@ -965,6 +1096,7 @@ rules_parse_target(struct span s, uint32_t n, uint32_t line,
 	t->af = ap.af;
 	memcpy(t->addr, ap.addr, sizeof(ap.addr));
 	t->port = ap.port;
+weights:
 	if (!span_is_null(rest)) {
 		const char *s2 = span_chr(rest, '/');
 		struct span pr = rest, wt = SPAN_NULL;
@@ -993,10 +1125,25 @@ rules_parse_target(struct span s, uint32_t n, uint32_t line,
 	return 0;
 
 hostname:
-	rules_errors_add(errs, line, RULES_FIELD_TARGETS,
-			 "target %u '%.*s%s' is a host name: compiled rules take IP literals only; resolve names before writing the CSV",
-			 n, RULES_SHOW(s));
-	return -EINVAL;
+	/* addr_port_parse() stopped at the address: the port is ours. */
+	if (span_to_u64(span_range(span_end(host) + 1, span_end(hp)), 65535,
+			&v) != 0 || v == 0) {
+		rules_errors_add(errs, line, RULES_FIELD_TARGETS,
+				 "target %u '%.*s%s': port out of range 1-65535",
+				 n, RULES_SHOW(s));
+		return -EINVAL;
+	}
+	if (!rules_host_name_ok(host)) {
+		rules_errors_add(errs, line, RULES_FIELD_TARGETS,
+				 "target %u '%.*s%s': bad host name (labels of 1-63 letters, digits, '-' or '_', at most %d bytes, the last not all digits)",
+				 n, RULES_SHOW(s), RULES_NAME_MAX);
+		return -EINVAL;
+	}
+	t->af = RULES_AF_NAME;
+	t->name = host.ptr;
+	t->name_len = (uint8_t)host.len;
+	t->port = (uint16_t)v;
+	goto weights;
 bad_form:
 	rules_errors_add(errs, line, RULES_FIELD_TARGETS,
 			 "target %u '%.*s%s': expected host:port[/priority[/weight]] with an IPv4 address or [IPv6]",

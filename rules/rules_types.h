@@ -17,7 +17,10 @@
 #define RULES_ID_MAX            64      /* bytes in a rule id */
 #define RULES_PATTERN_MAX       1024    /* bytes in a pattern */
 #define RULES_PREPEND_MAX       32      /* bytes in a prepend string */
-#define RULES_TARGETS_MAX       16      /* targets per rule */
+#define RULES_TARGETS_MAX       16      /* targets per rule (and per
+					   compiled list, names resolved) */
+#define RULES_NAME_MAX          253     /* bytes in a target host name */
+#define RULES_NAME_ADDRS_MAX    8       /* addresses taken from one name */
 #define RULES_KEY_MAX           128     /* bytes in a normalised number key */
 #define RULES_HOST_MAX          256     /* bytes in a normalised host key */
 #define RULES_USER_OUT_MAX      (RULES_KEY_MAX + RULES_PREPEND_MAX)
@@ -107,8 +110,13 @@ enum rules_why {
 	RULES_WHY__COUNT
 };
 
-/* Address family of a target; IP literals only. */
+/*
+ * Address family of a target. Compiled images hold IP literals only; a
+ * rule set may also name a host, which the control process resolves
+ * before compiling (rules_compile_resolved()).
+ */
 enum rules_af {
+	RULES_AF_NAME = 0,
 	RULES_AF_INET = 4,
 	RULES_AF_INET6 = 6,
 };
@@ -116,10 +124,18 @@ enum rules_af {
 /* One entry of a rule's target list: host:port/priority/weight. */
 struct rules_target {
 	uint8_t          af;            /* enum rules_af */
-	uint8_t          pad;
+	uint8_t          name_len;      /* RULES_AF_NAME: bytes at name */
 	uint16_t         port;          /* 1..65535 */
 	uint16_t         priority;      /* lower is preferred */
 	uint16_t         weight;        /* share within a priority tier, >= 1 */
+	uint8_t          addr[16];      /* network order; IPv4 in addr[0..3] */
+	const char      *name;          /* RULES_AF_NAME: host name, as
+					   written; NULL for IP literals */
+};
+
+/* One address a host name resolves to (rules_resolve_fn). */
+struct rules_addr {
+	uint8_t          af;            /* RULES_AF_INET or RULES_AF_INET6 */
 	uint8_t          addr[16];      /* network order; IPv4 in addr[0..3] */
 };
 

@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -783,10 +785,137 @@ test_rules_compile_regex_split_equals_one_database(void **state)
 	regex_split_round(1000, 20000);
 }
 
+/* A resolver with fixed answers: gw.example.net has two IPv4 addresses
+ * and one IPv6, dup.example.net is 192.0.2.1, the rest fail. */
+static int
+table_resolve(void *arg, struct span name, struct rules_addr *out,
+	      uint32_t max, char *why, size_t why_len)
+{
+	uint32_t *calls = arg;
+
+	(*calls)++;
+	assert_true(max >= 3);
+	memset(out, 0, 3 * sizeof(*out));
+	if (span_eq_nocase2(name, SPAN_LIT("gw.example.net"))) {
+		out[0].af = RULES_AF_INET;
+		memcpy(out[0].addr, ((const uint8_t[]){ 198, 51, 100, 1 }), 4);
+		out[1].af = RULES_AF_INET;
+		memcpy(out[1].addr, ((const uint8_t[]){ 198, 51, 100, 2 }), 4);
+		out[2].af = RULES_AF_INET6;
+		out[2].addr[0] = 0x20;
+		out[2].addr[1] = 0x01;
+		out[2].addr[15] = 1;
+		return 3;
+	}
+	if (span_eq(name, SPAN_LIT("dup.example.net"))) {
+		out[0].af = RULES_AF_INET;
+		memcpy(out[0].addr, ((const uint8_t[]){ 192, 0, 2, 1 }), 4);
+		return 1;
+	}
+	snprintf(why, why_len, "no such host");
+	return -ENOENT;
+}
+
+/*
+ * Name targets: refused by rules_compile() (the control process resolves
+ * them); rules_compile_resolved() puts each name's addresses in its place
+ * with its port, priority and weight, asks once for rules in a row naming
+ * the same host, keeps an address once per list, and reports every name
+ * that fails with its rule's line.
+ */
+static void
+test_rules_compile_names_resolved(void **state)
+{
+	static const char csv[] = RT_HDR
+		"a,prefix,1,forward,gw.example.net:5070/2/7|" T "/1,,,,\n"
+		"b,prefix,2,forward,GW.example.net:5070/2/7,,,,\n"
+		"c,prefix,3,forward,dup.example.net:5060/3|" T ",,,,\n";
+	struct rules_errors *errs = calloc(1, sizeof(*errs));
+	struct rules_set *set = NULL;
+	struct rules_db *db = NULL;
+	struct rules_dest d;
+	struct rules_rule r;
+	uint32_t calls = 0, i, v4 = 0, v6 = 0;
+	size_t len;
+	void *img;
+	char *out;
+
+	(void)state;
+	if (errs == NULL)
+		fail_msg("out of memory");
+	assert_int_equal(rules_csv_parse(csv, sizeof(csv) - 1, &set, errs), 0);
+	assert_int_equal(rules_set_find(set, SPAN_LIT("a"), &r), 0);
+	assert_int_equal(r.targets[0].af, RULES_AF_NAME);
+	assert_int_equal(r.targets[0].name_len, 14);
+	assert_memory_equal(r.targets[0].name, "gw.example.net", 14);
+	assert_int_equal(r.targets[0].port, 5070);
+	assert_int_equal(r.targets[0].priority, 2);
+	assert_int_equal(r.targets[0].weight, 7);
+	out = calloc(1, 4096);
+	if (out == NULL)
+		fail_msg("out of memory");
+	assert_int_equal(rules_rule_to_csv(&r, out, 4096, &len), 0);
+	out[len] = '\0';
+	assert_non_null(strstr(out, "gw.example.net:5070/2/7|192.0.2.1:5060/1/1"));
+	free(out);
+
+	assert_int_equal(rules_compile(set, &img, &len, errs), -EINVAL);
+	assert_int_equal(errs->n, 3);
+	assert_int_equal(errs->e[0].field, RULES_FIELD_TARGETS);
+	assert_non_null(strstr(errs->e[0].msg, "resolved by the control process"));
+	rules_errors_reset(errs);
+
+	assert_int_equal(rules_compile_resolved(set, table_resolve, &calls,
+						&img, &len, errs), 0);
+	/* a and b name one host (any case), but are two names to ask. */
+	assert_true(calls >= 2 && calls <= 3);
+	assert_int_equal(rules_db_load(img, len, &db), 0);
+	free(img);
+	/* 192.0.2.1, 198.51.100.1, .2 and 2001::1: once each. */
+	assert_int_equal(rules_db_target_count(db), 4);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(rules_db_target(db, i, &d), 0);
+		if (d.af == RULES_AF_INET6) {
+			v6++;
+			assert_int_equal(d.port, 5070);
+		} else {
+			v4++;
+		}
+	}
+	assert_int_equal(v4, 3);
+	assert_int_equal(v6, 1);
+	rules_db_free(db);
+	rules_set_free(set);
+
+	/* Names that fail: each rule reported with its line. */
+	{
+		static const char bad[] = RT_HDR
+			"a,prefix,1,forward,no.example.net:5060,,,,\n"
+			"b,prefix,2,forward," T ",,,,\n"
+			"c,prefix,3,forward," T "|other.example.net:5060,,,,\n";
+
+		assert_int_equal(rules_csv_parse(bad, sizeof(bad) - 1, &set,
+						 errs), 0);
+		rules_errors_reset(errs);
+		assert_int_equal(rules_compile_resolved(set, table_resolve,
+							&calls, &img, &len,
+							errs), -EINVAL);
+		assert_null(img);
+		assert_int_equal(errs->n, 2);
+		assert_int_equal(errs->e[0].line, 2);
+		assert_int_equal(errs->e[1].line, 4);
+		assert_non_null(strstr(errs->e[1].msg,
+				       "target 2 'other.example.net:5060': host name does not resolve: no such host"));
+		rules_set_free(set);
+	}
+	free(errs);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rules_compile_names_resolved),
 		cmocka_unit_test(test_rules_compile_trie_empty_and_single_digit),
 		cmocka_unit_test(test_rules_compile_trie_plus_is_ignored),
 		cmocka_unit_test(test_rules_compile_trie_1_and_15_digit_keys),

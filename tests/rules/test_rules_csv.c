@@ -301,10 +301,33 @@ test_rules_csv_each_error_kind_reported(void **state)
 		assert_int_equal(errs->e[0].field, RULES_FIELD_TARGETS);
 		free(errs);
 	}
-	expect_one_error("x,prefix,1,forward,gw.example.net:5060,,,,", 2,
-			 RULES_FIELD_TARGETS, "resolve names before writing the CSV");
 	expect_one_error("x,prefix,1,forward,gw.example.net,,,,", 2,
-			 RULES_FIELD_TARGETS, "host name");
+			 RULES_FIELD_TARGETS, "a host name needs a port");
+	expect_one_error("x,prefix,1,forward,gw..example.net:5060,,,,", 2,
+			 RULES_FIELD_TARGETS, "bad host name");
+	expect_one_error("x,prefix,1,forward,-gw.example.net:5060,,,,", 2,
+			 RULES_FIELD_TARGETS, "bad host name");
+	expect_one_error("x,prefix,1,forward,gw-.example.net:5060,,,,", 2,
+			 RULES_FIELD_TARGETS, "bad host name");
+	expect_one_error("x,prefix,1,forward,gw.example.net.:5060,,,,", 2,
+			 RULES_FIELD_TARGETS, "bad host name");
+	expect_one_error("x,prefix,1,forward,gw.example.net:0,,,,", 2,
+			 RULES_FIELD_TARGETS, "port out of range");
+	expect_one_error("x,prefix,1,forward,gw.example.net:50x,,,,", 2,
+			 RULES_FIELD_TARGETS, "port out of range");
+	expect_one_error("x,prefix,1,forward,GW.Example.net:5060|gw.example.net:5060/2,,,,",
+			 2, RULES_FIELD_TARGETS, "repeats");
+	{
+		char row[400];
+
+		memset(row, 0, sizeof(row));
+		memcpy(row, "x,prefix,1,forward,", 19);
+		memset(row + 19, 'a', 60);
+		row[79] = '.';
+		memset(row + 80, 'b', 64);      /* a 64-byte label */
+		memcpy(row + 144, ".net:5060,,,,", 13);
+		expect_one_error(row, 2, RULES_FIELD_TARGETS, "bad host name");
+	}
 	expect_one_error("x,prefix,1,forward,192.0.2.300:5060,,,,", 2,
 			 RULES_FIELD_TARGETS, "bad IPv4 address");
 	expect_one_error("x,prefix,1,forward,2001:db8::1:5060,,,,", 2,
@@ -493,7 +516,7 @@ test_rules_csv_add_row_reports_line(void **state)
 {
 	struct rules_errors errs;
 	struct rules_set *set;
-	const char *row = "x,prefix,12,forward,gw.example:5060,,,,";
+	const char *row = "x,prefix,12,forward,gw.example,,,,";
 
 	(void)state;
 	assert_int_equal(rules_set_new(&set), 0);
