@@ -372,10 +372,13 @@ void rules_scratch_free(struct rules_scratch *scr);
  * as given.
  *
  * @return
- *   0; -EINVAL for a bad %-escape (before the params of a number);
- *   -ENAMETOOLONG if the number as normalised (its "+", separators and
- *   params do not count), another user part as unescaped, or the host
- *   exceeds RULES_KEY_MAX or RULES_HOST_MAX.
+ *   0; -EINVAL for a bad %-escape anywhere in the user part (params
+ *   included: the whole user part is unescaped first); -ENAMETOOLONG if
+ *   a user part with an escape unescapes to more than 2 * RULES_KEY_MAX +
+ *   2 bytes before its first ";" (separators count there), or the
+ *   number as normalised (its "+", separators and params do not count),
+ *   another user part as unescaped, or the host exceeds RULES_KEY_MAX or
+ *   RULES_HOST_MAX.
  *
  * Context: any thread, hot-path safe.
  */

@@ -209,7 +209,7 @@ rules_csv_end_row(struct rules_csv *csv)
 				  &csv->errs);
 	if (rc != 0 && csv->nf != RULES_FIELD__COUNT - 1)
 		goto out;
-	rc = rules_set_insert(csv->set, &r, false, &csv->errs);
+	rc = rules_set_insert(csv->set, &r, false, false, &csv->errs);
 	if (rc == -ENOMEM)
 		return rc;
 out:
@@ -587,7 +587,9 @@ rules_set_add_csv_row(struct rules_set *set, const char *row, size_t len,
 	if (rc != 0 && nf != RULES_FIELD__COUNT - 1)
 		goto out_free;
 	{
-		int rc2 = rules_set_insert(set, &r, false, errs);
+		/* A row with a field that did not parse is still checked (to
+		 * report every problem), but never added. */
+		int rc2 = rules_set_insert(set, &r, false, rc != 0, errs);
 
 		if (rc == 0)
 			rc = rc2;

@@ -13,6 +13,7 @@
 #include <hs/hs.h>
 
 #include <fmt.h>
+#include <utf8.h>
 
 #include "rules_priv.h"
 
@@ -208,8 +209,19 @@ rules_put_json(struct fmt_buf *b, struct span s)
 		} else if (c < 0x20 || c == 0x7f) {
 			fmt_buf_lit(b, "\\u00");
 			fmt_buf_hex64(b, c, 2);
-		} else {
+		} else if (c < 0x80) {
 			fmt_buf_mem(b, &s.ptr[i], 1);
+		} else {
+			/* JSON is UTF-8 (RFC 8259 §8.1): a byte of no valid
+			 * sequence (an unescaped %FF) is U+FFFD. */
+			size_t n = utf8_seq_len(s.ptr + i, s.len - i);
+
+			if (n == 0) {
+				fmt_buf_lit(b, "\\ufffd");
+			} else {
+				fmt_buf_mem(b, &s.ptr[i], (uint32_t)n);
+				i += (uint32_t)n - 1;
+			}
 		}
 	}
 	fmt_buf_lit(b, "\"");

@@ -333,7 +333,9 @@ rules_domain_best(const struct rules_db *db, const char *host, uint32_t len,
 	e = rules_dom_find(db, host, len);
 	if (e != NULL && e->best_exact < best)
 		best = e->best_exact;
-	for (i = 0; i + 1 < len; i++) {
+	/* From 1: a leading dot leaves an empty label, which no name
+	 * strictly below the suffix has (as rules_explain() decides). */
+	for (i = 1; i + 1 < len; i++) {
 		if (host[i] != '.')
 			continue;
 		e = rules_dom_find(db, host + i + 1, len - i - 1);

@@ -67,7 +67,7 @@ void rules_srule_view(const struct rules_set *set, const struct rules_srule *r,
 		      struct rules_rule *out);
 int rules_rule_check(const struct rules_rule *rule, struct rules_errors *errs);
 int rules_set_insert(struct rules_set *set, const struct rules_rule *rule,
-		     bool replace, struct rules_errors *errs);
+		     bool replace, bool check_only, struct rules_errors *errs);
 int rules_fields_to_rule(const struct span *f, uint32_t nf, uint32_t line,
 			 struct rules_rule *rule, struct rules_target *tbuf,
 			 struct rules_errors *errs);

@@ -426,7 +426,7 @@ rules_check_regex(const struct rules_rule *r, struct rules_errors *errs,
 	if (hs_expression_info(wrapped, HS_FLAG_ALLOWEMPTY, &info, &cerr) !=
 	    HS_SUCCESS) {
 		rules_errors_add(errs, r->line, RULES_FIELD_PATTERN,
-				 "regex '%.*s%s' cannot be anchored to the whole key (open \\Q or (?x) comment?): %s",
+				 "regex '%.*s%s' cannot be anchored to the whole key (an open \\Q or (?x) comment, or a leading (*VERB), which the anchoring cannot follow?): %s",
 				 RULES_SHOW(r->pattern),
 				 cerr != NULL ? cerr->message : "unknown error");
 		hs_free_compile_error(cerr);
@@ -780,10 +780,60 @@ rules_set_store_targets(struct rules_set *set, const struct rules_rule *r)
 	return off;
 }
 
+/* Does [p, p + len) lie in the arena [base, base + cap)? */
+static bool
+rules_in_arena(const void *p, size_t len, const void *base, size_t cap)
+{
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)base;
+
+	return base != NULL && len != 0 && a >= b && a < b + cap;
+}
+
+/*
+ * A rule read from @p set itself (rules_set_get(), then put back changed)
+ * points into arenas that growing them moves: copy what it points to into
+ * @p tmp, @p sbuf and @p tl first. Returns the rule to insert.
+ */
+static const struct rules_rule *
+rules_set_detach(const struct rules_set *set, const struct rules_rule *r,
+		 struct rules_rule *tmp,
+		 char sbuf[RULES_ID_MAX + RULES_PATTERN_MAX + RULES_PREPEND_MAX],
+		 struct rules_target tl[RULES_TARGETS_MAX])
+{
+	size_t n = 0;
+
+	if (!rules_in_arena(r->id.ptr, r->id.len, set->str, set->str_cap) &&
+	    !rules_in_arena(r->pattern.ptr, r->pattern.len, set->str,
+			    set->str_cap) &&
+	    !rules_in_arena(r->prepend.ptr, r->prepend.len, set->str,
+			    set->str_cap) &&
+	    !rules_in_arena(r->targets, r->ntargets * sizeof(*r->targets),
+			    set->tgt, set->tgt_cap * sizeof(*set->tgt)))
+		return r;
+	*tmp = *r;
+	memcpy(sbuf, r->id.ptr, r->id.len);
+	tmp->id = span_make(sbuf, r->id.len);
+	n = r->id.len;
+	if (r->pattern.len != 0)
+		memcpy(sbuf + n, r->pattern.ptr, r->pattern.len);
+	tmp->pattern = span_make(sbuf + n, r->pattern.len);
+	n += r->pattern.len;
+	if (r->prepend.len != 0)
+		memcpy(sbuf + n, r->prepend.ptr, r->prepend.len);
+	tmp->prepend = span_make(sbuf + n, r->prepend.len);
+	if (r->ntargets != 0)
+		memcpy(tl, r->targets, r->ntargets * sizeof(*tl));
+	tmp->targets = tl;
+	return tmp;
+}
+
 int
 rules_set_insert(struct rules_set *set, const struct rules_rule *r,
-		 bool replace, struct rules_errors *errs)
+		 bool replace, bool check_only, struct rules_errors *errs)
 {
+	char sbuf[RULES_ID_MAX + RULES_PATTERN_MAX + RULES_PREPEND_MAX];
+	struct rules_target tl[RULES_TARGETS_MAX];
+	struct rules_rule tmp;
 	struct rules_srule *sr;
 	uint32_t slot, old, h, tgt_off;
 	size_t nstr;
@@ -803,8 +853,10 @@ rules_set_insert(struct rules_set *set, const struct rules_rule *r,
 				 RULES_SHOW(r->id), set->rule[old].line);
 		return -EEXIST;
 	}
-	if (bad != 0)
+	if (bad != 0 || check_only)
 		return bad;
+	/* Checked: the lengths are within the limits the buffers take. */
+	r = rules_set_detach(set, r, &tmp, sbuf, tl);
 
 	nstr = (size_t)r->id.len + r->pattern.len + r->prepend.len;
 	rc = rules_set_reserve(set, nstr, r->ntargets);
@@ -855,14 +907,14 @@ int
 rules_set_add(struct rules_set *set, const struct rules_rule *rule,
 	      struct rules_errors *errs)
 {
-	return rules_set_insert(set, rule, false, errs);
+	return rules_set_insert(set, rule, false, false, errs);
 }
 
 int
 rules_set_put(struct rules_set *set, const struct rules_rule *rule,
 	      struct rules_errors *errs)
 {
-	return rules_set_insert(set, rule, true, errs);
+	return rules_set_insert(set, rule, true, false, errs);
 }
 
 int
@@ -1183,6 +1235,26 @@ rules_parse_targets(struct span s, uint32_t line, struct rules_errors *errs,
 	return rc;
 }
 
+/* Does domain @p d (a "*." in front allowed) have a label of more than 63
+ * characters, or one that starts or ends with '-' (RFC 1035 §2.3.1)? */
+static bool
+rules_bad_label(struct span d)
+{
+	uint32_t i, start = 0;
+
+	if (d.len >= 2 && d.ptr[0] == '*' && d.ptr[1] == '.')
+		start = 2;
+	for (i = start; i <= d.len; i++) {
+		if (i < d.len && d.ptr[i] != '.')
+			continue;
+		if (i - start > 63 || (i > start && (d.ptr[start] == '-' ||
+						     d.ptr[i - 1] == '-')))
+			return true;
+		start = i + 1;
+	}
+	return false;
+}
+
 /* Does the domain @p d hold ".." (an empty label)? */
 static bool
 rules_has_empty_label(struct span d)
@@ -1270,6 +1342,12 @@ rules_fields_to_rule(const struct span *f, uint32_t nf, uint32_t line,
 	if (r->kind == RULES_KIND_DOMAIN && rules_has_empty_label(r->pattern)) {
 		rules_errors_add(errs, line, RULES_FIELD_PATTERN,
 				 "domain '%.*s%s' has an empty label ('..')",
+				 RULES_SHOW(r->pattern));
+		rc = -EINVAL;
+	} else if (r->kind == RULES_KIND_DOMAIN &&
+		   rules_bad_label(r->pattern)) {
+		rules_errors_add(errs, line, RULES_FIELD_PATTERN,
+				 "domain '%.*s%s' has a label longer than 63 characters or starting or ending with '-'",
 				 RULES_SHOW(r->pattern));
 		rc = -EINVAL;
 	}

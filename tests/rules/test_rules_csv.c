@@ -301,6 +301,12 @@ test_rules_csv_each_error_kind_reported(void **state)
 		assert_int_equal(errs->e[0].field, RULES_FIELD_TARGETS);
 		free(errs);
 	}
+	expect_one_error("x,domain,-bad-.example,forward,192.0.2.1:5060,,,,", 2,
+			 RULES_FIELD_PATTERN, "starting or ending with '-'");
+	expect_one_error("x,domain,*.a-.example,forward,192.0.2.1:5060,,,,", 2,
+			 RULES_FIELD_PATTERN, "starting or ending with '-'");
+	expect_one_error("x,domain,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example,forward,192.0.2.1:5060,,,,",
+			 2, RULES_FIELD_PATTERN, "longer than 63");
 	expect_one_error("x,prefix,1,forward,gw.example.net,,,,", 2,
 			 RULES_FIELD_TARGETS, "a host name needs a port");
 	expect_one_error("x,prefix,1,forward,gw..example.net:5060,,,,", 2,

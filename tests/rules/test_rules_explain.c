@@ -113,6 +113,10 @@ test_rules_explain_renders_text_and_json(void **state)
 	explain(&t, "a%22b%5C%01", "", ex);
 	assert_int_equal(rules_explain_json(ex, buf, sizeof(buf), &len), 0);
 	assert_non_null(strstr(buf, "\"number\":\"a\\\"b\\\\\\u0001\""));
+	/* ... and stays UTF-8: a lone %FF is U+FFFD, é (%C3%A9) itself. */
+	explain(&t, "%FFa%C3%A9", "", ex);
+	assert_int_equal(rules_explain_json(ex, buf, sizeof(buf), &len), 0);
+	assert_non_null(strstr(buf, "\"number\":\"\\ufffda\xc3\xa9\""));
 	rt_free(&t);
 	free(ex);
 }

@@ -201,6 +201,9 @@ static const struct prec_case prec_cases[] = {
 	  "1", "example.com", "-", RULES_WHY_NO_MATCH },
 	{ "d,domain,*.example.com,forward," T ",,,,\n",
 	  "1", "a.b.Example.COM", "d", RULES_WHY_ONLY },
+	/* a leading dot is an empty label, no name below the suffix */
+	{ "d,domain,*.example.com,forward," T ",,,,\n",
+	  "1", ".example.com", "-", RULES_WHY_NO_MATCH },
 	{ "d,domain,Example.com,forward," T ",,,,\n",
 	  "1", "EXAMPLE.com", "d", RULES_WHY_ONLY },
 	{ "d,domain,example.com,forward," T ",,,,\n",

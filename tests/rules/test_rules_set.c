@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -180,6 +181,78 @@ test_rules_set_names(void **state)
 	assert_string_equal(rules_kind_name(99), "?");
 }
 
+/*
+ * A rule read from the set and put back changed (find, edit, put) while
+ * the set's arenas grow: the put copies what the rule points to before
+ * they move (the sanitizer build catches a read of the old arena).
+ */
+static void
+test_rules_set_put_back_own_rule(void **state)
+{
+	struct rules_set *set;
+	struct rules_rule r;
+	char id[16], row[128];
+	uint32_t i;
+
+	(void)state;
+	assert_int_equal(rules_set_new(&set), 0);
+	for (i = 0; i < 2000; i++) {
+		snprintf(row, sizeof(row),
+			 "r%u,prefix,%u,forward,192.0.2.%u:5060|gw%u.example.net:5060,,,,",
+			 i, 100000 + i, 1 + i % 200, i % 7);
+		assert_int_equal(rules_set_add_csv_row(set, row, strlen(row),
+						       i + 2, NULL), 0);
+	}
+	for (i = 0; i < 2000; i++) {
+		snprintf(id, sizeof(id), "r%u", i);
+		assert_int_equal(rules_set_find(set, span_make(id, strlen(id)),
+						&r), 0);
+		r.rank = 5;
+		assert_int_equal(rules_set_put(set, &r, NULL), 0);
+	}
+	for (i = 0; i < 2000; i += 97) {
+		snprintf(id, sizeof(id), "r%u", i);
+		assert_int_equal(rules_set_find(set, span_make(id, strlen(id)),
+						&r), 0);
+		assert_int_equal(r.rank, 5);
+		assert_int_equal(r.ntargets, 2);
+		assert_int_equal(r.targets[1].af, RULES_AF_NAME);
+		snprintf(row, sizeof(row), "gw%u.example.net", i % 7);
+		assert_int_equal(r.targets[1].name_len, strlen(row));
+		assert_memory_equal(r.targets[1].name, row, strlen(row));
+	}
+	assert_int_equal(rules_set_count(set, NULL), 2000);
+	rules_set_free(set);
+}
+
+/* A row with any field that does not parse leaves the set unchanged,
+ * even when what did parse would make a valid rule. */
+static void
+test_rules_set_bad_row_not_added(void **state)
+{
+	static const char *const rows[] = {
+		"a,domain,a..b.com,forward,192.0.2.1:5060,,,,",
+		"b,prefix,1,forward,192.0.2.1:5060,abc,,,",
+		"c,prefix,1,reject,,,,,401",
+		"d,prefix,1,forward,192.0.2.1:5060,,x,,",
+	};
+	struct rules_errors errs;
+	struct rules_set *set;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(rules_set_new(&set), 0);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		rules_errors_reset(&errs);
+		assert_int_equal(rules_set_add_csv_row(set, rows[i],
+						       strlen(rows[i]), 1,
+						       &errs), -EINVAL);
+		assert_true(errs.total >= 1);
+		assert_int_equal(rules_set_count(set, NULL), 0);
+	}
+	rules_set_free(set);
+}
+
 int
 main(void)
 {
@@ -188,6 +261,8 @@ main(void)
 		cmocka_unit_test(test_rules_set_many_adds_and_deletes_consistent),
 		cmocka_unit_test(test_rules_set_diff_counts_by_kind),
 		cmocka_unit_test(test_rules_set_names),
+		cmocka_unit_test(test_rules_set_put_back_own_rule),
+		cmocka_unit_test(test_rules_set_bad_row_not_added),
 	};
 
 	return cmocka_run_group_tests_name("rules_set", tests, NULL, NULL);
