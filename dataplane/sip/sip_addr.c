@@ -240,7 +240,7 @@ sip_via_parse(struct sip_via *via, struct span value)
 
 	p = sip_skip_lws(q, end);
 	if (p < end && *p == ':') {
-		/* port = 1*DIGIT, at most 65535: read as it is scanned */
+		/* port = 1*DIGIT, 1..65535: read as it is scanned */
 		uint32_t port = 0, d;
 
 		p = sip_skip_lws(p + 1, end);
@@ -250,7 +250,9 @@ sip_via_parse(struct sip_via *via, struct span value)
 			if (port > 65535)
 				return SIP_PERR_BAD_VIA;
 		}
-		if (q == p)
+		/* Port 0 reaches no one, and would read as "no port"
+		 * (5060, RFC 3261 §18.2.2) to every user of via->port. */
+		if (q == p || port == 0)
 			return SIP_PERR_BAD_VIA;
 		via->port = (uint16_t)port;
 		p = sip_skip_lws(q, end);
@@ -421,7 +423,10 @@ sip_naddr_parse(struct sip_naddr *na, struct span value)
 			       !sip_cc_is((unsigned char)*q, SIP_CC_LWS))
 				q++;
 			uri = span_range(p, q);
+			/* A URI holding ',' or '?' must be in <> (RFC 3261
+			 * §20; ';' already ends it here). */
 			if (span_chr(uri, '?') != NULL ||
+			    span_chr(uri, ',') != NULL ||
 			    sip_uri_parse_inline(&u, uri) != SIP_PERR_OK)
 				return SIP_PERR_BAD_VALUE;
 			na->uri = uri;

@@ -58,8 +58,9 @@ sip_ip4_parse(const char *p, const char *end, uint8_t out[4])
 /*
  * IPv6address (RFC 4291 §2.2, as in RFC 3261 §25.1): up to eight groups of
  * 1..4 hex digits, at most one "::", optionally an IPv4 tail, exactly from
- * p to end (no brackets). A ":::" is read as "::": RFC 5118 §4.10 lets a
- * robust element accept that product of the RFC 3261 ABNF bug.
+ * p to end (no brackets). A ":::" right before the IPv4 tail is read as
+ * "::": RFC 5118 §4.10 lets a robust element accept that product of the
+ * RFC 3261 ABNF bug; anywhere else it is invalid.
  */
 static int
 sip_ip6_parse(const char *p, const char *end, uint8_t out[16])
@@ -109,8 +110,14 @@ sip_ip6_parse(const char *p, const char *end, uint8_t out[16])
 				return -EINVAL;
 			gap = n;
 			p++;
-			if (p < end && *p == ':')
-				p++;    /* ":::" leniency, see above */
+			/* ":::" leniency, see above: only before the IPv4
+			 * tail the ABNF bug produces ("2001:db8:::192.0.2.1"). */
+			if (p < end && *p == ':') {
+				p++;
+				if (memchr(p, ':', (size_t)(end - p)) != NULL ||
+				    memchr(p, '.', (size_t)(end - p)) == NULL)
+					return -EINVAL;
+			}
 		} else if (p == end) {
 			return -EINVAL; /* trailing single ':' */
 		}

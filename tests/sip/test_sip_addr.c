@@ -236,6 +236,7 @@ test_sip_addr_via_parse_errors_rejected(void **state)
 		"SIP/2.0/UDP :5060", "SIP/2.0/UDP ;branch=x",
 		"SIP/2.0/UDP host:", "SIP/2.0/UDP host:;branch=x",
 		"SIP/2.0/UDP host:65536", "SIP/2.0/UDP host:abc",
+		"SIP/2.0/UDP 192.0.2.1:0", "SIP/2.0/UDP host:00",
 		"SIP/2.0/UDP host:5060:5060", "SIP/2.0/UDP 2001:db8::1",
 		"SIP/2.0/UDP [2001:db8::1", "SIP/2.0/UDP [2001:db8::1]x",
 		"SIP/2.0/UDP [zz::1]", "SIP/2.0/UDP host junk",
@@ -543,6 +544,8 @@ test_sip_addr_naddr_parse_errors_rejected(void **state)
 		"\"Joe\" <sip:joe@example.org>;;;;",
 		/* RFC 4475 §3.1.2.13 regbadct: '?' needs <> */
 		"sip:user@example.com?Route=%3Csip:sip.example.com%3E",
+		/* ... and ',' too (RFC 3261 §20) */
+		"sip:a,b@host", "sip:a,b@host;tag=1", "urn:x,y",
 		/* structure */
 		"<>", "<sip:a@b", "sip:a@b>", "<sip:a@b> junk", "<sip:a@b>x",
 		"\"x\"", "\"x\" sip:a@b", "\"x\" \"y\" <sip:a@b>", "**", "*;q=1",
