@@ -31,13 +31,17 @@ for b in "$control" "$ctl"; do
 	[ -x "$b" ] || { echo "bench_import: $b not built" >&2; exit 2; }
 done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/sipedge-bench.XXXXXX")
+work=
 pid=
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$work"
+	[ -z "$work" ] || rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+# INT/TERM must end the run (the EXIT trap then cleans up), not resume it.
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+work=$(mktemp -d "${TMPDIR:-/tmp}/sipedge-bench.XXXXXX")
 
 date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)

@@ -22,11 +22,12 @@ bp_init() {
 		[ -x "$b" ] || { echo "$bp_name: $b not built" >&2; exit 2; }
 	done
 
-	work=$(mktemp -d "${TMPDIR:-/tmp}/$2")
+	work=
 	prefix=$3
 	pids=()
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
+	work=$(mktemp -d "${TMPDIR:-/tmp}/$2")
 
 	date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	commit=${COMMIT:-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)}
@@ -58,7 +59,9 @@ cleanup() {
 	done
 	# EAL leaves its runtime directories (telemetry sockets) behind.
 	rm -rf /var/run/dpdk/"$prefix"-* 2>/dev/null || true
-	if [ -n "${KEEP:-}" ]; then
+	if [ -z "$work" ]; then
+		:
+	elif [ -n "${KEEP:-}" ]; then
 		echo "$bp_name: kept $work" >&2
 	else
 		rm -rf "$work"
@@ -88,11 +91,28 @@ run_dp() {
 	dp_pid=$!
 	pids+=("$dp_pid")
 	for i in $(seq 1 600); do
-		grep -q '^sipedge-dataplane: .* worker' "$dp_log" && break
+		grep -q '^sipedge-dataplane: .* worker' "$dp_log" && return 0
 		kill -0 "$dp_pid" 2>/dev/null ||
 			{ cat "$dp_log" >&2; echo "$bp_name: dataplane exited" >&2; exit 1; }
 		sleep 0.1
 	done
+	# No figures from a dataplane that never started.
+	cat "$dp_log" >&2
+	echo "$bp_name: dataplane not started after 60 s" >&2
+	exit 1
+}
+
+# wait_control SOCKET: sipedge-control answers there (up to 10 s), or
+# the benchmark stops.
+wait_control() {
+	local i
+	for i in $(seq 1 200); do
+		"$ctl" --socket "$1" status >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	cat "$work/control.log" >&2
+	echo "$bp_name: sipedge-control not answering after 10 s" >&2
+	exit 1
 }
 
 # telemetry_series SOCKET SECONDS: one line "ipackets opackets

@@ -143,10 +143,7 @@ fi
 setsid $pin0 "$control" --data-dir "$work/data" --socket "$sock" \
 	--log-level warning >"$work/control.log" 2>&1 </dev/null &
 pids+=($!)
-for i in $(seq 1 200); do
-	"$ctl" --socket "$sock" status >/dev/null 2>&1 && break
-	sleep 0.05
-done
+wait_control "$sock"
 echo "== importing $rules forward rules"
 $pin0 "$ctl" --socket "$sock" routes import "$work/routes.csv" | sed 's/^/   /'
 record env load_avg_1min "$(cut -d' ' -f1 /proc/loadavg)" load

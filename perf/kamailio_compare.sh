@@ -48,6 +48,10 @@ results=${RESULTS:-$root/perf/results/kamailio_compare.csv}
 # shellcheck source=../tests/e2e/lib.sh
 . "$root/tests/e2e/lib.sh"
 
+# The names and the cleanup (lib.sh) before anything is created; the
+# Kamailio started below is one of lib.sh's process groups.
+e2e_names
+e2e_traps
 if ! why=$(e2e_can_run); then
 	echo "kamailio_compare: cannot run: $why"
 	exit 77
@@ -58,8 +62,15 @@ if ! command -v kamailio >/dev/null 2>&1; then
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y kamailio \
 		>/dev/null; } ||
 		{ echo "kamailio_compare: apt-get install kamailio failed"; exit 1; }
-	# The package's own service, if it started one, is not ours.
-	pkill -x kamailio 2>/dev/null || true
+	# The package's own service, if the installation started one, is not
+	# ours and would hold the port: stop that unit (or the init script's
+	# pid), never any other Kamailio.
+	if command -v systemctl >/dev/null 2>&1 &&
+	   systemctl is-active --quiet kamailio.service 2>/dev/null; then
+		systemctl stop kamailio.service || true
+	elif [ -s /run/kamailio/kamailio.pid ]; then
+		kill "$(cat /run/kamailio/kamailio.pid)" 2>/dev/null || true
+	fi
 fi
 kam_mods=$(dirname "$(find /usr/lib -name sl.so -path '*kamailio*' | head -n1)")
 kam_version=$(kamailio -v 2>/dev/null | sed -n 's/^version: *//p' | head -n1)
@@ -68,12 +79,6 @@ UAS=198.18.0.3
 
 e2e_init
 kam_pid=
-cleanup() {
-	[ -n "$kam_pid" ] && e2e_kill_group "$kam_pid"
-	e2e_cleanup
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)

@@ -70,6 +70,10 @@ E2E_BUILD=$(cd "$build" && pwd)
 sipp_dir=$root/tests/e2e/sipp
 examples=$root/docs/examples
 
+# The names and the cleanup traps before anything is created (the probe
+# namespace of e2e_can_run included).
+e2e_names
+e2e_traps
 if ! why=$(e2e_can_run); then
 	echo "demo: cannot run the router here: $why"
 	echo "demo: showing the SIP library's verdicts instead (--conformance)"
@@ -77,8 +81,6 @@ if ! why=$(e2e_can_run); then
 	exit 0
 fi
 e2e_init
-trap e2e_cleanup EXIT
-trap 'exit 130' INT TERM
 if [ ! -x "$E2E_DATAPLANE" ]; then
 	echo "demo: $build/dataplane/sipedge-dataplane was not built (libdpdk missing?)" >&2
 	exit 1
@@ -135,8 +137,16 @@ echo "   options: $(e2e_sipp_summary options)"
 echo
 echo "== sipedgectl stats"
 # The dataplane reports its counters to the control process about once a
-# second; wait for a report that covers the last call.
-sleep 2
+# second; wait (up to 10 s) for a report that counts every INVITE and
+# OPTIONS sent above (warm-up, calls, reject run; the OPTIONS run came last).
+stats_cover_calls() {
+	e2e_ctl stats 2>/dev/null | awk -v inv="$((calls + 11))" '
+		$1 == "sip_requests_total{method=\"INVITE\"}" { i = $2 }
+		$1 == "sip_requests_total{method=\"OPTIONS\"}" { o = $2 }
+		END { exit !(i >= inv && o >= 10) }'
+}
+e2e_wait_for 10 stats_cover_calls ||
+	echo "   (after 10 s the counters do not cover every call yet)"
 if ! e2e_ctl stats 2>/dev/null | sed 's/^/   /'; then
 	echo "   (not available from this sipedgectl)"
 fi

@@ -11,7 +11,11 @@ PKGS=(
 	libcmocka-dev libpcap-dev
 	clang llvm libclang-rt-14-dev
 	sip-tester iproute2 ethtool valgrind
+	procps
 )
+# What the scripts run beyond the tool chain, on a minimal Debian 12:
+# sipp (sip-tester), ip and ss (iproute2), ethtool, sysctl, pkill and
+# pgrep (procps), python3 (pktgen-scripts, perf), valgrind (perf).
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -31,6 +35,11 @@ if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
 fi
 echo "install_deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# env passes DEBIAN_FRONTEND through sudo (which drops the environment);
+# the lock timeout waits for a dpkg run already under way (a fresh VM's
+# unattended upgrades) instead of failing at once.
+$SUDO env DEBIAN_FRONTEND=noninteractive \
+	apt-get -o DPkg::Lock::Timeout=600 update -q
+$SUDO env DEBIAN_FRONTEND=noninteractive \
+	apt-get -o DPkg::Lock::Timeout=600 install -y -q \
+	--no-install-recommends "${missing[@]}"

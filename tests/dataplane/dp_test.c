@@ -69,7 +69,10 @@ t_env_setup_queues(const char *file_prefix, const char *lcores, uint16_t nq)
 
 	if (nq == 0 || nq > T_MAXQ)
 		return -1;
-	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", file_prefix);
+	/* The pid keeps overlapping runs of one test out of each other's
+	 * runtime directory; t_env_teardown() removes the one EAL used. */
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s-%ld", file_prefix,
+		 (long)getpid());
 	snprintf(cores, sizeof(cores), "%s", lcores);
 	if (rte_eal_init(argc, argv) < 0)
 		return -1;

@@ -20,10 +20,12 @@
 # socket, which the dataplane reaches through the shared file system.
 #
 # Every process is started in its own process group (setsid) and killed
-# as a group by e2e_cleanup, which callers run from an EXIT trap.
+# as a group by the cleanup e2e_traps installs: on EXIT gracefully, on
+# INT/TERM at once (e2e_cleanup_now).
 #
-# Usage: set E2E_BUILD (build directory), source this file, call e2e_init,
-# then trap e2e_cleanup EXIT.
+# Usage: set E2E_BUILD (build directory), source this file, call e2e_names
+# and e2e_traps before anything is created, then e2e_can_run and e2e_init
+# (the drivers: e2e_prologue does all of it).
 
 E2E_V4_CL=198.18.0.1
 E2E_V4_DP=198.18.0.2
@@ -36,6 +38,71 @@ e2e_log() {
 	printf '%s\n' "$*" >&2
 }
 
+# e2e_names: the names of this run; creates nothing. Namespace names
+# and EAL file prefixes are global: they carry the owning shell's pid
+# (e2e_reap_stale reads it back) and a random part, so a run never meets
+# what a killed run with the same pid left behind.
+e2e_names() {
+	[ -z "${E2E_ID:-}" ] || return 0
+	E2E_ID="$$-$(printf '%04x%04x' "$RANDOM" "$RANDOM")"
+	E2E_NS_PROBE="sipedge-probe-$E2E_ID"
+	E2E_NS_DP="sipedge-e2e-$E2E_ID-dp"
+	E2E_NS_CL="sipedge-e2e-$E2E_ID-cl"
+	# Interface names (at most 15 bytes) exist only inside the
+	# namespaces above, so they need no random part.
+	E2E_IF_DP="se$$d"
+	E2E_IF_CL="se$$c"
+}
+
+# e2e_traps: the cleanup, installed before any namespace or file exists.
+e2e_traps() {
+	trap e2e_cleanup EXIT
+	trap 'e2e_on_signal 130' INT
+	trap 'e2e_on_signal 143' TERM
+}
+
+e2e_on_signal() {
+	trap '' INT TERM
+	e2e_cleanup_now
+	exit "$1"
+}
+
+# e2e_ns_del NS: KILL what still runs inside (a stray sipp), then NS.
+e2e_ns_del() {
+	local pid
+	for pid in $(ip netns pids "$1" 2>/dev/null); do
+		kill -KILL "$pid" 2>/dev/null
+	done
+	ip netns del "$1" 2>/dev/null
+}
+
+# e2e_reap_stale: namespaces and EAL runtime directories left by runs
+# killed before their cleanup could run, i.e. whose owner (the pid in the
+# name) is gone. A pid equal to ours is a previous owner's: ours are not
+# made yet.
+e2e_reap_stale() {
+	local ns d owner
+	for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }'); do
+		[[ $ns =~ ^sipedge-(e2e|probe)-([0-9]+)(-|$) ]] || continue
+		owner=${BASH_REMATCH[2]}
+		[ "$owner" != "$$" ] && kill -0 "$owner" 2>/dev/null && continue
+		e2e_log "e2e: removing namespace $ns (its run, pid $owner, is gone)"
+		e2e_ns_del "$ns"
+	done
+	for d in /var/run/dpdk/sipedge-e2e-*; do
+		[ -d "$d" ] || continue
+		owner=${d#/var/run/dpdk/sipedge-e2e-}
+		owner=${owner%%-*}
+		[[ $owner =~ ^[0-9]+$ ]] || continue
+		[ "$owner" != "$$" ] && kill -0 "$owner" 2>/dev/null && continue
+		rm -rf "$d"
+	done
+	return 0
+}
+
+# e2e_can_run: whether this machine can run the tests (why not, on
+# stdout). Removes what killed runs left first (e2e_reap_stale); the
+# probe namespace is E2E_NS_PROBE, which the caller's cleanup knows.
 # Exit status 77 tells meson the test was skipped.
 e2e_can_run() {
 	if [ "$(id -u)" -ne 0 ]; then
@@ -54,7 +121,9 @@ e2e_can_run() {
 		echo "kernel without network namespaces"
 		return 1
 	fi
-	local probe="sipedge-probe-$$"
+	e2e_names
+	e2e_reap_stale
+	local probe=$E2E_NS_PROBE
 	if ! ip netns add "$probe" 2>/dev/null; then
 		echo "cannot create a network namespace here"
 		return 1
@@ -69,14 +138,10 @@ e2e_can_run() {
 	return 0
 }
 
-# e2e_init: names for this run and a work directory.
+# e2e_init: the work directory and the binaries' paths (call e2e_names
+# and e2e_traps first).
 e2e_init() {
-	local id=$$
-	E2E_NS_DP="sipedge-e2e-$id-dp"
-	E2E_NS_CL="sipedge-e2e-$id-cl"
-	# Interface names: at most 15 bytes.
-	E2E_IF_DP="se${id}d"
-	E2E_IF_CL="se${id}c"
+	e2e_names
 	E2E_WORK=$(mktemp -d "${TMPDIR:-/tmp}/sipedge-e2e.XXXXXX")
 	E2E_SOCK="$E2E_WORK/control.sock"
 	E2E_DATA="$E2E_WORK/data"
@@ -118,13 +183,12 @@ e2e_kill_group() {
 	e2e_forget "$pid"
 }
 
-# Everything the test started goes, quickly: a test runner that times a
-# test out kills the test's own process group half a second after its
-# TERM, and the processes started here run in groups of their own. So:
-# TERM every group at once, a short grace, KILL what is left (inside the
-# namespaces too), then the namespaces and the files.
+# e2e_cleanup: the EXIT path. TERM every group at once (the dataplane
+# prints its counters on TERM), a short grace, KILL what is left, then
+# the namespaces and the files. A signal arriving meanwhile runs
+# e2e_cleanup_now, which still finds everything listed.
 e2e_cleanup() {
-	local pid ns i alive
+	local pid i alive
 	set +e
 	for pid in "${E2E_PIDS[@]}"; do
 		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
@@ -142,18 +206,38 @@ e2e_cleanup() {
 		wait "$pid" 2>/dev/null
 	done
 	E2E_PIDS=()
-	for ns in "${E2E_NS_DP:-}" "${E2E_NS_CL:-}"; do
-		[ -n "$ns" ] || continue
-		if ip netns list 2>/dev/null | grep -qw -- "$ns"; then
-			# Anything still inside (a stray sipp) goes with it.
-			for pid in $(ip netns pids "$ns" 2>/dev/null); do
-				kill -KILL "$pid" 2>/dev/null
-			done
-			ip netns del "$ns" 2>/dev/null
-		fi
+	e2e_remove_all
+	return 0
+}
+
+# e2e_cleanup_now: the INT/TERM path. A test runner that times a test
+# out sends TERM to the test's process group and KILL half a second
+# later, and the processes started here run in groups of their own
+# (setsid): KILL every group at once, remove the namespaces and files,
+# and only then wait (to reap the killed processes).
+e2e_cleanup_now() {
+	local pid
+	set +e
+	for pid in "${E2E_PIDS[@]}"; do
+		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
 	done
-	# EAL leaves its runtime directory (telemetry socket) behind.
-	rm -rf /var/run/dpdk/sipedge-e2e-$$-* 2>/dev/null
+	e2e_remove_all
+	for pid in "${E2E_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	E2E_PIDS=()
+	return 0
+}
+
+# e2e_remove_all: the namespaces (and whatever still runs inside them),
+# EAL's runtime directories (telemetry socket) and the work directory.
+e2e_remove_all() {
+	local ns
+	for ns in "${E2E_NS_DP:-}" "${E2E_NS_CL:-}" "${E2E_NS_PROBE:-}"; do
+		[ -n "$ns" ] && [ -e "/var/run/netns/$ns" ] && e2e_ns_del "$ns"
+	done
+	[ -z "${E2E_ID:-}" ] ||
+		rm -rf /var/run/dpdk/sipedge-e2e-"$E2E_ID"-* 2>/dev/null
 	if [ -n "${E2E_WORK:-}" ] && [ -d "$E2E_WORK" ]; then
 		if [ -n "${E2E_KEEP:-}" ]; then
 			e2e_log "e2e: kept $E2E_WORK"
@@ -174,20 +258,25 @@ e2e_start() {
 	E2E_PIDS+=("$E2E_LAST_PID")
 }
 
+# e2e_net_up: the namespaces and the veth pair; fails at the first step
+# that fails (the callers run without set -e).
 e2e_net_up() {
-	ip netns add "$E2E_NS_DP"
-	ip netns add "$E2E_NS_CL"
-	ip -n "$E2E_NS_DP" link set lo up
-	ip -n "$E2E_NS_CL" link set lo up
+	ip netns add "$E2E_NS_DP" || return 1
+	ip netns add "$E2E_NS_CL" || return 1
+	ip -n "$E2E_NS_DP" link set lo up || return 1
+	ip -n "$E2E_NS_CL" link set lo up || return 1
 	ip -n "$E2E_NS_DP" link add "$E2E_IF_DP" type veth \
-		peer name "$E2E_IF_CL" netns "$E2E_NS_CL"
+		peer name "$E2E_IF_CL" netns "$E2E_NS_CL" || return 1
 	ip netns exec "$E2E_NS_DP" \
-		sysctl -qw "net.ipv6.conf.$E2E_IF_DP.disable_ipv6=1"
-	ip -n "$E2E_NS_DP" link set "$E2E_IF_DP" up
-	ip -n "$E2E_NS_CL" addr add "$E2E_V4_CL/24" dev "$E2E_IF_CL"
-	ip -n "$E2E_NS_CL" addr add "$E2E_V6_CL/64" dev "$E2E_IF_CL" nodad
-	ip -n "$E2E_NS_CL" link set "$E2E_IF_CL" up
-	ip netns exec "$E2E_NS_CL" ethtool -K "$E2E_IF_CL" tx off >/dev/null
+		sysctl -qw "net.ipv6.conf.$E2E_IF_DP.disable_ipv6=1" || return 1
+	ip -n "$E2E_NS_DP" link set "$E2E_IF_DP" up || return 1
+	ip -n "$E2E_NS_CL" addr add "$E2E_V4_CL/24" dev "$E2E_IF_CL" ||
+		return 1
+	ip -n "$E2E_NS_CL" addr add "$E2E_V6_CL/64" dev "$E2E_IF_CL" nodad ||
+		return 1
+	ip -n "$E2E_NS_CL" link set "$E2E_IF_CL" up || return 1
+	ip netns exec "$E2E_NS_CL" ethtool -K "$E2E_IF_CL" tx off >/dev/null ||
+		return 1
 }
 
 # e2e_wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
@@ -238,7 +327,7 @@ e2e_metric() {
 # e2e_dp_has_opt NAME: whether sipedge-dataplane --help lists --NAME.
 e2e_dp_has_opt() {
 	"$E2E_DATAPLANE" --no-huge --no-pci -m 64 --no-shconf \
-		--file-prefix "sipedge-e2e-$$-help" --log-level 'lib.*:error' \
+		--file-prefix "sipedge-e2e-$E2E_ID-help" --log-level 'lib.*:error' \
 		-- --help 2>/dev/null | grep -q -- "--$1 "
 }
 
@@ -256,7 +345,7 @@ e2e_dataplane_start() {
 	E2E_DP_LOG="$E2E_WORK/$log.log"
 	e2e_start "$log" ip netns exec "$E2E_NS_DP" "$E2E_DATAPLANE" \
 		-l 0-1 --no-huge --no-pci -m 256 --no-shconf \
-		--file-prefix "sipedge-e2e-$$-$E2E_DP_RUN" \
+		--file-prefix "sipedge-e2e-$E2E_ID-$E2E_DP_RUN" \
 		--vdev "net_af_packet0,iface=$E2E_IF_DP" -- \
 		--addr "$E2E_V4_DP/24" --addr "$E2E_V6_DP/64" \
 		--mode redirect --mbufs 8192 \
@@ -330,12 +419,19 @@ E2E_FAILED=0
 E2E_FAILED_NAMES=()
 E2E_CASES=()
 
-# e2e_prologue PREFIX: exit 77 where this machine cannot run the tests,
-# 1 where a binary is not built; then e2e_init and the traps.
+# e2e_prologue PREFIX: the names and traps first; exit 77 where this
+# machine cannot run the tests (1 under CI, which must run them), 1 where
+# a binary is not built; then e2e_init.
 e2e_prologue() {
 	local why b
 	E2E_PREFIX=$1
+	e2e_names
+	e2e_traps
 	if ! why=$(e2e_can_run); then
+		if [ "${CI:-}" = true ]; then
+			echo "$E2E_PREFIX: FAIL: CI=true, but the end-to-end tests cannot run here: $why"
+			exit 1
+		fi
 		echo "$E2E_PREFIX: SKIP: $why"
 		exit 77
 	fi
@@ -345,8 +441,6 @@ e2e_prologue() {
 			{ echo "$E2E_PREFIX: $E2E_BUILD/$b not built"; exit 1; }
 	done
 	e2e_init
-	trap e2e_cleanup EXIT
-	trap 'exit 130' INT TERM
 }
 
 # e2e_selected NAME: true when NAME was asked for (or nothing was).

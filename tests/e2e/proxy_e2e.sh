@@ -17,7 +17,8 @@
 #                the UAS that has the call (a stray one would be a failed
 #                call over there), and some must have been sent
 #   swap_v4      many calls while the table is replaced (proxy_routes_swap
-#                .csv, weights 1:3); no call may fail
+#                .csv, weights 1:3); no call may fail, the import must
+#                succeed and the dataplane load it before the UAC ends
 #   cancel_swap_v4  calls cancelled while they ring (proxy_uac_cancel.xml)
 #                while the table moves every call from the first UAS to
 #                the second (proxy_routes_cancel_a.csv, then _b.csv): a
@@ -33,7 +34,7 @@
 #
 # usage: tests/e2e/proxy_e2e.sh [BUILD_DIR] [CASE...]
 # Environment: E2E_KEEP=1 keeps the work directory (logs, SIPp traces).
-# Exit status: 0 all passed, 1 a case failed, 77 skipped.
+# Exit status: 0 all passed, 1 a case failed, 77 skipped (1 with CI=true).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -63,6 +64,23 @@ uas_start() {
 		-i "$addr" -p 5060 -trace_err -error_file "$E2E_WORK/$name.err" \
 		-trace_screen -screen_file "$E2E_WORK/$name.screen" "$@"
 	eval "PID_$name=\$E2E_LAST_PID"
+}
+
+# uas_listening ADDR: a socket bound to ADDR:5060 in the client namespace.
+uas_listening() {
+	[ -n "$(ip netns exec "$E2E_NS_CL" ss -Hlun src "$1:5060")" ]
+}
+
+# uas_ready NAME: both UAS of case NAME listen (up to 10 s); otherwise
+# they are stopped and the case fails.
+uas_ready() {
+	if e2e_wait_for 10 uas_listening "$UAS1" &&
+	   e2e_wait_for 10 uas_listening "$UAS2"; then
+		return 0
+	fi
+	uas_stop "${1}_uas1" || true
+	uas_stop "${1}_uas2" || true
+	case_failed "$1" " UAS not listening on $UAS1:5060 and $UAS2:5060 after 10 s"
 }
 
 # uas_stop NAME: SIGUSR1 asks SIPp to stop gracefully; its exit status
@@ -119,10 +137,12 @@ run_case() {
 
 	uas_start "${name}_uas1" "$UAS1" "${uas_args[@]}"
 	uas_start "${name}_uas2" "$UAS2" "${uas_args[@]}"
-	sleep 0.5
+	uas_ready "$name" || return 1
 	e2e_sipp "${name}_uac" -sf "$sipp_dir/proxy_uac.xml" -s 12125550100 \
 		-i "$E2E_V4_CL" -p 5090 -m "$calls" -r "$rate" \
 		-timeout 120s -timeout_error "$@" "$E2E_V4_DP:5060" || rc=$?
+	# What the dataplane had logged when the UAC finished (swap_v4).
+	UAC_END_LINES=$(wc -l <"$E2E_DP_LOG")
 	sleep 1.5
 	uas_stop "${name}_uas1" || u1=$?
 	uas_stop "${name}_uas2" || u2=$?
@@ -179,14 +199,38 @@ CASE_EXTRA_CHECK=check_retrans
 run_case retrans_v4 10 5 -d 1200 --
 CASE_EXTRA_CHECK=
 
+# The swap must have been imported, and loaded by the dataplane before
+# the UAC finished (in the log's first UAC_END_LINES lines), or the case
+# proved nothing. The importer's status comes through a file: this runs
+# in a subshell, which cannot wait for it.
+check_swap() {
+	local st="$E2E_WORK/swap_import.status"
+	if ! e2e_wait_for 40 test -s "$st"; then
+		printf ' swap import did not finish;'
+	elif [ "$(cat "$st")" != 0 ]; then
+		printf ' swap import failed (exit %s): %s;' "$(cat "$st")" \
+			"$(tr '\n' ' ' <"$E2E_WORK/swap_import.log")"
+	elif ! head -n "${UAC_END_LINES:-0}" "$E2E_DP_LOG" |
+	     grep -q "generation $SWAP_GEN loaded"; then
+		printf ' generation %s not loaded before the UAC finished;' \
+			"$SWAP_GEN"
+	fi
+}
+
 if e2e_selected swap_v4; then
+	SWAP_GEN=$(($(e2e_generation) + 1))
 	# The swap lands in the middle of 400 calls at 100 calls/s.
-	( sleep 2; e2e_routes_import "$here/proxy_routes_swap.csv" \
-		>"$E2E_WORK/swap_import.log" 2>&1 ) &
+	( sleep 2; rc=0
+	  e2e_routes_import "$here/proxy_routes_swap.csv" \
+		>"$E2E_WORK/swap_import.log" 2>&1 || rc=$?
+	  echo "$rc" >"$E2E_WORK/swap_import.status" ) &
 	swapper=$!
+	E2E_PIDS+=("$swapper")
+	CASE_EXTRA_CHECK=check_swap
 	run_case swap_v4 400 100 --
-	wait "$swapper" || { echo "  swap import failed:";
-			     cat "$E2E_WORK/swap_import.log"; }
+	CASE_EXTRA_CHECK=
+	wait "$swapper" 2>/dev/null
+	e2e_forget "$swapper"
 fi
 
 # Rows of a SIPp scenario screen, in order: "MESSAGE COUNT" per line.
@@ -212,14 +256,16 @@ cancel_swap_case() {
 		-trace_logs -log_file "$E2E_WORK/${name}_uas1.log"
 	UAS_XML=proxy_uas_cancel.xml uas_start "${name}_uas2" "$UAS2" \
 		-trace_logs -log_file "$E2E_WORK/${name}_uas2.log"
-	sleep 0.5
+	uas_ready "$name" || return 1
 	( sleep 2; e2e_routes_import "$here/proxy_routes_cancel_b.csv" \
 		>"$E2E_WORK/cancel_import.log" 2>&1 ) &
 	local swapper=$!
+	E2E_PIDS+=("$swapper")
 	e2e_sipp "${name}_uac" -sf "$sipp_dir/proxy_uac_cancel.xml" \
 		-s 12125550100 -i "$E2E_V4_CL" -p 5090 -m "$calls" -r "$rate" \
 		-d 3000 -timeout 60s -timeout_error "$E2E_V4_DP:5060" || rc=$?
 	wait "$swapper" || why="$why import b failed;"
+	e2e_forget "$swapper"
 	sleep 1
 	uas_stop "${name}_uas1" || true
 	uas_stop "${name}_uas2" || true

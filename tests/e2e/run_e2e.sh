@@ -30,7 +30,8 @@
 #   BUILD_DIR defaults to ./build; CASE names select cases (default: all).
 # Environment: E2E_KEEP=1 keeps the work directory (logs, SIPp traces).
 # Exit status: 0 all passed, 1 a case failed, 77 skipped (this machine
-# cannot run it: not root, no network namespaces, no sipp).
+# cannot run it: not root, no network namespaces, no sipp; with CI=true
+# that is a failure, 1).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)

@@ -11,8 +11,13 @@ fuzzer=$(realpath "$1")
 secs=$2
 shift 2
 artifacts=${FUZZ_ARTIFACTS:-$PWD}
+# The scratch corpus goes on exit and on INT/TERM (a runner's timeout);
+# the traps are set before it exists.
+work=
+trap '[ -z "$work" ] || rm -rf "$work"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus"
 for d in "$@"; do
 	if [ -d "$d" ]; then
