@@ -199,6 +199,8 @@ void ctl_store_close(struct ctl_store *st);
 
 int ctl_store_generation(struct ctl_store *st, struct schema_meta_gen *out);
 /* -ENOENT if nothing was ever imported. */
+/* meta["names"] as stored (malloc()ed copy): 0, -ENOENT, -errno. */
+int ctl_store_names_get(struct ctl_store *st, void **out, size_t *len);
 int ctl_store_last_import(struct ctl_store *st,
 			  struct schema_import_summary *out);
 
@@ -241,6 +243,8 @@ struct ctl_commit {
 	size_t                           ntargets;
 	const void                      *image;         /* rules image */
 	size_t                           image_len;
+	const void                      *names;         /* meta["names"], */
+	size_t                           names_len;     /* 0: none (removed) */
 	struct schema_geninfo            geninfo;
 	struct schema_import_summary     summary;       /* generation, times filled in */
 	uint64_t                         t0_mono;       /* ctl_mono_us() at the first byte */
@@ -317,6 +321,15 @@ int ctl_resolver_refresh_start(struct ctl_resolver *r,
 			       const struct rules_set *set);
 int ctl_resolver_refresh_poll(struct ctl_resolver *r, bool *changed);
 bool ctl_resolver_running(const struct ctl_resolver *r);
+
+/*
+ * meta["names"] for a commit of @p set: the addresses of its names, as
+ * compiled. Empty (len 0) when it names no host with addresses.
+ */
+int ctl_resolver_save(struct ctl_resolver *r, const struct rules_set *set,
+		      struct ctl_buf *out);
+/* Seed the cache from a stored meta["names"]: 0, -EBADMSG, -ENOMEM. */
+int ctl_resolver_load(struct ctl_resolver *r, const void *buf, size_t len);
 
 /* "names": every host name of @p set, its addresses and lookup state. */
 void ctl_resolver_report(const struct ctl_resolver *r,

@@ -28,6 +28,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <compiler.h>
+
 #include "ctl.h"
 
 /* One name and what it resolved to. */
@@ -40,6 +42,7 @@ struct ctl_rname {
 	uint64_t                 lookups;
 	uint64_t                 failures;
 	uint64_t                 pass;          /* compile pass last tried */
+	uint64_t                 saved;         /* pass of the last save */
 	char                     err[128];      /* last failure */
 };
 
@@ -416,6 +419,81 @@ ctl_resolver_refresh_poll(struct ctl_resolver *r, bool *changed)
 	return 1;
 }
 
+BUILD_ASSERT(SCHEMA_NAME_ADDRS_MAX == RULES_NAME_ADDRS_MAX &&
+	     SCHEMA_NAME_MAX == RULES_NAME_MAX,
+	     "meta[names] holds what the cache does");
+
+int
+ctl_resolver_save(struct ctl_resolver *r, const struct rules_set *set,
+		  struct ctl_buf *out)
+{
+	struct schema_name_rec rec;
+	struct ctl_rname *e;
+	uint32_t cur = 0, count = 0, i;
+	const char *name;
+	size_t len;
+	int rc;
+
+	ctl_buf_reset(out);
+	rc = ctl_buf_reserve(out, SCHEMA_NAMES_HDR_LEN);
+	if (rc != 0)
+		return rc;
+	out->len = SCHEMA_NAMES_HDR_LEN;
+	/* Each entry once, however many spellings the set has. */
+	r->pass++;
+	while ((name = rules_set_name_next(set, &cur)) != NULL) {
+		e = ctl_resolver_entry(r, span_make(name, strlen(name)), false);
+		if (e == NULL || e->n == 0 || e->saved == r->pass)
+			continue;
+		e->saved = r->pass;
+		memset(&rec, 0, sizeof(rec));
+		rec.name = span_make(e->name, (uint32_t)strlen(e->name));
+		rec.naddr = (uint8_t)e->n;
+		for (i = 0; i < e->n; i++) {
+			rec.af[i] = e->addr[i].af;
+			memcpy(rec.addr[i], e->addr[i].addr, 16);
+		}
+		rc = ctl_buf_reserve(out, 2 + SCHEMA_NAME_MAX +
+					  17 * SCHEMA_NAME_ADDRS_MAX);
+		if (rc == 0)
+			rc = schema_name_rec_encode(&rec, out->p + out->len,
+						    out->cap - out->len, &len);
+		if (rc != 0)
+			return rc;
+		out->len += len;
+		count++;
+	}
+	if (count == 0) {
+		out->len = 0;
+		return 0;
+	}
+	return schema_names_hdr_encode(count, out->p, SCHEMA_NAMES_HDR_LEN);
+}
+
+static int
+ctl_resolver_load_one(void *arg, const struct schema_name_rec *rec)
+{
+	struct ctl_resolver *r = arg;
+	struct ctl_rname *e;
+	uint32_t i;
+
+	e = ctl_resolver_entry(r, rec->name, true);
+	if (e == NULL)
+		return -ENOMEM;
+	for (i = 0; i < rec->naddr; i++) {
+		e->addr[i].af = rec->af[i];
+		memcpy(e->addr[i].addr, rec->addr[i], 16);
+	}
+	e->n = rec->naddr;
+	return 0;
+}
+
+int
+ctl_resolver_load(struct ctl_resolver *r, const void *buf, size_t len)
+{
+	return schema_names_decode(buf, len, ctl_resolver_load_one, r);
+}
+
 bool
 ctl_resolver_running(const struct ctl_resolver *r)
 {
@@ -444,8 +522,10 @@ ctl_resolver_report(const struct ctl_resolver *r, const struct rules_set *set,
 			ctl_jw_str(w, NULL, a);
 		}
 		ctl_jw_arr_end(w);
-		ctl_jw_str(w, "state", e == NULL || e->lookups == 0 ?
-			   "not looked up" : e->fail_us == 0 ? "ok" :
+		ctl_jw_str(w, "state", e == NULL ? "not looked up" :
+			   e->lookups == 0 ? (e->n != 0 ?
+			   "stored addresses, not looked up since start" :
+			   "not looked up") : e->fail_us == 0 ? "ok" :
 			   e->n != 0 ? "failing, last addresses in use" :
 			   "failing");
 		if (e != NULL && e->ok_us != 0)

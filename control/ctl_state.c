@@ -226,6 +226,27 @@ ctl_state_secret(struct ctl_store *st)
 	return rc;
 }
 
+/*
+ * The addresses the names had at the last commit: what compiles until a
+ * lookup says otherwise. Only a cache: a bad value is logged and ignored.
+ */
+static void
+ctl_state_load_names(struct ctl_state *cs)
+{
+	void *buf;
+	size_t len;
+	int rc;
+
+	rc = ctl_store_names_get(cs->st, &buf, &len);
+	if (rc == 0)
+		rc = ctl_resolver_load(cs->res, buf, len);
+	if (rc != 0 && rc != -ENOENT)
+		ctl_log(CTL_LOG_WARN,
+			"stored target name addresses unusable (%s): names are looked up anew",
+			strerror(-rc));
+	free(buf);
+}
+
 int
 ctl_state_open(const char *dir, uint64_t map_size, struct ctl_state **out)
 {
@@ -270,6 +291,7 @@ ctl_state_open(const char *dir, uint64_t map_size, struct ctl_state **out)
 		goto out_free_set;
 	}
 	cs->gen = g.generation;
+	ctl_state_load_names(cs);
 	free(ld.errs);
 	ctl_log(CTL_LOG_INFO, "opened %s: generation %llu, %llu rules", dir,
 		(unsigned long long)cs->gen, (unsigned long long)ld.n);
@@ -600,8 +622,10 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 	unsigned int k;
 	size_t len = 0;
 	bool same = next == cs->cur;
+	struct ctl_buf names;
 	int rc;
 
+	ctl_buf_init(&names);
 	errs = calloc(1, sizeof(*errs));
 	if (errs == NULL) {
 		rc = -ENOMEM;
@@ -664,6 +688,12 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 	it->next = next;
 	it->phase = same ? 1 : 0;       /* the same rules: nothing to write */
 
+	rc = ctl_resolver_save(cs->res, next, &names);
+	if (rc != 0) {
+		ctl_result_fail(res, rc, "internal", "out of memory");
+		goto out_free_it;
+	}
+
 	memset(&c, 0, sizeof(c));
 	c.next = ctl_diff_next;
 	c.arg = it;
@@ -671,6 +701,8 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 	c.ntargets = tm.n;
 	c.image = image;
 	c.image_len = len;
+	c.names = names.p;
+	c.names_len = names.len;
 	c.geninfo.nrules = res->nrules;
 	for (k = 0; k < RULES_KIND__COUNT; k++)
 		c.geninfo.by_kind[k + 1] = counts[k];
@@ -728,6 +760,7 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 		cs->publish(cs->publish_arg, gen, res->nrules);
 
 out_free_it:
+	ctl_buf_fini(&names);
 	free(it);
 out_free_tmap:
 	free(tm.ent);

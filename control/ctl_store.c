@@ -264,22 +264,53 @@ ctl_store_generation(struct ctl_store *st, struct schema_meta_gen *out)
 	return rc;
 }
 
-int
-ctl_store_last_import(struct ctl_store *st,
-		      struct schema_import_summary *out)
+/* A malloc()ed copy of meta[@p key]: 0, -ENOENT, -errno. */
+static int
+ctl_store_meta_copy(struct ctl_store *st, const char *key, void **out,
+		    size_t *len)
 {
 	MDB_txn *txn;
 	MDB_val v;
 	int rc;
 
+	*out = NULL;
+	*len = 0;
 	rc = ctl_store_errno(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn));
 	if (rc != 0)
 		return rc;
-	rc = ctl_store_meta_get(txn, st, SCHEMA_META_KEY_LAST_IMPORT, &v);
-	if (rc == 0)
-		rc = schema_import_summary_decode(out, v.mv_data, v.mv_size);
+	rc = ctl_store_meta_get(txn, st, key, &v);
+	if (rc == 0) {
+		*out = malloc(v.mv_size != 0 ? v.mv_size : 1);
+		if (*out == NULL) {
+			rc = -ENOMEM;
+		} else {
+			memcpy(*out, v.mv_data, v.mv_size);
+			*len = v.mv_size;
+		}
+	}
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+int
+ctl_store_last_import(struct ctl_store *st,
+		      struct schema_import_summary *out)
+{
+	void *p;
+	size_t len;
+	int rc;
+
+	rc = ctl_store_meta_copy(st, SCHEMA_META_KEY_LAST_IMPORT, &p, &len);
+	if (rc == 0)
+		rc = schema_import_summary_decode(out, p, len);
+	free(p);
+	return rc;
+}
+
+int
+ctl_store_names_get(struct ctl_store *st, void **out, size_t *len)
+{
+	return ctl_store_meta_copy(st, SCHEMA_META_KEY_NAMES, out, len);
 }
 
 int
@@ -608,6 +639,20 @@ ctl_store_commit(struct ctl_store *st, const struct ctl_commit *c,
 	if (rc == 0)
 		rc = ctl_store_meta_put(txn, st, SCHEMA_META_KEY_LAST_IMPORT,
 					buf, len);
+	if (rc != 0)
+		goto out_abort_txn;
+	if (c->names_len != 0) {
+		rc = ctl_store_meta_put(txn, st, SCHEMA_META_KEY_NAMES,
+					c->names, c->names_len);
+	} else {
+		MDB_val k = ctl_store_val(SCHEMA_META_KEY_NAMES,
+					  strlen(SCHEMA_META_KEY_NAMES));
+
+		rc = ctl_store_errno(mdb_del(txn, st->dbi[SCHEMA_DBI_META],
+					     &k, NULL));
+		if (rc == -ENOENT)
+			rc = 0;
+	}
 	if (rc != 0)
 		goto out_abort_txn;
 

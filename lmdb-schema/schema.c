@@ -20,6 +20,7 @@
 #define SCHEMA_V_META_SCHEMA    1u
 #define SCHEMA_V_META_GEN       1u
 #define SCHEMA_V_IMPORT         1u
+#define SCHEMA_V_NAMES          1u
 #define SCHEMA_V_RULE           1u
 #define SCHEMA_V_TARGET         1u
 #define SCHEMA_V_ART            1u
@@ -293,6 +294,105 @@ schema_import_summary_encode(const struct schema_import_summary *s,
 		schema_put_le32(p + 56 + 4 * i, s->by_kind[i]);
 	*len = SCHEMA_IMPORT_SUMMARY_LEN;
 	return 0;
+}
+
+/*
+ * meta["names"]: version, pad[3], count (u32); then per entry the name
+ * length N (u8), the address count A (u8), N name bytes, and A times a
+ * family (u8: 4 or 6) and 16 address bytes.
+ */
+int
+schema_names_hdr_encode(uint32_t count, void *buf, size_t cap)
+{
+	uint8_t *p = buf;
+
+	if (cap < SCHEMA_NAMES_HDR_LEN)
+		return -ENOSPC;
+	memset(p, 0, SCHEMA_NAMES_HDR_LEN);
+	p[0] = SCHEMA_V_NAMES;
+	schema_put_le32(p + 4, count);
+	return 0;
+}
+
+int
+schema_name_rec_encode(const struct schema_name_rec *r, void *buf,
+		       size_t cap, size_t *len)
+{
+	size_t need = 2 + (size_t)r->name.len + 17u * r->naddr;
+	uint8_t *p = buf;
+	unsigned int i;
+
+	if (r->name.len == 0 || r->name.len > SCHEMA_NAME_MAX ||
+	    r->naddr == 0 || r->naddr > SCHEMA_NAME_ADDRS_MAX)
+		return -EINVAL;
+	for (i = 0; i < r->naddr; i++)
+		if (r->af[i] != 4 && r->af[i] != 6)
+			return -EINVAL;
+	if (cap < need)
+		return -ENOSPC;
+	p[0] = (uint8_t)r->name.len;
+	p[1] = r->naddr;
+	memcpy(p + 2, r->name.ptr, r->name.len);
+	p += 2 + r->name.len;
+	for (i = 0; i < r->naddr; i++, p += 17) {
+		p[0] = r->af[i];
+		memcpy(p + 1, r->addr[i], 16);
+	}
+	*len = need;
+	return 0;
+}
+
+/* One pass over the entries: checks them, and with @p fn hands them out. */
+static int
+schema_names_walk(const uint8_t *p, size_t len, schema_name_fn *fn,
+		  void *arg)
+{
+	struct schema_name_rec r;
+	uint32_t count = schema_get_le32(p + 4), k;
+	size_t off = SCHEMA_NAMES_HDR_LEN;
+	unsigned int i;
+	int rc;
+
+	for (k = 0; k < count; k++) {
+		if (len - off < 2)
+			return -EBADMSG;
+		memset(&r, 0, sizeof(r));
+		r.name = span_make((const char *)p + off + 2, p[off]);
+		r.naddr = p[off + 1];
+		if (r.name.len == 0 || r.naddr == 0 ||
+		    r.naddr > SCHEMA_NAME_ADDRS_MAX ||
+		    len - off - 2 < r.name.len + 17u * r.naddr)
+			return -EBADMSG;
+		off += 2 + r.name.len;
+		for (i = 0; i < r.naddr; i++, off += 17) {
+			r.af[i] = p[off];
+			if (r.af[i] != 4 && r.af[i] != 6)
+				return -EBADMSG;
+			memcpy(r.addr[i], p + off + 1, 16);
+		}
+		if (fn != NULL) {
+			rc = fn(arg, &r);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	return off == len ? 0 : -EBADMSG;
+}
+
+int
+schema_names_decode(const void *buf, size_t len, schema_name_fn *fn,
+		    void *arg)
+{
+	const uint8_t *p = buf;
+	int rc;
+
+	rc = schema_check_version(p, len, SCHEMA_V_NAMES);
+	if (rc != 0)
+		return rc;
+	if (len < SCHEMA_NAMES_HDR_LEN)
+		return -EBADMSG;
+	rc = schema_names_walk(p, len, NULL, NULL);
+	return rc != 0 ? rc : schema_names_walk(p, len, fn, arg);
 }
 
 int

@@ -52,6 +52,7 @@ enum schema_dbi {
 #define SCHEMA_META_KEY_SCHEMA          "schema"
 #define SCHEMA_META_KEY_GENERATION      "generation"
 #define SCHEMA_META_KEY_LAST_IMPORT     "last_import"
+#define SCHEMA_META_KEY_NAMES           "names"
 
 /* Rule kinds and actions; values are stored, never renumber. */
 #define SCHEMA_KIND_MAP(X)                                              \
@@ -300,6 +301,42 @@ int schema_import_summary_encode(const struct schema_import_summary *s,
 				 void *buf, size_t cap, size_t *len);
 int schema_import_summary_decode(struct schema_import_summary *s,
 				 const void *buf, size_t len);
+
+/*
+ * meta["names"]: the addresses the target host names of the committed
+ * rules had (SCHEMA.md 2), so that a restarted control process compiles
+ * with them while a name server is away. A header, then one entry per
+ * name.
+ */
+#define SCHEMA_NAMES_HDR_LEN    8u
+#define SCHEMA_NAME_MAX         253u
+#define SCHEMA_NAME_ADDRS_MAX   8u
+
+struct schema_name_rec {
+	struct span      name;          /* 1..SCHEMA_NAME_MAX bytes */
+	uint8_t          naddr;         /* 1..SCHEMA_NAME_ADDRS_MAX */
+	uint8_t          af[SCHEMA_NAME_ADDRS_MAX];     /* 4 or 6 */
+	uint8_t          addr[SCHEMA_NAME_ADDRS_MAX][16];
+};
+
+/* The header for @p count entries: 0, -ENOSPC. */
+int schema_names_hdr_encode(uint32_t count, void *buf, size_t cap);
+/* One entry: 0 and *len, -ENOSPC, -EINVAL (a field out of range). */
+int schema_name_rec_encode(const struct schema_name_rec *r, void *buf,
+			   size_t cap, size_t *len);
+
+typedef int schema_name_fn(void *arg, const struct schema_name_rec *r);
+
+/**
+ * Check a whole meta["names"] value, then call @p fn for each entry (the
+ * name points into @p buf).
+ *
+ * @return
+ *   0; -EBADMSG if it is malformed (nothing called); -EPROTONOSUPPORT
+ *   for another layout version; what @p fn returned if not 0.
+ */
+int schema_names_decode(const void *buf, size_t len, schema_name_fn *fn,
+			void *arg);
 
 /**
  * Encoded size of a rule value, or 0 if @p r breaks a limit.

@@ -128,6 +128,14 @@ teardown(void **state)
 	return 0;
 }
 
+/* A restart of the control process: the state closed and opened. */
+static void
+restart(struct fx *fx)
+{
+	ctl_state_close(fx->cs);
+	assert_int_equal(ctl_state_open(fx->dir, MAP_SIZE, &fx->cs), 0);
+}
+
 static int
 export_cb(void *arg, const char *buf, size_t len)
 {
@@ -233,8 +241,7 @@ test_names_survive_export_and_restart(void **state)
 	hosts("198.18.0.3 gw.test.example\n");
 	assert_int_equal(import(fx, table, &res), 0);
 	ctl_result_fini(&res);
-	ctl_state_close(fx->cs);
-	assert_int_equal(ctl_state_open(fx->dir, MAP_SIZE, &fx->cs), 0);
+	restart(fx);
 	ctl_buf_init(&b);
 	assert_int_equal(ctl_export_csv(ctl_state_rules(fx->cs),
 					export_cb, &b), 0);
@@ -298,6 +305,62 @@ test_names_changed_addresses_make_a_generation(void **state)
 	ctl_result_fini(&res);
 	assert_int_equal(v4_contacts(fx, &nv6),
 			 (1ull << 3) | (1ull << 7) | (1ull << 9));
+}
+
+/*
+ * A restart while the name does not resolve: the addresses stored with
+ * the last commit are used, so a change to other rules still commits,
+ * with the name's last addresses; "names" says where they came from.
+ */
+static void
+test_names_stored_addresses_survive_restart(void **state)
+{
+	static const char row[] = "x,prefix,7,forward,198.18.0.8:5060,,,,";
+	struct fx *fx = *state;
+	struct ctl_result res;
+	struct ctl_buf b;
+	uint32_t nv6;
+
+	hosts("198.18.0.3 gw.test.example\n198.18.0.5 gw.test.example\n");
+	assert_int_equal(import(fx, table, &res), 0);
+	ctl_result_fini(&res);
+	hosts("");
+	restart(fx);
+
+	ctl_buf_init(&b);
+	{
+		struct ctl_jw w;
+
+		ctl_jw_init(&w, &b);
+		ctl_jw_obj(&w, NULL);
+		ctl_resolver_report(ctl_state_resolver(fx->cs),
+				    ctl_state_rules(fx->cs), &w);
+		ctl_jw_obj_end(&w);
+		ctl_buf_add(&b, "", 1);
+	}
+	assert_non_null(strstr(b.p, "\"198.18.0.3\",\"198.18.0.5\""));
+	assert_non_null(strstr(b.p, "stored addresses, not looked up since start"));
+	ctl_buf_fini(&b);
+
+	assert_int_equal(ctl_route_add(fx->cs, row, sizeof(row) - 1, false,
+				       &res), 0);
+	assert_int_equal(res.generation, 2);
+	ctl_result_fini(&res);
+	assert_int_equal(v4_contacts(fx, &nv6),
+			 (1ull << 3) | (1ull << 5) | (1ull << 9));
+
+	/* A rule set naming no host drops them from the store. */
+	assert_int_equal(import(fx,
+		"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		"a,prefix,1,forward,198.18.0.9:5060,,,,\n", &res), 0);
+	ctl_result_fini(&res);
+	{
+		void *buf;
+		size_t len;
+
+		assert_int_equal(ctl_store_names_get(ctl_state_store(fx->cs),
+						     &buf, &len), -ENOENT);
+	}
 }
 
 /* The event loop's tick does the rounds by itself, at the interval. */
@@ -421,6 +484,7 @@ main(void)
 		T(test_names_compile_to_resolved_addresses),
 		T(test_names_survive_export_and_restart),
 		T(test_names_changed_addresses_make_a_generation),
+		T(test_names_stored_addresses_survive_restart),
 		T(test_names_tick_follows_the_interval),
 		T(test_names_unresolvable_import_refused),
 		T(test_names_dedup_and_limit),

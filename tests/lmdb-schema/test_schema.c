@@ -788,10 +788,77 @@ test_schema_down_list_parsed_and_checked(void **state)
 			 -EINVAL);
 }
 
+static int
+names_count(void *arg, const struct schema_name_rec *r)
+{
+	uint32_t *n = arg;
+
+	if (*n == 0) {
+		assert_int_equal(r->name.len, 14);
+		assert_memory_equal(r->name.ptr, "gw.example.net", 14);
+		assert_int_equal(r->naddr, 2);
+		assert_int_equal(r->af[1], 6);
+		assert_int_equal(r->addr[1][15], 7);
+	}
+	(*n)++;
+	return 0;
+}
+
+/* meta["names"]: entries round trip; any damage is -EBADMSG before a
+ * single entry is handed out. */
+static void
+test_schema_names_round_trip_and_damage(void **state)
+{
+	struct schema_name_rec r = { .naddr = 2, .af = { 4, 6 } };
+	uint8_t buf[1024];
+	size_t len, n, off = SCHEMA_NAMES_HDR_LEN;
+	uint32_t count = 0;
+
+	(void)state;
+	r.name = SPAN_LIT("gw.example.net");
+	r.addr[0][0] = 198;
+	r.addr[1][15] = 7;
+	assert_int_equal(schema_names_hdr_encode(2, buf, sizeof(buf)), 0);
+	assert_int_equal(schema_name_rec_encode(&r, buf + off,
+						sizeof(buf) - off, &n), 0);
+	off += n;
+	r.name = SPAN_LIT("b.example.net");
+	r.naddr = 1;
+	assert_int_equal(schema_name_rec_encode(&r, buf + off,
+						sizeof(buf) - off, &n), 0);
+	off += n;
+	len = off;
+	assert_int_equal(schema_names_decode(buf, len, names_count, &count), 0);
+	assert_int_equal(count, 2);
+
+	for (n = 0; n < len; n++) {
+		count = 0;
+		assert_int_not_equal(schema_names_decode(buf, n, names_count,
+							 &count), 0);
+		assert_int_equal(count, 0);
+	}
+	buf[len] = 0;
+	assert_int_equal(schema_names_decode(buf, len + 1, NULL, NULL),
+			 -EBADMSG);
+	buf[SCHEMA_NAMES_HDR_LEN + 2 + 14] = 5;         /* family 5 */
+	assert_int_equal(schema_names_decode(buf, len, NULL, NULL), -EBADMSG);
+	buf[0] = 2;
+	assert_int_equal(schema_names_decode(buf, len, NULL, NULL),
+			 -EPROTONOSUPPORT);
+	r.naddr = 0;
+	assert_int_equal(schema_name_rec_encode(&r, buf, sizeof(buf), &n),
+			 -EINVAL);
+	r.naddr = 1;
+	r.af[0] = 0;
+	assert_int_equal(schema_name_rec_encode(&r, buf, sizeof(buf), &n),
+			 -EINVAL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_schema_names_round_trip_and_damage),
 		cmocka_unit_test(test_schema_meta_round_trip),
 		cmocka_unit_test(test_schema_unknown_version_rejected),
 		cmocka_unit_test(test_schema_rule_round_trip),
