@@ -339,6 +339,56 @@ test_ctl_proto_invalid_import_exit_code_and_lines(void **state)
 	assert_int_equal(status_int(fx, "rules"), 4);
 }
 
+/*
+ * Target host names through the real binaries: a name with no address a
+ * router can send to ("localhost", from the hosts file: no lookup leaves
+ * the machine) fails the import with its line and field, and "names"
+ * answers for the current rules.
+ */
+static void
+test_ctl_proto_host_name_import_and_names(void **state)
+{
+	struct fx *fx = *state;
+	static const char loop[] =
+		"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		"a,prefix,1,forward,198.19.0.1:5060,,,,\n"
+		"b,prefix,2,forward,localhost:5060,,,,\n";
+	const char *imp[] = { "routes", "import", fx->file, NULL };
+	const char *names[] = { "names", NULL };
+	const struct ctl_jval *e;
+	struct ctl_jval *v;
+	size_t len;
+	char *out;
+	int ex;
+
+	assert_int_equal(ctl_test_write_file(fx->file, table,
+					     sizeof(table) - 1), 0);
+	assert_int_equal(run(fx, imp), CTL_EXIT_OK);
+	assert_int_equal(ctl_test_write_file(fx->file, loop, sizeof(loop) - 1),
+			 0);
+	v = run_json(fx, imp, &ex);
+	assert_int_equal(ex, CTL_EXIT_INVALID);
+	e = ctl_json_get(ctl_json_get(v, "result"), "errors");
+	assert_non_null(e);
+	assert_int_equal(ctl_json_int(e->child, "line", 0), 3);
+	assert_string_equal(ctl_json_str(e->child, "field", ""), "targets");
+	assert_non_null(strstr(ctl_json_str(e->child, "message", ""),
+			       "'localhost:5060': host name does not resolve: no address a router can send to"));
+	ctl_json_free(v);
+	assert_int_equal(status_int(fx, "generation"), 1);
+
+	assert_int_equal(run(fx, names), CTL_EXIT_OK);
+	out = ctl_test_read_file(fx->out, &len);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "no rule names a target host"));
+	free(out);
+	v = run_json(fx, names, &ex);
+	assert_int_equal(ex, CTL_EXIT_OK);
+	assert_int_equal(ctl_json_int(ctl_json_get(v, "result"),
+				      "resolve_interval_s", 0), 60);
+	ctl_json_free(v);
+}
+
 /* A second import while one is streaming is refused; the first commits. */
 static void
 test_ctl_proto_concurrent_import_is_refused(void **state)
@@ -1333,6 +1383,7 @@ main(int argc, char **argv)
 		T(test_ctl_proto_help_usage_and_connect_errors),
 		T(test_ctl_proto_import_export_round_trip),
 		T(test_ctl_proto_invalid_import_exit_code_and_lines),
+		T(test_ctl_proto_host_name_import_and_names),
 		T(test_ctl_proto_concurrent_import_is_refused),
 		T(test_ctl_proto_parallel_clients),
 		T(test_ctl_proto_import_wait_serialises),
