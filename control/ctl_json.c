@@ -211,6 +211,8 @@ ctl_jw_value(struct ctl_jw *w, const char *key, const struct ctl_jval *v)
 	case CTL_JNUM:
 		if (v->is_int)
 			n = snprintf(num, sizeof(num), "%lld", (long long)v->i);
+		else if (v->num == 0)
+			n = snprintf(num, sizeof(num), "0");    /* and -0 */
 		else
 			n = snprintf(num, sizeof(num), "%.17g", v->num);
 		ctl_jw_raw(w, key, num, (size_t)n);
@@ -326,6 +328,18 @@ ctl_jp_string(struct ctl_jp *jp, char **out, size_t *outlen)
 		}
 		if ((unsigned char)c < 0x20)
 			break;
+		if ((unsigned char)c >= 0x80) {
+			/* JSON text is UTF-8 (RFC 8259 §8.1): a byte of no
+			 * valid sequence makes the text malformed. */
+			size_t k = utf8_seq_len(jp->p - 1,
+						(size_t)(jp->end - jp->p + 1));
+
+			if (k == 0)
+				break;
+			ctl_buf_add(&b, jp->p - 1, k);
+			jp->p += k - 1;
+			continue;
+		}
 		if (c != '\\') {
 			ctl_buf_add(&b, &c, 1);
 			continue;
@@ -367,6 +381,8 @@ ctl_jp_string(struct ctl_jp *jp, char **out, size_t *outlen)
 					goto out_fail;
 				cp = 0x10000 + ((cp - 0xd800) << 10) +
 				     (lo - 0xdc00);
+			} else if (cp >= 0xdc00 && cp < 0xe000) {
+				goto out_fail;  /* a lone low surrogate */
 			}
 			ctl_jp_utf8(&b, cp);
 			continue;
@@ -381,6 +397,42 @@ out_fail:
 
 static int ctl_jp_value(struct ctl_jp *jp, struct ctl_jval *v,
 			unsigned int depth);
+
+/* RFC 8259 §6: -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?, all
+ * of @p s (NUL-terminated). strtod() takes more ("+1", "01", "1.", "0x1"). */
+static bool
+ctl_jp_number_ok(const char *s)
+{
+	const char *d;
+
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9')
+		while (*s >= '0' && *s <= '9')
+			s++;
+	else
+		return false;
+	if (*s == '.') {
+		d = ++s;
+		while (*s >= '0' && *s <= '9')
+			s++;
+		if (s == d)
+			return false;
+	}
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		d = s;
+		while (*s >= '0' && *s <= '9')
+			s++;
+		if (s == d)
+			return false;
+	}
+	return *s == '\0';
+}
 
 static int
 ctl_jp_number(struct ctl_jp *jp, struct ctl_jval *v)
@@ -397,6 +449,8 @@ ctl_jp_number(struct ctl_jp *jp, struct ctl_jval *v)
 		return -EINVAL;
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
+	if (!ctl_jp_number_ok(tmp))
+		return -EINVAL;
 	v->type = CTL_JNUM;
 	v->num = strtod(tmp, &end);
 	/* JSON has no infinity: 1e999 would come back as "inf", no JSON. */

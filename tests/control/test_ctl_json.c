@@ -108,6 +108,11 @@ test_ctl_json_parse_rejects_malformed(void **state)
 		"", "{", "{\"a\"}", "{\"a\":}", "[1,]", "{\"a\":1,}", "tru",
 		"\"\\x\"", "\"a\nb\"", "{} x", "\"\\ud800\"", "[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]",
 		"{\"a\":1}}",
+		/* not UTF-8 (RFC 8259 §8.1): raw bytes, a lone low surrogate */
+		"\"a\xff" "b\"", "\"\xc3\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"",
+		"{\"\xe2\x82\":1}", "\"\\udc00\"",
+		/* numbers as RFC 8259 §6 writes them, not as strtod() reads */
+		"-0.", "1.", ".5", "+1", "01", "-", "1e", "1e+", "0x1", "--1",
 	};
 	struct ctl_jval *v;
 	size_t i;
