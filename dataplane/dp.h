@@ -12,9 +12,10 @@
  *                     for a SIP port (reassembled, single segment, VLAN
  *                     tag stripped; struct dp_udp_meta says who sent what
  *                     to which of our addresses and where the payload is)
- *        -> dp_udp_reply(lc, m, &meta[i])  answer the source (3xx, 4xx,
- *                     200 to OPTIONS, responses along Via received/rport
- *                     when that is the source)
+ *        -> dp_udp_reply(lc, m, &meta[i], dport)  answer the source
+ *                     address at the port the Via names (3xx, 4xx, 200 to
+ *                     OPTIONS, responses along Via received/rport when
+ *                     that is the source)
  *        -> dp_udp_send(lc, m, src, sport, dst, dport)  forward to a target
  *                     or a Via address; next hop, ARP/ND through the
  *                     service thread, fragmentation are handled here
@@ -405,7 +406,11 @@ struct rte_mbuf *dp_pkt_alloc(struct dp_lcore *lc, uint32_t len);
  *   from dp_pkt_alloc(), or a received one after rte_pktmbuf_adj() to its
  *   payload). Consumed in every case.
  * @param req
- *   The received datagram's descriptor.
+ *   The received datagram's descriptor: the answer goes to its source
+ *   address, from the address and port it was sent to.
+ * @param dport
+ *   The answer's destination port (the source port, or what the top Via
+ *   names, RFC 3261 §18.2.2).
  * @return
  *   0 if queued for transmission (fragmented if larger than the MTU);
  *   -ENOSPC (no headroom) or -ENOBUFS (fragmentation failed): freed and
@@ -414,7 +419,7 @@ struct rte_mbuf *dp_pkt_alloc(struct dp_lcore *lc, uint32_t len);
  * Context: worker lcore. Checksums by offload when the port has it.
  */
 int dp_udp_reply(struct dp_lcore *lc, struct rte_mbuf *m,
-		 const struct dp_udp_meta *req);
+		 const struct dp_udp_meta *req, uint16_t dport);
 
 /* The next hop for @p dst: itself if on-link, else the gateway; -ENOENT
  * without either. Context: any thread. */

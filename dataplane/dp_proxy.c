@@ -1388,6 +1388,13 @@ dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 		if (alt && rule == RULES_NO_RULE)
 			return DP_PA_DROP;
 		if (rule == RULES_NO_RULE) {
+			/* A CANCEL of an INVITE answered here (no rule, a
+			 * reject rule) is answered 200, as dp_sip.c does. */
+			if (p->msg.method == SIP_METHOD_CANCEL &&
+			    code != 400 && code != 500) {
+				dp_cnt_add(lc, DP_CNT_SIP_CANCEL, 1);
+				code = 200;
+			}
 			out->code = code;
 			out->why = DP_PW_NONE;
 			return DP_PA_ANSWER;

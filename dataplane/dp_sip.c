@@ -18,7 +18,7 @@
  *   1. syntax and mandatory headers: the parser's verdict, answered with
  *      sip_perr_status() (400, 414, 416, 501, 505, 513) or dropped
  *      when unanswerable (no Via, truncated, responses, ACK);
- *   2. source ACL and rate limit: not in this issue;
+ *   2. source address lists and per-source rate (dp_sip_source());
  *   3. Max-Forwards 0 -> 483, except OPTIONS to the router -> 200;
  *   4. loop detection (482): needs our own Via, which only the proxy
  *      stage inserts; the proxy stage does it (a redirect server never
@@ -83,8 +83,9 @@ dp_sip_flow_hash(const struct dp_snap *snap, const struct sip_info *info)
 
 /*
  * Build @p r's response to @p p into a fresh mbuf and send it to the
- * request's source. Adds the deterministic To-tag when the request was
- * checked (a retransmission gets identical bytes) and Retry-After to 503.
+ * request's source address, at the port its top Via names. Adds the
+ * deterministic To-tag when the request was checked (a retransmission
+ * gets identical bytes) and Retry-After to 503.
  */
 int
 dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
@@ -94,6 +95,7 @@ dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 	struct hash_key key = dp_sip_zero_key;
 	struct rte_mbuf *m;
 	uint32_t need, len;
+	uint16_t dport;
 	char tag[16], recv[48];
 
 	if (snap != NULL) {
@@ -139,7 +141,17 @@ dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 		return 0;
 	}
 	rte_pktmbuf_append(m, (uint16_t)len);
-	if (dp_udp_reply(lc, m, meta) != 0)
+	/*
+	 * RFC 3261 §18.2.2: to the received address (the source) and the
+	 * sent-by port (5060 if none); with rport, the source port (RFC
+	 * 3581 §4). A request that failed its checks: the source port, the
+	 * only one known good. A Via maddr is not followed: an answer never
+	 * goes to a third party a request names.
+	 */
+	dport = meta->sport;
+	if (p->info_ok && span_is_null(p->info.via.rport))
+		dport = p->info.via.port != 0 ? p->info.via.port : 5060;
+	if (dp_udp_reply(lc, m, meta, dport) != 0)
 		return 0;
 	dp_cnt_add(lc, DP_CNT_SIP_LOCAL_RESP, 1);
 	dp_sip_count_code(lc, r->code);
@@ -444,7 +456,12 @@ dp_sip_classify(struct dp_lcore *lc, const struct dp_snap *snap,
 							    DP_UNSUP_MAX);
 			dp_cnt_add(lc, uas ? DP_CNT_SIP_REQUIRE :
 					     DP_CNT_SIP_PROXY_REQUIRE, 1);
-			return dp_sip_reply(lc, p, 420);
+			/* No option tag we can name (an empty header, or
+			 * only tags too long to list): the header is bad
+			 * (§20.29 wants one at least), and a 420 would carry
+			 * an empty Unsupported. */
+			return dp_sip_reply(lc, p, p->unsupported.len != 0 ?
+						   420 : 400);
 		}
 	}
 	/* 6. Keepalives addressed to the router itself. */
@@ -535,6 +552,21 @@ dp_sip_route(struct dp_lcore *lc, const struct dp_snap *snap,
 			/* The proxy stage looks it up again, in N and N-1. */
 			p->rule = RULES_NO_RULE;
 			p->verdict = DP_SV_PROXY;
+			continue;
+		}
+		/*
+		 * A CANCEL whose INVITE the router answered itself (no rule,
+		 * a reject rule): that transaction is over, and a UAS
+		 * answers such a CANCEL 200 (RFC 3261 §9.2), as it does for
+		 * a redirect rule; not the INVITE's final code.
+		 */
+		if (unlikely(p->msg.method == SIP_METHOD_CANCEL) &&
+		    (rule == RULES_NO_RULE ||
+		     (rule != RULES_MATCH_ERROR &&
+		      rules_hit_get(snap->db, rule, &hit) == 0 &&
+		      hit.action == RULES_ACTION_REJECT))) {
+			dp_cnt_add(lc, DP_CNT_SIP_CANCEL, 1);
+			p->verdict = dp_sip_reply(lc, p, 200);
 			continue;
 		}
 		if (rule == RULES_NO_RULE) {

@@ -449,11 +449,11 @@ dp_udp_prepend(struct rte_mbuf *m, const struct dp_ip *src, uint16_t sport,
 
 int
 dp_udp_reply(struct dp_lcore *lc, struct rte_mbuf *m,
-	     const struct dp_udp_meta *req)
+	     const struct dp_udp_meta *req, uint16_t dport)
 {
 	int rc;
 
-	rc = dp_udp_encap(lc, m, &req->dst, req->dport, &req->src, req->sport);
+	rc = dp_udp_encap(lc, m, &req->dst, req->dport, &req->src, dport);
 	if (unlikely(rc != 0)) {
 		dp_tx_drop(lc, m, DP_CNT_NO_MBUF);
 		return rc;

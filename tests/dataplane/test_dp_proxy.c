@@ -415,19 +415,24 @@ test_dp_proxy_loop_and_spiral(void **state)
 		  "loop1", NULL, NULL);
 	t_send(req, n);
 	t_take(&o);
-	/* The downstream sends it back with the R-URI it was given first. */
+	/* The downstream sends it back with the R-URI it was given first,
+	 * its own Via on top. */
 	via = strstr(t_buf, "Via: ");
 	memmove(t_want, via, strlen(via) + 1);
 	via = t_want;
 	n = (size_t)snprintf(again, sizeof(again),
-		"INVITE sip:12125550100@192.0.2.1 SIP/2.0\r\n%s", via);
+		"INVITE sip:12125550100@192.0.2.1 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKdown;rport\r\n"
+		"%s", via);
 	t_send(again, n);
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
 	assert_memory_equal(t_buf, "SIP/2.0 482 Loop Detected\r\n", 27);
 	assert_int_equal(t_cnt(DP_CNT_PROXY_LOOP), 1);
 
 	n = (size_t)snprintf(again, sizeof(again),
-		"INVITE sip:12125550111@192.0.2.1 SIP/2.0\r\n%s", via);
+		"INVITE sip:12125550111@192.0.2.1 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKdown2;rport\r\n"
+		"%s", via);
 	t_send(again, n);
 	t_take(&o);
 	assert_int_equal(t_ip_last(&o, 198, 19, 0) >= 0, 1);
@@ -517,6 +522,16 @@ test_dp_proxy_other_actions(void **state)
 	n = t_req(req, "INVITE", "sip:999@192.0.2.1", "o3", "o3", NULL,
 		  NULL);
 	t_send_answered(req, n, "SIP/2.0 404 ");
+	/* The CANCELs of INVITEs answered here (no rule, a reject rule):
+	 * 200 too (RFC 3261 §9.2), not the INVITE's code again. */
+	n = t_req(req, "CANCEL", "sip:999@192.0.2.1", "o3", "o3", NULL,
+		  NULL);
+	t_send_answered(req, n, "SIP/2.0 200 ");
+	n = t_req(req, "CANCEL", "sip:19005550100@192.0.2.1", "o1", "o1",
+		  NULL, NULL);
+	t_send_answered(req, n, "SIP/2.0 200 ");
+	assert_int_equal(t_cnt(DP_CNT_SIP_CANCEL), 3);
+	t_expect_nothing();
 	/* OPTIONS to the router: 200 without Allow, which a proxy leaves
 	 * out (RFC 3261 §11.2), with what it accepts. */
 	n = t_req(req, "OPTIONS", "sip:192.0.2.1", "o4", "o4", NULL, NULL);
@@ -753,7 +768,7 @@ test_dp_proxy_prev_generation(void **state)
 	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD_TABLE), 5);
 
 	/* Generation 7 removes uk; 6 is kept: pg2's CANCEL reaches .7
-	 * and gets no 404 of N's; an INVITE gets N's 404. */
+	 * and gets no answer of N's; an INVITE gets N's 404. */
 	t_snap_csv_keep(t_csv_gone, 7);
 	t_two_ways("CANCEL", "pg2", NULL, via2, 7, 5080, 0, 0);
 	assert_int_equal(t_cnt(DP_CNT_PROXY_PREV_GEN), 3);
@@ -762,11 +777,12 @@ test_dp_proxy_prev_generation(void **state)
 	assert_memory_equal(t_buf, "SIP/2.0 404 ", 12);
 	t_expect_nothing();
 
-	/* N-1's 32 s are over: the CANCEL gets N's answer alone. */
+	/* N-1's 32 s are over: the CANCEL gets N's answer alone, which
+	 * for a CANCEL meeting no rule is 200 (RFC 3261 §9.2). */
 	t_snap_prev_clear();
 	t_send_uk("CANCEL", "pg2", NULL);
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
-	assert_memory_equal(t_buf, "SIP/2.0 404 ", 12);
+	assert_memory_equal(t_buf, "SIP/2.0 200 ", 12);
 	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_PROXY_PREV_GEN), 3);
 

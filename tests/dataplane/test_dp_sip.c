@@ -151,6 +151,75 @@ t_check(const char *method, const char *ruri, const char *branch,
 #define T_OPT200 "Allow: INVITE, ACK, CANCEL, OPTIONS\r\n" \
 		 "Accept: application/sdp\r\nAccept-Language: en\r\n"
 
+/* The UDP destination port of the one frame sent (IPv4), freed. */
+static uint16_t
+t_tx_dport4(void)
+{
+	struct rte_mbuf *m;
+	const uint8_t *f;
+	size_t l4;
+	uint16_t port;
+
+	assert_int_equal(t_tx(&m, 1), 1);
+	f = rte_pktmbuf_mtod(m, const uint8_t *);
+	l4 = RTE_ETHER_HDR_LEN + (size_t)(f[RTE_ETHER_HDR_LEN] & 0xf) * 4;
+	port = (uint16_t)(f[l4 + 2] << 8 | f[l4 + 3]);
+	rte_pktmbuf_free(m);
+	return port;
+}
+
+/*
+ * RFC 3261 §18.2.2: an answer goes to the source address and the top
+ * Via's sent-by port (5060 when it names none); with rport (RFC 3581
+ * §4) to the source port. The requests come from port 5062.
+ */
+static void
+test_dp_sip_answer_port_follows_via(void **state)
+{
+	static const struct {
+		const char *via;
+		uint16_t port;
+	} c[] = {
+		{ "192.0.2.2:5070;branch=z9hG4bKp1", 5070 },
+		{ "192.0.2.2;branch=z9hG4bKp2", 5060 },
+		{ "192.0.2.2:5070;branch=z9hG4bKp3;rport", 5062 },
+		{ "pbx.example.org:5080;branch=z9hG4bKp4", 5080 },
+	};
+	char req[1024];
+	size_t i;
+	int n;
+
+	(void)state;
+	t_begin();
+	t_snap_clear();
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		n = snprintf(req, sizeof(req),
+			     "OPTIONS sip:192.0.2.1 SIP/2.0\r\n"
+			     "Via: SIP/2.0/UDP %s\r\n"
+			     "Max-Forwards: 70\r\n"
+			     "From: <sip:a@192.0.2.2>;tag=p\r\n"
+			     "To: <sip:192.0.2.1>\r\n"
+			     "Call-ID: port-%zu@192.0.2.2\r\n"
+			     "CSeq: 1 OPTIONS\r\n"
+			     "Content-Length: 0\r\n\r\n", c[i].via, i);
+		t_sip_rx4(req, (size_t)n);
+		t_poll();
+		assert_int_equal(t_tx_dport4(), c[i].port);
+	}
+	/* A request that fails its checks: the source port. */
+	n = snprintf(req, sizeof(req),
+		     "OPTIONS sip:192.0.2.1 SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP 192.0.2.2:5070;branch=z9hG4bKp5\r\n"
+		     "From: <sip:a@192.0.2.2>;tag=p\r\n"
+		     "To: <sip:192.0.2.1>\r\n"
+		     "CSeq: 1 OPTIONS\r\n"
+		     "Content-Length: 0\r\n\r\n");
+	t_sip_rx4(req, (size_t)n);
+	t_poll();
+	assert_int_equal(t_tx_dport4(), 5062);
+	t_end();
+}
+
 static void
 test_dp_sip_options_to_router_200(void **state)
 {
@@ -256,6 +325,11 @@ test_dp_sip_checks_answered(void **state)
 	t_check("CANCEL", "sip:12125550100@192.0.2.1", "q3",
 		"Require: 100rel\r\n", "200 OK", NULL, 1);
 	assert_int_equal(t_cnt(DP_CNT_SIP_REQUIRE), 2);
+	/* No option tag to name (an empty header): 400, never a 420 with
+	 * an empty Unsupported (RFC 3261 §20.40 wants one tag at least). */
+	t_check("INVITE", "sip:12125550100@192.0.2.1", "q4",
+		"Proxy-Require: ,\r\n", "400 Bad Request", NULL, 1);
+	assert_int_equal(t_cnt(DP_CNT_SIP_PROXY_REQUIRE), 2);
 
 	/* 501: REGISTER for our own domain (no registrar yet). */
 	t_check("REGISTER", "sip:192.0.2.1", "r1", NULL,
@@ -959,6 +1033,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dp_sip_options_to_router_200),
+		cmocka_unit_test(test_dp_sip_answer_port_follows_via),
 		cmocka_unit_test(test_dp_sip_checks_answered),
 		cmocka_unit_test(test_dp_sip_parse_errors_answered),
 		cmocka_unit_test(test_dp_sip_no_route_codes),

@@ -66,7 +66,8 @@ dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
 			rte_pktmbuf_adj(m, meta[i].payload_off);
 			rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) -
 						       meta[i].payload_len));
-			assert_int_equal(dp_udp_reply(lc, m, &meta[i]), 0);
+			assert_int_equal(dp_udp_reply(lc, m, &meta[i],
+						      meta[i].sport), 0);
 			break;
 		case T_SIP_BIG:
 			rte_pktmbuf_free(m);
@@ -76,7 +77,8 @@ dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
 			assert_non_null(p);
 			for (k = 0; k < t_big_len; k++)
 				p[k] = (char)t_pattern(k);
-			assert_int_equal(dp_udp_reply(lc, r, &meta[i]), 0);
+			assert_int_equal(dp_udp_reply(lc, r, &meta[i],
+						      meta[i].sport), 0);
 			break;
 		default:
 			rte_pktmbuf_free(m);
