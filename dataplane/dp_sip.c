@@ -597,8 +597,29 @@ dp_sip_route(struct dp_lcore *lc, const struct dp_snap *snap,
 			/* Redirect mode redirects forward rules too. */
 			/* fall through */
 		default:
-			p->verdict = p->msg.method == SIP_METHOD_ACK ?
-				dp_sip_reply(lc, p, 0) : DP_SV_REDIRECT;
+			if (p->msg.method == SIP_METHOD_ACK) {
+				p->verdict = dp_sip_reply(lc, p, 0);
+				break;
+			}
+			/*
+			 * Proxy mode meets a redirect rule: the 3xx makes the
+			 * router the UAS, which supports no Require option
+			 * (RFC 3261 §8.2.2.3), as redirect mode checked in
+			 * step 5 already.
+			 */
+			if (unlikely(lc->conf->mode == DP_MODE_PROXY &&
+				     p->msg.method != SIP_METHOD_CANCEL &&
+				     sip_msg_hdr(&p->msg, SIP_HDR_REQUIRE) !=
+				     NULL)) {
+				p->unsupported = dp_sip_unsupported(&p->msg,
+					true, sl->unsup[p - sl->pkt],
+					DP_UNSUP_MAX);
+				dp_cnt_add(lc, DP_CNT_SIP_REQUIRE, 1);
+				p->verdict = dp_sip_reply(lc, p,
+					p->unsupported.len != 0 ? 420 : 400);
+				break;
+			}
+			p->verdict = DP_SV_REDIRECT;
 			break;
 		}
 	}

@@ -513,6 +513,14 @@ test_dp_proxy_other_actions(void **state)
 	n = t_req(req, "INVITE", "sip:33155550100@192.0.2.1", "o2", "o2",
 		  NULL, NULL);
 	t_send_answered(req, n, "SIP/2.0 302 ");
+	/* Sending a 3xx makes the router the UAS: a Require option it
+	 * does not support gets 420 (RFC 3261 §8.2.2.3), as in redirect
+	 * mode. */
+	n = t_req(req, "INVITE", "sip:33155550100@192.0.2.1", "o5", "o5",
+		  NULL, "Require: 100rel\r\n");
+	t_send_answered(req, n, "SIP/2.0 420 ");
+	assert_non_null(strstr(t_buf, "\r\nUnsupported: 100rel\r\n"));
+	assert_int_equal(t_cnt(DP_CNT_SIP_REQUIRE), 1);
 	/* Its CANCEL: 200, as in redirect mode, not another 302. */
 	n = t_req(req, "CANCEL", "sip:33155550100@192.0.2.1", "o2", "o2",
 		  NULL, NULL);
