@@ -374,6 +374,23 @@ dp_classify_ip6(struct dp_lcore *lc, struct rte_mbuf *m,
 			return dp_drop_as(lc, DP_CNT_BAD_IP);
 		if (fh->next_header != IPPROTO_UDP)
 			return dp_drop_as(lc, DP_CNT_PROTO_OTHER);
+		/*
+		 * An atomic fragment (offset 0, no more fragments) is the
+		 * whole datagram (RFC 6946 §4): processed without
+		 * reassembly, its fragment header taken out.
+		 */
+		if (unlikely((fh->frag_data & rte_cpu_to_be_16(0xfff9)) == 0)) {
+			uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+
+			memmove(f + sizeof(*fh), f, (size_t)l2 + sizeof(*ip));
+			rte_pktmbuf_adj(m, sizeof(*fh));
+			ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *,
+						     l2);
+			ip->proto = IPPROTO_UDP;
+			plen = (uint16_t)(plen - sizeof(*fh));
+			ip->payload_len = rte_cpu_to_be_16(plen);
+			return dp_udp6(lc, m, ip, plen, true, meta);
+		}
 		m->l3_len = sizeof(*ip) + sizeof(*fh);
 		dp_cnt_add(lc, DP_CNT_FRAG_IN, 1);
 		return DP_V_FRAG6;

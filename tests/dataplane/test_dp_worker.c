@@ -742,6 +742,39 @@ test_dp_worker_frag6_reassembled(void **state)
 	t_end();
 }
 
+/*
+ * An atomic fragment (offset 0, no more fragments: RFC 6946) is the whole
+ * datagram: delivered as it is, never held for reassembly.
+ */
+static void
+test_dp_worker_atomic_frag6_delivered(void **state)
+{
+	static uint8_t pl[300], dgram[308], in[600];
+	uint8_t ip[40], *fh;
+	size_t n, i;
+
+	(void)state;
+	t_begin();
+	for (i = 0; i < sizeof(pl); i++)
+		pl[i] = (uint8_t)('a' + i % 26);
+	t_ip6(ip, t_ip6_peer, t_ip6_us, 17, sizeof(dgram), 64);
+	t_udp(dgram, ip, 5062, 5060, pl, sizeof(pl));
+	n = t_eth(in, &t_env.ifc.mac, &t_mac_peer, 0x86dd, 0);
+	n += t_ip6(in + n, t_ip6_peer, t_ip6_us, 44,
+		   (uint16_t)(8 + sizeof(dgram)), 64);
+	fh = in + n;
+	memset(fh, 0, 8);
+	fh[0] = 17;
+	fh[7] = 0x77;
+	memcpy(fh + 8, dgram, sizeof(dgram));
+	t_rx(in, n + 8 + sizeof(dgram));
+	t_poll();
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_SIP_RX), 1);
+	assert_int_equal(t_cnt(DP_CNT_FRAG_REASSEMBLED), 0);
+	t_end();
+}
+
 static int
 setup_env(void **state)
 {
@@ -770,6 +803,7 @@ main(void)
 		cmocka_unit_test(test_dp_worker_nd_dad_defended),
 		cmocka_unit_test(test_dp_worker_frag4_reassembled),
 		cmocka_unit_test(test_dp_worker_frag6_reassembled),
+		cmocka_unit_test(test_dp_worker_atomic_frag6_delivered),
 		cmocka_unit_test(test_dp_worker_frag_timeout_frees),
 		cmocka_unit_test(test_dp_worker_frag_flood_bounded),
 		cmocka_unit_test(test_dp_worker_unanswerable_sources_dropped),
