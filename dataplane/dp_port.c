@@ -99,6 +99,39 @@ dp_pools_free(struct dp_iface *ifc)
 	ifc->pool = NULL;
 }
 
+/*
+ * The multicast IPv6 neighbour discovery needs must reach us: the
+ * solicited-node groups of our addresses and all-nodes (RFC 4861 §7.2.1,
+ * RFC 4291 §2.7.1). All-multicast where the port has it, else a filter
+ * list of just those groups; without either, say so.
+ */
+static void
+dp_port_multicast(uint16_t port, const struct dp_conf *conf)
+{
+	struct rte_ether_addr mc[DP_MAX_ADDRS + 1];
+	uint32_t i, n = 0;
+	int rc;
+
+	rc = rte_eth_allmulticast_enable(port);
+	if (rc == 0 || conf->naddr6 == 0)
+		return;
+	mc[n++] = (struct rte_ether_addr){ { 0x33, 0x33, 0, 0, 0, 1 } };
+	for (i = 0; i < conf->naddr6; i++) {
+		const uint8_t *a = conf->addr6[i].ip.v6;
+
+		mc[n++] = (struct rte_ether_addr){
+			{ 0x33, 0x33, 0xff, a[13], a[14], a[15] } };
+	}
+	if (rte_eth_dev_set_mc_addr_list(port, mc, n) == 0) {
+		DP_LOG(INFO, "port %u: no all-multicast (%s): listening to %u multicast groups for neighbour discovery",
+		       port, rte_strerror(-rc), n);
+		return;
+	}
+	DP_LOG(WARNING, "port %u: neither all-multicast (%s) nor a multicast filter: IPv6 neighbour solicitations may not reach the router",
+	       port, rte_strerror(-rc));
+}
+
+
 int
 dp_port_init(struct dp_iface *ifc, const struct dp_conf *conf, uint16_t port,
 	     uint16_t nb_queues)
@@ -189,8 +222,7 @@ dp_port_init(struct dp_iface *ifc, const struct dp_conf *conf, uint16_t port,
 	rc = rte_eth_macaddr_get(port, &ifc->mac);
 	if (rc != 0)
 		return rc;
-	/* Solicited-node multicast (ND) must reach us. */
-	rte_eth_allmulticast_enable(port);
+	dp_port_multicast(port, conf);
 	rc = rte_eth_dev_start(port);
 	if (rc != 0)
 		return rc;
