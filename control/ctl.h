@@ -302,14 +302,27 @@ int ctl_resolver_new(struct ctl_resolver **out);
 /* Waits up to 2 s for background lookups glibc cannot cancel. */
 void ctl_resolver_free(struct ctl_resolver *r);
 
+/* The longest an import waits for the lookups of the names it brings. */
+#define CTL_RESOLVE_WAIT_MS     5000u
+
 /*
- * rules_resolve_fn for rules_compile_resolved(): the addresses last found
- * for the name; a name with none is looked up now (blocking), at most once
- * per ctl_resolver_new_pass().
+ * Before compiling @p set: look up, all at once and for at most @p wait_ms
+ * in all, its names the cache has no addresses for, or (@p fresh) all of
+ * them. A lookup that fails or runs out of time is recorded as failed
+ * (addresses found before are kept).
+ *
+ * @return
+ *   0; -ENOMEM.
+ */
+int ctl_resolver_prepare(struct ctl_resolver *r, const struct rules_set *set,
+			 bool fresh, uint32_t wait_ms);
+
+/*
+ * rules_resolve_fn for rules_compile_resolved(): the addresses the cache
+ * has for the name (never a lookup); -ENOENT with the last error.
  */
 int ctl_resolver_lookup(void *arg, struct span name, struct rules_addr *out,
 			uint32_t max, char *why, size_t why_len);
-void ctl_resolver_new_pass(struct ctl_resolver *r);
 
 /*
  * Background lookups of every name of @p set: start a round (nothing if
@@ -373,6 +386,9 @@ struct ctl_resolver *ctl_state_resolver(struct ctl_state *cs);
  * Context: control thread, every event loop iteration.
  */
 int ctl_state_resolve_tick(struct ctl_state *cs, bool busy);
+
+/* A setting was changed (config.set): what depends on it looks again. */
+void ctl_state_setting_changed(struct ctl_state *cs, const char *name);
 
 /**
  * Compile the current rules with the names' current addresses and commit

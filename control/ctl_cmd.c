@@ -586,6 +586,7 @@ ctl_cmd_config_set(struct ctl_server *srv, struct ctl_conn *c,
 	}
 	ctl_log(CTL_LOG_INFO, "setting %s = %s", d->name,
 		d->secret ? "(secret, not logged)" : val);
+	ctl_state_setting_changed(srv->cs, d->name);
 	ctl_jw_arr(&r->w, "settings");
 	ctl_cmd_setting(srv, r, d);
 	ctl_jw_arr_end(&r->w);

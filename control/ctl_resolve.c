@@ -3,15 +3,19 @@
  * ctl_resolve.c - target host names turned into addresses (DESIGN.md 4.1:
  * names are resolved by the control process, never per packet).
  *
- * A cache maps each name to the addresses last found for it. Compiling a
- * rule set takes them from the cache; a name the cache has no addresses
- * for is looked up there and then (getaddrinfo(), blocking: the import
- * that brings a name waits for it). In the background the names of the
- * current set are looked up again every targets.resolve_interval seconds
- * (getaddrinfo_a(), polled from the event loop); ctl_state.c compiles
- * again when any name's addresses changed. A lookup that fails keeps the
- * addresses found before, so a name server outage does not take routes
- * down; it is logged and shown by "names".
+ * A cache maps each name to the addresses last found for it. Before a
+ * rule set is compiled, ctl_resolver_prepare() looks up the names the
+ * cache has no addresses for (all of them when targets.resolve_interval
+ * is 0), all at once with getaddrinfo_a() and at most CTL_RESOLVE_WAIT_MS
+ * in all: the import that brings a name waits for it, no longer. The
+ * compile then takes addresses from the cache only. In the background
+ * the names of the current set are looked up again every
+ * targets.resolve_interval seconds (getaddrinfo_a(), polled from the
+ * event loop); ctl_state.c compiles again when any name's addresses
+ * changed. A lookup that fails keeps the addresses found before, so a
+ * name server outage does not take routes down; it is logged and shown
+ * by "names". A lookup glibc cannot cancel keeps its request memory
+ * until it ends (a "zombie" batch), also past ctl_resolver_free().
  *
  * Addresses are taken as A and AAAA records give them (a target names its
  * port, so no SRV or NAPTR lookup applies, RFC 3263 §4.2), without those
@@ -41,23 +45,28 @@ struct ctl_rname {
 	uint64_t                 fail_us;       /* last failure since, or 0 */
 	uint64_t                 lookups;
 	uint64_t                 failures;
-	uint64_t                 pass;          /* compile pass last tried */
+	uint64_t                 pass;          /* prepare pass last tried */
 	uint64_t                 saved;         /* pass of the last save */
 	char                     err[128];      /* last failure */
+};
+
+/* Lookups started together with getaddrinfo_a(). */
+struct ctl_rbatch {
+	struct gaicb            *cbs;
+	struct gaicb           **list;
+	struct ctl_rname       **who;
+	uint32_t                 n;
+	struct ctl_rbatch       *next;          /* zombies */
 };
 
 struct ctl_resolver {
 	struct ctl_rname       **tab;           /* open addressing by name */
 	uint32_t                 n;
 	uint32_t                 mask;
-	/* The background round in progress (running). */
-	struct gaicb            *cbs;
-	struct gaicb           **list;
-	struct ctl_rname       **who;
-	uint32_t                 npend;
+	struct ctl_rbatch       *round;         /* background round, or NULL */
+	struct ctl_rbatch       *zombies;       /* timed out, still running */
 	struct addrinfo          hints;
-	bool                     running;
-	uint64_t                 pass;          /* ctl_resolver_new_pass() */
+	uint64_t                 pass;          /* prepare and save passes */
 };
 
 int
@@ -79,51 +88,83 @@ ctl_resolver_new(struct ctl_resolver **out)
 	return 0;
 }
 
-/* Forget the background round's requests (all finished or abandoned). */
+/* A batch's memory and results (its lookups all over). */
 static void
-ctl_resolver_round_free(struct ctl_resolver *r)
+ctl_rbatch_free(struct ctl_rbatch *b)
 {
 	uint32_t i;
 
-	for (i = 0; i < r->npend; i++)
-		if (r->cbs[i].ar_result != NULL)
-			freeaddrinfo(r->cbs[i].ar_result);
-	free(r->cbs);
-	free(r->list);
-	free(r->who);
-	r->cbs = NULL;
-	r->list = NULL;
-	r->who = NULL;
-	r->npend = 0;
-	r->running = false;
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->n; i++)
+		if (b->cbs[i].ar_result != NULL)
+			freeaddrinfo(b->cbs[i].ar_result);
+	free(b->cbs);
+	free(b->list);
+	free(b->who);
+	free(b);
+}
+
+/* Lookups of @p b still running. */
+static uint32_t
+ctl_rbatch_busy(const struct ctl_rbatch *b)
+{
+	uint32_t i, busy = 0;
+
+	for (i = 0; i < b->n; i++)
+		busy += gai_error(&b->cbs[i]) == EAI_INPROGRESS;
+	return busy;
+}
+
+/* Free the zombie batches whose lookups have ended; how many still run. */
+static uint32_t
+ctl_resolver_reap(struct ctl_resolver *r)
+{
+	struct ctl_rbatch **pp = &r->zombies, *b;
+	uint32_t busy = 0, k;
+
+	while ((b = *pp) != NULL) {
+		k = ctl_rbatch_busy(b);
+		if (k == 0) {
+			*pp = b->next;
+			ctl_rbatch_free(b);
+			continue;
+		}
+		busy += k;
+		pp = &b->next;
+	}
+	return busy;
 }
 
 void
 ctl_resolver_free(struct ctl_resolver *r)
 {
 	struct timespec ts = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
-	uint32_t i, tries, busy = 0;
+	struct ctl_rbatch *b;
+	uint32_t i, tries, busy;
 
 	if (r == NULL)
 		return;
-	if (r->running) {
-		/* Lookups glibc already started cannot be cancelled: give
-		 * them 2 s, then leave their memory to the exiting process. */
-		for (i = 0; i < r->npend; i++)
-			gai_cancel(&r->cbs[i]);
-		for (tries = 0; tries < 20; tries++) {
-			for (busy = 0, i = 0; i < r->npend; i++)
-				busy += gai_error(&r->cbs[i]) == EAI_INPROGRESS;
-			if (busy == 0)
-				break;
-			nanosleep(&ts, NULL);
-		}
-		if (busy != 0)
-			ctl_log(CTL_LOG_WARN,
-				"%u host name lookups still running at exit",
-				busy);
-		else
-			ctl_resolver_round_free(r);
+	if (r->round != NULL) {
+		for (i = 0; i < r->round->n; i++)
+			gai_cancel(&r->round->cbs[i]);
+		r->round->next = r->zombies;
+		r->zombies = r->round;
+		r->round = NULL;
+	}
+	for (b = r->zombies; b != NULL; b = b->next)
+		for (i = 0; i < b->n; i++)
+			gai_cancel(&b->cbs[i]);
+	/* Lookups glibc already started cannot be cancelled: give them
+	 * 2 s, then leave all their memory (names, hints, requests) to the
+	 * exiting process rather than free it under them. */
+	for (tries = 0; (busy = ctl_resolver_reap(r)) != 0 && tries < 20;
+	     tries++)
+		nanosleep(&ts, NULL);
+	if (busy != 0) {
+		ctl_log(CTL_LOG_WARN,
+			"%u host name lookups still running at exit", busy);
+		return;
 	}
 	for (i = 0; i <= r->mask; i++)
 		free(r->tab[i]);
@@ -190,17 +231,23 @@ ctl_raddr_cmp(const void *a, const void *b)
 	return memcmp(x->addr, y->addr, sizeof(x->addr));
 }
 
-/* An address a router may send to (not unspecified, loopback, multicast
- * or broadcast). */
+/* An address a router may send to (not unspecified, loopback, multicast,
+ * broadcast, IPv4-mapped or link-local). */
 static bool
 ctl_raddr_usable(const struct rules_addr *a)
 {
 	static const uint8_t zero[16];
 
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
 	if (a->af == RULES_AF_INET)
 		return a->addr[0] != 0 && a->addr[0] != 127 &&
 		       a->addr[0] < 224;
-	return memcmp(a->addr, zero, 15) != 0 && a->addr[0] != 0xff;
+	/* Nor IPv4-mapped (never on the wire, RFC 4942 §2.1.4) or
+	 * link-local (the zone is lost) IPv6 addresses. */
+	return memcmp(a->addr, zero, 15) != 0 && a->addr[0] != 0xff &&
+	       memcmp(a->addr, mapped, 12) != 0 &&
+	       !(a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80);
 }
 
 /*
@@ -279,8 +326,8 @@ ctl_resolver_record(struct ctl_rname *e, int rc, const struct addrinfo *ai)
 				 "no address a router can send to");
 		else
 			snprintf(e->err, sizeof(e->err), "%s",
-				 rc == EAI_SYSTEM ? strerror(errno) :
-				 gai_strerror(rc));
+				 rc == EAI_CANCELED ?
+				 "lookup timed out" : gai_strerror(rc));
 		if (e->fail_us == 0)
 			ctl_log(CTL_LOG_WARN,
 				"host name %s does not resolve: %s%s", e->name,
@@ -315,26 +362,13 @@ ctl_resolver_lookup(void *arg, struct span name, struct rules_addr *out,
 		    uint32_t max, char *why, size_t why_len)
 {
 	struct ctl_resolver *r = arg;
-	struct addrinfo *ai = NULL;
 	struct ctl_rname *e;
 	uint32_t n;
-	int rc;
 
-	e = ctl_resolver_entry(r, name, true);
-	if (e == NULL) {
-		snprintf(why, why_len, "out of memory");
-		return -ENOMEM;
-	}
-	/* A name that failed is tried once per compile, not once per rule. */
-	if (e->n == 0 && e->pass != r->pass) {
-		e->pass = r->pass;
-		rc = getaddrinfo(e->name, NULL, &r->hints, &ai);
-		ctl_resolver_record(e, rc, ai);
-		if (ai != NULL)
-			freeaddrinfo(ai);
-	}
-	if (e->n == 0) {
-		snprintf(why, why_len, "%s", e->err);
+	e = ctl_resolver_entry(r, name, false);
+	if (e == NULL || e->n == 0) {
+		snprintf(why, why_len, "%s", e != NULL && e->err[0] != '\0' ?
+			 e->err : "not looked up");
 		return -ENOENT;
 	}
 	n = e->n < max ? e->n : max;
@@ -342,80 +376,171 @@ ctl_resolver_lookup(void *arg, struct span name, struct rules_addr *out,
 	return (int)n;
 }
 
-void
-ctl_resolver_new_pass(struct ctl_resolver *r)
+/*
+ * A batch of lookups of the names of @p set that @p want picks, each
+ * entry once (names differing in case only are one lookup), started;
+ * *out NULL when none was wanted.
+ */
+static int
+ctl_rbatch_start(struct ctl_resolver *r, const struct rules_set *set,
+		 bool (*want)(const struct ctl_rname *e, void *arg),
+		 void *arg, struct ctl_rbatch **out)
 {
-	r->pass++;
+	struct ctl_rbatch *b;
+	uint32_t cur = 0, n = 0, k;
+	const char *name;
+	int rc;
+
+	*out = NULL;
+	while (rules_set_name_next(set, &cur) != NULL)
+		n++;
+	if (n == 0)
+		return 0;
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return -ENOMEM;
+	b->cbs = calloc(n, sizeof(*b->cbs));
+	b->list = calloc(n, sizeof(*b->list));
+	b->who = calloc(n, sizeof(*b->who));
+	if (b->cbs == NULL || b->list == NULL || b->who == NULL) {
+		ctl_rbatch_free(b);
+		return -ENOMEM;
+	}
+	cur = 0;
+	while (b->n < n && (name = rules_set_name_next(set, &cur)) != NULL) {
+		struct ctl_rname *e;
+
+		e = ctl_resolver_entry(r, span_make(name, strlen(name)), true);
+		if (e == NULL) {
+			ctl_rbatch_free(b);
+			return -ENOMEM;
+		}
+		for (k = 0; k < b->n && b->who[k] != e; k++)
+			;
+		if (k < b->n || !want(e, arg))
+			continue;
+		b->who[b->n] = e;
+		b->cbs[b->n].ar_name = e->name;
+		b->cbs[b->n].ar_request = &r->hints;
+		b->list[b->n] = &b->cbs[b->n];
+		b->n++;
+	}
+	if (b->n == 0) {
+		ctl_rbatch_free(b);
+		return 0;
+	}
+	rc = getaddrinfo_a(GAI_NOWAIT, b->list, (int)b->n, NULL);
+	/* On an error some requests may be queued all the same: the batch
+	 * is polled like any other (one never queued reads as done). */
+	if (rc != 0)
+		ctl_log(CTL_LOG_ERR, "host name lookups: %s%s",
+			gai_strerror(rc), rc == EAI_SYSTEM ? " (resources)" :
+			"");
+	*out = b;
+	return 0;
+}
+
+/* Record every result of @p b (all over); true if any name changed. */
+static bool
+ctl_rbatch_record(struct ctl_rbatch *b)
+{
+	bool changed = false;
+	uint32_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (ctl_resolver_record(b->who[i], gai_error(&b->cbs[i]),
+					b->cbs[i].ar_result))
+			changed = true;
+	return changed;
+}
+
+struct ctl_prep {
+	bool             fresh;
+	uint64_t         pass;
+};
+
+static bool
+ctl_prep_want(const struct ctl_rname *e, void *arg)
+{
+	const struct ctl_prep *p = arg;
+
+	return (e->n == 0 || p->fresh) && e->pass != p->pass;
+}
+
+int
+ctl_resolver_prepare(struct ctl_resolver *r, const struct rules_set *set,
+		     bool fresh, uint32_t wait_ms)
+{
+	struct ctl_prep pp = { .fresh = fresh, .pass = ++r->pass };
+	uint64_t end = ctl_mono_us() + (uint64_t)wait_ms * 1000u, now;
+	struct timespec ts;
+	struct ctl_rbatch *b;
+	uint32_t i;
+	int rc;
+
+	ctl_resolver_reap(r);
+	rc = ctl_rbatch_start(r, set, ctl_prep_want, &pp, &b);
+	if (rc != 0 || b == NULL)
+		return rc;
+	for (i = 0; i < b->n; i++)
+		b->who[i]->pass = pp.pass;
+	while (ctl_rbatch_busy(b) != 0 && (now = ctl_mono_us()) < end) {
+		ts.tv_sec = (time_t)((end - now) / 1000000u);
+		ts.tv_nsec = (long)((end - now) % 1000000u * 1000u);
+		gai_suspend((const struct gaicb *const *)b->list, (int)b->n,
+			    &ts);
+	}
+	if (ctl_rbatch_busy(b) != 0) {
+		/* Out of time: what ended is recorded, the rest failed
+		 * ("timed out") and its memory waits for glibc. */
+		for (i = 0; i < b->n; i++)
+			if (gai_error(&b->cbs[i]) == EAI_INPROGRESS &&
+			    gai_cancel(&b->cbs[i]) != EAI_CANCELED)
+				ctl_resolver_record(b->who[i], EAI_CANCELED,
+						    NULL);
+		for (i = 0; i < b->n; i++)
+			if (gai_error(&b->cbs[i]) != EAI_INPROGRESS)
+				ctl_resolver_record(b->who[i],
+						    gai_error(&b->cbs[i]),
+						    b->cbs[i].ar_result);
+		b->next = r->zombies;
+		r->zombies = b;
+		return 0;
+	}
+	ctl_rbatch_record(b);
+	ctl_rbatch_free(b);
+	return 0;
+}
+
+static bool
+ctl_round_want(const struct ctl_rname *e, void *arg)
+{
+	(void)e;
+	(void)arg;
+	return true;
 }
 
 int
 ctl_resolver_refresh_start(struct ctl_resolver *r, const struct rules_set *set)
 {
-	uint32_t cur = 0, n = 0, i, k;
-	const char *name;
-	int rc;
-
-	if (r->running)
+	if (r->round != NULL)
 		return 0;
-	while (rules_set_name_next(set, &cur) != NULL)
-		n++;
-	if (n == 0)
-		return 0;
-	r->cbs = calloc(n, sizeof(*r->cbs));
-	r->list = calloc(n, sizeof(*r->list));
-	r->who = calloc(n, sizeof(*r->who));
-	if (r->cbs == NULL || r->list == NULL || r->who == NULL) {
-		ctl_resolver_round_free(r);
-		return -ENOMEM;
-	}
-	cur = 0;
-	for (i = 0; i < n && (name = rules_set_name_next(set, &cur)) != NULL;) {
-		struct ctl_rname *e;
-
-		e = ctl_resolver_entry(r, span_make(name, strlen(name)), true);
-		if (e == NULL) {
-			ctl_resolver_round_free(r);
-			return -ENOMEM;
-		}
-		/* Names differing in case only are one lookup. */
-		for (k = 0; k < i && r->who[k] != e; k++)
-			;
-		if (k < i)
-			continue;
-		r->who[i] = e;
-		r->cbs[i].ar_name = e->name;
-		r->cbs[i].ar_request = &r->hints;
-		r->list[i] = &r->cbs[i];
-		i++;
-	}
-	r->npend = i;
-	rc = getaddrinfo_a(GAI_NOWAIT, r->list, (int)i, NULL);
-	if (rc != 0) {
-		ctl_log(CTL_LOG_ERR, "cannot start host name lookups: %s",
-			rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-		ctl_resolver_round_free(r);
-		return -EAGAIN;
-	}
-	r->running = true;
-	return 0;
+	ctl_resolver_reap(r);
+	return ctl_rbatch_start(r, set, ctl_round_want, NULL, &r->round);
 }
 
 int
 ctl_resolver_refresh_poll(struct ctl_resolver *r, bool *changed)
 {
-	uint32_t i;
-
 	*changed = false;
-	if (!r->running)
+	ctl_resolver_reap(r);
+	if (r->round == NULL)
 		return 1;
-	for (i = 0; i < r->npend; i++)
-		if (gai_error(&r->cbs[i]) == EAI_INPROGRESS)
-			return 0;
-	for (i = 0; i < r->npend; i++)
-		if (ctl_resolver_record(r->who[i], gai_error(&r->cbs[i]),
-					r->cbs[i].ar_result))
-			*changed = true;
-	ctl_resolver_round_free(r);
+	if (ctl_rbatch_busy(r->round) != 0)
+		return 0;
+	*changed = ctl_rbatch_record(r->round);
+	ctl_rbatch_free(r->round);
+	r->round = NULL;
 	return 1;
 }
 
@@ -497,7 +622,7 @@ ctl_resolver_load(struct ctl_resolver *r, const void *buf, size_t len)
 bool
 ctl_resolver_running(const struct ctl_resolver *r)
 {
-	return r->running;
+	return r->round != NULL;
 }
 
 void

@@ -51,6 +51,8 @@ struct ctl_state {
 	uint64_t                 res_read_us;   /* setting last read */
 	bool                     res_started;   /* a round since open */
 	bool                     res_pending;   /* compile again when idle */
+	bool                     res_dirty;     /* the cache is ahead of the
+						   generation (a commit failed) */
 };
 
 static void
@@ -507,6 +509,24 @@ struct ctl_diff_iter {
 	char                     hosts[RULES_TARGETS_MAX][48];
 };
 
+/* Target host names written byte for byte alike (rules_rule_equal()
+ * compares them as hosts, without case). */
+static bool
+ctl_names_same_text(const struct rules_rule *a, const struct rules_rule *b)
+{
+	uint32_t i;
+
+	for (i = 0; i < a->ntargets; i++) {
+		const struct rules_target *x = &a->targets[i];
+		const struct rules_target *y = &b->targets[i];
+
+		if (x->af == RULES_AF_NAME &&
+		    memcmp(x->name, y->name, x->name_len) != 0)
+			return false;
+	}
+	return true;
+}
+
 static int
 ctl_diff_next(void *arg, struct ctl_change *c)
 {
@@ -523,11 +543,13 @@ ctl_diff_next(void *arg, struct ctl_change *c)
 		it->i++;
 		/*
 		 * Unchanged for matching is not enough to skip the write:
-		 * "+44" for "44" or a domain's case is a change of the text
-		 * the operator sees in export, and must survive a restart.
+		 * "+44" for "44", a domain's or a target host name's case is
+		 * a change of the text the operator sees in export, and must
+		 * survive a restart.
 		 */
 		if (it->cur != NULL && rules_set_find(it->cur, r.id, &old) == 0 &&
-		    rules_rule_equal(&r, &old) && span_eq(r.pattern, old.pattern))
+		    rules_rule_equal(&r, &old) && span_eq(r.pattern, old.pattern) &&
+		    ctl_names_same_text(&r, &old))
 			continue;
 		c->del = false;
 		c->id = r.id;
@@ -623,6 +645,7 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 	size_t len = 0;
 	bool same = next == cs->cur;
 	struct ctl_buf names;
+	uint64_t iv;
 	int rc;
 
 	ctl_buf_init(&names);
@@ -650,13 +673,20 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 	}
 
 	t1 = ctl_mono_us();
-	ctl_resolver_new_pass(cs->res);
-	rc = rules_compile_resolved(next, ctl_resolver_lookup, cs->res,
-				    &image, &len, errs);
+	/* Names the cache cannot answer (every name when nothing looks
+	 * them up in the background) are looked up first, within bounds. */
+	if (ctl_setting_u64(cs, "targets.resolve_interval", &iv) != 0)
+		iv = 60;
+	rc = ctl_resolver_prepare(cs->res, next, iv == 0 && !same,
+				  CTL_RESOLVE_WAIT_MS);
+	if (rc == 0)
+		rc = rules_compile_resolved(next, ctl_resolver_lookup,
+					    cs->res, &image, &len, errs);
 	res->compile_us = ctl_mono_us() - t1;
 	res->image_len = len;
 	if (rc == 0 && same && ctl_state_image_current(cs, image, len)) {
 		res->generation = cs->gen;
+		cs->res_dirty = false;
 		goto out_free_image;
 	}
 	if (rc != 0) {
@@ -750,6 +780,7 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 	cs->cur = next;
 	next = NULL;
 	cs->gen = gen;
+	cs->res_dirty = false;  /* the image has the cache's addresses */
 	ctl_state_drop_db(cs);
 	res->generation = gen;
 	ctl_log(CTL_LOG_INFO,
@@ -784,6 +815,14 @@ ctl_state_reresolve(struct ctl_state *cs, struct ctl_result *res)
 			       ctl_mono_us(), res);
 }
 
+void
+ctl_state_setting_changed(struct ctl_state *cs, const char *name)
+{
+	/* Read at the next tick, not a second later (the loop may sleep). */
+	if (strcmp(name, "targets.resolve_interval") == 0)
+		cs->res_read_us = 0;
+}
+
 int
 ctl_state_resolve_tick(struct ctl_state *cs, bool busy)
 {
@@ -804,8 +843,9 @@ ctl_state_resolve_tick(struct ctl_state *cs, bool busy)
 	if (ctl_resolver_running(cs->res)) {
 		if (ctl_resolver_refresh_poll(cs->res, &changed) == 0)
 			return 100;
-		/* After a restart the image may predate what names give. */
-		if (changed || !cs->res_started)
+		/* After a restart the image may predate what names give;
+		 * after a failed commit the cache is ahead of the image. */
+		if (changed || !cs->res_started || cs->res_dirty)
 			cs->res_pending = true;
 		cs->res_started = true;
 	} else if (cs->res_interval_us != 0 &&
@@ -819,9 +859,12 @@ ctl_state_resolve_tick(struct ctl_state *cs, bool busy)
 	if (cs->res_pending && !busy) {
 		cs->res_pending = false;
 		rc = ctl_state_reresolve(cs, &res);
-		if (rc != 0)
+		if (rc != 0) {
+			/* Tried again after the next round of lookups. */
+			cs->res_dirty = true;
 			ctl_log(CTL_LOG_ERR,
 				"host names resolved anew: %s", res.msg);
+		}
 		ctl_result_fini(&res);
 	}
 	if (cs->res_pending)

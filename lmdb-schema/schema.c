@@ -359,7 +359,8 @@ schema_names_walk(const uint8_t *p, size_t len, schema_name_fn *fn,
 		memset(&r, 0, sizeof(r));
 		r.name = span_make((const char *)p + off + 2, p[off]);
 		r.naddr = p[off + 1];
-		if (r.name.len == 0 || r.naddr == 0 ||
+		if (r.name.len == 0 || r.name.len > SCHEMA_NAME_MAX ||
+		    r.naddr == 0 ||
 		    r.naddr > SCHEMA_NAME_ADDRS_MAX ||
 		    len - off - 2 < r.name.len + 17u * r.naddr)
 			return -EBADMSG;
@@ -1147,8 +1148,8 @@ static const struct schema_setting_def schema_settings[] = {
 		.def = 60, .min = 0, .max = 86400,
 		.help = "seconds between lookups of the target host names of "
 			"the rules; a name whose addresses changed makes a new "
-			"generation; 0: names are looked up only when an "
-			"import brings them",
+			"generation; 0: no background lookups, every change of "
+			"the rules looks all names up again",
 	},
 	{
 		.name = "import.max_errors", .type = SCHEMA_SETTING_U64,

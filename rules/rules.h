@@ -132,15 +132,16 @@ bool rules_rule_equal(const struct rules_rule *a, const struct rules_rule *b);
 /**
  * Is @p h a host name a target may carry: labels of 1-63 letters, digits,
  * '-' (not first or last) or '_', separated by single dots, at most
- * RULES_NAME_MAX bytes, the last label not all digits (so that a mistyped
- * IPv4 address is not taken for a name).
+ * RULES_NAME_MAX bytes, the last label not all digits, and no IPv4
+ * address in another notation ("0xc6.0x12.0.3", which resolvers read as
+ * one): a mistyped address is never taken for a name.
  */
 bool rules_host_name_ok(struct span h);
 
 /**
- * The target host names of a set, each once: start with *@p cursor 0 and
- * call until NULL. Names of rules since replaced or deleted from this set
- * may appear too (a set keeps the names it was given).
+ * The target host names the rules of a set name, each once (as written;
+ * names differing in case are two): start with *@p cursor 0 and call
+ * until NULL.
  *
  * @return
  *   A NUL-terminated name, valid while the set is, or NULL at the end.

@@ -39,6 +39,14 @@ struct rules_srule {
 	uint8_t          action;
 };
 
+/* A target host name of a set, and how many of its rules' targets name
+ * it (rules_set_name_next() skips names no rule uses any more). */
+struct rules_name {
+	uint32_t         refs;
+	uint8_t          len;
+	char             s[];           /* NUL-terminated */
+};
+
 struct rules_set {
 	struct rules_srule      *rule;
 	uint32_t                 n;
@@ -55,7 +63,7 @@ struct rules_set {
 	uint32_t                 last_tgt_off;  /* dedup of repeated lists */
 	uint32_t                 last_ntargets;
 	/* Target host names, each stored once (malloc()ed, never moved). */
-	char                   **names;
+	struct rules_name      **names;
 	uint32_t                 names_n;
 	uint32_t                 names_mask;    /* 0 until the first name */
 };

@@ -3,6 +3,7 @@
  * rules_set.c - the rule model: rule sets, validation of one rule, parsing
  * of the text fields of a row, diff and merge. Slow path (control process).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -484,7 +485,9 @@ rules_target_same(const struct rules_target *a, const struct rules_target *b)
 bool
 rules_host_name_ok(struct span h)
 {
+	char buf[RULES_NAME_MAX + 1];
 	uint32_t i, label = 0;
+	struct in_addr a;
 	bool alpha = false;
 
 	if (h.len == 0 || h.len > RULES_NAME_MAX)
@@ -508,7 +511,12 @@ rules_host_name_ok(struct span h)
 			alpha = true;
 	}
 	/* The last label is not all digits: "10.0.0.256" is no name. */
-	return label != 0 && h.ptr[h.len - 1] != '-' && alpha;
+	if (label == 0 || h.ptr[h.len - 1] == '-' || !alpha)
+		return false;
+	/* Nor is what inet_aton() reads as an address ("0x7f.1"). */
+	memcpy(buf, h.ptr, h.len);
+	buf[h.len] = '\0';
+	return inet_aton(buf, &a) == 0;
 }
 
 /**
@@ -693,24 +701,24 @@ static const char *
 rules_set_name(struct rules_set *set, const char *name, uint8_t len)
 {
 	uint32_t h = (uint32_t)rules_hash_bytes(name, len), i, k;
-	char *p;
+	struct rules_name *e;
 
 	if ((set->names_n + 1) * 2 > set->names_mask) {
 		uint32_t mask = set->names_mask != 0 ?
 				set->names_mask * 2 + 1 : 63;
-		char **nt = calloc((size_t)mask + 1, sizeof(*nt));
+		struct rules_name **nt = calloc((size_t)mask + 1, sizeof(*nt));
 
 		if (nt == NULL)
 			return NULL;
 		for (k = 0; set->names != NULL && k <= set->names_mask; k++) {
-			const char *q = set->names[k];
+			struct rules_name *q = set->names[k];
 
 			if (q == NULL)
 				continue;
-			i = (uint32_t)rules_hash_bytes(q, strlen(q)) & mask;
+			i = (uint32_t)rules_hash_bytes(q->s, q->len) & mask;
 			while (nt[i] != NULL)
 				i = (i + 1) & mask;
-			nt[i] = set->names[k];
+			nt[i] = q;
 		}
 		free(set->names);
 		set->names = nt;
@@ -718,28 +726,45 @@ rules_set_name(struct rules_set *set, const char *name, uint8_t len)
 	}
 	for (i = h & set->names_mask; set->names[i] != NULL;
 	     i = (i + 1) & set->names_mask) {
-		p = set->names[i];
-		if (strlen(p) == len && memcmp(p, name, len) == 0)
-			return p;
+		e = set->names[i];
+		if (e->len == len && memcmp(e->s, name, len) == 0)
+			return e->s;
 	}
-	p = malloc((size_t)len + 1);
-	if (p == NULL)
+	e = malloc(sizeof(*e) + (size_t)len + 1);
+	if (e == NULL)
 		return NULL;
-	memcpy(p, name, len);
-	p[len] = '\0';
-	set->names[i] = p;
+	e->refs = 0;
+	e->len = len;
+	memcpy(e->s, name, len);
+	e->s[len] = '\0';
+	set->names[i] = e;
 	set->names_n++;
-	return p;
+	return e->s;
+}
+
+/* Count @p d (+1 or -1) on the names of @p n stored targets at @p t. */
+static void
+rules_set_name_refs(const struct rules_target *t, uint32_t n, int d)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		if (t[i].af != RULES_AF_NAME)
+			continue;
+		/* A stored name is the s member of its struct rules_name. */
+		((struct rules_name *)(void *)(t[i].name -
+			offsetof(struct rules_name, s)))->refs += (uint32_t)d;
+	}
 }
 
 const char *
 rules_set_name_next(const struct rules_set *set, uint32_t *cursor)
 {
 	while (set->names != NULL && *cursor <= set->names_mask) {
-		const char *p = set->names[(*cursor)++];
+		const struct rules_name *e = set->names[(*cursor)++];
 
-		if (p != NULL)
-			return p;
+		if (e != NULL && e->refs != 0)
+			return e->s;
 	}
 	return NULL;
 }
@@ -869,6 +894,7 @@ rules_set_insert(struct rules_set *set, const struct rules_rule *r,
 	if (old != UINT32_MAX) {
 		sr = &set->rule[old];
 		set->counts[sr->kind]--;
+		rules_set_name_refs(set->tgt + sr->tgt_off, sr->ntargets, -1);
 	} else {
 		if ((set->n + 1) * 2 > set->idx_mask + 1) {
 			rc = rules_set_grow_idx(set);
@@ -892,6 +918,7 @@ rules_set_insert(struct rules_set *set, const struct rules_rule *r,
 	sr->pat_len = (uint16_t)r->pattern.len;
 	sr->pre_len = (uint16_t)r->prepend.len;
 	sr->tgt_off = tgt_off;
+	rules_set_name_refs(set->tgt + tgt_off, r->ntargets, 1);
 	sr->ntargets = r->ntargets;
 	sr->rank = r->rank;
 	sr->line = r->line;
@@ -926,6 +953,8 @@ rules_set_del(struct rules_set *set, struct span id)
 		return -ENOENT;
 	i = RULES_IDX_RULE(set->idx[slot]) - 1;
 	set->counts[set->rule[i].kind]--;
+	rules_set_name_refs(set->tgt + set->rule[i].tgt_off,
+			    set->rule[i].ntargets, -1);
 	rules_set_idx_remove(set, slot);
 	last = set->n - 1;
 	if (i != last) {

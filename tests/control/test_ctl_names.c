@@ -122,7 +122,8 @@ teardown(void **state)
 
 	if (fx == NULL)
 		return 0;
-	ctl_state_close(fx->cs);
+	if (fx->cs != NULL)
+		ctl_state_close(fx->cs);
 	ctl_test_rmdir(fx->dir);
 	free(fx);
 	return 0;
@@ -382,7 +383,8 @@ test_names_tick_follows_the_interval(void **state)
 	ctl_result_fini(&res);
 	hosts("198.18.0.6 gw.test.example\n");
 	for (i = 0; i < 500 && ctl_state_generation(fx->cs) == 1; i++) {
-		assert_true(ctl_state_resolve_tick(fx->cs, false) != 0);
+		/* With the interval on there is always a deadline. */
+		assert_true(ctl_state_resolve_tick(fx->cs, false) > 0);
 		nanosleep(&ts, NULL);
 	}
 	assert_int_equal(ctl_state_generation(fx->cs), 2);
@@ -401,6 +403,145 @@ test_names_tick_follows_the_interval(void **state)
 	}
 	assert_int_equal(ctl_state_generation(fx->cs), 3);
 	assert_int_equal(v4_contacts(fx, &nv6), (1ull << 8) | (1ull << 9));
+}
+
+/* Store setting @p name (u64) as config.set does, telling the state. */
+static void
+set_u64(struct fx *fx, const char *name, uint64_t v)
+{
+	struct schema_setting s = { .type = SCHEMA_SETTING_U64, .u = v };
+
+	assert_int_equal(ctl_store_setting_put(ctl_state_store(fx->cs), name,
+					       &s), 0);
+	ctl_state_setting_changed(fx->cs, name);
+}
+
+/*
+ * The interval changed at run time takes effect at once: from 0 (no
+ * rounds, no deadline) to 1 s, the next tick starts a round.
+ */
+static void
+test_names_interval_change_applies_at_once(void **state)
+{
+	struct fx *fx = *state;
+	struct ctl_result res;
+
+	set_u64(fx, "targets.resolve_interval", 0);
+	hosts("198.18.0.3 gw.test.example\n");
+	assert_int_equal(import(fx, table, &res), 0);
+	ctl_result_fini(&res);
+	assert_int_equal(ctl_state_resolve_tick(fx->cs, false), -1);
+	assert_false(ctl_resolver_running(ctl_state_resolver(fx->cs)));
+	set_u64(fx, "targets.resolve_interval", 1);
+	assert_int_equal(ctl_state_resolve_tick(fx->cs, false), 100);
+	assert_true(ctl_resolver_running(ctl_state_resolver(fx->cs)));
+}
+
+/*
+ * With the interval 0 nothing looks names up in the background, so every
+ * change of the rules looks them all up again: a re-import of the same
+ * file follows a name that moved.
+ */
+static void
+test_names_interval_0_imports_look_up_again(void **state)
+{
+	struct fx *fx = *state;
+	struct ctl_result res;
+	uint32_t nv6;
+
+	set_u64(fx, "targets.resolve_interval", 0);
+	hosts("198.18.0.3 gw.test.example\n");
+	assert_int_equal(import(fx, table, &res), 0);
+	ctl_result_fini(&res);
+	hosts("198.18.0.7 gw.test.example\n");
+	assert_int_equal(import(fx, table, &res), 0);
+	ctl_result_fini(&res);
+	assert_int_equal(v4_contacts(fx, &nv6), (1ull << 7) | (1ull << 9));
+}
+
+/* A host name whose case alone changes is stored as written. */
+static void
+test_names_case_change_stored(void **state)
+{
+	static const char upper[] =
+		"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		"nyc,prefix,1212,forward,GW.Test.Example:5060/1/70|198.18.0.9:5060/2,,0,,\n"
+		"uk,prefix,44,redirect,198.18.0.4:5060,,,,\n";
+	struct fx *fx = *state;
+	struct ctl_result res;
+	struct ctl_buf b;
+
+	hosts("198.18.0.3 gw.test.example\n");
+	assert_int_equal(import(fx, table, &res), 0);
+	ctl_result_fini(&res);
+	assert_int_equal(import(fx, upper, &res), 0);
+	ctl_result_fini(&res);
+	restart(fx);
+	ctl_buf_init(&b);
+	assert_int_equal(ctl_export_csv(ctl_state_rules(fx->cs), export_cb,
+					&b), 0);
+	ctl_buf_add(&b, "", 1);
+	assert_non_null(strstr(b.p, "GW.Test.Example:5060/1/70"));
+	ctl_buf_fini(&b);
+}
+
+/*
+ * A commit of new addresses that fails (the disk is full) is tried again
+ * after the next round, once there is room, although that round finds
+ * no change.
+ */
+static void
+test_names_failed_commit_retried(void **state)
+{
+	struct fx *fx = *state;
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = 20 * 1000 * 1000 };
+	struct ctl_result res;
+	char fill[600], path[512];
+	FILE *f;
+	uint32_t nv6;
+	int i;
+
+	/* The store on a 4 MiB file system of its own. */
+	ctl_state_close(fx->cs);
+	ctl_test_rmdir(fx->dir);
+	fx->dir = ctl_test_tmpdir();
+	assert_non_null(fx->dir);
+	assert_int_equal(mount("tmpfs", fx->dir, "tmpfs", 0, "size=4m"), 0);
+	assert_int_equal(ctl_state_open(fx->dir, MAP_SIZE, &fx->cs), 0);
+	set_u64(fx, "targets.resolve_interval", 1);
+	hosts("198.18.0.3 gw.test.example\n");
+	assert_int_equal(import(fx, table, &res), 0);
+	ctl_result_fini(&res);
+	for (i = 0; i < 20; i++) {      /* the first round: nothing new */
+		ctl_state_resolve_tick(fx->cs, false);
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(ctl_state_generation(fx->cs), 1);
+
+	snprintf(path, sizeof(path), "%s/filler", fx->dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	memset(fill, 'x', sizeof(fill));
+	while (fwrite(fill, 1, sizeof(fill), f) == sizeof(fill) &&
+	       fflush(f) == 0)
+		;
+	fclose(f);
+	hosts("198.18.0.7 gw.test.example\n");
+	for (i = 0; i < 100; i++) {     /* 2 s: rounds that fail to commit */
+		ctl_state_resolve_tick(fx->cs, false);
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(ctl_state_generation(fx->cs), 1);
+	assert_int_equal(unlink(path), 0);
+	for (i = 0; i < 150 && ctl_state_generation(fx->cs) == 1; i++) {
+		ctl_state_resolve_tick(fx->cs, false);
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(ctl_state_generation(fx->cs), 2);
+	assert_int_equal(v4_contacts(fx, &nv6), (1ull << 7) | (1ull << 9));
+	ctl_state_close(fx->cs);
+	fx->cs = NULL;
+	assert_int_equal(umount(fx->dir), 0);
 }
 
 /*
@@ -486,6 +627,10 @@ main(void)
 		T(test_names_changed_addresses_make_a_generation),
 		T(test_names_stored_addresses_survive_restart),
 		T(test_names_tick_follows_the_interval),
+		T(test_names_interval_change_applies_at_once),
+		T(test_names_interval_0_imports_look_up_again),
+		T(test_names_case_change_stored),
+		T(test_names_failed_commit_retried),
 		T(test_names_unresolvable_import_refused),
 		T(test_names_dedup_and_limit),
 	};

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -340,19 +342,52 @@ test_ctl_proto_invalid_import_exit_code_and_lines(void **state)
 }
 
 /*
- * Target host names through the real binaries: a name with no address a
- * router can send to ("localhost", from the hosts file: no lookup leaves
- * the machine) fails the import with its line and field, and "names"
- * answers for the current rules.
+ * Host names resolve from a hosts file of the test's own: main() binds it
+ * over /etc/hosts (with "hosts: files" over /etc/nsswitch.conf) in a
+ * private mount namespace the control processes inherit, so that no
+ * lookup leaves the machine. Empty when that was not possible.
+ */
+static char *ns_dir;
+
+static void
+private_hosts(void)
+{
+	static const char hosts[] = "198.18.0.3 gw.test.example\n"
+				    "127.0.0.2 loop.test.example\n";
+	char h[512], n[512];
+
+	ns_dir = ctl_test_tmpdir();
+	if (ns_dir == NULL)
+		return;
+	snprintf(h, sizeof(h), "%s/hosts", ns_dir);
+	snprintf(n, sizeof(n), "%s/nsswitch.conf", ns_dir);
+	if (unshare(CLONE_NEWNS) != 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    ctl_test_write_file(h, hosts, sizeof(hosts) - 1) != 0 ||
+	    ctl_test_write_file(n, "hosts: files\n", 13) != 0 ||
+	    mount(h, "/etc/hosts", NULL, MS_BIND, NULL) != 0 ||
+	    mount(n, "/etc/nsswitch.conf", NULL, MS_BIND, NULL) != 0) {
+		ctl_test_rmdir(ns_dir);
+		ns_dir = NULL;
+	}
+}
+
+/*
+ * Target host names through the real binaries: a name resolves and
+ * "names" shows it; a name with no address a router can send to fails
+ * the import with its line and field.
  */
 static void
 test_ctl_proto_host_name_import_and_names(void **state)
 {
 	struct fx *fx = *state;
+	static const char named[] =
+		"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		"a,prefix,1,forward,gw.test.example:5060,,,,\n";
 	static const char loop[] =
 		"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
 		"a,prefix,1,forward,198.19.0.1:5060,,,,\n"
-		"b,prefix,2,forward,localhost:5060,,,,\n";
+		"b,prefix,2,forward,loop.test.example:5060,,,,\n";
 	const char *imp[] = { "routes", "import", fx->file, NULL };
 	const char *names[] = { "names", NULL };
 	const struct ctl_jval *e;
@@ -361,9 +396,28 @@ test_ctl_proto_host_name_import_and_names(void **state)
 	char *out;
 	int ex;
 
-	assert_int_equal(ctl_test_write_file(fx->file, table,
-					     sizeof(table) - 1), 0);
+	if (ns_dir == NULL)
+		skip();
+	assert_int_equal(run(fx, names), CTL_EXIT_OK);
+	out = ctl_test_read_file(fx->out, &len);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "no rule names a target host"));
+	free(out);
+
+	assert_int_equal(ctl_test_write_file(fx->file, named,
+					     sizeof(named) - 1), 0);
 	assert_int_equal(run(fx, imp), CTL_EXIT_OK);
+	assert_int_equal(run(fx, names), CTL_EXIT_OK);
+	out = ctl_test_read_file(fx->out, &len);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "gw.test.example: ok; 198.18.0.3\n"));
+	free(out);
+	v = run_json(fx, names, &ex);
+	assert_int_equal(ex, CTL_EXIT_OK);
+	assert_int_equal(ctl_json_int(ctl_json_get(v, "result"),
+				      "resolve_interval_s", 0), 60);
+	ctl_json_free(v);
+
 	assert_int_equal(ctl_test_write_file(fx->file, loop, sizeof(loop) - 1),
 			 0);
 	v = run_json(fx, imp, &ex);
@@ -373,20 +427,9 @@ test_ctl_proto_host_name_import_and_names(void **state)
 	assert_int_equal(ctl_json_int(e->child, "line", 0), 3);
 	assert_string_equal(ctl_json_str(e->child, "field", ""), "targets");
 	assert_non_null(strstr(ctl_json_str(e->child, "message", ""),
-			       "'localhost:5060': host name does not resolve: no address a router can send to"));
+			       "'loop.test.example:5060': host name does not resolve: no address a router can send to"));
 	ctl_json_free(v);
 	assert_int_equal(status_int(fx, "generation"), 1);
-
-	assert_int_equal(run(fx, names), CTL_EXIT_OK);
-	out = ctl_test_read_file(fx->out, &len);
-	assert_non_null(out);
-	assert_non_null(strstr(out, "no rule names a target host"));
-	free(out);
-	v = run_json(fx, names, &ex);
-	assert_int_equal(ex, CTL_EXIT_OK);
-	assert_int_equal(ctl_json_int(ctl_json_get(v, "result"),
-				      "resolve_interval_s", 0), 60);
-	ctl_json_free(v);
 }
 
 /* A second import while one is streaming is refused; the first commits. */
@@ -1378,6 +1421,8 @@ test_ctl_proto_stats_report_and_views(void **state)
 int
 main(int argc, char **argv)
 {
+	int rc;
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_ctl_proto_help_usage_and_connect_errors),
@@ -1413,5 +1458,9 @@ main(int argc, char **argv)
 	}
 	control_bin = argv[1];
 	ctl_bin = argv[2];
-	return cmocka_run_group_tests_name("ctl_proto", tests, NULL, NULL);
+	private_hosts();
+	rc = cmocka_run_group_tests_name("ctl_proto", tests, NULL, NULL);
+	if (ns_dir != NULL)
+		ctl_test_rmdir(ns_dir);
+	return rc;
 }

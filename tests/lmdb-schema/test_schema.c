@@ -840,6 +840,9 @@ test_schema_names_round_trip_and_damage(void **state)
 	buf[len] = 0;
 	assert_int_equal(schema_names_decode(buf, len + 1, NULL, NULL),
 			 -EBADMSG);
+	buf[SCHEMA_NAMES_HDR_LEN] = 254;                /* name too long */
+	assert_int_equal(schema_names_decode(buf, len, NULL, NULL), -EBADMSG);
+	buf[SCHEMA_NAMES_HDR_LEN] = 14;
 	buf[SCHEMA_NAMES_HDR_LEN + 2 + 14] = 5;         /* family 5 */
 	assert_int_equal(schema_names_decode(buf, len, NULL, NULL), -EBADMSG);
 	buf[0] = 2;

@@ -317,6 +317,8 @@ test_rules_csv_each_error_kind_reported(void **state)
 			 RULES_FIELD_TARGETS, "bad host name");
 	expect_one_error("x,prefix,1,forward,gw.example.net.:5060,,,,", 2,
 			 RULES_FIELD_TARGETS, "bad host name");
+	expect_one_error("x,prefix,1,forward,0xc6.0x12.0.0x3:5060,,,,", 2,
+			 RULES_FIELD_TARGETS, "bad host name");
 	expect_one_error("x,prefix,1,forward,gw.example.net:0,,,,", 2,
 			 RULES_FIELD_TARGETS, "port out of range");
 	expect_one_error("x,prefix,1,forward,gw.example.net:50x,,,,", 2,

@@ -225,6 +225,56 @@ test_rules_set_put_back_own_rule(void **state)
 	rules_set_free(set);
 }
 
+/* The names a set's rules use: a replaced or deleted rule's go. */
+static void
+test_rules_set_names_in_use(void **state)
+{
+	static const char a[] = "x,prefix,1,forward,one.example.net:5060,,,,";
+	static const char b[] =
+		"x,prefix,1,forward,two.example.net:5060|one.example.net:5070,,,,";
+	static const char c[] = "y,prefix,2,forward,two.example.net:5060,,,,";
+	static const char d[] = "x,prefix,1,forward,192.0.2.1:5060,,,,";
+	struct rules_set *set;
+	uint32_t cur;
+	const char *n1, *n2;
+
+	(void)state;
+	assert_int_equal(rules_set_new(&set), 0);
+	assert_int_equal(rules_set_add_csv_row(set, a, strlen(a), 1, NULL), 0);
+	cur = 0;
+	assert_string_equal(rules_set_name_next(set, &cur), "one.example.net");
+	assert_null(rules_set_name_next(set, &cur));
+	/* x replaced: one and two; y: two again. */
+	assert_int_equal(rules_set_del(set, SPAN_LIT("x")), 0);
+	assert_int_equal(rules_set_add_csv_row(set, b, strlen(b), 2, NULL), 0);
+	assert_int_equal(rules_set_add_csv_row(set, c, strlen(c), 3, NULL), 0);
+	cur = 0;
+	n1 = rules_set_name_next(set, &cur);
+	n2 = rules_set_name_next(set, &cur);
+	assert_non_null(n1);
+	assert_non_null(n2);
+	assert_null(rules_set_name_next(set, &cur));
+	/* x put back with a literal only: two stays (y), one goes. */
+	{
+		struct rules_set *one;
+		struct rules_rule r;
+
+		assert_int_equal(rules_set_new(&one), 0);
+		assert_int_equal(rules_set_add_csv_row(one, d, strlen(d), 4,
+						       NULL), 0);
+		assert_int_equal(rules_set_get(one, 0, &r), 0);
+		assert_int_equal(rules_set_put(set, &r, NULL), 0);
+		rules_set_free(one);
+	}
+	cur = 0;
+	assert_string_equal(rules_set_name_next(set, &cur), "two.example.net");
+	assert_null(rules_set_name_next(set, &cur));
+	assert_int_equal(rules_set_del(set, SPAN_LIT("y")), 0);
+	cur = 0;
+	assert_null(rules_set_name_next(set, &cur));
+	rules_set_free(set);
+}
+
 /* A row with any field that does not parse leaves the set unchanged,
  * even when what did parse would make a valid rule. */
 static void
@@ -263,6 +313,7 @@ main(void)
 		cmocka_unit_test(test_rules_set_names),
 		cmocka_unit_test(test_rules_set_put_back_own_rule),
 		cmocka_unit_test(test_rules_set_bad_row_not_added),
+		cmocka_unit_test(test_rules_set_names_in_use),
 	};
 
 	return cmocka_run_group_tests_name("rules_set", tests, NULL, NULL);
