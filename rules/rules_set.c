@@ -742,12 +742,18 @@ rules_set_name(struct rules_set *set, const char *name, uint8_t len)
 	return e->s;
 }
 
-/* Count @p d (+1 or -1) on the names of @p n stored targets at @p t. */
+/* Count @p d (+1 or -1) on the names of the @p n stored targets at
+ * @p off (a set with no target yet has no target arena). */
 static void
-rules_set_name_refs(const struct rules_target *t, uint32_t n, int d)
+rules_set_name_refs(const struct rules_set *set, uint32_t off, uint32_t n,
+		    int d)
 {
+	const struct rules_target *t;
 	uint32_t i;
 
+	if (n == 0)
+		return;
+	t = set->tgt + off;
 	for (i = 0; i < n; i++) {
 		if (t[i].af != RULES_AF_NAME)
 			continue;
@@ -894,7 +900,7 @@ rules_set_insert(struct rules_set *set, const struct rules_rule *r,
 	if (old != UINT32_MAX) {
 		sr = &set->rule[old];
 		set->counts[sr->kind]--;
-		rules_set_name_refs(set->tgt + sr->tgt_off, sr->ntargets, -1);
+		rules_set_name_refs(set, sr->tgt_off, sr->ntargets, -1);
 	} else {
 		if ((set->n + 1) * 2 > set->idx_mask + 1) {
 			rc = rules_set_grow_idx(set);
@@ -918,7 +924,7 @@ rules_set_insert(struct rules_set *set, const struct rules_rule *r,
 	sr->pat_len = (uint16_t)r->pattern.len;
 	sr->pre_len = (uint16_t)r->prepend.len;
 	sr->tgt_off = tgt_off;
-	rules_set_name_refs(set->tgt + tgt_off, r->ntargets, 1);
+	rules_set_name_refs(set, tgt_off, r->ntargets, 1);
 	sr->ntargets = r->ntargets;
 	sr->rank = r->rank;
 	sr->line = r->line;
@@ -953,8 +959,8 @@ rules_set_del(struct rules_set *set, struct span id)
 		return -ENOENT;
 	i = RULES_IDX_RULE(set->idx[slot]) - 1;
 	set->counts[set->rule[i].kind]--;
-	rules_set_name_refs(set->tgt + set->rule[i].tgt_off,
-			    set->rule[i].ntargets, -1);
+	rules_set_name_refs(set, set->rule[i].tgt_off, set->rule[i].ntargets,
+			    -1);
 	rules_set_idx_remove(set, slot);
 	last = set->n - 1;
 	if (i != last) {
