@@ -307,15 +307,18 @@ void ctl_resolver_free(struct ctl_resolver *r);
 
 /*
  * Before compiling @p set: look up, all at once and for at most @p wait_ms
- * in all, its names the cache has no addresses for, or (@p fresh) all of
- * them. A lookup that fails or runs out of time is recorded as failed
- * (addresses found before are kept).
+ * in all, its names the cache has no addresses for or has had for longer
+ * than @p max_age_us (0: any age), or (@p fresh) all of them. Queued
+ * lookups of a background round are cancelled first (glibc serves in
+ * order). A lookup that fails or runs out of time is recorded as failed
+ * (addresses found before are kept); one still running when time is up
+ * is recorded when it ends.
  *
  * @return
  *   0; -ENOMEM.
  */
 int ctl_resolver_prepare(struct ctl_resolver *r, const struct rules_set *set,
-			 bool fresh, uint32_t wait_ms);
+			 bool fresh, uint64_t max_age_us, uint32_t wait_ms);
 
 /*
  * rules_resolve_fn for rules_compile_resolved(): the addresses the cache
@@ -328,12 +331,16 @@ int ctl_resolver_lookup(void *arg, struct span name, struct rules_addr *out,
  * Background lookups of every name of @p set: start a round (nothing if
  * one runs or the set names no host), then poll it from the event loop.
  * poll returns 0 while lookups run, 1 when the round is over (or none
- * ran), with *changed set if any name now has other addresses.
+ * ran; a round is cut short after 60 s), with *changed set if any name
+ * now has other addresses (also from a late result of a lookup an
+ * import gave up waiting for).
  */
 int ctl_resolver_refresh_start(struct ctl_resolver *r,
 			       const struct rules_set *set);
 int ctl_resolver_refresh_poll(struct ctl_resolver *r, bool *changed);
 bool ctl_resolver_running(const struct ctl_resolver *r);
+/* A round or lookups an import gave up on still run (poll again soon). */
+bool ctl_resolver_busy(const struct ctl_resolver *r);
 
 /*
  * meta["names"] for a commit of @p set: the addresses of its names, as

@@ -47,6 +47,7 @@ struct ctl_rname {
 	uint64_t                 failures;
 	uint64_t                 pass;          /* prepare pass last tried */
 	uint64_t                 saved;         /* pass of the last save */
+	uint64_t                 mark;          /* batch last put in */
 	char                     err[128];      /* last failure */
 };
 
@@ -55,9 +56,14 @@ struct ctl_rbatch {
 	struct gaicb            *cbs;
 	struct gaicb           **list;
 	struct ctl_rname       **who;
+	uint8_t                 *done;          /* settled: glibc is done */
 	uint32_t                 n;
+	uint64_t                 t0;            /* started, monotonic */
 	struct ctl_rbatch       *next;          /* zombies */
 };
+
+/* A background round still running after this long is cut short. */
+#define CTL_ROUND_MAX_US        (60u * 1000000u)
 
 struct ctl_resolver {
 	struct ctl_rname       **tab;           /* open addressing by name */
@@ -67,6 +73,8 @@ struct ctl_resolver {
 	struct ctl_rbatch       *zombies;       /* timed out, still running */
 	struct addrinfo          hints;
 	uint64_t                 pass;          /* prepare and save passes */
+	uint64_t                 serial;        /* batches started */
+	bool                     late_change;   /* a zombie's late result */
 };
 
 int
@@ -102,64 +110,31 @@ ctl_rbatch_free(struct ctl_rbatch *b)
 	free(b->cbs);
 	free(b->list);
 	free(b->who);
+	free(b->done);
 	free(b);
 }
 
-/* Lookups of @p b still running. */
-static uint32_t
-ctl_rbatch_busy(const struct ctl_rbatch *b)
-{
-	uint32_t i, busy = 0;
-
-	for (i = 0; i < b->n; i++)
-		busy += gai_error(&b->cbs[i]) == EAI_INPROGRESS;
-	return busy;
-}
-
-/* Free the zombie batches whose lookups have ended; how many still run. */
-static uint32_t
-ctl_resolver_reap(struct ctl_resolver *r)
-{
-	struct ctl_rbatch **pp = &r->zombies, *b;
-	uint32_t busy = 0, k;
-
-	while ((b = *pp) != NULL) {
-		k = ctl_rbatch_busy(b);
-		if (k == 0) {
-			*pp = b->next;
-			ctl_rbatch_free(b);
-			continue;
-		}
-		busy += k;
-		pp = &b->next;
-	}
-	return busy;
-}
+static uint32_t ctl_resolver_reap(struct ctl_resolver *r, bool force);
+static void ctl_rbatch_cancel_all(struct ctl_rbatch *b);
 
 void
 ctl_resolver_free(struct ctl_resolver *r)
 {
 	struct timespec ts = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
-	struct ctl_rbatch *b;
 	uint32_t i, tries, busy;
 
 	if (r == NULL)
 		return;
 	if (r->round != NULL) {
-		for (i = 0; i < r->round->n; i++)
-			gai_cancel(&r->round->cbs[i]);
 		r->round->next = r->zombies;
 		r->zombies = r->round;
 		r->round = NULL;
 	}
-	for (b = r->zombies; b != NULL; b = b->next)
-		for (i = 0; i < b->n; i++)
-			gai_cancel(&b->cbs[i]);
-	/* Lookups glibc already started cannot be cancelled: give them
-	 * 2 s, then leave all their memory (names, hints, requests) to the
-	 * exiting process rather than free it under them. */
-	for (tries = 0; (busy = ctl_resolver_reap(r)) != 0 && tries < 20;
-	     tries++)
+	/* Cancel what is queued; lookups glibc already runs cannot be:
+	 * give them 2 s, then leave all their memory (names, hints,
+	 * requests) to the exiting process rather than free it under them. */
+	for (tries = 0; (busy = ctl_resolver_reap(r, true)) != 0 &&
+	     tries < 20; tries++)
 		nanosleep(&ts, NULL);
 	if (busy != 0) {
 		ctl_log(CTL_LOG_WARN,
@@ -317,6 +292,8 @@ ctl_resolver_record(struct ctl_rname *e, int rc, const struct addrinfo *ai)
 	bool changed;
 
 	e->lookups++;
+	if (rc == 0 && ai == NULL)
+		rc = EAI_SYSTEM;        /* glibc could not make the request */
 	if (rc == 0)
 		n = ctl_resolver_collect(ai, got);
 	if (n == 0) {
@@ -326,8 +303,10 @@ ctl_resolver_record(struct ctl_rname *e, int rc, const struct addrinfo *ai)
 				 "no address a router can send to");
 		else
 			snprintf(e->err, sizeof(e->err), "%s",
-				 rc == EAI_CANCELED ?
-				 "lookup timed out" : gai_strerror(rc));
+				 rc == EAI_CANCELED ? "lookup timed out" :
+				 rc == EAI_SYSTEM ?
+				 "lookup could not be started (resources)" :
+				 gai_strerror(rc));
 		if (e->fail_us == 0)
 			ctl_log(CTL_LOG_WARN,
 				"host name %s does not resolve: %s%s", e->name,
@@ -377,6 +356,95 @@ ctl_resolver_lookup(void *arg, struct span name, struct rules_addr *out,
 }
 
 /*
+ * Settle what can be settled of @p b: each lookup glibc has finished is
+ * recorded (@p record) and marked done; with @p force, each still queued
+ * is cancelled and recorded as timed out, and one glibc reports finished
+ * without a result (never really queued) as not started. *@p changed
+ * (may be NULL) is set if a name's addresses changed.
+ *
+ * @return
+ *   Lookups glibc still runs (their memory must stay).
+ */
+static uint32_t
+ctl_rbatch_settle(struct ctl_rbatch *b, bool force, bool record,
+		  bool *changed)
+{
+	uint32_t i, busy = 0;
+	int err, c;
+
+	for (i = 0; i < b->n; i++) {
+		if (b->done[i])
+			continue;
+		err = gai_error(&b->cbs[i]);
+		if (err == EAI_INPROGRESS && force) {
+			/* EAI_CANCELED: taken off glibc's queue, which
+			 * never touches it again (gai_error() still says
+			 * in progress). EAI_ALLDONE: finished meanwhile, or
+			 * never queued (gai_error() still in progress). */
+			c = gai_cancel(&b->cbs[i]);
+			if (c == EAI_CANCELED)
+				err = EAI_CANCELED;
+			else if (c == EAI_ALLDONE)
+				err = gai_error(&b->cbs[i]) != EAI_INPROGRESS ?
+				      gai_error(&b->cbs[i]) : EAI_SYSTEM;
+		}
+		if (err == EAI_INPROGRESS) {
+			/* Running and out of time: what an import reports;
+			 * the result is recorded when it comes. */
+			if (force && record && b->who[i]->n == 0)
+				snprintf(b->who[i]->err, sizeof(b->who[i]->err),
+					 "lookup timed out (still running)");
+			busy++;
+			continue;
+		}
+		b->done[i] = 1;
+		if (record && ctl_resolver_record(b->who[i], err,
+						  err == 0 ?
+						  b->cbs[i].ar_result : NULL) &&
+		    changed != NULL)
+			*changed = true;
+	}
+	return busy;
+}
+
+/*
+ * Settle the zombie batches (recording late results: a name an import
+ * waited for in vain has its addresses when the import is tried again),
+ * and free those all done. With @p force, cancel what is queued.
+ *
+ * @return
+ *   Lookups glibc still runs.
+ */
+static uint32_t
+ctl_resolver_reap(struct ctl_resolver *r, bool force)
+{
+	struct ctl_rbatch **pp = &r->zombies, *b;
+	uint32_t busy = 0, k;
+	bool changed = false;
+
+	while ((b = *pp) != NULL) {
+		k = ctl_rbatch_settle(b, force, !force, &changed);
+		if (k == 0) {
+			*pp = b->next;
+			ctl_rbatch_free(b);
+			continue;
+		}
+		busy += k;
+		pp = &b->next;
+	}
+	if (changed)
+		r->late_change = true;
+	return busy;
+}
+
+/* Cancel every lookup of @p b still queued, recording nothing. */
+static void
+ctl_rbatch_cancel_all(struct ctl_rbatch *b)
+{
+	ctl_rbatch_settle(b, true, false, NULL);
+}
+
+/*
  * A batch of lookups of the names of @p set that @p want picks, each
  * entry once (names differing in case only are one lookup), started;
  * *out NULL when none was wanted.
@@ -387,7 +455,8 @@ ctl_rbatch_start(struct ctl_resolver *r, const struct rules_set *set,
 		 void *arg, struct ctl_rbatch **out)
 {
 	struct ctl_rbatch *b;
-	uint32_t cur = 0, n = 0, k;
+	uint32_t cur = 0, n = 0;
+	uint64_t mark = ++r->serial;
 	const char *name;
 	int rc;
 
@@ -402,7 +471,9 @@ ctl_rbatch_start(struct ctl_resolver *r, const struct rules_set *set,
 	b->cbs = calloc(n, sizeof(*b->cbs));
 	b->list = calloc(n, sizeof(*b->list));
 	b->who = calloc(n, sizeof(*b->who));
-	if (b->cbs == NULL || b->list == NULL || b->who == NULL) {
+	b->done = calloc(n, sizeof(*b->done));
+	if (b->cbs == NULL || b->list == NULL || b->who == NULL ||
+	    b->done == NULL) {
 		ctl_rbatch_free(b);
 		return -ENOMEM;
 	}
@@ -415,10 +486,9 @@ ctl_rbatch_start(struct ctl_resolver *r, const struct rules_set *set,
 			ctl_rbatch_free(b);
 			return -ENOMEM;
 		}
-		for (k = 0; k < b->n && b->who[k] != e; k++)
-			;
-		if (k < b->n || !want(e, arg))
+		if (e->mark == mark || !want(e, arg))
 			continue;
+		e->mark = mark;
 		b->who[b->n] = e;
 		b->cbs[b->n].ar_name = e->name;
 		b->cbs[b->n].ar_request = &r->hints;
@@ -429,34 +499,21 @@ ctl_rbatch_start(struct ctl_resolver *r, const struct rules_set *set,
 		ctl_rbatch_free(b);
 		return 0;
 	}
+	b->t0 = ctl_mono_us();
 	rc = getaddrinfo_a(GAI_NOWAIT, b->list, (int)b->n, NULL);
 	/* On an error some requests may be queued all the same: the batch
-	 * is polled like any other (one never queued reads as done). */
+	 * is settled like any other (ctl_rbatch_settle() tells the rest). */
 	if (rc != 0)
-		ctl_log(CTL_LOG_ERR, "host name lookups: %s%s",
-			gai_strerror(rc), rc == EAI_SYSTEM ? " (resources)" :
-			"");
+		ctl_log(CTL_LOG_ERR, "host name lookups: %s", gai_strerror(rc));
 	*out = b;
 	return 0;
-}
-
-/* Record every result of @p b (all over); true if any name changed. */
-static bool
-ctl_rbatch_record(struct ctl_rbatch *b)
-{
-	bool changed = false;
-	uint32_t i;
-
-	for (i = 0; i < b->n; i++)
-		if (ctl_resolver_record(b->who[i], gai_error(&b->cbs[i]),
-					b->cbs[i].ar_result))
-			changed = true;
-	return changed;
 }
 
 struct ctl_prep {
 	bool             fresh;
 	uint64_t         pass;
+	uint64_t         max_age_us;    /* 0: any age */
+	uint64_t         now_us;        /* wall clock */
 };
 
 static bool
@@ -464,50 +521,54 @@ ctl_prep_want(const struct ctl_rname *e, void *arg)
 {
 	const struct ctl_prep *p = arg;
 
-	return (e->n == 0 || p->fresh) && e->pass != p->pass;
+	if (e->pass == p->pass)
+		return false;
+	/* No addresses; every name (fresh); or addresses older than the
+	 * interval (a name back in the rules after a while). */
+	return e->n == 0 || p->fresh ||
+	       (p->max_age_us != 0 && p->now_us - e->ok_us > p->max_age_us);
 }
 
 int
 ctl_resolver_prepare(struct ctl_resolver *r, const struct rules_set *set,
-		     bool fresh, uint32_t wait_ms)
+		     bool fresh, uint64_t max_age_us, uint32_t wait_ms)
 {
-	struct ctl_prep pp = { .fresh = fresh, .pass = ++r->pass };
+	struct ctl_prep pp = { .fresh = fresh, .pass = ++r->pass,
+			       .max_age_us = max_age_us,
+			       .now_us = ctl_now_us() };
 	uint64_t end = ctl_mono_us() + (uint64_t)wait_ms * 1000u, now;
 	struct timespec ts;
 	struct ctl_rbatch *b;
 	uint32_t i;
 	int rc;
 
-	ctl_resolver_reap(r);
+	ctl_resolver_reap(r, false);
 	rc = ctl_rbatch_start(r, set, ctl_prep_want, &pp, &b);
 	if (rc != 0 || b == NULL)
 		return rc;
 	for (i = 0; i < b->n; i++)
 		b->who[i]->pass = pp.pass;
-	while (ctl_rbatch_busy(b) != 0 && (now = ctl_mono_us()) < end) {
+	/* glibc serves requests in order: the background round's queued
+	 * lookups must not make these wait (the next round redoes them). */
+	if (r->round != NULL)
+		ctl_rbatch_cancel_all(r->round);
+	while (ctl_rbatch_settle(b, false, true, NULL) != 0 &&
+	       (now = ctl_mono_us()) < end) {
 		ts.tv_sec = (time_t)((end - now) / 1000000u);
 		ts.tv_nsec = (long)((end - now) % 1000000u * 1000u);
-		gai_suspend((const struct gaicb *const *)b->list, (int)b->n,
-			    &ts);
+		/* All done while some read in progress: requests glibc
+		 * dropped; settled by force below rather than spun on. */
+		if (gai_suspend((const struct gaicb *const *)b->list,
+				(int)b->n, &ts) == EAI_ALLDONE)
+			break;
 	}
-	if (ctl_rbatch_busy(b) != 0) {
-		/* Out of time: what ended is recorded, the rest failed
-		 * ("timed out") and its memory waits for glibc. */
-		for (i = 0; i < b->n; i++)
-			if (gai_error(&b->cbs[i]) == EAI_INPROGRESS &&
-			    gai_cancel(&b->cbs[i]) != EAI_CANCELED)
-				ctl_resolver_record(b->who[i], EAI_CANCELED,
-						    NULL);
-		for (i = 0; i < b->n; i++)
-			if (gai_error(&b->cbs[i]) != EAI_INPROGRESS)
-				ctl_resolver_record(b->who[i],
-						    gai_error(&b->cbs[i]),
-						    b->cbs[i].ar_result);
+	/* Out of time: what is queued fails ("timed out"); what runs keeps
+	 * its memory, and its result is recorded when it comes. */
+	if (ctl_rbatch_settle(b, true, true, NULL) != 0) {
 		b->next = r->zombies;
 		r->zombies = b;
 		return 0;
 	}
-	ctl_rbatch_record(b);
 	ctl_rbatch_free(b);
 	return 0;
 }
@@ -525,23 +586,39 @@ ctl_resolver_refresh_start(struct ctl_resolver *r, const struct rules_set *set)
 {
 	if (r->round != NULL)
 		return 0;
-	ctl_resolver_reap(r);
+	ctl_resolver_reap(r, false);
 	return ctl_rbatch_start(r, set, ctl_round_want, NULL, &r->round);
 }
 
 int
 ctl_resolver_refresh_poll(struct ctl_resolver *r, bool *changed)
 {
-	*changed = false;
-	ctl_resolver_reap(r);
+	bool force;
+
+	ctl_resolver_reap(r, false);
+	*changed = r->late_change;
+	r->late_change = false;
 	if (r->round == NULL)
 		return 1;
-	if (ctl_rbatch_busy(r->round) != 0)
-		return 0;
-	*changed = ctl_rbatch_record(r->round);
-	ctl_rbatch_free(r->round);
+	/* A round that hangs (a stuck name server module) is cut short so
+	 * that the next one can start. */
+	force = ctl_mono_us() - r->round->t0 > CTL_ROUND_MAX_US;
+	if (ctl_rbatch_settle(r->round, force, true, changed) != 0) {
+		if (!force)
+			return 0;
+		r->round->next = r->zombies;
+		r->zombies = r->round;
+	} else {
+		ctl_rbatch_free(r->round);
+	}
 	r->round = NULL;
 	return 1;
+}
+
+bool
+ctl_resolver_busy(const struct ctl_resolver *r)
+{
+	return r->round != NULL || r->zombies != NULL;
 }
 
 BUILD_ASSERT(SCHEMA_NAME_ADDRS_MAX == RULES_NAME_ADDRS_MAX &&

@@ -678,7 +678,7 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 	if (ctl_setting_u64(cs, "targets.resolve_interval", &iv) != 0)
 		iv = 60;
 	rc = ctl_resolver_prepare(cs->res, next, iv == 0 && !same,
-				  CTL_RESOLVE_WAIT_MS);
+				  iv * 1000000u, CTL_RESOLVE_WAIT_MS);
 	if (rc == 0)
 		rc = rules_compile_resolved(next, ctl_resolver_lookup,
 					    cs->res, &image, &len, errs);
@@ -848,8 +848,14 @@ ctl_state_resolve_tick(struct ctl_state *cs, bool busy)
 		if (changed || !cs->res_started || cs->res_dirty)
 			cs->res_pending = true;
 		cs->res_started = true;
-	} else if (cs->res_interval_us != 0 &&
-		   (!cs->res_started || now >= cs->res_next_us)) {
+	} else if (ctl_resolver_busy(cs->res) &&
+		   ctl_resolver_refresh_poll(cs->res, &changed) == 1 &&
+		   changed) {
+		/* A lookup an import gave up on came back with news. */
+		cs->res_pending = true;
+	}
+	if (!ctl_resolver_running(cs->res) && cs->res_interval_us != 0 &&
+	    (!cs->res_started || now >= cs->res_next_us)) {
 		cs->res_next_us = now + cs->res_interval_us;
 		rc = ctl_resolver_refresh_start(cs->res, cs->cur);
 		if (rc == 0 && ctl_resolver_running(cs->res))
@@ -860,14 +866,18 @@ ctl_state_resolve_tick(struct ctl_state *cs, bool busy)
 		cs->res_pending = false;
 		rc = ctl_state_reresolve(cs, &res);
 		if (rc != 0) {
-			/* Tried again after the next round of lookups. */
-			cs->res_dirty = true;
+			/* A commit that failed (a full disk) is tried again
+			 * after the next round; rules that do not compile
+			 * wait for a change (of the rules, or of a name). */
+			if (res.code != NULL &&
+			    strncmp(res.code, "store_", 6) == 0)
+				cs->res_dirty = true;
 			ctl_log(CTL_LOG_ERR,
 				"host names resolved anew: %s", res.msg);
 		}
 		ctl_result_fini(&res);
 	}
-	if (cs->res_pending)
+	if (cs->res_pending || ctl_resolver_busy(cs->res))
 		return 1000;
 	if (cs->res_interval_us == 0)
 		return -1;

@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -545,6 +547,59 @@ test_names_failed_commit_retried(void **state)
 }
 
 /*
+ * A lookup that does not end in time (the hosts file is a FIFO nobody
+ * writes yet): the import fails after the bounded wait, saying so, and
+ * the event loop goes on; the lookup's memory is kept until it ends, and
+ * then reaped; with the name server back, the same import commits.
+ */
+static void
+test_names_slow_lookup_bounded(void **state)
+{
+	static const char slow[] =
+		"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		"s,prefix,5,forward,slow.test.example:5060,,,,\n";
+	static const char answer[] = "198.18.0.6 other.test.example\n";
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = 20 * 1000 * 1000 };
+	struct fx *fx = *state;
+	struct ctl_result res;
+	char fifo[512];
+	uint64_t t0;
+	int fd, i;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", fx->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(mount(fifo, "/etc/hosts", NULL, MS_BIND, NULL), 0);
+	t0 = ctl_mono_us();
+	assert_int_equal(import(fx, slow, &res), -EINVAL);
+	assert_true(ctl_mono_us() - t0 >= CTL_RESOLVE_WAIT_MS * 1000u);
+	assert_true(ctl_mono_us() - t0 < CTL_RESOLVE_WAIT_MS * 1000u +
+					  2000000u);
+	assert_non_null(res.errs);
+	assert_non_null(strstr(res.errs->e[0].msg, "lookup timed out"));
+	ctl_result_fini(&res);
+	assert_true(ctl_resolver_busy(ctl_state_resolver(fx->cs)));
+
+	/* The name server answers at last (not for this name). */
+	fd = open(fifo, O_WRONLY | O_NONBLOCK);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, answer, sizeof(answer) - 1),
+			 (ssize_t)sizeof(answer) - 1);
+	close(fd);
+	for (i = 0; i < 250 && ctl_resolver_busy(ctl_state_resolver(fx->cs));
+	     i++) {
+		ctl_state_resolve_tick(fx->cs, true);
+		nanosleep(&ts, NULL);
+	}
+	assert_false(ctl_resolver_busy(ctl_state_resolver(fx->cs)));
+	assert_int_equal(umount("/etc/hosts"), 0);
+	hosts("198.18.0.5 slow.test.example\n");
+	t0 = ctl_mono_us();
+	assert_int_equal(import(fx, slow, &res), 0);
+	assert_true(ctl_mono_us() - t0 < 1000000u);
+	ctl_result_fini(&res);
+}
+
+/*
  * An import naming a host with no usable address is refused with the
  * line and field, and commits nothing.
  */
@@ -631,6 +686,7 @@ main(void)
 		T(test_names_interval_0_imports_look_up_again),
 		T(test_names_case_change_stored),
 		T(test_names_failed_commit_retried),
+		T(test_names_slow_lookup_bounded),
 		T(test_names_unresolvable_import_refused),
 		T(test_names_dedup_and_limit),
 	};
