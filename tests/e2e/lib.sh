@@ -29,6 +29,8 @@
 
 E2E_V4_CL=198.18.0.1
 E2E_V4_DP=198.18.0.2
+# What berlin-gw.e2e.test, a route target named by host, resolves to.
+E2E_V4_NAMED=198.18.3.30
 E2E_V6_CL=fd00:5ed:9e::1
 E2E_V6_DP=fd00:5ed:9e::2
 
@@ -292,7 +294,18 @@ e2e_wait_for() {
 
 e2e_control_start() {
 	mkdir -p "$E2E_DATA"
-	e2e_start control "$E2E_CONTROL" --data-dir "$E2E_DATA" \
+	# Target host names of the test tables resolve from a hosts file of
+	# ours: the control process runs in a private mount namespace where
+	# it is bound over /etc/hosts, with "hosts: files" over
+	# /etc/nsswitch.conf, so no lookup leaves the machine.
+	printf '%s\n' "$E2E_V4_NAMED berlin-gw.e2e.test" >"$E2E_WORK/hosts"
+	printf 'hosts: files\n' >"$E2E_WORK/nsswitch.conf"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	e2e_start control unshare -m sh -c \
+		'mount --bind "$0" /etc/hosts &&
+		 mount --bind "$1" /etc/nsswitch.conf && shift && exec "$@"' \
+		"$E2E_WORK/hosts" "$E2E_WORK/nsswitch.conf" \
+		"$E2E_CONTROL" --data-dir "$E2E_DATA" \
 		--socket "$E2E_SOCK" --log-level info
 	E2E_CONTROL_PID=$E2E_LAST_PID
 	if ! e2e_wait_for 20 "$E2E_CTL" --socket "$E2E_SOCK" status; then

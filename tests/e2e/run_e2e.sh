@@ -6,6 +6,8 @@
 #
 # Cases (one SIPp scenario each, tests/e2e/sipp/):
 #   redirect_v4      INVITE -> 302, first Contact checked, ACK absorbed
+#                    (one rule's target is a host name the control process
+#                    resolved: its Contact names the address)
 #   no_route_v4      INVITE for a number no rule matches -> 404
 #   reject_v4        INVITE matching a reject rule (code 403) -> 403
 #   max_forwards_v4  INVITE with Max-Forwards 0 -> 483
