@@ -45,9 +45,8 @@ struct ctl_rname {
 	uint64_t                 fail_us;       /* last failure since, or 0 */
 	uint64_t                 lookups;
 	uint64_t                 failures;
-	uint64_t                 pass;          /* prepare pass last tried */
-	uint64_t                 saved;         /* pass of the last save */
-	uint64_t                 mark;          /* batch last put in */
+	uint64_t                 mark;          /* walk (batch, save) last
+						   seen in: each entry once */
 	char                     err[128];      /* last failure */
 };
 
@@ -72,8 +71,7 @@ struct ctl_resolver {
 	struct ctl_rbatch       *round;         /* background round, or NULL */
 	struct ctl_rbatch       *zombies;       /* timed out, still running */
 	struct addrinfo          hints;
-	uint64_t                 pass;          /* prepare and save passes */
-	uint64_t                 serial;        /* batches started */
+	uint64_t                 serial;        /* walks over a set's names */
 	bool                     late_change;   /* a zombie's late result */
 };
 
@@ -115,7 +113,6 @@ ctl_rbatch_free(struct ctl_rbatch *b)
 }
 
 static uint32_t ctl_resolver_reap(struct ctl_resolver *r, bool force);
-static void ctl_rbatch_cancel_all(struct ctl_rbatch *b);
 
 void
 ctl_resolver_free(struct ctl_resolver *r)
@@ -147,25 +144,50 @@ ctl_resolver_free(struct ctl_resolver *r)
 	free(r);
 }
 
-/* The entry of @p name (any case), created if @p add; NULL: none/ENOMEM. */
-static struct ctl_rname *
-ctl_resolver_entry(struct ctl_resolver *r, struct span name, bool add)
+/*
+ * The slot of @p name (any case) in the table, lower-cased into @p key:
+ * its entry, or the empty slot it would take. UINT32_MAX: no name.
+ */
+static uint32_t
+ctl_resolver_slot(const struct ctl_resolver *r, struct span name,
+		  char key[RULES_NAME_MAX + 1])
 {
-	char key[RULES_NAME_MAX + 1];
-	struct ctl_rname *e;
-	uint32_t i, k;
+	uint32_t i;
 
 	if (name.len == 0 || name.len > RULES_NAME_MAX)
-		return NULL;
+		return UINT32_MAX;
 	for (i = 0; i < name.len; i++)
 		key[i] = (char)tolower((unsigned char)name.ptr[i]);
 	key[i] = '\0';
 	for (i = (uint32_t)ctl_str_hash(key) & r->mask; r->tab[i] != NULL;
 	     i = (i + 1) & r->mask)
 		if (strcmp(r->tab[i]->name, key) == 0)
-			return r->tab[i];
-	if (!add)
+			break;
+	return i;
+}
+
+/* The entry of @p name (any case), or NULL. */
+static struct ctl_rname *
+ctl_resolver_find(const struct ctl_resolver *r, struct span name)
+{
+	char key[RULES_NAME_MAX + 1];
+	uint32_t i = ctl_resolver_slot(r, name, key);
+
+	return i != UINT32_MAX ? r->tab[i] : NULL;
+}
+
+/* The entry of @p name (any case), created if none; NULL: ENOMEM. */
+static struct ctl_rname *
+ctl_resolver_entry(struct ctl_resolver *r, struct span name)
+{
+	char key[RULES_NAME_MAX + 1];
+	struct ctl_rname *e;
+	uint32_t i = ctl_resolver_slot(r, name, key), k;
+
+	if (i == UINT32_MAX)
 		return NULL;
+	if (r->tab[i] != NULL)
+		return r->tab[i];
 	if (2 * (r->n + 1) > r->mask + 1) {
 		uint32_t mask = 2 * r->mask + 1;
 		struct ctl_rname **nt = calloc((size_t)mask + 1, sizeof(*nt));
@@ -212,7 +234,6 @@ static bool
 ctl_raddr_usable(const struct rules_addr *a)
 {
 	static const uint8_t zero[16];
-
 	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
 
 	if (a->af == RULES_AF_INET)
@@ -344,7 +365,7 @@ ctl_resolver_lookup(void *arg, struct span name, struct rules_addr *out,
 	struct ctl_rname *e;
 	uint32_t n;
 
-	e = ctl_resolver_entry(r, name, false);
+	e = ctl_resolver_find(r, name);
 	if (e == NULL || e->n == 0) {
 		snprintf(why, why_len, "%s", e != NULL && e->err[0] != '\0' ?
 			 e->err : "not looked up");
@@ -382,11 +403,13 @@ ctl_rbatch_settle(struct ctl_rbatch *b, bool force, bool record,
 			 * in progress). EAI_ALLDONE: finished meanwhile, or
 			 * never queued (gai_error() still in progress). */
 			c = gai_cancel(&b->cbs[i]);
-			if (c == EAI_CANCELED)
+			if (c == EAI_CANCELED) {
 				err = EAI_CANCELED;
-			else if (c == EAI_ALLDONE)
-				err = gai_error(&b->cbs[i]) != EAI_INPROGRESS ?
-				      gai_error(&b->cbs[i]) : EAI_SYSTEM;
+			} else if (c == EAI_ALLDONE) {
+				err = gai_error(&b->cbs[i]);
+				if (err == EAI_INPROGRESS)
+					err = EAI_SYSTEM;
+			}
 		}
 		if (err == EAI_INPROGRESS) {
 			/* Running and out of time: what an import reports;
@@ -481,7 +504,7 @@ ctl_rbatch_start(struct ctl_resolver *r, const struct rules_set *set,
 	while (b->n < n && (name = rules_set_name_next(set, &cur)) != NULL) {
 		struct ctl_rname *e;
 
-		e = ctl_resolver_entry(r, span_make(name, strlen(name)), true);
+		e = ctl_resolver_entry(r, span_make(name, strlen(name)));
 		if (e == NULL) {
 			ctl_rbatch_free(b);
 			return -ENOMEM;
@@ -511,7 +534,6 @@ ctl_rbatch_start(struct ctl_resolver *r, const struct rules_set *set,
 
 struct ctl_prep {
 	bool             fresh;
-	uint64_t         pass;
 	uint64_t         max_age_us;    /* 0: any age */
 	uint64_t         now_us;        /* wall clock */
 };
@@ -521,8 +543,6 @@ ctl_prep_want(const struct ctl_rname *e, void *arg)
 {
 	const struct ctl_prep *p = arg;
 
-	if (e->pass == p->pass)
-		return false;
 	/* No addresses; every name (fresh); or addresses older than the
 	 * interval (a name back in the rules after a while). */
 	return e->n == 0 || p->fresh ||
@@ -533,21 +553,17 @@ int
 ctl_resolver_prepare(struct ctl_resolver *r, const struct rules_set *set,
 		     bool fresh, uint64_t max_age_us, uint32_t wait_ms)
 {
-	struct ctl_prep pp = { .fresh = fresh, .pass = ++r->pass,
-			       .max_age_us = max_age_us,
+	struct ctl_prep pp = { .fresh = fresh, .max_age_us = max_age_us,
 			       .now_us = ctl_now_us() };
 	uint64_t end = ctl_mono_us() + (uint64_t)wait_ms * 1000u, now;
 	struct timespec ts;
 	struct ctl_rbatch *b;
-	uint32_t i;
 	int rc;
 
 	ctl_resolver_reap(r, false);
 	rc = ctl_rbatch_start(r, set, ctl_prep_want, &pp, &b);
 	if (rc != 0 || b == NULL)
 		return rc;
-	for (i = 0; i < b->n; i++)
-		b->who[i]->pass = pp.pass;
 	/* glibc serves requests in order: the background round's queued
 	 * lookups must not make these wait (the next round redoes them). */
 	if (r->round != NULL)
@@ -633,6 +649,7 @@ ctl_resolver_save(struct ctl_resolver *r, const struct rules_set *set,
 	struct ctl_rname *e;
 	uint32_t cur = 0, count = 0, i;
 	const char *name;
+	uint64_t mark;
 	size_t len;
 	int rc;
 
@@ -642,12 +659,12 @@ ctl_resolver_save(struct ctl_resolver *r, const struct rules_set *set,
 		return rc;
 	out->len = SCHEMA_NAMES_HDR_LEN;
 	/* Each entry once, however many spellings the set has. */
-	r->pass++;
+	mark = ++r->serial;
 	while ((name = rules_set_name_next(set, &cur)) != NULL) {
-		e = ctl_resolver_entry(r, span_make(name, strlen(name)), false);
-		if (e == NULL || e->n == 0 || e->saved == r->pass)
+		e = ctl_resolver_find(r, span_make(name, strlen(name)));
+		if (e == NULL || e->n == 0 || e->mark == mark)
 			continue;
-		e->saved = r->pass;
+		e->mark = mark;
 		memset(&rec, 0, sizeof(rec));
 		rec.name = span_make(e->name, (uint32_t)strlen(e->name));
 		rec.naddr = (uint8_t)e->n;
@@ -679,7 +696,7 @@ ctl_resolver_load_one(void *arg, const struct schema_name_rec *rec)
 	struct ctl_rname *e;
 	uint32_t i;
 
-	e = ctl_resolver_entry(r, rec->name, true);
+	e = ctl_resolver_entry(r, rec->name);
 	if (e == NULL)
 		return -ENOMEM;
 	for (i = 0; i < rec->naddr; i++) {
@@ -713,8 +730,7 @@ ctl_resolver_report(const struct ctl_resolver *r, const struct rules_set *set,
 
 	ctl_jw_arr(w, "names");
 	while ((name = rules_set_name_next(set, &cur)) != NULL) {
-		e = ctl_resolver_entry((struct ctl_resolver *)r,
-				       span_make(name, strlen(name)), false);
+		e = ctl_resolver_find(r, span_make(name, strlen(name)));
 		ctl_jw_obj(w, NULL);
 		ctl_jw_str(w, "name", name);
 		ctl_jw_arr(w, "addresses");

@@ -604,6 +604,17 @@ ctl_commit_code(int rc)
 	}
 }
 
+/* targets.resolve_interval in seconds (its default if unreadable). */
+static uint64_t
+ctl_state_resolve_interval(struct ctl_state *cs)
+{
+	uint64_t v;
+
+	if (ctl_setting_u64(cs, "targets.resolve_interval", &v) != 0)
+		v = 60;
+	return v;
+}
+
 /* Is @p image the rules image of the current generation? */
 static bool
 ctl_state_image_current(struct ctl_state *cs, const void *image, size_t len)
@@ -675,8 +686,7 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 	t1 = ctl_mono_us();
 	/* Names the cache cannot answer (every name when nothing looks
 	 * them up in the background) are looked up first, within bounds. */
-	if (ctl_setting_u64(cs, "targets.resolve_interval", &iv) != 0)
-		iv = 60;
+	iv = ctl_state_resolve_interval(cs);
 	rc = ctl_resolver_prepare(cs->res, next, iv == 0 && !same,
 				  iv * 1000000u, CTL_RESOLVE_WAIT_MS);
 	if (rc == 0)
@@ -834,8 +844,7 @@ ctl_state_resolve_tick(struct ctl_state *cs, bool busy)
 	/* The interval is read at most once a second. */
 	if (cs->res_read_us == 0 || now - cs->res_read_us >= 1000000u) {
 		cs->res_read_us = now;
-		if (ctl_setting_u64(cs, "targets.resolve_interval", &v) != 0)
-			v = 60;
+		v = ctl_state_resolve_interval(cs);
 		if (v * 1000000u != cs->res_interval_us && cs->res_started)
 			cs->res_next_us = now + v * 1000000u;
 		cs->res_interval_us = v * 1000000u;

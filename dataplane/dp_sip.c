@@ -289,6 +289,22 @@ dp_sip_unsupported(const struct sip_msg *msg, bool uas, char *buf,
 }
 
 /*
+ * Refuse @p p for its Proxy-Require (and, where the router is the UAS,
+ * @p uas, Require) options: 420 with every one in Unsupported, or 400 when
+ * no option tag can be named (an empty header, or only tags too long to
+ * list): the header is bad (§20.29 wants one at least), and a 420 would
+ * carry an empty Unsupported.
+ */
+static uint8_t
+dp_sip_refuse_options(struct dp_lcore *lc, struct dp_sip_pkt *p, bool uas,
+		      char *buf)
+{
+	p->unsupported = dp_sip_unsupported(&p->msg, uas, buf, DP_UNSUP_MAX);
+	dp_cnt_add(lc, uas ? DP_CNT_SIP_REQUIRE : DP_CNT_SIP_PROXY_REQUIRE, 1);
+	return dp_sip_reply(lc, p, p->unsupported.len != 0 ? 420 : 400);
+}
+
+/*
  * DESIGN §3.2 step 2: the source address lists, then the source's rate.
  * DP_SV_ROUTE when the request goes on, else its verdict.
  */
@@ -450,19 +466,8 @@ dp_sip_classify(struct dp_lcore *lc, const struct dp_snap *snap,
 			   sip_msg_hdr(&p->msg, SIP_HDR_REQUIRE) != NULL;
 
 		if (sip_msg_hdr(&p->msg, SIP_HDR_PROXY_REQUIRE) != NULL ||
-		    uas) {
-			p->unsupported = dp_sip_unsupported(&p->msg, uas,
-							    unsup,
-							    DP_UNSUP_MAX);
-			dp_cnt_add(lc, uas ? DP_CNT_SIP_REQUIRE :
-					     DP_CNT_SIP_PROXY_REQUIRE, 1);
-			/* No option tag we can name (an empty header, or
-			 * only tags too long to list): the header is bad
-			 * (§20.29 wants one at least), and a 420 would carry
-			 * an empty Unsupported. */
-			return dp_sip_reply(lc, p, p->unsupported.len != 0 ?
-						   420 : 400);
-		}
+		    uas)
+			return dp_sip_refuse_options(lc, p, uas, unsup);
 	}
 	/* 6. Keepalives addressed to the router itself. */
 	if (options && to_us && u->user.len == 0) {
@@ -611,12 +616,8 @@ dp_sip_route(struct dp_lcore *lc, const struct dp_snap *snap,
 				     p->msg.method != SIP_METHOD_CANCEL &&
 				     sip_msg_hdr(&p->msg, SIP_HDR_REQUIRE) !=
 				     NULL)) {
-				p->unsupported = dp_sip_unsupported(&p->msg,
-					true, sl->unsup[p - sl->pkt],
-					DP_UNSUP_MAX);
-				dp_cnt_add(lc, DP_CNT_SIP_REQUIRE, 1);
-				p->verdict = dp_sip_reply(lc, p,
-					p->unsupported.len != 0 ? 420 : 400);
+				p->verdict = dp_sip_refuse_options(lc, p, true,
+					sl->unsup[p - sl->pkt]);
 				break;
 			}
 			p->verdict = DP_SV_REDIRECT;

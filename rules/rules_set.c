@@ -502,8 +502,7 @@ rules_host_name_ok(struct span h)
 			alpha = false;
 			continue;
 		}
-		if (!span_is_digit(c) && (unsigned char)((c | 0x20) - 'a') >= 26 &&
-		    c != '-' && c != '_')
+		if (!rules_is_host_char(c) && c != '_')
 			return false;
 		if ((c == '-' && label == 0) || ++label > 63)
 			return false;
@@ -1222,7 +1221,7 @@ hostname:
 	}
 	if (!rules_host_name_ok(host)) {
 		rules_errors_add(errs, line, RULES_FIELD_TARGETS,
-				 "target %u '%.*s%s': bad host name (labels of 1-63 letters, digits, '-' or '_', at most %d bytes, the last not all digits)",
+				 "target %u '%.*s%s': bad host name (labels of 1-63 letters, digits, '-' or '_', at most %d bytes, the last not all digits, no IPv4 address in another notation)",
 				 n, RULES_SHOW(s), RULES_NAME_MAX);
 		return -EINVAL;
 	}
