@@ -712,27 +712,22 @@ dp_proxy_uri_dest(const struct sip_uri *u, struct dp_proxy_out *out)
 	return dp_proxy_uri_dest_m(u, true, out);
 }
 
-/*
- * Loop detection (RFC 3261 §16.3 item 4): every Via value of ours is
- * compared with the loop part of this request. Returns true for a loop.
- */
-static bool
-dp_proxy_is_loop(const struct dp_conf *conf, const struct sip_msg *msg,
-		 const struct sip_info *info, struct dp_proxy_out *out)
+enum dp_proxy_loop
+dp_proxy_loop_check(const struct dp_conf *conf, const struct hash_key *key,
+		    const struct sip_msg *msg, const struct sip_info *info)
 {
+	enum dp_proxy_loop found = DP_LOOP_NONE;
 	struct sip_value_iter it;
 	struct sip_via via;
 	struct span v;
-	uint64_t l;
+	uint64_t l, loop = 0;
 	bool first = true;
 
 	if (msg->nvia <= 1) {
 		if (!dp_proxy_via_is_ours(conf, &info->via, &l))
-			return false;
-		if (l == out->loop)
-			return true;
-		out->spiral = 1;
-		return false;
+			return DP_LOOP_NONE;
+		return l == dp_proxy_loop_hash(key, msg, info) ?
+		       DP_LOOP_LOOP : DP_LOOP_SPIRAL;
 	}
 	sip_values_init(&it, msg, SIP_HDR_VIA);
 	while (sip_values_next(&it, &v) == 1) {
@@ -744,11 +739,14 @@ dp_proxy_is_loop(const struct dp_conf *conf, const struct sip_msg *msg,
 		}
 		if (!dp_proxy_via_is_ours(conf, &via, &l))
 			continue;
-		if (l == out->loop)
-			return true;
-		out->spiral = 1;
+		/* The loop part only once a Via of ours is there. */
+		if (found == DP_LOOP_NONE)
+			loop = dp_proxy_loop_hash(key, msg, info);
+		if (l == loop)
+			return DP_LOOP_LOOP;
+		found = DP_LOOP_SPIRAL;
 	}
-	return false;
+	return found;
 }
 
 /*
@@ -954,13 +952,10 @@ dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 	sip_edits_init(&out->ed);
 	out->hp_hint = SPAN_NULL;
 	out->why = DP_PW_NONE;
-	out->spiral = 0;
 	out->rr_done = 0;
 	out->code = 0;
 
 	out->loop = dp_proxy_loop_hash(&self->key, msg, info);
-	if (dp_proxy_is_loop(self->conf, msg, info, out))
-		return dp_proxy_answer(out, DP_PW_LOOP, 482);
 	if (info->max_forwards == 0)
 		return dp_proxy_answer(out, DP_PW_MAXFWD, 483);
 	/*
@@ -1275,9 +1270,6 @@ static void
 dp_proxy_count_why(struct dp_lcore *lc, uint8_t why)
 {
 	switch (why) {
-	case DP_PW_LOOP:
-		dp_cnt_add(lc, DP_CNT_PROXY_LOOP, 1);
-		break;
 	case DP_PW_SIPS:
 		dp_cnt_add(lc, DP_CNT_PROXY_SIPS, 1);
 		break;
@@ -1589,7 +1581,7 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 	self.conf = lc->conf;
 	self.record_route = lc->conf->record_route;
 	out.via_pfx = 0;
-	dp_proxy_snap_key(snap, &self.key);
+	self.key = ((struct dp_sip_lcore *)lc->sip)->proxy_key;
 
 	for (i = 0; i < n; i++) {
 		struct dp_sip_pkt *q = p[i];
@@ -1600,8 +1592,6 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 		} else {
 			act = dp_proxy_request(&self, &q->msg, &q->info,
 					       &meta[i], &out);
-			if (out.spiral)
-				dp_cnt_add(lc, DP_CNT_PROXY_SPIRAL, 1);
 			alt.m = NULL;
 			if (act == DP_PA_TABLE) {
 				if (unlikely(prev != NULL) &&

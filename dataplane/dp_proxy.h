@@ -62,7 +62,6 @@ enum dp_proxy_why {
 	DP_PW_TABLE,            /* forwarded to a route-table target */
 	DP_PW_ROUTE,            /* forwarded to a Route header */
 	DP_PW_DIALOG,           /* in-dialog, forwarded to the Request-URI */
-	DP_PW_LOOP,             /* 482 */
 	DP_PW_NOT_IP,           /* next hop is a host name: 503 or drop */
 	DP_PW_NO_SRC,           /* no local address of the target's family */
 	DP_PW_REWRITE,          /* edits did not fit, or malformed values */
@@ -93,7 +92,6 @@ struct dp_proxy_out {
 	uint16_t         dport;
 	uint16_t         code;          /* DP_PA_ANSWER */
 	uint8_t          why;           /* enum dp_proxy_why */
-	uint8_t          spiral;        /* our Via seen, loop part differed */
 	uint8_t          rr_done;       /* strict-route or pop edits made */
 	uint64_t         loop;          /* loop part of this request */
 	/* Kept from one forward to the next: via holds our Via line up to
@@ -186,11 +184,33 @@ bool dp_via_stamp_want(const struct dp_udp_meta *meta,
 		       const struct sip_info *info, char *addr, uint32_t *n,
 		       uint16_t *rport);
 
+/** What dp_proxy_loop_check() found. */
+enum dp_proxy_loop {
+	DP_LOOP_NONE,           /* no Via of ours */
+	DP_LOOP_SPIRAL,         /* a Via of ours, another loop part: forward */
+	DP_LOOP_LOOP,           /* a Via of ours with this loop part: 482 */
+};
+
 /**
- * First step for a request that passed DESIGN §3.2 steps 1-3 and 5-7:
- * loop detection (§16.3 item 4: 482 for a loop, spirals noted in
- * out->spiral), Route processing (§16.4: strict-routing compatibility and
- * removal of our own Route value), then the next hop: the next Route
+ * Loop detection (DESIGN §3.2 step 4; RFC 3261 §16.3 item 4 with the
+ * loop part of §16.6 step 8): every Via value of ours (dp_proxy_via_is_ours())
+ * is compared with the loop part dp_proxy_loop_hash() gives this request
+ * under @p key, which is computed only when such a Via is there. The
+ * same request coming back is a loop; one whose routing fields changed
+ * (another Request-URI, Route set, Call-ID, CSeq or From tag) spirals.
+ *
+ * Context: any thread, hot-path safe.
+ */
+enum dp_proxy_loop dp_proxy_loop_check(const struct dp_conf *conf,
+				       const struct hash_key *key,
+				       const struct sip_msg *msg,
+				       const struct sip_info *info);
+
+/**
+ * First step for a request that passed DESIGN §3.2 steps 1-7 (loop
+ * detection is dp_proxy_loop_check()): Route processing (§16.4:
+ * strict-routing compatibility and removal of our own Route value), then
+ * the next hop: the next Route
  * value (loose routing, no table), the Request-URI host of an in-dialog
  * request (To-tag present; no table), or the route table.
  *

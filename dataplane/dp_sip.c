@@ -20,9 +20,9 @@
  *      when unanswerable (no Via, truncated, responses, ACK);
  *   2. source address lists and per-source rate (dp_sip_source());
  *   3. Max-Forwards 0 -> 483, except OPTIONS to the router -> 200;
- *   4. loop detection (482): needs our own Via, which only the proxy
- *      stage inserts; the proxy stage does it (a redirect server never
- *      appears in Via, RFC 3261 §8.2);
+ *   4. loop detection (482, dp_proxy_loop_check()), in proxy mode: only
+ *      a proxy puts its Via in requests (a redirect server never appears
+ *      in Via, RFC 3261 §8.2);
  *   5. Proxy-Require -> 420 with Unsupported (we support no extension);
  *   6. OPTIONS to the router (R-URI host one of our addresses or
  *      --domain names, no user part) -> 200;
@@ -454,6 +454,25 @@ dp_sip_classify(struct dp_lcore *lc, const struct dp_snap *snap,
 			dp_cnt_add(lc, DP_CNT_SIP_MAXFWD, 1);
 		return dp_sip_reply(lc, p, 483);
 	}
+	/* 4. Loop detection (RFC 3261 §16.3 item 4): before the checks
+	 * below, so that a looped request is told it looped. */
+	if (c->mode == DP_MODE_PROXY) {
+		enum dp_proxy_loop l = dp_proxy_loop_check(c,
+			&((struct dp_sip_lcore *)lc->sip)->proxy_key,
+			&p->msg, &p->info);
+
+		if (unlikely(l != DP_LOOP_NONE)) {
+			if (l == DP_LOOP_LOOP) {
+				dp_cnt_add(lc, DP_CNT_PROXY_LOOP, 1);
+				/* A looped ACK is dropped, counted so. */
+				if (p->msg.method == SIP_METHOD_ACK)
+					return DP_SV_DROP;
+				p->code = 482;
+				return DP_SV_ANSWER;
+			}
+			dp_cnt_add(lc, DP_CNT_PROXY_SPIRAL, 1);
+		}
+	}
 	/*
 	 * 5. Proxy-Require: we support no option (RFC 3261 §16.3 item 5);
 	 * nor any Require option where the router answers as a UAS (a
@@ -649,6 +668,8 @@ dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
 	/* N-1, which only proxy mode consults (dp_proxy.c). */
 	sl->prev = lc->conf->mode == DP_MODE_PROXY ?
 		   rcu_dereference(dp_snap_prev) : NULL;
+	if (lc->conf->mode == DP_MODE_PROXY)
+		dp_proxy_snap_key(snap, &sl->proxy_key);
 	if (snap != NULL && snap->acl.rl_rps != 0)
 		sl->now_tsc = rte_rdtsc();
 

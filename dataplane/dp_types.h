@@ -15,6 +15,7 @@
 #include <rte_ether.h>
 #include <rte_ip_frag.h>
 
+#include <hash.h>
 #include <rules_types.h>
 #include <sip_types.h>
 
@@ -111,8 +112,8 @@
 	X(PROXY_FWD_TABLE,      "proxy: requests forwarded to a route-table target") \
 	X(PROXY_FWD_ROUTE,      "proxy: requests forwarded to a Route header")  \
 	X(PROXY_FWD_DIALOG,     "proxy: in-dialog requests sent to the R-URI")  \
-	X(PROXY_LOOP,           "proxy: looped requests answered 482")          \
-	X(PROXY_SPIRAL,         "proxy: spiralling requests forwarded again")   \
+	X(PROXY_LOOP,           "proxy: looped requests (482; an ACK dropped)") \
+	X(PROXY_SPIRAL,         "proxy: spiralling requests (our Via, other routing fields)") \
 	X(PROXY_PREV_GEN,       "proxy: CANCELs and ACKs also sent where generation N-1 routes them") \
 	X(PROBE_ANSWER,         "answers to our target probes (OPTIONS)")      \
 	X(PROBE_STALE,          "answers to probes of another generation or 503s") \
@@ -423,6 +424,8 @@ struct dp_sip_lcore {
 	const struct dp_snap *prev;     /* dp_snap_prev for the burst; NULL
 					 * outside proxy mode */
 	uint64_t         now_tsc;       /* TSC at the start of the burst */
+	struct hash_key  proxy_key;     /* branch and loop-part key for the
+					 * burst's snapshot (proxy mode) */
 	struct dp_rl     rl;            /* per-source rate limiter (dp_acl.h) */
 };
 

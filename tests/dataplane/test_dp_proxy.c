@@ -428,6 +428,18 @@ test_dp_proxy_loop_and_spiral(void **state)
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
 	assert_memory_equal(t_buf, "SIP/2.0 482 Loop Detected\r\n", 27);
 	assert_int_equal(t_cnt(DP_CNT_PROXY_LOOP), 1);
+	/* Loop detection comes before Proxy-Require (DESIGN §3.2 steps 4
+	 * and 5): the looped request with an option we lack hears 482. */
+	n = (size_t)snprintf(again, sizeof(again),
+		"INVITE sip:12125550100@192.0.2.1 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKdown;rport\r\n"
+		"Proxy-Require: x-nothing\r\n"
+		"%s", via);
+	t_send(again, n);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 482 Loop Detected\r\n", 27);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_LOOP), 2);
+	assert_int_equal(t_cnt(DP_CNT_SIP_PROXY_REQUIRE), 0);
 
 	n = (size_t)snprintf(again, sizeof(again),
 		"INVITE sip:12125550111@192.0.2.1 SIP/2.0\r\n"

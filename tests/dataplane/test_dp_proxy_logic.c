@@ -187,7 +187,8 @@ test_dp_proxy_forward_exact_bytes(void **state)
 	assert_int_equal(t_out.sport, 5060);
 	assert_memory_equal(&t_out.src.v4, "\xc0\x00\x02\x01", 4);
 	assert_int_equal(t_out.why, DP_PW_TABLE);
-	assert_false(t_out.spiral);
+	assert_int_equal(dp_proxy_loop_check(&t_conf, &t_self.key, &t_msg,
+					     &t_info), DP_LOOP_NONE);
 }
 
 /* User kept (SPAN_NULL), received and rport, Max-Forwards inserted, RR. */
@@ -442,19 +443,24 @@ test_dp_proxy_loop_482_spiral_forwarded(void **state)
 		"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=%s\r\n"
 		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-a1", ""), br);
 	t_parse(looped);
-	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
-					  &t_out), DP_PA_ANSWER);
-	assert_int_equal(t_out.code, 482);
-	assert_int_equal(t_out.why, DP_PW_LOOP);
+	assert_int_equal(dp_proxy_loop_check(&t_conf, &t_self.key, &t_msg,
+					     &t_info), DP_LOOP_LOOP);
+	/* Under another installation's key it is not ours to judge. */
+	{
+		struct hash_key k = t_self.key;
+
+		k.k0 ^= 1;
+		assert_int_equal(dp_proxy_loop_check(&t_conf, &k, &t_msg,
+						     &t_info), DP_LOOP_SPIRAL);
+	}
 
 	/* Our Via on top, single Via line. */
 	snprintf(looped, sizeof(looped), INVITE_HDRS(
 		"sip:+12125550100@192.0.2.1",
 		"SIP/2.0/UDP 192.0.2.1:5060;branch=%s", ""), br);
 	t_parse(looped);
-	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
-					  &t_out), DP_PA_ANSWER);
-	assert_int_equal(t_out.code, 482);
+	assert_int_equal(dp_proxy_loop_check(&t_conf, &t_self.key, &t_msg,
+					     &t_info), DP_LOOP_LOOP);
 
 	/* Same Via, another Request-URI: a spiral, forwarded. */
 	snprintf(spiral, sizeof(spiral), INVITE_HDRS(
@@ -462,9 +468,10 @@ test_dp_proxy_loop_482_spiral_forwarded(void **state)
 		"SIP/2.0/UDP 192.0.2.77;branch=z9hG4bKdown\r\n"
 		"Via: SIP/2.0/UDP 192.0.2.1:5060;branch=%s", ""), br);
 	t_parse(spiral);
+	assert_int_equal(dp_proxy_loop_check(&t_conf, &t_self.key, &t_msg,
+					     &t_info), DP_LOOP_SPIRAL);
 	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
 					  &t_out), DP_PA_TABLE);
-	assert_true(t_out.spiral);
 	assert_int_equal(dp_proxy_to_target(&t_self, &t_msg, &t_info, &t_meta,
 					    &d, SPAN_NULL, &t_out),
 			 DP_PA_SEND);
@@ -473,9 +480,8 @@ test_dp_proxy_loop_482_spiral_forwarded(void **state)
 		"sip:+12125550100@192.0.2.1",
 		"SIP/2.0/UDP 192.0.2.99:5060;branch=%s", ""), br);
 	t_parse(spiral);
-	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
-					  &t_out), DP_PA_TABLE);
-	assert_false(t_out.spiral);
+	assert_int_equal(dp_proxy_loop_check(&t_conf, &t_self.key, &t_msg,
+					     &t_info), DP_LOOP_NONE);
 }
 
 /* Our Route is removed; the next one is the destination; no table. */

@@ -790,6 +790,12 @@ t_decide(const struct dp_udp_meta *meta, const struct rules_dest *dest,
 
 	if (!t_in.is_request)
 		return dp_proxy_response(&t_conf, &t_in, &t_iin, po);
+	/* dp_sip.c's step 4, before the proxy stage. */
+	if (dp_proxy_loop_check(&t_conf, &t_self.key, &t_in, &t_iin) ==
+	    DP_LOOP_LOOP) {
+		po->code = 482;
+		return DP_PA_ANSWER;
+	}
 	act = dp_proxy_request(&t_self, &t_in, &t_iin, meta, po);
 	if (act != DP_PA_TABLE)
 		return act;
@@ -866,8 +872,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&t_po, 0, sizeof(t_po));
 	act = t_decide(&meta, &dest, user, (flags & T_HINT) != 0, &t_po);
 	if (t_in.is_request &&
-	    t_is_loop() != (act == DP_PA_ANSWER && t_po.code == 482 &&
-			    t_po.why == DP_PW_LOOP))
+	    t_is_loop() != (act == DP_PA_ANSWER && t_po.code == 482))
 		abort();
 	switch (act) {
 	case DP_PA_SEND:
