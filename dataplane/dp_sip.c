@@ -87,12 +87,32 @@ dp_sip_flow_hash(const struct dp_snap *snap, const struct sip_info *info)
  * deterministic To-tag when the request was checked (a retransmission
  * gets identical bytes) and Retry-After to 503.
  */
+/*
+ * The top Via of a request that failed its checks, when it parses by
+ * itself (the request's From was bad, say): the answer is then stamped
+ * and sent as a good request's is. False when there is none to trust.
+ */
+static bool
+dp_sip_top_via(const struct sip_msg *msg, struct sip_via *via)
+{
+	struct sip_value_iter it;
+	struct span v;
+
+	if (sip_msg_hdr(msg, SIP_HDR_VIA) == NULL)
+		return false;
+	sip_values_init(&it, msg, SIP_HDR_VIA);
+	return sip_values_next(&it, &v) == 1 && v.len != 0 &&
+	       sip_via_parse(via, v) == SIP_PERR_OK;
+}
+
 int
 dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 	       const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
 	       struct sip_resp *r, uint32_t extra)
 {
 	struct hash_key key = dp_sip_zero_key;
+	const struct sip_info *info = NULL;
+	struct sip_info vi;     /* .via only: a request that failed checks */
 	struct rte_mbuf *m;
 	uint32_t need, len;
 	uint16_t dport;
@@ -116,10 +136,14 @@ dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 			  siphash24(&key, p->msg.buf, p->msg.len), 16);
 	r->to_tag = span_make(tag, sizeof(tag));
 	/* The top Via as our transport received it (RFC 3581 §4). */
-	if (p->info_ok) {
+	if (p->info_ok)
+		info = &p->info;
+	else if (dp_sip_top_via(&p->msg, &vi.via))
+		info = &vi;
+	if (info != NULL) {
 		uint32_t n;
 
-		if (dp_via_stamp_want(meta, &p->info, recv, &n, &r->via_rport))
+		if (dp_via_stamp_want(meta, info, recv, &n, &r->via_rport))
 			r->via_received = span_make(recv, n);
 		extra += n + 16;
 	}
@@ -133,7 +157,7 @@ dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 		dp_cnt_add(lc, DP_CNT_SIP_BUILD_FAIL, 1);
 		return 0;
 	}
-	if (unlikely(sip_resp_build(&p->msg, p->info_ok ? &p->info : NULL, r,
+	if (unlikely(sip_resp_build(&p->msg, info, r,
 				    rte_pktmbuf_mtod(m, char *),
 				    rte_pktmbuf_tailroom(m), &len) != 0)) {
 		rte_pktmbuf_free(m);
@@ -144,13 +168,14 @@ dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 	/*
 	 * RFC 3261 §18.2.2: to the received address (the source) and the
 	 * sent-by port (5060 if none); with rport, the source port (RFC
-	 * 3581 §4). A request that failed its checks: the source port, the
-	 * only one known good. A Via maddr is not followed: an answer never
-	 * goes to a third party a request names.
+	 * 3581 §4). A request that failed its checks with a top Via that
+	 * does not parse either: the source port, the only one known. A Via
+	 * maddr is not followed: an answer never goes to a third party a
+	 * request names.
 	 */
 	dport = meta->sport;
-	if (p->info_ok && span_is_null(p->info.via.rport))
-		dport = p->info.via.port != 0 ? p->info.via.port : 5060;
+	if (info != NULL && span_is_null(info->via.rport))
+		dport = info->via.port != 0 ? info->via.port : 5060;
 	if (dp_udp_reply(lc, m, meta, dport) != 0)
 		return 0;
 	dp_cnt_add(lc, DP_CNT_SIP_LOCAL_RESP, 1);

@@ -151,6 +151,12 @@ t_check(const char *method, const char *ruri, const char *branch,
 #define T_OPT200 "Allow: INVITE, ACK, CANCEL, OPTIONS\r\n" \
 		 "Accept: application/sdp\r\nAccept-Language: en\r\n"
 
+/* The UDP payload t_tx_dport4() took last, and whether it holds @p lit. */
+static uint8_t t_last[4096];
+static size_t t_last_len;
+#define T_LAST_HAS(lit) \
+	assert_non_null(t_memmem(t_last, t_last_len, lit, sizeof(lit) - 1))
+
 /* The UDP destination port of the one frame sent (IPv4), freed. */
 static uint16_t
 t_tx_dport4(void)
@@ -164,6 +170,10 @@ t_tx_dport4(void)
 	f = rte_pktmbuf_mtod(m, const uint8_t *);
 	l4 = RTE_ETHER_HDR_LEN + (size_t)(f[RTE_ETHER_HDR_LEN] & 0xf) * 4;
 	port = (uint16_t)(f[l4 + 2] << 8 | f[l4 + 3]);
+	/* The answer's text, for the caller to look at. */
+	t_last_len = rte_pktmbuf_data_len(m) - (l4 + 8);
+	assert_true(t_last_len < sizeof(t_last));
+	memcpy(t_last, f + l4 + 8, t_last_len);
 	rte_pktmbuf_free(m);
 	return port;
 }
@@ -206,10 +216,25 @@ test_dp_sip_answer_port_follows_via(void **state)
 		t_poll();
 		assert_int_equal(t_tx_dport4(), c[i].port);
 	}
-	/* A request that fails its checks: the source port. */
+	/* A request that fails its checks (no Call-ID) with a good top
+	 * Via: that Via's port, and the Via stamped as a good one's is. */
 	n = snprintf(req, sizeof(req),
 		     "OPTIONS sip:192.0.2.1 SIP/2.0\r\n"
-		     "Via: SIP/2.0/UDP 192.0.2.2:5070;branch=z9hG4bKp5\r\n"
+		     "Via: SIP/2.0/UDP pbx.example.org:5070;branch=z9hG4bKp5\r\n"
+		     "From: <sip:a@192.0.2.2>;tag=p\r\n"
+		     "To: <sip:192.0.2.1>\r\n"
+		     "CSeq: 1 OPTIONS\r\n"
+		     "Content-Length: 0\r\n\r\n");
+	t_sip_rx4(req, (size_t)n);
+	t_poll();
+	assert_int_equal(t_tx_dport4(), 5070);
+	T_LAST_HAS("SIP/2.0 400 ");
+	T_LAST_HAS("Via: SIP/2.0/UDP pbx.example.org:5070;branch=z9hG4bKp5"
+		   ";received=192.0.2.2\r\n");
+	/* With rport: the source port, stamped. */
+	n = snprintf(req, sizeof(req),
+		     "OPTIONS sip:192.0.2.1 SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP 192.0.2.2:5070;branch=z9hG4bKp6;rport\r\n"
 		     "From: <sip:a@192.0.2.2>;tag=p\r\n"
 		     "To: <sip:192.0.2.1>\r\n"
 		     "CSeq: 1 OPTIONS\r\n"
@@ -217,6 +242,21 @@ test_dp_sip_answer_port_follows_via(void **state)
 	t_sip_rx4(req, (size_t)n);
 	t_poll();
 	assert_int_equal(t_tx_dport4(), 5062);
+	T_LAST_HAS("branch=z9hG4bKp6;rport=5062;received=192.0.2.2\r\n");
+	/* A top Via that does not parse: the source port, Via as it came. */
+	n = snprintf(req, sizeof(req),
+		     "OPTIONS sip:192.0.2.1 SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP 192.0.2.2:5070:9;branch=z9hG4bKp7\r\n"
+		     "Max-Forwards: 70\r\n"
+		     "From: <sip:a@192.0.2.2>;tag=p\r\n"
+		     "To: <sip:192.0.2.1>\r\n"
+		     "Call-ID: port-bad@192.0.2.2\r\n"
+		     "CSeq: 1 OPTIONS\r\n"
+		     "Content-Length: 0\r\n\r\n");
+	t_sip_rx4(req, (size_t)n);
+	t_poll();
+	assert_int_equal(t_tx_dport4(), 5062);
+	T_LAST_HAS("Via: SIP/2.0/UDP 192.0.2.2:5070:9;branch=z9hG4bKp7\r\n");
 	t_end();
 }
 
