@@ -184,6 +184,7 @@ int ctl_io_connect(const char *path);
 struct ctl_store;
 
 #define CTL_MAP_SIZE_DEFAULT    (4ull << 30)
+#define CTL_MAP_MAX_DEFAULT     (64ull << 30)
 
 /**
  * Open (creating if needed) the environment in @p dir.
@@ -196,6 +197,15 @@ struct ctl_store;
  */
 int ctl_store_open(const char *dir, uint64_t map_size, struct ctl_store **out);
 void ctl_store_close(struct ctl_store *st);
+
+/**
+ * Let the LMDB map grow up to @p max bytes (never below its size now):
+ * a write that finds the map full doubles it (at most to @p max) and runs
+ * again. Until this is called the map does not grow (-ENOSPC when full).
+ *
+ * Context: control thread.
+ */
+void ctl_store_set_map_max(struct ctl_store *st, uint64_t max);
 
 int ctl_store_generation(struct ctl_store *st, struct schema_meta_gen *out);
 /* -ENOENT if nothing was ever imported. */

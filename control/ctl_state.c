@@ -769,7 +769,7 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 	if (rc != 0) {
 		if (rc == -ENOSPC || rc == -EFBIG)
 			ctl_result_fail(res, rc, ctl_commit_code(rc),
-					"the LMDB map or the disk is full (%s); nothing committed, generation %llu is still current; restart with a larger --map-size or free disk space",
+					"the LMDB map or the disk is full (%s); nothing committed, generation %llu is still current; free disk space, or restart with a larger --map-size-max (the map grows by itself up to it)",
 					strerror(-rc),
 					(unsigned long long)cs->gen);
 		else if (rc == -ENOTRECOVERABLE)

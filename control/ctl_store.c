@@ -26,8 +26,16 @@ struct ctl_store {
 	MDB_env         *env;
 	int              lock_fd;       /* flock: one control process per dir */
 	MDB_dbi          dbi[SCHEMA_DBI__COUNT];
+	uint64_t         map_max;       /* the map grows up to this (bytes) */
 	char             path[PATH_MAX];
 };
+
+/*
+ * What ctl_store_errno() makes of MDB_MAP_FULL inside this file: a write
+ * that ran out of map, which ctl_store_write() grows and retries. What
+ * leaves the file is -ENOSPC (ctl_store_rc()).
+ */
+#define CTL_STORE_EMAPFULL      (-EDQUOT)
 
 static const char *const ctl_store_dbi_names[] = {
 #define X(sym, name) [SCHEMA_DBI_##sym] = (name),
@@ -46,7 +54,7 @@ ctl_store_errno(int mdb_rc)
 	case MDB_SUCCESS:
 		return 0;
 	case MDB_MAP_FULL:
-		return -ENOSPC;
+		return CTL_STORE_EMAPFULL;
 	case MDB_TXN_FULL:
 		return -EFBIG;
 	case MDB_KEYEXIST:
@@ -74,6 +82,60 @@ ctl_store_errno(int mdb_rc)
  * read: every commit would then grow the file until the map is full.
  * They are cleared before each write, not only at start-up.
  */
+/* A result as callers see it: a full map is -ENOSPC there. */
+static int
+ctl_store_rc(int rc)
+{
+	return rc == CTL_STORE_EMAPFULL ? -ENOSPC : rc;
+}
+
+/*
+ * The map is full: make it larger, twice its size up to st->map_max.
+ * No transaction may be open in this process (LMDB's rule for
+ * mdb_env_set_mapsize()); every one of this file ends before it
+ * returns, and the control process has no other thread using the store.
+ * A dataplane reading the environment adopts the new size when its next
+ * read transaction reports MDB_MAP_RESIZED. 0, or -ENOSPC at the limit.
+ */
+static int
+ctl_store_grow(struct ctl_store *st)
+{
+	MDB_envinfo info;
+	uint64_t cur, next;
+
+	if (mdb_env_info(st->env, &info) != 0)
+		return -ENOSPC;
+	cur = (uint64_t)info.me_mapsize;
+	next = cur > st->map_max / 2 ? st->map_max : cur * 2;
+	if (next <= cur)
+		return -ENOSPC;
+	if (mdb_env_set_mapsize(st->env, (size_t)next) != 0)
+		return -ENOSPC;
+	ctl_log(CTL_LOG_WARN, "LMDB map full at %llu MiB: grown to %llu MiB "
+		"(--map-size-max %llu MiB)", (unsigned long long)(cur >> 20),
+		(unsigned long long)(next >> 20),
+		(unsigned long long)(st->map_max >> 20));
+	return 0;
+}
+
+/*
+ * Runs the write transaction @p fn(st, arg) again after each growth of a
+ * full map, until it fits or the map is at its limit (-ENOSPC then).
+ * @p fn begins and ends its transaction, and changes nothing outside it
+ * before it commits.
+ */
+static int
+ctl_store_write(struct ctl_store *st, int (*fn)(struct ctl_store *, void *),
+		void *arg)
+{
+	int rc;
+
+	while ((rc = fn(st, arg)) == CTL_STORE_EMAPFULL)
+		if (ctl_store_grow(st) != 0)
+			break;
+	return ctl_store_rc(rc);
+}
+
 static int
 ctl_store_write_begin(struct ctl_store *st, MDB_txn **txn)
 {
@@ -115,7 +177,7 @@ ctl_store_meta_put(MDB_txn *txn, struct ctl_store *st, const char *key,
 
 /* Open every DBI, create meta["schema"] on a new environment, check it. */
 static int
-ctl_store_init(struct ctl_store *st)
+ctl_store_init_txn(struct ctl_store *st, void *arg)
 {
 	struct schema_meta_schema ms;
 	uint8_t buf[SCHEMA_META_SCHEMA_LEN];
@@ -124,6 +186,7 @@ ctl_store_init(struct ctl_store *st)
 	size_t len;
 	int i, rc;
 
+	(void)arg;
 	rc = ctl_store_write_begin(st, &txn);
 	if (rc != 0)
 		return rc;
@@ -208,7 +271,8 @@ ctl_store_open(const char *dir, uint64_t map_size, struct ctl_store **out)
 						  0660));
 	if (rc != 0)
 		goto out_close_env;
-	rc = ctl_store_init(st);
+	st->map_max = map_size;
+	rc = ctl_store_write(st, ctl_store_init_txn, NULL);
 	if (rc != 0)
 		goto out_close_env;
 	*out = st;
@@ -386,36 +450,50 @@ ctl_store_setting_get(struct ctl_store *st, const char *name,
 	return rc;
 }
 
+struct ctl_store_kv {
+	MDB_dbi dbi;
+	MDB_val k, v;
+};
+
+static int
+ctl_store_put_txn(struct ctl_store *st, void *arg)
+{
+	struct ctl_store_kv *kv = arg;
+	MDB_txn *txn;
+	int rc;
+
+	rc = ctl_store_write_begin(st, &txn);
+	if (rc != 0)
+		return rc;
+	rc = ctl_store_errno(mdb_put(txn, kv->dbi, &kv->k, &kv->v, 0));
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	/* Commit frees the transaction whether it succeeds or not. */
+	return ctl_store_errno(mdb_txn_commit(txn));
+}
+
 int
 ctl_store_setting_put(struct ctl_store *st, const char *name,
 		      const struct schema_setting *s)
 {
-	MDB_val k = ctl_store_val(name, strlen(name));
+	struct ctl_store_kv kv = {
+		.dbi = st->dbi[SCHEMA_DBI_SETTINGS],
+		.k = ctl_store_val(name, strlen(name)),
+	};
 	size_t cap = 16 + (s->type == SCHEMA_SETTING_STR ? s->str.len : 0);
 	uint8_t *buf = malloc(cap);
-	MDB_txn *txn;
-	MDB_val v;
 	size_t len;
 	int rc;
 
 	if (buf == NULL)
 		return -ENOMEM;
 	rc = schema_setting_encode(s, buf, cap, &len);
-	if (rc != 0)
-		goto out_free;
-	rc = ctl_store_write_begin(st, &txn);
-	if (rc != 0)
-		goto out_free;
-	v = ctl_store_val(buf, len);
-	rc = ctl_store_errno(mdb_put(txn, st->dbi[SCHEMA_DBI_SETTINGS], &k,
-				     &v, 0));
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		goto out_free;
+	if (rc == 0) {
+		kv.v = ctl_store_val(buf, len);
+		rc = ctl_store_write(st, ctl_store_put_txn, &kv);
 	}
-	/* Commit frees the transaction whether it succeeds or not. */
-	rc = ctl_store_errno(mdb_txn_commit(txn));
-out_free:
 	free(buf);
 	return rc;
 }
@@ -574,10 +652,16 @@ ctl_store_disk_short(struct ctl_store *st, uint64_t need)
 	return (uint64_t)v.f_bavail * v.f_frsize < need;
 }
 
-int
-ctl_store_commit(struct ctl_store *st, const struct ctl_commit *c,
-		 uint64_t *gen)
+struct ctl_store_commit_arg {
+	const struct ctl_commit *c;
+	uint64_t                 gen;
+};
+
+static int
+ctl_store_commit_txn(struct ctl_store *st, void *arg)
 {
+	struct ctl_store_commit_arg *ca = arg;
+	const struct ctl_commit *c = ca->c;
 	uint8_t buf[128];
 	struct schema_meta_gen g;
 	struct schema_import_summary sum;
@@ -660,12 +744,36 @@ ctl_store_commit(struct ctl_store *st, const struct ctl_commit *c,
 	rc = ctl_store_errno(mdb_txn_commit(txn));
 	if (rc != 0)
 		return rc;
-	*gen = next;
+	ca->gen = next;
 	return 0;
 
 out_abort_txn:
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+int
+ctl_store_commit(struct ctl_store *st, const struct ctl_commit *c,
+		 uint64_t *gen)
+{
+	struct ctl_store_commit_arg ca = { .c = c };
+	int rc;
+
+	rc = ctl_store_write(st, ctl_store_commit_txn, &ca);
+	if (rc == 0)
+		*gen = ca.gen;
+	return rc;
+}
+
+void
+ctl_store_set_map_max(struct ctl_store *st, uint64_t max)
+{
+	MDB_envinfo info;
+
+	/* Never below the map as it is. */
+	if (mdb_env_info(st->env, &info) == 0 && max < info.me_mapsize)
+		max = info.me_mapsize;
+	st->map_max = max;
 }
 
 int

@@ -27,6 +27,9 @@ ctl_usage(FILE *f)
 		"  -m, --map-size SIZE    LMDB map size, suffix K, M or G (default 4G:\n"
 		"                         room for 1M rules, 1M registrations and the\n"
 		"                         kept generations' artefacts)\n"
+		"      --map-size-max SIZE  a full map doubles, up to SIZE\n"
+		"                         (default 64G; the file is sparse and\n"
+		"                         grows only with what is stored)\n"
 		"      --socket-mode MODE permissions of the socket, octal (default 0660)\n"
 		"      --upload-timeout S an import that completes no frame for S\n"
 		"                         seconds is abandoned, nothing committed\n"
@@ -90,6 +93,7 @@ main(int argc, char **argv)
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "map-size", required_argument, NULL, 'm' },
+		{ "map-size-max", required_argument, NULL, 'X' },
 		{ "socket-mode", required_argument, NULL, 'M' },
 		{ "upload-timeout", required_argument, NULL, 'U' },
 		{ "log-level", required_argument, NULL, 'l' },
@@ -102,6 +106,7 @@ main(int argc, char **argv)
 		.upload_idle_s = 60,
 	};
 	uint64_t map_size = CTL_MAP_SIZE_DEFAULT;
+	uint64_t map_max = CTL_MAP_MAX_DEFAULT;
 	const char *dir = NULL;
 	struct ctl_server *srv;
 	struct ctl_state *cs;
@@ -122,6 +127,13 @@ main(int argc, char **argv)
 		case 'm':
 			if (ctl_parse_size(optarg, &map_size) != 0) {
 				fprintf(stderr, "sipedge-control: bad --map-size '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'X':
+			if (ctl_parse_size(optarg, &map_max) != 0) {
+				fprintf(stderr, "sipedge-control: bad --map-size-max '%s'\n",
 					optarg);
 				return 2;
 			}
@@ -172,6 +184,7 @@ main(int argc, char **argv)
 			strerror(-rc));
 		return 1;
 	}
+	ctl_store_set_map_max(ctl_state_store(cs), map_max);
 	rc = ctl_server_new(cs, &so, &srv);
 	if (rc != 0) {
 		ctl_log(CTL_LOG_ERR, "cannot serve %s: %s", so.socket_path,

@@ -247,6 +247,66 @@ test_ctl_store_map_full_is_enospc(void **state)
 	free(after);
 }
 
+/*
+ * With room to grow (ctl_store_set_map_max()), a full map doubles and the
+ * commit runs again: the 4 MiB image fits after 1 -> 2 -> 4 -> 8 MiB. At
+ * the limit the old answer holds: -ENOSPC, nothing changed. The grown
+ * size stays when the environment is opened again with the smaller one.
+ */
+static void
+test_ctl_store_map_grows_to_its_limit(void **state)
+{
+	struct fx *fx = *state;
+	struct schema_meta_gen mg;
+	struct ctl_store_stat ss;
+	char *before, *after;
+	size_t lb, la;
+	uint64_t gen;
+
+	ctl_store_close(fx->st);
+	assert_int_equal(ctl_store_open(fx->dir, 1ull << 20, &fx->st), 0);
+	assert_int_equal(commit_n(fx->st, 10, 0, 1000, &gen), 0);
+	/* A limit below the map is the map: no growth. */
+	ctl_store_set_map_max(fx->st, 1ull << 16);
+	assert_int_equal(commit_n(fx->st, 10, 5, 4u << 20, &gen), -ENOSPC);
+	/* Room up to 3 MiB: 2, then 3 (the limit), still too small. */
+	ctl_store_set_map_max(fx->st, 3ull << 20);
+	before = dump(fx->st, &lb);
+	assert_int_equal(commit_n(fx->st, 10, 5, 4u << 20, &gen), -ENOSPC);
+	after = dump(fx->st, &la);
+	assert_int_equal(la, lb);
+	assert_memory_equal(before, after, lb);
+	free(before);
+	free(after);
+	assert_int_equal(ctl_store_stat(fx->st, &ss), 0);
+	assert_int_equal(ss.map_size, 3ull << 20);
+
+	ctl_store_set_map_max(fx->st, 64ull << 20);
+	assert_int_equal(commit_n(fx->st, 10, 5, 4u << 20, &gen), 0);
+	assert_int_equal(gen, 2);
+	assert_int_equal(ctl_store_stat(fx->st, &ss), 0);
+	assert_true(ss.map_size == (6ull << 20) || ss.map_size == (12ull << 20));
+	/* Settings grow it too. */
+	{
+		static char big[3u << 20];
+		struct schema_setting st = { .type = SCHEMA_SETTING_STR };
+		uint64_t was = ss.map_size;
+
+		memset(big, 'x', sizeof(big));
+		st.str = span_make(big, sizeof(big));
+		assert_int_equal(ctl_store_setting_put(fx->st, "x.big", &st),
+				 0);
+		assert_int_equal(ctl_store_stat(fx->st, &ss), 0);
+		assert_true(ss.map_size >= was);
+	}
+	ctl_store_close(fx->st);
+	assert_int_equal(ctl_store_open(fx->dir, 1ull << 20, &fx->st), 0);
+	assert_int_equal(ctl_store_stat(fx->st, &ss), 0);
+	assert_true(ss.map_size >= (6ull << 20));
+	assert_int_equal(ctl_store_generation(fx->st, &mg), 0);
+	assert_int_equal(mg.generation, 2);
+}
+
 /* The free-space check that tells a full disk from another I/O error. */
 static void
 test_ctl_store_disk_short_reads_free_space(void **state)
@@ -309,6 +369,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ctl_store_gc_keeps_last_k, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_store_failed_change_commits_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_store_map_full_is_enospc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctl_store_map_grows_to_its_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_store_disk_short_reads_free_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_store_settings_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_store_stat_counts_entries, setup, teardown),

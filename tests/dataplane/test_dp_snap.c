@@ -504,6 +504,68 @@ test_dp_snap_loader_wrong_policy_type_held(void **state)
 	t_end();
 }
 
+/*
+ * The control process started with a 1 MiB map grows it for a table that
+ * needs more (--map-size-max); the loader, whose read transaction then
+ * reports MDB_MAP_RESIZED, adopts the new size and loads the generation.
+ */
+static void
+test_dp_snap_loader_follows_map_growth(void **state)
+{
+	char data[600];
+	size_t len;
+	char *csv;
+	pid_t ctl;
+
+	(void)state;
+	t_begin();
+	snprintf(data, sizeof(data), "%s/data-grow", t_dir);
+	ctl = ctl_test_start_control(t_ctl_bin, data, t_sock,
+				     "--map-size=1M");
+	assert_true(ctl > 0);
+	t_env.conf.control_path = t_sock;
+	t_env.conf.data_dir = data;
+	assert_int_equal(dp_loader_start(&t_ld, &t_env.conf, t_env.lc,
+					 t_env.nq, &t_env.svc, true), 0);
+	t_import("id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		 "nyc,prefix,1212,forward,198.19.0.3:5060,,,,\n");
+	t_wait_gen(1);
+	/* 30,000 rules more: several MiB in the store. */
+	csv = ctl_test_csv(30000, "bulk", &len);
+	assert_non_null(csv);
+	{
+		static const char tail[] =
+			"nyc,prefix,1212,forward,198.19.0.8:5070,,1,9,\n";
+		char *all = malloc(len + sizeof(tail));
+
+		assert_non_null(all);
+		memcpy(all, csv, len);
+		memcpy(all + len, tail, sizeof(tail));
+		t_import(all);
+		free(all);
+	}
+	free(csv);
+	t_wait_gen(2);
+	t_invite_answer();
+	assert_non_null(strstr(t_buf,
+		"Contact: <sip:92125550100@198.19.0.8:5070>;q=1.0\r\n"));
+	{
+		MDB_env *env;
+		MDB_envinfo info;
+
+		assert_int_equal(mdb_env_create(&env), 0);
+		assert_int_equal(mdb_env_open(env, data, MDB_RDONLY, 0), 0);
+		assert_int_equal(mdb_env_info(env, &info), 0);
+		assert_true(info.me_mapsize > (1u << 20));
+		mdb_env_close(env);
+	}
+	urcu_qsbr_thread_offline();
+	dp_loader_stop(&t_ld);
+	urcu_qsbr_thread_online();
+	assert_int_equal(ctl_test_stop_control(ctl), 0);
+	t_end();
+}
+
 /* Without a control process or data: the empty snapshot, no crash. */
 static void
 test_dp_snap_loader_without_control(void **state)
@@ -622,6 +684,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_dp_snap_ctl_generation_member),
 		cmocka_unit_test(test_dp_snap_loader_follows_generations),
 		cmocka_unit_test(test_dp_snap_loader_wrong_policy_type_held),
+		cmocka_unit_test(test_dp_snap_loader_follows_map_growth),
 		cmocka_unit_test(test_dp_snap_loader_without_control),
 		cmocka_unit_test(test_dp_snap_loader_unreadable_store_refuses),
 	};
