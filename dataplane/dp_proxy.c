@@ -1613,7 +1613,11 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 						&alt.src, alt.sport, &alt.dst,
 						alt.dport) == 0;
 
-					dp_cnt_add(lc, DP_CNT_PROXY_PREV_GEN, 1);
+					/* A failed send is counted as such. */
+					if (sent)
+						dp_cnt_add(lc,
+							   DP_CNT_PROXY_PREV_GEN,
+							   1);
 					/* When N does not send it, the copy is
 					 * what this datagram led to, and N's
 					 * answer, if any, is not sent. */
@@ -1653,6 +1657,7 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 			/* ACK is never answered (RFC 3261 §17.2.1): a
 			 * drop, counted as one. */
 			if (q->msg.method == SIP_METHOD_ACK) {
+				dp_cnt_add(lc, DP_CNT_SIP_ACK_ABSORBED, 1);
 				nlost++;
 				break;
 			}
@@ -1660,6 +1665,14 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 					&meta[i], q, out.code));
 			break;
 		case DP_PA_DONE:
+			/* A redirect rule's answer (a failed one is counted
+			 * where it failed); the ACK of that 3xx is absorbed,
+			 * as the SIP stage absorbs it in redirect mode. */
+			if (q->msg.method == SIP_METHOD_ACK) {
+				dp_cnt_add(lc, DP_CNT_SIP_ACK_ABSORBED, 1);
+				nlost++;
+				break;
+			}
 			nsent = (uint16_t)(nsent + out.code);
 			break;
 		default:

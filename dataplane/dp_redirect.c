@@ -112,6 +112,7 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 						sl->user, sizeof(sl->user),
 						&ulen) != 0)) {
 			dp_cnt_add(lc, DP_CNT_SIP_BUILD_FAIL, 1);
+			dp_cnt_add(lc, DP_CNT_DROP, 1);
 			return 0;
 		}
 		/* "user@", escaped once for every Contact. */

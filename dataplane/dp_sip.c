@@ -155,6 +155,7 @@ dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 	m = dp_pkt_alloc(lc, need);
 	if (unlikely(m == NULL)) {
 		dp_cnt_add(lc, DP_CNT_SIP_BUILD_FAIL, 1);
+		dp_cnt_add(lc, DP_CNT_DROP, 1);
 		return 0;
 	}
 	if (unlikely(sip_resp_build(&p->msg, info, r,
@@ -162,6 +163,7 @@ dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 				    rte_pktmbuf_tailroom(m), &len) != 0)) {
 		rte_pktmbuf_free(m);
 		dp_cnt_add(lc, DP_CNT_SIP_BUILD_FAIL, 1);
+		dp_cnt_add(lc, DP_CNT_DROP, 1);
 		return 0;
 	}
 	rte_pktmbuf_append(m, (uint16_t)len);

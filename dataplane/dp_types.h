@@ -72,9 +72,9 @@
 	X(UDP_NOT_SIP,          "dropped: UDP to a port we do not serve")       \
 	X(FRAG_IN,              "IP fragments received")                        \
 	X(FRAG_REASSEMBLED,     "datagrams reassembled from fragments")         \
-	X(FRAG_DROP,            "fragments dropped: table full, too big, bad")  \
+	X(FRAG_DROP,            "fragments (table full, expired, bad) or reassembled datagrams (too big, bad) dropped") \
 	X(SIP_RX,               "UDP datagrams for a SIP port (SIP stage input)") \
-	X(UDP_TX,               "UDP datagrams sent by the SIP stage")          \
+	X(UDP_TX,               "UDP datagrams the SIP stage handed to output (tx_full: lost there)") \
 	X(TX_FRAG,              "fragments sent for datagrams over the MTU")    \
 	X(TX_FRAG_FAIL,         "dropped: fragmentation failed")                \
 	X(NO_ROUTE,             "dropped: no on-link prefix or gateway")        \
@@ -92,7 +92,7 @@
 	X(SIP_RESP_DROP,        "dropped: responses (redirect mode relays none)") \
 	X(SIP_ACK_ABSORBED,     "ACKs absorbed (stateless UAS)")                \
 	X(SIP_CANCEL,           "CANCELs answered 200")                         \
-	X(SIP_LOCAL_RESP,       "responses built and sent by the SIP stage (see sip_code_*)") \
+	X(SIP_LOCAL_RESP,       "responses built and handed to output by the SIP stage (see sip_code_*)") \
 	X(SIP_REDIRECT,         "requests answered with a 3xx and Contacts")    \
 	X(SIP_NO_ROUTE,         "requests matching no rule (--no-route-code)")  \
 	X(SIP_REJECT,           "requests matching a reject rule")              \

@@ -592,12 +592,14 @@ dp_reasm_flatten(struct dp_lcore *lc, struct rte_mbuf *m)
 	    rte_pktmbuf_data_room_size(lc->ifc->jumbo)) {
 		rte_pktmbuf_free(m);
 		dp_cnt_add(lc, DP_CNT_FRAG_DROP, 1);
+		dp_cnt_add(lc, DP_CNT_DROP, 1);
 		return NULL;
 	}
 	j = rte_pktmbuf_alloc(lc->ifc->jumbo);
 	if (unlikely(j == NULL)) {
 		rte_pktmbuf_free(m);
 		dp_cnt_add(lc, DP_CNT_NO_MBUF, 1);
+		dp_cnt_add(lc, DP_CNT_DROP, 1);
 		return NULL;
 	}
 	dst = rte_pktmbuf_append(j, (uint16_t)rte_pktmbuf_pkt_len(m));
@@ -633,8 +635,10 @@ dp_reassemble(struct dp_lcore *lc, struct rte_mbuf *m, bool v6,
 			now, rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
 						     m->l2_len));
 	}
-	if (lc->dr.cnt != dr_before)
+	if (lc->dr.cnt != dr_before) {
 		dp_cnt_add(lc, DP_CNT_FRAG_DROP, lc->dr.cnt - dr_before);
+		dp_cnt_add(lc, DP_CNT_DROP, lc->dr.cnt - dr_before);
+	}
 	if (r == NULL)
 		return NULL;
 	dp_cnt_add(lc, DP_CNT_FRAG_REASSEMBLED, 1);
@@ -856,6 +860,7 @@ dp_frag_gc(struct dp_lcore *lc)
 	rte_ip_frag_table_del_expired_entries(lc->frag_tbl, &lc->dr, now);
 	if (lc->dr.cnt != dr_before) {
 		dp_cnt_add(lc, DP_CNT_FRAG_DROP, lc->dr.cnt - dr_before);
+		dp_cnt_add(lc, DP_CNT_DROP, lc->dr.cnt - dr_before);
 		rte_ip_frag_free_death_row(&lc->dr, DP_PREFETCH);
 	}
 }

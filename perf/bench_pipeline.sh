@@ -134,8 +134,10 @@ stat_delta() {
 }
 
 # Counters that mean "this INVITE got no proper answer": freed without a
-# response, or answered without a rule set.
-lost_counters="dp_drop_total dp_tx_full_total dp_no_mbuf_total dp_sip_no_snap_total"
+# response (dp_drop counts every such mbuf, whatever the reason: a full
+# transmit queue, an empty pool, a response that could not be built), or
+# answered without a rule set.
+lost_counters="dp_drop_total dp_sip_no_snap_total"
 
 # --- baseline ------------------------------------------------------------
 echo "== baseline: same INVITEs to a non-SIP UDP port (driver + L2/L3)"

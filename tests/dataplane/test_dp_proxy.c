@@ -552,6 +552,23 @@ test_dp_proxy_other_actions(void **state)
 	t_send_answered(req, n, "SIP/2.0 200 ");
 	assert_int_equal(t_cnt(DP_CNT_SIP_CANCEL), 3);
 	t_expect_nothing();
+	/* The ACKs of the 302 (our To-tag: the proxy stage meets the
+	 * redirect rule) and of the 404 (no rule): absorbed, each counted
+	 * as absorbed and as a drop, nothing sent. */
+	{
+		uint64_t drop = t_cnt(DP_CNT_DROP);
+
+		n = t_req(req, "ACK", "sip:33155550100@192.0.2.1", "o2", "o2",
+			  "t302", NULL);
+		t_send(req, n);
+		t_expect_nothing();
+		n = t_req(req, "ACK", "sip:999@192.0.2.1", "o3", "o3", "t404",
+			  NULL);
+		t_send(req, n);
+		t_expect_nothing();
+		assert_int_equal(t_cnt(DP_CNT_SIP_ACK_ABSORBED), 2);
+		assert_int_equal(t_cnt(DP_CNT_DROP), drop + 2);
+	}
 	/* OPTIONS to the router: 200 without Allow, which a proxy leaves
 	 * out (RFC 3261 §11.2), with what it accepts. */
 	n = t_req(req, "OPTIONS", "sip:192.0.2.1", "o4", "o4", NULL, NULL);
