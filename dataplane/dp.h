@@ -457,7 +457,8 @@ int dp_udp_send(struct dp_lcore *lc, struct rte_mbuf *m,
 /**
  * Prepend UDP and IP headers, both checksums computed, to the payload in
  * @p m, as dp_udp_send() does but without a worker lcore: the loader's
- * probes (dp_probe.c), which the service thread then routes.
+ * probes (dp_probe.c), which the service thread then routes. @p dscp:
+ * the DSCP (--dscp) to mark it with.
  *
  * @return
  *   0, or -ENOSPC (no headroom, not contiguous, too long) with @p m
@@ -466,7 +467,8 @@ int dp_udp_send(struct dp_lcore *lc, struct rte_mbuf *m,
  * Context: any thread.
  */
 int dp_udp_prepend(struct rte_mbuf *m, const struct dp_ip *src,
-		   uint16_t sport, const struct dp_ip *dst, uint16_t dport);
+		   uint16_t sport, const struct dp_ip *dst, uint16_t dport,
+		   uint8_t dscp);
 
 /**
  * Route an IP packet (no L2 header) held in @p m: next hop, neighbour

@@ -38,6 +38,7 @@ enum {
 	DP_OPT_RECORD_ROUTE,
 	DP_OPT_PROBE_INTERVAL,
 	DP_OPT_PROBE_DOWN,
+	DP_OPT_DSCP,
 };
 
 static const struct option dp_longopts[] = {
@@ -59,6 +60,7 @@ static const struct option dp_longopts[] = {
 	{ "record-route",  no_argument,       NULL, DP_OPT_RECORD_ROUTE },
 	{ "probe-interval", required_argument, NULL, DP_OPT_PROBE_INTERVAL },
 	{ "probe-down",    required_argument, NULL, DP_OPT_PROBE_DOWN },
+	{ "dscp",          required_argument, NULL, DP_OPT_DSCP },
 	{ "help",          no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -102,6 +104,9 @@ dp_opts_usage(FILE *f, const char *prog)
 "                         read-only; without it no rules are loaded and\n"
 "                         every routable request gets --no-route-code\n"
 "  --mbufs N              packet buffers per NUMA socket (default %d)\n"
+"  --dscp N               DSCP of every SIP datagram the router sends\n"
+"                         (answers, forwards, relayed responses, probes;\n"
+"                         0..63, default 0; 24 is CS3, 26 AF31, 46 EF)\n"
 "  --mtu N                IP MTU of the port; larger outputs are\n"
 "                         fragmented (576..9000, default 1500; at least\n"
 "                         1280 with an IPv6 --addr)\n"
@@ -312,6 +317,11 @@ dp_opt_one(struct dp_conf *conf, int c, const char *arg, bool *port_given)
 		return 0;
 	case DP_OPT_RECORD_ROUTE:
 		conf->record_route = true;
+		return 0;
+	case DP_OPT_DSCP:
+		if (dp_num_parse(arg, 0, 63, &v) != 0)
+			return -EINVAL;
+		conf->dscp = (uint8_t)v;
 		return 0;
 	case DP_OPT_PROBE_INTERVAL:
 		if (dp_num_parse(arg, 0, 3600000, &v) != 0 ||

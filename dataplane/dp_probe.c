@@ -140,7 +140,7 @@ dp_probe_judge(const struct dp_conf *conf, struct dp_snap *s)
 static int
 dp_probe_build(struct rte_mbuf *m, const struct dp_snap *s, uint32_t t,
 	       uint32_t round, const struct dp_ip *src, uint16_t sport,
-	       const struct dp_ip *dst, uint16_t dport)
+	       const struct dp_ip *dst, uint16_t dport, uint8_t dscp)
 {
 	char br[DP_PROBE_BRANCH_LEN], addr[INET6_ADDRSTRLEN], us[64];
 	const struct dp_chost *c = &s->chost[t];
@@ -184,7 +184,7 @@ dp_probe_build(struct rte_mbuf *m, const struct dp_snap *s, uint32_t t,
 	if (n >= 512)
 		return -ENOSPC;
 	rte_pktmbuf_trim(m, (uint16_t)(512 - n));
-	return dp_udp_prepend(m, src, sport, dst, dport);
+	return dp_udp_prepend(m, src, sport, dst, dport, dscp);
 }
 
 uint32_t
@@ -224,7 +224,7 @@ dp_probe_round(const struct dp_conf *conf, const struct dp_service *svc,
 		    dp_src_select(conf, &dst, &src) != 0 ||
 		    (m = rte_pktmbuf_alloc(svc->ifc->pool)) == NULL ||
 		    dp_probe_build(m, s, t, round, &src, conf->sip_port[0],
-				   &dst, d.port) != 0) {
+				   &dst, d.port, conf->dscp) != 0) {
 			rte_pktmbuf_free(m);
 			(*fail)++;
 			continue;

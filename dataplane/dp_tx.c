@@ -328,12 +328,13 @@ dp_udp_cksum(uint16_t phdr, const struct rte_udp_hdr *udp)
  * Prepend UDP and IP headers to the payload in @p m, which has the
  * headroom for them. @p ol holds the checksum offloads to use
  * (RTE_ETH_TX_OFFLOAD_UDP_CKSUM, _IPV4_CKSUM), 0 to compute both here;
- * @p ip_id is the IPv4 identification.
+ * @p ip_id is the IPv4 identification; @p dscp goes into the IPv4 TOS or
+ * IPv6 Traffic Class (RFC 2474), ECN bits 0.
  */
 static inline __attribute__((always_inline)) void
 dp_udp_hdrs(struct rte_mbuf *m, const struct dp_ip *src, uint16_t sport,
 	    const struct dp_ip *dst, uint16_t dport, uint64_t ol,
-	    uint16_t ip_id)
+	    uint16_t ip_id, uint8_t dscp)
 {
 	const uint32_t plen = rte_pktmbuf_pkt_len(m);
 	const uint16_t l3 = dst->family == DP_AF_V4 ?
@@ -356,7 +357,7 @@ dp_udp_hdrs(struct rte_mbuf *m, const struct dp_ip *src, uint16_t sport,
 
 		ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, l3);
 		ip->version_ihl = RTE_IPV4_VHL_DEF;
-		ip->type_of_service = 0;
+		ip->type_of_service = (uint8_t)(dscp << 2);
 		ip->total_length = rte_cpu_to_be_16((uint16_t)m->pkt_len);
 		ip->packet_id = rte_cpu_to_be_16(ip_id);
 		ip->fragment_offset = 0;
@@ -383,7 +384,8 @@ dp_udp_hdrs(struct rte_mbuf *m, const struct dp_ip *src, uint16_t sport,
 		struct rte_ipv6_hdr *ip;
 
 		ip = (struct rte_ipv6_hdr *)rte_pktmbuf_prepend(m, l3);
-		ip->vtc_flow = rte_cpu_to_be_32(UINT32_C(6) << 28);
+		ip->vtc_flow = rte_cpu_to_be_32(UINT32_C(6) << 28 |
+						 (uint32_t)dscp << 22);
 		ip->payload_len = udp->dgram_len;
 		ip->proto = IPPROTO_UDP;
 		ip->hop_limits = 64;
@@ -433,17 +435,18 @@ dp_udp_encap(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_ip *src,
 	    lc->conf->mtu)
 		ol = lc->ifc->tx_offloads & (RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
 					     RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
-	dp_udp_hdrs(m, src, sport, dst, dport, ol, lc->ip4_id++);
+	dp_udp_hdrs(m, src, sport, dst, dport, ol, lc->ip4_id++,
+		    lc->conf->dscp);
 	return 0;
 }
 
 int
 dp_udp_prepend(struct rte_mbuf *m, const struct dp_ip *src, uint16_t sport,
-	       const struct dp_ip *dst, uint16_t dport)
+	       const struct dp_ip *dst, uint16_t dport, uint8_t dscp)
 {
 	if (!dp_udp_room(m, dst))
 		return -ENOSPC;
-	dp_udp_hdrs(m, src, sport, dst, dport, 0, 0);
+	dp_udp_hdrs(m, src, sport, dst, dport, 0, 0, dscp);
 	return 0;
 }
 

@@ -238,6 +238,7 @@ struct dp_conf {
 	const char      *data_dir;                      /* points into argv; NULL: none */
 	uint32_t         redirect_expires;              /* ;expires= on Contacts, 0: none */
 	uint32_t         retry_after;                   /* 503 Retry-After seconds */
+	uint8_t          dscp;                          /* DSCP of what we send */
 	uint32_t         probe_interval_ms;             /* target OPTIONS probes, 0: off */
 	uint8_t          probe_down;                    /* unanswered probes -> down */
 };

@@ -61,7 +61,8 @@ test_dp_opts_everything_set(void **state)
 		"--mbufs", "16383", "--mtu", "9000", "--vlan", "100", "--port",
 		"1", "--data-dir", "/var/lib/sipedge", "--redirect-expires",
 		"600", "--retry-after", "120", "--record-route",
-		"--probe-interval", "5000", "--probe-down", "4", NULL };
+		"--probe-interval", "5000", "--probe-down", "4", "--dscp", "26",
+		NULL };
 	struct dp_conf c;
 
 	(void)state;
@@ -87,6 +88,7 @@ test_dp_opts_everything_set(void **state)
 	assert_true(c.record_route);
 	assert_int_equal(c.probe_interval_ms, 5000);
 	assert_int_equal(c.probe_down, 4);
+	assert_int_equal(c.dscp, 26);
 }
 
 static void
@@ -115,6 +117,8 @@ test_dp_opts_invalid_rejected(void **state)
 		{ "--probe-interval", "3600001" },
 		{ "--probe-down", "0" },
 		{ "--probe-down", "101" },
+		{ "--dscp", "64" },
+		{ "--dscp", "ef" },
 	};
 	size_t i;
 

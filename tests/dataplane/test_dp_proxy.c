@@ -631,6 +631,66 @@ test_dp_proxy_ipv6_caller(void **state)
 	t_end();
 }
 
+/* The next frame sent: its DSCP (IPv4 TOS or IPv6 Traffic Class >> 2). */
+static unsigned int
+t_take_dscp(void)
+{
+	struct rte_mbuf *m;
+	const uint8_t *f;
+	const size_t l3 = RTE_ETHER_HDR_LEN;
+	unsigned int dscp, i, sum = 0;
+
+	assert_int_equal(t_tx(&m, 1), 1);
+	f = rte_pktmbuf_mtod(m, const uint8_t *);
+	if ((f[12] << 8 | f[13]) == 0x0800) {
+		dscp = f[l3 + 1] >> 2;
+		assert_int_equal(f[l3 + 1] & 3, 0);     /* ECN not-ECT */
+		/* The header checksum covers the TOS byte. */
+		for (i = 0; i < (f[l3] & 0xfu) * 4; i += 2)
+			sum += (unsigned int)(f[l3 + i] << 8 | f[l3 + i + 1]);
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		assert_int_equal(sum, 0xffff);
+	} else {
+		assert_int_equal(f[12] << 8 | f[13], 0x86dd);
+		assert_int_equal(f[l3] >> 4, 6);
+		dscp = ((f[l3] & 0xfu) << 4 | f[l3 + 1] >> 4) >> 2;
+		assert_int_equal((f[l3 + 1] >> 4) & 3, 0);
+	}
+	rte_pktmbuf_free(m);
+	return dscp;
+}
+
+/* --dscp marks forwards and local answers, over IPv4 and IPv6 (relayed
+ * responses leave as forwards do, through dp_udp_send()). */
+static void
+test_dp_proxy_dscp(void **state)
+{
+	char req[4096];
+	size_t n;
+
+	(void)state;
+	t_pbegin();
+	t_env.conf.dscp = 46;
+	n = t_req(req, "INVITE", "sip:12125550100@192.0.2.1", "d1", "d1",
+		  NULL, NULL);
+	t_send(req, n);
+	assert_int_equal(t_take_dscp(), 46);
+	n = t_req(req, "INVITE", "sip:999@192.0.2.1", "d2", "d2", NULL, NULL);
+	t_send(req, n);
+	assert_int_equal(t_take_dscp(), 46);
+	n = t_req(req, "INVITE", "sip:999@[2001:db8::1]", "d3", "d3", NULL,
+		  NULL);
+	t_sip_rx6(req, n);
+	t_poll();
+	assert_int_equal(t_take_dscp(), 46);
+	t_env.conf.dscp = 0;
+	n = t_req(req, "INVITE", "sip:999@192.0.2.1", "d4", "d4", NULL, NULL);
+	t_send(req, n);
+	assert_int_equal(t_take_dscp(), 0);
+	t_end();
+}
+
 /* Before the first generation: responses and in-dialog requests still
  * pass (they need no table); a Route naming only us gets no-route. */
 static void
@@ -864,6 +924,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_response_relayed),
 		cmocka_unit_test(test_dp_proxy_foreign_via_dropped),
 		cmocka_unit_test(test_dp_proxy_loop_and_spiral),
+		cmocka_unit_test(test_dp_proxy_dscp),
 		cmocka_unit_test(test_dp_proxy_route_and_dialog_bypass_table),
 		cmocka_unit_test(test_dp_proxy_other_actions),
 		cmocka_unit_test(test_dp_proxy_ipv6_caller),
