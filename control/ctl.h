@@ -187,7 +187,9 @@ struct ctl_store;
 #define CTL_MAP_MAX_DEFAULT     (64ull << 30)
 
 /**
- * Open (creating if needed) the environment in @p dir.
+ * Open (creating if needed) the environment in @p dir, its map at least
+ * @p map_size bytes (an environment whose map grew keeps its size), and
+ * growing up to @p map_max (ctl_store_set_map_max()).
  *
  * @return
  *   0 and *out set; -EPROTONOSUPPORT if the schema version is unknown;
@@ -195,13 +197,14 @@ struct ctl_store;
  *
  * Context: control thread, once.
  */
-int ctl_store_open(const char *dir, uint64_t map_size, struct ctl_store **out);
+int ctl_store_open(const char *dir, uint64_t map_size, uint64_t map_max,
+		   struct ctl_store **out);
 void ctl_store_close(struct ctl_store *st);
 
 /**
  * Let the LMDB map grow up to @p max bytes (never below its size now):
  * a write that finds the map full doubles it (at most to @p max) and runs
- * again. Until this is called the map does not grow (-ENOSPC when full).
+ * again. ctl_store_open() sets the first limit.
  *
  * Context: control thread.
  */
@@ -237,6 +240,8 @@ struct ctl_change {
 };
 /* 1 and *c filled; 0 at the end; negative errno to abort the commit. */
 typedef int ctl_change_fn(void *arg, struct ctl_change *c);
+/* Starts the changes over from the first. */
+typedef void ctl_rewind_fn(void *arg);
 
 struct ctl_target_ent {
 	char                     key[RULES_NAME_MAX + 8]; /* host:port;
@@ -247,6 +252,9 @@ struct ctl_target_ent {
 /* Everything a new generation consists of. */
 struct ctl_commit {
 	ctl_change_fn                   *next;          /* rule changes */
+	ctl_rewind_fn                   *rewind;        /* NULL: the commit is
+							 * not run again after
+							 * the map grew */
 	void                            *arg;
 	bool                             clear_rules;   /* drop all rules first */
 	const struct ctl_target_ent     *targets;       /* full new table */
@@ -378,7 +386,7 @@ typedef void ctl_publish_fn(void *arg, uint64_t gen, uint64_t nrules);
  *
  * Context: control thread, once.
  */
-int ctl_state_open(const char *dir, uint64_t map_size,
+int ctl_state_open(const char *dir, uint64_t map_size, uint64_t map_max,
 		   struct ctl_state **out);
 void ctl_state_close(struct ctl_state *cs);
 void ctl_state_set_publish(struct ctl_state *cs, ctl_publish_fn *fn,

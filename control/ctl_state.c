@@ -250,7 +250,8 @@ ctl_state_load_names(struct ctl_state *cs)
 }
 
 int
-ctl_state_open(const char *dir, uint64_t map_size, struct ctl_state **out)
+ctl_state_open(const char *dir, uint64_t map_size, uint64_t map_max,
+	       struct ctl_state **out)
 {
 	struct schema_meta_gen g;
 	struct ctl_state *cs;
@@ -269,7 +270,7 @@ ctl_state_open(const char *dir, uint64_t map_size, struct ctl_state **out)
 	rc = ctl_resolver_new(&cs->res);
 	if (rc != 0)
 		goto out_free_errs;
-	rc = ctl_store_open(dir, map_size, &cs->st);
+	rc = ctl_store_open(dir, map_size, map_max, &cs->st);
 	if (rc != 0)
 		goto out_free_errs;
 	rc = ctl_state_secret(cs->st);
@@ -506,8 +507,18 @@ struct ctl_diff_iter {
 	const struct rules_set  *next;
 	uint32_t                 i;
 	uint32_t                 phase;
+	uint32_t                 phase0;        /* where it starts */
 	char                     hosts[RULES_TARGETS_MAX][48];
 };
+
+static void
+ctl_diff_rewind(void *arg)
+{
+	struct ctl_diff_iter *it = arg;
+
+	it->i = 0;
+	it->phase = it->phase0;
+}
 
 /* Target host names written byte for byte alike (rules_rule_equal()
  * compares them as hosts, without case). */
@@ -727,6 +738,7 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 	it->cur = same ? NULL : cs->cur;
 	it->next = next;
 	it->phase = same ? 1 : 0;       /* the same rules: nothing to write */
+	it->phase0 = it->phase;
 
 	rc = ctl_resolver_save(cs->res, next, &names);
 	if (rc != 0) {
@@ -736,6 +748,7 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 
 	memset(&c, 0, sizeof(c));
 	c.next = ctl_diff_next;
+	c.rewind = ctl_diff_rewind;
 	c.arg = it;
 	c.targets = tm.ent;
 	c.ntargets = tm.n;

@@ -229,9 +229,11 @@ out_abort_txn:
 }
 
 int
-ctl_store_open(const char *dir, uint64_t map_size, struct ctl_store **out)
+ctl_store_open(const char *dir, uint64_t map_size, uint64_t map_max,
+	       struct ctl_store **out)
 {
 	struct ctl_store *st;
+	MDB_envinfo info;
 	int rc;
 
 	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
@@ -263,15 +265,22 @@ ctl_store_open(const char *dir, uint64_t map_size, struct ctl_store **out)
 	if (rc != 0)
 		goto out_close_lock;
 	rc = ctl_store_errno(mdb_env_set_maxdbs(st->env, SCHEMA_DBI__COUNT));
-	if (rc == 0)
-		rc = ctl_store_errno(mdb_env_set_mapsize(st->env,
-							 (size_t)map_size));
+	/*
+	 * No size before the open: LMDB then takes the one the environment
+	 * records (a map that grew stays grown); a larger --map-size is set
+	 * after it, before any transaction.
+	 */
 	if (rc == 0)
 		rc = ctl_store_errno(mdb_env_open(st->env, dir, MDB_NOTLS,
 						  0660));
+	if (rc == 0)
+		rc = ctl_store_errno(mdb_env_info(st->env, &info));
+	if (rc == 0 && info.me_mapsize < map_size)
+		rc = ctl_store_errno(mdb_env_set_mapsize(st->env,
+							 (size_t)map_size));
 	if (rc != 0)
 		goto out_close_env;
-	st->map_max = map_size;
+	ctl_store_set_map_max(st, map_max);
 	rc = ctl_store_write(st, ctl_store_init_txn, NULL);
 	if (rc != 0)
 		goto out_close_env;
@@ -655,6 +664,7 @@ ctl_store_disk_short(struct ctl_store *st, uint64_t need)
 struct ctl_store_commit_arg {
 	const struct ctl_commit *c;
 	uint64_t                 gen;
+	uint32_t                 runs;
 };
 
 static int
@@ -674,6 +684,9 @@ ctl_store_commit_txn(struct ctl_store *st, void *arg)
 	rc = ctl_store_write_begin(st, &txn);
 	if (rc != 0)
 		return rc;
+	/* A run after the map grew writes the changes from the first. */
+	if (ca->runs++ != 0)
+		c->rewind(c->arg);
 	rc = ctl_store_gen_txn(txn, st, &g);
 	if (rc != 0)
 		goto out_abort_txn;
@@ -759,7 +772,11 @@ ctl_store_commit(struct ctl_store *st, const struct ctl_commit *c,
 	struct ctl_store_commit_arg ca = { .c = c };
 	int rc;
 
-	rc = ctl_store_write(st, ctl_store_commit_txn, &ca);
+	/* Changes that cannot start over are written once: no growth. */
+	if (c->rewind == NULL)
+		rc = ctl_store_rc(ctl_store_commit_txn(st, &ca));
+	else
+		rc = ctl_store_write(st, ctl_store_commit_txn, &ca);
 	if (rc == 0)
 		*gen = ca.gen;
 	return rc;

@@ -178,13 +178,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 
-	rc = ctl_state_open(dir, map_size, &cs);
+	rc = ctl_state_open(dir, map_size, map_max, &cs);
 	if (rc != 0) {
 		ctl_log(CTL_LOG_ERR, "cannot open store in %s: %s", dir,
 			strerror(-rc));
 		return 1;
 	}
-	ctl_store_set_map_max(ctl_state_store(cs), map_max);
 	rc = ctl_server_new(cs, &so, &srv);
 	if (rc != 0) {
 		ctl_log(CTL_LOG_ERR, "cannot serve %s: %s", so.socket_path,

@@ -108,8 +108,10 @@ uint16_t dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
 /**
  * Answer a request locally (DESIGN §3.5): build the response with
  * sip_resp_build() into a fresh mbuf and send it to the request's source
- * address and port (the packet's source is what RFC 3261 §18.2.2 calls
- * received/rport). A To-tag is added when the request has none: for a
+ * address (what RFC 3261 §18.2.2 calls received) at its top Via's port
+ * (5060 when it names none), or at the source port when that Via has
+ * rport (RFC 3581) or does not parse; the top Via is stamped with
+ * received/rport as our transport saw the request. A To-tag is added when the request has none: for a
  * checked request a SipHash under the snapshot's key of its flow hash
  * (p->flow, computed here if the caller has not), CSeq number, From tag
  * and top Via branch (dp_sip.c); otherwise of its bytes. 420 carries

@@ -82,12 +82,6 @@ dp_sip_flow_hash(const struct dp_snap *snap, const struct sip_info *info)
 }
 
 /*
- * Build @p r's response to @p p into a fresh mbuf and send it to the
- * request's source address, at the port its top Via names. Adds the
- * deterministic To-tag when the request was checked (a retransmission
- * gets identical bytes) and Retry-After to 503.
- */
-/*
  * The top Via of a request that failed its checks, when it parses by
  * itself (the request's From was bad, say): the answer is then stamped
  * and sent as a good request's is. False when there is none to trust.
@@ -105,6 +99,13 @@ dp_sip_top_via(const struct sip_msg *msg, struct sip_via *via)
 	       sip_via_parse(via, v) == SIP_PERR_OK;
 }
 
+/*
+ * Build @p r's response to @p p into a fresh mbuf and send it to the
+ * request's source address, at the port its top Via names (the source
+ * port with rport, or when that Via does not parse). Adds the
+ * deterministic To-tag when the request was checked (a retransmission
+ * gets identical bytes) and Retry-After to 503.
+ */
 int
 dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 	       const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
@@ -112,7 +113,7 @@ dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 {
 	struct hash_key key = dp_sip_zero_key;
 	const struct sip_info *info = NULL;
-	struct sip_info vi;     /* .via only: a request that failed checks */
+	struct sip_info vi;     /* a request that failed checks: .via only */
 	struct rte_mbuf *m;
 	uint32_t need, len;
 	uint16_t dport;
@@ -136,10 +137,13 @@ dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 			  siphash24(&key, p->msg.buf, p->msg.len), 16);
 	r->to_tag = span_make(tag, sizeof(tag));
 	/* The top Via as our transport received it (RFC 3581 §4). */
-	if (p->info_ok)
+	if (p->info_ok) {
 		info = &p->info;
-	else if (dp_sip_top_via(&p->msg, &vi.via))
-		info = &vi;
+	} else {
+		memset(&vi, 0, sizeof(vi));
+		if (dp_sip_top_via(&p->msg, &vi.via))
+			info = &vi;
+	}
 	if (info != NULL) {
 		uint32_t n;
 
@@ -488,17 +492,13 @@ dp_sip_classify(struct dp_lcore *lc, const struct dp_snap *snap,
 			&((struct dp_sip_lcore *)lc->sip)->proxy_key,
 			&p->msg, &p->info);
 
-		if (unlikely(l != DP_LOOP_NONE)) {
-			if (l == DP_LOOP_LOOP) {
-				dp_cnt_add(lc, DP_CNT_PROXY_LOOP, 1);
-				/* A looped ACK is dropped, counted so. */
-				if (p->msg.method == SIP_METHOD_ACK)
-					return DP_SV_DROP;
-				p->code = 482;
-				return DP_SV_ANSWER;
-			}
-			dp_cnt_add(lc, DP_CNT_PROXY_SPIRAL, 1);
+		if (l == DP_LOOP_LOOP) {
+			dp_cnt_add(lc, DP_CNT_PROXY_LOOP, 1);
+			/* A looped ACK is absorbed (dropped), counted so. */
+			return dp_sip_reply(lc, p, 482);
 		}
+		if (l == DP_LOOP_SPIRAL)
+			dp_cnt_add(lc, DP_CNT_PROXY_SPIRAL, 1);
 	}
 	/*
 	 * 5. Proxy-Require: we support no option (RFC 3261 §16.3 item 5);

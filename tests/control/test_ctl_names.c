@@ -111,7 +111,7 @@ setup(void **state)
 	if (fx == NULL)
 		return -1;
 	fx->dir = ctl_test_tmpdir();
-	if (fx->dir == NULL || ctl_state_open(fx->dir, MAP_SIZE, &fx->cs) != 0)
+	if (fx->dir == NULL || ctl_state_open(fx->dir, MAP_SIZE, MAP_SIZE, &fx->cs) != 0)
 		return -1;
 	*state = fx;
 	return 0;
@@ -136,7 +136,7 @@ static void
 restart(struct fx *fx)
 {
 	ctl_state_close(fx->cs);
-	assert_int_equal(ctl_state_open(fx->dir, MAP_SIZE, &fx->cs), 0);
+	assert_int_equal(ctl_state_open(fx->dir, MAP_SIZE, MAP_SIZE, &fx->cs), 0);
 }
 
 static int
@@ -509,7 +509,7 @@ test_names_failed_commit_retried(void **state)
 	fx->dir = ctl_test_tmpdir();
 	assert_non_null(fx->dir);
 	assert_int_equal(mount("tmpfs", fx->dir, "tmpfs", 0, "size=4m"), 0);
-	assert_int_equal(ctl_state_open(fx->dir, MAP_SIZE, &fx->cs), 0);
+	assert_int_equal(ctl_state_open(fx->dir, MAP_SIZE, MAP_SIZE, &fx->cs), 0);
 	set_u64(fx, "targets.resolve_interval", 1);
 	hosts("198.18.0.3 gw.test.example\n");
 	assert_int_equal(import(fx, table, &res), 0);

@@ -32,7 +32,7 @@ setup(void **state)
 		return -1;
 	fx->dir = ctl_test_tmpdir();
 	if (fx->dir == NULL ||
-	    ctl_store_open(fx->dir, 64ull << 20, &fx->st) != 0)
+	    ctl_store_open(fx->dir, 64ull << 20, 64ull << 20, &fx->st) != 0)
 		return -1;
 	*state = fx;
 	return 0;
@@ -47,6 +47,17 @@ teardown(void **state)
 	ctl_test_rmdir(fx->dir);
 	free(fx);
 	return 0;
+}
+
+/* A new, empty store instead (a map, once grown, stays that size). */
+static void
+fresh(struct fx *fx, uint64_t map_size, uint64_t max)
+{
+	ctl_store_close(fx->st);
+	ctl_test_rmdir(fx->dir);
+	fx->dir = ctl_test_tmpdir();
+	assert_non_null(fx->dir);
+	assert_int_equal(ctl_store_open(fx->dir, map_size, max, &fx->st), 0);
 }
 
 static char *
@@ -100,9 +111,16 @@ gen_next(void *arg, struct ctl_change *c)
 	return 1;
 }
 
+static void
+gen_rewind(void *arg)
+{
+	((struct gen_changes *)arg)->i = 0;
+}
+
+/* @p rewind: the changes can start over (the map may grow). */
 static int
-commit_n(struct ctl_store *st, uint32_t n, uint32_t base, size_t image_len,
-	 uint64_t *gen)
+commit_n_rw(struct ctl_store *st, uint32_t n, uint32_t base, size_t image_len,
+	    bool rewind, uint64_t *gen)
 {
 	struct gen_changes g = { .n = n, .base = base };
 	struct ctl_commit c;
@@ -112,6 +130,7 @@ commit_n(struct ctl_store *st, uint32_t n, uint32_t base, size_t image_len,
 	memset(image, 'x', image_len);
 	memset(&c, 0, sizeof(c));
 	c.next = gen_next;
+	c.rewind = rewind ? gen_rewind : NULL;
 	c.arg = &g;
 	c.image = image;
 	c.image_len = image_len;
@@ -122,6 +141,47 @@ commit_n(struct ctl_store *st, uint32_t n, uint32_t base, size_t image_len,
 	rc = ctl_store_commit(st, &c, gen);
 	free(image);
 	return rc;
+}
+
+static int
+commit_n(struct ctl_store *st, uint32_t n, uint32_t base, size_t image_len,
+	 uint64_t *gen)
+{
+	return commit_n_rw(st, n, base, image_len, true, gen);
+}
+
+/* The patterns of the stored rules r0..r<n-1>, as numbers: each must be
+ * @p base + its index. */
+struct pat_check {
+	uint32_t base;
+	uint32_t n;
+	uint32_t seen;
+};
+
+static int
+pat_check_one(void *arg, const struct schema_rule *r)
+{
+	struct pat_check *pc = arg;
+	char id[32], pat[32];
+	unsigned int i;
+
+	snprintf(id, sizeof(id), "%.*s", (int)r->id.len, r->id.ptr);
+	snprintf(pat, sizeof(pat), "%.*s", (int)r->pattern.len,
+		 r->pattern.ptr);
+	assert_int_equal(sscanf(id, "r%u", &i), 1);
+	assert_true(i < pc->n);
+	assert_int_equal(strtoul(pat, NULL, 10), pc->base + i);
+	pc->seen++;
+	return 0;
+}
+
+static void
+assert_patterns(struct ctl_store *st, uint32_t n, uint32_t base)
+{
+	struct pat_check pc = { .base = base, .n = n };
+
+	assert_int_equal(ctl_store_rules_foreach(st, pat_check_one, &pc), 0);
+	assert_int_equal(pc.seen, n);
 }
 
 static void
@@ -136,10 +196,10 @@ test_ctl_store_new_env_is_generation_zero_and_exclusive(void **state)
 	assert_int_equal(g.generation, 0);
 	assert_int_equal(ctl_store_last_import(fx->st, &s), -ENOENT);
 	/* A second owner of the same directory is refused. */
-	assert_int_equal(ctl_store_open(fx->dir, 64ull << 20, &other), -EBUSY);
+	assert_int_equal(ctl_store_open(fx->dir, 64ull << 20, 64ull << 20, &other), -EBUSY);
 	/* Reopening an initialised environment works. */
 	ctl_store_close(fx->st);
-	assert_int_equal(ctl_store_open(fx->dir, 64ull << 20, &fx->st), 0);
+	assert_int_equal(ctl_store_open(fx->dir, 64ull << 20, 64ull << 20, &fx->st), 0);
 }
 
 static void
@@ -229,9 +289,9 @@ test_ctl_store_map_full_is_enospc(void **state)
 	size_t lb, la;
 	uint64_t gen;
 
-	/* Reopen with a 1 MiB map: a 4 MiB image cannot fit. */
-	ctl_store_close(fx->st);
-	assert_int_equal(ctl_store_open(fx->dir, 1ull << 20, &fx->st), 0);
+	/* A new store with a 1 MiB map that may not grow: a 4 MiB image
+	 * cannot fit. */
+	fresh(fx, 1ull << 20, 1ull << 20);
 	assert_int_equal(commit_n(fx->st, 10, 0, 1000, &gen), 0);
 	before = dump(fx->st, &lb);
 	assert_int_equal(commit_n(fx->st, 10, 5, 4u << 20, &gen), -ENOSPC);
@@ -249,9 +309,11 @@ test_ctl_store_map_full_is_enospc(void **state)
 
 /*
  * With room to grow (ctl_store_set_map_max()), a full map doubles and the
- * commit runs again: the 4 MiB image fits after 1 -> 2 -> 4 -> 8 MiB. At
- * the limit the old answer holds: -ENOSPC, nothing changed. The grown
- * size stays when the environment is opened again with the smaller one.
+ * commit runs again from its first change: the 4 MiB image fits after
+ * 1 -> 2 -> 4 -> 8 MiB, and every rule change is in the store. At the
+ * limit the old answer holds: -ENOSPC, nothing changed; so too for
+ * changes that cannot start over (no rewind). The grown size stays when
+ * the environment is opened again with a smaller --map-size.
  */
 static void
 test_ctl_store_map_grows_to_its_limit(void **state)
@@ -261,10 +323,9 @@ test_ctl_store_map_grows_to_its_limit(void **state)
 	struct ctl_store_stat ss;
 	char *before, *after;
 	size_t lb, la;
-	uint64_t gen;
+	uint64_t gen, grown;
 
-	ctl_store_close(fx->st);
-	assert_int_equal(ctl_store_open(fx->dir, 1ull << 20, &fx->st), 0);
+	fresh(fx, 1ull << 20, 1ull << 20);
 	assert_int_equal(commit_n(fx->st, 10, 0, 1000, &gen), 0);
 	/* A limit below the map is the map: no growth. */
 	ctl_store_set_map_max(fx->st, 1ull << 16);
@@ -276,35 +337,56 @@ test_ctl_store_map_grows_to_its_limit(void **state)
 	after = dump(fx->st, &la);
 	assert_int_equal(la, lb);
 	assert_memory_equal(before, after, lb);
-	free(before);
 	free(after);
 	assert_int_equal(ctl_store_stat(fx->st, &ss), 0);
 	assert_int_equal(ss.map_size, 3ull << 20);
-
+	/* Changes that cannot start over are not run again. */
 	ctl_store_set_map_max(fx->st, 64ull << 20);
+	assert_int_equal(commit_n_rw(fx->st, 10, 5, 4u << 20, false, &gen),
+			 -ENOSPC);
+	after = dump(fx->st, &la);
+	assert_int_equal(la, lb);
+	assert_memory_equal(before, after, lb);
+	free(before);
+	free(after);
+	assert_patterns(fx->st, 10, 0);
+
 	assert_int_equal(commit_n(fx->st, 10, 5, 4u << 20, &gen), 0);
 	assert_int_equal(gen, 2);
+	assert_patterns(fx->st, 10, 5);
 	assert_int_equal(ctl_store_stat(fx->st, &ss), 0);
 	assert_true(ss.map_size == (6ull << 20) || ss.map_size == (12ull << 20));
-	/* Settings grow it too. */
+	/* A setting as large as the map grows it too. */
 	{
-		static char big[3u << 20];
+		size_t n = (size_t)ss.map_size;
+		char *big = malloc(n);
 		struct schema_setting st = { .type = SCHEMA_SETTING_STR };
 		uint64_t was = ss.map_size;
 
-		memset(big, 'x', sizeof(big));
-		st.str = span_make(big, sizeof(big));
+		assert_non_null(big);
+		memset(big, 'x', n);
+		st.str = span_make(big, n);
 		assert_int_equal(ctl_store_setting_put(fx->st, "x.big", &st),
 				 0);
+		free(big);
 		assert_int_equal(ctl_store_stat(fx->st, &ss), 0);
-		assert_true(ss.map_size >= was);
+		assert_true(ss.map_size > was);
 	}
+	grown = ss.map_size;
 	ctl_store_close(fx->st);
-	assert_int_equal(ctl_store_open(fx->dir, 1ull << 20, &fx->st), 0);
+	assert_int_equal(ctl_store_open(fx->dir, 1ull << 20, 1ull << 20,
+					&fx->st), 0);
 	assert_int_equal(ctl_store_stat(fx->st, &ss), 0);
-	assert_true(ss.map_size >= (6ull << 20));
+	assert_int_equal(ss.map_size, grown);
 	assert_int_equal(ctl_store_generation(fx->st, &mg), 0);
 	assert_int_equal(mg.generation, 2);
+	assert_patterns(fx->st, 10, 5);
+	/* A larger --map-size is taken. */
+	ctl_store_close(fx->st);
+	assert_int_equal(ctl_store_open(fx->dir, 2 * grown, 2 * grown,
+					&fx->st), 0);
+	assert_int_equal(ctl_store_stat(fx->st, &ss), 0);
+	assert_int_equal(ss.map_size, 2 * grown);
 }
 
 /* The free-space check that tells a full disk from another I/O error. */

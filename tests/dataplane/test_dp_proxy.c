@@ -440,6 +440,33 @@ test_dp_proxy_loop_and_spiral(void **state)
 	assert_memory_equal(t_buf, "SIP/2.0 482 Loop Detected\r\n", 27);
 	assert_int_equal(t_cnt(DP_CNT_PROXY_LOOP), 2);
 	assert_int_equal(t_cnt(DP_CNT_SIP_PROXY_REQUIRE), 0);
+	/* Its CANCEL looped too: 482 (its loop part leaves the method out);
+	 * its ACK: absorbed, nothing sent, counted as a loop and a drop. */
+	{
+		char *cl = strstr(via, "CSeq: 7 INVITE\r\n");
+		uint64_t drop = t_cnt(DP_CNT_DROP);
+
+		assert_non_null(cl);
+		memcpy(cl, "CSeq: 7 CANCEL\r\n", 16);
+		n = (size_t)snprintf(again, sizeof(again),
+			"CANCEL sip:12125550100@192.0.2.1 SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKdown;"
+			"rport\r\n%s", via);
+		t_send(again, n);
+		t_sip_tx(t_buf, sizeof(t_buf), 0);
+		assert_memory_equal(t_buf, "SIP/2.0 482 Loop Detected\r\n",
+				    27);
+		memcpy(cl, "CSeq: 7 ACK   \r\n", 16);
+		n = (size_t)snprintf(again, sizeof(again),
+			"ACK sip:12125550100@192.0.2.1 SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKdown;"
+			"rport\r\n%s", via);
+		t_send(again, n);
+		t_expect_nothing();
+		assert_int_equal(t_cnt(DP_CNT_PROXY_LOOP), 4);
+		assert_int_equal(t_cnt(DP_CNT_DROP), drop + 1);
+		memcpy(cl, "CSeq: 7 INVITE\r\n", 16);
+	}
 
 	n = (size_t)snprintf(again, sizeof(again),
 		"INVITE sip:12125550111@192.0.2.1 SIP/2.0\r\n"

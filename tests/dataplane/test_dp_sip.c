@@ -231,6 +231,34 @@ test_dp_sip_answer_port_follows_via(void **state)
 	T_LAST_HAS("SIP/2.0 400 ");
 	T_LAST_HAS("Via: SIP/2.0/UDP pbx.example.org:5070;branch=z9hG4bKp5"
 		   ";received=192.0.2.2\r\n");
+	/* A good top Via over a bad second one: the top one's port. */
+	n = snprintf(req, sizeof(req),
+		     "OPTIONS sip:192.0.2.1 SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP 192.0.2.2:5072;branch=z9hG4bKp8, "
+		     "SIP/2.0/UDP ;branch=z9hG4bKbad\r\n"
+		     "Max-Forwards: 70\r\n"
+		     "From: <sip:a@192.0.2.2>;tag=p\r\n"
+		     "To: <sip:192.0.2.1>\r\n"
+		     "Call-ID: port-via2@192.0.2.2\r\n"
+		     "CSeq: 1 OPTIONS\r\n"
+		     "Content-Length: 0\r\n\r\n");
+	t_sip_rx4(req, (size_t)n);
+	t_poll();
+	assert_int_equal(t_tx_dport4(), 5072);
+	T_LAST_HAS("SIP/2.0 400 ");
+	/* An empty first Via value: the source port. */
+	n = snprintf(req, sizeof(req),
+		     "OPTIONS sip:192.0.2.1 SIP/2.0\r\n"
+		     "Via: , SIP/2.0/UDP 192.0.2.2:5072;branch=z9hG4bKp9\r\n"
+		     "Max-Forwards: 70\r\n"
+		     "From: <sip:a@192.0.2.2>;tag=p\r\n"
+		     "To: <sip:192.0.2.1>\r\n"
+		     "Call-ID: port-via3@192.0.2.2\r\n"
+		     "CSeq: 1 OPTIONS\r\n"
+		     "Content-Length: 0\r\n\r\n");
+	t_sip_rx4(req, (size_t)n);
+	t_poll();
+	assert_int_equal(t_tx_dport4(), 5062);
 	/* With rport: the source port, stamped. */
 	n = snprintf(req, sizeof(req),
 		     "OPTIONS sip:192.0.2.1 SIP/2.0\r\n"

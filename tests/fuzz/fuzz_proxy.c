@@ -17,8 +17,9 @@
  *
  * What must hold, else abort():
  *  - a request is sent, answered with 400..699, or dropped with a reason;
- *    it is answered 482 exactly when a Via of ours (each value parsed on
- *    its own) carries its loop part;
+ *    it is answered 482 exactly when its Max-Forwards is not 0 (483
+ *    comes first) and a Via of ours (each value parsed on its own)
+ *    carries its loop part;
  *    a response is sent or dropped with a reason, never answered;
  *  - the edits apply with sip_rw_apply(); deciding again with the struct
  *    the first decision left (our Via's prefix cached) and the other
@@ -790,7 +791,11 @@ t_decide(const struct dp_udp_meta *meta, const struct rules_dest *dest,
 
 	if (!t_in.is_request)
 		return dp_proxy_response(&t_conf, &t_in, &t_iin, po);
-	/* dp_sip.c's step 4, before the proxy stage. */
+	/* dp_sip.c's steps 3 and 4, before the proxy stage. */
+	if (t_iin.max_forwards == 0) {
+		po->code = 483;
+		return DP_PA_ANSWER;
+	}
 	if (dp_proxy_loop_check(&t_conf, &t_self.key, &t_in, &t_iin) ==
 	    DP_LOOP_LOOP) {
 		po->code = 482;
@@ -872,7 +877,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&t_po, 0, sizeof(t_po));
 	act = t_decide(&meta, &dest, user, (flags & T_HINT) != 0, &t_po);
 	if (t_in.is_request &&
-	    t_is_loop() != (act == DP_PA_ANSWER && t_po.code == 482))
+	    (t_iin.max_forwards != 0 && t_is_loop()) !=
+	    (act == DP_PA_ANSWER && t_po.code == 482))
 		abort();
 	switch (act) {
 	case DP_PA_SEND:
