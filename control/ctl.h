@@ -73,6 +73,7 @@ void ctl_buf_consume(struct ctl_buf *b, size_t n);
 /* JSON                                                               */
 
 #define CTL_JSON_DEPTH_MAX      16
+#define CTL_JSON_NODES_MAX      200000  /* values in one text */
 
 /* Writer: keys are NULL inside arrays and at the top level. */
 struct ctl_jw {
@@ -124,13 +125,19 @@ struct ctl_jval {
 };
 
 /**
- * Parse one JSON value (RFC 8259) with nesting up to CTL_JSON_DEPTH_MAX.
+ * Parse one JSON value (RFC 8259) with nesting up to CTL_JSON_DEPTH_MAX
+ * and at most CTL_JSON_NODES_MAX values; member names must be unique
+ * within their object and hold no NUL.
  *
  * @return
  *   0 and *out set (free with ctl_json_free()); -EINVAL for malformed
- *   input or trailing bytes; -ENOMEM.
+ *   input or trailing bytes; -EEXIST for a member named twice; -E2BIG for
+ *   too many values; -ENOMEM.
  */
 int ctl_json_parse(const char *s, size_t len, struct ctl_jval **out);
+/* ctl_json_parse(), and on failure the byte offset where it stopped. */
+int ctl_json_parse_at(const char *s, size_t len, struct ctl_jval **out,
+		      size_t *err_off);
 void ctl_json_free(struct ctl_jval *v);
 /* Member of an object, or NULL. */
 const struct ctl_jval *ctl_json_get(const struct ctl_jval *obj,

@@ -240,6 +240,7 @@ ctl_jw_value(struct ctl_jw *w, const char *key, const struct ctl_jval *v)
 struct ctl_jp {
 	const char      *p;
 	const char      *end;
+	uint32_t         nodes;         /* values so far */
 };
 
 static void
@@ -318,11 +319,15 @@ ctl_jp_string(struct ctl_jp *jp, char **out, size_t *outlen)
 		char c = *jp->p++;
 
 		if (c == '"') {
+			char *fit;
+
 			if (b.err != 0) {
 				rc = b.err;
 				break;
 			}
-			*out = b.p;
+			/* The string's own size, not the buffer's. */
+			fit = realloc(b.p, b.len + 1);
+			*out = fit != NULL ? fit : b.p;
 			*outlen = b.len;
 			return 0;
 		}
@@ -475,6 +480,56 @@ ctl_jp_lit(struct ctl_jp *jp, const char *lit)
 	return 0;
 }
 
+struct ctl_jkey {
+	uint64_t         h;
+	const char      *key;
+};
+
+static int
+ctl_jkey_cmp(const void *a, const void *b)
+{
+	const struct ctl_jkey *x = a, *y = b;
+
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+/*
+ * Whether object @p v names a member twice (RFC 8259 §4: names SHOULD be
+ * unique; a reader keeping the first and one keeping the last would see
+ * two different requests). -EEXIST when it does.
+ */
+static int
+ctl_jp_unique(const struct ctl_jval *v)
+{
+	const struct ctl_jval *c, *d;
+	struct ctl_jkey *k;
+	size_t i, n = 0;
+	int rc = 0;
+
+	if (v->len <= 8) {
+		for (c = v->child; c != NULL; c = c->next)
+			for (d = c->next; d != NULL; d = d->next)
+				if (strcmp(c->key, d->key) == 0)
+					return -EEXIST;
+		return 0;
+	}
+	k = malloc(v->len * sizeof(*k));
+	if (k == NULL)
+		return -ENOMEM;
+	for (c = v->child; c != NULL; c = c->next) {
+		k[n].h = ctl_str_hash(c->key);
+		k[n++].key = c->key;
+	}
+	qsort(k, n, sizeof(*k), ctl_jkey_cmp);
+	for (i = 1; i < n && rc == 0; i++)
+		if (k[i].h == k[i - 1].h && strcmp(k[i].key, k[i - 1].key) == 0)
+			rc = -EEXIST;
+	free(k);
+	return rc;
+}
+
 static int
 ctl_jp_container(struct ctl_jp *jp, struct ctl_jval *v, unsigned int depth,
 		 bool obj)
@@ -493,6 +548,8 @@ ctl_jp_container(struct ctl_jp *jp, struct ctl_jval *v, unsigned int depth,
 		return 0;
 	}
 	for (;;) {
+		if (++jp->nodes > CTL_JSON_NODES_MAX)
+			return -E2BIG;
 		c = calloc(1, sizeof(*c));
 		if (c == NULL)
 			return -ENOMEM;
@@ -509,6 +566,9 @@ ctl_jp_container(struct ctl_jp *jp, struct ctl_jval *v, unsigned int depth,
 			rc = ctl_jp_string(jp, &c->key, &klen);
 			if (rc != 0)
 				return rc;
+			/* A name is a C string to every reader here. */
+			if (memchr(c->key, '\0', klen) != NULL)
+				return -EINVAL;
 			ctl_jp_ws(jp);
 			if (jp->p >= jp->end || *jp->p != ':')
 				return -EINVAL;
@@ -527,7 +587,7 @@ ctl_jp_container(struct ctl_jp *jp, struct ctl_jval *v, unsigned int depth,
 		if (*jp->p != close)
 			return -EINVAL;
 		jp->p++;
-		return 0;
+		return obj ? ctl_jp_unique(v) : 0;
 	}
 }
 
@@ -566,6 +626,13 @@ ctl_jp_value(struct ctl_jp *jp, struct ctl_jval *v, unsigned int depth)
 int
 ctl_json_parse(const char *s, size_t len, struct ctl_jval **out)
 {
+	return ctl_json_parse_at(s, len, out, NULL);
+}
+
+int
+ctl_json_parse_at(const char *s, size_t len, struct ctl_jval **out,
+		  size_t *err_off)
+{
 	struct ctl_jp jp = { .p = s, .end = s + len };
 	struct ctl_jval *v;
 	int rc;
@@ -580,6 +647,8 @@ ctl_json_parse(const char *s, size_t len, struct ctl_jval **out)
 			rc = -EINVAL;
 	}
 	if (rc != 0) {
+		if (err_off != NULL)
+			*err_off = (size_t)(jp.p - s);
 		ctl_json_free(v);
 		return rc;
 	}

@@ -24,6 +24,9 @@ enum ctl_conn_state {
 #define CTL_STATS_MAX           (3u << 20)
 /* Connections served at once; more are accepted and closed at once. */
 #define CTL_CONN_MAX            256u
+/* A connection that sends nothing, or reads nothing of what waits for it,
+ * this long is closed (subscribers may sit silent). */
+#define CTL_IDLE_US             (600ull * 1000000u)
 
 struct ctl_conn {
 	int                      fd;
@@ -37,6 +40,7 @@ struct ctl_conn {
 	bool                     held;          /* input paused: out over
 						 * CTL_OUT_HOLD, or closing */
 	uint64_t                 last_us;       /* last whole frame (monotonic) */
+	uint64_t                 sent_us;       /* last bytes it took */
 	struct ctl_import       *imp;
 	struct ctl_import_opts   imp_opts;
 	const struct ctl_cmd    *cmd;           /* request being served */

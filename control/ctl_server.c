@@ -144,6 +144,8 @@ ctl_conn_flush(struct ctl_server *srv, struct ctl_conn *c)
 		}
 		off += (size_t)w;
 	}
+	if (off != 0)
+		c->sent_us = ctl_mono_us();
 	ctl_buf_consume(&c->out, off);
 	ctl_conn_events(srv, c);
 }
@@ -274,9 +276,33 @@ ctl_conn_request(struct ctl_server *srv, struct ctl_conn *c,
 	struct ctl_jval *req = NULL;
 	struct ctl_reply r;
 	const char *name = "";
+	size_t at = 0;
+	int rc;
 
 	ctl_reply_init(&r);
-	if (ctl_json_parse(p, len, &req) != 0 || req->type != CTL_JOBJ) {
+	rc = ctl_json_parse_at(p, len, &req, &at);
+	if (rc == -ENOMEM) {
+		ctl_reply_fail(&r, rc, "internal", "out of memory");
+		goto out_reply;
+	}
+	if (rc == -E2BIG) {
+		ctl_reply_fail(&r, -EINVAL, "bad_request",
+			       "request holds more than %u JSON values",
+			       CTL_JSON_NODES_MAX);
+		goto out_reply;
+	}
+	if (rc == -EEXIST) {
+		ctl_reply_fail(&r, -EINVAL, "bad_request",
+			       "request names a member twice in the object "
+			       "ending at byte %zu", at);
+		goto out_reply;
+	}
+	if (rc != 0) {
+		ctl_reply_fail(&r, -EINVAL, "bad_request",
+			       "request is not valid JSON (byte %zu)", at);
+		goto out_reply;
+	}
+	if (req->type != CTL_JOBJ) {
 		ctl_reply_fail(&r, -EINVAL, "bad_request",
 			       "request is not a JSON object");
 		goto out_reply;
@@ -354,6 +380,11 @@ ctl_conn_frame(struct ctl_server *srv, struct ctl_conn *c, uint8_t type,
 					     "expected a data or end frame");
 			return;
 		}
+		if (len != 0) {
+			ctl_conn_proto_error(srv, c,
+					     "an end frame carries nothing");
+			return;
+		}
 		ctl_reply_init(&r);
 		ctl_cmd_import_finish(srv, c, &r);
 		c->imp = NULL;
@@ -364,7 +395,10 @@ ctl_conn_frame(struct ctl_server *srv, struct ctl_conn *c, uint8_t type,
 		c->cmd = NULL;
 		return;
 	case CTL_CONN_DISCARD:
-		if (type == CTL_FRAME_END)
+		if (type == CTL_FRAME_END && len != 0)
+			ctl_conn_proto_error(srv, c,
+					     "an end frame carries nothing");
+		else if (type == CTL_FRAME_END)
 			c->state = CTL_CONN_IDLE;
 		else if (type != CTL_FRAME_DATA)
 			ctl_conn_proto_error(srv, c,
@@ -433,8 +467,10 @@ ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 				break;
 			}
 			/* An upload's time out counts from its last whole
-			 * frame: trickled bytes do not hold the slot. */
-			c->last_us = ctl_mono_us();
+			 * frame that brought something: neither trickled
+			 * bytes nor empty data frames hold the slot. */
+			if (len != 0 || type != CTL_FRAME_DATA)
+				c->last_us = ctl_mono_us();
 			ctl_conn_frame(srv, c, type, payload, len);
 			off += total;
 		}
@@ -536,6 +572,7 @@ ctl_server_accept(struct ctl_server *srv)
 		c->fd = fd;
 		c->id = ++srv->next_id;
 		c->last_us = ctl_mono_us();
+		c->sent_us = c->last_us;
 		ctl_buf_init(&c->in);
 		ctl_buf_init(&c->out);
 		ev.data.ptr = c;
@@ -690,23 +727,53 @@ ctl_server_has_conn(const struct ctl_server *srv, const struct ctl_conn *c)
 /*
  * An import whose client has sent nothing for upload_idle_us holds the
  * import slot for nobody: it is abandoned (nothing committed), the client
- * told so, and its connection closed.
+ * told so, and its connection closed. So is a connection holding half a
+ * frame that long (its memory, a connection slot). A connection that is
+ * not subscribed and has sent, and been sent, nothing for CTL_IDLE_US is
+ * closed: the slots (CTL_CONN_MAX) are for clients that talk.
  */
 static void
-ctl_server_upload_idle(struct ctl_server *srv)
+ctl_server_timeouts(struct ctl_server *srv)
 {
-	struct ctl_conn *c = srv->importer;
+	struct ctl_conn *c, *next;
+	uint64_t now = ctl_mono_us();
 	char what[96];
 
-	if (c == NULL || srv->upload_idle_us == 0 ||
-	    ctl_mono_us() - c->last_us < srv->upload_idle_us)
-		return;
-	snprintf(what, sizeof(what),
-		 "import abandoned: no data for %llu s; nothing committed",
-		 (unsigned long long)(srv->upload_idle_us / 1000000u));
-	ctl_conn_proto_error(srv, c, what);
-	ctl_conn_flush(srv, c);
-	ctl_conn_close(srv, c);
+	for (c = srv->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->out.len != 0 && now - c->sent_us >= CTL_IDLE_US) {
+			ctl_log(CTL_LOG_WARN, "client %llu read nothing for "
+				"%u s (%zu bytes waiting): closed",
+				(unsigned long long)c->id,
+				(unsigned int)(CTL_IDLE_US / 1000000u),
+				c->out.len);
+			ctl_conn_close(srv, c);
+			continue;
+		}
+		if (c->closing || c->held)
+			continue;
+		if (srv->upload_idle_us != 0 &&
+		    (c == srv->importer || c->in.len != 0) &&
+		    now - c->last_us >= srv->upload_idle_us) {
+			snprintf(what, sizeof(what), c == srv->importer ?
+				 "import abandoned: no data for %llu s; "
+				 "nothing committed" :
+				 "frame incomplete for %llu s",
+				 (unsigned long long)(srv->upload_idle_us /
+						      1000000u));
+			ctl_conn_proto_error(srv, c, what);
+			ctl_conn_flush(srv, c);
+			ctl_conn_close(srv, c);
+			continue;
+		}
+		if (!c->subscribed && c != srv->importer && c->in.len == 0 &&
+		    c->out.len == 0 && now - c->last_us >= CTL_IDLE_US) {
+			ctl_log(CTL_LOG_INFO, "client %llu idle for %u s: "
+				"closed", (unsigned long long)c->id,
+				(unsigned int)(CTL_IDLE_US / 1000000u));
+			ctl_conn_close(srv, c);
+		}
+	}
 }
 
 /*
@@ -736,12 +803,12 @@ ctl_server_run(struct ctl_server *srv)
 
 	ctl_log(CTL_LOG_INFO, "listening on %s", srv->path);
 	while (!srv->stop) {
-		ctl_server_upload_idle(srv);
+		ctl_server_timeouts(srv);
 		wait_ms = ctl_state_resolve_tick(srv->cs,
 						 srv->importer != NULL);
-		/* Once a second while an import uploads, to time it out. */
-		if (srv->importer != NULL && srv->upload_idle_us != 0 &&
-		    (wait_ms < 0 || wait_ms > 1000))
+		/* Once a second while a client other than a subscriber is
+		 * connected, to time it out. */
+		if (srv->nconns > srv->nsubs && (wait_ms < 0 || wait_ms > 1000))
 			wait_ms = 1000;
 		n = epoll_wait(srv->efd, evs, 64, wait_ms);
 		if (n == -1) {

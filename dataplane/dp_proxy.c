@@ -140,31 +140,40 @@ dp_proxy_has_magic(struct span branch)
 }
 
 uint64_t
-dp_proxy_txn_hash(const struct hash_key *key, const struct sip_msg *msg,
-		  const struct sip_info *info)
+dp_proxy_txn_hash_via(const struct hash_key *key, const struct sip_via *v,
+		      const struct sip_info *info)
 {
-	const struct sip_via *v = &info->via;
 	struct hash_sip13 h;
 
 	hash_sip13_init(&h, key);
-	hash_sip13_u32(&h, 0x62726e63); /* "brnc" */
+	hash_sip13_u32(&h, 0x62726e64); /* "brnd" */
 	if (!span_is_null(v->branch) && dp_proxy_has_magic(v->branch)) {
 		/* RFC 3261 §17.2.3: branch and sent-by identify the
 		 * transaction; the method does not (CANCEL, ACK follow). */
 		dp_sh_field(&h, v->branch);
-		dp_sh_field(&h, v->host);
-		hash_sip13_u32(&h, v->port);
-		return hash_sip13_final(&h);
+	} else {
+		/* RFC 2543 peer: the §16.11 field list but the To tag, which
+		 * the ACK of a non-2xx response has and its INVITE may not,
+		 * and but what a response does not echo (the Request-URI) or
+		 * we change in it (the Via's received and rport). */
+		dp_sh_field(&h, info->from.tag);
+		dp_sh_field(&h, info->call_id);
+		hash_sip13_u32(&h, info->cseq.num);
 	}
-	/* RFC 2543 peer: the §16.11 field list but the To tag, which the ACK
-	 * of a non-2xx response has and its INVITE may not (and a re-INVITE
-	 * and its ACK both have): the other fields tell transactions apart. */
-	dp_sh_field(&h, info->from.tag);
-	dp_sh_field(&h, info->call_id);
-	dp_sh_field(&h, msg->ruri);
-	dp_sh_field(&h, v->value);
-	hash_sip13_u32(&h, info->cseq.num);
+	dp_sh_field(&h, v->host);
+	hash_sip13_u32(&h, v->port);
+	/* maddr steers responses (§18.2.2): one added to a response's Via
+	 * makes another transaction, which is not ours. */
+	dp_sh_field(&h, v->maddr);
 	return hash_sip13_final(&h);
+}
+
+uint64_t
+dp_proxy_txn_hash(const struct hash_key *key, const struct sip_msg *msg,
+		  const struct sip_info *info)
+{
+	(void)msg;
+	return dp_proxy_txn_hash_via(key, &info->via, info);
 }
 
 /*
@@ -1182,15 +1191,39 @@ dp_proxy_to_target(const struct dp_proxy_self *self,
 	return dp_proxy_finish(self, msg, info, meta, out);
 }
 
+/*
+ * Whether @p ip may receive a relayed response: a unicast address of
+ * another host (RFC 1122 §3.2.1.3's "this host", loopback, multicast and
+ * broadcast are not; nor is an IPv4-mapped IPv6 address, nor one of ours:
+ * the response would come back to us).
+ */
+static bool
+dp_proxy_dst_ok(const struct dp_conf *conf, const struct dp_ip *ip)
+{
+	if (ip->family == DP_AF_V4) {
+		uint32_t a = rte_be_to_cpu_32(ip->v4);
+
+		if (a >> 24 == 0 || a >> 24 == 127 || a >= 0xe0000000u)
+			return false;
+	} else if (ip->v6[0] == 0xff || dp_ip6_unspec(ip->v6) ||
+		   dp_ip6_loopback(ip->v6) || dp_ip6_v4mapped(ip->v6)) {
+		return false;
+	}
+	return dp_proxy_our_ip(conf, ip->family == DP_AF_V4 ?
+			       (const uint8_t *)&ip->v4 : ip->v6,
+			       ip->family == DP_AF_V4 ? 4 : 16) == NULL;
+}
+
 enum dp_proxy_act
-dp_proxy_response(const struct dp_conf *conf, const struct sip_msg *msg,
+dp_proxy_response(const struct dp_proxy_self *self, const struct sip_msg *msg,
 		  const struct sip_info *info, struct dp_proxy_out *out)
 {
+	const struct dp_conf *conf = self->conf;
 	struct sip_value_iter it;
 	struct sip_via next;
 	struct span v;
 	uint8_t addr[16];
-	uint64_t port;
+	uint64_t port, txn;
 	int fam;
 
 	sip_edits_init(&out->ed);
@@ -1206,6 +1239,11 @@ dp_proxy_response(const struct dp_conf *conf, const struct sip_msg *msg,
 	if (sip_values_next(&it, &v) != 1 || sip_values_next(&it, &v) != 1 ||
 	    sip_via_parse(&next, v) != SIP_PERR_OK)
 		return dp_proxy_drop(out, DP_PW_NO_VIA);
+	/* Our branch's transaction part is the keyed hash of the Via below
+	 * it: a branch of our shape over any other Via is not ours. */
+	if (!dp_proxy_hex16(info->via.branch.ptr + DP_PROXY_MAGIC_LEN, &txn) ||
+	    txn != dp_proxy_txn_hash_via(&self->key, &next, info))
+		return dp_proxy_drop(out, DP_PW_FOREIGN_VIA);
 
 	/*
 	 * RFC 3261 §18.2.2: maddr, with the sent-by port; else (RFC 3581
@@ -1227,6 +1265,8 @@ dp_proxy_response(const struct dp_conf *conf, const struct sip_msg *msg,
 			return dp_proxy_drop(out, DP_PW_NOT_IP);
 	}
 	dp_ip_set(&out->dst, addr, fam);
+	if (unlikely(!dp_proxy_dst_ok(conf, &out->dst)))
+		return dp_proxy_drop(out, DP_PW_BAD_DST);
 	/* A caller of the other family than the target: answer it from our
 	 * address of its family. */
 	if (out->src.family != out->dst.family) {
@@ -1287,6 +1327,9 @@ dp_proxy_count_why(struct dp_lcore *lc, uint8_t why)
 		break;
 	case DP_PW_FOREIGN_VIA:
 		dp_cnt_add(lc, DP_CNT_PROXY_FOREIGN_VIA, 1);
+		break;
+	case DP_PW_BAD_DST:
+		dp_cnt_add(lc, DP_CNT_PROXY_BAD_DST, 1);
 		break;
 	case DP_PW_NO_VIA:
 		dp_cnt_add(lc, DP_CNT_PROXY_RESP_NO_VIA, 1);
@@ -1587,7 +1630,7 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 		struct dp_sip_pkt *q = p[i];
 
 		if (!q->msg.is_request) {
-			act = dp_proxy_response(lc->conf, &q->msg, &q->info,
+			act = dp_proxy_response(&self, &q->msg, &q->info,
 						&out);
 		} else {
 			act = dp_proxy_request(&self, &q->msg, &q->info,

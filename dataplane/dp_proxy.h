@@ -71,6 +71,7 @@ enum dp_proxy_why {
 	DP_PW_RELAY,            /* response relayed */
 	DP_PW_MAXFWD,           /* Max-Forwards 0: 483 */
 	DP_PW_SIPS,             /* sips: hop, no TLS here: 416 */
+	DP_PW_BAD_DST,          /* response's next hop: no unicast host */
 };
 
 /* Per-installation inputs: read-only for the duration of a burst. */
@@ -133,16 +134,23 @@ uint64_t dp_proxy_loop_hash(const struct hash_key *key,
 
 /**
  * Transaction part of our branch (RFC 3261 §16.11): a keyed hash of the
- * received top Via branch and sent-by when the branch has the magic
- * cookie; otherwise of the From tag, Call-ID, Request-URI, top Via value
- * and CSeq number (RFC 3261 §16.11's list without the To tag). A retransmission, its
- * CANCEL and the ACK of a non-2xx final response get the same value.
+ * received top Via's branch, sent-by and maddr when the branch has the
+ * magic cookie; otherwise of the From tag, Call-ID, CSeq number and the
+ * top Via's sent-by and maddr (RFC 3261 §16.11's list without the To tag,
+ * the Request-URI and the method). A retransmission, its CANCEL and the
+ * ACK of a non-2xx final response get the same value; so does every
+ * response to it, from the Via below ours (dp_proxy_txn_hash_via()),
+ * which is how a relayed response is known to answer a request we sent.
  *
  * Context: any thread, hot-path safe; deterministic.
  */
 uint64_t dp_proxy_txn_hash(const struct hash_key *key,
 			   const struct sip_msg *msg,
 			   const struct sip_info *info);
+/* dp_proxy_txn_hash() with @p via as the request's top Via. */
+uint64_t dp_proxy_txn_hash_via(const struct hash_key *key,
+			       const struct sip_via *via,
+			       const struct sip_info *info);
 
 /**
  * Write our branch ("z9hG4bK" txn "." loop) into @p out; returns
@@ -254,10 +262,16 @@ enum dp_proxy_act dp_proxy_to_target(const struct dp_proxy_self *self,
  * ours, else DP_PA_DROP (DP_PW_FOREIGN_VIA). It is removed and the result
  * goes to the next Via's received (else sent-by, an IP literal) and rport
  * (else sent-by port, else 5060), from the address and port of our Via.
+ * Ours means: one of our addresses and SIP ports, and a branch whose
+ * transaction part is the one the request below it would get under
+ * @p self's key (dp_proxy_txn_hash_via()); anything else was not sent by
+ * us, and a relay of it would let anyone send through us to any address.
+ * A next hop that is no unicast address of another host (0/8, loopback,
+ * multicast, broadcast, ours) is a counted drop too (DP_PW_BAD_DST).
  *
  * Context: any thread, hot-path safe.
  */
-enum dp_proxy_act dp_proxy_response(const struct dp_conf *conf,
+enum dp_proxy_act dp_proxy_response(const struct dp_proxy_self *self,
 				    const struct sip_msg *msg,
 				    const struct sip_info *info,
 				    struct dp_proxy_out *out);

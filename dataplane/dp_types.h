@@ -118,6 +118,7 @@
 	X(PROBE_ANSWER,         "answers to our target probes (OPTIONS)")      \
 	X(PROBE_STALE,          "answers to probes of another generation or 503s") \
 	X(PROXY_NOT_IP,         "proxy: next hop not an IP literal (503 or drop)") \
+	X(PROXY_BAD_DST,        "proxy: responses whose next hop is no unicast address of another host") \
 	X(PROXY_SIPS,           "proxy: sips: requests or next hops, no TLS here (416)") \
 	X(PROXY_NO_DIALOG,      "proxy: in-dialog request addressed to us (481)") \
 	X(PROXY_ALL_DOWN,       "proxy: forward rule without an up target (503)") \

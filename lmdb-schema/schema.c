@@ -1153,8 +1153,9 @@ static const struct schema_setting_def schema_settings[] = {
 	},
 	{
 		.name = "import.max_errors", .type = SCHEMA_SETTING_U64,
-		.def = 100, .min = 1, .max = 100000,
-		.help = "errors listed in an import reply (all are counted)",
+		.def = 100, .min = 1, .max = 100,
+		.help = "errors listed in an import reply, at most 100 (all "
+			"are counted)",
 	},
 	{
 		.name = "dataplane.secret", .type = SCHEMA_SETTING_STR,

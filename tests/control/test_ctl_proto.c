@@ -596,6 +596,34 @@ test_ctl_proto_idle_import_times_out(void **state)
 	assert_int_equal(status_int(fx, "generation"), 1);
 	assert_int_equal(run(fx, imp), CTL_EXIT_OK);
 	assert_int_equal(status_int(fx, "generation"), 2);
+
+	/* Empty data frames are no progress: they do not hold the slot. */
+	fd = raw_begin_import(fx, csv, len);
+	wait_importing(fx, true);
+	{
+		int i;
+
+		for (i = 0; i < 10; i++) {
+			if (ctl_io_send_frame(fd, CTL_FRAME_DATA, "", 0) != 0)
+				break;
+			usleep(250000);
+		}
+	}
+	assert_false(status_bool(fx, "import_in_progress"));
+	raw_error(fd, "protocol", "no data for 1 s");
+	close(fd);
+	/* Half a frame is not held longer either. */
+	fd = ctl_io_connect(fx->sock);
+	assert_true(fd >= 0);
+	{
+		static const char half[] = "Q\0\0\0\x20{\"cmd\"";
+
+		assert_int_equal(ctl_io_write_all(fd, half, sizeof(half) - 1),
+				 0);
+	}
+	raw_error(fd, "protocol", "frame incomplete for 1 s");
+	close(fd);
+	assert_int_equal(status_int(fx, "generation"), 2);
 	free(csv);
 }
 
@@ -949,6 +977,10 @@ test_ctl_proto_malformed_frames_are_rejected(void **state)
 	struct fx *fx = *state;
 	static const char notjson[] = "{\"cmd\":";
 	static const char unknown[] = "{\"cmd\":\"nope\"}";
+	static const char dup[] =
+		"{\"cmd\":\"stats.report\",\"cmd\":\"ping\"}";
+	static const char nul[] = "{\"cmd\\u0000x\":\"ping\"}";
+	static const char imp[] = "{\"cmd\":\"routes.import\"}";
 	int fd;
 
 	fd = ctl_io_connect(fx->sock);
@@ -967,6 +999,25 @@ test_ctl_proto_malformed_frames_are_rejected(void **state)
 	fd = ctl_io_connect(fx->sock);
 	assert_int_equal(ctl_io_write_all(fd, "Q\xff\xff\xff\xff", 5), 0);
 	raw_error(fd, "protocol", NULL);
+	close(fd);
+	/* A member named twice (one reader takes the first, another the
+	 * last), a NUL in a name, where malformed JSON stops. */
+	fd = ctl_io_connect(fx->sock);
+	assert_true(fd >= 0);
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, dup,
+					   sizeof(dup) - 1), 0);
+	raw_error(fd, "bad_request", "names a member twice");
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, nul,
+					   sizeof(nul) - 1), 0);
+	raw_error(fd, "bad_request", "not valid JSON (byte ");
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, notjson,
+					   sizeof(notjson) - 1), 0);
+	raw_error(fd, "bad_request", "not valid JSON (byte 7)");
+	/* An upload's end frame is empty. */
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, imp,
+					   sizeof(imp) - 1), 0);
+	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_END, "x", 1), 0);
+	raw_error(fd, "protocol", "an end frame carries nothing");
 	close(fd);
 	assert_int_equal(status_int(fx, "generation"), 0);
 }

@@ -109,6 +109,40 @@ t_branch(const char *req, size_t len, char br[DP_PROXY_BRANCH_LEN + 1])
 	br[DP_PROXY_BRANCH_LEN] = '\0';
 }
 
+/*
+ * A response text whose top Via carries "z9hG4bK0123456789abcdef." as
+ * ours, copied into @p out with the transaction part the router gave the
+ * request below that Via (under the current snapshot's key).
+ */
+static size_t
+t_resp_ours(const char *resp, char *out, size_t cap)
+{
+	static struct sip_msg msg;
+	struct sip_value_iter it;
+	struct sip_info info;
+	struct sip_via next;
+	struct hash_key k;
+	struct span v;
+	size_t n = strlen(resp);
+	char hex[17], *at;
+
+	assert_true(n < cap);
+	memcpy(out, resp, n + 1);
+	at = strstr(out, "z9hG4bK0123456789abcdef.");
+	assert_non_null(at);
+	assert_int_equal(sip_parse(&msg, out, (uint32_t)n), SIP_PERR_OK);
+	assert_int_equal(sip_msg_check(&msg, &info), SIP_PERR_OK);
+	sip_values_init(&it, &msg, SIP_HDR_VIA);
+	assert_int_equal(sip_values_next(&it, &v), 1);
+	assert_int_equal(sip_values_next(&it, &v), 1);
+	assert_int_equal(sip_via_parse(&next, v), SIP_PERR_OK);
+	dp_proxy_snap_key(dp_snap_current, &k);
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)
+		 dp_proxy_txn_hash_via(&k, &next, &info));
+	memcpy(at + 7, hex, 16);
+	return n;
+}
+
 /* Per test: counters, configuration, proxy mode. */
 static void
 t_pbegin(void)
@@ -395,9 +429,14 @@ test_dp_proxy_foreign_via_dropped(void **state)
 	t_send(resp, sizeof(resp) - 1);
 	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_PROXY_FOREIGN_VIA), 1);
-	t_send(name, sizeof(name) - 1);
+	/* Ours, but its next Via names a host: no address to relay to. */
+	t_send(t_want, t_resp_ours(name, t_want, sizeof(t_want)));
 	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_PROXY_NOT_IP), 1);
+	/* A branch of our shape that we did not make: foreign. */
+	t_send(name, sizeof(name) - 1);
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_PROXY_FOREIGN_VIA), 2);
 	t_end();
 }
 
@@ -740,7 +779,7 @@ test_dp_proxy_without_snapshot(void **state)
 	(void)state;
 	t_pbegin();
 	t_snap_clear();
-	t_send(resp, sizeof(resp) - 1);
+	t_send(t_want, t_resp_ours(resp, t_want, sizeof(t_want)));
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
 	assert_memory_equal(t_buf, "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP "
 			    "192.0.2.2:5062;", 38);

@@ -71,6 +71,33 @@ t_parse(const char *text)
 	assert_int_equal(sip_msg_check(&t_msg, &t_info), SIP_PERR_OK);
 }
 
+/*
+ * t_parse() of a response whose top Via is OURS: its branch's transaction
+ * part made what the proxy gave the request below it (the Via under ours).
+ */
+static void
+t_parse_resp(const char *text)
+{
+	struct sip_value_iter it;
+	struct sip_via next;
+	struct span v;
+	char hex[17];
+	char *at;
+
+	t_parse(text);
+	at = strstr(t_in, "z9hG4bK0123456789abcdef.");
+	assert_non_null(at);
+	sip_values_init(&it, &t_msg, SIP_HDR_VIA);
+	assert_int_equal(sip_values_next(&it, &v), 1);
+	assert_int_equal(sip_values_next(&it, &v), 1);
+	assert_int_equal(sip_via_parse(&next, v), SIP_PERR_OK);
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)
+		 dp_proxy_txn_hash_via(&t_self.key, &next, &t_info));
+	memcpy(at + 7, hex, 16);
+	assert_int_equal(sip_parse(&t_msg, t_in, t_msg.len), SIP_PERR_OK);
+	assert_int_equal(sip_msg_check(&t_msg, &t_info), SIP_PERR_OK);
+}
+
 /* Apply t_out's edits; the result is NUL-terminated in t_outbuf. */
 static const char *
 t_apply(void)
@@ -1247,8 +1274,8 @@ test_dp_proxy_response_relayed(void **state)
 		"Call-ID: r1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
 
 	(void)state;
-	t_parse(r1);
-	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+	t_parse_resp(r1);
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
 			 DP_PA_SEND);
 	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x0a", 4);
 	assert_int_equal(t_out.dport, 40000);
@@ -1264,19 +1291,19 @@ test_dp_proxy_response_relayed(void **state)
 		"CSeq: 1 INVITE\r\n"
 		"Content-Length: 0\r\n\r\n");
 
-	t_parse(r2);
-	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+	t_parse_resp(r2);
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
 			 DP_PA_SEND);
 	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x0b", 4);
 	assert_int_equal(t_out.dport, 5060);
 
-	t_parse(r3);
-	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+	t_parse_resp(r3);
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
 			 DP_PA_DROP);
 	assert_int_equal(t_out.why, DP_PW_NOT_IP);
 
-	t_parse(r4);
-	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+	t_parse_resp(r4);
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
 			 DP_PA_SEND);
 	assert_int_equal(t_out.dst.family, DP_AF_V6);
 	assert_int_equal(t_out.dport, 5070);
@@ -1335,14 +1362,14 @@ test_dp_proxy_maddr(void **state)
 					  &t_out), DP_PA_ANSWER);
 	assert_int_equal(t_out.code, 503);
 
-	t_parse(resp);
-	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+	t_parse_resp(resp);
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
 			 DP_PA_SEND);
 	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x52", 4);
 	assert_int_equal(t_out.dport, 5062);
 
-	t_parse(resp_named);
-	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+	t_parse_resp(resp_named);
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
 			 DP_PA_DROP);
 	assert_int_equal(t_out.why, DP_PW_NOT_IP);
 }
@@ -1379,6 +1406,68 @@ test_dp_proxy_maddr_ours_and_table(void **state)
 			    ";user=phone SIP/2.0\r\n", 60);
 }
 
+/*
+ * A branch of our shape on our address is not enough: its transaction
+ * part must be the keyed hash of the Via below it, as a request we sent
+ * would have it. Else anyone could have a response sent from us to any
+ * address (the next Via's). A real one whose next hop is no unicast
+ * address of another host is dropped too.
+ */
+static void
+test_dp_proxy_response_forged_dropped(void **state)
+{
+	static const char forged[] = RESP(OURS,
+		"SIP/2.0/UDP 10.20.30.40:53;branch=z9hG4bKv");
+	static const char mcast[] = RESP(OURS,
+		"SIP/2.0/UDP 192.0.2.10;received=224.0.0.1;branch=z9hG4bKv");
+	static const char self[] = RESP(OURS,
+		"SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bKv");
+	static const char lo6[] = RESP(OURS,
+		"SIP/2.0/UDP [::1]:5062;branch=z9hG4bKv");
+	char *at;
+
+	(void)state;
+	/* A made-up transaction part. */
+	t_parse(forged);
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
+			 DP_PA_DROP);
+	assert_int_equal(t_out.why, DP_PW_FOREIGN_VIA);
+	/* The right one for that Via: relayed. */
+	t_parse_resp(forged);
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
+			 DP_PA_SEND);
+	/* The same branch over another next Via (its port changed): not a
+	 * response to what we sent. */
+	at = strstr(t_in, ":53;");
+	assert_non_null(at);
+	at[2] = '4';
+	assert_int_equal(sip_parse(&t_msg, t_in, t_msg.len), SIP_PERR_OK);
+	assert_int_equal(sip_msg_check(&t_msg, &t_info), SIP_PERR_OK);
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
+			 DP_PA_DROP);
+	assert_int_equal(t_out.why, DP_PW_FOREIGN_VIA);
+	/* Under another installation's key: not ours either. */
+	t_parse_resp(forged);
+	t_self.key.k1 ^= 1;
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
+			 DP_PA_DROP);
+	t_self.key.k1 ^= 1;
+	assert_int_equal(t_out.why, DP_PW_FOREIGN_VIA);
+	/* Ours, but the next hop is multicast, our own address, loopback. */
+	t_parse_resp(mcast);
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
+			 DP_PA_DROP);
+	assert_int_equal(t_out.why, DP_PW_BAD_DST);
+	t_parse_resp(self);
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
+			 DP_PA_DROP);
+	assert_int_equal(t_out.why, DP_PW_BAD_DST);
+	t_parse_resp(lo6);
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
+			 DP_PA_DROP);
+	assert_int_equal(t_out.why, DP_PW_BAD_DST);
+}
+
 static void
 test_dp_proxy_response_foreign_dropped(void **state)
 {
@@ -1402,18 +1491,18 @@ test_dp_proxy_response_foreign_dropped(void **state)
 
 	(void)state;
 	t_parse(other_host);
-	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
 			 DP_PA_DROP);
 	assert_int_equal(t_out.why, DP_PW_FOREIGN_VIA);
 	t_parse(other_port);
-	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
 			 DP_PA_DROP);
 	t_parse(other_branch);
-	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
 			 DP_PA_DROP);
 	assert_int_equal(t_out.why, DP_PW_FOREIGN_VIA);
 	t_parse(only_ours);
-	assert_int_equal(dp_proxy_response(&t_conf, &t_msg, &t_info, &t_out),
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
 			 DP_PA_DROP);
 	assert_int_equal(t_out.why, DP_PW_NO_VIA);
 }
@@ -1643,13 +1732,14 @@ test_dp_proxy_loop_hash_every_alignment(void **state)
 				    t_siphash13(&t_self.key, buf, n));
 
 			n = 0;
-			n += t_put_u32(buf + n, 0x62726e63);
+			n += t_put_u32(buf + n, 0x62726e64);
 			memcpy(buf + n + 4, "z9hG4bK", 7);
 			memcpy(buf + n + 11, br, strlen(br));
 			n += t_put_u32(buf + n, (uint32_t)(7 + strlen(br))) +
 			     7 + strlen(br);
 			n += t_put_field(buf + n, "192.0.2.10", 10);
 			n += t_put_u32(buf + n, 5062);
+			n += t_put_u32(buf + n, UINT32_MAX);    /* no maddr */
 			assert_true(dp_proxy_txn_hash(&t_self.key, &t_msg,
 						      &t_info) ==
 				    t_siphash13(&t_self.key, buf, n));
@@ -1674,12 +1764,13 @@ test_dp_proxy_txn_hash_long_branch(void **state)
 		 "To: <sip:x@192.0.2.1>\r\nFrom: <sip:y@192.0.2.10>;tag=f\r\n"
 		 "Call-ID: c\r\nCSeq: 9 OPTIONS\r\n\r\n", br);
 	t_parse(in);
-	n += t_put_u32(buf + n, 0x62726e63);
+	n += t_put_u32(buf + n, 0x62726e64);
 	memcpy(buf + n + 4, "z9hG4bK", 7);
 	memcpy(buf + n + 11, br, 300);
 	n += t_put_u32(buf + n, 307) + 307;
 	n += t_put_field(buf + n, "192.0.2.10", 10);
 	n += t_put_u32(buf + n, 5062);
+	n += t_put_u32(buf + n, UINT32_MAX);            /* no maddr */
 	assert_true(dp_proxy_txn_hash(&t_self.key, &t_msg, &t_info) ==
 		    t_siphash13(&t_self.key, buf, n));
 }
@@ -1884,6 +1975,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_maddr),
 		cmocka_unit_test(test_dp_proxy_maddr_ours_and_table),
 		cmocka_unit_test(test_dp_proxy_response_foreign_dropped),
+		cmocka_unit_test(test_dp_proxy_response_forged_dropped),
 		cmocka_unit_test(test_dp_proxy_our_via_recognised),
 		cmocka_unit_test(test_dp_proxy_via_loop_hex),
 		cmocka_unit_test(test_dp_proxy_siphash_reference),

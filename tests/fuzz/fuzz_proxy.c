@@ -8,7 +8,9 @@
  *
  * Input: a SIP message, optionally behind one flags byte (>= 0x80, which
  * no message starts with; without it the flags are a hash of the message):
- *   bit 0  Record-Route on
+ *   bit 0  Record-Route on; in a response whose top Via is ours in
+ *          shape, the transaction part of its branch made right (else a
+ *          made-up one: a foreign Via)
  *   bit 1  the sender is IPv6 (else IPv4)
  *   bit 2  the route-table target is IPv6 (else IPv4)
  *   bit 3-4  the table's user rewrite: none, digits, bytes to escape, empty
@@ -780,6 +782,32 @@ t_place(const char *msg, uint32_t len)
 	return buf;
 }
 
+/* The transaction part of our branch in the response in @p buf, made
+ * from its second Via (dp_proxy_txn_hash_via()); t_in re-parsed. */
+static void
+t_fix_branch(char *buf, uint32_t len)
+{
+	struct sip_value_iter it;
+	struct sip_via next;
+	struct span v;
+	uint64_t loop;
+	char hex[17];
+
+	if (!dp_proxy_via_is_ours(&t_conf, &t_iin.via, &loop))
+		return;
+	sip_values_init(&it, &t_in, SIP_HDR_VIA);
+	if (sip_values_next(&it, &v) != 1 || sip_values_next(&it, &v) != 1 ||
+	    sip_via_parse(&next, v) != SIP_PERR_OK)
+		return;
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)
+		 dp_proxy_txn_hash_via(&t_self.key, &next, &t_iin));
+	memcpy(buf + (t_iin.via.branch.ptr - buf) + DP_PROXY_MAGIC_LEN, hex,
+	       16);
+	if (sip_parse(&t_in, buf, len) != SIP_PERR_OK ||
+	    sip_msg_check(&t_in, &t_iin) != SIP_PERR_OK)
+		abort();        /* hex digits for hex digits */
+}
+
 /* One decision: request (with the table step) or response. */
 static enum dp_proxy_act
 t_decide(const struct dp_udp_meta *meta, const struct rules_dest *dest,
@@ -790,7 +818,7 @@ t_decide(const struct dp_udp_meta *meta, const struct rules_dest *dest,
 	uint32_t n;
 
 	if (!t_in.is_request)
-		return dp_proxy_response(&t_conf, &t_in, &t_iin, po);
+		return dp_proxy_response(&t_self, &t_in, &t_iin, po);
 	/* dp_sip.c's steps 3 and 4, before the proxy stage. */
 	if (t_iin.max_forwards == 0) {
 		po->code = 483;
@@ -873,6 +901,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sip_parse(&t_in, buf, len) != SIP_PERR_OK ||
 	    sip_msg_check(&t_in, &t_iin) != SIP_PERR_OK)
 		return 0;
+	/* A response whose top Via is ours in shape gets the transaction
+	 * part the proxy would have made, so that the relay path is reached
+	 * (a made-up one is only a foreign Via). */
+	if (!t_in.is_request && (flags & T_RR) != 0)
+		t_fix_branch(buf, len);
 
 	memset(&t_po, 0, sizeof(t_po));
 	act = t_decide(&meta, &dest, user, (flags & T_HINT) != 0, &t_po);
