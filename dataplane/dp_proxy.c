@@ -1041,7 +1041,12 @@ dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 			return dp_proxy_answer(out, DP_PW_SIPS, 416);
 		if (!dp_proxy_uri_dest(&ru, out))
 			return dp_proxy_answer(out, DP_PW_NOT_IP, 503);
-		if (!sip_param_get(ru.params, SPAN_LIT("lr"), &lr)) {
+		/* A Route value written without <> (the grammar wants them,
+		 * RFC 3261 §20.34, but it is met) reads its ;lr as a header
+		 * parameter: still a loose router. */
+		if (!sip_param_get(ru.params, SPAN_LIT("lr"), &lr) &&
+		    (na.bracketed ||
+		     !sip_param_get(na.params, SPAN_LIT("lr"), &lr))) {
 			if (!dp_proxy_ruri_ok(&ru, na.uri) ||
 			    dp_proxy_strict_next(msg, out, skip, na.uri) != 0)
 				return dp_proxy_drop(out, DP_PW_REWRITE);
@@ -1513,7 +1518,11 @@ dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 				  out);
 }
 
-/* Apply the edits in the mbuf and send it; 1 if queued. */
+/*
+ * Apply the edits in the mbuf and send it: 1 if queued, 0 if the send
+ * failed (counted, @p m consumed), -1 if the edits do not fit (counted;
+ * @p m and @p msg untouched, still the caller's).
+ */
 static int
 dp_proxy_send(struct dp_lcore *lc, struct rte_mbuf *m,
 	      const struct dp_udp_meta *meta, const struct sip_msg *msg,
@@ -1533,10 +1542,14 @@ dp_proxy_send(struct dp_lcore *lc, struct rte_mbuf *m,
 	head = out->dst.family == DP_AF_V4 ? DP_TX_HEADROOM4 : DP_TX_HEADROOM;
 	head = rte_pktmbuf_headroom(m) > head ?
 	       rte_pktmbuf_headroom(m) - head : 0;
+	/* A failed apply has moved nothing (sip_rw_apply_inplace_head()). */
 	if (unlikely(buf != msg->buf ||
 		     sip_rw_apply_inplace_head(&out->ed, msg, buf, head, cap,
-					       &start, &len) != 0 ||
-		     len > UINT16_MAX)) {
+					       &start, &len) != 0)) {
+		dp_cnt_add(lc, DP_CNT_PROXY_EDIT_FAIL, 1);
+		return -1;
+	}
+	if (unlikely(len > UINT16_MAX)) {       /* no mbuf holds it */
 		dp_cnt_add(lc, DP_CNT_PROXY_EDIT_FAIL, 1);
 		dp_cnt_add(lc, DP_CNT_DROP, 1);
 		rte_pktmbuf_free(m);
@@ -1620,6 +1633,7 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 	const struct dp_snap *prev = ((struct dp_sip_lcore *)lc->sip)->prev;
 	enum dp_proxy_act act;
 	uint16_t i, nsent = 0, ndrop = 0, nlost = 0;
+	int rc;
 
 	self.conf = lc->conf;
 	self.record_route = lc->conf->record_route;
@@ -1676,9 +1690,24 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 		case DP_PA_SEND:
 			/* Counted once it went out (or waits for its next
 			 * hop); a failed edit or send is counted as such. */
-			if (dp_proxy_send(lc, pkts[i], &meta[i], &q->msg,
-					  &out) == 0)
+			rc = dp_proxy_send(lc, pkts[i], &meta[i], &q->msg,
+					   &out);
+			if (rc == 0)
 				continue;
+			if (unlikely(rc < 0)) {
+				/* Edits too big for the mbuf: a request
+				 * hears 500 (as when they do not fit the
+				 * message, below); an ACK or a response is
+				 * a counted drop. */
+				if (q->msg.is_request &&
+				    q->msg.method != SIP_METHOD_ACK)
+					nsent = (uint16_t)(nsent +
+						dp_sip_answer(lc, snap,
+							&meta[i], q, 500));
+				else
+					nlost++;
+				break;
+			}
 			nsent++;
 			if (!q->msg.is_request) {
 				dp_cnt_add(lc, DP_CNT_PROXY_RELAY, 1);

@@ -533,6 +533,40 @@ test_dp_proxy_route_pop_and_loose_route(void **state)
 	assert_null(strstr(got, "192.0.2.1;lr"));
 }
 
+/* Route values without <>: ";lr" is then a header parameter, and the next
+ * hop is still a loose router (the Request-URI stays). */
+static void
+test_dp_proxy_route_unbracketed_lr(void **state)
+{
+	static const char in[] =
+		"BYE sip:bob@198.51.100.50:5070 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-ub\r\n"
+		"Route: sip:192.0.2.1:5060;lr\r\n"
+		"Route: sip:198.51.100.77;lr\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: ub1\r\nCSeq: 8 BYE\r\nContent-Length: 0\r\n\r\n";
+	static const char strict[] =
+		"BYE sip:bob@198.51.100.50:5070 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-us\r\n"
+		"Route: sip:192.0.2.1:5060;lr\r\n"
+		"Route: sip:198.51.100.77\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: us1\r\nCSeq: 8 BYE\r\nContent-Length: 0\r\n\r\n";
+	const char *got;
+
+	(void)state;
+	got = t_request_sent(in);
+	assert_int_equal(t_out.why, DP_PW_ROUTE);
+	assert_memory_equal(&t_out.dst.v4, "\xc6\x33\x64\x4d", 4);
+	assert_non_null(strstr(got, "BYE sip:bob@198.51.100.50:5070 SIP/2.0\r\n"));
+	assert_non_null(strstr(got, "\r\nRoute: sip:198.51.100.77;lr\r\n"));
+	/* Without ;lr anywhere: a strict router, as before. */
+	got = t_request_sent(strict);
+	assert_non_null(strstr(got, "BYE sip:198.51.100.77 SIP/2.0\r\n"));
+}
+
 /*
  * A first Route naming us by a --domain name of ours (an outbound proxy
  * its clients know by name) is ours and removed (RFC 3261 §16.4); on
@@ -1955,6 +1989,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_branch_without_cookie),
 		cmocka_unit_test(test_dp_proxy_loop_482_spiral_forwarded),
 		cmocka_unit_test(test_dp_proxy_route_pop_and_loose_route),
+		cmocka_unit_test(test_dp_proxy_route_unbracketed_lr),
 		cmocka_unit_test(test_dp_proxy_route_foreign_and_name),
 		cmocka_unit_test(test_dp_proxy_route_our_domain_popped),
 		cmocka_unit_test(test_dp_proxy_sips_refused),
