@@ -1142,6 +1142,18 @@ dp_proxy_to_target(const struct dp_proxy_self *self,
 	}
 
 	if (u->scheme_id == SIP_SCHEME_SIP || u->scheme_id == SIP_SCHEME_SIPS) {
+		/* A telephone-subscriber's parameters (npdi, rn, isub...) go
+		 * on with the rewritten number (RFC 3261 §19.1.6), but the
+		 * phone-context of the number as received. */
+		if (esc.len != 0 && u->user.len != 0 &&
+		    memchr(u->user.ptr, ';', u->user.len) != NULL) {
+			k = sip_user_params(u->user, true, out->user + esc.len,
+					    (uint32_t)sizeof(out->user) -
+					    esc.len);
+			if (k < 0)
+				return dp_proxy_drop(out, DP_PW_REWRITE);
+			esc.len += (uint32_t)k;
+		}
 		/* Edit in place: everything but user and host:port stays. An
 		 * empty user (the rule stripped the whole number) leaves no
 		 * user part (sip_rw_ruri_user()), as in a redirect's Contacts

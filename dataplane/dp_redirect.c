@@ -120,6 +120,16 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 				     sl->user_esc, cap);
 		elen = rc > 0 ? (uint32_t)rc : 0;
 		rewritten = true;
+		/* A sip: telephone-subscriber's parameters (npdi, rn...) go
+		 * on with the new number, but its phone-context (as a tel:
+		 * URI's below); left out when they would not fit. */
+		if (!tel && elen != 0 && u.len != 0 &&
+		    memchr(u.ptr, ';', u.len) != NULL) {
+			rc = sip_user_params(u, true, sl->user_esc + elen,
+					     cap - elen);
+			if (rc > 0)
+				elen += (uint32_t)rc;
+		}
 	} else if (u.len != 0) {
 		/*
 		 * No manipulation: the user part as it came, so "+1212..."

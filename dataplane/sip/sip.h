@@ -240,6 +240,21 @@ int sip_user_escape(struct span in, bool keep_pct, char *out, uint32_t cap);
  *
  * Context: any thread, hot-path safe.
  */
+/**
+ * The parameters of a telephone-subscriber written as a sip: user part
+ * (RFC 3261 §19.1.6: "+12125550100;npdi;rn=+12125550000"), from its first
+ * ';', as written (already escaped), to put back after a rewritten number
+ * so that number portability data (RFC 4694 rn, npdi) and the like go on
+ * with it; phone-context left out when @p drop_context.
+ *
+ * @return
+ *   Bytes written (0: no parameters); -ENOSPC when @p cap is too small.
+ *
+ * Context: any thread, hot-path safe.
+ */
+int sip_user_params(struct span user, bool drop_context, char *out,
+		    uint32_t cap);
+
 int sip_tel_params_user(struct span params, bool drop_context, char *out,
 			uint32_t cap);
 

@@ -675,6 +675,34 @@ sip_user_escape(struct span in, bool keep_pct, char *out, uint32_t cap)
 }
 
 int
+sip_user_params(struct span user, bool drop_context, char *out, uint32_t cap)
+{
+	const char *p, *end = span_end(user), *seg, *eq;
+	uint32_t n = 0, len;
+
+	if (user.len == 0)
+		return 0;
+	p = memchr(user.ptr, ';', user.len);
+	while (p != NULL && p < end) {
+		seg = p;
+		p = memchr(seg + 1, ';', (size_t)(end - seg - 1));
+		if (p == NULL)
+			p = end;
+		len = (uint32_t)(p - seg);
+		eq = memchr(seg + 1, '=', len - 1);
+		if (drop_context &&
+		    span_eq_nocase(span_range(seg + 1, eq != NULL ? eq : p),
+				   SPAN_LIT("phone-context")))
+			continue;
+		if (len > cap - n)
+			return -ENOSPC;
+		memcpy(out + n, seg, len);
+		n += len;
+	}
+	return (int)n;
+}
+
+int
 sip_tel_params_user(struct span params, bool drop_context, char *out,
 		    uint32_t cap)
 {

@@ -533,6 +533,28 @@ test_dp_proxy_route_pop_and_loose_route(void **state)
 	assert_null(strstr(got, "192.0.2.1;lr"));
 }
 
+/* A rewritten sip: telephone-subscriber keeps its parameters (npdi, rn:
+ * RFC 4694) but phone-context; one the rule leaves alone keeps them all. */
+static void
+test_dp_proxy_rewrite_keeps_user_params(void **state)
+{
+	static const char in[] = INVITE_HDRS(
+		"sip:+12125550100;npdi;rn=+12125550000;phone-context=+1"
+		"@192.0.2.1;user=phone",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-np", "");
+	const char *got;
+
+	(void)state;
+	got = t_forward(in, SPAN_LIT("0012125550100"));
+	assert_non_null(strstr(got, "INVITE sip:0012125550100;npdi;"
+				    "rn=+12125550000@192.0.2.20:5070;"
+				    "user=phone SIP/2.0\r\n"));
+	got = t_forward(in, SPAN_NULL);
+	assert_non_null(strstr(got, "INVITE sip:+12125550100;npdi;"
+				    "rn=+12125550000;phone-context=+1"
+				    "@192.0.2.20:5070;user=phone SIP/2.0\r\n"));
+}
+
 /* Route values without <>: ";lr" is then a header parameter, and the next
  * hop is still a loose router (the Request-URI stays). */
 static void
@@ -1990,6 +2012,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_loop_482_spiral_forwarded),
 		cmocka_unit_test(test_dp_proxy_route_pop_and_loose_route),
 		cmocka_unit_test(test_dp_proxy_route_unbracketed_lr),
+		cmocka_unit_test(test_dp_proxy_rewrite_keeps_user_params),
 		cmocka_unit_test(test_dp_proxy_route_foreign_and_name),
 		cmocka_unit_test(test_dp_proxy_route_our_domain_popped),
 		cmocka_unit_test(test_dp_proxy_sips_refused),

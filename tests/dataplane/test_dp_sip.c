@@ -607,6 +607,14 @@ test_dp_sip_redirect_contacts(void **state)
 	t_check("INVITE", "sip:+44-20-7946-0000@192.0.2.1", "r2", NULL,
 		"302 Moved Temporarily",
 		"Contact: <sip:004442079460000@198.19.0.4:5060>;q=1.0\r\n", 0);
+	/* A sip: telephone-subscriber keeps its parameters (number
+	 * portability, RFC 4694) with the rewritten number, but its
+	 * phone-context. */
+	t_check("INVITE", "sip:+44-20-7946-0000;npdi;rn=+442079460001;"
+		"phone-context=+44@192.0.2.1;user=phone", "r2a", NULL,
+		"302 Moved Temporarily",
+		"Contact: <sip:004442079460000;npdi;rn=+442079460001"
+		"@198.19.0.4:5060;user=phone>;q=1.0\r\n", 0);
 	/* A rewritten tel: number keeps its parameters in the user part
 	 * (RFC 3261 §19.1.6) but phone-context, which described the number
 	 * as received. */
@@ -633,8 +641,8 @@ test_dp_sip_redirect_contacts(void **state)
 		"301 Moved Permanently",
 		"Contact: <sip:bob%20smith@198.19.0.7:5062>;q=1.0;expires=600\r\n",
 		0);
-	assert_int_equal(t_cnt(DP_CNT_SIP_REDIRECT), 6);
-	assert_int_equal(t_env.lc[0].sip_code[302 - DP_CODE_MIN], 4);
+	assert_int_equal(t_cnt(DP_CNT_SIP_REDIRECT), 7);
+	assert_int_equal(t_env.lc[0].sip_code[302 - DP_CODE_MIN], 5);
 	assert_int_equal(t_env.lc[0].sip_code[301 - DP_CODE_MIN], 2);
 	/* Per-rule hits of this generation. */
 	{
@@ -644,7 +652,7 @@ test_dp_sip_redirect_contacts(void **state)
 		dp_snap_sum(s, hits, NULL);
 		assert_int_equal(hits[rules_db_find(s->db, SPAN_LIT("corp"))],
 				 2);
-		assert_int_equal(hits[rules_db_find(s->db, SPAN_LIT("uk"))], 2);
+		assert_int_equal(hits[rules_db_find(s->db, SPAN_LIT("uk"))], 3);
 	}
 	/* A tel: number longer than any rewritten user is still escaped;
 	 * a user too long for a Contact is given as its number, global

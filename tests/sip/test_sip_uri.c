@@ -861,6 +861,36 @@ test_sip_uri_tel_params_user(void **state)
 					     sizeof(out)), -EBADMSG);
 }
 
+/*
+ * sip_user_params(): a sip: user part's telephone-subscriber parameters,
+ * as written, phone-context left out on request.
+ */
+static void
+test_sip_uri_user_params(void **state)
+{
+	char out[128];
+
+	assert_int_equal(sip_user_params(PUT(state,
+		"+12125550100;npdi;rn=+12125550000;phone-context=+1"), false,
+		out, sizeof(out)), 38);
+	assert_memory_equal(out, ";npdi;rn=+12125550000;phone-context=+1",
+			    38);
+	assert_int_equal(sip_user_params(PUT(state,
+		"5550100;Phone-Context=+1212;npdi;isub=a%20b"), true, out,
+		sizeof(out)), 16);
+	assert_memory_equal(out, ";npdi;isub=a%20b", 16);
+	assert_int_equal(sip_user_params(PUT(state, "+12125550100"), true,
+					 out, sizeof(out)), 0);
+	assert_int_equal(sip_user_params(SPAN_NULL, true, out, sizeof(out)),
+			 0);
+	assert_int_equal(sip_user_params(PUT(state, "1;npdi;rn=2"), false,
+					 out, 9), -ENOSPC);
+	assert_int_equal(sip_user_params(PUT(state, "1;;x"), false, out,
+					 sizeof(out)), 3);
+	assert_memory_equal(out, ";;x", 3);
+	(void)state;
+}
+
 /* RFC 4475 §3.1.1.3: never unescape recursively. */
 static void
 test_sip_uri_unescape_not_recursive(void **state)
@@ -1769,6 +1799,7 @@ main(void)
 		cmocka_unit_test(test_sip_uri_param_get_on_uri_params),
 		cmocka_unit_test(test_sip_uri_param_next_prefixes_never_fault),
 		cmocka_unit_test(test_sip_uri_unescape_decodes),
+		cmocka_unit_test(test_sip_uri_user_params),
 		cmocka_unit_test(test_sip_uri_unescape_not_recursive),
 		cmocka_unit_test(test_sip_uri_user_escape),
 		cmocka_unit_test(test_sip_uri_tel_params_user),
