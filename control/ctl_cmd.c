@@ -192,9 +192,26 @@ ctl_cmd_export(struct ctl_server *srv, struct ctl_conn *c,
 	       const struct ctl_jval *req, struct ctl_reply *r)
 {
 	struct ctl_export x = { .srv = srv, .c = c };
+	struct ctl_conn *o;
 	int rc;
 
 	(void)req;
+	/*
+	 * An export is queued whole (up to ~90 MB for a million rules):
+	 * while another client leaves more than CTL_OUT_HOLD unread, one
+	 * more is refused, so that clients that do not read cannot make
+	 * the server hold one export each.
+	 */
+	for (o = srv->conns; o != NULL; o = o->next) {
+		if (o == c || o->out.len <= CTL_OUT_HOLD)
+			continue;
+		ctl_frame_put(&c->out, CTL_FRAME_END, NULL, 0);
+		ctl_reply_fail(r, -EBUSY, "busy",
+			       "client %llu has %zu MiB of replies not yet "
+			       "read; nothing exported, retry when it has",
+			       (unsigned long long)o->id, o->out.len >> 20);
+		return;
+	}
 	ctl_buf_init(&x.chunk);
 	rc = ctl_export_csv(ctl_state_rules(srv->cs), ctl_cmd_export_write,
 			    &x);
@@ -373,7 +390,9 @@ ctl_cmd_status(struct ctl_server *srv, struct ctl_conn *c,
 	}
 	ctl_jw_u64(&r->w, "generation", g.generation);
 	ctl_jw_u64(&r->w, "committed_us", g.committed_us);
-	ctl_jw_u64(&r->w, "age_s", g.committed_us != 0 ?
+	/* A clock set back reads as no age, not as centuries. */
+	ctl_jw_u64(&r->w, "age_s", g.committed_us != 0 &&
+		   ctl_now_us() > g.committed_us ?
 		   (ctl_now_us() - g.committed_us) / 1000000 : 0);
 	ctl_jw_u64(&r->w, "rules", rules_set_count(ctl_state_rules(srv->cs),
 						    counts));
@@ -431,7 +450,7 @@ ctl_cmd_status(struct ctl_server *srv, struct ctl_conn *c,
 	ctl_jw_bool(&r->w, "import_in_progress", srv->importer != NULL);
 	ctl_jw_u64(&r->w, "subscribers", srv->nsubs);
 	ctl_jw_u64(&r->w, "pid", (uint64_t)getpid());
-	ctl_jw_u64(&r->w, "uptime_s", (ctl_now_us() - srv->started_us) /
+	ctl_jw_u64(&r->w, "uptime_s", (ctl_mono_us() - srv->started_us) /
 		   1000000);
 }
 

@@ -57,7 +57,7 @@ struct ctl_server {
 	struct ctl_conn         *importer;      /* at most one import at a time */
 	uint64_t                 upload_idle_us; /* 0: imports never time out */
 	uint64_t                 next_id;
-	uint64_t                 started_us;
+	uint64_t                 started_us;    /* monotonic */
 	uint32_t                 nsubs;
 	uint32_t                 nconns;
 	int                      spare_fd;      /* given up to accept at EMFILE */

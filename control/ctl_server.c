@@ -679,7 +679,7 @@ ctl_server_new(struct ctl_state *cs, const struct ctl_server_opts *o,
 	/* Given up when descriptors run out (ctl_server_accept_shed()). */
 	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	srv->upload_idle_us = (uint64_t)o->upload_idle_s * 1000000u;
-	srv->started_us = ctl_now_us();
+	srv->started_us = ctl_mono_us();
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

@@ -1100,8 +1100,24 @@ test_ctl_proto_unread_replies_are_bounded(void **state)
 	if (rss1 - rss0 > 80 * 1024)
 		fail_msg("server grew by %ld KiB for replies not read",
 			 rss1 - rss0);
-	/* Another client is served meanwhile. */
+	/* Another client is served meanwhile, but for another export,
+	 * refused while this one leaves more than CTL_OUT_HOLD unread. */
 	assert_true(status_int(fx, "generation") > 0);
+	{
+		int fd2 = ctl_io_connect(fx->sock);
+		struct ctl_buf in;
+		uint8_t type;
+
+		assert_true(fd2 >= 0);
+		assert_int_equal(ctl_io_send_frame(fd2, CTL_FRAME_REQUEST, req,
+						   sizeof(req) - 1), 0);
+		ctl_buf_init(&in);
+		assert_int_equal(ctl_io_read_frame(fd2, &type, &in), 0);
+		assert_int_equal(type, CTL_FRAME_END);
+		ctl_buf_fini(&in);
+		raw_error(fd2, "busy", "not yet read; nothing exported");
+		close(fd2);
+	}
 	for (i = 0; i < NREQ; i++) {
 		v = raw_reply(fd);
 		assert_true(ctl_json_bool(v, "ok", false));
