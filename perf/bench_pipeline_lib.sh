@@ -74,7 +74,9 @@ record() {  # scenario metric value unit
 }
 
 # run_dp NAME PCAP [wrapper...]: start the dataplane (options dp_args) on
-# the pcap; sets dp_pid, dp_log, dp_tele.
+# the pcap, replayed in a loop (DP_RX_OPTS replaces "infinite_rx=1": more
+# net_pcap options, e.g. "tx_pcap=FILE" for one pass that records what
+# goes out); sets dp_pid, dp_log, dp_tele.
 run_dp() {
 	local name=$1 pcap=$2 i
 	shift 2
@@ -85,7 +87,7 @@ run_dp() {
 		dp_tele=${XDG_RUNTIME_DIR:-/tmp}/dpdk/$prefix-$dp_run/dpdk_telemetry.v2
 	setsid "$@" "$dataplane" -l 0-1 --no-huge --no-pci -m 2048 \
 		--no-shconf --file-prefix "$prefix-$dp_run" \
-		--vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" -- \
+		--vdev "net_pcap0,rx_pcap=$pcap,${DP_RX_OPTS:-infinite_rx=1}" -- \
 		"${dp_args[@]}" \
 		>"$dp_log" 2>&1 </dev/null &
 	dp_pid=$!

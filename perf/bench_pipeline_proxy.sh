@@ -7,8 +7,11 @@
 #
 # Inputs as perf/bench_pipeline.sh: pktgen-scripts/gen_routes.py writes a
 # table (its redirect rules turned into forward rules), gen_invites.py a
-# pcap of INVITEs drawn from it; the responses pcap is written here (180s
-# carrying a Via of ours on top, as the router's forwards get them back).
+# pcap of INVITEs drawn from it. The responses pcap is made from what the
+# router sends: one pass over the INVITEs with net_pcap recording its
+# output, then a 180 for each forwarded INVITE, from its target, with its
+# Via lines (ours on top, whose branch the router checks), as the
+# router's forwards get them back.
 # sipedge-dataplane replays a pcap with net_pcap (infinite_rx=1); its
 # transmit side frees and counts, so nothing outside limits the worker.
 #
@@ -60,7 +63,7 @@ python3 "$gen/gen_invites.py" --routes "$work/routes.csv" \
 
 # Responses, and the gateway's ARP reply appended to both pcaps.
 python3 - "$work" "$packets" <<'EOF'
-import random, struct, sys
+import struct, sys
 
 work, n = sys.argv[1], int(sys.argv[2])
 OUR_MAC = bytes.fromhex("027063617000")      # net_pcap's first port
@@ -109,28 +112,9 @@ def write_pcap(path, hdr, pkts):
 
 hdr, inv = read_pcap(work + "/invites-only.pcap")
 write_pcap(work + "/invites.pcap", hdr, inv + [arp_reply()])
-
-rnd = random.Random(7)
-resp = []
-for i in range(n):
-    peer = "198.18.128.%d" % (1 + i % 64)
-    tgt = bytes([198, 19, rnd.randrange(0, 2), rnd.randrange(1, 255)])
-    branch = "%016x.%016x" % (rnd.getrandbits(64), rnd.getrandbits(64))
-    msg = (
-        "SIP/2.0 180 Ringing\r\n"
-        "Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK%s\r\n"
-        "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bKc%08x;rport=5060;"
-        "received=%s\r\n"
-        "From: <sip:+15550100@%s;user=phone>;tag=f%08x\r\n"
-        "To: <sip:+12125550%03d@198.18.0.2;user=phone>;tag=t%08x\r\n"
-        "Call-ID: c%08x@%s\r\n"
-        "CSeq: 1 INVITE\r\n"
-        "Contact: <sip:uas@%s:5060>\r\n"
-        "Content-Length: 0\r\n\r\n" % (
-            branch, peer, i, peer, peer, i, i % 1000, i, i, peer,
-            ".".join(map(str, tgt))))
-    resp.append(udp_frame(tgt, US, 5060, 5060, msg.encode()))
-write_pcap(work + "/responses.pcap", hdr, resp + [arp_reply()])
+# One pass to record the forwards: the first INVITEs make the gateway's
+# entry incomplete, the ARP reply resolves it, then every INVITE once.
+write_pcap(work + "/capture.pcap", hdr, inv[:32] + [arp_reply()] + inv)
 EOF
 
 # --- control -------------------------------------------------------------
@@ -169,6 +153,91 @@ report() {  # SCENARIO OUT-METRIC
 counters() {
 	grep -E "^ +($(echo "$@" | tr ' ' '|')) " "$dp_log" | sed 's/^/   /' || true
 }
+
+echo "== recording the forwarded INVITEs, for the responses"
+DP_RX_OPTS="tx_pcap=$work/forwarded.pcap" run_dp capture "$work/capture.pcap"
+sleep 3
+stop_group "$dp_pid"
+python3 - "$work" <<'EOF'
+import struct, sys
+
+work = sys.argv[1]
+OUR_MAC = bytes.fromhex("027063617000")      # net_pcap's first port
+GW_MAC = bytes.fromhex("020000000001")
+US, GW = bytes([198, 18, 0, 2]), bytes([198, 18, 0, 1])
+
+def cksum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+def udp_frame(src, dst, sport, dport, payload):
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17,
+                     0, src, dst)
+    ip = ip[:10] + struct.pack("!H", cksum(ip)) + ip[12:]
+    return OUR_MAC + GW_MAC + b"\x08\x00" + ip + udp
+
+def arp_reply():
+    arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 2, GW_MAC, GW,
+                      OUR_MAC, US)
+    return (OUR_MAC + GW_MAC + b"\x08\x06" + arp).ljust(60, b"\0")
+
+def read_pcap(path):
+    with open(path, "rb") as f:
+        hdr = f.read(24)
+        pkts = []
+        while True:
+            rec = f.read(16)
+            if len(rec) < 16:
+                break
+            incl = struct.unpack("<IIII", rec)[2]
+            pkts.append(f.read(incl))
+    return hdr, pkts
+
+def write_pcap(path, hdr, pkts):
+    with open(path, "wb") as f:
+        f.write(hdr)
+        for i, p in enumerate(pkts):
+            f.write(struct.pack("<IIII", i // 1000000, i % 1000000, len(p),
+                                len(p)))
+            f.write(p)
+
+# A 180 for each INVITE the router forwarded (its first copy), from the
+# target it went to, with its Via lines: ours on top, as sent.
+hdr, fwd = read_pcap(work + "/forwarded.pcap")
+resp, seen = [], set()
+for f in fwd:
+    if len(f) < 42 or f[12:14] != b"\x08\x00" or f[23] != 17:
+        continue
+    l4 = 14 + (f[14] & 15) * 4
+    tgt = f[30:34]
+    tport = struct.unpack("!H", f[l4 + 2:l4 + 4])[0]
+    text = f[l4 + 8:].decode("latin-1")
+    if not text.startswith("INVITE "):
+        continue
+    lines = text.split("\r\n\r\n", 1)[0].split("\r\n")[1:]
+    get = lambda n: [l for l in lines if l.split(":", 1)[0].lower() == n]
+    cid = get("call-id")[0]
+    if cid in seen:
+        continue
+    seen.add(cid)
+    msg = ("SIP/2.0 180 Ringing\r\n" + "\r\n".join(get("via")) + "\r\n" +
+           get("from")[0] + "\r\n" + get("to")[0] +
+           ";tag=t%08x\r\n" % len(resp) + cid + "\r\n" +
+           get("cseq")[0] + "\r\n" +
+           "Contact: <sip:uas@%s:%d>\r\n" % (".".join(map(str, tgt)), tport) +
+           "Content-Length: 0\r\n\r\n")
+    resp.append(udp_frame(tgt, US, tport, 5060, msg.encode("latin-1")))
+if len(resp) < 1000:
+    sys.exit("bench_pipeline_proxy: only %d INVITEs forwarded in the "
+             "recording pass" % len(resp))
+write_pcap(work + "/responses.pcap", hdr, resp + [arp_reply()])
+print("   %d responses made from the forwarded INVITEs" % len(resp))
+EOF
 
 echo "== invites: INVITEs forwarded"
 run_dp invites "$work/invites.pcap"
