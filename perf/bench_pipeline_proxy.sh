@@ -61,11 +61,10 @@ python3 "$gen/gen_routes.py" --rules "$rules" |
 python3 "$gen/gen_invites.py" --routes "$work/routes.csv" \
 	-n "$packets" --udp-checksum zero -o "$work/invites-only.pcap"
 
-# Responses, and the gateway's ARP reply appended to both pcaps.
-python3 - "$work" "$packets" <<'EOF'
-import struct, sys
+# Frames and pcap files for the two Python steps below (bp_pcap.py).
+cat >"$work/bp_pcap.py" <<'EOF'
+import struct
 
-work, n = sys.argv[1], int(sys.argv[2])
 OUR_MAC = bytes.fromhex("027063617000")      # net_pcap's first port
 GW_MAC = bytes.fromhex("020000000001")
 US, GW = bytes([198, 18, 0, 2]), bytes([198, 18, 0, 1])
@@ -109,6 +108,16 @@ def write_pcap(path, hdr, pkts):
             f.write(struct.pack("<IIII", i // 1000000, i % 1000000, len(p),
                                 len(p)))
             f.write(p)
+EOF
+
+# The gateway's ARP reply appended to the INVITEs; the recording pass's
+# input.
+python3 - "$work" <<'EOF'
+import sys
+
+work = sys.argv[1]
+sys.path.insert(0, work)
+from bp_pcap import *
 
 hdr, inv = read_pcap(work + "/invites-only.pcap")
 write_pcap(work + "/invites.pcap", hdr, inv + [arp_reply()])
@@ -162,49 +171,8 @@ python3 - "$work" <<'EOF'
 import struct, sys
 
 work = sys.argv[1]
-OUR_MAC = bytes.fromhex("027063617000")      # net_pcap's first port
-GW_MAC = bytes.fromhex("020000000001")
-US, GW = bytes([198, 18, 0, 2]), bytes([198, 18, 0, 1])
-
-def cksum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-
-def udp_frame(src, dst, sport, dport, payload):
-    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17,
-                     0, src, dst)
-    ip = ip[:10] + struct.pack("!H", cksum(ip)) + ip[12:]
-    return OUR_MAC + GW_MAC + b"\x08\x00" + ip + udp
-
-def arp_reply():
-    arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 2, GW_MAC, GW,
-                      OUR_MAC, US)
-    return (OUR_MAC + GW_MAC + b"\x08\x06" + arp).ljust(60, b"\0")
-
-def read_pcap(path):
-    with open(path, "rb") as f:
-        hdr = f.read(24)
-        pkts = []
-        while True:
-            rec = f.read(16)
-            if len(rec) < 16:
-                break
-            incl = struct.unpack("<IIII", rec)[2]
-            pkts.append(f.read(incl))
-    return hdr, pkts
-
-def write_pcap(path, hdr, pkts):
-    with open(path, "wb") as f:
-        f.write(hdr)
-        for i, p in enumerate(pkts):
-            f.write(struct.pack("<IIII", i // 1000000, i % 1000000, len(p),
-                                len(p)))
-            f.write(p)
+sys.path.insert(0, work)
+from bp_pcap import *
 
 # A 180 for each INVITE the router forwarded (its first copy), from the
 # target it went to, with its Via lines: ours on top, as sent.

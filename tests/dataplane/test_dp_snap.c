@@ -258,6 +258,23 @@ t_put_setting_str(const char *dir, const char *name, const char *v)
 	t_put_setting(dir, name, &st);
 }
 
+/*
+ * sipedge-control on @p data (@p extra: one more option, or NULL), and
+ * the loader following it; returns the control process.
+ */
+static pid_t
+t_start(const char *data, const char *extra)
+{
+	pid_t ctl = ctl_test_start_control(t_ctl_bin, data, t_sock, extra);
+
+	assert_true(ctl > 0);
+	t_env.conf.control_path = t_sock;
+	t_env.conf.data_dir = data;
+	assert_int_equal(dp_loader_start(&t_ld, &t_env.conf, t_env.lc,
+					 t_env.nq, &t_env.svc, true), 0);
+	return ctl;
+}
+
 static void
 test_dp_snap_loader_follows_generations(void **state)
 {
@@ -265,12 +282,7 @@ test_dp_snap_loader_follows_generations(void **state)
 
 	(void)state;
 	t_begin();
-	ctl = ctl_test_start_control(t_ctl_bin, t_data, t_sock, NULL);
-	assert_true(ctl > 0);
-	t_env.conf.control_path = t_sock;
-	t_env.conf.data_dir = t_data;
-	assert_int_equal(dp_loader_start(&t_ld, &t_env.conf, t_env.lc,
-					 t_env.nq, &t_env.svc, true), 0);
+	ctl = t_start(t_data, NULL);
 	/* Nothing committed: the no-route answer, keyed by the secret the
 	 * control process created. */
 	assert_int_equal(t_ld.generation, 0);
@@ -458,12 +470,7 @@ test_dp_snap_loader_wrong_policy_type_held(void **state)
 	(void)state;
 	t_begin();
 	snprintf(data, sizeof(data), "%s/data-typed", t_dir);
-	ctl = ctl_test_start_control(t_ctl_bin, data, t_sock, NULL);
-	assert_true(ctl > 0);
-	t_env.conf.control_path = t_sock;
-	t_env.conf.data_dir = data;
-	assert_int_equal(dp_loader_start(&t_ld, &t_env.conf, t_env.lc,
-					 t_env.nq, &t_env.svc, true), 0);
+	ctl = t_start(data, NULL);
 	t_import("id,kind,pattern,action,targets,rank,strip,prepend,code\n"
 		 "nyc,prefix,1212,reject,,,,,603\n");
 	t_wait_gen(1);
@@ -520,13 +527,7 @@ test_dp_snap_loader_follows_map_growth(void **state)
 	(void)state;
 	t_begin();
 	snprintf(data, sizeof(data), "%s/data-grow", t_dir);
-	ctl = ctl_test_start_control(t_ctl_bin, data, t_sock,
-				     "--map-size=1M");
-	assert_true(ctl > 0);
-	t_env.conf.control_path = t_sock;
-	t_env.conf.data_dir = data;
-	assert_int_equal(dp_loader_start(&t_ld, &t_env.conf, t_env.lc,
-					 t_env.nq, &t_env.svc, true), 0);
+	ctl = t_start(data, "--map-size=1M");
 	t_import("id,kind,pattern,action,targets,rank,strip,prepend,code\n"
 		 "nyc,prefix,1212,forward,198.19.0.3:5060,,,,\n");
 	t_wait_gen(1);
