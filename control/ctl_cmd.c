@@ -486,7 +486,9 @@ ctl_cmd_setting(struct ctl_server *srv, struct ctl_reply *r,
 	if (rc != 0 || s.type != d->type) {
 		s.type = d->type;
 		s.u = d->def;
-		s.str = span_make("", 0);
+		s.str = d->def_str != NULL ?
+			span_make(d->def_str, strlen(d->def_str)) :
+			span_make("", 0);
 		ctl_jw_str(&r->w, "source", "default");
 	} else {
 		ctl_jw_str(&r->w, "source", "stored");
@@ -501,6 +503,9 @@ ctl_cmd_setting(struct ctl_server *srv, struct ctl_reply *r,
 		ctl_jw_u64(&r->w, "default", d->def);
 		ctl_jw_u64(&r->w, "min", d->min);
 		ctl_jw_u64(&r->w, "max", d->max);
+	} else if (d->type == SCHEMA_SETTING_STR && !d->secret) {
+		ctl_jw_str(&r->w, "default",
+			   d->def_str != NULL ? d->def_str : "");
 	}
 	ctl_jw_str(&r->w, "help", d->help);
 	ctl_jw_obj_end(&r->w);

@@ -1182,6 +1182,7 @@ static const struct schema_setting_def schema_settings[] = {
 	},
 	{
 		.name = "acl.action", .type = SCHEMA_SETTING_STR,
+		.def_str = "drop",
 		.help = "what a request refused by acl.allow/acl.deny gets: "
 			"drop (default) or 403",
 		.check = schema_check_action,
@@ -1207,6 +1208,7 @@ static const struct schema_setting_def schema_settings[] = {
 	},
 	{
 		.name = "ratelimit.action", .type = SCHEMA_SETTING_STR,
+		.def_str = "drop",
 		.help = "what a request over the rate gets: drop (default) or "
 			"403",
 		.check = schema_check_action,

@@ -229,6 +229,7 @@ struct schema_setting_def {
 	const char      *name;
 	uint8_t          type;
 	uint64_t         def;
+	const char      *def_str;       /* STR: what absent means (NULL: "") */
 	uint64_t         min;
 	uint64_t         max;
 	const char      *help;

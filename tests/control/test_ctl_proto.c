@@ -885,6 +885,7 @@ test_ctl_proto_config_policy_settings_checked(void **state)
 			   "acl.action: 'reject': must be drop or 403");
 	val = config_get_str(fx, "acl.action", src, sizeof(src));
 	assert_string_equal(src, "default");
+	assert_string_equal(val, "drop");       /* what absent means */
 	free(val);
 	assert_int_equal(run(fx, setaction), CTL_EXIT_OK);
 	val = config_get_str(fx, "acl.action", src, sizeof(src));
