@@ -350,8 +350,9 @@ out_reply:
 	ctl_conn_reply(c, cmd != NULL ? cmd->name : name, &r);
 	ctl_reply_fini(&r);
 	ctl_json_free(req);
-	/* Served (an upload's data frames may still follow to discard). */
-	c->cmd = NULL;
+	/* Served; an upload's data frames may still follow, to discard: a
+	 * protocol error among them names the command they belong to. */
+	c->cmd = c->state == CTL_CONN_DISCARD ? cmd : NULL;
 }
 
 /* One complete frame. */
@@ -398,8 +399,10 @@ ctl_conn_frame(struct ctl_server *srv, struct ctl_conn *c, uint8_t type,
 		if (type == CTL_FRAME_END && len != 0)
 			ctl_conn_proto_error(srv, c,
 					     "an end frame carries nothing");
-		else if (type == CTL_FRAME_END)
+		else if (type == CTL_FRAME_END) {
 			c->state = CTL_CONN_IDLE;
+			c->cmd = NULL;
+		}
 		else if (type != CTL_FRAME_DATA)
 			ctl_conn_proto_error(srv, c,
 					     "expected a data or end frame");

@@ -1014,6 +1014,32 @@ test_ctl_proto_malformed_frames_are_rejected(void **state)
 	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, notjson,
 					   sizeof(notjson) - 1), 0);
 	raw_error(fd, "bad_request", "not valid JSON (byte 7)");
+	/* A refused upload's frames are discarded; a protocol error among
+	 * them names the command they came with. */
+	{
+		static const char badimp[] =
+			"{\"cmd\":\"routes.import\",\"dry_run\":\"x\"}";
+		struct ctl_jval *v;
+
+		assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST,
+						   badimp, sizeof(badimp) - 1),
+				 0);
+		raw_error(fd, "bad_request", NULL);
+		assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_DATA, "a,b\n",
+						   4), 0);
+		assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST,
+						   notjson, sizeof(notjson) - 1),
+				 0);
+		v = raw_reply(fd);
+		assert_string_equal(ctl_json_str(v, "cmd", ""),
+				    "routes.import");
+		assert_string_equal(ctl_json_str(ctl_json_get(v, "error"),
+						 "code", ""), "protocol");
+		ctl_json_free(v);
+		close(fd);
+		fd = ctl_io_connect(fx->sock);
+		assert_true(fd >= 0);
+	}
 	/* An upload's end frame is empty. */
 	assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, imp,
 					   sizeof(imp) - 1), 0);
