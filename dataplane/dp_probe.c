@@ -25,6 +25,7 @@
 
 #include <arpa/inet.h>
 
+#include <rte_cycles.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -59,14 +60,23 @@ dp_probe_prepare(const struct dp_conf *conf, struct dp_snap *s)
 	 * read always exists, so that health can clear bits in it. */
 	s->admin_bits = s->up_bits;
 	s->up_bits = malloc(words * sizeof(uint64_t));
-	if (s->up_bits == NULL)
+	s->up_prev_bits = malloc(words * sizeof(uint64_t));
+	if (s->up_bits == NULL || s->up_prev_bits == NULL)
 		return -ENOMEM;
 	if (s->admin_bits != NULL)
 		memcpy(s->up_bits, s->admin_bits, words * sizeof(uint64_t));
 	else
 		rules_up_bitmap(s->db, NULL, 0, s->up_bits);     /* all up */
 	s->up = s->up_bits;
+	memcpy(s->up_prev_bits, s->up_bits, words * sizeof(uint64_t));
 	return 0;
+}
+
+/* Target @p t's bit of @p w. */
+static bool
+dp_probe_is_up(const uint64_t *w, uint32_t t)
+{
+	return (__atomic_load_n(&w[t / 64], __ATOMIC_RELAXED) >> (t % 64)) & 1;
 }
 
 /* Set target @p t's bit of @p w to @p on, one whole-word store. */
@@ -108,7 +118,7 @@ static void
 dp_probe_judge(const struct dp_conf *conf, struct dp_snap *s)
 {
 	uint32_t t, last, n = 0;
-	bool healthy, was;
+	bool healthy, was, on, moved = false;
 
 	for (t = 0; t < s->ntargets; t++) {
 		was = s->probe_miss[t] < conf->probe_down;
@@ -127,9 +137,20 @@ dp_probe_judge(const struct dp_conf *conf, struct dp_snap *s)
 			       (int)s->chost[t].len - 4, s->chost[t].txt,
 			       healthy ? "answers probes again: up" :
 			       "answered none of its last probes: down");
-		dp_probe_bit(s->up_bits, t, healthy && dp_probe_admin_up(s, t));
+		on = healthy && dp_probe_admin_up(s, t);
+		if (!moved && on != dp_probe_is_up(s->up_bits, t)) {
+			/* The bitmap before this round's first change: where
+			 * a CANCEL's INVITE may have gone (dp_proxy.c). */
+			memcpy(s->up_prev_bits, s->up_bits,
+			       (s->ntargets + 63) / 64 * sizeof(uint64_t));
+			moved = true;
+		}
+		dp_probe_bit(s->up_bits, t, on);
 	}
 	__atomic_store_n(&s->nunhealthy, n, __ATOMIC_RELAXED);
+	if (moved)
+		__atomic_store_n(&s->up_change_tsc, rte_rdtsc(),
+				 __ATOMIC_RELEASE);
 }
 
 /*

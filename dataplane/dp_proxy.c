@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 
 #include <compiler.h>
@@ -1414,15 +1415,17 @@ dp_proxy_lookup(struct dp_lcore *lc, const struct dp_snap *snap,
 }
 
 /*
- * Forward through rule p->rule (or a lookup of our own). @p alt: @p snap is
- * generation N-1, consulted for a copy (dp_proxy_prev()): always a lookup
- * of our own, nothing counted, and anything but a forward is DP_PA_DROP.
- * @p quiet: a copy for N-1 goes out instead of a local answer, so a
- * redirect rule's answer (a CANCEL's 200) is not sent.
+ * Forward through rule p->rule (or a lookup of our own), to a target @p up
+ * holds up (the bitmap of @p snap, or another: NULL, all up). @p alt:
+ * a copy (dp_proxy_prev()) under generation N-1 or under the targets'
+ * health before its last change: always a lookup of our own, nothing
+ * counted, and anything but a forward is DP_PA_DROP. @p quiet: a copy
+ * goes out instead of a local answer, so a redirect rule's answer (a
+ * CANCEL's 200) is not sent.
  */
 static inline __attribute__((always_inline)) enum dp_proxy_act
 dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
-	       const struct dp_proxy_self *self,
+	       const uint64_t *up, const struct dp_proxy_self *self,
 	       const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
 	       struct dp_proxy_out *out, bool alt, bool quiet)
 {
@@ -1494,7 +1497,7 @@ dp_proxy_table(struct dp_lcore *lc, const struct dp_snap *snap,
 	/* N-1 draws with its own key (a secret change may lie between). */
 	if (rules_pick_target(snap->db, rule, hit.ntargets <= 1 ? 0 :
 			      alt ? dp_sip_flow_hash(snap, &p->info) : p->flow,
-			      snap->up, &dest) != 0) {
+			      up, &dest) != 0) {
 		if (alt)
 			return DP_PA_DROP;
 		dp_cnt_add(lc, DP_CNT_PROXY_ALL_DOWN, 1);
@@ -1582,6 +1585,7 @@ struct dp_proxy_alt {
 	struct dp_ip     dst;
 	uint16_t         sport;
 	uint16_t         dport;
+	enum dp_counter  cnt;           /* counted when the copy went out */
 };
 
 /*
@@ -1595,10 +1599,14 @@ struct dp_proxy_alt {
  * §17.2.3). The branch is the same (a hash of the received request);
  * the Request-URI is N-1's rule's. alt->m is the copy, or NULL; out->ed
  * is dp_proxy_request()'s again either way.
+ *
+ * So too for DP_SNAP_KEEP_US after probes changed the targets' health
+ * (dp_probe.c): @p prev is then generation N itself and @p up the bitmap
+ * before that change, which picked the INVITE's target.
  */
 static void
 dp_proxy_prev(struct dp_lcore *lc, const struct dp_snap *prev,
-	      const struct dp_proxy_self *self,
+	      const uint64_t *up, const struct dp_proxy_self *self,
 	      const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
 	      struct dp_proxy_out *out, struct dp_proxy_alt *alt)
 {
@@ -1607,7 +1615,7 @@ dp_proxy_prev(struct dp_lcore *lc, const struct dp_snap *prev,
 	uint32_t need, len, i;
 
 	alt->m = NULL;
-	if (dp_proxy_table(lc, prev, self, meta, p, out, true, false) !=
+	if (dp_proxy_table(lc, prev, up, self, meta, p, out, true, false) !=
 	    DP_PA_SEND)
 		goto out;
 	need = p->msg.len;
@@ -1631,6 +1639,34 @@ dp_proxy_prev(struct dp_lcore *lc, const struct dp_snap *prev,
 	alt->dport = out->dport;
 out:
 	out->ed = ed;
+}
+
+/*
+ * A CANCEL or an ACK the table routes: a copy to where its INVITE may have
+ * gone, when that may be elsewhere than now: under N-1 after a swap, or
+ * under the targets' health before probes last changed it.
+ */
+static void
+dp_proxy_follow(struct dp_lcore *lc, const struct dp_snap *snap,
+		const struct dp_snap *prev, const struct dp_proxy_self *self,
+		const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
+		struct dp_proxy_out *out, struct dp_proxy_alt *alt)
+{
+	uint64_t t;
+
+	if (prev != NULL) {
+		alt->cnt = DP_CNT_PROXY_PREV_GEN;
+		dp_proxy_prev(lc, prev, prev->up, self, meta, p, out, alt);
+		return;
+	}
+	if (snap == NULL || snap->up_prev_bits == NULL)
+		return;
+	t = __atomic_load_n(&snap->up_change_tsc, __ATOMIC_ACQUIRE);
+	if (t == 0 || rte_rdtsc() - t >=
+	    DP_SNAP_KEEP_US * (rte_get_tsc_hz() / 1000000u))
+		return;
+	alt->cnt = DP_CNT_PROXY_PREV_HEALTH;
+	dp_proxy_prev(lc, snap, snap->up_prev_bits, self, meta, p, out, alt);
 }
 
 uint16_t
@@ -1663,13 +1699,15 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 					       &meta[i], &out);
 			alt.m = NULL;
 			if (act == DP_PA_TABLE) {
-				if (unlikely(prev != NULL) &&
-				    (q->msg.method == SIP_METHOD_CANCEL ||
-				     q->msg.method == SIP_METHOD_ACK))
-					dp_proxy_prev(lc, prev, &self,
-						      &meta[i], q, &out, &alt);
-				act = dp_proxy_table(lc, snap, &self, &meta[i],
-						     q, &out, false,
+				if (unlikely(q->msg.method ==
+					     SIP_METHOD_CANCEL ||
+					     q->msg.method == SIP_METHOD_ACK))
+					dp_proxy_follow(lc, snap, prev, &self,
+							&meta[i], q, &out,
+							&alt);
+				act = dp_proxy_table(lc, snap, snap != NULL ?
+						     snap->up : NULL, &self,
+						     &meta[i], q, &out, false,
 						     alt.m != NULL);
 			}
 			if (unlikely(alt.m != NULL)) {
@@ -1684,9 +1722,7 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 
 					/* A failed send is counted as such. */
 					if (sent)
-						dp_cnt_add(lc,
-							   DP_CNT_PROXY_PREV_GEN,
-							   1);
+						dp_cnt_add(lc, alt.cnt, 1);
 					/* When N does not send it, the copy is
 					 * what this datagram led to, and N's
 					 * answer, if any, is not sent. */

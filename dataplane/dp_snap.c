@@ -86,6 +86,7 @@ dp_snap_free(struct dp_snap *s)
 	free(s->carry);
 	free(s->up_bits);
 	free(s->admin_bits);
+	free(s->up_prev_bits);
 	free(s->probe_ans);
 	free(s->probe_sent);
 	free(s->probe_miss);

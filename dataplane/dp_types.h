@@ -114,6 +114,7 @@
 	X(PROXY_FWD_DIALOG,     "proxy: in-dialog requests sent to the R-URI")  \
 	X(PROXY_LOOP,           "proxy: looped requests (482; an ACK dropped)") \
 	X(PROXY_SPIRAL,         "proxy: spiralling requests (our Via, other routing fields)") \
+	X(PROXY_PREV_HEALTH,    "proxy: CANCEL/ACK copies sent where the targets' health before its last change routes them") \
 	X(PROXY_PREV_GEN,       "proxy: CANCELs and ACKs also sent where generation N-1 routes them") \
 	X(PROBE_ANSWER,         "answers to our target probes (OPTIONS)")      \
 	X(PROBE_STALE,          "answers to probes of another generation or 503s") \
@@ -280,6 +281,9 @@ struct dp_snap {
 	uint32_t         ndown;         /* targets marked down (targets.down) */
 	/* Health probing (dp_probe.c), NULL/0 when off. */
 	uint64_t        *admin_bits;    /* targets.down alone; NULL: all up */
+	uint64_t        *up_prev_bits;  /* up_bits before their last change
+					 * by probes (loader writes), and */
+	uint64_t         up_change_tsc; /* when (TSC, atomic; 0: never) */
 	uint32_t        *probe_ans;     /* [nworkers][pstride]: round of the last
 					 * answer, each slice by its own worker */
 	uint32_t        *probe_sent;    /* [ntargets]: round last probed (loader) */

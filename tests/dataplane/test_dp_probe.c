@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 
 #include <fmt.h>
@@ -303,6 +304,92 @@ test_dp_probe_options_answers_and_health(void **state)
 	t_end();
 }
 
+/* The CANCEL of the INVITE t_invite(@p id) sent; where each copy went
+ * (the destinations' last bytes, in sending order) into @p last. */
+static int
+t_cancel(const char *id, int last[2])
+{
+	struct rte_mbuf *m[4];
+	const uint8_t *f;
+	char req[1024];
+	unsigned int k, got;
+	int n;
+
+	n = snprintf(req, sizeof(req),
+		     "CANCEL sip:12125550100@192.0.2.1 SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bK%s\r\n"
+		     "Max-Forwards: 70\r\n"
+		     "From: <sip:alice@192.0.2.2>;tag=a1\r\n"
+		     "To: <sip:bob@example.com>\r\n"
+		     "Call-ID: %s\r\n"
+		     "CSeq: 1 CANCEL\r\n"
+		     "Content-Length: 0\r\n\r\n", id, id);
+	t_sip_rx4(req, (size_t)n);
+	t_poll();
+	got = t_tx(m, 4);
+	assert_true(got <= 2);
+	for (k = 0; k < got; k++) {
+		f = rte_pktmbuf_mtod(m[k], const uint8_t *);
+		last[k] = f[RTE_ETHER_HDR_LEN + 19];
+		assert_memory_equal(f + RTE_ETHER_HDR_LEN + 28,
+				    "CANCEL sip:12125550100@198.19.0.", 32);
+	}
+	if (got != 0)
+		rte_pktmbuf_free_bulk(m, got);
+	return (int)got;
+}
+
+/*
+ * The targets' health changes between an INVITE and its CANCEL: the
+ * CANCEL goes where the table routes it now, and a copy where it routed
+ * the INVITE (the bitmap before the change), for 64*T1 after the change
+ * (DESIGN §3.3: CANCEL follows its INVITE).
+ */
+static void
+test_dp_probe_health_change_cancel_follows(void **state)
+{
+	char br3[64], br6[64];
+	struct dp_snap *s;
+	int last[2];
+
+	(void)state;
+	t_begin();
+	t_env.conf.mode = DP_MODE_PROXY;
+	t_env.conf.probe_interval_ms = 1000;
+	t_env.conf.probe_down = 1;
+	s = t_snap_csv(t_csv, 12);
+	assert_int_equal(dp_probe_prepare(&t_env.conf, s), 0);
+	/* Only .6 answers round 1: at round 2 tier 1 (.3, .5) is down. */
+	t_round(s, 1, 6, br6);
+	t_answer(200, br6, 6);
+	t_round(s, 2, 3, br3);
+	assert_int_equal(s->nunhealthy, 2);
+	assert_int_equal(t_invite("hc1"), 6);
+	/* .3 answers round 2: up at round 3, and the calls go there. */
+	t_answer(200, br3, 3);
+	t_round(s, 3, 0, br3);
+	assert_int_equal(t_invite("hc2"), 3);
+	/* hc1's CANCEL: to .3 as the table says now, and to .6, where
+	 * its INVITE went. */
+	assert_int_equal(t_cancel("hc1", last), 2);
+	assert_int_equal(last[0], 6);
+	assert_int_equal(last[1], 3);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_PREV_HEALTH), 1);
+	/* hc2's INVITE went out after the change, but a stateless proxy
+	 * cannot tell: its CANCEL is copied to .6 too (which answers 481). */
+	assert_int_equal(t_cancel("hc2", last), 2);
+	assert_int_equal(last[1], 3);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_PREV_HEALTH), 2);
+	/* 64*T1 after the change, no copy any more. */
+	s->up_change_tsc = rte_rdtsc() - 33 * rte_get_tsc_hz();
+	assert_int_equal(t_cancel("hc1", last), 1);
+	assert_int_equal(last[0], 3);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_PREV_HEALTH), 2);
+	t_env.conf.probe_interval_ms = 0;
+	t_snap_csv(t_csv, 13);
+	t_end();
+}
+
 /* An IPv6 target (the peer, on-link): its probe comes from our IPv6
  * address, with a valid UDP checksum, and its answer counts. */
 static void
@@ -456,6 +543,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dp_probe_options_answers_and_health),
+		cmocka_unit_test(test_dp_probe_health_change_cancel_follows),
 		cmocka_unit_test(test_dp_probe_ipv6_target),
 		cmocka_unit_test(test_dp_probe_rounds_take_turns),
 	};
