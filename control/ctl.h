@@ -473,8 +473,11 @@ struct ctl_import_opts {
  */
 int ctl_import_begin(struct ctl_state *cs, const struct ctl_import_opts *o,
 		     struct ctl_import **out);
-/* Feed CSV bytes, split anywhere: 0 or -ENOMEM. */
+/* Feed CSV bytes, split anywhere: 0; -EFBIG past import.max_rows rows
+ * (abandon it); -ENOMEM. */
 int ctl_import_feed(struct ctl_import *imp, const void *buf, size_t len);
+/* The import.max_rows the import was begun under. */
+uint64_t ctl_import_max_rows(const struct ctl_import *imp);
 /**
  * End of input: validate, compile, diff, and (unless dry-run) commit a new
  * generation in one write transaction, then publish it.

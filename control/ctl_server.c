@@ -372,8 +372,19 @@ ctl_conn_frame(struct ctl_server *srv, struct ctl_conn *c, uint8_t type,
 		return;
 	case CTL_CONN_UPLOAD:
 		if (type == CTL_FRAME_DATA) {
-			if (ctl_import_feed(c->imp, p, len) != 0)
+			int rc = ctl_import_feed(c->imp, p, len);
+			char what[128];
+
+			if (rc == -EFBIG) {
+				snprintf(what, sizeof(what),
+					 "import abandoned past import.max_rows "
+					 "(%llu rows); nothing committed",
+					 (unsigned long long)
+					 ctl_import_max_rows(c->imp));
+				ctl_conn_proto_error(srv, c, what);
+			} else if (rc != 0) {
 				ctl_conn_proto_error(srv, c, "out of memory");
+			}
 			return;
 		}
 		if (type != CTL_FRAME_END) {

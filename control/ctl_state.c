@@ -915,6 +915,7 @@ struct ctl_import {
 	struct ctl_import_opts   o;
 	uint64_t                 t0;
 	uint64_t                 bytes;
+	uint64_t                 max_rows;      /* import.max_rows */
 };
 
 int
@@ -935,6 +936,8 @@ ctl_import_begin(struct ctl_state *cs, const struct ctl_import_opts *o,
 	imp->cs = cs;
 	imp->o = *o;
 	imp->t0 = ctl_mono_us();
+	if (ctl_setting_u64(cs, "import.max_rows", &imp->max_rows) != 0)
+		imp->max_rows = UINT64_MAX;
 	*out = imp;
 	return 0;
 }
@@ -942,8 +945,19 @@ ctl_import_begin(struct ctl_state *cs, const struct ctl_import_opts *o,
 int
 ctl_import_feed(struct ctl_import *imp, const void *buf, size_t len)
 {
+	int rc;
+
 	imp->bytes += len;
-	return rules_csv_feed(imp->csv, buf, len);
+	rc = rules_csv_feed(imp->csv, buf, len);
+	if (rc == 0 && rules_csv_rows(imp->csv) > imp->max_rows)
+		return -EFBIG;
+	return rc;
+}
+
+uint64_t
+ctl_import_max_rows(const struct ctl_import *imp)
+{
+	return imp->max_rows;
 }
 
 void

@@ -1152,6 +1152,12 @@ static const struct schema_setting_def schema_settings[] = {
 			"the rules looks all names up again",
 	},
 	{
+		.name = "import.max_rows", .type = SCHEMA_SETTING_U64,
+		.def = 10000000, .min = 1, .max = 1000000000,
+		.help = "rows one import may send; past them the upload is "
+			"abandoned (protocol error), nothing committed",
+	},
+	{
 		.name = "import.max_errors", .type = SCHEMA_SETTING_U64,
 		.def = 100, .min = 1, .max = 100,
 		.help = "errors listed in an import reply, at most 100 (all "

@@ -972,6 +972,34 @@ test_ctl_proto_config_policy_settings_checked(void **state)
 	free(val);
 }
 
+/* import.max_rows: an upload past it is abandoned, nothing committed. */
+static void
+test_ctl_proto_import_max_rows(void **state)
+{
+	struct fx *fx = *state;
+	const char *imp[] = { "routes", "import", fx->file, NULL };
+	const char *three[] = { "config", "set", "import.max_rows", "3", NULL };
+	const char *back[] = { "config", "set", "import.max_rows", "4", NULL };
+	struct ctl_jval *v;
+	int ex;
+
+	assert_int_equal(ctl_test_write_file(fx->file, table,
+					     sizeof(table) - 1), 0);
+	assert_int_equal(run(fx, three), CTL_EXIT_OK);
+	v = run_json(fx, imp, &ex);
+	assert_int_equal(ex, CTL_EXIT_PROTO);
+	assert_non_null(strstr(ctl_json_str(ctl_json_get(v, "error"),
+					    "message", ""),
+			       "past import.max_rows (3 rows)"));
+	ctl_json_free(v);
+	assert_int_equal(status_int(fx, "generation"), 0);
+	assert_false(status_bool(fx, "import_in_progress"));
+	/* Four rows are allowed at four. */
+	assert_int_equal(run(fx, back), CTL_EXIT_OK);
+	assert_int_equal(run(fx, imp), CTL_EXIT_OK);
+	assert_int_equal(status_int(fx, "generation"), 1);
+}
+
 static void
 test_ctl_proto_malformed_frames_are_rejected(void **state)
 {
@@ -1531,6 +1559,7 @@ main(int argc, char **argv)
 		T(test_ctl_proto_sipedgectl_subscribe_and_merge),
 		T(test_ctl_proto_route_config_explain_verbs),
 		T(test_ctl_proto_config_policy_settings_checked),
+		T(test_ctl_proto_import_max_rows),
 		T(test_ctl_proto_malformed_frames_are_rejected),
 		T(test_ctl_proto_wrong_member_types_refused),
 		T(test_ctl_proto_unread_replies_are_bounded),
