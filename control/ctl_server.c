@@ -780,8 +780,10 @@ ctl_server_timeouts(struct ctl_server *srv)
 			ctl_conn_close(srv, c);
 			continue;
 		}
-		if (!c->subscribed && c != srv->importer && c->in.len == 0 &&
-		    c->out.len == 0 && now - c->last_us >= CTL_IDLE_US) {
+		/* Half a frame counts as silence too (--upload-timeout 0). */
+		if (!c->subscribed && c != srv->importer && c->out.len == 0 &&
+		    now - (c->last_us > c->sent_us ? c->last_us : c->sent_us) >=
+		    CTL_IDLE_US) {
 			ctl_log(CTL_LOG_INFO, "client %llu idle for %u s: "
 				"closed", (unsigned long long)c->id,
 				(unsigned int)(CTL_IDLE_US / 1000000u));
@@ -820,9 +822,9 @@ ctl_server_run(struct ctl_server *srv)
 		ctl_server_timeouts(srv);
 		wait_ms = ctl_state_resolve_tick(srv->cs,
 						 srv->importer != NULL);
-		/* Once a second while a client other than a subscriber is
-		 * connected, to time it out. */
-		if (srv->nconns > srv->nsubs && (wait_ms < 0 || wait_ms > 1000))
+		/* Once a second while any client is connected, to time it
+		 * out (a subscriber that stops reading too). */
+		if (srv->nconns != 0 && (wait_ms < 0 || wait_ms > 1000))
 			wait_ms = 1000;
 		n = epoll_wait(srv->efd, evs, 64, wait_ms);
 		if (n == -1) {

@@ -140,9 +140,15 @@ dp_probe_judge(const struct dp_conf *conf, struct dp_snap *s)
 		on = healthy && dp_probe_admin_up(s, t);
 		if (!moved && on != dp_probe_is_up(s->up_bits, t)) {
 			/* The bitmap before this round's first change: where
-			 * a CANCEL's INVITE may have gone (dp_proxy.c). */
-			memcpy(s->up_prev_bits, s->up_bits,
-			       (s->ntargets + 63) / 64 * sizeof(uint64_t));
+			 * a CANCEL's INVITE may have gone (dp_proxy.c); word
+			 * by word, as workers may be reading it. */
+			uint32_t w;
+
+			for (w = 0; w < (s->ntargets + 63) / 64; w++)
+				__atomic_store_n(&s->up_prev_bits[w],
+					__atomic_load_n(&s->up_bits[w],
+							__ATOMIC_RELAXED),
+					__ATOMIC_RELAXED);
 			moved = true;
 		}
 		dp_probe_bit(s->up_bits, t, on);

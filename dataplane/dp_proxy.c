@@ -1145,9 +1145,12 @@ dp_proxy_to_target(const struct dp_proxy_self *self,
 	if (u->scheme_id == SIP_SCHEME_SIP || u->scheme_id == SIP_SCHEME_SIPS) {
 		/* A telephone-subscriber's parameters (npdi, rn, isub...) go
 		 * on with the rewritten number (RFC 3261 §19.1.6), but the
-		 * phone-context of the number as received. */
+		 * phone-context of the number as received; unless the rewritten user
+		 * has them already (a user that is no number is its own key,
+		 * parameters and all, rules_key_make()). */
 		if (esc.len != 0 && u->user.len != 0 &&
-		    memchr(u->user.ptr, ';', u->user.len) != NULL) {
+		    memchr(u->user.ptr, ';', u->user.len) != NULL &&
+		    memchr(user.ptr, ';', user.len) == NULL) {
 			k = sip_user_params(u->user, true, out->user + esc.len,
 					    (uint32_t)sizeof(out->user) -
 					    esc.len);
@@ -1260,7 +1263,9 @@ dp_proxy_response(const struct dp_proxy_self *self, const struct sip_msg *msg,
 	/* Our branch's transaction part is the keyed hash of the Via below
 	 * it: a branch of our shape over any other Via is not ours. */
 	if (!dp_proxy_hex16(info->via.branch.ptr + DP_PROXY_MAGIC_LEN, &txn) ||
-	    txn != dp_proxy_txn_hash_via(&self->key, &next, info))
+	    (txn != dp_proxy_txn_hash_via(&self->key, &next, info) &&
+	     (self->key_prev == NULL ||
+	      txn != dp_proxy_txn_hash_via(self->key_prev, &next, info))))
 		return dp_proxy_drop(out, DP_PW_FOREIGN_VIA);
 
 	/*
@@ -1641,6 +1646,19 @@ out:
 	out->ed = ed;
 }
 
+/* Whether probes changed @p s's health less than 64*T1 ago. */
+static inline bool
+dp_proxy_health_moved(const struct dp_snap *s)
+{
+	uint64_t t;
+
+	if (s == NULL || s->up_prev_bits == NULL)
+		return false;
+	t = __atomic_load_n(&s->up_change_tsc, __ATOMIC_ACQUIRE);
+	return t != 0 && rte_rdtsc() - t <
+	       DP_SNAP_KEEP_US * (rte_get_tsc_hz() / 1000000u);
+}
+
 /*
  * A CANCEL or an ACK the table routes: a copy to where its INVITE may have
  * gone, when that may be elsewhere than now: under N-1 after a swap, or
@@ -1652,18 +1670,16 @@ dp_proxy_follow(struct dp_lcore *lc, const struct dp_snap *snap,
 		const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
 		struct dp_proxy_out *out, struct dp_proxy_alt *alt)
 {
-	uint64_t t;
-
 	if (prev != NULL) {
+		/* N-1, and its health before a change still in its window
+		 * (the new generation took the health after it). */
 		alt->cnt = DP_CNT_PROXY_PREV_GEN;
-		dp_proxy_prev(lc, prev, prev->up, self, meta, p, out, alt);
+		dp_proxy_prev(lc, prev, dp_proxy_health_moved(prev) ?
+			      prev->up_prev_bits : prev->up, self, meta, p,
+			      out, alt);
 		return;
 	}
-	if (snap == NULL || snap->up_prev_bits == NULL)
-		return;
-	t = __atomic_load_n(&snap->up_change_tsc, __ATOMIC_ACQUIRE);
-	if (t == 0 || rte_rdtsc() - t >=
-	    DP_SNAP_KEEP_US * (rte_get_tsc_hz() / 1000000u))
+	if (!dp_proxy_health_moved(snap))
 		return;
 	alt->cnt = DP_CNT_PROXY_PREV_HEALTH;
 	dp_proxy_prev(lc, snap, snap->up_prev_bits, self, meta, p, out, alt);
@@ -1687,6 +1703,19 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 	self.record_route = lc->conf->record_route;
 	out.via_pfx = 0;
 	self.key = ((struct dp_sip_lcore *)lc->sip)->proxy_key;
+	self.key_prev = NULL;
+	{
+		struct dp_sip_lcore *sl = lc->sip;
+
+		/* Responses to what went out under the key before a change
+		 * (a new secret) for 64*T1, as N-1 routes requests. */
+		if (unlikely(sl->proxy_key_until != 0)) {
+			if (rte_rdtsc() < sl->proxy_key_until)
+				self.key_prev = &sl->proxy_key_prev;
+			else
+				sl->proxy_key_until = 0;
+		}
+	}
 
 	for (i = 0; i < n; i++) {
 		struct dp_sip_pkt *q = p[i];

@@ -78,6 +78,8 @@ enum dp_proxy_why {
 struct dp_proxy_self {
 	const struct dp_conf *conf;     /* our addresses and SIP ports */
 	struct hash_key  key;           /* branch and loop-part key (secret) */
+	const struct hash_key *key_prev; /* the key before it, for 64*T1
+					 * after a change; NULL: none */
 	bool             record_route;  /* add Record-Route: <sip:us;lr> */
 };
 

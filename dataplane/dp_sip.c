@@ -695,8 +695,21 @@ dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
 	/* N-1, which only proxy mode consults (dp_proxy.c). */
 	sl->prev = lc->conf->mode == DP_MODE_PROXY ?
 		   rcu_dereference(dp_snap_prev) : NULL;
-	if (lc->conf->mode == DP_MODE_PROXY)
-		dp_proxy_snap_key(snap, &sl->proxy_key);
+	if (lc->conf->mode == DP_MODE_PROXY) {
+		struct hash_key k;
+
+		dp_proxy_snap_key(snap, &k);
+		/* A new key (another secret, or the first generation): the
+		 * old one still checks the responses to what went out under
+		 * it (dp_proxy_response()). */
+		if (unlikely(k.k0 != sl->proxy_key.k0 ||
+			     k.k1 != sl->proxy_key.k1)) {
+			sl->proxy_key_prev = sl->proxy_key;
+			sl->proxy_key_until = rte_rdtsc() + DP_SNAP_KEEP_US *
+					      (rte_get_tsc_hz() / 1000000u);
+			sl->proxy_key = k;
+		}
+	}
 	if (snap != NULL && snap->acl.rl_rps != 0)
 		sl->now_tsc = rte_rdtsc();
 

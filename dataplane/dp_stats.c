@@ -162,6 +162,8 @@ dp_stats_print(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 /* Rules listed per report: keeps a report of a million-rule table with
  * hits everywhere well inside the 4 MiB frame limit. */
 #define DP_STATS_MAX_RULES      10000
+/* Targets listed per report, likewise (the first by target number). */
+#define DP_STATS_MAX_TARGETS    10000
 
 static void
 dp_json_str(FILE *f, const char *s, size_t n)
@@ -246,11 +248,12 @@ dp_rep_targets(FILE *f, const struct dp_snap *s, const uint64_t *picks)
 	struct rules_dest d;
 	char addr[64], buf[80];
 	bool first = true;
-	uint32_t t;
+	uint32_t t, k = 0;
 
-	for (t = 0; t < s->ntargets; t++) {
+	for (t = 0; t < s->ntargets && k < DP_STATS_MAX_TARGETS; t++) {
 		if (picks[t] == 0 || rules_db_target(s->db, t, &d) != 0)
 			continue;
+		k++;
 		inet_ntop(d.af == RULES_AF_INET6 ? AF_INET6 : AF_INET,
 			  d.addr, addr, sizeof(addr));
 		snprintf(buf, sizeof(buf),

@@ -432,6 +432,8 @@ struct dp_sip_lcore {
 	uint64_t         now_tsc;       /* TSC at the start of the burst */
 	struct hash_key  proxy_key;     /* branch and loop-part key for the
 					 * burst's snapshot (proxy mode) */
+	struct hash_key  proxy_key_prev; /* the one before it, until */
+	uint64_t         proxy_key_until; /* this TSC (0: none) */
 	struct dp_rl     rl;            /* per-source rate limiter (dp_acl.h) */
 };
 

@@ -398,6 +398,19 @@ test_dp_proxy_response_relayed(void **state)
 	assert_int_equal(t_cnt(DP_CNT_PROXY_RESP_2XX), 1);
 	assert_int_equal(t_cnt(DP_CNT_PROXY_RESP_4XX), 1);
 	assert_int_equal(t_env.lc[0].sip_code[100 - DP_CODE_MIN], 0);
+
+	/* A new installation secret (the key of our branches changes):
+	 * responses to what went out under the old one are still relayed
+	 * for 64*T1, then are foreign. */
+	dp_snap_current->tag_key[0] ^= 0x1234;
+	t_send(resp, n);
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_RESP_4XX), 2);
+	((struct dp_sip_lcore *)t_env.lc[0].sip)->proxy_key_until = 1;
+	t_send(resp, n);
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_PROXY_FOREIGN_VIA), 1);
+	dp_snap_current->tag_key[0] ^= 0x1234;
 	t_end();
 }
 

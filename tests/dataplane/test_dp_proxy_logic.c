@@ -1463,6 +1463,72 @@ test_dp_proxy_maddr_ours_and_table(void **state)
 }
 
 /*
+ * A response made from the bytes the proxy forwarded (its Via lines as
+ * sent, as a next hop returns them) is relayed, whatever the caller's Via
+ * looks like: magic cookie or RFC 2543, a valued rport, a maddr, an IPv6
+ * sent-by; under a key that changed since, only while the old one is
+ * offered as self->key_prev.
+ */
+static void
+test_dp_proxy_response_to_own_forward(void **state)
+{
+	static const char *const vias[] = {
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-own1;rport",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=rfc2543-1",
+		"SIP/2.0/UDP 192.0.2.10:5062",
+		"SIP/2.0/UDP host.example;rport=5062;branch=z9hG4bK-own2",
+		"SIP/2.0/UDP 192.0.2.10;maddr=192.0.2.11;branch=z9hG4bK-own3",
+		"SIP/2.0/UDP [2001:db8::10]:5070;branch=z9hG4bK-own4",
+	};
+	struct hash_key other = t_self.key;
+	char in[2048], resp[4096];
+	const char *got, *p, *e;
+	size_t i;
+	int n;
+
+	(void)state;
+	for (i = 0; i < sizeof(vias) / sizeof(vias[0]); i++) {
+		snprintf(in, sizeof(in), INVITE_HDRS(
+			"sip:+12125550100@192.0.2.1", "%s", ""), vias[i]);
+		got = t_forward(in, SPAN_NULL);
+		/* The 180: every Via line as forwarded, From, To with a tag,
+		 * Call-ID and CSeq copied. */
+		n = snprintf(resp, sizeof(resp), "SIP/2.0 180 Ringing\r\n");
+		for (p = strstr(got, "\r\nVia: "); p != NULL;
+		     p = strstr(e, "\r\nVia: ")) {
+			e = strstr(p + 2, "\r\n");
+			n += snprintf(resp + n, sizeof(resp) - (size_t)n, "%.*s",
+				      (int)(e - p - 2), p + 2);
+			n += snprintf(resp + n, sizeof(resp) - (size_t)n, "\r\n");
+		}
+		n += snprintf(resp + n, sizeof(resp) - (size_t)n,
+			"From: \"Alice\" <sip:alice@192.0.2.10>;tag=a1\r\n"
+			"To: <sip:+12125550100@192.0.2.1>;tag=b%zu\r\n"
+			"Call-ID: c1@192.0.2.10\r\n"
+			"CSeq: 7 INVITE\r\n"
+			"Content-Length: 0\r\n\r\n", i);
+		t_parse(resp);
+		assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info,
+						   &t_out), DP_PA_SEND);
+		assert_int_equal(t_out.why, DP_PW_RELAY);
+		/* Under another key it is foreign, unless the old one is
+		 * still offered. */
+		other.k0 = t_self.key.k0 ^ 0x5a;
+		{
+			struct dp_proxy_self s2 = t_self;
+
+			s2.key = other;
+			assert_int_equal(dp_proxy_response(&s2, &t_msg, &t_info,
+							   &t_out), DP_PA_DROP);
+			assert_int_equal(t_out.why, DP_PW_FOREIGN_VIA);
+			s2.key_prev = &t_self.key;
+			assert_int_equal(dp_proxy_response(&s2, &t_msg, &t_info,
+							   &t_out), DP_PA_SEND);
+		}
+	}
+}
+
+/*
  * A branch of our shape on our address is not enough: its transaction
  * part must be the keyed hash of the Via below it, as a request we sent
  * would have it. Else anyone could have a response sent from us to any
@@ -2034,6 +2100,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_maddr_ours_and_table),
 		cmocka_unit_test(test_dp_proxy_response_foreign_dropped),
 		cmocka_unit_test(test_dp_proxy_response_forged_dropped),
+		cmocka_unit_test(test_dp_proxy_response_to_own_forward),
 		cmocka_unit_test(test_dp_proxy_our_via_recognised),
 		cmocka_unit_test(test_dp_proxy_via_loop_hex),
 		cmocka_unit_test(test_dp_proxy_siphash_reference),

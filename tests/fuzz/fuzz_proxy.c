@@ -588,9 +588,11 @@ t_check_table_ruri(const struct dp_proxy_out *po,
 		    memcmp(un + want.len, pu, (size_t)m) != 0)
 			abort();
 	} else if (!span_is_null(user) && a->user.len != 0 &&
-		   memchr(a->user.ptr, ';', a->user.len) != NULL) {
+		   memchr(a->user.ptr, ';', a->user.len) != NULL &&
+		   memchr(user.ptr, ';', user.len) == NULL) {
 		/* A rewritten sip: telephone-subscriber: its parameters,
-		 * as written but phone-context, after the new number. */
+		 * as written but phone-context, after the new number (which
+		 * holds none of its own). */
 		static char pr[SIP_MAX_URI_LEN], pu[SIP_MAX_URI_LEN];
 		const char *q = memchr(a->user.ptr, ';', a->user.len);
 		const char *e = span_end(a->user), *seg, *x;
