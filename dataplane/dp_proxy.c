@@ -1002,13 +1002,15 @@ dp_proxy_request(const struct dp_proxy_self *self, const struct sip_msg *msg,
 			 * Our second value: the two of a double Record-Route
 			 * (RFC 5658, dp_proxy_finish()) go together. (After
 			 * §16.4 a strict router upstream has taken the first
-			 * already.) The edit so far is redone with both.
+			 * already.) The first pop is redone as one of both.
 			 */
 			if (!out->rr_done &&
 			    dp_proxy_route_is_us(self->conf, v, &na, &ru)) {
+				/* Both removed where they are, one edit per
+				 * line they are on: a long Route set is left
+				 * as it came, not rewritten. */
 				sip_edits_init(&out->ed);
-				if (dp_proxy_routes_redo(msg, out, 2,
-							 SPAN_NULL) != 0)
+				if (sip_rw_pop_routes(&out->ed, msg, 2) != 0)
 					return dp_proxy_drop(out,
 							     DP_PW_REWRITE);
 				skip = 3;

@@ -378,6 +378,14 @@ int sip_rw_ruri_user(struct sip_edits *ed, const struct sip_msg *msg,
 		     const struct sip_info *info, struct span user);
 /* Remove the first Route value (its line when it is the only value). */
 int sip_rw_pop_route(struct sip_edits *ed, const struct sip_msg *msg);
+/*
+ * Remove the first @p n non-empty Route values, over as many lines as they
+ * take, with one edit per line they touch (a line left with nothing goes
+ * whole); the other values stay byte for byte. 0; -ENOENT when there are
+ * fewer; -EBADMSG for an unclosed quote or <; -ENOSPC (edit list full).
+ */
+int sip_rw_pop_routes(struct sip_edits *ed, const struct sip_msg *msg,
+		      unsigned int n);
 
 /**
  * Apply edits, writing the new message to @p out.

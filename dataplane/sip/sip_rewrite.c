@@ -537,6 +537,47 @@ sip_rw_pop_route(struct sip_edits *ed, const struct sip_msg *msg)
 	return sip_rw_pop_first(ed, msg, h);
 }
 
+int
+sip_rw_pop_routes(struct sip_edits *ed, const struct sip_msg *msg,
+		  unsigned int n)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_ROUTE);
+	const char *cut, *p, *end;
+	struct span rest, val;
+	uint32_t off;
+	int rc;
+
+	for (; n > 0 && h != NULL; h = sip_msg_hdr_next(msg, h)) {
+		end = span_end(h->value);
+		rest = h->value;
+		cut = h->value.ptr;
+		while (n > 0 && rest.len != 0) {
+			rc = sip_rw_first_value(rest, &val, &cut);
+			if (rc != 0)
+				return rc;
+			if (val.len != 0)
+				n--;
+			rest = span_range(cut, end);
+		}
+		/* Only empty values (",,") left: the line goes whole. */
+		for (p = cut; p < end && (*p == ',' ||
+					  span_is_lws((unsigned char)*p)); p++)
+			;
+		if (p == end) {
+			rc = sip_edit_add(ed, h->off, h->line_len, SPAN_NULL);
+		} else {
+			rc = sip_rw_off(msg, h->value.ptr, &off);
+			if (rc == 0)
+				rc = sip_edit_add(ed, off,
+						  (uint32_t)(cut - h->value.ptr),
+						  SPAN_NULL);
+		}
+		if (rc != 0)
+			return rc;
+	}
+	return n == 0 ? 0 : -ENOENT;
+}
+
 /* ---- apply -------------------------------------------------------------- */
 
 /*

@@ -1091,6 +1091,40 @@ test_dp_proxy_double_record_route(void **state)
 					  &t_out), DP_PA_SEND);
 	assert_int_equal(t_out.why, DP_PW_DIALOG);
 	assert_null(strstr(t_apply(), "Route:"));
+	/* Both of ours on two lines above a long Route set, from a client
+	 * behind NAT (received and rport to stamp) with Record-Route on:
+	 * the two are removed where they are, the rest stays line by line
+	 * (rewriting every line took more edits than a request may have). */
+	{
+		static char big[4096];
+		int n, k;
+
+		n = snprintf(big, sizeof(big),
+			"BYE sip:bob@198.51.100.9 SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 10.0.0.7:5062;branch=z9hG4bK-l;rport\r\n"
+			"Route: <sip:192.0.2.1;lr>\r\n"
+			"Route: <sip:[2001:db8::1];lr>,<sip:192.0.2.70;lr>\r\n");
+		for (k = 0; k < 14; k++)
+			n += snprintf(big + n, sizeof(big) - (size_t)n,
+				      "Route: <sip:198.51.100.%d;lr>\r\n", k + 1);
+		snprintf(big + n, sizeof(big) - (size_t)n,
+			 "To: <sip:bob@example.com>;tag=b\r\n"
+			 "From: <sip:alice@example.com>;tag=a\r\n"
+			 "Call-ID: d2\r\nCSeq: 9 BYE\r\n"
+			 "Content-Length: 0\r\n\r\n");
+		t_self.record_route = true;
+		got = t_request_sent(big);
+		t_self.record_route = false;
+		assert_int_equal(t_out.why, DP_PW_ROUTE);
+		assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x46", 4);
+		assert_non_null(strstr(got, "\r\nRoute: <sip:192.0.2.70;lr>\r\n"
+					    "Route: <sip:198.51.100.1;lr>\r\n"));
+		assert_non_null(strstr(got, "Route: <sip:198.51.100.14;lr>\r\n"
+					    "To: "));
+		assert_null(strstr(got, "2001:db8::1"));
+		assert_null(strstr(got, "<sip:192.0.2.1;lr>"));
+		assert_non_null(strstr(got, ";received=192.0.2.10"));
+	}
 }
 
 /* tel: becomes sip:number@target;user=phone; '#' is escaped. */
