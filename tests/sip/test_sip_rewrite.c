@@ -218,6 +218,14 @@ build_pop_route(struct sip_edits *ed, const struct sip_msg *msg,
 }
 
 static int
+build_pop_routes2(struct sip_edits *ed, const struct sip_msg *msg,
+		  const struct sip_info *info)
+{
+	(void)info;
+	return sip_rw_pop_routes(ed, msg, 2);
+}
+
+static int
 build_nothing(struct sip_edits *ed, const struct sip_msg *msg,
 	      const struct sip_info *info)
 {
@@ -804,6 +812,70 @@ test_sip_rewrite_pop_route_absent_enoent(void **state)
 	sip_edits_init(&ed);
 	assert_int_equal(sip_rw_pop_route(&ed, &msg), -ENOENT);
 	assert_int_equal(ed.n, 0);
+}
+
+/* sip_rw_pop_routes(): two values off one line, the rest kept. */
+static void
+test_sip_rewrite_pop_routes_same_line(void **state)
+{
+	static const char in[] =
+		REQ_LINE
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1\r\n"
+		"Route: <sip:a.example;lr>, \"x,y\" <sip:b.example;lr>,"
+		"<sip:c.example;lr>\r\n"
+		"Route: <sip:d.example;lr>\r\n"
+		REQ_TAIL;
+	static const char exp[] =
+		REQ_LINE
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1\r\n"
+		"Route: <sip:c.example;lr>\r\n"
+		"Route: <sip:d.example;lr>\r\n"
+		REQ_TAIL;
+
+	CHECK_RW(*state, in, build_pop_routes2, exp);
+}
+
+/* Over two lines (compact and empty values too): a line left with
+ * nothing goes whole, the next one loses its first value. */
+static void
+test_sip_rewrite_pop_routes_two_lines(void **state)
+{
+	static const char in[] =
+		REQ_LINE
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1\r\n"
+		"Route: <sip:a.example;lr>,, \r\n"
+		"Route: <sip:b.example;lr>, <sip:c.example;lr>\r\n"
+		"Route: <sip:d.example;lr>\r\n"
+		REQ_TAIL;
+	static const char exp[] =
+		REQ_LINE
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1\r\n"
+		"Route: <sip:c.example;lr>\r\n"
+		"Route: <sip:d.example;lr>\r\n"
+		REQ_TAIL;
+
+	CHECK_RW(*state, in, build_pop_routes2, exp);
+}
+
+/* Fewer values than asked: -ENOENT. */
+static void
+test_sip_rewrite_pop_routes_too_few(void **state)
+{
+	static const char in[] =
+		REQ_LINE
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1\r\n"
+		"Route: <sip:a.example;lr>\r\n"
+		REQ_TAIL;
+	struct rw_state *st = *state;
+	struct sip_edits ed;
+	struct sip_info info;
+	struct sip_msg msg;
+	const char *buf;
+
+	buf = guard_buf_put(st->in, in, sizeof(in) - 1);
+	parse_ok(&msg, &info, buf, sizeof(in) - 1);
+	sip_edits_init(&ed);
+	assert_int_equal(sip_rw_pop_routes(&ed, &msg, 2), -ENOENT);
 }
 
 /* ---- combinations ------------------------------------------------------- */
@@ -1515,6 +1587,9 @@ main(void)
 		cmocka_unit_test(test_sip_rewrite_pop_route_line_removed),
 		cmocka_unit_test(test_sip_rewrite_pop_route_first_value_removed),
 		cmocka_unit_test(test_sip_rewrite_pop_route_absent_enoent),
+		cmocka_unit_test(test_sip_rewrite_pop_routes_same_line),
+		cmocka_unit_test(test_sip_rewrite_pop_routes_two_lines),
+		cmocka_unit_test(test_sip_rewrite_pop_routes_too_few),
 		cmocka_unit_test(test_sip_rewrite_proxy_full_set),
 		cmocka_unit_test(test_sip_rewrite_proxy_inserts_and_drops_trailing),
 		cmocka_unit_test(test_sip_rewrite_no_edits_drops_trailing),
