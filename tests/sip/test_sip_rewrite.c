@@ -814,6 +814,14 @@ test_sip_rewrite_pop_route_absent_enoent(void **state)
 	assert_int_equal(ed.n, 0);
 }
 
+/* What sip_rw_pop_routes(2) leaves of the two messages below. */
+static const char pop_routes_exp[] =
+	REQ_LINE
+	"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1\r\n"
+	"Route: <sip:c.example;lr>\r\n"
+	"Route: <sip:d.example;lr>\r\n"
+	REQ_TAIL;
+
 /* sip_rw_pop_routes(): two values off one line, the rest kept. */
 static void
 test_sip_rewrite_pop_routes_same_line(void **state)
@@ -825,14 +833,8 @@ test_sip_rewrite_pop_routes_same_line(void **state)
 		"<sip:c.example;lr>\r\n"
 		"Route: <sip:d.example;lr>\r\n"
 		REQ_TAIL;
-	static const char exp[] =
-		REQ_LINE
-		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1\r\n"
-		"Route: <sip:c.example;lr>\r\n"
-		"Route: <sip:d.example;lr>\r\n"
-		REQ_TAIL;
 
-	CHECK_RW(*state, in, build_pop_routes2, exp);
+	CHECK_RW(*state, in, build_pop_routes2, pop_routes_exp);
 }
 
 /* Over two lines (compact and empty values too): a line left with
@@ -847,14 +849,8 @@ test_sip_rewrite_pop_routes_two_lines(void **state)
 		"Route: <sip:b.example;lr>, <sip:c.example;lr>\r\n"
 		"Route: <sip:d.example;lr>\r\n"
 		REQ_TAIL;
-	static const char exp[] =
-		REQ_LINE
-		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-t1\r\n"
-		"Route: <sip:c.example;lr>\r\n"
-		"Route: <sip:d.example;lr>\r\n"
-		REQ_TAIL;
 
-	CHECK_RW(*state, in, build_pop_routes2, exp);
+	CHECK_RW(*state, in, build_pop_routes2, pop_routes_exp);
 }
 
 /* Fewer values than asked: -ENOENT. */
