@@ -473,6 +473,8 @@ static void
 ctl_cmd_setting(struct ctl_server *srv, struct ctl_reply *r,
 		const struct schema_setting_def *d)
 {
+	/* What an absent string setting means. */
+	const char *def_str = d->def_str != NULL ? d->def_str : "";
 	struct schema_setting s;
 	char *str = malloc(CTL_SETTING_STR_MAX + 1);
 	int rc;
@@ -486,9 +488,7 @@ ctl_cmd_setting(struct ctl_server *srv, struct ctl_reply *r,
 	if (rc != 0 || s.type != d->type) {
 		s.type = d->type;
 		s.u = d->def;
-		s.str = d->def_str != NULL ?
-			span_make(d->def_str, strlen(d->def_str)) :
-			span_make("", 0);
+		s.str = span_make(def_str, strlen(def_str));
 		ctl_jw_str(&r->w, "source", "default");
 	} else {
 		ctl_jw_str(&r->w, "source", "stored");
@@ -504,8 +504,7 @@ ctl_cmd_setting(struct ctl_server *srv, struct ctl_reply *r,
 		ctl_jw_u64(&r->w, "min", d->min);
 		ctl_jw_u64(&r->w, "max", d->max);
 	} else if (d->type == SCHEMA_SETTING_STR && !d->secret) {
-		ctl_jw_str(&r->w, "default",
-			   d->def_str != NULL ? d->def_str : "");
+		ctl_jw_str(&r->w, "default", def_str);
 	}
 	ctl_jw_str(&r->w, "help", d->help);
 	ctl_jw_obj_end(&r->w);

@@ -362,6 +362,12 @@ ctl_conn_frame(struct ctl_server *srv, struct ctl_conn *c, uint8_t type,
 {
 	struct ctl_reply r;
 
+	/* An upload's end frame is empty, whether the upload is taken or
+	 * discarded. */
+	if (c->state != CTL_CONN_IDLE && type == CTL_FRAME_END && len != 0) {
+		ctl_conn_proto_error(srv, c, "an end frame carries nothing");
+		return;
+	}
 	switch (c->state) {
 	case CTL_CONN_IDLE:
 		if (type != CTL_FRAME_REQUEST) {
@@ -392,11 +398,6 @@ ctl_conn_frame(struct ctl_server *srv, struct ctl_conn *c, uint8_t type,
 					     "expected a data or end frame");
 			return;
 		}
-		if (len != 0) {
-			ctl_conn_proto_error(srv, c,
-					     "an end frame carries nothing");
-			return;
-		}
 		ctl_reply_init(&r);
 		ctl_cmd_import_finish(srv, c, &r);
 		c->imp = NULL;
@@ -407,16 +408,13 @@ ctl_conn_frame(struct ctl_server *srv, struct ctl_conn *c, uint8_t type,
 		c->cmd = NULL;
 		return;
 	case CTL_CONN_DISCARD:
-		if (type == CTL_FRAME_END && len != 0)
-			ctl_conn_proto_error(srv, c,
-					     "an end frame carries nothing");
-		else if (type == CTL_FRAME_END) {
+		if (type == CTL_FRAME_END) {
 			c->state = CTL_CONN_IDLE;
 			c->cmd = NULL;
-		}
-		else if (type != CTL_FRAME_DATA)
+		} else if (type != CTL_FRAME_DATA) {
 			ctl_conn_proto_error(srv, c,
 					     "expected a data or end frame");
+		}
 		return;
 	}
 }

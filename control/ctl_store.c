@@ -76,12 +76,6 @@ ctl_store_errno(int mdb_rc)
 	}
 }
 
-/*
- * A write transaction. Reader slots of a process killed inside a read
- * transaction (a dataplane, mdb_stat) pin the pages of the snapshot they
- * read: every commit would then grow the file until the map is full.
- * They are cleared before each write, not only at start-up.
- */
 /* A result as callers see it: a full map is -ENOSPC there. */
 static int
 ctl_store_rc(int rc)
@@ -136,6 +130,12 @@ ctl_store_write(struct ctl_store *st, int (*fn)(struct ctl_store *, void *),
 	return ctl_store_rc(rc);
 }
 
+/*
+ * A write transaction. Reader slots of a process killed inside a read
+ * transaction (a dataplane, mdb_stat) pin the pages of the snapshot they
+ * read: every commit would then grow the file until the map is full.
+ * They are cleared before each write, not only at start-up.
+ */
 static int
 ctl_store_write_begin(struct ctl_store *st, MDB_txn **txn)
 {
