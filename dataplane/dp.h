@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <rte_cycles.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
@@ -226,6 +227,15 @@ uint16_t dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 #define DP_PROBE_MAGIC_LEN      12
 #define DP_PROBE_MAC_OFF        (DP_PROBE_MAGIC_LEN + 8 + 1 + 8 + 1 + 8 + 1)
 #define DP_PROBE_BRANCH_LEN     (DP_PROBE_MAC_OFF + 16)
+
+/* DP_SNAP_KEEP_US (64*T1) in TSC cycles: how long what a change replaced
+ * (the proxy's branch key, the targets' health) still routes and checks
+ * CANCELs, ACKs and responses. */
+static inline uint64_t
+dp_keep_tsc(void)
+{
+	return DP_SNAP_KEEP_US * (rte_get_tsc_hz() / 1000000u);
+}
 
 /* The keyed hash of a probe's generation, target and round. */
 static inline uint64_t

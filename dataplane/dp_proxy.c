@@ -170,10 +170,8 @@ dp_proxy_txn_hash_via(const struct hash_key *key, const struct sip_via *v,
 }
 
 uint64_t
-dp_proxy_txn_hash(const struct hash_key *key, const struct sip_msg *msg,
-		  const struct sip_info *info)
+dp_proxy_txn_hash(const struct hash_key *key, const struct sip_info *info)
 {
-	(void)msg;
 	return dp_proxy_txn_hash_via(key, &info->via, info);
 }
 
@@ -573,8 +571,7 @@ dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
 		out->via_pfx = b.overflow ? 0 : (uint16_t)(b.p - out->via);
 	}
 	if (!b.overflow && (uint32_t)(b.end - b.p) >= DP_PROXY_BRANCH_LEN + 2) {
-		b.p += dp_proxy_branch_fmt(dp_proxy_txn_hash(&self->key, msg,
-							     info),
+		b.p += dp_proxy_branch_fmt(dp_proxy_txn_hash(&self->key, info),
 					   out->loop, b.p);
 		*b.p++ = '\r';
 		*b.p++ = '\n';
@@ -1657,8 +1654,7 @@ dp_proxy_health_moved(const struct dp_snap *s)
 	if (s == NULL || s->up_prev_bits == NULL)
 		return false;
 	t = __atomic_load_n(&s->up_change_tsc, __ATOMIC_ACQUIRE);
-	return t != 0 && rte_rdtsc() - t <
-	       DP_SNAP_KEEP_US * (rte_get_tsc_hz() / 1000000u);
+	return t != 0 && rte_rdtsc() - t < dp_keep_tsc();
 }
 
 /*
@@ -1696,7 +1692,8 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 	struct dp_proxy_self self;
 	struct dp_proxy_out out;
 	struct dp_proxy_alt alt;
-	const struct dp_snap *prev = ((struct dp_sip_lcore *)lc->sip)->prev;
+	struct dp_sip_lcore *sl = lc->sip;
+	const struct dp_snap *prev = sl->prev;
 	enum dp_proxy_act act;
 	uint16_t i, nsent = 0, ndrop = 0, nlost = 0;
 	int rc;
@@ -1704,19 +1701,15 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 	self.conf = lc->conf;
 	self.record_route = lc->conf->record_route;
 	out.via_pfx = 0;
-	self.key = ((struct dp_sip_lcore *)lc->sip)->proxy_key;
+	self.key = sl->proxy_key;
 	self.key_prev = NULL;
-	{
-		struct dp_sip_lcore *sl = lc->sip;
-
-		/* Responses to what went out under the key before a change
-		 * (a new secret) for 64*T1, as N-1 routes requests. */
-		if (unlikely(sl->proxy_key_until != 0)) {
-			if (rte_rdtsc() < sl->proxy_key_until)
-				self.key_prev = &sl->proxy_key_prev;
-			else
-				sl->proxy_key_until = 0;
-		}
+	/* Responses to what went out under the key before a change (a new
+	 * secret) for 64*T1, as N-1 routes requests. */
+	if (unlikely(sl->proxy_key_until != 0)) {
+		if (rte_rdtsc() < sl->proxy_key_until)
+			self.key_prev = &sl->proxy_key_prev;
+		else
+			sl->proxy_key_until = 0;
 	}
 
 	for (i = 0; i < n; i++) {

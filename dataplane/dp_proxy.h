@@ -147,7 +147,6 @@ uint64_t dp_proxy_loop_hash(const struct hash_key *key,
  * Context: any thread, hot-path safe; deterministic.
  */
 uint64_t dp_proxy_txn_hash(const struct hash_key *key,
-			   const struct sip_msg *msg,
 			   const struct sip_info *info);
 /* dp_proxy_txn_hash() with @p via as the request's top Via. */
 uint64_t dp_proxy_txn_hash_via(const struct hash_key *key,

@@ -705,8 +705,7 @@ dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
 		if (unlikely(k.k0 != sl->proxy_key.k0 ||
 			     k.k1 != sl->proxy_key.k1)) {
 			sl->proxy_key_prev = sl->proxy_key;
-			sl->proxy_key_until = rte_rdtsc() + DP_SNAP_KEEP_US *
-					      (rte_get_tsc_hz() / 1000000u);
+			sl->proxy_key_until = rte_rdtsc() + dp_keep_tsc();
 			sl->proxy_key = k;
 		}
 	}

@@ -104,7 +104,7 @@ t_branch(const char *req, size_t len, char br[DP_PROXY_BRANCH_LEN + 1])
 	assert_int_equal(sip_parse(&msg, req, (uint32_t)len), SIP_PERR_OK);
 	assert_int_equal(sip_msg_check(&msg, &info), SIP_PERR_OK);
 	dp_proxy_snap_key(dp_snap_current, &k);
-	dp_proxy_branch_fmt(dp_proxy_txn_hash(&k, &msg, &info),
+	dp_proxy_branch_fmt(dp_proxy_txn_hash(&k, &info),
 			    dp_proxy_loop_hash(&k, &msg, &info), br);
 	br[DP_PROXY_BRANCH_LEN] = '\0';
 }

@@ -159,7 +159,7 @@ t_request_sent(const char *text)
 static void
 t_branch(char out[DP_PROXY_BRANCH_LEN + 1])
 {
-	dp_proxy_branch_fmt(dp_proxy_txn_hash(&t_self.key, &t_msg, &t_info),
+	dp_proxy_branch_fmt(dp_proxy_txn_hash(&t_self.key, &t_info),
 			    dp_proxy_loop_hash(&t_self.key, &t_msg, &t_info),
 			    out);
 	out[DP_PROXY_BRANCH_LEN] = '\0';
@@ -445,11 +445,11 @@ test_dp_proxy_branch_without_cookie(void **state)
 
 	(void)state;
 	t_parse(a);
-	h1 = dp_proxy_txn_hash(&t_self.key, &t_msg, &t_info);
+	h1 = dp_proxy_txn_hash(&t_self.key, &t_info);
 	t_parse(a);
-	assert_true(h1 == dp_proxy_txn_hash(&t_self.key, &t_msg, &t_info));
+	assert_true(h1 == dp_proxy_txn_hash(&t_self.key, &t_info));
 	t_parse(b);
-	h2 = dp_proxy_txn_hash(&t_self.key, &t_msg, &t_info);
+	h2 = dp_proxy_txn_hash(&t_self.key, &t_info);
 	assert_true(h1 != h2);
 }
 
@@ -1896,8 +1896,7 @@ test_dp_proxy_loop_hash_every_alignment(void **state)
 			n += t_put_field(buf + n, "192.0.2.10", 10);
 			n += t_put_u32(buf + n, 5062);
 			n += t_put_u32(buf + n, UINT32_MAX);    /* no maddr */
-			assert_true(dp_proxy_txn_hash(&t_self.key, &t_msg,
-						      &t_info) ==
+			assert_true(dp_proxy_txn_hash(&t_self.key, &t_info) ==
 				    t_siphash13(&t_self.key, buf, n));
 		}
 	}
@@ -1927,7 +1926,7 @@ test_dp_proxy_txn_hash_long_branch(void **state)
 	n += t_put_field(buf + n, "192.0.2.10", 10);
 	n += t_put_u32(buf + n, 5062);
 	n += t_put_u32(buf + n, UINT32_MAX);            /* no maddr */
-	assert_true(dp_proxy_txn_hash(&t_self.key, &t_msg, &t_info) ==
+	assert_true(dp_proxy_txn_hash(&t_self.key, &t_info) ==
 		    t_siphash13(&t_self.key, buf, n));
 }
 
