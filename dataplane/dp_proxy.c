@@ -1144,12 +1144,10 @@ dp_proxy_to_target(const struct dp_proxy_self *self,
 	if (u->scheme_id == SIP_SCHEME_SIP || u->scheme_id == SIP_SCHEME_SIPS) {
 		/* A telephone-subscriber's parameters (npdi, rn, isub...) go
 		 * on with the rewritten number (RFC 3261 §19.1.6), but the
-		 * phone-context of the number as received; unless the rewritten user
-		 * has them already (a user that is no number is its own key,
-		 * parameters and all, rules_key_make()). */
-		if (esc.len != 0 && u->user.len != 0 &&
-		    memchr(u->user.ptr, ';', u->user.len) != NULL &&
-		    memchr(user.ptr, ';', user.len) == NULL) {
+		 * phone-context of the number as received; unless the
+		 * rewritten user has them already (a user that is no number
+		 * is its own key, parameters and all, rules_key_make()). */
+		if (esc.len != 0 && memchr(user.ptr, ';', user.len) == NULL) {
 			k = sip_user_params(u->user, true, out->user + esc.len,
 					    (uint32_t)sizeof(out->user) -
 					    esc.len);

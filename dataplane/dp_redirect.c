@@ -123,9 +123,7 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 		/* A sip: telephone-subscriber's parameters (npdi, rn...) go
 		 * on with the new number, but its phone-context (as a tel:
 		 * URI's below); left out when they would not fit. */
-		if (!tel && elen != 0 && u.len != 0 &&
-		    memchr(u.ptr, ';', u.len) != NULL &&
-		    memchr(sl->user, ';', ulen) == NULL) {
+		if (!tel && elen != 0 && memchr(sl->user, ';', ulen) == NULL) {
 			rc = sip_user_params(u, true, sl->user_esc + elen,
 					     cap - elen);
 			if (rc > 0)

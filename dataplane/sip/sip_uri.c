@@ -677,11 +677,12 @@ sip_user_escape(struct span in, bool keep_pct, char *out, uint32_t cap)
 int
 sip_user_params(struct span user, bool drop_context, char *out, uint32_t cap)
 {
-	const char *p, *end = span_end(user), *seg, *eq;
+	const char *p, *end, *seg, *eq;
 	uint32_t n = 0, len;
 
 	if (user.len == 0)
-		return 0;
+		return 0;       /* ptr may be NULL */
+	end = span_end(user);
 	p = memchr(user.ptr, ';', user.len);
 	while (p != NULL && p < end) {
 		seg = p;
