@@ -249,6 +249,8 @@ dp_probe_mac(const struct dp_snap *s, uint32_t gen, uint32_t t,
 	return siphash24(&k, w, sizeof(w));
 }
 #define DP_PROBE_MAX            8192u   /* targets probed per round */
+#define DP_PROBE_POOL           4095u   /* mbufs of ifc->probe, and the
+					 * probe ring's size (+1) */
 #define DP_PROBE_PER_WORKER     256u    /* ... and per worker lcore: a
 					 * quarter of its inject ring */
 
@@ -292,13 +294,16 @@ void dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,
  * target-state bitmap is updated word by word (workers read it while it
  * changes; a word is written whole). Then round @p round (never 0) sends
  * an OPTIONS to every target (at most DP_PROBE_PER_WORKER per worker,
- * half the free room of the service's ring and DP_PROBE_MAX in all, in
+ * what the probe ring and pool have room for and DP_PROBE_MAX in all, in
  * turn: more targets are probed every few rounds), built as an IP packet
- * the service thread resolves and hands to a worker.
+ * the service thread resolves and hands to a worker. The probe pool and
+ * ring are the loader's own, so that it never stops the workers' rings
+ * when the scheduler preempts it.
  *
  * @return
  *   The number of probes handed to the service; *@p fail those that could
- *   not be (no mbuf, ring full, no route or source address).
+ *   not be (no mbuf, ring full, no route or source address, a target that
+ *   is no unicast address of another host).
  *
  * Context: the loader thread (or a test); owns @p s's probe state.
  */

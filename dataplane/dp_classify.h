@@ -152,6 +152,58 @@ dp_is_local6(const struct dp_conf *conf, const uint8_t *v6)
 	return false;
 }
 
+/*
+ * Does @p v4 (network order) name a host other than us, as a source to
+ * answer or a destination to send to (RFC 1122 §3.2.1.3)? Not 0/8 ("this
+ * network"), loopback, multicast, reserved, 255.255.255.255, nor the
+ * network or broadcast address of a prefix of ours (/30 and shorter),
+ * nor one of our addresses.
+ */
+static inline bool
+dp_ip4_other_host(const struct dp_conf *conf, rte_be32_t v4)
+{
+	uint32_t a = rte_be_to_cpu_32(v4), mask;
+	unsigned int i;
+
+	if ((a >> 24) == 0 || (a >> 24) == 127 || a >= 0xe0000000u)
+		return false;
+	for (i = 0; i < conf->naddr4; i++) {
+		const struct dp_prefix *p = &conf->addr4[i];
+
+		if (p->ip.v4 == v4)
+			return false;
+		if (p->len == 0 || p->len > 30)
+			continue;
+		mask = ~UINT32_C(0) << (32 - p->len);
+		if (((a ^ rte_be_to_cpu_32(p->ip.v4)) & mask) == 0 &&
+		    ((a & ~mask) == 0 || (a & ~mask) == ~mask))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Does @p v6 name a host other than us: not multicast (RFC 4291 §2.7),
+ * ::, ::1, an IPv4-mapped address (never on the wire, RFC 4942 §2.1.4),
+ * nor one of our addresses?
+ */
+static inline bool
+dp_ip6_other_host(const struct dp_conf *conf, const uint8_t *v6)
+{
+	return v6[0] != 0xff && !dp_ip6_unspec(v6) && !dp_ip6_loopback(v6) &&
+	       !dp_ip6_v4mapped(v6) && !dp_is_local6(conf, v6);
+}
+
+/* dp_ip4_other_host() or dp_ip6_other_host() by @p ip's family: an
+ * address the router may send a datagram to. */
+static inline bool
+dp_ip_other_host(const struct dp_conf *conf, const struct dp_ip *ip)
+{
+	if (ip->family == DP_AF_V4)
+		return dp_ip4_other_host(conf, ip->v4);
+	return ip->family == DP_AF_V6 && dp_ip6_other_host(conf, ip->v6);
+}
+
 /* Is @p v6 the solicited-node multicast group of one of our addresses
  * (ff02::1:ffXX:XXXX, RFC 4291 §2.7.1)? */
 static inline bool

@@ -27,6 +27,7 @@
 #define DP_NEIGH_TRIES          3       /* requests before giving up */
 #define DP_NEIGH_REACHABLE_S    60      /* confirmed entries re-probed after */
 #define DP_ND_NS_LEN            32      /* NS header + target + SLLA option */
+#define DP_NEIGH_NEW_PER_S      500     /* new unresolved entries a second */
 
 static void
 dp_svc_cnt(struct dp_service *svc, enum dp_svc_counter c, uint64_t n)
@@ -129,9 +130,10 @@ dp_neigh_is_gw(const struct dp_conf *c, const struct dp_neigh_entry *e)
 }
 
 /*
- * Slot for a new entry: a free one in the probe run, else the reachable
- * entry confirmed longest ago. Incomplete entries (they hold packets) and
- * the gateways (every off-link output needs them; next hops an attacker
+ * Slot for a new entry: a free one in the probe run, else the unresolved
+ * entry asked longest ago (next hops that do not answer: what a flood of
+ * made-up ones leaves), else the reachable entry confirmed longest ago.
+ * The gateways (every off-link output needs them; next hops an attacker
  * chooses, through Route or Via values, must not push them out) are never
  * evicted; -ENOSPC if nothing else is in the run.
  */
@@ -140,19 +142,34 @@ dp_neigh_claim(struct dp_neigh_tbl *t, const struct dp_conf *c,
 	       const struct dp_ip *ip)
 {
 	uint32_t h = dp_neigh_hash(ip), k;
-	int victim = -ENOSPC;
+	int old_inc = -ENOSPC, old_reach = -ENOSPC;
 
 	for (k = 0; k < DP_NEIGH_PROBE; k++) {
 		uint32_t i = (h + k) & t->mask;
 
 		if (t->e[i].state == DP_NEIGH_FREE)
 			return (int)i;
-		if (t->e[i].state == DP_NEIGH_REACHABLE &&
-		    (victim < 0 || t->s[i].seen_tsc < t->s[victim].seen_tsc) &&
-		    !dp_neigh_is_gw(c, &t->e[i]))
-			victim = (int)i;
+		if (dp_neigh_is_gw(c, &t->e[i]))
+			continue;
+		if (t->e[i].state == DP_NEIGH_INCOMPLETE &&
+		    (old_inc < 0 || t->s[i].req_tsc < t->s[old_inc].req_tsc))
+			old_inc = (int)i;
+		else if (t->e[i].state == DP_NEIGH_REACHABLE &&
+			 (old_reach < 0 ||
+			  t->s[i].seen_tsc < t->s[old_reach].seen_tsc))
+			old_reach = (int)i;
 	}
-	return victim;
+	return old_inc >= 0 ? old_inc : old_reach;
+}
+
+/* Free what entry @p s holds, counted as dropped. */
+static void
+dp_neigh_drop_held(struct dp_service *svc, struct dp_neigh_svc *s)
+{
+	dp_svc_cnt(svc, DP_SVC_HELD_DROP, s->nheld);
+	svc->nheld -= s->nheld;
+	for (; s->nheld != 0; s->nheld--)
+		rte_pktmbuf_free(s->held[s->nheld - 1]);
 }
 
 /* Hand a frame or a resolved output to a worker (the only producer). */
@@ -313,6 +330,18 @@ dp_neigh_hold(struct dp_service *svc, struct rte_mbuf *m, uint64_t now)
 		return;
 	}
 	if (i < 0) {
+		/* At most DP_NEIGH_NEW_PER_S new next hops a second: each
+		 * costs requests on the link and, unanswered, an entry. */
+		if (now - svc->new_tsc >= svc->hz) {
+			svc->new_tsc = now;
+			svc->new_left = DP_NEIGH_NEW_PER_S;
+		}
+		if (svc->new_left == 0) {
+			dp_svc_cnt(svc, DP_SVC_NEIGH_RATE, 1);
+			dp_svc_cnt(svc, DP_SVC_HELD_DROP, 1);
+			rte_pktmbuf_free(m);
+			return;
+		}
 		i = dp_neigh_claim(t, svc->ifc->conf, &pv->nexthop);
 		if (i < 0) {
 			dp_svc_cnt(svc, DP_SVC_NEIGH_FULL, 1);
@@ -320,19 +349,22 @@ dp_neigh_hold(struct dp_service *svc, struct rte_mbuf *m, uint64_t now)
 			rte_pktmbuf_free(m);
 			return;
 		}
+		svc->new_left--;
 		s = &t->s[i];
-		for (; s->nheld != 0; s->nheld--)
-			rte_pktmbuf_free(s->held[s->nheld - 1]);
+		if (t->e[i].state == DP_NEIGH_INCOMPLETE)
+			dp_svc_cnt(svc, DP_SVC_NEIGH_EVICTED, 1);
+		dp_neigh_drop_held(svc, s);
 		memset(s, 0, sizeof(*s));
 		dp_neigh_write(&t->e[i], DP_NEIGH_INCOMPLETE, &pv->nexthop,
 			       NULL);
 	}
 	s = &t->s[i];
-	if (s->nheld == DP_NEIGH_HOLD) {
+	if (s->nheld == DP_NEIGH_HOLD || svc->nheld >= svc->held_max) {
 		dp_svc_cnt(svc, DP_SVC_HELD_DROP, 1);
 		rte_pktmbuf_free(m);
 	} else {
 		s->held[s->nheld++] = m;
+		svc->nheld++;
 		dp_svc_cnt(svc, DP_SVC_HELD, 1);
 	}
 	if (s->tries == 0)
@@ -393,6 +425,7 @@ dp_neigh_learn(struct dp_service *svc, const struct dp_ip *ip,
 		dp_neigh_inject(svc, pv->worker, s->held[k]);
 	}
 	dp_svc_cnt(svc, DP_SVC_HELD_RELEASED, s->nheld);
+	svc->nheld -= s->nheld;
 	s->nheld = 0;
 }
 
@@ -498,10 +531,8 @@ dp_neigh_age(struct dp_service *svc, uint64_t now)
 		if (s->tries != 0 && now - s->req_tsc < retry)
 			continue;
 		if (s->tries >= DP_NEIGH_TRIES) {
-			dp_svc_cnt(svc, DP_SVC_HELD_DROP, s->nheld);
+			dp_neigh_drop_held(svc, s);
 			dp_svc_cnt(svc, DP_SVC_NEIGH_EXPIRED, 1);
-			for (; s->nheld != 0; s->nheld--)
-				rte_pktmbuf_free(s->held[s->nheld - 1]);
 			s->tries = 0;
 			dp_neigh_write(&t->e[i], DP_NEIGH_FREE, NULL, NULL);
 			continue;

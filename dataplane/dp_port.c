@@ -30,7 +30,9 @@
 #define DP_FRAG_MAX             1024    /* datagrams in reassembly, at most */
 #define DP_FRAG_MIN             16      /* ... and at least, per worker */
 #define DP_FRAG_POOL_SHARE      8       /* 1/8 of the pool for all of them */
-#define DP_FRAG_TTL_MS          2000
+#define DP_FRAG_TTL_MS          500     /* a sender's fragments come
+					 * together; a flood of first
+					 * fragments must leave soon */
 #define DP_FRAG_GC_MS           10      /* expiry sweep of the table */
 
 RTE_LOG_REGISTER(dp_logtype, user.sipedge.dp, INFO);
@@ -57,6 +59,26 @@ dp_pool(const char *what, int socket, uint32_t n, uint16_t room)
 				       socket);
 }
 
+/*
+ * The loader's probes: a pool of their own, which the loader (a plain
+ * thread the scheduler may preempt at any moment) alone takes from
+ * (single consumer) and workers give back to after sending, without a
+ * cache. A preempted loader then never holds a ring the workers wait
+ * on, as it would in the shared pool (DPDK's rings are not preemptible:
+ * a thread stopped between its head and tail update blocks the others).
+ */
+static struct rte_mempool *
+dp_probe_pool(int socket)
+{
+	char name[RTE_MEMPOOL_NAMESIZE];
+
+	snprintf(name, sizeof(name), "dp_probe_%d", socket);
+	return rte_pktmbuf_pool_create_by_ops(name, DP_PROBE_POOL, 0,
+					      sizeof(struct dp_mbuf_priv),
+					      RTE_MBUF_DEFAULT_BUF_SIZE,
+					      socket, "ring_mp_sc");
+}
+
 int
 dp_pools_create(struct dp_iface *ifc, int socket, uint32_t nb_mbufs,
 		uint32_t nb_jumbo, uint16_t mtu)
@@ -76,8 +98,14 @@ dp_pools_create(struct dp_iface *ifc, int socket, uint32_t nb_mbufs,
 	ifc->jumbo = dp_pool("jumbo", socket, nb_jumbo, DP_JUMBO_ROOM);
 	if (ifc->jumbo == NULL)
 		goto out_free_indirect;
+	ifc->probe = dp_probe_pool(socket);
+	if (ifc->probe == NULL)
+		goto out_free_jumbo;
 	return 0;
 
+out_free_jumbo:
+	rte_mempool_free(ifc->jumbo);
+	ifc->jumbo = NULL;
 out_free_indirect:
 	rte_mempool_free(ifc->indirect);
 	ifc->indirect = NULL;
@@ -91,9 +119,11 @@ out_err:
 void
 dp_pools_free(struct dp_iface *ifc)
 {
+	rte_mempool_free(ifc->probe);
 	rte_mempool_free(ifc->jumbo);
 	rte_mempool_free(ifc->indirect);
 	rte_mempool_free(ifc->pool);
+	ifc->probe = NULL;
 	ifc->jumbo = NULL;
 	ifc->indirect = NULL;
 	ifc->pool = NULL;
@@ -281,7 +311,6 @@ dp_lcore_init(struct dp_lcore *lc, const struct dp_iface *ifc,
 	/* Disjoint starting points keep workers' datagram IDs apart for a
 	 * while (RFC 6864 §4: unique per source, destination, protocol). */
 	lc->ip4_id = (uint16_t)(idx << 12);
-	lc->ip6_id = (uint32_t)idx << 24;
 
 	/*
 	 * Fragments wait in the table as mbufs of the pool the NIC refills

@@ -234,8 +234,11 @@ dp_probe_round(const struct dp_conf *conf, const struct dp_service *svc,
 	 * spare: a probe lost there would count as unanswered. */
 	cnt = DP_PROBE_PER_WORKER * svc->nb_workers;
 	cnt = cnt < DP_PROBE_MAX ? cnt : DP_PROBE_MAX;
-	/* ... and the service's ring, which workers share */
-	k = rte_ring_free_count(svc->ring) / 2;
+	/* ... and what the probe ring and pool hold (their own: a
+	 * preempted loader must not stall the workers, dp_port.c) */
+	k = rte_ring_free_count(svc->probe_ring);
+	cnt = cnt < k ? cnt : k;
+	k = rte_mempool_avail_count(svc->ifc->probe);
 	cnt = cnt < k ? cnt : k;
 	cnt = cnt < s->ntargets ? cnt : s->ntargets;
 	if (cnt == 0)
@@ -247,9 +250,10 @@ dp_probe_round(const struct dp_conf *conf, const struct dp_service *svc,
 			continue;
 		dp_ip_set(&dst, d.addr, d.af);
 		m = NULL;
-		if (dp_route(conf, &dst, &nh) != 0 ||
+		if (!dp_ip_other_host(conf, &dst) ||
+		    dp_route(conf, &dst, &nh) != 0 ||
 		    dp_src_select(conf, &dst, &src) != 0 ||
-		    (m = rte_pktmbuf_alloc(svc->ifc->pool)) == NULL ||
+		    (m = rte_pktmbuf_alloc(svc->ifc->probe)) == NULL ||
 		    dp_probe_build(m, s, t, round, &src, conf->sip_port[0],
 				   &dst, d.port, conf->dscp) != 0) {
 			rte_pktmbuf_free(m);
@@ -260,7 +264,7 @@ dp_probe_round(const struct dp_conf *conf, const struct dp_service *svc,
 		pv->nexthop = nh;
 		pv->worker = (uint16_t)(t % svc->nb_workers);
 		pv->kind = DP_PRIV_L3;
-		if (rte_ring_mp_enqueue(svc->ring, m) != 0) {
+		if (rte_ring_sp_enqueue(svc->probe_ring, m) != 0) {
 			rte_pktmbuf_free(m);
 			(*fail)++;
 			continue;

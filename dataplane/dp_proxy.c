@@ -531,6 +531,17 @@ dp_via_stamp_want(const struct dp_udp_meta *meta, const struct sip_info *info,
 }
 
 /*
+ * Whether @p ip may receive a relayed response or a forward: a unicast
+ * address of another host (dp_ip_other_host(); the response would come
+ * back to us).
+ */
+static bool
+dp_proxy_dst_ok(const struct dp_conf *conf, const struct dp_ip *ip)
+{
+	return dp_ip_other_host(conf, ip);
+}
+
+/*
  * The edits every forwarded request gets (RFC 3261 §16.6 steps 3, 4, 8;
  * §18.2.1; RFC 3581): received/rport on the received top Via, our Via on
  * top, Max-Forwards decremented (70 inserted), Record-Route.
@@ -546,6 +557,11 @@ dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
 	bool recv;
 	uint32_t n;
 
+	/* A next hop the message named (Route, maddr, a dialog's remote
+	 * target) or the table holds: never a group, broadcast, loopback
+	 * or our own address (403; an ACK is dropped). */
+	if (unlikely(!dp_proxy_dst_ok(self->conf, &out->dst)))
+		return dp_proxy_answer(out, DP_PW_BAD_DST, 403);
 	if (!dp_proxy_pick_src(self->conf, meta, out))
 		return dp_proxy_drop(out, DP_PW_NO_SRC);
 
@@ -1207,29 +1223,6 @@ dp_proxy_to_target(const struct dp_proxy_self *self,
 	}
 	out->why = DP_PW_TABLE;
 	return dp_proxy_finish(self, msg, info, meta, out);
-}
-
-/*
- * Whether @p ip may receive a relayed response: a unicast address of
- * another host (RFC 1122 §3.2.1.3's "this host", loopback, multicast and
- * broadcast are not; nor is an IPv4-mapped IPv6 address, nor one of ours:
- * the response would come back to us).
- */
-static bool
-dp_proxy_dst_ok(const struct dp_conf *conf, const struct dp_ip *ip)
-{
-	if (ip->family == DP_AF_V4) {
-		uint32_t a = rte_be_to_cpu_32(ip->v4);
-
-		if (a >> 24 == 0 || a >> 24 == 127 || a >= 0xe0000000u)
-			return false;
-	} else if (ip->v6[0] == 0xff || dp_ip6_unspec(ip->v6) ||
-		   dp_ip6_loopback(ip->v6) || dp_ip6_v4mapped(ip->v6)) {
-		return false;
-	}
-	return dp_proxy_our_ip(conf, ip->family == DP_AF_V4 ?
-			       (const uint8_t *)&ip->v4 : ip->v6,
-			       ip->family == DP_AF_V4 ? 4 : 16) == NULL;
 }
 
 enum dp_proxy_act

@@ -71,7 +71,7 @@ enum dp_proxy_why {
 	DP_PW_RELAY,            /* response relayed */
 	DP_PW_MAXFWD,           /* Max-Forwards 0: 483 */
 	DP_PW_SIPS,             /* sips: hop, no TLS here: 416 */
-	DP_PW_BAD_DST,          /* response's next hop: no unicast host */
+	DP_PW_BAD_DST,          /* next hop: no unicast address of another host */
 };
 
 /* Per-installation inputs: read-only for the duration of a burst. */

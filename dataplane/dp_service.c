@@ -19,6 +19,8 @@
 
 #define DP_SVC_AGE_MS           100
 #define DP_SVC_IDLE_US          100
+#define DP_HOLD_POOL_SHARE      8       /* held outputs: 1/8 of the pool */
+#define DP_HOLD_MIN             64
 
 volatile int dp_quit;
 
@@ -30,11 +32,30 @@ dp_service_init(struct dp_service *svc, const struct dp_iface *ifc,
 	svc->ifc = ifc;
 	svc->neigh = neigh;
 	svc->hz = rte_get_tsc_hz();
+	/* Held outputs are mbufs of the pool the NIC refills from: next
+	 * hops a sender names (Route, Via) must not be able to starve
+	 * reception by never answering ARP or ND. */
+	svc->held_max = ifc->pool != NULL ?
+			ifc->pool->size / DP_HOLD_POOL_SHARE : 0;
+	if (svc->held_max < DP_HOLD_MIN)
+		svc->held_max = DP_HOLD_MIN;
 	/* Many workers produce, the service alone consumes. */
 	svc->ring = rte_ring_create("dp_svc", rte_align32pow2(ring_size),
 				    socket, RING_F_SC_DEQ);
 	if (svc->ring == NULL)
 		return -rte_errno;
+	/* The loader's probes: a ring of their own, with one producer, so
+	 * that a preempted loader never stalls a worker's enqueue. */
+	svc->probe_ring = rte_ring_create("dp_probe", DP_PROBE_POOL + 1,
+					  socket, RING_F_SP_ENQ |
+					  RING_F_SC_DEQ);
+	if (svc->probe_ring == NULL) {
+		int rc = -rte_errno;
+
+		rte_ring_free(svc->ring);
+		svc->ring = NULL;
+		return rc;
+	}
 	return 0;
 }
 
@@ -55,6 +76,10 @@ dp_service_poll(struct dp_service *svc)
 
 	n = rte_ring_sc_dequeue_burst(svc->ring, (void **)pkts, DP_BURST,
 				      NULL);
+	if (n < DP_BURST)
+		n += rte_ring_sc_dequeue_burst(svc->probe_ring,
+					       (void **)(pkts + n),
+					       DP_BURST - n, NULL);
 	now = rte_get_tsc_cycles();
 	for (i = 0; i < n; i++)
 		dp_neigh_input(svc, pkts[i], now);
@@ -80,6 +105,12 @@ dp_service_fini(struct dp_service *svc)
 {
 	void *m;
 
+	if (svc->probe_ring != NULL) {
+		while (rte_ring_dequeue(svc->probe_ring, &m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(svc->probe_ring);
+		svc->probe_ring = NULL;
+	}
 	if (svc->ring == NULL)
 		return;
 	while (rte_ring_dequeue(svc->ring, &m) == 0)

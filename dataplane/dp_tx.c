@@ -15,6 +15,7 @@
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
 #include <rte_ring.h>
 #include <rte_udp.h>
 
@@ -191,9 +192,10 @@ dp_fragment(struct dp_lcore *lc, struct rte_mbuf *m,
 		return -ENOBUFS;
 	}
 	/* The library leaves the IPv6 Identification to us (RFC 8200 §4.5:
-	 * different for every fragmented packet to the same destination). */
+	 * different for every fragmented packet to the same destination;
+	 * RFC 7739 §5: unpredictable, or others could inject fragments). */
 	if (v6)
-		id6 = rte_cpu_to_be_32(lc->ip6_id++);
+		id6 = (uint32_t)rte_rand();
 	for (i = 0; i < nf; i++) {
 		struct rte_mbuf *f = frags[i];
 
@@ -428,15 +430,21 @@ dp_udp_encap(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_ip *src,
 	const uint16_t l3 = dst->family == DP_AF_V4 ?
 		sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr);
 	uint64_t ol = 0;
+	uint16_t id;
 
 	if (unlikely(!dp_udp_room(m, dst)))
 		return -ENOSPC;
 	if (rte_pktmbuf_pkt_len(m) + sizeof(struct rte_udp_hdr) + l3 <=
-	    lc->conf->mtu)
+	    lc->conf->mtu) {
 		ol = lc->ifc->tx_offloads & (RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
 					     RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
-	dp_udp_hdrs(m, src, sport, dst, dport, ol, lc->ip4_id++,
-		    lc->conf->dscp);
+		id = lc->ip4_id++;
+	} else {
+		/* To be fragmented: an ID nobody can guess (RFC 7739 §5),
+		 * so that nobody can slip in a fragment of their own. */
+		id = (uint16_t)rte_rand();
+	}
+	dp_udp_hdrs(m, src, sport, dst, dport, ol, id, lc->conf->dscp);
 	return 0;
 }
 
@@ -473,6 +481,13 @@ dp_udp_send(struct dp_lcore *lc, struct rte_mbuf *m,
 	struct dp_ip s, nh;
 	int rc;
 
+	/* The last check of every SIP output (proxy forwards and relays,
+	 * whatever the message named): never to a group, broadcast,
+	 * loopback or our own address. */
+	if (unlikely(!dp_ip_other_host(lc->conf, dst))) {
+		dp_tx_drop(lc, m, DP_CNT_TX_BAD_DST);
+		return -EADDRNOTAVAIL;
+	}
 	rc = dp_route(lc->conf, dst, &nh);
 	if (unlikely(rc != 0)) {
 		dp_tx_drop(lc, m, DP_CNT_NO_ROUTE);

@@ -78,6 +78,7 @@
 	X(TX_FRAG,              "fragments sent for datagrams over the MTU")    \
 	X(TX_FRAG_FAIL,         "dropped: fragmentation failed")                \
 	X(NO_ROUTE,             "dropped: no on-link prefix or gateway")        \
+	X(TX_BAD_DST,           "dropped: output to no unicast address of another host (multicast, broadcast, loopback, ours)") \
 	X(NO_SRC,               "dropped: no local address of that family")     \
 	X(NO_MBUF,              "dropped: mbuf pool empty")                     \
 	X(NEIGH_MISS,           "outputs passed to the service for resolution") \
@@ -119,7 +120,7 @@
 	X(PROBE_ANSWER,         "answers to our target probes (OPTIONS)")      \
 	X(PROBE_STALE,          "answers to probes of another generation or 503s") \
 	X(PROXY_NOT_IP,         "proxy: next hop not an IP literal (503 or drop)") \
-	X(PROXY_BAD_DST,        "proxy: responses whose next hop is no unicast address of another host") \
+	X(PROXY_BAD_DST,        "proxy: requests (403) and responses (dropped) whose next hop is no unicast address of another host") \
 	X(PROXY_SIPS,           "proxy: sips: requests or next hops, no TLS here (416)") \
 	X(PROXY_NO_DIALOG,      "proxy: in-dialog request addressed to us (481)") \
 	X(PROXY_ALL_DOWN,       "proxy: forward rule without an up target (503)") \
@@ -149,9 +150,11 @@ enum dp_counter {
 	X(NEIGH_IGNORED,        "advertisements ignored: no MAC, no Override")\
 	X(NEIGH_EXPIRED,        "neighbour entries aged out")                   \
 	X(NEIGH_FULL,           "resolutions refused: table full")              \
+	X(NEIGH_RATE,           "resolutions refused: more new next hops a second than DP_NEIGH_NEW_PER_S") \
+	X(NEIGH_EVICTED,        "unresolved entries evicted for a new next hop") \
 	X(HELD,                 "outputs held waiting for resolution")          \
 	X(HELD_RELEASED,        "held outputs released after resolution")       \
-	X(HELD_DROP,            "held outputs dropped: queue full or timeout")  \
+	X(HELD_DROP,            "outputs not held or held ones dropped: queue or hold cap full, evicted, timeout") \
 	X(INJECT_FULL,          "dropped: worker inject ring full")             \
 	X(NO_MBUF,              "dropped: mbuf pool empty")
 
@@ -450,6 +453,8 @@ struct dp_iface {
 	struct rte_mempool *pool;       /* direct mbufs, DP_TX_HEADROOM+ */
 	struct rte_mempool *indirect;   /* indirect mbufs for fragmentation */
 	struct rte_mempool *jumbo;      /* large direct mbufs: reassembly */
+	struct rte_mempool *probe;      /* the loader's probes (DP_PROBE_POOL):
+					 * it alone allocates from it */
 };
 
 /*
@@ -550,7 +555,6 @@ struct __rte_cache_aligned dp_lcore {
 	uint16_t         queue;
 	uint16_t         idx;                   /* worker index */
 	uint16_t         ip4_id;                /* next IPv4 Identification */
-	uint32_t         ip6_id;                /* next IPv6 fragment Identification */
 	uint64_t         frag_gc_tsc;           /* next expiry sweep */
 	uint64_t         frag_gc_period;        /* TSC ticks between sweeps */
 	void            *sip;                   /* the SIP stage's per-lcore state */
@@ -572,10 +576,15 @@ struct dp_service {
 	const struct dp_iface *ifc;
 	struct dp_neigh_tbl *neigh;
 	struct rte_ring *ring;          /* workers -> service, MP/SC */
+	struct rte_ring *probe_ring;    /* loader -> service, SP/SC */
 	struct dp_lcore *workers;       /* array of nb_workers */
 	uint16_t         nb_workers;
 	uint64_t         hz;            /* TSC ticks per second */
 	uint64_t         next_age_tsc;
+	uint32_t         nheld;         /* outputs held, all entries */
+	uint32_t         held_max;      /* ... at most (an 8th of the pool) */
+	uint32_t         new_left;      /* new unresolved entries this second */
+	uint64_t         new_tsc;       /* start of that second */
 	uint64_t         cnt[DP_SVC__COUNT];
 };
 

@@ -132,9 +132,11 @@ dp_udp6(struct dp_lcore *lc, struct rte_mbuf *m, struct rte_ipv6_hdr *ip,
 	dport = rte_be_to_cpu_16(udp->dst_port);
 	if (!dp_is_sip_port(lc->conf, dport))
 		return dp_drop_as(lc, DP_CNT_UDP_NOT_SIP);
+	/* Zero is no checksum, which IPv6 never allows, whatever the
+	 * NIC reported. */
 	ol = trust_ol ? dp_l4_ol(m) : 0;
-	if (unlikely(ol < 0 || (ol == 0 && (udp->dgram_cksum == 0 ||
-			dp_l4_cksum6(ip, udp, ulen) != 0))))
+	if (unlikely(udp->dgram_cksum == 0 || ol < 0 ||
+		     (ol == 0 && dp_l4_cksum6(ip, udp, ulen) != 0)))
 		return dp_drop_as(lc, DP_CNT_BAD_CKSUM);
 
 	if (unlikely(udp->src_port == 0))
@@ -193,18 +195,6 @@ dp_classify_arp(struct dp_lcore *lc, struct rte_mbuf *m,
 	return dp_drop_as(lc, DP_CNT_ARP_OTHER);
 }
 
-/* An IPv4 source no reply may go to: 0.0.0.0, 127/8, 224/4 and up
- * (multicast, reserved, 255.255.255.255); our own addresses are checked
- * by the caller. */
-static inline bool
-dp_src4_bogus(rte_be32_t src)
-{
-	uint32_t a = rte_be_to_cpu_32(src);
-
-	/* 0.0.0.0, loopback (127/8: never on the wire), multicast and up */
-	return a == 0 || (a >> 24) == 127 || a >= 0xe0000000u;
-}
-
 static enum dp_verdict
 dp_classify_ip4(struct dp_lcore *lc, struct rte_mbuf *m,
 		const struct rte_ether_hdr *eh, uint16_t l2,
@@ -230,9 +220,8 @@ dp_classify_ip4(struct dp_lcore *lc, struct rte_mbuf *m,
 	if (!dp_is_local4(lc->conf, ip->dst_addr))
 		return dp_drop_as(lc, DP_CNT_NOT_FOR_US);
 	/* RFC 1122 §3.2.1.3: no answer to a source that names no host
-	 * (0.0.0.0, loopback, multicast, limited broadcast) or is us. */
-	if (unlikely(dp_src4_bogus(ip->src_addr) ||
-		     dp_is_local4(lc->conf, ip->src_addr)))
+	 * (0/8, loopback, multicast, a broadcast address) or is us. */
+	if (unlikely(!dp_ip4_other_host(lc->conf, ip->src_addr)))
 		return dp_drop_as(lc, DP_CNT_BAD_IP);
 	/* Ethernet pads short frames: the IP length is the truth. */
 	if (rte_pktmbuf_pkt_len(m) > (uint32_t)l2 + tot)
@@ -338,6 +327,10 @@ dp_classify_ip6(struct dp_lcore *lc, struct rte_mbuf *m,
 	if (unlikely(plen > rte_pktmbuf_data_len(m) - l2 - sizeof(*ip)))
 		return dp_drop_as(lc, DP_CNT_BAD_IP);
 	if (dp_is_local6(lc->conf, ip->dst_addr)) {
+		/* A unicast datagram in a multicast frame is no datagram
+		 * for us (RFC 1122 §3.3.6), but for neighbour discovery. */
+		if (unlikely(mcast && ip->proto != IPPROTO_ICMPV6))
+			return dp_drop_as(lc, DP_CNT_NOT_FOR_US);
 		mcast = false;
 	} else if (ip->proto != IPPROTO_ICMPV6 ||
 		   (!dp_is_solicited6(lc->conf, ip->dst_addr) &&

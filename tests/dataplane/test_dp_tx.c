@@ -368,7 +368,6 @@ test_dp_tx_reply_fragmented_v6(void **state)
 		got += plen - 8u;
 	}
 	assert_int_equal(got, 3008);
-	assert_int_equal(id6, t_env.lc->ip6_id - 1);
 	assert_int_equal(dgram[4] << 8 | dgram[5], 3008);
 	for (k = 0; k < 3000; k++)
 		assert_int_equal(dgram[8 + k], t_pattern(k));
@@ -620,6 +619,166 @@ test_dp_tx_hold_queue_bounded(void **state)
 	for (i = 0; i < n; i++)
 		assert_memory_equal(rte_pktmbuf_mtod(out[i], void *), &mac8, 6);
 	rte_pktmbuf_free_bulk(out, n);
+	t_end();
+}
+
+/* Frees every frame the workers have to send (ARP requests). */
+static unsigned int
+t_tx_drain(void)
+{
+	struct rte_mbuf *out[64];
+	unsigned int n, all = 0;
+
+	do {
+		t_poll();
+		n = t_tx(out, 64);
+		rte_pktmbuf_free_bulk(out, n);
+		all += n;
+	} while (n != 0);
+	return all;
+}
+
+/* Every next hop gives up: what they held is freed. */
+static void
+t_neigh_give_up(void)
+{
+	uint64_t now = rte_get_tsc_cycles(), hz = rte_get_tsc_hz();
+	unsigned int k;
+
+	for (k = 1; k <= 3; k++)
+		dp_neigh_age(&t_env.svc, now + k * hz + hz / 10);
+	t_tx_drain();
+	assert_int_equal(t_env.svc.nheld, 0);
+}
+
+/*
+ * All entries together hold at most svc.held_max outputs (an eighth of
+ * the pool): next hops that never answer cannot take the mbufs reception
+ * needs. Every next hop is still asked for.
+ */
+static void
+test_dp_tx_hold_capped(void **state)
+{
+	struct dp_ip dst = { .family = DP_AF_V4 };
+	uint32_t max = t_env.svc.held_max;
+	unsigned int h;
+
+	(void)state;
+	t_begin_tx(T_SIP_DROP);
+	assert_int_equal(max, t_env.ifc.pool->size / 8);
+	t_env.svc.held_max = 6;
+	for (h = 0; h < 4; h++) {
+		const uint8_t ip[4] = { 192, 0, 2, (uint8_t)(20 + h) };
+
+		memcpy(&dst.v4, ip, 4);
+		t_send(&dst, 5080, "x");
+		t_send(&dst, 5080, "x");
+	}
+	while (dp_service_poll(&t_env.svc) != 0)
+		;
+	assert_int_equal(t_env.svc.cnt[DP_SVC_HELD], 6);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_HELD_DROP], 2);
+	assert_int_equal(t_env.svc.nheld, 6);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_ARP_REQ_SENT], 4);
+	assert_int_equal(t_tx_drain(), 4);
+	t_neigh_give_up();
+	assert_int_equal(t_env.svc.cnt[DP_SVC_HELD_DROP], 8);
+	t_env.svc.held_max = max;
+	t_end();
+}
+
+/*
+ * More unresolved next hops than the table has entries: the ones asked
+ * longest ago make room (before, unresolved entries were never evicted,
+ * and a flood of them left no room for anything); and no more than
+ * DP_NEIGH_NEW_PER_S new ones a second.
+ */
+static void
+test_dp_tx_unresolved_evicted_and_paced(void **state)
+{
+	struct dp_ip dst = { .family = DP_AF_V4 };
+	unsigned int h;
+
+	(void)state;
+	t_begin_tx(T_SIP_DROP);
+	for (h = 0; h < 100; h++) {
+		const uint8_t ip[4] = { 192, 0, 2, (uint8_t)(100 + h) };
+
+		memcpy(&dst.v4, ip, 4);
+		t_send(&dst, 5080, "x");
+		if (h % 32 == 31)
+			while (dp_service_poll(&t_env.svc) != 0)
+				;
+	}
+	while (dp_service_poll(&t_env.svc) != 0)
+		;
+	t_tx_drain();
+	assert_int_equal(t_env.svc.cnt[DP_SVC_NEIGH_FULL], 0);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_ARP_REQ_SENT], 100);
+	assert_true(t_env.svc.cnt[DP_SVC_NEIGH_EVICTED] >= 100 - 64);
+	assert_int_equal(t_env.svc.nheld,
+			 100 - t_env.svc.cnt[DP_SVC_NEIGH_EVICTED]);
+	assert_int_equal(t_env.svc.cnt[DP_SVC_HELD_DROP],
+			 t_env.svc.cnt[DP_SVC_NEIGH_EVICTED]);
+	t_neigh_give_up();
+
+	/* This second's budget spent: a new next hop waits for the next. */
+	t_env.svc.new_tsc = rte_get_tsc_cycles();
+	t_env.svc.new_left = 0;
+	memcpy(&dst.v4, (const uint8_t[4]){ 192, 0, 2, 99 }, 4);
+	t_send(&dst, 5080, "x");
+	while (dp_service_poll(&t_env.svc) != 0)
+		;
+	assert_int_equal(t_env.svc.cnt[DP_SVC_NEIGH_RATE], 1);
+	assert_int_equal(t_env.svc.nheld, 0);
+	t_env.svc.new_tsc = 0;
+	t_end();
+}
+
+/*
+ * No output to an address that names no other host (RFC 1122 §3.2.1.3):
+ * whatever a message named, never a group, a broadcast address (limited,
+ * or of a prefix of ours), loopback, "this network" or ourselves.
+ */
+static void
+test_dp_tx_send_bad_dst_refused(void **state)
+{
+	static const uint8_t v4[][4] = {
+		{ 224, 0, 0, 1 }, { 255, 255, 255, 255 }, { 192, 0, 2, 255 },
+		{ 192, 0, 2, 0 }, { 127, 0, 0, 1 }, { 0, 1, 2, 3 },
+		{ 192, 0, 2, 1 }, { 240, 0, 0, 1 },
+	};
+	static const uint8_t v6[][16] = {
+		{ 0xff, 0x02, [15] = 1 }, { [15] = 1 }, { 0 },
+		{ [10] = 0xff, [11] = 0xff, 192, 0, 2, 2 },
+		{ 0x20, 0x01, 0x0d, 0xb8, [15] = 0x01 },
+	};
+	struct dp_ip dst;
+	struct rte_mbuf *m;
+	unsigned int i, n = 0;
+
+	(void)state;
+	t_begin_tx(T_SIP_DROP);
+	for (i = 0; i < RTE_DIM(v4) + RTE_DIM(v6); i++) {
+		memset(&dst, 0, sizeof(dst));
+		if (i < RTE_DIM(v4)) {
+			dst.family = DP_AF_V4;
+			memcpy(&dst.v4, v4[i], 4);
+		} else {
+			dst.family = DP_AF_V6;
+			memcpy(dst.v6, v6[i - RTE_DIM(v4)], 16);
+		}
+		m = dp_pkt_alloc(t_env.lc, 8);
+		assert_non_null(m);
+		rte_pktmbuf_append(m, 8);
+		assert_int_equal(dp_udp_send(t_env.lc, m, NULL, 5060, &dst,
+					     5060), -EADDRNOTAVAIL);
+		n++;
+		assert_int_equal(t_cnt(DP_CNT_TX_BAD_DST), n);
+	}
+	assert_int_equal(t_cnt(DP_CNT_NEIGH_MISS), 0);
+	t_poll();
+	t_expect_nothing();
 	t_end();
 }
 
@@ -907,6 +1066,9 @@ main(void)
 		cmocka_unit_test(test_dp_tx_send_nd_resolution),
 		cmocka_unit_test(test_dp_tx_hold_queue_bounded),
 		cmocka_unit_test(test_dp_tx_unresolved_gives_up),
+		cmocka_unit_test(test_dp_tx_hold_capped),
+		cmocka_unit_test(test_dp_tx_unresolved_evicted_and_paced),
+		cmocka_unit_test(test_dp_tx_send_bad_dst_refused),
 		cmocka_unit_test(test_dp_tx_send_link_local_on_link),
 		cmocka_unit_test(test_dp_tx_request_refreshes_neighbour),
 		cmocka_unit_test(test_dp_tx_nd_advert_rules),

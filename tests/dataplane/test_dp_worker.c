@@ -423,14 +423,16 @@ test_dp_worker_rx_cksum_flags_trusted(void **state)
 }
 
 /* RFC 1122 §3.2.1.3, RFC 4291 §2.7, RFC 4942 §2.1.4: a multicast,
- * broadcast, loopback, IPv4-mapped or own source names no host to answer;
- * such datagrams are dropped as bad IP. */
+ * broadcast (limited, or of our prefix: 192.0.2.0/24), "this network",
+ * loopback, IPv4-mapped or own source names no host to answer; such
+ * datagrams are dropped as bad IP. */
 static void
 test_dp_worker_bogus_source_dropped(void **state)
 {
 	static const uint8_t srcs[][4] = {
 		{ 224, 0, 0, 5 }, { 255, 255, 255, 255 }, { 0, 0, 0, 0 },
-		{ 127, 0, 0, 1 }, { 192, 0, 2, 1 },
+		{ 127, 0, 0, 1 }, { 192, 0, 2, 1 }, { 0, 1, 2, 3 },
+		{ 192, 0, 2, 255 }, { 192, 0, 2, 0 },
 	};
 	static const uint8_t srcs6[][16] = {
 		{ 0xff, 0x02, [15] = 1 },
@@ -467,6 +469,40 @@ test_dp_worker_bogus_source_dropped(void **state)
 	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_BAD_IP),
 			 SIPEDGE_ARRAY_SIZE(srcs) + SIPEDGE_ARRAY_SIZE(srcs6));
+	assert_int_equal(t_cnt(DP_CNT_SIP_RX), 0);
+	t_end();
+}
+
+/*
+ * IPv6 UDP without a checksum (0) is dropped even when the NIC vouches
+ * for it (RFC 8200 §8.1); a unicast datagram in a multicast frame is
+ * not for us (RFC 1122 §3.3.6).
+ */
+static void
+test_dp_worker_ip6_zero_cksum_and_mcast_frame(void **state)
+{
+	struct rte_mbuf *m = NULL;
+	uint8_t in[512];
+	size_t n;
+
+	(void)state;
+	t_begin();
+	n = t_udp6_frame(in, 5060, t_options, sizeof(t_options) - 1);
+	in[14 + 40 + 6] = 0;
+	in[14 + 40 + 7] = 0;
+	t_rx(in, n);
+	assert_int_equal(rte_ring_dequeue(t_env.rx, (void **)&m), 0);
+	m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	assert_int_equal(rte_ring_enqueue(t_env.rx, m), 0);
+	t_poll();
+	assert_int_equal(t_cnt(DP_CNT_BAD_CKSUM), 1);
+
+	n = t_udp6_frame(in, 5060, t_options, sizeof(t_options) - 1);
+	memcpy(in, (const uint8_t[6]){ 0x33, 0x33, 0, 0, 0, 1 }, 6);
+	t_rx(in, n);
+	t_poll();
+	assert_int_equal(t_cnt(DP_CNT_NOT_FOR_US), 1);
+	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_SIP_RX), 0);
 	t_end();
 }
@@ -798,6 +834,7 @@ main(void)
 		cmocka_unit_test(test_dp_worker_not_ip_dropped),
 		cmocka_unit_test(test_dp_worker_rx_cksum_flags_trusted),
 		cmocka_unit_test(test_dp_worker_bogus_source_dropped),
+		cmocka_unit_test(test_dp_worker_ip6_zero_cksum_and_mcast_frame),
 		cmocka_unit_test(test_dp_worker_udp_zero_cksum),
 		cmocka_unit_test(test_dp_worker_ip_options_dropped),
 		cmocka_unit_test(test_dp_worker_nd_dad_defended),
