@@ -461,6 +461,7 @@ dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,
 {
 	struct dp_carry mc = { .slot = NULL };
 	uint32_t t, t1, n_from, *map = NULL, *remap = NULL;
+	uint64_t tsc;
 	bool own;
 
 	if (s->probe_miss == NULL || old == NULL || old->probe_miss == NULL ||
@@ -518,6 +519,29 @@ dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,
 			s->up_bits[t / 64] &= ~(1ull << (t % 64));
 			s->nunhealthy++;
 		}
+	}
+	/*
+	 * The health before its last change, and when: for 32 s CANCELs
+	 * and ACKs are copied where it sent their INVITEs (dp_proxy.c). A
+	 * rebuild (a setting changed, a new generation) must not forget
+	 * it, or those copies stop.
+	 */
+	tsc = __atomic_load_n(&old->up_change_tsc, __ATOMIC_ACQUIRE);
+	if (tsc != 0 && old->up_prev_bits != NULL && s->up_prev_bits != NULL) {
+		for (t1 = 0; t1 < old->ntargets; t1++) {
+			uint64_t bit;
+
+			t = map[t1];
+			if (t >= s->ntargets)
+				continue;
+			bit = (__atomic_load_n(&old->up_prev_bits[t1 / 64],
+					       __ATOMIC_RELAXED) >>
+			       (t1 % 64)) & 1u;
+			s->up_prev_bits[t / 64] =
+				(s->up_prev_bits[t / 64] &
+				 ~(1ull << (t % 64))) | bit << (t % 64);
+		}
+		s->up_change_tsc = tsc;
 	}
 out:
 	free(mc.slot);
@@ -923,9 +947,12 @@ dp_loader_retire(struct dp_loader *ld)
 static void
 dp_loader_swap(struct dp_loader *ld, struct dp_snap *s)
 {
-	struct dp_snap *old = dp_snap_publish(s);
+	/* The loader is the one writer: the pointer it last published. */
+	struct dp_snap *old = __atomic_load_n(&dp_snap_current,
+					      __ATOMIC_ACQUIRE);
 
 	if (old != NULL && old->generation == s->generation) {
+		dp_snap_publish(s);
 		urcu_qsbr_synchronize_rcu();
 		dp_snap_carry(s, old);
 		dp_snap_free(old);
@@ -933,8 +960,12 @@ dp_loader_swap(struct dp_loader *ld, struct dp_snap *s)
 		return;
 	}
 
-	/* The older N-1, if its 32 s are not over, goes now. */
+	/* N becomes N-1 before N+1 is current (the older N-1, if its 32 s
+	 * are not over, goes now): a burst between the two stores sees N
+	 * twice, never N+1 with the older N-1, which would miss the copy
+	 * of a CANCEL or ACK of an INVITE that N routed. */
 	dp_snap_publish_prev(old);
+	dp_snap_publish(s);
 	/* Every worker has left the bursts that may have seen @p old as
 	 * current, or the older one as N-1. */
 	urcu_qsbr_synchronize_rcu();
@@ -1025,6 +1056,39 @@ dp_loader_policy_only(struct dp_loader *ld, struct dp_acl *acl,
 	return 0;
 }
 
+/*
+ * Generation @p gen's rules passed their checksum but could not be
+ * loaded (@p rc: a Hyperscan database this CPU cannot run, an image of
+ * another format after an upgrade of one process, no memory): it is
+ * remembered, so that its image is not read again each poll, and the
+ * settings read with it apply all the same, as when its artefact is
+ * damaged (dp_loader_policy_only()): on the rules in use, or, at start,
+ * on none (every request gets the no-route answer) rather than no
+ * router at all. Takes @p acl when it installs.
+ */
+static void
+dp_loader_rules_unusable(struct dp_loader *ld, int rc, uint64_t gen,
+			 struct dp_acl *acl, const struct addr_port *down,
+			 uint32_t ndown, uint64_t digest,
+			 const uint8_t secret[16])
+{
+	const struct dp_snap *cur = ld->cur;
+
+	ld->bad_gen = gen;
+	ld->bad_rc = rc;
+	DP_LOG(ERR, "generation %llu: its rules cannot be loaded (%s); %s",
+	       (unsigned long long)gen, strerror(-rc), cur != NULL ?
+	       "the rules in use stay, under the settings as they are now" :
+	       "starting with no rules, under the settings as they are now");
+	if (cur == NULL)
+		(void)dp_loader_install(ld, NULL, 0, 0, secret, acl, NULL, 0,
+					digest);
+	else if (digest != cur->set_digest &&
+		 memcmp(secret, ld->secret, 16) == 0)
+		(void)dp_loader_policy_only(ld, acl, down, ndown, digest,
+					    secret);
+}
+
 int
 dp_loader_load(struct dp_loader *ld, bool force)
 {
@@ -1047,17 +1111,30 @@ dp_loader_load(struct dp_loader *ld, bool force)
 		len = 0;
 	} else {
 		rc = dp_loader_open_env(ld);
-		if (ld->env_new) {
+		/* A store replaced (or a new one) is read whole once it can
+		 * be: its generation numbers are its own. */
+		if (ld->env_new)
 			force = true;
-			ld->env_new = false;
-		}
 		if (rc == 0) {
-			rc = dp_loader_read(ld, cur != NULL && !force ?
-					    cur->generation : UINT64_MAX,
-					    &gen, &image, &len, secret, &acl,
-					    &acl_ok, &down, &ndown, &digest);
+			uint64_t have = cur != NULL && !force ?
+					cur->generation : UINT64_MAX;
+
+			/* A generation whose rules could not be loaded is
+			 * not read again (tens of MB each poll) */
+			if (!force && ld->bad_gen != 0)
+				have = ld->bad_gen;
+			rc = dp_loader_read(ld, have, &gen, &image, &len,
+					    secret, &acl, &acl_ok, &down,
+					    &ndown, &digest);
+			if (rc == 0)
+				ld->env_new = false;
 			/* the settings read, the rules not */
 			rules_failed = rc != 0 && acl_ok;
+			if (rc == 0 && ld->bad_gen != 0 && have == ld->bad_gen &&
+			    gen == have) {
+				rc = ld->bad_rc;
+				rules_failed = true;
+			}
 		} else if (rc == -ENOENT)
 			acl_ok = true;  /* no store yet: no policy given */
 		if (rc == -EAGAIN || rc == -EBADMSG) {
@@ -1117,11 +1194,15 @@ dp_loader_load(struct dp_loader *ld, bool force)
 	}
 	rc = dp_loader_install(ld, image, len, gen, secret, &acl, down, ndown,
 			       digest);
+	if (rc != 0 && image != NULL)
+		dp_loader_rules_unusable(ld, rc, gen, &acl, down, ndown, digest,
+					 secret);
 	free(down);
 	if (rc != 0) {
 		dp_acl_free(&acl);
 		goto out_fail;
 	}
+	ld->bad_gen = 0;
 	ld->last_rc = 0;
 	s = ld->cur;
 	DP_LOG(INFO, "generation %llu loaded: %u rules, %u targets (%u down); "
@@ -1304,7 +1385,7 @@ dp_loader_start(struct dp_loader *ld, const struct dp_conf *conf,
 	/* The first snapshot before any worker starts: the current
 	 * generation, or an empty one. */
 	rc = dp_loader_load(ld, true);
-	if (rc < 0)
+	if (rc < 0 && ld->cur == NULL)
 		return rc;
 	if (!thread)
 		return 0;

@@ -346,6 +346,8 @@ struct dp_loader {
 	uint64_t         env_dev;       /* data.mdb it has open (st_dev, */
 	uint64_t         env_ino;       /* st_ino): replaced, it is reopened */
 	bool             env_new;       /* reopened so: load in full once */
+	uint64_t         bad_gen;       /* generation whose rules did not load */
+	int              bad_rc;        /* ... and why (-errno) */
 	struct dp_snap  *cur;           /* what dp_snap_current points to */
 	struct dp_snap  *prev;          /* generation N-1, kept alive */
 	uint64_t         prev_until_us;

@@ -380,11 +380,27 @@ test_dp_probe_health_change_cancel_follows(void **state)
 	assert_int_equal(t_cancel("hc2", last), 2);
 	assert_int_equal(last[1], 3);
 	assert_int_equal(t_cnt(DP_CNT_PROXY_PREV_HEALTH), 2);
+	/* A setting changes: the loader rebuilds the same generation and
+	 * replaces the snapshot (no N-1 kept). The health before the
+	 * change, and when it changed, are carried: the copy goes on. */
+	{
+		struct dp_snap *s2 = t_snap_csv_keep(t_csv, 12);
+
+		assert_int_equal(dp_probe_prepare(&t_env.conf, s2), 0);
+		dp_snap_carry_health(&t_env.conf, s2, s);
+		assert_int_equal(s2->up_change_tsc, s->up_change_tsc);
+		t_snap_prev_clear();
+		s = s2;
+	}
+	assert_int_equal(t_cancel("hc1", last), 2);
+	assert_int_equal(last[0], 6);
+	assert_int_equal(last[1], 3);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_PREV_HEALTH), 3);
 	/* 64*T1 after the change, no copy any more. */
 	s->up_change_tsc = rte_rdtsc() - 33 * rte_get_tsc_hz();
 	assert_int_equal(t_cancel("hc1", last), 1);
 	assert_int_equal(last[0], 3);
-	assert_int_equal(t_cnt(DP_CNT_PROXY_PREV_HEALTH), 2);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_PREV_HEALTH), 3);
 	t_env.conf.probe_interval_ms = 0;
 	t_snap_csv(t_csv, 13);
 	t_end();

@@ -173,10 +173,14 @@ t_store_commit(MDB_env *env, MDB_txn *txn)
 /*
  * Commit generation N+1 behind the control process's back with a copy of
  * generation N's rules image whose last byte is flipped: its CRC32C no
- * longer matches the artefact header.
+ * longer matches the artefact header. With @p csum_ok, the image's first
+ * bytes (its magic) are changed instead and the artefact's CRC32C is
+ * computed again: the artefact is sound, its rules cannot be loaded (as
+ * an image of another format, or a Hyperscan database this CPU cannot
+ * run).
  */
 static void
-t_commit_corrupt_generation(void)
+t_commit_bad_generation(bool csum_ok)
 {
 	struct schema_meta_gen mg;
 	uint8_t key[SCHEMA_ART_KEY_LEN], gbuf[SCHEMA_META_GEN_LEN], *copy;
@@ -200,7 +204,17 @@ t_commit_corrupt_generation(void)
 	copy = malloc(v.mv_size);
 	assert_non_null(copy);
 	memcpy(copy, v.mv_data, v.mv_size);
-	copy[v.mv_size - 1] ^= 0x5a;
+	if (csum_ok) {
+		struct schema_art_hdr h;
+
+		assert_int_equal(schema_art_hdr_decode(&h, copy, v.mv_size),
+				 0);
+		memcpy(copy + SCHEMA_ART_HDR_LEN, "XXXXXXXX", 8);
+		h.csum = schema_crc32c(0, copy + SCHEMA_ART_HDR_LEN, h.size);
+		assert_int_equal(schema_art_hdr_encode(&h, copy), 0);
+	} else {
+		copy[v.mv_size - 1] ^= 0x5a;
+	}
 	mg.generation++;
 	schema_art_key_encode(key, mg.generation, SCHEMA_ART_RULES_IMAGE);
 	v.mv_data = copy;
@@ -435,7 +449,7 @@ test_dp_snap_loader_follows_generations(void **state)
 	/* A generation whose image fails its CRC32C is refused, counted,
 	 * and the workers keep answering from generation 3. */
 	assert_int_equal(ctl_test_stop_control(ctl), 0);
-	t_commit_corrupt_generation();
+	t_commit_bad_generation(false);
 	assert_true(t_wait_loader(&t_ld.cnt_bad, 1, false, 300));
 	assert_int_equal(t_ld.generation, 3);
 	t_invite_answer();
@@ -447,6 +461,31 @@ test_dp_snap_loader_follows_generations(void **state)
 	t_put_setting_str(t_data, "acl.deny", "192.0.2.2");
 	t_wait_answer("SIP/2.0 403 Forbidden\r\n");
 	assert_int_equal(t_ld.generation, 3);
+
+	/* A sound artefact whose rules do not load (generation 5): the
+	 * rules in use stay, its image is not read again each poll, and
+	 * the settings still apply. */
+	t_commit_bad_generation(true);
+	assert_true(t_wait_loader(&t_ld.bad_gen, 5, true, 300));
+	assert_int_equal(t_ld.generation, 3);
+	t_put_setting_str(t_data, "acl.deny", "192.0.2.99");
+	t_wait_answer("SIP/2.0 603 Decline\r\n");
+	assert_int_equal(t_ld.generation, 3);
+	assert_int_equal(t_ld.bad_gen, 5);
+
+	/* A router started on it starts, with no rules (the no-route
+	 * answer), under the settings. */
+	urcu_qsbr_thread_offline();
+	dp_loader_stop(&t_ld);
+	urcu_qsbr_thread_online();
+	assert_int_equal(dp_loader_start(&t_ld, &t_env.conf, t_env.lc,
+					 t_env.nq, &t_env.svc, true), 0);
+	assert_int_equal(t_ld.bad_gen, 5);
+	assert_int_equal(t_ld.generation, 0);
+	t_invite_answer();
+	assert_non_null(strstr(t_buf, "SIP/2.0 404 Not Found\r\n"));
+	t_put_setting_str(t_data, "acl.deny", "192.0.2.2");
+	t_wait_answer("SIP/2.0 403 Forbidden\r\n");
 
 
 	urcu_qsbr_thread_offline();
