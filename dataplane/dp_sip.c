@@ -291,7 +291,10 @@ dp_sip_bad(struct dp_lcore *lc, struct dp_sip_pkt *p, enum sip_perr v)
 
 /*
  * Unsupported: every Proxy-Require option, comma-joined, into @p buf.
- * Options that do not fit are left out (the list is advisory).
+ * Options that do not fit are left out (the list is advisory), and so are
+ * values that are no option tag (a token, RFC 3261 §20.29): their bytes
+ * (a lone CR, say) must not reach an answer, where a receiver could read
+ * them as headers of their own.
  */
 static struct span
 dp_sip_unsupported(const struct sip_msg *msg, bool uas, char *buf,
@@ -306,7 +309,7 @@ dp_sip_unsupported(const struct sip_msg *msg, bool uas, char *buf,
 		sip_values_init(&it, msg, pass == 0 ? SIP_HDR_PROXY_REQUIRE :
 						      SIP_HDR_REQUIRE);
 		while (sip_values_next(&it, &v) == 1) {
-			if (v.len == 0 || n + v.len + 2 > cap)
+			if (!sip_is_token(v) || n + v.len + 2 > cap)
 				continue;
 			if (n != 0) {
 				buf[n++] = ',';
@@ -322,8 +325,8 @@ dp_sip_unsupported(const struct sip_msg *msg, bool uas, char *buf,
 /*
  * Refuse @p p for its Proxy-Require (and, where the router is the UAS,
  * @p uas, Require) options: 420 with every one in Unsupported, or 400 when
- * no option tag can be named (an empty header, or only tags too long to
- * list): the header is bad (§20.29 wants one at least), and a 420 would
+ * no option tag can be named (an empty header, only tags too long to
+ * list, or values that are no token): the header is bad (§20.29 wants one at least), and a 420 would
  * carry an empty Unsupported.
  */
 static uint8_t
@@ -349,12 +352,16 @@ dp_sip_source(struct dp_lcore *lc, const struct dp_acl *acl,
 	struct dp_sip_lcore *sl = lc->sip;
 	int act;
 
-	/* ACK and CANCEL belong to a transaction already admitted: the
-	 * lists apply, the rate does not (refusing them breaks calls). */
+	/* In proxy mode ACK and CANCEL belong to a transaction already
+	 * admitted: the lists apply, the rate does not (refusing them
+	 * breaks calls). A redirect server admitted nothing: its INVITE
+	 * had its 3xx, and a CANCEL is one more 200 copying every Via to
+	 * whatever source it names, rate limited as any request. */
 	act = dp_acl_refused(acl, fam, a);
 	if (act < 0 && acl->rl_rps != 0 &&
 	    p->msg.method != SIP_METHOD_ACK &&
-	    p->msg.method != SIP_METHOD_CANCEL &&
+	    (p->msg.method != SIP_METHOD_CANCEL ||
+	     lc->conf->mode != DP_MODE_PROXY) &&
 	    !dp_rl_accept(&sl->rl, acl, fam, a, sl->now_tsc)) {
 		dp_cnt_add(lc, DP_CNT_SIP_RATE_LIMITED, 1);
 		act = acl->rl_action;

@@ -197,6 +197,14 @@ bool sip_param_get(struct span params, struct span name, struct span *value);
 int sip_param_next(struct span *rest, struct span *name, struct span *value);
 
 /**
+ * Is @p s a token (RFC 3261 §25.1: one or more of alphanum and
+ * "-.!%*_+`'~"), as an option tag must be?
+ *
+ * Context: any thread, hot-path safe.
+ */
+bool sip_is_token(struct span s);
+
+/**
  * Unescape %HH sequences into a caller buffer (RFC 3261 §19.1.2).
  *
  * @return

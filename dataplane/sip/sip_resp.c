@@ -209,6 +209,24 @@ sip_resp_line(char *o, const char *line, uint32_t n, bool fix)
 	return sip_resp_lit(o, "\r\n");
 }
 
+/*
+ * A CR in [p, end) that does not start a CRLF (RFC 3261 §25.1 allows CR
+ * only there) becomes SP: the copied request lines must not carry one
+ * into an answer, where a receiver that ends lines at a lone CR would
+ * read the bytes after it as a header of their own (a Contact in a 3xx,
+ * say). One memchr() a line, for the CR of its CRLF.
+ */
+static inline void
+sip_resp_no_lone_cr(char *p, char *end)
+{
+	while (p < end &&
+	       (p = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+		if (end - p < 2 || p[1] != '\n')
+			*p = ' ';
+		p++;
+	}
+}
+
 /* No floating point: digits of the thousandths, trailing zeros dropped. */
 uint32_t
 sip_qvalue(char *o, uint16_t q)
@@ -332,7 +350,7 @@ sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 	uint32_t vend = 0;
 	bool add_tag = false;
 	uint32_t bare = 0;
-	char *o = out;
+	char *o = out, *copied;
 	uint16_t i;
 
 	if (r->code < 100 || r->code > 699)
@@ -413,6 +431,7 @@ sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 	o = sip_resp_put(o + 12, reason.ptr, reason.len);
 	o = sip_resp_lit(o, "\r\n");
 
+	copied = o;
 	o = sip_resp_stamp_line(o, req, via, &st, bare != 0);
 	for (h = sip_msg_hdr_next(req, via); h != NULL;
 	     h = sip_msg_hdr_next(req, h))
@@ -439,6 +458,7 @@ sip_resp_build(const struct sip_msg *req, const struct sip_info *info,
 	if (cseq != NULL)
 		o = sip_resp_line(o, req->buf + cseq->off, cseq->line_len,
 				  bare != 0);
+	sip_resp_no_lone_cr(copied, o);
 
 	for (i = 0; i < r->ncontacts; i++) {
 		const struct sip_contact_out *c = &r->contacts[i];

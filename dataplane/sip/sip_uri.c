@@ -548,6 +548,19 @@ sip_param_get_general(struct span params, struct span name,
 }
 
 bool
+sip_is_token(struct span s)
+{
+	uint32_t i;
+
+	if (s.len == 0)
+		return false;
+	for (i = 0; i < s.len; i++)
+		if (!(sip_cc[(unsigned char)s.ptr[i]] & SIP_CC_TOKEN))
+			return false;
+	return true;
+}
+
+bool
 sip_param_get(struct span params, struct span name, struct span *value)
 {
 	const char *p = params.ptr;

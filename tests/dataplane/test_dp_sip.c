@@ -361,6 +361,16 @@ test_dp_sip_checks_answered(void **state)
 	t_check("INVITE", "sip:12125550100@192.0.2.1", "q4",
 		"Proxy-Require: ,\r\n", "400 Bad Request", NULL, 1);
 	assert_int_equal(t_cnt(DP_CNT_SIP_PROXY_REQUIRE), 2);
+	/* A value that is no option tag (a token: here a lone CR and a
+	 * header after it) is not listed, so its bytes never reach the
+	 * answer; with no tag left, 400. */
+	t_check("INVITE", "sip:12125550100@192.0.2.1", "q5",
+		"Proxy-Require: foo\rContact: <sip:evil@203.0.113.9>, bar\r\n",
+		"420 Bad Extension", "Unsupported: bar\r\n", 1);
+	t_check("INVITE", "sip:12125550100@192.0.2.1", "q6",
+		"Proxy-Require: foo\rContact: <sip:evil@203.0.113.9>\r\n",
+		"400 Bad Request", NULL, 1);
+	assert_int_equal(t_cnt(DP_CNT_SIP_PROXY_REQUIRE), 4);
 
 	/* 501: REGISTER for our own domain (no registrar yet). */
 	t_check("REGISTER", "sip:192.0.2.1", "r1", NULL,
@@ -874,14 +884,23 @@ test_dp_sip_source_policy(void **state)
 	t_poll();
 	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 6);
-	/* Still over the rate: a CANCEL belongs to an admitted INVITE and
-	 * is not rate limited (200); the lists would still apply. */
+	/* Still over the rate: a redirect server admitted no transaction
+	 * (the INVITE had its 3xx), so a CANCEL is rate limited too: one
+	 * more 200 copying every Via to the source it names. */
 	n = t_req(req, "CANCEL", uk, "r0", NULL, NULL);
+	t_sip_rx4(req, n);
+	t_poll();
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 7);
+	/* In proxy mode it belongs to an INVITE forwarded: not limited
+	 * (here the table's redirect rule answers it 200). */
+	t_env.conf.mode = DP_MODE_PROXY;
 	t_sip_rx4(req, n);
 	t_poll();
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
 	assert_memory_equal(t_buf, "SIP/2.0 200 ", 12);
-	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 6);
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 7);
+	t_env.conf.mode = DP_MODE_REDIRECT;
 	t_snap_clear();
 	t_end();
 }

@@ -260,6 +260,43 @@ test_sip_resp_build_bare_lf_made_crlf(void **state)
 	CHECK_RESP(*state, &msg, &info, &r, exp);
 }
 
+/*
+ * A lone CR in a copied line (a quoted display name, a Via parameter,
+ * CSeq's LWS) becomes SP in the answer: a receiver that ends lines at a
+ * lone CR would otherwise read "Contact: <sip:evil@...>" as a header of
+ * our 302. Folds (CRLF SP) stay.
+ */
+static void
+test_sip_resp_build_lone_cr_not_copied(void **state)
+{
+	static const char req[] =
+		"INVITE sip:bob@192.0.2.20 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-c1;x=\"a\rb\"\r\n"
+		"Max-Forwards: 70\r\n"
+		"To: \"b\rContact: <sip:evil@203.0.113.9>\" <sip:bob@example.net>\r\n"
+		"From: <sip:alice@example.org>;tag=t1\r\n"
+		"Call-ID: c1@192.0.2.10\r\n"
+		"CSeq: 1\r\n INVITE\r\n"
+		"Content-Length: 0\r\n"
+		"\r\n";
+	static const char exp[] =
+		"SIP/2.0 302 Moved Temporarily\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-c1;x=\"a b\"\r\n"
+		"From: <sip:alice@example.org>;tag=t1\r\n"
+		"To: \"b Contact: <sip:evil@203.0.113.9>\" <sip:bob@example.net>"
+		";tag=0123456789abcdef\r\n"
+		"Call-ID: c1@192.0.2.10\r\n"
+		"CSeq: 1\r\n INVITE\r\n"
+		"Content-Length: 0\r\n"
+		"\r\n";
+	struct sip_resp r = { .code = 302, .to_tag = tag };
+	struct sip_info info;
+	struct sip_msg msg;
+
+	parse_req(*state, req, sizeof(req) - 1, &msg, &info);
+	CHECK_RESP(*state, &msg, &info, &r, exp);
+}
+
 static void
 test_sip_resp_build_to_tag_bare_addr_spec_kept(void **state)
 {
@@ -951,6 +988,7 @@ main(void)
 		cmocka_unit_test(test_sip_resp_reason_phrase_table),
 		cmocka_unit_test(test_sip_resp_reason_phrase_unknown_empty),
 		cmocka_unit_test(test_sip_resp_build_bare_lf_made_crlf),
+		cmocka_unit_test(test_sip_resp_build_lone_cr_not_copied),
 		cmocka_unit_test(test_sip_resp_build_404_copies_fields_adds_tag),
 		cmocka_unit_test(test_sip_resp_build_to_tag_kept_when_present),
 		cmocka_unit_test(test_sip_resp_build_via_stamped),
