@@ -926,7 +926,7 @@ rules_cc_re_group(const char **expr, const uint32_t *rule_of,
 		goto out;
 	for (i = 0; i < n; i++) {
 		e[i] = expr[sel[i]];
-		f[i] = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
+		f[i] = RULES_HS_FLAGS;
 		id[i] = rule_of[sel[i]];
 	}
 	he = hs_compile_multi(e, f, id, n, HS_MODE_BLOCK, NULL, &hdb, &cerr);
@@ -1094,7 +1094,7 @@ rules_cc_regex(struct rules_cc *cc)
 			if (skip[i])
 				continue;
 			expr[m] = expr[i];
-			flags[m] = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
+			flags[m] = RULES_HS_FLAGS;
 			ids[m] = rule_of[i];
 			m++;
 		}

@@ -24,6 +24,7 @@ enum rules_csv_state {
 	CSV_UNQUOTED,
 	CSV_QUOTED,
 	CSV_QUOTE_SEEN,         /* '"' inside a quoted field */
+	CSV_AFTER_QUOTE,        /* blanks after a field's closing quote */
 	CSV_AFTER_CR,           /* record ended by CR; swallow one LF */
 	CSV_COMMENT,            /* '#' line: skip to the line end */
 	CSV_SKIP,               /* broken row: skip to a line end outside quotes */
@@ -378,11 +379,16 @@ rules_csv_feed(struct rules_csv *csv, const void *data, size_t n)
 				return rc;
 			break;
 		case CSV_QUOTE_SEEN:
-			if (c == '"') {
+		case CSV_AFTER_QUOTE:
+			if (c == '"' && csv->state == CSV_QUOTE_SEEN) {
+				/* "" inside the quotes; after a blank, a quote
+				 * is text after the field (an error below) */
 				csv->state = CSV_QUOTED;
 				rc = rules_csv_push(csv, '"');
 				if (rc != 0)
 					return rc;
+			} else if (c == ' ' || c == '\t') {
+				csv->state = CSV_AFTER_QUOTE;
 			} else if (c == ',') {
 				rules_csv_end_field(csv);
 				csv->state = CSV_FIELD_START;
@@ -393,7 +399,7 @@ rules_csv_feed(struct rules_csv *csv, const void *data, size_t n)
 				csv->line++;
 				csv->state = c == '\r' ? CSV_AFTER_CR :
 					     CSV_FIELD_START;
-			} else if (c != ' ' && c != '\t') {
+			} else {
 				rules_csv_row_error(csv,
 						    "text after the closing quote of a field");
 				csv->skip_q = false;
@@ -726,6 +732,16 @@ rules_set_export_csv(const struct rules_set *set, rules_write_fn *fn,
 		}
 		rules_srule_view(set, &set->rule[i], &r);
 		rc = rules_rule_to_csv(&r, buf + used, CHUNK - used - 1, &n);
+		if (rc == -ENOSPC && used != 0) {
+			/* A row longer than ROW (16 host names near 253
+			 * bytes, a pattern of quotes): an empty chunk
+			 * holds any row. */
+			rc = fn(arg, buf, used);
+			if (rc != 0)
+				goto out_free;
+			used = 0;
+			rc = rules_rule_to_csv(&r, buf, CHUNK - 1, &n);
+		}
 		if (rc != 0)
 			goto out_free;
 		used += n;

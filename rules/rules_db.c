@@ -255,6 +255,13 @@ rules_db_check_deep(const struct rules_db *db)
 		if (n > RULES_TARGETS_MAX ||
 		    (size_t)r->tlist_off + 4 + (size_t)n * 8 > db->tlists_len)
 			return -EBADMSG;
+		/* What an import admits (rules_set.c): a reject rule's code
+		 * is 400-699 and it has no targets; no other rule has a
+		 * code. A 200 or a 3xx from a reject rule would answer an
+		 * INVITE as no stateless router may. */
+		if (r->action == RULES_ACTION_REJECT ?
+		    r->code < 400 || r->code > 699 || n != 0 : r->code != 0)
+			return -EBADMSG;
 		for (k = 0; k < n; k++) {
 			struct rules_ient e;
 
@@ -262,6 +269,15 @@ rules_db_check_deep(const struct rules_db *db)
 			if (e.target >= db->ntargets || e.weight == 0)
 				return -EBADMSG;
 		}
+	}
+	/* Targets: IPv4 or IPv6, a port (what a worker sends to and what
+	 * a Contact names must agree; port 0 is no port). */
+	for (i = 0; i < db->ntargets; i++) {
+		const struct rules_itarget *t = &db->targets[i];
+
+		if ((t->af != RULES_AF_INET && t->af != RULES_AF_INET6) ||
+		    t->port == 0)
+			return -EBADMSG;
 	}
 	for (i = 0; i < db->nnodes; i++) {
 		const struct rules_inode *n = &db->nodes[i];

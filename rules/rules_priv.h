@@ -222,6 +222,15 @@ rules_popcount16(uint32_t x)
  * scanned against database 1 and its bucket; any other key against
  * database 0. A length of 0 is an empty database, not scanned.
  */
+/*
+ * Hyperscan flags of every regex rule, at compile and at import check: one
+ * match is enough, a pattern may match the empty key, and '.' matches any
+ * byte, a line break too (a key is an unescaped user part, which %0A can
+ * put one in: ".*" must still match every key).
+ */
+#define RULES_HS_FLAGS_CHECK    (HS_FLAG_ALLOWEMPTY | HS_FLAG_DOTALL)
+#define RULES_HS_FLAGS          (RULES_HS_FLAGS_CHECK | HS_FLAG_SINGLEMATCH)
+
 #define RULES_RE_BUCKETS        100
 #define RULES_RE_NDB            (2 + RULES_RE_BUCKETS)
 #define RULES_RE_SPLIT_MIN      256     /* fewer regex rules: one database */

@@ -403,7 +403,7 @@ rules_check_regex(const struct rules_rule *r, struct rules_errors *errs,
 	}
 	memcpy(buf, r->pattern.ptr, r->pattern.len);
 	buf[r->pattern.len] = '\0';
-	if (hs_expression_info(buf, HS_FLAG_ALLOWEMPTY, &info, &cerr) !=
+	if (hs_expression_info(buf, RULES_HS_FLAGS_CHECK, &info, &cerr) !=
 	    HS_SUCCESS) {
 		rules_errors_add(errs, r->line, RULES_FIELD_PATTERN,
 				 "regex '%.*s%s' rejected by Hyperscan: %s",
@@ -424,7 +424,7 @@ rules_check_regex(const struct rules_rule *r, struct rules_errors *errs,
 	memcpy(wrapped, "\\A(?:", 5);
 	memcpy(wrapped + 5, r->pattern.ptr, r->pattern.len);
 	memcpy(wrapped + 5 + r->pattern.len, ")\\z", 4);
-	if (hs_expression_info(wrapped, HS_FLAG_ALLOWEMPTY, &info, &cerr) !=
+	if (hs_expression_info(wrapped, RULES_HS_FLAGS_CHECK, &info, &cerr) !=
 	    HS_SUCCESS) {
 		rules_errors_add(errs, r->line, RULES_FIELD_PATTERN,
 				 "regex '%.*s%s' cannot be anchored to the whole key (an open \\Q or (?x) comment, or a leading (*VERB), which the anchoring cannot follow?): %s",

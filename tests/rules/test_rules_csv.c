@@ -386,6 +386,9 @@ test_rules_csv_each_error_kind_reported(void **state)
 			 RULES_FIELD_NONE, "found 10");
 	expect_one_error("x,prefix,\"1\"2,forward,192.0.2.1:5060,,,,", 2,
 			 RULES_FIELD_NONE, "after the closing quote");
+	/* a second quoted part after a blank is no "" escape */
+	expect_one_error("\"ab\" \"cd\",prefix,1,forward,192.0.2.1:5060,,,,",
+			 2, RULES_FIELD_NONE, "after the closing quote");
 	expect_one_error("x,prefix,1\"2,forward,192.0.2.1:5060,,,,", 2,
 			 RULES_FIELD_NONE, "quote inside an unquoted field");
 	expect_one_error("x,prefix,\"1,forward,192.0.2.1:5060,,,,", 2,
@@ -486,6 +489,61 @@ sink_write(void *arg, const char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The longest rows there are (a 64-byte id, a pattern of 1,000 quotes,
+ * 16 host names of 253 bytes, every number at its widest) export wherever
+ * they fall in the exporter's buffer: after 1,000 to 1,300 short rows some
+ * lands where less room is left than it takes.
+ */
+static void
+test_rules_csv_export_longest_row(void **state)
+{
+	static char row[16384], id[65], pat[2100], tg[8000];
+	struct rules_set *set;
+	struct sink s = { 0 };
+	int fill, i, k, o = 0, t = 0;
+
+	(void)state;
+	memset(id, 'i', 64);
+	pat[o++] = '"';
+	for (i = 0; i < 1000; i++) {
+		pat[o++] = '"';
+		pat[o++] = '"';
+	}
+	pat[o++] = '"';
+	for (k = 0; k < 16; k++) {
+		if (k != 0)
+			tg[t++] = '|';
+		for (i = 0; i < 3; i++) {
+			memset(tg + t, 'a' + k, 63);
+			t += 63;
+			tg[t++] = '.';
+		}
+		memset(tg + t, 'z', 61);
+		t += 61;
+		t += sprintf(tg + t, ":65535/65535/65535");
+	}
+	for (fill = 1000; fill <= 1300; fill++) {
+		assert_int_equal(rules_set_new(&set), 0);
+		for (i = 0; i < fill; i++) {
+			snprintf(row, sizeof(row),
+				 "f%04d,prefix,1%04d,forward,192.0.2.1:5060,,,,",
+				 i, i);
+			assert_int_equal(rules_set_add_csv_row(set, row,
+					 strlen(row), 1, NULL), 0);
+		}
+		snprintf(row, sizeof(row), "%s,regex,%s,forward,%s,65535,128,"
+			 "01234567890123456789012345678901,", id, pat, tg);
+		assert_int_equal(rules_set_add_csv_row(set, row, strlen(row),
+						       1, NULL), 0);
+		s.len = 0;
+		assert_int_equal(rules_set_export_csv(set, sink_write, &s), 0);
+		assert_non_null(strstr(s.buf, id));
+		rules_set_free(set);
+	}
+	free(s.buf);
+}
+
 static void
 test_rules_csv_export_reimports_same_set(void **state)
 {
@@ -573,6 +631,7 @@ main(void)
 		cmocka_unit_test(test_rules_csv_every_error_counted),
 		cmocka_unit_test(test_rules_csv_empty_file_with_header_is_empty_set),
 		cmocka_unit_test(test_rules_csv_export_reimports_same_set),
+		cmocka_unit_test(test_rules_csv_export_longest_row),
 		cmocka_unit_test(test_rules_csv_add_row_reports_line),
 		cmocka_unit_test(test_rules_csv_feed_after_finish_rejected),
 	};

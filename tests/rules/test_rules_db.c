@@ -335,6 +335,67 @@ test_rules_db_counts_and_firsts_checked(void **state)
 	free(img);
 }
 
+#define IMG_SEC_TARGETS (96 + 16)
+
+/*
+ * Damage with a right checksum that would lead a worker astray without
+ * leaving the image: a reject rule answering 200 (or 3xx), a code on a
+ * forward rule, a target of no address family or without a port. An
+ * import admits none of them.
+ */
+static void
+test_rules_db_meaning_checked(void **state)
+{
+	struct rules_db *db = NULL;
+	unsigned char *img;
+	uint64_t rules_off, tgt_off;
+	uint32_t w, i, rej = 2, fwd = 2;
+	size_t len;
+
+	(void)state;
+	img = compile_csv(RT_HDR "x,prefix,1,reject,,,,,403\n"
+			  "f,prefix,2,forward,192.0.2.1:5060,,,,\n", &len);
+	assert_int_equal(rules_db_load(img, len, &db), 0);
+	rules_db_free(db);
+	memcpy(&rules_off, img + IMG_SEC_RULES, sizeof(rules_off));
+	memcpy(&tgt_off, img + IMG_SEC_TARGETS, sizeof(tgt_off));
+	for (i = 0; i < 2; i++) {
+		if (img[rules_off + 16 * i + 13] == RULES_ACTION_REJECT)
+			rej = i;
+		else
+			fwd = i;
+	}
+	assert_true(rej < 2 && fwd < 2);
+	/* rank and code share a word: code in the high half */
+	w = img_u32(img, rules_off + 16 * rej + 8);
+	assert_int_equal(w >> 16, 403);
+	img_put_u32(img, len, rules_off + 16 * rej + 8, (w & 0xffff) | 200u << 16);
+	assert_int_equal(rules_image_validate(img, len), 0);
+	assert_int_equal(rules_db_load(img, len, &db), -EBADMSG);
+	img_put_u32(img, len, rules_off + 16 * rej + 8, (w & 0xffff) | 302u << 16);
+	assert_int_equal(rules_db_load(img, len, &db), -EBADMSG);
+	img_put_u32(img, len, rules_off + 16 * rej + 8, w);
+	w = img_u32(img, rules_off + 16 * fwd + 8);
+	img_put_u32(img, len, rules_off + 16 * fwd + 8, (w & 0xffff) | 403u << 16);
+	assert_int_equal(rules_db_load(img, len, &db), -EBADMSG);
+	img_put_u32(img, len, rules_off + 16 * fwd + 8, w);
+	assert_int_equal(rules_db_load(img, len, &db), 0);
+	rules_db_free(db);
+
+	/* the target: af in the low byte, the port in the high half */
+	w = img_u32(img, tgt_off);
+	assert_int_equal(w & 0xff, RULES_AF_INET);
+	assert_int_equal(w >> 16, 5060);
+	img_put_u32(img, len, tgt_off, (w & ~0xffu) | 5);
+	assert_int_equal(rules_db_load(img, len, &db), -EBADMSG);
+	img_put_u32(img, len, tgt_off, w & 0xffff);
+	assert_int_equal(rules_db_load(img, len, &db), -EBADMSG);
+	img_put_u32(img, len, tgt_off, w);
+	assert_int_equal(rules_db_load(img, len, &db), 0);
+	rules_db_free(db);
+	free(img);
+}
+
 static void
 test_rules_db_scratch_optional_without_regex(void **state)
 {
@@ -360,6 +421,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules_db_crc32c_known_value),
+		cmocka_unit_test(test_rules_db_meaning_checked),
 		cmocka_unit_test(test_rules_db_image_validates_and_loads),
 		cmocka_unit_test(test_rules_db_inplace_from_readonly_mapping),
 		cmocka_unit_test(test_rules_db_same_set_same_image),

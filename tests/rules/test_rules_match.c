@@ -197,6 +197,12 @@ static const struct prec_case prec_cases[] = {
 	  "+1-900-555-0100", "", "r", RULES_WHY_ONLY },
 	{ "r,regex,ali.*,forward," T ",,,,\n",
 	  "alice", "", "r", RULES_WHY_ONLY },
+	/* '.' is any byte: a line break an unescaped %0A put in the key
+	 * too, so ".*" is a catch-all */
+	{ "r,regex,.*,forward," T ",,,,\n",
+	  "a\nb", "", "r", RULES_WHY_ONLY },
+	{ "r,regex,a.b,forward," T ",,,,\n",
+	  "a\rb", "", "r", RULES_WHY_ONLY },
 	{ "d,domain,*.example.com,forward," T ",,,,\n",
 	  "1", "example.com", "-", RULES_WHY_NO_MATCH },
 	{ "d,domain,*.example.com,forward," T ",,,,\n",
