@@ -58,6 +58,9 @@ dp_redirect_classify(struct dp_lcore *lc, struct dp_sip_pkt *p)
 	return DP_SV_ROUTE;
 }
 
+/* Bytes of Contact lines a 3xx may carry beyond the request's size. */
+#define DP_REDIRECT_CONTACT_BUDGET      1200u
+
 /* ";expires=N" (when configured) and CRLF: what follows each q-value. */
 static void
 dp_redirect_tail(struct dp_sip_lcore *sl, uint32_t exp)
@@ -86,7 +89,7 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 	const uint32_t cap = 3 * RULES_USER_OUT_MAX;
 	const struct span u = p->info.ruri.user;
 	const bool tel = p->info.ruri.scheme_id == SIP_SCHEME_TEL;
-	uint32_t n = 0, i, ulen = 0, elen = 0, step;
+	uint32_t n = 0, i, ulen = 0, elen = 0, step, budget;
 	bool phone = false, rewritten = false;
 	char *o;
 	int rc;
@@ -197,7 +200,21 @@ dp_redirect_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 	 */
 	step = n > 10 ? 1000 / n : 100;
 	o = sl->clines;
+	/*
+	 * At most max(DP_REDIRECT_CONTACT_BUDGET, the request's size) of
+	 * Contacts: each repeats the user part (up to 480 bytes), and 16 of
+	 * them would answer a short request, whose source may be forged,
+	 * with fragments of ten times its size. The first always goes; the
+	 * last are left out (they are the last resorts).
+	 */
+	budget = meta->payload_len > DP_REDIRECT_CONTACT_BUDGET ?
+		 meta->payload_len : DP_REDIRECT_CONTACT_BUDGET;
 	for (i = 0; i < n; i++) {
+		if (i != 0 && (uint32_t)(o - sl->clines) + 14 + elen + 64 +
+		    sl->ctail_len > budget) {
+			dp_cnt_add(lc, DP_CNT_SIP_CONTACTS_CUT, 1);
+			break;
+		}
 		const struct dp_chost *h = &snap->chost[sl->dests[i].target];
 
 		memcpy(o, "Contact: <sip:  ", 16);

@@ -95,6 +95,7 @@
 	X(SIP_CANCEL,           "CANCELs answered 200")                         \
 	X(SIP_LOCAL_RESP,       "responses built and handed to output by the SIP stage (see sip_code_*)") \
 	X(SIP_REDIRECT,         "requests answered with a 3xx and Contacts")    \
+	X(SIP_CONTACTS_CUT,     "3xx answers whose last Contacts were left out to stay within max(1,200 bytes, the request's size)") \
 	X(SIP_NO_ROUTE,         "requests matching no rule (--no-route-code)")  \
 	X(SIP_REJECT,           "requests matching a reject rule")              \
 	X(SIP_ALL_DOWN,         "requests whose rule has no target up (503)")   \

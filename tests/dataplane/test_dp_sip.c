@@ -980,6 +980,59 @@ test_dp_sip_redirect_sixteen_contacts(void **state)
 }
 
 /*
+ * Sixteen Contacts, each repeating a 412-byte user part: the answer
+ * would be about 8 KB for a request of 650 bytes, whose source may be
+ * forged.
+ * The Contacts stop at max(1,200 bytes, the request's size): the first
+ * two go, the rest are left out and counted.
+ */
+static void
+test_dp_sip_redirect_contacts_bounded(void **state)
+{
+	static const char csv[] =
+		"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		"s,prefix,88,redirect,"
+		"198.18.0.1:5060|198.18.0.2:5060|198.18.0.3:5060|198.18.0.4:5060"
+		"|198.18.0.5:5060|198.18.0.6:5060|198.18.0.7:5060|198.18.0.8:5060"
+		"|198.18.0.9:5060|198.18.0.10:5060|198.18.0.11:5060"
+		"|198.18.0.12:5060|198.18.0.13:5060|198.18.0.14:5060"
+		"|198.18.0.15:5060|198.18.0.16:5060,,,,\n";
+	char req[4096], ruri[512];
+	const char *c;
+	size_t n;
+	int k;
+
+	(void)state;
+	t_begin();
+	t_snap_csv(csv, 9);
+	n = (size_t)snprintf(ruri, sizeof(ruri), "sip:8812;x=%0400d@192.0.2.1",
+			     0);
+	assert_int_equal(n, 4 + 4 + 3 + 400 + 10);
+	n = (size_t)snprintf(req, sizeof(req),
+		"INVITE %s SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKcb1;rport\r\n"
+		"Max-Forwards: 70\r\n"
+		"From: <sip:alice@192.0.2.2>;tag=a1\r\n"
+		"To: <sip:8812@192.0.2.1>\r\n"
+		"Call-ID: cb1@192.0.2.2\r\n"
+		"CSeq: 1 INVITE\r\n"
+		"Content-Length: 0\r\n\r\n", ruri);
+	t_sip_rx4(req, n);
+	t_poll();
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 302 ", 12);
+	for (k = 0, c = t_buf; (c = strstr(c, "\r\nContact: <sip:8812;x=")) !=
+	     NULL; c++)
+		k++;
+	assert_int_equal(k, 2);
+	assert_non_null(strstr(t_buf, ";q=1.0\r\n"));
+	assert_int_equal(t_cnt(DP_CNT_SIP_CONTACTS_CUT), 1);
+	assert_int_equal(t_cnt(DP_CNT_SIP_REDIRECT), 1);
+	t_snap_clear();
+	t_end();
+}
+
+/*
  * Long From tags and branches (up to 325 bytes together, past the
  * 240-byte gather limit of an earlier definition): still the defined tag.
  */
@@ -1105,6 +1158,7 @@ main(void)
 		cmocka_unit_test(test_dp_sip_redirect_contact_widths),
 		cmocka_unit_test(test_dp_sip_redirect_sixteen_contacts),
 		cmocka_unit_test(test_dp_sip_redirect_to_tag_long_fields),
+		cmocka_unit_test(test_dp_sip_redirect_contacts_bounded),
 	};
 
 	return cmocka_run_group_tests_name("dp_sip", tests, setup_env,
