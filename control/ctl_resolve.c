@@ -556,6 +556,7 @@ ctl_resolver_prepare(struct ctl_resolver *r, const struct rules_set *set,
 	struct ctl_prep pp = { .fresh = fresh, .max_age_us = max_age_us,
 			       .now_us = ctl_now_us() };
 	uint64_t end = ctl_mono_us() + (uint64_t)wait_ms * 1000u, now;
+	uint64_t step = 1000u, d;
 	struct timespec ts;
 	struct ctl_rbatch *b;
 	int rc;
@@ -568,15 +569,22 @@ ctl_resolver_prepare(struct ctl_resolver *r, const struct rules_set *set,
 	 * lookups must not make these wait (the next round redoes them). */
 	if (r->round != NULL)
 		ctl_rbatch_cancel_all(r->round);
+	/* Polled (1 ms, doubling to 16 ms), not gai_suspend(): glibc's
+	 * gai_suspend() links a wait entry on its own stack to each request
+	 * and on return unlinks only those gai_error() still calls in
+	 * progress; a lookup that finished meanwhile (its result is stored
+	 * before its thread takes the lock to notify) keeps the entry, and
+	 * that thread then reads and writes it after gai_suspend() returned,
+	 * in stack memory this thread is reusing. A request glibc dropped
+	 * (gai_error() in progress for ever) now waits out the bound. */
 	while (ctl_rbatch_settle(b, false, true, NULL) != 0 &&
 	       (now = ctl_mono_us()) < end) {
-		ts.tv_sec = (time_t)((end - now) / 1000000u);
-		ts.tv_nsec = (long)((end - now) % 1000000u * 1000u);
-		/* All done while some read in progress: requests glibc
-		 * dropped; settled by force below rather than spun on. */
-		if (gai_suspend((const struct gaicb *const *)b->list,
-				(int)b->n, &ts) == EAI_ALLDONE)
-			break;
+		d = end - now < step ? end - now : step;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(d * 1000u);
+		nanosleep(&ts, NULL);
+		if (step < 16000u)
+			step *= 2;
 	}
 	/* Out of time: what is queued fails ("timed out"); what runs keeps
 	 * its memory, and its result is recorded when it comes. */

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -564,6 +565,7 @@ test_names_slow_lookup_bounded(void **state)
 	struct ctl_result res;
 	char fifo[512];
 	uint64_t t0;
+	ssize_t n;
 	int fd, i;
 
 	snprintf(fifo, sizeof(fifo), "%s/fifo", fx->dir);
@@ -579,11 +581,16 @@ test_names_slow_lookup_bounded(void **state)
 	ctl_result_fini(&res);
 	assert_true(ctl_resolver_busy(ctl_state_resolver(fx->cs)));
 
-	/* The name server answers at last (not for this name). */
+	/* The name server answers at last (not for this name). The open
+	 * is what ends the lookup: glibc, unable to rewind a FIFO, may close
+	 * it unread before the write, which then fails with EPIPE. */
 	fd = open(fifo, O_WRONLY | O_NONBLOCK);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, answer, sizeof(answer) - 1),
-			 (ssize_t)sizeof(answer) - 1);
+	signal(SIGPIPE, SIG_IGN);
+	n = write(fd, answer, sizeof(answer) - 1);
+	assert_true(n == (ssize_t)sizeof(answer) - 1 ||
+		    (n < 0 && errno == EPIPE));
+	signal(SIGPIPE, SIG_DFL);
 	close(fd);
 	for (i = 0; i < 250 && ctl_resolver_busy(ctl_state_resolver(fx->cs));
 	     i++) {
