@@ -754,10 +754,13 @@ dp_burst(struct dp_lcore *lc, struct rte_mbuf **pkts, uint16_t n)
 			break;
 		case DP_V_ND_NA:
 			dp_glean(lc, m);
-			if (dp_nd_na(lc, m) == 0)
+			if (dp_nd_na(lc, m) == 0) {
 				dp_txq_push(lc, m);
-			else
+			} else {
+				/* no tailroom for the advertisement */
+				dp_cnt_add(lc, DP_CNT_NO_MBUF, 1);
 				drop[ndrop++] = m;
+			}
 			break;
 		case DP_V_PUNT: {
 			struct dp_mbuf_priv *pv = rte_mbuf_to_priv(m);

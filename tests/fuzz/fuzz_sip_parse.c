@@ -279,7 +279,34 @@ fuzz_values(const struct sip_msg *msg)
 	}
 }
 
-/* The values of header @p id of @p a and @p b, one list, the same text. */
+static bool
+fuzz_text_eq(struct span a, struct span b)
+{
+	return a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0;
+}
+
+/*
+ * Request text @p a as an answer copies it into @p b: the same bytes, but
+ * a CR that starts no CRLF, which becomes SP (sip_resp_build(): no lone
+ * CR goes out). The byte after @p a is in its message (its line end at
+ * least).
+ */
+static bool
+fuzz_text_copied(struct span a, struct span b)
+{
+	uint32_t i;
+
+	if (a.len != b.len)
+		return false;
+	for (i = 0; i < a.len; i++)
+		if (a.ptr[i] != b.ptr[i] &&
+		    (a.ptr[i] != '\r' || b.ptr[i] != ' ' || a.ptr[i + 1] == '\n'))
+			return false;
+	return true;
+}
+
+/* The values of header @p id of @p a and @p b, one list, the same text
+ * (fuzz_text_copied()). */
 static void
 fuzz_same_values(const struct sip_msg *a, const struct sip_msg *b,
 		 enum sip_hdr_id id)
@@ -294,15 +321,8 @@ fuzz_same_values(const struct sip_msg *a, const struct sip_msg *b,
 		ra = sip_values_next(&ia, &va);
 		rb = sip_values_next(&ib, &vb);
 		FUZZ_SAME(ra == rb);
-		FUZZ_SAME(ra != 1 || (va.len == vb.len &&
-				      memcmp(va.ptr, vb.ptr, va.len) == 0));
+		FUZZ_SAME(ra != 1 || fuzz_text_copied(va, vb));
 	} while (ra == 1);
-}
-
-static bool
-fuzz_text_eq(struct span a, struct span b)
-{
-	return a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0;
 }
 
 /*
@@ -316,7 +336,7 @@ fuzz_resp_check(const struct sip_msg *req, const struct sip_info *rinfo,
 		const char *out, uint32_t n, struct span tag)
 {
 	static struct sip_msg resp;
-	static char want[SIP_MAX_MSG_LEN];
+	static char want[SIP_MAX_MSG_LEN + 1];
 	struct sip_info info;
 	struct sip_value_iter it;
 	struct span to, v;
@@ -327,11 +347,11 @@ fuzz_resp_check(const struct sip_msg *req, const struct sip_info *rinfo,
 		  resp.msg_len == n && resp.body_len == 0);
 	FUZZ_SAME(sip_msg_check(&resp, &info) == SIP_PERR_OK);
 	fuzz_same_values(req, &resp, SIP_HDR_VIA);
-	FUZZ_SAME(fuzz_text_eq(sip_msg_hdr(req, SIP_HDR_FROM)->value,
-			       sip_msg_hdr(&resp, SIP_HDR_FROM)->value));
+	FUZZ_SAME(fuzz_text_copied(sip_msg_hdr(req, SIP_HDR_FROM)->value,
+				   sip_msg_hdr(&resp, SIP_HDR_FROM)->value));
 	FUZZ_SAME(fuzz_text_eq(rinfo->call_id, info.call_id));
-	FUZZ_SAME(fuzz_text_eq(sip_msg_hdr(req, SIP_HDR_CSEQ)->value,
-			       sip_msg_hdr(&resp, SIP_HDR_CSEQ)->value));
+	FUZZ_SAME(fuzz_text_copied(sip_msg_hdr(req, SIP_HDR_CSEQ)->value,
+				   sip_msg_hdr(&resp, SIP_HDR_CSEQ)->value));
 	to = sip_msg_hdr(req, SIP_HDR_TO)->value;
 	if (span_is_null(rinfo->to.tag)) {
 		FUZZ_SAME(to.len + 5 + tag.len <= sizeof(want));
@@ -341,7 +361,7 @@ fuzz_resp_check(const struct sip_msg *req, const struct sip_info *rinfo,
 		to = span_make(want, to.len + 5 + tag.len);
 		FUZZ_SAME(fuzz_text_eq(info.to.tag, tag));
 	}
-	FUZZ_SAME(fuzz_text_eq(sip_msg_hdr(&resp, SIP_HDR_TO)->value, to));
+	FUZZ_SAME(fuzz_text_copied(to, sip_msg_hdr(&resp, SIP_HDR_TO)->value));
 	sip_values_init(&it, &resp, SIP_HDR_CONTACT);
 	while (sip_values_next(&it, &v) == 1)
 		k++;
