@@ -533,7 +533,8 @@ void dp_txq_flush(struct dp_lcore *lc);
 /**
  * Create the mempools of one socket: direct (@p nb_mbufs, each holding a
  * whole frame of @p mtu), indirect (for fragmentation) and jumbo
- * (@p nb_jumbo, for reassembled datagrams and large answers).
+ * (@p nb_jumbo, for reassembled datagrams and large answers), and with
+ * @p probes (--probe-interval) the loader's own (DP_PROBE_POOL mbufs).
  *
  * @return
  *   0, or -ENOMEM / -EEXIST (names are per socket).
@@ -541,7 +542,7 @@ void dp_txq_flush(struct dp_lcore *lc);
  * Context: main thread, after rte_eal_init(), before any lcore starts.
  */
 int dp_pools_create(struct dp_iface *ifc, int socket, uint32_t nb_mbufs,
-		    uint32_t nb_jumbo, uint16_t mtu);
+		    uint32_t nb_jumbo, uint16_t mtu, bool probes);
 
 /** Free the pools created by dp_pools_create(). Context: main thread. */
 void dp_pools_free(struct dp_iface *ifc);

@@ -129,6 +129,14 @@ dp_neigh_is_gw(const struct dp_conf *c, const struct dp_neigh_entry *e)
 	       (c->has_gw6 && dp_neigh_is(e, &c->gw6));
 }
 
+/* Is @p ip one of the configured gateways? */
+static bool
+dp_neigh_ip_is_gw(const struct dp_conf *c, const struct dp_ip *ip)
+{
+	return (c->has_gw4 && dp_ip_eq(ip, &c->gw4)) ||
+	       (c->has_gw6 && dp_ip_eq(ip, &c->gw6));
+}
+
 /*
  * Slot for a new entry: a free one in the probe run, else the unresolved
  * entry asked longest ago (next hops that do not answer: what a flood of
@@ -331,12 +339,18 @@ dp_neigh_hold(struct dp_service *svc, struct rte_mbuf *m, uint64_t now)
 	}
 	if (i < 0) {
 		/* At most DP_NEIGH_NEW_PER_S new next hops a second: each
-		 * costs requests on the link and, unanswered, an entry. */
+		 * costs requests on the link and, unanswered, an entry.
+		 * Not the gateways (every off-link output needs them) nor
+		 * the probes' targets (the operator's): a flood of next
+		 * hops a sender makes up must not keep them unresolved. */
+		bool paced = m->pool != svc->ifc->probe &&
+			     !dp_neigh_ip_is_gw(svc->ifc->conf, &pv->nexthop);
+
 		if (now - svc->new_tsc >= svc->hz) {
 			svc->new_tsc = now;
 			svc->new_left = DP_NEIGH_NEW_PER_S;
 		}
-		if (svc->new_left == 0) {
+		if (paced && svc->new_left == 0) {
 			dp_svc_cnt(svc, DP_SVC_NEIGH_RATE, 1);
 			dp_svc_cnt(svc, DP_SVC_HELD_DROP, 1);
 			rte_pktmbuf_free(m);
@@ -349,7 +363,8 @@ dp_neigh_hold(struct dp_service *svc, struct rte_mbuf *m, uint64_t now)
 			rte_pktmbuf_free(m);
 			return;
 		}
-		svc->new_left--;
+		if (paced)
+			svc->new_left--;
 		s = &t->s[i];
 		if (t->e[i].state == DP_NEIGH_INCOMPLETE)
 			dp_svc_cnt(svc, DP_SVC_NEIGH_EVICTED, 1);

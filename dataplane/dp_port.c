@@ -81,7 +81,7 @@ dp_probe_pool(int socket)
 
 int
 dp_pools_create(struct dp_iface *ifc, int socket, uint32_t nb_mbufs,
-		uint32_t nb_jumbo, uint16_t mtu)
+		uint32_t nb_jumbo, uint16_t mtu, bool probes)
 {
 	/* A whole frame (Ethernet, 802.1Q, MTU) in one mbuf: no scatter. */
 	uint32_t room = RTE_PKTMBUF_HEADROOM + RTE_ETHER_HDR_LEN + 4u + mtu;
@@ -98,8 +98,8 @@ dp_pools_create(struct dp_iface *ifc, int socket, uint32_t nb_mbufs,
 	ifc->jumbo = dp_pool("jumbo", socket, nb_jumbo, DP_JUMBO_ROOM);
 	if (ifc->jumbo == NULL)
 		goto out_free_indirect;
-	ifc->probe = dp_probe_pool(socket);
-	if (ifc->probe == NULL)
+	ifc->probe = probes ? dp_probe_pool(socket) : NULL;
+	if (probes && ifc->probe == NULL)
 		goto out_free_jumbo;
 	return 0;
 

@@ -238,7 +238,8 @@ dp_probe_round(const struct dp_conf *conf, const struct dp_service *svc,
 	 * preempted loader must not stall the workers, dp_port.c) */
 	k = rte_ring_free_count(svc->probe_ring);
 	cnt = cnt < k ? cnt : k;
-	k = rte_mempool_avail_count(svc->ifc->probe);
+	k = svc->ifc->probe != NULL ?
+	    rte_mempool_avail_count(svc->ifc->probe) : 0;
 	cnt = cnt < k ? cnt : k;
 	cnt = cnt < s->ntargets ? cnt : s->ntargets;
 	if (cnt == 0)

@@ -74,12 +74,14 @@ dp_service_poll(struct dp_service *svc)
 	unsigned int i, n;
 	uint64_t now;
 
-	n = rte_ring_sc_dequeue_burst(svc->ring, (void **)pkts, DP_BURST,
-				      NULL);
-	if (n < DP_BURST)
-		n += rte_ring_sc_dequeue_burst(svc->probe_ring,
-					       (void **)(pkts + n),
-					       DP_BURST - n, NULL);
+	/* Probes first, a share of the burst: a busy ring of the workers'
+	 * must not keep them waiting (a probe enqueued counts as sent, and
+	 * one that never goes out as unanswered). */
+	n = svc->probe_ring == NULL ? 0 :
+	    rte_ring_sc_dequeue_burst(svc->probe_ring, (void **)pkts,
+				      DP_BURST / 4, NULL);
+	n += rte_ring_sc_dequeue_burst(svc->ring, (void **)(pkts + n),
+				       DP_BURST - n, NULL);
 	now = rte_get_tsc_cycles();
 	for (i = 0; i < n; i++)
 		dp_neigh_input(svc, pkts[i], now);

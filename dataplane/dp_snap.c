@@ -1074,8 +1074,15 @@ dp_loader_rules_unusable(struct dp_loader *ld, int rc, uint64_t gen,
 {
 	const struct dp_snap *cur = ld->cur;
 
-	ld->bad_gen = gen;
-	ld->bad_rc = rc;
+	/* Remembered only when a new read would fail alike (an image of
+	 * another format, damaged inside, a database this CPU cannot
+	 * run); after a passing failure (no memory) the next poll tries
+	 * again. */
+	if (rc == -EBADMSG || rc == -EIO || rc == -EPROTONOSUPPORT ||
+	    rc == -EINVAL) {
+		ld->bad_gen = gen;
+		ld->bad_rc = rc;
+	}
 	DP_LOG(ERR, "generation %llu: its rules cannot be loaded (%s); %s",
 	       (unsigned long long)gen, strerror(-rc), cur != NULL ?
 	       "the rules in use stay, under the settings as they are now" :
@@ -1132,8 +1139,17 @@ dp_loader_load(struct dp_loader *ld, bool force)
 			rules_failed = rc != 0 && acl_ok;
 			if (rc == 0 && ld->bad_gen != 0 && have == ld->bad_gen &&
 			    gen == have) {
-				rc = ld->bad_rc;
-				rules_failed = true;
+				/* Still the generation whose rules do not
+				 * load: only the settings may apply. Not a
+				 * new failure (logged and counted once),
+				 * nor a reason to reopen the store. */
+				if (cur != NULL && digest != cur->set_digest &&
+				    memcmp(secret, ld->secret, 16) == 0)
+					(void)dp_loader_policy_only(ld, &acl,
+						down, ndown, digest, secret);
+				free(down);
+				dp_acl_free(&acl);
+				return ld->bad_rc;
 			}
 		} else if (rc == -ENOENT)
 			acl_ok = true;  /* no store yet: no policy given */
@@ -1184,6 +1200,9 @@ dp_loader_load(struct dp_loader *ld, bool force)
 							     ndown, digest,
 							     secret)) == 0)
 				rc = 1;
+			/* read when a bad generation was skipped instead
+			 * (the store went back to the one in use) */
+			free(image);
 			free(down);
 			dp_acl_free(&acl);
 			if (rc < 0)

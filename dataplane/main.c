@@ -70,7 +70,7 @@ main(int argc, char **argv)
 	if (socket < 0)
 		socket = (int)rte_socket_id();
 	rc = dp_pools_create(&ifc, socket, conf.mbufs, DP_JUMBO_MBUFS,
-			     conf.mtu);
+			     conf.mtu, conf.probe_interval_ms != 0);
 	if (rc != 0)
 		rte_exit(EXIT_FAILURE, "mempools (%u mbufs): %s\n", conf.mbufs,
 			 rte_strerror(-rc));

@@ -95,7 +95,7 @@ t_env_setup_queues(const char *file_prefix, const char *lcores, uint16_t nq)
 		return -1;
 	t_env.port = (uint16_t)p;
 	if (dp_pools_create(&t_env.ifc, 0, t_env.conf.mbufs * nq, 31,
-			    t_env.conf.mtu) != 0)
+			    t_env.conf.mtu, true) != 0)
 		return -1;
 	if (dp_port_init(&t_env.ifc, &t_env.conf, t_env.port, nq) != 0)
 		return -1;

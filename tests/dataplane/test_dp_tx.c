@@ -21,6 +21,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "dp_classify.h"
 #include "dp_test.h"
 
 enum t_sip_mode {
@@ -782,6 +783,29 @@ test_dp_tx_send_bad_dst_refused(void **state)
 	t_end();
 }
 
+/* A /31 (RFC 3021) and a /32 have no network or broadcast address: both
+ * ends of a point-to-point /31 are hosts, the peer of a /32 too. */
+static void
+test_dp_tx_point_to_point_prefixes_are_hosts(void **state)
+{
+	struct dp_conf c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.naddr4 = 1;
+	c.addr4[0].ip.family = DP_AF_V4;
+	c.addr4[0].ip.v4 = rte_cpu_to_be_32(0xc6120000u);   /* 198.18.0.0 */
+	c.addr4[0].len = 31;
+	assert_false(dp_ip4_other_host(&c, rte_cpu_to_be_32(0xc6120000u)));
+	assert_true(dp_ip4_other_host(&c, rte_cpu_to_be_32(0xc6120001u)));
+	c.addr4[0].len = 32;
+	assert_true(dp_ip4_other_host(&c, rte_cpu_to_be_32(0xc6120001u)));
+	c.addr4[0].len = 30;
+	assert_false(dp_ip4_other_host(&c, rte_cpu_to_be_32(0xc6120003u)));
+	assert_true(dp_ip4_other_host(&c, rte_cpu_to_be_32(0xc6120002u)));
+	assert_true(dp_ip4_other_host(&c, rte_cpu_to_be_32(0xc6120004u)));
+}
+
 /*
  * No answer: the request is repeated each second, and after the last try
  * the held output is dropped and the entry freed. Time is handed to
@@ -1069,6 +1093,7 @@ main(void)
 		cmocka_unit_test(test_dp_tx_hold_capped),
 		cmocka_unit_test(test_dp_tx_unresolved_evicted_and_paced),
 		cmocka_unit_test(test_dp_tx_send_bad_dst_refused),
+		cmocka_unit_test(test_dp_tx_point_to_point_prefixes_are_hosts),
 		cmocka_unit_test(test_dp_tx_send_link_local_on_link),
 		cmocka_unit_test(test_dp_tx_request_refreshes_neighbour),
 		cmocka_unit_test(test_dp_tx_nd_advert_rules),
