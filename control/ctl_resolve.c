@@ -228,24 +228,6 @@ ctl_raddr_cmp(const void *a, const void *b)
 	return memcmp(x->addr, y->addr, sizeof(x->addr));
 }
 
-/* An address a router may send to (not unspecified, loopback, multicast,
- * broadcast, IPv4-mapped or link-local). */
-static bool
-ctl_raddr_usable(const struct rules_addr *a)
-{
-	static const uint8_t zero[16];
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (a->af == RULES_AF_INET)
-		return a->addr[0] != 0 && a->addr[0] != 127 &&
-		       a->addr[0] < 224;
-	/* Nor IPv4-mapped (never on the wire, RFC 4942 §2.1.4) or
-	 * link-local (the zone is lost) IPv6 addresses. */
-	return memcmp(a->addr, zero, 15) != 0 && a->addr[0] != 0xff &&
-	       memcmp(a->addr, mapped, 12) != 0 &&
-	       !(a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80);
-}
-
 /*
  * The usable addresses of lookup result @p ai, sorted and without repeats,
  * at most RULES_NAME_ADDRS_MAX (the first in that order) into @p out.
@@ -274,7 +256,7 @@ ctl_resolver_collect(const struct addrinfo *ai, struct rules_addr *out)
 		} else {
 			continue;
 		}
-		if (ctl_raddr_usable(&a))
+		if (rules_addr_usable(a.af, a.addr))
 			all[n++] = a;
 	}
 	qsort(all, n, sizeof(all[0]), ctl_raddr_cmp);

@@ -139,6 +139,15 @@ bool rules_rule_equal(const struct rules_rule *a, const struct rules_rule *b);
 bool rules_host_name_ok(struct span h);
 
 /**
+ * Is @p addr (@p af RULES_AF_INET: its first 4 bytes; RULES_AF_INET6) an
+ * address a router may send to: not 0/8, loopback, multicast, reserved or
+ * broadcast (224/4 and up), ::, ::1, ff00::/8, IPv4-mapped or link-local
+ * (the zone is lost)? What a target literal must be, and what a target
+ * name's addresses are kept for.
+ */
+bool rules_addr_usable(uint8_t af, const uint8_t addr[16]);
+
+/**
  * The target host names the rules of a set name, each once (as written;
  * names differing in case are two): start with *@p cursor 0 and call
  * until NULL.

@@ -483,6 +483,19 @@ rules_target_same(const struct rules_target *a, const struct rules_target *b)
 }
 
 bool
+rules_addr_usable(uint8_t af, const uint8_t addr[16])
+{
+	static const uint8_t zero[16];
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (af == RULES_AF_INET)
+		return addr[0] != 0 && addr[0] != 127 && addr[0] < 224;
+	return af == RULES_AF_INET6 && memcmp(addr, zero, 15) != 0 &&
+	       addr[0] != 0xff && memcmp(addr, mapped, 12) != 0 &&
+	       !(addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80);
+}
+
+bool
 rules_host_name_ok(struct span h)
 {
 	char buf[RULES_NAME_MAX + 1];
@@ -1176,6 +1189,12 @@ rules_parse_target(struct span s, uint32_t n, uint32_t line,
 	case ADDR_PORT_BAD_PORT:
 		rules_errors_add(errs, line, RULES_FIELD_TARGETS,
 				 "target %u '%.*s%s': port out of range 1-65535",
+				 n, RULES_SHOW(s));
+		return -EINVAL;
+	}
+	if (!rules_addr_usable(ap.af, ap.addr)) {
+		rules_errors_add(errs, line, RULES_FIELD_TARGETS,
+				 "target %u '%.*s%s': no address a router may send to (0/8, loopback, multicast, broadcast, IPv4-mapped or link-local)",
 				 n, RULES_SHOW(s));
 		return -EINVAL;
 	}

@@ -913,7 +913,7 @@ test_dp_sip_redirect_contact_widths(void **state)
 		"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
 		"w,prefix,77,redirect,10.0.255.1:65535/1|1.22.133.4:5/2,,,,\n"
 		"d,domain,*.example.org,redirect,"
-		"255.255.255.255:10000/1|0.0.0.0:999/2,,,,\n";
+		"223.255.255.255:10000/1|1.0.0.0:999/2,,,,\n";
 
 	(void)state;
 	t_begin();
@@ -924,8 +924,8 @@ test_dp_sip_redirect_contact_widths(void **state)
 		"Contact: <sip:7712@1.22.133.4:5>;q=0.9\r\n", 0);
 	t_check("INVITE", "sip:a%7Eb.c%25d;x=1@host.example.org", "w2", NULL,
 		"302 Moved Temporarily",
-		"Contact: <sip:a%7Eb.c%25d;x=1@255.255.255.255:10000>;q=1.0\r\n"
-		"Contact: <sip:a%7Eb.c%25d;x=1@0.0.0.0:999>;q=0.9\r\n", 0);
+		"Contact: <sip:a%7Eb.c%25d;x=1@223.255.255.255:10000>;q=1.0\r\n"
+		"Contact: <sip:a%7Eb.c%25d;x=1@1.0.0.0:999>;q=0.9\r\n", 0);
 	t_snap_clear();
 	t_end();
 }
@@ -941,15 +941,15 @@ test_dp_sip_redirect_sixteen_contacts(void **state)
 	static const char csv[] =
 		"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
 		"s,prefix,88,redirect,"
-		"[ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0]:65535/1"
-		"|255.255.255.241:60001/2|[2001:db8::3]:5060/3"
-		"|255.255.255.243:60003/4|[2001:db8::5]:5060/5"
-		"|255.255.255.245:60005/6|[2001:db8::7]:5060/7"
-		"|255.255.255.247:60007/8|[2001:db8::9]:5060/9"
-		"|255.255.255.249:60009/10|[2001:db8::b]:5060/11"
-		"|255.255.255.251:60011/12|[2001:db8::d]:5060/13"
-		"|255.255.255.253:60013/14|[2001:db8::f]:5060/15"
-		"|[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535/16"
+		"[efff:ffff:ffff:ffff:ffff:ffff:ffff:fff0]:65535/1"
+		"|223.255.255.241:60001/2|[2001:db8::3]:5060/3"
+		"|223.255.255.243:60003/4|[2001:db8::5]:5060/5"
+		"|223.255.255.245:60005/6|[2001:db8::7]:5060/7"
+		"|223.255.255.247:60007/8|[2001:db8::9]:5060/9"
+		"|223.255.255.249:60009/10|[2001:db8::b]:5060/11"
+		"|223.255.255.251:60011/12|[2001:db8::d]:5060/13"
+		"|223.255.255.253:60013/14|[2001:db8::f]:5060/15"
+		"|[efff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535/16"
 		",,,,\n";
 
 	(void)state;
@@ -957,23 +957,23 @@ test_dp_sip_redirect_sixteen_contacts(void **state)
 	t_snap_csv(csv, 7);
 	t_check("INVITE", "sip:8812@192.0.2.1", "s1", NULL,
 		"302 Moved Temporarily",
-		"Contact: <sip:8812@[ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0]"
+		"Contact: <sip:8812@[efff:ffff:ffff:ffff:ffff:ffff:ffff:fff0]"
 		":65535>;q=1.0\r\n"
-		"Contact: <sip:8812@255.255.255.241:60001>;q=0.938\r\n"
+		"Contact: <sip:8812@223.255.255.241:60001>;q=0.938\r\n"
 		"Contact: <sip:8812@[2001:db8::3]:5060>;q=0.876\r\n"
-		"Contact: <sip:8812@255.255.255.243:60003>;q=0.814\r\n"
+		"Contact: <sip:8812@223.255.255.243:60003>;q=0.814\r\n"
 		"Contact: <sip:8812@[2001:db8::5]:5060>;q=0.752\r\n"
-		"Contact: <sip:8812@255.255.255.245:60005>;q=0.69\r\n"
+		"Contact: <sip:8812@223.255.255.245:60005>;q=0.69\r\n"
 		"Contact: <sip:8812@[2001:db8::7]:5060>;q=0.628\r\n"
-		"Contact: <sip:8812@255.255.255.247:60007>;q=0.566\r\n"
+		"Contact: <sip:8812@223.255.255.247:60007>;q=0.566\r\n"
 		"Contact: <sip:8812@[2001:db8::9]:5060>;q=0.504\r\n"
-		"Contact: <sip:8812@255.255.255.249:60009>;q=0.442\r\n"
+		"Contact: <sip:8812@223.255.255.249:60009>;q=0.442\r\n"
 		"Contact: <sip:8812@[2001:db8::b]:5060>;q=0.38\r\n"
-		"Contact: <sip:8812@255.255.255.251:60011>;q=0.318\r\n"
+		"Contact: <sip:8812@223.255.255.251:60011>;q=0.318\r\n"
 		"Contact: <sip:8812@[2001:db8::d]:5060>;q=0.256\r\n"
-		"Contact: <sip:8812@255.255.255.253:60013>;q=0.194\r\n"
+		"Contact: <sip:8812@223.255.255.253:60013>;q=0.194\r\n"
 		"Contact: <sip:8812@[2001:db8::f]:5060>;q=0.132\r\n"
-		"Contact: <sip:8812@[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]"
+		"Contact: <sip:8812@[efff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]"
 		":65535>;q=0.07\r\n", 0);
 	t_snap_clear();
 	t_end();

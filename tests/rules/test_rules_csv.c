@@ -386,6 +386,15 @@ test_rules_csv_each_error_kind_reported(void **state)
 			 RULES_FIELD_NONE, "found 10");
 	expect_one_error("x,prefix,\"1\"2,forward,192.0.2.1:5060,,,,", 2,
 			 RULES_FIELD_NONE, "after the closing quote");
+	/* targets a router may not send to */
+	expect_one_error("x,prefix,1,forward,127.0.0.1:5060,,,,", 2,
+			 RULES_FIELD_TARGETS, "no address a router may send to");
+	expect_one_error("x,prefix,1,forward,192.0.2.1:5060|224.0.0.1:5060,,,,",
+			 2, RULES_FIELD_TARGETS, "target 2 '224.0.0.1:5060'");
+	expect_one_error("x,prefix,1,redirect,[ff02::1]:5060,,,,", 2,
+			 RULES_FIELD_TARGETS, "no address a router may send to");
+	expect_one_error("x,prefix,1,forward,[::ffff:192.0.2.1]:5060,,,,", 2,
+			 RULES_FIELD_TARGETS, "no address a router may send to");
 	/* a second quoted part after a blank is no "" escape */
 	expect_one_error("\"ab\" \"cd\",prefix,1,forward,192.0.2.1:5060,,,,",
 			 2, RULES_FIELD_NONE, "after the closing quote");
@@ -557,11 +566,11 @@ test_rules_csv_export_reimports_same_set(void **state)
 	errs.total = 0;
 	a = parse_ok(design_example);
 	assert_int_equal(rules_set_add_csv_row(a,
-		"\"#odd,\"\"id\"\"\",regex,\"a,b\",forward,[::1]:5060/0/3,7,2,+49,",
+		"\"#odd,\"\"id\"\"\",regex,\"a,b\",forward,[2001:db8::1]:5060/0/3,7,2,+49,",
 		0, 0, NULL), -EINVAL);  /* len 0: not a row */
 	assert_int_equal(rules_set_add_csv_row(a,
-		"\"#odd,\"\"id\"\"\",regex,\"a,b\",forward,[::1]:5060/0/3,7,2,+49,",
-		strlen("\"#odd,\"\"id\"\"\",regex,\"a,b\",forward,[::1]:5060/0/3,7,2,+49,"),
+		"\"#odd,\"\"id\"\"\",regex,\"a,b\",forward,[2001:db8::1]:5060/0/3,7,2,+49,",
+		strlen("\"#odd,\"\"id\"\"\",regex,\"a,b\",forward,[2001:db8::1]:5060/0/3,7,2,+49,"),
 		99, &errs), 0);
 	assert_int_equal(rules_set_export_csv(a, sink_write, &s), 0);
 	b = parse_ok(s.buf);
