@@ -626,6 +626,21 @@ void dp_neigh_input(struct dp_service *svc, struct rte_mbuf *m, uint64_t now);
 void dp_neigh_age(struct dp_service *svc, uint64_t now);
 
 /**
+ * Send an MLDv2 Report (RFC 3810 §5.2) for the solicited-node groups of
+ * our IPv6 addresses (RFC 4861 §7.2.1 joins them), so that switches that
+ * snoop MLD forward neighbour solicitations for our addresses to us.
+ * @p change: Filter Mode Change records (CHANGE_TO_EXCLUDE, the reports
+ * of a join), else Current State ones (MODE_IS_EXCLUDE, the refresh).
+ * Nothing without an IPv6 address.
+ *
+ * @return
+ *   1 if a report went to a worker's inject ring, else 0.
+ *
+ * Context: service thread only.
+ */
+int dp_neigh_mld_report(struct dp_service *svc, bool change);
+
+/**
  * Set up the service state and its ring (@p ring_size entries).
  *
  * @return

@@ -301,6 +301,95 @@ dp_neigh_ns(struct dp_service *svc, const struct dp_ip *target,
 	dp_neigh_inject(svc, worker, m);
 }
 
+#define DP_MLD_REPORT           143     /* MLDv2 Report (RFC 3810 §5.2) */
+#define DP_MLD_IS_EXCLUDE       2       /* MODE_IS_EXCLUDE */
+#define DP_MLD_TO_EXCLUDE       4       /* CHANGE_TO_EXCLUDE_MODE */
+#define DP_MLD_HBH_LEN          8       /* Hop-by-Hop: Router Alert, PadN */
+#define DP_MLD_REC_LEN          20      /* a record without sources */
+
+int
+dp_neigh_mld_report(struct dp_service *svc, bool change)
+{
+	static const uint8_t hbh[DP_MLD_HBH_LEN] = {
+		IPPROTO_ICMPV6, 0,      /* next header, length 8 bytes */
+		5, 2, 0, 0,             /* Router Alert (RFC 2711): MLD */
+		1, 0,                   /* PadN */
+	};
+	const struct dp_conf *c = svc->ifc->conf;
+	const uint8_t *mac = svc->ifc->mac.addr_bytes;
+	struct rte_ether_addr dst = {
+		.addr_bytes = { 0x33, 0x33, 0, 0, 0, 0x16 } };
+	uint32_t grp[DP_MAX_ADDRS];
+	struct rte_ipv6_hdr *ip;
+	struct rte_mbuf *m;
+	unsigned int i, k, n = 0;
+	uint16_t len;
+	uint8_t *ic;
+	void *l3;
+
+	/* One group per address's last 24 bits (RFC 4291 §2.7.1). */
+	for (i = 0; i < c->naddr6; i++) {
+		const uint8_t *a = c->addr6[i].ip.v6;
+		uint32_t g = (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
+
+		for (k = 0; k < n && grp[k] != g; k++)
+			;
+		if (k == n)
+			grp[n++] = g;
+	}
+	if (n == 0)
+		return 0;
+	len = (uint16_t)(8 + n * DP_MLD_REC_LEN);
+	m = dp_neigh_frame(svc, &dst, RTE_ETHER_TYPE_IPV6,
+			   (uint16_t)(sizeof(*ip) + DP_MLD_HBH_LEN + len), &l3);
+	if (m == NULL)
+		return 0;
+	ip = l3;
+	ip->vtc_flow = rte_cpu_to_be_32(UINT32_C(6) << 28);
+	ip->payload_len = rte_cpu_to_be_16((uint16_t)(DP_MLD_HBH_LEN + len));
+	ip->hop_limits = 1;
+	/* From our link-local address (RFC 3810 §5.2.13), the modified
+	 * EUI-64 of the port's MAC (RFC 4291 §2.5.1). */
+	memset(ip->src_addr, 0, 16);
+	ip->src_addr[0] = 0xfe;
+	ip->src_addr[1] = 0x80;
+	ip->src_addr[8] = mac[0] ^ 0x02;
+	ip->src_addr[9] = mac[1];
+	ip->src_addr[10] = mac[2];
+	ip->src_addr[11] = 0xff;
+	ip->src_addr[12] = 0xfe;
+	memcpy(&ip->src_addr[13], &mac[3], 3);
+	memset(ip->dst_addr, 0, 16);
+	ip->dst_addr[0] = 0xff;
+	ip->dst_addr[1] = 0x02;
+	ip->dst_addr[15] = 0x16;        /* all MLDv2-capable routers */
+	memcpy(ip + 1, hbh, sizeof(hbh));
+	ic = (uint8_t *)(ip + 1) + DP_MLD_HBH_LEN;
+	memset(ic, 0, len);
+	ic[0] = DP_MLD_REPORT;
+	ic[6] = (uint8_t)(n >> 8);
+	ic[7] = (uint8_t)n;
+	for (k = 0; k < n; k++) {
+		uint8_t *r = ic + 8 + k * DP_MLD_REC_LEN;
+
+		r[0] = change ? DP_MLD_TO_EXCLUDE : DP_MLD_IS_EXCLUDE;
+		r[4] = 0xff;
+		r[5] = 0x02;
+		r[15] = 0x01;
+		r[16] = 0xff;
+		r[17] = (uint8_t)(grp[k] >> 16);
+		r[18] = (uint8_t)(grp[k] >> 8);
+		r[19] = (uint8_t)grp[k];
+	}
+	/* The pseudo-header names ICMPv6, not the Hop-by-Hop header. */
+	ip->proto = IPPROTO_ICMPV6;
+	dp_put16(ic + 2, dp_l4_cksum6(ip, ic, len));
+	ip->proto = 0;                  /* Hop-by-Hop Options */
+	dp_svc_cnt(svc, DP_SVC_MLD_SENT, 1);
+	dp_neigh_inject(svc, 0, m);
+	return 1;
+}
+
 static void
 dp_neigh_solicit(struct dp_service *svc, uint32_t i, uint16_t worker,
 		 uint64_t now)

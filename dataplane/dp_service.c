@@ -21,6 +21,7 @@
 #define DP_SVC_IDLE_US          100
 #define DP_HOLD_POOL_SHARE      8       /* held outputs: 1/8 of the pool */
 #define DP_HOLD_MIN             64
+#define DP_MLD_REFRESH_S        60      /* between MLD reports */
 
 volatile int dp_quit;
 
@@ -95,9 +96,21 @@ dp_service_poll(struct dp_service *svc)
 int
 dp_service_run(struct dp_service *svc)
 {
+	uint64_t now;
+
 	while (!__atomic_load_n(&dp_quit, __ATOMIC_RELAXED)) {
 		if (dp_service_poll(svc) == 0)
 			rte_delay_us_sleep(DP_SVC_IDLE_US);
+		/* MLD: two reports of the join, 1 s apart (RFC 3810's
+		 * robustness), then one every DP_MLD_REFRESH_S, well within
+		 * a querier's listener timeout (260 s by default). */
+		now = rte_get_tsc_cycles();
+		if (svc->ifc->conf->naddr6 != 0 && now >= svc->next_mld_tsc) {
+			dp_neigh_mld_report(svc, svc->nmld < 2);
+			svc->nmld++;
+			svc->next_mld_tsc = now + svc->hz *
+				(svc->nmld < 2 ? 1 : DP_MLD_REFRESH_S);
+		}
 	}
 	return 0;
 }

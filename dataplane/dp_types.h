@@ -147,6 +147,7 @@ enum dp_counter {
 #define DP_SVC_COUNTER_MAP(X)                                                   \
 	X(ARP_REQ_SENT,         "ARP requests sent")                            \
 	X(NS_SENT,              "neighbour solicitations sent")                 \
+	X(MLD_SENT,             "MLDv2 reports sent (our solicited-node groups)") \
 	X(NEIGH_LEARNED,        "neighbour entries resolved or refreshed")      \
 	X(NEIGH_IGNORED,        "advertisements ignored: no MAC, no Override")\
 	X(NEIGH_EXPIRED,        "neighbour entries aged out")                   \
@@ -588,6 +589,8 @@ struct dp_service {
 	uint32_t         held_max;      /* ... at most (an 8th of the pool) */
 	uint32_t         new_left;      /* new unresolved entries this second */
 	uint64_t         new_tsc;       /* start of that second */
+	uint64_t         next_mld_tsc;  /* next MLD report (dp_service_run) */
+	uint32_t         nmld;          /* reports sent so far */
 	uint64_t         cnt[DP_SVC__COUNT];
 };
 

@@ -783,6 +783,60 @@ test_dp_tx_send_bad_dst_refused(void **state)
 	t_end();
 }
 
+/*
+ * The MLDv2 Report that keeps our solicited-node group joined on switches
+ * that snoop MLD (RFC 3810 §5.2, RFC 4861 §7.2.1): to ff02::16 from the
+ * port's EUI-64 link-local address, hop limit 1, a Hop-by-Hop header with
+ * Router Alert, one record for ff02::1:ff00:1, a valid checksum.
+ */
+static void
+test_dp_tx_mld_report(void **state)
+{
+	static const uint8_t mcast16[6] = { 0x33, 0x33, 0, 0, 0, 0x16 };
+	static const uint8_t all_rtr[16] = { 0xff, 0x02, [15] = 0x16 };
+	static const uint8_t hbh[8] = { 58, 0, 5, 2, 0, 0, 1, 0 };
+	static const uint8_t grp[16] = { 0xff, 0x02, [11] = 0x01,
+					 [12] = 0xff, [15] = 0x01 };
+	const uint8_t *mac = t_env.ifc.mac.addr_bytes;
+	const size_t l3 = RTE_ETHER_HDR_LEN, l4 = l3 + 40 + 8;
+	struct rte_mbuf *m;
+	const uint8_t *f;
+	int change;
+
+	(void)state;
+	t_begin_tx(T_SIP_DROP);
+	for (change = 1; change >= 0; change--) {
+		assert_int_equal(dp_neigh_mld_report(&t_env.svc, change), 1);
+		t_poll();
+		assert_int_equal(t_tx(&m, 1), 1);
+		f = rte_pktmbuf_mtod(m, const uint8_t *);
+		assert_int_equal(rte_pktmbuf_pkt_len(m), l4 + 8 + 20);
+		assert_memory_equal(f, mcast16, 6);
+		assert_int_equal(f[12] << 8 | f[13], 0x86dd);
+		assert_int_equal(f[l3 + 4] << 8 | f[l3 + 5], 8 + 8 + 20);
+		assert_int_equal(f[l3 + 6], 0);         /* Hop-by-Hop */
+		assert_int_equal(f[l3 + 7], 1);         /* hop limit */
+		assert_int_equal(f[l3 + 8], 0xfe);
+		assert_int_equal(f[l3 + 9], 0x80);
+		assert_int_equal(f[l3 + 16], mac[0] ^ 0x02);
+		assert_int_equal(f[l3 + 19], 0xff);
+		assert_int_equal(f[l3 + 20], 0xfe);
+		assert_memory_equal(f + l3 + 21, mac + 3, 3);
+		assert_memory_equal(f + l3 + 24, all_rtr, 16);
+		assert_memory_equal(f + l3 + 40, hbh, 8);
+		assert_int_equal(f[l4], 143);
+		assert_int_equal(f[l4 + 6] << 8 | f[l4 + 7], 1);
+		assert_int_equal(f[l4 + 8], change ? 4 : 2);
+		assert_int_equal(f[l4 + 10] << 8 | f[l4 + 11], 0);
+		assert_memory_equal(f + l4 + 12, grp, 16);
+		assert_int_equal(t_cksum(f + l4, 28, t_phdr(f + l3, 58, 28)),
+				 0);
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(t_env.svc.cnt[DP_SVC_MLD_SENT], 2);
+	t_end();
+}
+
 /* A /31 (RFC 3021) and a /32 have no network or broadcast address: both
  * ends of a point-to-point /31 are hosts, the peer of a /32 too. */
 static void
@@ -1094,6 +1148,7 @@ main(void)
 		cmocka_unit_test(test_dp_tx_unresolved_evicted_and_paced),
 		cmocka_unit_test(test_dp_tx_send_bad_dst_refused),
 		cmocka_unit_test(test_dp_tx_point_to_point_prefixes_are_hosts),
+		cmocka_unit_test(test_dp_tx_mld_report),
 		cmocka_unit_test(test_dp_tx_send_link_local_on_link),
 		cmocka_unit_test(test_dp_tx_request_refreshes_neighbour),
 		cmocka_unit_test(test_dp_tx_nd_advert_rules),
