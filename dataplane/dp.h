@@ -288,6 +288,18 @@ void dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,
 			  const struct dp_snap *old);
 
 /**
+ * Take out of rotation, in @p s's target-state bitmap (not yet
+ * published), every target the router may not send to: one of our
+ * addresses, or a broadcast address of one of our prefixes (what an
+ * import cannot know; dp_ip_other_host()). A forward then fails over to
+ * the next target, and a redirect leaves it out, instead of answering
+ * 403. Logged. 0, or -ENOMEM.
+ *
+ * Context: the loader thread (or a test), before dp_probe_prepare().
+ */
+int dp_snap_mark_unusable(const struct dp_conf *conf, struct dp_snap *s);
+
+/**
  * One probing round over @p s (the loader's current snapshot). First the
  * last round is judged: a target that answered none of its last
  * conf->probe_down probes is down, one that answered is up again; the

@@ -38,6 +38,7 @@
 #include <schema.h>
 
 #include "dp.h"
+#include "dp_classify.h"
 
 struct dp_snap *dp_snap_current;
 struct dp_snap *dp_snap_prev;
@@ -809,6 +810,40 @@ dp_snap_mark_down(struct dp_snap *s, const struct addr_port *down,
 	return 0;
 }
 
+int
+dp_snap_mark_unusable(const struct dp_conf *conf, struct dp_snap *s)
+{
+	const size_t words = (s->ntargets + 63) / 64;
+	struct rules_dest d;
+	struct dp_ip ip;
+	uint32_t t;
+
+	for (t = 0; s->db != NULL && t < s->ntargets; t++) {
+		if (rules_db_target(s->db, t, &d) != 0)
+			continue;
+		dp_ip_set(&ip, d.addr, d.af);
+		if (dp_ip_other_host(conf, &ip))
+			continue;
+		if (s->up_bits == NULL) {
+			s->up_bits = malloc(words * sizeof(uint64_t));
+			if (s->up_bits == NULL)
+				return -ENOMEM;
+			rules_up_bitmap(s->db, NULL, 0, s->up_bits);
+			s->up = s->up_bits;
+		}
+		if (!(s->up_bits[t / 64] >> (t % 64) & 1u))
+			continue;
+		s->up_bits[t / 64] &= ~(1ull << (t % 64));
+		s->ndown++;
+		if (s->chost != NULL && s->chost[t].len > 4)
+			DP_LOG(WARNING, "target %.*s is one of our addresses or "
+			       "a broadcast address of our prefixes: out of "
+			       "rotation", (int)s->chost[t].len - 4,
+			       s->chost[t].txt);
+	}
+	return 0;
+}
+
 /*
  * Read the current generation: meta, the secret, the source policy, the
  * targets out of service, the rules image (verified and copied), but for
@@ -999,6 +1034,8 @@ dp_loader_install(struct dp_loader *ld, void *image, size_t len,
 	}
 	if (s->db != NULL) {
 		rc = dp_snap_mark_down(s, down, ndown);
+		if (rc == 0)
+			rc = dp_snap_mark_unusable(ld->conf, s);
 		if (rc == 0)
 			rc = dp_probe_prepare(ld->conf, s);
 		if (rc != 0) {

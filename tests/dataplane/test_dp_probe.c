@@ -406,6 +406,36 @@ test_dp_probe_health_change_cancel_follows(void **state)
 	t_end();
 }
 
+/*
+ * Targets the router may not send to, which an import cannot know: our
+ * own address (on another port) and our prefix's broadcast address. A
+ * forward there is answered 403; taken out of rotation when the snapshot
+ * is built, they leave the calls to the next tier.
+ */
+static void
+test_dp_probe_unusable_targets_out_of_rotation(void **state)
+{
+	static const char csv[] =
+		"id,kind,pattern,action,targets,rank,strip,prepend,code\n"
+		"own,prefix,1212,forward,192.0.2.1:5070/1|192.0.2.255:5060/1|"
+		"198.19.0.6:5060/2,,0,,\n";
+	struct dp_snap *s;
+
+	(void)state;
+	t_begin();
+	t_env.conf.mode = DP_MODE_PROXY;
+	s = t_snap_csv(csv, 15);
+	/* tier 1 first: a 403 back to the caller (.2) */
+	assert_int_equal(t_invite("un1"), 2);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_BAD_DST), 1);
+	assert_int_equal(dp_snap_mark_unusable(&t_env.conf, s), 0);
+	assert_int_equal(s->ndown, 2);
+	t_invites_on("6");
+	assert_int_equal(t_cnt(DP_CNT_PROXY_BAD_DST), 1);
+	t_snap_csv(t_csv, 16);
+	t_end();
+}
+
 /* An IPv6 target (the peer, on-link): its probe comes from our IPv6
  * address, with a valid UDP checksum, and its answer counts. */
 static void
@@ -559,6 +589,7 @@ main(void)
 		cmocka_unit_test(test_dp_probe_options_answers_and_health),
 		cmocka_unit_test(test_dp_probe_health_change_cancel_follows),
 		cmocka_unit_test(test_dp_probe_ipv6_target),
+		cmocka_unit_test(test_dp_probe_unusable_targets_out_of_rotation),
 		cmocka_unit_test(test_dp_probe_rounds_take_turns),
 	};
 
