@@ -646,7 +646,8 @@ void dp_neigh_age(struct dp_service *svc, uint64_t now);
  * Nothing without an IPv6 address.
  *
  * @return
- *   1 if a report went to a worker's inject ring, else 0.
+ *   1 if a report was built and handed to a worker's inject ring (a full
+ *   ring drops it, counted as dp_svc_inject_full), else 0.
  *
  * Context: service thread only.
  */

@@ -1097,7 +1097,8 @@ dp_loader_policy_only(struct dp_loader *ld, struct dp_acl *acl,
  * Generation @p gen's rules passed their checksum but could not be
  * loaded (@p rc: a Hyperscan database this CPU cannot run, an image of
  * another format after an upgrade of one process, no memory): it is
- * remembered, so that its image is not read again each poll, and the
+ * remembered, so that its image is not read again each poll (after no
+ * memory, again after DP_SNAP_RETRY_US), and the
  * settings read with it apply all the same, as when its artefact is
  * damaged (dp_loader_policy_only()): on the rules in use, or, at start,
  * on none (every request gets the no-route answer) rather than no
@@ -1110,20 +1111,24 @@ dp_loader_rules_unusable(struct dp_loader *ld, int rc, uint64_t gen,
 			 const uint8_t secret[16])
 {
 	const struct dp_snap *cur = ld->cur;
+	const bool again = gen == ld->bad_gen && rc == ld->bad_rc;
 
-	/* Remembered only when a new read would fail alike (an image of
-	 * another format, damaged inside, a database this CPU cannot
-	 * run); after a passing failure (no memory) the next poll tries
-	 * again. */
-	if (rc == -EBADMSG || rc == -EIO || rc == -EPROTONOSUPPORT ||
-	    rc == -EINVAL) {
-		ld->bad_gen = gen;
-		ld->bad_rc = rc;
-	}
-	DP_LOG(ERR, "generation %llu: its rules cannot be loaded (%s); %s",
-	       (unsigned long long)gen, strerror(-rc), cur != NULL ?
-	       "the rules in use stay, under the settings as they are now" :
-	       "starting with no rules, under the settings as they are now");
+	/* Remembered: not read again while it is the current generation,
+	 * for good when a new read would fail alike (an image of another
+	 * format, damaged inside, a database this CPU cannot run), for
+	 * DP_SNAP_RETRY_US after another failure (no memory), which may
+	 * pass. Logged once. */
+	ld->bad_gen = gen;
+	ld->bad_rc = rc;
+	ld->bad_until_us = rc == -EBADMSG || rc == -EIO ||
+			   rc == -EPROTONOSUPPORT || rc == -EINVAL ? 0 :
+			   dp_snap_now_us() + DP_SNAP_RETRY_US;
+	if (!again)
+		DP_LOG(ERR, "generation %llu: its rules cannot be loaded (%s); "
+		       "%s", (unsigned long long)gen, strerror(-rc),
+		       cur != NULL ? "the rules in use stay, under the "
+		       "settings as they are now" : "starting with no "
+		       "rules, under the settings as they are now");
 	if (cur == NULL)
 		(void)dp_loader_install(ld, NULL, 0, 0, secret, acl, NULL, 0,
 					digest);
@@ -1164,8 +1169,11 @@ dp_loader_load(struct dp_loader *ld, bool force)
 					cur->generation : UINT64_MAX;
 
 			/* A generation whose rules could not be loaded is
-			 * not read again (tens of MB each poll) */
-			if (!force && ld->bad_gen != 0)
+			 * not read again (tens of MB each poll), or not
+			 * before its retry time */
+			if (!force && ld->bad_gen != 0 &&
+			    (ld->bad_until_us == 0 ||
+			     dp_snap_now_us() < ld->bad_until_us))
 				have = ld->bad_gen;
 			rc = dp_loader_read(ld, have, &gen, &image, &len,
 					    secret, &acl, &acl_ok, &down,
@@ -1238,8 +1246,10 @@ dp_loader_load(struct dp_loader *ld, bool force)
 							     secret)) == 0)
 				rc = 1;
 			/* read when a bad generation was skipped instead
-			 * (the store went back to the one in use) */
+			 * (the store went back to the one in use): that one
+			 * is not current any more */
 			free(image);
+			ld->bad_gen = 0;
 			free(down);
 			dp_acl_free(&acl);
 			if (rc < 0)

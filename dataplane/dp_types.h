@@ -322,6 +322,9 @@ struct dp_snap {
 /* The loader thread (dp_snap.c). */
 #define DP_SNAP_KEEP_US         32000000ull     /* N-1 kept 64*T1 (DESIGN 4.3) */
 #define DP_SNAP_POLL_US         1000000ull      /* LMDB checked without events */
+#define DP_SNAP_RETRY_US        60000000ull     /* a generation whose load
+						 * failed for want of memory
+						 * is read again after */
 #define DP_STATS_REPORT_US      1000000ull      /* stats pushed to the control */
 #define DP_CTL_BACKOFF_MAX_MS   5000u           /* reconnect backoff cap */
 #define DP_CTL_FRAME_MAX        (4u << 20)      /* PROTOCOL.md 1 */
@@ -350,6 +353,7 @@ struct dp_loader {
 	bool             env_new;       /* reopened so: load in full once */
 	uint64_t         bad_gen;       /* generation whose rules did not load */
 	int              bad_rc;        /* ... and why (-errno) */
+	uint64_t         bad_until_us;  /* ... read again after (0: never) */
 	struct dp_snap  *cur;           /* what dp_snap_current points to */
 	struct dp_snap  *prev;          /* generation N-1, kept alive */
 	uint64_t         prev_until_us;
