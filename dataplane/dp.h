@@ -237,6 +237,26 @@ dp_keep_tsc(void)
 	return DP_SNAP_KEEP_US * (rte_get_tsc_hz() / 1000000u);
 }
 
+/* Target @p t's bit of target-state bitmap @p w (1: up). Workers may be
+ * reading @p w: loaded and stored a whole word at a time. */
+static inline bool
+dp_up_get(const uint64_t *w, uint32_t t)
+{
+	return (__atomic_load_n(&w[t / 64], __ATOMIC_RELAXED) >> (t % 64)) & 1;
+}
+
+/* Set target @p t's bit of @p w to @p on, one whole-word store. */
+static inline void
+dp_up_set(uint64_t *w, uint32_t t, bool on)
+{
+	uint64_t v = __atomic_load_n(&w[t / 64], __ATOMIC_RELAXED);
+	uint64_t b = 1ull << (t % 64);
+
+	if (((v & b) != 0) != on)
+		__atomic_store_n(&w[t / 64], on ? v | b : v & ~b,
+				 __ATOMIC_RELAXED);
+}
+
 /* The keyed hash of a probe's generation, target and round. */
 static inline uint64_t
 dp_probe_mac(const struct dp_snap *s, uint32_t gen, uint32_t t,
@@ -287,17 +307,21 @@ uint32_t dp_probe_answered(const struct dp_snap *s, uint32_t t);
 void dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,
 			  const struct dp_snap *old);
 
+struct addr_port;
+
 /**
- * Take out of rotation, in @p s's target-state bitmap (not yet
- * published), every target the router may not send to: one of our
- * addresses, or a broadcast address of one of our prefixes (what an
- * import cannot know; dp_ip_other_host()). A forward then fails over to
- * the next target, and a redirect leaves it out, instead of answering
- * 403. Logged. 0, or -ENOMEM.
+ * The target-state bitmap of @p s (not yet published): down are the @p n
+ * entries at @p down (targets.down), and every target the router may not
+ * send to: one of our addresses, or a broadcast address of one of our
+ * prefixes (what an import cannot know; dp_ip_other_host(), logged), so
+ * that a forward fails over to the next target and a redirect leaves it
+ * out, instead of answering 403. Nothing stays allocated when no target
+ * is down: s->up is NULL (all up). 0, or -ENOMEM.
  *
  * Context: the loader thread (or a test), before dp_probe_prepare().
  */
-int dp_snap_mark_unusable(const struct dp_conf *conf, struct dp_snap *s);
+int dp_snap_mark_down(const struct dp_conf *conf, struct dp_snap *s,
+		      const struct addr_port *down, uint32_t n);
 
 /**
  * One probing round over @p s (the loader's current snapshot). First the

@@ -259,6 +259,19 @@ dp_neigh_arp_request(struct dp_service *svc, const struct dp_ip *target,
 }
 
 /* RFC 4861 §7.2.2: NS to the solicited-node group of the target. */
+/* The solicited-node group of the address whose last 3 bytes are at
+ * @p low: ff02::1:ffXX:XXXX (RFC 4291 §2.7.1). */
+static void
+dp_neigh_sn_group(uint8_t out[16], const uint8_t *low)
+{
+	memset(out, 0, 16);
+	out[0] = 0xff;
+	out[1] = 0x02;
+	out[11] = 0x01;
+	out[12] = 0xff;
+	memcpy(&out[13], low, 3);
+}
+
 static void
 dp_neigh_ns(struct dp_service *svc, const struct dp_ip *target,
 	    uint16_t worker)
@@ -284,12 +297,7 @@ dp_neigh_ns(struct dp_service *svc, const struct dp_ip *target,
 	ip->proto = IPPROTO_ICMPV6;
 	ip->hop_limits = 255;
 	memcpy(ip->src_addr, src.v6, 16);
-	memset(ip->dst_addr, 0, 16);
-	ip->dst_addr[0] = 0xff;
-	ip->dst_addr[1] = 0x02;
-	ip->dst_addr[11] = 0x01;
-	ip->dst_addr[12] = 0xff;
-	memcpy(&ip->dst_addr[13], &target->v6[13], 3);
+	dp_neigh_sn_group(ip->dst_addr, &target->v6[13]);
 	memset(ic, 0, DP_ND_NS_LEN);
 	ic[0] = DP_ND_NS;
 	memcpy(ic + 8, target->v6, 16);
@@ -319,7 +327,7 @@ dp_neigh_mld_report(struct dp_service *svc, bool change)
 	const uint8_t *mac = svc->ifc->mac.addr_bytes;
 	struct rte_ether_addr dst = {
 		.addr_bytes = { 0x33, 0x33, 0, 0, 0, 0x16 } };
-	uint32_t grp[DP_MAX_ADDRS];
+	const uint8_t *grp[DP_MAX_ADDRS];       /* last 3 bytes of each */
 	struct rte_ipv6_hdr *ip;
 	struct rte_mbuf *m;
 	unsigned int i, k, n = 0;
@@ -329,13 +337,12 @@ dp_neigh_mld_report(struct dp_service *svc, bool change)
 
 	/* One group per address's last 24 bits (RFC 4291 §2.7.1). */
 	for (i = 0; i < c->naddr6; i++) {
-		const uint8_t *a = c->addr6[i].ip.v6;
-		uint32_t g = (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
+		const uint8_t *low = &c->addr6[i].ip.v6[13];
 
-		for (k = 0; k < n && grp[k] != g; k++)
+		for (k = 0; k < n && memcmp(grp[k], low, 3) != 0; k++)
 			;
 		if (k == n)
-			grp[n++] = g;
+			grp[n++] = low;
 	}
 	if (n == 0)
 		return 0;
@@ -373,13 +380,7 @@ dp_neigh_mld_report(struct dp_service *svc, bool change)
 		uint8_t *r = ic + 8 + k * DP_MLD_REC_LEN;
 
 		r[0] = change ? DP_MLD_TO_EXCLUDE : DP_MLD_IS_EXCLUDE;
-		r[4] = 0xff;
-		r[5] = 0x02;
-		r[15] = 0x01;
-		r[16] = 0xff;
-		r[17] = (uint8_t)(grp[k] >> 16);
-		r[18] = (uint8_t)(grp[k] >> 8);
-		r[19] = (uint8_t)grp[k];
+		dp_neigh_sn_group(r + 4, grp[k]);
 	}
 	/* The pseudo-header names ICMPv6, not the Hop-by-Hop header. */
 	ip->proto = IPPROTO_ICMPV6;

@@ -72,30 +72,10 @@ dp_probe_prepare(const struct dp_conf *conf, struct dp_snap *s)
 	return 0;
 }
 
-/* Target @p t's bit of @p w. */
-static bool
-dp_probe_is_up(const uint64_t *w, uint32_t t)
-{
-	return (__atomic_load_n(&w[t / 64], __ATOMIC_RELAXED) >> (t % 64)) & 1;
-}
-
-/* Set target @p t's bit of @p w to @p on, one whole-word store. */
-static void
-dp_probe_bit(uint64_t *w, uint32_t t, bool on)
-{
-	uint64_t v = __atomic_load_n(&w[t / 64], __ATOMIC_RELAXED);
-	uint64_t b = 1ull << (t % 64);
-
-	if (((v & b) != 0) != on)
-		__atomic_store_n(&w[t / 64], on ? v | b : v & ~b,
-				 __ATOMIC_RELAXED);
-}
-
 static bool
 dp_probe_admin_up(const struct dp_snap *s, uint32_t t)
 {
-	return s->admin_bits == NULL ||
-	       ((s->admin_bits[t / 64] >> (t % 64)) & 1) != 0;
+	return s->admin_bits == NULL || dp_up_get(s->admin_bits, t);
 }
 
 uint32_t
@@ -138,7 +118,7 @@ dp_probe_judge(const struct dp_conf *conf, struct dp_snap *s)
 			       healthy ? "answers probes again: up" :
 			       "answered none of its last probes: down");
 		on = healthy && dp_probe_admin_up(s, t);
-		if (!moved && on != dp_probe_is_up(s->up_bits, t)) {
+		if (!moved && on != dp_up_get(s->up_bits, t)) {
 			/* The bitmap before this round's first change: where
 			 * a CANCEL's INVITE may have gone (dp_proxy.c); word
 			 * by word, as workers may be reading it. */
@@ -151,7 +131,7 @@ dp_probe_judge(const struct dp_conf *conf, struct dp_snap *s)
 					__ATOMIC_RELAXED);
 			moved = true;
 		}
-		dp_probe_bit(s->up_bits, t, on);
+		dp_up_set(s->up_bits, t, on);
 	}
 	__atomic_store_n(&s->nunhealthy, n, __ATOMIC_RELAXED);
 	if (moved)

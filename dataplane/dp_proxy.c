@@ -531,17 +531,6 @@ dp_via_stamp_want(const struct dp_udp_meta *meta, const struct sip_info *info,
 }
 
 /*
- * Whether @p ip may receive a relayed response or a forward: a unicast
- * address of another host (dp_ip_other_host(); the response would come
- * back to us).
- */
-static bool
-dp_proxy_dst_ok(const struct dp_conf *conf, const struct dp_ip *ip)
-{
-	return dp_ip_other_host(conf, ip);
-}
-
-/*
  * The edits every forwarded request gets (RFC 3261 §16.6 steps 3, 4, 8;
  * §18.2.1; RFC 3581): received/rport on the received top Via, our Via on
  * top, Max-Forwards decremented (70 inserted), Record-Route.
@@ -560,7 +549,7 @@ dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
 	/* A next hop the message named (Route, maddr, a dialog's remote
 	 * target) or the table holds: never a group, broadcast, loopback
 	 * or our own address (403; an ACK is dropped). */
-	if (unlikely(!dp_proxy_dst_ok(self->conf, &out->dst)))
+	if (unlikely(!dp_ip_other_host(self->conf, &out->dst)))
 		return dp_proxy_answer(out, DP_PW_BAD_DST, 403);
 	if (!dp_proxy_pick_src(self->conf, meta, out))
 		return dp_proxy_drop(out, DP_PW_NO_SRC);
@@ -1278,7 +1267,9 @@ dp_proxy_response(const struct dp_proxy_self *self, const struct sip_msg *msg,
 			return dp_proxy_drop(out, DP_PW_NOT_IP);
 	}
 	dp_ip_set(&out->dst, addr, fam);
-	if (unlikely(!dp_proxy_dst_ok(conf, &out->dst)))
+	/* ... a unicast address of another host (dp_ip_other_host(): to
+	 * us, the response would come back here) */
+	if (unlikely(!dp_ip_other_host(conf, &out->dst)))
 		return dp_proxy_drop(out, DP_PW_BAD_DST);
 	/* A caller of the other family than the target: answer it from our
 	 * address of its family. */
@@ -1674,6 +1665,22 @@ dp_proxy_follow(struct dp_lcore *lc, const struct dp_snap *snap,
 	dp_proxy_prev(lc, snap, snap->up_prev_bits, self, meta, p, out, alt);
 }
 
+/*
+ * @p q's edits do not fit (its message, or its mbuf): a request but an
+ * ACK is told so (500), not left to retransmit into the same wall; an ACK
+ * or a response is a counted drop (*@p lost). The answers sent.
+ */
+static uint16_t
+dp_proxy_unfit(struct dp_lcore *lc, const struct dp_snap *snap,
+	       const struct dp_udp_meta *meta, struct dp_sip_pkt *q,
+	       uint16_t *lost)
+{
+	if (q->msg.is_request && q->msg.method != SIP_METHOD_ACK)
+		return (uint16_t)dp_sip_answer(lc, snap, meta, q, 500);
+	(*lost)++;
+	return 0;
+}
+
 uint16_t
 dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 	       struct rte_mbuf **pkts, const struct dp_udp_meta *meta,
@@ -1758,17 +1765,9 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 			if (rc == 0)
 				continue;
 			if (unlikely(rc < 0)) {
-				/* Edits too big for the mbuf: a request
-				 * hears 500 (as when they do not fit the
-				 * message, below); an ACK or a response is
-				 * a counted drop. */
-				if (q->msg.is_request &&
-				    q->msg.method != SIP_METHOD_ACK)
-					nsent = (uint16_t)(nsent +
-						dp_sip_answer(lc, snap,
-							&meta[i], q, 500));
-				else
-					nlost++;
+				/* edits too big for the mbuf */
+				nsent = (uint16_t)(nsent + dp_proxy_unfit(lc,
+						snap, &meta[i], q, &nlost));
 				break;
 			}
 			nsent++;
@@ -1812,16 +1811,13 @@ dp_proxy_burst(struct dp_lcore *lc, const struct dp_snap *snap,
 			break;
 		default:
 			dp_proxy_count_why(lc, out.why);
-			/* A request whose edits do not fit (a Route set
-			 * too long for one line, say) is told so (500),
-			 * not left to retransmit into the same wall. */
-			if (out.why == DP_PW_REWRITE && q->msg.is_request &&
-			    q->msg.method != SIP_METHOD_ACK) {
-				nsent = (uint16_t)(nsent + dp_sip_answer(lc,
-						snap, &meta[i], q, 500));
-				break;
-			}
-			nlost++;
+			/* edits that do not fit the message (a Route set
+			 * too long for one line, say) */
+			if (out.why == DP_PW_REWRITE)
+				nsent = (uint16_t)(nsent + dp_proxy_unfit(lc,
+						snap, &meta[i], q, &nlost));
+			else
+				nlost++;
 			break;
 		}
 		drop[ndrop++] = pkts[i];

@@ -78,8 +78,7 @@ dp_service_poll(struct dp_service *svc)
 	/* Probes first, a share of the burst: a busy ring of the workers'
 	 * must not keep them waiting (a probe enqueued counts as sent, and
 	 * one that never goes out as unanswered). */
-	n = svc->probe_ring == NULL ? 0 :
-	    rte_ring_sc_dequeue_burst(svc->probe_ring, (void **)pkts,
+	n = rte_ring_sc_dequeue_burst(svc->probe_ring, (void **)pkts,
 				      DP_BURST / 4, NULL);
 	n += rte_ring_sc_dequeue_burst(svc->ring, (void **)(pkts + n),
 				       DP_BURST - n, NULL);

@@ -516,8 +516,7 @@ dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,
 	}
 	for (t = 0; t < s->ntargets; t++) {
 		if (s->probe_miss[t] >= conf->probe_down) {
-			/* not yet published: a plain store */
-			s->up_bits[t / 64] &= ~(1ull << (t % 64));
+			dp_up_set(s->up_bits, t, false);
 			s->nunhealthy++;
 		}
 	}
@@ -529,19 +528,10 @@ dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,
 	 */
 	tsc = __atomic_load_n(&old->up_change_tsc, __ATOMIC_ACQUIRE);
 	if (tsc != 0 && old->up_prev_bits != NULL && s->up_prev_bits != NULL) {
-		for (t1 = 0; t1 < old->ntargets; t1++) {
-			uint64_t bit;
-
-			t = map[t1];
-			if (t >= s->ntargets)
-				continue;
-			bit = (__atomic_load_n(&old->up_prev_bits[t1 / 64],
-					       __ATOMIC_RELAXED) >>
-			       (t1 % 64)) & 1u;
-			s->up_prev_bits[t / 64] =
-				(s->up_prev_bits[t / 64] &
-				 ~(1ull << (t % 64))) | bit << (t % 64);
-		}
+		for (t1 = 0; t1 < old->ntargets; t1++)
+			if (map[t1] < s->ntargets)
+				dp_up_set(s->up_prev_bits, map[t1],
+					  dp_up_get(old->up_prev_bits, t1));
 		s->up_change_tsc = tsc;
 	}
 out:
@@ -786,54 +776,28 @@ dp_loader_down(struct dp_loader *ld, MDB_txn *txn, MDB_dbi set,
 	*n = (uint32_t)rc;
 }
 
-/*
- * The target-state bitmap of @p s from the @p n entries at @p down.
- * Nothing stays allocated when no target of @p s is down: s->up is NULL
- * (all up).
- */
-static int
-dp_snap_mark_down(struct dp_snap *s, const struct addr_port *down,
-		  uint32_t n)
+int
+dp_snap_mark_down(const struct dp_conf *conf, struct dp_snap *s,
+		  const struct addr_port *down, uint32_t n)
 {
-	if (n == 0 || s->ntargets == 0)
+	struct rules_dest d;
+	struct dp_ip ip;
+	uint32_t t;
+
+	if (s->db == NULL || s->ntargets == 0)
 		return 0;
 	s->up_bits = malloc((size_t)(s->ntargets + 63) / 64 *
 			    sizeof(uint64_t));
 	if (s->up_bits == NULL)
 		return -ENOMEM;
 	s->ndown = rules_up_bitmap(s->db, down, n, s->up_bits);
-	if (s->ndown == 0) {
-		free(s->up_bits);
-		s->up_bits = NULL;
-	}
-	s->up = s->up_bits;
-	return 0;
-}
-
-int
-dp_snap_mark_unusable(const struct dp_conf *conf, struct dp_snap *s)
-{
-	const size_t words = (s->ntargets + 63) / 64;
-	struct rules_dest d;
-	struct dp_ip ip;
-	uint32_t t;
-
-	for (t = 0; s->db != NULL && t < s->ntargets; t++) {
+	for (t = 0; t < s->ntargets; t++) {
 		if (rules_db_target(s->db, t, &d) != 0)
 			continue;
 		dp_ip_set(&ip, d.addr, d.af);
-		if (dp_ip_other_host(conf, &ip))
+		if (dp_ip_other_host(conf, &ip) || !dp_up_get(s->up_bits, t))
 			continue;
-		if (s->up_bits == NULL) {
-			s->up_bits = malloc(words * sizeof(uint64_t));
-			if (s->up_bits == NULL)
-				return -ENOMEM;
-			rules_up_bitmap(s->db, NULL, 0, s->up_bits);
-			s->up = s->up_bits;
-		}
-		if (!(s->up_bits[t / 64] >> (t % 64) & 1u))
-			continue;
-		s->up_bits[t / 64] &= ~(1ull << (t % 64));
+		dp_up_set(s->up_bits, t, false);
 		s->ndown++;
 		if (s->chost != NULL && s->chost[t].len > 4)
 			DP_LOG(WARNING, "target %.*s is one of our addresses or "
@@ -841,6 +805,11 @@ dp_snap_mark_unusable(const struct dp_conf *conf, struct dp_snap *s)
 			       "rotation", (int)s->chost[t].len - 4,
 			       s->chost[t].txt);
 	}
+	if (s->ndown == 0) {
+		free(s->up_bits);
+		s->up_bits = NULL;
+	}
+	s->up = s->up_bits;
 	return 0;
 }
 
@@ -1033,9 +1002,7 @@ dp_loader_install(struct dp_loader *ld, void *image, size_t len,
 		return rc;
 	}
 	if (s->db != NULL) {
-		rc = dp_snap_mark_down(s, down, ndown);
-		if (rc == 0)
-			rc = dp_snap_mark_unusable(ld->conf, s);
+		rc = dp_snap_mark_down(ld->conf, s, down, ndown);
 		if (rc == 0)
 			rc = dp_probe_prepare(ld->conf, s);
 		if (rc != 0) {
@@ -1094,6 +1061,26 @@ dp_loader_policy_only(struct dp_loader *ld, struct dp_acl *acl,
 }
 
 /*
+ * The rules of the store's generation cannot be used (a damaged artefact,
+ * rules that do not load): the settings read with them, when they changed,
+ * apply on the rules in use (dp_loader_policy_only()); a new secret waits
+ * for rules that load. 0 when a snapshot was installed, else -EALREADY
+ * (nothing to do) or -errno. Takes @p acl when it installs.
+ */
+static int
+dp_loader_settings_alone(struct dp_loader *ld, struct dp_acl *acl,
+			 const struct addr_port *down, uint32_t ndown,
+			 uint64_t digest, const uint8_t secret[16])
+{
+	const struct dp_snap *cur = ld->cur;
+
+	if (cur == NULL || digest == cur->set_digest ||
+	    memcmp(secret, ld->secret, 16) != 0)
+		return -EALREADY;
+	return dp_loader_policy_only(ld, acl, down, ndown, digest, secret);
+}
+
+/*
  * Generation @p gen's rules passed their checksum but could not be
  * loaded (@p rc: a Hyperscan database this CPU cannot run, an image of
  * another format after an upgrade of one process, no memory): it is
@@ -1132,10 +1119,9 @@ dp_loader_rules_unusable(struct dp_loader *ld, int rc, uint64_t gen,
 	if (cur == NULL)
 		(void)dp_loader_install(ld, NULL, 0, 0, secret, acl, NULL, 0,
 					digest);
-	else if (digest != cur->set_digest &&
-		 memcmp(secret, ld->secret, 16) == 0)
-		(void)dp_loader_policy_only(ld, acl, down, ndown, digest,
-					    secret);
+	else
+		(void)dp_loader_settings_alone(ld, acl, down, ndown, digest,
+					       secret);
 }
 
 int
@@ -1188,10 +1174,9 @@ dp_loader_load(struct dp_loader *ld, bool force)
 				 * load: only the settings may apply. Not a
 				 * new failure (logged and counted once),
 				 * nor a reason to reopen the store. */
-				if (cur != NULL && digest != cur->set_digest &&
-				    memcmp(secret, ld->secret, 16) == 0)
-					(void)dp_loader_policy_only(ld, &acl,
-						down, ndown, digest, secret);
+				(void)dp_loader_settings_alone(ld, &acl, down,
+							       ndown, digest,
+							       secret);
 				free(down);
 				dp_acl_free(&acl);
 				return ld->bad_rc;
@@ -1203,11 +1188,9 @@ dp_loader_load(struct dp_loader *ld, bool force)
 			dp_loader_close_env(ld);
 		}
 		if (rc != 0) {
-			if (rules_failed && cur != NULL &&
-			    digest != cur->set_digest &&
-			    memcmp(secret, ld->secret, 16) == 0 &&
-			    dp_loader_policy_only(ld, &acl, down, ndown,
-						  digest, secret) == 0)
+			if (rules_failed &&
+			    dp_loader_settings_alone(ld, &acl, down, ndown,
+						     digest, secret) == 0)
 				cur = ld->cur;
 			free(down);
 			down = NULL;

@@ -341,13 +341,12 @@ dp_classify_ip6(struct dp_lcore *lc, struct rte_mbuf *m,
 	}
 	/* A multicast source names no host to answer (RFC 4291 §2.7); an
 	 * IPv4-mapped one is never on the wire (RFC 4942 §2.1.4), and would
-	 * pass the IPv4 source policy by; nor is ::1, nor ours; :: only
-	 * sends duplicate address detection probes. */
-	if (unlikely(ip->src_addr[0] == 0xff || dp_ip6_v4mapped(ip->src_addr) ||
-		     dp_ip6_loopback(ip->src_addr) ||
-		     (dp_ip6_unspec(ip->src_addr) &&
-		      ip->proto != IPPROTO_ICMPV6) ||
-		     dp_is_local6(lc->conf, ip->src_addr)))
+	 * pass the IPv4 source policy by; nor is ::1, nor ours
+	 * (dp_ip6_other_host()); :: only sends duplicate address detection
+	 * probes. */
+	if (unlikely(dp_ip6_unspec(ip->src_addr) ?
+		     ip->proto != IPPROTO_ICMPV6 :
+		     !dp_ip6_other_host(lc->conf, ip->src_addr)))
 		return dp_drop_as(lc, DP_CNT_BAD_IP);
 	if (rte_pktmbuf_pkt_len(m) > (uint32_t)l2 + sizeof(*ip) + plen)
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - l2 -

@@ -428,7 +428,7 @@ test_dp_probe_unusable_targets_out_of_rotation(void **state)
 	/* tier 1 first: a 403 back to the caller (.2) */
 	assert_int_equal(t_invite("un1"), 2);
 	assert_int_equal(t_cnt(DP_CNT_PROXY_BAD_DST), 1);
-	assert_int_equal(dp_snap_mark_unusable(&t_env.conf, s), 0);
+	assert_int_equal(dp_snap_mark_down(&t_env.conf, s, NULL, 0), 0);
 	assert_int_equal(s->ndown, 2);
 	t_invites_on("6");
 	assert_int_equal(t_cnt(DP_CNT_PROXY_BAD_DST), 1);
