@@ -189,6 +189,36 @@ dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 	return 1;
 }
 
+/*
+ * A CANCEL that proxy mode answers itself instead of forwarding (its
+ * INVITE was answered here, or it looped, or has no way on): one more
+ * answer copying every Via to whatever source it names, so it is charged
+ * to the source's rate as any request is. dp_sip_source() exempts proxy
+ * mode's CANCELs, which normally follow their INVITE downstream. True
+ * when it may be answered (*@p code 403 when the rate refuses it and its
+ * action is 403); false when it is dropped (counted).
+ */
+static bool
+dp_sip_cancel_rate(struct dp_lcore *lc, const struct dp_snap *snap,
+		   const struct dp_udp_meta *meta, uint16_t *code)
+{
+	const struct dp_acl *acl = &snap->acl;
+	struct dp_sip_lcore *sl = lc->sip;
+	const uint8_t *a = meta->src.family == DP_AF_V4 ?
+			   (const uint8_t *)&meta->src.v4 : meta->src.v6;
+
+	if (dp_rl_accept(&sl->rl, acl, meta->src.family == DP_AF_V4 ? 4 : 6,
+			 a, sl->now_tsc))
+		return true;
+	dp_cnt_add(lc, DP_CNT_SIP_RATE_LIMITED, 1);
+	if (acl->rl_action == DP_ACL_403) {
+		*code = 403;
+		return true;
+	}
+	dp_cnt_add(lc, DP_CNT_DROP, 1);
+	return false;
+}
+
 int
 dp_sip_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 	      const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
@@ -196,6 +226,10 @@ dp_sip_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 {
 	struct sip_resp r;
 
+	if (unlikely(p->msg.method == SIP_METHOD_CANCEL) && p->info_ok &&
+	    lc->conf->mode == DP_MODE_PROXY && snap != NULL &&
+	    snap->acl.rl_rps != 0 && !dp_sip_cancel_rate(lc, snap, meta, &code))
+		return 0;
 	memset(&r, 0, sizeof(r));
 	r.code = code;
 	if (code == 420)
@@ -354,9 +388,10 @@ dp_sip_source(struct dp_lcore *lc, const struct dp_acl *acl,
 
 	/* In proxy mode ACK and CANCEL belong to a transaction already
 	 * admitted: the lists apply, the rate does not (refusing them
-	 * breaks calls). A redirect server admitted nothing: its INVITE
-	 * had its 3xx, and a CANCEL is one more 200 copying every Via to
-	 * whatever source it names, rate limited as any request. */
+	 * breaks calls); a CANCEL the router answers itself is charged
+	 * then (dp_sip_answer()). A redirect server admitted nothing: its
+	 * INVITE had its 3xx, and a CANCEL is one more 200 copying every
+	 * Via to whatever source it names, rate limited as any request. */
 	act = dp_acl_refused(acl, fam, a);
 	if (act < 0 && acl->rl_rps != 0 &&
 	    p->msg.method != SIP_METHOD_ACK &&

@@ -815,6 +815,7 @@ test_dp_sip_source_policy(void **state)
 {
 	struct dp_acl_conf acl = { .acl_action = SPAN_LIT("403") };
 	const char *uk = "sip:+441234@192.0.2.1";
+	struct rte_mbuf *m;
 	char req[1024];
 	size_t n;
 	int i, n302 = 0, n403 = 0;
@@ -892,14 +893,39 @@ test_dp_sip_source_policy(void **state)
 	t_poll();
 	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 7);
-	/* In proxy mode it belongs to an INVITE forwarded: not limited
-	 * (here the table's redirect rule answers it 200). */
+	/* In proxy mode one the table forwards belongs to an INVITE
+	 * forwarded: not limited. */
 	t_env.conf.mode = DP_MODE_PROXY;
+	t_resolve(t_ip4_gw, &t_mac_peer);       /* the targets' next hop */
+	n = t_req(req, "CANCEL", "sip:12125550100@192.0.2.1", "r0", NULL,
+		  NULL);
+	t_sip_rx4(req, n);
+	t_poll();
+	assert_int_equal(t_tx(&m, 1), 1);       /* to the rule's target */
+	assert_true(rte_pktmbuf_data_len(m) > 42 + 11);
+	assert_memory_equal(rte_pktmbuf_mtod_offset(m, const char *, 42),
+			    "CANCEL sip:", 11);   /* after Ethernet, IPv4, UDP */
+	rte_pktmbuf_free(m);
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD_TABLE), 1);
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 7);
+	/* One the router answers itself (here the table's redirect rule
+	 * answers it 200) is one more answer: limited, dropped... */
+	n = t_req(req, "CANCEL", uk, "r0", NULL, NULL);
+	t_sip_rx4(req, n);
+	t_poll();
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 8);
+	/* ... or answered 403 when that is the rate's action. */
+	acl.rl_action = SPAN_LIT("403");
+	t_snap_csv_acl(t_csv, 8, &acl);
 	t_sip_rx4(req, n);
 	t_poll();
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
-	assert_memory_equal(t_buf, "SIP/2.0 200 ", 12);
-	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 7);
+	assert_memory_equal(t_buf, "SIP/2.0 403 ", 12);
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 9);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD_TABLE), 1);
 	t_env.conf.mode = DP_MODE_REDIRECT;
 	t_snap_clear();
 	t_end();
