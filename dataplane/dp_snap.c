@@ -841,6 +841,7 @@ dp_loader_read(struct dp_loader *ld, uint64_t have_gen, uint64_t *gen,
 	*image = NULL;
 	*len = 0;
 	memset(secret, 0, 16);
+	ld->art_damaged = false;
 	rc = mdb_txn_begin(ld->env, NULL, MDB_RDONLY, &txn);
 	if (rc == MDB_MAP_RESIZED) {
 		/* The control process grew the map: adopt its size. */
@@ -903,12 +904,15 @@ dp_loader_read(struct dp_loader *ld, uint64_t have_gen, uint64_t *gen,
 	k.mv_data = key;
 	k.mv_size = sizeof(key);
 	rc = dp_loader_mdb_err(mdb_get(txn, art, &k, &v));
-	if (rc == 0)
+	if (rc == 0) {
 		rc = schema_art_verify(v.mv_data, v.mv_size, &payload);
-	if (rc != 0) {
-		ld->cnt_bad++;
-		goto out_abort;
+		if (rc != 0) {
+			ld->cnt_bad++;
+			ld->art_damaged = true;
+		}
 	}
+	if (rc != 0)
+		goto out_abort;
 	/* Copy out of the map: the transaction ends right after. */
 	*image = aligned_alloc(RTE_CACHE_LINE_SIZE,
 			       RTE_ALIGN_CEIL(payload.len, RTE_CACHE_LINE_SIZE));
@@ -1081,15 +1085,14 @@ dp_loader_settings_alone(struct dp_loader *ld, struct dp_acl *acl,
 }
 
 /*
- * Generation @p gen's rules passed their checksum but could not be
- * loaded (@p rc: a Hyperscan database this CPU cannot run, an image of
- * another format after an upgrade of one process, no memory): it is
+ * Generation @p gen's rules could not be loaded (@p rc: an image that
+ * fails its checksum, a Hyperscan database this CPU cannot run, an image
+ * of another format after an upgrade of one process, no memory): it is
  * remembered, so that its image is not read again each poll (after no
- * memory, again after DP_SNAP_RETRY_US), and the
- * settings read with it apply all the same, as when its artefact is
- * damaged (dp_loader_policy_only()): on the rules in use, or, at start,
- * on none (every request gets the no-route answer) rather than no
- * router at all. Takes @p acl when it installs.
+ * memory, again after DP_SNAP_RETRY_US), and the settings read with it
+ * apply all the same (dp_loader_policy_only()): on the rules in use, or,
+ * at start, on none (every request gets the no-route answer) rather than
+ * no router at all. Takes @p acl when it installs.
  */
 static void
 dp_loader_rules_unusable(struct dp_loader *ld, int rc, uint64_t gen,
@@ -1168,6 +1171,20 @@ dp_loader_load(struct dp_loader *ld, bool force)
 				ld->env_new = false;
 			/* the settings read, the rules not */
 			rules_failed = rc != 0 && acl_ok;
+			if (rules_failed && ld->art_damaged && gen != 0) {
+				/* Its image fails its checksum: it would at
+				 * every read, so it is remembered as one
+				 * that does not load (not read, counted nor
+				 * logged again), and the store, sound, is
+				 * not reopened. */
+				ld->env_new = false;
+				dp_loader_rules_unusable(ld, rc, gen, &acl,
+							 down, ndown, digest,
+							 secret);
+				free(down);
+				dp_acl_free(&acl);
+				goto out_fail;
+			}
 			if (rc == 0 && ld->bad_gen != 0 && have == ld->bad_gen &&
 			    gen == have) {
 				/* Still the generation whose rules do not

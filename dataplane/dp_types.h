@@ -354,6 +354,7 @@ struct dp_loader {
 	uint64_t         bad_gen;       /* generation whose rules did not load */
 	int              bad_rc;        /* ... and why (-errno) */
 	uint64_t         bad_until_us;  /* ... read again after (0: never) */
+	bool             art_damaged;   /* last read: the image failed its check */
 	struct dp_snap  *cur;           /* what dp_snap_current points to */
 	struct dp_snap  *prev;          /* generation N-1, kept alive */
 	uint64_t         prev_until_us;

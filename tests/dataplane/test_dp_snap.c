@@ -461,6 +461,10 @@ test_dp_snap_loader_follows_generations(void **state)
 	t_put_setting_str(t_data, "acl.deny", "192.0.2.2");
 	t_wait_answer("SIP/2.0 403 Forbidden\r\n");
 	assert_int_equal(t_ld.generation, 3);
+	/* Remembered: its image is not read (nor counted) again each poll. */
+	assert_int_equal(t_ld.bad_gen, 4);
+	t_idle_ms(2500);
+	assert_int_equal(__atomic_load_n(&t_ld.cnt_bad, __ATOMIC_RELAXED), 1);
 
 	/* A sound artefact whose rules do not load (generation 5): the
 	 * rules in use stay, its image is not read again each poll, and
