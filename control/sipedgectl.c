@@ -959,6 +959,14 @@ ctl_render_stats(const struct ctl_jval *r)
 		       ctl_json_int(rep, "workers", 0),
 		       ctl_json_int(rep, "generation", 0),
 		       ctl_json_int(r, "age_ms", 0));
+	else
+		/* How old the figures are: a dataplane that stopped
+		 * reporting leaves them as they were, this grows. */
+		printf("# HELP sipedge_stats_report_age_seconds seconds since "
+		       "the dataplane's last report\n"
+		       "# TYPE sipedge_stats_report_age_seconds gauge\n"
+		       "sipedge_stats_report_age_seconds %.3f\n",
+		       (double)ctl_json_int(r, "age_ms", 0) / 1000.0);
 	for (m = m != NULL ? m->child : NULL; m != NULL; m = m->next) {
 		name = ctl_json_str(m, "name", "unnamed");
 		type = ctl_json_str(m, "type", "untyped");

@@ -1432,6 +1432,9 @@ dp_loader_main(void *arg)
 			next_report = now + DP_STATS_REPORT_US;
 		}
 	}
+	/* The workers have stopped (main.c): their final counts. */
+	if (ld->fd >= 0)
+		dp_loader_report(ld);
 	return NULL;
 }
 

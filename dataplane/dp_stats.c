@@ -20,8 +20,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <rte_ethdev.h>
+
 #include <rules.h>
 #include <sip.h>
+#include <utf8.h>
 
 #include "dp.h"
 
@@ -165,21 +168,33 @@ dp_stats_print(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 /* Targets listed per report, likewise (the first by target number). */
 #define DP_STATS_MAX_TARGETS    10000
 
+/*
+ * @p s as a JSON string: UTF-8 sequences as they are (a rule id is any
+ * UTF-8, and "\u00XX" per byte would both change it and take six bytes a
+ * byte), control characters and DEL escaped, and a byte that begins no
+ * valid sequence (never in an image the rules compiler wrote) as U+FFFD.
+ */
 static void
 dp_json_str(FILE *f, const char *s, size_t n)
 {
-	size_t i;
+	size_t i, k;
 
 	fputc('"', f);
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c == '"' || c == '\\')
+		if (c == '"' || c == '\\') {
 			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
+		} else if (c < 0x20 || c == 0x7f) {
 			fprintf(f, "\\u%04x", c);
-		else
+		} else if (c < 0x80) {
 			fputc(c, f);
+		} else if ((k = utf8_seq_len(s + i, n - i)) != 0) {
+			fwrite(s + i, 1, k, f);
+			i += k - 1;
+		} else {
+			fputs("\\ufffd", f);
+		}
 	}
 	fputc('"', f);
 }
@@ -269,6 +284,7 @@ dp_stats_report(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 {
 	const struct dp_snap *s = ld != NULL ? ld->cur : NULL;
 	uint64_t sum[DP_CNT__COUNT], *hits = NULL, *picks = NULL, v;
+	struct rte_eth_stats st;
 	char name[96], code[8];
 	bool first = true, fs;
 	unsigned int c;
@@ -283,6 +299,25 @@ dp_stats_report(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 			 "_total");
 		dp_rep_one(f, &first, name, "counter", dp_counter_descs[c],
 			   sum[c]);
+	}
+	/* The NIC's own: what never reached a worker (rx ring full, no
+	 * mbuf for the NIC) shows only here. */
+	if (n != 0 && lcs[0].ifc != NULL &&
+	    rte_eth_stats_get(lcs[0].ifc->port, &st) == 0) {
+		dp_rep_one(f, &first, "port_rx_packets_total", "counter",
+			   "frames the port received", st.ipackets);
+		dp_rep_one(f, &first, "port_tx_packets_total", "counter",
+			   "frames the port sent", st.opackets);
+		dp_rep_one(f, &first, "port_rx_missed_total", "counter",
+			   "frames the port dropped, its receive queues full",
+			   st.imissed);
+		dp_rep_one(f, &first, "port_rx_no_mbuf_total", "counter",
+			   "frames the port dropped for want of an mbuf",
+			   st.rx_nombuf);
+		dp_rep_one(f, &first, "port_rx_errors_total", "counter",
+			   "frames the port received in error", st.ierrors);
+		dp_rep_one(f, &first, "port_tx_errors_total", "counter",
+			   "frames the port failed to send", st.oerrors);
 	}
 	if (svc != NULL) {
 		for (c = 0; c < DP_SVC__COUNT; c++) {
@@ -389,6 +424,10 @@ dp_stats_report(FILE *f, const struct dp_lcore *lcs, unsigned int n,
 			}
 			dp_rep_end(f);
 		}
+		dp_rep_one(f, &first, "control_connections_total", "counter",
+			   "subscriptions to the control process (1 + "
+			   "reconnections)",
+			   __atomic_load_n(&ld->cnt_connects, __ATOMIC_RELAXED));
 		dp_rep_one(f, &first, "probes_sent_total", "counter",
 			   "OPTIONS probes sent to targets",
 			   __atomic_load_n(&ld->cnt_probes, __ATOMIC_RELAXED));

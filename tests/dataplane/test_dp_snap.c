@@ -372,11 +372,24 @@ test_dp_snap_loader_follows_generations(void **state)
 	assert_true(ctl > 0);
 	t_import("id,kind,pattern,action,targets,rank,strip,prepend,code\n"
 		 "nyc,prefix,1212,reject,,,,,603\n"
-		 "la,prefix,1213,forward,198.19.0.8:5070,,,,\n");
+		 "la,prefix,1213,forward,198.19.0.8:5070,,,,\n"
+		 "z\xc3\xbcrich-\xe5\x8c\x97,prefix,1214,reject,,,,,486\n");
 	t_wait_gen(3);
 	t_invite_answer();
 	assert_non_null(strstr(t_buf, "SIP/2.0 603 Decline\r\n"));
 	assert_true(t_ld.cnt_connects >= 2);
+	{
+		/* a hit on a rule whose id is not ASCII */
+		char inv[sizeof(t_invite)];
+
+		memcpy(inv, t_invite, sizeof(inv));
+		memcpy(strstr(inv, "1212"), "1214", 4);
+		t_sip_rx4(inv, sizeof(inv) - 1);
+		t_poll();
+		urcu_qsbr_quiescent_state();
+		t_sip_tx(t_buf, sizeof(t_buf), 0);
+		assert_non_null(strstr(t_buf, "SIP/2.0 486 Busy Here\r\n"));
+	}
 
 	/* The stats the loader pushes, through sipedgectl. */
 	{
@@ -401,7 +414,7 @@ test_dp_snap_loader_follows_generations(void **state)
 						  plain), 0);
 		txt = ctl_test_read_file(out, &len);
 		assert_non_null(strstr(txt, "generation 3"));
-		assert_non_null(strstr(txt, "sip_requests_total{method=\"INVITE\"} 9"));
+		assert_non_null(strstr(txt, "sip_requests_total{method=\"INVITE\"} 10"));
 		/*
 		 * Rule hits and target picks run on across generations by
 		 * rule id and target ("nyc" is rule 1 of generation 3, after
@@ -411,6 +424,9 @@ test_dp_snap_loader_follows_generations(void **state)
 		 * one answered 503 while it was down).
 		 */
 		assert_non_null(strstr(txt, "rule_hits_total{rule=\"nyc\"} 7"));
+		/* as the rule's id, UTF-8 as it was imported */
+		assert_non_null(strstr(txt, "rule_hits_total{rule=\"z\xc3\xbc"
+				       "rich-\xe5\x8c\x97\"} 1"));
 		assert_non_null(strstr(txt,
 			"target_picks_total{target=\"198.19.0.8:5070\"} 4"));
 		assert_null(strstr(txt, "198.19.0.3:5060"));
@@ -443,6 +459,14 @@ test_dp_snap_loader_follows_generations(void **state)
 		assert_non_null(strstr(txt,
 			"sipedge_snapshot_previous_generation 2\n"));
 		assert_non_null(strstr(txt, "# HELP sipedge_dp_rx_total "));
+		/* how old the report is; what the port itself counted */
+		assert_non_null(strstr(txt,
+			"# TYPE sipedge_stats_report_age_seconds gauge\n"
+			"sipedge_stats_report_age_seconds "));
+		assert_non_null(strstr(txt, "\nsipedge_port_rx_packets_total "));
+		assert_non_null(strstr(txt, "\nsipedge_port_rx_missed_total 0\n"));
+		assert_non_null(strstr(txt,
+			"\nsipedge_control_connections_total "));
 		free(txt);
 	}
 
