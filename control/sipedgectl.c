@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +24,9 @@
 
 #define CTL_SOCKET_DEFAULT      "/run/sipedge/control.sock"
 #define CTL_CHUNK               (1u << 20)
+/* --timeout default: longer than any import or export takes (a million
+ * rules compile in seconds), short of forever. */
+#define CTL_TIMEOUT_DEFAULT     600
 
 struct ctl_cli {
 	const char      *socket;
@@ -30,6 +34,7 @@ struct ctl_cli {
 	int              fd;
 	FILE            *data_out;      /* export destination */
 	bool             quiet_busy;    /* --wait: retry instead of printing */
+	unsigned int     timeout_s;     /* --timeout: per read/write, 0: none */
 };
 
 struct ctl_verb {
@@ -47,13 +52,15 @@ ctl_cli_usage(FILE *f)
 	const struct ctl_verb *v;
 
 	fprintf(f,
-		"usage: sipedgectl [--socket PATH] [--json] VERB [ARGS]\n"
+		"usage: sipedgectl [--socket PATH] [--json] [--timeout SECONDS] VERB [ARGS]\n"
 		"\n"
 		"Talks to sipedge-control over its Unix socket.\n"
 		"  --socket PATH  control socket (default $SIPEDGE_SOCKET or %s)\n"
 		"  --json         print the server's JSON reply instead of text\n"
+		"  --timeout SECONDS  give up on a server that neither reads nor\n"
+		"                 answers for this long (default %d; 0: never)\n"
 		"  --help         this text; VERB --help for one verb\n"
-		"\nverbs:\n", CTL_SOCKET_DEFAULT);
+		"\nverbs:\n", CTL_SOCKET_DEFAULT, CTL_TIMEOUT_DEFAULT);
 	for (v = ctl_verbs; v->name != NULL; v++)
 		fprintf(f, "  %-52s %s\n", v->usage, v->help);
 	fprintf(f,
@@ -62,16 +69,46 @@ ctl_cli_usage(FILE *f)
 		"committed; 6 protocol or I/O error.\n");
 }
 
+/*
+ * Connects; each read and write then waits at most cli->timeout_s for
+ * the server (a control process stopped or wedged would otherwise hold
+ * the command, and any script around it, for good).
+ */
 static int
 ctl_cli_connect(struct ctl_cli *cli)
 {
+	struct timeval tv = { .tv_sec = (time_t)cli->timeout_s };
+
 	cli->fd = ctl_io_connect(cli->socket);
 	if (cli->fd < 0) {
 		fprintf(stderr, "sipedgectl: cannot connect to %s: %s\n",
 			cli->socket, strerror(-cli->fd));
 		return CTL_EXIT_CONNECT;
 	}
+	if (cli->timeout_s != 0 &&
+	    (setsockopt(cli->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+			sizeof(tv)) != 0 ||
+	     setsockopt(cli->fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+			sizeof(tv)) != 0)) {
+		fprintf(stderr, "sipedgectl: %s: %s\n", cli->socket,
+			strerror(errno));
+		return CTL_EXIT_CONNECT;
+	}
 	return 0;
+}
+
+/* What to say of I/O error @p rc (-errno) on the control connection. */
+static void
+ctl_cli_io_error(const struct ctl_cli *cli, int rc)
+{
+	if (rc == -EAGAIN || rc == -EWOULDBLOCK)
+		fprintf(stderr, "sipedgectl: %s did not answer within %u s "
+			"(--timeout); what it was asked may still be done\n",
+			cli->socket, cli->timeout_s);
+	else
+		fprintf(stderr, "sipedgectl: %s\n",
+			rc == -EPIPE ? "the server closed the connection" :
+			strerror(-rc));
 }
 
 static int
@@ -133,9 +170,7 @@ ctl_cli_finish(struct ctl_cli *cli, ctl_cli_render_fn *render)
 	for (;;) {
 		rc = ctl_io_read_frame(cli->fd, &type, &p);
 		if (rc != 0) {
-			fprintf(stderr, "sipedgectl: %s\n",
-				rc == -EPIPE ? "the server closed the connection" :
-				strerror(-rc));
+			ctl_cli_io_error(cli, rc);
 			ctl_buf_fini(&p);
 			return CTL_EXIT_PROTO;
 		}
@@ -868,6 +903,7 @@ ctl_verb_subscribe(struct ctl_cli *cli, int argc, char **argv)
 		count = (long)n;
 	else if (argc != 0)
 		return -1;
+	cli->timeout_s = 0;     /* events come when they come */
 	rc = ctl_cli_connect(cli);
 	if (rc != 0)
 		return rc;
@@ -1056,9 +1092,20 @@ main(int argc, char **argv)
 	int i = 1, words, rc;
 
 	cli.socket = env != NULL && env[0] != '\0' ? env : CTL_SOCKET_DEFAULT;
+	cli.timeout_s = CTL_TIMEOUT_DEFAULT;
 	for (; i < argc && argv[i][0] == '-'; i++) {
+		uint64_t t;
+
 		if (strcmp(argv[i], "--json") == 0) {
 			cli.json = true;
+		} else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc &&
+			   ctl_cli_count(argv[i + 1], 86400, &t) == 0) {
+			cli.timeout_s = (unsigned int)t;
+			i++;
+		} else if (strcmp(argv[i], "--timeout") == 0) {
+			fprintf(stderr, "sipedgectl: --timeout takes a number "
+				"of seconds, 0 to 86400\n");
+			return CTL_EXIT_USAGE;
 		} else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
 			cli.socket = argv[++i];
 		} else if (strncmp(argv[i], "--socket=", 9) == 0) {

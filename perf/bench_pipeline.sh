@@ -173,20 +173,24 @@ gen0=$("$ctl" --socket "$sock" --json status |
 # The loop stops at the end of the window, after the import under way
 # (killing it would leave that import to commit during what follows).
 rm -f "$work/swaps.stop"
-(
+# Its own process group (setsid), so that stop_group() reaches the
+# import under way too.
+setsid bash -c '
+	work=$1 ctl=$2 sock=$3 pin0=$4
 	t=b
 	while [ ! -e "$work/swaps.stop" ]; do
 		$pin0 "$ctl" --socket "$sock" routes import "$work/routes-$t.csv" \
 			--wait 60 >>"$work/swaps.log" 2>&1 || true
 		if [ "$t" = a ]; then t=b; else t=a; fi
 	done
-) &
+' swapper "$work" "$ctl" "$sock" "$pin0" </dev/null &
 swapper=$!
 pids+=("$swapper")
 stats_snapshot "$work/stats-swaps-0.txt"
 measure "$swap_window"
 touch "$work/swaps.stop"
 wait "$swapper" 2>/dev/null || true
+forget "$swapper"
 # Let the last generation load, then read the counters once more.
 sleep 2
 stats_snapshot "$work/stats-swaps-1.txt"

@@ -40,25 +40,42 @@ bp_init() {
 	dp_run=0
 }
 
-stop_group() {  # pid [seconds]: SIGINT to its process group, then KILL
+forget() {  # pid: no longer one of ours to stop (reaped)
+	local p keep=()
+	for p in "${pids[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	pids=("${keep[@]}")
+}
+
+# stop_group PID [SECONDS]: SIGINT to its process group (or to it, when
+# it leads none), then KILL; reaped and forgotten, so that cleanup never
+# signals a number the system has since given to another process.
+stop_group() {
 	local pid=$1 i
-	kill -0 "$pid" 2>/dev/null || return 0
+	forget "$pid"
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
 	kill -INT -- "-$pid" 2>/dev/null || kill -INT "$pid" 2>/dev/null || true
 	for i in $(seq 1 $((${2:-10} * 10))); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -KILL -- "-$pid" 2>/dev/null || true
+	kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null ||
+		true
 	wait "$pid" 2>/dev/null || true
 }
 
 cleanup() {
 	local pid
+	# A loop that waits for this file (bench_pipeline.sh's swaps) ends.
+	[ -n "$work" ] && [ -d "$work" ] && touch "$work/swaps.stop"
 	for pid in "${pids[@]}"; do
 		stop_group "$pid"
 	done
-	# EAL leaves its runtime directories (telemetry sockets) behind.
-	rm -rf /var/run/dpdk/"$prefix"-* 2>/dev/null || true
+	# EAL leaves its runtime directories (telemetry sockets) behind,
+	# under /var/run as root, else under XDG_RUNTIME_DIR or /tmp.
+	rm -rf /var/run/dpdk/"$prefix"-* \
+		"${XDG_RUNTIME_DIR:-/tmp}"/dpdk/"$prefix"-* 2>/dev/null || true
 	if [ -z "$work" ]; then
 		:
 	elif [ -n "${KEEP:-}" ]; then

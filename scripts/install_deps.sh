@@ -32,6 +32,11 @@ fi
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
+	if ! command -v sudo >/dev/null 2>&1; then
+		echo "install_deps: missing ${missing[*]}; run this as root" \
+			"(or install sudo) to install them" >&2
+		exit 1
+	fi
 	SUDO=sudo
 fi
 echo "install_deps: installing ${missing[*]}"

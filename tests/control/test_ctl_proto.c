@@ -21,6 +21,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -242,6 +244,35 @@ test_ctl_proto_help_usage_and_connect_errors(void **state)
 
 		for (k = 0; k < sizeof(bad_args) / sizeof(bad_args[0]); k++)
 			assert_int_equal(run(fx, bad_args[k]), CTL_EXIT_USAGE);
+	}
+	/* A server that takes the connection but never answers (stopped,
+	 * wedged): sipedgectl gives up after --timeout, as an I/O error. */
+	{
+		static const char *const wedged[] = { "--timeout", "1",
+						      "status", NULL };
+		static const char *const bad_timeout[] = { "--timeout", "-1",
+							   "status", NULL };
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		struct timespec t0, t1;
+		int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		assert_true(lfd >= 0);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/wedged.sock",
+			 fx->dir);
+		assert_int_equal(bind(lfd, (struct sockaddr *)&sa,
+				      sizeof(sa)), 0);
+		assert_int_equal(listen(lfd, 4), 0);  /* never accepted */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		assert_int_equal(ctl_test_run_ctl(ctl_bin, sa.sun_path,
+						  fx->out, wedged),
+				 CTL_EXIT_PROTO);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		assert_true(t1.tv_sec - t0.tv_sec < 30);
+		assert_int_equal(ctl_test_run_ctl(ctl_bin, sa.sun_path,
+						  fx->out, bad_timeout),
+				 CTL_EXIT_USAGE);
+		close(lfd);
+		unlink(sa.sun_path);
 	}
 	/* A failed export -o leaves the file it would replace as it was. */
 	{

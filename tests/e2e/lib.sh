@@ -308,7 +308,8 @@ e2e_control_start() {
 		"$E2E_CONTROL" --data-dir "$E2E_DATA" \
 		--socket "$E2E_SOCK" --log-level info
 	E2E_CONTROL_PID=$E2E_LAST_PID
-	if ! e2e_wait_for 20 "$E2E_CTL" --socket "$E2E_SOCK" status; then
+	if ! e2e_wait_for 20 "$E2E_CTL" --socket "$E2E_SOCK" --timeout 5 \
+		status; then
 		e2e_log "e2e: sipedge-control did not start:"
 		cat "$E2E_WORK/control.log" >&2
 		return 1
@@ -317,11 +318,14 @@ e2e_control_start() {
 
 # e2e_routes_import FILE: replace the rule set; prints sipedgectl's reply.
 e2e_routes_import() {
-	"$E2E_CTL" --socket "$E2E_SOCK" routes import "$1" --wait 30
+	"$E2E_CTL" --socket "$E2E_SOCK" --timeout 120 routes import "$1" \
+		--wait 30
 }
 
+# e2e_ctl ARGS...: sipedgectl on our control process; a minute at most
+# for any answer, so that a wedged server fails the test, not hangs it.
 e2e_ctl() {
-	"$E2E_CTL" --socket "$E2E_SOCK" "$@"
+	"$E2E_CTL" --socket "$E2E_SOCK" --timeout 60 "$@"
 }
 
 # e2e_generation: the generation the control process has committed.
