@@ -343,7 +343,8 @@ void ctl_resolver_free(struct ctl_resolver *r);
  *   0; -ENOMEM.
  */
 int ctl_resolver_prepare(struct ctl_resolver *r, const struct rules_set *set,
-			 bool fresh, uint64_t max_age_us, uint32_t wait_ms);
+			 bool fresh, uint64_t max_age_us, uint32_t wait_ms,
+			 bool *changed);
 
 /*
  * rules_resolve_fn for rules_compile_resolved(): the addresses the cache

@@ -533,7 +533,8 @@ ctl_prep_want(const struct ctl_rname *e, void *arg)
 
 int
 ctl_resolver_prepare(struct ctl_resolver *r, const struct rules_set *set,
-		     bool fresh, uint64_t max_age_us, uint32_t wait_ms)
+		     bool fresh, uint64_t max_age_us, uint32_t wait_ms,
+		     bool *changed)
 {
 	struct ctl_prep pp = { .fresh = fresh, .max_age_us = max_age_us,
 			       .now_us = ctl_now_us() };
@@ -559,7 +560,7 @@ ctl_resolver_prepare(struct ctl_resolver *r, const struct rules_set *set,
 	 * that thread then reads and writes it after gai_suspend() returned,
 	 * in stack memory this thread is reusing. A request glibc dropped
 	 * (gai_error() in progress for ever) now waits out the bound. */
-	while (ctl_rbatch_settle(b, false, true, NULL) != 0 &&
+	while (ctl_rbatch_settle(b, false, true, changed) != 0 &&
 	       (now = ctl_mono_us()) < end) {
 		d = end - now < step ? end - now : step;
 		ts.tv_sec = 0;
@@ -570,7 +571,7 @@ ctl_resolver_prepare(struct ctl_resolver *r, const struct rules_set *set,
 	}
 	/* Out of time: what is queued fails ("timed out"); what runs keeps
 	 * its memory, and its result is recorded when it comes. */
-	if (ctl_rbatch_settle(b, true, true, NULL) != 0) {
+	if (ctl_rbatch_settle(b, true, true, changed) != 0) {
 		b->next = r->zombies;
 		r->zombies = b;
 		return 0;

@@ -665,7 +665,7 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 	uint32_t counts[RULES_KIND__COUNT], a, r, ch;
 	unsigned int k;
 	size_t len = 0;
-	bool same = next == cs->cur;
+	bool same = next == cs->cur, names_changed = false;
 	struct ctl_buf names;
 	uint64_t iv;
 	int rc;
@@ -699,7 +699,13 @@ ctl_state_apply(struct ctl_state *cs, struct rules_set *next, uint8_t mode,
 	 * them up in the background) are looked up first, within bounds. */
 	iv = ctl_state_resolve_interval(cs);
 	rc = ctl_resolver_prepare(cs->res, next, iv == 0 && !same,
-				  iv * 1000000u, CTL_RESOLVE_WAIT_MS);
+				  iv * 1000000u, CTL_RESOLVE_WAIT_MS,
+				  &names_changed);
+	/* The cache is now ahead of the generation in use, unless this
+	 * commits (a dry run, rules that do not compile, a failed commit
+	 * do not): the next round compiles the rules in use again. */
+	if (names_changed)
+		cs->res_dirty = true;
 	if (rc == 0)
 		rc = rules_compile_resolved(next, ctl_resolver_lookup,
 					    cs->res, &image, &len, errs);

@@ -420,6 +420,52 @@ set_u64(struct fx *fx, const char *name, uint64_t v)
 }
 
 /*
+ * A dry run (or any change that does not commit) that looks a name up
+ * anew leaves the cache ahead of the generation in use: the next round
+ * finds nothing new against the cache, yet must compile the rules in use
+ * again, or they keep the old address for good.
+ */
+static void
+test_names_dry_run_lookup_reaches_the_rules(void **state)
+{
+	struct fx *fx = *state;
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = 20 * 1000 * 1000 };
+	struct ctl_import_opts o = { .dry_run = true };
+	struct ctl_import *imp;
+	struct ctl_result res;
+	uint32_t nv6;
+	int i;
+
+	set_u64(fx, "targets.resolve_interval", 1);
+	hosts("198.18.0.3 gw.test.example\n");
+	assert_int_equal(import(fx, table, &res), 0);
+	ctl_result_fini(&res);
+	assert_int_equal(ctl_state_generation(fx->cs), 1);
+	/* The first rounds since start (which compile again anyway). */
+	for (i = 0; i < 60; i++) {
+		ctl_state_resolve_tick(fx->cs, false);
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(ctl_state_generation(fx->cs), 1);
+	/* Older than the interval, then moved: the dry run looks it up. */
+	nanosleep(&(struct timespec){ .tv_sec = 1, .tv_nsec = 200000000 },
+		  NULL);
+	hosts("198.18.0.6 gw.test.example\n");
+	assert_int_equal(ctl_import_begin(fx->cs, &o, &imp), 0);
+	assert_int_equal(ctl_import_feed(imp, table, strlen(table)), 0);
+	assert_int_equal(ctl_import_finish(imp, &res), 0);
+	ctl_result_fini(&res);
+	assert_int_equal(ctl_state_generation(fx->cs), 1);
+	assert_int_equal(v4_contacts(fx, &nv6), (1ull << 3) | (1ull << 9));
+	for (i = 0; i < 250 && ctl_state_generation(fx->cs) == 1; i++) {
+		ctl_state_resolve_tick(fx->cs, false);
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(ctl_state_generation(fx->cs), 2);
+	assert_int_equal(v4_contacts(fx, &nv6), (1ull << 6) | (1ull << 9));
+}
+
+/*
  * The interval changed at run time takes effect at once: from 0 (no
  * rounds, no deadline) to 1 s, the next tick starts a round.
  */
@@ -691,6 +737,7 @@ main(void)
 		T(test_names_tick_follows_the_interval),
 		T(test_names_interval_change_applies_at_once),
 		T(test_names_interval_0_imports_look_up_again),
+		T(test_names_dry_run_lookup_reaches_the_rules),
 		T(test_names_case_change_stored),
 		T(test_names_failed_commit_retried),
 		T(test_names_slow_lookup_bounded),
