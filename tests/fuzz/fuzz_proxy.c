@@ -229,6 +229,22 @@ t_value_uri(struct span v, struct sip_uri *uri, struct span *text)
 	return true;
 }
 
+/*
+ * Is Route value @p v a loose router: lr in its URI, or, written without
+ * <> (met though the grammar wants them), lr read as a header parameter.
+ */
+static bool
+t_value_lr(struct span v, const struct sip_uri *uri)
+{
+	struct sip_naddr na;
+	struct span lr;
+
+	if (sip_param_get(uri->params, SPAN_LIT("lr"), &lr))
+		return true;
+	return sip_naddr_parse(&na, v) == SIP_PERR_OK && !na.bracketed &&
+	       sip_param_get(na.params, SPAN_LIT("lr"), &lr);
+}
+
 /* Where a URI sends to: its maddr, else its host; its port, else 5060. */
 static void
 t_uri_hop_is(const struct sip_uri *u, const struct dp_proxy_out *po)
@@ -450,7 +466,7 @@ t_check_request_route(const struct dp_proxy_out *po)
 		if (hi <= lo || !t_value_uri(t_vin.v[lo], &hop, &hop_text))
 			abort();
 		t_uri_hop_is(&hop, po);
-		if (sip_param_get(hop.params, SPAN_LIT("lr"), &lr)) {
+		if (t_value_lr(t_vin.v[lo], &hop)) {
 			if (t_vout.n != hi - lo)
 				abort();
 			for (i = 0; i < t_vout.n; i++)
