@@ -142,7 +142,8 @@ dp_proxy_has_magic(struct span branch)
 
 uint64_t
 dp_proxy_txn_hash_via(const struct hash_key *key, const struct sip_via *v,
-		      const struct sip_info *info)
+		      const struct sip_info *info, const struct dp_ip *rdst,
+		      uint16_t rport)
 {
 	struct hash_sip13 h;
 
@@ -163,16 +164,46 @@ dp_proxy_txn_hash_via(const struct hash_key *key, const struct sip_via *v,
 	}
 	dp_sh_field(&h, v->host);
 	hash_sip13_u32(&h, v->port);
-	/* maddr steers responses (§18.2.2): one added to a response's Via
-	 * makes another transaction, which is not ours. */
+	/* maddr, received and rport steer responses (§18.2.2, RFC 3581
+	 * §4): one added to or changed in a response's Via makes another
+	 * transaction, which is not ours. */
 	dp_sh_field(&h, v->maddr);
+	hash_sip13_u32(&h, (uint32_t)rdst->family << 16 | rport);
+	if (rdst->family == DP_AF_V4)
+		hash_sip13_update(&h, &rdst->v4, 4);
+	else
+		hash_sip13_update(&h, rdst->v6, 16);
 	return hash_sip13_final(&h);
 }
 
 uint64_t
-dp_proxy_txn_hash(const struct hash_key *key, const struct sip_info *info)
+dp_proxy_txn_hash(const struct hash_key *key, const struct sip_info *info,
+		  const struct dp_ip *rdst, uint16_t rport)
 {
-	return dp_proxy_txn_hash_via(key, &info->via, info);
+	return dp_proxy_txn_hash_via(key, &info->via, info, rdst, rport);
+}
+
+bool
+dp_proxy_via_rdst(const struct sip_via *via, struct dp_ip *rdst,
+		  uint16_t *rport)
+{
+	uint8_t addr[16];
+	uint64_t port;
+	int fam = -1;
+
+	if (!span_is_null(via->received))
+		fam = sip_host_to_ip(via->received, addr);
+	if (fam < 0)
+		fam = sip_host_to_ip(via->host, addr);
+	if (fam < 0)
+		return false;
+	dp_ip_set(rdst, addr, fam);
+	if (!span_is_null(via->rport) && via->rport.len != 0 &&
+	    span_to_u64(via->rport, 65535, &port) == 0 && port != 0)
+		*rport = (uint16_t)port;
+	else
+		*rport = via->port != 0 ? via->port : 5060;
+	return true;
 }
 
 /*
@@ -576,7 +607,13 @@ dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
 		out->via_pfx = b.overflow ? 0 : (uint16_t)(b.p - out->via);
 	}
 	if (!b.overflow && (uint32_t)(b.end - b.p) >= DP_PROXY_BRANCH_LEN + 2) {
-		b.p += dp_proxy_branch_fmt(dp_proxy_txn_hash(&self->key, info),
+		/* Responses go back to the source: received stamped, or
+		 * the sent-by that names it; to its port with rport. */
+		uint16_t rp = !span_is_null(info->via.rport) ? meta->sport :
+			      info->via.port != 0 ? info->via.port : 5060;
+
+		b.p += dp_proxy_branch_fmt(dp_proxy_txn_hash(&self->key, info,
+							     &meta->src, rp),
 					   out->loop, b.p);
 		*b.p++ = '\r';
 		*b.p++ = '\n';
@@ -1223,7 +1260,7 @@ dp_proxy_response(const struct dp_proxy_self *self, const struct sip_msg *msg,
 	struct sip_via next;
 	struct span v;
 	uint8_t addr[16];
-	uint64_t port, txn;
+	uint64_t txn;
 	int fam;
 
 	sip_edits_init(&out->ed);
@@ -1239,34 +1276,33 @@ dp_proxy_response(const struct dp_proxy_self *self, const struct sip_msg *msg,
 	if (sip_values_next(&it, &v) != 1 || sip_values_next(&it, &v) != 1 ||
 	    sip_via_parse(&next, v) != SIP_PERR_OK)
 		return dp_proxy_drop(out, DP_PW_NO_VIA);
+	/* RFC 3581 §4: received and rport, then sent-by. A host name
+	 * without received is none we forwarded (we stamp one then). */
+	if (!dp_proxy_via_rdst(&next, &out->dst, &out->dport))
+		return dp_proxy_drop(out, DP_PW_FOREIGN_VIA);
 	/* Our branch's transaction part is the keyed hash of the Via below
-	 * it: a branch of our shape over any other Via is not ours. */
+	 * it and of where that says responses go: a branch of our shape
+	 * over any other Via, or sending elsewhere, is not ours. */
 	if (!dp_proxy_hex16(info->via.branch.ptr + DP_PROXY_MAGIC_LEN, &txn) ||
-	    (txn != dp_proxy_txn_hash_via(&self->key, &next, info) &&
+	    (txn != dp_proxy_txn_hash_via(&self->key, &next, info, &out->dst,
+					  out->dport) &&
 	     (self->key_prev == NULL ||
-	      txn != dp_proxy_txn_hash_via(self->key_prev, &next, info))))
+	      txn != dp_proxy_txn_hash_via(self->key_prev, &next, info,
+					   &out->dst, out->dport))))
 		return dp_proxy_drop(out, DP_PW_FOREIGN_VIA);
 
 	/*
-	 * RFC 3261 §18.2.2: maddr, with the sent-by port; else (RFC 3581
-	 * §4) received and rport, then sent-by. An maddr that is not an IP
-	 * literal is a counted drop, as a host name without received is.
+	 * RFC 3261 §18.2.2: an maddr comes first, with the sent-by port
+	 * (5060 when absent). One that is not an IP literal is a counted
+	 * drop.
 	 */
 	if (!span_is_null(next.maddr)) {
 		fam = sip_host_to_ip(next.maddr, addr);
 		if (fam < 0)
 			return dp_proxy_drop(out, DP_PW_NOT_IP);
-		next.rport = SPAN_NULL;
-	} else {
-		fam = -1;
-		if (!span_is_null(next.received))
-			fam = sip_host_to_ip(next.received, addr);
-		if (fam < 0)
-			fam = sip_host_to_ip(next.host, addr);
-		if (fam < 0)
-			return dp_proxy_drop(out, DP_PW_NOT_IP);
+		dp_ip_set(&out->dst, addr, fam);
+		out->dport = next.port != 0 ? next.port : 5060;
 	}
-	dp_ip_set(&out->dst, addr, fam);
 	/* ... a unicast address of another host (dp_ip_other_host(): to
 	 * us, the response would come back here) */
 	if (unlikely(!dp_ip_other_host(conf, &out->dst)))
@@ -1281,12 +1317,6 @@ dp_proxy_response(const struct dp_proxy_self *self, const struct sip_msg *msg,
 		else
 			return dp_proxy_drop(out, DP_PW_NO_SRC);
 	}
-	if (!span_is_null(next.rport) && next.rport.len != 0 &&
-	    span_to_u64(next.rport, 65535, &port) == 0 && port != 0)
-		out->dport = (uint16_t)port;
-	else
-		out->dport = next.port != 0 ? next.port : 5060;
-
 	if (sip_rw_pop_via(&out->ed, msg, info) != 0)
 		return dp_proxy_drop(out, DP_PW_REWRITE);
 	out->why = DP_PW_RELAY;

@@ -139,19 +139,35 @@ uint64_t dp_proxy_loop_hash(const struct hash_key *key,
  * received top Via's branch, sent-by and maddr when the branch has the
  * magic cookie; otherwise of the From tag, Call-ID, CSeq number and the
  * top Via's sent-by and maddr (RFC 3261 §16.11's list without the To tag,
- * the Request-URI and the method). A retransmission, its CANCEL and the
- * ACK of a non-2xx final response get the same value; so does every
- * response to it, from the Via below ours (dp_proxy_txn_hash_via()),
- * which is how a relayed response is known to answer a request we sent.
+ * the Request-URI and the method); and of where its responses go back to
+ * without maddr, @p rdst and @p rport: the request's source address, and
+ * its source port when the Via has rport, else the sent-by port (5060
+ * when absent), which is what the received and rport we stamp say
+ * (dp_proxy_via_rdst()). A retransmission, its CANCEL and the ACK of a
+ * non-2xx final response get the same value; so does every response to
+ * it, from the Via below ours (dp_proxy_txn_hash_via()), which is how a
+ * relayed response is known to answer a request we sent, and to go
+ * where that request came from: a received or rport changed in it makes
+ * another transaction, which is not ours.
  *
  * Context: any thread, hot-path safe; deterministic.
  */
 uint64_t dp_proxy_txn_hash(const struct hash_key *key,
-			   const struct sip_info *info);
+			   const struct sip_info *info,
+			   const struct dp_ip *rdst, uint16_t rport);
 /* dp_proxy_txn_hash() with @p via as the request's top Via. */
 uint64_t dp_proxy_txn_hash_via(const struct hash_key *key,
 			       const struct sip_via *via,
-			       const struct sip_info *info);
+			       const struct sip_info *info,
+			       const struct dp_ip *rdst, uint16_t rport);
+/*
+ * Where a response goes back to under @p via, a Via below ours as it was
+ * forwarded, without its maddr: received (else sent-by, an IP literal)
+ * into @p rdst, rport (else the sent-by port, else 5060) into @p rport.
+ * False when the address is no IP literal.
+ */
+bool dp_proxy_via_rdst(const struct sip_via *via, struct dp_ip *rdst,
+		       uint16_t *rport);
 
 /**
  * Write our branch ("z9hG4bK" txn "." loop) into @p out; returns
@@ -261,12 +277,14 @@ enum dp_proxy_act dp_proxy_to_target(const struct dp_proxy_self *self,
 /**
  * A response (RFC 3261 §16.11, §18.2.2, RFC 3581 §4): the top Via must be
  * ours, else DP_PA_DROP (DP_PW_FOREIGN_VIA). It is removed and the result
- * goes to the next Via's received (else sent-by, an IP literal) and rport
- * (else sent-by port, else 5060), from the address and port of our Via.
- * Ours means: one of our addresses and SIP ports, and a branch whose
- * transaction part is the one the request below it would get under
- * @p self's key (dp_proxy_txn_hash_via()); anything else was not sent by
- * us, and a relay of it would let anyone send through us to any address.
+ * goes to the next Via's maddr (with its sent-by port), else received
+ * (else sent-by, an IP literal) and rport (else sent-by port, else 5060),
+ * from the address and port of our Via. Ours means: one of our addresses
+ * and SIP ports, and a branch whose transaction part is the one the
+ * request below it would get under @p self's key, from where the next
+ * Via now says responses go (dp_proxy_txn_hash_via()); anything else was
+ * not sent by us, or goes elsewhere than its request came from, and a
+ * relay of it would let anyone send through us to any address.
  * A next hop that is no unicast address of another host (0/8, loopback,
  * multicast, broadcast, ours) is a counted drop too (DP_PW_BAD_DST).
  *

@@ -80,8 +80,10 @@ t_parse_resp(const char *text)
 {
 	struct sip_value_iter it;
 	struct sip_via next;
+	struct dp_ip rd;
 	struct span v;
 	char hex[17];
+	uint16_t rp;
 	char *at;
 
 	t_parse(text);
@@ -91,8 +93,11 @@ t_parse_resp(const char *text)
 	assert_int_equal(sip_values_next(&it, &v), 1);
 	assert_int_equal(sip_values_next(&it, &v), 1);
 	assert_int_equal(sip_via_parse(&next, v), SIP_PERR_OK);
+	/* (A next Via that names no address is dropped before.) */
+	if (!dp_proxy_via_rdst(&next, &rd, &rp))
+		return;
 	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)
-		 dp_proxy_txn_hash_via(&t_self.key, &next, &t_info));
+		 dp_proxy_txn_hash_via(&t_self.key, &next, &t_info, &rd, rp));
 	memcpy(at + 7, hex, 16);
 	assert_int_equal(sip_parse(&t_msg, t_in, t_msg.len), SIP_PERR_OK);
 	assert_int_equal(sip_msg_check(&t_msg, &t_info), SIP_PERR_OK);
@@ -155,11 +160,21 @@ t_request_sent(const char *text)
 	return t_apply();
 }
 
+/* The transaction part of our branch for t_info from t_meta's source. */
+static uint64_t
+t_txn(void)
+{
+	uint16_t rp = !span_is_null(t_info.via.rport) ? t_meta.sport :
+		      t_info.via.port != 0 ? t_info.via.port : 5060;
+
+	return dp_proxy_txn_hash(&t_self.key, &t_info, &t_meta.src, rp);
+}
+
 /* The branch we push for the message in t_msg. */
 static void
 t_branch(char out[DP_PROXY_BRANCH_LEN + 1])
 {
-	dp_proxy_branch_fmt(dp_proxy_txn_hash(&t_self.key, &t_info),
+	dp_proxy_branch_fmt(t_txn(),
 			    dp_proxy_loop_hash(&t_self.key, &t_msg, &t_info),
 			    out);
 	out[DP_PROXY_BRANCH_LEN] = '\0';
@@ -445,11 +460,11 @@ test_dp_proxy_branch_without_cookie(void **state)
 
 	(void)state;
 	t_parse(a);
-	h1 = dp_proxy_txn_hash(&t_self.key, &t_info);
+	h1 = t_txn();
 	t_parse(a);
-	assert_true(h1 == dp_proxy_txn_hash(&t_self.key, &t_info));
+	assert_true(h1 == t_txn());
 	t_parse(b);
-	h2 = dp_proxy_txn_hash(&t_self.key, &t_info);
+	h2 = t_txn();
 	assert_true(h1 != h2);
 }
 
@@ -1387,10 +1402,11 @@ test_dp_proxy_response_relayed(void **state)
 	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x0b", 4);
 	assert_int_equal(t_out.dport, 5060);
 
+	/* No received under a host name: no Via we forwarded. */
 	t_parse_resp(r3);
 	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
 			 DP_PA_DROP);
-	assert_int_equal(t_out.why, DP_PW_NOT_IP);
+	assert_int_equal(t_out.why, DP_PW_FOREIGN_VIA);
 
 	t_parse_resp(r4);
 	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
@@ -1624,6 +1640,88 @@ test_dp_proxy_response_forged_dropped(void **state)
 	assert_int_equal(t_out.why, DP_PW_BAD_DST);
 }
 
+/*
+ * The branch covers where responses go back to: a response that answers
+ * what we forwarded but adds a received and rport of its own to the Via
+ * below ours (to have us send it anywhere) is not ours; the received and
+ * rport we stamped are.
+ */
+static void
+test_dp_proxy_response_redirected_dropped(void **state)
+{
+	static const char inv[] = INVITE_HDRS("sip:+12125550100@192.0.2.1",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-p1", "");
+	static const char inv_nat[] = INVITE_HDRS(
+		"sip:+12125550100@192.0.2.1",
+		"SIP/2.0/UDP 10.1.1.1:5060;rport;branch=z9hG4bK-p2", "");
+	char br[DP_PROXY_BRANCH_LEN + 1], resp[1024];
+	const char *out, *via;
+
+	(void)state;
+	/* Forwarded as it came (sent-by is the source): responses go to
+	 * 192.0.2.10:5062. */
+	out = t_forward(inv, SPAN_NULL);
+	via = strstr(out, ";branch=z9hG4bK");
+	assert_non_null(via);
+	memcpy(br, via + 8, DP_PROXY_BRANCH_LEN);
+	br[DP_PROXY_BRANCH_LEN] = '\0';
+	snprintf(resp, sizeof(resp),
+		 "SIP/2.0 486 Busy Here\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=%s\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-p1\r\n"
+		 "To: <sip:+12125550100@192.0.2.1>;tag=b\r\n"
+		 "From: \"Alice\" <sip:alice@192.0.2.10>;tag=a1\r\n"
+		 "Call-ID: c1@192.0.2.10\r\nCSeq: 7 INVITE\r\n"
+		 "Content-Length: 0\r\n\r\n", br);
+	t_parse(resp);
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
+			 DP_PA_SEND);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x0a", 4);
+	assert_int_equal(t_out.dport, 5062);
+	/* The same with a received and rport of the responder's. */
+	snprintf(resp, sizeof(resp),
+		 "SIP/2.0 486 Busy Here\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=%s\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-p1"
+		 ";received=203.0.113.66;rport=53\r\n"
+		 "To: <sip:+12125550100@192.0.2.1>;tag=b\r\n"
+		 "From: \"Alice\" <sip:alice@192.0.2.10>;tag=a1\r\n"
+		 "Call-ID: c1@192.0.2.10\r\nCSeq: 7 INVITE\r\n"
+		 "Content-Length: 0\r\n\r\n", br);
+	t_parse(resp);
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
+			 DP_PA_DROP);
+	assert_int_equal(t_out.why, DP_PW_FOREIGN_VIA);
+
+	/* Behind a NAT: we stamp received and rport; a response carrying
+	 * them goes there, one with another rport does not. */
+	out = t_forward(inv_nat, SPAN_NULL);
+	assert_non_null(strstr(out, "Via: SIP/2.0/UDP 10.1.1.1:5060;rport=5062"
+			       ";branch=z9hG4bK-p2;received=192.0.2.10\r\n"));
+	via = strstr(out, ";branch=z9hG4bK");
+	memcpy(br, via + 8, DP_PROXY_BRANCH_LEN);
+	snprintf(resp, sizeof(resp),
+		 "SIP/2.0 486 Busy Here\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=%s\r\n"
+		 "Via: SIP/2.0/UDP 10.1.1.1:5060;rport=5062;branch=z9hG4bK-p2"
+		 ";received=192.0.2.10\r\n"
+		 "To: <sip:+12125550100@192.0.2.1>;tag=b\r\n"
+		 "From: \"Alice\" <sip:alice@192.0.2.10>;tag=a1\r\n"
+		 "Call-ID: c1@192.0.2.10\r\nCSeq: 7 INVITE\r\n"
+		 "Content-Length: 0\r\n\r\n", br);
+	t_parse(resp);
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
+			 DP_PA_SEND);
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x0a", 4);
+	assert_int_equal(t_out.dport, 5062);
+	memcpy(strstr(t_in, "rport=5062") + 6, "5063", 4);
+	assert_int_equal(sip_parse(&t_msg, t_in, t_msg.len), SIP_PERR_OK);
+	assert_int_equal(sip_msg_check(&t_msg, &t_info), SIP_PERR_OK);
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
+			 DP_PA_DROP);
+	assert_int_equal(t_out.why, DP_PW_FOREIGN_VIA);
+}
+
 static void
 test_dp_proxy_response_foreign_dropped(void **state)
 {
@@ -1730,6 +1828,17 @@ t_put_u32(unsigned char *p, uint32_t v)
 	p[2] = (unsigned char)(v >> 16);
 	p[3] = (unsigned char)(v >> 24);
 	return 4;
+}
+
+/* Where responses go back to, as the hash takes it: 192.0.2.10:5062. */
+static size_t
+t_put_rdst(unsigned char *p)
+{
+	static const unsigned char a[4] = { 192, 0, 2, 10 };
+
+	t_put_u32(p, (uint32_t)DP_AF_V4 << 16 | 5062);
+	memcpy(p + 4, a, 4);
+	return 8;
 }
 
 static size_t
@@ -1896,7 +2005,8 @@ test_dp_proxy_loop_hash_every_alignment(void **state)
 			n += t_put_field(buf + n, "192.0.2.10", 10);
 			n += t_put_u32(buf + n, 5062);
 			n += t_put_u32(buf + n, UINT32_MAX);    /* no maddr */
-			assert_true(dp_proxy_txn_hash(&t_self.key, &t_info) ==
+			n += t_put_rdst(buf + n);
+			assert_true(t_txn() ==
 				    t_siphash13(&t_self.key, buf, n));
 		}
 	}
@@ -1926,8 +2036,8 @@ test_dp_proxy_txn_hash_long_branch(void **state)
 	n += t_put_field(buf + n, "192.0.2.10", 10);
 	n += t_put_u32(buf + n, 5062);
 	n += t_put_u32(buf + n, UINT32_MAX);            /* no maddr */
-	assert_true(dp_proxy_txn_hash(&t_self.key, &t_info) ==
-		    t_siphash13(&t_self.key, buf, n));
+	n += t_put_rdst(buf + n);
+	assert_true(t_txn() == t_siphash13(&t_self.key, buf, n));
 }
 
 /* The branch's hex digits are printf's %016llx. */
@@ -2133,6 +2243,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_maddr_ours_and_table),
 		cmocka_unit_test(test_dp_proxy_response_foreign_dropped),
 		cmocka_unit_test(test_dp_proxy_response_forged_dropped),
+		cmocka_unit_test(test_dp_proxy_response_redirected_dropped),
 		cmocka_unit_test(test_dp_proxy_response_to_own_forward),
 		cmocka_unit_test(test_dp_proxy_our_via_recognised),
 		cmocka_unit_test(test_dp_proxy_via_loop_hex),

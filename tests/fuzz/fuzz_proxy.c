@@ -833,8 +833,10 @@ t_fix_branch(char *buf, uint32_t len)
 {
 	struct sip_value_iter it;
 	struct sip_via next;
+	struct dp_ip rd;
 	struct span v;
 	uint64_t loop;
+	uint16_t rp;
 	char hex[17];
 
 	if (!dp_proxy_via_is_ours(&t_conf, &t_iin.via, &loop))
@@ -843,8 +845,10 @@ t_fix_branch(char *buf, uint32_t len)
 	if (sip_values_next(&it, &v) != 1 || sip_values_next(&it, &v) != 1 ||
 	    sip_via_parse(&next, v) != SIP_PERR_OK)
 		return;
+	if (!dp_proxy_via_rdst(&next, &rd, &rp))
+		return;
 	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)
-		 dp_proxy_txn_hash_via(&t_self.key, &next, &t_iin));
+		 dp_proxy_txn_hash_via(&t_self.key, &next, &t_iin, &rd, rp));
 	memcpy(buf + (t_iin.via.branch.ptr - buf) + DP_PROXY_MAGIC_LEN, hex,
 	       16);
 	if (sip_parse(&t_in, buf, len) != SIP_PERR_OK ||
