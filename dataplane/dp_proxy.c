@@ -561,6 +561,17 @@ dp_via_stamp_want(const struct dp_udp_meta *meta, const struct sip_info *info,
 	return fam < 0 || !dp_proxy_ip_eq(&meta->src, a, fam);
 }
 
+/* Does the top Via's maddr name the address the request came from? */
+static bool
+dp_proxy_via_maddr_is_src(const struct dp_udp_meta *meta,
+			  const struct sip_info *info)
+{
+	uint8_t a[16];
+	int fam = sip_host_to_ip(info->via.maddr, a);
+
+	return fam > 0 && dp_proxy_ip_eq(&meta->src, a, fam);
+}
+
 /*
  * The edits every forwarded request gets (RFC 3261 §16.6 steps 3, 4, 8;
  * §18.2.1; RFC 3581): received/rport on the received top Via, our Via on
@@ -582,6 +593,12 @@ dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
 	 * or our own address (403; an ACK is dropped). */
 	if (unlikely(!dp_ip_other_host(self->conf, &out->dst)))
 		return dp_proxy_answer(out, DP_PW_BAD_DST, 403);
+	/* Responses go to a Via's maddr before all else (§18.2.2): one
+	 * other than the request's source would have them sent wherever
+	 * the client chose, to any host (403; an ACK is dropped). */
+	if (unlikely(!span_is_null(info->via.maddr)) &&
+	    !dp_proxy_via_maddr_is_src(meta, info))
+		return dp_proxy_answer(out, DP_PW_VIA_MADDR, 403);
 	if (!dp_proxy_pick_src(self->conf, meta, out))
 		return dp_proxy_drop(out, DP_PW_NO_SRC);
 
@@ -1364,6 +1381,9 @@ dp_proxy_count_why(struct dp_lcore *lc, uint8_t why)
 		break;
 	case DP_PW_BAD_DST:
 		dp_cnt_add(lc, DP_CNT_PROXY_BAD_DST, 1);
+		break;
+	case DP_PW_VIA_MADDR:
+		dp_cnt_add(lc, DP_CNT_PROXY_VIA_MADDR, 1);
 		break;
 	case DP_PW_NO_VIA:
 		dp_cnt_add(lc, DP_CNT_PROXY_RESP_NO_VIA, 1);

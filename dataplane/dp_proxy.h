@@ -72,6 +72,7 @@ enum dp_proxy_why {
 	DP_PW_MAXFWD,           /* Max-Forwards 0: 483 */
 	DP_PW_SIPS,             /* sips: hop, no TLS here: 416 */
 	DP_PW_BAD_DST,          /* next hop: no unicast address of another host */
+	DP_PW_VIA_MADDR,        /* top Via's maddr is not the source: 403 */
 };
 
 /* Per-installation inputs: read-only for the duration of a burst. */

@@ -122,6 +122,7 @@
 	X(PROBE_STALE,          "answers to probes of another generation or 503s") \
 	X(PROXY_NOT_IP,         "proxy: next hop not an IP literal (503 or drop)") \
 	X(PROXY_BAD_DST,        "proxy: requests (403) and responses (dropped) whose next hop is no unicast address of another host") \
+	X(PROXY_VIA_MADDR,      "proxy: requests (403) whose top Via has an maddr other than their source address") \
 	X(PROXY_SIPS,           "proxy: sips: requests or next hops, no TLS here (416)") \
 	X(PROXY_NO_DIALOG,      "proxy: in-dialog request addressed to us (481)") \
 	X(PROXY_ALL_DOWN,       "proxy: forward rule without an up target (503)") \

@@ -1527,7 +1527,7 @@ test_dp_proxy_response_to_own_forward(void **state)
 		"SIP/2.0/UDP 192.0.2.10:5062;branch=rfc2543-1",
 		"SIP/2.0/UDP 192.0.2.10:5062",
 		"SIP/2.0/UDP host.example;rport=5062;branch=z9hG4bK-own2",
-		"SIP/2.0/UDP 192.0.2.10;maddr=192.0.2.11;branch=z9hG4bK-own3",
+		"SIP/2.0/UDP 192.0.2.10;maddr=192.0.2.10;branch=z9hG4bK-own3",
 		"SIP/2.0/UDP [2001:db8::10]:5070;branch=z9hG4bK-own4",
 	};
 	struct hash_key other = t_self.key;
@@ -1576,6 +1576,42 @@ test_dp_proxy_response_to_own_forward(void **state)
 							   &t_out), DP_PA_SEND);
 		}
 	}
+}
+
+/*
+ * A Via maddr other than the source would have every response sent
+ * where the client chose (RFC 3261 §18.2.2 puts it first): 403, on the
+ * table's way and on a dialog's.
+ */
+static void
+test_dp_proxy_via_maddr_refused(void **state)
+{
+	static const char inv[] = INVITE_HDRS("sip:+12125550100@192.0.2.1",
+		"SIP/2.0/UDP 192.0.2.10:7;maddr=198.51.100.7;branch=z9hG4bK-1",
+		"");
+	static const char bye[] =
+		"BYE sip:bob@198.51.100.9 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;maddr=[2001:db8::7]"
+		";branch=z9hG4bK-d\r\n"
+		"To: <sip:bob@example.com>;tag=b\r\n"
+		"From: <sip:alice@example.com>;tag=a\r\n"
+		"Call-ID: m1\r\nCSeq: 8 BYE\r\nContent-Length: 0\r\n\r\n";
+	struct rules_dest d = t_dest4(20, 5070);
+
+	(void)state;
+	t_parse(inv);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_TABLE);
+	assert_int_equal(dp_proxy_to_target(&t_self, &t_msg, &t_info, &t_meta,
+					    &d, SPAN_NULL, &t_out),
+			 DP_PA_ANSWER);
+	assert_int_equal(t_out.code, 403);
+	assert_int_equal(t_out.why, DP_PW_VIA_MADDR);
+	t_parse(bye);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_ANSWER);
+	assert_int_equal(t_out.code, 403);
+	assert_int_equal(t_out.why, DP_PW_VIA_MADDR);
 }
 
 /*
@@ -2244,6 +2280,7 @@ main(void)
 		cmocka_unit_test(test_dp_proxy_response_foreign_dropped),
 		cmocka_unit_test(test_dp_proxy_response_forged_dropped),
 		cmocka_unit_test(test_dp_proxy_response_redirected_dropped),
+		cmocka_unit_test(test_dp_proxy_via_maddr_refused),
 		cmocka_unit_test(test_dp_proxy_response_to_own_forward),
 		cmocka_unit_test(test_dp_proxy_our_via_recognised),
 		cmocka_unit_test(test_dp_proxy_via_loop_hex),
