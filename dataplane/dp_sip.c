@@ -373,6 +373,30 @@ dp_sip_refuse_options(struct dp_lcore *lc, struct dp_sip_pkt *p, bool uas,
 }
 
 /*
+ * Proxy mode: does this ACK or CANCEL follow its INVITE through the
+ * route table (no Route; a Request-URI that names no other host, as
+ * dp_proxy_request() decides)? Such belong to a transaction already
+ * admitted. One the message itself routes (a Route, a dialog's remote
+ * target) goes wherever it names, and is charged to the rate as any
+ * request is.
+ */
+static bool
+dp_sip_follows_table(const struct dp_conf *c, const struct dp_sip_pkt *p)
+{
+	const struct sip_uri *u = &p->info.ruri;
+	struct span maddr;
+	uint8_t a[16];
+
+	if (sip_msg_hdr(&p->msg, SIP_HDR_ROUTE) != NULL)
+		return false;
+	if (span_is_null(p->info.to.tag))
+		return true;
+	return dp_proxy_uri_is_us(c, u) ||
+	       (sip_host_to_ip(u->host, a) < 0 &&
+		!sip_param_get(u->params, SPAN_LIT("maddr"), &maddr));
+}
+
+/*
  * DESIGN §3.2 step 2: the source address lists, then the source's rate.
  * DP_SV_ROUTE when the request goes on, else its verdict.
  */
@@ -386,17 +410,21 @@ dp_sip_source(struct dp_lcore *lc, const struct dp_acl *acl,
 	struct dp_sip_lcore *sl = lc->sip;
 	int act;
 
-	/* In proxy mode ACK and CANCEL belong to a transaction already
-	 * admitted: the lists apply, the rate does not (refusing them
-	 * breaks calls); a CANCEL the router answers itself is charged
-	 * then (dp_sip_answer()). A redirect server admitted nothing: its
-	 * INVITE had its 3xx, and a CANCEL is one more 200 copying every
-	 * Via to whatever source it names, rate limited as any request. */
+	/* In proxy mode an ACK or CANCEL that follows its INVITE through
+	 * the table belongs to a transaction already admitted: the lists
+	 * apply, the rate does not (refusing them breaks calls); a CANCEL
+	 * the router answers itself is charged then (dp_sip_answer()).
+	 * One the message routes (a Route, a dialog's remote target) goes
+	 * wherever it names: charged. A redirect server admitted nothing:
+	 * its INVITE had its 3xx, and a CANCEL is one more 200 copying
+	 * every Via to whatever source it names, rate limited as any
+	 * request (an ACK it absorbs before the policy). */
 	act = dp_acl_refused(acl, fam, a);
 	if (act < 0 && acl->rl_rps != 0 &&
-	    p->msg.method != SIP_METHOD_ACK &&
-	    (p->msg.method != SIP_METHOD_CANCEL ||
-	     lc->conf->mode != DP_MODE_PROXY) &&
+	    !(lc->conf->mode == DP_MODE_PROXY &&
+	      (p->msg.method == SIP_METHOD_ACK ||
+	       p->msg.method == SIP_METHOD_CANCEL) &&
+	      dp_sip_follows_table(lc->conf, p)) &&
 	    !dp_rl_accept(&sl->rl, acl, fam, a, sl->now_tsc)) {
 		dp_cnt_add(lc, DP_CNT_SIP_RATE_LIMITED, 1);
 		act = acl->rl_action;

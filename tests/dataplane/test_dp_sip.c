@@ -926,6 +926,31 @@ test_dp_sip_source_policy(void **state)
 	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 9);
 	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD_TABLE), 1);
+	/* An ACK the message routes (a dialog's remote target, here an
+	 * address not ours; or a Route) goes wherever it names: charged,
+	 * and over the rate dropped (never answered)... */
+	n = t_req(req, "ACK", "sip:bob@198.51.100.9", "a1", "x", NULL);
+	t_sip_rx4(req, n);
+	t_poll();
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 10);
+	n = t_req(req, "ACK", "sip:12125550100@192.0.2.1", "a2", "x",
+		  "Route: <sip:198.51.100.9;lr>\r\n");
+	t_sip_rx4(req, n);
+	t_poll();
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 11);
+	/* ... one that follows its INVITE through the table is not. */
+	n = t_req(req, "ACK", "sip:12125550100@192.0.2.1", "r0", "x", NULL);
+	t_sip_rx4(req, n);
+	t_poll();
+	assert_int_equal(t_tx(&m, 1), 1);
+	assert_memory_equal(rte_pktmbuf_mtod_offset(m, const char *, 42),
+			    "ACK sip:", 8);
+	rte_pktmbuf_free(m);
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 11);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD_TABLE), 2);
 	t_env.conf.mode = DP_MODE_REDIRECT;
 	t_snap_clear();
 	t_end();
