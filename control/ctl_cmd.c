@@ -332,6 +332,7 @@ ctl_cmd_explain(struct ctl_server *srv, struct ctl_conn *c,
 	struct ctl_result res;
 	char *buf;
 	size_t len, cap = 1u << 16;
+	int rc;
 
 	(void)c;
 	if (uri == NULL) {
@@ -348,11 +349,36 @@ ctl_cmd_explain(struct ctl_server *srv, struct ctl_conn *c,
 		ctl_cmd_result_fail(r, &res);
 		goto out_free;
 	}
+	/* Many long patterns that all match can make it larger than the
+	 * first buffer: doubled until it fits (a reply frame holds 4 MiB). */
+	while ((rc = rules_explain_json(ex, buf, cap, &len)) == -ENOSPC ||
+	       (rc == 0 &&
+		(rc = rules_explain_text(ex, buf, cap, &len)) == -ENOSPC)) {
+		char *nb = cap < CTL_FRAME_MAX / 4 ? realloc(buf, 2 * cap) :
+			   NULL;
+
+		if (nb == NULL) {
+			ctl_reply_fail(r, -E2BIG, "internal", "the explanation "
+				       "is too long to send (over %zu bytes)",
+				       cap);
+			goto out_free;
+		}
+		buf = nb;
+		cap *= 2;
+	}
+	if (rc != 0) {
+		ctl_reply_fail(r, rc, "internal", "explanation failed: %s",
+			       strerror(-rc));
+		goto out_free;
+	}
 	ctl_jw_str(&r->w, "uri", uri);
 	ctl_jw_u64(&r->w, "generation", res.generation);
-	if (rules_explain_json(ex, buf, cap, &len) == 0)
+	rc = rules_explain_json(ex, buf, cap, &len);
+	if (rc == 0)
 		ctl_jw_raw(&r->w, "explain", buf, len);
-	if (rules_explain_text(ex, buf, cap, &len) == 0)
+	if (rc == 0)
+		rc = rules_explain_text(ex, buf, cap, &len);
+	if (rc == 0)
 		ctl_jw_strn(&r->w, "text", buf, len);
 out_free:
 	free(buf);

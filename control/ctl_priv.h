@@ -39,6 +39,8 @@ struct ctl_conn {
 	bool                     epollout;
 	bool                     held;          /* input paused: out over
 						 * CTL_OUT_HOLD, or closing */
+	bool                     ready;         /* whole frames left unserved
+						 * (its turn is over) */
 	uint64_t                 last_us;       /* last whole frame (monotonic) */
 	uint64_t                 sent_us;       /* last bytes it took */
 	struct ctl_import       *imp;

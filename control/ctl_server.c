@@ -26,6 +26,8 @@
 #include "ctl_priv.h"
 
 #define CTL_READ_CHUNK  (256u << 10)
+/* Upload frames one connection's turn takes (ctl_conn_readable()). */
+#define CTL_TURN_DATA   16u
 #define CTL_EV_LISTEN   ((void *)1)
 #define CTL_EV_SIGNAL   ((void *)2)
 
@@ -422,6 +424,7 @@ ctl_conn_frame(struct ctl_server *srv, struct ctl_conn *c, uint8_t type,
 static void
 ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 {
+	unsigned int turn = CTL_TURN_DATA;
 	const char *payload;
 	bool eof = false;
 	uint32_t len;
@@ -457,9 +460,14 @@ ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 		c->in.len += (size_t)n;
 	}
 
-	/* Handle every complete frame, then compact once; frames beyond a
-	 * full reply queue wait until the client has read it (and are
-	 * taken up again when a flush makes room at once). */
+	/* Handle the complete frames of this connection's turn, then
+	 * compact once; frames beyond a full reply queue wait until the
+	 * client has read it (and are taken up again when a flush makes
+	 * room at once). A turn is one request, or CTL_TURN_DATA upload
+	 * frames: a client that pipelines requests (each of which may take
+	 * a second at a million rules) does not hold up the others, whose
+	 * requests are served in between (ctl_server_run()). */
+	c->ready = false;
 	do {
 		off = 0;
 		while (!c->closing && c->out.len <= CTL_OUT_HOLD) {
@@ -481,17 +489,23 @@ ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 			/* An upload's time out counts from its last whole
 			 * frame that brought something: neither trickled
 			 * bytes nor empty data frames hold the slot. */
+			if (turn == 0) {
+				c->ready = true;
+				break;
+			}
 			if (len != 0 || type != CTL_FRAME_DATA)
 				c->last_us = ctl_mono_us();
 			ctl_conn_frame(srv, c, type, payload, len);
 			off += total;
+			turn = type == CTL_FRAME_REQUEST ? 0 : turn - 1;
 		}
 		ctl_buf_consume(&c->in, off);
 		if (c->closing || c->out.len <= CTL_OUT_HOLD)
 			break;
 		ctl_conn_flush(srv, c);
 	} while (!c->closing && !c->held);
-	if (eof) {
+	/* (With frames left, the end is seen again at the next turn.) */
+	if (eof && !c->ready) {
 		/*
 		 * A client that half-closed may still read: the replies
 		 * queued are sent (EPOLLOUT) before the connection closes;
@@ -813,6 +827,7 @@ ctl_server_run(struct ctl_server *srv)
 {
 	struct epoll_event evs[64];
 	struct signalfd_siginfo si;
+	struct ctl_conn *c, *next;
 	int i, n, err, wait_ms;
 
 	ctl_log(CTL_LOG_INFO, "listening on %s", srv->path);
@@ -824,6 +839,11 @@ ctl_server_run(struct ctl_server *srv)
 		 * out (a subscriber that stops reading too). */
 		if (srv->nconns != 0 && (wait_ms < 0 || wait_ms > 1000))
 			wait_ms = 1000;
+		/* Connections whose turn ended with frames left go on
+		 * without waiting. */
+		for (c = srv->conns; c != NULL; c = c->next)
+			if (c->ready && !c->held && !c->closing)
+				wait_ms = 0;
 		n = epoll_wait(srv->efd, evs, 64, wait_ms);
 		if (n == -1) {
 			err = errno;
@@ -834,7 +854,8 @@ ctl_server_run(struct ctl_server *srv)
 		}
 		for (i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
-			struct ctl_conn *c = p;
+
+			c = p;
 
 			if (p == CTL_EV_LISTEN) {
 				ctl_server_accept(srv);
@@ -867,6 +888,13 @@ ctl_server_run(struct ctl_server *srv)
 					ctl_conn_readable(srv, c);
 			}
 			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+				ctl_conn_readable(srv, c);
+		}
+		/* Then one more turn of each that has frames left (a turn
+		 * closes at most its own connection). */
+		for (c = srv->conns; c != NULL; c = next) {
+			next = c->next;
+			if (c->ready && !c->held && !c->closing)
 				ctl_conn_readable(srv, c);
 		}
 	}

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -539,6 +540,91 @@ test_ctl_proto_parallel_clients(void **state)
 	assert_int_equal(ok + busy, 8);
 	assert_int_equal(status_int(fx, "generation"), ok);
 	assert_int_equal(status_int(fx, "rules"), 3001);
+}
+
+/*
+ * An explanation longer than the first buffer (many long patterns that
+ * all match) comes whole, not left out of an "ok" reply.
+ */
+static void
+test_ctl_proto_long_explanation(void **state)
+{
+	static const char *const explain[] = { "routes", "explain",
+					       "sip:5551234@edge.example",
+					       NULL };
+	const char *imp[] = { "routes", "import", NULL, NULL };
+	struct fx *fx = *state;
+	const struct ctl_jval *r;
+	struct ctl_jval *v;
+	char *csv, *p;
+	int ex, i;
+
+	imp[2] = fx->file;
+	csv = malloc(200000);
+	assert_non_null(csv);
+	p = csv + sprintf(csv, "id,kind,pattern,action,targets,rank,strip,"
+			  "prepend,code\n");
+	for (i = 0; i < 100; i++) {
+		p += sprintf(p, "long%02d,regex,^5551234(", i);
+		memset(p, 'a' + i % 26, 1000);
+		p += 1000;
+		p += sprintf(p, ")?$,reject,,%d,,,603\n", i + 1);
+	}
+	assert_int_equal(ctl_test_write_file(fx->file, csv,
+					     (size_t)(p - csv)), 0);
+	free(csv);
+	assert_int_equal(run(fx, imp), CTL_EXIT_OK);
+	v = run_json(fx, explain, &ex);
+	assert_int_equal(ex, 0);
+	r = ctl_json_get(v, "result");
+	assert_non_null(ctl_json_get(r, "explain"));
+	assert_non_null(strstr(ctl_json_str(r, "text", ""), "long63"));
+	assert_true(strlen(ctl_json_str(r, "text", "")) > 65536);
+	ctl_json_free(v);
+}
+
+/*
+ * Pipelined requests are served one per turn (a client that queues many,
+ * each of which may take a second at a million rules, does not hold up
+ * the others): every one is still answered, in order, across turns, also
+ * after the client has closed its side; another client's request queued
+ * behind them is answered too.
+ */
+static void
+test_ctl_proto_pipelined_client_takes_turns(void **state)
+{
+	static const char st[] = "{\"cmd\":\"status\"}";
+	struct fx *fx = *state;
+	struct ctl_jval *v;
+	char req[256];
+	int a, b, i;
+
+	a = ctl_io_connect(fx->sock);
+	b = ctl_io_connect(fx->sock);
+	assert_true(a >= 0 && b >= 0);
+	for (i = 0; i < 10; i++) {
+		snprintf(req, sizeof(req), "{\"cmd\":\"route.add\",\"row\":"
+			 "\"p%d,exact,555%04d,forward,198.19.0.1:5060,,,,\"}",
+			 i, i);
+		assert_int_equal(ctl_io_send_frame(a, CTL_FRAME_REQUEST, req,
+						   strlen(req)), 0);
+	}
+	assert_int_equal(shutdown(a, SHUT_WR), 0);
+	assert_int_equal(ctl_io_send_frame(b, CTL_FRAME_REQUEST, st,
+					   sizeof(st) - 1), 0);
+	v = raw_reply(b);
+	assert_true(ctl_json_bool(v, "ok", false));
+	ctl_json_free(v);
+	for (i = 0; i < 10; i++) {
+		v = raw_reply(a);
+		assert_true(ctl_json_bool(v, "ok", false));
+		assert_int_equal(ctl_json_int(ctl_json_get(v, "result"),
+					      "generation", -1), i + 1);
+		ctl_json_free(v);
+	}
+	close(a);
+	close(b);
+	assert_int_equal(status_int(fx, "generation"), 10);
 }
 
 /* With --wait, the second import waits for the first and then commits. */
@@ -1584,6 +1670,8 @@ main(int argc, char **argv)
 		T(test_ctl_proto_host_name_import_and_names),
 		T(test_ctl_proto_concurrent_import_is_refused),
 		T(test_ctl_proto_parallel_clients),
+		T(test_ctl_proto_pipelined_client_takes_turns),
+		T(test_ctl_proto_long_explanation),
 		T(test_ctl_proto_import_wait_serialises),
 		T(test_ctl_proto_disconnect_mid_stream_commits_nothing),
 		T(test_ctl_proto_subscriber_gets_generation_event),
