@@ -111,6 +111,7 @@ main(int argc, char **argv)
 	const char *dir = NULL;
 	struct ctl_server *srv;
 	struct ctl_state *cs;
+	unsigned long ul;
 	char *end;
 	int c, rc;
 
@@ -140,22 +141,25 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'M':
-			so.socket_mode = (unsigned int)strtoul(optarg, &end, 8);
-			if (*end != '\0' || so.socket_mode > 0777) {
+			/* range-checked before the cast: 0x100000000 is no 0 */
+			ul = strtoul(optarg, &end, 8);
+			if (*optarg < '0' || *optarg > '7' || *end != '\0' ||
+			    ul > 0777) {
 				fprintf(stderr, "sipedge-control: bad --socket-mode '%s'\n",
 					optarg);
 				return 2;
 			}
+			so.socket_mode = (unsigned int)ul;
 			break;
 		case 'U':
-			so.upload_idle_s = (unsigned int)strtoul(optarg, &end,
-								 10);
+			ul = strtoul(optarg, &end, 10);
 			if (*optarg < '0' || *optarg > '9' || *end != '\0' ||
-			    so.upload_idle_s > 86400) {
+			    ul > 86400) {
 				fprintf(stderr, "sipedge-control: bad --upload-timeout '%s' (seconds, 0-86400)\n",
 					optarg);
 				return 2;
 			}
+			so.upload_idle_s = (unsigned int)ul;
 			break;
 		case 'l':
 			rc = ctl_log_level_parse(optarg);
