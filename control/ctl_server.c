@@ -504,7 +504,14 @@ ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 			break;
 		ctl_conn_flush(srv, c);
 	} while (!c->closing && !c->held);
-	/* (With frames left, the end is seen again at the next turn.) */
+	/* Whole frames left (its turn ended, or its replies wait to be
+	 * read): more turns; the end is seen again then. */
+	{
+		struct ctl_buf view = { .p = c->in.p, .len = c->in.len };
+
+		c->ready = ctl_frame_peek(&view, &type, &payload, &len,
+					  &total) == 1;
+	}
 	if (eof && !c->ready) {
 		/*
 		 * A client that half-closed may still read: the replies

@@ -983,12 +983,7 @@ dp_proxy_strict_next(const struct sip_msg *msg, struct dp_proxy_out *out,
 				    out->rr_done ? SPAN_NULL : msg->ruri);
 }
 
-/*
- * Route value @p v names us (parsed into @p na and @p ru on the way): one
- * of our addresses, or a --domain name of ours (an outbound proxy its
- * clients know by name), on one of our SIP ports (RFC 3261 §16.4).
- */
-static bool
+bool
 dp_proxy_route_is_us(const struct dp_conf *conf, struct span v,
 		     struct sip_naddr *na, struct sip_uri *ru)
 {

@@ -190,6 +190,13 @@ bool dp_proxy_via_is_ours(const struct dp_conf *conf,
 /* True if @p uri (sip/sips) has one of our addresses as host and one of
  * our SIP ports (5060 when absent). */
 bool dp_proxy_uri_is_us(const struct dp_conf *conf, const struct sip_uri *uri);
+/*
+ * Route value @p v names us (parsed into @p na and @p ru on the way): one
+ * of our addresses, or a --domain name of ours (an outbound proxy its
+ * clients know by name), on one of our SIP ports (RFC 3261 §16.4).
+ */
+bool dp_proxy_route_is_us(const struct dp_conf *conf, struct span v,
+			  struct sip_naddr *na, struct sip_uri *ru);
 
 /* Format an address as text: IPv4 dotted quad; IPv6 as RFC 5952 says
  * (lower case, "::" for the longest zero run), within brackets if

@@ -193,8 +193,9 @@ dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
  * A CANCEL that proxy mode answers itself instead of forwarding (its
  * INVITE was answered here, or it looped, or has no way on): one more
  * answer copying every Via to whatever source it names, so it is charged
- * to the source's rate as any request is. dp_sip_source() exempts proxy
- * mode's CANCELs, which normally follow their INVITE downstream. True
+ * to the source's rate as any request is, when dp_sip_source() let it by
+ * uncharged (p->rl_exempt: it was to follow its INVITE through the
+ * table), and only then (one charge a packet). True
  * when it may be answered (*@p code 403 when the rate refuses it and its
  * action is 403); false when it is dropped (counted).
  */
@@ -226,9 +227,9 @@ dp_sip_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 {
 	struct sip_resp r;
 
-	if (unlikely(p->msg.method == SIP_METHOD_CANCEL) && p->info_ok &&
-	    lc->conf->mode == DP_MODE_PROXY && snap != NULL &&
-	    snap->acl.rl_rps != 0 && !dp_sip_cancel_rate(lc, snap, meta, &code))
+	if (unlikely(p->rl_exempt) && p->msg.method == SIP_METHOD_CANCEL &&
+	    snap != NULL && snap->acl.rl_rps != 0 &&
+	    !dp_sip_cancel_rate(lc, snap, meta, &code))
 		return 0;
 	memset(&r, 0, sizeof(r));
 	r.code = code;
@@ -384,11 +385,20 @@ static bool
 dp_sip_follows_table(const struct dp_conf *c, const struct dp_sip_pkt *p)
 {
 	const struct sip_uri *u = &p->info.ruri;
-	struct span maddr;
+	struct sip_value_iter it;
+	struct sip_naddr na;
+	struct sip_uri ru;
+	struct span maddr, v;
 	uint8_t a[16];
 
-	if (sip_msg_hdr(&p->msg, SIP_HDR_ROUTE) != NULL)
-		return false;
+	/* Route values naming us (we are the outbound proxy) are popped
+	 * and the table routes what is left without one. */
+	if (sip_msg_hdr(&p->msg, SIP_HDR_ROUTE) != NULL) {
+		sip_values_init(&it, &p->msg, SIP_HDR_ROUTE);
+		while (sip_values_next(&it, &v) == 1)
+			if (!dp_proxy_route_is_us(c, v, &na, &ru))
+				return false;
+	}
 	if (span_is_null(p->info.to.tag))
 		return true;
 	return dp_proxy_uri_is_us(c, u) ||
@@ -420,11 +430,12 @@ dp_sip_source(struct dp_lcore *lc, const struct dp_acl *acl,
 	 * every Via to whatever source it names, rate limited as any
 	 * request (an ACK it absorbs before the policy). */
 	act = dp_acl_refused(acl, fam, a);
-	if (act < 0 && acl->rl_rps != 0 &&
-	    !(lc->conf->mode == DP_MODE_PROXY &&
-	      (p->msg.method == SIP_METHOD_ACK ||
-	       p->msg.method == SIP_METHOD_CANCEL) &&
-	      dp_sip_follows_table(lc->conf, p)) &&
+	p->rl_exempt = act < 0 && acl->rl_rps != 0 &&
+		       lc->conf->mode == DP_MODE_PROXY &&
+		       (p->msg.method == SIP_METHOD_ACK ||
+			p->msg.method == SIP_METHOD_CANCEL) &&
+		       dp_sip_follows_table(lc->conf, p);
+	if (act < 0 && acl->rl_rps != 0 && !p->rl_exempt &&
 	    !dp_rl_accept(&sl->rl, acl, fam, a, sl->now_tsc)) {
 		dp_cnt_add(lc, DP_CNT_SIP_RATE_LIMITED, 1);
 		act = acl->rl_action;
@@ -492,6 +503,7 @@ dp_sip_classify(struct dp_lcore *lc, const struct dp_snap *snap,
 
 	p->info_ok = 0;
 	p->flow_ok = 0;
+	p->rl_exempt = 0;
 	p->rule = RULES_NO_RULE;
 	p->code = 0;
 	p->unsupported = SPAN_NULL;

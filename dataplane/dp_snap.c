@@ -1176,8 +1176,10 @@ dp_loader_load(struct dp_loader *ld, bool force)
 				 * every read, so it is remembered as one
 				 * that does not load (not read, counted nor
 				 * logged again), and the store, sound, is
-				 * not reopened. */
-				ld->env_new = false;
+				 * not reopened. (A store just replaced is
+				 * still read whole at each check until one
+				 * of its generations loads: its numbers are
+				 * its own.) */
 				dp_loader_rules_unusable(ld, rc, gen, &acl,
 							 down, ndown, digest,
 							 secret);

@@ -391,7 +391,9 @@ struct dp_sip_pkt {
 	uint8_t          info_ok;       /* info is valid (sip_msg_check passed) */
 	uint8_t          key_idx;       /* index in dp_sip_lcore.keys */
 	uint8_t          flow_ok;       /* flow is set */
-	uint8_t          pad[2];
+	uint8_t          rl_exempt;     /* an ACK/CANCEL the rate let by
+					 * (dp_sip_source()) */
+	uint8_t          pad[1];
 	uint64_t         flow;          /* dp_sip_flow_hash(), once computed */
 	struct span      unsupported;   /* 420: Unsupported value */
 };

@@ -951,6 +951,17 @@ test_dp_sip_source_policy(void **state)
 	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 11);
 	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD_TABLE), 2);
+	/* Nor one whose Route names only us (its INVITE's outbound proxy):
+	 * popped, and the table routes it. */
+	n = t_req(req, "ACK", "sip:12125550100@192.0.2.1", "r0", "x",
+		  "Route: <sip:192.0.2.1;lr>\r\n");
+	t_sip_rx4(req, n);
+	t_poll();
+	assert_int_equal(t_tx(&m, 1), 1);
+	rte_pktmbuf_free(m);
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 11);
+	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD_TABLE), 3);
 	t_env.conf.mode = DP_MODE_REDIRECT;
 	t_snap_clear();
 	t_end();
