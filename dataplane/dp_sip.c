@@ -189,6 +189,29 @@ dp_sip_respond(struct dp_lcore *lc, const struct dp_snap *snap,
 	return 1;
 }
 
+/* The source address of @p meta as the ACL and rate tables take it. */
+static inline const uint8_t *
+dp_sip_src_addr(const struct dp_udp_meta *meta, int *fam)
+{
+	*fam = meta->src.family == DP_AF_V4 ? 4 : 6;
+	return *fam == 4 ? (const uint8_t *)&meta->src.v4 : meta->src.v6;
+}
+
+/* One request charged to its source's rate; false (counted) when over. */
+static bool
+dp_sip_rate_ok(struct dp_lcore *lc, const struct dp_acl *acl,
+	       const struct dp_udp_meta *meta)
+{
+	struct dp_sip_lcore *sl = lc->sip;
+	int fam;
+	const uint8_t *a = dp_sip_src_addr(meta, &fam);
+
+	if (dp_rl_accept(&sl->rl, acl, fam, a, sl->now_tsc))
+		return true;
+	dp_cnt_add(lc, DP_CNT_SIP_RATE_LIMITED, 1);
+	return false;
+}
+
 /*
  * A CANCEL that proxy mode answers itself instead of forwarding (its
  * INVITE was answered here, or it looped, or has no way on): one more
@@ -204,14 +227,9 @@ dp_sip_cancel_rate(struct dp_lcore *lc, const struct dp_snap *snap,
 		   const struct dp_udp_meta *meta, uint16_t *code)
 {
 	const struct dp_acl *acl = &snap->acl;
-	struct dp_sip_lcore *sl = lc->sip;
-	const uint8_t *a = meta->src.family == DP_AF_V4 ?
-			   (const uint8_t *)&meta->src.v4 : meta->src.v6;
 
-	if (dp_rl_accept(&sl->rl, acl, meta->src.family == DP_AF_V4 ? 4 : 6,
-			 a, sl->now_tsc))
+	if (dp_sip_rate_ok(lc, acl, meta))
 		return true;
-	dp_cnt_add(lc, DP_CNT_SIP_RATE_LIMITED, 1);
 	if (acl->rl_action == DP_ACL_403) {
 		*code = 403;
 		return true;
@@ -414,11 +432,8 @@ static uint8_t
 dp_sip_source(struct dp_lcore *lc, const struct dp_acl *acl,
 	      const struct dp_udp_meta *meta, struct dp_sip_pkt *p)
 {
-	const uint8_t *a = meta->src.family == DP_AF_V4 ?
-			   (const uint8_t *)&meta->src.v4 : meta->src.v6;
-	int fam = meta->src.family == DP_AF_V4 ? 4 : 6;
-	struct dp_sip_lcore *sl = lc->sip;
-	int act;
+	int fam, act;
+	const uint8_t *a = dp_sip_src_addr(meta, &fam);
 
 	/* In proxy mode an ACK or CANCEL that follows its INVITE through
 	 * the table belongs to a transaction already admitted: the lists
@@ -436,8 +451,7 @@ dp_sip_source(struct dp_lcore *lc, const struct dp_acl *acl,
 			p->msg.method == SIP_METHOD_CANCEL) &&
 		       dp_sip_follows_table(lc->conf, p);
 	if (act < 0 && acl->rl_rps != 0 && !p->rl_exempt &&
-	    !dp_rl_accept(&sl->rl, acl, fam, a, sl->now_tsc)) {
-		dp_cnt_add(lc, DP_CNT_SIP_RATE_LIMITED, 1);
+	    !dp_sip_rate_ok(lc, acl, meta)) {
 		act = acl->rl_action;
 	} else if (act >= 0) {
 		dp_cnt_add(lc, DP_CNT_SIP_ACL_REFUSED, 1);
