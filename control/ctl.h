@@ -184,6 +184,11 @@ int ctl_io_send_frame(int fd, uint8_t type, const void *p, size_t n);
 int ctl_io_read_frame(int fd, uint8_t *type, struct ctl_buf *payload);
 /* Connect to a Unix stream socket: fd or -errno. */
 int ctl_io_connect(const char *path);
+/*
+ * ctl_io_connect() whose connect, reads and writes each wait at most
+ * @p timeout_s (0: no bound); a wait that runs out is -EAGAIN.
+ */
+int ctl_io_connect_timeout(const char *path, unsigned int timeout_s);
 
 /* ------------------------------------------------------------------ */
 /* Store (ctl_store.c: the only file that calls LMDB)                 */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -154,6 +155,13 @@ ctl_io_read_frame(int fd, uint8_t *type, struct ctl_buf *payload)
 int
 ctl_io_connect(const char *path)
 {
+	return ctl_io_connect_timeout(path, 0);
+}
+
+int
+ctl_io_connect_timeout(const char *path, unsigned int timeout_s)
+{
+	struct timeval tv = { .tv_sec = (time_t)timeout_s };
 	struct sockaddr_un sa;
 	int fd, rc;
 
@@ -165,6 +173,15 @@ ctl_io_connect(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -errno;
+	/* Before connect(): a server that accepts no more (its backlog
+	 * full) holds connect() on the send timeout. */
+	if (timeout_s != 0 &&
+	    (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+	     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
 	for (;;) {
 		rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 		if (rc == 0)

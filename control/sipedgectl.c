@@ -14,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,47 +83,20 @@ ctl_cli_io_error(const struct ctl_cli *cli, int rc)
 }
 
 /*
- * Connects; each read and write then waits at most cli->timeout_s for
+ * Connects; the connect, each read and each write then wait at most cli->timeout_s for
  * the server (a control process stopped or wedged would otherwise hold
  * the command, and any script around it, for good).
  */
 static int
 ctl_cli_connect(struct ctl_cli *cli)
 {
-	struct timeval tv = { .tv_sec = (time_t)cli->timeout_s };
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int rc;
-
-	if (strlen(cli->socket) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "sipedgectl: cannot connect to %s: %s\n",
-			cli->socket, strerror(ENAMETOOLONG));
-		return CTL_EXIT_CONNECT;
-	}
-	strcpy(sa.sun_path, cli->socket);
-	cli->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	/* The timeouts before connect(): a server that accepts no more
-	 * (its backlog full) holds connect() on the send timeout. */
-	if (cli->fd < 0 ||
-	    (cli->timeout_s != 0 &&
-	     (setsockopt(cli->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-			 sizeof(tv)) != 0 ||
-	      setsockopt(cli->fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
-			 sizeof(tv)) != 0))) {
-		fprintf(stderr, "sipedgectl: %s: %s\n", cli->socket,
-			strerror(errno));
-		return CTL_EXIT_CONNECT;
-	}
-	do
-		rc = connect(cli->fd, (struct sockaddr *)&sa, sizeof(sa));
-	while (rc != 0 && errno == EINTR);
-	if (rc != 0) {
-		rc = -errno;
-		if (rc == -EAGAIN || rc == -EWOULDBLOCK)
-			ctl_cli_io_error(cli, rc);
+	cli->fd = ctl_io_connect_timeout(cli->socket, cli->timeout_s);
+	if (cli->fd < 0) {
+		if (cli->fd == -EAGAIN || cli->fd == -EWOULDBLOCK)
+			ctl_cli_io_error(cli, cli->fd);
 		else
 			fprintf(stderr, "sipedgectl: cannot connect to %s: "
-				"%s\n", cli->socket, strerror(-rc));
-		close(cli->fd);
+				"%s\n", cli->socket, strerror(-cli->fd));
 		cli->fd = -1;
 		return CTL_EXIT_CONNECT;
 	}
