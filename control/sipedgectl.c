@@ -83,9 +83,9 @@ ctl_cli_io_error(const struct ctl_cli *cli, int rc)
 }
 
 /*
- * Connects; the connect, each read and each write then wait at most cli->timeout_s for
- * the server (a control process stopped or wedged would otherwise hold
- * the command, and any script around it, for good).
+ * Connects; the connect, each read and each write wait at most
+ * cli->timeout_s for the server (a control process stopped or wedged
+ * would otherwise hold the command, and any script around it, for good).
  */
 static int
 ctl_cli_connect(struct ctl_cli *cli)
