@@ -467,7 +467,6 @@ ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 	 * frames: a client that pipelines requests (each of which may take
 	 * a second at a million rules) does not hold up the others, whose
 	 * requests are served in between (ctl_server_run()). */
-	c->ready = false;
 	do {
 		off = 0;
 		while (!c->closing && c->out.len <= CTL_OUT_HOLD) {
@@ -486,13 +485,11 @@ ctl_conn_readable(struct ctl_server *srv, struct ctl_conn *c)
 						     "malformed frame header");
 				break;
 			}
+			if (turn == 0)
+				break;
 			/* An upload's time out counts from its last whole
 			 * frame that brought something: neither trickled
 			 * bytes nor empty data frames hold the slot. */
-			if (turn == 0) {
-				c->ready = true;
-				break;
-			}
 			if (len != 0 || type != CTL_FRAME_DATA)
 				c->last_us = ctl_mono_us();
 			ctl_conn_frame(srv, c, type, payload, len);
