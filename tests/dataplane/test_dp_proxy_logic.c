@@ -1677,6 +1677,38 @@ test_dp_proxy_response_forged_dropped(void **state)
 }
 
 /*
+ * A 486 to the INVITE_HDRS() request forwarded as @p fwd (the bytes sent):
+ * our Via as sent, then @p via2; relayed (to 192.0.2.10:5062) or dropped
+ * as foreign, as @p act says.
+ */
+static void
+t_486_relay(const char *fwd, const char *via2, enum dp_proxy_act act)
+{
+	const char *via = strstr(fwd, ";branch=z9hG4bK");
+	char resp[1024];
+
+	assert_non_null(via);
+	snprintf(resp, sizeof(resp),
+		 "SIP/2.0 486 Busy Here\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=%.*s\r\n"
+		 "Via: %s\r\n"
+		 "To: <sip:+12125550100@192.0.2.1>;tag=b\r\n"
+		 "From: \"Alice\" <sip:alice@192.0.2.10>;tag=a1\r\n"
+		 "Call-ID: c1@192.0.2.10\r\nCSeq: 7 INVITE\r\n"
+		 "Content-Length: 0\r\n\r\n", DP_PROXY_BRANCH_LEN, via + 8,
+		 via2);
+	t_parse(resp);
+	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
+			 act);
+	if (act == DP_PA_DROP) {
+		assert_int_equal(t_out.why, DP_PW_FOREIGN_VIA);
+		return;
+	}
+	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x0a", 4);
+	assert_int_equal(t_out.dport, 5062);
+}
+
+/*
  * The branch covers where responses go back to: a response that answers
  * what we forwarded but adds a received and rport of its own to the Via
  * below ours (to have us send it anywhere) is not ours; the received and
@@ -1690,72 +1722,27 @@ test_dp_proxy_response_redirected_dropped(void **state)
 	static const char inv_nat[] = INVITE_HDRS(
 		"sip:+12125550100@192.0.2.1",
 		"SIP/2.0/UDP 10.1.1.1:5060;rport;branch=z9hG4bK-p2", "");
-	char br[DP_PROXY_BRANCH_LEN + 1], resp[1024];
-	const char *out, *via;
+	const char *out;
 
 	(void)state;
 	/* Forwarded as it came (sent-by is the source): responses go to
-	 * 192.0.2.10:5062. */
+	 * 192.0.2.10:5062; not with a received and rport of the
+	 * responder's. */
 	out = t_forward(inv, SPAN_NULL);
-	via = strstr(out, ";branch=z9hG4bK");
-	assert_non_null(via);
-	memcpy(br, via + 8, DP_PROXY_BRANCH_LEN);
-	br[DP_PROXY_BRANCH_LEN] = '\0';
-	snprintf(resp, sizeof(resp),
-		 "SIP/2.0 486 Busy Here\r\n"
-		 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=%s\r\n"
-		 "Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-p1\r\n"
-		 "To: <sip:+12125550100@192.0.2.1>;tag=b\r\n"
-		 "From: \"Alice\" <sip:alice@192.0.2.10>;tag=a1\r\n"
-		 "Call-ID: c1@192.0.2.10\r\nCSeq: 7 INVITE\r\n"
-		 "Content-Length: 0\r\n\r\n", br);
-	t_parse(resp);
-	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
-			 DP_PA_SEND);
-	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x0a", 4);
-	assert_int_equal(t_out.dport, 5062);
-	/* The same with a received and rport of the responder's. */
-	snprintf(resp, sizeof(resp),
-		 "SIP/2.0 486 Busy Here\r\n"
-		 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=%s\r\n"
-		 "Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-p1"
-		 ";received=203.0.113.66;rport=53\r\n"
-		 "To: <sip:+12125550100@192.0.2.1>;tag=b\r\n"
-		 "From: \"Alice\" <sip:alice@192.0.2.10>;tag=a1\r\n"
-		 "Call-ID: c1@192.0.2.10\r\nCSeq: 7 INVITE\r\n"
-		 "Content-Length: 0\r\n\r\n", br);
-	t_parse(resp);
-	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
-			 DP_PA_DROP);
-	assert_int_equal(t_out.why, DP_PW_FOREIGN_VIA);
+	t_486_relay(out, "SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-p1",
+		    DP_PA_SEND);
+	t_486_relay(out, "SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-p1"
+		    ";received=203.0.113.66;rport=53", DP_PA_DROP);
 
 	/* Behind a NAT: we stamp received and rport; a response carrying
 	 * them goes there, one with another rport does not. */
 	out = t_forward(inv_nat, SPAN_NULL);
 	assert_non_null(strstr(out, "Via: SIP/2.0/UDP 10.1.1.1:5060;rport=5062"
 			       ";branch=z9hG4bK-p2;received=192.0.2.10\r\n"));
-	via = strstr(out, ";branch=z9hG4bK");
-	memcpy(br, via + 8, DP_PROXY_BRANCH_LEN);
-	snprintf(resp, sizeof(resp),
-		 "SIP/2.0 486 Busy Here\r\n"
-		 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=%s\r\n"
-		 "Via: SIP/2.0/UDP 10.1.1.1:5060;rport=5062;branch=z9hG4bK-p2"
-		 ";received=192.0.2.10\r\n"
-		 "To: <sip:+12125550100@192.0.2.1>;tag=b\r\n"
-		 "From: \"Alice\" <sip:alice@192.0.2.10>;tag=a1\r\n"
-		 "Call-ID: c1@192.0.2.10\r\nCSeq: 7 INVITE\r\n"
-		 "Content-Length: 0\r\n\r\n", br);
-	t_parse(resp);
-	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
-			 DP_PA_SEND);
-	assert_memory_equal(&t_out.dst.v4, "\xc0\x00\x02\x0a", 4);
-	assert_int_equal(t_out.dport, 5062);
-	memcpy(strstr(t_in, "rport=5062") + 6, "5063", 4);
-	assert_int_equal(sip_parse(&t_msg, t_in, t_msg.len), SIP_PERR_OK);
-	assert_int_equal(sip_msg_check(&t_msg, &t_info), SIP_PERR_OK);
-	assert_int_equal(dp_proxy_response(&t_self, &t_msg, &t_info, &t_out),
-			 DP_PA_DROP);
-	assert_int_equal(t_out.why, DP_PW_FOREIGN_VIA);
+	t_486_relay(out, "SIP/2.0/UDP 10.1.1.1:5060;rport=5062"
+		    ";branch=z9hG4bK-p2;received=192.0.2.10", DP_PA_SEND);
+	t_486_relay(out, "SIP/2.0/UDP 10.1.1.1:5060;rport=5063"
+		    ";branch=z9hG4bK-p2;received=192.0.2.10", DP_PA_DROP);
 }
 
 static void
