@@ -625,8 +625,9 @@ dp_proxy_finish(const struct dp_proxy_self *self, const struct sip_msg *msg,
 	}
 	if (!b.overflow && (uint32_t)(b.end - b.p) >= DP_PROXY_BRANCH_LEN + 2) {
 		/* Responses go back to the source: received stamped, or
-		 * the sent-by that names it; to its port with rport. */
-		uint16_t rp = !span_is_null(info->via.rport) ? meta->sport :
+		 * the sent-by that names it; to the rport stamped (its
+		 * port), else the sent-by port. */
+		uint16_t rp = rport != 0 ? rport :
 			      info->via.port != 0 ? info->via.port : 5060;
 
 		b.p += dp_proxy_branch_fmt(dp_proxy_txn_hash(&self->key, info,
