@@ -699,6 +699,69 @@ ctl_prom_name_ok(const char *s, size_t len, bool label)
 	return true;
 }
 
+/* Labels a sample of stats.report may carry (the dataplane sends two). */
+#define CTL_STATS_LABELS_MAX    16
+
+/*
+ * The first member of object @p o that is an array or an object and not
+ * one of the NULL-terminated @p known, or NULL: a report's values nest no
+ * deeper than PROTOCOL.md shows, so that a `stats` reply, one level
+ * deeper, stays within what its readers parse.
+ */
+static const struct ctl_jval *
+ctl_stats_nested(const struct ctl_jval *o, const char *const *known)
+{
+	const struct ctl_jval *v;
+	const char *const *k;
+
+	for (v = o->child; v != NULL; v = v->next) {
+		if (v->type != CTL_JARR && v->type != CTL_JOBJ)
+			continue;
+		for (k = known; *k != NULL && strcmp(*k, v->key) != 0; k++)
+			;
+		if (*k == NULL)
+			return v;
+	}
+	return NULL;
+}
+
+static int
+ctl_stats_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * The name two metrics of @p m (@p n of them, names checked) share, or
+ * NULL: the text format has one HELP and TYPE line per metric name. -1
+ * in @p err when out of memory.
+ */
+static const char *
+ctl_stats_dup_name(const struct ctl_jval *m, unsigned int n, int *err)
+{
+	const struct ctl_jval *v;
+	const char **names, *dup = NULL;
+	unsigned int i;
+
+	*err = 0;
+	if (n < 2)
+		return NULL;
+	names = calloc(n, sizeof(*names));
+	if (names == NULL) {
+		*err = -1;
+		return NULL;
+	}
+	for (i = 0, v = m->child; v != NULL; v = v->next, i++)
+		names[i] = ctl_json_get(v, "name")->str;
+	qsort(names, n, sizeof(*names), ctl_stats_name_cmp);
+	for (i = 1; i < n && dup == NULL; i++) {
+		if (strcmp(names[i - 1], names[i]) == 0)
+			dup = names[i];
+	}
+	free(names);
+	return dup;
+}
+
 /*
  * A report as PROTOCOL.md "stats.report" describes it, or -EINVAL with @p
  * r failed naming the metric and field at fault: what is stored is served
@@ -707,9 +770,12 @@ ctl_prom_name_ok(const char *s, size_t len, bool label)
 static int
 ctl_stats_report_check(const struct ctl_jval *req, struct ctl_reply *r)
 {
-	const struct ctl_jval *v, *m, *s, *l, *f;
-	const char *type;
+	static const char *const metric_known[] = { "samples", NULL };
+	static const char *const sample_known[] = { "labels", NULL };
+	const struct ctl_jval *v, *m, *s, *l, *f, *g;
+	const char *type, *dup;
 	unsigned int i, k;
+	int err;
 
 	for (v = req->child; v != NULL; v = v->next) {
 		if (strcmp(v->key, "metrics") != 0 &&
@@ -747,12 +813,20 @@ ctl_stats_report_check(const struct ctl_jval *req, struct ctl_reply *r)
 				       "is required", i);
 			return -EINVAL;
 		}
+		f = ctl_stats_nested(v, metric_known);
+		if (f != NULL) {
+			ctl_reply_fail(r, -EINVAL, "bad_request",
+				       "metric %u: \"%s\" must be a string, "
+				       "number or boolean", i, f->key);
+			return -EINVAL;
+		}
 		for (s = s->child; s != NULL; s = s->next) {
 			f = ctl_json_get(s, "value");
 			l = ctl_json_get(s, "labels");
 			if (s->type != CTL_JOBJ || f == NULL ||
 			    f->type != CTL_JNUM ||
-			    (l != NULL && l->type != CTL_JOBJ)) {
+			    (l != NULL && l->type != CTL_JOBJ) ||
+			    ctl_stats_nested(s, sample_known) != NULL) {
 				ctl_reply_fail(r, -EINVAL, "bad_request",
 					       "metric %u: a sample needs a "
 					       "numeric \"value\" and at most "
@@ -761,19 +835,35 @@ ctl_stats_report_check(const struct ctl_jval *req, struct ctl_reply *r)
 			}
 			for (k = 0, l = l != NULL ? l->child : NULL; l != NULL;
 			     l = l->next, k++) {
+				for (g = l->next; g != NULL &&
+				     strcmp(g->key, l->key) != 0; g = g->next)
+					;
 				if (!ctl_prom_name_ok(l->key, strlen(l->key),
 						      true) ||
 				    l->type != CTL_JSTR ||
-				    strlen(l->str) != l->len) {
+				    strlen(l->str) != l->len || g != NULL ||
+				    k >= CTL_STATS_LABELS_MAX) {
 					ctl_reply_fail(r, -EINVAL,
 						       "bad_request",
 						       "metric %u: label %u: a "
-						       "label name and a string "
-						       "value", i, k);
+						       "label name given once "
+						       "(%u labels at most) and "
+						       "a string value", i, k,
+						       CTL_STATS_LABELS_MAX);
 					return -EINVAL;
 				}
 			}
 		}
+	}
+	dup = ctl_stats_dup_name(m, i, &err);
+	if (err != 0) {
+		ctl_reply_fail(r, -ENOMEM, "internal", "out of memory");
+		return -ENOMEM;
+	}
+	if (dup != NULL) {
+		ctl_reply_fail(r, -EINVAL, "bad_request",
+			       "metric name \"%s\" given twice", dup);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -789,6 +879,7 @@ ctl_cmd_stats_report(struct ctl_server *srv, struct ctl_conn *c,
 {
 	const struct ctl_jval *m = ctl_json_get(req, "metrics");
 	const struct ctl_jval *v;
+	struct ctl_buf nb;
 	struct ctl_jw w;
 
 	(void)c;
@@ -799,29 +890,30 @@ ctl_cmd_stats_report(struct ctl_server *srv, struct ctl_conn *c,
 	}
 	if (ctl_stats_report_check(req, r) != 0)
 		return;
-	ctl_buf_reset(&srv->stats);
-	ctl_jw_init(&w, &srv->stats);
+	/* Written aside: a report refused leaves the previous one served. */
+	ctl_buf_init(&nb);
+	ctl_jw_init(&w, &nb);
 	ctl_jw_obj(&w, NULL);
 	for (v = req->child; v != NULL; v = v->next) {
 		if (strcmp(v->key, "cmd") != 0)
 			ctl_jw_value(&w, v->key, v);
 	}
 	ctl_jw_obj_end(&w);
-	if (srv->stats.err != 0) {
-		ctl_buf_reset(&srv->stats);
-		srv->stats_us = 0;
+	if (nb.err != 0) {
+		ctl_buf_fini(&nb);
 		ctl_reply_fail(r, -ENOMEM, "internal", "out of memory");
 		return;
 	}
 	/* Served inside a reply, which must stay a frame (4 MiB). */
-	if (srv->stats.len > CTL_STATS_MAX) {
-		ctl_buf_reset(&srv->stats);
-		srv->stats_us = 0;
+	if (nb.len > CTL_STATS_MAX) {
+		ctl_buf_fini(&nb);
 		ctl_reply_fail(r, -EMSGSIZE, "bad_request",
 			       "report longer than %u bytes as stored",
 			       CTL_STATS_MAX);
 		return;
 	}
+	ctl_buf_fini(&srv->stats);
+	srv->stats = nb;
 	srv->stats_us = ctl_now_us();
 	ctl_jw_bool(&r->w, "stored", true);
 }

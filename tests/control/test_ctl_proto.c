@@ -1596,6 +1596,28 @@ test_ctl_proto_stats_report_and_views(void **state)
 			"{\"cmd\":\"stats.report\",\"metrics\":[{\"name\":"
 			"\"x\",\"type\":\"gauge\",\"samples\":[{\"value\":"
 			"\"1\"}]}]}",
+			/* nesting a `stats` reply could not hold */
+			"{\"cmd\":\"stats.report\",\"metrics\":[{\"name\":"
+			"\"x\",\"type\":\"gauge\",\"samples\":[],"
+			"\"extra\":[[[[[[[[[[[[1]]]]]]]]]]]]}]}",
+			"{\"cmd\":\"stats.report\",\"metrics\":[{\"name\":"
+			"\"x\",\"type\":\"gauge\",\"samples\":[{\"value\":1,"
+			"\"extra\":{\"a\":1}}]}]}",
+			/* two HELP and TYPE lines, or a label given twice */
+			"{\"cmd\":\"stats.report\",\"metrics\":["
+			"{\"name\":\"y\",\"type\":\"gauge\",\"samples\":[]},"
+			"{\"name\":\"x\",\"type\":\"gauge\",\"samples\":[]},"
+			"{\"name\":\"y\",\"type\":\"counter\",\"samples\":[]}]}",
+			"{\"cmd\":\"stats.report\",\"metrics\":[{\"name\":"
+			"\"x\",\"type\":\"gauge\",\"samples\":[{\"labels\":"
+			"{\"a\":\"1\",\"b\":\"2\",\"a\":\"3\"},\"value\":1}]}]}",
+			"{\"cmd\":\"stats.report\",\"metrics\":[{\"name\":"
+			"\"x\",\"type\":\"gauge\",\"samples\":[{\"labels\":"
+			"{\"a\":\"\",\"b\":\"\",\"c\":\"\",\"d\":\"\","
+			"\"e\":\"\",\"f\":\"\",\"g\":\"\",\"h\":\"\","
+			"\"i\":\"\",\"j\":\"\",\"k\":\"\",\"l\":\"\","
+			"\"m\":\"\",\"n\":\"\",\"o\":\"\",\"p\":\"\","
+			"\"q\":\"\"},\"value\":1}]}]}",
 		};
 		size_t k;
 
@@ -1611,6 +1633,24 @@ test_ctl_proto_stats_report_and_views(void **state)
 	v = raw_reply(fd);
 	assert_true(ctl_json_bool(v, "ok", false));
 	ctl_json_free(v);
+	/* One too long as stored is refused, and the one before stays. */
+	{
+		static const char head[] = "{\"cmd\":\"stats.report\","
+			"\"generation\":8,\"metrics\":[{\"name\":\"x\","
+			"\"type\":\"gauge\",\"samples\":[],\"help\":\"";
+		static const char tail[] = "\"}]}";
+		size_t hl = sizeof(head) - 1, fill = (3u << 20) + 1000;
+		char *big = malloc(hl + fill + sizeof(tail));
+
+		assert_non_null(big);
+		memcpy(big, head, hl);
+		memset(big + hl, 'a', fill);
+		memcpy(big + hl + fill, tail, sizeof(tail));
+		assert_int_equal(ctl_io_send_frame(fd, CTL_FRAME_REQUEST, big,
+						   strlen(big)), 0);
+		free(big);
+		raw_error(fd, "bad_request", "longer than");
+	}
 	close(fd);
 
 	v = run_json(fx, plain, &ex);
