@@ -39,6 +39,7 @@ enum {
 	DP_OPT_PROBE_INTERVAL,
 	DP_OPT_PROBE_DOWN,
 	DP_OPT_DSCP,
+	DP_OPT_ALIAS,
 };
 
 static const struct option dp_longopts[] = {
@@ -47,6 +48,7 @@ static const struct option dp_longopts[] = {
 	{ "sip-port",      required_argument, NULL, DP_OPT_SIP_PORT },
 	{ "mode",          required_argument, NULL, DP_OPT_MODE },
 	{ "domain",        required_argument, NULL, DP_OPT_DOMAIN },
+	{ "alias",         required_argument, NULL, DP_OPT_ALIAS },
 	{ "redirect-code", required_argument, NULL, DP_OPT_REDIRECT_CODE },
 	{ "no-route-code", required_argument, NULL, DP_OPT_NO_ROUTE_CODE },
 	{ "control",       required_argument, NULL, DP_OPT_CONTROL },
@@ -79,6 +81,10 @@ dp_opts_usage(FILE *f, const char *prog)
 "  --mode redirect|proxy  answer with redirects or forward statelessly\n"
 "                         (default redirect)\n"
 "  --domain NAME          a local domain (repeatable, up to %d)\n"
+"  --alias IP             an address that names the router in URIs but is\n"
+"                         not on the port: a NAT's public address, a load\n"
+"                         balancer's VIP (IPv4 or IPv6; repeatable, up to\n"
+"                         %d)\n"
 "  --redirect-code N      3xx code of redirect answers (default 302)\n"
 "  --redirect-expires N   add ;expires=N to redirect Contacts (seconds;\n"
 "                         default 0: none)\n"
@@ -115,7 +121,7 @@ dp_opts_usage(FILE *f, const char *prog)
 "  --port N               DPDK port to use (default 0)\n"
 "  -h, --help             this text\n",
 		prog, DP_MAX_ADDRS, DP_MAX_SIP_PORTS, DP_MAX_DOMAINS,
-		DP_DEFAULT_MBUFS);
+		DP_MAX_ALIASES, DP_DEFAULT_MBUFS);
 }
 
 void
@@ -262,6 +268,13 @@ dp_opt_one(struct dp_conf *conf, int c, const char *arg, bool *port_given)
 			return -EINVAL;
 		conf->domain_len[conf->ndomain] = (uint8_t)strlen(arg);
 		conf->domain[conf->ndomain++] = arg;
+		return 0;
+	case DP_OPT_ALIAS:
+		if (conf->nalias == DP_MAX_ALIASES)
+			return -ENOSPC;
+		if (dp_ip_parse(arg, &conf->alias[conf->nalias]) != 0)
+			return -EINVAL;
+		conf->nalias++;
 		return 0;
 	case DP_OPT_REDIRECT_CODE:
 		if (dp_num_parse(arg, 300, 399, &v) != 0)

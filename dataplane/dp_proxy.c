@@ -343,7 +343,7 @@ dp_proxy_uri_is_us(const struct dp_conf *conf, const struct sip_uri *uri)
 	if (!dp_proxy_our_port(conf, uri->port))
 		return false;
 	fam = sip_host_to_ip(uri->host, addr);
-	return fam > 0 && dp_proxy_our_ip(conf, addr, fam) != NULL;
+	return fam > 0 && dp_conf_ip_is_ours(conf, addr, fam);
 }
 
 static const char dp_proxy_hexdig[] = "0123456789abcdef";
@@ -736,7 +736,7 @@ dp_proxy_maddr_ours(const struct dp_proxy_self *self, const struct sip_uri *u,
 	if (!dp_proxy_maddr_param(u, param, &value))
 		return false;
 	fam = sip_host_to_ip(value, addr);
-	return fam > 0 && dp_proxy_our_ip(self->conf, addr, fam) != NULL;
+	return fam > 0 && dp_conf_ip_is_ours(self->conf, addr, fam);
 }
 
 /* An edit removing the parameter @p param of the Request-URI. */

@@ -281,28 +281,19 @@ dp_sip_port_is_ours(const struct dp_conf *c, const struct sip_uri *u)
 	return false;
 }
 
-/* Is the URI's host one of our addresses or local domains? */
+/* Is the URI's host one of our addresses, aliases or local domains? */
 static bool
 dp_sip_host_is_ours(const struct dp_conf *c, const struct sip_uri *u)
 {
 	struct span h = u->host;
 	uint8_t a[16];
-	uint8_t i;
 	int af;
 
 	switch (u->host_type) {
 	case SIP_HOST_IPV4:
 	case SIP_HOST_IPV6:
 		af = sip_host_to_ip(h, a);
-		for (i = 0; af == 4 && i < c->naddr4; i++) {
-			if (memcmp(&c->addr4[i].ip.v4, a, 4) == 0)
-				return true;
-		}
-		for (i = 0; af == 16 && i < c->naddr6; i++) {
-			if (memcmp(c->addr6[i].ip.v6, a, 16) == 0)
-				return true;
-		}
-		return false;
+		return af > 0 && dp_conf_ip_is_ours(c, a, af);
 	case SIP_HOST_NAME:
 		return dp_conf_domain_is_ours(c, h);
 	default:

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_ether.h>
@@ -28,6 +29,7 @@
  * request, edited) at the smallest --mtu, 576 (552 bytes a fragment). */
 #define DP_MAX_FRAGS            32
 #define DP_MAX_ADDRS            8       /* --addr per family */
+#define DP_MAX_ALIASES          8       /* --alias in all */
 #define DP_MAX_SIP_PORTS        8
 #define DP_MAX_DOMAINS          16
 #define DP_MAX_WORKERS          RTE_MAX_LCORE
@@ -239,6 +241,8 @@ struct dp_conf {
 	uint16_t         vlan;                          /* VLAN ID, 0: untagged */
 	uint32_t         mbufs;                         /* direct mbufs per socket */
 	uint16_t         port_id;                       /* DPDK port, default 0 */
+	struct dp_ip     alias[DP_MAX_ALIASES];         /* names us, not on the port */
+	uint8_t          nalias;
 	const char      *domain[DP_MAX_DOMAINS];        /* points into argv */
 	uint8_t          ndomain;
 	uint8_t          domain_len[DP_MAX_DOMAINS];    /* strlen of each, at parse time */
@@ -250,6 +254,34 @@ struct dp_conf {
 	uint32_t         probe_interval_ms;             /* target OPTIONS probes, 0: off */
 	uint8_t          probe_down;                    /* unanswered probes -> down */
 };
+
+/*
+ * Does address @p a (4 bytes when @p af is 4, else 16) name us in a URI:
+ * one of --addr's, or an --alias (a NAT's public address, a load
+ * balancer's VIP)?
+ */
+static inline bool
+dp_conf_ip_is_ours(const struct dp_conf *c, const uint8_t *a, int af)
+{
+	uint8_t i;
+
+	for (i = 0; af == 4 && i < c->naddr4; i++) {
+		if (memcmp(&c->addr4[i].ip.v4, a, 4) == 0)
+			return true;
+	}
+	for (i = 0; af == 16 && i < c->naddr6; i++) {
+		if (memcmp(c->addr6[i].ip.v6, a, 16) == 0)
+			return true;
+	}
+	for (i = 0; i < c->nalias; i++) {
+		if (af == 4 ? c->alias[i].family == DP_AF_V4 &&
+			      memcmp(&c->alias[i].v4, a, 4) == 0 :
+			      c->alias[i].family == DP_AF_V6 &&
+			      memcmp(c->alias[i].v6, a, 16) == 0)
+			return true;
+	}
+	return false;
+}
 
 /* Is host name @p h one of --domain's (no case; a final '.' allowed)? */
 static inline bool

@@ -62,7 +62,8 @@ test_dp_opts_everything_set(void **state)
 		"1", "--data-dir", "/var/lib/sipedge", "--redirect-expires",
 		"600", "--retry-after", "120", "--record-route",
 		"--probe-interval", "5000", "--probe-down", "4", "--dscp", "26",
-		NULL };
+		"--alias", "203.0.113.5", "--alias", "2001:db8:5::1", NULL };
+	static const uint8_t vip4[4] = { 203, 0, 113, 5 };
 	struct dp_conf c;
 
 	(void)state;
@@ -89,6 +90,14 @@ test_dp_opts_everything_set(void **state)
 	assert_int_equal(c.probe_interval_ms, 5000);
 	assert_int_equal(c.probe_down, 4);
 	assert_int_equal(c.dscp, 26);
+	assert_int_equal(c.nalias, 2);
+	assert_int_equal(c.alias[0].family, DP_AF_V4);
+	assert_memory_equal(&c.alias[0].v4, vip4, 4);
+	assert_int_equal(c.alias[1].family, DP_AF_V6);
+	assert_true(dp_conf_ip_is_ours(&c, vip4, 4));
+	assert_true(dp_conf_ip_is_ours(&c, c.addr4[0].ip.v6, 4));
+	assert_false(dp_conf_ip_is_ours(&c, c.alias[1].v6, 4));
+	assert_true(dp_conf_ip_is_ours(&c, c.alias[1].v6, 16));
 }
 
 static void
@@ -100,6 +109,8 @@ test_dp_opts_invalid_rejected(void **state)
 		{ "--addr", "192.0.2.300" },
 		{ "--addr", "192.0.2.1/" },
 		{ "--gateway", "gw.example" },
+		{ "--alias", "vip.example" },
+		{ "--alias", "203.0.113.5/32" },
 		{ "--sip-port", "0" },
 		{ "--sip-port", "65536" },
 		{ "--mode", "stateful" },

@@ -792,6 +792,62 @@ test_dp_proxy_ack_to_name_uses_table(void **state)
 	assert_int_equal(t_out.why, DP_PW_NOT_IP);
 }
 
+/*
+ * Behind a NAT or a load balancer, callers address the router by a public
+ * address that is not on its port. With that address an --alias, the
+ * ACK of a non-2xx response naming it goes through the table as its
+ * INVITE did (without, it went to that address), a Route naming it is
+ * popped, and an in-dialog request naming it belongs to no dialog (481).
+ */
+static void
+test_dp_proxy_alias_names_us(void **state)
+{
+	static const char ack[] =
+		"ACK sip:+12125550100@203.0.113.5 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-n\r\n"
+		"Max-Forwards: 70\r\n"
+		"To: <sip:+12125550100@203.0.113.5>;tag=u1\r\n"
+		"From: <sip:alice@192.0.2.10>;tag=a1\r\n"
+		"Call-ID: n1\r\nCSeq: 3 ACK\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char bye[] =
+		"BYE sip:bob@203.0.113.5 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-n2\r\n"
+		"Max-Forwards: 70\r\n"
+		"To: <sip:bob@203.0.113.5>;tag=u1\r\n"
+		"From: <sip:alice@192.0.2.10>;tag=a1\r\n"
+		"Call-ID: n1\r\nCSeq: 4 BYE\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char routed[] = INVITE_HDRS(
+		"sip:+12125550100@carrier.example",
+		"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-n3",
+		"Route: <sip:203.0.113.5;lr>\r\n");
+	static const uint8_t vip[4] = { 203, 0, 113, 5 };
+	const char *got;
+
+	(void)state;
+	/* Without the alias: a remote target like any other. */
+	t_parse(ack);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_SEND);
+	assert_memory_equal(&t_out.dst.v4, vip, 4);
+
+	t_conf.alias[0].family = DP_AF_V4;
+	memcpy(&t_conf.alias[0].v4, vip, 4);
+	t_conf.nalias = 1;
+	t_parse(ack);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_TABLE);
+	t_parse(bye);
+	assert_int_equal(dp_proxy_request(&t_self, &t_msg, &t_info, &t_meta,
+					  &t_out), DP_PA_ANSWER);
+	assert_int_equal(t_out.code, 481);
+	got = t_forward(routed, SPAN_NULL);
+	assert_null(strstr(got, "Route:"));
+	assert_non_null(strstr(got, "INVITE sip:+12125550100@192.0.2.20:5070 "));
+	t_setup_conf();
+}
+
 /* Only our Route: popped, then the table (no To-tag) or R-URI (tag). */
 static void
 test_dp_proxy_route_only_ours(void **state)
@@ -2234,6 +2290,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dp_proxy_forward_exact_bytes),
+		cmocka_unit_test(test_dp_proxy_alias_names_us),
 		cmocka_unit_test(test_dp_proxy_forward_received_rport_mf_rr),
 		cmocka_unit_test(test_dp_proxy_forward_forged_received_replaced),
 		cmocka_unit_test(test_dp_proxy_loop_hash_route_layout),
