@@ -329,7 +329,10 @@ dp_classify_ip6(struct dp_lcore *lc, struct rte_mbuf *m,
 	if (dp_is_local6(lc->conf, ip->dst_addr)) {
 		/* A unicast datagram in a multicast frame is no datagram
 		 * for us (RFC 1122 §3.3.6), but for neighbour discovery. */
-		if (unlikely(mcast && ip->proto != IPPROTO_ICMPV6))
+		if (unlikely(mcast) &&
+		    (ip->proto != IPPROTO_ICMPV6 || plen == 0 ||
+		     (((const uint8_t *)(ip + 1))[0] != DP_ND_NS &&
+		      ((const uint8_t *)(ip + 1))[0] != DP_ND_NA)))
 			return dp_drop_as(lc, DP_CNT_NOT_FOR_US);
 		mcast = false;
 	} else if (ip->proto != IPPROTO_ICMPV6 ||

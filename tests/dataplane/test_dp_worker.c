@@ -476,7 +476,7 @@ test_dp_worker_bogus_source_dropped(void **state)
 /*
  * IPv6 UDP without a checksum (0) is dropped even when the NIC vouches
  * for it (RFC 8200 §8.1); a unicast datagram in a multicast frame is
- * not for us (RFC 1122 §3.3.6).
+ * not for us (RFC 1122 §3.3.6), an echo request neither.
  */
 static void
 test_dp_worker_ip6_zero_cksum_and_mcast_frame(void **state)
@@ -504,6 +504,16 @@ test_dp_worker_ip6_zero_cksum_and_mcast_frame(void **state)
 	assert_int_equal(t_cnt(DP_CNT_NOT_FOR_US), 1);
 	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_SIP_RX), 0);
+
+	/* nor is an echo request: only neighbour discovery is */
+	n = t_echo6(in, false, &(const struct rte_ether_addr){
+			{ 0x33, 0x33, 0, 0, 0, 1 } }, &t_mac_peer, t_ip6_peer,
+		    t_ip6_us);
+	t_rx(in, n);
+	t_poll();
+	assert_int_equal(t_cnt(DP_CNT_NOT_FOR_US), 2);
+	t_expect_nothing();
+	assert_int_equal(t_cnt(DP_CNT_ICMP6_ECHO), 0);
 	t_end();
 }
 
