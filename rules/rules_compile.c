@@ -832,8 +832,9 @@ rules_cc_domains(struct rules_cc *cc)
  * Up to @p cap digits that every key matching @p pat (anchored at both
  * ends) must start with, into @p lead; returns how many. Conservative:
  * 0 whenever unsure. A top-level alternative could start with anything,
- * and options, lookarounds and \Q...\E quoting change how the rest reads,
- * so those patterns have no lead. A digit followed by a quantifier may be
+ * and options, lookarounds and \Q...\E quoting change how the rest reads
+ * (a lone \E is no atom, so a quantifier after it applies to the digit
+ * before), so those patterns have no lead. A digit followed by a quantifier may be
  * absent or repeated: the lead stops before it.
  */
 static uint32_t
@@ -848,7 +849,8 @@ rules_re_lead(struct span pat, char *lead, uint32_t cap)
 		char c = p[i];
 
 		if (c == '\\') {
-			if (i + 1 < len && p[i + 1] == 'Q')
+			/* \E without \Q is nothing: "12\E?3" matches 13 */
+			if (i + 1 < len && (p[i + 1] == 'Q' || p[i + 1] == 'E'))
 				return 0;
 			i++;                    /* the escaped character */
 			continue;

@@ -603,7 +603,7 @@ gen_regex(char *p, size_t cap)
 	static const char *const lead[] = { "1", "7", "44", "49", "353", "972" };
 	const char *c = lead[rng(6)];
 
-	switch (rng(12)) {
+	switch (rng(13)) {
 	case 0:
 		return snprintf(p, cap, "^%s%u[0-9]{%u}$", c, rng(1000),
 				1 + rng(4));
@@ -629,6 +629,10 @@ gen_regex(char *p, size_t cap)
 		return snprintf(p, cap, "%s[]0-9]*", c);
 	case 10:
 		return snprintf(p, cap, "(?i)%s[0-9a]*", c);
+	case 11:
+		/* a lone \E is nothing: the '?' makes the digit optional */
+		return snprintf(p, cap, "%s%u\\E?%u[0-9]*", c, rng(10),
+				rng(10));
 	default:
 		return snprintf(p, cap, "%u+[0-9]*", rng(10));
 	}
@@ -785,6 +789,36 @@ test_rules_compile_regex_split_equals_one_database(void **state)
 	regex_split_round(1000, 20000);
 }
 
+/*
+ * A lone \E is no atom: in "12\E?3" the '?' makes the 2 optional, so the
+ * pattern has no lead "12", and a split table (256 regex rules and more)
+ * routes 13 by it as one database does.
+ */
+static void
+test_rules_compile_regex_lone_e_has_no_lead(void **state)
+{
+	size_t cap = 64 + 256 * 64, len;
+	char *csv = malloc(cap);
+	struct rt_db t;
+	uint32_t i;
+
+	(void)state;
+	assert_non_null(csv);
+	len = (size_t)snprintf(csv, cap, RT_HDR
+			       "lead,regex,12\\E?3,forward,198.19.0.1:5060,,,,\n");
+	for (i = 0; i < 256; i++)
+		len += (size_t)snprintf(csv + len, cap - len,
+					"r%u,regex,9%02u[0-9]*,forward,"
+					"198.19.0.2:5060,,,,\n", i, i % 100);
+	t = rt_db(csv);
+	assert_true(rules_db_regex_split(t.db));
+	assert_string_equal(rt_route(&t, "13", "example.com"), "lead");
+	assert_string_equal(rt_route(&t, "123", "example.com"), "lead");
+	assert_string_equal(rt_route(&t, "12", "example.com"), "-");
+	rt_free(&t);
+	free(csv);
+}
+
 /* A resolver with fixed answers: gw.example.net has two IPv4 addresses
  * and one IPv6, dup.example.net is 192.0.2.1, the rest fail. */
 static int
@@ -925,6 +959,7 @@ main(void)
 		cmocka_unit_test(test_rules_compile_targets_deduplicated),
 		cmocka_unit_test(test_rules_compile_trie_equals_hyperscan_random_tables),
 		cmocka_unit_test(test_rules_compile_regex_split_equals_one_database),
+		cmocka_unit_test(test_rules_compile_regex_lone_e_has_no_lead),
 		cmocka_unit_test(test_rules_compile_trie_directory_equals_plain_walk),
 		cmocka_unit_test(test_rules_compile_trie_long_keys),
 	};
