@@ -71,6 +71,9 @@ struct rules_set {
 /* ntargets of a row whose targets field did not parse (already reported). */
 #define RULES_NTARGETS_BAD      UINT32_MAX
 
+/* code of a row whose code field did not parse (already reported). */
+#define RULES_CODE_BAD          UINT16_MAX
+
 void rules_srule_view(const struct rules_set *set, const struct rules_srule *r,
 		      struct rules_rule *out);
 int rules_rule_check(const struct rules_rule *rule, struct rules_errors *errs);

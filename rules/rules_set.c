@@ -603,14 +603,18 @@ rules_rule_check(const struct rules_rule *r, struct rules_errors *errs)
 					 rules_action_name(r->action));
 			bad = 1;
 		}
-		if (r->code != 0) {
+		if (r->code == RULES_CODE_BAD) {
+			bad = 1;
+		} else if (r->code != 0) {
 			rules_errors_add(errs, r->line, RULES_FIELD_CODE,
 					 "code is only for reject");
 			bad = 1;
 		}
 		break;
 	case RULES_ACTION_REJECT:
-		if (r->code < 400 || r->code > 699) {
+		if (r->code == RULES_CODE_BAD) {
+			bad = 1;
+		} else if (r->code < 400 || r->code > 699) {
 			rules_errors_add(errs, r->line, RULES_FIELD_CODE,
 					 r->code == 0 ? "reject needs a code (400-699)" :
 					 "reject code %u out of range 400-699",
@@ -1382,9 +1386,12 @@ rules_fields_to_rule(const struct span *f, uint32_t nf, uint32_t line,
 			    RULES_FIELD_STRIP, errs, &v) != 0)
 		rc = -EINVAL;
 	r->strip = (uint16_t)v;
-	if (rules_parse_num(f[RULES_FIELD_CODE - 1], 0, 699, line,
-			    RULES_FIELD_CODE, errs, &v) != 0)
+	/* The range is the action's (rules_rule_check()): parsed as 3 digits. */
+	if (rules_parse_num(f[RULES_FIELD_CODE - 1], 0, 999, line,
+			    RULES_FIELD_CODE, errs, &v) != 0) {
+		v = RULES_CODE_BAD;
 		rc = -EINVAL;
+	}
 	r->code = (uint16_t)v;
 	/*
 	 * New input only (stored rules load without these checks, so a

@@ -348,6 +348,17 @@ test_rules_csv_each_error_kind_reported(void **state)
 			 "reject needs a code");
 	expect_one_error("x,prefix,1,reject,,,,,302", 2, RULES_FIELD_CODE,
 			 "out of range");
+	/* one error each, with the action's range, not a second one */
+	expect_one_error("x,prefix,1,reject,,,,,700", 2, RULES_FIELD_CODE,
+			 "reject code 700 out of range 400-699");
+	expect_one_error("x,prefix,1,reject,,,,,4o4", 2, RULES_FIELD_CODE,
+			 "code '4o4' is not a number");
+	expect_one_error("x,prefix,1,reject,,,,,1000", 2, RULES_FIELD_CODE,
+			 "is not a number");
+	expect_one_error("x,prefix,1,forward,192.0.2.1:5060,,,,999", 2,
+			 RULES_FIELD_CODE, "code is only for reject");
+	expect_one_error("x,prefix,1,forward,192.0.2.1:5060,,,,x", 2,
+			 RULES_FIELD_CODE, "is not a number");
 	expect_one_error("x,domain,a..example.com,forward,192.0.2.1:5060,,,,",
 			 2, RULES_FIELD_PATTERN, "empty label");
 	expect_one_error("x,prefix,1,reject,,,,,401", 2, RULES_FIELD_CODE,
