@@ -333,10 +333,13 @@ rules_cc_tlist_ents(struct rules_cc *cc, const struct rules_srule *r,
 		}
 		rules_cc_resolve(cc, t);
 		if (cc->last_n < 0) {
+			/* Named by id: a stored rule has no line (0). */
 			if (cc->errs != NULL)
 				rules_errors_add(cc->errs, r->line,
 						 RULES_FIELD_TARGETS,
-						 "target %u '%.*s:%u': host name does not resolve%s%s",
+						 "rule '%.*s': target %u '%.*s:%u': host name does not resolve%s%s",
+						 (int)r->id_len,
+						 cc->set->str + r->str_off,
 						 i + 1, (int)t->name_len,
 						 t->name, t->port,
 						 cc->last_why[0] != '\0' ?
@@ -355,7 +358,9 @@ rules_cc_tlist_ents(struct rules_cc *cc, const struct rules_srule *r,
 	if (rc == -E2BIG) {
 		if (cc->errs != NULL)
 			rules_errors_add(cc->errs, r->line, RULES_FIELD_TARGETS,
-					 "the targets' host names resolve to more than %d addresses",
+					 "rule '%.*s': the targets' host names resolve to more than %d addresses",
+					 (int)r->id_len,
+					 cc->set->str + r->str_off,
 					 RULES_TARGETS_MAX);
 		return -EINVAL;
 	}

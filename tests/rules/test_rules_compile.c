@@ -939,7 +939,7 @@ test_rules_compile_names_resolved(void **state)
 		assert_int_equal(errs->e[0].line, 2);
 		assert_int_equal(errs->e[1].line, 4);
 		assert_non_null(strstr(errs->e[1].msg,
-				       "target 2 'other.example.net:5060': host name does not resolve: no such host"));
+				       "rule 'c': target 2 'other.example.net:5060': host name does not resolve: no such host"));
 		rules_set_free(set);
 	}
 	free(errs);
