@@ -102,7 +102,8 @@ rules_key_make(struct span user, struct span host, struct rules_key *key)
 				i += 2;
 			}
 			if (n == sizeof(tmp)) {
-				if (memchr(tmp, ';', n) == NULL)
+				/* a ';' here ends the number part too */
+				if (c != ';' && memchr(tmp, ';', n) == NULL)
 					return -ENAMETOOLONG;
 				cut = true;
 				break;

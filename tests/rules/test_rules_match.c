@@ -98,6 +98,16 @@ test_rules_match_key_limit_on_number(void **state)
 	memset(u, 'a', RULES_KEY_MAX + 1);
 	assert_int_equal(rules_key_make(span_make(u, RULES_KEY_MAX + 1),
 					SPAN_NULL, &k), -ENAMETOOLONG);
+	/* escaped, exactly the unescape room (2 * RULES_KEY_MAX + 2) before
+	 * its ';': the longest number with a separator before each digit */
+	n = (size_t)snprintf(u, sizeof(u), "%%2B");
+	for (i = 0; i < RULES_KEY_MAX; i++) {
+		u[n++] = '-';
+		u[n++] = '7';
+	}
+	u[n++] = '-';
+	n += (size_t)snprintf(u + n, sizeof(u) - n, ";x");
+	key_is(u, "h", want, "h");
 	/* escaped, longer than the unescape room, no ';': not a key */
 	for (i = 0, n = 0; i < 300; i++)
 		n += (size_t)snprintf(u + n, sizeof(u) - n, "%%41");
