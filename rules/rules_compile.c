@@ -391,7 +391,9 @@ rules_cc_tlist(struct rules_cc *cc, const struct rules_srule *r,
 
 	h = (uint32_t)rules_hash_bytes(rec, len) & cc->tl_mask;
 	while ((v = cc->tl_ht[h]) != 0) {
-		if (memcmp(cc->tlists + v - 1, rec, len) == 0) {
+		/* the count first: a shorter list may end the buffer */
+		if (memcmp(cc->tlists + v - 1, rec, 4) == 0 &&
+		    memcmp(cc->tlists + v - 1, rec, len) == 0) {
 			*off = v - 1;
 			return 0;
 		}
