@@ -257,13 +257,16 @@ dp_up_set(uint64_t *w, uint32_t t, bool on)
 				 __ATOMIC_RELAXED);
 }
 
-/* The keyed hash of a probe's generation, target and round. */
+/*
+ * The keyed hash of a probe's generation, target and round, under the
+ * process's own random key: a secret change keeps the round in flight,
+ * and a restart makes branches no one has seen.
+ */
 static inline uint64_t
 dp_probe_mac(const struct dp_snap *s, uint32_t gen, uint32_t t,
 	     uint32_t round)
 {
-	const struct hash_key k = { s->tag_key[0] ^ 0x70726f6265ull,
-				    s->tag_key[1] };
+	const struct hash_key k = { s->probe_key[0], s->probe_key[1] };
 	uint32_t w[3] = { gen, t, round };
 
 	return siphash24(&k, w, sizeof(w));
@@ -306,6 +309,14 @@ uint32_t dp_probe_answered(const struct dp_snap *s, uint32_t t);
  */
 void dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,
 			  const struct dp_snap *old);
+
+/*
+ * After the grace period that took @p old out of the workers' hands
+ * (@p s published in its place): the probe answers recorded in @p old
+ * after dp_snap_carry_health() copied them, into @p s, so that an answer
+ * a worker took during the swap is not lost. Context: the loader thread.
+ */
+void dp_snap_carry_answers(struct dp_snap *s, const struct dp_snap *old);
 
 struct addr_port;
 

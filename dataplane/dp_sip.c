@@ -455,14 +455,17 @@ dp_sip_source(struct dp_lcore *lc, const struct dp_acl *acl,
 /*
  * A response to one of the loader's probes (dp_probe.c): its round is
  * recorded in this worker's slice of the snapshot when the generation and
- * target are the snapshot's and it is not a 503. Always consumed.
+ * target are the snapshot's, it comes from the target's address and it
+ * is not a 503. Always consumed.
  */
 static uint8_t
 dp_sip_probe_answer(struct dp_lcore *lc, const struct dp_snap *snap,
-		    const struct dp_sip_pkt *p)
+		    const struct dp_udp_meta *meta, const struct dp_sip_pkt *p)
 {
 	const char *b = p->info.via.branch.ptr + DP_PROBE_MAGIC_LEN;
 	uint32_t gen, t, round, *a;
+	struct rules_dest d;
+	struct dp_ip from;
 	char mac[16];
 
 	if (snap == NULL || snap->probe_ans == NULL ||
@@ -484,6 +487,13 @@ dp_sip_probe_answer(struct dp_lcore *lc, const struct dp_snap *snap,
 		t = snap->probe_remap[t];
 	}
 	if (t >= snap->ntargets)
+		goto stale;
+	/* From the target probed (any port): a copy from elsewhere proves
+	 * nothing of it. */
+	if (rules_db_target(snap->db, t, &d) != 0)
+		goto stale;
+	dp_ip_set(&from, d.addr, d.af);
+	if (!dp_ip_eq(&from, &meta->src))
 		goto stale;
 	a = &snap->probe_ans[(size_t)lc->idx * snap->pstride + t];
 	if (round > *a)
@@ -527,7 +537,7 @@ dp_sip_classify(struct dp_lcore *lc, const struct dp_snap *snap,
 		if (unlikely(p->info.via.branch.len == DP_PROBE_BRANCH_LEN &&
 			     memcmp(p->info.via.branch.ptr, DP_PROBE_MAGIC,
 				    DP_PROBE_MAGIC_LEN) == 0))
-			return dp_sip_probe_answer(lc, snap, p);
+			return dp_sip_probe_answer(lc, snap, meta, p);
 		if (c->mode == DP_MODE_PROXY)
 			return DP_SV_PROXY;
 		/* A redirect server sends no request, so no response is ours. */

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -30,6 +31,7 @@
 
 #include <lmdb.h>
 #include <rte_common.h>
+#include <rte_random.h>
 #include <urcu/urcu-qsbr.h>
 
 #include <fmt.h>
@@ -189,6 +191,21 @@ dp_snap_chosts(struct dp_snap *s)
 	return 0;
 }
 
+/* The probe key of this process (dp_snap.probe_key), made once. */
+static uint64_t dp_snap_probe_key[2];
+static pthread_once_t dp_snap_probe_key_once = PTHREAD_ONCE_INIT;
+
+static void
+dp_snap_probe_key_make(void)
+{
+	if (getrandom(dp_snap_probe_key, sizeof(dp_snap_probe_key), 0) !=
+	    (ssize_t)sizeof(dp_snap_probe_key)) {
+		/* No kernel source: DPDK's generator, seeded at start. */
+		dp_snap_probe_key[0] = rte_rand();
+		dp_snap_probe_key[1] = rte_rand() ^ dp_snap_wall_us();
+	}
+}
+
 int
 dp_snap_build(void *image, size_t len, uint64_t generation,
 	      const uint8_t secret[16], uint16_t nworkers,
@@ -213,6 +230,9 @@ dp_snap_build(void *image, size_t len, uint64_t generation,
 	k.k1 = hash_load_le64(secret + 8);
 	s->tag_key[0] = k.k0;
 	s->tag_key[1] = k.k1;
+	pthread_once(&dp_snap_probe_key_once, dp_snap_probe_key_make);
+	s->probe_key[0] = dp_snap_probe_key[0];
+	s->probe_key[1] = dp_snap_probe_key[1];
 	/* A separate key for flow hashes, so To-tags reveal nothing of it. */
 	s->flow_key[0] = siphash24(&k, "flow-key-0", 10);
 	s->flow_key[1] = siphash24(&k, "flow-key-1", 10);
@@ -456,22 +476,21 @@ out:
 	free(tot);
 }
 
-void
-dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,
-		     const struct dp_snap *old)
+/*
+ * @p old's target number -> @p s's (UINT32_MAX: none there), by
+ * host:port, in an array the caller frees; NULL without memory.
+ */
+static uint32_t *
+dp_snap_target_map(const struct dp_snap *s, const struct dp_snap *old)
 {
 	struct dp_carry mc = { .slot = NULL };
-	uint32_t t, t1, n_from, *map = NULL, *remap = NULL;
-	uint64_t tsc;
-	bool own;
+	uint32_t t, t1, *map;
 
-	if (s->probe_miss == NULL || old == NULL || old->probe_miss == NULL ||
-	    old->chost == NULL || s->chost == NULL)
-		return;
-	/* @p old's target number -> ours, by host:port. */
 	map = malloc(((size_t)old->ntargets + 1) * sizeof(*map));
-	if (map == NULL || !dp_carry_init(&mc, s->ntargets))
-		goto out;       /* every target starts healthy, as at start */
+	if (map == NULL || !dp_carry_init(&mc, s->ntargets)) {
+		free(map);
+		return NULL;
+	}
 	for (t = 0; t < s->ntargets; t++)
 		if (s->chost[t].len != 0)
 			dp_carry_add(&mc, s->chost[t].txt, s->chost[t].len,
@@ -480,6 +499,24 @@ dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,
 		map[t1] = old->chost[t1].len == 0 ? UINT32_MAX :
 			  (uint32_t)dp_carry_get(&mc, old->chost[t1].txt,
 						 old->chost[t1].len) - 1;
+	free(mc.slot);
+	return map;
+}
+
+void
+dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,
+		     const struct dp_snap *old)
+{
+	uint32_t t, t1, n_from, *map = NULL, *remap = NULL;
+	uint64_t tsc;
+	bool own;
+
+	if (s->probe_miss == NULL || old == NULL || old->probe_miss == NULL ||
+	    old->chost == NULL || s->chost == NULL)
+		return;
+	map = dp_snap_target_map(s, old);
+	if (map == NULL)
+		return;         /* every target starts healthy, as at start */
 
 	/*
 	 * The round in flight, numbered by old's generation when old sent
@@ -534,8 +571,38 @@ dp_snap_carry_health(const struct dp_conf *conf, struct dp_snap *s,
 					  dp_up_get(old->up_prev_bits, t1));
 		s->up_change_tsc = tsc;
 	}
-out:
-	free(mc.slot);
+	free(map);
+}
+
+/*
+ * Workers wrote answers into @p old until they saw @p s: they go into
+ * worker 0's slice of @p s, where that worker writes too: a larger round
+ * only, by CAS.
+ */
+void
+dp_snap_carry_answers(struct dp_snap *s, const struct dp_snap *old)
+{
+	uint32_t t, t1, a, cur, *map, *slot;
+
+	if (old == NULL || s->probe_ans == NULL || old->probe_ans == NULL ||
+	    old->chost == NULL || s->chost == NULL)
+		return;
+	map = dp_snap_target_map(s, old);
+	if (map == NULL)
+		return;
+	for (t1 = 0; t1 < old->ntargets; t1++) {
+		t = map[t1];
+		if (t >= s->ntargets)
+			continue;
+		a = dp_probe_answered(old, t1);
+		slot = &s->probe_ans[t];
+		cur = __atomic_load_n(slot, __ATOMIC_RELAXED);
+		while (a > cur &&
+		       !__atomic_compare_exchange_n(slot, &cur, a, false,
+						    __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED))
+			;
+	}
 	free(map);
 }
 
@@ -963,6 +1030,7 @@ dp_loader_swap(struct dp_loader *ld, struct dp_snap *s)
 		dp_snap_publish(s);
 		urcu_qsbr_synchronize_rcu();
 		dp_snap_carry(s, old);
+		dp_snap_carry_answers(s, old);
 		dp_snap_free(old);
 		__atomic_store_n(&ld->swaps, ld->swaps + 1, __ATOMIC_RELAXED);
 		return;
@@ -978,6 +1046,7 @@ dp_loader_swap(struct dp_loader *ld, struct dp_snap *s)
 	 * current, or the older one as N-1. */
 	urcu_qsbr_synchronize_rcu();
 	dp_snap_carry(s, old);
+	dp_snap_carry_answers(s, old);
 	dp_snap_free(ld->prev);
 	ld->prev = old;
 	ld->prev_until_us = dp_snap_now_us() + DP_SNAP_KEEP_US;
@@ -1373,25 +1442,30 @@ dp_loader_events(struct dp_loader *ld, int timeout_ms, uint64_t now)
 	return seen;
 }
 
-static void
+/* One stats report to the control process; false when it was not taken. */
+static bool
 dp_loader_report(struct dp_loader *ld)
 {
 	char *json = NULL, reply[512];
 	size_t len = 0, rlen;
+	bool ok = false;
 	FILE *f;
 
 	f = open_memstream(&json, &len);
 	if (f == NULL)
-		return;
+		return false;
 	dp_stats_report(f, ld->lcs, ld->nworkers, ld->svc, ld);
 	if (fclose(f) != 0) {
 		free(json);
-		return;
+		return false;
 	}
 	if (dp_ctl_request(ld->conf->control_path, json, len, reply,
-			   sizeof(reply), &rlen) == 0)
+			   sizeof(reply), &rlen) == 0) {
 		ld->cnt_reports++;
+		ok = true;
+	}
 	free(json);
+	return ok;
 }
 
 static void *
@@ -1429,9 +1503,14 @@ dp_loader_main(void *arg)
 				(uint64_t)ld->conf->probe_interval_ms * 1000;
 		}
 		if (now >= next_report) {
-			if (ld->fd >= 0)
-				dp_loader_report(ld);
-			next_report = now + DP_STATS_REPORT_US;
+			/* Timed from its end: a control process that takes
+			 * connections but never answers holds the loader up
+			 * for a report's time-out, so after a failure the
+			 * next waits DP_STATS_BACKOFF_US. */
+			bool ok = ld->fd < 0 || dp_loader_report(ld);
+
+			next_report = dp_snap_now_us() +
+				(ok ? DP_STATS_REPORT_US : DP_STATS_BACKOFF_US);
 		}
 	}
 	/* The workers have stopped (main.c): their final counts. */

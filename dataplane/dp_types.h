@@ -342,6 +342,8 @@ struct dp_snap {
 	uint32_t         ntargets;
 	uint16_t         nworkers;
 	uint64_t         tag_key[2];    /* SipHash key of To-tags (the installation secret) */
+	uint64_t         probe_key[2];  /* SipHash key of probe branches: random,
+					 * the same for every snapshot of a process */
 	uint64_t         flow_key[2];   /* SipHash key of Call-ID flow hashes */
 	struct dp_chost *chost;         /* [ntargets]: Contact text of each */
 	struct dp_acl    acl;           /* source policy (settings acl.*, ratelimit.*) */
@@ -359,6 +361,7 @@ struct dp_snap {
 						 * failed for want of memory
 						 * is read again after */
 #define DP_STATS_REPORT_US      1000000ull      /* stats pushed to the control */
+#define DP_STATS_BACKOFF_US     10000000ull     /* ... after one not taken */
 #define DP_CTL_BACKOFF_MAX_MS   5000u           /* reconnect backoff cap */
 #define DP_CTL_FRAME_MAX        (4u << 20)      /* PROTOCOL.md 1 */
 #define DP_CTL_REPLY_MAX        (1u << 20)      /* one-shot replies we read */

@@ -459,17 +459,30 @@ t_arp_frame(uint8_t *p, uint16_t op, const struct rte_ether_addr *edst,
 const uint8_t t_secret[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
 			       14, 15, 16 };
 
-void
-t_sip_rx4(const void *payload, size_t len)
+static void
+t_sip_rx4_at(const uint8_t src[4], uint16_t sport, const void *payload,
+	     size_t len)
 {
 	static uint8_t f[9216];
 	size_t n = t_eth(f, &t_env.ifc.mac, &t_mac_peer, 0x0800, 0);
 	uint8_t *ip = f + n;
 
 	assert_true(len + 64 < sizeof(f));
-	n += t_ip4(ip, t_ip4_peer, t_ip4_us, 17, (uint16_t)(8 + len), 1, 0);
-	n += t_udp(f + n, ip, 5062, 5060, payload, (uint16_t)len);
+	n += t_ip4(ip, src, t_ip4_us, 17, (uint16_t)(8 + len), 1, 0);
+	n += t_udp(f + n, ip, sport, 5060, payload, (uint16_t)len);
 	t_rx(f, n);
+}
+
+void
+t_sip_rx4(const void *payload, size_t len)
+{
+	t_sip_rx4_at(t_ip4_peer, 5062, payload, len);
+}
+
+void
+t_sip_rx4_from(const uint8_t src[4], const void *payload, size_t len)
+{
+	t_sip_rx4_at(src, 5060, payload, len);
 }
 
 void

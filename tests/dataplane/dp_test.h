@@ -122,6 +122,8 @@ extern const uint8_t t_secret[16];
 
 /* A UDP datagram from the IPv4 peer (192.0.2.2:5062) to us:5060. */
 void t_sip_rx4(const void *payload, size_t len);
+/* The same from IPv4 address @p src (port 5060), through the peer's MAC. */
+void t_sip_rx4_from(const uint8_t src[4], const void *payload, size_t len);
 /* The same from the IPv6 peer ([2001:db8::2]:5062). */
 void t_sip_rx6(const void *payload, size_t len);
 

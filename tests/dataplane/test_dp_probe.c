@@ -102,10 +102,14 @@ t_round(struct dp_snap *s, uint32_t round, int want_last, char *br)
 	return n;
 }
 
-/* The answer @p code of 198.19.0.@p last to the probe with branch @p br. */
+/*
+ * The answer @p code of 198.19.0.@p last to the probe with branch @p br,
+ * sent from 198.19.0.@p from.
+ */
 static void
-t_answer(int code, const char *br, int last)
+t_answer_from(int code, const char *br, int last, int from)
 {
+	const uint8_t src[4] = { 198, 19, 0, (uint8_t)from };
 	char resp[1024];
 	int n;
 
@@ -117,9 +121,16 @@ t_answer(int code, const char *br, int last)
 		     "Call-ID: %s@192.0.2.1:5060\r\n"
 		     "CSeq: 1 OPTIONS\r\n"
 		     "Content-Length: 0\r\n\r\n", code, br, last, last, br + 8);
-	t_sip_rx4(resp, (size_t)n);
+	t_sip_rx4_from(src, resp, (size_t)n);
 	t_poll();
 	t_expect_nothing();
+}
+
+/* The answer @p code of 198.19.0.@p last, from it. */
+static void
+t_answer(int code, const char *br, int last)
+{
+	t_answer_from(code, br, last, last);
 }
 
 /* Where an INVITE for 1212... with Call-ID @p id is forwarded. */
@@ -199,6 +210,19 @@ test_dp_probe_options_answers_and_health(void **state)
 
 		fmt_hex64(mac, sizeof(mac), dp_probe_mac(s, 7, 0, 1), 16);
 		mac[16] = '\0';
+		/* Keyed by the process, not the installation secret: a new
+		 * secret keeps the round in flight answerable. */
+		{
+			static const uint8_t other[16] = { 0xa5, [15] = 0x5a };
+			struct dp_snap *o = NULL;
+
+			assert_int_equal(dp_snap_build(NULL, 0, 7, other,
+						       t_env.nq, &o), 0);
+			assert_true(o->tag_key[0] != s->tag_key[0]);
+			assert_true(dp_probe_mac(o, 7, 0, 1) ==
+				    dp_probe_mac(s, 7, 0, 1));
+			dp_snap_free(o);
+		}
 		snprintf(want, sizeof(want),
 			 "z9hG4bK-sep.00000007.00000000.00000001.%s", mac);
 		assert_string_equal(br3, want);
@@ -234,6 +258,10 @@ test_dp_probe_options_answers_and_health(void **state)
 		assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 2);
 		assert_int_equal(t_cnt(DP_CNT_PROBE_ANSWER), 0);
 	}
+	/* .6's own answer copied by someone else proves nothing of .6 */
+	t_answer_from(200, br6, 6, 5);
+	assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 3);
+	assert_int_equal(t_cnt(DP_CNT_PROBE_ANSWER), 0);
 	t_answer(200, br6, 6);
 	assert_int_equal(t_cnt(DP_CNT_PROBE_ANSWER), 1);
 	t_round(s, 3, 6, br6);
@@ -244,10 +272,10 @@ test_dp_probe_options_answers_and_health(void **state)
 	 * round 3 with a 404: alive again at round 4. */
 	t_round(s, 4, 5, br5);
 	t_answer(503, br5, 5);
-	assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 3);
+	assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 4);
 	memcpy(br5 + DP_PROBE_MAGIC_LEN, "00000006", 8);
 	t_answer(200, br5, 5);
-	assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 4);
+	assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 5);
 	memcpy(br5 + DP_PROBE_MAGIC_LEN, "00000007", 8);
 	t_answer(404, br5, 5);
 	t_round(s, 5, 5, br5);
@@ -259,6 +287,24 @@ test_dp_probe_options_answers_and_health(void **state)
 	s = t_swap(8);
 	assert_int_equal(s->nunhealthy, 2);
 	t_invites_on("5");
+	/* An answer a worker recorded in 7 after the health was copied (it
+	 * had not seen 8 yet) is carried after the grace period: .6 is
+	 * target 2 in 7, 3 in 8. */
+	{
+		struct dp_snap *o = dp_snap_prev;
+		uint32_t *late = &o->probe_ans[(size_t)(o->nworkers - 1) *
+					       o->pstride + 2];
+		uint32_t was = *late, before = dp_probe_answered(s, 3);
+
+		*late = before + 7;
+		dp_snap_carry_answers(s, o);
+		assert_int_equal(dp_probe_answered(s, 3), before + 7);
+		/* (as it was, for what follows) */
+		*late = was;
+		s->probe_ans[3] = before;
+		assert_int_equal(dp_probe_answered(s, 3), before);
+	}
+
 	t_snap_prev_clear();
 
 	/* So is round 5, in flight: .5's answer, numbered by generation 7,
@@ -266,7 +312,7 @@ test_dp_probe_options_answers_and_health(void **state)
 	 * answered. */
 	t_answer(200, br5, 5);
 	assert_int_equal(t_cnt(DP_CNT_PROBE_ANSWER), 3);
-	assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 4);
+	assert_int_equal(t_cnt(DP_CNT_PROBE_STALE), 5);
 	t_round(s, 6, 0, br3);
 	assert_int_equal(s->nunhealthy, 2);
 	t_invites_on("5");
