@@ -346,6 +346,27 @@ dp_ip_set(struct dp_ip *ip, const uint8_t *addr, int fam)
 }
 
 /*
+ * Does the address at @p a (4 bytes when @p af is 4, as sip_host_to_ip()
+ * gives it, else 16) name us in a URI: one of --addr's, or an --alias (a
+ * NAT's public address, a load balancer's VIP)?
+ */
+static inline bool
+dp_conf_ip_is_ours(const struct dp_conf *c, const uint8_t *a, int af)
+{
+	struct dp_ip ip;
+	uint8_t i;
+
+	dp_ip_set(&ip, a, af);
+	if (af == 4 ? dp_is_local4(c, ip.v4) : dp_is_local6(c, ip.v6))
+		return true;
+	for (i = 0; i < c->nalias; i++) {
+		if (dp_ip_eq(&c->alias[i], &ip))
+			return true;
+	}
+	return false;
+}
+
+/*
  * 8 lower-case hex digits (p[0] most significant) to *v; false if any is
  * not one. SWAR: for bytes below 0x80, adding 0x80 - k sets a byte's top
  * bit exactly when it is >= k, without carries between bytes.

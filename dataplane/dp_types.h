@@ -10,7 +10,6 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <string.h>
 
 #include <rte_common.h>
 #include <rte_ether.h>
@@ -254,34 +253,6 @@ struct dp_conf {
 	uint32_t         probe_interval_ms;             /* target OPTIONS probes, 0: off */
 	uint8_t          probe_down;                    /* unanswered probes -> down */
 };
-
-/*
- * Does address @p a (4 bytes when @p af is 4, else 16) name us in a URI:
- * one of --addr's, or an --alias (a NAT's public address, a load
- * balancer's VIP)?
- */
-static inline bool
-dp_conf_ip_is_ours(const struct dp_conf *c, const uint8_t *a, int af)
-{
-	uint8_t i;
-
-	for (i = 0; af == 4 && i < c->naddr4; i++) {
-		if (memcmp(&c->addr4[i].ip.v4, a, 4) == 0)
-			return true;
-	}
-	for (i = 0; af == 16 && i < c->naddr6; i++) {
-		if (memcmp(c->addr6[i].ip.v6, a, 16) == 0)
-			return true;
-	}
-	for (i = 0; i < c->nalias; i++) {
-		if (af == 4 ? c->alias[i].family == DP_AF_V4 &&
-			      memcmp(&c->alias[i].v4, a, 4) == 0 :
-			      c->alias[i].family == DP_AF_V6 &&
-			      memcmp(c->alias[i].v6, a, 16) == 0)
-			return true;
-	}
-	return false;
-}
 
 /* Is host name @p h one of --domain's (no case; a final '.' allowed)? */
 static inline bool

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "dp.h"
+#include "dp_classify.h"
 
 #define T_ARGC(a)       ((int)(sizeof(a) / sizeof((a)[0])) - 1)
 
