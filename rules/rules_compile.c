@@ -841,8 +841,8 @@ rules_cc_domains(struct rules_cc *cc)
  * 0 whenever unsure. A top-level alternative could start with anything,
  * and options, lookarounds and \Q...\E quoting change how the rest reads
  * (a lone \E is no atom, so a quantifier after it applies to the digit
- * before), so those patterns have no lead. A digit followed by a quantifier may be
- * absent or repeated: the lead stops before it.
+ * before), so those patterns have no lead. A digit followed by a
+ * quantifier may be absent or repeated: the lead stops before it.
  */
 static uint32_t
 rules_re_lead(struct span pat, char *lead, uint32_t cap)
