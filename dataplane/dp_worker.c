@@ -327,12 +327,13 @@ dp_classify_ip6(struct dp_lcore *lc, struct rte_mbuf *m,
 	if (unlikely(plen > rte_pktmbuf_data_len(m) - l2 - sizeof(*ip)))
 		return dp_drop_as(lc, DP_CNT_BAD_IP);
 	if (dp_is_local6(lc->conf, ip->dst_addr)) {
+		const uint8_t *ic = (const uint8_t *)(ip + 1);
+
 		/* A unicast datagram in a multicast frame is no datagram
 		 * for us (RFC 1122 §3.3.6), but for neighbour discovery. */
 		if (unlikely(mcast) &&
 		    (ip->proto != IPPROTO_ICMPV6 || plen == 0 ||
-		     (((const uint8_t *)(ip + 1))[0] != DP_ND_NS &&
-		      ((const uint8_t *)(ip + 1))[0] != DP_ND_NA)))
+		     (ic[0] != DP_ND_NS && ic[0] != DP_ND_NA)))
 			return dp_drop_as(lc, DP_CNT_NOT_FOR_US);
 		mcast = false;
 	} else if (ip->proto != IPPROTO_ICMPV6 ||
