@@ -370,8 +370,8 @@ dp_sip_unsupported(const struct sip_msg *msg, bool uas, char *buf,
  * Refuse @p p for its Proxy-Require (and, where the router is the UAS,
  * @p uas, Require) options: 420 with every one in Unsupported, or 400 when
  * no option tag can be named (an empty header, only tags too long to
- * list, or values that are no token): the header is bad (§20.29 wants one at least), and a 420 would
- * carry an empty Unsupported.
+ * list, or values that are no token): the header is bad (§20.29 wants
+ * one at least), and a 420 would carry an empty Unsupported.
  */
 static uint8_t
 dp_sip_refuse_options(struct dp_lcore *lc, struct dp_sip_pkt *p, bool uas,
