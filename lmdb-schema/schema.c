@@ -932,6 +932,28 @@ schema_cidr_sep(char c)
 	return c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/*
+ * An IPv4-mapped IPv6 prefix (::ffff:a.b.c.d, length 96 or more) as the
+ * IPv4 prefix it names: IPv4 sources arrive as IPv4 and such an address
+ * never appears as an IPv6 source (RFC 4291 §2.5.5.2), so as IPv6 the
+ * entry would match nothing.
+ */
+static void
+schema_cidr_unmap(struct schema_cidr *c)
+{
+	static const uint8_t mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+	};
+
+	if (c->family != 6 || c->len < 96 ||
+	    memcmp(c->addr, mapped, sizeof(mapped)) != 0)
+		return;
+	memmove(c->addr, c->addr + 12, 4);
+	memset(c->addr + 4, 0, 12);
+	c->family = 4;
+	c->len = (uint8_t)(c->len - 96);
+}
+
 /* One entry "ADDR[/LEN]" into @p c; NULL, or what is wrong with it. */
 static const char *
 schema_cidr_entry(const char *t, size_t n, void *one)
@@ -959,6 +981,7 @@ schema_cidr_entry(const char *t, size_t n, void *one)
 	}
 	if (slash == NULL) {
 		c->len = (uint8_t)max;
+		schema_cidr_unmap(c);
 		return NULL;
 	}
 	badlen = max == 32 ? "prefix length must be 0-32" :
@@ -978,6 +1001,7 @@ schema_cidr_entry(const char *t, size_t n, void *one)
 		if (bits != 0)
 			return "address has bits set past the prefix length";
 	}
+	schema_cidr_unmap(c);
 	return NULL;
 }
 

@@ -243,7 +243,9 @@ struct schema_setting_def {
  * Source address policy (settings acl.*, ratelimit.*; SCHEMA.md 3.6).
  * An address list is entries "ADDR[/LEN]" (IPv4 dotted quad or IPv6 text
  * without brackets; LEN 0-32 or 0-128, the whole address when absent, no
- * bits set past LEN), separated by commas and/or whitespace.
+ * bits set past LEN), separated by commas and/or whitespace. An
+ * IPv4-mapped entry (::ffff:a.b.c.d, LEN 96 or more) is parsed as the IPv4
+ * prefix it names.
  */
 #define SCHEMA_CIDR_MAX         4096u   /* entries in one list */
 

@@ -406,8 +406,7 @@ test_schema_cidr_list_mixed_separators_parsed(void **state)
 		",2001:db8:1::1\n";
 	static const uint8_t v6_db8[16] = { 0x20, 0x01, 0x0d, 0xb8 };
 	static const uint8_t v6_zero[16] = { 0 };
-	static const uint8_t v6_mapped[16] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3, 4 };
+	static const uint8_t v4_mapped[16] = { 1, 2, 3, 4 };
 	static const uint8_t v6_host[16] = {
 		0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01, 0, 0,
 		0, 0, 0, 0, 0, 0, 0, 1 };
@@ -419,7 +418,7 @@ test_schema_cidr_list_mixed_separators_parsed(void **state)
 		const uint8_t *addr;
 	} want[8] = {
 		{ 4, 8, v4_a }, { 4, 32, v4_b }, { 6, 32, v6_db8 },
-		{ 6, 0, v6_zero }, { 6, 128, v6_mapped }, { 4, 0, v6_zero },
+		{ 6, 0, v6_zero }, { 4, 32, v4_mapped }, { 4, 0, v6_zero },
 		{ 4, 25, v4_c }, { 6, 128, v6_host },
 	};
 	struct schema_cidr out[16];
@@ -450,6 +449,45 @@ test_schema_cidr_list_mixed_separators_parsed(void **state)
 	assert_int_equal(schema_cidr_list_parse(lit("203.0.113.7"), out, 1,
 						err, sizeof(err)), 1);
 	assert_int_equal(out[0].len, 32);
+}
+
+/* An IPv4-mapped entry is the IPv4 prefix it names; nothing else moves. */
+static void
+test_schema_cidr_list_mapped_entries_become_ipv4(void **state)
+{
+	static const uint8_t v4_10[16] = { 10 };
+	static const uint8_t v4_host[16] = { 192, 0, 2, 7 };
+	static const uint8_t v6_95[16] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xfe };
+	static const uint8_t v6_compat[16] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 1 };
+	struct schema_cidr out[5];
+	char err[80];
+
+	(void)state;
+	assert_int_equal(schema_cidr_list_parse(lit("::ffff:10.0.0.0/104 "
+		"::FFFF:c000:207 ::ffff:0.0.0.0/96 ::fffe:0:0/95 ::10.0.0.1"),
+		out, 5, err, sizeof(err)), 5);
+	assert_int_equal(out[0].family, 4);
+	assert_int_equal(out[0].len, 8);
+	assert_memory_equal(out[0].addr, v4_10, 16);
+	assert_int_equal(out[1].family, 4);
+	assert_int_equal(out[1].len, 32);
+	assert_memory_equal(out[1].addr, v4_host, 16);
+	/* the whole mapped block: every IPv4 source */
+	assert_int_equal(out[2].family, 4);
+	assert_int_equal(out[2].len, 0);
+	/* shorter than the mapped block, or not mapped: IPv6 as written */
+	assert_int_equal(out[3].family, 6);
+	assert_int_equal(out[3].len, 95);
+	assert_memory_equal(out[3].addr, v6_95, 16);
+	assert_int_equal(out[4].family, 6);
+	assert_int_equal(out[4].len, 128);
+	assert_memory_equal(out[4].addr, v6_compat, 16);
+	/* bits past the length are still refused, in the IPv6 form */
+	cidr_expect_error("::ffff:10.0.0.1/104",
+			  "entry 1 '::ffff:10.0.0.1/104': address has bits "
+			  "set past the prefix length");
 }
 
 static void
@@ -876,6 +914,8 @@ main(void)
 		cmocka_unit_test(
 			test_schema_cidr_list_empty_and_blank_are_zero),
 		cmocka_unit_test(test_schema_cidr_list_mixed_separators_parsed),
+		cmocka_unit_test(
+			test_schema_cidr_list_mapped_entries_become_ipv4),
 		cmocka_unit_test(
 			test_schema_cidr_list_errors_name_entry_and_reason),
 		cmocka_unit_test(test_schema_cidr_list_error_buffer_is_bounded),
