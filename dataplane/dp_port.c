@@ -16,6 +16,7 @@
 #include <rte_ip_frag.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
 #include <rte_ring.h>
 
 #include "dp.h"
@@ -297,8 +298,9 @@ dp_lcore_init(struct dp_lcore *lc, const struct dp_iface *ifc,
 	      uint16_t idx, int socket)
 {
 	char name[RTE_RING_NAMESIZE];
-	uint64_t ttl = rte_get_tsc_hz() / 1000 * DP_FRAG_TTL_MS;
+	uint64_t ttl = rte_get_tsc_hz() / 1000 * DP_FRAG_TTL_MS, rnd;
 	uint32_t frag_max;
+	size_t i;
 
 	memset(lc, 0, sizeof(*lc));
 	lc->ifc = ifc;
@@ -308,9 +310,15 @@ dp_lcore_init(struct dp_lcore *lc, const struct dp_iface *ifc,
 	lc->port = ifc->port;
 	lc->queue = idx;
 	lc->idx = idx;
-	/* Disjoint starting points keep workers' datagram IDs apart for a
-	 * while (RFC 6864 §4: unique per source, destination, protocol). */
-	lc->ip4_id = (uint16_t)(idx << 12);
+	/* dp_ip4_id()'s key and a starting point of its own per worker. */
+	for (i = 0; i < sizeof(lc->ip4_sbox); i += 8) {
+		uint64_t r = rte_rand();
+
+		memcpy(&lc->ip4_sbox[i], &r, 8);
+	}
+	rnd = rte_rand();
+	memcpy(lc->ip4_rk, &rnd, sizeof(lc->ip4_rk));
+	lc->ip4_seq = (uint16_t)(rnd >> 32);
 
 	/*
 	 * Fragments wait in the table as mbufs of the pool the NIC refills

@@ -438,7 +438,7 @@ dp_udp_encap(struct dp_lcore *lc, struct rte_mbuf *m, const struct dp_ip *src,
 	    lc->conf->mtu) {
 		ol = lc->ifc->tx_offloads & (RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
 					     RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
-		id = lc->ip4_id++;
+		id = dp_ip4_id(lc, lc->ip4_seq++);
 	} else {
 		/* To be fragmented: an ID nobody can guess (RFC 7739 §5),
 		 * so that nobody can slip in a fragment of their own. */

@@ -572,7 +572,7 @@ struct __rte_cache_aligned dp_lcore {
 	uint16_t         port;
 	uint16_t         queue;
 	uint16_t         idx;                   /* worker index */
-	uint16_t         ip4_id;                /* next IPv4 Identification */
+	uint16_t         ip4_seq;               /* next datagram, see dp_ip4_id() */
 	uint64_t         frag_gc_tsc;           /* next expiry sweep */
 	uint64_t         frag_gc_period;        /* TSC ticks between sweeps */
 	void            *sip;                   /* the SIP stage's per-lcore state */
@@ -584,7 +584,32 @@ struct __rte_cache_aligned dp_lcore {
 	uint64_t         sip_perr[SIP_PERR__COUNT];
 	uint64_t         sip_code[DP_NCODES];
 	struct rte_ip_frag_death_row dr;
+	uint8_t          ip4_rk[4];             /* dp_ip4_id() round keys */
+	uint8_t          ip4_sbox[256];         /* dp_ip4_id() round function */
 };
+
+/*
+ * The IPv4 Identification of datagram @p seq of @p lc: a four-round
+ * Feistel network over the two bytes of @p seq, keyed per worker at
+ * random (dp_lcore_init()). A bijection, so a worker repeats no ID within
+ * 65,536 datagrams (RFC 6864 §4.1 asks unique IDs of datagrams that may be
+ * fragmented, and DF is clear on ours); keyed, so an observer cannot
+ * count our datagrams from the IDs it sees, nor predict the next ID (RFC
+ * 7739 §5) without the worker's key.
+ */
+static inline uint16_t
+dp_ip4_id(const struct dp_lcore *lc, uint16_t seq)
+{
+	uint8_t l = (uint8_t)(seq >> 8), r = (uint8_t)seq, t;
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		t = r;
+		r = (uint8_t)(l ^ lc->ip4_sbox[(uint8_t)(r ^ lc->ip4_rk[i])]);
+		l = t;
+	}
+	return (uint16_t)(l << 8 | r);
+}
 
 /*
  * The service thread: resolution requests from workers, ARP/ND requests,

@@ -106,10 +106,14 @@ t_ping_in(void)
 	t_rx(in, n);
 }
 
-/* That datagram as it leaves for .far at @p mac, with IPv4 id @p id. */
+/*
+ * That datagram as it leaves for .far at @p mac, the worker's datagram
+ * @p seq (its IPv4 ID is dp_ip4_id() of it).
+ */
 static void
-t_ping_out(const struct rte_ether_addr *mac, uint16_t id)
+t_ping_out(const struct rte_ether_addr *mac, uint16_t seq)
 {
+	const uint16_t id = dp_ip4_id(t_env.lc, seq);
 	uint8_t want[256], *ip;
 	size_t w;
 
@@ -129,6 +133,7 @@ test_dp_service_resolution_across_threads(void **state)
 	const struct rte_ether_addr mac2 = {
 		.addr_bytes = { 0x02, 0, 0, 0, 0, 0x77 } };
 	uint8_t in[256], want[256];
+	const uint16_t seq = t_env.lc->ip4_seq;
 	uint64_t learned;
 	size_t n, w;
 	int i;
@@ -142,7 +147,7 @@ test_dp_service_resolution_across_threads(void **state)
 	n = t_arp_frame(in, 2, &t_env.ifc.mac, &t_mac_far, t_ip4_far,
 			&t_env.ifc.mac, t_ip4_us);
 	t_rx(in, n);
-	t_ping_out(&t_mac_far, 0);
+	t_ping_out(&t_mac_far, seq);
 	assert_int_equal(t_env.svc.cnt[DP_SVC_HELD_RELEASED], 1);
 
 	/* A gratuitous ARP moves that neighbour to another MAC (a gateway
@@ -157,7 +162,7 @@ test_dp_service_resolution_across_threads(void **state)
 	}
 	assert_int_equal(t_env.svc.cnt[DP_SVC_NEIGH_LEARNED], learned + 1);
 	t_ping_in();
-	t_ping_out(&mac2, 1);
+	t_ping_out(&mac2, (uint16_t)(seq + 1));
 }
 
 /* dp_quit stops the worker; counters add up; nothing leaked. */

@@ -133,7 +133,7 @@ test_dp_tx_reply_udp4_bytes(void **state)
 
 	(void)state;
 	t_begin_tx(T_SIP_ECHO);
-	id = t_env.lc->ip4_id;
+	id = dp_ip4_id(t_env.lc, t_env.lc->ip4_seq);
 	n = t_udp_frame(in, false, 0, false, 0, &t_mac_peer, t_ip4_peer, 5062,
 			5060, t_msg, sizeof(t_msg) - 1);
 	t_rx(in, n);
@@ -158,6 +158,31 @@ test_dp_tx_reply_udp4_bytes(void **state)
 	t_end();
 }
 
+/*
+ * A worker's IPv4 IDs: no repeat within 65,536 datagrams, and not a
+ * counter an observer could read our traffic from (consecutive datagrams
+ * one apart about once in 65,536 for a random permutation).
+ */
+static void
+test_dp_tx_ip4_ids_unique_and_unpredictable(void **state)
+{
+	static uint8_t seen[65536];
+	uint32_t s, steps = 0;
+	uint16_t id, prev = 0;
+
+	(void)state;
+	memset(seen, 0, sizeof(seen));
+	for (s = 0; s < 65536; s++) {
+		id = dp_ip4_id(t_env.lc, (uint16_t)s);
+		assert_int_equal(seen[id], 0);
+		seen[id] = 1;
+		if (s != 0 && id == (uint16_t)(prev + 1))
+			steps++;
+		prev = id;
+	}
+	assert_true(steps < 16);
+}
+
 static void
 test_dp_tx_reply_udp6_bytes(void **state)
 {
@@ -167,7 +192,7 @@ test_dp_tx_reply_udp6_bytes(void **state)
 
 	(void)state;
 	t_begin_tx(T_SIP_ECHO);
-	id = t_env.lc->ip4_id;
+	id = dp_ip4_id(t_env.lc, t_env.lc->ip4_seq);
 	n = t_udp_frame(in, true, 0, false, 0, &t_mac_peer, t_ip6_peer, 5062,
 			5060, t_msg, sizeof(t_msg) - 1);
 	t_rx(in, n);
@@ -192,7 +217,7 @@ test_dp_tx_reply_vlan_tagged(void **state)
 
 	(void)state;
 	t_begin_tx(T_SIP_ECHO);
-	id = t_env.lc->ip4_id;
+	id = dp_ip4_id(t_env.lc, t_env.lc->ip4_seq);
 	t_env.conf.vlan = 42;
 	n = t_udp_frame(in, false, 42, false, 0, &t_mac_peer, t_ip4_peer, 5062,
 			5060, t_msg, sizeof(t_msg) - 1);
@@ -224,7 +249,7 @@ test_dp_tx_reply_checksum_offload(void **state)
 	t_begin_tx(T_SIP_ECHO);
 	t_env.ifc.tx_offloads = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
 		RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
-	id = t_env.lc->ip4_id;
+	id = dp_ip4_id(t_env.lc, t_env.lc->ip4_seq);
 	n = t_udp_frame(in, false, 0, false, 0, &t_mac_peer, t_ip4_peer, 5062,
 			5060, t_msg, sizeof(t_msg) - 1);
 	t_rx(in, n);
@@ -463,7 +488,7 @@ t_arp_resolution(const uint8_t *dst_ip, const uint8_t *nh_ip)
 	size_t w;
 
 	memcpy(&dst.v4, dst_ip, 4);
-	id = t_env.lc->ip4_id;
+	id = dp_ip4_id(t_env.lc, t_env.lc->ip4_seq);
 	t_send(&dst, 5080, "hello");
 	assert_int_equal(t_cnt(DP_CNT_NEIGH_MISS), 1);
 	t_poll();
@@ -491,7 +516,7 @@ t_arp_resolution(const uint8_t *dst_ip, const uint8_t *nh_ip)
 	t_expect_frame(want, w, 0);
 	assert_int_equal(t_cnt(DP_CNT_NEIGH_RESOLVED), 1);
 
-	id = t_env.lc->ip4_id;
+	id = dp_ip4_id(t_env.lc, t_env.lc->ip4_seq);
 	t_send(&dst, 5080, "again");
 	t_poll();
 	w = t_udp_frame(want, false, 0, true, id, &nh_mac, dst_ip, 5080, 5060,
@@ -1131,6 +1156,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dp_tx_reply_udp4_bytes),
+		cmocka_unit_test(test_dp_tx_ip4_ids_unique_and_unpredictable),
 		cmocka_unit_test(test_dp_tx_reply_udp6_bytes),
 		cmocka_unit_test(test_dp_tx_reply_vlan_tagged),
 		cmocka_unit_test(test_dp_tx_reply_checksum_offload),
