@@ -31,6 +31,7 @@
 
 #include <lmdb.h>
 #include <rte_common.h>
+#include <rte_lcore.h>
 #include <rte_random.h>
 #include <urcu/urcu-qsbr.h>
 
@@ -1539,9 +1540,13 @@ dp_loader_start(struct dp_loader *ld, const struct dp_conf *conf,
 		return rc;
 	if (!thread)
 		return 0;
-	rc = pthread_create(&ld->thread, NULL, dp_loader_main, ld);
+	/* A control thread: on the CPUs of the process that no lcore
+	 * takes (the main lcore's when every CPU is one), so that building
+	 * a snapshot of a million rules does not hold up the service. */
+	rc = rte_ctrl_thread_create(&ld->thread, "dp-loader", NULL,
+				    dp_loader_main, ld);
 	if (rc != 0)
-		return -rc;
+		return rc < 0 ? rc : -rc;
 	ld->running = true;
 	return 0;
 }
