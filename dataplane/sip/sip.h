@@ -360,7 +360,8 @@ struct sip_via_stamp {
  * @return
  *   0 with *st filled (st->n 0..2; the spans point into @p st, @p msg
  *   and @p received); -EINVAL when info's top Via or its parameters are
- *   not inside msg's first msg_len bytes.
+ *   not inside msg's first msg_len bytes (len bytes when msg_len is 0:
+ *   a message sip_parse() refused).
  */
 int sip_via_stamp_plan(const struct sip_msg *msg, const struct sip_info *info,
 		       struct span received, uint16_t rport,

@@ -262,7 +262,10 @@ sip_via_stamp_plan(const struct sip_msg *msg, const struct sip_info *info,
 {
 	const struct span top = info->via.value, rp = info->via.rport;
 	const struct span rv = info->via.received;
-	const char *end = msg->buf + msg->msg_len;
+	/* A message sip_parse() refused (msg_len 0) is answered from what
+	 * it holds: its top Via lies in the received bytes. */
+	const char *end = msg->buf + (msg->msg_len != 0 ? msg->msg_len :
+							  msg->len);
 	struct sip_via_edit *e;
 	uint32_t k;
 

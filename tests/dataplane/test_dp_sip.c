@@ -248,6 +248,32 @@ test_dp_sip_answer_port_follows_via(void **state)
 			assert_non_null(t_memmem(t_last, t_last_len, c[i].has,
 						 strlen(c[i].has)));
 	}
+
+	/* A request the parser refuses (505, 400 for a short body) is
+	 * stamped and sent as the others are. */
+	for (i = 0; i < 4; i++) {
+		n = snprintf(req, sizeof(req),
+			     "OPTIONS sip:192.0.2.1 SIP/%s\r\n"
+			     "Via: SIP/2.0/UDP %s;branch=z9hG4bKq%zu%s\r\n"
+			     "Max-Forwards: 70\r\n"
+			     "From: <sip:a@192.0.2.2>;tag=p\r\n"
+			     "To: <sip:192.0.2.1>\r\n"
+			     "Call-ID: parse-%zu@192.0.2.2\r\n"
+			     "CSeq: 1 OPTIONS\r\n"
+			     "Content-Length: %s\r\n\r\n",
+			     i % 2 ? "2.0" : "3.0",
+			     i < 2 ? "192.0.2.2:5070" : "pbx.example.org:5070",
+			     i, i < 2 ? ";rport" : "", i, i % 2 ? "9" : "0");
+		t_sip_rx4(req, (size_t)n);
+		t_poll();
+		assert_int_equal(t_tx_dport4(), i < 2 ? 5062 : 5070);
+		T_LAST_HAS(i % 2 ? "SIP/2.0 400 " : "SIP/2.0 505 ");
+		snprintf(callid, sizeof(callid), "branch=z9hG4bKq%zu%s\r\n", i,
+			 i < 2 ? ";rport=5062;received=192.0.2.2" :
+				 ";received=192.0.2.2");
+		assert_non_null(t_memmem(t_last, t_last_len, callid,
+					 strlen(callid)));
+	}
 	t_end();
 }
 
