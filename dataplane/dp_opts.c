@@ -48,7 +48,6 @@ static const struct option dp_longopts[] = {
 	{ "sip-port",      required_argument, NULL, DP_OPT_SIP_PORT },
 	{ "mode",          required_argument, NULL, DP_OPT_MODE },
 	{ "domain",        required_argument, NULL, DP_OPT_DOMAIN },
-	{ "alias",         required_argument, NULL, DP_OPT_ALIAS },
 	{ "redirect-code", required_argument, NULL, DP_OPT_REDIRECT_CODE },
 	{ "no-route-code", required_argument, NULL, DP_OPT_NO_ROUTE_CODE },
 	{ "control",       required_argument, NULL, DP_OPT_CONTROL },
@@ -63,6 +62,7 @@ static const struct option dp_longopts[] = {
 	{ "probe-interval", required_argument, NULL, DP_OPT_PROBE_INTERVAL },
 	{ "probe-down",    required_argument, NULL, DP_OPT_PROBE_DOWN },
 	{ "dscp",          required_argument, NULL, DP_OPT_DSCP },
+	{ "alias",         required_argument, NULL, DP_OPT_ALIAS },
 	{ "help",          no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -356,11 +356,11 @@ int
 dp_opts_parse(struct dp_conf *conf, int argc, char **argv)
 {
 	bool port_given = false;
-	int c, rc;
+	int c, rc, li = 0;
 
 	optind = 1;
 	opterr = 1;
-	while ((c = getopt_long(argc, argv, "h", dp_longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", dp_longopts, &li)) != -1) {
 		if (c == 'h') {
 			dp_opts_usage(stdout, argv[0]);
 			return 1;
@@ -372,7 +372,7 @@ dp_opts_parse(struct dp_conf *conf, int argc, char **argv)
 		rc = dp_opt_one(conf, c, optarg, &port_given);
 		if (rc != 0) {
 			fprintf(stderr, "%s: --%s %s: %s\n", argv[0],
-				dp_longopts[c - DP_OPT_ADDR].name, optarg,
+				dp_longopts[li].name, optarg,
 				rc == -ENOSPC ? "too many" : "invalid value");
 			return -EINVAL;
 		}

@@ -6,7 +6,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -179,6 +181,56 @@ test_dp_opts_address_required(void **state)
 	assert_int_equal(dp_opts_parse(&c, T_ARGC(help), help), 1);
 }
 
+/* The error names the option that was given, for every valued option. */
+static void
+test_dp_opts_error_names_the_option(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "gateway", "x" }, { "sip-port", "0" }, { "mode", "x" },
+		{ "domain", "" }, { "redirect-code", "200" },
+		{ "no-route-code", "401" }, { "mbufs", "x" }, { "mtu", "100" },
+		{ "vlan", "5000" }, { "port", "99999" }, { "data-dir", "" },
+		{ "redirect-expires", "x" }, { "retry-after", "0" },
+		{ "probe-interval", "x" }, { "probe-down", "0" },
+		{ "dscp", "99" }, { "alias", "foo" },
+	};
+	char opt[40], want[80], got[512];
+	char *argv[6];
+	struct dp_conf c;
+	FILE *f;
+	size_t i, n;
+	int saved;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(opt, sizeof(opt), "--%s", bad[i][0]);
+		argv[0] = "dp";
+		argv[1] = "--addr";
+		argv[2] = "192.0.2.1/24";
+		argv[3] = opt;
+		argv[4] = (char *)bad[i][1];
+		argv[5] = NULL;
+		f = tmpfile();
+		assert_non_null(f);
+		fflush(stderr);
+		saved = dup(2);
+		assert_true(saved >= 0);
+		assert_int_equal(dup2(fileno(f), 2), 2);
+		dp_conf_defaults(&c);
+		assert_int_equal(dp_opts_parse(&c, 5, argv), -EINVAL);
+		fflush(stderr);
+		assert_int_equal(dup2(saved, 2), 2);
+		close(saved);
+		rewind(f);
+		n = fread(got, 1, sizeof(got) - 1, f);
+		got[n] = '\0';
+		fclose(f);
+		snprintf(want, sizeof(want), "dp: %s %s: ", opt, bad[i][1]);
+		if (strncmp(got, want, strlen(want)) != 0)
+			fail_msg("option %s: got '%s'", opt, got);
+	}
+}
+
 int
 main(void)
 {
@@ -188,6 +240,7 @@ main(void)
 		cmocka_unit_test(test_dp_opts_invalid_rejected),
 		cmocka_unit_test(test_dp_opts_mtu_ipv6_minimum),
 		cmocka_unit_test(test_dp_opts_address_required),
+		cmocka_unit_test(test_dp_opts_error_names_the_option),
 	};
 
 	return cmocka_run_group_tests_name("dp_opts", tests, NULL, NULL);
