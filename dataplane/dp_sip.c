@@ -671,11 +671,19 @@ dp_sip_route(struct dp_lcore *lc, const struct dp_snap *snap,
 	uint16_t k;
 
 	if (snap == NULL || snap->db == NULL) {
+		/* No rules: the INVITE got the no-route code, so its CANCEL
+		 * gets 200 as below. */
 		dp_cnt_add(lc, DP_CNT_SIP_NO_SNAP, nk);
-		dp_cnt_add(lc, DP_CNT_SIP_NO_ROUTE, nk);
-		for (k = 0; k < nk; k++)
+		for (k = 0; k < nk; k++) {
+			if (unlikely(rp[k]->msg.method == SIP_METHOD_CANCEL)) {
+				dp_cnt_add(lc, DP_CNT_SIP_CANCEL, 1);
+				rp[k]->verdict = dp_sip_reply(lc, rp[k], 200);
+				continue;
+			}
+			dp_cnt_add(lc, DP_CNT_SIP_NO_ROUTE, 1);
 			rp[k]->verdict = dp_sip_reply(lc, rp[k],
 						      lc->conf->no_route_code);
+		}
 		return;
 	}
 	if (lc->idx < snap->nworkers) {

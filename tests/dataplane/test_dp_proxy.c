@@ -814,6 +814,17 @@ test_dp_proxy_without_snapshot(void **state)
 	n = t_req(req, "INVITE", "sip:12125550100@192.0.2.1", "ns2", "ns2",
 		  NULL, "Route: <sip:192.0.2.1;lr>\r\n");
 	t_send_answered(req, n, "SIP/2.0 404 ");
+	/* A CANCEL: 200, as when a loaded table has no rule for it. */
+	{
+		uint64_t cancels = t_cnt(DP_CNT_SIP_CANCEL);
+		uint64_t none = t_cnt(DP_CNT_SIP_NO_ROUTE);
+
+		n = t_req(req, "CANCEL", "sip:12125550100@192.0.2.1", "ns4",
+			  "ns4", NULL, NULL);
+		t_send_answered(req, n, "SIP/2.0 200 ");
+		assert_int_equal(t_cnt(DP_CNT_SIP_CANCEL), cancels + 1);
+		assert_int_equal(t_cnt(DP_CNT_SIP_NO_ROUTE), none);
+	}
 	t_snap_csv(t_csv, 3);
 	/* Behind a Route of ours the table is looked up here, and a
 	 * Request-URI that makes no key is answered as without the Route:
