@@ -686,7 +686,12 @@ ctl_csv_field(struct ctl_buf *b, const char *s, bool first)
 		ctl_buf_add(b, ",", 1);
 	if (s == NULL)
 		return;
-	if (strpbrk(s, ",\"\r\n") == NULL) {
+	/* Blanks at either end are kept only quoted: the server trims an
+	 * unquoted field. */
+	if (strpbrk(s, ",\"\r\n") == NULL &&
+	    (s[0] == '\0' || (s[0] != ' ' && s[0] != '\t' &&
+			     s[strlen(s) - 1] != ' ' &&
+			     s[strlen(s) - 1] != '\t'))) {
 		ctl_buf_add(b, s, strlen(s));
 		return;
 	}
@@ -1144,7 +1149,11 @@ main(int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	}
 	i += words;
-	if (ctl_cli_wants_help(argc - i, argv + i)) {
+	/* "--" first: what follows are the verb's words, "-h" included
+	 * (a rule may be called that). */
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	else if (ctl_cli_wants_help(argc - i, argv + i)) {
 		printf("usage: sipedgectl [--socket PATH] [--json] %s\n\n%s\n",
 		       found->usage, found->help);
 		return CTL_EXIT_OK;

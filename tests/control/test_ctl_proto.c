@@ -875,6 +875,29 @@ test_ctl_proto_route_config_explain_verbs(void **state)
 	assert_int_equal(run(fx, del2), CTL_EXIT_FAIL);         /* not found */
 	assert_int_equal(status_int(fx, "generation"), 3);
 
+	/* A rule called "-h": "--" makes it a word, not a call for help;
+	 * blanks around a positional field are kept, as quoted in a CSV. */
+	{
+		static const char *const addh[] = { "route", "add", "--",
+			"-h", "regex", " 12 ", "forward", "198.19.0.1:5060",
+			NULL };
+		static const char *const showh[] = { "route", "show", "--",
+						     "-h", NULL };
+		static const char *const delh[] = { "route", "del", "--",
+						    "-h", NULL };
+
+		assert_int_equal(run(fx, addh), CTL_EXIT_OK);
+		v = run_json(fx, showh, &ex);
+		assert_int_equal(ex, 0);
+		r = ctl_json_get(ctl_json_get(v, "result"), "rule");
+		assert_string_equal(ctl_json_str(r, "id", ""), "-h");
+		assert_string_equal(ctl_json_str(r, "pattern", ""), " 12 ");
+		ctl_json_free(v);
+		assert_int_equal(run(fx, delh), CTL_EXIT_OK);
+		assert_int_equal(run(fx, delh), CTL_EXIT_FAIL);
+		assert_int_equal(status_int(fx, "generation"), 5);
+	}
+
 	assert_int_equal(run(fx, set), CTL_EXIT_OK);
 	assert_int_equal(run(fx, setbad), CTL_EXIT_INVALID);
 	v = run_json(fx, get, &ex);
