@@ -51,6 +51,7 @@ struct rules_csv {
 	bool                     finished;
 	uint8_t                  bom;           /* UTF-8 BOM bytes matched */
 	bool                     skip_q;        /* CSV_SKIP: inside quotes */
+	bool                     skip_plain;    /* CSV_SKIP: quotes are text */
 	bool                     qcr;           /* in quotes: last byte was CR */
 	struct rules_target      tbuf[RULES_TARGETS_MAX];
 };
@@ -127,6 +128,22 @@ rules_csv_row_error(struct rules_csv *csv, const char *msg)
 	if (!csv->row_bad)
 		rules_errors_add(&csv->errs, csv->row_line, RULES_FIELD_NONE,
 				 "%s", msg);
+	csv->row_bad = true;
+}
+
+/*
+ * A quoting error in the field being read: named by its column (the row
+ * for the header row and for a tenth field or more).
+ */
+static void
+rules_csv_field_error(struct rules_csv *csv, const char *msg)
+{
+	enum rules_field f = RULES_FIELD_NONE;
+
+	if (csv->header_seen && csv->nf < RULES_FIELD__COUNT - 1)
+		f = (enum rules_field)(RULES_FIELD_ID + csv->nf);
+	if (!csv->row_bad)
+		rules_errors_add(&csv->errs, csv->row_line, f, "%s", msg);
 	csv->row_bad = true;
 }
 
@@ -229,6 +246,7 @@ rules_csv_push(struct rules_csv *csv, char c)
 					    "row longer than 65536 bytes (unterminated quote?)" :
 					    "row longer than 65536 bytes");
 			csv->skip_q = csv->state == CSV_QUOTED;
+			csv->skip_plain = false;
 			csv->state = CSV_SKIP;
 			return 0;
 		}
@@ -252,6 +270,7 @@ rules_csv_append(struct rules_csv *csv, const unsigned char *p, size_t n)
 		if (csv->cap >= RULES_CSV_ROW_MAX) {
 			rules_csv_row_error(csv, "row longer than 65536 bytes");
 			csv->skip_q = false;
+			csv->skip_plain = false;
 			csv->state = CSV_SKIP;
 			return 0;
 		}
@@ -362,9 +381,12 @@ rules_csv_feed(struct rules_csv *csv, const void *data, size_t n)
 				csv->state = c == '\r' ? CSV_AFTER_CR :
 					     CSV_FIELD_START;
 			} else if (c == '"') {
-				rules_csv_row_error(csv,
-						    "quote inside an unquoted field (quote the whole field and double the quote)");
+				rules_csv_field_error(csv,
+						      "quote inside an unquoted field (quote the whole field and double the quote)");
+				/* Which of its quotes pair up is anyone's
+				 * guess: the row ends at the line end. */
 				csv->skip_q = false;
+				csv->skip_plain = true;
 				csv->state = CSV_SKIP;
 			}
 			break;
@@ -400,9 +422,12 @@ rules_csv_feed(struct rules_csv *csv, const void *data, size_t n)
 				csv->state = c == '\r' ? CSV_AFTER_CR :
 					     CSV_FIELD_START;
 			} else {
-				rules_csv_row_error(csv,
-						    "text after the closing quote of a field");
-				csv->skip_q = false;
+				rules_csv_field_error(csv,
+						      "text after the closing quote of a field");
+				/* a quote here opens a quoted run */
+				csv->skip_q = c == '"';
+				csv->qcr = false;
+				csv->skip_plain = false;
 				csv->state = CSV_SKIP;
 			}
 			break;
@@ -414,7 +439,9 @@ rules_csv_feed(struct rules_csv *csv, const void *data, size_t n)
 			}
 			break;
 		case CSV_SKIP:
-			if (csv->skip_q) {
+			if (csv->skip_plain && c == '"') {
+				/* quotes are text in this row */
+			} else if (csv->skip_q) {
 				rules_csv_qline(csv, c);
 				csv->skip_q = c != '"';
 			} else if (c == '"') {

@@ -396,7 +396,7 @@ test_rules_csv_each_error_kind_reported(void **state)
 	expect_one_error("x,prefix,1,forward,192.0.2.1:5060,,,,,", 2,
 			 RULES_FIELD_NONE, "found 10");
 	expect_one_error("x,prefix,\"1\"2,forward,192.0.2.1:5060,,,,", 2,
-			 RULES_FIELD_NONE, "after the closing quote");
+			 RULES_FIELD_PATTERN, "after the closing quote");
 	/* targets a router may not send to */
 	expect_one_error("x,prefix,1,forward,127.0.0.1:5060,,,,", 2,
 			 RULES_FIELD_TARGETS, "no address a router may send to");
@@ -408,11 +408,47 @@ test_rules_csv_each_error_kind_reported(void **state)
 			 RULES_FIELD_TARGETS, "no address a router may send to");
 	/* a second quoted part after a blank is no "" escape */
 	expect_one_error("\"ab\" \"cd\",prefix,1,forward,192.0.2.1:5060,,,,",
-			 2, RULES_FIELD_NONE, "after the closing quote");
+			 2, RULES_FIELD_ID, "after the closing quote");
 	expect_one_error("x,prefix,1\"2,forward,192.0.2.1:5060,,,,", 2,
-			 RULES_FIELD_NONE, "quote inside an unquoted field");
+			 RULES_FIELD_PATTERN, "quote inside an unquoted field");
 	expect_one_error("x,prefix,\"1,forward,192.0.2.1:5060,,,,", 2,
 			 RULES_FIELD_NONE, "unterminated");
+}
+
+/*
+ * After a quoting error the reader goes on at the next line, so the rows
+ * after it are checked too: every error is reported.
+ */
+static void
+test_rules_csv_rows_after_a_quote_error_checked(void **state)
+{
+	struct rules_errors *errs;
+
+	(void)state;
+	errs = parse_bad(HDR
+			 "a,regex,1\"2\"3,forward,192.0.2.1:5060,,,,\n"
+			 "b,exact,x,forward,192.0.2.1:5060,,,,\n"
+			 "\"c\" \"d\",exact,1,forward,192.0.2.1:5060,,,,\n"
+			 "e,exact,1,forward,192.0.2.1:5060|,,,,\n"
+			 "f,exact,2,forward,\"192.0.2.1:5060\" x\"\n"
+			 "\",,,,\n"
+			 "g,bogus,1,forward,192.0.2.1:5060,,,,\n");
+	assert_int_equal(errs->total, 6);
+	assert_int_equal(errs->e[0].line, 2);
+	assert_int_equal(errs->e[0].field, RULES_FIELD_PATTERN);
+	assert_non_null(strstr(errs->e[0].msg, "quote inside"));
+	assert_int_equal(errs->e[1].line, 3);
+	assert_int_equal(errs->e[2].line, 4);
+	assert_int_equal(errs->e[2].field, RULES_FIELD_ID);
+	assert_int_equal(errs->e[3].line, 5);
+	assert_int_equal(errs->e[3].field, RULES_FIELD_TARGETS);
+	/* a quote after the closing one opens a quoted run: its line end
+	 * is inside the row */
+	assert_int_equal(errs->e[4].line, 6);
+	assert_int_equal(errs->e[4].field, RULES_FIELD_TARGETS);
+	assert_int_equal(errs->e[5].line, 8);
+	assert_int_equal(errs->e[5].field, RULES_FIELD_KIND);
+	free(errs);
 }
 
 static void
@@ -646,6 +682,7 @@ main(void)
 		cmocka_unit_test(test_rules_csv_lone_cr_line_ends),
 		cmocka_unit_test(test_rules_csv_chunked_feed_same_result),
 		cmocka_unit_test(test_rules_csv_each_error_kind_reported),
+		cmocka_unit_test(test_rules_csv_rows_after_a_quote_error_checked),
 		cmocka_unit_test(test_rules_csv_duplicate_id_reports_both_lines),
 		cmocka_unit_test(test_rules_csv_missing_header_rejected),
 		cmocka_unit_test(test_rules_csv_every_error_counted),
