@@ -31,19 +31,31 @@ configured() {
 	[ -d "$1" ]
 }
 
+# Every suite, whatever options an existing ./build was given by hand
+# (README's -Dtests=false, -Ddataplane=disabled would drop suites).
+full_opts=(-Dfuzz_seconds="$fuzz_seconds" -Dtests=true -Ddataplane=enabled
+	-Dfuzz=enabled -Dperf=true)
+
 echo "== build (debugoptimized)"
 if ! configured build; then
-	meson setup build -Dfuzz_seconds="$fuzz_seconds"
+	meson setup build "${full_opts[@]}"
 else
-	meson setup --reconfigure build -Dfuzz_seconds="$fuzz_seconds" >/dev/null
+	meson setup --reconfigure build "${full_opts[@]}" >/dev/null
 fi
 ninja -C build -j "$jobs"
 
 echo "== test: all suites"
+for suite in unit conformance integration dataplane e2e fuzz; do
+	if ! meson test -C build --no-rebuild --list 2>/dev/null | grep -q "^sipedge:$suite /"; then
+		echo "test.sh: no $suite tests in ./build" >&2
+		exit 1
+	fi
+done
 meson test -C build --print-errorlogs --num-processes "$jobs"
 
 echo "== build (address,undefined sanitizers; EAL-free tests)"
-san_opts=(-Db_sanitize=address,undefined -Db_lundef=false -Ddataplane=auto
+san_opts=(-Db_sanitize=address,undefined -Db_lundef=false -Dtests=true
+	-Ddataplane=auto
 	-Dfuzz=disabled -Dperf=false)
 if ! configured build-san; then
 	meson setup build-san "${san_opts[@]}"
