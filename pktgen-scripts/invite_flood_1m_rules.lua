@@ -11,7 +11,9 @@
 --       -f invite_flood_1m_rules.lua
 -- Environment: SIPEDGE_RATE (percent of line rate, default 100),
 -- SIPEDGE_SECONDS (default 30).
-package.path = package.path .. ";?.lua"
+-- sipedge_common.lua beside this script, wherever pktgen runs from
+local here = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or ""
+package.path = package.path .. ";" .. here .. "?.lua;?.lua"
 local se = require("sipedge_common")
 
 local rate = tonumber(os.getenv("SIPEDGE_RATE") or "100")

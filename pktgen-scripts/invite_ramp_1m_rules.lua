@@ -5,7 +5,9 @@
 -- Same setup as invite_flood_1m_rules.lua. A trial passes when at least
 -- SIPEDGE_ANSWERED (default 0.9999) of the INVITEs are answered.
 -- Environment: SIPEDGE_SECONDS per trial (default 10).
-package.path = package.path .. ";?.lua"
+-- sipedge_common.lua beside this script, wherever pktgen runs from
+local here = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or ""
+package.path = package.path .. ";" .. here .. "?.lua;?.lua"
 local se = require("sipedge_common")
 
 local seconds = tonumber(os.getenv("SIPEDGE_SECONDS") or "10")

@@ -11,7 +11,9 @@
 -- Run it first at a rate invite_ramp_1m_rules.lua found to pass with no
 -- swaps; any loss here is then attributable to the swaps.
 -- Environment: SIPEDGE_RATE (default 50), SIPEDGE_SECONDS (default 60).
-package.path = package.path .. ";?.lua"
+-- sipedge_common.lua beside this script, wherever pktgen runs from
+local here = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or ""
+package.path = package.path .. ";" .. here .. "?.lua;?.lua"
 local se = require("sipedge_common")
 
 local rate = tonumber(os.getenv("SIPEDGE_RATE") or "50")
