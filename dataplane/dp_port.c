@@ -227,9 +227,10 @@ dp_port_init(struct dp_iface *ifc, const struct dp_conf *conf, uint16_t port,
 	if (rte_mempool_avail_count(ifc->pool) < (unsigned int)nb_queues *
 	    (nb_rxd + nb_txd + DP_POOL_CACHE) + DP_TXQ_LEN) {
 		DP_LOG(ERR, "port %u: %u mbufs are too few for %u queue pairs "
-		       "of %u+%u descriptors (--mbufs)", port,
+		       "of %u+%u descriptors: --mbufs %u at least", port,
 		       rte_mempool_avail_count(ifc->pool), nb_queues, nb_rxd,
-		       nb_txd);
+		       nb_txd, (unsigned int)nb_queues *
+		       (nb_rxd + nb_txd + DP_POOL_CACHE) + DP_TXQ_LEN);
 		return -ENOSPC;
 	}
 
