@@ -764,6 +764,9 @@ void dp_loader_stop(struct dp_loader *ld);
 
 /* ---- control socket client (slow, dp_ctl.c) ---------------------------- */
 
+/* Bytes of a control socket path, its NUL included (sockaddr_un). */
+#define DP_CTL_PATH_MAX         108
+
 /* Connect to the control socket: fd or a negative errno. */
 int dp_ctl_connect(const char *path);
 /* Send one frame (PROTOCOL.md 1): 0 or a negative errno. */

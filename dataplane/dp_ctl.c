@@ -32,6 +32,9 @@ dp_ctl_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+_Static_assert(sizeof(((struct sockaddr_un *)0)->sun_path) == DP_CTL_PATH_MAX,
+	       "DP_CTL_PATH_MAX");
+
 int
 dp_ctl_connect(const char *path)
 {

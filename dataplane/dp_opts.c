@@ -289,7 +289,8 @@ dp_opt_one(struct dp_conf *conf, int c, const char *arg, bool *port_given)
 		conf->no_route_code = (uint16_t)v;
 		return 0;
 	case DP_OPT_CONTROL:
-		if (arg[0] == '\0')
+		/* a path connect(2) can take (sun_path, 108 bytes) */
+		if (arg[0] == '\0' || strlen(arg) >= DP_CTL_PATH_MAX)
 			return -EINVAL;
 		conf->control_path = arg;
 		return 0;

@@ -1371,9 +1371,16 @@ dp_loader_subscribe(struct dp_loader *ld, uint64_t now)
 	fd = dp_ctl_connect(ld->conf->control_path);
 	if (fd >= 0 && dp_ctl_send(fd, 'Q', req, sizeof(req) - 1) != 0) {
 		close(fd);
-		fd = -1;
+		fd = -EPIPE;
 	}
 	if (fd < 0) {
+		/* Once per reason: a control process that is not there is
+		 * told, not retried in silence (no stats reach it). */
+		if (-fd != ld->conn_err) {
+			DP_LOG(WARNING, "control socket %s: %s; retrying",
+			       ld->conf->control_path, strerror(-fd));
+			ld->conn_err = -fd;
+		}
 		ld->backoff_ms = ld->backoff_ms == 0 ? 100 :
 			RTE_MIN(ld->backoff_ms * 2, DP_CTL_BACKOFF_MAX_MS);
 		ld->next_connect_us = now + ld->backoff_ms * 1000ull;
@@ -1385,6 +1392,7 @@ dp_loader_subscribe(struct dp_loader *ld, uint64_t now)
 	 * that closes at once (at its connection limit) is retried ever
 	 * less often. */
 	ld->cnt_connects++;
+	ld->conn_err = 0;
 	DP_LOG(INFO, "subscribed to %s", ld->conf->control_path);
 }
 

@@ -368,6 +368,7 @@ struct dp_loader {
 	uint8_t          secret[16];
 	int              fd;            /* subscribe connection, -1 if none */
 	uint32_t         backoff_ms;
+	int              conn_err;              /* last logged connect errno */
 	uint64_t         next_connect_us;
 	uint64_t         want_gen;      /* newest generation announced */
 	uint64_t         generation;    /* loaded */

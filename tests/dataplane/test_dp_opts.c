@@ -193,8 +193,12 @@ test_dp_opts_error_names_the_option(void **state)
 		{ "redirect-expires", "x" }, { "retry-after", "0" },
 		{ "probe-interval", "x" }, { "probe-down", "0" },
 		{ "dscp", "99" }, { "alias", "foo" },
+		/* 108 bytes: no room for the NUL in sun_path */
+		{ "control", "/tmp/0123456789012345678901234567890123456789"
+		  "012345678901234567890123456789012345678901234567890123456"
+		  "789012" },
 	};
-	char opt[40], want[80], got[512];
+	char opt[40], want[200], got[512];
 	char *argv[6];
 	struct dp_conf c;
 	FILE *f;
