@@ -453,6 +453,43 @@ dp_sip_source(struct dp_lcore *lc, const struct dp_acl *acl,
 }
 
 /*
+ * dp_sip_bad() for a request from @p meta's source: an answer only when
+ * the source policy admits it (its lists and its rate, as a good
+ * request's), so that a refused or flooding source gets no 400, 505...
+ * (it gets what the policy's action says, 403 answered as the 400 would
+ * be).
+ */
+static uint8_t
+dp_sip_bad_from(struct dp_lcore *lc, const struct dp_snap *snap,
+		const struct dp_udp_meta *meta, struct dp_sip_pkt *p,
+		enum sip_perr v)
+{
+	uint8_t sv = dp_sip_bad(lc, p, v);
+	const struct dp_acl *acl;
+	const uint8_t *a;
+	int fam, act;
+
+	if (sv != DP_SV_ANSWER || snap == NULL)
+		return sv;
+	acl = &snap->acl;
+	if ((acl->nallow | acl->ndeny | acl->refuse_all) + acl->rl_rps == 0)
+		return sv;
+	a = dp_sip_src_addr(meta, &fam);
+	act = dp_acl_refused(acl, fam, a);
+	if (act >= 0)
+		dp_cnt_add(lc, DP_CNT_SIP_ACL_REFUSED, 1);
+	else if (acl->rl_rps != 0 && !dp_sip_rate_ok(lc, acl, meta))
+		act = acl->rl_action;
+	else
+		return sv;
+	if (act == DP_ACL_403) {
+		p->code = 403;
+		return DP_SV_ANSWER;
+	}
+	return DP_SV_DROP;
+}
+
+/*
  * A response to one of the loader's probes (dp_probe.c): its round is
  * recorded in this worker's slice of the snapshot when the generation and
  * target are the snapshot's, it comes from the target's address and it
@@ -527,8 +564,8 @@ dp_sip_classify(struct dp_lcore *lc, const struct dp_snap *snap,
 		      meta->payload_len);
 	if (v == SIP_PERR_OK)
 		v = sip_msg_check(&p->msg, &p->info);
-	if (v != SIP_PERR_OK)
-		return dp_sip_bad(lc, p, v);
+	if (unlikely(v != SIP_PERR_OK))
+		return dp_sip_bad_from(lc, snap, meta, p, v);
 	p->info_ok = 1;
 
 	if (!p->msg.is_request) {

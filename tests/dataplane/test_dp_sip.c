@@ -865,6 +865,31 @@ test_dp_sip_source_policy(void **state)
 	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 2);
 	assert_int_equal(t_cnt(DP_CNT_SIP_ACK_ABSORBED), 1);
+	/* A malformed request from a denied source gets no 400 or 505
+	 * either (counted as a parse error and as refused)... */
+	{
+		static const char vers[] =
+			"INVITE sip:1@192.0.2.1 SIP/3.0\r\n"
+			"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKm1\r\n"
+			"From: <sip:a@192.0.2.2>;tag=1\r\n"
+			"To: <sip:1@192.0.2.1>\r\nCall-ID: m1@x\r\n"
+			"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+
+		t_sip_rx4(vers, sizeof(vers) - 1);
+		t_poll();
+		t_expect_nothing();
+		assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 3);
+		/* ... and with the 403 action its 403, not the 505. */
+		acl.acl_action = SPAN_LIT("403");
+		t_snap_csv_acl(t_csv, 2, &acl);
+		t_sip_rx4(vers, sizeof(vers) - 1);
+		t_poll();
+		t_sip_tx(t_buf, sizeof(t_buf), 0);
+		assert_memory_equal(t_buf, "SIP/2.0 403 ", 12);
+		t_expect_nothing();
+		assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 4);
+		acl.acl_action = SPAN_LIT("drop");
+	}
 	/* An allow list without the peer refuses it; deny wins over allow. */
 	acl = (struct dp_acl_conf){ .allow = SPAN_LIT("192.0.2.128/25 2001:db8::/32"),
 				    .acl_action = SPAN_LIT("403") };
@@ -874,7 +899,7 @@ test_dp_sip_source_policy(void **state)
 	acl.deny = SPAN_LIT("192.0.2.2/32");
 	t_snap_csv_acl(t_csv, 4, &acl);
 	t_check("INVITE", uk, "a2", NULL, "403 Forbidden", NULL, 0);
-	assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 4);
+	assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 6);
 	/* Allowed: redirected as without a policy. */
 	acl.deny = SPAN_LIT("");
 	t_snap_csv_acl(t_csv, 5, &acl);
@@ -882,7 +907,7 @@ test_dp_sip_source_policy(void **state)
 	t_poll();
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
 	assert_memory_equal(t_buf, "SIP/2.0 302 ", 12);
-	assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 4);
+	assert_int_equal(t_cnt(DP_CNT_SIP_ACL_REFUSED), 6);
 
 	/* 1 request/s with a burst of 3: of 8 back to back, 3 go on. */
 	acl = (struct dp_acl_conf){ .rl_rps = 1, .rl_burst = 3,
@@ -911,6 +936,21 @@ test_dp_sip_source_policy(void **state)
 	t_poll();
 	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 6);
+	/* A malformed one (no Call-ID) over the rate: no 400 either. */
+	{
+		static const char nocid[] =
+			"INVITE sip:1@192.0.2.1 SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 192.0.2.2:5062;branch=z9hG4bKm2\r\n"
+			"Max-Forwards: 70\r\n"
+			"From: <sip:a@192.0.2.2>;tag=1\r\n"
+			"To: <sip:1@192.0.2.1>\r\n"
+			"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+
+		t_sip_rx4(nocid, sizeof(nocid) - 1);
+		t_poll();
+		t_expect_nothing();
+		assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 7);
+	}
 	/* Still over the rate: a redirect server admitted no transaction
 	 * (the INVITE had its 3xx), so a CANCEL is rate limited too: one
 	 * more 200 copying every Via to the source it names. */
@@ -918,7 +958,7 @@ test_dp_sip_source_policy(void **state)
 	t_sip_rx4(req, n);
 	t_poll();
 	t_expect_nothing();
-	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 7);
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 8);
 	/* In proxy mode one the table forwards belongs to an INVITE
 	 * forwarded: not limited. */
 	t_env.conf.mode = DP_MODE_PROXY;
@@ -934,14 +974,14 @@ test_dp_sip_source_policy(void **state)
 	rte_pktmbuf_free(m);
 	t_expect_nothing();
 	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD_TABLE), 1);
-	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 7);
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 8);
 	/* One the router answers itself (here the table's redirect rule
 	 * answers it 200) is one more answer: limited, dropped... */
 	n = t_req(req, "CANCEL", uk, "r0", NULL, NULL);
 	t_sip_rx4(req, n);
 	t_poll();
 	t_expect_nothing();
-	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 8);
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 9);
 	/* ... or answered 403 when that is the rate's action. */
 	acl.rl_action = SPAN_LIT("403");
 	t_snap_csv_acl(t_csv, 8, &acl);
@@ -950,7 +990,7 @@ test_dp_sip_source_policy(void **state)
 	t_sip_tx(t_buf, sizeof(t_buf), 0);
 	assert_memory_equal(t_buf, "SIP/2.0 403 ", 12);
 	t_expect_nothing();
-	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 9);
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 10);
 	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD_TABLE), 1);
 	/* An ACK the message routes (a dialog's remote target, here an
 	 * address not ours; or a Route) goes wherever it names: charged,
@@ -959,13 +999,13 @@ test_dp_sip_source_policy(void **state)
 	t_sip_rx4(req, n);
 	t_poll();
 	t_expect_nothing();
-	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 10);
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 11);
 	n = t_req(req, "ACK", "sip:12125550100@192.0.2.1", "a2", "x",
 		  "Route: <sip:198.51.100.9;lr>\r\n");
 	t_sip_rx4(req, n);
 	t_poll();
 	t_expect_nothing();
-	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 11);
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 12);
 	/* ... one that follows its INVITE through the table is not. */
 	n = t_req(req, "ACK", "sip:12125550100@192.0.2.1", "r0", "x", NULL);
 	t_sip_rx4(req, n);
@@ -975,7 +1015,7 @@ test_dp_sip_source_policy(void **state)
 			    "ACK sip:", 8);
 	rte_pktmbuf_free(m);
 	t_expect_nothing();
-	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 11);
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 12);
 	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD_TABLE), 2);
 	/* Nor one whose Route names only us (its INVITE's outbound proxy):
 	 * popped, and the table routes it. */
@@ -986,7 +1026,7 @@ test_dp_sip_source_policy(void **state)
 	assert_int_equal(t_tx(&m, 1), 1);
 	rte_pktmbuf_free(m);
 	t_expect_nothing();
-	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 11);
+	assert_int_equal(t_cnt(DP_CNT_SIP_RATE_LIMITED), 12);
 	assert_int_equal(t_cnt(DP_CNT_PROXY_FWD_TABLE), 3);
 	t_env.conf.mode = DP_MODE_REDIRECT;
 	t_snap_clear();
