@@ -18,6 +18,7 @@
 #include <rte_byteorder.h>
 #include <rte_hash_crc.h>
 #include <rte_ip.h>
+#include <rules.h>
 
 #include "dp_cksum.h"
 #include "dp_types.h"
@@ -391,6 +392,23 @@ dp_hex8(const char *p, uint32_t *v)
 	y = (y | y >> 16) & 0x00000000ffffffffULL;
 	*v = (uint32_t)y;
 	return true;
+}
+
+/*
+ * The match key of a request's Request-URI (rules_key_make()). A user
+ * part too long for a key holds no number any rule could (patterns are
+ * shorter): the key is then made of the host alone, so that domain and
+ * default rules still apply. 0; -EINVAL for a bad %-escape (400);
+ * -ENAMETOOLONG for a host too long for a key (414).
+ */
+static inline int
+dp_key_make(const struct sip_info *info, struct rules_key *key)
+{
+	int rc = rules_key_make(info->ruri.user, info->ruri.host, key);
+
+	if (unlikely(rc == -ENAMETOOLONG))
+		rc = rules_key_make(SPAN_NULL, info->ruri.host, key);
+	return rc;
 }
 
 #endif /* SIPEDGE_DATAPLANE_DP_CLASSIFY_H */

@@ -1416,10 +1416,9 @@ dp_proxy_lookup(struct dp_lcore *lc, const struct dp_snap *snap,
 		scr = snap->scratch[lc->idx];
 	if (snap == NULL || snap->db == NULL) {
 		rc = -ENOENT;
-	} else if (rules_key_make(p->info.ruri.user, p->info.ruri.host,
-				  key) != 0) {
+	} else if ((rc = dp_key_make(&p->info, key)) != 0) {
+		*code = rc == -ENAMETOOLONG ? 414 : 400;
 		rc = -EINVAL;
-		*code = 400;
 		cnt = DP_CNT_SIP_BAD_KEY;
 	} else {
 		rc = rules_match(snap->db, scr, key, &rule);

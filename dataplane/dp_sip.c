@@ -824,6 +824,7 @@ dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
 	struct dp_sip_pkt *rp[DP_BURST], *fp[DP_BURST];
 	const struct dp_snap *snap;
 	uint16_t i, nk = 0, nfwd = 0, ndrop = 0, nsent = 0, nfree = 0;
+	int rc;
 
 	if (unlikely(sl == NULL)) {
 		rte_pktmbuf_free_bulk(pkts, n);
@@ -866,10 +867,11 @@ dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
 					     sl->unsup[i]);
 		if (p->verdict != DP_SV_ROUTE)
 			continue;
-		if (rules_key_make(p->info.ruri.user, p->info.ruri.host,
-				   &sl->keys[nk]) != 0) {
+		rc = dp_key_make(&p->info, &sl->keys[nk]);
+		if (unlikely(rc != 0)) {
 			dp_cnt_add(lc, DP_CNT_SIP_BAD_KEY, 1);
-			p->verdict = dp_sip_reply(lc, p, 400);
+			p->verdict = dp_sip_reply(lc, p, rc == -ENAMETOOLONG ?
+						  414 : 400);
 			continue;
 		}
 		p->key_idx = (uint8_t)nk;

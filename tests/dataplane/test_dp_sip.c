@@ -528,6 +528,43 @@ test_dp_sip_parse_errors_answered(void **state)
 	t_end();
 }
 
+/*
+ * A user part too long for a match key (no number a rule could hold) is
+ * matched by its host: the domain rule answers, not a 400.
+ */
+static void
+test_dp_sip_long_user_matched_by_host(void **state)
+{
+	char ruri[300], req[4096];
+	uint64_t bad;
+	size_t n;
+
+	(void)state;
+	t_begin();
+	t_snap_csv(t_csv, 1);
+	bad = t_cnt(DP_CNT_SIP_BAD_KEY);
+	memcpy(ruri, "sip:", 4);
+	memset(ruri + 4, 'a', 140);
+	snprintf(ruri + 144, sizeof(ruri) - 144, "@sales.example.com");
+	n = t_req(req, "INVITE", ruri, "lu1", NULL, NULL);
+	t_sip_rx4(req, n);
+	t_poll();
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 302 ", 12);
+	assert_non_null(strstr(t_buf, "@198.19.0.7:5062"));
+	/* a number too long for a key: no number rule, the no-route code */
+	memset(ruri + 4, '1', 140);
+	snprintf(ruri + 144, sizeof(ruri) - 144, "@192.0.2.1");
+	n = t_req(req, "INVITE", ruri, "lu2", NULL, NULL);
+	t_sip_rx4(req, n);
+	t_poll();
+	t_sip_tx(t_buf, sizeof(t_buf), 0);
+	assert_memory_equal(t_buf, "SIP/2.0 404 ", 12);
+	assert_int_equal(t_cnt(DP_CNT_SIP_BAD_KEY), bad);
+	t_expect_nothing();
+	t_end();
+}
+
 static void
 test_dp_sip_no_route_codes(void **state)
 {
@@ -1275,6 +1312,7 @@ main(void)
 		cmocka_unit_test(test_dp_sip_answer_port_follows_via),
 		cmocka_unit_test(test_dp_sip_checks_answered),
 		cmocka_unit_test(test_dp_sip_parse_errors_answered),
+		cmocka_unit_test(test_dp_sip_long_user_matched_by_host),
 		cmocka_unit_test(test_dp_sip_no_route_codes),
 		cmocka_unit_test(test_dp_sip_redirect_contacts),
 		cmocka_unit_test(test_dp_sip_redirect_retransmission_identical),
