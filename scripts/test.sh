@@ -45,8 +45,9 @@ fi
 ninja -C build -j "$jobs"
 
 echo "== test: all suites"
+tests=$(meson test -C build --no-rebuild --list 2>/dev/null)
 for suite in unit conformance integration dataplane e2e fuzz; do
-	if ! meson test -C build --no-rebuild --list 2>/dev/null | grep -q "^sipedge:$suite /"; then
+	if ! grep -q "^sipedge:$suite /" <<<"$tests"; then
 		echo "test.sh: no $suite tests in ./build" >&2
 		exit 1
 	fi
