@@ -415,17 +415,35 @@ dp_sip_follows_table(const struct dp_conf *c, const struct dp_sip_pkt *p)
 		!sip_param_get(u->params, SPAN_LIT("maddr"), &maddr));
 }
 
+/* Whether @p snap has a source policy to consult at all. */
+static inline bool
+dp_sip_policy_on(const struct dp_snap *snap)
+{
+	return snap != NULL &&
+	       (snap->acl.nallow | snap->acl.ndeny | snap->acl.refuse_all) +
+	       snap->acl.rl_rps != 0;
+}
+
 /*
- * DESIGN §3.2 step 2: the source address lists, then the source's rate.
- * DP_SV_ROUTE when the request goes on, else its verdict.
+ * DESIGN §3.2 step 2: the source address lists, then the source's rate,
+ * counted. The refusal's action (DP_ACL_*), or -1 when the source is
+ * admitted. @p p is the request, NULL for one that did not parse (no
+ * exemption applies to it).
  */
-static uint8_t
-dp_sip_source(struct dp_lcore *lc, const struct dp_acl *acl,
-	      const struct dp_udp_meta *meta, struct dp_sip_pkt *p)
+static int
+dp_sip_refusal(struct dp_lcore *lc, const struct dp_acl *acl,
+	       const struct dp_udp_meta *meta, struct dp_sip_pkt *p)
 {
 	int fam, act;
 	const uint8_t *a = dp_sip_src_addr(meta, &fam);
 
+	act = dp_acl_refused(acl, fam, a);
+	if (act >= 0) {
+		dp_cnt_add(lc, DP_CNT_SIP_ACL_REFUSED, 1);
+		return act;
+	}
+	if (acl->rl_rps == 0)
+		return -1;
 	/* In proxy mode an ACK or CANCEL that follows its INVITE through
 	 * the table belongs to a transaction already admitted: the lists
 	 * apply, the rate does not (refusing them breaks calls); a CANCEL
@@ -435,20 +453,26 @@ dp_sip_source(struct dp_lcore *lc, const struct dp_acl *acl,
 	 * its INVITE had its 3xx, and a CANCEL is one more 200 copying
 	 * every Via to whatever source it names, rate limited as any
 	 * request (an ACK it absorbs before the policy). */
-	act = dp_acl_refused(acl, fam, a);
-	p->rl_exempt = act < 0 && acl->rl_rps != 0 &&
-		       lc->conf->mode == DP_MODE_PROXY &&
-		       (p->msg.method == SIP_METHOD_ACK ||
-			p->msg.method == SIP_METHOD_CANCEL) &&
-		       dp_sip_follows_table(lc->conf, p);
-	if (act < 0 && acl->rl_rps != 0 && !p->rl_exempt &&
-	    !dp_sip_rate_ok(lc, acl, meta)) {
-		act = acl->rl_action;
-	} else if (act >= 0) {
-		dp_cnt_add(lc, DP_CNT_SIP_ACL_REFUSED, 1);
-	} else {
-		return DP_SV_ROUTE;
+	if (p != NULL) {
+		p->rl_exempt = lc->conf->mode == DP_MODE_PROXY &&
+			       (p->msg.method == SIP_METHOD_ACK ||
+				p->msg.method == SIP_METHOD_CANCEL) &&
+			       dp_sip_follows_table(lc->conf, p);
+		if (p->rl_exempt)
+			return -1;
 	}
+	return dp_sip_rate_ok(lc, acl, meta) ? -1 : acl->rl_action;
+}
+
+/* dp_sip_refusal() for a parsed request: DP_SV_ROUTE, else its verdict. */
+static uint8_t
+dp_sip_source(struct dp_lcore *lc, const struct dp_acl *acl,
+	      const struct dp_udp_meta *meta, struct dp_sip_pkt *p)
+{
+	int act = dp_sip_refusal(lc, acl, meta, p);
+
+	if (act < 0)
+		return DP_SV_ROUTE;
 	return act == DP_ACL_403 ? dp_sip_reply(lc, p, 403) : DP_SV_DROP;
 }
 
@@ -465,22 +489,12 @@ dp_sip_bad_from(struct dp_lcore *lc, const struct dp_snap *snap,
 		enum sip_perr v)
 {
 	uint8_t sv = dp_sip_bad(lc, p, v);
-	const struct dp_acl *acl;
-	const uint8_t *a;
-	int fam, act;
+	int act;
 
-	if (sv != DP_SV_ANSWER || snap == NULL)
+	if (sv != DP_SV_ANSWER || !dp_sip_policy_on(snap))
 		return sv;
-	acl = &snap->acl;
-	if ((acl->nallow | acl->ndeny | acl->refuse_all) + acl->rl_rps == 0)
-		return sv;
-	a = dp_sip_src_addr(meta, &fam);
-	act = dp_acl_refused(acl, fam, a);
-	if (act >= 0)
-		dp_cnt_add(lc, DP_CNT_SIP_ACL_REFUSED, 1);
-	else if (acl->rl_rps != 0 && !dp_sip_rate_ok(lc, acl, meta))
-		act = acl->rl_action;
-	else
+	act = dp_sip_refusal(lc, &snap->acl, meta, NULL);
+	if (act < 0)
 		return sv;
 	if (act == DP_ACL_403) {
 		p->code = 403;
@@ -589,9 +603,7 @@ dp_sip_classify(struct dp_lcore *lc, const struct dp_snap *snap,
 	 * A redirect server absorbs an ACK whoever sent it: nothing to
 	 * refuse, nothing to count twice.
 	 */
-	if (snap != NULL &&
-	    (snap->acl.nallow | snap->acl.ndeny | snap->acl.refuse_all) +
-	    snap->acl.rl_rps != 0 &&
+	if (dp_sip_policy_on(snap) &&
 	    (p->msg.method != SIP_METHOD_ACK || c->mode == DP_MODE_PROXY)) {
 		uint8_t sv = dp_sip_source(lc, &snap->acl, meta, p);
 
