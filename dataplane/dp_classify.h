@@ -398,17 +398,19 @@ dp_hex8(const char *p, uint32_t *v)
  * The match key of a request's Request-URI (rules_key_make()). A user
  * part too long for a key holds no number any rule could (patterns are
  * shorter): the key is then made of the host alone, so that domain and
- * default rules still apply. 0; -EINVAL for a bad %-escape (400);
- * -ENAMETOOLONG for a host too long for a key (414).
+ * default rules still apply. 0, or the code to answer when there is no
+ * key: 400 for a bad %-escape, 414 for a host too long for one.
  */
-static inline int
+static inline uint16_t
 dp_key_make(const struct sip_info *info, struct rules_key *key)
 {
 	int rc = rules_key_make(info->ruri.user, info->ruri.host, key);
 
 	if (unlikely(rc == -ENAMETOOLONG))
 		rc = rules_key_make(SPAN_NULL, info->ruri.host, key);
-	return rc;
+	if (likely(rc == 0))
+		return 0;
+	return rc == -ENAMETOOLONG ? 414 : 400;
 }
 
 #endif /* SIPEDGE_DATAPLANE_DP_CLASSIFY_H */

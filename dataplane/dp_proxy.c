@@ -1396,8 +1396,8 @@ dp_proxy_count_why(struct dp_lcore *lc, uint8_t why)
  * The route table for a request the SIP stage did not look up (a Route
  * naming only us, the ACK of a non-2xx response): rule, or RULES_NO_RULE
  * with *code the answer, answered and counted as the SIP stage does
- * (dp_sip.c): a Request-URI that makes no key 400, no rule the no-route
- * code, a failed match 500.
+ * (dp_sip.c): a Request-URI that makes no key 400 or 414, no rule the
+ * no-route code, a failed match 500.
  */
 static uint32_t
 dp_proxy_lookup(struct dp_lcore *lc, const struct dp_snap *snap,
@@ -1408,6 +1408,7 @@ dp_proxy_lookup(struct dp_lcore *lc, const struct dp_snap *snap,
 	struct rules_hit hit;
 	enum dp_counter cnt;
 	uint32_t rule;
+	uint16_t bad;
 	int rc;
 
 	*code = lc->conf->no_route_code;
@@ -1416,9 +1417,9 @@ dp_proxy_lookup(struct dp_lcore *lc, const struct dp_snap *snap,
 		scr = snap->scratch[lc->idx];
 	if (snap == NULL || snap->db == NULL) {
 		rc = -ENOENT;
-	} else if ((rc = dp_key_make(&p->info, key)) != 0) {
-		*code = rc == -ENAMETOOLONG ? 414 : 400;
+	} else if ((bad = dp_key_make(&p->info, key)) != 0) {
 		rc = -EINVAL;
+		*code = bad;
 		cnt = DP_CNT_SIP_BAD_KEY;
 	} else {
 		rc = rules_match(snap->db, scr, key, &rule);

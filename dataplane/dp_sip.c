@@ -835,8 +835,7 @@ dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
 	struct dp_udp_meta fmeta[DP_BURST];
 	struct dp_sip_pkt *rp[DP_BURST], *fp[DP_BURST];
 	const struct dp_snap *snap;
-	uint16_t i, nk = 0, nfwd = 0, ndrop = 0, nsent = 0, nfree = 0;
-	int rc;
+	uint16_t i, nk = 0, nfwd = 0, ndrop = 0, nsent = 0, nfree = 0, bad;
 
 	if (unlikely(sl == NULL)) {
 		rte_pktmbuf_free_bulk(pkts, n);
@@ -879,11 +878,10 @@ dp_sip_burst(struct dp_lcore *lc, struct rte_mbuf **pkts,
 					     sl->unsup[i]);
 		if (p->verdict != DP_SV_ROUTE)
 			continue;
-		rc = dp_key_make(&p->info, &sl->keys[nk]);
-		if (unlikely(rc != 0)) {
+		bad = dp_key_make(&p->info, &sl->keys[nk]);
+		if (unlikely(bad != 0)) {
 			dp_cnt_add(lc, DP_CNT_SIP_BAD_KEY, 1);
-			p->verdict = dp_sip_reply(lc, p, rc == -ENAMETOOLONG ?
-						  414 : 400);
+			p->verdict = dp_sip_reply(lc, p, bad);
 			continue;
 		}
 		p->key_idx = (uint8_t)nk;
