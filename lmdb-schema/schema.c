@@ -979,14 +979,11 @@ schema_cidr_entry(const char *t, size_t n, void *one)
 	} else {
 		return "not an IPv4 or IPv6 address";
 	}
-	if (slash == NULL) {
-		c->len = (uint8_t)max;
-		schema_cidr_unmap(c);
-		return NULL;
-	}
 	badlen = max == 32 ? "prefix length must be 0-32" :
 			     "prefix length must be 0-128";
-	if (slash + 1 == t + n || n - alen - 1 > 3)
+	if (slash == NULL)
+		len = max;
+	else if (slash + 1 == t + n || n - alen - 1 > 3)
 		return badlen;
 	for (k = alen + 1; k < n; k++) {
 		if (t[k] < '0' || t[k] > '9')
