@@ -122,13 +122,20 @@ rules_csv_row_reset(struct rules_csv *csv)
 	csv->row_bad = false;
 }
 
+/* The row's first error, in @p f; later ones are not reported. */
+static void
+rules_csv_error_in(struct rules_csv *csv, enum rules_field f,
+		   const char *msg)
+{
+	if (!csv->row_bad)
+		rules_errors_add(&csv->errs, csv->row_line, f, "%s", msg);
+	csv->row_bad = true;
+}
+
 static void
 rules_csv_row_error(struct rules_csv *csv, const char *msg)
 {
-	if (!csv->row_bad)
-		rules_errors_add(&csv->errs, csv->row_line, RULES_FIELD_NONE,
-				 "%s", msg);
-	csv->row_bad = true;
+	rules_csv_error_in(csv, RULES_FIELD_NONE, msg);
 }
 
 /*
@@ -142,9 +149,7 @@ rules_csv_field_error(struct rules_csv *csv, const char *msg)
 
 	if (csv->header_seen && csv->nf < RULES_FIELD__COUNT - 1)
 		f = (enum rules_field)(RULES_FIELD_ID + csv->nf);
-	if (!csv->row_bad)
-		rules_errors_add(&csv->errs, csv->row_line, f, "%s", msg);
-	csv->row_bad = true;
+	rules_csv_error_in(csv, f, msg);
 }
 
 static void
