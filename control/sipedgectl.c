@@ -681,6 +681,8 @@ static void
 ctl_csv_field(struct ctl_buf *b, const char *s, bool first)
 {
 	const char *p;
+	size_t n;
+	bool blank_end;
 
 	if (!first)
 		ctl_buf_add(b, ",", 1);
@@ -688,11 +690,11 @@ ctl_csv_field(struct ctl_buf *b, const char *s, bool first)
 		return;
 	/* Blanks at either end are kept only quoted: the server trims an
 	 * unquoted field. */
-	if (strpbrk(s, ",\"\r\n") == NULL &&
-	    (s[0] == '\0' || (s[0] != ' ' && s[0] != '\t' &&
-			     s[strlen(s) - 1] != ' ' &&
-			     s[strlen(s) - 1] != '\t'))) {
-		ctl_buf_add(b, s, strlen(s));
+	n = strlen(s);
+	blank_end = n != 0 && (s[0] == ' ' || s[0] == '\t' ||
+			       s[n - 1] == ' ' || s[n - 1] == '\t');
+	if (!blank_end && strpbrk(s, ",\"\r\n") == NULL) {
+		ctl_buf_add(b, s, n);
 		return;
 	}
 	ctl_buf_add(b, "\"", 1);
